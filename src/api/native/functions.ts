@@ -1,0 +1,53 @@
+/**
+ * /v1/functions and /v1/triggers: list and inspect functions, invoke one (synchronously, or as an
+ * event), list triggers and change them at run time (enable, disable, batch size, concurrency).
+ * Definitions come from the config file or the library; they are not created over HTTP, since a
+ * handler is code on the node's disk.
+ */
+import type { FastifyInstance } from 'fastify';
+import { pathParam, readBody, readQuery, type NativeContext, type NativeRouteModule } from './route-module.js';
+import { functionRequests, triggerRequests } from './schemas/functions.js';
+
+function register(app: FastifyInstance, { sluice }: NativeContext): void {
+  const { functions, triggers } = sluice;
+
+  app.get('/functions', async () => ({ functions: functions.list() }));
+  app.get('/functions/:name', async (request) => {
+    const name = pathParam(request, 'name');
+    return { function: functions.get(name), metrics: functions.metrics(name) };
+  });
+  app.post('/functions/:name/invoke', async (request, reply) => {
+    const input = readBody(request, functionRequests.invoke);
+    const name = pathParam(request, 'name');
+    if (input.invocationType === 'Event') return reply.code(202).send(await functions.invokeAsync(name, input.payload ?? {}));
+    return functions.invoke(name, input.payload ?? {});
+  });
+
+  app.get('/triggers', async (request) => {
+    const query = readQuery(request, triggerRequests.listQuery);
+    return {
+      triggers: triggers.list({
+        ...(query.queue !== undefined ? { queue: query.queue } : {}),
+        ...(query.function !== undefined ? { functionName: query.function } : {}),
+      }),
+    };
+  });
+  app.get('/triggers/:uuid', async (request) => {
+    const uuid = pathParam(request, 'uuid');
+    return { trigger: triggers.get(uuid), metrics: triggers.metrics(uuid) };
+  });
+  app.patch('/triggers/:uuid', async (request) => {
+    const input = readBody(request, triggerRequests.update);
+    const trigger = await triggers.update(pathParam(request, 'uuid'), {
+      ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
+      ...(input.batchSize !== undefined ? { batchSize: input.batchSize } : {}),
+      ...(input.maximumBatchingWindowInSeconds !== undefined ? { maximumBatchingWindowInSeconds: input.maximumBatchingWindowInSeconds } : {}),
+      ...(input.maximumConcurrency !== undefined
+        ? { scalingConfig: input.maximumConcurrency === null ? null : { maximumConcurrency: input.maximumConcurrency } }
+        : {}),
+    });
+    return { trigger };
+  });
+}
+
+export const functionRoutes: NativeRouteModule = { name: 'functions', register };

@@ -1,0 +1,91 @@
+/**
+ * /v1/metrics: a snapshot of every queue's backlog, every function's invocations and every trigger's
+ * batches, as JSON or (`?format=prometheus`) in Prometheus's text format for scraping with a bearer token.
+ */
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { z } from 'zod';
+import type { Sluice } from '../../engine/sluice.js';
+import { readQuery, type NativeContext, type NativeRouteModule } from './route-module.js';
+import type { metricsResponse } from './schemas/functions.js';
+
+type MetricsSnapshot = z.infer<typeof metricsResponse>;
+
+export async function collectMetrics(sluice: Sluice): Promise<MetricsSnapshot> {
+  const queues = await Promise.all((await sluice.queues.list()).map(async (name) => ({ name, ...(await sluice.queues.counts(name)) })));
+  const functions = sluice.functions.list().map((fn) => ({ name: fn.name, ...sluice.functions.metrics(fn.name) }));
+  const triggers = sluice.triggers.list().map((trigger) => ({
+    uuid: trigger.uuid,
+    queue: trigger.queue,
+    functionName: trigger.functionName,
+    state: trigger.state,
+    ...sluice.triggers.metrics(trigger.uuid),
+  }));
+  return { queues, functions, triggers };
+}
+
+function gauge(registry: Registry, name: string, help: string, labelNames: string[]) {
+  return new Gauge({ name, help, labelNames, registers: [registry] });
+}
+function counter(registry: Registry, name: string, help: string, labelNames: string[]) {
+  return new Counter({ name, help, labelNames, registers: [registry] });
+}
+
+/** A fresh registry per scrape: the snapshot is the source of truth, so counters are set from it. */
+export async function toPrometheus(snapshot: MetricsSnapshot): Promise<{ contentType: string; text: string }> {
+  const registry = new Registry();
+  const messages = gauge(registry, 'sluice_queue_messages', 'Messages in a queue by state.', ['queue', 'state']);
+  const oldest = gauge(registry, 'sluice_queue_oldest_message_age_seconds', 'Age of the oldest message.', ['queue']);
+  for (const queue of snapshot.queues) {
+    messages.set({ queue: queue.name, state: 'visible' }, queue.visible);
+    messages.set({ queue: queue.name, state: 'in_flight' }, queue.inFlight);
+    messages.set({ queue: queue.name, state: 'delayed' }, queue.delayed);
+    oldest.set({ queue: queue.name }, queue.oldestAgeSeconds);
+  }
+  const fnLabels = ['function'];
+  const invocations = counter(registry, 'sluice_function_invocations_total', 'Executions of a function.', fnLabels);
+  const errors = counter(registry, 'sluice_function_errors_total', 'Executions that failed.', fnLabels);
+  const timeouts = counter(registry, 'sluice_function_timeouts_total', 'Executions that timed out.', fnLabels);
+  const throttles = counter(registry, 'sluice_function_throttles_total', 'Invocations refused by a concurrency limit.', fnLabels);
+  const concurrent = gauge(registry, 'sluice_function_concurrent_executions', 'Executions under way.', fnLabels);
+  const duration = gauge(registry, 'sluice_function_duration_milliseconds', 'Execution time over recent executions.', ['function', 'quantile']);
+  for (const fn of snapshot.functions) {
+    const labels = { function: fn.name };
+    invocations.inc(labels, fn.invocations);
+    errors.inc(labels, fn.errors);
+    timeouts.inc(labels, fn.timeouts);
+    throttles.inc(labels, fn.throttles);
+    concurrent.set(labels, fn.concurrentExecutions);
+    duration.set({ ...labels, quantile: '0.5' }, fn.durationP50Ms);
+    duration.set({ ...labels, quantile: '0.99' }, fn.durationP99Ms);
+  }
+  const trLabels = ['trigger', 'queue', 'function'];
+  const batches = counter(registry, 'sluice_trigger_batches_total', 'Batches handed to the function.', trLabels);
+  const records = counter(registry, 'sluice_trigger_records_total', 'Records handed to the function.', trLabels);
+  const failed = counter(registry, 'sluice_trigger_failed_records_total', 'Records returned to the queue after a failure.', trLabels);
+  const lag = gauge(registry, 'sluice_trigger_lag_milliseconds', 'Age of the oldest record of the latest batch.', trLabels);
+  const active = gauge(registry, 'sluice_trigger_active_batches', 'Batches under way.', trLabels);
+  for (const trigger of snapshot.triggers) {
+    const labels = { trigger: trigger.uuid, queue: trigger.queue, function: trigger.functionName };
+    batches.inc(labels, trigger.batches);
+    records.inc(labels, trigger.records);
+    failed.inc(labels, trigger.failedRecords);
+    lag.set(labels, trigger.lagMs);
+    active.set(labels, trigger.activeBatches);
+  }
+  return { contentType: registry.contentType, text: await registry.metrics() };
+}
+
+const query = z.strictObject({ format: z.enum(['json', 'prometheus']).optional() });
+
+function register(app: FastifyInstance, { sluice }: NativeContext): void {
+  app.get('/metrics', async (request, reply) => {
+    const { format } = readQuery(request, query);
+    const snapshot = await collectMetrics(sluice);
+    if (format !== 'prometheus') return snapshot;
+    const exposition = await toPrometheus(snapshot);
+    return reply.header('content-type', exposition.contentType).send(exposition.text);
+  });
+}
+
+export const metricsRoutes: NativeRouteModule = { name: 'metrics', register };

@@ -1,0 +1,10 @@
+/**
+ * The native API's route modules, one per feature. To add a feature's routes, write its module beside
+ * queues.ts (schemas in schemas/<feature>.ts, shapes in docs/http-api.md) and list it here.
+ */
+import { functionRoutes } from './functions.js';
+import { metricsRoutes } from './metrics.js';
+import { queueRoutes } from './queues.js';
+import type { NativeRouteModule } from './route-module.js';
+
+export const nativeRouteModules: readonly NativeRouteModule[] = [queueRoutes, functionRoutes, metricsRoutes];

@@ -1,0 +1,125 @@
+/**
+ * A Sluice node: one engine on one store, its config applied, served over HTTP. `sluice start` runs one;
+ * tests and embedders can too. Closing is orderly: stop accepting requests and end long polls, wait for
+ * requests under way, then stop claiming and let invocations under way finish (up to a grace period),
+ * then close the store.
+ */
+import { applyConfig, type ConfigChange } from '../config/apply.js';
+import { findConfigFile, loadConfigFile, type LoadedConfig } from '../config/load.js';
+import { clusterOptionsFromEnv } from '../cluster/settings.js';
+import { Sluice } from '../engine/sluice.js';
+import { SluiceError } from '../model/errors.js';
+import { buildAuthSettings, describeAuth } from './auth/credentials.js';
+import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STORE } from './defaults.js';
+import type { Logger } from './logger.js';
+import { buildHttpApi, type HttpApi } from './server.js';
+
+export { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STORE };
+
+export interface NodeOptions {
+  /** Store URL from the command line; wins over SLUICE_STORE and the config file. */
+  store?: string;
+  /** A config file; without one, `sluice.config.*` in `cwd` is used if present. */
+  configPath?: string;
+  cwd: string;
+  host?: string;
+  port?: number;
+  /** Accept unauthenticated requests. For local development only; logged as a warning. */
+  insecureDev: boolean;
+  /** Delete resources the config no longer declares. */
+  prune: boolean;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  /** How long invocations under way may take to finish on close. Default 10 s. */
+  shutdownGraceMs?: number;
+}
+
+export interface RunningNode {
+  url: string;
+  sluice: Sluice;
+  api: HttpApi;
+  config: LoadedConfig | undefined;
+  changes: ConfigChange[];
+  close(): Promise<void>;
+}
+
+async function readConfig(options: NodeOptions): Promise<LoadedConfig | undefined> {
+  const path = options.configPath ?? findConfigFile(options.cwd);
+  return path === undefined ? undefined : loadConfigFile(path);
+}
+
+export function resolveStoreUrl(params: { flag?: string | undefined; env: NodeJS.ProcessEnv; config?: string | undefined }): string {
+  // An empty value counts as unset, as shells and compose files often export one.
+  return params.flag || params.env.SLUICE_STORE || params.config || DEFAULT_STORE;
+}
+
+/** The store URL with any password blanked, for logs. */
+export function redactStoreUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:[redacted]@');
+}
+
+export async function startNode(options: NodeOptions): Promise<RunningNode> {
+  const { logger } = options;
+  const loaded = await readConfig(options);
+  const config = loaded?.config;
+  const auth = buildAuthSettings({
+    env: options.env,
+    ...(config?.auth?.accessKeys ? { configAccessKeys: config.auth.accessKeys } : {}),
+    ...(config?.auth?.tokens ? { configTokens: config.auth.tokens } : {}),
+    insecureDev: options.insecureDev,
+  });
+  if (!auth.insecureDev && auth.accessKeys.size === 0 && auth.tokens.length === 0) {
+    throw new SluiceError(
+      'MissingAuthenticationToken',
+      'No credentials are configured, so no request could be accepted. Set SLUICE_ACCESS_KEYS=AKID:SECRET and/or SLUICE_TOKENS=<token> ' +
+        '(or auth in the config file), or start with --insecure-dev on a development machine.',
+    );
+  }
+  if (auth.insecureDev) logger.warn('INSECURE DEVELOPMENT MODE (--insecure-dev): every request is accepted without credentials. Never use this on a reachable network.');
+
+  const store = resolveStoreUrl({ flag: options.store, env: options.env, config: config?.store });
+  // In a cluster (a PostgreSQL store, unless SLUICE_CLUSTER=off) each node heartbeats and shares leases
+  // and concurrency limits with the others; SLUICE_NODE_ID, SLUICE_HEARTBEAT_MS, SLUICE_LEASE_MS tune it.
+  const cluster = clusterOptionsFromEnv(options.env);
+  const sluice = await Sluice.open({
+    store,
+    cluster: (cluster.enabled ?? /^postgres(ql)?:/.test(store)) ? { ...cluster, enabled: true } : false,
+    ...(config?.node?.region ? { region: config.node.region } : {}),
+    ...(config?.node?.accountId ? { accountId: config.node.accountId } : {}),
+    onBackgroundError: (error) => logger.error({ err: error }, 'background task failed'),
+  });
+  try {
+    const changes = config ? await applyConfig({ sluice, config, baseDir: loaded!.baseDir, prune: options.prune }) : [];
+    const api = await buildHttpApi({
+      sluice,
+      auth,
+      logger,
+      ...(config?.node?.maxRequestBytes ? { maxRequestBytes: config.node.maxRequestBytes } : {}),
+      ...(config?.node?.publicUrl ? { publicUrl: config.node.publicUrl } : {}),
+    });
+    const url = await api.listen({ host: options.host ?? config?.node?.host ?? DEFAULT_HOST, port: options.port ?? config?.node?.port ?? DEFAULT_PORT });
+    logger.info(
+      { url, store: redactStoreUrl(store), config: loaded?.path ?? null, auth: describeAuth(auth), node: sluice.cluster?.nodeId ?? null },
+      `Sluice listening on ${url}`,
+    );
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      sluice,
+      api,
+      config: loaded,
+      changes,
+      close() {
+        closing ??= (async () => {
+          const graceMs = options.shutdownGraceMs ?? 10_000;
+          await api.close({ graceMs });
+          await sluice.close({ graceMs });
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await sluice.close({ graceMs: 0 });
+    throw error;
+  }
+}

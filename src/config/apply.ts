@@ -1,0 +1,39 @@
+/**
+ * Applies a validated config to an engine, idempotently: what is missing is created, what differs is
+ * updated, and what the config no longer declares is deleted only when `prune` is set. Sections run in
+ * dependency order (queues and tables before the functions that send to them, and functions before
+ * the triggers and schedules that invoke them), and pruning in the reverse order.
+ *
+ * Each resource is one service call; a failure stops the run with the resource's config path, leaving
+ * the resources before it applied (applying again after the fix completes the rest).
+ */
+import type { Sluice } from '../engine/sluice.js';
+import type { SluiceConfig } from './schema.js';
+import { functionsSection } from './sections/functions.js';
+import { groupsSection } from './sections/groups.js';
+import { queuesSection } from './sections/queues.js';
+import { schedulesSection } from './sections/schedules.js';
+import { streamTriggersSection } from './sections/stream-triggers.js';
+import type { ConfigChange, ConfigSection } from './sections/section.js';
+import { tablesSection } from './sections/tables.js';
+import { triggersSection } from './sections/triggers.js';
+
+/** In dependency order. A new feature's section goes after the sections it refers to. */
+export const configSections: readonly ConfigSection[] = [
+  queuesSection,
+  tablesSection,
+  functionsSection,
+  triggersSection,
+  streamTriggersSection,
+  schedulesSection,
+  groupsSection,
+];
+
+export async function applyConfig(params: { sluice: Sluice; config: SluiceConfig; baseDir: string; prune: boolean }): Promise<ConfigChange[]> {
+  const context = { sluice: params.sluice, config: params.config, baseDir: params.baseDir, changes: [] as ConfigChange[] };
+  for (const section of configSections) await section.apply(context);
+  for (const section of [...configSections].reverse()) await section.prune(context, { delete: params.prune });
+  return context.changes;
+}
+
+export type { ConfigChange };

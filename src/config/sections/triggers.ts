@@ -1,0 +1,55 @@
+/**
+ * Applies `triggers:`. A trigger is identified by its queue and function; one that exists is updated
+ * in place (batches under way finish on their old settings).
+ */
+import type { TriggerInput } from '../../triggers/types.js';
+import { atPath, type ConfigSection } from './section.js';
+import type { TriggerConfigEntry } from './triggers-schema.js';
+
+export function triggerInputOf(trigger: TriggerConfigEntry): TriggerInput {
+  return {
+    queue: trigger.queue,
+    functionName: trigger.function,
+    ...(trigger.batchSize !== undefined ? { batchSize: trigger.batchSize } : {}),
+    ...(trigger.maximumBatchingWindowInSeconds !== undefined ? { maximumBatchingWindowInSeconds: trigger.maximumBatchingWindowInSeconds } : {}),
+    scalingConfig: trigger.maximumConcurrency !== undefined ? { maximumConcurrency: trigger.maximumConcurrency } : null,
+    enabled: trigger.enabled ?? true,
+    filterCriteria: trigger.filters
+      ? { Filters: trigger.filters.map((pattern) => ({ Pattern: typeof pattern === 'string' ? pattern : JSON.stringify(pattern) })) }
+      : null,
+    functionResponseTypes: trigger.reportBatchItemFailures ? ['ReportBatchItemFailures'] : [],
+    ...(trigger.groupBy !== undefined ? { groupBy: trigger.groupBy } : {}),
+  };
+}
+
+const label = (trigger: { queue: string; functionName: string }) => `${trigger.queue} -> ${trigger.functionName}`;
+
+export const triggersSection: ConfigSection = {
+  name: 'triggers',
+  async apply(context) {
+    const triggers = context.sluice.triggers;
+    for (const [index, entry] of (context.config.triggers ?? []).entries()) {
+      const input = triggerInputOf(entry);
+      await atPath(`triggers[${index}]`, async () => {
+        const [existing] = triggers.list({ queue: input.queue, functionName: input.functionName });
+        if (existing) {
+          const { queue: _queue, ...changes } = input;
+          await triggers.update(existing.uuid, changes);
+          context.changes.push({ kind: 'trigger', name: label(input), action: 'updated' });
+        } else {
+          await triggers.create(input);
+          context.changes.push({ kind: 'trigger', name: label(input), action: 'created' });
+        }
+      });
+    }
+  },
+  async prune(context, options) {
+    const declared = new Set((context.config.triggers ?? []).map((entry) => `${entry.queue} -> ${entry.function}`));
+    for (const trigger of context.sluice.triggers.list()) {
+      const name = label(trigger);
+      if (declared.has(name)) continue;
+      if (options.delete) await context.sluice.triggers.delete(trigger.uuid);
+      context.changes.push({ kind: 'trigger', name, action: options.delete ? 'deleted' : 'kept (not in config)' });
+    }
+  },
+};

@@ -1,0 +1,168 @@
+/**
+ * The composition root: opens a store, wires the features to it and owns start and stop. A user holds
+ * one `Sluice` per process; each feature is a property (`sluice.queues`, later `functions`, `tables`...).
+ */
+import { CallbackService } from '../callbacks/service.js';
+import { Cluster } from '../cluster/cluster.js';
+import { clusterSettings, type ClusterOptions } from '../cluster/settings.js';
+import { shardLeasing } from '../cluster/shard-leases.js';
+import { deliverFinalizer } from '../batches/finalizer.js';
+import { BatchService } from '../batches/service.js';
+import { FunctionService } from '../functions/service.js';
+import { GroupLimitService } from '../limits/service.js';
+import { defaultArnContext, type ArnContext } from '../model/arn.js';
+import { systemClock, type Clock } from '../model/clock.js';
+import { QueueService } from '../queues/service.js';
+import { OutboxRelay } from '../schedules/outbox-relay.js';
+import { ScheduleService } from '../schedules/service.js';
+import { openStore } from '../store/open.js';
+import { hasFeatureStores, requireFeatureStores, type Store } from '../store/store.js';
+import { StreamService } from '../streams/service.js';
+import { TableService } from '../tables/service.js';
+import { TriggerService } from '../triggers/service.js';
+import { StreamTriggerService } from '../triggers/stream-service.js';
+
+export interface SluiceOptions {
+  /** A store URL (`sqlite:./sluice.db`, `sqlite::memory:`) or an opened store. Default `sqlite:./sluice.db`. */
+  store?: string | Store;
+  clock?: Clock;
+  region?: string;
+  accountId?: string;
+  onBackgroundError?: (error: unknown) => void;
+  /** Concurrent function executions for the whole engine, shared as Lambda's account concurrency. Default 1,000. */
+  accountConcurrency?: number;
+  /**
+   * Run as one node of a cluster sharing the store (docs/design/cluster.md): heartbeats, leased stream
+   * shards, concurrency limits held across nodes. Default: on for a PostgreSQL store given by URL; off
+   * for SQLite and for a store passed already opened (tests), where `true` or options turn it on.
+   */
+  cluster?: boolean | (ClusterOptions & { enabled?: boolean });
+}
+
+export class Sluice {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly arn: ArnContext;
+  readonly queues: QueueService;
+  readonly functions: FunctionService;
+  readonly triggers: TriggerService;
+  /** Concurrency and rate limits per task group of a grouped queue (Sluice's extension). */
+  readonly groupLimits: GroupLimitService;
+  /** Task tokens (Step Functions callbacks). */
+  readonly callbacks: CallbackService;
+  /** EventBridge-style schedules: rate(), cron() and at() firing a function, a queue or a batch. */
+  readonly schedules: ScheduleService;
+  /** Delivers schedule ticks and batch finalizers from the store's outbox. */
+  readonly outbox: OutboxRelay;
+  /** Batches of items processed by a function, with progress and a finalizer that fires exactly once. */
+  readonly batches: BatchService;
+  /** DynamoDB-style tables; their change streams are read through `streams`. */
+  readonly tables: TableService;
+  readonly streams: StreamService;
+  /** Stream triggers: DynamoDB Streams event source mappings from a table's stream to a function. */
+  readonly streamTriggers: StreamTriggerService;
+  /** This node's membership, leases and concurrency grants; undefined when not clustered. */
+  readonly cluster: Cluster | undefined;
+  private closed = false;
+
+  private constructor(store: Store, options: SluiceOptions) {
+    this.store = store;
+    this.clock = options.clock ?? systemClock;
+    this.arn = {
+      region: options.region ?? defaultArnContext.region,
+      accountId: options.accountId ?? defaultArnContext.accountId,
+    };
+    const onBackgroundError = options.onBackgroundError;
+    this.queues = new QueueService({
+      store,
+      clock: this.clock,
+      arn: this.arn,
+      ...(onBackgroundError ? { onBackgroundError } : {}),
+    });
+    this.groupLimits = new GroupLimitService({
+      store,
+      clock: this.clock,
+      queues: this.queues,
+      tables: () => this.tables,
+      onError: onBackgroundError ?? ((error: unknown) => console.error('[sluice] group limits failed', error)),
+    });
+    const shared = { clock: this.clock, arn: this.arn, queues: this.queues, onBackgroundError };
+    this.functions = new FunctionService({ ...shared, accountConcurrency: options.accountConcurrency });
+    this.triggers = new TriggerService({ ...shared, store, functions: this.functions });
+    this.callbacks = new CallbackService({ store, clock: this.clock, queues: this.queues, functions: this.functions });
+    const onError = onBackgroundError ?? ((error: unknown) => console.error('[sluice] background task failed', error));
+    const delivery = { queues: this.queues, functions: this.functions };
+    this.schedules = new ScheduleService({
+      ...delivery,
+      store,
+      clock: this.clock,
+      arn: this.arn,
+      onError,
+      startBatch: (target, context) => this.batches.startScheduled(target, context),
+    });
+    this.batches = new BatchService({ ...delivery, store, clock: this.clock, triggers: this.triggers, onError });
+    this.outbox = new OutboxRelay({
+      store: () => requireFeatureStores(store, 'the outbox'),
+      clock: this.clock,
+      onError,
+      handlers: { schedule: (entry) => this.schedules.deliver(entry), 'batch-finalizer': (entry) => deliverFinalizer(delivery, entry) },
+    });
+    this.tables = new TableService({ store, clock: this.clock, arn: this.arn, ...(onBackgroundError ? { onBackgroundError } : {}) });
+    this.streams = new StreamService({ store, tables: this.tables, arn: this.arn });
+    this.cluster = clusterOf(store, options, onError, () => this.functions.concurrency.capacityChanged());
+    if (this.cluster) this.functions.concurrency.setGate(this.cluster.slots);
+    this.streamTriggers = new StreamTriggerService({
+      ...delivery,
+      store,
+      clock: this.clock,
+      streams: this.streams,
+      onBackgroundError: onError,
+      ...(this.cluster ? { shards: shardLeasing(this.cluster, store) } : {}),
+    });
+  }
+
+  static async open(options: SluiceOptions = {}): Promise<Sluice> {
+    const given = typeof options.store === 'object';
+    const store = typeof options.store === 'object' ? options.store : await openStore(options.store ?? 'sqlite:./sluice.db');
+    const cluster = options.cluster ?? (store.kind === 'postgres' && !given);
+    const sluice = new Sluice(store, { ...options, cluster });
+    try {
+      await sluice.cluster?.start();
+    } catch (error) {
+      await store.close().catch(() => undefined);
+      throw error;
+    }
+    await sluice.queues.start();
+    if (hasFeatureStores(store)) {
+      sluice.outbox.start();
+      await sluice.schedules.start();
+    }
+    await sluice.tables.start();
+    return sluice;
+  }
+
+  /** Stops claiming, lets batches under way finish for up to `graceMs` (default 10 s), then closes the store. */
+  async close(options: { graceMs?: number } = {}): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.schedules.stop();
+    await this.batches.stop();
+    const deadline = Date.now() + (options.graceMs ?? 10_000);
+    await this.triggers.stop({ graceMs: deadline - Date.now() });
+    await this.streamTriggers.stop({ graceMs: Math.max(0, deadline - Date.now()) });
+    await this.outbox.stop();
+    await this.functions.stop({ graceMs: Math.max(0, deadline - Date.now()) });
+    // Nothing is claiming or running any more: leases and slots go back to the other nodes at once.
+    await this.cluster?.stop();
+    await this.groupLimits.stop();
+    this.queues.stop();
+    this.tables.stop();
+    await this.store.close();
+  }
+}
+
+function clusterOf(store: Store, options: SluiceOptions, onError: (error: unknown) => void, onCapacity: () => void): Cluster | undefined {
+  const setting = options.cluster;
+  if (setting === false || setting === undefined || (typeof setting === 'object' && setting.enabled === false)) return undefined;
+  return new Cluster({ store, settings: clusterSettings(typeof setting === 'object' ? setting : {}), onCapacity, onError });
+}

@@ -1,0 +1,75 @@
+/**
+ * The context object a handler receives, with Lambda's fields. What is the same for every invocation of
+ * a sandbox (names, ARN, log stream) is built once; an invocation adds only its request id and deadline.
+ */
+import type { Context } from 'aws-lambda';
+
+/** The per-sandbox part of the context. */
+export interface FunctionIdentity {
+  functionName: string;
+  invokedFunctionArn: string;
+  memoryLimitInMB: string;
+  logGroupName: string;
+  logStreamName: string;
+}
+
+export function functionIdentity(params: {
+  name: string;
+  arn: string;
+  memorySize: number;
+  startedAt: number;
+  sandboxId: string;
+}): FunctionIdentity {
+  const day = new Date(params.startedAt).toISOString().slice(0, 10).replaceAll('-', '/');
+  return {
+    functionName: params.name,
+    invokedFunctionArn: params.arn,
+    memoryLimitInMB: String(params.memorySize),
+    logGroupName: `/aws/lambda/${params.name}`,
+    logStreamName: `${day}/[$LATEST]${params.sandboxId}`,
+  };
+}
+
+/** Settles an invocation; `context.done/succeed/fail` (deprecated in Lambda, still typed) route here. */
+export type Settle = (error: unknown, result?: unknown) => void;
+
+export class InvocationContext implements Context {
+  callbackWaitsForEmptyEventLoop = true;
+  readonly functionVersion = '$LATEST';
+  readonly functionName: string;
+  readonly invokedFunctionArn: string;
+  readonly memoryLimitInMB: string;
+  readonly logGroupName: string;
+  readonly logStreamName: string;
+  /** @internal set by the caller of the handler */
+  settle: Settle | undefined;
+
+  constructor(
+    identity: FunctionIdentity,
+    readonly awsRequestId: string,
+    private readonly deadline: number,
+    private readonly now: () => number,
+  ) {
+    this.functionName = identity.functionName;
+    this.invokedFunctionArn = identity.invokedFunctionArn;
+    this.memoryLimitInMB = identity.memoryLimitInMB;
+    this.logGroupName = identity.logGroupName;
+    this.logStreamName = identity.logStreamName;
+  }
+
+  getRemainingTimeInMillis(): number {
+    return Math.max(0, this.deadline - this.now());
+  }
+
+  done(error?: Error, result?: unknown): void {
+    this.settle?.(error ?? null, result);
+  }
+
+  fail(error: Error | string): void {
+    this.settle?.(error);
+  }
+
+  succeed(result: unknown): void {
+    this.settle?.(null, result);
+  }
+}

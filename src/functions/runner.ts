@@ -1,0 +1,103 @@
+/**
+ * How a function's handler is executed: in the engine's thread, or in worker threads (worker-pool.ts).
+ * Either way an execution ends at the function's timeout with Lambda's timeout error; only a worker can
+ * also stop the handler itself.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../model/clock.js';
+import { callHandler } from './call-handler.js';
+import { functionIdentity, InvocationContext, type FunctionIdentity } from './context.js';
+import { errorPayload, timeoutPayload } from './error-payload.js';
+import { HandlerLoadError, importHandler } from './module-loader.js';
+import type { Execution, FunctionHandler, ModuleHandler } from './types.js';
+
+export interface Invocation {
+  requestId: string;
+  event: unknown;
+  timeoutMs: number;
+}
+
+export interface HandlerRunner {
+  run(invocation: Invocation): Promise<Execution>;
+  /** Releases the runner's resources; executions under way finish unless `force` ends them. */
+  close(options?: { force?: boolean }): Promise<void>;
+}
+
+export class InProcessRunner implements HandlerRunner {
+  private handler: FunctionHandler<never, unknown> | undefined;
+  private readonly identity: FunctionIdentity;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly params: {
+      name: string;
+      arn: string;
+      memorySize: number;
+      timeoutSeconds: number;
+      handler: FunctionHandler<never, unknown> | ModuleHandler;
+      clock: Clock;
+    },
+  ) {
+    if (typeof params.handler === 'function') this.handler = params.handler;
+    this.identity = functionIdentity({
+      name: params.name,
+      arn: params.arn,
+      memorySize: params.memorySize,
+      startedAt: params.clock.now(),
+      sandboxId: randomBytes(16).toString('hex'),
+    });
+    const clock = params.clock;
+    this.now = () => clock.now();
+  }
+
+  async run(invocation: Invocation): Promise<Execution> {
+    const handler = this.handler ?? (await this.load());
+    if (typeof handler !== 'function') return handler;
+    const { clock, timeoutSeconds } = this.params;
+    const context = new InvocationContext(
+      this.identity,
+      invocation.requestId,
+      clock.now() + invocation.timeoutMs,
+      this.now,
+    );
+    return new Promise<Execution>((resolve) => {
+      let done = false;
+      // In-process, a timeout can only stop waiting: the handler's own work goes on unobserved.
+      const cancel = clock.setTimer(invocation.timeoutMs, () => {
+        if (done) return;
+        done = true;
+        resolve({ ok: false, error: timeoutPayload(invocation.requestId, timeoutSeconds), timedOut: true });
+      });
+      callHandler(handler, invocation.event, context).then(
+        (result) => {
+          if (done) return;
+          done = true;
+          cancel();
+          resolve({ ok: true, result });
+        },
+        (error: unknown) => {
+          if (done) return;
+          done = true;
+          cancel();
+          resolve({ ok: false, error: errorPayload(error), timedOut: false });
+        },
+      );
+    });
+  }
+
+  async close(): Promise<void> {}
+
+  /** Loads a module handler once; a failed load is reported to this invocation and tried again next time. */
+  private async load(): Promise<FunctionHandler<never, unknown> | Execution> {
+    try {
+      this.handler = await importHandler(this.params.handler as ModuleHandler);
+      return this.handler;
+    } catch (error) {
+      return {
+        ok: false,
+        error: error instanceof HandlerLoadError ? error.payload : errorPayload(error),
+        timedOut: false,
+      };
+    }
+  }
+}

@@ -1,0 +1,292 @@
+/**
+ * Functions with Lambda's semantics: the public face of the feature. Definitions live in the engine's
+ * memory (a handler value cannot be stored; a config file re-declares module-path functions at start).
+ * Every execution, whoever asks for it (a caller, the async queue, a trigger), goes through `execute`,
+ * which is where the metrics are kept.
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { functionArn, type ArnContext } from '../model/arn.js';
+import type { Clock } from '../model/clock.js';
+import { SluiceError } from '../model/errors.js';
+import type { QueueService } from '../queues/service.js';
+import { AsyncInvoker } from './async-invoke.js';
+import { ConcurrencyPool } from './concurrency.js';
+import { buildDefinition, functionLimits, isModuleHandler, validateFunctionName } from './definition.js';
+import { destinationOf, type DestinationRecord } from './destination.js';
+import { FunctionMetrics } from './metrics.js';
+import { InProcessRunner, type HandlerRunner } from './runner.js';
+import type {
+  AsyncInvokeResponse,
+  Execution,
+  FunctionDefinition,
+  FunctionInput,
+  FunctionMetricsView,
+  FunctionUpdate,
+  FunctionView,
+  InvokeResponse,
+} from './types.js';
+import { WorkerPool } from './worker-pool.js';
+
+export interface FunctionServiceOptions {
+  clock: Clock;
+  arn: ArnContext;
+  queues: QueueService;
+  /** The account's concurrent executions, shared by every function; default 1,000 as in Lambda. */
+  accountConcurrency?: number;
+  onBackgroundError?: (error: unknown) => void;
+}
+
+interface FunctionEntry {
+  definition: FunctionDefinition;
+  runner: HandlerRunner;
+  metrics: FunctionMetrics;
+}
+
+export type FunctionChange = { name: string; change: 'created' | 'updated' | 'deleted' };
+
+export class FunctionService {
+  private readonly clock: Clock;
+  private readonly arnContext: ArnContext;
+  private readonly queues: QueueService;
+  private readonly entries = new Map<string, FunctionEntry>();
+  private readonly listeners = new Set<(change: FunctionChange) => void>();
+  private readonly asyncInvoker: AsyncInvoker;
+  /** The account's concurrency; triggers take their slots here too. */
+  readonly concurrency: ConcurrencyPool;
+
+  constructor(options: FunctionServiceOptions) {
+    this.clock = options.clock;
+    this.arnContext = options.arn;
+    this.queues = options.queues;
+    this.concurrency = new ConcurrencyPool(
+      options.accountConcurrency ?? functionLimits.defaultAccountConcurrency,
+    );
+    const onError =
+      options.onBackgroundError ??
+      ((error) => console.error('[sluice] function background task failed', error));
+    this.asyncInvoker = new AsyncInvoker({
+      clock: this.clock,
+      pool: this.concurrency,
+      definition: (name) => this.entries.get(name)?.definition,
+      functionArn: (name) => this.arnOf(name),
+      execute: (name, event, requestId) => this.execute(name, event, requestId),
+      throttled: (name) => this.entries.get(name)?.metrics.throttled(),
+      deliver: (arn, record) => this.deliver(arn, record),
+      onError,
+    });
+  }
+
+  arnOf(name: string): string {
+    return functionArn(this.arnContext, name);
+  }
+
+  // ---------------------------------------------------------------- definitions
+
+  async create(input: FunctionInput): Promise<FunctionView> {
+    const name = validateFunctionName(input?.name);
+    if (this.entries.has(name)) {
+      throw new SluiceError(
+        'ResourceConflictException',
+        `FunctionName: the function '${name}' already exists`,
+        { field: 'FunctionName' },
+      );
+    }
+    const definition = buildDefinition(input);
+    this.concurrency.setReservation(name, definition.reservedConcurrency);
+    this.entries.set(name, {
+      definition,
+      runner: this.runnerFor(definition),
+      metrics: new FunctionMetrics(),
+    });
+    this.emit({ name, change: 'created' });
+    return this.view(definition);
+  }
+
+  /** Changes a function. Executions under way finish on the old code; the next ones use the new. */
+  async update(name: string, changes: FunctionUpdate): Promise<FunctionView> {
+    const entry = this.require(name);
+    const definition = buildDefinition({ ...changes, name }, entry.definition);
+    this.concurrency.setReservation(name, definition.reservedConcurrency);
+    const previous = entry.runner;
+    entry.definition = definition;
+    entry.runner = this.runnerFor(definition);
+    void previous.close();
+    this.emit({ name, change: 'updated' });
+    return this.view(definition);
+  }
+
+  async delete(name: string): Promise<void> {
+    const entry = this.require(name);
+    this.entries.delete(name);
+    this.concurrency.remove(name);
+    void entry.runner.close();
+    this.emit({ name, change: 'deleted' });
+  }
+
+  get(name: string): FunctionView {
+    return this.view(this.require(name).definition);
+  }
+
+  exists(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  list(): FunctionView[] {
+    return [...this.entries.values()].map((entry) => this.view(entry.definition));
+  }
+
+  /** The definition, for features built on functions (triggers read the timeout). */
+  definition(name: string): FunctionDefinition | undefined {
+    return this.entries.get(name)?.definition;
+  }
+
+  metrics(name: string): FunctionMetricsView {
+    return this.require(name).metrics.view();
+  }
+
+  /** Hears every create, update and delete (triggers re-read limits and notice deleted functions). */
+  onChange(listener: (change: FunctionChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  // ---------------------------------------------------------------- invocation
+
+  /** RequestResponse: waits for the handler; a function error comes back as Lambda's error payload. */
+  async invoke(name: string, event: unknown = {}): Promise<InvokeResponse> {
+    const entry = this.require(name);
+    if (!this.concurrency.tryAcquire(name)) {
+      entry.metrics.throttled();
+      throw new SluiceError(
+        'TooManyRequestsException',
+        `FunctionName: '${name}' is throttled (${this.concurrency.throttleReason(name)})`,
+        {
+          field: 'FunctionName',
+        },
+      );
+    }
+    let execution: Execution;
+    try {
+      execution = await this.execute(name, event);
+    } finally {
+      this.concurrency.release(name);
+    }
+    return execution.ok
+      ? { statusCode: 200, executedVersion: '$LATEST', payload: execution.result }
+      : { statusCode: 200, executedVersion: '$LATEST', payload: execution.error, functionError: 'Unhandled' };
+  }
+
+  /** Event: accepted at once (202); runs when a slot is free, with retries and destinations. */
+  async invokeAsync(name: string, event: unknown = {}): Promise<AsyncInvokeResponse> {
+    this.require(name);
+    return { statusCode: 202, requestId: this.asyncInvoker.accept(name, event) };
+  }
+
+  /**
+   * Runs the handler once. The caller holds a concurrency slot (see `concurrency`). Never throws: a
+   * failure is an Execution with Lambda's error payload.
+   */
+  async execute(name: string, event: unknown, requestId: string = randomUUID()): Promise<Execution> {
+    const entry = this.entries.get(name);
+    if (!entry) {
+      return {
+        ok: false,
+        error: {
+          errorType: 'ResourceNotFoundException',
+          errorMessage: `Function not found: ${this.arnOf(name)}`,
+          trace: [],
+        },
+        timedOut: false,
+      };
+    }
+    const { metrics, runner, definition } = entry;
+    metrics.started();
+    const started = performance.now();
+    let execution: Execution;
+    try {
+      execution = await runner.run({ requestId, event, timeoutMs: definition.timeoutSeconds * 1000 });
+    } catch (error) {
+      execution = {
+        ok: false,
+        error: { errorType: 'Runtime.Unknown', errorMessage: String(error), trace: [] },
+        timedOut: false,
+      };
+    }
+    metrics.finished(execution, performance.now() - started);
+    return execution;
+  }
+
+  /** Counts a refusal that happened outside `invoke` (a trigger that found no free slot). */
+  noteThrottle(name: string): void {
+    this.entries.get(name)?.metrics.throttled();
+  }
+
+  /**
+   * Stops asynchronous retries, gives executions under way up to `graceMs` (default 10 s, real time),
+   * then ends every worker thread. Accepted asynchronous events not yet run are dropped.
+   */
+  async stop(options: { graceMs?: number } = {}): Promise<void> {
+    await this.asyncInvoker.stop(options.graceMs ?? 10_000);
+    await Promise.all([...this.entries.values()].map((entry) => entry.runner.close({ force: true })));
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private runnerFor(definition: FunctionDefinition): HandlerRunner {
+    const common = {
+      name: definition.name,
+      arn: this.arnOf(definition.name),
+      memorySize: definition.memorySize,
+      timeoutSeconds: definition.timeoutSeconds,
+      clock: this.clock,
+    };
+    if (definition.execution === 'worker' && isModuleHandler(definition.handler)) {
+      return new WorkerPool({
+        ...common,
+        region: this.arnContext.region,
+        handler: definition.handler,
+        environment: definition.environment,
+      });
+    }
+    return new InProcessRunner({ ...common, handler: definition.handler });
+  }
+
+  private async deliver(arn: string, record: DestinationRecord): Promise<void> {
+    const target = destinationOf(arn);
+    if (target?.kind === 'queue') await this.queues.send(target.name, { body: JSON.stringify(record) });
+    else if (target?.kind === 'function') await this.invokeAsync(target.name, record);
+  }
+
+  private emit(change: FunctionChange): void {
+    for (const listener of [...this.listeners]) listener(change);
+  }
+
+  private view(definition: FunctionDefinition): FunctionView {
+    return {
+      name: definition.name,
+      arn: this.arnOf(definition.name),
+      handler: isModuleHandler(definition.handler) ? definition.handler.text : '(in-process value)',
+      timeout: definition.timeoutSeconds,
+      memorySize: definition.memorySize,
+      reservedConcurrency: definition.reservedConcurrency,
+      environment: { ...definition.environment },
+      execution: definition.execution,
+      async: { ...definition.async },
+    };
+  }
+
+  private require(name: string): FunctionEntry {
+    const entry = typeof name === 'string' ? this.entries.get(name) : undefined;
+    if (!entry) {
+      throw new SluiceError(
+        'ResourceNotFoundException',
+        `FunctionName: the function '${String(name)}' does not exist`,
+        { field: 'FunctionName' },
+      );
+    }
+    return entry;
+  }
+}

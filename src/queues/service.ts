@@ -1,0 +1,620 @@
+/**
+ * Queues with SQS's semantics: the public face of the queue feature. Validation and decisions live
+ * here and in the modules beside it; the store does the set work in one transaction per call.
+ */
+import { groupKeyOf } from '../limits/group-key.js';
+import { applyGroupKeyRule, isGrouped } from '../limits/grouping.js';
+import type { ArnContext } from '../model/arn.js';
+import { parseArn, queueArn } from '../model/arn.js';
+import type { Clock } from '../model/clock.js';
+import { SluiceError } from '../model/errors.js';
+import { queueCatalogChannel, type Unsubscribe } from '../store/notifier.js';
+import type { ReceiptRef, StoredQueue } from '../store/queue-store.js';
+import type { Store } from '../store/store.js';
+import {
+  applyQueueAttributes,
+  defaultQueueSettings,
+  sameSettings,
+  settingsToWire,
+  validateQueueName,
+  MAX_MESSAGE_SIZE_LIMIT,
+  type QueueAttributesInput,
+} from './attributes.js';
+import { entryFailure, validateBatchEntries } from './batch.js';
+import { MoveTaskRunner } from './move-tasks.js';
+import { decodeReceiptHandle, newReceiptToken } from './receipt-handle.js';
+import { receiveWithWait, shapeReceivedMessage } from './receive.js';
+import { RetentionSweeper } from './retention.js';
+import { formatSequenceNumber, prepareMessage, type PreparedMessage } from './send.js';
+import { validateTags } from './tags.js';
+import type {
+  BatchResult,
+  MessageMoveTaskView,
+  QueueCountsView,
+  QueueDescription,
+  ReceiveMessageOptions,
+  ReceivedMessage,
+  SendMessageInput,
+  SendMessageResult,
+} from './types.js';
+
+export const DEDUPLICATION_WINDOW_MS = 5 * 60 * 1000;
+export const PURGE_INTERVAL_MS = 60 * 1000;
+export const NAME_REUSE_DELAY_MS = 60 * 1000;
+export const MAX_VISIBILITY_SECONDS = 43_200;
+
+export interface QueueServiceOptions {
+  store: Store;
+  clock: Clock;
+  arn: ArnContext;
+  onBackgroundError?: (error: unknown) => void;
+}
+
+function integerInRange(field: string, value: unknown, min: number, max: number, unit: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new SluiceError('InvalidParameterValue', `${field}: ${JSON.stringify(value)} is invalid; must be an integer from ${min} to ${max} ${unit}`, {
+      field,
+    });
+  }
+  return value;
+}
+
+export class QueueService {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly arnContext: ArnContext;
+  private readonly cache = new Map<string, StoredQueue>();
+  private readonly unsubscribeCatalog: Unsubscribe;
+  private readonly retention: RetentionSweeper;
+  private readonly moves: MoveTaskRunner;
+
+  constructor(options: QueueServiceOptions) {
+    this.store = options.store;
+    this.clock = options.clock;
+    this.arnContext = options.arn;
+    const onError = options.onBackgroundError ?? ((error) => console.error('[sluice] queue background task failed', error));
+    // Another caller (or node) changed the catalog: forget cached definitions, they are re-read on use.
+    this.unsubscribeCatalog = this.store.notifier.subscribe(queueCatalogChannel, () => this.cache.clear());
+    this.retention = new RetentionSweeper(this.store, this.clock, (id) => this.store.queueGetById({ id }), onError);
+    this.moves = new MoveTaskRunner(this.store, this.clock, () => this.queuesByArn(), onError);
+  }
+
+  /** Sweeps expired messages of every queue once and arms the retention timers. */
+  async start(): Promise<void> {
+    for (const queue of await this.store.queueList({})) await this.retention.sweep(queue.id);
+  }
+
+  stop(): void {
+    this.unsubscribeCatalog();
+    this.retention.stop();
+    this.moves.stop();
+  }
+
+  arnOf(name: string): string {
+    return queueArn(this.arnContext, name);
+  }
+
+  // ---------------------------------------------------------------- queue lifecycle
+
+  async create(
+    name: string,
+    attributes: QueueAttributesInput = {},
+    options: { tags?: Record<string, string> } = {},
+  ): Promise<QueueDescription> {
+    const { fifo } = validateQueueName(name);
+    const settings = applyQueueAttributes(defaultQueueSettings(fifo), attributes, true);
+    const tags = validateTags(options.tags ?? {}, 'tags');
+    if (settings.RedrivePolicy) await this.checkRedrivePolicy(name, fifo, settings.RedrivePolicy.deadLetterTargetArn);
+    const result = await this.store.queueCreate({
+      name,
+      fifo,
+      settings,
+      tags,
+      now: this.clock.now(),
+      nameReuseDelayMs: NAME_REUSE_DELAY_MS,
+    });
+    if (result.outcome === 'deletedRecently') {
+      throw new SluiceError('QueueDeletedRecently', `QueueName: '${name}' was deleted less than 60 seconds ago; wait before creating it again`, {
+        field: 'QueueName',
+      });
+    }
+    if (result.outcome === 'exists' && !sameSettings(result.queue.settings, settings)) {
+      throw new SluiceError('QueueNameExists', `QueueName: '${name}' already exists with different attributes`, {
+        field: 'QueueName',
+      });
+    }
+    this.cache.set(name, result.queue);
+    return this.describe(result.queue);
+  }
+
+  async get(name: string): Promise<QueueDescription> {
+    return this.describe(await this.require(name));
+  }
+
+  async exists(name: string): Promise<boolean> {
+    return (await this.lookup(name)) !== undefined;
+  }
+
+  async list(prefix?: string): Promise<string[]> {
+    return (await this.store.queueList({ prefix: prefix ?? '' })).map((queue) => queue.name);
+  }
+
+  async delete(name: string): Promise<void> {
+    const queue = await this.require(name);
+    await this.store.queueDelete({ name, now: this.clock.now() });
+    this.cache.delete(name);
+    this.retention.forget(queue.id);
+  }
+
+  async purge(name: string): Promise<void> {
+    const queue = await this.require(name);
+    const outcome = await this.store.queuePurge({ queueId: queue.id, now: this.clock.now(), minIntervalMs: PURGE_INTERVAL_MS });
+    if (outcome === 'gone') throw this.missing(name);
+    if (outcome === 'tooSoon') {
+      throw new SluiceError('PurgeQueueInProgress', `QueueName: '${name}' was purged less than 60 seconds ago; only one purge per 60 seconds is allowed`, {
+        field: 'QueueName',
+      });
+    }
+  }
+
+  /** Attributes in SQS's wire form, including the approximate counts and timestamps. */
+  async getAttributes(name: string, names: string[] = ['All']): Promise<Record<string, string>> {
+    const queue = await this.require(name);
+    const counts = await this.counts(name);
+    const all: Record<string, string> = {
+      ...settingsToWire(queue.settings),
+      QueueArn: this.arnOf(queue.name),
+      ApproximateNumberOfMessages: String(counts.visible),
+      ApproximateNumberOfMessagesNotVisible: String(counts.inFlight),
+      ApproximateNumberOfMessagesDelayed: String(counts.delayed),
+      CreatedTimestamp: String(Math.floor(queue.createdAt / 1000)),
+      LastModifiedTimestamp: String(Math.floor(queue.modifiedAt / 1000)),
+    };
+    if (names.includes('All')) return all;
+    const picked: Record<string, string> = {};
+    for (const attribute of names) {
+      if (!(attribute in all) && !knownReadOnlyAttribute(attribute)) {
+        throw new SluiceError('InvalidAttributeName', `AttributeNames: '${attribute}' is not a queue attribute`, {
+          field: 'AttributeNames',
+        });
+      }
+      const value = all[attribute];
+      if (value !== undefined) picked[attribute] = value;
+    }
+    return picked;
+  }
+
+  async setAttributes(name: string, attributes: QueueAttributesInput): Promise<void> {
+    const queue = await this.require(name);
+    const settings = applyQueueAttributes(queue.settings, attributes, false);
+    if (settings.RedrivePolicy && settings.RedrivePolicy.deadLetterTargetArn !== queue.settings.RedrivePolicy?.deadLetterTargetArn) {
+      await this.checkRedrivePolicy(name, queue.fifo, settings.RedrivePolicy.deadLetterTargetArn);
+    }
+    const updated = await this.store.queueUpdate({ name, settings, now: this.clock.now() });
+    if (!updated) throw this.missing(name);
+    this.cache.set(name, updated);
+    if (settings.MessageRetentionPeriod !== queue.settings.MessageRetentionPeriod) await this.retention.sweep(queue.id);
+    // A new grouping rule keys what is already queued (limits/grouping.ts).
+    if (settings.SluiceGroupKey !== queue.settings.SluiceGroupKey) await applyGroupKeyRule(this.store, updated, this.clock.now());
+  }
+
+  async counts(name: string): Promise<QueueCountsView> {
+    const queue = await this.require(name);
+    const now = this.clock.now();
+    const counts = await this.store.queueCounts({
+      queueId: queue.id,
+      now,
+      expiredBefore: now - queue.settings.MessageRetentionPeriod * 1000,
+    });
+    return {
+      visible: counts.visible,
+      inFlight: counts.inFlight,
+      delayed: counts.delayed,
+      oldestAgeSeconds: counts.oldestSentAt === null ? 0 : Math.max(0, Math.floor((now - counts.oldestSentAt) / 1000)),
+    };
+  }
+
+  async listDeadLetterSourceQueues(name: string): Promise<string[]> {
+    const dlq = await this.require(name);
+    const arn = this.arnOf(dlq.name);
+    return (await this.store.queueList({}))
+      .filter((queue) => queue.settings.RedrivePolicy?.deadLetterTargetArn === arn)
+      .map((queue) => queue.name);
+  }
+
+  async tag(name: string, tags: Record<string, string>): Promise<void> {
+    const queue = await this.require(name);
+    const merged = validateTags({ ...queue.tags, ...validateTags(tags, 'Tags') }, 'Tags');
+    const updated = await this.store.queueUpdate({ name, tags: merged, now: this.clock.now() });
+    if (updated) this.cache.set(name, updated);
+  }
+
+  async untag(name: string, keys: string[]): Promise<void> {
+    const queue = await this.require(name);
+    const tags = { ...queue.tags };
+    for (const key of keys) delete tags[key];
+    const updated = await this.store.queueUpdate({ name, tags, now: this.clock.now() });
+    if (updated) this.cache.set(name, updated);
+  }
+
+  async listTags(name: string): Promise<Record<string, string>> {
+    return { ...(await this.require(name)).tags };
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  async send(name: string, input: SendMessageInput): Promise<SendMessageResult> {
+    const queue = await this.require(name);
+    const now = this.clock.now();
+    const prepared = prepareMessage(queue, input, now);
+    const [outcome] = await this.storeSend(queue, [prepared], now);
+    return this.sendResult(queue, prepared, outcome!);
+  }
+
+  async sendBatch(name: string, entries: Array<SendMessageInput & { id: string }>): Promise<BatchResult<SendMessageResult>> {
+    validateBatchEntries(entries, 'Entries');
+    const queue = await this.require(name);
+    const now = this.clock.now();
+    const result: BatchResult<SendMessageResult> = { successful: [], failed: [] };
+    const accepted: Array<{ id: string; prepared: PreparedMessage }> = [];
+    let totalSize = 0;
+    entries.forEach((entry, index) => {
+      try {
+        const prepared = prepareMessage(queue, entry, now, `Entries[${index}].`);
+        totalSize += prepared.size;
+        accepted.push({ id: entry.id, prepared });
+      } catch (error) {
+        result.failed.push(entryFailure(entry.id, error));
+      }
+    });
+    if (totalSize > MAX_MESSAGE_SIZE_LIMIT) {
+      throw new SluiceError('BatchRequestTooLong', `Entries: the batch is ${totalSize} bytes; all entries together may hold at most ${MAX_MESSAGE_SIZE_LIMIT} bytes`, {
+        field: 'Entries',
+      });
+    }
+    if (accepted.length > 0) {
+      const outcomes = await this.storeSend(
+        queue,
+        accepted.map((a) => a.prepared),
+        now,
+      );
+      accepted.forEach(({ id, prepared }, index) => {
+        result.successful.push({ id, ...this.sendResult(queue, prepared, outcomes[index]!) });
+      });
+    }
+    return result;
+  }
+
+  async receive(name: string, options: ReceiveMessageOptions = {}): Promise<ReceivedMessage[]> {
+    const queue = await this.require(name);
+    const maxMessages = integerInRange('MaxNumberOfMessages', options.maxNumberOfMessages ?? 1, 1, 10, 'messages');
+    const visibilitySeconds = integerInRange(
+      'VisibilityTimeout',
+      options.visibilityTimeout ?? queue.settings.VisibilityTimeout,
+      0,
+      MAX_VISIBILITY_SECONDS,
+      'seconds',
+    );
+    const waitSeconds = integerInRange(
+      'WaitTimeSeconds',
+      options.waitTimeSeconds ?? queue.settings.ReceiveMessageWaitTimeSeconds,
+      0,
+      20,
+      'seconds',
+    );
+    const receiptToken = newReceiptToken();
+    const deadLetter = await this.deadLetterTarget(queue);
+    const outcome = await receiveWithWait({
+      queueId: queue.id,
+      deadline: this.clock.now() + waitSeconds * 1000,
+      clock: this.clock,
+      notifier: this.store.notifier,
+      ...(options.signal ? { signal: options.signal } : {}),
+      attempt: () => {
+        const now = this.clock.now();
+        const params = {
+          queueId: queue.id,
+          fifo: queue.fifo,
+          maxMessages,
+          now,
+          visibleAt: now + visibilitySeconds * 1000,
+          expiredBefore: now - queue.settings.MessageRetentionPeriod * 1000,
+          receiptToken,
+          deadLetter,
+        };
+        // A grouped queue serves every receiver within its group limits.
+        return isGrouped(queue)
+          ? this.store.messageClaimByGroup({ ...params, queueName: queue.name })
+          : this.store.messageReceive(params);
+      },
+    });
+    const context = { queueId: queue.id, fifo: queue.fifo, receiptToken, senderId: this.arnContext.accountId };
+    return outcome.messages.map((message) => shapeReceivedMessage(message, context));
+  }
+
+  /** Deletes a received message. A stale handle (the message was received again since) succeeds without deleting, as in SQS. */
+  async deleteMessage(name: string, receiptHandle: string): Promise<void> {
+    const queue = await this.require(name);
+    const receipt = decodeReceiptHandle(receiptHandle, queue.id);
+    await this.store.messageDelete({ queueId: queue.id, fifo: queue.fifo, receipts: [receipt], ...this.groupedAt(queue) });
+  }
+
+  async deleteMessageBatch(
+    name: string,
+    entries: Array<{ id: string; receiptHandle: string }>,
+  ): Promise<BatchResult<Record<never, never>>> {
+    validateBatchEntries(entries, 'Entries');
+    const queue = await this.require(name);
+    const result: BatchResult<Record<never, never>> = { successful: [], failed: [] };
+    const valid: Array<{ id: string; receipt: ReceiptRef }> = [];
+    entries.forEach((entry, index) => {
+      try {
+        valid.push({ id: entry.id, receipt: decodeReceiptHandle(entry.receiptHandle, queue.id, `Entries[${index}].ReceiptHandle`) });
+      } catch (error) {
+        result.failed.push(entryFailure(entry.id, error));
+      }
+    });
+    if (valid.length > 0) {
+      await this.store.messageDelete({ queueId: queue.id, fifo: queue.fifo, receipts: valid.map((v) => v.receipt), ...this.groupedAt(queue) });
+      for (const { id } of valid) result.successful.push({ id });
+    }
+    return result;
+  }
+
+  async changeMessageVisibility(name: string, receiptHandle: string, visibilityTimeout: number): Promise<void> {
+    const result = await this.changeMessageVisibilityBatch(name, [{ id: 'single', receiptHandle, visibilityTimeout }], true);
+    const failure = result.failed[0];
+    if (failure) throw new SluiceError(failure.code as SluiceError['code'], failure.message.replace('Entries[0].', ''));
+  }
+
+  async changeMessageVisibilityBatch(
+    name: string,
+    entries: Array<{ id: string; receiptHandle: string; visibilityTimeout: number }>,
+    single = false,
+  ): Promise<BatchResult<Record<never, never>>> {
+    if (!single) validateBatchEntries(entries, 'Entries');
+    const queue = await this.require(name);
+    const now = this.clock.now();
+    const result: BatchResult<Record<never, never>> = { successful: [], failed: [] };
+    const valid: Array<{ id: string; index: number; change: ReceiptRef & { visibleAt: number } }> = [];
+    entries.forEach((entry, index) => {
+      const at = single ? '' : `Entries[${index}].`;
+      try {
+        const receipt = decodeReceiptHandle(entry.receiptHandle, queue.id, `${at}ReceiptHandle`);
+        const seconds = integerInRange(`${at}VisibilityTimeout`, entry.visibilityTimeout, 0, MAX_VISIBILITY_SECONDS, 'seconds');
+        valid.push({ id: entry.id, index, change: { ...receipt, visibleAt: now + seconds * 1000 } });
+      } catch (error) {
+        result.failed.push(entryFailure(entry.id, error));
+      }
+    });
+    if (valid.length === 0) return result;
+    const outcomes = await this.store.messageChangeVisibility({
+      queueId: queue.id,
+      fifo: queue.fifo,
+      grouped: isGrouped(queue),
+      now,
+      changes: valid.map((v) => v.change),
+      maxInvisibleMs: MAX_VISIBILITY_SECONDS * 1000,
+    });
+    valid.forEach(({ id, index }, i) => {
+      const at = single ? '' : `Entries[${index}].`;
+      switch (outcomes[i]) {
+        case 'changed':
+          result.successful.push({ id });
+          break;
+        case 'notInflight':
+          result.failed.push({ id, code: 'MessageNotInflight', message: `${at}ReceiptHandle: the message is not in flight`, senderFault: true });
+          break;
+        case 'beyondMaximum':
+          result.failed.push({
+            id,
+            code: 'InvalidParameterValue',
+            message: `${at}VisibilityTimeout: a message may stay invisible at most ${MAX_VISIBILITY_SECONDS} seconds after it was received`,
+            senderFault: true,
+          });
+          break;
+        case 'gone':
+          result.failed.push({
+            id,
+            code: 'InvalidParameterValue',
+            message: `${at}ReceiptHandle: the message does not exist or is not available for a visibility change`,
+            senderFault: true,
+          });
+          break;
+        default:
+          result.failed.push({
+            id,
+            code: 'ReceiptHandleIsInvalid',
+            message: `${at}ReceiptHandle: the message was received again since this handle was issued`,
+            senderFault: true,
+          });
+      }
+    });
+    return result;
+  }
+
+  // ---------------------------------------------------------------- redrive
+
+  async startMessageMoveTask(input: {
+    sourceArn: string;
+    destinationArn?: string;
+    maxNumberOfMessagesPerSecond?: number;
+  }): Promise<{ taskHandle: string }> {
+    const source = await this.requireArn(input.sourceArn, 'SourceArn');
+    const sources = await this.listDeadLetterSourceQueues(source.name);
+    if (sources.length === 0) {
+      throw new SluiceError('InvalidParameterValue', `SourceArn: ${input.sourceArn} is not the dead-letter queue of any queue`, {
+        field: 'SourceArn',
+      });
+    }
+    const destination = input.destinationArn ? await this.requireArn(input.destinationArn, 'DestinationArn') : null;
+    if (destination && destination.id === source.id) {
+      throw new SluiceError('InvalidParameterValue', 'DestinationArn: must differ from SourceArn', { field: 'DestinationArn' });
+    }
+    const rate =
+      input.maxNumberOfMessagesPerSecond === undefined
+        ? null
+        : integerInRange('MaxNumberOfMessagesPerSecond', input.maxNumberOfMessagesPerSecond, 1, 500, 'messages per second');
+    const task = await this.moves.start({
+      source,
+      sourceArn: this.arnOf(source.name),
+      destination,
+      destinationArn: destination ? this.arnOf(destination.name) : null,
+      maxPerSecond: rate,
+    });
+    if (task === 'alreadyRunning') {
+      throw new SluiceError('UnsupportedOperation', `SourceArn: a message move task is already running for ${input.sourceArn}`, {
+        field: 'SourceArn',
+      });
+    }
+    return { taskHandle: task.taskHandle };
+  }
+
+  async listMessageMoveTasks(input: { sourceArn: string; maxResults?: number }): Promise<MessageMoveTaskView[]> {
+    const source = await this.requireArn(input.sourceArn, 'SourceArn');
+    const limit = integerInRange('MaxResults', input.maxResults ?? 1, 1, 10, 'tasks');
+    const tasks = await this.store.moveTaskList({ sourceQueueId: source.id, limit });
+    return tasks.map((task) => ({
+      taskHandle: task.taskHandle,
+      status: task.status,
+      sourceArn: task.sourceArn,
+      ...(task.destinationArn ? { destinationArn: task.destinationArn } : {}),
+      ...(task.maxPerSecond !== null ? { maxNumberOfMessagesPerSecond: task.maxPerSecond } : {}),
+      approximateNumberOfMessagesMoved: task.moved,
+      approximateNumberOfMessagesToMove: task.toMove,
+      ...(task.failureReason ? { failureReason: task.failureReason } : {}),
+      startedTimestamp: task.startedAt,
+    }));
+  }
+
+  async cancelMessageMoveTask(taskHandle: string): Promise<{ approximateNumberOfMessagesMoved: number }> {
+    const task = typeof taskHandle === 'string' ? await this.store.moveTaskGet({ taskHandle }) : undefined;
+    if (!task) throw new SluiceError('ResourceNotFoundException', 'TaskHandle: no such message move task', { field: 'TaskHandle' });
+    if (task.status !== 'RUNNING' || !(await this.moves.cancel(taskHandle))) {
+      throw new SluiceError('UnsupportedOperation', `TaskHandle: the task is ${task.status}, only a RUNNING task can be cancelled`, {
+        field: 'TaskHandle',
+      });
+    }
+    const after = await this.store.moveTaskGet({ taskHandle });
+    return { approximateNumberOfMessagesMoved: after?.moved ?? task.moved };
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /** The stored definition of a queue, for features built on queues (triggers read it). */
+  async definition(name: string): Promise<StoredQueue> {
+    return this.require(name);
+  }
+
+  private async storeSend(queue: StoredQueue, prepared: PreparedMessage[], now: number) {
+    const outcomes = await this.store.messageSend({
+      queueId: queue.id,
+      fifo: queue.fifo,
+      deduplicationByGroup: queue.settings.DeduplicationScope === 'messageGroup',
+      messages: this.withGroupKeys(queue, prepared),
+      now,
+      deduplicationWindowMs: DEDUPLICATION_WINDOW_MS,
+    });
+    if (outcomes === 'queueGone') {
+      this.cache.delete(queue.name);
+      throw this.missing(queue.name);
+    }
+    this.retention.noteSend(queue, now);
+    return outcomes;
+  }
+
+  private sendResult(queue: StoredQueue, prepared: PreparedMessage, outcome: { messageId: string; seq: number }): SendMessageResult {
+    const result: SendMessageResult = { messageId: outcome.messageId, md5OfMessageBody: prepared.md5OfMessageBody };
+    if (prepared.md5OfMessageAttributes) result.md5OfMessageAttributes = prepared.md5OfMessageAttributes;
+    if (queue.fifo) result.sequenceNumber = formatSequenceNumber(outcome.seq);
+    return result;
+  }
+
+  private async deadLetterTarget(queue: StoredQueue) {
+    const policy = queue.settings.RedrivePolicy;
+    if (!policy) return null;
+    const dlqName = parseArn(policy.deadLetterTargetArn)?.resource;
+    const dlq = dlqName ? await this.lookup(dlqName) : undefined;
+    if (!dlq) return null;
+    return {
+      queueId: dlq.id,
+      fifo: dlq.fifo,
+      maxReceiveCount: policy.maxReceiveCount,
+      sourceArn: this.arnOf(queue.name),
+      grouped: isGrouped(dlq),
+    };
+  }
+
+  /** On a grouped queue, each message carries the key its rule gives (limits/group-key.ts). */
+  private withGroupKeys(queue: StoredQueue, prepared: PreparedMessage[]) {
+    const rule = queue.settings.SluiceGroupKey;
+    if (!isGrouped(queue) || rule === undefined) return prepared.map((p) => p.message);
+    return prepared.map((p) => ({ ...p.message, groupKey: groupKeyOf(rule, p.message) }));
+  }
+
+  private groupedAt(queue: StoredQueue): { grouped?: boolean; now?: number } {
+    return isGrouped(queue) ? { grouped: true, now: this.clock.now() } : {};
+  }
+
+  private async checkRedrivePolicy(sourceName: string, sourceFifo: boolean, dlqArn: string): Promise<void> {
+    const field = 'Attributes.RedrivePolicy.deadLetterTargetArn';
+    const parsed = parseArn(dlqArn);
+    const dlq = parsed?.service === 'sqs' ? await this.lookup(parsed.resource) : undefined;
+    if (!dlq) throw new SluiceError('InvalidParameterValue', `${field}: the dead-letter queue ${dlqArn} does not exist`, { field });
+    if (dlq.name === sourceName) throw new SluiceError('InvalidParameterValue', `${field}: a queue cannot be its own dead-letter queue`, { field });
+    if (dlq.fifo !== sourceFifo) {
+      throw new SluiceError('InvalidParameterValue', `${field}: the dead-letter queue of a ${sourceFifo ? 'FIFO' : 'standard'} queue must also be ${sourceFifo ? 'FIFO' : 'standard'}`, {
+        field,
+      });
+    }
+    const allow = dlq.settings.RedriveAllowPolicy;
+    const sourceArn = this.arnOf(sourceName);
+    if (allow?.redrivePermission === 'denyAll' || (allow?.redrivePermission === 'byQueue' && !allow.sourceQueueArns?.includes(sourceArn))) {
+      throw new SluiceError('InvalidParameterValue', `${field}: the RedriveAllowPolicy of ${dlq.name} does not allow ${sourceName} to use it`, {
+        field,
+      });
+    }
+  }
+
+  private async queuesByArn(): Promise<Map<string, StoredQueue>> {
+    const queues = await this.store.queueList({});
+    return new Map(queues.map((queue) => [this.arnOf(queue.name), queue]));
+  }
+
+  private describe(queue: StoredQueue): QueueDescription {
+    return { name: queue.name, arn: this.arnOf(queue.name), fifo: queue.fifo, createdAt: queue.createdAt, modifiedAt: queue.modifiedAt };
+  }
+
+  private async lookup(name: string): Promise<StoredQueue | undefined> {
+    const cached = this.cache.get(name);
+    if (cached) return cached;
+    if (typeof name !== 'string') return undefined;
+    const queue = await this.store.queueGet({ name });
+    if (queue) this.cache.set(name, queue);
+    return queue;
+  }
+
+  private async require(name: string): Promise<StoredQueue> {
+    const queue = await this.lookup(name);
+    if (!queue) throw this.missing(name);
+    return queue;
+  }
+
+  private async requireArn(arn: unknown, field: string): Promise<StoredQueue> {
+    const parsed = typeof arn === 'string' ? parseArn(arn) : undefined;
+    if (!parsed || parsed.service !== 'sqs') {
+      throw new SluiceError('InvalidParameterValue', `${field}: ${JSON.stringify(arn)} is not a queue ARN`, { field });
+    }
+    const queue = await this.lookup(parsed.resource);
+    if (!queue) throw new SluiceError('ResourceNotFoundException', `${field}: the queue ${arn} does not exist`, { field });
+    return queue;
+  }
+
+  private missing(name: string): SluiceError {
+    return new SluiceError('QueueDoesNotExist', `QueueName: the queue '${name}' does not exist`, { field: 'QueueName' });
+  }
+}
+
+function knownReadOnlyAttribute(name: string): boolean {
+  return ['RedrivePolicy', 'RedriveAllowPolicy', 'FifoQueue', 'ContentBasedDeduplication', 'DeduplicationScope', 'FifoThroughputLimit', 'SluiceGroupKey'].includes(name);
+}

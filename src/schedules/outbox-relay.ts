@@ -1,0 +1,155 @@
+/**
+ * Delivers what the outbox holds: schedule ticks and batch finalizers, each inserted by the transaction
+ * that decided it (see store/outbox-store.ts). The relay claims due entries with a lease, hands each to
+ * its topic's handler, and marks it delivered; a handler that throws is retried with backoff (1 s, 2 s,
+ * 4 s, ... up to 5 minutes), and given up after `maxAttempts` unless it was throttled.
+ *
+ * It never polls: it runs when an outbox insert is announced (on any node, through the notifier), and
+ * otherwise sleeps until the earliest due instant, which is a retry or the end of a lease another node
+ * took and may have died holding. An empty outbox arms no timer.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../model/clock.js';
+import { isSluiceError } from '../model/errors.js';
+import type { Unsubscribe } from '../store/notifier.js';
+import { outboxChannel, type OutboxEntry, type OutboxTopic } from '../store/outbox-store.js';
+import type { StoreWithFeatures } from '../store/store.js';
+
+export type OutboxHandler = (entry: OutboxEntry) => Promise<void>;
+
+export interface OutboxRelayOptions {
+  store: () => StoreWithFeatures;
+  clock: Clock;
+  handlers: Record<OutboxTopic, OutboxHandler>;
+  onError: (error: unknown) => void;
+  /** How long a claimed entry is ours before another node may take it. Default 5 minutes. */
+  leaseMs?: number;
+  /** Default 3, as Lambda's asynchronous invocations (one try and two retries). */
+  maxAttempts?: number;
+}
+
+const CLAIM_LIMIT = 16;
+const MAX_BACKOFF_MS = 5 * 60_000;
+
+export class OutboxRelay {
+  private readonly claimToken = randomUUID();
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = true;
+  private unsubscribe: Unsubscribe | undefined;
+  private cancelTimer: (() => void) | undefined;
+  private readonly leaseMs: number;
+  private readonly maxAttempts: number;
+
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.leaseMs = options.leaseMs ?? 5 * 60_000;
+    this.maxAttempts = options.maxAttempts ?? 3;
+  }
+
+  /** Delivers whatever is due (left by a crash, say) and follows the outbox channel. */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.unsubscribe = this.options.store().notifier.subscribe(outboxChannel, () => this.kick());
+    this.kick();
+  }
+
+  /** Stops claiming; resolves when the delivery under way (if any) has finished. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.cancelTimer?.();
+    await this.running;
+  }
+
+  /** Something may be due: run now, or once more after the run under way. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.run()
+      .catch(this.options.onError)
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  /** Resolves once nothing is running (tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async run(): Promise<void> {
+    const store = this.options.store();
+    const { clock } = this.options;
+    for (;;) {
+      if (this.stopped) return;
+      const entries = await store.outboxClaim({
+        now: clock.now(),
+        leaseMs: this.leaseMs,
+        claimToken: this.claimToken,
+        limit: CLAIM_LIMIT,
+      });
+      for (const entry of entries) {
+        if (this.stopped) return; // the lease runs out and another node (or our restart) takes it
+        await this.deliver(entry);
+      }
+      if (entries.length < CLAIM_LIMIT) break;
+    }
+    this.arm(await store.outboxNextDue({}));
+  }
+
+  private async deliver(entry: OutboxEntry): Promise<void> {
+    const store = this.options.store();
+    const { clock } = this.options;
+    try {
+      await this.options.handlers[entry.topic](entry);
+      await store.outboxComplete({ id: entry.id, claimToken: this.claimToken, now: clock.now() });
+    } catch (error) {
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      const throttled = isSluiceError(error, 'TooManyRequestsException');
+      if (!throttled && entry.attempts >= this.maxAttempts) {
+        this.options.onError(
+          new Error(`outbox: gave up delivering ${entry.key} after ${entry.attempts} attempts: ${reason}`, {
+            cause: error,
+          }),
+        );
+        await store.outboxComplete({
+          id: entry.id,
+          claimToken: this.claimToken,
+          now: clock.now(),
+          error: reason,
+        });
+        return;
+      }
+      const backoff = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.max(0, entry.attempts - 1));
+      await store.outboxRetry({
+        id: entry.id,
+        claimToken: this.claimToken,
+        dueAt: clock.now() + backoff,
+        error: reason,
+      });
+    }
+  }
+
+  private arm(dueAt: number | null): void {
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    if (dueAt === null || this.stopped) return;
+    // A retry or a lease of a possibly dead node: housekeeping, it does not keep the process alive.
+    this.cancelTimer = this.options.clock.setTimer(
+      dueAt - this.options.clock.now(),
+      () => {
+        this.cancelTimer = undefined;
+        this.kick();
+      },
+      { background: true },
+    );
+  }
+}

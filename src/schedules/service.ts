@@ -1,0 +1,354 @@
+/**
+ * Schedules (EventBridge Scheduler): stored definitions whose ticks fire their target once per tick
+ * across a cluster.
+ *
+ * Each node keeps one timer, armed for the earliest next tick of any enabled schedule. When it fires,
+ * the node lists the due schedules and, for each, plans the tick (ticks.ts: the missed-tick policy) and
+ * claims it with `scheduleClaimTick`, a conditional update on the stored next tick that also writes the
+ * delivery into the outbox. Nodes racing for a tick all try; the store lets exactly one claim succeed.
+ * The outbox relay then delivers it (at least once; see outbox-relay.ts). Definition changes publish on
+ * the schedule channel and every node re-arms; otherwise an idle node queries nothing until a tick.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ArnContext } from '../model/arn.js';
+import type { Clock } from '../model/clock.js';
+import { SluiceError, invalidValue } from '../model/errors.js';
+import type { Unsubscribe } from '../store/notifier.js';
+import type { OutboxEntry } from '../store/outbox-store.js';
+import { scheduleCatalogChannel, type StoredSchedule } from '../store/schedule-store.js';
+import { requireFeatureStores, type Store, type StoreWithFeatures } from '../store/store.js';
+import { deliverToTarget, type DeliveryDeps } from './deliver.js';
+import { parseScheduleExpression, type ScheduleExpression } from './expression.js';
+import { parseTarget, type BatchTarget } from './target.js';
+import { firstTickAfter, planTick } from './ticks.js';
+import {
+  scheduleLimits,
+  type ScheduleInput,
+  type ScheduleUpdate,
+  type ScheduleView,
+  type ScheduledEvent,
+  type TickDelivery,
+} from './types.js';
+
+export interface ScheduleServiceOptions extends DeliveryDeps {
+  store: Store;
+  clock: Clock;
+  arn: ArnContext;
+  onError: (error: unknown) => void;
+  /** Starts a batch for a batch target (the batch feature); resolves once the batch exists. */
+  startBatch?: (
+    target: BatchTarget,
+    context: { schedule: string; scheduledTime: number; deliveryKey: string },
+  ) => Promise<void>;
+}
+
+const NAME_FORM = /^[0-9A-Za-z_.-]{1,64}$/;
+const DUE_PAGE = 100;
+
+export class ScheduleService {
+  private readonly expressions = new Map<string, { key: string; expression: ScheduleExpression }>();
+  private unsubscribe: Unsubscribe | undefined;
+  private cancelTimer: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private started = false;
+
+  constructor(private readonly options: ScheduleServiceOptions) {}
+
+  // ---------------------------------------------------------------- definitions
+
+  async create(input: ScheduleInput): Promise<ScheduleView> {
+    const name = validateName(input?.name);
+    const now = this.options.clock.now();
+    const definition = this.buildDefinition(input, now, now);
+    const schedule: StoredSchedule = {
+      name,
+      ...definition,
+      lastTickAt: null,
+      lastFiredAt: null,
+      createdAt: now,
+      modifiedAt: now,
+    };
+    if ((await this.store().scheduleCreate({ schedule })) === 'exists') {
+      throw new SluiceError('ResourceConflictException', `Name: the schedule '${name}' already exists`, {
+        field: 'Name',
+      });
+    }
+    this.rearm();
+    return this.view(schedule);
+  }
+
+  /** Changes a schedule; its next tick is recomputed from now (ticks missed while disabled are not fired). */
+  async update(name: string, changes: ScheduleUpdate): Promise<ScheduleView> {
+    const current = await this.require(name);
+    const now = this.options.clock.now();
+    const merged: ScheduleInput = {
+      name,
+      expression: changes.expression ?? current.expression,
+      timezone: changes.timezone ?? current.timezone,
+      target: changes.target ?? current.target,
+      state: changes.state ?? current.state,
+      catchUpWindowSeconds: changes.catchUpWindowSeconds ?? current.catchUpWindowMs / 1000,
+      startDate: changes.startDate ?? current.anchorAt,
+    };
+    const updated = await this.store().scheduleUpdate({
+      name,
+      ...this.buildDefinition(merged, now, current.anchorAt),
+      now,
+    });
+    if (!updated) throw missing(name);
+    this.rearm();
+    return this.view(updated);
+  }
+
+  async delete(name: string): Promise<void> {
+    if (!(await this.store().scheduleDelete({ name: validateName(name) }))) throw missing(name);
+    this.expressions.delete(name);
+    this.rearm();
+  }
+
+  async get(name: string): Promise<ScheduleView> {
+    return this.view(await this.require(name));
+  }
+
+  async list(prefix?: string): Promise<ScheduleView[]> {
+    return (await this.store().scheduleList({ prefix: prefix ?? '' })).map((s) => this.view(s));
+  }
+
+  /** The next `count` (1-100) fire times of a schedule from its stored next tick, ISO 8601 UTC. */
+  async nextFireTimes(name: string, count = 5): Promise<string[]> {
+    if (!Number.isInteger(count) || count < 1 || count > 100)
+      throw invalidValue('count', `${JSON.stringify(count)} is invalid; must be an integer from 1 to 100`);
+    const schedule = await this.require(name);
+    if (schedule.state !== 'ENABLED' || schedule.nextFireAt === null) return [];
+    const first = new Date(schedule.nextFireAt);
+    return [first, ...this.expressionOf(schedule).nextFireTimes(first, count - 1)].map((d) =>
+      d.toISOString(),
+    );
+  }
+
+  // ---------------------------------------------------------------- firing
+
+  /** Fires what is due (ticks missed while down, by the catch-up policy) and arms the timer. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.unsubscribe = this.store().notifier.subscribe(scheduleCatalogChannel, () => this.rearm());
+    this.rearm();
+    await this.idle();
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    this.unsubscribe?.();
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    await this.idle();
+  }
+
+  /** Resolves when no tick is being claimed (tests). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** The outbox handler of the `schedule` topic. */
+  async deliver(entry: OutboxEntry): Promise<void> {
+    const tick = JSON.parse(entry.payload) as TickDelivery;
+    if (tick.target.kind === 'batch') {
+      if (!this.options.startBatch)
+        throw new SluiceError(
+          'UnsupportedOperation',
+          `schedule ${tick.schedule}: batch targets need the batch feature`,
+        );
+      await this.options.startBatch(tick.target, {
+        schedule: tick.schedule,
+        scheduledTime: tick.scheduledTime,
+        deliveryKey: entry.key,
+      });
+      return;
+    }
+    await deliverToTarget(this.options, tick.target, tick.event, entry.key);
+  }
+
+  private rearm(): void {
+    if (!this.started) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.fireDue()
+      .catch(this.options.onError)
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.rearm();
+        }
+      });
+  }
+
+  private async fireDue(): Promise<void> {
+    const store = this.store();
+    const { clock } = this.options;
+    let nextDueAt: number | null = null;
+    const earliest = (at: number | null) => {
+      if (at !== null && (nextDueAt === null || at < nextDueAt)) nextDueAt = at;
+    };
+    for (;;) {
+      const page = await store.scheduleDue({ now: clock.now(), limit: DUE_PAGE });
+      // The page's next tick was read before these claims moved their schedules' ticks forward.
+      for (const schedule of page.due) earliest(await this.claim(schedule));
+      earliest(page.nextDueAt);
+      if (page.due.length < DUE_PAGE) break;
+    }
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    if (nextDueAt !== null && this.started) {
+      this.cancelTimer = clock.setTimer(nextDueAt - clock.now(), () => {
+        this.cancelTimer = undefined;
+        this.rearm();
+      });
+    }
+  }
+
+  /** Claims the schedule's due tick; returns its next tick (ours, or a guess when another node won). */
+  private async claim(schedule: StoredSchedule): Promise<number | null> {
+    const tick = schedule.nextFireAt;
+    if (tick === null) return null;
+    const now = this.options.clock.now();
+    const plan = planTick({
+      expression: this.expressionOf(schedule),
+      tick,
+      now,
+      catchUpWindowMs: schedule.catchUpWindowMs,
+    });
+    const delivery: TickDelivery = {
+      schedule: schedule.name,
+      scheduledTime: plan.scheduledTime,
+      target: schedule.target,
+      event: this.eventFor(schedule, plan.scheduledTime),
+    };
+    await this.store().scheduleClaimTick({
+      name: schedule.name,
+      tick,
+      nextFireAt: plan.next,
+      delivery: plan.fire
+        ? {
+            key: `schedule:${schedule.name}:${plan.scheduledTime}`,
+            topic: 'schedule',
+            payload: JSON.stringify(delivery),
+          }
+        : null,
+      now,
+    });
+    return plan.next;
+  }
+
+  private eventFor(schedule: StoredSchedule, scheduledTime: number): unknown {
+    const target = schedule.target;
+    if (target.kind === 'function' && target.input !== undefined) return target.input;
+    if (target.kind === 'queue' && target.body !== undefined) return target.body;
+    const event: ScheduledEvent = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Scheduled Event',
+      source: 'aws.scheduler',
+      account: this.options.arn.accountId,
+      time: new Date(scheduledTime).toISOString(),
+      region: this.options.arn.region,
+      resources: [
+        `arn:aws:scheduler:${this.options.arn.region}:${this.options.arn.accountId}:schedule/default/${schedule.name}`,
+      ],
+      detail: {},
+    };
+    return event;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private buildDefinition(input: ScheduleInput, now: number, previousAnchor: number) {
+    const timezone = input.timezone ?? 'UTC';
+    const anchorAt = input.startDate === undefined ? previousAnchor : new Date(input.startDate).getTime();
+    if (!Number.isFinite(anchorAt)) throw invalidValue('StartDate', 'is not a valid date');
+    const expression = parseScheduleExpression(input.expression, { timezone, anchor: new Date(anchorAt) });
+    const target = parseTarget(input.target, 'Target');
+    const state = input.state ?? 'ENABLED';
+    if (state !== 'ENABLED' && state !== 'DISABLED')
+      throw invalidValue('State', `${JSON.stringify(state)} is invalid; must be ENABLED or DISABLED`);
+    const windowSeconds = input.catchUpWindowSeconds ?? scheduleLimits.defaultCatchUpWindowSeconds;
+    if (
+      !Number.isInteger(windowSeconds) ||
+      windowSeconds < 1 ||
+      windowSeconds > scheduleLimits.maxCatchUpWindowSeconds
+    ) {
+      throw invalidValue(
+        'catchUpWindowSeconds',
+        `${JSON.stringify(windowSeconds)} is invalid; must be an integer from 1 to ${scheduleLimits.maxCatchUpWindowSeconds}`,
+      );
+    }
+    return {
+      expression: expression.expression,
+      timezone: expression.timezone,
+      target,
+      state,
+      catchUpWindowMs: windowSeconds * 1000,
+      anchorAt,
+      nextFireAt: state === 'ENABLED' ? firstTickAfter(expression, now) : null,
+    };
+  }
+
+  /** Parsed expressions, cached by definition (parsing a cron is cheap, but ticks are hot enough). */
+  private expressionOf(schedule: StoredSchedule): ScheduleExpression {
+    const key = `${schedule.expression}\u0000${schedule.timezone}\u0000${schedule.anchorAt}`;
+    const cached = this.expressions.get(schedule.name);
+    if (cached?.key === key) return cached.expression;
+    const expression = parseScheduleExpression(schedule.expression, {
+      timezone: schedule.timezone,
+      anchor: new Date(schedule.anchorAt),
+    });
+    this.expressions.set(schedule.name, { key, expression });
+    return expression;
+  }
+
+  private view(schedule: StoredSchedule): ScheduleView {
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    return {
+      name: schedule.name,
+      expression: schedule.expression,
+      timezone: schedule.timezone,
+      target: schedule.target,
+      state: schedule.state,
+      catchUpWindowSeconds: schedule.catchUpWindowMs / 1000,
+      nextFireTime: schedule.state === 'ENABLED' ? iso(schedule.nextFireAt) : null,
+      lastFiredTime: iso(schedule.lastFiredAt),
+      createdAt: new Date(schedule.createdAt).toISOString(),
+      modifiedAt: new Date(schedule.modifiedAt).toISOString(),
+    };
+  }
+
+  private async require(name: string): Promise<StoredSchedule> {
+    const schedule = await this.store().scheduleGet({ name: validateName(name) });
+    if (!schedule) throw missing(name);
+    return schedule;
+  }
+
+  private store(): StoreWithFeatures {
+    return requireFeatureStores(this.options.store, 'schedules');
+  }
+}
+
+function validateName(name: unknown): string {
+  if (typeof name !== 'string' || !NAME_FORM.test(name)) {
+    throw invalidValue(
+      'Name',
+      `${JSON.stringify(name)} is invalid; must be 1-${scheduleLimits.nameLength} letters, digits, '-', '_' or '.'`,
+    );
+  }
+  return name;
+}
+
+function missing(name: string): SluiceError {
+  return new SluiceError('ResourceNotFoundException', `Name: the schedule '${name}' does not exist`, {
+    field: 'Name',
+  });
+}

@@ -1,0 +1,66 @@
+/** Schedules in EventBridge Scheduler's words: an expression, a time zone, a target, a state. */
+import type { ScheduleState } from '../store/schedule-store.js';
+import type { ScheduleTarget, TargetInput } from './target.js';
+
+export interface ScheduleInput {
+  /** 1-64 letters, digits, `-`, `_` and `.`. */
+  name: string;
+  /** `rate(5 minutes)`, `cron(0 3 * * ? *)`, `at(2026-03-01T09:00:00)`. */
+  expression: string;
+  /** IANA time zone for cron() and at(); default UTC. */
+  timezone?: string;
+  target: TargetInput;
+  /** Default ENABLED. */
+  state?: ScheduleState;
+  /**
+   * A tick missed by at most this many seconds (every node was down or busy) fires once, late; older
+   * missed ticks are skipped. Several missed ticks fire once, for the latest. 1-86,400, default 300.
+   */
+  catchUpWindowSeconds?: number;
+  /** rate(): when periods start counting (EventBridge's StartDate); default: creation. */
+  startDate?: Date | number;
+}
+
+export type ScheduleUpdate = Partial<Omit<ScheduleInput, 'name'>>;
+
+export interface ScheduleView {
+  name: string;
+  expression: string;
+  timezone: string;
+  target: ScheduleTarget;
+  state: ScheduleState;
+  catchUpWindowSeconds: number;
+  /** The next tick, ISO 8601 UTC, or null when there are no more (or the schedule is disabled). */
+  nextFireTime: string | null;
+  lastFiredTime: string | null;
+  createdAt: string;
+  modifiedAt: string;
+}
+
+/** What a target receives when no fixed input was given: EventBridge's "Scheduled Event". */
+export interface ScheduledEvent {
+  version: '0';
+  id: string;
+  'detail-type': 'Scheduled Event';
+  source: 'aws.scheduler';
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: Record<string, never>;
+}
+
+/** The outbox payload of a tick. */
+export interface TickDelivery {
+  schedule: string;
+  scheduledTime: number;
+  target: ScheduleTarget;
+  /** The event for a function or queue target, fixed at claim time so a retry delivers the same. */
+  event: unknown;
+}
+
+export const scheduleLimits = {
+  defaultCatchUpWindowSeconds: 300,
+  maxCatchUpWindowSeconds: 86_400,
+  nameLength: 64,
+} as const;

@@ -1,0 +1,33 @@
+/** Every behaviour test of the store, written once; each backend's test file calls `runConformance`. */
+import { callbackConformance } from './callbacks.js';
+import { deadLetterConformance } from './dead-letter.js';
+import { fifoConformance } from './fifo.js';
+import { groupLimitConformance } from './group-limits.js';
+import { largeClaimConformance } from './large-claims.js';
+import type { BackendUnderTest } from './harness.js';
+import { longPollConformance } from './long-poll.js';
+import { queueLifecycleConformance } from './queue-lifecycle.js';
+import { queueModelConformance } from './queue-model.js';
+import { standardMessageConformance } from './standard-messages.js';
+import { streamConformance } from './streams.js';
+import { tableConformance } from './tables.js';
+import { scheduleConformance } from './schedules.js';
+import { batchConformance } from './batches.js';
+
+export type { BackendUnderTest } from './harness.js';
+
+export function runConformance(backend: BackendUnderTest): void {
+  queueLifecycleConformance(backend);
+  standardMessageConformance(backend);
+  fifoConformance(backend);
+  deadLetterConformance(backend);
+  longPollConformance(backend);
+  queueModelConformance(backend);
+  batchConformance(backend);
+  scheduleConformance(backend);
+  callbackConformance(backend);
+  tableConformance(backend);
+  streamConformance(backend);
+  groupLimitConformance(backend);
+  largeClaimConformance(backend);
+}

@@ -1,0 +1,66 @@
+/**
+ * The group-limit half of the store (see limits/claim-plan.ts for the rules and docs/design/group-limits.md
+ * for the design). A grouped queue's messages carry a `group_key`; one `queue_groups` row per group with
+ * messages says when the group can next be served; limits are rows keyed by queue name and group.
+ *
+ * Every backend runs the same plan: lock the ready groups in line order (PostgreSQL: FOR UPDATE SKIP
+ * LOCKED, so nodes never serve one group at once), read each group's in-flight count, bucket and oldest
+ * visible messages after the lock, call `planClaim`, apply. Limits therefore hold cluster-wide.
+ */
+import type { GroupLimit } from '../limits/types.js';
+import type { ReceiveOutcome, ReceiveParams } from './queue-store.js';
+
+export interface GroupClaimParams extends ReceiveParams {
+  /** Limits are kept by queue name, so they outlive a queue being deleted and created again. */
+  queueName: string;
+}
+
+export interface StoredGroupLimit {
+  queueName: string;
+  /** null: the queue's default, for groups without an entry. */
+  groupKey: string | null;
+  limit: GroupLimit;
+  modifiedAt: number;
+}
+
+/** A message as the grouping rule reads it, when keys are assigned after the fact. */
+export interface UnkeyedMessage {
+  seq: number;
+  groupId: string | null;
+  messageAttributes: string | null;
+  body: string;
+}
+
+export interface GroupRow {
+  groupKey: string;
+  readyAt: number;
+  nextVisibleAt: number;
+  slotAt: number;
+  tokenAt: number;
+  tokens: number | null;
+}
+
+export interface GroupStore {
+  /** Claims up to maxMessages within every group's limits, round robin over ready groups. */
+  messageClaimByGroup(p: GroupClaimParams): Promise<ReceiveOutcome>;
+  /** Messages with seq > afterSeq in seq order (a grouping rule being applied to what is queued). */
+  groupKeysRead(p: { queueId: number; afterSeq: number; limit: number }): Promise<UnkeyedMessage[]>;
+  /** Writes keys computed by the rule and enters the groups; a null key list clears every key of the queue. */
+  groupKeysWrite(p: {
+    queueId: number;
+    keys: Array<{ seq: number; groupKey: string }> | null;
+    now: number;
+  }): Promise<void>;
+  /** Sets (or with null, deletes) a limit; groups it applies to are re-checked at the next claim. */
+  groupLimitPut(p: {
+    queueName: string;
+    groupKey: string | null;
+    limit: GroupLimit | null;
+    now: number;
+  }): Promise<boolean>;
+  groupLimitGet(p: { queueName: string; groupKey: string | null }): Promise<StoredGroupLimit | undefined>;
+  /** Group entries in key order after `after` (the default is not listed). */
+  groupLimitList(p: { queueName: string; after: string | null; limit: number }): Promise<StoredGroupLimit[]>;
+  /** The group rows of a queue (groups with messages, and recently emptied ones), for inspection and tests. */
+  groupRows(p: { queueId: number; limit: number }): Promise<GroupRow[]>;
+}

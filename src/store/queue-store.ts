@@ -1,0 +1,190 @@
+/**
+ * The queue half of the store: one domain operation per method, one transaction each. Decisions (what a
+ * receipt handle means, which attribute is valid, when a message is dead-lettered) are made by the
+ * caller in TypeScript and passed in as parameters; a backend only does the set work in its own SQL.
+ */
+import type { QueueSettings } from '../queues/attributes.js';
+
+export interface StoredQueue {
+  id: number;
+  name: string;
+  fifo: boolean;
+  settings: QueueSettings;
+  tags: Record<string, string>;
+  createdAt: number;
+  modifiedAt: number;
+  purgedAt: number | null;
+}
+
+export interface NewMessage {
+  messageId: string;
+  body: string;
+  /** JSON of the message attributes (binary values base64), or null when there are none. */
+  messageAttributes: string | null;
+  groupId: string | null;
+  deduplicationId: string | null;
+  visibleAt: number;
+  /** The message's task group on a grouped queue (see limits/group-key.ts); absent on other queues. */
+  groupKey?: string | null;
+}
+
+export type SendOutcome =
+  | { kind: 'sent'; messageId: string; seq: number }
+  /** A duplicate inside the deduplication window: accepted, not stored again. */
+  | { kind: 'duplicate'; messageId: string; seq: number };
+
+/** A message as a receive hands it out, before the queue layer shapes it for the caller. */
+export interface ClaimedMessage {
+  seq: number;
+  messageId: string;
+  body: string;
+  messageAttributes: string | null;
+  groupId: string | null;
+  deduplicationId: string | null;
+  sentAt: number;
+  firstReceivedAt: number;
+  receiveCount: number;
+  deadLetterSource: string | null;
+}
+
+export interface DeadLetterTarget {
+  queueId: number;
+  fifo: boolean;
+  maxReceiveCount: number;
+  /** Recorded on the moved message (DeadLetterQueueSourceArn) so a redrive can send it home. */
+  sourceArn: string;
+  /** The dead-letter queue groups its messages: a moved message keeps its group key (or joins group ''). */
+  grouped?: boolean;
+}
+
+export interface ReceiveParams {
+  queueId: number;
+  fifo: boolean;
+  /** Any positive count: SQS's 1-10 is checked by QueueService; a trigger claims up to 10,000 in one call. */
+  maxMessages: number;
+  now: number;
+  visibleAt: number;
+  /** Messages sent before this instant have outlived the retention period and are dropped. */
+  expiredBefore: number;
+  receiptToken: string;
+  deadLetter: DeadLetterTarget | null;
+}
+
+export interface ReceiveOutcome {
+  messages: ClaimedMessage[];
+  deadLettered: number;
+  /** When nothing was returned: the earliest instant a message will become visible, if any. */
+  nextVisibleAt: number | null;
+}
+
+export type DeleteOutcome = 'deleted' | 'staleReceipt' | 'gone';
+export type VisibilityOutcome = 'changed' | 'notInflight' | 'staleReceipt' | 'gone' | 'beyondMaximum';
+
+export interface ReceiptRef {
+  seq: number;
+  token: string;
+}
+
+export interface QueueCounts {
+  visible: number;
+  inFlight: number;
+  delayed: number;
+  oldestSentAt: number | null;
+}
+
+export type MoveTaskStatus = 'RUNNING' | 'COMPLETED' | 'CANCELLING' | 'CANCELLED' | 'FAILED';
+
+export interface MoveTask {
+  taskHandle: string;
+  sourceQueueId: number;
+  sourceArn: string;
+  destinationArn: string | null;
+  maxPerSecond: number | null;
+  status: MoveTaskStatus;
+  moved: number;
+  toMove: number;
+  /** Only messages stored up to this sequence are moved, so the task ends even while sends continue. */
+  lastSeq: number;
+  startedAt: number;
+  failureReason: string | null;
+}
+
+export interface MoveDestination {
+  queueId: number;
+  fifo: boolean;
+  /** The destination groups its messages: a moved message keeps its group key (or joins group ''). */
+  grouped?: boolean;
+}
+
+export interface QueueStore {
+  queueCreate(p: {
+    name: string;
+    fifo: boolean;
+    settings: QueueSettings;
+    tags: Record<string, string>;
+    now: number;
+    nameReuseDelayMs: number;
+  }): Promise<{ outcome: 'created' | 'exists'; queue: StoredQueue } | { outcome: 'deletedRecently' }>;
+  queueGet(p: { name: string }): Promise<StoredQueue | undefined>;
+  queueGetById(p: { id: number }): Promise<StoredQueue | undefined>;
+  queueList(p: { prefix?: string }): Promise<StoredQueue[]>;
+  queueUpdate(p: {
+    name: string;
+    settings?: QueueSettings;
+    tags?: Record<string, string>;
+    now: number;
+  }): Promise<StoredQueue | undefined>;
+  queueDelete(p: { name: string; now: number }): Promise<boolean>;
+  queuePurge(p: { queueId: number; now: number; minIntervalMs: number }): Promise<'purged' | 'tooSoon' | 'gone'>;
+  queueCounts(p: { queueId: number; now: number; expiredBefore: number }): Promise<QueueCounts>;
+
+  messageSend(p: {
+    queueId: number;
+    fifo: boolean;
+    /** messageGroup scope keys deduplication by group; queue scope by the queue alone. */
+    deduplicationByGroup: boolean;
+    messages: NewMessage[];
+    now: number;
+    deduplicationWindowMs: number;
+  }): Promise<SendOutcome[] | 'queueGone'>;
+  messageReceive(p: ReceiveParams): Promise<ReceiveOutcome>;
+  /** `grouped`: the queue groups its messages, and the deletes free their groups' slots (at `now`). */
+  messageDelete(p: { queueId: number; fifo: boolean; receipts: ReceiptRef[]; grouped?: boolean; now?: number }): Promise<DeleteOutcome[]>;
+  messageChangeVisibility(p: {
+    queueId: number;
+    fifo: boolean;
+    grouped?: boolean;
+    now: number;
+    changes: Array<ReceiptRef & { visibleAt: number }>;
+    /** A message may stay invisible at most this long after its latest receive. */
+    maxInvisibleMs: number;
+  }): Promise<VisibilityOutcome[]>;
+  /** Deletes expired messages and deduplication records; returns when the next one expires. */
+  messageExpire(p: {
+    queueId: number;
+    fifo: boolean;
+    expiredBefore: number;
+    now: number;
+  }): Promise<{ expired: number; oldestSentAt: number | null }>;
+  /** Moves up to `limit` visible messages with seq <= lastSeq; a null destination sends each home. */
+  messageMove(p: {
+    fromQueueId: number;
+    fromFifo: boolean;
+    lastSeq: number;
+    limit: number;
+    now: number;
+    destination: MoveDestination | null;
+    resolveSource: Record<string, MoveDestination>;
+  }): Promise<{ moved: number; remaining: number; unresolvedSource?: string }>;
+  messageLastSeq(p: { queueId: number }): Promise<{ lastSeq: number; count: number }>;
+
+  moveTaskCreate(p: { task: MoveTask }): Promise<'created' | 'alreadyRunning'>;
+  moveTaskUpdate(p: {
+    taskHandle: string;
+    status?: MoveTaskStatus;
+    movedIncrement?: number;
+    failureReason?: string;
+  }): Promise<MoveTask | undefined>;
+  moveTaskList(p: { sourceQueueId: number; limit: number }): Promise<MoveTask[]>;
+  moveTaskGet(p: { taskHandle: string }): Promise<MoveTask | undefined>;
+}

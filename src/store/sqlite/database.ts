@@ -1,0 +1,43 @@
+/**
+ * Opens a SQLite database the way Sluice needs it: WAL so readers never block the writer, NORMAL
+ * synchronisation (a committed transaction survives a process crash; an OS crash or power loss may lose
+ * the last transactions, use `synchronous: 'full'` to rule that out), and the schema migrated.
+ */
+import Database from 'better-sqlite3';
+import type { Migration } from './migrations.js';
+
+export type SqliteDatabase = Database.Database;
+
+export interface SqliteOpenOptions {
+  /** A file path, or ':memory:'. */
+  path: string;
+  synchronous?: 'normal' | 'full';
+}
+
+export function openSqliteDatabase(options: SqliteOpenOptions, migrations: Migration[]): SqliteDatabase {
+  const db = new Database(options.path);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.pragma('busy_timeout = 5000');
+  db.pragma('temp_store = MEMORY');
+  // Bounded page cache (64 MiB): memory stays flat however deep the backlog grows.
+  db.pragma('cache_size = -65536');
+  migrate(db, migrations);
+  return db;
+}
+
+/** Applies pending migrations; safe to run twice and from two processes (IMMEDIATE takes the write lock). */
+export function migrate(db: SqliteDatabase, migrations: Migration[]): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+  const applied = db.prepare('SELECT version FROM schema_migrations WHERE version = ?');
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  const apply = db.transaction((migration: Migration) => {
+    if (applied.get(migration.version)) return;
+    db.exec(migration.sql);
+    record.run(migration.version, migration.name, Date.now());
+  });
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    apply.immediate(migration);
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * Versioned schema changes for the SQLite store, applied in order at open. Each feature appends its own
+ * migration; a migration never changes once released.
+ */
+import { clusterMigrationSql } from './cluster.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const sqliteMigrations: Migration[] = [
+  {
+    version: 1,
+    name: 'queues',
+    sql: `
+      CREATE TABLE queues (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE,
+        fifo INTEGER NOT NULL,
+        settings TEXT NOT NULL,
+        tags TEXT NOT NULL DEFAULT '{}',
+        created_at INTEGER NOT NULL,
+        modified_at INTEGER NOT NULL,
+        purged_at INTEGER
+      );
+      CREATE TABLE queue_tombstones (
+        name TEXT PRIMARY KEY,
+        deleted_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      -- seq is AUTOINCREMENT so a sequence number is never reused: FIFO SequenceNumber and receipt
+      -- handles rely on it.
+      CREATE TABLE messages (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        queue_id INTEGER NOT NULL,
+        message_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        message_attributes TEXT,
+        group_id TEXT,
+        dedup_id TEXT,
+        sent_at INTEGER NOT NULL,
+        visible_at INTEGER NOT NULL,
+        receive_count INTEGER NOT NULL DEFAULT 0,
+        first_received_at INTEGER,
+        received_at INTEGER,
+        receipt_token TEXT,
+        dead_letter_source TEXT
+      );
+      CREATE INDEX messages_by_visibility ON messages (queue_id, visible_at);
+      CREATE INDEX messages_by_group ON messages (queue_id, group_id, seq) WHERE group_id IS NOT NULL;
+      -- One row per FIFO message group with messages: its head (lowest seq) and when that head can be
+      -- delivered. A receive reads only available groups, so blocked groups and deep backlogs cost nothing.
+      CREATE TABLE fifo_groups (
+        queue_id INTEGER NOT NULL,
+        group_id TEXT NOT NULL,
+        head_seq INTEGER NOT NULL,
+        available_at INTEGER NOT NULL,
+        PRIMARY KEY (queue_id, group_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX fifo_groups_by_availability ON fifo_groups (queue_id, available_at);
+      CREATE TABLE deduplication (
+        queue_id INTEGER NOT NULL,
+        scope TEXT NOT NULL,
+        dedup_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (queue_id, scope, dedup_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE move_tasks (
+        task_handle TEXT PRIMARY KEY,
+        source_queue_id INTEGER NOT NULL,
+        source_arn TEXT NOT NULL,
+        destination_arn TEXT,
+        max_per_second INTEGER,
+        status TEXT NOT NULL,
+        moved INTEGER NOT NULL DEFAULT 0,
+        to_move INTEGER NOT NULL,
+        last_seq INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        failure_reason TEXT
+      ) WITHOUT ROWID;
+      CREATE INDEX move_tasks_by_source ON move_tasks (source_queue_id, started_at);
+    `,
+  },
+  {
+    version: 3,
+    name: 'tables and streams',
+    sql: `
+      CREATE TABLE tables (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE,
+        definition TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        modified_at INTEGER NOT NULL
+      );
+      -- pk and sk are order-preserving encodings (tables/keys.ts): memcmp order is DynamoDB's key order.
+      -- A table without a sort key stores an empty sk.
+      CREATE TABLE items (
+        table_id INTEGER NOT NULL,
+        pk BLOB NOT NULL,
+        sk BLOB NOT NULL,
+        item TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        expires_at INTEGER,
+        PRIMARY KEY (table_id, pk, sk)
+      ) WITHOUT ROWID;
+      CREATE INDEX items_by_expiry ON items (table_id, expires_at) WHERE expires_at IS NOT NULL;
+      -- One counter per shard: sequence numbers grow by one within a shard, in commit order.
+      CREATE TABLE stream_shards (
+        table_id INTEGER NOT NULL,
+        shard INTEGER NOT NULL,
+        last_seq INTEGER NOT NULL,
+        PRIMARY KEY (table_id, shard)
+      ) WITHOUT ROWID;
+      CREATE TABLE stream_records (
+        table_id INTEGER NOT NULL,
+        shard INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        pk BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        event_name TEXT NOT NULL,
+        body TEXT NOT NULL,
+        by_service INTEGER NOT NULL,
+        PRIMARY KEY (table_id, shard, seq)
+      ) WITHOUT ROWID;
+      CREATE INDEX stream_records_by_age ON stream_records (table_id, created_at);
+      CREATE TABLE stream_checkpoints (
+        consumer TEXT NOT NULL,
+        shard INTEGER NOT NULL,
+        table_id INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        state TEXT,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (consumer, shard)
+      ) WITHOUT ROWID;
+      CREATE INDEX stream_checkpoints_by_table ON stream_checkpoints (table_id);
+    `,
+  },
+  {
+    version: 4,
+    name: 'task tokens, schedules, batches, outbox',
+    sql: `
+      -- Task tokens, keyed by the SHA-256 of the token. deadline_at = the earlier of timeout_at and
+      -- heartbeat_at, kept for inspection queries; the rules live in callbacks/deadline.ts.
+      CREATE TABLE callbacks (
+        id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        timeout_at INTEGER,
+        heartbeat_ms INTEGER,
+        heartbeat_at INTEGER,
+        deadline_at INTEGER,
+        settled_at INTEGER,
+        output TEXT,
+        error TEXT,
+        cause TEXT,
+        context TEXT
+      ) WITHOUT ROWID;
+      CREATE INDEX callbacks_by_settled ON callbacks (settled_at) WHERE settled_at IS NOT NULL;
+      CREATE TABLE schedules (
+        name TEXT PRIMARY KEY,
+        expression TEXT NOT NULL,
+        timezone TEXT NOT NULL,
+        target TEXT NOT NULL,
+        state TEXT NOT NULL,
+        catch_up_window_ms INTEGER NOT NULL,
+        anchor_at INTEGER NOT NULL,
+        next_fire_at INTEGER,
+        last_tick_at INTEGER,
+        last_fired_at INTEGER,
+        created_at INTEGER NOT NULL,
+        modified_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX schedules_by_next_fire ON schedules (next_fire_at) WHERE state = 'ENABLED' AND next_fire_at IS NOT NULL;
+      CREATE TABLE batches (
+        id TEXT PRIMARY KEY,
+        processor TEXT NOT NULL,
+        queue_name TEXT NOT NULL,
+        finalizer TEXT,
+        items_per_message INTEGER NOT NULL,
+        max_attempts INTEGER NOT NULL,
+        metadata TEXT,
+        status TEXT NOT NULL,
+        total INTEGER NOT NULL DEFAULT 0,
+        chunks INTEGER NOT NULL DEFAULT 0,
+        retry_chunks INTEGER NOT NULL DEFAULT 0,
+        succeeded INTEGER NOT NULL DEFAULT 0,
+        failed INTEGER NOT NULL DEFAULT 0,
+        cancelled INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        sealed_at INTEGER,
+        cancelled_at INTEGER,
+        finalized_at INTEGER
+      ) WITHOUT ROWID;
+      CREATE INDEX batches_by_creation ON batches (created_at);
+      CREATE INDEX batches_unfinished ON batches (processor, created_at) WHERE finalized_at IS NULL;
+      -- A chunk (one queue message of items) that is done; absent means not done yet.
+      CREATE TABLE batch_chunks (
+        batch_id TEXT NOT NULL,
+        chunk INTEGER NOT NULL,
+        items INTEGER NOT NULL,
+        failed INTEGER NOT NULL,
+        done_at INTEGER NOT NULL,
+        PRIMARY KEY (batch_id, chunk)
+      ) WITHOUT ROWID;
+      CREATE TABLE batch_failed_items (
+        batch_id TEXT NOT NULL,
+        item_index INTEGER NOT NULL,
+        item TEXT NOT NULL,
+        error TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        failed_at INTEGER NOT NULL,
+        PRIMARY KEY (batch_id, item_index)
+      ) WITHOUT ROWID;
+      CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL UNIQUE,
+        topic TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        due_at INTEGER NOT NULL,
+        claim_token TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        delivered_at INTEGER
+      );
+      CREATE INDEX outbox_pending ON outbox (due_at) WHERE delivered_at IS NULL;
+    `,
+  },
+  {
+    version: 5,
+    name: 'group limits',
+    sql: `
+      -- The task group of a message on a grouped queue (limits/group-key.ts); NULL on other queues, which
+      -- stay out of the partial index and pay nothing for it. Ordered by visibility within a group: the
+      -- oldest visible message, the in-flight count and the next expiry are each one index range.
+      ALTER TABLE messages ADD COLUMN group_key TEXT;
+      CREATE INDEX messages_by_group_key ON messages (queue_id, group_key, visible_at) WHERE group_key IS NOT NULL;
+      -- One row per group with messages (and per recently emptied group whose token bucket is refilling).
+      -- ready_at = max(next_visible_at, slot_at, token_at) is a lower bound of when the group can next be
+      -- served; a claim reads only groups whose ready_at has come, in line order (ready_at, turn), so idle
+      -- and blocked groups cost nothing. Exact checks happen in the claim (limits/claim-plan.ts).
+      CREATE TABLE queue_groups (
+        queue_id INTEGER NOT NULL,
+        group_key TEXT NOT NULL,
+        next_visible_at INTEGER NOT NULL,
+        slot_at INTEGER NOT NULL DEFAULT 0,
+        token_at INTEGER NOT NULL DEFAULT 0,
+        ready_at INTEGER NOT NULL,
+        turn INTEGER NOT NULL DEFAULT 0,
+        tokens REAL,
+        refilled_at INTEGER NOT NULL DEFAULT 0,
+        full_at INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (queue_id, group_key)
+      ) WITHOUT ROWID;
+      CREATE INDEX queue_groups_by_readiness ON queue_groups (queue_id, ready_at, turn);
+      -- Limits by queue name (they outlive a queue deleted and created again); group_key '' with
+      -- is_default = 1 is the queue's default, for groups without an entry of their own.
+      CREATE TABLE group_limits (
+        queue_name TEXT NOT NULL,
+        is_default INTEGER NOT NULL,
+        group_key TEXT NOT NULL,
+        max_concurrency INTEGER,
+        rate_limit INTEGER,
+        rate_interval_ms INTEGER,
+        rate_burst INTEGER,
+        modified_at INTEGER NOT NULL,
+        PRIMARY KEY (queue_name, is_default, group_key)
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 6,
+    name: 'cluster',
+    // Nodes, fenced leases and concurrency slots: the SQL lives beside the operations in cluster.ts and,
+    // like every migration here, never changes once released.
+    sql: clusterMigrationSql,
+  },
+];

@@ -1,0 +1,280 @@
+/**
+ * Tables and items on SQLite. Each method is one synchronous better-sqlite3 transaction with
+ * statements prepared once. Keys are BLOBs compared with memcmp, which is DynamoDB's order for the
+ * encodings of tables/keys.ts. A write appends its stream records in the same transaction.
+ */
+import type { TableDefinition } from '../../tables/definition.js';
+import type { EncodedKey } from '../../tables/keys.js';
+import type { Notifier } from '../notifier.js';
+import {
+  streamChannel,
+  tableCatalogChannel,
+  type ItemDecision,
+  type ItemPage,
+  type ItemRow,
+  type ItemWrite,
+  type ItemWriteOutcome,
+  type StoredTable,
+  type TableStore,
+} from '../table-store.js';
+import type { Statement } from 'better-sqlite3';
+import type { SqliteDatabase } from './database.js';
+
+interface TableRow {
+  id: number;
+  name: string;
+  definition: string;
+  created_at: number;
+  modified_at: number;
+}
+
+type ItemQueryParams = Parameters<TableStore['itemQuery']>[0];
+
+function toTable(row: TableRow): StoredTable {
+  return {
+    id: row.id,
+    name: row.name,
+    definition: JSON.parse(row.definition) as TableDefinition,
+    createdAt: row.created_at,
+    modifiedAt: row.modified_at,
+  };
+}
+
+/** Takes rows until `limit` rows or `maxBytes` bytes, reading no further than one row past the page. */
+function page(rows: Iterable<ItemRow>, limit: number, maxBytes: number): ItemPage {
+  const out: ItemRow[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    if (out.length >= limit || bytes >= maxBytes) return { rows: out, truncated: true };
+    out.push(row);
+    bytes += row.size;
+  }
+  return { rows: out, truncated: false };
+}
+
+/** SQL text of a query's range, built from a fixed set of shapes (values are always placeholders). */
+function queryShape(p: ItemQueryParams): { sql: string; params: unknown[] } {
+  const where = ['table_id = ?', 'pk = ?'];
+  const params: unknown[] = [p.tableId, p.pk];
+  if (p.lower) {
+    where.push(p.lower.inclusive ? 'sk >= ?' : 'sk > ?');
+    params.push(p.lower.sk);
+  }
+  if (p.upper) {
+    where.push(p.upper.inclusive ? 'sk <= ?' : 'sk < ?');
+    params.push(p.upper.sk);
+  }
+  if (p.startAfter) {
+    where.push(p.forward ? 'sk > ?' : 'sk < ?');
+    params.push(p.startAfter);
+  }
+  const order = p.forward ? 'ASC' : 'DESC';
+  params.push(p.limit + 1);
+  return {
+    sql: `SELECT pk, sk, item, size FROM items WHERE ${where.join(' AND ')} ORDER BY sk ${order} LIMIT ?`,
+    params,
+  };
+}
+
+export function createSqliteTableStore(
+  db: SqliteDatabase,
+  notifier: Notifier,
+): Pick<
+  TableStore,
+  | 'tableCreate'
+  | 'tableGet'
+  | 'tableGetById'
+  | 'tableList'
+  | 'tableUpdate'
+  | 'tableDelete'
+  | 'itemGet'
+  | 'itemWrite'
+  | 'itemQuery'
+  | 'itemScan'
+  | 'itemExpiredKeys'
+> {
+  const sql = {
+    tableByName: db.prepare<[string], TableRow>('SELECT * FROM tables WHERE name = ?'),
+    tableById: db.prepare<[number], TableRow>('SELECT * FROM tables WHERE id = ?'),
+    tableList: db.prepare<[string], TableRow>(
+      "SELECT * FROM tables WHERE name LIKE ? ESCAPE '\\' ORDER BY name",
+    ),
+    tableInsert: db.prepare(
+      'INSERT INTO tables (name, definition, created_at, modified_at) VALUES (?, ?, ?, ?)',
+    ),
+    tableUpdate: db.prepare('UPDATE tables SET definition = ?, modified_at = ? WHERE name = ?'),
+    tableDelete: db.prepare('DELETE FROM tables WHERE id = ?'),
+    shardInsert: db.prepare('INSERT INTO stream_shards (table_id, shard, last_seq) VALUES (?, ?, 0)'),
+    deleteItems: db.prepare('DELETE FROM items WHERE table_id = ?'),
+    deleteShards: db.prepare('DELETE FROM stream_shards WHERE table_id = ?'),
+    deleteRecords: db.prepare('DELETE FROM stream_records WHERE table_id = ?'),
+    deleteCheckpoints: db.prepare('DELETE FROM stream_checkpoints WHERE table_id = ?'),
+    itemGet: db.prepare<[number, Buffer, Buffer], ItemRow>(
+      'SELECT pk, sk, item, size FROM items WHERE table_id = ? AND pk = ? AND sk = ?',
+    ),
+    itemUpsert: db.prepare(
+      `INSERT INTO items (table_id, pk, sk, item, size, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (table_id, pk, sk) DO UPDATE SET item = excluded.item, size = excluded.size, expires_at = excluded.expires_at`,
+    ),
+    itemDelete: db.prepare('DELETE FROM items WHERE table_id = ? AND pk = ? AND sk = ?'),
+    scanFirst: db.prepare<[number, number], ItemRow>(
+      'SELECT pk, sk, item, size FROM items WHERE table_id = ? ORDER BY pk, sk LIMIT ?',
+    ),
+    scanAfter: db.prepare<[number, Buffer, Buffer, number], ItemRow>(
+      'SELECT pk, sk, item, size FROM items WHERE table_id = ? AND (pk, sk) > (?, ?) ORDER BY pk, sk LIMIT ?',
+    ),
+    expired: db.prepare<[number, number, number], { pk: Buffer; sk: Buffer }>(
+      'SELECT pk, sk FROM items WHERE table_id = ? AND expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?',
+    ),
+    nextExpiry: db.prepare<[number, number], { next: number | null }>(
+      'SELECT MIN(expires_at) AS next FROM items WHERE table_id = ? AND expires_at > ?',
+    ),
+    nextSeq: db.prepare<[number, number], { last_seq: number }>(
+      'UPDATE stream_shards SET last_seq = last_seq + 1 WHERE table_id = ? AND shard = ? RETURNING last_seq',
+    ),
+    recordInsert: db.prepare(
+      `INSERT INTO stream_records (table_id, shard, seq, pk, created_at, event_name, body, by_service)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+  };
+  const queryStatements = new Map<string, Statement<unknown[], ItemRow>>();
+
+  const createTable = db.transaction((p: Parameters<TableStore['tableCreate']>[0]) => {
+    const existing = sql.tableByName.get(p.name);
+    if (existing) return { outcome: 'exists' as const, table: toTable(existing) };
+    const id = Number(
+      sql.tableInsert.run(p.name, JSON.stringify(p.definition), p.now, p.now).lastInsertRowid,
+    );
+    for (let shard = 0; shard < p.definition.shardCount; shard++) sql.shardInsert.run(id, shard);
+    return { outcome: 'created' as const, table: toTable(sql.tableById.get(id)!) };
+  });
+
+  const updateTable = db.transaction((p: Parameters<TableStore['tableUpdate']>[0]) => {
+    if (sql.tableUpdate.run(JSON.stringify(p.definition), p.now, p.name).changes === 0) return undefined;
+    return toTable(sql.tableByName.get(p.name)!);
+  });
+
+  const deleteTable = db.transaction((p: { name: string }) => {
+    const existing = sql.tableByName.get(p.name);
+    if (!existing) return undefined;
+    sql.deleteItems.run(existing.id);
+    sql.deleteRecords.run(existing.id);
+    sql.deleteShards.run(existing.id);
+    sql.deleteCheckpoints.run(existing.id);
+    sql.tableDelete.run(existing.id);
+    return toTable(existing);
+  });
+
+  const write = db.transaction((p: Parameters<TableStore['itemWrite']>[0]): ItemWriteOutcome => {
+    // Decide every write first: a failed condition anywhere must leave everything untouched.
+    const known = new Set<number>();
+    const decisions: ItemDecision[] = [];
+    const reasons: Array<string | null> = [];
+    for (const w of p.writes) {
+      if (!known.has(w.tableId)) {
+        if (!sql.tableById.get(w.tableId)) return { outcome: 'tableGone', tableId: w.tableId };
+        known.add(w.tableId);
+      }
+      const decision = w.decide(sql.itemGet.get(w.tableId, w.key.pk, w.key.sk)?.item);
+      decisions.push(decision);
+      reasons.push(decision.kind === 'fail' ? decision.reason : null);
+    }
+    if (reasons.some((reason) => reason !== null)) return { outcome: 'cancelled', reasons };
+    const records: Array<{ tableId: number; shard: number; seq: number }> = [];
+    p.writes.forEach((w: ItemWrite, index) => {
+      const decision = decisions[index] as ItemDecision;
+      if (decision.kind === 'put')
+        sql.itemUpsert.run(w.tableId, w.key.pk, w.key.sk, decision.item, decision.size, decision.expiresAt);
+      else if (decision.kind === 'delete') sql.itemDelete.run(w.tableId, w.key.pk, w.key.sk);
+      if ((decision.kind === 'put' || decision.kind === 'delete') && decision.record && w.shard !== null) {
+        const seq = sql.nextSeq.get(w.tableId, w.shard)!.last_seq;
+        const r = decision.record;
+        sql.recordInsert.run(
+          w.tableId,
+          w.shard,
+          seq,
+          w.key.pk,
+          p.now,
+          r.eventName,
+          r.body,
+          r.byService ? 1 : 0,
+        );
+        records.push({ tableId: w.tableId, shard: w.shard, seq });
+      }
+    });
+    return { outcome: 'written', records };
+  });
+
+  const expiredKeys = db.transaction((p: Parameters<TableStore['itemExpiredKeys']>[0]) => {
+    const keys: EncodedKey[] = sql.expired
+      .all(p.tableId, p.now, p.limit)
+      .map((row) => ({ pk: row.pk, sk: row.sk }));
+    const nextExpiresAt = keys.length > 0 ? null : (sql.nextExpiry.get(p.tableId, p.now)?.next ?? null);
+    return { keys, nextExpiresAt };
+  });
+
+  const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+  return {
+    async tableCreate(p) {
+      const result = createTable(p);
+      if (result.outcome === 'created') notifier.publish(tableCatalogChannel);
+      return result;
+    },
+    async tableGet(p) {
+      const row = sql.tableByName.get(p.name);
+      return row ? toTable(row) : undefined;
+    },
+    async tableGetById(p) {
+      const row = sql.tableById.get(p.id);
+      return row ? toTable(row) : undefined;
+    },
+    async tableList(p) {
+      return sql.tableList.all(`${escapeLike(p.prefix ?? '')}%`).map(toTable);
+    },
+    async tableUpdate(p) {
+      const table = updateTable(p);
+      if (table) notifier.publish(tableCatalogChannel);
+      return table;
+    },
+    async tableDelete(p) {
+      const table = deleteTable(p);
+      if (table) {
+        notifier.publish(tableCatalogChannel);
+        // Readers of the table's shards wake up and find it gone.
+        for (let shard = 0; shard < table.definition.shardCount; shard++)
+          notifier.publish(streamChannel(table.id, shard));
+      }
+      return table;
+    },
+    async itemGet(p) {
+      return sql.itemGet.get(p.tableId, p.key.pk, p.key.sk);
+    },
+    async itemWrite(p) {
+      const outcome = write(p);
+      if (outcome.outcome === 'written' && outcome.records.length > 0) {
+        const channels = new Set(outcome.records.map((r) => streamChannel(r.tableId, r.shard)));
+        for (const channel of channels) notifier.publish(channel);
+      }
+      return outcome;
+    },
+    async itemQuery(p) {
+      const shape = queryShape(p);
+      let statement = queryStatements.get(shape.sql);
+      if (!statement) {
+        statement = db.prepare<unknown[], ItemRow>(shape.sql);
+        queryStatements.set(shape.sql, statement);
+      }
+      return page(statement.iterate(...shape.params), p.limit, p.maxBytes);
+    },
+    async itemScan(p) {
+      const rows = p.startAfter
+        ? sql.scanAfter.iterate(p.tableId, p.startAfter.pk, p.startAfter.sk, p.limit + 1)
+        : sql.scanFirst.iterate(p.tableId, p.limit + 1);
+      return page(rows, p.limit, p.maxBytes);
+    },
+    async itemExpiredKeys(p) {
+      return expiredKeys(p);
+    },
+  };
+}

@@ -1,0 +1,221 @@
+/**
+ * The table and stream half of the store: one domain operation per method, one transaction each.
+ *
+ * Items are opaque to a backend: it keeps each one as text under an encoded primary key (`EncodedKey`,
+ * bytes whose unsigned order is DynamoDB's key order, see tables/keys.ts) and compares keys as bytes
+ * (SQLite BLOB, PostgreSQL bytea). Every rule about an item (conditions, updates, sizes, stream images)
+ * is decided in TypeScript: a write carries a `decide` function that the backend calls inside its
+ * transaction, between reading the current item and writing the new one. `decide` is synchronous and
+ * pure, so a backend that retries a transaction (PostgreSQL after a serialization failure or a unique
+ * violation on a concurrent insert of the same key) may call it again.
+ *
+ * Ordering assumptions a backend must keep (the stream trigger relies on them):
+ * - sequence numbers come from a per-shard counter row (`stream_shards.last_seq`) incremented inside
+ *   the writing transaction, so they grow by one within a shard, and the counter row's lock makes the
+ *   records of a shard become visible in sequence order: a reader that saw seq n never later finds a
+ *   committed record below n. (A database-wide SEQUENCE would break this under concurrent commits.)
+ * - a transaction's records get consecutive sequence numbers in the order of its writes.
+ * - reads of a shard return records in ascending sequence order.
+ */
+import { SluiceError } from '../model/errors.js';
+import type { TableDefinition } from '../tables/definition.js';
+import type { EncodedKey } from '../tables/keys.js';
+
+export interface StoredTable {
+  id: number;
+  name: string;
+  definition: TableDefinition;
+  createdAt: number;
+  modifiedAt: number;
+}
+
+/** An item as stored: its encoded key, its text (tables/item-codec.ts) and its DynamoDB size. */
+export interface ItemRow {
+  pk: Buffer;
+  sk: Buffer;
+  item: string;
+  size: number;
+}
+
+export type StreamEventName = 'INSERT' | 'MODIFY' | 'REMOVE';
+
+/** A stream record as a write produces it; the store adds the shard, sequence number and time. */
+export interface StreamRecordDraft {
+  eventName: StreamEventName;
+  /** JSON of the record's `dynamodb` part (Keys, images, SizeBytes, ...) without SequenceNumber. */
+  body: string;
+  /** A TTL deletion: the record carries DynamoDB's service userIdentity. */
+  byService: boolean;
+}
+
+export type ItemDecision =
+  | { kind: 'put'; item: string; size: number; expiresAt: number | null; record: StreamRecordDraft | null }
+  | { kind: 'delete'; record: StreamRecordDraft | null }
+  /** Nothing to write: a passed condition check, or a delete of a missing item. */
+  | { kind: 'none' }
+  /** The write's condition failed (`ConditionalCheckFailed`); the whole call writes nothing. */
+  | { kind: 'fail'; reason: string };
+
+export interface ItemWrite {
+  tableId: number;
+  key: EncodedKey;
+  /** The key's stream shard, or null when the table has no stream. */
+  shard: number | null;
+  /** Called inside the transaction with the stored item text, or undefined when there is none. */
+  decide(current: string | undefined): ItemDecision;
+}
+
+export type ItemWriteOutcome =
+  | { outcome: 'written'; records: Array<{ tableId: number; shard: number; seq: number }> }
+  /** Some decision failed: nothing was written. One reason per write, null for those that were fine. */
+  | { outcome: 'cancelled'; reasons: Array<string | null> }
+  | { outcome: 'tableGone'; tableId: number };
+
+export interface KeyBound {
+  sk: Buffer;
+  inclusive: boolean;
+}
+
+export interface ItemPage {
+  rows: ItemRow[];
+  /** More rows may follow the last one returned (the page stopped at `limit` or `maxBytes`). */
+  truncated: boolean;
+}
+
+export interface StreamRecordRow {
+  shard: number;
+  seq: number;
+  /** The partition key (encoded): stream triggers keep one key's records in one lane. */
+  pk: Buffer;
+  createdAt: number;
+  eventName: StreamEventName;
+  body: string;
+  byService: boolean;
+}
+
+export interface StreamShardState {
+  shard: number;
+  /** The lowest retained sequence number, or null when the shard holds no record. */
+  firstSeq: number | null;
+  /** The highest sequence number ever given (0 before the first record). */
+  lastSeq: number;
+}
+
+export interface StreamCheckpoint {
+  shard: number;
+  /** Every record of the shard up to this sequence number is done. */
+  seq: number;
+  /** The consumer's own state (a tumbling window's), as JSON, or null. */
+  state: string | null;
+}
+
+export interface TableStore {
+  tableCreate(p: {
+    name: string;
+    definition: TableDefinition;
+    now: number;
+  }): Promise<{ outcome: 'created' | 'exists'; table: StoredTable }>;
+  tableGet(p: { name: string }): Promise<StoredTable | undefined>;
+  tableGetById(p: { id: number }): Promise<StoredTable | undefined>;
+  tableList(p: { prefix?: string }): Promise<StoredTable[]>;
+  /** Replaces the definition (stream and TTL only; the key schema and shard count never change). */
+  tableUpdate(p: {
+    name: string;
+    definition: TableDefinition;
+    now: number;
+  }): Promise<StoredTable | undefined>;
+  /** Deletes the table with its items, stream records and the checkpoints of its consumers. */
+  tableDelete(p: { name: string }): Promise<StoredTable | undefined>;
+
+  itemGet(p: { tableId: number; key: EncodedKey }): Promise<ItemRow | undefined>;
+  /** Decides every write against the current items, then writes all of them or none. */
+  itemWrite(p: { writes: ItemWrite[]; now: number }): Promise<ItemWriteOutcome>;
+  /** One partition's items between the bounds, in sort-key order (descending when not forward). */
+  itemQuery(p: {
+    tableId: number;
+    pk: Buffer;
+    lower: KeyBound | null;
+    upper: KeyBound | null;
+    /** Resume after this sort key (the page's ExclusiveStartKey), in the query's direction. */
+    startAfter: Buffer | null;
+    forward: boolean;
+    limit: number;
+    /** The page ends with the row that brings its total size to this many bytes. */
+    maxBytes: number;
+  }): Promise<ItemPage>;
+  /** All items in key order (partition, then sort key). */
+  itemScan(p: {
+    tableId: number;
+    startAfter: EncodedKey | null;
+    limit: number;
+    maxBytes: number;
+  }): Promise<ItemPage>;
+  /** Keys of items whose TTL is due, and the next expiry after `now` once none is due. */
+  itemExpiredKeys(p: {
+    tableId: number;
+    now: number;
+    limit: number;
+  }): Promise<{ keys: EncodedKey[]; nextExpiresAt: number | null }>;
+
+  streamShards(p: { tableId: number }): Promise<StreamShardState[]>;
+  streamRead(p: {
+    tableId: number;
+    shard: number;
+    afterSeq: number;
+    limit: number;
+  }): Promise<StreamRecordRow[]>;
+  /** The highest sequence number of the shard's records created before `at` (0 when none). */
+  streamSeqBefore(p: { tableId: number; shard: number; at: number }): Promise<number>;
+  /** Deletes records created before `createdBefore`; returns the creation time of the oldest kept. */
+  streamTrim(p: {
+    tableId: number;
+    createdBefore: number;
+  }): Promise<{ trimmed: number; oldestCreatedAt: number | null }>;
+
+  streamCheckpointList(p: { consumer: string }): Promise<StreamCheckpoint[]>;
+  streamCheckpointSave(p: {
+    consumer: string;
+    tableId: number;
+    checkpoints: StreamCheckpoint[];
+    now: number;
+  }): Promise<void>;
+  streamCheckpointDelete(p: { consumer: string }): Promise<void>;
+}
+
+/** Wake-up channels: a write publishes on each shard it appended to; the catalog on definition changes. */
+export const streamChannel = (tableId: number, shard: number): string => `stream:${tableId}:${shard}`;
+export const tableCatalogChannel = 'tables';
+
+/**
+ * For a backend that does not implement tables yet (PostgreSQL, until its tables and streams land):
+ * no tables exist, and every other operation fails with UnsupportedOperation naming the backend.
+ */
+export function pendingTableStore(backend: string): TableStore {
+  const unsupported = (operation: string) => async (): Promise<never> => {
+    throw new SluiceError(
+      'UnsupportedOperation',
+      `store: ${operation} is not implemented by the ${backend} store yet`,
+    );
+  };
+  const names: Array<keyof TableStore> = [
+    'tableCreate',
+    'tableGet',
+    'tableGetById',
+    'tableUpdate',
+    'tableDelete',
+    'itemGet',
+    'itemWrite',
+    'itemQuery',
+    'itemScan',
+    'itemExpiredKeys',
+    'streamShards',
+    'streamRead',
+    'streamSeqBefore',
+    'streamTrim',
+    'streamCheckpointList',
+    'streamCheckpointSave',
+    'streamCheckpointDelete',
+  ];
+  const store = Object.fromEntries(names.map((name) => [name, unsupported(name)])) as unknown as TableStore;
+  return { ...store, tableList: async () => [] };
+}

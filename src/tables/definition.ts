@@ -1,0 +1,168 @@
+/**
+ * A table's definition: its key schema (partition key and optional sort key, each S, N or B), its
+ * stream (a view type, or none) and its TTL attribute. Validated here once; the store keeps it as data.
+ */
+import { SluiceError } from '../model/errors.js';
+
+export type KeyType = 'S' | 'N' | 'B';
+export type StreamViewType = 'KEYS_ONLY' | 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES';
+
+export interface KeyAttribute {
+  name: string;
+  type: KeyType;
+}
+
+export interface CreateTableInput {
+  name: string;
+  partitionKey: KeyAttribute;
+  sortKey?: KeyAttribute;
+  /** The change stream's view type; no stream when absent. */
+  stream?: { viewType: StreamViewType };
+  /** An attribute holding an epoch-seconds expiry; items past it are deleted in the background. */
+  ttlAttribute?: string;
+  /**
+   * Shards of the change stream (1-64, default 4). A partition key always maps to the same shard
+   * (FNV-1a of its encoded bytes mod the count), so its records stay in order; more shards give a
+   * stream trigger more independent lanes. Fixed for the table's life: changing it would move keys.
+   */
+  streamShardCount?: number;
+}
+
+export interface UpdateTableInput {
+  /** A view type enables the stream (with a new label), null disables it. */
+  stream?: { viewType: StreamViewType } | null;
+  ttlAttribute?: string | null;
+}
+
+export interface TableStream {
+  viewType: StreamViewType;
+  /** StreamLabel: the ISO instant the stream was enabled, as DynamoDB names it in the stream ARN. */
+  label: string;
+}
+
+export interface TableDefinition {
+  partitionKey: KeyAttribute;
+  sortKey: KeyAttribute | null;
+  stream: TableStream | null;
+  ttlAttribute: string | null;
+  shardCount: number;
+}
+
+export const tableLimits = {
+  defaultShardCount: 4,
+  maxShardCount: 64,
+  maxItemBytes: 400 * 1024,
+  maxPartitionKeyBytes: 2048,
+  maxSortKeyBytes: 1024,
+  maxBatchWrite: 25,
+  maxTransactItems: 100,
+  maxPageBytes: 1024 * 1024,
+  streamRetentionMs: 24 * 60 * 60 * 1000,
+} as const;
+
+const keyTypes: readonly string[] = ['S', 'N', 'B'];
+const viewTypes: readonly string[] = ['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES'];
+
+const invalid = (field: string, message: string) =>
+  new SluiceError('ValidationException', `${field}: ${message}`, { field });
+
+export function validateTableName(name: unknown, field = 'TableName'): string {
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]{3,255}$/.test(name)) {
+    throw invalid(
+      field,
+      `${JSON.stringify(name)} is invalid; must be 3 to 255 characters of A-Z, a-z, 0-9, '_', '-' and '.'`,
+    );
+  }
+  return name;
+}
+
+function validateKeyAttribute(field: string, key: unknown): KeyAttribute {
+  const candidate = key as Partial<KeyAttribute> | undefined;
+  if (
+    typeof candidate?.name !== 'string' ||
+    candidate.name.length === 0 ||
+    Buffer.byteLength(candidate.name) > 255
+  ) {
+    throw invalid(`${field}.name`, 'must be a non-empty attribute name of at most 255 bytes');
+  }
+  if (typeof candidate.type !== 'string' || !keyTypes.includes(candidate.type)) {
+    throw invalid(`${field}.type`, `${JSON.stringify(candidate.type)} is invalid; must be S, N or B`);
+  }
+  return { name: candidate.name, type: candidate.type as KeyType };
+}
+
+export function validateViewType(field: string, viewType: unknown): StreamViewType {
+  if (typeof viewType !== 'string' || !viewTypes.includes(viewType)) {
+    throw invalid(
+      field,
+      `${JSON.stringify(viewType)} is invalid; must be KEYS_ONLY, NEW_IMAGE, OLD_IMAGE or NEW_AND_OLD_IMAGES`,
+    );
+  }
+  return viewType as StreamViewType;
+}
+
+function validateTtlAttribute(ttl: unknown): string {
+  if (typeof ttl !== 'string' || ttl.length === 0 || Buffer.byteLength(ttl) > 255) {
+    throw invalid('ttlAttribute', 'must be a non-empty attribute name of at most 255 bytes');
+  }
+  return ttl;
+}
+
+/** The stream label DynamoDB would give a stream enabled at `now` (`2026-01-01T00:00:00.000`). */
+export function streamLabel(now: number): string {
+  return new Date(now).toISOString().replace(/Z$/, '');
+}
+
+export function buildTableDefinition(input: CreateTableInput, now: number): TableDefinition {
+  validateTableName(input.name, 'name');
+  const partitionKey = validateKeyAttribute('partitionKey', input.partitionKey);
+  const sortKey = input.sortKey === undefined ? null : validateKeyAttribute('sortKey', input.sortKey);
+  if (sortKey && sortKey.name === partitionKey.name) {
+    throw invalid('sortKey.name', `must differ from the partition key '${partitionKey.name}'`);
+  }
+  const shardCount = input.streamShardCount ?? tableLimits.defaultShardCount;
+  if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > tableLimits.maxShardCount) {
+    throw invalid(
+      'streamShardCount',
+      `${JSON.stringify(shardCount)} is invalid; must be an integer from 1 to ${tableLimits.maxShardCount}`,
+    );
+  }
+  return {
+    partitionKey,
+    sortKey,
+    stream: input.stream
+      ? { viewType: validateViewType('stream.viewType', input.stream.viewType), label: streamLabel(now) }
+      : null,
+    ttlAttribute: input.ttlAttribute === undefined ? null : validateTtlAttribute(input.ttlAttribute),
+    shardCount,
+  };
+}
+
+export function applyTableUpdate(
+  current: TableDefinition,
+  update: UpdateTableInput,
+  now: number,
+): TableDefinition {
+  const next = { ...current };
+  if (update.stream !== undefined) {
+    if (update.stream === null) next.stream = null;
+    else {
+      const viewType = validateViewType('stream.viewType', update.stream.viewType);
+      // Re-enabling, or changing the view type, starts a new stream as DynamoDB does.
+      if (!current.stream || current.stream.viewType !== viewType)
+        next.stream = { viewType, label: streamLabel(now) };
+    }
+  }
+  if (update.ttlAttribute !== undefined) {
+    next.ttlAttribute = update.ttlAttribute === null ? null : validateTtlAttribute(update.ttlAttribute);
+  }
+  return next;
+}
+
+/** Whether two definitions declare the same table (the stream label, a creation detail, is ignored). */
+export function sameDefinition(a: TableDefinition, b: TableDefinition): boolean {
+  return (
+    JSON.stringify([a.partitionKey, a.sortKey, a.stream?.viewType ?? null, a.ttlAttribute, a.shardCount]) ===
+    JSON.stringify([b.partitionKey, b.sortKey, b.stream?.viewType ?? null, b.ttlAttribute, b.shardCount])
+  );
+}

@@ -1,0 +1,387 @@
+/**
+ * Tables with DynamoDB's semantics: the public face of the feature. Requests are validated and
+ * compiled here (requests.ts), every write is decided inside one store transaction (writes.ts) together
+ * with its stream record, and reads page through the store in key order (reads.ts).
+ */
+import { tableArn, type ArnContext } from '../model/arn.js';
+import type { Clock } from '../model/clock.js';
+import { SluiceError } from '../model/errors.js';
+import type { Unsubscribe } from '../store/notifier.js';
+import { tableCatalogChannel, type StoredTable } from '../store/table-store.js';
+import type { Store } from '../store/store.js';
+import { StreamTrimmer } from '../streams/retention.js';
+import {
+  applyTableUpdate,
+  buildTableDefinition,
+  sameDefinition,
+  tableLimits,
+  validateTableName,
+  type CreateTableInput,
+  type UpdateTableInput,
+} from './definition.js';
+import { ConditionalCheckFailed, TransactionCanceled } from './errors.js';
+import { compileExpressions, type Item } from './expressions/index.js';
+import { decodeItem } from './item-codec.js';
+import { encodeKey, keyIdentity, validateKey } from './keys.js';
+import { queryBounds, shapePage, validateLimit } from './reads.js';
+import {
+  planConditionCheck,
+  planDelete,
+  planPut,
+  planUpdate,
+  validateItem,
+  type PlannedRequest,
+} from './requests.js';
+import { TtlSweeper } from './ttl.js';
+import type {
+  BatchWriteOutput,
+  BatchWriteRequest,
+  DeleteItemInput,
+  GetItemInput,
+  ItemOutput,
+  PageOutput,
+  PutItemInput,
+  QueryInput,
+  ScanInput,
+  TableDescription,
+  TransactWriteAction,
+  UpdateItemInput,
+} from './types.js';
+import { expiresAtOf, toItemWrite, type WriteResult } from './writes.js';
+
+export interface TableServiceOptions {
+  store: Store;
+  clock: Clock;
+  arn: ArnContext;
+  onBackgroundError?: (error: unknown) => void;
+}
+
+function tableNotFound(name: string): SluiceError {
+  return new SluiceError(
+    'ResourceNotFoundException',
+    `Requested resource not found: Table: ${name} not found`,
+    { field: 'TableName' },
+  );
+}
+
+export class TableService {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly arnContext: ArnContext;
+  private readonly cache = new Map<string, StoredTable>();
+  private readonly unsubscribeCatalog: Unsubscribe;
+  private readonly ttl: TtlSweeper;
+  private readonly trimmer: StreamTrimmer;
+
+  constructor(options: TableServiceOptions) {
+    this.store = options.store;
+    this.clock = options.clock;
+    this.arnContext = options.arn;
+    const onError =
+      options.onBackgroundError ?? ((error) => console.error('[sluice] table background task failed', error));
+    // Another caller (or node) changed the catalog: forget cached definitions, they are re-read on use.
+    this.unsubscribeCatalog = this.store.notifier.subscribe(tableCatalogChannel, () => this.cache.clear());
+    this.ttl = new TtlSweeper(this.store, this.clock, (id) => this.store.tableGetById({ id }), onError);
+    this.trimmer = new StreamTrimmer(this.store, this.clock, onError);
+  }
+
+  /** Deletes what expired while no node ran, trims old stream records, and arms both timers. */
+  async start(): Promise<void> {
+    for (const table of await this.store.tableList({})) {
+      await this.ttl.sweep(table.id);
+      await this.trimmer.trim(table.id);
+    }
+  }
+
+  stop(): void {
+    this.unsubscribeCatalog();
+    this.ttl.stop();
+    this.trimmer.stop();
+  }
+
+  // ---------------------------------------------------------------- tables
+
+  /** Creates a table; creating it again with the same definition returns it (config files re-apply). */
+  async createTable(input: CreateTableInput): Promise<TableDescription> {
+    const now = this.clock.now();
+    const definition = buildTableDefinition(input, now);
+    const result = await this.store.tableCreate({ name: input.name, definition, now });
+    if (result.outcome === 'exists' && !sameDefinition(result.table.definition, definition)) {
+      throw new SluiceError(
+        'ResourceInUseException',
+        `TableName: table '${input.name}' already exists with a different definition`,
+        {
+          field: 'TableName',
+        },
+      );
+    }
+    this.cache.set(input.name, result.table);
+    return this.describe(result.table);
+  }
+
+  async describeTable(name: string): Promise<TableDescription> {
+    return this.describe(await this.require(name));
+  }
+
+  async listTables(prefix?: string): Promise<string[]> {
+    return (await this.store.tableList({ prefix: prefix ?? '' })).map((table) => table.name);
+  }
+
+  /** Enables, changes or disables the stream, and sets or clears the TTL attribute. */
+  async updateTable(name: string, update: UpdateTableInput): Promise<TableDescription> {
+    const table = await this.require(name);
+    const now = this.clock.now();
+    const updated = await this.store.tableUpdate({
+      name,
+      definition: applyTableUpdate(table.definition, update, now),
+      now,
+    });
+    if (!updated) throw tableNotFound(name);
+    this.cache.set(name, updated);
+    if (updated.definition.ttlAttribute !== null) await this.ttl.sweep(updated.id);
+    return this.describe(updated);
+  }
+
+  async deleteTable(name: string): Promise<TableDescription> {
+    validateTableName(name);
+    const deleted = await this.store.tableDelete({ name });
+    this.cache.delete(name);
+    if (!deleted) throw tableNotFound(name);
+    this.ttl.forget(deleted.id);
+    this.trimmer.forget(deleted.id);
+    return this.describe(deleted);
+  }
+
+  /** The table as stored, for the stream feature; throws ResourceNotFoundException. */
+  async require(name: string): Promise<StoredTable> {
+    const cached = this.cache.get(name);
+    if (cached) return cached;
+    validateTableName(name);
+    const table = await this.store.tableGet({ name });
+    if (!table) throw tableNotFound(name);
+    this.cache.set(name, table);
+    return table;
+  }
+
+  streamArnOf(table: StoredTable): string | undefined {
+    const stream = table.definition.stream;
+    return stream ? `${tableArn(this.arnContext, table.name)}/stream/${stream.label}` : undefined;
+  }
+
+  // ---------------------------------------------------------------- single items
+
+  async putItem(input: PutItemInput): Promise<ItemOutput> {
+    return this.writeOne(planPut(await this.require(input.tableName), input));
+  }
+
+  async updateItem(input: UpdateItemInput): Promise<ItemOutput> {
+    return this.writeOne(planUpdate(await this.require(input.tableName), input));
+  }
+
+  async deleteItem(input: DeleteItemInput): Promise<ItemOutput> {
+    return this.writeOne(planDelete(await this.require(input.tableName), input));
+  }
+
+  async getItem(input: GetItemInput): Promise<{ item?: Item }> {
+    const table = await this.require(input.tableName);
+    const key = validateKey(table.definition, input.key);
+    const { projection } = compileExpressions({
+      projectionExpression: input.projectionExpression,
+      expressionAttributeNames: input.expressionAttributeNames,
+    });
+    const row = await this.store.itemGet({ tableId: table.id, key: encodeKey(table.definition, key) });
+    if (!row) return {};
+    const item = decodeItem(row.item);
+    return { item: projection ? projection.project(item) : item };
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  async query(input: QueryInput): Promise<PageOutput> {
+    const table = await this.require(input.tableName);
+    const { definition } = table;
+    const compiled = compileExpressions({
+      keyConditionExpression: input.keyConditionExpression,
+      filterExpression: input.filterExpression,
+      projectionExpression: input.projectionExpression,
+      expressionAttributeNames: input.expressionAttributeNames,
+      expressionAttributeValues: input.expressionAttributeValues,
+      keySchema: { partitionKey: definition.partitionKey.name, sortKey: definition.sortKey?.name },
+    });
+    const bounds = queryBounds(definition, compiled.keyCondition!);
+    let startAfter: Buffer | null = null;
+    if (input.exclusiveStartKey) {
+      const start = encodeKey(
+        definition,
+        validateKey(definition, input.exclusiveStartKey, 'ExclusiveStartKey'),
+      );
+      if (!start.pk.equals(bounds.pk)) {
+        throw new SluiceError(
+          'ValidationException',
+          'ExclusiveStartKey: The provided starting key is outside the query partition',
+          {
+            field: 'ExclusiveStartKey',
+          },
+        );
+      }
+      startAfter = start.sk;
+    }
+    const page = await this.store.itemQuery({
+      tableId: table.id,
+      ...bounds,
+      startAfter,
+      forward: input.scanIndexForward ?? true,
+      limit: validateLimit(input.limit),
+      maxBytes: tableLimits.maxPageBytes,
+    });
+    return shapePage(definition, page, compiled);
+  }
+
+  async scan(input: ScanInput): Promise<PageOutput> {
+    const table = await this.require(input.tableName);
+    const compiled = compileExpressions({
+      filterExpression: input.filterExpression,
+      projectionExpression: input.projectionExpression,
+      expressionAttributeNames: input.expressionAttributeNames,
+      expressionAttributeValues: input.expressionAttributeValues,
+    });
+    const startAfter = input.exclusiveStartKey
+      ? encodeKey(
+          table.definition,
+          validateKey(table.definition, input.exclusiveStartKey, 'ExclusiveStartKey'),
+        )
+      : null;
+    const page = await this.store.itemScan({
+      tableId: table.id,
+      startAfter,
+      limit: validateLimit(input.limit),
+      maxBytes: tableLimits.maxPageBytes,
+    });
+    return shapePage(table.definition, page, compiled);
+  }
+
+  // ---------------------------------------------------------------- several items
+
+  /** Up to 25 puts and deletes, each applied (no conditions); DynamoDB's BatchWriteItem. */
+  async batchWriteItem(requests: BatchWriteRequest[]): Promise<BatchWriteOutput> {
+    checkCount('RequestItems', requests, tableLimits.maxBatchWrite);
+    const planned: PlannedRequest[] = [];
+    for (const request of requests) {
+      const table = await this.require(request.tableName);
+      planned.push(
+        'put' in request
+          ? planPut(table, { tableName: request.tableName, item: validateItem(request.put) })
+          : planDelete(table, { tableName: request.tableName, key: request.delete }),
+      );
+    }
+    checkDistinct(planned, 'Provided list of item keys contains duplicates');
+    await this.writeAll(planned);
+    return { unprocessedItems: [] };
+  }
+
+  /** Up to 100 actions on distinct items, all applied or none; DynamoDB's TransactWriteItems. */
+  async transactWriteItems(actions: TransactWriteAction[]): Promise<void> {
+    checkCount('TransactItems', actions, tableLimits.maxTransactItems);
+    const planned: PlannedRequest[] = [];
+    for (const action of actions) {
+      if ('put' in action) planned.push(planPut(await this.require(action.put.tableName), action.put));
+      else if ('update' in action)
+        planned.push(planUpdate(await this.require(action.update.tableName), action.update));
+      else if ('delete' in action)
+        planned.push(planDelete(await this.require(action.delete.tableName), action.delete));
+      else
+        planned.push(
+          planConditionCheck(await this.require(action.conditionCheck.tableName), action.conditionCheck),
+        );
+    }
+    checkDistinct(planned, 'Transaction request cannot include multiple operations on one item');
+    await this.writeAll(planned);
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private async writeOne(request: PlannedRequest): Promise<ItemOutput> {
+    const [result] = await this.writeAll([request], true);
+    const attributes = request.returned(result as WriteResult);
+    return attributes ? { attributes } : {};
+  }
+
+  /** One store transaction for every planned write; a failed condition cancels all of them. */
+  private async writeAll(requests: PlannedRequest[], single = false): Promise<WriteResult[]> {
+    const now = this.clock.now();
+    const writes = requests.map((request) => toItemWrite(request.plan, now));
+    const outcome = await this.store.itemWrite({ writes: writes.map((w) => w.write), now });
+    if (outcome.outcome === 'tableGone') {
+      const gone = requests.find((r) => r.plan.table.id === outcome.tableId)!.plan.table.name;
+      this.cache.delete(gone);
+      throw tableNotFound(gone);
+    }
+    if (outcome.outcome === 'cancelled') {
+      if (single) {
+        const [request] = requests as [PlannedRequest];
+        throw new ConditionalCheckFailed(request.returnOldOnFailure ? writes[0]!.result.old : undefined);
+      }
+      throw new TransactionCanceled(
+        outcome.reasons.map((reason, index) => {
+          if (reason === null) return { code: 'None' as const };
+          const item = requests[index]!.returnOldOnFailure ? writes[index]!.result.old : undefined;
+          return {
+            code: 'ConditionalCheckFailed' as const,
+            message: 'The conditional request failed',
+            ...(item ? { item } : {}),
+          };
+        }),
+      );
+    }
+    for (const { write, result } of writes) {
+      const table = requests.find((r) => r.plan.table.id === write.tableId)!.plan.table;
+      const expiresAt = result.new ? expiresAtOf(table, result.new, now) : null;
+      if (expiresAt !== null) this.ttl.noteExpiry(table.id, expiresAt);
+    }
+    for (const record of outcome.records) this.trimmer.noteRecord(record.tableId, now);
+    return writes.map((w) => w.result);
+  }
+
+  private describe(table: StoredTable): TableDescription {
+    const { definition } = table;
+    const description: TableDescription = {
+      tableName: table.name,
+      tableArn: tableArn(this.arnContext, table.name),
+      tableId: table.id,
+      partitionKey: definition.partitionKey,
+      createdAt: table.createdAt,
+    };
+    if (definition.sortKey) description.sortKey = definition.sortKey;
+    if (definition.ttlAttribute !== null) description.ttlAttribute = definition.ttlAttribute;
+    if (definition.stream) {
+      description.stream = {
+        viewType: definition.stream.viewType,
+        streamArn: this.streamArnOf(table)!,
+        streamLabel: definition.stream.label,
+        shardCount: definition.shardCount,
+      };
+    }
+    return description;
+  }
+}
+
+function checkCount(field: string, list: unknown[], max: number): void {
+  if (!Array.isArray(list) || list.length === 0 || list.length > max) {
+    throw new SluiceError(
+      'ValidationException',
+      `${field}: ${Array.isArray(list) ? list.length : 'no'} entries; must hold 1 to ${max}`,
+      {
+        field,
+      },
+    );
+  }
+}
+
+function checkDistinct(requests: PlannedRequest[], message: string): void {
+  const seen = new Set<string>();
+  for (const { plan } of requests) {
+    const identity = `${plan.table.id}|${keyIdentity(plan.key)}`;
+    if (seen.has(identity)) throw new SluiceError('ValidationException', message);
+    seen.add(identity);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Requests and responses of the table API. Names follow DynamoDB's operations in camelCase, so code
+ * written against the DocumentClient reads the same; items and values are plain JSON (plus Uint8Array
+ * and Set, see expressions/values.ts), never AttributeValue wrappers.
+ */
+import type { ExpressionAttributeNames, ExpressionAttributeValues, Item } from './expressions/index.js';
+import type { KeyAttribute, StreamViewType } from './definition.js';
+
+export interface ExpressionInput {
+  expressionAttributeNames?: ExpressionAttributeNames;
+  expressionAttributeValues?: ExpressionAttributeValues;
+}
+
+export interface ConditionInput extends ExpressionInput {
+  conditionExpression?: string;
+  /** 'ALL_OLD': a ConditionalCheckFailed error carries the item as it was. */
+  returnValuesOnConditionCheckFailure?: 'NONE' | 'ALL_OLD';
+}
+
+export interface PutItemInput extends ConditionInput {
+  tableName: string;
+  item: Item;
+  returnValues?: 'NONE' | 'ALL_OLD';
+}
+
+export interface GetItemInput {
+  tableName: string;
+  key: Item;
+  projectionExpression?: string;
+  expressionAttributeNames?: ExpressionAttributeNames;
+}
+
+export interface DeleteItemInput extends ConditionInput {
+  tableName: string;
+  key: Item;
+  returnValues?: 'NONE' | 'ALL_OLD';
+}
+
+export interface UpdateItemInput extends ConditionInput {
+  tableName: string;
+  key: Item;
+  updateExpression: string;
+  /** UPDATED_OLD and UPDATED_NEW return the top-level attributes the update names. */
+  returnValues?: 'NONE' | 'ALL_OLD' | 'UPDATED_OLD' | 'ALL_NEW' | 'UPDATED_NEW';
+}
+
+export interface ConditionCheckInput extends ConditionInput {
+  tableName: string;
+  key: Item;
+  conditionExpression: string;
+}
+
+export interface ItemOutput {
+  /** The item before or after the write, as `returnValues` asked; absent for NONE or no item. */
+  attributes?: Item;
+}
+
+export interface QueryInput extends ExpressionInput {
+  tableName: string;
+  keyConditionExpression: string;
+  filterExpression?: string;
+  projectionExpression?: string;
+  /** false: descending sort-key order. Default true. */
+  scanIndexForward?: boolean;
+  /** Items read (before the filter) per page; a page also stops at 1 MB. */
+  limit?: number;
+  exclusiveStartKey?: Item;
+}
+
+export interface ScanInput extends ExpressionInput {
+  tableName: string;
+  filterExpression?: string;
+  projectionExpression?: string;
+  limit?: number;
+  exclusiveStartKey?: Item;
+}
+
+export interface PageOutput {
+  items: Item[];
+  /** Items returned (after the filter). */
+  count: number;
+  /** Items read (before the filter). */
+  scannedCount: number;
+  /** Present when more items may follow: pass it as exclusiveStartKey. */
+  lastEvaluatedKey?: Item;
+}
+
+export type BatchWriteRequest = { tableName: string; put: Item } | { tableName: string; delete: Item };
+
+export interface BatchWriteOutput {
+  /** Always empty: an embedded store has no throughput to exceed. Kept for DynamoDB's shape. */
+  unprocessedItems: BatchWriteRequest[];
+}
+
+export type TransactWriteAction =
+  | { put: PutItemInput }
+  | { update: UpdateItemInput }
+  | { delete: DeleteItemInput }
+  | { conditionCheck: ConditionCheckInput };
+
+export interface TableDescription {
+  tableName: string;
+  tableArn: string;
+  tableId: number;
+  partitionKey: KeyAttribute;
+  sortKey?: KeyAttribute;
+  ttlAttribute?: string;
+  stream?: { viewType: StreamViewType; streamArn: string; streamLabel: string; shardCount: number };
+  createdAt: number;
+}

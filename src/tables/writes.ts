@@ -1,0 +1,124 @@
+/**
+ * The decision at the heart of every item write, made inside the store's transaction: given the item
+ * as stored, does the condition hold, what is the new item, is it small enough, when does it expire,
+ * and which stream record describes the change. Put, update, delete, condition checks and TTL
+ * deletions are all a `PlannedWrite`: a condition and a change from the current item to the next.
+ */
+import type { ItemDecision, ItemWrite, StoredTable } from '../store/table-store.js';
+import { draftRecord } from '../streams/record.js';
+import { shardOf } from '../streams/shards.js';
+import { SluiceError } from '../model/errors.js';
+import { tableLimits } from './definition.js';
+import { valuesEqual, type CompiledCondition, type Item } from './expressions/index.js';
+import { decodeItem, encodeItem } from './item-codec.js';
+import { itemSize } from './item-size.js';
+import { keyOfItem, type EncodedKey } from './keys.js';
+
+/** What the change returns: the next item, null to delete, undefined to leave the item as it is. */
+export type ItemChange = (current: Item | undefined) => Item | null | undefined;
+
+export interface PlannedWrite {
+  table: StoredTable;
+  key: EncodedKey;
+  condition: CompiledCondition | undefined;
+  change: ItemChange;
+  /** A TTL deletion, whose REMOVE record names DynamoDB as the deleter. */
+  byService?: boolean;
+}
+
+/** What the decision saw and did, for ReturnValues and for error reports; set by `decide`. */
+export interface WriteResult {
+  old: Item | undefined;
+  new: Item | undefined;
+  failed: boolean;
+}
+
+/** DynamoDB ignores TTL values more than five years in the past, so they never delete anything. */
+const ttlHorizonMs = 5 * 365 * 24 * 60 * 60 * 1000;
+
+export function expiresAtOf(table: StoredTable, item: Item, now: number): number | null {
+  const attribute = table.definition.ttlAttribute;
+  if (attribute === null) return null;
+  const value = item[attribute];
+  if (typeof value !== 'number' || !Number.isFinite(value)) return null;
+  const expiresAt = Math.round(value * 1000);
+  return expiresAt < now - ttlHorizonMs ? null : expiresAt;
+}
+
+function tooLarge(size: number): SluiceError {
+  return new SluiceError(
+    'ValidationException',
+    `Item size has exceeded the maximum allowed size: ${size} bytes; the limit is ${tableLimits.maxItemBytes} bytes (400 KB)`,
+    { field: 'Item' },
+  );
+}
+
+export function checkItemSize(item: Item): number {
+  const size = itemSize(item);
+  if (size > tableLimits.maxItemBytes) throw tooLarge(size);
+  return size;
+}
+
+function decide(
+  plan: PlannedWrite,
+  result: WriteResult,
+  stored: string | undefined,
+  now: number,
+): ItemDecision {
+  const current = stored === undefined ? undefined : decodeItem(stored);
+  result.old = current;
+  result.new = current;
+  result.failed = false;
+  if (plan.condition && !plan.condition.evaluate(current)) {
+    result.failed = true;
+    return { kind: 'fail', reason: 'ConditionalCheckFailed' };
+  }
+  const next = plan.change(current);
+  if (next === undefined) return { kind: 'none' };
+  const stream = plan.table.definition.stream;
+  if (next === null) {
+    result.new = undefined;
+    if (current === undefined) return { kind: 'none' };
+    const record = stream
+      ? draftRecord({
+          viewType: stream.viewType,
+          eventName: 'REMOVE',
+          keys: keyOfItem(plan.table.definition, current),
+          oldItem: current,
+          newItem: undefined,
+          now,
+          byService: plan.byService ?? false,
+        })
+      : null;
+    return { kind: 'delete', record };
+  }
+  result.new = next;
+  // DynamoDB writes no stream record for a write that changes nothing; neither does Sluice.
+  if (current !== undefined && valuesEqual(current, next)) return { kind: 'none' };
+  const size = checkItemSize(next);
+  const record = stream
+    ? draftRecord({
+        viewType: stream.viewType,
+        eventName: current === undefined ? 'INSERT' : 'MODIFY',
+        keys: keyOfItem(plan.table.definition, next),
+        oldItem: current,
+        newItem: next,
+        now,
+        byService: false,
+      })
+    : null;
+  return { kind: 'put', item: encodeItem(next), size, expiresAt: expiresAtOf(plan.table, next, now), record };
+}
+
+/** The store's form of a planned write; `result` is filled in when the store decides. */
+export function toItemWrite(plan: PlannedWrite, now: number): { write: ItemWrite; result: WriteResult } {
+  const key = plan.key;
+  const result: WriteResult = { old: undefined, new: undefined, failed: false };
+  const write: ItemWrite = {
+    tableId: plan.table.id,
+    key,
+    shard: plan.table.definition.stream ? shardOf(key.pk, plan.table.definition.shardCount) : null,
+    decide: (stored) => decide(plan, result, stored, now),
+  };
+  return { write, result };
+}
