@@ -7,8 +7,9 @@
  * - a trigger (SQS event source mapping) from the queue to the worker, 10 chunks per invocation, with
  *   partial batch responses, scaling with the backlog like any trigger.
  *
- * The worker runs the processor within its own concurrency slot, so the processor's reserved
- * concurrency does not apply through batches; it caps the trigger's maximum concurrency instead.
+ * The worker takes its concurrency slots as the processor (`shareSlots`): the processor's reserved
+ * concurrency bounds its batches together with its direct invocations, and a reservation of 0 holds
+ * the batches back (throttled, as Lambda does) until it is raised.
  */
 import { createHash } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
@@ -111,17 +112,16 @@ export class BatchProcessing {
     else
       await functions.create({ name: workerName, handler, timeout: workerTimeout, execution: 'in-process' });
 
-    const reserved = definition.reservedConcurrency;
-    const scalingConfig = reserved === null ? null : { maximumConcurrency: Math.max(2, reserved) };
+    functions.concurrency.shareSlots(workerName, processor);
+
     const existing = triggers.list({ queue: queueName, functionName: workerName })[0];
-    if (existing) await triggers.update(existing.uuid, { scalingConfig });
+    if (existing) await triggers.update(existing.uuid, { scalingConfig: null });
     else {
       await triggers.create({
         queue: queueName,
         functionName: workerName,
         batchSize: CHUNKS_PER_INVOCATION,
         functionResponseTypes: ['ReportBatchItemFailures'],
-        ...(scalingConfig ? { scalingConfig } : {}),
       });
     }
     return queueName;

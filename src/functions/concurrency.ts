@@ -49,6 +49,8 @@ export class ConcurrencyPool {
   /** Listeners of functions without a reservation: any release in the shared pool may serve them. */
   private readonly unreservedListeners = new Set<() => void>();
   private gate: ConcurrencyGate | undefined;
+  /** Functions that run another's code and so draw that one's slots (a batch worker and its processor). */
+  private readonly slotOwners = new Map<string, string>();
 
   constructor(readonly accountLimit: number) {
     if (!Number.isInteger(accountLimit) || accountLimit < 1) {
@@ -61,7 +63,13 @@ export class ConcurrencyPool {
 
   /** Registers or re-reserves a function. Throws when the reservations would exceed the account. */
   setReservation(name: string, reserved: number | null): void {
-    const member = this.members.get(name) ?? { name, reserved: null, running: 0, listeners: new Set(), gateKeys: new Map() };
+    const member = this.members.get(name) ?? {
+      name,
+      reserved: null,
+      running: 0,
+      listeners: new Set(),
+      gateKeys: new Map(),
+    };
     const others = this.reservedTotal - (member.reserved ?? 0);
     if (reserved !== null && others + reserved > this.accountLimit) {
       throw invalidValue(
@@ -82,13 +90,27 @@ export class ConcurrencyPool {
     this.wakeAll(this.unreservedListeners);
   }
 
+  /**
+   * From now on `name` takes its slots as `owner` does: a batch worker runs its processor, so the
+   * processor's reservation (0 included) bounds the worker as it bounds direct invocations.
+   */
+  shareSlots(name: string, owner: string): void {
+    this.slotOwners.set(name, owner);
+  }
+
+  private owner(name: string): string {
+    return this.slotOwners.get(name) ?? name;
+  }
+
   remove(name: string): void {
+    this.slotOwners.delete(name);
     const member = this.members.get(name);
     if (!member) return;
     this.reservedTotal -= member.reserved ?? 0;
     if (member.reserved === null) this.unreservedRunning -= member.running;
     // Executions still running will not be released through a member that is gone: give their slots back.
-    for (const [key, count] of member.gateKeys) for (let i = 0; i < count; i++) this.gate?.give([{ key, limit: 0 }]);
+    for (const [key, count] of member.gateKeys)
+      for (let i = 0; i < count; i++) this.gate?.give([{ key, limit: 0 }]);
     this.members.delete(name);
     this.wakeAll(member.listeners);
     this.wakeAll(this.unreservedListeners);
@@ -96,12 +118,14 @@ export class ConcurrencyPool {
 
   /** The most executions the function could ever have at once, whatever else is running. */
   ceiling(name: string): number {
+    name = this.owner(name);
     const member = this.members.get(name);
     if (!member) return 0;
     return member.reserved ?? this.accountLimit - this.reservedTotal;
   }
 
   running(name: string): number {
+    name = this.owner(name);
     return this.members.get(name)?.running ?? 0;
   }
 
@@ -118,6 +142,7 @@ export class ConcurrencyPool {
   }
 
   tryAcquire(name: string, trigger?: TriggerScope): boolean {
+    name = this.owner(name);
     const member = this.members.get(name);
     if (!member) return false;
     if (member.reserved !== null) {
@@ -136,8 +161,10 @@ export class ConcurrencyPool {
   }
 
   release(name: string, trigger?: TriggerScope): void {
+    name = this.owner(name);
     const member = this.members.get(name);
-    if (!member && trigger && trigger.limit !== null) this.gate?.give([{ key: `trigger:${trigger.key}`, limit: 0 }]); // see remove()
+    if (!member && trigger && trigger.limit !== null)
+      this.gate?.give([{ key: `trigger:${trigger.key}`, limit: 0 }]); // see remove()
     if (!member || member.running === 0) return;
     if (this.gate) {
       // Give back in the scope the slot was taken from, even if the reservation changed since.
@@ -148,7 +175,14 @@ export class ConcurrencyPool {
         if (left > 0) member.gateKeys.set(key, left);
         else member.gateKeys.delete(key);
         // The trigger's scope too, whatever its limit now (giving a slot never held is ignored).
-        this.gate.give(trigger ? [{ key, limit: 0 }, { key: `trigger:${trigger.key}`, limit: 0 }] : [{ key, limit: 0 }]);
+        this.gate.give(
+          trigger
+            ? [
+                { key, limit: 0 },
+                { key: `trigger:${trigger.key}`, limit: 0 },
+              ]
+            : [{ key, limit: 0 }],
+        );
       }
     }
     member.running--;
@@ -162,6 +196,7 @@ export class ConcurrencyPool {
 
   /** Calls `listener` once, at the next release that could give `name` a slot. Returns a cancel. */
   onRelease(name: string, listener: () => void): () => void {
+    name = this.owner(name);
     const member = this.members.get(name);
     if (!member) return () => undefined;
     const set = member.reserved === null ? this.unreservedListeners : member.listeners;
@@ -173,6 +208,7 @@ export class ConcurrencyPool {
 
   /** Why a function was refused a slot, in Lambda's words. */
   throttleReason(name: string): string {
+    name = this.owner(name);
     const member = this.members.get(name);
     if (member?.reserved === 0)
       return 'ReservedFunctionConcurrentInvocationLimitExceeded: the function has a reserved concurrency of 0';
@@ -198,5 +234,7 @@ export class ConcurrencyPool {
 }
 
 function withTrigger(scope: SlotScope, trigger: TriggerScope | undefined): SlotScope[] {
-  return trigger && trigger.limit !== null ? [scope, { key: `trigger:${trigger.key}`, limit: trigger.limit }] : [scope];
+  return trigger && trigger.limit !== null
+    ? [scope, { key: `trigger:${trigger.key}`, limit: trigger.limit }]
+    : [scope];
 }

@@ -179,7 +179,11 @@ export class SqsPoller {
       this.problem = `PROBLEM: the function ${functionName} does not exist`;
       return;
     }
-    if (this.running >= this.limit()) return;
+    if (this.running >= this.limit()) {
+      // A reservation of 0: no poller is left to notice it being raised, so wait for that change.
+      if (this.running === 0) this.awaitCapacity(functionName);
+      return;
+    }
     if (!this.deps.functions.concurrency.tryAcquire(functionName, this.slotScope(functionName))) return this.awaitCapacity(functionName);
     this.running++;
     const loop = this.poll(functionName);
