@@ -4,6 +4,9 @@
  * its topic's handler, and marks it delivered; a handler that throws is retried with backoff (1 s, 2 s,
  * 4 s, ... up to 5 minutes), and given up after `maxAttempts` unless it was throttled.
  *
+ * A delivery that outlasts its lease (a function running up to 15 minutes) renews the lease every third
+ * of it, so no other node takes the entry while the handler still runs.
+ *
  * It never polls: it runs when an outbox insert is announced (on any node, through the notifier), and
  * otherwise sleeps until the earliest due instant, which is a retry or the end of a lease another node
  * took and may have died holding. An empty outbox arms no timer.
@@ -105,11 +108,37 @@ export class OutboxRelay {
     this.arm(await store.outboxNextDue({}));
   }
 
+  /** Extends the claim's lease every third of it until the returned function is called. */
+  private renewWhileDelivering(entry: OutboxEntry): () => void {
+    const { clock, onError } = this.options;
+    let cancel: (() => void) | undefined;
+    let delivering = true;
+    const schedule = () => {
+      cancel = clock.setTimer(this.leaseMs / 3, () => {
+        if (!delivering) return;
+        this.options
+          .store()
+          .outboxExtend({ id: entry.id, claimToken: this.claimToken, dueAt: clock.now() + this.leaseMs })
+          .then((held) => {
+            // A lost claim (another node took the entry after a stall here) is not renewed: delivery
+            // is at least once, and this node's completion will be refused.
+            if (held && delivering) schedule();
+          }, onError);
+      });
+    };
+    schedule();
+    return () => {
+      delivering = false;
+      cancel?.();
+    };
+  }
+
   private async deliver(entry: OutboxEntry): Promise<void> {
     const store = this.options.store();
     const { clock } = this.options;
+    const stopRenewing = this.renewWhileDelivering(entry);
     try {
-      await this.options.handlers[entry.topic](entry);
+      await this.options.handlers[entry.topic](entry).finally(stopRenewing);
       await store.outboxComplete({ id: entry.id, claimToken: this.claimToken, now: clock.now() });
     } catch (error) {
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -43,6 +43,11 @@ export interface OutboxStore {
    * `error`: it was given up after its last attempt, and why.
    */
   outboxComplete(p: { id: number; claimToken: string; now: number; error?: string }): Promise<boolean>;
+  /**
+   * Moves the end of a claim's lease to `dueAt` while its delivery is still under way (a function that
+   * runs longer than the lease); false when the claim was lost.
+   */
+  outboxExtend(p: { id: number; claimToken: string; dueAt: number }): Promise<boolean>;
   /** Gives a claimed entry back for a later attempt at `dueAt`, recording why it failed. */
   outboxRetry(p: { id: number; claimToken: string; dueAt: number; error: string }): Promise<boolean>;
   /** The earliest `dueAt` among undelivered entries (due now, retrying, or leased), or null. */

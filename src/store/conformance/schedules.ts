@@ -13,7 +13,10 @@ export function scheduleConformance(backend: BackendUnderTest): void {
     const schedules = () => t.sluice.schedules;
     beforeEach(() => {
       // Every backend implements the feature stores: one that does not fails here, it is not skipped.
-      expect(hasFeatureStores(t.sluice.store), `the ${backend.name} store implements ScheduleStore and OutboxStore`).toBe(true);
+      expect(
+        hasFeatureStores(t.sluice.store),
+        `the ${backend.name} store implements ScheduleStore and OutboxStore`,
+      ).toBe(true);
     });
 
     /** Lets claims and outbox deliveries triggered by the last clock move finish. */
@@ -181,6 +184,39 @@ export function scheduleConformance(backend: BackendUnderTest): void {
         await other.schedules.idle();
         await other.outbox.idle();
         expect(await bodies('ticks')).toHaveLength(10);
+      } finally {
+        await other.schedules.stop();
+        await other.outbox.stop();
+      }
+    });
+
+    it('delivers a tick once when its function runs longer than the outbox lease, with another engine waiting', async () => {
+      let started = 0;
+      await t.sluice.functions.create({
+        name: 'slow',
+        timeout: 900,
+        handler: async () => {
+          started++;
+          // Twice the relay's 5-minute lease: the claim is renewed while the handler runs.
+          await new Promise<void>((resolve) => t.clock.setTimer(10 * MINUTE, resolve));
+        },
+      });
+      await schedules().create({
+        name: 'hourly-slow',
+        expression: 'rate(1 hour)',
+        target: { function: 'slow' },
+      });
+      const other = await Sluice.open({ store: t.sluice.store, clock: t.clock });
+      try {
+        await other.functions.create({ name: 'slow', timeout: 900, handler: async () => void started++ });
+        for (let minute = 0; minute < 80; minute++) {
+          // Not drain(): the relays stay busy until the handler's timer fires.
+          await t.clock.advance(MINUTE);
+          await settle();
+        }
+        await drain();
+        await other.outbox.idle();
+        expect(started).toBe(1);
       } finally {
         await other.schedules.stop();
         await other.outbox.stop();

@@ -48,6 +48,9 @@ const sql = {
     text: `UPDATE outbox SET delivered_at = $1, claim_token = NULL, last_error = COALESCE($2, last_error)
            WHERE id = $3 AND claim_token = $4 AND delivered_at IS NULL`,
   },
+  extend: {
+    text: 'UPDATE outbox SET due_at = $1 WHERE id = $2 AND claim_token = $3 AND delivered_at IS NULL',
+  },
   retry: {
     text: `UPDATE outbox SET due_at = $1, last_error = $2, claim_token = NULL
            WHERE id = $3 AND claim_token = $4 AND delivered_at IS NULL`,
@@ -97,6 +100,9 @@ export function createPostgresOutboxStore(pool: pg.Pool): OutboxStore {
     },
     async outboxComplete(p) {
       return changed(pool, sql.complete.text, [p.now, p.error?.slice(0, 2000) ?? null, p.id, p.claimToken]);
+    },
+    async outboxExtend(p) {
+      return changed(pool, sql.extend.text, [p.dueAt, p.id, p.claimToken]);
     },
     async outboxRetry(p) {
       return changed(pool, sql.retry.text, [p.dueAt, p.error.slice(0, 2000), p.id, p.claimToken]);

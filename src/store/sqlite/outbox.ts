@@ -49,6 +49,9 @@ export function createSqliteOutboxStore(db: SqliteDatabase): OutboxStore {
       `UPDATE outbox SET delivered_at = ?, claim_token = NULL, last_error = COALESCE(?, last_error)
        WHERE id = ? AND claim_token = ? AND delivered_at IS NULL`,
     ),
+    extend: db.prepare(
+      'UPDATE outbox SET due_at = ? WHERE id = ? AND claim_token = ? AND delivered_at IS NULL',
+    ),
     retry: db.prepare(
       'UPDATE outbox SET due_at = ?, last_error = ?, claim_token = NULL WHERE id = ? AND claim_token = ? AND delivered_at IS NULL',
     ),
@@ -68,6 +71,9 @@ export function createSqliteOutboxStore(db: SqliteDatabase): OutboxStore {
     },
     async outboxComplete(p) {
       return sql.complete.run(p.now, p.error?.slice(0, 2000) ?? null, p.id, p.claimToken).changes === 1;
+    },
+    async outboxExtend(p) {
+      return sql.extend.run(p.dueAt, p.id, p.claimToken).changes === 1;
     },
     async outboxRetry(p) {
       return sql.retry.run(p.dueAt, p.error.slice(0, 2000), p.id, p.claimToken).changes === 1;
