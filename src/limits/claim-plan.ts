@@ -16,8 +16,12 @@
  *   (a delete lowers it to the delete's instant);
  * - token_at: when the bucket next holds a whole token.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { fullAt, nextTokenAt, tokensOf, unitsAt, wholeTokens, type Bucket } from './bucket.js';
 import type { GroupLimit } from './types.js';
+
+/** The observer of the claim under way in this async context, if any (see observeClaimPlans). */
+const planObservers = new AsyncLocalStorage<(plan: ClaimPlan, now: number) => void>();
 
 /** A group row with no message left, kept only until its bucket is full again. */
 export const NEVER = Number.MAX_SAFE_INTEGER;
@@ -59,8 +63,19 @@ export interface ClaimRules {
   remaining: number;
 }
 
+/** Which limit kept a group from giving more messages to a claim that wanted them. */
+export type ThrottleCause = 'concurrency' | 'rate';
+
 export interface GroupUpdate {
   groupKey: string;
+  /** Messages of the group this claim hands out. */
+  taken: number;
+  /**
+   * Set when the claim still wanted messages, had a visible one of the group in hand, and the group's
+   * limit refused it: 'concurrency' when its slots are all used (even if its bucket is empty too), else
+   * 'rate'. Read by the activity metrics (group-activity.ts); the stores ignore it.
+   */
+  refusedBy: ThrottleCause | null;
   /** Delete the row: the group has no message left and a full bucket. */
   remove: boolean;
   /** Served by this claim: goes to the back of the line (a new turn). */
@@ -83,14 +98,26 @@ export interface ClaimPlan {
   updates: GroupUpdate[];
 }
 
-/** How many visible messages to read for a group: never more than it could be given. */
+/**
+ * How many visible messages to read for a group: never more than it could be given, plus one when the
+ * claim is observed (observeClaimPlans: a trigger's claim feeding the group activity metrics), so that a
+ * group its limit stops is known to have had a message refused rather than guessed from `truncated`.
+ */
 export function readBound(limit: GroupLimit, remaining: number): number {
-  return Math.max(1, Math.min(remaining, limit.maxConcurrency ?? remaining, limit.rate?.burst ?? remaining));
+  const bound = Math.max(
+    1,
+    Math.min(remaining, limit.maxConcurrency ?? remaining, limit.rate?.burst ?? remaining),
+  );
+  return planObservers.getStore() === undefined ? bound : bound + 1;
 }
 
 interface Progress {
   group: LockedGroup & GroupMessages;
   capacity: number;
+  /** Free concurrency slots at the start of the claim (Infinity without a concurrency limit). */
+  bySlots: number;
+  /** The limit refused this group a message while the claim wanted more. */
+  refused: boolean;
   units: number;
   next: number;
   taken: number;
@@ -105,7 +132,16 @@ export function planClaim(groups: Array<LockedGroup & GroupMessages>, rules: Cla
     const units = rate ? unitsAt(rate, group.bucket, rules.now) : 0;
     const bySlots = maxConcurrency === null ? Infinity : Math.max(0, maxConcurrency - group.inFlight);
     const byTokens = rate ? wholeTokens(rate, units) : Infinity;
-    return { group, capacity: Math.min(bySlots, byTokens), units, next: 0, taken: 0, reached: false };
+    return {
+      group,
+      capacity: Math.min(bySlots, byTokens),
+      bySlots,
+      refused: false,
+      units,
+      next: 0,
+      taken: 0,
+      reached: false,
+    };
   });
   let remaining = rules.remaining;
   passes: for (;;) {
@@ -113,7 +149,11 @@ export function planClaim(groups: Array<LockedGroup & GroupMessages>, rules: Cla
     for (const p of progress) {
       if (remaining <= 0) break passes;
       p.reached = true;
-      if (p.taken >= p.capacity) continue;
+      if (p.taken >= p.capacity) {
+        // Only a message in hand counts (`truncated` may be a guess; an observed claim reads one more).
+        if (p.next < p.group.candidates.length) p.refused = true;
+        continue;
+      }
       if (takeOne(p, rules, plan)) {
         remaining--;
         tookAny = true;
@@ -122,7 +162,17 @@ export function planClaim(groups: Array<LockedGroup & GroupMessages>, rules: Cla
     if (!tookAny) break;
   }
   for (const p of progress) if (p.reached) plan.updates.push(groupUpdate(p, rules));
+  planObservers.getStore()?.(plan, rules.now);
   return plan;
+}
+
+/**
+ * Runs `run` (a claim by group) with `observer` called for each plan it makes, in this async context
+ * only: how a caller of the store learns what a claim decided per group (group-activity.ts) without
+ * the stores knowing about metrics.
+ */
+export function observeClaimPlans<T>(observer: (plan: ClaimPlan, now: number) => void, run: () => T): T {
+  return planObservers.run(observer, run);
 }
 
 /** Takes the group's next message, dropping expired and dead-letter-bound ones on the way. */
@@ -155,7 +205,17 @@ function groupUpdate(p: Progress, rules: ClaimRules): GroupUpdate {
   const tokenAt = rate ? nextTokenAt(rate, units, now) : now;
   const full = rate ? fullAt(rate, units, now) : now;
   const bucket = { tokens: rate ? tokensOf(rate, units) : null, refilledAt: now };
-  const base = { groupKey: group.groupKey, served: taken > 0, slotAt, tokenAt, fullAt: full, ...bucket };
+  const refusedBy: ThrottleCause | null = !p.refused ? null : taken >= p.bySlots ? 'concurrency' : 'rate';
+  const base = {
+    groupKey: group.groupKey,
+    taken,
+    refusedBy,
+    served: taken > 0,
+    slotAt,
+    tokenAt,
+    fullAt: full,
+    ...bucket,
+  };
   if (!visibleLeft && hiddenAt === null) {
     // No message left: the row goes, unless its bucket must remember what was taken.
     return { ...base, remove: full <= now, nextVisibleAt: NEVER, readyAt: full };

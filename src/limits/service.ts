@@ -15,6 +15,7 @@ import type { Unsubscribe } from '../store/notifier.js';
 import type { StoredGroupLimit } from '../store/group-store.js';
 import type { Store } from '../store/store.js';
 import type { TableService } from '../tables/service.js';
+import { groupActivityOf, type QueueGroupActivity } from './group-activity.js';
 import { applyGroupKeyRule } from './grouping.js';
 import { startGroupTableSync, type GroupSyncOptions, type GroupTableSync } from './table-sync.js';
 import {
@@ -45,31 +46,34 @@ function positiveInteger(field: string, value: unknown, max: number): number {
   return value;
 }
 
-/** Validates a caller's limit; `field` prefixes the names in errors. */
+/** Validates a caller's limit; `field` prefixes the names in errors ('' for none: `rate.limit`). */
 export function parseGroupLimit(input: GroupLimitInput, field = 'limit'): GroupLimit {
+  const at = (name: string) => (field === '' ? name : `${field}.${name}`);
   if (typeof input !== 'object' || input === null)
-    throw invalidValue(field, 'must be an object with maxConcurrency and/or rate');
+    throw invalidValue(field || 'body', 'must be an object with maxConcurrency and/or rate');
   const unknown = Object.keys(input).filter((key) => key !== 'maxConcurrency' && key !== 'rate');
   if (unknown.length > 0)
-    throw invalidValue(field, `unknown setting(s) ${unknown.join(', ')}; use maxConcurrency and rate`);
+    throw invalidValue(
+      field || 'body',
+      `unknown setting(s) ${unknown.join(', ')}; use maxConcurrency and rate`,
+    );
   const maxConcurrency =
     input.maxConcurrency === undefined || input.maxConcurrency === null
       ? null
-      : positiveInteger(`${field}.maxConcurrency`, input.maxConcurrency, bounds.maxConcurrency);
+      : positiveInteger(at('maxConcurrency'), input.maxConcurrency, bounds.maxConcurrency);
   if (input.rate === undefined || input.rate === null) return { maxConcurrency, rate: null };
   const rate = input.rate;
-  if (typeof rate !== 'object')
-    throw invalidValue(`${field}.rate`, 'must be { limit, intervalSeconds?, burst? }');
-  const limit = positiveInteger(`${field}.rate.limit`, rate.limit, bounds.rateLimit);
+  if (typeof rate !== 'object') throw invalidValue(at('rate'), 'must be { limit, intervalSeconds?, burst? }');
+  const limit = positiveInteger(at('rate.limit'), rate.limit, bounds.rateLimit);
   const seconds = rate.intervalSeconds ?? 1;
   const intervalMs = typeof seconds === 'number' ? Math.round(seconds * 1000) : NaN;
   if (!(intervalMs >= bounds.minIntervalMs && intervalMs <= bounds.maxIntervalMs)) {
     throw invalidValue(
-      `${field}.rate.intervalSeconds`,
+      at('rate.intervalSeconds'),
       `${JSON.stringify(seconds)} is invalid; must be from 0.001 to 86400 seconds`,
     );
   }
-  const burst = positiveInteger(`${field}.rate.burst`, rate.burst ?? limit, bounds.burst);
+  const burst = positiveInteger(at('rate.burst'), rate.burst ?? limit, bounds.burst);
   return { maxConcurrency, rate: { limit, intervalMs, burst } };
 }
 
@@ -163,6 +167,16 @@ export class GroupLimitService {
       limit,
     });
     return rows.map(toView);
+  }
+
+  /**
+   * What grouped triggers did per group on this node (group-activity.ts): per queue, totals over every
+   * group and the busiest groups active in the last minute or two (at most 50 per queue): messages
+   * started, claims refused by concurrency and by rate, messages under invocation. Groups without
+   * recent activity are not listed and cost nothing.
+   */
+  activity(queue?: string): QueueGroupActivity[] {
+    return groupActivityOf(this.store).snapshot(this.clock.now(), queue);
   }
 
   /**

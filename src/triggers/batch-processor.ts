@@ -19,7 +19,7 @@ export interface BatchOutcome {
   verdict: BatchVerdict;
 }
 
-export async function processBatch(params: {
+interface BatchParams {
   batch: CollectedBatch;
   functionName: string;
   reportBatchItemFailures: boolean;
@@ -29,7 +29,17 @@ export async function processBatch(params: {
   execute: (functionName: string, event: unknown) => Promise<Execution>;
   metrics: TriggerMetrics;
   now: number;
-}): Promise<BatchOutcome> {
+}
+
+export async function processBatch(params: BatchParams): Promise<BatchOutcome> {
+  try {
+    return await runBatch(params);
+  } finally {
+    params.source.settle(params.batch.receiptToken);
+  }
+}
+
+async function runBatch(params: BatchParams): Promise<BatchOutcome> {
   const { batch, matcher, metrics } = params;
   const { messages, receiptToken } = batch;
   const records: SQSRecord[] = [];

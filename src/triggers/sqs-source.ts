@@ -3,6 +3,7 @@
  * used. Each is one store call. A claim may take more than SQS's 10 messages a receive allows (Lambda's
  * pollers do the same on the service side), and applies the queue's redrive policy as a receive does.
  */
+import { groupActivityOf } from '../limits/group-activity.js';
 import { isGrouped } from '../limits/grouping.js';
 import { parseArn, type ArnContext } from '../model/arn.js';
 import type { Clock } from '../model/clock.js';
@@ -57,10 +58,18 @@ export class SqsSource {
       receiptToken,
       deadLetter,
     };
-    // A grouped queue is claimed within its group limits, round robin over ready groups (limits/).
-    return isGrouped(queue)
-      ? this.deps.store.messageClaimByGroup({ ...params, queueName: queue.name })
-      : this.deps.store.messageReceive(params);
+    if (!isGrouped(queue)) return this.deps.store.messageReceive(params);
+    // A grouped queue is claimed within its group limits, round robin over ready groups (limits/), and
+    // what the claim decided per group feeds the group activity metrics until the batch settles.
+    return groupActivityOf(this.deps.store).claim(
+      { queue: queue.name, batchId: receiptToken, expiresAt: params.visibleAt },
+      () => this.deps.store.messageClaimByGroup({ ...params, queueName: queue.name }),
+    );
+  }
+
+  /** The batch claimed with `receiptToken` is over (group activity metrics: no longer in flight). */
+  settle(receiptToken: string): void {
+    groupActivityOf(this.deps.store).settle(receiptToken);
   }
 
   /** Deletes the messages of a batch that are done (succeeded or filtered out), in one call. */

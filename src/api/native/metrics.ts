@@ -1,6 +1,6 @@
 /**
- * /v1/metrics: a snapshot of every queue's backlog, every function's invocations and every trigger's
- * batches, as JSON or (`?format=prometheus`) in Prometheus's text format for scraping with a bearer token.
+ * /v1/metrics: a snapshot of every queue's backlog, every function's invocations, every trigger's
+ * batches and the recent activity of grouped queues' busiest groups (bounded: see limits/group-activity.ts), as JSON or (`?format=prometheus`) in Prometheus's text format for scraping with a bearer token.
  */
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Registry } from 'prom-client';
@@ -21,7 +21,7 @@ export async function collectMetrics(sluice: Sluice): Promise<MetricsSnapshot> {
     state: trigger.state,
     ...sluice.triggers.metrics(trigger.uuid),
   }));
-  return { queues, functions, triggers };
+  return { queues, functions, triggers, groups: sluice.groupLimits.activity() };
 }
 
 function gauge(registry: Registry, name: string, help: string, labelNames: string[]) {
@@ -73,7 +73,33 @@ export async function toPrometheus(snapshot: MetricsSnapshot): Promise<{ content
     lag.set(labels, trigger.lagMs);
     active.set(labels, trigger.activeBatches);
   }
+  groupMetrics(registry, snapshot.groups);
   return { contentType: registry.contentType, text: await registry.metrics() };
+}
+
+/** Per-group series only for the groups the snapshot lists (recently active, the busiest first); totals per queue. */
+function groupMetrics(registry: Registry, queues: MetricsSnapshot['groups']): void {
+  const started = counter(registry, 'sluice_group_messages_started_total', 'Messages of a group claimed by a trigger for an invocation (recently active groups only).', ['queue', 'group']);
+  const throttled = counter(registry, 'sluice_group_throttled_claims_total', "Trigger claims refused by a group's limit, by reason (recently active groups only).", ['queue', 'group', 'reason']);
+  const inFlight = gauge(registry, 'sluice_group_in_flight', 'Messages of a group under invocation on this node (recently active groups only).', ['queue', 'group']);
+  const queueStarted = counter(registry, 'sluice_queue_group_messages_started_total', 'Messages claimed by grouped triggers, every group of the queue.', ['queue']);
+  const queueThrottled = counter(registry, 'sluice_queue_group_throttled_claims_total', "Trigger claims refused by a group's limit, every group of the queue.", ['queue', 'reason']);
+  const queueInFlight = gauge(registry, 'sluice_queue_group_in_flight', 'Messages of grouped triggers under invocation on this node.', ['queue']);
+  const tracked = gauge(registry, 'sluice_queue_groups_tracked', 'Groups of the queue with recent activity (listed or not).', ['queue']);
+  for (const queue of queues) {
+    queueStarted.inc({ queue: queue.queue }, queue.totals.started);
+    queueThrottled.inc({ queue: queue.queue, reason: 'concurrency' }, queue.totals.throttledByConcurrency);
+    queueThrottled.inc({ queue: queue.queue, reason: 'rate' }, queue.totals.throttledByRate);
+    queueInFlight.set({ queue: queue.queue }, queue.totals.inFlight);
+    tracked.set({ queue: queue.queue }, queue.trackedGroups);
+    for (const group of queue.groups) {
+      const labels = { queue: queue.queue, group: group.group };
+      started.inc(labels, group.started);
+      throttled.inc({ ...labels, reason: 'concurrency' }, group.throttledByConcurrency);
+      throttled.inc({ ...labels, reason: 'rate' }, group.throttledByRate);
+      inFlight.set(labels, group.inFlight);
+    }
+  }
 }
 
 const query = z.strictObject({ format: z.enum(['json', 'prometheus']).optional() });

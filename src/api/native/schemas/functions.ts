@@ -1,5 +1,6 @@
 /** The native API's contract for /v1/functions and /v1/triggers (see docs/http-api.md). */
 import { z } from 'zod';
+import { queueGroupActivityView } from './groups.js';
 
 export const functionRequests = {
   invoke: z.strictObject({
@@ -85,4 +86,6 @@ export const metricsResponse = z.object({
   queues: z.array(z.object({ name: z.string(), visible: z.number(), inFlight: z.number(), delayed: z.number(), oldestAgeSeconds: z.number() })),
   functions: z.array(functionMetrics.extend({ name: z.string() })),
   triggers: z.array(triggerMetrics.extend({ uuid: z.string(), queue: z.string(), functionName: z.string(), state: z.string() })),
+  /** Grouped queues with trigger activity on this node: totals and the busiest recent groups. */
+  groups: z.array(queueGroupActivityView),
 });
