@@ -3,8 +3,14 @@
  * queues.ts (schemas in schemas/<feature>.ts, shapes in docs/http-api.md) and list it here.
  */
 import { functionRoutes } from './functions.js';
+import { groupRoutes } from './groups.js';
 import { metricsRoutes } from './metrics.js';
 import { queueRoutes } from './queues.js';
 import type { NativeRouteModule } from './route-module.js';
 
-export const nativeRouteModules: readonly NativeRouteModule[] = [queueRoutes, functionRoutes, metricsRoutes];
+export const nativeRouteModules: readonly NativeRouteModule[] = [
+  queueRoutes,
+  groupRoutes,
+  functionRoutes,
+  metricsRoutes,
+];
