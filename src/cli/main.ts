@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerFunctions } from './commands/functions.js';
+import { registerGroups } from './commands/groups.js';
 import { registerInit } from './commands/init.js';
 import { registerMessages } from './commands/messages.js';
 import { registerMetrics } from './commands/metrics.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerQueues(program);
   registerMessages(program);
   registerFunctions(program);
+  registerGroups(program);
   registerMetrics(program);
   return program;
 }
