@@ -37,6 +37,11 @@ export interface SluiceOptions {
    * for SQLite and for a store passed already opened (tests), where `true` or options turn it on.
    */
   cluster?: boolean | (ClusterOptions & { enabled?: boolean });
+  /**
+   * Queues: the in-flight limits past which a receive fails with OverLimit. Default SQS's 120,000
+   * (standard) and 20,000 (FIFO); a test can set a small limit instead of queueing 120,000 messages.
+   */
+  queueInFlightLimits?: { standard?: number; fifo?: number };
 }
 
 export class Sluice {
@@ -78,6 +83,7 @@ export class Sluice {
       clock: this.clock,
       arn: this.arn,
       ...(onBackgroundError ? { onBackgroundError } : {}),
+      ...(options.queueInFlightLimits ? { inFlightLimits: options.queueInFlightLimits } : {}),
     });
     this.groupLimits = new GroupLimitService({
       store,

@@ -21,7 +21,10 @@ export interface MoveTaskPlan {
 }
 
 export class MoveTaskRunner {
-  private readonly running = new Map<string, { cancelled: boolean; cancelTimer?: () => void }>();
+  private readonly running = new Map<
+    string,
+    { cancelled: boolean; cancelTimer?: () => void; into?: Set<number> }
+  >();
   private stopped = false;
 
   constructor(
@@ -30,6 +33,8 @@ export class MoveTaskRunner {
     /** Every queue by ARN, so each message can go back to the queue it came from. */
     private readonly queuesByArn: () => Promise<Map<string, StoredQueue>>,
     private readonly onError: (error: unknown) => void,
+    /** Called for each queue that may have received messages once a task ends (moved messages keep their sent time). */
+    private readonly onMovedInto: (queueId: number) => Promise<void> = async () => undefined,
   ) {}
 
   async start(plan: MoveTaskPlan): Promise<MoveTask | 'alreadyRunning'> {
@@ -63,6 +68,7 @@ export class MoveTaskRunner {
     control.cancelTimer?.();
     this.running.delete(taskHandle);
     await this.store.moveTaskUpdate({ taskHandle, status: 'CANCELLED' });
+    await this.notifyMovedInto(control.into);
     return true;
   }
 
@@ -74,14 +80,29 @@ export class MoveTaskRunner {
     }
   }
 
-  private async step(task: MoveTask, plan: MoveTaskPlan, control: { cancelled: boolean; cancelTimer?: () => void }): Promise<void> {
+  private async notifyMovedInto(into: Set<number> | undefined): Promise<void> {
+    for (const queueId of into ?? []) await this.onMovedInto(queueId);
+  }
+
+  private async step(
+    task: MoveTask,
+    plan: MoveTaskPlan,
+    control: { cancelled: boolean; cancelTimer?: () => void; into?: Set<number> },
+  ): Promise<void> {
     const finish = async (status: MoveTask['status'], failureReason?: string) => {
       this.running.delete(task.taskHandle);
-      await this.store.moveTaskUpdate({ taskHandle: task.taskHandle, status, ...(failureReason ? { failureReason } : {}) });
+      await this.store.moveTaskUpdate({
+        taskHandle: task.taskHandle,
+        status,
+        ...(failureReason ? { failureReason } : {}),
+      });
+      await this.notifyMovedInto(control.into);
     };
     if (control.cancelled) return;
     let destination: MoveDestination | null = null;
     const resolveSource: Record<string, MoveDestination> = {};
+    // The queues this step may move messages into, for onMovedInto (the dead-letter queue's sources).
+    const homes: number[] = [];
     if (plan.destination) {
       const current = await this.store.queueGetById({ id: plan.destination.id });
       if (!current) return finish('FAILED', `destination queue ${plan.destinationArn} no longer exists`);
@@ -89,6 +110,7 @@ export class MoveTaskRunner {
     } else {
       for (const [arn, queue] of await this.queuesByArn()) {
         resolveSource[arn] = { queueId: queue.id, fifo: queue.fifo, grouped: isGrouped(queue) };
+        if (queue.settings.RedrivePolicy?.deadLetterTargetArn === plan.sourceArn) homes.push(queue.id);
       }
     }
     const limit = plan.maxPerSecond ?? UNTHROTTLED_CHUNK;
@@ -101,7 +123,12 @@ export class MoveTaskRunner {
       destination,
       resolveSource,
     });
-    if (result.moved > 0) await this.store.moveTaskUpdate({ taskHandle: task.taskHandle, movedIncrement: result.moved });
+    if (result.moved > 0) {
+      await this.store.moveTaskUpdate({ taskHandle: task.taskHandle, movedIncrement: result.moved });
+      control.into ??= new Set();
+      if (destination) control.into.add(destination.queueId);
+      else for (const queueId of homes) control.into.add(queueId);
+    }
     if (control.cancelled) return;
     if (result.unresolvedSource) {
       return finish('FAILED', `the source queue ${result.unresolvedSource} of a message no longer exists`);

@@ -42,19 +42,41 @@ export const DEDUPLICATION_WINDOW_MS = 5 * 60 * 1000;
 export const PURGE_INTERVAL_MS = 60 * 1000;
 export const NAME_REUSE_DELAY_MS = 60 * 1000;
 export const MAX_VISIBILITY_SECONDS = 43_200;
+/** A ReceiveRequestAttemptId can be retried for 5 minutes after its receive. */
+export const RECEIVE_ATTEMPT_WINDOW_MS = 5 * 60 * 1000;
+/** SQS's in-flight limits: a receive fails with OverLimit once a queue has this many messages in flight. */
+export const DEFAULT_IN_FLIGHT_LIMITS: InFlightLimits = { standard: 120_000, fifo: 20_000 };
+/**
+ * How long a service trusts its own tally of a queue's in-flight messages (the last exact count plus
+ * what it claimed since) before counting again; receives by other nodes or triggers show up then.
+ */
+const IN_FLIGHT_RECOUNT_MS = 1000;
+/** 1-128 letters, digits and ASCII punctuation, as SQS allows in a ReceiveRequestAttemptId. */
+const ATTEMPT_ID = /^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]{1,128}$/;
+
+export interface InFlightLimits {
+  standard: number;
+  fifo: number;
+}
 
 export interface QueueServiceOptions {
   store: Store;
   clock: Clock;
   arn: ArnContext;
   onBackgroundError?: (error: unknown) => void;
+  /** Overrides SQS's in-flight limits (120,000 standard, 20,000 FIFO), e.g. a small limit in a test. */
+  inFlightLimits?: Partial<InFlightLimits>;
 }
 
 function integerInRange(field: string, value: unknown, min: number, max: number, unit: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new SluiceError('InvalidParameterValue', `${field}: ${JSON.stringify(value)} is invalid; must be an integer from ${min} to ${max} ${unit}`, {
-      field,
-    });
+    throw new SluiceError(
+      'InvalidParameterValue',
+      `${field}: ${JSON.stringify(value)} is invalid; must be an integer from ${min} to ${max} ${unit}`,
+      {
+        field,
+      },
+    );
   }
   return value;
 }
@@ -67,16 +89,44 @@ export class QueueService {
   private readonly unsubscribeCatalog: Unsubscribe;
   private readonly retention: RetentionSweeper;
   private readonly moves: MoveTaskRunner;
+  private readonly inFlightLimits: InFlightLimits;
+  /** Per queue id: an upper bound of its in-flight messages as this service last knew it. */
+  private readonly inFlightTally = new Map<number, { count: number; countedAt: number }>();
 
   constructor(options: QueueServiceOptions) {
     this.store = options.store;
     this.clock = options.clock;
     this.arnContext = options.arn;
-    const onError = options.onBackgroundError ?? ((error) => console.error('[sluice] queue background task failed', error));
+    const limits = { ...DEFAULT_IN_FLIGHT_LIMITS, ...options.inFlightLimits };
+    this.inFlightLimits = {
+      standard: integerInRange(
+        'inFlightLimits.standard',
+        limits.standard,
+        1,
+        Number.MAX_SAFE_INTEGER,
+        'messages',
+      ),
+      fifo: integerInRange('inFlightLimits.fifo', limits.fifo, 1, Number.MAX_SAFE_INTEGER, 'messages'),
+    };
+    const onError =
+      options.onBackgroundError ?? ((error) => console.error('[sluice] queue background task failed', error));
     // Another caller (or node) changed the catalog: forget cached definitions, they are re-read on use.
     this.unsubscribeCatalog = this.store.notifier.subscribe(queueCatalogChannel, () => this.cache.clear());
-    this.retention = new RetentionSweeper(this.store, this.clock, (id) => this.store.queueGetById({ id }), onError);
-    this.moves = new MoveTaskRunner(this.store, this.clock, () => this.queuesByArn(), onError);
+    this.retention = new RetentionSweeper(
+      this.store,
+      this.clock,
+      (id) => this.store.queueGetById({ id }),
+      onError,
+    );
+    // A redriven message keeps its sent time, so a destination may now hold a message that expires
+    // sooner than any it had: sweep it, which re-arms its retention timer for the oldest message.
+    this.moves = new MoveTaskRunner(
+      this.store,
+      this.clock,
+      () => this.queuesByArn(),
+      onError,
+      (queueId) => this.retention.sweep(queueId).then(() => undefined),
+    );
   }
 
   /** Sweeps expired messages of every queue once and arms the retention timers. */
@@ -104,7 +154,8 @@ export class QueueService {
     const { fifo } = validateQueueName(name);
     const settings = applyQueueAttributes(defaultQueueSettings(fifo), attributes, true);
     const tags = validateTags(options.tags ?? {}, 'tags');
-    if (settings.RedrivePolicy) await this.checkRedrivePolicy(name, fifo, settings.RedrivePolicy.deadLetterTargetArn);
+    if (settings.RedrivePolicy)
+      await this.checkRedrivePolicy(name, fifo, settings.RedrivePolicy.deadLetterTargetArn);
     const result = await this.store.queueCreate({
       name,
       fifo,
@@ -114,14 +165,22 @@ export class QueueService {
       nameReuseDelayMs: NAME_REUSE_DELAY_MS,
     });
     if (result.outcome === 'deletedRecently') {
-      throw new SluiceError('QueueDeletedRecently', `QueueName: '${name}' was deleted less than 60 seconds ago; wait before creating it again`, {
-        field: 'QueueName',
-      });
+      throw new SluiceError(
+        'QueueDeletedRecently',
+        `QueueName: '${name}' was deleted less than 60 seconds ago; wait before creating it again`,
+        {
+          field: 'QueueName',
+        },
+      );
     }
     if (result.outcome === 'exists' && !sameSettings(result.queue.settings, settings)) {
-      throw new SluiceError('QueueNameExists', `QueueName: '${name}' already exists with different attributes`, {
-        field: 'QueueName',
-      });
+      throw new SluiceError(
+        'QueueNameExists',
+        `QueueName: '${name}' already exists with different attributes`,
+        {
+          field: 'QueueName',
+        },
+      );
     }
     this.cache.set(name, result.queue);
     return this.describe(result.queue);
@@ -144,16 +203,25 @@ export class QueueService {
     await this.store.queueDelete({ name, now: this.clock.now() });
     this.cache.delete(name);
     this.retention.forget(queue.id);
+    this.inFlightTally.delete(queue.id);
   }
 
   async purge(name: string): Promise<void> {
     const queue = await this.require(name);
-    const outcome = await this.store.queuePurge({ queueId: queue.id, now: this.clock.now(), minIntervalMs: PURGE_INTERVAL_MS });
+    const outcome = await this.store.queuePurge({
+      queueId: queue.id,
+      now: this.clock.now(),
+      minIntervalMs: PURGE_INTERVAL_MS,
+    });
     if (outcome === 'gone') throw this.missing(name);
     if (outcome === 'tooSoon') {
-      throw new SluiceError('PurgeQueueInProgress', `QueueName: '${name}' was purged less than 60 seconds ago; only one purge per 60 seconds is allowed`, {
-        field: 'QueueName',
-      });
+      throw new SluiceError(
+        'PurgeQueueInProgress',
+        `QueueName: '${name}' was purged less than 60 seconds ago; only one purge per 60 seconds is allowed`,
+        {
+          field: 'QueueName',
+        },
+      );
     }
   }
 
@@ -174,9 +242,13 @@ export class QueueService {
     const picked: Record<string, string> = {};
     for (const attribute of names) {
       if (!(attribute in all) && !knownReadOnlyAttribute(attribute)) {
-        throw new SluiceError('InvalidAttributeName', `AttributeNames: '${attribute}' is not a queue attribute`, {
-          field: 'AttributeNames',
-        });
+        throw new SluiceError(
+          'InvalidAttributeName',
+          `AttributeNames: '${attribute}' is not a queue attribute`,
+          {
+            field: 'AttributeNames',
+          },
+        );
       }
       const value = all[attribute];
       if (value !== undefined) picked[attribute] = value;
@@ -187,15 +259,20 @@ export class QueueService {
   async setAttributes(name: string, attributes: QueueAttributesInput): Promise<void> {
     const queue = await this.require(name);
     const settings = applyQueueAttributes(queue.settings, attributes, false);
-    if (settings.RedrivePolicy && settings.RedrivePolicy.deadLetterTargetArn !== queue.settings.RedrivePolicy?.deadLetterTargetArn) {
+    if (
+      settings.RedrivePolicy &&
+      settings.RedrivePolicy.deadLetterTargetArn !== queue.settings.RedrivePolicy?.deadLetterTargetArn
+    ) {
       await this.checkRedrivePolicy(name, queue.fifo, settings.RedrivePolicy.deadLetterTargetArn);
     }
     const updated = await this.store.queueUpdate({ name, settings, now: this.clock.now() });
     if (!updated) throw this.missing(name);
     this.cache.set(name, updated);
-    if (settings.MessageRetentionPeriod !== queue.settings.MessageRetentionPeriod) await this.retention.sweep(queue.id);
+    if (settings.MessageRetentionPeriod !== queue.settings.MessageRetentionPeriod)
+      await this.retention.sweep(queue.id);
     // A new grouping rule keys what is already queued (limits/grouping.ts).
-    if (settings.SluiceGroupKey !== queue.settings.SluiceGroupKey) await applyGroupKeyRule(this.store, updated, this.clock.now());
+    if (settings.SluiceGroupKey !== queue.settings.SluiceGroupKey)
+      await applyGroupKeyRule(this.store, updated, this.clock.now());
   }
 
   async counts(name: string): Promise<QueueCountsView> {
@@ -210,7 +287,8 @@ export class QueueService {
       visible: counts.visible,
       inFlight: counts.inFlight,
       delayed: counts.delayed,
-      oldestAgeSeconds: counts.oldestSentAt === null ? 0 : Math.max(0, Math.floor((now - counts.oldestSentAt) / 1000)),
+      oldestAgeSeconds:
+        counts.oldestSentAt === null ? 0 : Math.max(0, Math.floor((now - counts.oldestSentAt) / 1000)),
     };
   }
 
@@ -251,7 +329,10 @@ export class QueueService {
     return this.sendResult(queue, prepared, outcome!);
   }
 
-  async sendBatch(name: string, entries: Array<SendMessageInput & { id: string }>): Promise<BatchResult<SendMessageResult>> {
+  async sendBatch(
+    name: string,
+    entries: Array<SendMessageInput & { id: string }>,
+  ): Promise<BatchResult<SendMessageResult>> {
     validateBatchEntries(entries, 'Entries');
     const queue = await this.require(name);
     const now = this.clock.now();
@@ -268,9 +349,13 @@ export class QueueService {
       }
     });
     if (totalSize > MAX_MESSAGE_SIZE_LIMIT) {
-      throw new SluiceError('BatchRequestTooLong', `Entries: the batch is ${totalSize} bytes; all entries together may hold at most ${MAX_MESSAGE_SIZE_LIMIT} bytes`, {
-        field: 'Entries',
-      });
+      throw new SluiceError(
+        'BatchRequestTooLong',
+        `Entries: the batch is ${totalSize} bytes; all entries together may hold at most ${MAX_MESSAGE_SIZE_LIMIT} bytes`,
+        {
+          field: 'Entries',
+        },
+      );
     }
     if (accepted.length > 0) {
       const outcomes = await this.storeSend(
@@ -287,7 +372,13 @@ export class QueueService {
 
   async receive(name: string, options: ReceiveMessageOptions = {}): Promise<ReceivedMessage[]> {
     const queue = await this.require(name);
-    const maxMessages = integerInRange('MaxNumberOfMessages', options.maxNumberOfMessages ?? 1, 1, 10, 'messages');
+    const maxMessages = integerInRange(
+      'MaxNumberOfMessages',
+      options.maxNumberOfMessages ?? 1,
+      1,
+      10,
+      'messages',
+    );
     const visibilitySeconds = integerInRange(
       'VisibilityTimeout',
       options.visibilityTimeout ?? queue.settings.VisibilityTimeout,
@@ -302,8 +393,16 @@ export class QueueService {
       20,
       'seconds',
     );
+    // SQS uses the attempt id on FIFO queues only and ignores it on standard queues.
+    const attemptId = queue.fifo ? validateAttemptId(options.receiveRequestAttemptId) : undefined;
+    if (attemptId !== undefined) {
+      const replayed = await this.replayAttempt(queue, attemptId, visibilitySeconds);
+      if (replayed) return replayed;
+    }
+    const room = await this.inFlightRoom(queue, maxMessages);
     const receiptToken = newReceiptToken();
     const deadLetter = await this.deadLetterTarget(queue);
+    let claimedVisibleAt = 0;
     const outcome = await receiveWithWait({
       queueId: queue.id,
       deadline: this.clock.now() + waitSeconds * 1000,
@@ -312,12 +411,13 @@ export class QueueService {
       ...(options.signal ? { signal: options.signal } : {}),
       attempt: () => {
         const now = this.clock.now();
+        claimedVisibleAt = now + visibilitySeconds * 1000;
         const params = {
           queueId: queue.id,
           fifo: queue.fifo,
-          maxMessages,
+          maxMessages: room,
           now,
-          visibleAt: now + visibilitySeconds * 1000,
+          visibleAt: claimedVisibleAt,
           expiredBefore: now - queue.settings.MessageRetentionPeriod * 1000,
           receiptToken,
           deadLetter,
@@ -328,15 +428,134 @@ export class QueueService {
           : this.store.messageReceive(params);
       },
     });
-    const context = { queueId: queue.id, fifo: queue.fifo, receiptToken, senderId: this.arnContext.accountId };
+    const tally = this.inFlightTally.get(queue.id);
+    if (tally) tally.count += outcome.messages.length;
+    if (attemptId !== undefined && outcome.messages.length > 0) {
+      const now = this.clock.now();
+      await this.store.receiveAttemptPut({
+        queueId: queue.id,
+        attemptId,
+        receiptToken,
+        seqs: outcome.messages.map((message) => message.seq),
+        visibleAt: claimedVisibleAt,
+        createdAt: now,
+        forgetBefore: now - RECEIVE_ATTEMPT_WINDOW_MS,
+      });
+    }
+    const context = {
+      queueId: queue.id,
+      fifo: queue.fifo,
+      receiptToken,
+      senderId: this.arnContext.accountId,
+    };
     return outcome.messages.map((message) => shapeReceivedMessage(message, context));
+  }
+
+  /**
+   * How many messages a receive may claim under the queue's in-flight limit, or OverLimit. The exact
+   * count (a bounded index range) runs only when this service's tally (the last count plus what it has
+   * claimed since, an upper bound as long as it is the only receiver) could reach the limit, or is over
+   * a second old; otherwise a receive costs one comparison.
+   */
+  private async inFlightRoom(queue: StoredQueue, wanted: number): Promise<number> {
+    const limit = queue.fifo ? this.inFlightLimits.fifo : this.inFlightLimits.standard;
+    const now = this.clock.now();
+    const tally = this.inFlightTally.get(queue.id);
+    if (tally && now - tally.countedAt < IN_FLIGHT_RECOUNT_MS && tally.count + wanted <= limit) return wanted;
+    const count = await this.store.messageInFlightCount({
+      queueId: queue.id,
+      now,
+      expiredBefore: now - queue.settings.MessageRetentionPeriod * 1000,
+      atMost: limit,
+    });
+    this.inFlightTally.set(queue.id, { count, countedAt: now });
+    if (count >= limit) {
+      throw new SluiceError(
+        'OverLimit',
+        `QueueName: too many messages have been received without being deleted: '${queue.name}' has ${limit} messages in flight, ` +
+          `the limit of a ${queue.fifo ? 'FIFO' : 'standard'} queue. Delete received messages or let their visibility timeout expire before receiving more`,
+        { field: 'QueueName' },
+      );
+    }
+    return Math.min(wanted, limit - count);
+  }
+
+  /**
+   * A retry of a FIFO receive with a ReceiveRequestAttemptId recorded in the last 5 minutes: the same
+   * messages with the same receipt handles and a fresh visibility timeout, if every one of them is still
+   * in flight under that receive exactly as it left them (not deleted, visibility not changed, not
+   * received again, timeout not expired). Otherwise the id cannot be retried: InvalidParameterValue, as
+   * SQS answers ("not valid anymore since the receive call is not retryable"). Undefined when the id is
+   * not recorded (never used, used over 5 minutes ago, or its receive returned nothing).
+   */
+  private async replayAttempt(
+    queue: StoredQueue,
+    attemptId: string,
+    visibilitySeconds: number,
+  ): Promise<ReceivedMessage[] | undefined> {
+    const now = this.clock.now();
+    const attempt = await this.store.receiveAttemptGet({
+      queueId: queue.id,
+      attemptId,
+      createdAfter: now - RECEIVE_ATTEMPT_WINDOW_MS,
+    });
+    if (!attempt) return undefined;
+    const expiredBefore = now - queue.settings.MessageRetentionPeriod * 1000;
+    const notRetryable = () =>
+      new SluiceError(
+        'InvalidParameterValue',
+        `ReceiveRequestAttemptId: ${JSON.stringify(attemptId)} is not valid anymore since the receive call is not retryable: ` +
+          'its messages were deleted, had their visibility changed, or became visible again; use a new id',
+        { field: 'ReceiveRequestAttemptId' },
+      );
+    const intact =
+      attempt.messages.length === attempt.seqs.length &&
+      attempt.messages.every(
+        (m) =>
+          m.receiptToken === attempt.receiptToken &&
+          m.visibleAt === attempt.visibleAt &&
+          m.visibleAt > now &&
+          m.sentAt >= expiredBefore,
+      );
+    if (!intact) throw notRetryable();
+    const visibleAt = now + visibilitySeconds * 1000;
+    const outcomes = await this.store.messageChangeVisibility({
+      queueId: queue.id,
+      fifo: queue.fifo,
+      grouped: isGrouped(queue),
+      now,
+      changes: attempt.seqs.map((seq) => ({ seq, token: attempt.receiptToken, visibleAt })),
+      maxInvisibleMs: MAX_VISIBILITY_SECONDS * 1000,
+    });
+    if (outcomes.some((outcome) => outcome !== 'changed')) throw notRetryable();
+    await this.store.receiveAttemptPut({
+      queueId: queue.id,
+      attemptId,
+      receiptToken: attempt.receiptToken,
+      seqs: attempt.seqs,
+      visibleAt,
+      createdAt: attempt.createdAt,
+      forgetBefore: now - RECEIVE_ATTEMPT_WINDOW_MS,
+    });
+    const context = {
+      queueId: queue.id,
+      fifo: queue.fifo,
+      receiptToken: attempt.receiptToken,
+      senderId: this.arnContext.accountId,
+    };
+    return attempt.messages.map((message) => shapeReceivedMessage(message, context));
   }
 
   /** Deletes a received message. A stale handle (the message was received again since) succeeds without deleting, as in SQS. */
   async deleteMessage(name: string, receiptHandle: string): Promise<void> {
     const queue = await this.require(name);
     const receipt = decodeReceiptHandle(receiptHandle, queue.id);
-    await this.store.messageDelete({ queueId: queue.id, fifo: queue.fifo, receipts: [receipt], ...this.groupedAt(queue) });
+    await this.store.messageDelete({
+      queueId: queue.id,
+      fifo: queue.fifo,
+      receipts: [receipt],
+      ...this.groupedAt(queue),
+    });
   }
 
   async deleteMessageBatch(
@@ -349,22 +568,39 @@ export class QueueService {
     const valid: Array<{ id: string; receipt: ReceiptRef }> = [];
     entries.forEach((entry, index) => {
       try {
-        valid.push({ id: entry.id, receipt: decodeReceiptHandle(entry.receiptHandle, queue.id, `Entries[${index}].ReceiptHandle`) });
+        valid.push({
+          id: entry.id,
+          receipt: decodeReceiptHandle(entry.receiptHandle, queue.id, `Entries[${index}].ReceiptHandle`),
+        });
       } catch (error) {
         result.failed.push(entryFailure(entry.id, error));
       }
     });
     if (valid.length > 0) {
-      await this.store.messageDelete({ queueId: queue.id, fifo: queue.fifo, receipts: valid.map((v) => v.receipt), ...this.groupedAt(queue) });
+      await this.store.messageDelete({
+        queueId: queue.id,
+        fifo: queue.fifo,
+        receipts: valid.map((v) => v.receipt),
+        ...this.groupedAt(queue),
+      });
       for (const { id } of valid) result.successful.push({ id });
     }
     return result;
   }
 
-  async changeMessageVisibility(name: string, receiptHandle: string, visibilityTimeout: number): Promise<void> {
-    const result = await this.changeMessageVisibilityBatch(name, [{ id: 'single', receiptHandle, visibilityTimeout }], true);
+  async changeMessageVisibility(
+    name: string,
+    receiptHandle: string,
+    visibilityTimeout: number,
+  ): Promise<void> {
+    const result = await this.changeMessageVisibilityBatch(
+      name,
+      [{ id: 'single', receiptHandle, visibilityTimeout }],
+      true,
+    );
     const failure = result.failed[0];
-    if (failure) throw new SluiceError(failure.code as SluiceError['code'], failure.message.replace('Entries[0].', ''));
+    if (failure)
+      throw new SluiceError(failure.code as SluiceError['code'], failure.message.replace('Entries[0].', ''));
   }
 
   async changeMessageVisibilityBatch(
@@ -381,7 +617,13 @@ export class QueueService {
       const at = single ? '' : `Entries[${index}].`;
       try {
         const receipt = decodeReceiptHandle(entry.receiptHandle, queue.id, `${at}ReceiptHandle`);
-        const seconds = integerInRange(`${at}VisibilityTimeout`, entry.visibilityTimeout, 0, MAX_VISIBILITY_SECONDS, 'seconds');
+        const seconds = integerInRange(
+          `${at}VisibilityTimeout`,
+          entry.visibilityTimeout,
+          0,
+          MAX_VISIBILITY_SECONDS,
+          'seconds',
+        );
         valid.push({ id: entry.id, index, change: { ...receipt, visibleAt: now + seconds * 1000 } });
       } catch (error) {
         result.failed.push(entryFailure(entry.id, error));
@@ -403,7 +645,12 @@ export class QueueService {
           result.successful.push({ id });
           break;
         case 'notInflight':
-          result.failed.push({ id, code: 'MessageNotInflight', message: `${at}ReceiptHandle: the message is not in flight`, senderFault: true });
+          result.failed.push({
+            id,
+            code: 'MessageNotInflight',
+            message: `${at}ReceiptHandle: the message is not in flight`,
+            senderFault: true,
+          });
           break;
         case 'beyondMaximum':
           result.failed.push({
@@ -443,18 +690,32 @@ export class QueueService {
     const source = await this.requireArn(input.sourceArn, 'SourceArn');
     const sources = await this.listDeadLetterSourceQueues(source.name);
     if (sources.length === 0) {
-      throw new SluiceError('InvalidParameterValue', `SourceArn: ${input.sourceArn} is not the dead-letter queue of any queue`, {
-        field: 'SourceArn',
-      });
+      throw new SluiceError(
+        'InvalidParameterValue',
+        `SourceArn: ${input.sourceArn} is not the dead-letter queue of any queue`,
+        {
+          field: 'SourceArn',
+        },
+      );
     }
-    const destination = input.destinationArn ? await this.requireArn(input.destinationArn, 'DestinationArn') : null;
+    const destination = input.destinationArn
+      ? await this.requireArn(input.destinationArn, 'DestinationArn')
+      : null;
     if (destination && destination.id === source.id) {
-      throw new SluiceError('InvalidParameterValue', 'DestinationArn: must differ from SourceArn', { field: 'DestinationArn' });
+      throw new SluiceError('InvalidParameterValue', 'DestinationArn: must differ from SourceArn', {
+        field: 'DestinationArn',
+      });
     }
     const rate =
       input.maxNumberOfMessagesPerSecond === undefined
         ? null
-        : integerInRange('MaxNumberOfMessagesPerSecond', input.maxNumberOfMessagesPerSecond, 1, 500, 'messages per second');
+        : integerInRange(
+            'MaxNumberOfMessagesPerSecond',
+            input.maxNumberOfMessagesPerSecond,
+            1,
+            500,
+            'messages per second',
+          );
     const task = await this.moves.start({
       source,
       sourceArn: this.arnOf(source.name),
@@ -463,14 +724,21 @@ export class QueueService {
       maxPerSecond: rate,
     });
     if (task === 'alreadyRunning') {
-      throw new SluiceError('UnsupportedOperation', `SourceArn: a message move task is already running for ${input.sourceArn}`, {
-        field: 'SourceArn',
-      });
+      throw new SluiceError(
+        'UnsupportedOperation',
+        `SourceArn: a message move task is already running for ${input.sourceArn}`,
+        {
+          field: 'SourceArn',
+        },
+      );
     }
     return { taskHandle: task.taskHandle };
   }
 
-  async listMessageMoveTasks(input: { sourceArn: string; maxResults?: number }): Promise<MessageMoveTaskView[]> {
+  async listMessageMoveTasks(input: {
+    sourceArn: string;
+    maxResults?: number;
+  }): Promise<MessageMoveTaskView[]> {
     const source = await this.requireArn(input.sourceArn, 'SourceArn');
     const limit = integerInRange('MaxResults', input.maxResults ?? 1, 1, 10, 'tasks');
     const tasks = await this.store.moveTaskList({ sourceQueueId: source.id, limit });
@@ -489,11 +757,18 @@ export class QueueService {
 
   async cancelMessageMoveTask(taskHandle: string): Promise<{ approximateNumberOfMessagesMoved: number }> {
     const task = typeof taskHandle === 'string' ? await this.store.moveTaskGet({ taskHandle }) : undefined;
-    if (!task) throw new SluiceError('ResourceNotFoundException', 'TaskHandle: no such message move task', { field: 'TaskHandle' });
-    if (task.status !== 'RUNNING' || !(await this.moves.cancel(taskHandle))) {
-      throw new SluiceError('UnsupportedOperation', `TaskHandle: the task is ${task.status}, only a RUNNING task can be cancelled`, {
+    if (!task)
+      throw new SluiceError('ResourceNotFoundException', 'TaskHandle: no such message move task', {
         field: 'TaskHandle',
       });
+    if (task.status !== 'RUNNING' || !(await this.moves.cancel(taskHandle))) {
+      throw new SluiceError(
+        'UnsupportedOperation',
+        `TaskHandle: the task is ${task.status}, only a RUNNING task can be cancelled`,
+        {
+          field: 'TaskHandle',
+        },
+      );
     }
     const after = await this.store.moveTaskGet({ taskHandle });
     return { approximateNumberOfMessagesMoved: after?.moved ?? task.moved };
@@ -523,8 +798,15 @@ export class QueueService {
     return outcomes;
   }
 
-  private sendResult(queue: StoredQueue, prepared: PreparedMessage, outcome: { messageId: string; seq: number }): SendMessageResult {
-    const result: SendMessageResult = { messageId: outcome.messageId, md5OfMessageBody: prepared.md5OfMessageBody };
+  private sendResult(
+    queue: StoredQueue,
+    prepared: PreparedMessage,
+    outcome: { messageId: string; seq: number },
+  ): SendMessageResult {
+    const result: SendMessageResult = {
+      messageId: outcome.messageId,
+      md5OfMessageBody: prepared.md5OfMessageBody,
+    };
     if (prepared.md5OfMessageAttributes) result.md5OfMessageAttributes = prepared.md5OfMessageAttributes;
     if (queue.fifo) result.sequenceNumber = formatSequenceNumber(outcome.seq);
     return result;
@@ -560,19 +842,40 @@ export class QueueService {
     const field = 'Attributes.RedrivePolicy.deadLetterTargetArn';
     const parsed = parseArn(dlqArn);
     const dlq = parsed?.service === 'sqs' ? await this.lookup(parsed.resource) : undefined;
-    if (!dlq) throw new SluiceError('InvalidParameterValue', `${field}: the dead-letter queue ${dlqArn} does not exist`, { field });
-    if (dlq.name === sourceName) throw new SluiceError('InvalidParameterValue', `${field}: a queue cannot be its own dead-letter queue`, { field });
+    if (!dlq)
+      throw new SluiceError(
+        'InvalidParameterValue',
+        `${field}: the dead-letter queue ${dlqArn} does not exist`,
+        { field },
+      );
+    if (dlq.name === sourceName)
+      throw new SluiceError(
+        'InvalidParameterValue',
+        `${field}: a queue cannot be its own dead-letter queue`,
+        { field },
+      );
     if (dlq.fifo !== sourceFifo) {
-      throw new SluiceError('InvalidParameterValue', `${field}: the dead-letter queue of a ${sourceFifo ? 'FIFO' : 'standard'} queue must also be ${sourceFifo ? 'FIFO' : 'standard'}`, {
-        field,
-      });
+      throw new SluiceError(
+        'InvalidParameterValue',
+        `${field}: the dead-letter queue of a ${sourceFifo ? 'FIFO' : 'standard'} queue must also be ${sourceFifo ? 'FIFO' : 'standard'}`,
+        {
+          field,
+        },
+      );
     }
     const allow = dlq.settings.RedriveAllowPolicy;
     const sourceArn = this.arnOf(sourceName);
-    if (allow?.redrivePermission === 'denyAll' || (allow?.redrivePermission === 'byQueue' && !allow.sourceQueueArns?.includes(sourceArn))) {
-      throw new SluiceError('InvalidParameterValue', `${field}: the RedriveAllowPolicy of ${dlq.name} does not allow ${sourceName} to use it`, {
-        field,
-      });
+    if (
+      allow?.redrivePermission === 'denyAll' ||
+      (allow?.redrivePermission === 'byQueue' && !allow.sourceQueueArns?.includes(sourceArn))
+    ) {
+      throw new SluiceError(
+        'InvalidParameterValue',
+        `${field}: the RedriveAllowPolicy of ${dlq.name} does not allow ${sourceName} to use it`,
+        {
+          field,
+        },
+      );
     }
   }
 
@@ -582,7 +885,13 @@ export class QueueService {
   }
 
   private describe(queue: StoredQueue): QueueDescription {
-    return { name: queue.name, arn: this.arnOf(queue.name), fifo: queue.fifo, createdAt: queue.createdAt, modifiedAt: queue.modifiedAt };
+    return {
+      name: queue.name,
+      arn: this.arnOf(queue.name),
+      fifo: queue.fifo,
+      createdAt: queue.createdAt,
+      modifiedAt: queue.modifiedAt,
+    };
   }
 
   private async lookup(name: string): Promise<StoredQueue | undefined> {
@@ -603,18 +912,46 @@ export class QueueService {
   private async requireArn(arn: unknown, field: string): Promise<StoredQueue> {
     const parsed = typeof arn === 'string' ? parseArn(arn) : undefined;
     if (!parsed || parsed.service !== 'sqs') {
-      throw new SluiceError('InvalidParameterValue', `${field}: ${JSON.stringify(arn)} is not a queue ARN`, { field });
+      throw new SluiceError('InvalidParameterValue', `${field}: ${JSON.stringify(arn)} is not a queue ARN`, {
+        field,
+      });
     }
     const queue = await this.lookup(parsed.resource);
-    if (!queue) throw new SluiceError('ResourceNotFoundException', `${field}: the queue ${arn} does not exist`, { field });
+    if (!queue)
+      throw new SluiceError('ResourceNotFoundException', `${field}: the queue ${arn} does not exist`, {
+        field,
+      });
     return queue;
   }
 
   private missing(name: string): SluiceError {
-    return new SluiceError('QueueDoesNotExist', `QueueName: the queue '${name}' does not exist`, { field: 'QueueName' });
+    return new SluiceError('QueueDoesNotExist', `QueueName: the queue '${name}' does not exist`, {
+      field: 'QueueName',
+    });
   }
 }
 
+function validateAttemptId(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !ATTEMPT_ID.test(value)) {
+    const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 140)) : typeof value;
+    throw new SluiceError(
+      'InvalidParameterValue',
+      `ReceiveRequestAttemptId: ${shown} is invalid; must be 1 to 128 characters of letters, digits and punctuation (!"#$%&'()*+,-./:;<=>?@[\\]^_\`{|}~)`,
+      { field: 'ReceiveRequestAttemptId' },
+    );
+  }
+  return value;
+}
+
 function knownReadOnlyAttribute(name: string): boolean {
-  return ['RedrivePolicy', 'RedriveAllowPolicy', 'FifoQueue', 'ContentBasedDeduplication', 'DeduplicationScope', 'FifoThroughputLimit', 'SluiceGroupKey'].includes(name);
+  return [
+    'RedrivePolicy',
+    'RedriveAllowPolicy',
+    'FifoQueue',
+    'ContentBasedDeduplication',
+    'DeduplicationScope',
+    'FifoThroughputLimit',
+    'SluiceGroupKey',
+  ].includes(name);
 }

@@ -61,6 +61,13 @@ export interface ReceiveMessageOptions {
   waitTimeSeconds?: number;
   /** Ends a long poll early (returns what it has, usually nothing). */
   signal?: AbortSignal;
+  /**
+   * FIFO queues only (ignored on standard queues, as in SQS): 1-128 letters, digits and punctuation. A
+   * retry with the same id within 5 minutes returns the same messages with the same receipt handles, and
+   * restarts their visibility timeout, as long as they are still in flight under that receive and were
+   * neither deleted nor had their visibility changed; otherwise it fails with InvalidParameterValue.
+   */
+  receiveRequestAttemptId?: string;
 }
 
 export interface QueueDescription {

@@ -70,6 +70,18 @@ export interface ReceiveParams {
   deadLetter: DeadLetterTarget | null;
 }
 
+/** A FIFO receive made with a ReceiveRequestAttemptId, as recorded for its retries. */
+export interface ReceiveAttempt {
+  receiptToken: string;
+  /** The messages the receive handed out, in the order it returned them. */
+  seqs: number[];
+  /** The visible_at the receive (or its latest retry) gave them: any other value means they were changed. */
+  visibleAt: number;
+  createdAt: number;
+  /** The attempt's messages that still exist, with their current state. */
+  messages: Array<ClaimedMessage & { visibleAt: number; receiptToken: string | null }>;
+}
+
 export interface ReceiveOutcome {
   messages: ClaimedMessage[];
   deadLettered: number;
@@ -135,7 +147,11 @@ export interface QueueStore {
     now: number;
   }): Promise<StoredQueue | undefined>;
   queueDelete(p: { name: string; now: number }): Promise<boolean>;
-  queuePurge(p: { queueId: number; now: number; minIntervalMs: number }): Promise<'purged' | 'tooSoon' | 'gone'>;
+  queuePurge(p: {
+    queueId: number;
+    now: number;
+    minIntervalMs: number;
+  }): Promise<'purged' | 'tooSoon' | 'gone'>;
   queueCounts(p: { queueId: number; now: number; expiredBefore: number }): Promise<QueueCounts>;
 
   messageSend(p: {
@@ -149,7 +165,13 @@ export interface QueueStore {
   }): Promise<SendOutcome[] | 'queueGone'>;
   messageReceive(p: ReceiveParams): Promise<ReceiveOutcome>;
   /** `grouped`: the queue groups its messages, and the deletes free their groups' slots (at `now`). */
-  messageDelete(p: { queueId: number; fifo: boolean; receipts: ReceiptRef[]; grouped?: boolean; now?: number }): Promise<DeleteOutcome[]>;
+  messageDelete(p: {
+    queueId: number;
+    fifo: boolean;
+    receipts: ReceiptRef[];
+    grouped?: boolean;
+    now?: number;
+  }): Promise<DeleteOutcome[]>;
   messageChangeVisibility(p: {
     queueId: number;
     fifo: boolean;
@@ -177,6 +199,35 @@ export interface QueueStore {
     resolveSource: Record<string, MoveDestination>;
   }): Promise<{ moved: number; remaining: number; unresolvedSource?: string }>;
   messageLastSeq(p: { queueId: number }): Promise<{ lastSeq: number; count: number }>;
+  /**
+   * Messages in flight (received, not yet visible again, not expired), counted up to `atMost`: the
+   * in-flight limit only needs to know whether the count reached it, and the bound caps the work.
+   */
+  messageInFlightCount(p: {
+    queueId: number;
+    now: number;
+    expiredBefore: number;
+    atMost: number;
+  }): Promise<number>;
+  /** The attempt recorded under `attemptId` since `createdAfter`, with its messages as they are now. */
+  receiveAttemptGet(p: {
+    queueId: number;
+    attemptId: string;
+    createdAfter: number;
+  }): Promise<ReceiveAttempt | undefined>;
+  /**
+   * Records (or, for a retry, updates) an attempt; forgets the queue's attempts created at or before
+   * `forgetBefore`, so the table holds at most the last 5 minutes of attempts.
+   */
+  receiveAttemptPut(p: {
+    queueId: number;
+    attemptId: string;
+    receiptToken: string;
+    seqs: number[];
+    visibleAt: number;
+    createdAt: number;
+    forgetBefore: number;
+  }): Promise<void>;
 
   moveTaskCreate(p: { task: MoveTask }): Promise<'created' | 'alreadyRunning'>;
   moveTaskUpdate(p: {

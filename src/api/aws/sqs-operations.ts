@@ -115,6 +115,7 @@ const handlers: { [N in SqsOperationName]: Handler<N> } = {
       ...(input.MaxNumberOfMessages !== undefined ? { maxNumberOfMessages: input.MaxNumberOfMessages } : {}),
       ...(input.VisibilityTimeout !== undefined ? { visibilityTimeout: input.VisibilityTimeout } : {}),
       ...(input.WaitTimeSeconds !== undefined ? { waitTimeSeconds: input.WaitTimeSeconds } : {}),
+      ...(input.ReceiveRequestAttemptId !== undefined ? { receiveRequestAttemptId: input.ReceiveRequestAttemptId } : {}),
       signal: ctx.signal,
     });
     return messages.length > 0 ? { Messages: messages.map((message) => receivedMessageToWire(message, filters)) } : {};

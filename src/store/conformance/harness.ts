@@ -3,7 +3,7 @@
  * returns a fresh, empty store; each test gets its own Sluice on its own store and a ManualClock.
  */
 import { afterEach, beforeEach, expect } from 'vitest';
-import { Sluice } from '../../engine/sluice.js';
+import { Sluice, type SluiceOptions } from '../../engine/sluice.js';
 import { ManualClock, trackPendingWork } from '../../model/clock.js';
 import { SluiceError, type ErrorCode } from '../../model/errors.js';
 import { countingStore, type CountingStore } from '../../testkit/counting-store.js';
@@ -20,8 +20,14 @@ export interface ConformanceContext {
   counter: CountingStore;
 }
 
-/** Registers hooks that give each test a fresh engine; read the returned object inside tests. */
-export function useEngine(backend: BackendUnderTest): ConformanceContext {
+/**
+ * Registers hooks that give each test a fresh engine; read the returned object inside tests. `options`
+ * are passed to Sluice.open (the store and clock are the harness's).
+ */
+export function useEngine(
+  backend: BackendUnderTest,
+  options: Omit<SluiceOptions, 'store' | 'clock'> = {},
+): ConformanceContext {
   const context = {} as ConformanceContext;
   let untrack: (() => void) | undefined;
   beforeEach(async () => {
@@ -29,7 +35,7 @@ export function useEngine(backend: BackendUnderTest): ConformanceContext {
     context.counter = countingStore(await backend.open());
     const counter = context.counter;
     untrack = trackPendingWork(() => counter.inFlight());
-    context.sluice = await Sluice.open({ store: context.counter.store, clock: context.clock });
+    context.sluice = await Sluice.open({ ...options, store: context.counter.store, clock: context.clock });
   });
   afterEach(async () => {
     untrack?.();
@@ -39,7 +45,11 @@ export function useEngine(backend: BackendUnderTest): ConformanceContext {
 }
 
 /** Asserts that `promise` rejects with a SluiceError of `code` whose message matches `message`. */
-export async function expectSluiceError(promise: Promise<unknown>, code: ErrorCode, message?: RegExp): Promise<SluiceError> {
+export async function expectSluiceError(
+  promise: Promise<unknown>,
+  code: ErrorCode,
+  message?: RegExp,
+): Promise<SluiceError> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,

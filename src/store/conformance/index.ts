@@ -8,6 +8,7 @@ import type { BackendUnderTest } from './harness.js';
 import { longPollConformance } from './long-poll.js';
 import { queueLifecycleConformance } from './queue-lifecycle.js';
 import { queueModelConformance } from './queue-model.js';
+import { receiveLimitConformance } from './receive-limits.js';
 import { standardMessageConformance } from './standard-messages.js';
 import { streamConformance } from './streams.js';
 import { tableConformance } from './tables.js';
@@ -22,6 +23,7 @@ export function runConformance(backend: BackendUnderTest): void {
   fifoConformance(backend);
   deadLetterConformance(backend);
   longPollConformance(backend);
+  receiveLimitConformance(backend);
   queueModelConformance(backend);
   batchConformance(backend);
   scheduleConformance(backend);

@@ -315,6 +315,25 @@ export const postgresMigrations: Migration[] = [
     // like every migration here, never changes once released.
     sql: clusterMigrationSql,
   },
+  {
+    version: 7,
+    name: 'receive request attempts',
+    sql: `
+      -- FIFO receives made with a ReceiveRequestAttemptId, kept 5 minutes so a retry returns the same
+      -- messages with the same receipt handles (queues/service.ts). seqs in the order the receive returned
+      -- them; visible_at is what the receive gave them (another value: they changed since).
+      CREATE TABLE receive_attempts (
+        queue_id bigint NOT NULL,
+        attempt_id text COLLATE "C" NOT NULL,
+        receipt_token text NOT NULL,
+        seqs bigint[] NOT NULL,
+        visible_at bigint NOT NULL,
+        created_at bigint NOT NULL,
+        PRIMARY KEY (queue_id, attempt_id)
+      );
+      CREATE INDEX receive_attempts_by_age ON receive_attempts (queue_id, created_at);
+    `,
+  },
 ];
 
 /** Namespace of the migration lock; the second key is derived from the schema name. */

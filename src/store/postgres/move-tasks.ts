@@ -32,14 +32,15 @@ const sql = {
   // Destinations are held FOR KEY SHARE, as a send holds its queue, so a destination deleted meanwhile
   // waits for the move instead of being left with orphans.
   lockDestinations: { text: 'SELECT id FROM queues WHERE id = ANY($1::bigint[]) FOR KEY SHARE' },
-  // A moved message starts over in its destination: new sequence number, sent now, never received. It
+  // A moved message starts over in its destination: new sequence number, visible now, never received,
+  // but it keeps sent_at, so its retention period runs from when it was first sent (as in SQS). It
   // keeps its task group key; a grouped destination ($5) puts one without a key in group '' and enters
   // the groups (store/postgres/groups.ts).
   move: {
     text: `WITH moving AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS mv(seq, queue_id, ord)),
            copies AS (
              INSERT INTO messages (queue_id, message_id, body, message_attributes, group_id, dedup_id, sent_at, visible_at, group_key)
-             SELECT mv.queue_id, m.message_id, m.body, m.message_attributes, m.group_id, m.dedup_id, $3::bigint, $3::bigint,
+             SELECT mv.queue_id, m.message_id, m.body, m.message_attributes, m.group_id, m.dedup_id, m.sent_at, $3::bigint,
                     CASE WHEN mv.queue_id = ANY($5::bigint[]) THEN COALESCE(m.group_key, '') ELSE m.group_key END
              FROM moving mv JOIN messages m ON m.seq = mv.seq ORDER BY mv.ord
              RETURNING queue_id, group_id, group_key, seq, visible_at

@@ -45,6 +45,7 @@ const sql = {
                 task_groups_gone AS (DELETE FROM queue_groups WHERE queue_id = $1),
                 dedup_gone AS (DELETE FROM deduplication WHERE queue_id = $1),
                 tasks_gone AS (DELETE FROM move_tasks WHERE source_queue_id = $1),
+                attempts_gone AS (DELETE FROM receive_attempts WHERE queue_id = $1),
                 queue_gone AS (DELETE FROM queues WHERE id = $1)
            INSERT INTO queue_tombstones (name, deleted_at) VALUES ($2, $3)
            ON CONFLICT (name) DO UPDATE SET deleted_at = excluded.deleted_at`,

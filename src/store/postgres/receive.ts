@@ -18,11 +18,14 @@ import { enterGroupsSql, refreshGroups } from './fifo-groups.js';
 // Parameters shared by both claim statements, so the dead-letter fragment is written once:
 // $1 queue id, $2 now, $3 dead-letter queue id, $4 source ARN recorded on dead-lettered copies,
 // $5 whether the dead-letter queue is FIFO, $6 the claimed messages' new visible_at, $7 receipt token.
+// A copy keeps sent_at (its retention clock) on a standard dead-letter queue; on a FIFO one the enqueue
+// timestamp starts again at the move, as SQS documents.
 const DEAD_LETTER_CTES = `
   dead_copies AS (
     INSERT INTO messages (queue_id, message_id, body, message_attributes, group_id, dedup_id, sent_at, visible_at,
                           receive_count, first_received_at, dead_letter_source)
-    SELECT $3::bigint, message_id, body, message_attributes, group_id, dedup_id, sent_at, $2::bigint,
+    SELECT $3::bigint, message_id, body, message_attributes, group_id, dedup_id,
+           CASE WHEN $5::boolean THEN $2::bigint ELSE sent_at END, $2::bigint,
            receive_count, first_received_at, $4::text
     FROM dead ORDER BY seq
     RETURNING queue_id, group_id, seq, visible_at
@@ -135,7 +138,7 @@ const sql = {
   },
 };
 
-interface ClaimedRow {
+export interface ClaimedRow {
   seq: number;
   message_id: string;
   body: string;
@@ -162,7 +165,7 @@ interface CandidateRow {
   receive_count: number;
 }
 
-function toClaimed(row: ClaimedRow): ClaimedMessage {
+export function toClaimed(row: ClaimedRow): ClaimedMessage {
   return {
     seq: row.seq,
     messageId: row.message_id,

@@ -25,6 +25,7 @@ import { PostgresNotifier } from './notifier.js';
 import { createPostgresOutboxStore } from './outbox.js';
 import { createPostgresQueueCatalog } from './queues.js';
 import { createPostgresReceive } from './receive.js';
+import { createPostgresReceiveAttempts } from './receive-attempts.js';
 import { createPostgresScheduleStore } from './schedules.js';
 import { createPostgresStreamStore } from './streams.js';
 import { createPostgresTableStore } from './tables.js';
@@ -79,7 +80,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
 function assemble(pool: pg.Pool, notifier: PostgresNotifier, options: PostgresStoreOptions): PostgresStore {
   const messages = createPostgresMessages(pool, notifier);
-  const { groupedSend, groupedDelete, groupedChangeVisibility, ...groups } = createPostgresGroups(pool, notifier);
+  const { groupedSend, groupedDelete, groupedChangeVisibility, ...groups } = createPostgresGroups(
+    pool,
+    notifier,
+  );
   const operations = {
     ...createPostgresQueueCatalog(pool, notifier),
     ...messages,
@@ -92,6 +96,7 @@ function assemble(pool: pg.Pool, notifier: PostgresNotifier, options: PostgresSt
       p.grouped ? groupedChangeVisibility(p) : messages.messageChangeVisibility(p),
     ...groups,
     messageReceive: createPostgresReceive(pool, notifier),
+    ...createPostgresReceiveAttempts(pool),
     ...createPostgresMoveTasks(pool, notifier),
     ...createPostgresClusterStore(pool, notifier),
     ...createPostgresTableStore(pool, notifier),

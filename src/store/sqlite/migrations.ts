@@ -278,4 +278,23 @@ export const sqliteMigrations: Migration[] = [
     // like every migration here, never changes once released.
     sql: clusterMigrationSql,
   },
+  {
+    version: 7,
+    name: 'receive request attempts',
+    sql: `
+      -- FIFO receives made with a ReceiveRequestAttemptId, kept 5 minutes so a retry returns the same
+      -- messages with the same receipt handles (queues/service.ts). seqs is a JSON array in the order the
+      -- receive returned them; visible_at is what the receive gave them (another value: they changed).
+      CREATE TABLE receive_attempts (
+        queue_id INTEGER NOT NULL,
+        attempt_id TEXT NOT NULL,
+        receipt_token TEXT NOT NULL,
+        seqs TEXT NOT NULL,
+        visible_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (queue_id, attempt_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX receive_attempts_by_age ON receive_attempts (queue_id, created_at);
+    `,
+  },
 ];

@@ -12,6 +12,7 @@ import type {
   MoveTask,
   QueueCounts,
   QueueStore,
+  ReceiveAttempt,
   ReceiveOutcome,
   ReceiveParams,
   SendOutcome,
@@ -92,18 +93,26 @@ function toMoveTask(row: MoveTaskRow): MoveTask {
   };
 }
 
-export function createSqliteQueueStore(db: SqliteDatabase, notifier: Notifier, groups: SqliteGroupHooks): QueueStore {
+export function createSqliteQueueStore(
+  db: SqliteDatabase,
+  notifier: Notifier,
+  groups: SqliteGroupHooks,
+): QueueStore {
   const sql = {
     queueByName: db.prepare<[string], QueueRow>('SELECT * FROM queues WHERE name = ?'),
     queueById: db.prepare<[number], QueueRow>('SELECT * FROM queues WHERE id = ?'),
     queueExists: db.prepare<[number], { id: number }>('SELECT id FROM queues WHERE id = ?'),
-    queueList: db.prepare<[string], QueueRow>("SELECT * FROM queues WHERE name LIKE ? ESCAPE '\\' ORDER BY name"),
+    queueList: db.prepare<[string], QueueRow>(
+      "SELECT * FROM queues WHERE name LIKE ? ESCAPE '\\' ORDER BY name",
+    ),
     queueInsert: db.prepare(
       `INSERT INTO queues (name, fifo, settings, tags, created_at, modified_at) VALUES (?, ?, ?, ?, ?, ?)`,
     ),
     queueUpdate: db.prepare('UPDATE queues SET settings = ?, tags = ?, modified_at = ? WHERE name = ?'),
     queueDelete: db.prepare('DELETE FROM queues WHERE id = ?'),
-    tombstone: db.prepare<[string], { deleted_at: number }>('SELECT deleted_at FROM queue_tombstones WHERE name = ?'),
+    tombstone: db.prepare<[string], { deleted_at: number }>(
+      'SELECT deleted_at FROM queue_tombstones WHERE name = ?',
+    ),
     tombstoneUpsert: db.prepare(
       'INSERT INTO queue_tombstones (name, deleted_at) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET deleted_at = excluded.deleted_at',
     ),
@@ -142,7 +151,9 @@ export function createSqliteQueueStore(db: SqliteDatabase, notifier: Notifier, g
     groupHead: db.prepare<[number, string], { seq: number; visible_at: number; receive_count: number }>(
       'SELECT seq, visible_at, receive_count FROM messages WHERE queue_id = ? AND group_id = ? ORDER BY seq LIMIT 32',
     ),
-    groupUpdate: db.prepare('UPDATE fifo_groups SET head_seq = ?, available_at = ? WHERE queue_id = ? AND group_id = ?'),
+    groupUpdate: db.prepare(
+      'UPDATE fifo_groups SET head_seq = ?, available_at = ? WHERE queue_id = ? AND group_id = ?',
+    ),
     groupDelete: db.prepare('DELETE FROM fifo_groups WHERE queue_id = ? AND group_id = ?'),
     groupsAvailable: db.prepare<[number, number, number], { group_id: string }>(
       'SELECT group_id FROM fifo_groups WHERE queue_id = ? AND available_at <= ? ORDER BY available_at LIMIT ?',
@@ -173,24 +184,42 @@ export function createSqliteQueueStore(db: SqliteDatabase, notifier: Notifier, g
     ),
     // A copy keeps the message's group key (a redrive takes it home); a grouped destination (last
     // parameter) puts a message without one in group ''.
-    copyToQueue: db.prepare<[{ queue: number; visibleAt: number; source: string; seq: number; grouped: number }], { seq: number; group_key: string | null }>(
+    // The copy keeps sent_at (its retention clock) on a standard dead-letter queue; on a FIFO one (@fifo)
+    // the enqueue timestamp starts again at the move, as SQS documents.
+    copyToQueue: db.prepare<
+      [{ queue: number; visibleAt: number; source: string; seq: number; grouped: number; fifo: number }],
+      { seq: number; group_key: string | null }
+    >(
       `INSERT INTO messages (queue_id, message_id, body, message_attributes, group_id, dedup_id, sent_at, visible_at,
          receive_count, first_received_at, dead_letter_source, group_key)
-       SELECT @queue, message_id, body, message_attributes, group_id, dedup_id, sent_at, @visibleAt, receive_count,
+       SELECT @queue, message_id, body, message_attributes, group_id, dedup_id, CASE WHEN @fifo THEN @visibleAt ELSE sent_at END,
+         @visibleAt, receive_count,
          first_received_at, @source, CASE WHEN @grouped THEN COALESCE(group_key, '') ELSE group_key END FROM messages WHERE seq = @seq
        RETURNING seq, group_key`,
     ),
-    redriveToQueue: db.prepare<[{ queue: number; now: number; seq: number; grouped: number }], { seq: number; group_key: string | null }>(
+    // A redriven message keeps its sent_at, so its retention period runs from when it was first sent.
+    redriveToQueue: db.prepare<
+      [{ queue: number; now: number; seq: number; grouped: number }],
+      { seq: number; group_key: string | null }
+    >(
       `INSERT INTO messages (queue_id, message_id, body, message_attributes, group_id, dedup_id, sent_at, visible_at, group_key)
-       SELECT @queue, message_id, body, message_attributes, group_id, dedup_id, @now, @now, CASE WHEN @grouped THEN COALESCE(group_key, '') ELSE group_key END
+       SELECT @queue, message_id, body, message_attributes, group_id, dedup_id, sent_at, @now, CASE WHEN @grouped THEN COALESCE(group_key, '') ELSE group_key END
        FROM messages WHERE seq = @seq
        RETURNING seq, group_key`,
     ),
     deleteMessage: db.prepare('DELETE FROM messages WHERE seq = ?'),
     receiptOf: db.prepare<
       [number, number],
-      { receipt_token: string | null; group_id: string | null; group_key: string | null; visible_at: number; received_at: number | null }
-    >('SELECT receipt_token, group_id, group_key, visible_at, received_at FROM messages WHERE seq = ? AND queue_id = ?'),
+      {
+        receipt_token: string | null;
+        group_id: string | null;
+        group_key: string | null;
+        visible_at: number;
+        received_at: number | null;
+      }
+    >(
+      'SELECT receipt_token, group_id, group_key, visible_at, received_at FROM messages WHERE seq = ? AND queue_id = ?',
+    ),
     setVisibleAt: db.prepare('UPDATE messages SET visible_at = ? WHERE seq = ?'),
     expire: db.prepare('DELETE FROM messages WHERE queue_id = ? AND sent_at < ?'),
     oldestSent: db.prepare<[number], { oldest: number | null }>(
@@ -205,6 +234,26 @@ export function createSqliteQueueStore(db: SqliteDatabase, notifier: Notifier, g
     lastSeq: db.prepare<[number], { last: number | null; n: number }>(
       'SELECT MAX(seq) AS last, COUNT(*) AS n FROM messages WHERE queue_id = ?',
     ),
+    inFlightCount: db.prepare<[number, number, number, number], { n: number }>(
+      `SELECT COUNT(*) AS n FROM (
+         SELECT 1 FROM messages WHERE queue_id = ? AND visible_at > ? AND receive_count > 0 AND sent_at >= ? LIMIT ?)`,
+    ),
+    attemptGet: db.prepare<
+      [number, string, number],
+      { receipt_token: string; seqs: string; visible_at: number; created_at: number }
+    >(
+      'SELECT receipt_token, seqs, visible_at, created_at FROM receive_attempts WHERE queue_id = ? AND attempt_id = ? AND created_at > ?',
+    ),
+    attemptMessage: db.prepare<[number, number], MessageRow & { receipt_token: string | null }>(
+      `SELECT ${MESSAGE_COLUMNS}, receipt_token FROM messages WHERE seq = ? AND queue_id = ?`,
+    ),
+    attemptPut: db.prepare(
+      `INSERT INTO receive_attempts (queue_id, attempt_id, receipt_token, seqs, visible_at, created_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (queue_id, attempt_id) DO UPDATE SET receipt_token = excluded.receipt_token, seqs = excluded.seqs,
+         visible_at = excluded.visible_at, created_at = excluded.created_at`,
+    ),
+    attemptsForget: db.prepare('DELETE FROM receive_attempts WHERE queue_id = ? AND created_at <= ?'),
+    deleteQueueAttempts: db.prepare('DELETE FROM receive_attempts WHERE queue_id = ?'),
     moveTaskInsert: db.prepare(
       `INSERT INTO move_tasks (task_handle, source_queue_id, source_arn, destination_arn, max_per_second, status,
          moved, to_move, last_seq, started_at, failure_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -259,14 +308,25 @@ export function createSqliteQueueStore(db: SqliteDatabase, notifier: Notifier, g
   }
 
   /** What happens to one candidate in a receive: dropped as expired, dead-lettered, or handed out. */
-  function settleCandidate(p: ReceiveParams, row: MessageRow, outcome: ReceiveOutcome): 'claimed' | 'removed' {
+  function settleCandidate(
+    p: ReceiveParams,
+    row: MessageRow,
+    outcome: ReceiveOutcome,
+  ): 'claimed' | 'removed' {
     if (row.sent_at < p.expiredBefore) {
       sql.deleteMessage.run(row.seq);
       return 'removed';
     }
     if (p.deadLetter && row.receive_count >= p.deadLetter.maxReceiveCount) {
       const target = p.deadLetter;
-      const copy = sql.copyToQueue.get({ queue: target.queueId, visibleAt: p.now, source: target.sourceArn, seq: row.seq, grouped: target.grouped ? 1 : 0 })!;
+      const copy = sql.copyToQueue.get({
+        queue: target.queueId,
+        visibleAt: p.now,
+        source: target.sourceArn,
+        seq: row.seq,
+        grouped: target.grouped ? 1 : 0,
+        fifo: target.fifo ? 1 : 0,
+      })!;
       if (target.fifo && row.group_id !== null) {
         sql.groupInsertIfAbsent.run(target.queueId, row.group_id, copy.seq, p.now);
       }
@@ -322,49 +382,56 @@ export function createSqliteQueueStore(db: SqliteDatabase, notifier: Notifier, g
     if (p.fifo) receiveFifo(p, outcome);
     else receiveStandard(p, outcome);
     if (outcome.messages.length === 0) {
-      const next = p.fifo ? sql.groupsNextAvailable.get(p.queueId, p.now) : sql.nextVisible.get(p.queueId, p.now);
+      const next = p.fifo
+        ? sql.groupsNextAvailable.get(p.queueId, p.now)
+        : sql.nextVisible.get(p.queueId, p.now);
       outcome.nextVisibleAt = next?.next ?? null;
     }
     return outcome;
   });
 
-  const send = db.transaction(
-    (p: Parameters<QueueStore['messageSend']>[0]): SendOutcome[] | 'queueGone' => {
-      if (!sql.queueExists.get(p.queueId)) return 'queueGone';
-      const results: SendOutcome[] = [];
-      for (const message of p.messages) {
-        const scope = p.deduplicationByGroup ? (message.groupId ?? '') : '';
-        if (message.deduplicationId !== null) {
-          const previous = sql.dedupGet.get(p.queueId, scope, message.deduplicationId);
-          if (previous && previous.expires_at > p.now) {
-            results.push({ kind: 'duplicate', messageId: previous.message_id, seq: previous.seq });
-            continue;
-          }
+  const send = db.transaction((p: Parameters<QueueStore['messageSend']>[0]): SendOutcome[] | 'queueGone' => {
+    if (!sql.queueExists.get(p.queueId)) return 'queueGone';
+    const results: SendOutcome[] = [];
+    for (const message of p.messages) {
+      const scope = p.deduplicationByGroup ? (message.groupId ?? '') : '';
+      if (message.deduplicationId !== null) {
+        const previous = sql.dedupGet.get(p.queueId, scope, message.deduplicationId);
+        if (previous && previous.expires_at > p.now) {
+          results.push({ kind: 'duplicate', messageId: previous.message_id, seq: previous.seq });
+          continue;
         }
-        const info = sql.insertMessage.run(
-          p.queueId,
-          message.messageId,
-          message.body,
-          message.messageAttributes,
-          message.groupId,
-          message.deduplicationId,
-          p.now,
-          message.visibleAt,
-          message.groupKey ?? null,
-        );
-        const seq = Number(info.lastInsertRowid);
-        if (message.groupKey != null) groups.enter(p.queueId, message.groupKey, message.visibleAt);
-        if (message.deduplicationId !== null) {
-          sql.dedupPut.run(p.queueId, scope, message.deduplicationId, message.messageId, seq, p.now + p.deduplicationWindowMs);
-        }
-        if (p.fifo && message.groupId !== null) {
-          sql.groupInsertIfAbsent.run(p.queueId, message.groupId, seq, message.visibleAt);
-        }
-        results.push({ kind: 'sent', messageId: message.messageId, seq });
       }
-      return results;
-    },
-  );
+      const info = sql.insertMessage.run(
+        p.queueId,
+        message.messageId,
+        message.body,
+        message.messageAttributes,
+        message.groupId,
+        message.deduplicationId,
+        p.now,
+        message.visibleAt,
+        message.groupKey ?? null,
+      );
+      const seq = Number(info.lastInsertRowid);
+      if (message.groupKey != null) groups.enter(p.queueId, message.groupKey, message.visibleAt);
+      if (message.deduplicationId !== null) {
+        sql.dedupPut.run(
+          p.queueId,
+          scope,
+          message.deduplicationId,
+          message.messageId,
+          seq,
+          p.now + p.deduplicationWindowMs,
+        );
+      }
+      if (p.fifo && message.groupId !== null) {
+        sql.groupInsertIfAbsent.run(p.queueId, message.groupId, seq, message.visibleAt);
+      }
+      results.push({ kind: 'sent', messageId: message.messageId, seq });
+    }
+    return results;
+  });
 
   const deleteMessages = db.transaction((p: Parameters<QueueStore['messageDelete']>[0]): DeleteOutcome[] => {
     const freed = new Set<string>();
@@ -389,7 +456,8 @@ export function createSqliteQueueStore(db: SqliteDatabase, notifier: Notifier, g
         if (!row) return 'gone';
         if (row.receipt_token !== change.token) return 'staleReceipt';
         if (row.visible_at <= p.now) return 'notInflight';
-        if (row.received_at !== null && change.visibleAt > row.received_at + p.maxInvisibleMs) return 'beyondMaximum';
+        if (row.received_at !== null && change.visibleAt > row.received_at + p.maxInvisibleMs)
+          return 'beyondMaximum';
         sql.setVisibleAt.run(change.visibleAt, change.seq);
         if (p.fifo && row.group_id !== null) refreshGroup(p.queueId, row.group_id);
         if (row.group_key !== null) groups.moved(p.queueId, row.group_key, change.visibleAt, p.now);
@@ -402,7 +470,14 @@ export function createSqliteQueueStore(db: SqliteDatabase, notifier: Notifier, g
     if (existing) return { outcome: 'exists' as const, queue: toQueue(existing) };
     const tomb = sql.tombstone.get(p.name);
     if (tomb && p.now - tomb.deleted_at < p.nameReuseDelayMs) return { outcome: 'deletedRecently' as const };
-    sql.queueInsert.run(p.name, p.fifo ? 1 : 0, JSON.stringify(p.settings), JSON.stringify(p.tags), p.now, p.now);
+    sql.queueInsert.run(
+      p.name,
+      p.fifo ? 1 : 0,
+      JSON.stringify(p.settings),
+      JSON.stringify(p.tags),
+      p.now,
+      p.now,
+    );
     return { outcome: 'created' as const, queue: toQueue(sql.queueByName.get(p.name)!) };
   });
 
@@ -423,6 +498,7 @@ export function createSqliteQueueStore(db: SqliteDatabase, notifier: Notifier, g
     groups.clearQueue(existing.id);
     sql.deleteQueueDedup.run(existing.id);
     sql.deleteQueueMoveTasks.run(existing.id);
+    sql.deleteQueueAttempts.run(existing.id);
     sql.queueDelete.run(existing.id);
     sql.tombstoneUpsert.run(p.name, p.now);
     return true;
@@ -460,7 +536,12 @@ export function createSqliteQueueStore(db: SqliteDatabase, notifier: Notifier, g
         unresolvedSource = row.dead_letter_source ?? 'unknown';
         break;
       }
-      const copy = sql.redriveToQueue.get({ queue: destination.queueId, now: p.now, seq: row.seq, grouped: destination.grouped ? 1 : 0 })!;
+      const copy = sql.redriveToQueue.get({
+        queue: destination.queueId,
+        now: p.now,
+        seq: row.seq,
+        grouped: destination.grouped ? 1 : 0,
+      })!;
       if (destination.fifo && row.group_id !== null) {
         sql.groupInsertIfAbsent.run(destination.queueId, row.group_id, copy.seq, p.now);
       }
@@ -471,6 +552,47 @@ export function createSqliteQueueStore(db: SqliteDatabase, notifier: Notifier, g
     }
     const remaining = sql.movableCount.get(p.fromQueueId, p.lastSeq, p.now)?.n ?? 0;
     return { moved, remaining, unresolvedSource };
+  });
+
+  const getAttempt = db.transaction(
+    (p: Parameters<QueueStore['receiveAttemptGet']>[0]): ReceiveAttempt | undefined => {
+      const row = sql.attemptGet.get(p.queueId, p.attemptId, p.createdAfter);
+      if (!row) return undefined;
+      const seqs = JSON.parse(row.seqs) as number[];
+      const messages: ReceiveAttempt['messages'] = [];
+      for (const seq of seqs) {
+        const message = sql.attemptMessage.get(seq, p.queueId);
+        if (!message) continue;
+        // receive_count already counts the receive being retried.
+        messages.push({
+          ...toClaimed(
+            { ...message, receive_count: message.receive_count - 1 },
+            message.first_received_at ?? 0,
+          ),
+          visibleAt: message.visible_at,
+          receiptToken: message.receipt_token,
+        });
+      }
+      return {
+        receiptToken: row.receipt_token,
+        seqs,
+        visibleAt: row.visible_at,
+        createdAt: row.created_at,
+        messages,
+      };
+    },
+  );
+
+  const putAttempt = db.transaction((p: Parameters<QueueStore['receiveAttemptPut']>[0]) => {
+    sql.attemptsForget.run(p.queueId, p.forgetBefore);
+    sql.attemptPut.run(
+      p.queueId,
+      p.attemptId,
+      p.receiptToken,
+      JSON.stringify(p.seqs),
+      p.visibleAt,
+      p.createdAt,
+    );
   });
 
   const createMoveTask = db.transaction((task: MoveTask) => {
@@ -539,7 +661,8 @@ export function createSqliteQueueStore(db: SqliteDatabase, notifier: Notifier, g
     },
     async messageSend(p) {
       const results = send(p);
-      if (results !== 'queueGone' && results.some((r) => r.kind === 'sent')) notifier.publish(queueChannel(p.queueId));
+      if (results !== 'queueGone' && results.some((r) => r.kind === 'sent'))
+        notifier.publish(queueChannel(p.queueId));
       return results;
     },
     async messageReceive(p) {
@@ -568,13 +691,23 @@ export function createSqliteQueueStore(db: SqliteDatabase, notifier: Notifier, g
       const result = move(p);
       if (result.moved > 0) {
         if (p.destination) notifier.publish(queueChannel(p.destination.queueId));
-        else for (const target of Object.values(p.resolveSource)) notifier.publish(queueChannel(target.queueId));
+        else
+          for (const target of Object.values(p.resolveSource)) notifier.publish(queueChannel(target.queueId));
       }
       return result;
     },
     async messageLastSeq(p) {
       const row = sql.lastSeq.get(p.queueId);
       return { lastSeq: row?.last ?? 0, count: row?.n ?? 0 };
+    },
+    async messageInFlightCount(p) {
+      return sql.inFlightCount.get(p.queueId, p.now, p.expiredBefore, p.atMost)?.n ?? 0;
+    },
+    async receiveAttemptGet(p) {
+      return getAttempt(p);
+    },
+    async receiveAttemptPut(p) {
+      putAttempt(p);
     },
     async moveTaskCreate(p) {
       return createMoveTask(p.task);
