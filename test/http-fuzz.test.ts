@@ -131,7 +131,7 @@ const authorization = fc.oneof(
   headerText.map((text) => `Bearer ${text}`),
 );
 
-const nativeRoutes: Array<{ method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; path: string }> = [
+const nativeRoutes: Array<{ method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE'; path: string }> = [
   { method: 'GET', path: '/v1/queues' },
   { method: 'POST', path: '/v1/queues' },
   { method: 'GET', path: '/v1/queues/:name' },
@@ -153,6 +153,14 @@ const nativeRoutes: Array<{ method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; path: s
   { method: 'GET', path: '/v1/queues/:name/tags' },
   { method: 'PATCH', path: '/v1/queues/:name/tags' },
   { method: 'DELETE', path: '/v1/queues/:name/tags/:name' },
+  { method: 'GET', path: '/v1/queues/:name/groups' },
+  { method: 'GET', path: '/v1/queues/:name/groups/:name' },
+  { method: 'PUT', path: '/v1/queues/:name/groups/:name' },
+  { method: 'DELETE', path: '/v1/queues/:name/groups/:name' },
+  { method: 'GET', path: '/v1/queues/:name/group-default' },
+  { method: 'PUT', path: '/v1/queues/:name/group-default' },
+  { method: 'DELETE', path: '/v1/queues/:name/group-default' },
+  { method: 'GET', path: '/v1/queues/:name/group-activity' },
   { method: 'GET', path: '/v1/functions' },
   { method: 'GET', path: '/v1/functions/:name' },
   { method: 'POST', path: '/v1/functions/:name/invoke' },
@@ -184,13 +192,15 @@ const nativeBody = fc.oneof(
       enabled: fc.oneof(fc.boolean(), anyValue),
       batchSize: anyValue,
       maximumConcurrency: anyValue,
+      maxConcurrency: anyValue,
+      rate: fc.oneof(fc.record({ limit: anyValue, intervalSeconds: anyValue, burst: anyValue }, { requiredKeys: [] }), anyValue),
     },
     { requiredKeys: [] },
   ).map((value) => JSON.stringify(value)),
   body,
 );
 const pathSegment = fc.oneof(queueNames.map(encodeURIComponent), fc.constantFrom('echo', 'fuzz-trigger'), fc.constantFrom('%zz', '%00', '..', 'a%2Fb'), fc.string({ maxLength: 20 }).map(encodeURIComponent));
-const query = fc.constantFrom('', '?prefix=fu', '?counts=true', '?counts=maybe', '?maxResults=abc', '?x=1&x=2', '?prefix[a]=1', '?format=prometheus', '?format=xml', '?queue=fuzz&function=echo');
+const query = fc.constantFrom('', '?prefix=fu', '?counts=true', '?counts=maybe', '?maxResults=abc', '?x=1&x=2', '?prefix[a]=1', '?format=prometheus', '?format=xml', '?queue=fuzz&function=echo', '?limit=0', '?limit=1&after=a');
 
 interface Injected {
   statusCode: number;
