@@ -29,6 +29,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { md5OfMessageAttributes } from '../src/queues/md5.js';
 import { startTestNode, type SdkError, type TestNode } from './support/in-process-node.js';
+import { sqsQuery } from './support/signed-fetch.js';
 
 let node: TestNode;
 let sqs: SQSClient;
@@ -264,6 +265,45 @@ describe('messages through the SDK', () => {
     const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['All'] }));
     expect(Messages).toHaveLength(1);
     expect(Messages![0]!.Attributes).toMatchObject({ MessageGroupId: 'g1', SequenceNumber: first.SequenceNumber });
+  });
+
+  it('returns the same messages and receipt handles to a FIFO receive retried with its ReceiveRequestAttemptId', async () => {
+    const url = await createQueue('attempts.fifo', { FifoQueue: 'true', ContentBasedDeduplication: 'true' });
+    await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'a', MessageGroupId: 'g1' }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'b', MessageGroupId: 'g2' }));
+    const receive = (attempt: string) =>
+      sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 1, ReceiveRequestAttemptId: attempt }));
+    const first = await receive('attempt-1');
+    const retry = await receive('attempt-1');
+    expect(retry.Messages).toEqual(first.Messages);
+    const other = await receive('attempt-2');
+    expect(other.Messages?.[0]?.MessageId).not.toBe(first.Messages?.[0]?.MessageId);
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: first.Messages![0]!.ReceiptHandle! }));
+    const stale = await failure(receive('attempt-1'));
+    expect(stale).toMatchObject({ name: 'InvalidParameterValue', $metadata: { httpStatusCode: 400 } });
+    expect(stale.message).toMatch(/^ReceiveRequestAttemptId: "attempt-1" is not valid anymore/);
+    const invalid = await failure(receive('has space'));
+    expect(invalid.name).toBe('InvalidParameterValue');
+    expect(invalid.message).toMatch(/ReceiveRequestAttemptId: "has space" is invalid/);
+  });
+
+  it('fails a receive with OverLimit once 20,000 messages of a FIFO queue are in flight, in both protocols', async () => {
+    const url = await createQueue('crowded.fifo', { FifoQueue: 'true' });
+    const queues = node.sluice.queues;
+    for (let batch = 0; batch < 2_000; batch++) {
+      await queues.sendBatch(
+        'crowded.fifo',
+        Array.from({ length: 10 }, (_, i) => ({ id: `e${i}`, body: 'x', messageGroupId: `g${batch}-${i}`, messageDeduplicationId: `${batch}-${i}` })),
+      );
+    }
+    for (let i = 0; i < 2_000; i++) expect(await queues.receive('crowded.fifo', { maxNumberOfMessages: 10 })).toHaveLength(10);
+    await queues.send('crowded.fifo', { body: 'one more', messageGroupId: 'last', messageDeduplicationId: 'last' });
+    const error = await failure(sqs.send(new ReceiveMessageCommand({ QueueUrl: url })));
+    expect(error).toMatchObject({ name: 'OverLimit', Code: 'OverLimit', $metadata: { httpStatusCode: 403 } });
+    expect(error.message).toMatch(/too many messages have been received without being deleted.*20000 messages in flight/);
+    const query = await sqsQuery(node.url, { Action: 'ReceiveMessage', QueueUrl: url });
+    expect(query.status).toBe(403);
+    expect(query.text).toContain('<Error><Type>Sender</Type><Code>OverLimit</Code>');
   });
 });
 

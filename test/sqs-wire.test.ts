@@ -138,6 +138,28 @@ describe('the query protocol', () => {
   });
 });
 
+describe('ReceiveRequestAttemptId in the query protocol', () => {
+  it('returns the same receipt handle to a retried FIFO receive', async () => {
+    await node.sluice.queues.create('query-attempts.fifo', { ContentBasedDeduplication: true });
+    await node.sluice.queues.send('query-attempts.fifo', { body: 'a', messageGroupId: 'g' });
+    const receive = () =>
+      sqsQuery(node.url, { Action: 'ReceiveMessage', QueueUrl: '/000000000000/query-attempts.fifo', ReceiveRequestAttemptId: 'retry-me' });
+    const handle = (text: string) => /<ReceiptHandle>([^<]+)<\/ReceiptHandle>/.exec(text)?.[1];
+    const first = await receive();
+    expect(handle(first.text)).toBeTruthy();
+    const retry = await receive();
+    expect(handle(retry.text)).toBe(handle(first.text));
+    const invalid = await sqsQuery(node.url, {
+      Action: 'ReceiveMessage',
+      QueueUrl: '/000000000000/query-attempts.fifo',
+      ReceiveRequestAttemptId: 'x'.repeat(129),
+    });
+    expect(invalid.status).toBe(400);
+    expect(invalid.text).toContain('<Code>InvalidParameterValue</Code>');
+    expect(invalid.text).toContain('ReceiveRequestAttemptId:');
+  });
+});
+
 describe('insecure development mode', () => {
   it('accepts unsigned requests only when started with the development flag', async () => {
     const dev = await startTestNode({ insecureDev: true });
