@@ -5,7 +5,13 @@
  * accepting requests, ends long polls and waits for requests under way.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { Sluice } from '../engine/sluice.js';
 import { SluiceError } from '../model/errors.js';
 import type { AuthSettings } from './auth/credentials.js';
@@ -53,18 +59,27 @@ function protocolOf(request: FastifyRequest): Protocol {
   const configured = (request.routeOptions.config as { protocol?: Protocol } | undefined)?.protocol;
   if (configured) return configured;
   // No route matched: answer in the protocol the client seems to speak.
-  return request.headers['x-amz-target'] !== undefined || request.url.split('?')[0] === '/' ? 'aws' : 'native';
+  return request.headers['x-amz-target'] !== undefined || request.url.split('?')[0] === '/'
+    ? 'aws'
+    : 'native';
 }
 
 function sendNativeError(request: FastifyRequest, reply: FastifyReply, error: SluiceError): FastifyReply {
   const body: ErrorBody = {
-    error: { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}), requestId: request.id },
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.field ? { field: error.field } : {}),
+      requestId: request.id,
+    },
   };
   return reply.code(error.status).header('content-type', 'application/json; charset=utf-8').send(body);
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: SluiceError): FastifyReply {
-  return protocolOf(request) === 'aws' ? sendSqsError(request, reply, error) : sendNativeError(request, reply, error);
+  return protocolOf(request) === 'aws'
+    ? sendSqsError(request, reply, error)
+    : sendNativeError(request, reply, error);
 }
 
 export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
@@ -91,17 +106,23 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
-  app.addHook('onRequest', async (request, reply) => {
-    if (shutdown.signal.aborted) {
-      reply.header('connection', 'close');
-      throw new SluiceError('ServiceUnavailable', 'The node is shutting down; retry on another node or after it restarts.');
-    }
+  // The hooks that run on every request take callbacks rather than being async: an async hook costs
+  // promises and microtask turns on every request, for a check that is almost always false.
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!shutdown.signal.aborted) return done();
+    reply.header('connection', 'close');
+    done(
+      new SluiceError(
+        'ServiceUnavailable',
+        'The node is shutting down; retry on another node or after it restarts.',
+      ),
+    );
   });
 
   // While shutting down, every response closes its connection, so keep-alive clients let the server go.
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (shutdown.signal.aborted) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
 
   app.setErrorHandler((error, request, reply) => {
@@ -111,7 +132,10 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     return sendError(request, reply, failure);
   });
   app.setNotFoundHandler((request, reply) => {
-    const failure = new SluiceError('ResourceNotFoundException', `${request.method} ${request.url.split('?')[0]!.slice(0, 200)}: no such route`);
+    const failure = new SluiceError(
+      'ResourceNotFoundException',
+      `${request.method} ${request.url.split('?')[0]!.slice(0, 200)}: no such route`,
+    );
     return sendError(request, reply, failure);
   });
 
@@ -132,9 +156,8 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
         route.config = { ...(route.config as object), protocol: 'native' } as typeof route.config;
       });
       if (!options.auth.insecureDev) {
-        scope.addHook('onRequest', async (request) => {
-          const failure = verifyBearer(request.headers.authorization, options.auth.tokens);
-          if (failure) throw failure;
+        scope.addHook('onRequest', (request, _reply, done) => {
+          done(verifyBearer(request.headers.authorization, options.auth.tokens));
         });
       }
       for (const module of options.nativeModules ?? nativeRouteModules) module.register(scope, context);

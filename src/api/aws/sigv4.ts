@@ -21,7 +21,7 @@
  * (`STREAMING-…`) payload signing. With `x-amz-content-sha256: UNSIGNED-PAYLOAD` the body is not
  * covered by the signature; the result says so in `payloadSigned`.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 
 import { SluiceError } from '../../model/errors.js';
 import {
@@ -32,6 +32,7 @@ import {
   parseQuery,
   splitTarget,
 } from './sigv4-canonical.js';
+import { hmac, signingKey } from './sigv4-signing-key.js';
 import { clip, readSignatureClaim, requestHeader, SIGV4_ALGORITHM, UNSIGNED_PAYLOAD } from './sigv4-claim.js';
 import type { IncomingSignedRequest, SignatureClaim } from './sigv4-claim.js';
 
@@ -210,13 +211,14 @@ function signedHeaderValues(
 
 /** HMAC-SHA256 of the string to sign under the key derived from the secret and the credential scope. */
 function signatureOf(stringToSign: string, secret: string, claim: SignatureClaim): string {
-  let key: Buffer = hmac(`AWS4${secret}`, claim.scopeDate);
-  for (const part of [claim.region, claim.service, 'aws4_request']) key = hmac(key, part);
+  const key = signingKey({
+    accessKeyId: claim.accessKeyId,
+    secret,
+    scopeDate: claim.scopeDate,
+    region: claim.region,
+    service: claim.service,
+  });
   return hmac(key, stringToSign).toString('hex');
-}
-
-function hmac(key: string | Buffer, data: string): Buffer {
-  return createHmac('sha256', key).update(data, 'utf8').digest();
 }
 
 function sha256Hex(data: string | Buffer): string {
@@ -256,8 +258,17 @@ function parseAmzDate(text: string): number | undefined {
     number,
   ];
   const ms = Date.UTC(year, month - 1, day, hour, minute, second);
-  // Reject dates that Date.UTC silently rolls over, such as 20240231T000000Z.
-  return amzDate(ms) === text ? ms : undefined;
+  // Reject dates that Date.UTC silently rolls over, such as 20240231T000000Z (compared field by field:
+  // formatting the date back to text for the comparison cost as much as the rest of the claim checks).
+  const date = new Date(ms);
+  const exact =
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    date.getUTCHours() === hour &&
+    date.getUTCMinutes() === minute &&
+    date.getUTCSeconds() === second;
+  return exact ? ms : undefined;
 }
 
 function amzDate(ms: number): string {

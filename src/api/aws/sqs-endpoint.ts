@@ -32,7 +32,9 @@ export interface SqsEndpointOptions {
 
 export function wireProtocolOf(request: FastifyRequest): AwsWireProtocol {
   const contentType = String(request.headers['content-type'] ?? '');
-  return request.headers['x-amz-target'] !== undefined || contentType.includes('x-amz-json') ? 'json' : 'query';
+  return request.headers['x-amz-target'] !== undefined || contentType.includes('x-amz-json')
+    ? 'json'
+    : 'query';
 }
 
 /** Renders a failure in the wire protocol the request used. */
@@ -42,7 +44,11 @@ export function sendSqsError(request: FastifyRequest, reply: FastifyReply, error
     return reply.code(response.status).headers(response.headers).send(response.body);
   }
   const response = encodeQueryError(error, request.id);
-  return reply.code(response.status).header('content-type', 'text/xml').header('x-amzn-requestid', request.id).send(response.body);
+  return reply
+    .code(response.status)
+    .header('content-type', 'text/xml')
+    .header('x-amzn-requestid', request.id)
+    .send(response.body);
 }
 
 function baseUrlOf(request: FastifyRequest, publicUrl: string | undefined): string {
@@ -52,9 +58,18 @@ function baseUrlOf(request: FastifyRequest, publicUrl: string | undefined): stri
 }
 
 export function registerSqsEndpoint(app: FastifyInstance, options: SqsEndpointOptions): void {
-  const handle = async (request: FastifyRequest<{ Params: { accountId?: string; queueName?: string } }>, reply: FastifyReply) => {
+  const handle = async (
+    request: FastifyRequest<{ Params: { accountId?: string; queueName?: string } }>,
+    reply: FastifyReply,
+  ) => {
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    const authError = checkAwsSignature({ request, body, auth: options.auth, service: 'sqs', now: Date.now() });
+    const authError = checkAwsSignature({
+      request,
+      body,
+      auth: options.auth,
+      service: 'sqs',
+      now: Date.now(),
+    });
     if (authError) throw authError;
     const protocol = wireProtocolOf(request);
     let operation: string;
@@ -62,7 +77,11 @@ export function registerSqsEndpoint(app: FastifyInstance, options: SqsEndpointOp
     if (protocol === 'json') {
       const target = parseAmzTarget(request.headers['x-amz-target'] as string | undefined);
       if (!target || target.servicePrefix !== SQS_JSON.targetPrefix) {
-        throw new SluiceError('UnknownOperationException', `X-Amz-Target: expected ${SQS_JSON.targetPrefix}.<Operation>`, { field: 'X-Amz-Target' });
+        throw new SluiceError(
+          'UnknownOperationException',
+          `X-Amz-Target: expected ${SQS_JSON.targetPrefix}.<Operation>`,
+          { field: 'X-Amz-Target' },
+        );
       }
       operation = target.operation;
       input = parseJsonObject(body, { allowEmpty: true });
@@ -70,7 +89,11 @@ export function registerSqsEndpoint(app: FastifyInstance, options: SqsEndpointOp
       const params = queryParams(request.raw.url ?? request.url, body);
       operation = params.get('Action') ?? '';
       if (operation === '') {
-        throw new SluiceError('UnknownOperationException', 'Send X-Amz-Target (JSON protocol) or an Action parameter (query protocol)', { field: 'Action' });
+        throw new SluiceError(
+          'UnknownOperationException',
+          'Send X-Amz-Target (JSON protocol) or an Action parameter (query protocol)',
+          { field: 'Action' },
+        );
       }
       input = decodeQueryInput(operation, params);
     }
@@ -80,16 +103,29 @@ export function registerSqsEndpoint(app: FastifyInstance, options: SqsEndpointOp
     if (input.QueueUrl === undefined && accountId !== undefined && queueName !== undefined) {
       input.QueueUrl = queueUrl(base, accountId, queueName);
     }
-    const { signal, release } = requestSignal(reply, options.shutdown);
+    const requestScope = requestSignal(reply, options.shutdown);
     try {
-      const output = await callSqsOperation(operation, input, { queues: options.queues, accountId: options.accountId, baseUrl: base, signal });
+      const context = {
+        queues: options.queues,
+        accountId: options.accountId,
+        baseUrl: base,
+        // A getter, so the signal is armed only by the operations that wait (ReceiveMessage).
+        get signal() {
+          return requestScope.signal;
+        },
+      };
+      const output = await callSqsOperation(operation, input, context);
       if (protocol === 'json') {
         const response = awsJsonResponse(SQS_JSON, output, request.id);
         return reply.code(response.status).headers(response.headers).send(response.body);
       }
-      return reply.code(200).header('content-type', 'text/xml').header('x-amzn-requestid', request.id).send(encodeQueryResult(operation, output, request.id));
+      return reply
+        .code(200)
+        .header('content-type', 'text/xml')
+        .header('x-amzn-requestid', request.id)
+        .send(encodeQueryResult(operation, output, request.id));
     } finally {
-      release();
+      requestScope.release();
     }
   };
   const config = { protocol: 'aws' };
