@@ -3,6 +3,7 @@
  * used. Each is one store call. A claim may take more than SQS's 10 messages a receive allows (Lambda's
  * pollers do the same on the service side), and applies the queue's redrive policy as a receive does.
  */
+import { AckCoalescer } from './ack-coalescer.js';
 import { groupActivityOf } from '../limits/group-activity.js';
 import { isGrouped } from '../limits/grouping.js';
 import { parseArn, type ArnContext } from '../model/arn.js';
@@ -21,6 +22,7 @@ export interface SqsSourceDeps {
 
 export class SqsSource {
   private abandoned = false;
+  private readonly acks = new AckCoalescer<StoredQueue>((queue, receipts) => this.deleteNow(queue, receipts));
 
   constructor(
     private readonly deps: SqsSourceDeps,
@@ -72,9 +74,17 @@ export class SqsSource {
     groupActivityOf(this.deps.store).settle(receiptToken);
   }
 
-  /** Deletes the messages of a batch that are done (succeeded or filtered out), in one call. */
+  /**
+   * Deletes the messages of a batch that are done (succeeded or filtered out); the batches of this
+   * trigger that finish in the same turn of the event loop are deleted by one store call.
+   */
   async ack(queue: StoredQueue, receipts: ReceiptRef[]): Promise<void> {
     if (receipts.length === 0 || this.abandoned) return;
+    await this.acks.ack(queue, receipts);
+  }
+
+  private async deleteNow(queue: StoredQueue, receipts: ReceiptRef[]): Promise<void> {
+    if (this.abandoned) return;
     const grouped = isGrouped(queue);
     await this.deps.store.messageDelete({
       queueId: queue.id,

