@@ -40,6 +40,7 @@ describe('md5OfMessageBody', () => {
   it('is the hex MD5 of the UTF-8 body', () => {
     expect(md5OfMessageBody('')).toBe('d41d8cd98f00b204e9800998ecf8427e');
     expect(md5OfMessageBody('hello')).toBe('5d41402abc4b2a76b9719d911017c592');
+    expect(md5OfMessageBody('héllo 🌊')).toBe('da4f81c59d7286429e74be101fd9bbd0'); // 2- and 4-byte UTF-8
     expect(md5OfMessageBody('é')).toBe(
       createHash('md5')
         .update(Buffer.from([0xc3, 0xa9]))

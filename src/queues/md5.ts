@@ -2,10 +2,16 @@
  * The digests SQS returns and SDKs verify: MD5 of the UTF-8 body, and MD5 over the message attributes
  * encoded as SQS specifies (names sorted; length-prefixed name, data type, a transport byte, value).
  */
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import type { StoredMessageAttributes } from './message-attributes.js';
 
+// crypto.hash (Node >= 20.12) digests a short string in a third of the time of createHash, which builds
+// a Hash object per call; every delivered message needs one (SQS's MD5OfBody).
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
 export function md5OfBody(body: string): string {
+  if (oneShotHash) return oneShotHash('md5', body, 'hex');
   return createHash('md5').update(body, 'utf8').digest('hex');
 }
 
