@@ -37,6 +37,9 @@ export class SteppedClock implements Clock {
 
   async advance(ms: number): Promise<void> {
     const target = this.current + ms;
+    // Work the caller set off (a send's wake-up and the claim it leads to) finishes at the current
+    // instant before time moves: an operation's promise may settle a turn after its effects are visible.
+    await this.quiesce();
     for (;;) {
       let next: { dueAt: number; order: number; callback: () => void } | undefined;
       for (const timer of this.timers) {

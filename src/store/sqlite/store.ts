@@ -1,9 +1,11 @@
+import { resolve } from 'node:path';
 import { InProcessNotifier } from '../notifier.js';
 import type { Store } from '../store.js';
 import { createSqliteBatchStore } from './batches.js';
 import { createSqliteCallbackStore } from './callbacks.js';
 import { createSqliteClusterStore } from './cluster.js';
-import { openSqliteDatabase, type SqliteOpenOptions } from './database.js';
+import { GroupCommit } from './group-commit.js';
+import { openSqliteDatabase, type SqliteDatabase, type SqliteOpenOptions } from './database.js';
 import { createSqliteGroupHooks, createSqliteGroupStore } from './groups.js';
 import { sqliteMigrations } from './migrations.js';
 import { createSqliteOutboxStore } from './outbox.js';
@@ -14,13 +16,22 @@ import { createSqliteTableStore } from './tables.js';
 
 /** The embedded store: one SQLite file (or memory), one process, wake-ups delivered in-process. */
 export function createSqliteStore(options: SqliteOpenOptions): Store {
-  const db = openSqliteDatabase(options, sqliteMigrations);
+  // Registered before the file is opened: another store of this process on the same file must stop
+  // holding its transaction open across turns before this one migrates (see joinSharedFiles).
+  const groupCommit = new GroupCommit();
+  const leaveSharedFiles = joinSharedFiles(options.path, groupCommit);
+  let db: SqliteDatabase;
+  try {
+    db = openSqliteDatabase(options, sqliteMigrations);
+  } catch (error) {
+    leaveSharedFiles();
+    throw error;
+  }
+  groupCommit.attach(db);
   const notifier = new InProcessNotifier();
   const groupHooks = createSqliteGroupHooks(db);
   let closed = false;
-  return {
-    kind: 'sqlite',
-    notifier,
+  const operations = {
     ...createSqliteQueueStore(db, notifier, groupHooks),
     ...createSqliteGroupStore(db, notifier, groupHooks),
     ...createSqliteCallbackStore(db, notifier),
@@ -30,10 +41,50 @@ export function createSqliteStore(options: SqliteOpenOptions): Store {
     ...createSqliteTableStore(db, notifier),
     ...createSqliteStreamStore(db),
     ...createSqliteClusterStore(db, notifier),
+  };
+  return {
+    kind: 'sqlite',
+    notifier,
+    ...withGroupCommit(operations, groupCommit),
     async close() {
       if (closed) return;
       closed = true;
+      groupCommit.flush();
+      leaveSharedFiles();
       db.close();
     },
   };
+}
+
+/** The group commits of the stores of this process, per database file. */
+const storesByFile = new Map<string, Set<GroupCommit>>();
+
+/**
+ * Two stores of one process on the same file (several engines sharing a file, as tests of the cluster
+ * layer do) must not group their commits (see GroupCommit.setEnabled); one store alone on its file does.
+ */
+function joinSharedFiles(path: string, groupCommit: GroupCommit): () => void {
+  if (path === ':memory:' || path === '') return () => {};
+  const file = resolve(path);
+  let stores = storesByFile.get(file);
+  if (!stores) storesByFile.set(file, (stores = new Set()));
+  stores.add(groupCommit);
+  for (const store of stores) store.setEnabled(stores.size === 1);
+  return () => {
+    stores.delete(groupCommit);
+    if (stores.size === 0) storesByFile.delete(file);
+    else for (const store of stores) store.setEnabled(stores.size === 1);
+  };
+}
+
+/** Every operation of the store runs through the group commit (see group-commit.ts). */
+function withGroupCommit<T extends object>(operations: T, groupCommit: GroupCommit): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(operations)) {
+    wrapped[name] =
+      typeof value === 'function'
+        ? (...args: unknown[]) => groupCommit.run(() => (value as (...a: unknown[]) => Promise<unknown>)(...args))
+        : value;
+  }
+  return wrapped as T;
 }

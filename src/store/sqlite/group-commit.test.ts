@@ -1,0 +1,140 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Store } from '../store.js';
+import { GroupCommit } from './group-commit.js';
+import type { SqliteDatabase } from './database.js';
+import { createSqliteStore } from './store.js';
+
+const settings = { VisibilityTimeout: 30 } as never;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+async function createQueue(store: Store, name: string): Promise<number> {
+  const created = await store.queueCreate({ name, fifo: false, settings, tags: {}, now: 0, nameReuseDelayMs: 0 });
+  if (created.outcome === 'deletedRecently') throw new Error('unexpected');
+  return created.queue.id;
+}
+
+function send(store: Store, queueId: number, body: string) {
+  return store.messageSend({
+    queueId,
+    fifo: false,
+    deduplicationByGroup: false,
+    deduplicationWindowMs: 0,
+    now: 0,
+    messages: [{ messageId: body, body, messageAttributes: null, groupId: null, deduplicationId: null, visibleAt: 0 }],
+  });
+}
+
+describe('group commit of the SQLite store', () => {
+  let dir: string;
+  let path: string;
+  const opened: Array<{ close(): unknown }> = [];
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sluice-group-commit-'));
+    path = join(dir, 'store.db');
+  });
+  afterEach(async () => {
+    for (const handle of opened.splice(0)) await handle.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const open = () => {
+    const store = createSqliteStore({ path });
+    opened.push(store);
+    return store;
+  };
+  /** A second connection, as another process would have: it sees only what is committed. */
+  const observer = () => {
+    const db = new Database(path, { readonly: true });
+    opened.push(db);
+    const count = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM messages');
+    return () => count.get()!.n;
+  };
+
+  it('commits a lone operation at once, and the ones after it in the same turn together, before any settles', async () => {
+    const store = open();
+    const queueId = await createQueue(store, 'q');
+    const committed = observer();
+    await nextTurn();
+    const alone = send(store, queueId, 'a'); // first of its turn: its own transaction, no wait
+    expect(committed()).toBe(1);
+    const grouped = ['b', 'c', 'd'].map((body) => send(store, queueId, body));
+    expect(committed()).toBe(1); // three more ran; none is committed yet, and nobody was told it was
+    const seenWhenSettled = await Promise.all(grouped.map((promise) => promise.then(() => committed())));
+    expect(seenWhenSettled).toEqual([4, 4, 4]);
+    await alone;
+  });
+
+  it('keeps each operation atomic: one that fails rolls back alone', async () => {
+    const store = open();
+    const queueId = await createQueue(store, 'q');
+    const committed = observer();
+    const good = send(store, queueId, 'kept');
+    const bad = store.messageSend({
+      queueId,
+      fifo: false,
+      deduplicationByGroup: false,
+      deduplicationWindowMs: 0,
+      now: 0,
+      messages: [
+        { messageId: 'x', body: 'first of a failing batch', messageAttributes: null, groupId: null, deduplicationId: null, visibleAt: 0 },
+        { messageId: 'y', body: null as unknown as string, messageAttributes: null, groupId: null, deduplicationId: null, visibleAt: 0 },
+      ],
+    });
+    await expect(bad).rejects.toThrow(/NOT NULL/);
+    await expect(good).resolves.toEqual([expect.objectContaining({ kind: 'sent' })]);
+    expect(committed()).toBe(1);
+  });
+
+  it('commits what is pending when the store closes', async () => {
+    const store = open();
+    const queueId = await createQueue(store, 'q');
+    await nextTurn();
+    const alone = send(store, queueId, 'first words');
+    const pending = send(store, queueId, 'last words'); // grouped: due at the end of the turn
+    await store.close();
+    await Promise.all([alone, pending]);
+    expect(observer()()).toBe(2);
+  });
+
+  it('stops grouping when a second store of this process opens the same file, so neither waits on the other', async () => {
+    const first = open();
+    const queueId = await createQueue(first, 'q');
+    await nextTurn();
+    const alone = send(first, queueId, 'a');
+    const inFlight = send(first, queueId, 'b'); // grouped: holds the write lock until the end of this turn
+    const second = open(); // migrates now: it would wait 5 s on the lock, then fail, if the first kept it
+    await expect(send(second, queueId, 'c')).resolves.toHaveLength(1);
+    await Promise.all([alone, inFlight]);
+    expect(observer()()).toBe(3);
+  });
+});
+
+describe('GroupCommit', () => {
+  it('rejects every operation of a group whose COMMIT fails, and rolls the group back', async () => {
+    const statements: string[] = [];
+    let inTransaction = false;
+    const db = {
+      get inTransaction() {
+        return inTransaction;
+      },
+      exec(sql: string) {
+        statements.push(sql);
+        if (sql.startsWith('BEGIN')) inTransaction = true;
+        else if (sql === 'COMMIT') throw new Error('disk I/O error');
+        else if (sql === 'ROLLBACK') inTransaction = false;
+      },
+    } as unknown as SqliteDatabase;
+    const groupCommit = new GroupCommit();
+    groupCommit.attach(db);
+    const results = await Promise.allSettled([
+      groupCommit.run(async () => 'alone'), // the first of the turn runs in its own transaction
+      groupCommit.run(async () => 'grouped'),
+      groupCommit.run(async () => 'grouped too'),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    expect(statements).toEqual(['BEGIN IMMEDIATE', 'COMMIT', 'ROLLBACK']);
+  });
+});
