@@ -1,8 +1,9 @@
 /**
  * Group commit for the embedded store. Each store operation is still atomic (its `db.transaction`
- * becomes a savepoint) and still durable before its promise settles, but the operations started during
- * one turn of the event loop share one SQLite transaction, committed at the end of the turn
- * (setImmediate). A trigger's pollers, concurrent HTTP requests and their acknowledgements arrive in
+ * becomes a savepoint) and still durable before its promise settles, but the operations that follow the
+ * first one of a turn of the event loop share one SQLite transaction, committed at the end of the turn
+ * (setImmediate); the first runs in a transaction of its own and settles at once, so a caller making one
+ * call at a time waits for nothing. A trigger's pollers, concurrent HTTP requests and their acknowledgements arrive in
  * bursts; on a profile of a trigger draining a queue, BEGIN and COMMIT were a quarter of the time, most
  * of it writing the same index pages to the WAL once per operation.
  *
