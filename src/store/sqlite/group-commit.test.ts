@@ -67,6 +67,20 @@ describe('group commit of the SQLite store', () => {
     await alone;
   });
 
+  it('lets a caller making one call at a time go on without waiting for the end of the turn', async () => {
+    const store = open();
+    const queueId = await createQueue(store, 'q');
+    const committed = observer();
+    await nextTurn();
+    let turnEnded = false;
+    setImmediate(() => (turnEnded = true));
+    for (const [index, body] of ['a', 'b', 'c', 'd', 'e'].entries()) {
+      await send(store, queueId, body);
+      expect(committed()).toBe(index + 1); // committed on its own, before the caller goes on
+    }
+    expect(turnEnded).toBe(false);
+  });
+
   it('keeps each operation atomic: one that fails rolls back alone', async () => {
     const store = open();
     const queueId = await createQueue(store, 'q');

@@ -1,9 +1,9 @@
 /**
  * Group commit for the embedded store. Each store operation is still atomic (its `db.transaction`
- * becomes a savepoint) and still durable before its promise settles, but the operations that follow the
- * first one of a turn of the event loop share one SQLite transaction, committed at the end of the turn
- * (setImmediate); the first runs in a transaction of its own and settles at once, so a caller making one
- * call at a time waits for nothing. A trigger's pollers, concurrent HTTP requests and their acknowledgements arrive in
+ * becomes a savepoint) and still durable before its promise settles, but operations started together
+ * (while another one's result is on its way to its caller) share one SQLite transaction, committed at
+ * the end of the event-loop turn (setImmediate). An operation started alone runs in a transaction of its
+ * own and settles at once, so a caller making one call at a time waits for nothing. A trigger's pollers, concurrent HTTP requests and their acknowledgements arrive in
  * bursts; on a profile of a trigger draining a queue, BEGIN and COMMIT were a quarter of the time, most
  * of it writing the same index pages to the WAL once per operation.
  *
@@ -24,29 +24,39 @@ export class GroupCommit {
   private enabled = true;
   private waiters: Waiter[] = [];
   private db: SqliteDatabase | undefined;
-  /** Operations started in this turn of the event loop (reset by a setImmediate). */
-  private startedThisTurn = 0;
+  /** Operations run on their own whose result has not reached its caller yet. */
+  private delivering = 0;
 
   /** The connection to group; until then (while it opens and migrates) operations run on their own. */
   attach(db: SqliteDatabase): void {
     this.db = db;
   }
 
-  /** Runs one store operation inside the current group, and settles once the group has committed. */
-  async run<T>(operation: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one store operation: on its own when nothing else is under way, else inside the current
+   * group, settling once the group has committed.
+   */
+  run<T>(operation: () => Promise<T>): Promise<T> {
     if (!this.enabled || !this.db) return operation();
-    // The first operation of a turn commits on its own and settles at once: a caller awaiting one
-    // operation at a time pays no wait. Only a second one in the same turn shows a burst worth grouping.
-    if (this.countStart() === 1 && !this.open) return operation();
-    this.begin(this.db);
+    // A caller making one call at a time sees each result before it makes the next call (our reaction
+    // below runs before the caller's), so its operations always find `delivering` at 0 and never wait.
+    // Callers that are ready together (pollers resumed by one event) start theirs while the first result
+    // is still being delivered: that is a burst, and it is grouped.
+    if (!this.open && this.delivering === 0) {
+      this.delivering++;
+      const result = operation();
+      const delivered = () => void this.delivering--;
+      result.then(delivered, delivered);
+      return result;
+    }
+    return this.runGrouped(this.db, operation);
+  }
+
+  private async runGrouped<T>(db: SqliteDatabase, operation: () => Promise<T>): Promise<T> {
+    this.begin(db);
     const value = await operation();
     await this.committed();
     return value;
-  }
-
-  private countStart(): number {
-    if (this.startedThisTurn++ === 0) setImmediate(() => (this.startedThisTurn = 0));
-    return this.startedThisTurn;
   }
 
   /** Commits what is pending now (before the database is closed). */
