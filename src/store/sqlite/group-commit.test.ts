@@ -127,6 +127,20 @@ describe('group commit of the SQLite store', () => {
 });
 
 describe('GroupCommit', () => {
+  it('still runs a caller alone after an operation that threw before returning its promise', async () => {
+    const statements: string[] = [];
+    const db = { inTransaction: false, exec: (sql: string) => void statements.push(sql) } as unknown as SqliteDatabase;
+    const groupCommit = new GroupCommit();
+    groupCommit.attach(db);
+    const throwsAtOnce = (): Promise<number> => {
+      throw new Error('bad arguments');
+    };
+    await expect(groupCommit.run(throwsAtOnce)).rejects.toThrow('bad arguments');
+    await expect(groupCommit.run(async () => 'next')).resolves.toBe('next');
+    expect(statements).toEqual([]); // the next call ran on its own: no group was opened for it
+  });
+
+
   it('rejects every operation of a group whose COMMIT fails, and rolls the group back', async () => {
     const statements: string[] = [];
     let inTransaction = false;

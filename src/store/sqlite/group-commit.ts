@@ -44,7 +44,13 @@ export class GroupCommit {
     // is still being delivered: that is a burst, and it is grouped.
     if (!this.open && this.delivering === 0) {
       this.delivering++;
-      const result = operation();
+      let result: Promise<T>;
+      try {
+        result = operation();
+      } catch (error) {
+        this.delivering--;
+        return Promise.reject(error);
+      }
       const delivered = () => void this.delivering--;
       result.then(delivered, delivered);
       return result;
