@@ -22,6 +22,7 @@ import {
 } from '../store/callback-store.js';
 import { requireFeatureStores, type Store, type StoreWithFeatures } from '../store/store.js';
 import { callbackDeadline } from './deadline.js';
+import { FinishedTaskRetention } from './finished-retention.js';
 import { callbackIdOf, newTaskToken } from './token.js';
 import {
   taskLimits,
@@ -39,12 +40,35 @@ export interface CallbackServiceOptions {
   clock: Clock;
   queues: QueueService;
   functions: FunctionService;
+  /** How long a finished task is remembered before it is purged; null keeps it until `purgeFinished`. */
+  finishedRetentionMs?: number | null;
+  onError?: (error: unknown) => void;
 }
+
+/** Finished tasks are remembered for a day by default. */
+export const DEFAULT_FINISHED_RETENTION_SECONDS = 86_400;
 
 export const TASK_TOKEN_ATTRIBUTE = 'TaskToken';
 
 export class CallbackService {
-  constructor(private readonly options: CallbackServiceOptions) {}
+  private readonly retention: FinishedTaskRetention | undefined;
+
+  constructor(private readonly options: CallbackServiceOptions) {
+    const retentionMs = options.finishedRetentionMs === undefined ? DEFAULT_FINISHED_RETENTION_SECONDS * 1000 : options.finishedRetentionMs;
+    if (retentionMs !== null) {
+      this.retention = new FinishedTaskRetention({
+        clock: options.clock,
+        retentionMs,
+        purge: (settledBefore) => this.purgeSettledBefore(settledBefore),
+        onError: options.onError ?? ((error: unknown) => console.error('[sluice] purging finished tasks failed', error)),
+      });
+    }
+  }
+
+  /** Stops the purge timer (the engine is closing). */
+  stop(): void {
+    this.retention?.stop();
+  }
 
   /** Creates a task token. The task times out after `timeoutSeconds`, or `heartbeatSeconds` without a heartbeat. */
   async create(input: CreateTaskInput = {}): Promise<PendingTask> {
@@ -177,7 +201,7 @@ export class CallbackService {
           do {
             again = false;
             // Reads the row, timing it out first if a deadline has passed: one call, one transaction.
-            const transition = await store.callbackExpire({ id, now: clock.now() });
+            const transition = this.observed(await store.callbackExpire({ id, now: clock.now() }));
             if (transition.outcome === 'missing') return finish(() => reject(doesNotExist()));
             const callback = transition.callback;
             if (callback.status !== 'WAITING') return finish(() => resolve(outcomeOf(callback)));
@@ -202,10 +226,9 @@ export class CallbackService {
 
   /** The task's state now (a task past its deadline is reported, and recorded, as timed out). */
   async describe(token: string): Promise<TaskView> {
-    const transition = await this.store().callbackExpire({
-      id: callbackIdOf(token),
-      now: this.options.clock.now(),
-    });
+    const transition = this.observed(
+      await this.store().callbackExpire({ id: callbackIdOf(token), now: this.options.clock.now() }),
+    );
     if (transition.outcome === 'missing') throw doesNotExist();
     const callback = transition.callback;
     return {
@@ -219,7 +242,10 @@ export class CallbackService {
 
   /** Forgets finished tasks settled more than `olderThanSeconds` ago; their tokens become unknown. */
   async purgeFinished(olderThanSeconds: number): Promise<number> {
-    const settledBefore = this.options.clock.now() - olderThanSeconds * 1000;
+    return this.purgeSettledBefore(this.options.clock.now() - olderThanSeconds * 1000);
+  }
+
+  private async purgeSettledBefore(settledBefore: number): Promise<number> {
     let total = 0;
     for (;;) {
       const purged = await this.store().callbackPurge({ settledBefore, limit: 1000 });
@@ -245,10 +271,19 @@ export class CallbackService {
           cause: message.slice(0, taskLimits.maxCauseLength),
         },
       })
+      .then((transition) => this.observed(transition))
       .catch(() => undefined);
   }
 
+  /** A transition that left the task finished starts its retention period. */
+  private observed(transition: CallbackTransition): CallbackTransition {
+    if (transition.outcome !== 'missing' && transition.callback.status !== 'WAITING')
+      this.retention?.noteFinished(transition.callback.settledAt ?? this.options.clock.now());
+    return transition;
+  }
+
   private check(transition: CallbackTransition): void {
+    this.observed(transition);
     if (transition.outcome === 'missing') throw doesNotExist();
     if (transition.outcome === 'finished') {
       const status = transition.callback.status;

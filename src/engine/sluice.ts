@@ -2,7 +2,8 @@
  * The composition root: opens a store, wires the features to it and owns start and stop. A user holds
  * one `Sluice` per process; each feature is a property (`sluice.queues`, later `functions`, `tables`...).
  */
-import { CallbackService } from '../callbacks/service.js';
+import { SluiceError } from '../model/errors.js';
+import { CallbackService, DEFAULT_FINISHED_RETENTION_SECONDS } from '../callbacks/service.js';
 import { Cluster } from '../cluster/cluster.js';
 import { clusterSettings, type ClusterOptions } from '../cluster/settings.js';
 import { shardLeasing } from '../cluster/shard-leases.js';
@@ -42,6 +43,12 @@ export interface SluiceOptions {
    * (standard) and 20,000 (FIFO); a test can set a small limit instead of queueing 120,000 messages.
    */
   queueInFlightLimits?: { standard?: number; fifo?: number };
+  /**
+   * Task tokens: how long a finished task (succeeded, failed, timed out) stays readable before it is
+   * purged, in seconds (1 to 31,536,000). Default 86,400 (a day); null keeps finished tasks until
+   * `callbacks.purgeFinished` is called.
+   */
+  taskTokenRetentionSeconds?: number | null;
 }
 
 export class Sluice {
@@ -95,8 +102,16 @@ export class Sluice {
     const shared = { clock: this.clock, arn: this.arn, queues: this.queues, onBackgroundError };
     this.functions = new FunctionService({ ...shared, accountConcurrency: options.accountConcurrency });
     this.triggers = new TriggerService({ ...shared, store, functions: this.functions });
-    this.callbacks = new CallbackService({ store, clock: this.clock, queues: this.queues, functions: this.functions });
     const onError = onBackgroundError ?? ((error: unknown) => console.error('[sluice] background task failed', error));
+    const retentionSeconds = taskTokenRetention(options.taskTokenRetentionSeconds);
+    this.callbacks = new CallbackService({
+      store,
+      clock: this.clock,
+      queues: this.queues,
+      functions: this.functions,
+      finishedRetentionMs: retentionSeconds === null ? null : retentionSeconds * 1000,
+      onError,
+    });
     const delivery = { queues: this.queues, functions: this.functions };
     this.schedules = new ScheduleService({
       ...delivery,
@@ -128,6 +143,7 @@ export class Sluice {
   }
 
   static async open(options: SluiceOptions = {}): Promise<Sluice> {
+    taskTokenRetention(options.taskTokenRetentionSeconds); // a bad option fails before a store is opened
     const given = typeof options.store === 'object';
     const store = typeof options.store === 'object' ? options.store : await openStore(options.store ?? 'sqlite:./sluice.db');
     const cluster = options.cluster ?? (store.kind === 'postgres' && !given);
@@ -151,6 +167,7 @@ export class Sluice {
   async close(options: { graceMs?: number } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.callbacks.stop();
     await this.schedules.stop();
     await this.batches.stop();
     const deadline = Date.now() + (options.graceMs ?? 10_000);
@@ -165,6 +182,18 @@ export class Sluice {
     this.tables.stop();
     await this.store.close();
   }
+}
+
+function taskTokenRetention(value: number | null | undefined): number | null {
+  if (value === undefined) return DEFAULT_FINISHED_RETENTION_SECONDS;
+  if (value === null) return null;
+  if (!Number.isInteger(value) || value < 1 || value > 31_536_000)
+    throw new SluiceError(
+      'InvalidParameterValue',
+      `taskTokenRetentionSeconds: ${JSON.stringify(value)} is invalid; must be an integer from 1 to 31536000, or null`,
+      { field: 'taskTokenRetentionSeconds' },
+    );
+  return value;
 }
 
 function clusterOf(store: Store, options: SluiceOptions, onError: (error: unknown) => void, onCapacity: () => void): Cluster | undefined {
