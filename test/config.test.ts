@@ -41,7 +41,9 @@ describe('validating a config', () => {
       },
       functions: { work: { handler: './work.ts', timeout: 901 } },
       triggers: [{ queue: 'orders', function: 'work', batchSize: 20_000 }],
+      node: { taskTokenRetentionSeconds: 0 },
     });
+    expect(message).toContain('node.taskTokenRetentionSeconds: must be an integer from 1 to 31536000 seconds (got 0)');
     expect(message).toContain('queues.orders.visibilityTimeout: must be an integer from 0 to 43200 seconds (got 50000)');
     expect(message).toContain('queues.orders.deadLetter.maxReceiveCount: must be an integer from 1 to 1000 receives (got 0)');
     expect(message).toContain("queues.bad name!: a queue name must be 1-80 letters, digits, '-' or '_'");

@@ -86,6 +86,9 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     cluster: (cluster.enabled ?? /^postgres(ql)?:/.test(store)) ? { ...cluster, enabled: true } : false,
     ...(config?.node?.region ? { region: config.node.region } : {}),
     ...(config?.node?.accountId ? { accountId: config.node.accountId } : {}),
+    ...(config?.node?.taskTokenRetentionSeconds !== undefined
+      ? { taskTokenRetentionSeconds: config.node.taskTokenRetentionSeconds }
+      : {}),
     onBackgroundError: (error) => logger.error({ err: error }, 'background task failed'),
   });
   try {

@@ -26,6 +26,8 @@ export const nodeSettingsSchema = z.strictObject({
   maxRequestBytes: rangedInteger({ min: 64 * 1024, max: 64 * 1024 * 1024, unit: 'bytes' }).optional(),
   region: z.string().regex(/^[a-z0-9-]{1,32}$/, { error: 'a region such as us-east-1' }).optional(),
   accountId: z.string().regex(/^\d{12}$/, { error: 'an account id is 12 digits' }).optional(),
+  /** How long a finished task token stays readable before it is purged; null keeps them. */
+  taskTokenRetentionSeconds: rangedInteger({ min: 1, max: 31_536_000, unit: 'seconds' }).nullable().optional(),
 });
 
 export const authSchema = z.strictObject({
