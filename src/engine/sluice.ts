@@ -3,7 +3,7 @@
  * one `Sluice` per process; each feature is a property (`sluice.queues`, later `functions`, `tables`...).
  */
 import { SluiceError } from '../model/errors.js';
-import { CallbackService, DEFAULT_FINISHED_RETENTION_SECONDS } from '../callbacks/service.js';
+import { CallbackService } from '../callbacks/service.js';
 import { Cluster } from '../cluster/cluster.js';
 import { clusterSettings, type ClusterOptions } from '../cluster/settings.js';
 import { shardLeasing } from '../cluster/shard-leases.js';
@@ -109,7 +109,7 @@ export class Sluice {
       clock: this.clock,
       queues: this.queues,
       functions: this.functions,
-      finishedRetentionMs: retentionSeconds === null ? null : retentionSeconds * 1000,
+      ...(retentionSeconds !== undefined ? { finishedRetentionMs: retentionSeconds && retentionSeconds * 1000 } : {}),
       onError,
     });
     const delivery = { queues: this.queues, functions: this.functions };
@@ -184,9 +184,9 @@ export class Sluice {
   }
 }
 
-function taskTokenRetention(value: number | null | undefined): number | null {
-  if (value === undefined) return DEFAULT_FINISHED_RETENTION_SECONDS;
-  if (value === null) return null;
+/** Checks the option; undefined leaves the callback service's default (DEFAULT_FINISHED_RETENTION_SECONDS). */
+function taskTokenRetention(value: number | null | undefined): number | null | undefined {
+  if (value === undefined || value === null) return value;
   if (!Number.isInteger(value) || value < 1 || value > 31_536_000)
     throw new SluiceError(
       'InvalidParameterValue',
