@@ -12,7 +12,7 @@ import type { QueueService } from '../../queues/service.js';
 import { checkAwsSignature } from '../auth/aws-signature.js';
 import type { AuthSettings } from '../auth/credentials.js';
 import { requestSignal } from '../request-signal.js';
-import { parseJsonObject } from '../validation.js';
+import { parseJsonObject, refuseProtoKeys } from '../validation.js';
 import { awsJsonErrorResponse, awsJsonResponse, parseAmzTarget, SQS_JSON } from './json-protocol.js';
 import { queueUrl } from './queue-url.js';
 import { callSqsOperation } from './sqs-operations.js';
@@ -96,6 +96,7 @@ export function registerSqsEndpoint(app: FastifyInstance, options: SqsEndpointOp
         );
       }
       input = decodeQueryInput(operation, params);
+      refuseProtoKeys(input);
     }
     const base = baseUrlOf(request, options.publicUrl);
     const { accountId, queueName } = request.params;
