@@ -82,6 +82,10 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: S
     : sendNativeError(request, reply, error);
 }
 
+function noSuchRoute(request: FastifyRequest): SluiceError {
+  return new SluiceError('ResourceNotFoundException', `${request.method} ${request.url.split('?')[0]!.slice(0, 200)}: no such route`);
+}
+
 export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   const shutdown = new AbortController();
   const app = Fastify({
@@ -108,7 +112,12 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
 
   // The hooks that run on every request take callbacks rather than being async: an async hook costs
   // promises and microtask turns on every request, for a check that is almost always false.
-  app.addHook('onRequest', (_request, reply, done) => {
+  app.addHook('onRequest', (request, reply, done) => {
+    // No route: answer before reading any body, and close, so unauthenticated clients cannot stall here either.
+    if (request.is404) {
+      reply.header('connection', 'close');
+      return done(noSuchRoute(request));
+    }
     if (!shutdown.signal.aborted) return done();
     reply.header('connection', 'close');
     done(
@@ -131,13 +140,7 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     else request.log.debug({ code: failure.code, url: request.url }, 'request refused');
     return sendError(request, reply, failure);
   });
-  app.setNotFoundHandler((request, reply) => {
-    const failure = new SluiceError(
-      'ResourceNotFoundException',
-      `${request.method} ${request.url.split('?')[0]!.slice(0, 200)}: no such route`,
-    );
-    return sendError(request, reply, failure);
-  });
+  app.setNotFoundHandler((request, reply) => sendError(request, reply, noSuchRoute(request)));
 
   registerHealth(app, { sluice: options.sluice, isClosing: () => shutdown.signal.aborted });
   registerSqsEndpoint(app, {
@@ -156,8 +159,11 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
         route.config = { ...(route.config as object), protocol: 'native' } as typeof route.config;
       });
       if (!options.auth.insecureDev) {
-        scope.addHook('onRequest', (request, _reply, done) => {
-          done(verifyBearer(request.headers.authorization, options.auth.tokens));
+        // Before the body is read; a refused client's connection is closed rather than drained.
+        scope.addHook('onRequest', (request, reply, done) => {
+          const refusal = verifyBearer(request.headers.authorization, options.auth.tokens);
+          if (refusal) reply.header('connection', 'close');
+          done(refusal);
         });
       }
       for (const module of options.nativeModules ?? nativeRouteModules) module.register(scope, context);
