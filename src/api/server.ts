@@ -5,6 +5,7 @@
  * accepting requests, ends long polls and waits for requests under way.
  */
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -24,6 +25,7 @@ import { nativeRouteModules } from './native/modules.js';
 import type { NativeRouteModule } from './native/route-module.js';
 import type { ErrorBody } from './native/schemas/common.js';
 import { registerStepFunctionsEndpoint } from './aws/sfn-endpoint.js';
+import { DEFAULT_CONNECTION_LIMITS, guardConnections, serverTimeouts, ThrottledLog, type ConnectionLimits } from './connections.js';
 
 /**
  * The largest request body accepted: a 1 MiB SQS batch in its most expensive encoding (form-encoded
@@ -40,6 +42,10 @@ export interface HttpApiOptions {
   /** Base of queue URLs (`https://sqs.example.com`); default: the scheme and Host the client used. */
   publicUrl?: string;
   nativeModules?: readonly NativeRouteModule[];
+  /** Connection caps and timeouts; each unset member takes its default (DEFAULT_CONNECTION_LIMITS). */
+  connections?: Partial<ConnectionLimits>;
+  /** How often a cap or timeout that keeps being hit is logged again (default 10 s); for tests. */
+  capLogIntervalMs?: number;
 }
 
 export interface HttpApi {
@@ -82,12 +88,54 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: S
     : sendNativeError(request, reply, error);
 }
 
+function definedMembers<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, member]) => member !== undefined)) as Partial<T>;
+}
+
 function noSuchRoute(request: FastifyRequest): SluiceError {
   return new SluiceError('ResourceNotFoundException', `${request.method} ${request.url.split('?')[0]!.slice(0, 200)}: no such route`);
 }
 
+/**
+ * Failures Node's HTTP parser reports before there is a request (a request timeout, oversized headers,
+ * malformed HTTP), answered in the native error shape, since no route says which protocol the client
+ * speaks, then closed.
+ */
+function clientError(error: { code?: string; reason?: string }): SluiceError {
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return new SluiceError('RequestTimeout', "The request did not arrive in full within the node's request timeout (node.connections.requestTimeoutMs).");
+  }
+  if (error.code === 'HPE_HEADER_OVERFLOW') return new SluiceError('RequestHeaderFieldsTooLarge', 'The request headers are larger than the node accepts.');
+  // A chunk announcing more than 2^64 bytes, or chunk extensions past the parser's limit: a chunked body
+  // too large to accept, answered as every oversized body is.
+  if (error.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' || (error.code === 'HPE_INVALID_CHUNK_SIZE' && /overflow/i.test(error.reason ?? ''))) {
+    return new SluiceError('RequestEntityTooLarge', 'The chunked request body is larger than this node accepts (see maxRequestBytes).');
+  }
+  return new SluiceError('ValidationException', 'The request is not well-formed HTTP.');
+}
+
+function clientErrorResponse(error: { code?: string; reason?: string }): string {
+  const failure = clientError(error);
+  const body = JSON.stringify({ error: { code: failure.code, message: failure.message } });
+  return (
+    `HTTP/1.1 ${failure.status} ${STATUS_CODES[failure.status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
+}
+
 export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   const shutdown = new AbortController();
+  const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...definedMembers(options.connections ?? {}) };
+  const timeouts = serverTimeouts(limits);
+  const logger = options.logger || undefined;
+  const requestTimeouts = new ThrottledLog((count, first) => {
+    logger?.warn(
+      { timeout: 'requestTimeoutMs', limit: limits.requestTimeoutMs, closed: count },
+      first
+        ? `request timeout: closed a connection whose request did not arrive in full within ${limits.requestTimeoutMs} ms (node.connections.requestTimeoutMs)`
+        : `request timeout: closed ${count} more connection(s) whose request did not arrive in time (node.connections.requestTimeoutMs)`,
+    );
+  }, options.capLogIntervalMs);
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : { logger: false }),
     bodyLimit: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
@@ -96,15 +144,31 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     logController: new LogController({ disableRequestLogging: true }),
     // Closing is answered by our own hook, in the caller's protocol.
     return503OnClosing: false,
-    // A long poll lasts up to 20 s; leave the socket timeouts well above it.
+    // No socket inactivity timeout: a long poll (20 s) or a synchronous invoke may be silent for long.
+    // Receiving a request is bounded instead (headers, then the whole body), and so is idling between
+    // requests; see connections.ts.
     connectionTimeout: 0,
-    keepAliveTimeout: 65_000,
+    keepAliveTimeout: timeouts.keepAliveTimeout,
+    requestTimeout: timeouts.requestTimeout,
+    http: {
+      headersTimeout: timeouts.headersTimeout,
+      requestTimeout: timeouts.requestTimeout,
+      connectionsCheckingInterval: timeouts.connectionsCheckingInterval,
+    },
+    clientErrorHandler: (error: Error & { code?: string; reason?: string }, socket) => {
+      if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') requestTimeouts.hit();
+      if (socket.writable) socket.write(clientErrorResponse(error));
+      socket.destroy();
+    },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
     // A URL the router cannot decode (`/%zz`) is refused in our shape like every other bad request.
     frameworkErrors: (error, request, reply) => {
       void sendError(request, reply, toSluiceError(error));
     },
   });
+
+  const guard = guardConnections(app.server, limits, logger, options.capLogIntervalMs);
 
   // Every body is kept as bytes: SigV4 hashes the exact payload, and each protocol parses its own format.
   app.removeAllContentTypeParsers();
@@ -189,6 +253,8 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       } finally {
         clearInterval(sweep);
         clearTimeout(deadline);
+        guard.stop();
+        requestTimeouts.stop();
       }
     },
   };
