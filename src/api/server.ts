@@ -5,6 +5,7 @@
  * accepting requests, ends long polls and waits for requests under way.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { STATUS_CODES } from 'node:http';
 import Fastify, {
   LogController,
@@ -125,6 +126,9 @@ function clientErrorResponse(error: { code?: string; reason?: string }): string 
 
 export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   const shutdown = new AbortController();
+  // Every waiting request (a long poll) listens on this one signal until it ends (request-signal.ts removes
+  // the listener), so thousands at once are expected, not a leak: no MaxListenersExceededWarning.
+  setMaxListeners(0, shutdown.signal);
   const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...definedMembers(options.connections ?? {}) };
   const timeouts = serverTimeouts(limits);
   const logger = options.logger || undefined;
