@@ -13,6 +13,7 @@ import { buildAuthSettings, describeAuth } from './auth/credentials.js';
 import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STORE } from './defaults.js';
 import type { Logger } from './logger.js';
 import { buildHttpApi, type HttpApi } from './server.js';
+import type { ConnectionLimits } from './connections.js';
 
 export { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STORE };
 
@@ -58,6 +59,17 @@ export function redactStoreUrl(url: string): string {
   return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:[redacted]@');
 }
 
+/** The config file's `node.connections` in the server's terms; unset members keep their defaults. */
+export function connectionLimitsFromConfig(connections: NonNullable<NonNullable<LoadedConfig['config']['node']>['connections']>): Partial<ConnectionLimits> {
+  return {
+    ...(connections.max !== undefined ? { maxConnections: connections.max } : {}),
+    ...(connections.perAddress !== undefined ? { maxConnectionsPerAddress: connections.perAddress } : {}),
+    ...(connections.headersTimeoutMs !== undefined ? { headersTimeoutMs: connections.headersTimeoutMs } : {}),
+    ...(connections.requestTimeoutMs !== undefined ? { requestTimeoutMs: connections.requestTimeoutMs } : {}),
+    ...(connections.idleTimeoutMs !== undefined ? { idleTimeoutMs: connections.idleTimeoutMs } : {}),
+  };
+}
+
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const { logger } = options;
   const loaded = await readConfig(options);
@@ -99,6 +111,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       logger,
       ...(config?.node?.maxRequestBytes ? { maxRequestBytes: config.node.maxRequestBytes } : {}),
       ...(config?.node?.publicUrl ? { publicUrl: config.node.publicUrl } : {}),
+      ...(config?.node?.connections ? { connections: connectionLimitsFromConfig(config.node.connections) } : {}),
     });
     const url = await api.listen({ host: options.host ?? config?.node?.host ?? DEFAULT_HOST, port: options.port ?? config?.node?.port ?? DEFAULT_PORT });
     logger.info(
