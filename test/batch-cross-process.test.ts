@@ -3,35 +3,16 @@
  * cron's batcher) creates a batch of the worker's processor. The worker must process it although it
  * never declared the processor while the batch existed (issue 19).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Sluice } from '../src/index.js';
-import { dropSchema, freshSchemaName, postgresSkipped, testPostgresUrl } from '../src/store/postgres/test-database.js';
+import { runCleanups, sharedStores, type Cleanups } from './support/shared-stores.js';
 import { startStoreProcess, type StoreProcess } from './support/store-process.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups: Cleanups = [];
+afterEach(() => runCleanups(cleanups));
 
-function sqliteStore(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-batch-xp-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return `sqlite:${join(dir, 'batches.db')}`;
-}
-
-function postgresStore(): string {
-  const schema = freshSchemaName();
-  cleanups.push(() => dropSchema(schema));
-  return `${testPostgresUrl}?schema=${schema}`;
-}
-
-const stores: Array<[string, () => string, boolean]> = [
-  ['SQLite', sqliteStore, true], // enabled with the cross-process wake-ups of SQLite
-  ['PostgreSQL', postgresStore, postgresSkipped],
-];
+// SQLite's cross-process wake-ups come with the next change: skipped until then.
+const stores = sharedStores(cleanups).map(([name, open, skipped]): [string, () => string, boolean] => [name, open, skipped || name === 'SQLite']);
 
 describe.each(stores)('a batch created by another process (%s)', (_name, makeStore, skipped) => {
   it.skipIf(skipped)('is processed by the worker process that was already running', async () => {
