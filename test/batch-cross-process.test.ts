@@ -11,8 +11,7 @@ import { startStoreProcess, type StoreProcess } from './support/store-process.js
 const cleanups: Cleanups = [];
 afterEach(() => runCleanups(cleanups));
 
-// SQLite's cross-process wake-ups come with the next change: skipped until then.
-const stores = sharedStores(cleanups).map(([name, open, skipped]): [string, () => string, boolean] => [name, open, skipped || name === 'SQLite']);
+const stores = sharedStores(cleanups);
 
 describe.each(stores)('a batch created by another process (%s)', (_name, makeStore, skipped) => {
   it.skipIf(skipped)('is processed by the worker process that was already running', async () => {

@@ -11,8 +11,7 @@ import { startStoreProcess } from './support/store-process.js';
 const cleanups: Cleanups = [];
 afterEach(() => runCleanups(cleanups));
 
-// SQLite's cross-process wake-ups come with the next change: skipped until then.
-const stores = sharedStores(cleanups).map(([name, open, skipped]): [string, () => string, boolean] => [name, open, skipped || name === 'SQLite']);
+const stores = sharedStores(cleanups);
 
 /** Far longer than a wake-up takes, far shorter than the window: a batch that waits for it is held. */
 const WINDOW_SECONDS = 120;

@@ -8,13 +8,17 @@ import { GroupCommit } from './group-commit.js';
 import { openSqliteDatabase, type SqliteDatabase, type SqliteOpenOptions } from './database.js';
 import { createSqliteGroupHooks, createSqliteGroupStore } from './groups.js';
 import { sqliteMigrations } from './migrations.js';
+import { OtherProcessWatch } from './other-processes.js';
 import { createSqliteOutboxStore } from './outbox.js';
 import { createSqliteQueueStore } from './queues.js';
 import { createSqliteScheduleStore } from './schedules.js';
 import { createSqliteStreamStore } from './streams.js';
 import { createSqliteTableStore } from './tables.js';
 
-/** The embedded store: one SQLite file (or memory), one process, wake-ups delivered in-process. */
+/**
+ * The embedded store: one SQLite file (or memory). Wake-ups are delivered in-process; commits of other
+ * processes on the same file are noticed through a watch of its write-ahead log (other-processes.ts).
+ */
 export function createSqliteStore(options: SqliteOpenOptions): Store {
   // Registered before the file is opened: another store of this process on the same file must stop
   // holding its transaction open across turns before this one migrates (see joinSharedFiles).
@@ -29,6 +33,19 @@ export function createSqliteStore(options: SqliteOpenOptions): Store {
   }
   groupCommit.attach(db);
   const notifier = new InProcessNotifier();
+  const otherProcesses =
+    options.path === ':memory:' || options.path === ''
+      ? undefined
+      : new OtherProcessWatch({
+          db,
+          path: options.path,
+          onForeignCommit: () => {
+            groupCommit.noteOtherProcess();
+            notifier.publishAll();
+          },
+          onError: (error) =>
+            process.emitWarning(`sluice: commits of other processes to ${options.path} will not wake this one: ${String(error)}`),
+        });
   const groupHooks = createSqliteGroupHooks(db);
   let closed = false;
   const operations = {
@@ -49,6 +66,7 @@ export function createSqliteStore(options: SqliteOpenOptions): Store {
     async close() {
       if (closed) return;
       closed = true;
+      otherProcesses?.close();
       groupCommit.flush();
       leaveSharedFiles();
       db.close();
