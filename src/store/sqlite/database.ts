@@ -4,6 +4,7 @@
  * the last transactions, use `synchronous: 'full'` to rule that out), and the schema migrated.
  */
 import Database from 'better-sqlite3';
+import { prepareFileSize } from './file-size.js';
 import type { Migration } from './migrations.js';
 
 export type SqliteDatabase = Database.Database;
@@ -17,6 +18,8 @@ export interface SqliteOpenOptions {
 export function openSqliteDatabase(options: SqliteOpenOptions, migrations: Migration[]): SqliteDatabase {
   const db = new Database(options.path);
   beginImmediately(db);
+  if (options.path !== ':memory:' && options.path !== '')
+    prepareFileSize(db, (error) => process.emitWarning(`sluice: ${options.path} was not converted to incremental vacuum: ${String(error)}`));
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('busy_timeout = 5000');

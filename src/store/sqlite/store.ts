@@ -8,6 +8,7 @@ import { GroupCommit } from './group-commit.js';
 import { openSqliteDatabase, type SqliteDatabase, type SqliteOpenOptions } from './database.js';
 import { createSqliteGroupHooks, createSqliteGroupStore } from './groups.js';
 import { sqliteMigrations } from './migrations.js';
+import { FileSizeKeeper } from './file-size.js';
 import { OtherProcessWatch } from './other-processes.js';
 import { createSqliteOutboxStore } from './outbox.js';
 import { createSqliteQueueStore } from './queues.js';
@@ -33,10 +34,13 @@ export function createSqliteStore(options: SqliteOpenOptions): Store {
   }
   groupCommit.attach(db);
   const notifier = new InProcessNotifier();
-  const otherProcesses =
-    options.path === ':memory:' || options.path === ''
-      ? undefined
-      : new OtherProcessWatch({
+  const onFile = options.path !== ':memory:' && options.path !== '';
+  const fileSize = onFile
+    ? new FileSizeKeeper(db, options.path, (error) => process.emitWarning(`sluice: ${options.path}: ${String(error)}`))
+    : undefined;
+  const otherProcesses = !onFile
+    ? undefined
+    : new OtherProcessWatch({
           db,
           path: options.path,
           onForeignCommit: () => {
@@ -62,11 +66,12 @@ export function createSqliteStore(options: SqliteOpenOptions): Store {
   return {
     kind: 'sqlite',
     notifier,
-    ...withGroupCommit(operations, groupCommit),
+    ...withGroupCommit(operations, groupCommit, () => fileSize?.noteActivity()),
     async close() {
       if (closed) return;
       closed = true;
       otherProcesses?.close();
+      fileSize?.close();
       groupCommit.flush();
       leaveSharedFiles();
       db.close();
@@ -95,13 +100,16 @@ function joinSharedFiles(path: string, groupCommit: GroupCommit): () => void {
   };
 }
 
-/** Every operation of the store runs through the group commit (see group-commit.ts). */
-function withGroupCommit<T extends object>(operations: T, groupCommit: GroupCommit): T {
+/** Every operation of the store runs through the group commit (see group-commit.ts), and is noted as activity. */
+function withGroupCommit<T extends object>(operations: T, groupCommit: GroupCommit, onOperation: () => void): T {
   const wrapped: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(operations)) {
     wrapped[name] =
       typeof value === 'function'
-        ? (...args: unknown[]) => groupCommit.run(() => (value as (...a: unknown[]) => Promise<unknown>)(...args))
+        ? (...args: unknown[]) => {
+            onOperation();
+            return groupCommit.run(() => (value as (...a: unknown[]) => Promise<unknown>)(...args));
+          }
         : value;
   }
   return wrapped as T;
