@@ -9,6 +9,8 @@ import { findConfigFile, loadConfigFile, type LoadedConfig } from '../config/loa
 import { clusterOptionsFromEnv } from '../cluster/settings.js';
 import { Sluice } from '../engine/sluice.js';
 import { SluiceError } from '../model/errors.js';
+import { sqlitePathOf } from '../store/open.js';
+import { lockSqliteNode } from '../store/sqlite/node-lock.js';
 import { buildAuthSettings, describeAuth } from './auth/credentials.js';
 import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STORE } from './defaults.js';
 import type { Logger } from './logger.js';
@@ -70,6 +72,24 @@ export function connectionLimitsFromConfig(connections: NonNullable<NonNullable<
   };
 }
 
+function openEngine(
+  store: string,
+  cluster: ReturnType<typeof clusterOptionsFromEnv>,
+  config: LoadedConfig['config'] | undefined,
+  logger: Logger,
+): Promise<Sluice> {
+  return Sluice.open({
+    store,
+    cluster: (cluster.enabled ?? /^postgres(ql)?:/.test(store)) ? { ...cluster, enabled: true } : false,
+    ...(config?.node?.region ? { region: config.node.region } : {}),
+    ...(config?.node?.accountId ? { accountId: config.node.accountId } : {}),
+    ...(config?.node?.taskTokenRetentionSeconds !== undefined
+      ? { taskTokenRetentionSeconds: config.node.taskTokenRetentionSeconds }
+      : {}),
+    onBackgroundError: (error) => logger.error({ err: error }, 'background task failed'),
+  });
+}
+
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const { logger } = options;
   const loaded = await readConfig(options);
@@ -93,16 +113,17 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   // In a cluster (a PostgreSQL store, unless SLUICE_CLUSTER=off) each node heartbeats and shares leases
   // and concurrency limits with the others; SLUICE_NODE_ID, SLUICE_HEARTBEAT_MS, SLUICE_LEASE_MS tune it.
   const cluster = clusterOptionsFromEnv(options.env);
-  const sluice = await Sluice.open({
-    store,
-    cluster: (cluster.enabled ?? /^postgres(ql)?:/.test(store)) ? { ...cluster, enabled: true } : false,
-    ...(config?.node?.region ? { region: config.node.region } : {}),
-    ...(config?.node?.accountId ? { accountId: config.node.accountId } : {}),
-    ...(config?.node?.taskTokenRetentionSeconds !== undefined
-      ? { taskTokenRetentionSeconds: config.node.taskTokenRetentionSeconds }
-      : {}),
-    onBackgroundError: (error) => logger.error({ err: error }, 'background task failed'),
-  });
+  // One node per SQLite file, refused before anything is opened, applied or listened on.
+  const sqlitePath = sqlitePathOf(store);
+  const releaseNodeLock =
+    sqlitePath === undefined || sqlitePath === ':memory:' ? () => {} : lockSqliteNode(sqlitePath);
+  let sluice: Sluice;
+  try {
+    sluice = await openEngine(store, cluster, config, logger);
+  } catch (error) {
+    releaseNodeLock();
+    throw error;
+  }
   try {
     const changes = config ? await applyConfig({ sluice, config, baseDir: loaded!.baseDir, prune: options.prune }) : [];
     const api = await buildHttpApi({
@@ -130,12 +151,14 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
           const graceMs = options.shutdownGraceMs ?? 10_000;
           await api.close({ graceMs });
           await sluice.close({ graceMs });
+          releaseNodeLock();
         })();
         return closing;
       },
     };
   } catch (error) {
     await sluice.close({ graceMs: 0 });
+    releaseNodeLock();
     throw error;
   }
 }

@@ -14,8 +14,8 @@ import { SluiceError, invalidValue } from '../model/errors.js';
 import { MAX_MESSAGE_SIZE_LIMIT } from '../queues/attributes.js';
 import type { QueueService } from '../queues/service.js';
 import { parseTarget, type BatchTarget, type FunctionTarget, type QueueTarget } from '../schedules/target.js';
-import { batchChannel, type StoredBatch } from '../store/batch-store.js';
-import { requireFeatureStores, type Store, type StoreWithFeatures } from '../store/store.js';
+import { batchCatalogChannel, batchChannel, type StoredBatch } from '../store/batch-store.js';
+import { hasFeatureStores, requireFeatureStores, type Store, type StoreWithFeatures } from '../store/store.js';
 import type { TriggerService } from '../triggers/service.js';
 import { chunksOf, groupRetries, retryChunkText, type ChunkText } from './chunks.js';
 import { BatchProcessing } from './processing.js';
@@ -46,6 +46,8 @@ export type BatchSource = (context: {
 
 const ID_FORM = /^[A-Za-z0-9_.:-]{1,128}$/;
 const SEND_BATCH_ENTRIES = 10;
+/** Unfinished batches looked at when one is created elsewhere (newest first: the new one is among them). */
+const DISCOVER_LIMIT = 100;
 
 interface Plan {
   id: string;
@@ -58,6 +60,7 @@ export class BatchService {
   private readonly sources = new Map<string, BatchSource>();
   private readonly filling = new Set<Promise<unknown>>();
   private readonly unsubscribeFunctions: () => void;
+  private readonly unsubscribeCatalog: () => void;
   private stopped = false;
 
   constructor(private readonly options: BatchServiceOptions) {
@@ -71,6 +74,11 @@ export class BatchService {
       if (BatchProcessing.isWorker(name)) return;
       if (change === 'deleted') this.processing.forget(name).catch(options.onError);
       else this.resume(name).catch(options.onError);
+    });
+    // A batch created by another process (a cron's batcher, another node): this process may declare its
+    // processor without having built the worker, since it had no unfinished batch when it was declared.
+    this.unsubscribeCatalog = options.store.notifier.subscribe(batchCatalogChannel, () => {
+      if (!this.stopped) this.discover().catch(options.onError);
     });
   }
 
@@ -246,6 +254,7 @@ export class BatchService {
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribeFunctions();
+    this.unsubscribeCatalog();
     await Promise.allSettled([...this.filling]);
   }
 
@@ -354,6 +363,15 @@ export class BatchService {
   private async resume(processor: string): Promise<void> {
     const unfinished = await this.store().batchList({ processor, unfinished: true, limit: 1 });
     if (unfinished.length > 0) await this.processing.ensure(processor);
+  }
+
+  /** Builds the worker of every processor this process declares that has unfinished batches. */
+  private async discover(): Promise<void> {
+    if (!hasFeatureStores(this.options.store)) return;
+    const unfinished = await this.store().batchList({ unfinished: true, limit: DISCOVER_LIMIT });
+    for (const processor of new Set(unfinished.map((b) => b.processor)))
+      if (!BatchProcessing.isWorker(processor) && this.options.functions.exists(processor))
+        await this.processing.ensure(processor);
   }
 
   private async require(id: string): Promise<StoredBatch> {
