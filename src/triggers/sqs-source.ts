@@ -26,6 +26,8 @@ export interface SqsSourceDeps {
 
 export class SqsSource {
   private abandoned = false;
+  /** Batches still running per grouped claim they share (see `settle`). */
+  private readonly sharesOfClaim = new Map<string, number>();
   /** Acknowledgements under way that no poller waits for (see `ack`). */
   private readonly unawaitedAcks = new Set<Promise<void>>();
   private readonly acks = new AckCoalescer<StoredQueue>((queue, receipts) => this.deleteNow(queue, receipts));
@@ -63,13 +65,20 @@ export class SqsSource {
   }
 
   /**
-   * The first claim of a batch, under a receipt token of its own. On a queue whose messages may go to
-   * any batch, the first claims of this trigger's batches made during one turn are one store call, and
-   * fast batches are claimed a little ahead (claim-coalescer.ts; `capacity`: pollers times batch size);
-   * a FIFO or grouped queue is claimed for each batch alone.
+   * The first claim of a batch. On a standard queue the first claims of this trigger's batches made
+   * during one turn are one store call (claim-coalescer.ts), and on a plain one fast batches are
+   * claimed a little ahead (`capacity`: pollers times batch size); a grouped queue is never claimed
+   * ahead (a held message would hold its group's slot). A FIFO queue is claimed for each batch alone.
    */
   async claimBatch(queue: StoredQueue, maxMessages: number, capacity: number): Promise<ClaimShare> {
-    if (!queue.fifo && !isGrouped(queue)) return this.claims.take(queue, maxMessages, capacity);
+    if (!queue.fifo) {
+      const grouped = isGrouped(queue);
+      const share = await this.claims.take(queue, maxMessages, grouped ? 0 : capacity);
+      // The batches sharing a grouped claim settle its group activity together, when the last one does.
+      if (grouped && share.messages.length > 0)
+        this.sharesOfClaim.set(share.receiptToken, (this.sharesOfClaim.get(share.receiptToken) ?? 0) + 1);
+      return share;
+    }
     const receiptToken = newReceiptToken();
     const outcome = await this.claim(queue, maxMessages, receiptToken);
     return { messages: outcome.messages, receiptToken, nextVisibleAt: outcome.nextVisibleAt };
@@ -89,6 +98,12 @@ export class SqsSource {
 
   /** The batch claimed with `receiptToken` is over (group activity metrics: no longer in flight). */
   settle(receiptToken: string): void {
+    const shares = this.sharesOfClaim.get(receiptToken);
+    if (shares !== undefined && shares > 1) {
+      this.sharesOfClaim.set(receiptToken, shares - 1);
+      return;
+    }
+    this.sharesOfClaim.delete(receiptToken);
     groupActivityOf(this.deps.store).settle(receiptToken);
   }
 
