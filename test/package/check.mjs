@@ -122,7 +122,7 @@ async function makeProject(tarball, workDir, label, env) {
   mkdirSync(dir, { recursive: true });
   // What `npm init -y` makes: no "type", so .js files are CommonJS.
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: `consumer-${label}`, version: '1.0.0', private: true }, null, 2)}\n`);
-  for (const file of ['esm.mjs', 'cjs.js', 'app.mts', 'app.cts', 'tsconfig.json']) writeFileSync(join(dir, file), readFileSync(join(fixtures, file)));
+  for (const file of ['esm.mjs', 'cjs.js', 'worker-handler.mjs', 'app.mts', 'app.cts', 'tsconfig.json']) writeFileSync(join(dir, file), readFileSync(join(fixtures, file)));
   const typescript = JSON.parse(readFileSync(join(repo, 'node_modules/typescript/package.json'), 'utf8')).version;
   const installStart = Date.now();
   const installed = await run(

@@ -34,6 +34,11 @@ await sluice.streamTriggers.create({ stream: 'tasks', functionName: 'onChange', 
 await sluice.tables.putItem({ tableName: 'tasks', item: { pk: 'task-1' } });
 await streamed;
 
+// A worker-thread function and a schedule hold handles (a thread, a timer) until close() releases them.
+await sluice.functions.create({ name: 'double', handler: './worker-handler.mjs#handler', baseDir: import.meta.dirname });
+const invoked = await sluice.functions.invoke('double', { n: 21 });
+await sluice.schedules.create({ name: 'hourly', expression: 'rate(1 hour)', target: { queue: 'orders' } });
+
 let code;
 try {
   await sluice.queues.send('missing', { body: 'x' });
@@ -41,8 +46,8 @@ try {
   code = error instanceof SluiceError ? error.code : String(error);
 }
 await sluice.close();
-if (received.sort().join() !== '1,2,3' || changes.join() !== 'task-1' || code !== 'QueueDoesNotExist') {
-  console.error('unexpected', { received, changes, code });
+if (received.sort().join() !== '1,2,3' || changes.join() !== 'task-1' || code !== 'QueueDoesNotExist' || invoked.payload?.doubled !== 42) {
+  console.error('unexpected', { received, changes, code, invoked });
   process.exit(1);
 }
 console.log('esm ok');
