@@ -9,8 +9,9 @@ try {
 } catch (error) {
   if (error && (error.code === 'ERR_REQUIRE_ESM' || error.code === 'ERR_REQUIRE_ASYNC_MODULE')) {
     throw new Error(
-      `require('sluice') needs Node.js 22.12 or later (this is ${process.version}); ` +
-        "sluice supports Node.js 22 and 24. Upgrade Node.js, or load it with `await import('sluice')`.",
+      `require('sluice') needs a Node.js that can require() ES modules: 22.12 or later, without ` +
+        `--no-experimental-require-module (this is ${process.version}). sluice supports Node.js 22 and 24; ` +
+        "upgrade, or load it with `await import('sluice')`.",
       { cause: error },
     );
   }

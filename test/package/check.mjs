@@ -144,6 +144,10 @@ async function checkVersion(label, dir, env) {
   record(`node ${label}: import (esm.mjs), work, close() and exit`, esm.code === 0 && esm.output.includes('esm ok'), esm.code === 0 ? '' : esm.output.slice(-2000));
   const cjs = await run('node', ['cjs.js'], { cwd: dir, env, timeoutMs: 60_000 });
   record(`node ${label}: require('sluice') (cjs.js)`, cjs.code === 0 && cjs.output.includes('cjs ok'), cjs.code === 0 ? '' : cjs.output.slice(-2000));
+  // Where Node.js cannot require() an ES module (here: turned off), the error says what to do.
+  const noRequireEsm = await run('node', ['--no-experimental-require-module', 'cjs.js'], { cwd: dir, env, timeoutMs: 60_000 });
+  const clear = noRequireEsm.code !== 0 && noRequireEsm.output.includes("require('sluice') needs a Node.js that can require() ES modules");
+  record(`node ${label}: require('sluice') without require(esm) fails with a clear error`, clear, clear ? '' : noRequireEsm.output.slice(-600));
   const tsc = await run('node', ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'], { cwd: dir, env, timeoutMs: 120_000 });
   record(`node ${label}: tsc on an app importing sluice (app.mts, app.cts)`, tsc.code === 0, tsc.code === 0 ? '' : tsc.output.slice(-3000));
   await checkCli(label, dir, env);
