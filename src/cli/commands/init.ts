@@ -120,7 +120,7 @@ export function registerInit(program: Command): void {
         const files = scaffold(target);
         const where = relative(process.cwd(), target) || '.';
         const sluice = sluiceCommand(target);
-        const pad = (command: string) => command.padEnd(Math.max(sluice.length + 28, 40));
+        const pad = (command: string) => command.padEnd(sluice.length + 38);
         process.stdout.write(
           [
             `created ${where}/ with ${files.join(', ')}`,
