@@ -5,8 +5,9 @@
  * Made together: a trigger's pollers finish their batches close to each other (their acknowledgements
  * are coalesced too, see ack-coalescer.ts) and then each claims its next batch. With batch size 1 and
  * sixteen pollers that was sixteen claims, each a round trip and a transaction of its own, and on
- * PostgreSQL the round trips, not the rows, were the cost. The claims asked for during one turn of the
- * event loop are one store call of their sum, dealt out in claim order.
+ * PostgreSQL the round trips, not the rows, were the cost. A claim asked for while no other is asked
+ * for or under way is made at once; the claims asked for meanwhile, during one turn of the event loop
+ * or while a claim is under way, are one store call of their sum, dealt out in claim order.
  *
  * Claimed ahead: even made together, every cycle of a poller waited for a claim's round trip while the
  * node and the database idled (a profile of a PostgreSQL drain: 71% idle). When the trigger's batches
@@ -107,6 +108,13 @@ export class ClaimCoalescer<Q extends ClaimQueue> {
     }
     return new Promise<ClaimShare>((resolve, reject) => {
       state.waiting.push({ maxMessages, resolve, reject });
+      if (state.waiting.length === 1 && !state.claiming && !state.flushScheduled) {
+        // Nobody else is asking or claiming: claim now rather than a turn later (a woken trigger's
+        // first claim is on the send -> handler path). Whoever asks meanwhile waits for this claim and
+        // is served from what it held, or by the next claim, made for all of them.
+        this.claimIfWaiting(state);
+        return;
+      }
       if (!state.flushScheduled) {
         state.flushScheduled = true;
         setImmediate(() => {
