@@ -4,7 +4,7 @@
  */
 import type { StoredBatch } from '../store/batch-store.js';
 import type { NewOutboxEntry } from '../store/outbox-store.js';
-import type { FunctionTarget, QueueTarget } from '../schedules/target.js';
+import type { FunctionTarget, QueueTarget } from '../store/targets.js';
 
 export interface BatchSummary {
   batchId: string;

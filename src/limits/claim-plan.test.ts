@@ -8,7 +8,7 @@ import {
   type GroupMessages,
   type LockedGroup,
 } from './claim-plan.js';
-import type { GroupLimit } from './types.js';
+import type { GroupLimit } from '../store/group-limit.js';
 
 const now = 1_000_000;
 const rules = (remaining: number, extra: Partial<ClaimRules> = {}): ClaimRules => ({

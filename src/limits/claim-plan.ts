@@ -18,7 +18,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { fullAt, nextTokenAt, tokensOf, unitsAt, wholeTokens, type Bucket } from './bucket.js';
-import type { GroupLimit } from './types.js';
+import type { GroupLimit } from '../store/group-limit.js';
 
 /** The observer of the claim under way in this async context, if any (see observeClaimPlans). */
 const planObservers = new AsyncLocalStorage<(plan: ClaimPlan, now: number) => void>();

@@ -18,12 +18,8 @@ import type { TableService } from '../tables/service.js';
 import { groupActivityOf, type QueueGroupActivity } from './group-activity.js';
 import { applyGroupKeyRule } from './grouping.js';
 import { startGroupTableSync, type GroupSyncOptions, type GroupTableSync } from './table-sync.js';
-import {
-  groupLimitBounds as bounds,
-  type GroupLimit,
-  type GroupLimitInput,
-  type GroupLimitView,
-} from './types.js';
+import { groupLimitBounds as bounds, type GroupLimitInput, type GroupLimitView } from './types.js';
+import { type GroupLimit } from '../store/group-limit.js';
 
 /** Published on every limit change, so each node's cache forgets what it read. */
 export const groupLimitsChannel = 'group-limits';

@@ -19,7 +19,8 @@ import { scheduleCatalogChannel, type StoredSchedule } from '../store/schedule-s
 import { requireFeatureStores, type Store, type StoreWithFeatures } from '../store/store.js';
 import { deliverToTarget, type DeliveryDeps } from './deliver.js';
 import { parseScheduleExpression, type ScheduleExpression } from './expression.js';
-import { parseTarget, type BatchTarget } from './target.js';
+import { parseTarget } from './target.js';
+import { type BatchTarget } from '../store/targets.js';
 import { firstTickAfter, planTick } from './ticks.js';
 import {
   scheduleLimits,

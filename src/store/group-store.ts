@@ -7,7 +7,7 @@
  * LOCKED, so nodes never serve one group at once), read each group's in-flight count, bucket and oldest
  * visible messages after the lock, call `planClaim`, apply. Limits therefore hold cluster-wide.
  */
-import type { GroupLimit } from '../limits/types.js';
+import type { GroupLimit } from './group-limit.js';
 import type { ReceiveOutcome, ReceiveParams } from './queue-store.js';
 
 export interface GroupClaimParams extends ReceiveParams {

@@ -18,8 +18,8 @@
  * - reads of a shard return records in ascending sequence order.
  */
 import { SluiceError } from '../model/errors.js';
-import type { TableDefinition } from '../tables/definition.js';
-import type { EncodedKey } from '../tables/keys.js';
+import type { TableDefinition } from './table-definition.js';
+import type { EncodedKey } from './table-definition.js';
 
 export interface StoredTable {
   id: number;

@@ -3,14 +3,8 @@
  * stream (a view type, or none) and its TTL attribute. Validated here once; the store keeps it as data.
  */
 import { SluiceError } from '../model/errors.js';
+import type { KeyAttribute, KeyType, StreamViewType, TableDefinition } from '../store/table-definition.js';
 
-export type KeyType = 'S' | 'N' | 'B';
-export type StreamViewType = 'KEYS_ONLY' | 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES';
-
-export interface KeyAttribute {
-  name: string;
-  type: KeyType;
-}
 
 export interface CreateTableInput {
   name: string;
@@ -34,19 +28,6 @@ export interface UpdateTableInput {
   ttlAttribute?: string | null;
 }
 
-export interface TableStream {
-  viewType: StreamViewType;
-  /** StreamLabel: the ISO instant the stream was enabled, as DynamoDB names it in the stream ARN. */
-  label: string;
-}
-
-export interface TableDefinition {
-  partitionKey: KeyAttribute;
-  sortKey: KeyAttribute | null;
-  stream: TableStream | null;
-  ttlAttribute: string | null;
-  shardCount: number;
-}
 
 export const tableLimits = {
   defaultShardCount: 4,

@@ -14,7 +14,7 @@
  */
 import type pg from 'pg';
 import { finalizerEntry } from '../../batches/summary.js';
-import type { ScheduleTarget } from '../../schedules/target.js';
+import type { ScheduleTarget } from '../targets.js';
 import { batchChannel, type BatchStore, type ChunkAck, type StoredBatch } from '../batch-store.js';
 import type { Notifier } from '../notifier.js';
 import { outboxChannel } from '../outbox-store.js';

@@ -22,7 +22,7 @@ import {
   type GroupMessages,
   type LockedGroup,
 } from '../../limits/claim-plan.js';
-import type { GroupLimit } from '../../limits/types.js';
+import type { GroupLimit } from '../group-limit.js';
 import type { GroupClaimParams, GroupStore, StoredGroupLimit } from '../group-store.js';
 import { queueChannel, type Notifier } from '../notifier.js';
 import type { ClaimedMessage, QueueStore, ReceiveOutcome, SendOutcome } from '../queue-store.js';

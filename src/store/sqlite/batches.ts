@@ -4,7 +4,7 @@
  * change (chunk acks, seal, cancel).
  */
 import { finalizerEntry } from '../../batches/summary.js';
-import type { ScheduleTarget } from '../../schedules/target.js';
+import type { ScheduleTarget } from '../targets.js';
 import {
   batchChannel,
   type BatchStore,
