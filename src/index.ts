@@ -24,7 +24,7 @@ export type { TargetInput } from './schedules/target.js';
 export type { ScheduleTarget, FunctionTarget, QueueTarget, BatchTarget } from './store/targets.js';
 export type { BatchService, BatchSource } from './batches/service.js';
 export type { BatchInput, BatchItems, BatchView, BatchChunk, BatchItemFailure, BatchProcessorResponse, FailedItemView } from './batches/types.js';
-export type { BatchSummary } from './batches/summary.js';
+export type { BatchSummary } from './store/rules/batch-finalizer.js';
 export { processBatchItems } from './batches/items.js';
 export type { BatchItemContext } from './batches/items.js';
 export type { GroupLimitService } from './limits/service.js';

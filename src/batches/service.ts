@@ -20,7 +20,7 @@ import { requireFeatureStores, type Store, type StoreWithFeatures } from '../sto
 import type { TriggerService } from '../triggers/service.js';
 import { chunksOf, groupRetries, retryChunkText, type ChunkText } from './chunks.js';
 import { BatchProcessing } from './processing.js';
-import type { BatchSummary, FinalizerDelivery } from './summary.js';
+import type { BatchSummary, FinalizerDelivery } from '../store/rules/batch-finalizer.js';
 import {
   batchLimits,
   type BatchInput,

@@ -21,7 +21,7 @@ import {
   type StoredCallback,
 } from '../store/callback-store.js';
 import { requireFeatureStores, type Store, type StoreWithFeatures } from '../store/store.js';
-import { callbackDeadline } from './deadline.js';
+import { callbackDeadline } from '../store/rules/callback-deadline.js';
 import { FinishedTaskRetention } from './finished-retention.js';
 import { callbackIdOf, newTaskToken } from './token.js';
 import {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { collectMetrics, toPrometheus } from '../api/native/metrics.js';
 import { gate, openTestEngine } from '../triggers/test-support.js';
-import { observeClaimPlans, planClaim, readBound, type ClaimPlan } from './claim-plan.js';
+import { observeClaimPlans, planClaim, readBound, type ClaimPlan } from '../store/rules/claim-plan.js';
 import { GroupActivity, type GroupActivityCounts } from './group-activity.js';
 import type { GroupLimit } from '../store/group-limit.js';
 

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { processBatchItems } from '../../batches/items.js';
-import type { BatchSummary } from '../../batches/summary.js';
+import type { BatchSummary } from '../rules/batch-finalizer.js';
 import type { BatchChunk, BatchProcessorResponse } from '../../batches/types.js';
 import { settle } from '../../model/clock.js';
 import type { ChunkAck } from '../batch-store.js';

@@ -21,7 +21,7 @@ import {
   type ClaimPlan,
   type GroupMessages,
   type LockedGroup,
-} from '../../limits/claim-plan.js';
+} from '../rules/claim-plan.js';
 import type { GroupLimit } from '../group-limit.js';
 import type { GroupClaimParams, GroupStore, StoredGroupLimit } from '../group-store.js';
 import { queueChannel, type Notifier } from '../notifier.js';

@@ -8,7 +8,7 @@
  * double); reading it back rounds to the nearest unit, which recovers the exact value (a double's error
  * is far below one unit).
  */
-import type { RateLimit } from '../store/group-limit.js';
+import type { RateLimit } from '../group-limit.js';
 
 /** A bucket as stored: `tokens` null means full (a group never limited, or not since it was created). */
 export interface Bucket {

@@ -17,8 +17,8 @@
  * - token_at: when the bucket next holds a whole token.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { fullAt, nextTokenAt, tokensOf, unitsAt, wholeTokens, type Bucket } from './bucket.js';
-import type { GroupLimit } from '../store/group-limit.js';
+import { fullAt, nextTokenAt, tokensOf, unitsAt, wholeTokens, type Bucket } from './token-bucket.js';
+import type { GroupLimit } from '../group-limit.js';
 
 /** The observer of the claim under way in this async context, if any (see observeClaimPlans). */
 const planObservers = new AsyncLocalStorage<(plan: ClaimPlan, now: number) => void>();

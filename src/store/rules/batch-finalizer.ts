@@ -2,9 +2,9 @@
  * What a batch's finalizer receives, built from the batch row at the instant it finalized (inside the
  * finalizing transaction, by every backend), and the outbox entry that carries it.
  */
-import type { StoredBatch } from '../store/batch-store.js';
-import type { NewOutboxEntry } from '../store/outbox-store.js';
-import type { FunctionTarget, QueueTarget } from '../store/targets.js';
+import type { StoredBatch } from '../batch-store.js';
+import type { NewOutboxEntry } from '../outbox-store.js';
+import type { FunctionTarget, QueueTarget } from '../targets.js';
 
 export interface BatchSummary {
   batchId: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fullAt, nextTokenAt, unitsAt, wholeTokens } from './bucket.js';
+import { fullAt, nextTokenAt, unitsAt, wholeTokens } from './token-bucket.js';
 import {
   NEVER,
   planClaim,
@@ -8,7 +8,7 @@ import {
   type GroupMessages,
   type LockedGroup,
 } from './claim-plan.js';
-import type { GroupLimit } from '../store/group-limit.js';
+import type { GroupLimit } from '../group-limit.js';
 
 const now = 1_000_000;
 const rules = (remaining: number, extra: Partial<ClaimRules> = {}): ClaimRules => ({

@@ -3,7 +3,7 @@
  * transaction): a token is due when its total timeout or its current heartbeat interval has ended, and
  * the error it times out with says which (`States.Timeout` or `States.HeartbeatTimeout`, as Step Functions).
  */
-import type { StoredCallback } from '../store/callback-store.js';
+import type { StoredCallback } from '../callback-store.js';
 
 type Deadlines = Pick<StoredCallback, 'timeoutAt' | 'heartbeatAt'>;
 
