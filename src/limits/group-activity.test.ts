@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { collectMetrics, toPrometheus } from '../api/native/metrics.js';
-import { gate, openTestEngine } from '../triggers/test-support.js';
+import { gate, openTestEngine } from '../testkit/engine.js';
 import { observeClaimPlans, planClaim, readBound, type ClaimPlan } from '../store/rules/claim-plan.js';
 import { GroupActivity, type GroupActivityCounts } from './group-activity.js';
 import type { GroupLimit } from '../store/group-limit.js';

@@ -7,7 +7,7 @@ import { Sluice } from '../engine/sluice.js';
 import { ManualClock } from '../model/clock.js';
 import type { StreamFailureRecord } from './stream-failure.js';
 import type { StreamTriggerInput } from './stream-types.js';
-import { gate, openTestEngine, sleep, type TestEngine } from './test-support.js';
+import { gate, openTestEngine, sleep, type TestEngine } from '../testkit/engine.js';
 
 let t: TestEngine;
 beforeEach(async () => {

@@ -3,11 +3,11 @@
  * returns a fresh, empty store; each test gets its own Sluice on its own store and a ManualClock.
  */
 import { afterEach, beforeEach, expect } from 'vitest';
-import { Sluice, type SluiceOptions } from '../../engine/sluice.js';
-import { ManualClock, trackPendingWork } from '../../model/clock.js';
-import { SluiceError, type ErrorCode } from '../../model/errors.js';
-import { countingStore, type CountingStore } from '../../testkit/counting-store.js';
-import type { Store } from '../store.js';
+import { Sluice, type SluiceOptions } from '../engine/sluice.js';
+import { ManualClock, trackPendingWork } from '../model/clock.js';
+import { SluiceError, type ErrorCode } from '../model/errors.js';
+import { countingStore, type CountingStore } from '../testkit/counting-store.js';
+import type { Store } from '../store/store.js';
 
 export interface BackendUnderTest {
   name: string;

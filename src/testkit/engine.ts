@@ -5,7 +5,7 @@
 import { Sluice, type SluiceOptions } from '../engine/sluice.js';
 import { ManualClock, settle } from '../model/clock.js';
 import { openStore } from '../store/open.js';
-import { countingStore, type CountingStore } from '../testkit/counting-store.js';
+import { countingStore, type CountingStore } from './counting-store.js';
 
 export interface TestEngine {
   sluice: Sluice;

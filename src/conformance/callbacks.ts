@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { TaskOutcome } from '../../callbacks/types.js';
-import { settle } from '../../model/clock.js';
-import { hasFeatureStores } from '../store.js';
+import type { TaskOutcome } from '../callbacks/types.js';
+import { settle } from '../model/clock.js';
+import { hasFeatureStores } from '../store/store.js';
 import { expectSluiceError, useEngine, type BackendUnderTest } from './harness.js';
 
 /** Starts a wait and reports whether it has finished, without awaiting it. */

@@ -6,10 +6,10 @@
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { Sluice } from '../../engine/sluice.js';
-import type { ChunkAck } from '../batch-store.js';
-import type { StoreWithFeatures } from '../store.js';
-import { describePostgres, dropSchema, freshSchemaName, openTestStore } from './test-database.js';
-import type { PostgresStore } from './store.js';
+import type { ChunkAck } from '../../store/batch-store.js';
+import type { StoreWithFeatures } from '../../store/store.js';
+import { describePostgres, dropSchema, freshSchemaName, openTestStore } from '../../testkit/postgres.js';
+import type { PostgresStore } from '../../store/postgres/store.js';
 
 describePostgres('postgres cluster: tables, streams, schedules, batches and task tokens on two nodes', () => {
   let schema: string;

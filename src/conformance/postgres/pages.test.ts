@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Sluice } from '../../engine/sluice.js';
 import type { Item } from '../../tables/expressions/index.js';
-import { createSqliteStore } from '../sqlite/store.js';
-import { describePostgres, openTestStore } from './test-database.js';
+import { createSqliteStore } from '../../store/sqlite/store.js';
+import { describePostgres, openTestStore } from '../../testkit/postgres.js';
 
 describePostgres('postgres item pages', () => {
   const engines: Record<'sqlite' | 'postgres', Sluice> = {} as never;

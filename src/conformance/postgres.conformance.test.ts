@@ -1,5 +1,5 @@
-import { runConformance } from '../conformance/index.js';
-import { describePostgres, openTestStore } from './test-database.js';
+import { runConformance } from './index.js';
+import { describePostgres, openTestStore } from '../testkit/postgres.js';
 
 describePostgres('postgres store conformance', () => {
   runConformance({ name: 'postgres', open: () => openTestStore() });

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { Sluice } from '../../engine/sluice.js';
 import { ManualClock } from '../../model/clock.js';
-import { describePostgres, openTestStore } from './test-database.js';
+import { describePostgres, openTestStore } from '../../testkit/postgres.js';
 
 describePostgres('postgres FIFO groups', () => {
   let sluice: Sluice;

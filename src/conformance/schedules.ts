@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Sluice } from '../../engine/sluice.js';
-import { settle } from '../../model/clock.js';
-import type { ScheduledEvent } from '../../schedules/types.js';
-import { hasFeatureStores } from '../store.js';
+import { Sluice } from '../engine/sluice.js';
+import { settle } from '../model/clock.js';
+import type { ScheduledEvent } from '../schedules/types.js';
+import { hasFeatureStores } from '../store/store.js';
 import { expectSluiceError, useEngine, type BackendUnderTest } from './harness.js';
 
 const MINUTE = 60_000;

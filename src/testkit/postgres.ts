@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe } from 'vitest';
 import pg from 'pg';
-import { parsePostgresUrl, quoteIdentifier } from './connection.js';
-import { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from './store.js';
+import { parsePostgresUrl, quoteIdentifier } from '../store/postgres/connection.js';
+import { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../store/postgres/store.js';
 
 export const testPostgresUrl =
   process.env.SLUICE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

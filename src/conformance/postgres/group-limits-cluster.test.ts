@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import { groupScenario, runGroupScenario } from '../conformance/group-limits-property.js';
-import { describePostgres, dropSchema, freshSchemaName, openTestStore } from './test-database.js';
+import { groupScenario, runGroupScenario } from '../group-limits-property.js';
+import { describePostgres, dropSchema, freshSchemaName, openTestStore } from '../../testkit/postgres.js';
 
 describePostgres('group limits on a cluster', () => {
   it('two nodes sharing a queue never exceed a group limit together, and starve no group (property)', async () => {

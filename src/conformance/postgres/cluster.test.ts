@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { Sluice } from '../../engine/sluice.js';
 import type { ReceivedMessage } from '../../queues/types.js';
-import { describePostgres, dropSchema, freshSchemaName, openTestStore } from './test-database.js';
+import { describePostgres, dropSchema, freshSchemaName, openTestStore } from '../../testkit/postgres.js';
 
 describePostgres('postgres cluster: two nodes on one schema', () => {
   let schema: string;
