@@ -1,26 +1,18 @@
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { processBatchItems } from '../batches/items.js';
 import type { BatchSummary } from '../store/rules/batch-finalizer.js';
 import type { BatchChunk, BatchProcessorResponse } from '../batches/types.js';
 import { settle } from '../model/clock.js';
 import type { ChunkAck } from '../store/batch-store.js';
-import { hasFeatureStores, type StoreWithFeatures } from '../store/store.js';
 import { expectSluiceError, useEngine, type BackendUnderTest } from './harness.js';
 
 export function batchConformance(backend: BackendUnderTest): void {
   describe(`batches [${backend.name}]`, () => {
     const t = useEngine(backend);
     const batches = () => t.sluice.batches;
-    const store = () => t.sluice.store as StoreWithFeatures;
-    beforeEach(() => {
-      // Every backend implements the feature stores: one that does not fails here, it is not skipped.
-      expect(
-        hasFeatureStores(t.sluice.store),
-        `the ${backend.name} store implements BatchStore and OutboxStore`,
-      ).toBe(true);
-    });
+    const store = () => t.sluice.store;
 
     /** Advances the engine clock until `condition` holds (the trigger and the outbox run on it). */
     async function until(condition: () => Promise<boolean>, maxMs = 600_000): Promise<void> {

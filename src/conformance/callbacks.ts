@@ -1,7 +1,6 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TaskOutcome } from '../callbacks/types.js';
 import { settle } from '../model/clock.js';
-import { hasFeatureStores } from '../store/store.js';
 import { expectSluiceError, useEngine, type BackendUnderTest } from './harness.js';
 
 /** Starts a wait and reports whether it has finished, without awaiting it. */
@@ -18,10 +17,6 @@ export function callbackConformance(backend: BackendUnderTest): void {
   describe(`task tokens [${backend.name}]`, () => {
     const t = useEngine(backend);
     const callbacks = () => t.sluice.callbacks;
-    beforeEach(() => {
-      // Every backend implements the feature stores: one that does not fails here, it is not skipped.
-      expect(hasFeatureStores(t.sluice.store), `the ${backend.name} store implements CallbackStore`).toBe(true);
-    });
 
     it('hands a queue worker the token in the body and in the TaskToken attribute, and wakes the sender on success', async () => {
       await t.sluice.queues.create('work');

@@ -1,8 +1,7 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Sluice } from '../engine/sluice.js';
 import { settle } from '../model/clock.js';
 import type { ScheduledEvent } from '../schedules/types.js';
-import { hasFeatureStores } from '../store/store.js';
 import { expectSluiceError, useEngine, type BackendUnderTest } from './harness.js';
 
 const MINUTE = 60_000;
@@ -11,13 +10,6 @@ export function scheduleConformance(backend: BackendUnderTest): void {
   describe(`schedules [${backend.name}]`, () => {
     const t = useEngine(backend);
     const schedules = () => t.sluice.schedules;
-    beforeEach(() => {
-      // Every backend implements the feature stores: one that does not fails here, it is not skipped.
-      expect(
-        hasFeatureStores(t.sluice.store),
-        `the ${backend.name} store implements ScheduleStore and OutboxStore`,
-      ).toBe(true);
-    });
 
     /** Lets claims and outbox deliveries triggered by the last clock move finish. */
     async function drain(): Promise<void> {

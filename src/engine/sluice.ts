@@ -17,7 +17,7 @@ import { QueueService } from '../queues/service.js';
 import { OutboxRelay } from '../schedules/outbox-relay.js';
 import { ScheduleService } from '../schedules/service.js';
 import { openStore } from '../store/open.js';
-import { hasFeatureStores, requireFeatureStores, type Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import { StreamService } from '../streams/service.js';
 import { TableService } from '../tables/service.js';
 import { TriggerService } from '../triggers/service.js';
@@ -123,7 +123,7 @@ export class Sluice {
     });
     this.batches = new BatchService({ ...delivery, store, clock: this.clock, triggers: this.triggers, onError });
     this.outbox = new OutboxRelay({
-      store: () => requireFeatureStores(store, 'the outbox'),
+      store,
       clock: this.clock,
       onError,
       handlers: { schedule: (entry) => this.schedules.deliver(entry), 'batch-finalizer': (entry) => deliverFinalizer(delivery, entry) },
@@ -155,10 +155,8 @@ export class Sluice {
       throw error;
     }
     await sluice.queues.start();
-    if (hasFeatureStores(store)) {
-      sluice.outbox.start();
-      await sluice.schedules.start();
-    }
+    sluice.outbox.start();
+    await sluice.schedules.start();
     await sluice.tables.start();
     return sluice;
   }

@@ -16,12 +16,12 @@ import type { Clock } from '../model/clock.js';
 import { isSluiceError } from '../model/errors.js';
 import type { Unsubscribe } from '../store/notifier.js';
 import { outboxChannel, type OutboxEntry, type OutboxTopic } from '../store/outbox-store.js';
-import type { StoreWithFeatures } from '../store/store.js';
+import type { Store } from '../store/store.js';
 
 export type OutboxHandler = (entry: OutboxEntry) => Promise<void>;
 
 export interface OutboxRelayOptions {
-  store: () => StoreWithFeatures;
+  store: Store;
   clock: Clock;
   handlers: Record<OutboxTopic, OutboxHandler>;
   onError: (error: unknown) => void;
@@ -53,7 +53,7 @@ export class OutboxRelay {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.unsubscribe = this.options.store().notifier.subscribe(outboxChannel, () => this.kick());
+    this.unsubscribe = this.options.store.notifier.subscribe(outboxChannel, () => this.kick());
     this.kick();
   }
 
@@ -89,7 +89,7 @@ export class OutboxRelay {
   }
 
   private async run(): Promise<void> {
-    const store = this.options.store();
+    const store = this.options.store;
     const { clock } = this.options;
     for (;;) {
       if (this.stopped) return;
@@ -117,7 +117,7 @@ export class OutboxRelay {
       cancel = clock.setTimer(this.leaseMs / 3, () => {
         if (!delivering) return;
         this.options
-          .store()
+          .store
           .outboxExtend({ id: entry.id, claimToken: this.claimToken, dueAt: clock.now() + this.leaseMs })
           .then((held) => {
             // A lost claim (another node took the entry after a stall here) is not renewed: delivery
@@ -134,7 +134,7 @@ export class OutboxRelay {
   }
 
   private async deliver(entry: OutboxEntry): Promise<void> {
-    const store = this.options.store();
+    const store = this.options.store;
     const { clock } = this.options;
     const stopRenewing = this.renewWhileDelivering(entry);
     try {

@@ -7,7 +7,6 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { Sluice } from '../../engine/sluice.js';
 import type { ChunkAck } from '../../store/batch-store.js';
-import type { StoreWithFeatures } from '../../store/store.js';
 import { describePostgres, dropSchema, freshSchemaName, openTestStore } from '../../testkit/postgres.js';
 import type { PostgresStore } from '../../store/postgres/store.js';
 
@@ -28,7 +27,7 @@ describePostgres('postgres cluster: tables, streams, schedules, batches and task
   });
 
   const node = (index: number) => nodes[index % nodes.length]!;
-  const store = (index: number) => stores[index % stores.length]! as PostgresStore & StoreWithFeatures;
+  const store = (index: number) => stores[index % stores.length]! as PostgresStore;
 
   it('numbers the records of one shard without gaps and in commit order under concurrent writers on two nodes', async () => {
     const table = await node(0).tables.createTable({
