@@ -28,6 +28,7 @@ import {
   type BatchView,
   type FailedItemView,
 } from './types.js';
+import type { Service } from '../model/service.js';
 
 export interface BatchServiceOptions {
   store: Store;
@@ -54,7 +55,7 @@ interface Plan {
   itemsPerMessage: number;
 }
 
-export class BatchService {
+export class BatchService implements Service {
   private readonly processing: BatchProcessing;
   private readonly sources = new Map<string, BatchSource>();
   private readonly filling = new Set<Promise<unknown>>();
@@ -242,6 +243,9 @@ export class BatchService {
     this.filling.add(filling);
     void filling.finally(() => this.filling.delete(filling));
   }
+
+  /** Nothing to arm: a batch's chunks are processed by its trigger. */
+  async start(): Promise<void> {}
 
   /** Stops creations under way (their batches stay CREATING) and stops following function changes. */
   async stop(): Promise<void> {

@@ -34,6 +34,7 @@ import {
   type TaskTimeouts,
   type TaskView,
 } from './types.js';
+import type { Service } from '../model/service.js';
 
 export interface CallbackServiceOptions {
   store: Store;
@@ -50,7 +51,7 @@ export const DEFAULT_FINISHED_RETENTION_SECONDS = 86_400;
 
 export const TASK_TOKEN_ATTRIBUTE = 'TaskToken';
 
-export class CallbackService {
+export class CallbackService implements Service {
   private readonly retention: FinishedTaskRetention | undefined;
 
   constructor(private readonly options: CallbackServiceOptions) {
@@ -65,8 +66,11 @@ export class CallbackService {
     }
   }
 
+  /** Nothing to arm: the purge timer is armed when a task finishes. */
+  async start(): Promise<void> {}
+
   /** Stops the purge timer (the engine is closing). */
-  stop(): void {
+  async stop(): Promise<void> {
     this.retention?.stop();
   }
 

@@ -17,6 +17,7 @@ import { isSluiceError } from '../model/errors.js';
 import type { Unsubscribe } from '../store/notifier.js';
 import { outboxChannel, type OutboxEntry, type OutboxTopic } from '../store/outbox-store.js';
 import type { Store } from '../store/store.js';
+import type { Service } from '../model/service.js';
 
 export type OutboxHandler = (entry: OutboxEntry) => Promise<void>;
 
@@ -34,7 +35,7 @@ export interface OutboxRelayOptions {
 const CLAIM_LIMIT = 16;
 const MAX_BACKOFF_MS = 5 * 60_000;
 
-export class OutboxRelay {
+export class OutboxRelay implements Service {
   private readonly claimToken = randomUUID();
   private running: Promise<void> | undefined;
   private again = false;
@@ -50,7 +51,7 @@ export class OutboxRelay {
   }
 
   /** Delivers whatever is due (left by a crash, say) and follows the outbox channel. */
-  start(): void {
+  async start(): Promise<void> {
     if (!this.stopped) return;
     this.stopped = false;
     this.unsubscribe = this.options.store.notifier.subscribe(outboxChannel, () => this.kick());

@@ -30,6 +30,7 @@ import {
   type ScheduledEvent,
   type TickDelivery,
 } from './types.js';
+import type { Service } from '../model/service.js';
 
 export interface ScheduleServiceOptions extends DeliveryDeps {
   store: Store;
@@ -46,7 +47,7 @@ export interface ScheduleServiceOptions extends DeliveryDeps {
 const NAME_FORM = /^[0-9A-Za-z_.-]{1,64}$/;
 const DUE_PAGE = 100;
 
-export class ScheduleService {
+export class ScheduleService implements Service {
   private readonly expressions = new Map<string, { key: string; expression: ScheduleExpression }>();
   private unsubscribe: Unsubscribe | undefined;
   private cancelTimer: (() => void) | undefined;

@@ -19,6 +19,7 @@ import type {
   StreamTriggerUpdate,
   StreamTriggerView,
 } from './stream-types.js';
+import { msUntil, type Service } from '../model/service.js';
 
 export interface StreamTriggerServiceOptions {
   store: Store;
@@ -31,7 +32,7 @@ export interface StreamTriggerServiceOptions {
   shards?: ShardLeasing;
 }
 
-export class StreamTriggerService {
+export class StreamTriggerService implements Service {
   private readonly triggers = new Map<string, StreamTrigger>();
   private readonly unsubscribeFunctions: () => void;
   private stopped = false;
@@ -118,17 +119,20 @@ export class StreamTriggerService {
     return this.require(uuid).metrics.view();
   }
 
-  /** Stops every trigger: no new batches, then waits up to `graceMs` (real time) for those under way. */
-  async stop(options: { graceMs?: number } = {}): Promise<void> {
+  /** Nothing to arm: a stream trigger starts reading when it is created. */
+  async start(): Promise<void> {}
+
+  /** Stops every trigger: no new batches, then waits until `deadline` (real time) for those under way. */
+  async stop(deadline: number): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.unsubscribeFunctions();
     for (const trigger of this.triggers.values()) trigger.pause();
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, options.graceMs ?? 10_000);
+    const timeUp = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, msUntil(deadline));
     });
-    await Promise.race([Promise.all([...this.triggers.values()].map((t) => t.drain())), deadline]);
+    await Promise.race([Promise.all([...this.triggers.values()].map((t) => t.drain())), timeUp]);
     clearTimeout(timer);
   }
 
