@@ -22,7 +22,7 @@ import type { Store } from '../store/store.js';
 import { StreamService } from '../streams/service.js';
 import { TableService } from '../tables/service.js';
 import { TriggerService } from '../triggers/service.js';
-import { StreamTriggerService } from '../triggers/stream-service.js';
+import { StreamTriggerService } from '../triggers/stream/stream-service.js';
 
 export interface SluiceOptions {
   /** A store URL (`sqlite:./sluice.db`, `sqlite::memory:`) or an opened store. Default `sqlite:./sluice.db`. */

@@ -12,7 +12,7 @@ import type { QueueService } from '../queues/service.js';
 import type { StoredQueue } from '../store/queue-store.js';
 import type { Store } from '../store/store.js';
 import { buildTriggerConfig } from './definition.js';
-import { SqsPoller } from './sqs-poller.js';
+import { SqsPoller } from './sqs/sqs-poller.js';
 import type { TriggerConfig, TriggerInput, TriggerMetricsView, TriggerUpdate, TriggerView } from './types.js';
 import { msUntil, type Service } from '../model/service.js';
 

@@ -10,8 +10,8 @@
  * Retries wait 100 ms, doubling to at most 10 s (Sluice's choice; Lambda documents no figure), and block
  * the lane, so a key's later records wait behind them.
  */
-import type { Execution } from '../functions/types.js';
-import { judgeBatchResponse } from './batch-response.js';
+import type { Execution } from '../../functions/types.js';
+import { judgeBatchResponse } from '../batch-response.js';
 import type { BufferedRecord, WorkUnit } from './stream-lanes.js';
 
 export type StreamVerdict =

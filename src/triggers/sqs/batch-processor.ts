@@ -5,11 +5,11 @@
  * takes them to the dead-letter queue after maxReceiveCount receives.
  */
 import type { SQSRecord } from 'aws-lambda';
-import type { Execution } from '../functions/types.js';
-import type { ReceiptRef } from '../store/queue-store.js';
+import type { Execution } from '../../functions/types.js';
+import type { ReceiptRef } from '../../store/queue-store.js';
 import type { CollectedBatch } from './batch-collector.js';
-import { judgeBatchResponse, type BatchVerdict } from './batch-response.js';
-import type { RecordMatcher } from './filter-criteria.js';
+import { judgeBatchResponse, type BatchVerdict } from '../batch-response.js';
+import type { RecordMatcher } from '../filter/filter-criteria.js';
 import type { TriggerMetrics } from './metrics.js';
 import type { SqsSource } from './sqs-source.js';
 import { toSqsRecord, type RecordSource } from './sqs-record.js';

@@ -4,13 +4,13 @@
  * trigger declared again (same stream, same function) resumes from its saved checkpoints.
  */
 import { randomUUID } from 'node:crypto';
-import type { ShardLeasing } from '../cluster/shard-leases.js';
-import type { FunctionService } from '../functions/service.js';
-import type { Clock } from '../model/clock.js';
-import { SluiceError } from '../model/errors.js';
-import type { QueueService } from '../queues/service.js';
-import type { Store } from '../store/store.js';
-import type { StreamService } from '../streams/service.js';
+import type { ShardLeasing } from '../../cluster/shard-leases.js';
+import type { FunctionService } from '../../functions/service.js';
+import type { Clock } from '../../model/clock.js';
+import { SluiceError } from '../../model/errors.js';
+import type { QueueService } from '../../queues/service.js';
+import type { Store } from '../../store/store.js';
+import type { StreamService } from '../../streams/service.js';
 import { buildStreamTriggerConfig } from './stream-definition.js';
 import { StreamTrigger } from './stream-trigger.js';
 import type {
@@ -19,7 +19,7 @@ import type {
   StreamTriggerUpdate,
   StreamTriggerView,
 } from './stream-types.js';
-import { msUntil, type Service } from '../model/service.js';
+import { msUntil, type Service } from '../../model/service.js';
 
 export interface StreamTriggerServiceOptions {
   store: Store;

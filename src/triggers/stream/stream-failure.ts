@@ -3,9 +3,9 @@
  * first and last sequence numbers, arrival times, count) and why, but not the records themselves; the
  * consumer reads them from the stream while they are retained.
  */
-import { destinationOf } from '../functions/destination.js';
-import type { FunctionService } from '../functions/service.js';
-import type { QueueService } from '../queues/service.js';
+import { destinationOf } from '../../functions/destination.js';
+import type { FunctionService } from '../../functions/service.js';
+import type { QueueService } from '../../queues/service.js';
 import type { BufferedRecord, DiscardCondition } from './stream-lanes.js';
 
 export interface StreamFailureRecord {

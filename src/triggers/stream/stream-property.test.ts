@@ -11,7 +11,7 @@ import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { StreamFailureRecord } from './stream-failure.js';
-import { openTestEngine } from '../testkit/engine.js';
+import { openTestEngine } from '../../testkit/engine.js';
 
 /** A small seeded generator, so a failing run replays exactly. */
 function random(seed: number): () => number {

@@ -1,7 +1,7 @@
 import type { DynamoDBRecord, SQSRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isSluiceError, type SluiceError } from '../model/errors.js';
+import { isSluiceError, type SluiceError } from '../../model/errors.js';
 import {
   compileFilterCriteria,
   filterCriteriaLimits,

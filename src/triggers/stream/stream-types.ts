@@ -2,8 +2,8 @@
  * The DynamoDB Streams event source mapping, in Lambda's words: a stream trigger reads a table's change
  * stream shard by shard and invokes a function with batches of records, in order per partition key.
  */
-import type { FilterCriteria } from './filter-criteria.js';
-import type { FunctionResponseType } from './types.js';
+import type { FilterCriteria } from '../filter/filter-criteria.js';
+import type { FunctionResponseType } from '../types.js';
 
 export type StartingPosition = 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';
 

@@ -1,6 +1,6 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { gate, openTestEngine, sleep, type TestEngine } from '../testkit/engine.js';
+import { gate, openTestEngine, sleep, type TestEngine } from '../../testkit/engine.js';
 
 let t: TestEngine;
 beforeEach(async () => {

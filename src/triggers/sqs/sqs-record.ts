@@ -5,11 +5,11 @@
  * list fields Lambda always sends empty.
  */
 import type { SQSMessageAttributes, SQSRecord } from 'aws-lambda';
-import { md5OfBody, md5OfMessageAttributes } from '../queues/md5.js';
-import type { StoredMessageAttributes } from '../queues/message-attributes.js';
-import { encodeReceiptHandle } from '../queues/receipt-handle.js';
-import { formatSequenceNumber } from '../queues/send.js';
-import type { ClaimedMessage } from '../store/queue-store.js';
+import { md5OfBody, md5OfMessageAttributes } from '../../queues/md5.js';
+import type { StoredMessageAttributes } from '../../queues/message-attributes.js';
+import { encodeReceiptHandle } from '../../queues/receipt-handle.js';
+import { formatSequenceNumber } from '../../queues/send.js';
+import type { ClaimedMessage } from '../../store/queue-store.js';
 
 export interface RecordSource {
   queueId: number;

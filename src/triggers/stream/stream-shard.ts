@@ -9,12 +9,12 @@
  */
 import type { DynamoDBRecord } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import type { Execution } from '../functions/types.js';
-import type { Clock } from '../model/clock.js';
-import type { Unsubscribe } from '../store/notifier.js';
-import { streamChannel, type StreamCheckpoint, type StreamRecordRow } from '../store/table-store.js';
-import type { Store } from '../store/store.js';
-import type { RecordMatcher } from './filter-criteria.js';
+import type { Execution } from '../../functions/types.js';
+import type { Clock } from '../../model/clock.js';
+import type { Unsubscribe } from '../../store/notifier.js';
+import { streamChannel, type StreamCheckpoint, type StreamRecordRow } from '../../store/table-store.js';
+import type { Store } from '../../store/store.js';
+import type { RecordMatcher } from '../filter/filter-criteria.js';
 import { streamTriggerLimits } from './stream-definition.js';
 import type { StreamFailureRecord } from './stream-failure.js';
 import { streamFailureRecord } from './stream-failure.js';

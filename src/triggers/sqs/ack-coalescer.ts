@@ -7,7 +7,7 @@
  * again, so at-least-once and FIFO order are unchanged: a crash before the flush redelivers, as a crash
  * before a delete always did.
  */
-import type { ReceiptRef } from '../store/queue-store.js';
+import type { ReceiptRef } from '../../store/queue-store.js';
 
 interface Waiter {
   resolve: () => void;

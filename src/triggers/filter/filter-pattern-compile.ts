@@ -12,7 +12,7 @@
  * Left out on purpose: `wildcard` and `cidr` (EventBridge operators that Lambda's filter rule syntax does
  * not list) are rejected with a message saying so, rather than silently accepted.
  */
-import { invalidValue } from '../model/errors.js';
+import { invalidValue } from '../../model/errors.js';
 import type { FieldNode, LeafNode, ObjectNode, PatternNode, ScalarTest } from './filter-pattern-match.js';
 
 /**

@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Sluice } from '../engine/sluice.js';
-import { ManualClock } from '../model/clock.js';
+import { Sluice } from '../../engine/sluice.js';
+import { ManualClock } from '../../model/clock.js';
 import type { StreamFailureRecord } from './stream-failure.js';
 import type { StreamTriggerInput } from './stream-types.js';
-import { gate, openTestEngine, sleep, type TestEngine } from '../testkit/engine.js';
+import { gate, openTestEngine, sleep, type TestEngine } from '../../testkit/engine.js';
 
 let t: TestEngine;
 beforeEach(async () => {

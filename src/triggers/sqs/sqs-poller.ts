@@ -8,21 +8,21 @@
  * Nothing polls: with no poller running, the trigger waits on the queue's channel and on a timer set to
  * the next instant a message becomes visible (delay or visibility timeout). An idle trigger queries nothing.
  */
-import type { ArnContext } from '../model/arn.js';
-import type { Clock } from '../model/clock.js';
-import type { TriggerScope } from '../functions/concurrency.js';
-import type { FunctionService } from '../functions/service.js';
-import type { QueueService } from '../queues/service.js';
-import { queueCatalogChannel, queueChannel, type Unsubscribe } from '../store/notifier.js';
-import type { StoredQueue } from '../store/queue-store.js';
-import type { Store } from '../store/store.js';
+import type { ArnContext } from '../../model/arn.js';
+import type { Clock } from '../../model/clock.js';
+import type { TriggerScope } from '../../functions/concurrency.js';
+import type { FunctionService } from '../../functions/service.js';
+import type { QueueService } from '../../queues/service.js';
+import { queueCatalogChannel, queueChannel, type Unsubscribe } from '../../store/notifier.js';
+import type { StoredQueue } from '../../store/queue-store.js';
+import type { Store } from '../../store/store.js';
 import { collectBatch, type CollectedBatch } from './batch-collector.js';
 import { processBatch } from './batch-processor.js';
-import { compileFilterCriteria, type RecordMatcher } from './filter-criteria.js';
+import { compileFilterCriteria, type RecordMatcher } from '../filter/filter-criteria.js';
 import { TriggerMetrics } from './metrics.js';
 import { SqsSource } from './sqs-source.js';
 import type { RecordSource } from './sqs-record.js';
-import type { TriggerConfig, TriggerView } from './types.js';
+import type { TriggerConfig, TriggerView } from '../types.js';
 
 export interface PollerDeps {
   store: Store;

@@ -1,5 +1,5 @@
 /** Per-trigger counters, read through the library API. */
-import type { TriggerMetricsView } from './types.js';
+import type { TriggerMetricsView } from '../types.js';
 
 export class TriggerMetrics {
   batches = 0;

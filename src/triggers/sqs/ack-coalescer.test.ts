@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ReceiptRef } from '../store/queue-store.js';
+import type { ReceiptRef } from '../../store/queue-store.js';
 import { AckCoalescer } from './ack-coalescer.js';
 
 const receipt = (seq: number): ReceiptRef => ({ seq, token: `t${seq}` });

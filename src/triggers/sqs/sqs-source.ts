@@ -4,14 +4,14 @@
  * pollers do the same on the service side), and applies the queue's redrive policy as a receive does.
  */
 import { AckCoalescer } from './ack-coalescer.js';
-import { groupActivityOf } from '../limits/group-activity.js';
-import { isGrouped } from '../limits/grouping.js';
-import { parseArn, type ArnContext } from '../model/arn.js';
-import type { Clock } from '../model/clock.js';
-import { isSluiceError } from '../model/errors.js';
-import { MAX_VISIBILITY_SECONDS, type QueueService } from '../queues/service.js';
-import type { DeadLetterTarget, ReceiptRef, ReceiveOutcome, StoredQueue } from '../store/queue-store.js';
-import type { Store } from '../store/store.js';
+import { groupActivityOf } from '../../limits/group-activity.js';
+import { isGrouped } from '../../limits/grouping.js';
+import { parseArn, type ArnContext } from '../../model/arn.js';
+import type { Clock } from '../../model/clock.js';
+import { isSluiceError } from '../../model/errors.js';
+import { MAX_VISIBILITY_SECONDS, type QueueService } from '../../queues/service.js';
+import type { DeadLetterTarget, ReceiptRef, ReceiveOutcome, StoredQueue } from '../../store/queue-store.js';
+import type { Store } from '../../store/store.js';
 
 export interface SqsSourceDeps {
   store: Store;

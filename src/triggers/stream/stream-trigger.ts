@@ -5,17 +5,17 @@
  * restart resumes after its last success.
  */
 import type { DynamoDBRecord } from 'aws-lambda';
-import type { ShardLeasing } from '../cluster/shard-leases.js';
-import type { FunctionService } from '../functions/service.js';
-import type { Clock } from '../model/clock.js';
-import type { QueueService } from '../queues/service.js';
-import type { LeaseFence } from '../store/cluster-store.js';
-import type { Unsubscribe } from '../store/notifier.js';
-import { tableCatalogChannel, type StreamCheckpoint, type StreamRecordRow } from '../store/table-store.js';
-import type { Store } from '../store/store.js';
-import type { ResolvedStream, StreamService } from '../streams/service.js';
-import { shardIdOf } from '../streams/shards.js';
-import { compileFilterCriteria, type RecordMatcher } from './filter-criteria.js';
+import type { ShardLeasing } from '../../cluster/shard-leases.js';
+import type { FunctionService } from '../../functions/service.js';
+import type { Clock } from '../../model/clock.js';
+import type { QueueService } from '../../queues/service.js';
+import type { LeaseFence } from '../../store/cluster-store.js';
+import type { Unsubscribe } from '../../store/notifier.js';
+import { tableCatalogChannel, type StreamCheckpoint, type StreamRecordRow } from '../../store/table-store.js';
+import type { Store } from '../../store/store.js';
+import type { ResolvedStream, StreamService } from '../../streams/service.js';
+import { shardIdOf } from '../../streams/shards.js';
+import { compileFilterCriteria, type RecordMatcher } from '../filter/filter-criteria.js';
 import { deliverStreamFailure } from './stream-failure.js';
 import { StreamTriggerMetrics } from './stream-metrics.js';
 import { ShardConsumer, type ShardContext } from './stream-shard.js';

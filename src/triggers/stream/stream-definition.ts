@@ -3,9 +3,9 @@
  * size 1-10,000 (default 100), batching window 0-300 s, parallelization factor 1-10, retries -1..10,000,
  * record age -1 or 60-604,800 s, tumbling window 0-900 s, a queue or function as onFailure destination.
  */
-import { invalidValue } from '../model/errors.js';
-import { destinationOf } from '../functions/destination.js';
-import { parseFilterCriteria } from './filter-criteria.js';
+import { invalidValue } from '../../model/errors.js';
+import { destinationOf } from '../../functions/destination.js';
+import { parseFilterCriteria } from '../filter/filter-criteria.js';
 import type {
   StartingPosition,
   StreamTriggerConfig,

@@ -16,7 +16,7 @@
  *   (`{"dynamodb": {"NewImage": {"status": {"S": ["done"]}}}}`); a rule list directly on `dynamodb` is
  *   rejected at creation, as Lambda does.
  */
-import { invalidValue } from '../model/errors.js';
+import { invalidValue } from '../../model/errors.js';
 import { compilePattern, type FilterSource } from './filter-pattern-compile.js';
 import { matchRoot, type ObjectNode, type SqsBodyView } from './filter-pattern-match.js';
 

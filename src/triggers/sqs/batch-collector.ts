@@ -3,11 +3,11 @@
  * more claims as wake-ups arrive until the batch is full or the window (counted from the first message)
  * closes, and at the latest halfway through the claimed messages' visibility timeout. A batch is cut at Lambda's 6 MB payload limit; what is cut goes straight back to the queue.
  */
-import { isGrouped } from '../limits/grouping.js';
-import type { Clock } from '../model/clock.js';
-import { newReceiptToken } from '../queues/receipt-handle.js';
-import type { ClaimedMessage, StoredQueue } from '../store/queue-store.js';
-import { triggerLimits } from './definition.js';
+import { isGrouped } from '../../limits/grouping.js';
+import type { Clock } from '../../model/clock.js';
+import { newReceiptToken } from '../../queues/receipt-handle.js';
+import type { ClaimedMessage, StoredQueue } from '../../store/queue-store.js';
+import { triggerLimits } from '../definition.js';
 import type { SqsSource } from './sqs-source.js';
 
 export interface CollectedBatch {
