@@ -1,4 +1,8 @@
-/** Every behaviour test of the store, written once; each backend's test file calls `runConformance`. */
+/**
+ * Every behaviour test of the store, written once; each backend's test file calls `runConformance`.
+ * Suites under store/ test the store alone (store/harness.ts); the others drive an engine on the
+ * backend's store (harness.ts), for behaviour that spans the store and a feature's service.
+ */
 import { callbackConformance } from './callbacks.js';
 import { deadLetterConformance } from './dead-letter.js';
 import { fifoConformance } from './fifo.js';
@@ -14,10 +18,14 @@ import { streamConformance } from './streams.js';
 import { tableConformance } from './tables.js';
 import { scheduleConformance } from './schedules.js';
 import { batchConformance } from './batches.js';
+import { callbackStoreConformance } from './store/callbacks.js';
 
 export type { BackendUnderTest } from './harness.js';
 
 export function runConformance(backend: BackendUnderTest): void {
+  // The store itself, no engine.
+  callbackStoreConformance(backend);
+  // Behaviour through the engine, on the backend's store.
   queueLifecycleConformance(backend);
   standardMessageConformance(backend);
   fifoConformance(backend);
