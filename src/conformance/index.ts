@@ -19,12 +19,14 @@ import { tableConformance } from './tables.js';
 import { scheduleConformance } from './schedules.js';
 import { batchConformance } from './batches.js';
 import { callbackStoreConformance } from './store/callbacks.js';
+import { scheduleOutboxStoreConformance } from './store/schedules-outbox.js';
 
 export type { BackendUnderTest } from './harness.js';
 
 export function runConformance(backend: BackendUnderTest): void {
   // The store itself, no engine.
   callbackStoreConformance(backend);
+  scheduleOutboxStoreConformance(backend);
   // Behaviour through the engine, on the backend's store.
   queueLifecycleConformance(backend);
   standardMessageConformance(backend);
