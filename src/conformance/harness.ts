@@ -1,6 +1,8 @@
 /**
  * The conformance suite runs every behaviour test once per backend. A backend supplies `open()`, which
- * returns a fresh, empty store; each test gets its own Sluice on its own store and a ManualClock.
+ * returns a fresh, empty store. `useEngine` gives each test its own Sluice on its own store and a
+ * ManualClock, for behaviour that spans the store and a service; suites that test the store alone use
+ * `useStore` (store/harness.ts).
  */
 import { afterEach, beforeEach, expect } from 'vitest';
 import { Sluice, type SluiceOptions } from '../engine/sluice.js';

@@ -1,7 +1,7 @@
 /**
  * Test support: every PostgreSQL test runs in a schema of its own on the machine's server, created on
  * open and dropped when the store closes, so runs never see each other's data and leave nothing behind.
- * Not imported by the store itself.
+ * Used by the PostgreSQL store's own tests, the conformance suite and the cluster tests; not part of dist.
  */
 import { randomBytes } from 'node:crypto';
 import { describe } from 'vitest';
