@@ -219,15 +219,29 @@ interface PrivateServer {
 function privateServer(): PrivateServer {
   const version = execFileSync('pg_lsclusters', ['--no-header']).toString().trim().split(/\s+/)[0] ?? '15';
   const name = `sluice_chaos_${process.pid}`;
-  const port = String(20_000 + Math.floor(Math.random() * 20_000));
-  execFileSync('pg_createcluster', ['--start', version, name, '-p', port, '--', '--auth=trust'], {
-    stdio: 'ignore',
-  });
-  return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    restart: () => execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, name, 'restart']),
-    drop: () => execFileSync('pg_dropcluster', ['--stop', version, name], { stdio: 'ignore' }),
-  };
+  // Ports below the kernel's ephemeral range (32768 and up), so no outgoing connection holds ours; a port
+  // some other server listens on fails the start, and another is tried after dropping the half-made cluster.
+  for (let attempt = 1; ; attempt++) {
+    const port = String(20_000 + Math.floor(Math.random() * 12_000));
+    try {
+      execFileSync('pg_createcluster', ['--start', version, name, '-p', port, '--', '--auth=trust'], {
+        stdio: 'ignore',
+      });
+    } catch (error) {
+      try {
+        execFileSync('pg_dropcluster', ['--stop', version, name], { stdio: 'ignore' });
+      } catch {
+        // nothing was created
+      }
+      if (attempt >= 5) throw error;
+      continue;
+    }
+    return {
+      url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+      restart: () => execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, name, 'restart']),
+      drop: () => execFileSync('pg_dropcluster', ['--stop', version, name], { stdio: 'ignore' }),
+    };
+  }
 }
 
 async function openStore(url: string, schema: string, poolSize = 10) {

@@ -41,10 +41,18 @@ export function enterQueueGroupsSql(relation: string): string {
     WHERE group_key IS NOT NULL GROUP BY queue_id, group_key ORDER BY queue_id, group_key
     ON CONFLICT (queue_id, group_key) DO UPDATE SET
       next_visible_at = LEAST(g.next_visible_at, excluded.next_visible_at),
-      ready_at = GREATEST(LEAST(g.next_visible_at, excluded.next_visible_at), g.slot_at, g.token_at)`;
+      ready_at = GREATEST(LEAST(g.next_visible_at, excluded.next_visible_at), g.slot_at, g.token_at)
+    -- Only when a value changes: a group that already has visible messages is left alone, so a bulk send
+    -- does not leave a dead row version and index entries per batch for every claim to step over.
+    WHERE excluded.next_visible_at < g.next_visible_at
+       OR g.ready_at <> GREATEST(LEAST(g.next_visible_at, excluded.next_visible_at), g.slot_at, g.token_at)`;
 }
 
 const LIMIT_COLUMNS = 'max_concurrency, rate_limit, rate_interval_ms, rate_burst';
+/** The position of group row `g` in the key array $11, for reading its new values by position. */
+const KEY_ORD = 'array_position($11::text[], g.group_key)';
+/** Group row `g` still has messages. */
+const GROUP_BUSY = '(EXISTS (SELECT 1 FROM messages m WHERE m.queue_id = $1 AND m.group_key = g.group_key))';
 
 const sql = {
   // $1 queue, $2 now, $3 groups wanted, $4 queue name, $5 groups already reached by this claim, $6 DLQ id.
@@ -87,7 +95,10 @@ const sql = {
            ORDER BY k.ord, c.visible_at, c.seq`,
   },
   // $1 queue, $2 now, $3 DLQ id, $4 source ARN, $5 DLQ grouped, $6 visible_at, $7 receipt token,
-  // $8 expired, $9 dead, $10 claimed, then one array per group update column.
+  // $8 expired, $9 dead, $10 claimed, then one array per group update column ($11 the keys). Group rows
+  // are found by `group_key = ANY(keys)` and their values by position, with no join: joined to the
+  // unnested arrays, a table without statistics was read whole through the readiness index (every group
+  // of the queue per claim) instead of probed by primary key.
   apply: {
     name: 'sluice_group_apply',
     text: `WITH expired AS (DELETE FROM messages WHERE queue_id = $1 AND seq = ANY($8::bigint[])),
@@ -114,19 +125,18 @@ const sql = {
              RETURNING m.seq, m.message_id, m.body, m.message_attributes, m.group_id, m.dedup_id, m.sent_at,
                        m.first_received_at, m.receive_count, m.dead_letter_source
            ),
-           u AS (
-             SELECT * FROM unnest($11::text[], $12::boolean[], $13::boolean[], $14::bigint[], $15::bigint[], $16::bigint[],
-                                  $17::bigint[], $18::double precision[], $19::bigint[], $20::bigint[])
-               WITH ORDINALITY AS u(group_key, remove, served, next_visible_at, slot_at, token_at, ready_at, tokens,
-                                    refilled_at, full_at, ord)
-           ),
            updated AS (
-             UPDATE queue_groups g SET next_visible_at = u.next_visible_at, slot_at = u.slot_at, token_at = u.token_at,
-               ready_at = u.ready_at, tokens = u.tokens, refilled_at = u.refilled_at, full_at = u.full_at,
-               turn = CASE WHEN u.served THEN nextval('queue_group_turn') ELSE g.turn END
-             FROM u WHERE g.queue_id = $1 AND g.group_key = u.group_key AND NOT u.remove
+             UPDATE queue_groups g SET next_visible_at = ($14::bigint[])[${KEY_ORD}], slot_at = ($15::bigint[])[${KEY_ORD}],
+               token_at = ($16::bigint[])[${KEY_ORD}], ready_at = ($17::bigint[])[${KEY_ORD}],
+               tokens = ($18::double precision[])[${KEY_ORD}], refilled_at = ($19::bigint[])[${KEY_ORD}],
+               full_at = ($20::bigint[])[${KEY_ORD}],
+               turn = CASE WHEN ($13::boolean[])[${KEY_ORD}] THEN nextval('queue_group_turn') ELSE g.turn END
+             WHERE g.queue_id = $1 AND g.group_key = ANY($11::text[]) AND NOT ($12::boolean[])[${KEY_ORD}]
            ),
-           removed AS (DELETE FROM queue_groups g USING u WHERE g.queue_id = $1 AND g.group_key = u.group_key AND u.remove)
+           removed AS (
+             DELETE FROM queue_groups g
+             WHERE g.queue_id = $1 AND g.group_key = ANY($11::text[]) AND ($12::boolean[])[${KEY_ORD}]
+           )
            SELECT * FROM claimed ORDER BY array_position($10::bigint[], seq)`,
   },
   // Ordered and stopped at the first group with messages: no scan of the queue's group rows.
@@ -160,7 +170,7 @@ const sql = {
            ),
            locked AS (
              SELECT group_key FROM queue_groups
-             WHERE queue_id = $1 AND group_key IN (SELECT group_key FROM deleted)
+             WHERE queue_id = $1 AND group_key = ANY(ARRAY(SELECT group_key FROM deleted))
              ORDER BY group_key FOR UPDATE
            )
            SELECT r.seq, d.group_id, d.group_key, d.seq IS NOT NULL AS deleted,
@@ -172,21 +182,17 @@ const sql = {
   // After the delete (a fresh snapshot, groups locked): free a slot, or empty or drop the row.
   freed: {
     name: 'sluice_group_freed',
-    text: `WITH k AS (
-             SELECT g.group_key, EXISTS (SELECT 1 FROM messages m WHERE m.queue_id = $1 AND m.group_key = g.group_key) AS busy
-             FROM unnest($2::text[]) AS g(group_key)
-           ),
-           freed AS (
+    text: `WITH freed AS (
              UPDATE queue_groups g SET slot_at = LEAST(g.slot_at, $3::bigint),
                ready_at = GREATEST(g.next_visible_at, LEAST(g.slot_at, $3::bigint), g.token_at)
-             FROM k WHERE g.queue_id = $1 AND g.group_key = k.group_key AND k.busy
+             WHERE g.queue_id = $1 AND g.group_key = ANY($2::text[]) AND ${GROUP_BUSY}
            ),
            dropped AS (
-             DELETE FROM queue_groups g USING k
-             WHERE g.queue_id = $1 AND g.group_key = k.group_key AND NOT k.busy AND g.full_at <= $3::bigint
+             DELETE FROM queue_groups g
+             WHERE g.queue_id = $1 AND g.group_key = ANY($2::text[]) AND NOT ${GROUP_BUSY} AND g.full_at <= $3::bigint
            )
            UPDATE queue_groups g SET next_visible_at = ${NEVER}, slot_at = LEAST(g.slot_at, $3::bigint), ready_at = g.full_at
-           FROM k WHERE g.queue_id = $1 AND g.group_key = k.group_key AND NOT k.busy AND g.full_at > $3::bigint`,
+           WHERE g.queue_id = $1 AND g.group_key = ANY($2::text[]) AND NOT ${GROUP_BUSY} AND g.full_at > $3::bigint`,
   },
   // After visibility changes: the changed messages' groups, lowered (upserted: a claim may have just
   // emptied a row while a message it skipped was being released). $2 seqs, $3 now.

@@ -51,11 +51,13 @@ const CLAIMED_COLUMNS = `m.seq, m.message_id, m.body, m.message_attributes, m.gr
 const MAX_REMOVED_PER_RECEIVE = 100;
 
 const sql = {
-  // Standard queues: one statement. `claimable` takes up to MaxNumberOfMessages deliverable messages;
-  // `removable` takes the expired or dead-letter-bound messages up to the last claimed one (all of them
-  // when the claim came up short), which is what SQLite's page-by-page loop removes, at most
-  // MAX_REMOVED_PER_RECEIVE at a time. Both are ordered scans of the visibility index with a LIMIT, the
-  // only plan shape that stays cheap however deep the queue is.
+  // Standard queues: one statement per round. `candidates` locks the first MaxNumberOfMessages visible
+  // messages in visibility order: an ordered scan of the visibility index that stops after that many
+  // rows, whatever the backlog (the pool turns bitmap scans off, see connection.ts, so the planner cannot
+  // trade it for a scan of every visible row and a sort when the table has no statistics). Each candidate
+  // is then dropped (past retention), moved to the dead-letter queue (received maxReceiveCount times) or
+  // claimed. Removed candidates do not count against MaxNumberOfMessages: the caller runs another round
+  // for the rest, so a receive reads O(messages claimed + messages removed) rows.
   // $8 expired-before instant, $9 MaxNumberOfMessages, $10 maxReceiveCount.
   receiveStandard: {
     name: 'sluice_receive_standard',
@@ -63,32 +65,31 @@ const sql = {
              SELECT COALESCE((SELECT $10::integer FROM queues WHERE id = $3::bigint), 2147483647) AS max_receives,
                     ${NOT_DURABLE} AS not_durable
            ),
-           claimable AS (
-             SELECT seq, visible_at FROM messages
-             WHERE queue_id = $1 AND visible_at <= $2::bigint AND sent_at >= $8::bigint
-               AND receive_count < (SELECT max_receives FROM limits)
+           candidates AS (
+             SELECT seq, visible_at, sent_at, receive_count FROM messages
+             WHERE queue_id = $1 AND visible_at <= $2::bigint
              ORDER BY visible_at, seq LIMIT $9
              FOR UPDATE SKIP LOCKED
            ),
-           bound AS (
-             SELECT CASE WHEN count(*) < $9 THEN $2::bigint ELSE max(visible_at) END AS upto FROM claimable
+           fates AS (
+             SELECT c.seq, c.visible_at,
+                    CASE WHEN c.sent_at < $8::bigint THEN 'expired'
+                         WHEN c.receive_count >= l.max_receives THEN 'dead'
+                         ELSE 'claimed' END AS fate
+             FROM candidates c CROSS JOIN limits l
            ),
-           removable AS (
-             SELECT seq, sent_at < $8::bigint AS expired FROM messages
-             WHERE queue_id = $1 AND visible_at <= (SELECT upto FROM bound)
-               AND (sent_at < $8::bigint OR receive_count >= (SELECT max_receives FROM limits))
-             ORDER BY visible_at, seq LIMIT ${MAX_REMOVED_PER_RECEIVE}
-             FOR UPDATE SKIP LOCKED
-           ),
-           expired AS (DELETE FROM messages m USING removable r WHERE m.seq = r.seq AND r.expired),
-           dead AS (DELETE FROM messages m USING removable r WHERE m.seq = r.seq AND NOT r.expired RETURNING ${DEAD_COLUMNS}),
+           expired AS (DELETE FROM messages m USING fates f WHERE m.seq = f.seq AND f.fate = 'expired'),
+           dead AS (DELETE FROM messages m USING fates f WHERE m.seq = f.seq AND f.fate = 'dead' RETURNING ${DEAD_COLUMNS}),
            ${DEAD_LETTER_CTES},
            claimed AS (
-             UPDATE messages m SET ${CLAIM_SET} FROM claimable c WHERE m.seq = c.seq
-             RETURNING ${CLAIMED_COLUMNS}, c.visible_at AS was_visible_at
+             UPDATE messages m SET ${CLAIM_SET} FROM fates f WHERE m.seq = f.seq AND f.fate = 'claimed'
+             RETURNING ${CLAIMED_COLUMNS}, f.visible_at AS was_visible_at
            )
            SELECT c.*, (SELECT count(*) FROM dead_copies) AS dead_lettered,
-                  (SELECT min(visible_at) FROM messages WHERE queue_id = $1 AND visible_at > $2::bigint) AS next_visible_at
+                  (SELECT count(*) FROM fates WHERE fate <> 'claimed') AS removed,
+                  CASE WHEN NOT EXISTS (SELECT 1 FROM claimed) THEN
+                    (SELECT min(visible_at) FROM messages WHERE queue_id = $1 AND visible_at > $2::bigint)
+                  END AS next_visible_at
            FROM (SELECT 1) AS one LEFT JOIN claimed c ON true
            ORDER BY c.was_visible_at, c.seq`,
   },
@@ -193,17 +194,30 @@ function sharedValues(p: ReceiveParams): unknown[] {
 }
 
 async function receiveStandard(pool: pg.Pool, p: ReceiveParams): Promise<ReceiveOutcome> {
-  const rows = await run<ClaimedRow & { dead_lettered: number; next_visible_at: number | null }>(
-    pool,
-    sql.receiveStandard,
-    [...sharedValues(p), p.expiredBefore, p.maxMessages, p.deadLetter?.maxReceiveCount ?? null],
-  );
-  const messages = rows.filter((row) => row.seq !== null).map(toClaimed);
-  return {
-    messages,
-    deadLettered: rows[0]?.dead_lettered ?? 0,
-    nextVisibleAt: messages.length === 0 ? (rows[0]?.next_visible_at ?? null) : null,
-  };
+  const messages: ClaimedMessage[] = [];
+  let deadLettered = 0;
+  let removed = 0;
+  for (;;) {
+    const wanted = p.maxMessages - messages.length;
+    const rows = await run<ClaimedRow & { dead_lettered: number; removed: number; next_visible_at: number | null }>(
+      pool,
+      sql.receiveStandard,
+      [...sharedValues(p), p.expiredBefore, wanted, p.deadLetter?.maxReceiveCount ?? null],
+    );
+    for (const row of rows) if (row.seq !== null) messages.push(toClaimed(row));
+    const first = rows[0];
+    deadLettered += first?.dead_lettered ?? 0;
+    removed += first?.removed ?? 0;
+    // Candidates that were removed leave room: look further, within the bound on removals per receive.
+    const more = (first?.removed ?? 0) > 0 && messages.length < p.maxMessages && removed < MAX_REMOVED_PER_RECEIVE;
+    if (!more) {
+      return {
+        messages,
+        deadLettered,
+        nextVisibleAt: messages.length === 0 ? (first?.next_visible_at ?? null) : null,
+      };
+    }
+  }
 }
 
 /** What a FIFO receive decided, before it is applied. */

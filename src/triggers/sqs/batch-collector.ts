@@ -5,7 +5,6 @@
  */
 import { isGrouped } from '../../limits/grouping.js';
 import type { Clock } from '../../model/clock.js';
-import { newReceiptToken } from '../../queues/receipt-handle.js';
 import type { ClaimedMessage, StoredQueue } from '../../store/queue-store.js';
 import { triggerLimits } from '../definition.js';
 import type { SqsSource } from './sqs-source.js';
@@ -24,6 +23,8 @@ export async function collectBatch(params: {
   source: SqsSource;
   queue: StoredQueue;
   batchSize: number;
+  /** How many messages the trigger's pollers take at once (pollers times batch size). */
+  capacity: number;
   windowSeconds: number;
   clock: Clock;
   /** Resolves at the next wake-up of the queue's channel, or at `until`, whichever is first. */
@@ -31,9 +32,8 @@ export async function collectBatch(params: {
   isActive: () => boolean;
 }): Promise<CollectedBatch> {
   const { source, queue, batchSize, clock } = params;
-  const receiptToken = newReceiptToken();
-  const first = await source.claim(queue, batchSize, receiptToken);
-  const messages = first.messages;
+  const first = await source.claimBatch(queue, batchSize, params.capacity);
+  const { messages, receiptToken } = first;
   if (messages.length === 0)
     return { queue, messages, receiptToken, nextVisibleAt: first.nextVisibleAt, full: false };
   // A grouped queue's claims are invoked at once: held in a window, they would keep their groups' slots

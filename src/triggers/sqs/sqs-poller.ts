@@ -108,16 +108,18 @@ export class SqsPoller {
     this.cancelCapacityWait = undefined;
     // Batches waiting out a window are invoked now with what they have.
     for (const wake of [...this.windowWaiters]) wake();
+    this.source.handBackHeld();
   }
 
   /** Gives up on batches still running: they will not acknowledge (see SqsSource.abandon). */
   abandon(): void {
-    this.pause();
     this.source.abandon();
+    this.pause();
   }
 
   async drain(): Promise<void> {
     while (this.loops.size > 0) await Promise.allSettled([...this.loops]);
+    await this.source.settled();
   }
 
   async reconfigure(config: TriggerConfig): Promise<void> {
@@ -218,6 +220,7 @@ export class SqsPoller {
             source: this.source,
             queue,
             batchSize: this.config.batchSize,
+            capacity: this.limit() * this.config.batchSize,
             windowSeconds: this.config.maximumBatchingWindowInSeconds,
             clock: this.deps.clock,
             waitForWake: (until) => this.waitForWake(until),
@@ -244,6 +247,7 @@ export class SqsPoller {
   }
 
   private async run(functionName: string, batch: CollectedBatch): Promise<void> {
+    const startedAt = this.deps.clock.now();
     const outcome = await processBatch({
       batch,
       functionName,
@@ -255,6 +259,7 @@ export class SqsPoller {
       metrics: this.metrics,
       now: this.deps.clock.now(),
     });
+    this.source.noteBatchDuration(this.deps.clock.now() - startedAt);
     if (outcome.invoked)
       this.lastResult = outcome.verdict.kind === 'failure' ? 'PROBLEM: Function call failed' : 'OK';
   }

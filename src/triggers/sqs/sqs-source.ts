@@ -4,6 +4,8 @@
  * pollers do the same on the service side), and applies the queue's redrive policy as a receive does.
  */
 import { AckCoalescer } from './ack-coalescer.js';
+import { ClaimCoalescer, type ClaimShare } from './claim-coalescer.js';
+import { newReceiptToken } from '../../queues/receipt-handle.js';
 import { groupActivityOf } from '../../limits/group-activity.js';
 import { isGrouped } from '../../limits/grouping.js';
 import { parseArn, type ArnContext } from '../../model/arn.js';
@@ -18,16 +20,29 @@ export interface SqsSourceDeps {
   clock: Clock;
   queues: QueueService;
   arn: ArnContext;
+  /** Where a failed acknowledgement that no batch waits for is reported. */
+  onError?: (error: unknown) => void;
 }
 
 export class SqsSource {
   private abandoned = false;
+  /** Acknowledgements under way that no poller waits for (see `ack`). */
+  private readonly unawaitedAcks = new Set<Promise<void>>();
   private readonly acks = new AckCoalescer<StoredQueue>((queue, receipts) => this.deleteNow(queue, receipts));
+  private readonly claims: ClaimCoalescer<StoredQueue>;
 
   constructor(
     private readonly deps: SqsSourceDeps,
     readonly queueName: string,
-  ) {}
+  ) {
+    this.claims = new ClaimCoalescer<StoredQueue>({
+      claimAll: (queue, maxMessages, receiptToken) => this.claim(queue, maxMessages, receiptToken),
+      handBack: (queue, receipts) => this.release(queue, receipts),
+      newReceiptToken,
+      clock: deps.clock,
+      onError: (error) => deps.onError?.(error),
+    });
+  }
 
   /**
    * After the engine's stop deadline the store is closing: batches still running end without touching
@@ -47,6 +62,20 @@ export class SqsSource {
     }
   }
 
+  /**
+   * The first claim of a batch, under a receipt token of its own. On a queue whose messages may go to
+   * any batch, the first claims of this trigger's batches made during one turn are one store call, and
+   * fast batches are claimed a little ahead (claim-coalescer.ts; `capacity`: pollers times batch size);
+   * a FIFO or grouped queue is claimed for each batch alone.
+   */
+  async claimBatch(queue: StoredQueue, maxMessages: number, capacity: number): Promise<ClaimShare> {
+    if (!queue.fifo && !isGrouped(queue)) return this.claims.take(queue, maxMessages, capacity);
+    const receiptToken = newReceiptToken();
+    const outcome = await this.claim(queue, maxMessages, receiptToken);
+    return { messages: outcome.messages, receiptToken, nextVisibleAt: outcome.nextVisibleAt };
+  }
+
+  /** Claims more for a batch in hand (a batching window), under that batch's receipt token. */
   async claim(queue: StoredQueue, maxMessages: number, receiptToken: string): Promise<ReceiveOutcome> {
     const deadLetter = await this.deadLetterTarget(queue);
     const now = this.deps.clock.now();
@@ -77,10 +106,44 @@ export class SqsSource {
   /**
    * Deletes the messages of a batch that are done (succeeded or filtered out); the batches of this
    * trigger that finish in the same turn of the event loop are deleted by one store call.
+   *
+   * On a plain standard queue the poller does not wait for the delete: it claims its next batch while
+   * the delete is under way, so a poller's cycle costs one round trip instead of two. Nothing orders a
+   * standard queue's messages, and a delete that fails (or never runs: a crash) leaves its messages to
+   * come back after their visibility timeout, as a failed delete always did: at-least-once holds. A FIFO
+   * queue's group stays blocked until its delete commits, and a grouped queue's delete frees the group
+   * slots the next claim needs, so there the poller waits.
    */
   async ack(queue: StoredQueue, receipts: ReceiptRef[]): Promise<void> {
     if (receipts.length === 0 || this.abandoned) return;
-    await this.acks.ack(queue, receipts);
+    const deleting = this.acks.ack(queue, receipts);
+    if (queue.fifo || isGrouped(queue)) return deleting;
+    const tracked: Promise<void> = deleting.then(
+      () => {
+        this.unawaitedAcks.delete(tracked);
+      },
+      (error: unknown) => {
+        this.unawaitedAcks.delete(tracked);
+        this.deps.onError?.(error);
+      },
+    );
+    this.unawaitedAcks.add(tracked);
+  }
+
+  /** A batch took `ms` from its claim to its acknowledgement. */
+  noteBatchDuration(ms: number): void {
+    this.claims.noteBatchDuration(ms);
+  }
+
+  /** Messages claimed ahead go back to the queue (the trigger pauses). */
+  handBackHeld(): void {
+    if (!this.abandoned) this.claims.handBackAll();
+  }
+
+  /** Resolves once every acknowledgement and hand-back started so far has been made (or has failed). */
+  async settled(): Promise<void> {
+    while (this.unawaitedAcks.size > 0) await Promise.allSettled([...this.unawaitedAcks]);
+    await this.claims.settled();
   }
 
   private async deleteNow(queue: StoredQueue, receipts: ReceiptRef[]): Promise<void> {

@@ -34,6 +34,9 @@ async function recordingFunction(respond: (event: SQSEvent) => unknown | Promise
   return events;
 }
 
+const settleTurns = async () => {
+  for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+};
 const bodies = (events: SQSEvent[]) => events.flatMap((e) => e.Records.map((r) => r.body));
 const drained = async (queue = 'orders') => {
   const counts = await q().counts(queue);
@@ -291,6 +294,37 @@ describe('run-time changes', () => {
     await t.clock.advance(60_000);
     expect(bodies(events)).toEqual(['waits']);
     expect(t.sluice.triggers.get(uuid).state).toBe('Disabled');
+  });
+
+  it('hands the messages it claimed ahead back to the queue when disabled, and loses none', async () => {
+    const release = gate();
+    const seen: string[] = [];
+    await t.sluice.functions.create({
+      name: 'work',
+      handler: async (event: SQSEvent) => {
+        seen.push(...event.Records.map((r) => r.body));
+        if (seen.length > 20) await release.promise; // the pollers stop here, holding what they claimed ahead
+      },
+    });
+    for (let i = 0; i < 10; i++)
+      await q().sendBatch('orders', Array.from({ length: 10 }, (_, j) => ({ id: `e${j}`, body: `m${i * 10 + j}` })));
+    const { uuid } = await t.sluice.triggers.create({
+      queue: 'orders',
+      functionName: 'work',
+      batchSize: 1,
+      scalingConfig: { maximumConcurrency: 4 },
+    });
+    await t.until(() => seen.length >= 24);
+    const whileRunning = await q().counts('orders');
+    expect(whileRunning.inFlight).toBeGreaterThan(4); // batches are fast: more than the 4 running were claimed
+    await t.sluice.triggers.update(uuid, { enabled: false });
+    await settleTurns();
+    expect((await q().counts('orders')).inFlight).toBe(4); // only the batches under way
+    release.open();
+    await t.until(async () => (await q().counts('orders')).inFlight === 0);
+    await t.sluice.triggers.update(uuid, { enabled: true });
+    await t.until(drained);
+    expect(new Set(seen).size).toBe(100);
   });
 
   it('lets a batch under way finish when its trigger is disabled', async () => {
