@@ -9,7 +9,6 @@ import type { QueueSettings, RedriveAllowPolicy, RedrivePolicy } from '../store/
 
 export const MAX_MESSAGE_SIZE_LIMIT = 1_048_576;
 
-
 /** What a caller may pass: SQS's string form or typed values. */
 export type QueueAttributesInput = Partial<{
   VisibilityTimeout: number | string;

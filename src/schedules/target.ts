@@ -6,7 +6,6 @@
 import { invalidValue } from '../model/errors.js';
 import type { BatchTarget, FunctionTarget, QueueTarget, ScheduleTarget } from '../store/targets.js';
 
-
 /** The forms a caller writes: `{ function: 'f', input }`, `{ queue: 'q', body }`, `{ batch: {...} }`, or the stored form. */
 export type TargetInput =
   | ScheduleTarget

@@ -5,7 +5,6 @@
 import { SluiceError } from '../model/errors.js';
 import type { KeyAttribute, KeyType, StreamViewType, TableDefinition } from '../store/table-definition.js';
 
-
 export interface CreateTableInput {
   name: string;
   partitionKey: KeyAttribute;
@@ -27,7 +26,6 @@ export interface UpdateTableInput {
   stream?: { viewType: StreamViewType } | null;
   ttlAttribute?: string | null;
 }
-
 
 export const tableLimits = {
   defaultShardCount: 4,

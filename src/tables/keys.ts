@@ -14,7 +14,6 @@ import { tableLimits } from './definition.js';
 import { type KeyAttribute, type KeyType, type TableDefinition } from '../store/table-definition.js';
 import type { EncodedKey } from '../store/table-definition.js';
 
-
 const emptyKey = Buffer.alloc(0);
 
 const invalidKey = (message: string, field: string) =>

@@ -7,7 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { describe } from 'vitest';
 import pg from 'pg';
 import { parsePostgresUrl, quoteIdentifier } from '../store/postgres/connection.js';
-import { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../store/postgres/store.js';
+import {
+  createPostgresStore,
+  type PostgresStore,
+  type PostgresStoreOptions,
+} from '../store/postgres/store.js';
 
 export const testPostgresUrl =
   process.env.SLUICE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

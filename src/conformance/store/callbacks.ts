@@ -23,7 +23,9 @@ export function callbackStoreConformance(backend: BackendUnderTest): void {
     const t = useStore(backend);
 
     it('keeps a created callback WAITING, with its heartbeat interval starting at creation', async () => {
-      await t.store.callbackCreate({ callback: callback('a', { timeoutAt: created + 60_000, heartbeatMs: 5_000 }) });
+      await t.store.callbackCreate({
+        callback: callback('a', { timeoutAt: created + 60_000, heartbeatMs: 5_000 }),
+      });
       expect(await t.store.callbackGet({ id: 'a' })).toMatchObject({
         id: 'a',
         status: 'WAITING',
@@ -38,20 +40,28 @@ export function callbackStoreConformance(backend: BackendUnderTest): void {
     it('completes a WAITING callback once; a second completion finds it finished', async () => {
       await t.store.callbackCreate({ callback: callback('a') });
       const first = await t.store.callbackComplete({ id: 'a', now: created + 10, completion: success });
-      expect(first).toMatchObject({ outcome: 'applied', callback: { status: 'SUCCEEDED', output: '{"ok":true}', settledAt: created + 10 } });
+      expect(first).toMatchObject({
+        outcome: 'applied',
+        callback: { status: 'SUCCEEDED', output: '{"ok":true}', settledAt: created + 10 },
+      });
       const second = await t.store.callbackComplete({
         id: 'a',
         now: created + 20,
         completion: { status: 'FAILED', error: 'E', cause: 'late' },
       });
       expect(second).toMatchObject({ outcome: 'finished', callback: { status: 'SUCCEEDED' } });
-      expect(await t.store.callbackComplete({ id: 'missing', now: created, completion: success })).toEqual({ outcome: 'missing' });
+      expect(await t.store.callbackComplete({ id: 'missing', now: created, completion: success })).toEqual({
+        outcome: 'missing',
+      });
     });
 
     it('times a callback out instead of completing it once its deadline has passed', async () => {
       await t.store.callbackCreate({ callback: callback('a', { timeoutAt: created + 100 }) });
       const late = await t.store.callbackComplete({ id: 'a', now: created + 100, completion: success });
-      expect(late).toMatchObject({ outcome: 'finished', callback: { status: 'TIMED_OUT', error: 'States.Timeout' } });
+      expect(late).toMatchObject({
+        outcome: 'finished',
+        callback: { status: 'TIMED_OUT', error: 'States.Timeout' },
+      });
     });
 
     it('restarts the heartbeat interval on a heartbeat, and expires only past a deadline', async () => {
@@ -68,7 +78,9 @@ export function callbackStoreConformance(backend: BackendUnderTest): void {
         outcome: 'applied',
         callback: { status: 'TIMED_OUT', error: 'States.HeartbeatTimeout', settledAt: created + 1_900 },
       });
-      expect(await t.store.callbackHeartbeat({ id: 'a', now: created + 2_000 })).toMatchObject({ outcome: 'finished' });
+      expect(await t.store.callbackHeartbeat({ id: 'a', now: created + 2_000 })).toMatchObject({
+        outcome: 'finished',
+      });
     });
 
     it('purges finished callbacks settled before the cut-off, never waiting ones', async () => {

@@ -52,7 +52,10 @@ export function scheduleOutboxStoreConformance(backend: BackendUnderTest): void 
       const claim = { name: 'a', tick: t0 + minute, nextFireAt: t0 + 2 * minute, now: t0 + minute };
       expect(await t.store.scheduleClaimTick({ ...claim, delivery: delivery('a', t0 + minute) })).toBe(true);
       expect(await t.store.scheduleClaimTick({ ...claim, delivery: delivery('a', t0 + minute) })).toBe(false);
-      expect(await t.store.scheduleGet({ name: 'a' })).toMatchObject({ nextFireAt: t0 + 2 * minute, lastTickAt: t0 + minute });
+      expect(await t.store.scheduleGet({ name: 'a' })).toMatchObject({
+        nextFireAt: t0 + 2 * minute,
+        lastTickAt: t0 + minute,
+      });
       expect(await t.store.outboxGet({ key: `schedule:a:${t0 + minute}` })).toMatchObject({
         topic: 'schedule',
         attempts: 0,
@@ -72,31 +75,73 @@ export function scheduleOutboxStoreConformance(backend: BackendUnderTest): void 
     it('leases an outbox entry to one claim at a time; a lost claim can neither complete nor extend it', async () => {
       await t.store.scheduleCreate({ schedule: schedule('a') });
       const now = t0 + minute;
-      await t.store.scheduleClaimTick({ name: 'a', tick: now, nextFireAt: now + minute, delivery: delivery('a', now), now });
+      await t.store.scheduleClaimTick({
+        name: 'a',
+        tick: now,
+        nextFireAt: now + minute,
+        delivery: delivery('a', now),
+        now,
+      });
       const [first] = await t.store.outboxClaim({ now, leaseMs: 30_000, claimToken: 'one', limit: 10 });
       expect(first).toMatchObject({ key: `schedule:a:${now}`, attempts: 1, dueAt: now + 30_000 });
-      expect(await t.store.outboxClaim({ now: now + 1, leaseMs: 30_000, claimToken: 'two', limit: 10 })).toEqual([]);
+      expect(
+        await t.store.outboxClaim({ now: now + 1, leaseMs: 30_000, claimToken: 'two', limit: 10 }),
+      ).toEqual([]);
       expect(await t.store.outboxNextDue({})).toBe(now + 30_000);
 
       // The lease ends (the first claimer died): another claim takes the entry, the first one is refused.
-      const [second] = await t.store.outboxClaim({ now: now + 30_000, leaseMs: 30_000, claimToken: 'two', limit: 10 });
+      const [second] = await t.store.outboxClaim({
+        now: now + 30_000,
+        leaseMs: 30_000,
+        claimToken: 'two',
+        limit: 10,
+      });
       expect(second).toMatchObject({ id: first!.id, attempts: 2 });
-      expect(await t.store.outboxExtend({ id: first!.id, claimToken: 'one', dueAt: now + 90_000 })).toBe(false);
-      expect(await t.store.outboxComplete({ id: first!.id, claimToken: 'one', now: now + 30_001 })).toBe(false);
-      expect(await t.store.outboxComplete({ id: first!.id, claimToken: 'two', now: now + 30_002 })).toBe(true);
-      expect(await t.store.outboxGet({ key: `schedule:a:${now}` })).toMatchObject({ deliveredAt: now + 30_002 });
+      expect(await t.store.outboxExtend({ id: first!.id, claimToken: 'one', dueAt: now + 90_000 })).toBe(
+        false,
+      );
+      expect(await t.store.outboxComplete({ id: first!.id, claimToken: 'one', now: now + 30_001 })).toBe(
+        false,
+      );
+      expect(await t.store.outboxComplete({ id: first!.id, claimToken: 'two', now: now + 30_002 })).toBe(
+        true,
+      );
+      expect(await t.store.outboxGet({ key: `schedule:a:${now}` })).toMatchObject({
+        deliveredAt: now + 30_002,
+      });
       expect(await t.store.outboxNextDue({})).toBeNull();
     });
 
     it('gives a failed delivery back for a later attempt, recording why', async () => {
       await t.store.scheduleCreate({ schedule: schedule('a') });
       const now = t0 + minute;
-      await t.store.scheduleClaimTick({ name: 'a', tick: now, nextFireAt: now + minute, delivery: delivery('a', now), now });
+      await t.store.scheduleClaimTick({
+        name: 'a',
+        tick: now,
+        nextFireAt: now + minute,
+        delivery: delivery('a', now),
+        now,
+      });
       const [entry] = await t.store.outboxClaim({ now, leaseMs: 30_000, claimToken: 'one', limit: 10 });
-      expect(await t.store.outboxRetry({ id: entry!.id, claimToken: 'one', dueAt: now + 2_000, error: 'throttled' })).toBe(true);
-      expect(await t.store.outboxGet({ key: entry!.key })).toMatchObject({ dueAt: now + 2_000, lastError: 'throttled', deliveredAt: null });
-      expect(await t.store.outboxClaim({ now: now + 1_999, leaseMs: 30_000, claimToken: 'two', limit: 10 })).toEqual([]);
-      expect(await t.store.outboxClaim({ now: now + 2_000, leaseMs: 30_000, claimToken: 'two', limit: 10 })).toHaveLength(1);
+      expect(
+        await t.store.outboxRetry({
+          id: entry!.id,
+          claimToken: 'one',
+          dueAt: now + 2_000,
+          error: 'throttled',
+        }),
+      ).toBe(true);
+      expect(await t.store.outboxGet({ key: entry!.key })).toMatchObject({
+        dueAt: now + 2_000,
+        lastError: 'throttled',
+        deliveredAt: null,
+      });
+      expect(
+        await t.store.outboxClaim({ now: now + 1_999, leaseMs: 30_000, claimToken: 'two', limit: 10 }),
+      ).toEqual([]);
+      expect(
+        await t.store.outboxClaim({ now: now + 2_000, leaseMs: 30_000, claimToken: 'two', limit: 10 }),
+      ).toHaveLength(1);
     });
   });
 }

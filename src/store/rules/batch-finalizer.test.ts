@@ -39,7 +39,9 @@ describe('batch finalizer rule', () => {
   });
 
   it('summarises a cancelled batch as CANCELLED', () => {
-    expect(batchSummary({ ...batch, cancelledAt: 1, metadata: null }, 2)).toMatchObject({ status: 'CANCELLED' });
+    expect(batchSummary({ ...batch, cancelledAt: 1, metadata: null }, 2)).toMatchObject({
+      status: 'CANCELLED',
+    });
     expect(batchSummary({ ...batch, metadata: null }, 2)).not.toHaveProperty('metadata');
   });
 
