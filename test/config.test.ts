@@ -210,3 +210,18 @@ describe('applying a config', () => {
     expect(isSluiceError(error) && error.message).toMatch(/^triggers\[0\]: /);
   });
 });
+
+describe('node.connections', () => {
+  it('accepts caps and timeouts in range and hands them to the server in its terms', async () => {
+    const { connectionLimitsFromConfig } = await import('../src/api/node.js');
+    const config = validateConfig({ node: { connections: { max: 5000, perAddress: 200, requestTimeoutMs: 20_000 } } }, 'test');
+    expect(connectionLimitsFromConfig(config.node!.connections!)).toEqual({ maxConnections: 5000, maxConnectionsPerAddress: 200, requestTimeoutMs: 20_000 });
+  });
+
+  it('refuses values out of range, naming the setting and the range', () => {
+    expect(() => validateConfig({ node: { connections: { perAddress: 0, idleTimeoutMs: 5 } } }, 'test')).toThrow(
+      /node\.connections\.perAddress: must be an integer from 1 to 1000000 connections[\s\S]*node\.connections\.idleTimeoutMs: must be an integer from 100/,
+    );
+    expect(() => validateConfig({ node: { connections: { maxConnections: 1 } } }, 'test')).toThrow(/unknown setting\(s\) 'maxConnections'/);
+  });
+});

@@ -13,20 +13,20 @@ interface FastifyLikeError {
 }
 
 /** Fastify's own client-error codes, translated into the catalog. */
-const fastifyCodes: Record<string, (message: string) => SluiceError> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: () =>
-    new SluiceError('RequestEntityTooLarge', 'The request body is larger than this node accepts (see maxRequestBytes).'),
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () =>
-    new SluiceError('SerializationException', 'The Content-Length header does not match the body.'),
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: () => new SluiceError('SerializationException', 'Unsupported Content-Type.'),
-  FST_ERR_CTP_EMPTY_JSON_BODY: () => new SluiceError('SerializationException', 'The request body is empty.'),
-};
+const fastifyCodes: ReadonlyMap<string, (message: string) => SluiceError> = new Map([
+  ['FST_ERR_CTP_BODY_TOO_LARGE', () =>
+    new SluiceError('RequestEntityTooLarge', 'The request body is larger than this node accepts (see maxRequestBytes).')],
+  ['FST_ERR_CTP_INVALID_CONTENT_LENGTH', () =>
+    new SluiceError('SerializationException', 'The Content-Length header does not match the body.')],
+  ['FST_ERR_CTP_INVALID_MEDIA_TYPE', () => new SluiceError('SerializationException', 'Unsupported Content-Type.')],
+  ['FST_ERR_CTP_EMPTY_JSON_BODY', () => new SluiceError('SerializationException', 'The request body is empty.')],
+]);
 
 export function toSluiceError(error: unknown): SluiceError {
   if (error instanceof SluiceError) return error;
   const candidate = (typeof error === 'object' && error !== null ? error : {}) as FastifyLikeError;
   if (typeof candidate.code === 'string') {
-    const translate = fastifyCodes[candidate.code];
+    const translate = fastifyCodes.get(candidate.code);
     if (translate) return translate(String(candidate.message ?? ''));
   }
   // Other client errors raised by the HTTP layer itself (a malformed request line, an aborted body).

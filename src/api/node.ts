@@ -9,10 +9,13 @@ import { findConfigFile, loadConfigFile, type LoadedConfig } from '../config/loa
 import { clusterOptionsFromEnv } from '../cluster/settings.js';
 import { Sluice } from '../engine/sluice.js';
 import { SluiceError } from '../model/errors.js';
+import { sqlitePathOf } from '../store/open.js';
+import { lockSqliteNode } from '../store/sqlite/node-lock.js';
 import { buildAuthSettings, describeAuth } from './auth/credentials.js';
 import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STORE } from './defaults.js';
 import type { Logger } from './logger.js';
 import { buildHttpApi, type HttpApi } from './server.js';
+import type { ConnectionLimits } from './connections.js';
 
 export { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STORE };
 
@@ -58,6 +61,35 @@ export function redactStoreUrl(url: string): string {
   return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:[redacted]@');
 }
 
+/** The config file's `node.connections` in the server's terms; unset members keep their defaults. */
+export function connectionLimitsFromConfig(connections: NonNullable<NonNullable<LoadedConfig['config']['node']>['connections']>): Partial<ConnectionLimits> {
+  return {
+    ...(connections.max !== undefined ? { maxConnections: connections.max } : {}),
+    ...(connections.perAddress !== undefined ? { maxConnectionsPerAddress: connections.perAddress } : {}),
+    ...(connections.headersTimeoutMs !== undefined ? { headersTimeoutMs: connections.headersTimeoutMs } : {}),
+    ...(connections.requestTimeoutMs !== undefined ? { requestTimeoutMs: connections.requestTimeoutMs } : {}),
+    ...(connections.idleTimeoutMs !== undefined ? { idleTimeoutMs: connections.idleTimeoutMs } : {}),
+  };
+}
+
+function openEngine(
+  store: string,
+  cluster: ReturnType<typeof clusterOptionsFromEnv>,
+  config: LoadedConfig['config'] | undefined,
+  logger: Logger,
+): Promise<Sluice> {
+  return Sluice.open({
+    store,
+    cluster: (cluster.enabled ?? /^postgres(ql)?:/.test(store)) ? { ...cluster, enabled: true } : false,
+    ...(config?.node?.region ? { region: config.node.region } : {}),
+    ...(config?.node?.accountId ? { accountId: config.node.accountId } : {}),
+    ...(config?.node?.taskTokenRetentionSeconds !== undefined
+      ? { taskTokenRetentionSeconds: config.node.taskTokenRetentionSeconds }
+      : {}),
+    onBackgroundError: (error) => logger.error({ err: error }, 'background task failed'),
+  });
+}
+
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const { logger } = options;
   const loaded = await readConfig(options);
@@ -81,16 +113,17 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   // In a cluster (a PostgreSQL store, unless SLUICE_CLUSTER=off) each node heartbeats and shares leases
   // and concurrency limits with the others; SLUICE_NODE_ID, SLUICE_HEARTBEAT_MS, SLUICE_LEASE_MS tune it.
   const cluster = clusterOptionsFromEnv(options.env);
-  const sluice = await Sluice.open({
-    store,
-    cluster: (cluster.enabled ?? /^postgres(ql)?:/.test(store)) ? { ...cluster, enabled: true } : false,
-    ...(config?.node?.region ? { region: config.node.region } : {}),
-    ...(config?.node?.accountId ? { accountId: config.node.accountId } : {}),
-    ...(config?.node?.taskTokenRetentionSeconds !== undefined
-      ? { taskTokenRetentionSeconds: config.node.taskTokenRetentionSeconds }
-      : {}),
-    onBackgroundError: (error) => logger.error({ err: error }, 'background task failed'),
-  });
+  // One node per SQLite file, refused before anything is opened, applied or listened on.
+  const sqlitePath = sqlitePathOf(store);
+  const releaseNodeLock =
+    sqlitePath === undefined || sqlitePath === ':memory:' ? () => {} : lockSqliteNode(sqlitePath);
+  let sluice: Sluice;
+  try {
+    sluice = await openEngine(store, cluster, config, logger);
+  } catch (error) {
+    releaseNodeLock();
+    throw error;
+  }
   try {
     const changes = config ? await applyConfig({ sluice, config, baseDir: loaded!.baseDir, prune: options.prune }) : [];
     const api = await buildHttpApi({
@@ -99,6 +132,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       logger,
       ...(config?.node?.maxRequestBytes ? { maxRequestBytes: config.node.maxRequestBytes } : {}),
       ...(config?.node?.publicUrl ? { publicUrl: config.node.publicUrl } : {}),
+      ...(config?.node?.connections ? { connections: connectionLimitsFromConfig(config.node.connections) } : {}),
     });
     const url = await api.listen({ host: options.host ?? config?.node?.host ?? DEFAULT_HOST, port: options.port ?? config?.node?.port ?? DEFAULT_PORT });
     logger.info(
@@ -117,12 +151,14 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
           const graceMs = options.shutdownGraceMs ?? 10_000;
           await api.close({ graceMs });
           await sluice.close({ graceMs });
+          releaseNodeLock();
         })();
         return closing;
       },
     };
   } catch (error) {
     await sluice.close({ graceMs: 0 });
+    releaseNodeLock();
     throw error;
   }
 }

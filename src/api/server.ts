@@ -5,6 +5,8 @@
  * accepting requests, ends long polls and waits for requests under way.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import { STATUS_CODES } from 'node:http';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -24,6 +26,7 @@ import { nativeRouteModules } from './native/modules.js';
 import type { NativeRouteModule } from './native/route-module.js';
 import type { ErrorBody } from './native/schemas/common.js';
 import { registerStepFunctionsEndpoint } from './aws/sfn-endpoint.js';
+import { DEFAULT_CONNECTION_LIMITS, guardConnections, serverTimeouts, ThrottledLog, type ConnectionLimits } from './connections.js';
 
 /**
  * The largest request body accepted: a 1 MiB SQS batch in its most expensive encoding (form-encoded
@@ -40,6 +43,10 @@ export interface HttpApiOptions {
   /** Base of queue URLs (`https://sqs.example.com`); default: the scheme and Host the client used. */
   publicUrl?: string;
   nativeModules?: readonly NativeRouteModule[];
+  /** Connection caps and timeouts; each unset member takes its default (DEFAULT_CONNECTION_LIMITS). */
+  connections?: Partial<ConnectionLimits>;
+  /** How often a cap or timeout that keeps being hit is logged again (default 10 s); for tests. */
+  capLogIntervalMs?: number;
 }
 
 export interface HttpApi {
@@ -82,8 +89,57 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: S
     : sendNativeError(request, reply, error);
 }
 
+function definedMembers<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, member]) => member !== undefined)) as Partial<T>;
+}
+
+function noSuchRoute(request: FastifyRequest): SluiceError {
+  return new SluiceError('ResourceNotFoundException', `${request.method} ${request.url.split('?')[0]!.slice(0, 200)}: no such route`);
+}
+
+/**
+ * Failures Node's HTTP parser reports before there is a request (a request timeout, oversized headers,
+ * malformed HTTP), answered in the native error shape, since no route says which protocol the client
+ * speaks, then closed.
+ */
+function clientError(error: { code?: string; reason?: string }): SluiceError {
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return new SluiceError('RequestTimeout', "The request did not arrive in full within the node's request timeout (node.connections.requestTimeoutMs).");
+  }
+  if (error.code === 'HPE_HEADER_OVERFLOW') return new SluiceError('RequestHeaderFieldsTooLarge', 'The request headers are larger than the node accepts.');
+  // A chunk announcing more than 2^64 bytes, or chunk extensions past the parser's limit: a chunked body
+  // too large to accept, answered as every oversized body is.
+  if (error.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' || (error.code === 'HPE_INVALID_CHUNK_SIZE' && /overflow/i.test(error.reason ?? ''))) {
+    return new SluiceError('RequestEntityTooLarge', 'The chunked request body is larger than this node accepts (see maxRequestBytes).');
+  }
+  return new SluiceError('ValidationException', 'The request is not well-formed HTTP.');
+}
+
+function clientErrorResponse(error: { code?: string; reason?: string }): string {
+  const failure = clientError(error);
+  const body = JSON.stringify({ error: { code: failure.code, message: failure.message } });
+  return (
+    `HTTP/1.1 ${failure.status} ${STATUS_CODES[failure.status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
+}
+
 export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   const shutdown = new AbortController();
+  // Every waiting request (a long poll) listens on this one signal until it ends (request-signal.ts removes
+  // the listener), so thousands at once are expected, not a leak: no MaxListenersExceededWarning.
+  setMaxListeners(0, shutdown.signal);
+  const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...definedMembers(options.connections ?? {}) };
+  const timeouts = serverTimeouts(limits);
+  const logger = options.logger || undefined;
+  const requestTimeouts = new ThrottledLog((count, first) => {
+    logger?.warn(
+      { timeout: 'requestTimeoutMs', limit: limits.requestTimeoutMs, closed: count },
+      first
+        ? `request timeout: closed a connection whose request did not arrive in full within ${limits.requestTimeoutMs} ms (node.connections.requestTimeoutMs)`
+        : `request timeout: closed ${count} more connection(s) whose request did not arrive in time (node.connections.requestTimeoutMs)`,
+    );
+  }, options.capLogIntervalMs);
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : { logger: false }),
     bodyLimit: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
@@ -92,9 +148,23 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     logController: new LogController({ disableRequestLogging: true }),
     // Closing is answered by our own hook, in the caller's protocol.
     return503OnClosing: false,
-    // A long poll lasts up to 20 s; leave the socket timeouts well above it.
+    // No socket inactivity timeout: a long poll (20 s) or a synchronous invoke may be silent for long.
+    // Receiving a request is bounded instead (headers, then the whole body), and so is idling between
+    // requests; see connections.ts.
     connectionTimeout: 0,
-    keepAliveTimeout: 65_000,
+    keepAliveTimeout: timeouts.keepAliveTimeout,
+    requestTimeout: timeouts.requestTimeout,
+    http: {
+      headersTimeout: timeouts.headersTimeout,
+      requestTimeout: timeouts.requestTimeout,
+      connectionsCheckingInterval: timeouts.connectionsCheckingInterval,
+    },
+    clientErrorHandler: (error: Error & { code?: string; reason?: string }, socket) => {
+      if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') requestTimeouts.hit();
+      if (socket.writable) socket.write(clientErrorResponse(error));
+      socket.destroy();
+    },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
     // A URL the router cannot decode (`/%zz`) is refused in our shape like every other bad request.
     frameworkErrors: (error, request, reply) => {
@@ -102,13 +172,20 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     },
   });
 
+  const guard = guardConnections(app.server, limits, logger, options.capLogIntervalMs);
+
   // Every body is kept as bytes: SigV4 hashes the exact payload, and each protocol parses its own format.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
   // The hooks that run on every request take callbacks rather than being async: an async hook costs
   // promises and microtask turns on every request, for a check that is almost always false.
-  app.addHook('onRequest', (_request, reply, done) => {
+  app.addHook('onRequest', (request, reply, done) => {
+    // No route: answer before reading any body, and close, so unauthenticated clients cannot stall here either.
+    if (request.is404) {
+      reply.header('connection', 'close');
+      return done(noSuchRoute(request));
+    }
     if (!shutdown.signal.aborted) return done();
     reply.header('connection', 'close');
     done(
@@ -131,13 +208,7 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     else request.log.debug({ code: failure.code, url: request.url }, 'request refused');
     return sendError(request, reply, failure);
   });
-  app.setNotFoundHandler((request, reply) => {
-    const failure = new SluiceError(
-      'ResourceNotFoundException',
-      `${request.method} ${request.url.split('?')[0]!.slice(0, 200)}: no such route`,
-    );
-    return sendError(request, reply, failure);
-  });
+  app.setNotFoundHandler((request, reply) => sendError(request, reply, noSuchRoute(request)));
 
   registerHealth(app, { sluice: options.sluice, isClosing: () => shutdown.signal.aborted });
   registerSqsEndpoint(app, {
@@ -156,8 +227,11 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
         route.config = { ...(route.config as object), protocol: 'native' } as typeof route.config;
       });
       if (!options.auth.insecureDev) {
-        scope.addHook('onRequest', (request, _reply, done) => {
-          done(verifyBearer(request.headers.authorization, options.auth.tokens));
+        // Before the body is read; a refused client's connection is closed rather than drained.
+        scope.addHook('onRequest', (request, reply, done) => {
+          const refusal = verifyBearer(request.headers.authorization, options.auth.tokens);
+          if (refusal) reply.header('connection', 'close');
+          done(refusal);
         });
       }
       for (const module of options.nativeModules ?? nativeRouteModules) module.register(scope, context);
@@ -183,6 +257,8 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       } finally {
         clearInterval(sweep);
         clearTimeout(deadline);
+        guard.stop();
+        requestTimeouts.stop();
       }
     },
   };

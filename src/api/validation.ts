@@ -3,6 +3,7 @@
  * any work is done, and its first complaint becomes a SluiceError naming the field by its path
  * (`Entries[2].MessageBody`). A missing field is MissingParameter; anything else InvalidParameterValue.
  */
+import { isUtf8 } from 'node:buffer';
 import type { z } from 'zod';
 import { SluiceError } from '../model/errors.js';
 
@@ -40,8 +41,49 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, prefi
   throw new SluiceError('InvalidParameterValue', `${field}: ${issue.message}`, { field });
 }
 
-/** Parses a JSON request body, refusing anything that is not a JSON object. */
+/** How deep `findProtoKey` looks; request inputs nest a few levels (Entries[i].MessageAttributes.name). */
+const MAX_KEY_SCAN_DEPTH = 64;
+
+/**
+ * The path of the first member named `__proto__` in a parsed body, if any. JSON.parse makes it an ordinary
+ * member, but every later copy into a plain object (zod's records included) drops it or swaps the copy's
+ * prototype: a tag or message attribute of that name would be lost without a word, so it is refused.
+ */
+export function findProtoKey(value: unknown, path = '', depth = 0): string | undefined {
+  if (value === null || typeof value !== 'object' || depth > MAX_KEY_SCAN_DEPTH) return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findProtoKey(value[i], `${path}[${i}]`, depth + 1);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  for (const key of Object.keys(value)) {
+    const at = path === '' ? key : `${path}.${key}`;
+    if (key === '__proto__') return at;
+    const found = findProtoKey((value as Record<string, unknown>)[key], at, depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** Refuses an input holding a member named `__proto__` (see findProtoKey), naming where it is. */
+export function refuseProtoKeys(value: unknown): void {
+  const field = findProtoKey(value);
+  if (field !== undefined) {
+    throw new SluiceError('InvalidParameterValue', `${field.slice(0, 200)}: '__proto__' is reserved and cannot be used as a name`, { field });
+  }
+}
+
+/**
+ * Parses a JSON request body, refusing anything that is not a JSON object. Bytes that are not UTF-8 are
+ * refused (InvalidMessageContents) rather than decoded as U+FFFD, which would store something the client
+ * never sent.
+ */
 export function parseJsonObject(raw: Buffer | undefined, options: { allowEmpty: boolean }): Record<string, unknown> {
+  if (raw !== undefined && !isUtf8(raw)) {
+    throw new SluiceError('InvalidMessageContents', 'body: the request body is not valid UTF-8', { field: 'body' });
+  }
   const text = raw?.toString('utf8') ?? '';
   if (text.trim() === '') {
     if (options.allowEmpty) return {};
@@ -56,5 +98,6 @@ export function parseJsonObject(raw: Buffer | undefined, options: { allowEmpty: 
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new SluiceError('SerializationException', 'The request body must be a JSON object.');
   }
+  refuseProtoKeys(value);
   return value as Record<string, unknown>;
 }

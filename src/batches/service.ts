@@ -15,7 +15,7 @@ import { MAX_MESSAGE_SIZE_LIMIT } from '../queues/attributes.js';
 import type { QueueService } from '../queues/service.js';
 import { parseTarget } from '../schedules/target.js';
 import { type BatchTarget, type FunctionTarget, type QueueTarget } from '../store/targets.js';
-import { batchChannel, type StoredBatch } from '../store/batch-store.js';
+import { batchCatalogChannel, batchChannel, type StoredBatch } from '../store/batch-store.js';
 import type { Store } from '../store/store.js';
 import type { TriggerService } from '../triggers/service.js';
 import { chunksOf, groupRetries, retryChunkText, type ChunkText } from './chunks.js';
@@ -48,6 +48,8 @@ export type BatchSource = (context: {
 
 const ID_FORM = /^[A-Za-z0-9_.:-]{1,128}$/;
 const SEND_BATCH_ENTRIES = 10;
+/** Unfinished batches looked at when one is created elsewhere (newest first: the new one is among them). */
+const DISCOVER_LIMIT = 100;
 
 interface Plan {
   id: string;
@@ -60,6 +62,7 @@ export class BatchService implements Service {
   private readonly sources = new Map<string, BatchSource>();
   private readonly filling = new Set<Promise<unknown>>();
   private readonly unsubscribeFunctions: () => void;
+  private readonly unsubscribeCatalog: () => void;
   private stopped = false;
 
   constructor(private readonly options: BatchServiceOptions) {
@@ -73,6 +76,11 @@ export class BatchService implements Service {
       if (BatchProcessing.isWorker(name)) return;
       if (change === 'deleted') this.processing.forget(name).catch(options.onError);
       else this.resume(name).catch(options.onError);
+    });
+    // A batch created by another process (a cron's batcher, another node): this process may declare its
+    // processor without having built the worker, since it had no unfinished batch when it was declared.
+    this.unsubscribeCatalog = options.store.notifier.subscribe(batchCatalogChannel, () => {
+      if (!this.stopped) this.discover().catch(options.onError);
     });
   }
 
@@ -251,6 +259,7 @@ export class BatchService implements Service {
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribeFunctions();
+    this.unsubscribeCatalog();
     await Promise.allSettled([...this.filling]);
   }
 
@@ -361,12 +370,19 @@ export class BatchService implements Service {
     if (unfinished.length > 0) await this.processing.ensure(processor);
   }
 
+  /** Builds the worker of every processor this process declares that has unfinished batches. */
+  private async discover(): Promise<void> {
+    const unfinished = await this.options.store.batchList({ unfinished: true, limit: DISCOVER_LIMIT });
+    for (const processor of new Set(unfinished.map((b) => b.processor)))
+      if (!BatchProcessing.isWorker(processor) && this.options.functions.exists(processor))
+        await this.processing.ensure(processor);
+  }
+
   private async require(id: string): Promise<StoredBatch> {
     const batch = typeof id === 'string' ? await this.options.store.batchGet({ id }) : undefined;
     if (!batch) throw missing(id);
     return batch;
   }
-
 }
 
 function view(

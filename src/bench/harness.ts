@@ -12,6 +12,10 @@ export interface BenchOptions {
   postgresUrl: string;
   /** Smaller sizes for a smoke run. */
   quick: boolean;
+  /** Rounds of alternating runs in the peer comparisons. */
+  runs: number;
+  /** Where the peers' scripts are installed (default ../shared/peers). */
+  peersDir?: string;
 }
 
 export interface Figure {
@@ -27,16 +31,14 @@ export interface Scenario {
   run(options: BenchOptions): Promise<Figure[]>;
 }
 
-/** A fresh engine on a fresh store; `dispose` closes it and removes what it created. */
-export async function freshEngine(options: BenchOptions): Promise<{ sluice: Sluice; path?: string; dispose(): Promise<void> }> {
+/** A URL for a fresh store (a new temporary SQLite file, or a new PostgreSQL schema); `dispose` removes it. */
+export function freshStoreUrl(options: BenchOptions): { url: string; dispose(): Promise<void> } {
   if (options.store === 'postgres') {
     const schema = `sluice_bench_${process.pid}_${Date.now().toString(36)}`;
     const separator = options.postgresUrl.includes('?') ? '&' : '?';
-    const sluice = await Sluice.open({ store: `${options.postgresUrl}${separator}schema=${schema}` });
     return {
-      sluice,
+      url: `${options.postgresUrl}${separator}schema=${schema}`,
       async dispose() {
-        await sluice.close();
         const pg = await import('pg');
         const client = new pg.default.Client({ connectionString: options.postgresUrl });
         await client.connect();
@@ -46,14 +48,24 @@ export async function freshEngine(options: BenchOptions): Promise<{ sluice: Slui
     };
   }
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
-  const path = join(dir, 'bench.db');
-  const sluice = await Sluice.open({ store: `sqlite:${path}` });
+  return {
+    url: `sqlite:${join(dir, 'bench.db')}`,
+    async dispose() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A fresh engine on a fresh store; `dispose` closes it and removes what it created. */
+export async function freshEngine(options: BenchOptions): Promise<{ sluice: Sluice; path?: string; dispose(): Promise<void> }> {
+  const store = freshStoreUrl(options);
+  const sluice = await Sluice.open({ store: store.url });
   return {
     sluice,
-    path,
+    ...(store.url.startsWith('sqlite:') ? { path: store.url.slice('sqlite:'.length) } : {}),
     async dispose() {
       await sluice.close();
-      rmSync(dir, { recursive: true, force: true });
+      await store.dispose();
     },
   };
 }

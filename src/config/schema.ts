@@ -26,6 +26,16 @@ export const nodeSettingsSchema = z.strictObject({
   maxRequestBytes: rangedInteger({ min: 64 * 1024, max: 64 * 1024 * 1024, unit: 'bytes' }).optional(),
   region: z.string().regex(/^[a-z0-9-]{1,32}$/, { error: 'a region such as us-east-1' }).optional(),
   accountId: z.string().regex(/^\d{12}$/, { error: 'an account id is 12 digits' }).optional(),
+  /** Connection caps and timeouts against clients that hold sockets (see src/api/connections.ts). */
+  connections: z
+    .strictObject({
+      max: rangedInteger({ min: 1, max: 1_000_000, unit: 'connections' }).optional(),
+      perAddress: rangedInteger({ min: 1, max: 1_000_000, unit: 'connections' }).optional(),
+      headersTimeoutMs: rangedInteger({ min: 100, max: 600_000, unit: 'ms' }).optional(),
+      requestTimeoutMs: rangedInteger({ min: 100, max: 3_600_000, unit: 'ms' }).optional(),
+      idleTimeoutMs: rangedInteger({ min: 100, max: 3_600_000, unit: 'ms' }).optional(),
+    })
+    .optional(),
   /** How long a finished task token stays readable before it is purged; null keeps them. */
   taskTokenRetentionSeconds: rangedInteger({ min: 1, max: 31_536_000, unit: 'seconds' }).nullable().optional(),
 });

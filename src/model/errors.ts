@@ -13,6 +13,8 @@ export const errorCatalog = {
   ValidationException: { status: 400, sender: true, description: 'The request failed validation.' },
   SerializationException: { status: 400, sender: true, description: 'The request body is not well-formed JSON (or form data) of the expected shape.' },
   RequestEntityTooLarge: { status: 413, sender: true, description: 'The request body is larger than the node accepts.' },
+  RequestTimeout: { status: 408, sender: true, description: 'The request (headers and body) did not arrive in full within the node\'s request timeout.' },
+  RequestHeaderFieldsTooLarge: { status: 431, sender: true, description: 'The request headers are larger than the node accepts.' },
   UnsupportedOperation: { status: 400, sender: true, legacy: 'AWS.SimpleQueueService.UnsupportedOperation', description: 'The operation is not supported in this context.' },
   // Queues
   QueueDoesNotExist: { status: 400, sender: true, legacy: 'AWS.SimpleQueueService.NonExistentQueue', description: 'The queue does not exist.' },

@@ -43,6 +43,9 @@ export const DEDUPLICATION_WINDOW_MS = 5 * 60 * 1000;
 export const PURGE_INTERVAL_MS = 60 * 1000;
 export const NAME_REUSE_DELAY_MS = 60 * 1000;
 export const MAX_VISIBILITY_SECONDS = 43_200;
+/** The longest QueueNamePrefix SQS accepts (the length of a queue name). */
+export const MAX_QUEUE_NAME_PREFIX = 80;
+
 /** A ReceiveRequestAttemptId can be retried for 5 minutes after its receive. */
 export const RECEIVE_ATTEMPT_WINDOW_MS = 5 * 60 * 1000;
 /** SQS's in-flight limits: a receive fails with OverLimit once a queue has this many messages in flight. */
@@ -197,6 +200,15 @@ export class QueueService implements Service {
   }
 
   async list(prefix?: string): Promise<string[]> {
+    // SQS caps the prefix at a queue name's 80 characters; a longer one could match nothing, and an
+    // unbounded one reaches the store's pattern matching (SQLite refuses LIKE patterns over 50,000 bytes).
+    if (prefix !== undefined && prefix.length > MAX_QUEUE_NAME_PREFIX) {
+      throw new SluiceError(
+        'InvalidParameterValue',
+        `QueueNamePrefix: is ${prefix.length} characters long; at most ${MAX_QUEUE_NAME_PREFIX} are allowed`,
+        { field: 'QueueNamePrefix' },
+      );
+    }
     return (await this.store.queueList({ prefix: prefix ?? '' })).map((queue) => queue.name);
   }
 
@@ -243,7 +255,7 @@ export class QueueService implements Service {
     if (names.includes('All')) return all;
     const picked: Record<string, string> = {};
     for (const attribute of names) {
-      if (!(attribute in all) && !knownReadOnlyAttribute(attribute)) {
+      if (!Object.hasOwn(all, attribute) && !knownReadOnlyAttribute(attribute)) {
         throw new SluiceError(
           'InvalidAttributeName',
           `AttributeNames: '${attribute}' is not a queue attribute`,

@@ -131,3 +131,8 @@ export interface BatchStore {
 }
 
 export const batchChannel = (id: string): string => `batch:${id}`;
+/**
+ * Published when a batch is created: a process that declares the processor but has not built its
+ * worker (it had no unfinished batch when the processor was declared) builds it then.
+ */
+export const batchCatalogChannel = 'batches';

@@ -36,6 +36,14 @@ export class InProcessNotifier implements Notifier {
     };
   }
 
+  /**
+   * Fires every channel that has a listener: for a write made elsewhere whose channels are not known
+   * (another process's commit to a shared SQLite file). Each waiter re-checks the store once.
+   */
+  publishAll(): void {
+    for (const channel of [...this.listeners.keys()]) this.publish(channel);
+  }
+
   /** Number of channels with at least one listener (used by idle-cost tests). */
   get channelCount(): number {
     return this.listeners.size;

@@ -9,8 +9,14 @@ import type { Store } from './store.js';
 export type StoreFactory = (url: string) => Promise<Store>;
 
 const factories = new Map<string, StoreFactory>([
-  ['sqlite', async (url) => createSqliteStore({ path: url.slice('sqlite:'.length) || './sluice.db' })],
+  ['sqlite', async (url) => createSqliteStore({ path: sqlitePathOf(url)! })],
 ]);
+
+/** The database path of a `sqlite:` URL (':memory:' for a throwaway database); undefined for other stores. */
+export function sqlitePathOf(url: string): string | undefined {
+  if (!url.startsWith('sqlite:')) return undefined;
+  return url.slice('sqlite:'.length) || './sluice.db';
+}
 
 /** Lets another backend (PostgreSQL) plug in without this module importing its driver eagerly. */
 export function registerStoreFactory(scheme: string, factory: StoreFactory): void {

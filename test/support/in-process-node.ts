@@ -28,7 +28,9 @@ export interface TestNode {
   close(): Promise<void>;
 }
 
-export async function startTestNode(options: Partial<Pick<HttpApiOptions, 'maxRequestBytes' | 'publicUrl'>> & { insecureDev?: boolean } = {}): Promise<TestNode> {
+export async function startTestNode(
+  options: Partial<Pick<HttpApiOptions, 'maxRequestBytes' | 'publicUrl' | 'connections' | 'capLogIntervalMs' | 'logger'>> & { insecureDev?: boolean } = {},
+): Promise<TestNode> {
   const sluice = await Sluice.open({ store: 'sqlite::memory:' });
   const auth = buildAuthSettings({
     env: {},
@@ -36,7 +38,8 @@ export async function startTestNode(options: Partial<Pick<HttpApiOptions, 'maxRe
     configTokens: [TEST_TOKEN],
     insecureDev: options.insecureDev ?? false,
   });
-  const api = await buildHttpApi({ sluice, auth, logger: false, ...options });
+  const { insecureDev: _insecureDev, ...apiOptions } = options;
+  const api = await buildHttpApi({ sluice, auth, logger: false, ...apiOptions });
   const url = await api.listen({ host: '127.0.0.1', port: 0 });
   const clients: SQSClient[] = [];
   return {

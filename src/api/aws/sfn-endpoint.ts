@@ -93,7 +93,7 @@ export interface StepFunctionsEndpointOptions {
   auth: AuthSettings;
 }
 
-function isStepFunctionsRequest(request: FastifyRequest): boolean {
+export function isStepFunctionsRequest(request: FastifyRequest): boolean {
   const target = request.headers['x-amz-target'];
   return (
     typeof target === 'string' &&

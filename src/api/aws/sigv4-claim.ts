@@ -41,7 +41,7 @@ export interface SignatureClaim {
  * undefined when it carries no authentication at all.
  */
 export function readSignatureClaim(
-  request: IncomingSignedRequest,
+  request: Pick<IncomingSignedRequest, 'headers'>,
   query: readonly QueryParameter[],
 ): SignatureClaim | SluiceError | undefined {
   const authorization = requestHeader(request, 'authorization');
@@ -63,7 +63,7 @@ const TOKEN_HEADER = 'x-amz-security-token';
 const CONTENT_SHA256_HEADER = 'x-amz-content-sha256';
 
 function claimFromHeader(
-  request: IncomingSignedRequest,
+  request: Pick<IncomingSignedRequest, 'headers'>,
   authorization: string,
 ): SignatureClaim | SluiceError {
   const text = authorization.trim();
@@ -119,7 +119,7 @@ const PRESIGN_PARAMETERS = [
 ] as const;
 
 function claimFromQuery(
-  request: IncomingSignedRequest,
+  request: Pick<IncomingSignedRequest, 'headers'>,
   query: readonly QueryParameter[],
 ): SignatureClaim | SluiceError {
   const single = (name: string): string | undefined => {
@@ -217,7 +217,7 @@ function parseSignedHeaders(list: string): string[] | SluiceError {
   return names;
 }
 
-export function requestHeader(request: IncomingSignedRequest, name: string): string | undefined {
+export function requestHeader(request: Pick<IncomingSignedRequest, 'headers'>, name: string): string | undefined {
   // Names come from the client (SignedHeaders), so inherited properties such as `__proto__` must not match.
   if (!Object.hasOwn(request.headers, name)) return undefined;
   const value = request.headers[name];

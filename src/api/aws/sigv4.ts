@@ -19,7 +19,10 @@
  *
  * Not supported: the `Date` header instead of `X-Amz-Date`, SigV4a (ECDSA), and S3's streaming
  * (`STREAMING-…`) payload signing. With `x-amz-content-sha256: UNSIGNED-PAYLOAD` the body is not
- * covered by the signature; the result says so in `payloadSigned`.
+ * covered by the signature; the result says so in `payloadSigned`, and `requireSignedPayload` refuses it
+ * (SQS does not accept it).
+ *
+ * `precheckSigV4` runs every check the headers decide, so a server can refuse before reading a body.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 
@@ -54,6 +57,11 @@ export interface VerifySigV4Options {
   /** When set, the credential scope must name this region; otherwise any region is accepted. */
   region?: string;
   allowedSkewMs?: number;
+  /**
+   * Refuse `x-amz-content-sha256: UNSIGNED-PAYLOAD`. Only S3 lets a signature leave the body out; SQS
+   * does not, and accepting it would let anyone who captured one signed request replay it with any body.
+   */
+  requireSignedPayload?: boolean;
 }
 
 export interface SigV4Identity {
@@ -76,8 +84,22 @@ const fail = (code: SluiceError['code'], message: string): { ok: false; error: S
   error: new SluiceError(code, message),
 });
 
-/** Verifies the request's SigV4 signature. Never throws for a bad request; returns the failure instead. */
-export function verifySigV4(request: IncomingSignedRequest, options: VerifySigV4Options): SigV4Result {
+/** What a request claims, checked as far as it can be without its body. */
+interface CheckedClaim {
+  claim: SignatureClaim;
+  signedAt: number;
+  secret: string;
+  rawPath: string;
+  query: ReturnType<typeof parseQuery>;
+}
+
+/**
+ * Everything about the signature that the headers alone decide: the claim is well formed, its scope names
+ * this service and the request's date, the date is within the allowed skew (or the presigned URL's
+ * lifetime), the access key is known, and, where the service requires it, the payload is signed. A request
+ * refused here can be answered before its body is read.
+ */
+function checkClaim(request: Omit<IncomingSignedRequest, 'body'>, options: VerifySigV4Options): CheckedClaim | { ok: false; error: SluiceError } {
   const { path: rawPath, query: rawQuery } = splitTarget(request.path);
   const query = parseQuery(rawQuery);
   const claim = readSignatureClaim(request, query);
@@ -102,6 +124,29 @@ export function verifySigV4(request: IncomingSignedRequest, options: VerifySigV4
   if (secret === undefined) {
     return fail('InvalidClientTokenId', 'The security token included in the request is invalid.');
   }
+  if (options.requireSignedPayload === true && claim.declaredPayloadHash === UNSIGNED_PAYLOAD) {
+    return fail(
+      'SignatureDoesNotMatch',
+      `x-amz-content-sha256: ${UNSIGNED_PAYLOAD} is not accepted by the ${options.service} service; the signature must cover the body (send its SHA-256, or no x-amz-content-sha256 at all).`,
+    );
+  }
+  return { claim, signedAt, secret, rawPath, query };
+}
+
+/**
+ * Checks what can be checked before the body arrives (see checkClaim): undefined when the request may go
+ * on to have its body read, else the refusal. verifySigV4 must still run once the body is in.
+ */
+export function precheckSigV4(request: Omit<IncomingSignedRequest, 'body'>, options: VerifySigV4Options): SluiceError | undefined {
+  const checked = checkClaim(request, options);
+  return 'ok' in checked ? checked.error : undefined;
+}
+
+/** Verifies the request's SigV4 signature. Never throws for a bad request; returns the failure instead. */
+export function verifySigV4(request: IncomingSignedRequest, options: VerifySigV4Options): SigV4Result {
+  const checked = checkClaim(request, options);
+  if ('ok' in checked) return checked;
+  const { claim, signedAt, secret, rawPath, query } = checked;
 
   const headers = signedHeaderValues(request, claim);
   if (headers instanceof SluiceError) return { ok: false, error: headers };

@@ -9,11 +9,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SluiceError } from '../../model/errors.js';
 import type { QueueService } from '../../queues/service.js';
-import { checkAwsSignature } from '../auth/aws-signature.js';
+import { checkAwsSignature, precheckAwsSignature } from '../auth/aws-signature.js';
 import type { AuthSettings } from '../auth/credentials.js';
 import { requestSignal } from '../request-signal.js';
-import { parseJsonObject } from '../validation.js';
-import { awsJsonErrorResponse, awsJsonResponse, parseAmzTarget, SQS_JSON } from './json-protocol.js';
+import { parseJsonObject, refuseProtoKeys } from '../validation.js';
+import { awsJsonErrorResponse, awsJsonResponse, parseAmzTarget, SFN_JSON, SQS_JSON } from './json-protocol.js';
+import { isStepFunctionsRequest } from './sfn-endpoint.js';
 import { queueUrl } from './queue-url.js';
 import { callSqsOperation } from './sqs-operations.js';
 import { decodeQueryInput, encodeQueryError, encodeQueryResult, queryParams } from './sqs-query.js';
@@ -57,9 +58,13 @@ function baseUrlOf(request: FastifyRequest, publicUrl: string | undefined): stri
   return `${request.protocol}://${request.host}`;
 }
 
+interface SqsRoute {
+  Params: { accountId?: string; queueName?: string };
+}
+
 export function registerSqsEndpoint(app: FastifyInstance, options: SqsEndpointOptions): void {
   const handle = async (
-    request: FastifyRequest<{ Params: { accountId?: string; queueName?: string } }>,
+    request: FastifyRequest<SqsRoute>,
     reply: FastifyReply,
   ) => {
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
@@ -96,6 +101,7 @@ export function registerSqsEndpoint(app: FastifyInstance, options: SqsEndpointOp
         );
       }
       input = decodeQueryInput(operation, params);
+      refuseProtoKeys(input);
     }
     const base = baseUrlOf(request, options.publicUrl);
     const { accountId, queueName } = request.params;
@@ -128,11 +134,22 @@ export function registerSqsEndpoint(app: FastifyInstance, options: SqsEndpointOp
       requestScope.release();
     }
   };
-  const config = { protocol: 'aws' };
-  app.post('/', { config }, handle);
-  app.get('/', { config }, handle);
+  // Before the body is read: a request whose signature headers already fail is answered and its
+  // connection closed, so an unauthenticated client cannot make the node wait for (or buffer) a body.
+  const onRequest = (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+    const stepFunctions = isStepFunctionsRequest(request);
+    const refusal = precheckAwsSignature({ request, auth: options.auth, service: stepFunctions ? 'states' : 'sqs', now: Date.now() });
+    if (refusal === undefined) return done();
+    reply.header('connection', 'close');
+    if (!stepFunctions) return done(refusal);
+    const response = awsJsonErrorResponse(SFN_JSON, refusal, request.id);
+    void reply.code(response.status).headers(response.headers).send(response.body);
+  };
+  const route = { config: { protocol: 'aws' }, onRequest };
+  app.post<SqsRoute>('/', route, handle);
+  app.get<SqsRoute>('/', route, handle);
   // Queue URLs carry the node's own account id, which keeps them apart from the native API's /v1/... paths.
   const account = options.accountId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  app.post(`/:accountId(^${account}$)/:queueName`, { config }, handle);
-  app.get(`/:accountId(^${account}$)/:queueName`, { config }, handle);
+  app.post<SqsRoute>(`/:accountId(^${account}$)/:queueName`, route, handle);
+  app.get<SqsRoute>(`/:accountId(^${account}$)/:queueName`, route, handle);
 }

@@ -74,6 +74,9 @@ const QUEUE_ATTRIBUTE_NAMES = new Set([
   'FifoThroughputLimit', 'RedriveAllowPolicy', 'SqsManagedSseEnabled',
 ]);
 
+/** SQS's limit on a message attribute name, which also bounds the names a receive asks for. */
+const MAX_ATTRIBUTE_NAME_LENGTH = 256;
+
 export interface ReceiveFilters {
   systemAttributes: 'all' | ReadonlySet<string>;
   messageAttributes: { all: boolean; exact: ReadonlySet<string>; prefixes: readonly string[] };
@@ -97,6 +100,13 @@ export function receiveFilters(params: {
   const prefixes: string[] = [];
   let all = false;
   for (const name of params.messageAttributeNames ?? []) {
+    if (name.length > MAX_ATTRIBUTE_NAME_LENGTH) {
+      throw new SluiceError(
+        'InvalidParameterValue',
+        `MessageAttributeNames: '${name.slice(0, 60)}…' is ${name.length} characters; a name has at most ${MAX_ATTRIBUTE_NAME_LENGTH}`,
+        { field: 'MessageAttributeNames' },
+      );
+    }
     if (name === 'All' || name === '.*') all = true;
     else if (name.endsWith('.*')) prefixes.push(name.slice(0, -1)); // keep the dot: 'order.*' matches 'order.id'
     else exact.add(name);

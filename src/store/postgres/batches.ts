@@ -15,7 +15,7 @@
 import type pg from 'pg';
 import { finalizerEntry } from '../rules/batch-finalizer.js';
 import type { ScheduleTarget } from '../targets.js';
-import { batchChannel, type BatchStore, type ChunkAck, type StoredBatch } from '../batch-store.js';
+import { batchCatalogChannel, batchChannel, type BatchStore, type ChunkAck, type StoredBatch } from '../batch-store.js';
 import type { Notifier } from '../notifier.js';
 import { outboxChannel } from '../outbox-store.js';
 import { NOT_DURABLE, query, run, transaction } from './connection.js';
@@ -270,7 +270,9 @@ export function createPostgresBatchStore(pool: pg.Pool, notifier: Notifier): Bat
         b.metadata,
         b.createdAt,
       ]);
-      return result.rowCount === 1 ? 'created' : 'exists';
+      if (result.rowCount !== 1) return 'exists';
+      notifier.publish(batchCatalogChannel);
+      return 'created';
     },
     async batchGet({ id }) {
       const [row] = await run<BatchRow>(pool, sql.get, [id]);

@@ -6,6 +6,7 @@
 import { finalizerEntry } from '../rules/batch-finalizer.js';
 import type { ScheduleTarget } from '../targets.js';
 import {
+  batchCatalogChannel,
   batchChannel,
   type BatchStore,
   type ChunkAck,
@@ -216,7 +217,9 @@ export function createSqliteBatchStore(db: SqliteDatabase, notifier: Notifier): 
         b.metadata,
         b.createdAt,
       ).changes;
-      return changes === 1 ? 'created' : 'exists';
+      if (changes !== 1) return 'exists';
+      notifier.publish(batchCatalogChannel);
+      return 'created';
     },
     async batchGet({ id }) {
       const row = sql.get.get(id);

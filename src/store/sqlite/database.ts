@@ -4,6 +4,7 @@
  * the last transactions, use `synchronous: 'full'` to rule that out), and the schema migrated.
  */
 import Database from 'better-sqlite3';
+import { prepareFileSize } from './file-size.js';
 import type { Migration } from './migrations.js';
 
 export type SqliteDatabase = Database.Database;
@@ -16,6 +17,9 @@ export interface SqliteOpenOptions {
 
 export function openSqliteDatabase(options: SqliteOpenOptions, migrations: Migration[]): SqliteDatabase {
   const db = new Database(options.path);
+  beginImmediately(db);
+  if (options.path !== ':memory:' && options.path !== '')
+    prepareFileSize(db, (error) => process.emitWarning(`sluice: ${options.path} was not converted to incremental vacuum: ${String(error)}`));
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('busy_timeout = 5000');
@@ -24,6 +28,17 @@ export function openSqliteDatabase(options: SqliteOpenOptions, migrations: Migra
   db.pragma('cache_size = -65536');
   migrate(db, migrations);
   return db;
+}
+
+/**
+ * Every `db.transaction(...)` of the store begins IMMEDIATE (takes the write lock at BEGIN). A deferred
+ * transaction that reads and then writes, while another process committed in between, fails at once
+ * with SQLITE_BUSY: SQLite cannot upgrade a stale snapshot, and does not call the busy handler for it.
+ * Taken at BEGIN, the lock is waited for (busy_timeout) like any other. Nested calls are savepoints either way.
+ */
+function beginImmediately(db: SqliteDatabase): void {
+  const transaction = db.transaction.bind(db);
+  db.transaction = ((fn: Parameters<typeof transaction>[0]) => transaction(fn).immediate) as typeof db.transaction;
 }
 
 /** Applies pending migrations; safe to run twice and from two processes (IMMEDIATE takes the write lock). */

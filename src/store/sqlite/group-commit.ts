@@ -22,6 +22,8 @@ interface Waiter {
 export class GroupCommit {
   private open = false;
   private enabled = true;
+  private sharedInProcess = false;
+  private otherProcess = false;
   private waiters: Waiter[] = [];
   private db: SqliteDatabase | undefined;
   /** Operations run on their own whose result has not reached its caller yet. */
@@ -77,6 +79,23 @@ export class GroupCommit {
    * loop can run. Connections in other processes just wait for the end of this one's turn.
    */
   setEnabled(enabled: boolean): void {
+    this.sharedInProcess = !enabled;
+    this.update();
+  }
+
+  /**
+   * Another process writes to this file: back to one transaction per operation, for good. A group holds
+   * the write lock from its first operation to the end of the event-loop turn; the other process's
+   * writers wait for it in SQLite's busy handler, which sleeps and retries, and under load would find the
+   * lock taken again by the next group nearly every time until their busy timeout ran out.
+   */
+  noteOtherProcess(): void {
+    this.otherProcess = true;
+    this.update();
+  }
+
+  private update(): void {
+    const enabled = !this.sharedInProcess && !this.otherProcess;
     if (!enabled) this.flush();
     this.enabled = enabled;
   }

@@ -8,13 +8,18 @@ import { GroupCommit } from './group-commit.js';
 import { openSqliteDatabase, type SqliteDatabase, type SqliteOpenOptions } from './database.js';
 import { createSqliteGroupHooks, createSqliteGroupStore } from './groups.js';
 import { sqliteMigrations } from './migrations.js';
+import { FileSizeKeeper } from './file-size.js';
+import { OtherProcessWatch } from './other-processes.js';
 import { createSqliteOutboxStore } from './outbox.js';
 import { createSqliteQueueStore } from './queues.js';
 import { createSqliteScheduleStore } from './schedules.js';
 import { createSqliteStreamStore } from './streams.js';
 import { createSqliteTableStore } from './tables.js';
 
-/** The embedded store: one SQLite file (or memory), one process, wake-ups delivered in-process. */
+/**
+ * The embedded store: one SQLite file (or memory). Wake-ups are delivered in-process; commits of other
+ * processes on the same file are noticed through a watch of its write-ahead log (other-processes.ts).
+ */
 export function createSqliteStore(options: SqliteOpenOptions): Store {
   // Registered before the file is opened: another store of this process on the same file must stop
   // holding its transaction open across turns before this one migrates (see joinSharedFiles).
@@ -29,6 +34,22 @@ export function createSqliteStore(options: SqliteOpenOptions): Store {
   }
   groupCommit.attach(db);
   const notifier = new InProcessNotifier();
+  const onFile = options.path !== ':memory:' && options.path !== '';
+  const fileSize = onFile
+    ? new FileSizeKeeper(db, options.path, (error) => process.emitWarning(`sluice: ${options.path}: ${String(error)}`))
+    : undefined;
+  const otherProcesses = !onFile
+    ? undefined
+    : new OtherProcessWatch({
+          db,
+          path: options.path,
+          onForeignCommit: () => {
+            groupCommit.noteOtherProcess();
+            notifier.publishAll();
+          },
+          onError: (error) =>
+            process.emitWarning(`sluice: commits of other processes to ${options.path} will not wake this one: ${String(error)}`),
+        });
   const groupHooks = createSqliteGroupHooks(db);
   let closed = false;
   const operations = {
@@ -45,10 +66,12 @@ export function createSqliteStore(options: SqliteOpenOptions): Store {
   return {
     kind: 'sqlite',
     notifier,
-    ...withGroupCommit(operations, groupCommit),
+    ...withGroupCommit(operations, groupCommit, () => fileSize?.noteActivity()),
     async close() {
       if (closed) return;
       closed = true;
+      otherProcesses?.close();
+      fileSize?.close();
       groupCommit.flush();
       leaveSharedFiles();
       db.close();
@@ -77,13 +100,16 @@ function joinSharedFiles(path: string, groupCommit: GroupCommit): () => void {
   };
 }
 
-/** Every operation of the store runs through the group commit (see group-commit.ts). */
-function withGroupCommit<T extends object>(operations: T, groupCommit: GroupCommit): T {
+/** Every operation of the store runs through the group commit (see group-commit.ts), and is noted as activity. */
+function withGroupCommit<T extends object>(operations: T, groupCommit: GroupCommit, onOperation: () => void): T {
   const wrapped: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(operations)) {
     wrapped[name] =
       typeof value === 'function'
-        ? (...args: unknown[]) => groupCommit.run(() => (value as (...a: unknown[]) => Promise<unknown>)(...args))
+        ? (...args: unknown[]) => {
+            onOperation();
+            return groupCommit.run(() => (value as (...a: unknown[]) => Promise<unknown>)(...args));
+          }
         : value;
   }
   return wrapped as T;

@@ -27,11 +27,17 @@ export async function collectBatch(params: {
   capacity: number;
   windowSeconds: number;
   clock: Clock;
-  /** Resolves at the next wake-up of the queue's channel, or at `until`, whichever is first. */
-  waitForWake: (until: number) => Promise<void>;
+  /**
+   * Resolves at the next wake-up of the queue's channel, or at `until`, whichever is first; at once if a
+   * wake-up came after `wakes()` returned `since` (it arrived during a claim, which may have missed it).
+   */
+  waitForWake: (until: number, since: number) => Promise<void>;
+  /** Counts the queue's wake-ups. */
+  wakes: () => number;
   isActive: () => boolean;
 }): Promise<CollectedBatch> {
   const { source, queue, batchSize, clock } = params;
+  let since = params.wakes();
   const first = await source.claimBatch(queue, batchSize, params.capacity);
   const { messages, receiptToken } = first;
   if (messages.length === 0)
@@ -44,8 +50,9 @@ export async function collectBatch(params: {
     const closesAt =
       clock.now() + Math.min(params.windowSeconds * 1000, (queue.settings.VisibilityTimeout * 1000) / 2);
     while (messages.length < batchSize && clock.now() < closesAt && params.isActive()) {
-      await params.waitForWake(closesAt);
+      await params.waitForWake(closesAt, since);
       if (!params.isActive()) break;
+      since = params.wakes();
       const more = await source.claim(queue, batchSize - messages.length, receiptToken);
       for (const message of more.messages) messages.push(message);
     }

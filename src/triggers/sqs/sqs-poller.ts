@@ -207,15 +207,20 @@ export class SqsPoller {
     try {
       for (;;) {
         if (!this.active || functionName !== this.config.functionName || this.running > this.limit()) return;
-        const queue = await this.source.resolve();
-        if (!queue || queue.id !== this.queueId) {
-          if (this.active) this.attach().catch(this.deps.onError);
-          return;
-        }
+        // With a window, one poller gathers at a time: two would split the next messages between two
+        // batches, each then held for its window. A full batch hands over to a new poller (spawn below).
+        if (this.config.maximumBatchingWindowInSeconds > 0 && this.gathering > 0) return;
         const generation = this.generation;
         let batch: CollectedBatch;
+        // Gathering from before the first await: a second wake-up in the same turn (two NOTIFYs read
+        // together) must not start a second poller that would hold the other message in a window of its own.
         this.gathering++;
         try {
+          const queue = await this.source.resolve();
+          if (!queue || queue.id !== this.queueId) {
+            if (this.active) this.attach().catch(this.deps.onError);
+            return;
+          }
           batch = await collectBatch({
             source: this.source,
             queue,
@@ -223,7 +228,8 @@ export class SqsPoller {
             capacity: this.limit() * this.config.batchSize,
             windowSeconds: this.config.maximumBatchingWindowInSeconds,
             clock: this.deps.clock,
-            waitForWake: (until) => this.waitForWake(until),
+            waitForWake: (until, since) => this.waitForWake(until, since),
+            wakes: () => this.generation,
             isActive: () => this.active,
           });
         } finally {
@@ -290,7 +296,8 @@ export class SqsPoller {
     });
   }
 
-  private waitForWake(until: number): Promise<void> {
+  private waitForWake(until: number, since: number): Promise<void> {
+    if (this.generation !== since) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const wake = () => {
         this.windowWaiters.delete(wake);
