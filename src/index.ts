@@ -54,3 +54,19 @@ export type * from './triggers/stream/stream-types.js';
 export type { StreamFailureRecord } from './triggers/stream/stream-failure.js';
 export { defineConfig } from './config/schema.js';
 export type { SluiceConfig, SluiceConfigInput } from './config/schema.js';
+// Lambda's event and response types (from @types/aws-lambda, a dependency), re-exported so that handlers
+// type their events from 'sluice' alone: `import type { SQSEvent, SQSBatchResponse } from 'sluice'`.
+export type {
+  Context,
+  SQSEvent,
+  SQSRecord,
+  SQSBatchResponse,
+  SQSBatchItemFailure,
+  SQSHandler,
+  DynamoDBStreamEvent,
+  DynamoDBRecord,
+  DynamoDBBatchResponse,
+  DynamoDBBatchItemFailure,
+  DynamoDBStreamHandler,
+  StreamRecord,
+} from 'aws-lambda';

@@ -55,7 +55,7 @@ describe('command-line options', () => {
 describe('sluice init', () => {
   it('scaffolds a config whose handler processes orders and reports the failing one', async () => {
     const project = join(dir, 'app');
-    expect(scaffold(project).sort()).toEqual(['.env', '.gitignore', 'handlers/process-order.ts', 'orders.jsonl', 'package.json', 'sluice.config.ts']);
+    expect(scaffold(project).sort()).toEqual(['.env', '.gitignore', 'handlers/process-order.ts', 'orders.jsonl', 'sluice.config.ts']);
     expect(readFileSync(join(project, '.env'), 'utf8')).toMatch(/^SLUICE_TOKENS=[0-9a-f]{48}$/m);
     expect(() => scaffold(project)).toThrow('is not empty');
     const loaded = await loadConfigFile(join(project, 'sluice.config.ts'));

@@ -4,10 +4,13 @@
  * dependency order (queues and tables before the functions that send to them, and functions before
  * the triggers and schedules that invoke them), and pruning in the reverse order.
  *
- * Each resource is one service call; a failure stops the run with the resource's config path, leaving
- * the resources before it applied (applying again after the fix completes the rest).
+ * Before anything is applied, what the schema cannot check is checked (schedule expressions, handler
+ * modules and their exports: preflight.ts), so a bad config changes nothing. After that each resource is
+ * one service call; a failure (rare now: a conflict with the store's state) stops the run with the
+ * resource's config path, leaving the resources before it applied (applying again completes the rest).
  */
 import type { Sluice } from '../engine/sluice.js';
+import { preflightConfig } from './preflight.js';
 import type { SluiceConfig } from './schema.js';
 import { functionsSection } from './sections/functions.js';
 import { groupsSection } from './sections/groups.js';
@@ -30,6 +33,7 @@ export const configSections: readonly ConfigSection[] = [
 ];
 
 export async function applyConfig(params: { sluice: Sluice; config: SluiceConfig; baseDir: string; prune: boolean }): Promise<ConfigChange[]> {
+  await preflightConfig(params.config, params.baseDir);
   const context = { sluice: params.sluice, config: params.config, baseDir: params.baseDir, changes: [] as ConfigChange[] };
   for (const section of configSections) await section.apply(context);
   for (const section of [...configSections].reverse()) await section.prune(context, { delete: params.prune });

@@ -116,10 +116,11 @@ function nextSteps(url: string, accessKey: { id: string; secret: string }, token
 The node keeps running at ${url} (Ctrl-C stops it). In another terminal:
 
   # the AWS CLI against the SQS endpoint
-  export AWS_ACCESS_KEY_ID=${accessKey.id} AWS_SECRET_ACCESS_KEY=${accessKey.secret} AWS_REGION=us-east-1
+  export AWS_ACCESS_KEY_ID=${accessKey.id} AWS_SECRET_ACCESS_KEY=${accessKey.secret} AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
   aws sqs --endpoint-url ${url} list-queues
   aws sqs --endpoint-url ${url} send-message --queue-url ${url}/000000000000/orders --message-body '{"id":100}'
-  aws sqs --endpoint-url ${url} receive-message --queue-url ${url}/000000000000/orders-dlq --attribute-names All
+  # --visibility-timeout 0 only looks: the message stays visible, so the redrive below can move it
+  aws sqs --endpoint-url ${url} receive-message --queue-url ${url}/000000000000/orders-dlq --attribute-names All --visibility-timeout 0
 
   # the sluice CLI (native API)
   export SLUICE_ENDPOINT=${url} SLUICE_TOKEN=${token}
@@ -137,7 +138,7 @@ The node keeps running at ${url} (Ctrl-C stops it). In another terminal:
 
 The example config is src/examples/node/sluice.config.ts. Scaffold and run your own project:
   npm run sluice -- init my-app
-  cd my-app && node --import tsx ../src/cli/main.ts start     # or \`sluice start\` once installed
+  cd my-app && npx sluice start
 Docs: README.md, docs/config.md, docs/http-api.md.`;
 }
 

@@ -22,7 +22,7 @@ const entryUrl = new URL(`./worker-entry${import.meta.url.endsWith('.ts') ? '.ts
 
 let tsxApiUrl: string | undefined;
 /** tsx's ESM API, found through its package exports so the worker can import it from any directory. */
-function typescriptLoaderUrl(): string {
+export function typescriptLoaderUrl(): string {
   if (tsxApiUrl) return tsxApiUrl;
   const require = createRequire(import.meta.url);
   const manifestPath = require.resolve('tsx/package.json');

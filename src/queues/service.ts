@@ -23,6 +23,7 @@ import {
 import { entryFailure, validateBatchEntries } from './batch.js';
 import { MoveTaskRunner } from './move-tasks.js';
 import { decodeReceiptHandle, newReceiptToken } from './receipt-handle.js';
+import { MAX_VISIBILITY_SECONDS, MessageClaims } from './claims.js';
 import { receiveWithWait, shapeReceivedMessage } from './receive.js';
 import { RetentionSweeper } from './retention.js';
 import { formatSequenceNumber, prepareMessage, type PreparedMessage } from './send.js';
@@ -42,7 +43,7 @@ import type { Service } from '../model/service.js';
 export const DEDUPLICATION_WINDOW_MS = 5 * 60 * 1000;
 export const PURGE_INTERVAL_MS = 60 * 1000;
 export const NAME_REUSE_DELAY_MS = 60 * 1000;
-export const MAX_VISIBILITY_SECONDS = 43_200;
+export { MAX_VISIBILITY_SECONDS } from './claims.js';
 /** The longest QueueNamePrefix SQS accepts (the length of a queue name). */
 export const MAX_QUEUE_NAME_PREFIX = 80;
 
@@ -88,6 +89,8 @@ function integerInRange(field: string, value: unknown, min: number, max: number,
 export class QueueService implements Service {
   private readonly store: Store;
   private readonly clock: Clock;
+  /** The one claim path (claims.ts), which triggers use too. */
+  readonly claims: MessageClaims;
   private readonly arnContext: ArnContext;
   private readonly cache = new Map<string, StoredQueue>();
   private readonly unsubscribeCatalog: Unsubscribe;
@@ -101,6 +104,12 @@ export class QueueService implements Service {
     this.store = options.store;
     this.clock = options.clock;
     this.arnContext = options.arn;
+    this.claims = new MessageClaims({
+      store: this.store,
+      clock: this.clock,
+      lookup: (name) => this.lookup(name),
+      arnOf: (name) => this.arnOf(name),
+    });
     const limits = { ...DEFAULT_IN_FLIGHT_LIMITS, ...options.inFlightLimits };
     this.inFlightLimits = {
       standard: integerInRange(
@@ -415,7 +424,6 @@ export class QueueService implements Service {
     }
     const room = await this.inFlightRoom(queue, maxMessages);
     const receiptToken = newReceiptToken();
-    const deadLetter = await this.deadLetterTarget(queue);
     let claimedVisibleAt = 0;
     const outcome = await receiveWithWait({
       queueId: queue.id,
@@ -423,23 +431,10 @@ export class QueueService implements Service {
       clock: this.clock,
       notifier: this.store.notifier,
       ...(options.signal ? { signal: options.signal } : {}),
-      attempt: () => {
-        const now = this.clock.now();
-        claimedVisibleAt = now + visibilitySeconds * 1000;
-        const params = {
-          queueId: queue.id,
-          fifo: queue.fifo,
-          maxMessages: room,
-          now,
-          visibleAt: claimedVisibleAt,
-          expiredBefore: now - queue.settings.MessageRetentionPeriod * 1000,
-          receiptToken,
-          deadLetter,
-        };
-        // A grouped queue serves every receiver within its group limits.
-        return isGrouped(queue)
-          ? this.store.messageClaimByGroup({ ...params, queueName: queue.name })
-          : this.store.messageReceive(params);
+      attempt: async () => {
+        const claimed = await this.claims.claim(queue, { maxMessages: room, visibilitySeconds, receiptToken });
+        claimedVisibleAt = claimed.visibleAt;
+        return claimed;
       },
     });
     const tally = this.inFlightTally.get(queue.id);
@@ -533,14 +528,10 @@ export class QueueService implements Service {
       );
     if (!intact) throw notRetryable();
     const visibleAt = now + visibilitySeconds * 1000;
-    const outcomes = await this.store.messageChangeVisibility({
-      queueId: queue.id,
-      fifo: queue.fifo,
-      grouped: isGrouped(queue),
-      now,
-      changes: attempt.seqs.map((seq) => ({ seq, token: attempt.receiptToken, visibleAt })),
-      maxInvisibleMs: MAX_VISIBILITY_SECONDS * 1000,
-    });
+    const outcomes = await this.claims.changeVisibility(
+      queue,
+      attempt.seqs.map((seq) => ({ seq, token: attempt.receiptToken, visibleAt })),
+    );
     if (outcomes.some((outcome) => outcome !== 'changed')) throw notRetryable();
     await this.store.receiveAttemptPut({
       queueId: queue.id,
@@ -564,12 +555,7 @@ export class QueueService implements Service {
   async deleteMessage(name: string, receiptHandle: string): Promise<void> {
     const queue = await this.require(name);
     const receipt = decodeReceiptHandle(receiptHandle, queue.id);
-    await this.store.messageDelete({
-      queueId: queue.id,
-      fifo: queue.fifo,
-      receipts: [receipt],
-      ...this.groupedAt(queue),
-    });
+    await this.claims.acknowledge(queue, [receipt]);
   }
 
   async deleteMessageBatch(
@@ -591,12 +577,10 @@ export class QueueService implements Service {
       }
     });
     if (valid.length > 0) {
-      await this.store.messageDelete({
-        queueId: queue.id,
-        fifo: queue.fifo,
-        receipts: valid.map((v) => v.receipt),
-        ...this.groupedAt(queue),
-      });
+      await this.claims.acknowledge(
+        queue,
+        valid.map((v) => v.receipt),
+      );
       for (const { id } of valid) result.successful.push({ id });
     }
     return result;
@@ -644,14 +628,10 @@ export class QueueService implements Service {
       }
     });
     if (valid.length === 0) return result;
-    const outcomes = await this.store.messageChangeVisibility({
-      queueId: queue.id,
-      fifo: queue.fifo,
-      grouped: isGrouped(queue),
-      now,
-      changes: valid.map((v) => v.change),
-      maxInvisibleMs: MAX_VISIBILITY_SECONDS * 1000,
-    });
+    const outcomes = await this.claims.changeVisibility(
+      queue,
+      valid.map((v) => v.change),
+    );
     valid.forEach(({ id, index }, i) => {
       const at = single ? '' : `Entries[${index}].`;
       switch (outcomes[i]) {
@@ -826,30 +806,11 @@ export class QueueService implements Service {
     return result;
   }
 
-  private async deadLetterTarget(queue: StoredQueue) {
-    const policy = queue.settings.RedrivePolicy;
-    if (!policy) return null;
-    const dlqName = parseArn(policy.deadLetterTargetArn)?.resource;
-    const dlq = dlqName ? await this.lookup(dlqName) : undefined;
-    if (!dlq) return null;
-    return {
-      queueId: dlq.id,
-      fifo: dlq.fifo,
-      maxReceiveCount: policy.maxReceiveCount,
-      sourceArn: this.arnOf(queue.name),
-      grouped: isGrouped(dlq),
-    };
-  }
-
   /** On a grouped queue, each message carries the key its rule gives (limits/group-key.ts). */
   private withGroupKeys(queue: StoredQueue, prepared: PreparedMessage[]) {
     const rule = queue.settings.SluiceGroupKey;
     if (!isGrouped(queue) || rule === undefined) return prepared.map((p) => p.message);
     return prepared.map((p) => ({ ...p.message, groupKey: groupKeyOf(rule, p.message) }));
-  }
-
-  private groupedAt(queue: StoredQueue): { grouped?: boolean; now?: number } {
-    return isGrouped(queue) ? { grouped: true, now: this.clock.now() } : {};
   }
 
   private async checkRedrivePolicy(sourceName: string, sourceFifo: boolean, dlqArn: string): Promise<void> {

@@ -4,8 +4,9 @@
  * freshly generated credentials (git-ignored) that `sluice start` and the CLI read.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { DEFAULT_PORT } from '../../api/defaults.js';
 import { action } from '../context.js';
@@ -31,7 +32,7 @@ export default {
 `;
 
 const HANDLER = `// A Lambda-compatible handler: the same code runs on AWS Lambda behind an SQS event source mapping.
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'sluice';
 
 export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
@@ -64,7 +65,9 @@ function envFile(): string {
     '# For the AWS CLI and SDKs (aws sqs --endpoint-url ...):',
     `AWS_ACCESS_KEY_ID=${accessKey}`,
     `AWS_SECRET_ACCESS_KEY=${secret}`,
+    '# AWS_REGION for the SDKs and AWS CLI v2, AWS_DEFAULT_REGION for AWS CLI v1 (which reads only that one):',
     'AWS_REGION=us-east-1',
+    'AWS_DEFAULT_REGION=us-east-1',
     '',
   ].join('\n');
 }
@@ -77,11 +80,34 @@ export function scaffold(dir: string): string[] {
     'handlers/process-order.ts': HANDLER,
     'orders.jsonl': MESSAGES,
     '.env': envFile(),
-    '.gitignore': '.env\nsluice.db*\nnode_modules/\n',
-    'package.json': `${JSON.stringify({ name: 'my-sluice-app', private: true, type: 'module', devDependencies: { '@types/aws-lambda': '^8.10.0' } }, null, 2)}\n`,
+    '.gitignore': '.env\nsluice.db*\n',
   };
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text, name === '.env' ? { mode: 0o600 } : {});
   return Object.keys(files);
+}
+
+/**
+ * How to run this CLI from `dir`. `npx sluice` runs the bin of the project `dir` belongs to (npm's: the
+ * nearest folder above with a package.json or node_modules), so it works where that project has sluice
+ * installed, or is sluice's own clone; elsewhere, the path of this CLI. (The scaffold has no package.json
+ * of its own, so that it stays part of the project it was created in.)
+ */
+export function sluiceCommand(dir: string): string {
+  let project: string | undefined = resolve(dir);
+  while (project && !existsSync(join(project, 'package.json')) && !existsSync(join(project, 'node_modules'))) {
+    project = dirname(project) === project ? undefined : dirname(project);
+  }
+  if (project) {
+    if (existsSync(join(project, 'node_modules/.bin/sluice'))) return 'npx sluice';
+    try {
+      if ((JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')) as { name?: string }).name === 'sluice') return 'npx sluice';
+    } catch {
+      // no package.json, or not JSON: not sluice's own
+    }
+  }
+  // From sources, the clone's `npm run sluice` (which goes back to the directory it was typed in).
+  if (import.meta.url.endsWith('.ts')) return `npm --prefix ${fileURLToPath(new URL('../../..', import.meta.url)).replace(/\/$/, '')} run sluice --`;
+  return `node ${fileURLToPath(new URL('../main.js', import.meta.url))}`;
 }
 
 export function registerInit(program: Command): void {
@@ -93,16 +119,18 @@ export function registerInit(program: Command): void {
         const target = resolve(dir ?? 'sluice-app');
         const files = scaffold(target);
         const where = relative(process.cwd(), target) || '.';
+        const sluice = sluiceCommand(target);
+        const pad = (command: string) => command.padEnd(sluice.length + 38);
         process.stdout.write(
           [
             `created ${where}/ with ${files.join(', ')}`,
             '',
             'Next:',
             `  cd ${where}`,
-            `  sluice start                      # node on http://127.0.0.1:${DEFAULT_PORT}, store ./sluice.db, credentials from .env`,
-            '  sluice send orders --file orders.jsonl   # in another terminal, same folder',
-            '  sluice metrics                    # order 7 fails 3 times and lands in orders-dlq',
-            '  sluice queues redrive orders-dlq',
+            `  ${pad(`${sluice} start`)}# node on http://127.0.0.1:${DEFAULT_PORT}, store ./sluice.db, credentials from .env`,
+            `  ${pad(`${sluice} send orders --file orders.jsonl`)}# in another terminal, same folder`,
+            `  ${pad(`${sluice} metrics`)}# order 7 fails 3 times and lands in orders-dlq`,
+            `  ${pad(`${sluice} queues redrive orders-dlq`)}# sends it back to orders`,
             '',
           ].join('\n'),
         );

@@ -26,6 +26,30 @@ interface MoveTask {
   failureReason?: string;
 }
 
+/**
+ * A move task moves the messages it can receive, as SQS's does: one in flight (received and not yet
+ * deleted, e.g. by `aws sqs receive-message` a moment ago) stays behind until its visibility timeout ends.
+ */
+export async function whyNotMoved(
+  client: { get<T>(path: string): Promise<T> },
+  dlq: string,
+): Promise<{ inFlight: number; delayed: number; visibilityTimeout: number; text: string } | undefined> {
+  const queue = await client.get<{ attributes: Record<string, string>; counts: Counts }>(`/v1/queues/${segment(dlq)}`).catch(() => undefined);
+  if (!queue) return undefined;
+  const { inFlight, delayed } = queue.counts;
+  if (inFlight === 0 && delayed === 0) return undefined;
+  const visibilityTimeout = Number(queue.attributes.VisibilityTimeout ?? 30);
+  const parts = [
+    inFlight > 0
+      ? `${inFlight} message${inFlight === 1 ? ' was' : 's were'} in flight in ${dlq} (received and not deleted), so not movable yet; ` +
+        `${inFlight === 1 ? 'it becomes' : 'they become'} movable when the visibility timeout of that receive ends ` +
+        `(${dlq}'s VisibilityTimeout is ${visibilityTimeout} s, unless the receive set its own): run the redrive again then`
+      : '',
+    delayed > 0 ? `${delayed} delayed message${delayed === 1 ? '' : 's'} in ${dlq} become movable when ${delayed === 1 ? 'its' : 'their'} delay ends` : '',
+  ].filter(Boolean);
+  return { inFlight, delayed, visibilityTimeout, text: parts.join('; ') + '.' };
+}
+
 function attributesFrom(pairs: string[] | undefined): Record<string, string> {
   return keyValues(pairs, '--attribute');
 }
@@ -132,7 +156,9 @@ export function registerQueues(program: Command): void {
           if (task.status !== 'RUNNING') {
             const summary = `redrive ${task.status.toLowerCase()}: ${task.approximateNumberOfMessagesMoved} of ${task.approximateNumberOfMessagesToMove} messages moved${task.failureReason ? ` (${task.failureReason})` : ''}`;
             progress.finish('');
-            context.print(task, () => summary);
+            const left = task.approximateNumberOfMessagesToMove - task.approximateNumberOfMessagesMoved;
+            const why = task.status === 'COMPLETED' && left > 0 ? await whyNotMoved(context.client, dlq) : undefined;
+            context.print(why ? { ...task, notMoved: why } : task, () => (why ? `${summary}\n${why.text}` : summary));
             if (task.status === 'FAILED') process.exitCode = 1;
             return;
           }

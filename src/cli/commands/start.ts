@@ -48,6 +48,10 @@ async function run(options: StartOptions): Promise<void> {
     });
   } catch (error) {
     logger.fatal(isSluiceError(error) ? { code: error.code } : { err: error }, isSluiceError(error) ? error.message : 'the node failed to start');
+    logger.flush();
+    // The log line above escapes the newlines of a multi-line message (every problem of a config): say it
+    // again for the person at the terminal, one problem per line.
+    process.stderr.write(`\nsluice start failed${isSluiceError(error) ? ` (${error.code}): ${error.message}` : `: ${(error as Error)?.stack ?? String(error)}`}\n`);
     process.exitCode = 1;
     return;
   }
@@ -77,6 +81,28 @@ async function run(options: StartOptions): Promise<void> {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  // On Ctrl-C npm and this node both get SIGINT; npm then exits, which must not count as a second signal.
+  stopWhenLauncherExits(() => {
+    if (!stopping) stop('SIGTERM');
+  }, logger);
+}
+
+/**
+ * `npx sluice start` and `npm run sluice -- start` put npm (and a shell) between the signal and this
+ * process: a SIGTERM sent to npm ends npm but never reaches the node, which kept running, orphaned. So a
+ * node launched through npm watches its parent and shuts down, as on SIGTERM, when the parent is gone.
+ * (Started directly, or with `exec`, it has no such parent and this does nothing.)
+ */
+export function stopWhenLauncherExits(stop: () => void, logger: { warn(obj: object, msg: string): void }, env = process.env): void {
+  if (!env.npm_command && !env.npm_lifecycle_event) return;
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    logger.warn({ parent }, 'the npm process that launched this node exited: shutting down as on SIGTERM');
+    stop();
+  }, 500);
+  timer.unref();
 }
 
 export function registerStart(program: Command): void {

@@ -18,8 +18,9 @@
  * to a poller, and everything held is handed back when the trigger pauses. Its visibility timeout runs
  * from its claim, as for any claimed message: held too long it comes back, never lost.
  *
- * Not for FIFO queues (a message group's claimed messages must stay in one batch, in order) nor grouped
- * queues (their claims are planned within group limits, and a held message would hold its group's slot).
+ * Not for FIFO queues (a message group's claimed messages must stay in one batch, in order). A grouped
+ * queue's claims are made together (one plan within the group limits covers them all) but never ahead:
+ * its callers pass a capacity of 0, since a held message would hold its group's slot.
  */
 import type { Clock } from '../../model/clock.js';
 import type { ClaimedMessage, ReceiptRef, ReceiveOutcome } from '../../store/queue-store.js';

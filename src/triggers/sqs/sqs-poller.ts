@@ -237,6 +237,12 @@ export class SqsPoller {
         }
         if (batch.messages.length === 0) {
           if (generation !== this.generation && this.active) continue; // woken during the claim: look again
+          if (batch.nextVisibleAt !== null && this.source.acknowledging()) {
+            // The next visible message may be one whose delete is still under way (acknowledgements are
+            // not awaited): once they are made, look again rather than arm a timer for a deleted message.
+            await this.source.settled();
+            continue;
+          }
           this.armDueTimer(batch.nextVisibleAt);
           return;
         }

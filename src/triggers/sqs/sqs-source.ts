@@ -8,11 +8,11 @@ import { ClaimCoalescer, type ClaimShare } from './claim-coalescer.js';
 import { newReceiptToken } from '../../queues/receipt-handle.js';
 import { groupActivityOf } from '../../limits/group-activity.js';
 import { isGrouped } from '../../limits/grouping.js';
-import { parseArn, type ArnContext } from '../../model/arn.js';
+import type { ArnContext } from '../../model/arn.js';
 import type { Clock } from '../../model/clock.js';
 import { isSluiceError } from '../../model/errors.js';
-import { MAX_VISIBILITY_SECONDS, type QueueService } from '../../queues/service.js';
-import type { DeadLetterTarget, ReceiptRef, ReceiveOutcome, StoredQueue } from '../../store/queue-store.js';
+import type { QueueService } from '../../queues/service.js';
+import type { ReceiptRef, ReceiveOutcome, StoredQueue } from '../../store/queue-store.js';
 import type { Store } from '../../store/store.js';
 
 export interface SqsSourceDeps {
@@ -26,6 +26,8 @@ export interface SqsSourceDeps {
 
 export class SqsSource {
   private abandoned = false;
+  /** Batches still running per grouped claim they share (see `settle`). */
+  private readonly sharesOfClaim = new Map<string, number>();
   /** Acknowledgements under way that no poller waits for (see `ack`). */
   private readonly unawaitedAcks = new Set<Promise<void>>();
   private readonly acks = new AckCoalescer<StoredQueue>((queue, receipts) => this.deleteNow(queue, receipts));
@@ -63,13 +65,20 @@ export class SqsSource {
   }
 
   /**
-   * The first claim of a batch, under a receipt token of its own. On a queue whose messages may go to
-   * any batch, the first claims of this trigger's batches made during one turn are one store call, and
-   * fast batches are claimed a little ahead (claim-coalescer.ts; `capacity`: pollers times batch size);
-   * a FIFO or grouped queue is claimed for each batch alone.
+   * The first claim of a batch. On a standard queue the first claims of this trigger's batches made
+   * during one turn are one store call (claim-coalescer.ts), and on a plain one fast batches are
+   * claimed a little ahead (`capacity`: pollers times batch size); a grouped queue is never claimed
+   * ahead (a held message would hold its group's slot). A FIFO queue is claimed for each batch alone.
    */
   async claimBatch(queue: StoredQueue, maxMessages: number, capacity: number): Promise<ClaimShare> {
-    if (!queue.fifo && !isGrouped(queue)) return this.claims.take(queue, maxMessages, capacity);
+    if (!queue.fifo) {
+      const grouped = isGrouped(queue);
+      const share = await this.claims.take(queue, maxMessages, grouped ? 0 : capacity);
+      // The batches sharing a grouped claim settle its group activity together, when the last one does.
+      if (grouped && share.messages.length > 0)
+        this.sharesOfClaim.set(share.receiptToken, (this.sharesOfClaim.get(share.receiptToken) ?? 0) + 1);
+      return share;
+    }
     const receiptToken = newReceiptToken();
     const outcome = await this.claim(queue, maxMessages, receiptToken);
     return { messages: outcome.messages, receiptToken, nextVisibleAt: outcome.nextVisibleAt };
@@ -77,29 +86,24 @@ export class SqsSource {
 
   /** Claims more for a batch in hand (a batching window), under that batch's receipt token. */
   async claim(queue: StoredQueue, maxMessages: number, receiptToken: string): Promise<ReceiveOutcome> {
-    const deadLetter = await this.deadLetterTarget(queue);
-    const now = this.deps.clock.now();
-    const params = {
-      queueId: queue.id,
-      fifo: queue.fifo,
-      maxMessages,
-      now,
-      visibleAt: now + queue.settings.VisibilityTimeout * 1000,
-      expiredBefore: now - queue.settings.MessageRetentionPeriod * 1000,
-      receiptToken,
-      deadLetter,
-    };
-    if (!isGrouped(queue)) return this.deps.store.messageReceive(params);
-    // A grouped queue is claimed within its group limits, round robin over ready groups (limits/), and
-    // what the claim decided per group feeds the group activity metrics until the batch settles.
-    return groupActivityOf(this.deps.store).claim(
-      { queue: queue.name, batchId: receiptToken, expiresAt: params.visibleAt },
-      () => this.deps.store.messageClaimByGroup({ ...params, queueName: queue.name }),
+    const claims = this.deps.queues.claims;
+    const request = { maxMessages, visibilitySeconds: queue.settings.VisibilityTimeout, receiptToken };
+    if (!isGrouped(queue)) return claims.claim(queue, request);
+    // What a grouped claim decided per group feeds the group activity metrics until the batch settles.
+    const expiresAt = this.deps.clock.now() + queue.settings.VisibilityTimeout * 1000;
+    return groupActivityOf(this.deps.store).claim({ queue: queue.name, batchId: receiptToken, expiresAt }, () =>
+      claims.claim(queue, request),
     );
   }
 
   /** The batch claimed with `receiptToken` is over (group activity metrics: no longer in flight). */
   settle(receiptToken: string): void {
+    const shares = this.sharesOfClaim.get(receiptToken);
+    if (shares !== undefined && shares > 1) {
+      this.sharesOfClaim.set(receiptToken, shares - 1);
+      return;
+    }
+    this.sharesOfClaim.delete(receiptToken);
     groupActivityOf(this.deps.store).settle(receiptToken);
   }
 
@@ -140,6 +144,11 @@ export class SqsSource {
     if (!this.abandoned) this.claims.handBackAll();
   }
 
+  /** Whether acknowledgements that no poller waits for are under way. */
+  acknowledging(): boolean {
+    return this.unawaitedAcks.size > 0;
+  }
+
   /** Resolves once every acknowledgement and hand-back started so far has been made (or has failed). */
   async settled(): Promise<void> {
     while (this.unawaitedAcks.size > 0) await Promise.allSettled([...this.unawaitedAcks]);
@@ -148,47 +157,12 @@ export class SqsSource {
 
   private async deleteNow(queue: StoredQueue, receipts: ReceiptRef[]): Promise<void> {
     if (this.abandoned) return;
-    const grouped = isGrouped(queue);
-    await this.deps.store.messageDelete({
-      queueId: queue.id,
-      fifo: queue.fifo,
-      receipts,
-      ...(grouped ? { grouped, now: this.deps.clock.now() } : {}),
-    });
+    await this.deps.queues.claims.acknowledge(queue, receipts);
   }
 
   /** Makes claimed messages visible again at once (a batch cut short by the payload limit). */
   async release(queue: StoredQueue, receipts: ReceiptRef[]): Promise<void> {
     if (receipts.length === 0 || this.abandoned) return;
-    const now = this.deps.clock.now();
-    await this.deps.store.messageChangeVisibility({
-      queueId: queue.id,
-      fifo: queue.fifo,
-      grouped: isGrouped(queue),
-      now,
-      changes: receipts.map((receipt) => ({ ...receipt, visibleAt: now })),
-      maxInvisibleMs: MAX_VISIBILITY_SECONDS * 1000,
-    });
-  }
-
-  private async deadLetterTarget(queue: StoredQueue): Promise<DeadLetterTarget | null> {
-    const policy = queue.settings.RedrivePolicy;
-    if (!policy) return null;
-    const name = parseArn(policy.deadLetterTargetArn)?.resource;
-    if (!name) return null;
-    let dlq: StoredQueue;
-    try {
-      dlq = await this.deps.queues.definition(name);
-    } catch (error) {
-      if (isSluiceError(error, 'QueueDoesNotExist')) return null; // as SQS: keep redelivering
-      throw error;
-    }
-    return {
-      queueId: dlq.id,
-      fifo: dlq.fifo,
-      maxReceiveCount: policy.maxReceiveCount,
-      sourceArn: this.deps.queues.arnOf(queue.name),
-      grouped: isGrouped(dlq),
-    };
+    await this.deps.queues.claims.release(queue, receipts);
   }
 }
