@@ -1,6 +1,39 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The store is the ground floor (docs/design/store.md): a file under src/store/ imports only the store
+ * and src/model/ (its tests may also use src/testkit/). One block per folder depth, as the relative
+ * path that leaves src/store/ grows a `../` with each level.
+ */
+function storeImportsOnlyDownward() {
+  const blocks = [];
+  for (let depth = 1; depth <= 3; depth++) {
+    const files = `src/store/${'*/'.repeat(depth - 1)}*.ts`;
+    const upToSrc = '\\.\\./'.repeat(depth);
+    for (const tests of [false, true]) {
+      const allowed = tests ? 'model/|store/|testkit/' : 'model/|store/';
+      blocks.push({
+        files: [tests ? files.replace(/\*\.ts$/, '*.test.ts') : files],
+        rules: {
+          'no-restricted-imports': [
+            'error',
+            {
+              patterns: [
+                {
+                  regex: `^${upToSrc}(?!${allowed})`,
+                  message: `src/store/ imports only the store and src/model/${tests ? ' (tests: and src/testkit/)' : ''}: move the type or rule into the store instead.`,
+                },
+              ],
+            },
+          ],
+        },
+      });
+    }
+  }
+  return blocks;
+}
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '*.db*'] },
   js.configs.recommended,
@@ -27,4 +60,5 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  ...storeImportsOnlyDownward(),
 );

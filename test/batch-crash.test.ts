@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { processBatchItems } from '../src/batches/items.js';
-import type { BatchSummary } from '../src/batches/summary.js';
+import type { BatchSummary } from '../src/store/rules/batch-finalizer.js';
 import { ManualClock, settle } from '../src/model/clock.js';
 import { Sluice } from '../src/index.js';
 

@@ -21,7 +21,7 @@ import {
   dropSchema,
   freshSchemaName,
   testPostgresUrl,
-} from '../src/store/postgres/test-database.js';
+} from '../src/testkit/postgres.js';
 
 const fixture = new URL('./fixtures/cluster-node.ts', import.meta.url).pathname;
 const GROUPS = 100;

@@ -15,7 +15,7 @@ import pg from 'pg';
 import { expect, it } from 'vitest';
 import { Sluice } from '../src/index.js';
 import { clusterDefaults } from '../src/cluster/settings.js';
-import { describePostgres, testPostgresUrl } from '../src/store/postgres/test-database.js';
+import { describePostgres, testPostgresUrl } from '../src/testkit/postgres.js';
 
 const fixture = new URL('./fixtures/cluster-node.ts', import.meta.url).pathname;
 const IDLE_MS = 60_000;

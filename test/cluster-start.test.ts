@@ -14,7 +14,7 @@ import {
   freshSchemaName,
   openTestStore,
   testPostgresUrl,
-} from '../src/store/postgres/test-database.js';
+} from '../src/testkit/postgres.js';
 import { startNodeProcess, type NodeProcess } from './support/cli-process.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -6,7 +6,7 @@
  */
 import { deliverToTarget, type DeliveryDeps } from '../schedules/deliver.js';
 import type { OutboxEntry } from '../store/outbox-store.js';
-import type { FinalizerDelivery } from './summary.js';
+import type { FinalizerDelivery } from '../store/rules/batch-finalizer.js';
 
 export async function deliverFinalizer(deps: DeliveryDeps, entry: OutboxEntry): Promise<void> {
   const delivery = JSON.parse(entry.payload) as FinalizerDelivery;

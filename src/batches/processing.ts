@@ -16,12 +16,12 @@ import type { SQSEvent } from 'aws-lambda';
 import type { FunctionService } from '../functions/service.js';
 import { SluiceError } from '../model/errors.js';
 import type { QueueService } from '../queues/service.js';
-import type { StoreWithFeatures } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import type { TriggerService } from '../triggers/service.js';
 import { runBatchChunks } from './worker.js';
 
 export interface ProcessingDeps {
-  store: () => StoreWithFeatures;
+  store: Store;
   now: () => number;
   queues: QueueService;
   functions: FunctionService;
@@ -100,7 +100,7 @@ export class BatchProcessing {
     const handler = (event: SQSEvent) =>
       runBatchChunks(
         {
-          store: this.deps.store(),
+          store: this.deps.store,
           now: this.deps.now,
           execute: (name, e) => functions.execute(name, e),
           onError: this.deps.onError,

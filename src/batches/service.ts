@@ -13,13 +13,14 @@ import type { Clock } from '../model/clock.js';
 import { SluiceError, invalidValue } from '../model/errors.js';
 import { MAX_MESSAGE_SIZE_LIMIT } from '../queues/attributes.js';
 import type { QueueService } from '../queues/service.js';
-import { parseTarget, type BatchTarget, type FunctionTarget, type QueueTarget } from '../schedules/target.js';
+import { parseTarget } from '../schedules/target.js';
+import { type BatchTarget, type FunctionTarget, type QueueTarget } from '../store/targets.js';
 import { batchCatalogChannel, batchChannel, type StoredBatch } from '../store/batch-store.js';
-import { hasFeatureStores, requireFeatureStores, type Store, type StoreWithFeatures } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import type { TriggerService } from '../triggers/service.js';
 import { chunksOf, groupRetries, retryChunkText, type ChunkText } from './chunks.js';
 import { BatchProcessing } from './processing.js';
-import type { BatchSummary, FinalizerDelivery } from './summary.js';
+import type { BatchSummary, FinalizerDelivery } from '../store/rules/batch-finalizer.js';
 import {
   batchLimits,
   type BatchInput,
@@ -27,6 +28,7 @@ import {
   type BatchView,
   type FailedItemView,
 } from './types.js';
+import type { Service } from '../model/service.js';
 
 export interface BatchServiceOptions {
   store: Store;
@@ -55,7 +57,7 @@ interface Plan {
   itemsPerMessage: number;
 }
 
-export class BatchService {
+export class BatchService implements Service {
   private readonly processing: BatchProcessing;
   private readonly sources = new Map<string, BatchSource>();
   private readonly filling = new Set<Promise<unknown>>();
@@ -66,7 +68,7 @@ export class BatchService {
   constructor(private readonly options: BatchServiceOptions) {
     this.processing = new BatchProcessing({
       ...options,
-      store: () => this.store(),
+      store: this.options.store,
       now: () => options.clock.now(),
     });
     // A processor declared (again, after a restart) resumes its unfinished batches.
@@ -96,7 +98,7 @@ export class BatchService {
   async get(id: string): Promise<BatchView> {
     const batch = await this.require(id);
     const entry =
-      batch.finalizedAt === null ? undefined : await this.store().outboxGet({ key: `batch:${id}` });
+      batch.finalizedAt === null ? undefined : await this.options.store.outboxGet({ key: `batch:${id}` });
     return view(batch, entry ? { deliveredAt: entry.deliveredAt, lastError: entry.lastError } : undefined);
   }
 
@@ -107,7 +109,7 @@ export class BatchService {
     const limit = filter.limit ?? 100;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
       throw invalidValue('limit', `${JSON.stringify(limit)} is invalid; must be an integer from 1 to 1000`);
-    const batches = await this.store().batchList({
+    const batches = await this.options.store.batchList({
       limit,
       ...(filter.processor ? { processor: filter.processor } : {}),
       ...(filter.unfinished ? { unfinished: true } : {}),
@@ -121,7 +123,7 @@ export class BatchService {
     const limit = page.limit ?? 100;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
       throw invalidValue('limit', `${JSON.stringify(limit)} is invalid; must be an integer from 1 to 1000`);
-    const items = await this.store().batchFailedItems({ id, afterIndex: page.after ?? -1, limit });
+    const items = await this.options.store.batchFailedItems({ id, afterIndex: page.after ?? -1, limit });
     return items.map((f) => ({
       index: f.index,
       item: JSON.parse(f.item),
@@ -146,14 +148,14 @@ export class BatchService {
     let after = -1;
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
     while (retried < limit) {
-      const page = await this.store().batchFailedItems({
+      const page = await this.options.store.batchFailedItems({
         id,
         afterIndex: after,
         limit: Math.min(1000, limit - retried),
       });
       if (page.length === 0) break;
       const groups = groupRetries(page, batch.itemsPerMessage);
-      const first = await this.store().batchReserveRetryChunks({ id, count: groups.length });
+      const first = await this.options.store.batchReserveRetryChunks({ id, count: groups.length });
       if (first === undefined) throw missing(id);
       await this.send(
         queueName,
@@ -167,7 +169,7 @@ export class BatchService {
 
   /** Cancels an unfinished batch: items not done yet are dropped, and the finalizer fires (status CANCELLED). */
   async cancel(id: string): Promise<BatchView> {
-    const result = await this.store().batchCancel({ id, now: this.options.clock.now() });
+    const result = await this.options.store.batchCancel({ id, now: this.options.clock.now() });
     if (result.outcome === 'missing') throw missing(id);
     if (result.outcome === 'finished')
       throw new SluiceError('ResourceConflictException', `id: the batch '${id}' has already finished`, {
@@ -178,7 +180,7 @@ export class BatchService {
 
   /** Resolves with the finalizer's summary once the batch has finalized (at once if it has). */
   wait(id: string, options: { signal?: AbortSignal } = {}): Promise<BatchSummary> {
-    const store = this.store();
+    const store = this.options.store;
     return new Promise<BatchSummary>((resolve, reject) => {
       let done = false;
       const finish = (settle: () => void) => {
@@ -250,6 +252,9 @@ export class BatchService {
     void filling.finally(() => this.filling.delete(filling));
   }
 
+  /** Nothing to arm: a batch's chunks are processed by its trigger. */
+  async start(): Promise<void> {}
+
   /** Stops creations under way (their batches stay CREATING) and stops following function changes. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -286,7 +291,7 @@ export class BatchService {
         : (parseTarget(input.finalizer, 'finalizer', false) as FunctionTarget | QueueTarget);
     if (typeof input.processor !== 'string') throw invalidValue('processor', 'must name a function');
     const queueName = await this.processing.ensure(input.processor);
-    const created = await this.store().batchCreate({
+    const created = await this.options.store.batchCreate({
       batch: {
         id,
         processor: input.processor,
@@ -315,7 +320,7 @@ export class BatchService {
         groupBytes = 0;
         await this.send(plan.queueName, sent);
         const items = sent.reduce((n, c) => n + c.count, 0);
-        return (await this.store().batchEnqueued({ id: plan.id, items, chunks: sent.length })) === 'ok';
+        return (await this.options.store.batchEnqueued({ id: plan.id, items, chunks: sent.length })) === 'ok';
       };
       for await (const chunk of chunksOf({
         batchId: plan.id,
@@ -337,10 +342,10 @@ export class BatchService {
         chunks++;
       }
       if (!(await flush())) return;
-      await this.store().batchSeal({ id: plan.id, total, chunks, now: this.options.clock.now() });
+      await this.options.store.batchSeal({ id: plan.id, total, chunks, now: this.options.clock.now() });
     } catch (error) {
       if (!this.stopped)
-        await this.store()
+        await this.options.store
           .batchCancel({ id: plan.id, now: this.options.clock.now() })
           .catch(() => undefined);
       throw error;
@@ -361,27 +366,22 @@ export class BatchService {
   }
 
   private async resume(processor: string): Promise<void> {
-    const unfinished = await this.store().batchList({ processor, unfinished: true, limit: 1 });
+    const unfinished = await this.options.store.batchList({ processor, unfinished: true, limit: 1 });
     if (unfinished.length > 0) await this.processing.ensure(processor);
   }
 
   /** Builds the worker of every processor this process declares that has unfinished batches. */
   private async discover(): Promise<void> {
-    if (!hasFeatureStores(this.options.store)) return;
-    const unfinished = await this.store().batchList({ unfinished: true, limit: DISCOVER_LIMIT });
+    const unfinished = await this.options.store.batchList({ unfinished: true, limit: DISCOVER_LIMIT });
     for (const processor of new Set(unfinished.map((b) => b.processor)))
       if (!BatchProcessing.isWorker(processor) && this.options.functions.exists(processor))
         await this.processing.ensure(processor);
   }
 
   private async require(id: string): Promise<StoredBatch> {
-    const batch = typeof id === 'string' ? await this.store().batchGet({ id }) : undefined;
+    const batch = typeof id === 'string' ? await this.options.store.batchGet({ id }) : undefined;
     if (!batch) throw missing(id);
     return batch;
-  }
-
-  private store(): StoreWithFeatures {
-    return requireFeatureStores(this.options.store, 'batches');
   }
 }
 

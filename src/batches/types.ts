@@ -4,8 +4,8 @@
  */
 import type { Readable } from 'node:stream';
 import type { BatchStatus } from '../store/batch-store.js';
-import type { FunctionTarget, QueueTarget } from '../schedules/target.js';
-import type { BatchSummary } from './summary.js';
+import type { FunctionTarget, QueueTarget } from '../store/targets.js';
+import type { BatchSummary } from '../store/rules/batch-finalizer.js';
 
 /** An array, any (async) iterable, or a Node stream: object mode yields items, a byte stream is NDJSON. */
 export type BatchItems = Iterable<unknown> | AsyncIterable<unknown> | Readable;

@@ -14,11 +14,11 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Execution } from '../functions/types.js';
 import type { ChunkAck, ItemFailure, StoredBatch } from '../store/batch-store.js';
-import type { StoreWithFeatures } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import type { BatchChunk, BatchItemFailure, BatchProcessorResponse } from './types.js';
 
 export interface WorkerDeps {
-  store: StoreWithFeatures;
+  store: Store;
   now: () => number;
   execute: (functionName: string, event: unknown) => Promise<Execution>;
   onError: (error: unknown) => void;

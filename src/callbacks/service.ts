@@ -20,8 +20,8 @@ import {
   type CallbackTransition,
   type StoredCallback,
 } from '../store/callback-store.js';
-import { requireFeatureStores, type Store, type StoreWithFeatures } from '../store/store.js';
-import { callbackDeadline } from './deadline.js';
+import type { Store } from '../store/store.js';
+import { callbackDeadline } from '../store/rules/callback-deadline.js';
 import { FinishedTaskRetention } from './finished-retention.js';
 import { callbackIdOf, newTaskToken } from './token.js';
 import {
@@ -34,6 +34,7 @@ import {
   type TaskTimeouts,
   type TaskView,
 } from './types.js';
+import type { Service } from '../model/service.js';
 
 export interface CallbackServiceOptions {
   store: Store;
@@ -50,7 +51,7 @@ export const DEFAULT_FINISHED_RETENTION_SECONDS = 86_400;
 
 export const TASK_TOKEN_ATTRIBUTE = 'TaskToken';
 
-export class CallbackService {
+export class CallbackService implements Service {
   private readonly retention: FinishedTaskRetention | undefined;
 
   constructor(private readonly options: CallbackServiceOptions) {
@@ -65,8 +66,11 @@ export class CallbackService {
     }
   }
 
+  /** Nothing to arm: the purge timer is armed when a task finishes. */
+  async start(): Promise<void> {}
+
   /** Stops the purge timer (the engine is closing). */
-  stop(): void {
+  async stop(): Promise<void> {
     this.retention?.stop();
   }
 
@@ -76,7 +80,7 @@ export class CallbackService {
     const token = newTaskToken();
     const id = callbackIdOf(token);
     const now = this.options.clock.now();
-    await this.store().callbackCreate({
+    await this.options.store.callbackCreate({
       callback: {
         id,
         createdAt: now,
@@ -170,14 +174,14 @@ export class CallbackService {
   /** SendTaskHeartbeat: the heartbeat interval starts again now. */
   async sendTaskHeartbeat(token: string): Promise<void> {
     const id = callbackIdOf(token);
-    this.check(await this.store().callbackHeartbeat({ id, now: this.options.clock.now() }));
+    this.check(await this.options.store.callbackHeartbeat({ id, now: this.options.clock.now() }));
   }
 
   /** Resolves with the task's outcome once it succeeds, fails or times out (at once if it already has). */
   wait(token: string, options: { signal?: AbortSignal } = {}): Promise<TaskOutcome> {
     const id = callbackIdOf(token);
     const { clock } = this.options;
-    const store = this.store();
+    const store = this.options.store;
     return new Promise<TaskOutcome>((resolve, reject) => {
       let cancelTimer: (() => void) | undefined;
       let checking = false;
@@ -227,7 +231,7 @@ export class CallbackService {
   /** The task's state now (a task past its deadline is reported, and recorded, as timed out). */
   async describe(token: string): Promise<TaskView> {
     const transition = this.observed(
-      await this.store().callbackExpire({ id: callbackIdOf(token), now: this.options.clock.now() }),
+      await this.options.store.callbackExpire({ id: callbackIdOf(token), now: this.options.clock.now() }),
     );
     if (transition.outcome === 'missing') throw doesNotExist();
     const callback = transition.callback;
@@ -248,20 +252,20 @@ export class CallbackService {
   private async purgeSettledBefore(settledBefore: number): Promise<number> {
     let total = 0;
     for (;;) {
-      const purged = await this.store().callbackPurge({ settledBefore, limit: 1000 });
+      const purged = await this.options.store.callbackPurge({ settledBefore, limit: 1000 });
       total += purged;
       if (purged < 1000) return total;
     }
   }
 
   private async complete(id: string, completion: CallbackCompletion): Promise<void> {
-    this.check(await this.store().callbackComplete({ id, now: this.options.clock.now(), completion }));
+    this.check(await this.options.store.callbackComplete({ id, now: this.options.clock.now(), completion }));
   }
 
   /** The message or invocation could not be sent: the task fails at once rather than waiting for its timeout. */
   private async abandon(token: string, error: unknown): Promise<void> {
     const message = error instanceof Error ? error.message : String(error);
-    await this.store()
+    await this.options.store
       .callbackComplete({
         id: callbackIdOf(token),
         now: this.options.clock.now(),
@@ -297,9 +301,6 @@ export class CallbackService {
     }
   }
 
-  private store(): StoreWithFeatures {
-    return requireFeatureStores(this.options.store, 'task tokens');
-  }
 }
 
 function doesNotExist(): SluiceError {

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../store/store.js';
 import { createSqliteStore } from '../store/sqlite/store.js';
-import { describePostgres, openTestStore } from '../store/postgres/test-database.js';
+import { describePostgres, openTestStore } from '../testkit/postgres.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const beat = (store: Store, nodeId: string, groups: string[] = [], timeoutMs = 60_000) =>

@@ -12,7 +12,7 @@ import {
   dropSchema,
   freshSchemaName,
   openTestStore,
-} from '../store/postgres/test-database.js';
+} from '../testkit/postgres.js';
 import type { LeaseHolder } from './leases.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

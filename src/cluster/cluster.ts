@@ -15,6 +15,7 @@ import { LeaseKeeper, type LeaseHolder } from './leases.js';
 import { NodeMembership } from './membership.js';
 import type { ClusterSettings } from './settings.js';
 import { SlotGrants } from './slots.js';
+import type { Service } from '../model/service.js';
 
 export interface ClusterDeps {
   store: ClusterStore & { notifier: Notifier };
@@ -24,7 +25,7 @@ export interface ClusterDeps {
   onError(error: unknown): void;
 }
 
-export class Cluster {
+export class Cluster implements Service {
   readonly membership: NodeMembership;
   readonly leases: LeaseKeeper;
   readonly slots: SlotGrants;

@@ -16,7 +16,7 @@ import {
   freshSchemaName,
   openTestStore,
   postgresSkipped,
-} from '../store/postgres/test-database.js';
+} from '../testkit/postgres.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const timing = { heartbeatMs: 100, leaseMs: 400, slotLingerMs: 100 };

@@ -13,15 +13,16 @@ import { FunctionService } from '../functions/service.js';
 import { GroupLimitService } from '../limits/service.js';
 import { defaultArnContext, type ArnContext } from '../model/arn.js';
 import { systemClock, type Clock } from '../model/clock.js';
+import type { Service } from '../model/service.js';
 import { QueueService } from '../queues/service.js';
 import { OutboxRelay } from '../schedules/outbox-relay.js';
 import { ScheduleService } from '../schedules/service.js';
 import { openStore } from '../store/open.js';
-import { hasFeatureStores, requireFeatureStores, type Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import { StreamService } from '../streams/service.js';
 import { TableService } from '../tables/service.js';
 import { TriggerService } from '../triggers/service.js';
-import { StreamTriggerService } from '../triggers/stream-service.js';
+import { StreamTriggerService } from '../triggers/stream/stream-service.js';
 
 export interface SluiceOptions {
   /** A store URL (`sqlite:./sluice.db`, `sqlite::memory:`) or an opened store. Default `sqlite:./sluice.db`. */
@@ -75,6 +76,12 @@ export class Sluice {
   readonly streamTriggers: StreamTriggerService;
   /** This node's membership, leases and concurrency grants; undefined when not clustered. */
   readonly cluster: Cluster | undefined;
+  /**
+   * Every background service, in start order (they stop in reverse): the cluster first and last, so a
+   * node holds its leases until the features have stopped claiming and drained; the claiming services
+   * (triggers, batches, schedules, task tokens) last to start and first to stop.
+   */
+  private readonly services: Service[];
   private closed = false;
 
   private constructor(store: Store, options: SluiceOptions) {
@@ -85,6 +92,7 @@ export class Sluice {
       accountId: options.accountId ?? defaultArnContext.accountId,
     };
     const onBackgroundError = options.onBackgroundError;
+    const onError = onBackgroundError ?? ((error: unknown) => console.error('[sluice] background task failed', error));
     this.queues = new QueueService({
       store,
       clock: this.clock,
@@ -92,46 +100,48 @@ export class Sluice {
       ...(onBackgroundError ? { onBackgroundError } : {}),
       ...(options.queueInFlightLimits ? { inFlightLimits: options.queueInFlightLimits } : {}),
     });
+    this.tables = new TableService({ store, clock: this.clock, arn: this.arn, ...(onBackgroundError ? { onBackgroundError } : {}) });
+    this.streams = new StreamService({ store, tables: this.tables, arn: this.arn });
     this.groupLimits = new GroupLimitService({
       store,
       clock: this.clock,
       queues: this.queues,
-      tables: () => this.tables,
+      tables: this.tables,
       onError: onBackgroundError ?? ((error: unknown) => console.error('[sluice] group limits failed', error)),
     });
     const shared = { clock: this.clock, arn: this.arn, queues: this.queues, onBackgroundError };
-    this.functions = new FunctionService({ ...shared, accountConcurrency: options.accountConcurrency });
-    this.triggers = new TriggerService({ ...shared, store, functions: this.functions });
-    const onError = onBackgroundError ?? ((error: unknown) => console.error('[sluice] background task failed', error));
+    const functions = new FunctionService({ ...shared, accountConcurrency: options.accountConcurrency });
+    this.functions = functions;
+    this.triggers = new TriggerService({ ...shared, store, functions });
     const retentionSeconds = taskTokenRetention(options.taskTokenRetentionSeconds);
     this.callbacks = new CallbackService({
       store,
       clock: this.clock,
       queues: this.queues,
-      functions: this.functions,
+      functions,
       ...(retentionSeconds !== undefined ? { finishedRetentionMs: retentionSeconds && retentionSeconds * 1000 } : {}),
       onError,
     });
-    const delivery = { queues: this.queues, functions: this.functions };
-    this.schedules = new ScheduleService({
+    const delivery = { queues: this.queues, functions };
+    const batches = new BatchService({ ...delivery, store, clock: this.clock, triggers: this.triggers, onError });
+    this.batches = batches;
+    const schedules = new ScheduleService({
       ...delivery,
       store,
       clock: this.clock,
       arn: this.arn,
       onError,
-      startBatch: (target, context) => this.batches.startScheduled(target, context),
+      startBatch: (target, context) => batches.startScheduled(target, context),
     });
-    this.batches = new BatchService({ ...delivery, store, clock: this.clock, triggers: this.triggers, onError });
+    this.schedules = schedules;
     this.outbox = new OutboxRelay({
-      store: () => requireFeatureStores(store, 'the outbox'),
+      store,
       clock: this.clock,
       onError,
-      handlers: { schedule: (entry) => this.schedules.deliver(entry), 'batch-finalizer': (entry) => deliverFinalizer(delivery, entry) },
+      handlers: { schedule: (entry) => schedules.deliver(entry), 'batch-finalizer': (entry) => deliverFinalizer(delivery, entry) },
     });
-    this.tables = new TableService({ store, clock: this.clock, arn: this.arn, ...(onBackgroundError ? { onBackgroundError } : {}) });
-    this.streams = new StreamService({ store, tables: this.tables, arn: this.arn });
-    this.cluster = clusterOf(store, options, onError, () => this.functions.concurrency.capacityChanged());
-    if (this.cluster) this.functions.concurrency.setGate(this.cluster.slots);
+    this.cluster = clusterOf(store, options, onError, () => functions.concurrency.capacityChanged());
+    if (this.cluster) functions.concurrency.setGate(this.cluster.slots);
     this.streamTriggers = new StreamTriggerService({
       ...delivery,
       store,
@@ -140,6 +150,19 @@ export class Sluice {
       onBackgroundError: onError,
       ...(this.cluster ? { shards: shardLeasing(this.cluster, store) } : {}),
     });
+    this.services = [
+      ...(this.cluster ? [this.cluster] : []),
+      this.queues,
+      this.tables,
+      this.groupLimits,
+      this.functions,
+      this.outbox,
+      this.streamTriggers,
+      this.triggers,
+      this.batches,
+      this.schedules,
+      this.callbacks,
+    ];
   }
 
   static async open(options: SluiceOptions = {}): Promise<Sluice> {
@@ -148,38 +171,30 @@ export class Sluice {
     const store = typeof options.store === 'object' ? options.store : await openStore(options.store ?? 'sqlite:./sluice.db');
     const cluster = options.cluster ?? (store.kind === 'postgres' && !given);
     const sluice = new Sluice(store, { ...options, cluster });
+    const started: Service[] = [];
     try {
-      await sluice.cluster?.start();
+      for (const service of sluice.services) {
+        await service.start();
+        started.unshift(service);
+      }
     } catch (error) {
+      // Nothing claims yet: what started stops at once, and the store closes.
+      for (const service of started) await service.stop(Date.now()).catch(() => undefined);
       await store.close().catch(() => undefined);
       throw error;
     }
-    await sluice.queues.start();
-    if (hasFeatureStores(store)) {
-      sluice.outbox.start();
-      await sluice.schedules.start();
-    }
-    await sluice.tables.start();
     return sluice;
   }
 
-  /** Stops claiming, lets batches under way finish for up to `graceMs` (default 10 s), then closes the store. */
+  /**
+   * Stops every service in reverse start order (no new claims; triggers, stream triggers and function
+   * executions under way get until `graceMs` from now, default 10 s), then closes the store.
+   */
   async close(options: { graceMs?: number } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.callbacks.stop();
-    await this.schedules.stop();
-    await this.batches.stop();
     const deadline = Date.now() + (options.graceMs ?? 10_000);
-    await this.triggers.stop({ graceMs: deadline - Date.now() });
-    await this.streamTriggers.stop({ graceMs: Math.max(0, deadline - Date.now()) });
-    await this.outbox.stop();
-    await this.functions.stop({ graceMs: Math.max(0, deadline - Date.now()) });
-    // Nothing is claiming or running any more: leases and slots go back to the other nodes at once.
-    await this.cluster?.stop();
-    await this.groupLimits.stop();
-    this.queues.stop();
-    this.tables.stop();
+    for (const service of [...this.services].reverse()) await service.stop(deadline);
     await this.store.close();
   }
 }

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processBatchItems } from '../batches/items.js';
-import type { BatchSummary } from '../batches/summary.js';
+import type { BatchSummary } from '../store/rules/batch-finalizer.js';
 import { Sluice } from '../engine/sluice.js';
 import { systemClock, type Clock } from '../model/clock.js';
 

@@ -10,7 +10,7 @@
  */
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { Sluice } from '../engine/sluice.js';
-import type { StreamFailureRecord } from '../triggers/stream-failure.js';
+import type { StreamFailureRecord } from '../triggers/stream/stream-failure.js';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const label = (i: number) => String(i).padStart(3, '0');

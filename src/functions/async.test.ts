@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { gate, openTestEngine, type TestEngine } from '../triggers/test-support.js';
+import { gate, openTestEngine, type TestEngine } from '../testkit/engine.js';
 
 let t: TestEngine;
 beforeEach(async () => {

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSluiceError } from '../model/errors.js';
-import { gate, openTestEngine, sleep, type TestEngine } from '../triggers/test-support.js';
+import { gate, openTestEngine, sleep, type TestEngine } from '../testkit/engine.js';
 
 let t: TestEngine;
 beforeEach(async () => {

@@ -27,6 +27,7 @@ import type {
   InvokeResponse,
 } from './types.js';
 import { WorkerPool } from './worker-pool.js';
+import { msUntil, type Service } from '../model/service.js';
 
 export interface FunctionServiceOptions {
   clock: Clock;
@@ -45,12 +46,13 @@ interface FunctionEntry {
 
 export type FunctionChange = { name: string; change: 'created' | 'updated' | 'deleted' };
 
-export class FunctionService {
+export class FunctionService implements Service {
   private readonly clock: Clock;
   private readonly arnContext: ArnContext;
   private readonly queues: QueueService;
   private readonly entries = new Map<string, FunctionEntry>();
   private readonly listeners = new Set<(change: FunctionChange) => void>();
+  private stopped = false;
   private readonly asyncInvoker: AsyncInvoker;
   /** The account's concurrency; triggers take their slots here too. */
   readonly concurrency: ConcurrencyPool;
@@ -224,12 +226,17 @@ export class FunctionService {
     this.entries.get(name)?.metrics.throttled();
   }
 
+  /** Nothing to arm: a function runs when it is invoked. */
+  async start(): Promise<void> {}
+
   /**
-   * Stops asynchronous retries, gives executions under way up to `graceMs` (default 10 s, real time),
-   * then ends every worker thread. Accepted asynchronous events not yet run are dropped.
+   * Stops asynchronous retries, gives executions under way until `deadline` (real time), then ends
+   * every worker thread. Accepted asynchronous events not yet run are dropped.
    */
-  async stop(options: { graceMs?: number } = {}): Promise<void> {
-    await this.asyncInvoker.stop(options.graceMs ?? 10_000);
+  async stop(deadline: number): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.asyncInvoker.stop(msUntil(deadline));
     await Promise.all([...this.entries.values()].map((entry) => entry.runner.close({ force: true })));
   }
 

@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { collectMetrics, toPrometheus } from '../api/native/metrics.js';
-import { gate, openTestEngine } from '../triggers/test-support.js';
-import { observeClaimPlans, planClaim, readBound, type ClaimPlan } from './claim-plan.js';
+import { gate, openTestEngine } from '../testkit/engine.js';
+import { observeClaimPlans, planClaim, readBound, type ClaimPlan } from '../store/rules/claim-plan.js';
 import { GroupActivity, type GroupActivityCounts } from './group-activity.js';
-import type { GroupLimit } from './types.js';
+import type { GroupLimit } from '../store/group-limit.js';
 
 const now = Date.UTC(2026, 0, 1);
 const rules = (remaining: number) => ({

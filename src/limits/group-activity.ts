@@ -1,7 +1,7 @@
 /**
  * Per-group activity of grouped triggers, for operators: messages started, claims refused by the
  * group's concurrency limit or by its rate, and messages under invocation now. Node-local and in
- * memory, fed by the claims' plans (claim-plan.ts reports what it decided for each group it reached).
+ * memory, fed by the claims' plans (store/rules/claim-plan.ts reports what it decided for each group it reached).
  *
  * Cost follows activity, never the number of groups defined (docs/design/group-limits.md, "Metrics"):
  * - a group gets an entry only when a claim reaches it, which needs a message of it ready to be served;
@@ -13,7 +13,7 @@
  *   at most `topGroups` per queue, busiest first: the series a scrape exposes are bounded whatever the
  *   number of groups. Per-queue totals count every group, including those not listed or forgotten.
  */
-import { observeClaimPlans } from './claim-plan.js';
+import { observeClaimPlans } from '../store/rules/claim-plan.js';
 
 export interface GroupActivityOptions {
   /** Length of the activity window: a group is listed while it had events in this window or the one before. */

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runGroupLimits, seedGroups, thousandGroups, type GroupRunReport } from '../examples/group-limits.js';
-import { openTestEngine } from '../triggers/test-support.js';
+import { openTestEngine } from '../testkit/engine.js';
 
 async function simulate(groups: typeof seedGroups, seconds: number): Promise<GroupRunReport> {
   const t = await openTestEngine();

@@ -18,12 +18,9 @@ import type { TableService } from '../tables/service.js';
 import { groupActivityOf, type QueueGroupActivity } from './group-activity.js';
 import { applyGroupKeyRule } from './grouping.js';
 import { startGroupTableSync, type GroupSyncOptions, type GroupTableSync } from './table-sync.js';
-import {
-  groupLimitBounds as bounds,
-  type GroupLimit,
-  type GroupLimitInput,
-  type GroupLimitView,
-} from './types.js';
+import { groupLimitBounds as bounds, type GroupLimitInput, type GroupLimitView } from './types.js';
+import { type GroupLimit } from '../store/group-limit.js';
+import type { Service } from '../model/service.js';
 
 /** Published on every limit change, so each node's cache forgets what it read. */
 export const groupLimitsChannel = 'group-limits';
@@ -34,8 +31,8 @@ export interface GroupLimitServiceOptions {
   store: Store;
   clock: Clock;
   queues: QueueService;
-  /** Tables, for `syncFromTable` (resolved on first use: the engine builds them after this service). */
-  tables: () => TableService;
+  /** Tables, for `syncFromTable`. */
+  tables: TableService;
   onError: (error: unknown) => void;
 }
 
@@ -103,11 +100,11 @@ function checkQueueName(queue: unknown): string {
   return queue;
 }
 
-export class GroupLimitService {
+export class GroupLimitService implements Service {
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly queues: QueueService;
-  private readonly tables: () => TableService;
+  private readonly tables: TableService;
   private readonly onError: (error: unknown) => void;
   private readonly cache = new Map<string, GroupLimitView | null>();
   private readonly unsubscribe: Unsubscribe;
@@ -201,7 +198,7 @@ export class GroupLimitService {
       tableName,
       options,
       store: this.store,
-      tables: this.tables(),
+      tables: this.tables,
       limits: this,
       onError: this.onError,
     });
@@ -215,6 +212,10 @@ export class GroupLimitService {
     return () => this.stoppers.delete(stop);
   }
 
+  /** Nothing to arm: table syncs start when they are created. */
+  async start(): Promise<void> {}
+
+  /** Stops following limit changes and stops every table sync. */
   async stop(): Promise<void> {
     this.unsubscribe();
     for (const stop of [...this.stoppers]) await stop();

@@ -1,7 +1,7 @@
 /** A table drives group limits live through its stream, as the seed's configuration table does. */
 import { describe, expect, it } from 'vitest';
 import { settle } from '../model/clock.js';
-import { openTestEngine } from '../triggers/test-support.js';
+import { openTestEngine } from '../testkit/engine.js';
 
 describe('group limits from a table', () => {
   it('loads every item, then follows puts, updates and deletes through the stream', async () => {

@@ -3,20 +3,7 @@
  * A queue groups its messages by a key (its grouping rule, see group-key.ts); each group runs within its
  * own limit, or the queue's default limit when it has no entry of its own.
  */
-
-/** At most `limit` messages per `intervalMs`, with up to `burst` at once after an idle spell. */
-export interface RateLimit {
-  limit: number;
-  intervalMs: number;
-  burst: number;
-}
-
-/** A group's limits as stored: null means "no limit of that kind". */
-export interface GroupLimit {
-  /** The most messages of the group in flight at once. */
-  maxConcurrency: number | null;
-  rate: RateLimit | null;
-}
+import type { GroupLimit } from '../store/group-limit.js';
 
 /** What a caller passes: a rate in seconds, burst defaulting to the limit. */
 export interface GroupLimitInput {

@@ -5,38 +5,9 @@
  */
 import { parseGroupKeyRule } from '../limits/group-key.js';
 import { SluiceError } from '../model/errors.js';
+import type { QueueSettings, RedriveAllowPolicy, RedrivePolicy } from '../store/queue-settings.js';
 
 export const MAX_MESSAGE_SIZE_LIMIT = 1_048_576;
-
-export interface RedrivePolicy {
-  deadLetterTargetArn: string;
-  maxReceiveCount: number;
-}
-
-export interface RedriveAllowPolicy {
-  redrivePermission: 'allowAll' | 'denyAll' | 'byQueue';
-  sourceQueueArns?: string[];
-}
-
-export interface QueueSettings {
-  VisibilityTimeout: number;
-  DelaySeconds: number;
-  MessageRetentionPeriod: number;
-  MaximumMessageSize: number;
-  ReceiveMessageWaitTimeSeconds: number;
-  RedrivePolicy: RedrivePolicy | null;
-  RedriveAllowPolicy: RedriveAllowPolicy | null;
-  FifoQueue: boolean;
-  ContentBasedDeduplication: boolean;
-  DeduplicationScope: 'queue' | 'messageGroup';
-  FifoThroughputLimit: 'perQueue' | 'perMessageGroupId';
-  /**
-   * Sluice's extension: the queue groups its messages by this rule (`MessageGroupId`, `attribute:<name>`,
-   * `body:<dot.path>`) and serves each group within its group limits (see limits/). Standard queues only;
-   * absent on queues that do not group.
-   */
-  SluiceGroupKey?: string;
-}
 
 /** What a caller may pass: SQS's string form or typed values. */
 export type QueueAttributesInput = Partial<{

@@ -38,6 +38,7 @@ import type {
   SendMessageInput,
   SendMessageResult,
 } from './types.js';
+import type { Service } from '../model/service.js';
 
 export const DEDUPLICATION_WINDOW_MS = 5 * 60 * 1000;
 export const PURGE_INTERVAL_MS = 60 * 1000;
@@ -85,7 +86,7 @@ function integerInRange(field: string, value: unknown, min: number, max: number,
   return value;
 }
 
-export class QueueService {
+export class QueueService implements Service {
   private readonly store: Store;
   private readonly clock: Clock;
   /** The one claim path (claims.ts), which triggers use too. */
@@ -146,7 +147,8 @@ export class QueueService {
     for (const queue of await this.store.queueList({})) await this.retention.sweep(queue.id);
   }
 
-  stop(): void {
+  /** Stops following the catalog and the retention and move-task timers. */
+  async stop(): Promise<void> {
     this.unsubscribeCatalog();
     this.retention.stop();
     this.moves.stop();

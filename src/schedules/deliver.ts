@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import type { FunctionService } from '../functions/service.js';
 import { SluiceError } from '../model/errors.js';
 import type { QueueService } from '../queues/service.js';
-import type { FunctionTarget, QueueTarget } from './target.js';
+import type { FunctionTarget, QueueTarget } from '../store/targets.js';
 
 export interface DeliveryDeps {
   queues: QueueService;

@@ -16,12 +16,13 @@ import type { Clock } from '../model/clock.js';
 import { isSluiceError } from '../model/errors.js';
 import type { Unsubscribe } from '../store/notifier.js';
 import { outboxChannel, type OutboxEntry, type OutboxTopic } from '../store/outbox-store.js';
-import type { StoreWithFeatures } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { Service } from '../model/service.js';
 
 export type OutboxHandler = (entry: OutboxEntry) => Promise<void>;
 
 export interface OutboxRelayOptions {
-  store: () => StoreWithFeatures;
+  store: Store;
   clock: Clock;
   handlers: Record<OutboxTopic, OutboxHandler>;
   onError: (error: unknown) => void;
@@ -34,7 +35,7 @@ export interface OutboxRelayOptions {
 const CLAIM_LIMIT = 16;
 const MAX_BACKOFF_MS = 5 * 60_000;
 
-export class OutboxRelay {
+export class OutboxRelay implements Service {
   private readonly claimToken = randomUUID();
   private running: Promise<void> | undefined;
   private again = false;
@@ -50,10 +51,10 @@ export class OutboxRelay {
   }
 
   /** Delivers whatever is due (left by a crash, say) and follows the outbox channel. */
-  start(): void {
+  async start(): Promise<void> {
     if (!this.stopped) return;
     this.stopped = false;
-    this.unsubscribe = this.options.store().notifier.subscribe(outboxChannel, () => this.kick());
+    this.unsubscribe = this.options.store.notifier.subscribe(outboxChannel, () => this.kick());
     this.kick();
   }
 
@@ -89,7 +90,7 @@ export class OutboxRelay {
   }
 
   private async run(): Promise<void> {
-    const store = this.options.store();
+    const store = this.options.store;
     const { clock } = this.options;
     for (;;) {
       if (this.stopped) return;
@@ -117,7 +118,7 @@ export class OutboxRelay {
       cancel = clock.setTimer(this.leaseMs / 3, () => {
         if (!delivering) return;
         this.options
-          .store()
+          .store
           .outboxExtend({ id: entry.id, claimToken: this.claimToken, dueAt: clock.now() + this.leaseMs })
           .then((held) => {
             // A lost claim (another node took the entry after a stall here) is not renewed: delivery
@@ -134,7 +135,7 @@ export class OutboxRelay {
   }
 
   private async deliver(entry: OutboxEntry): Promise<void> {
-    const store = this.options.store();
+    const store = this.options.store;
     const { clock } = this.options;
     const stopRenewing = this.renewWhileDelivering(entry);
     try {

@@ -16,10 +16,11 @@ import { SluiceError, invalidValue } from '../model/errors.js';
 import type { Unsubscribe } from '../store/notifier.js';
 import type { OutboxEntry } from '../store/outbox-store.js';
 import { scheduleCatalogChannel, type StoredSchedule } from '../store/schedule-store.js';
-import { requireFeatureStores, type Store, type StoreWithFeatures } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import { deliverToTarget, type DeliveryDeps } from './deliver.js';
 import { parseScheduleExpression, type ScheduleExpression } from './expression.js';
-import { parseTarget, type BatchTarget } from './target.js';
+import { parseTarget } from './target.js';
+import { type BatchTarget } from '../store/targets.js';
 import { firstTickAfter, planTick } from './ticks.js';
 import {
   scheduleLimits,
@@ -29,6 +30,7 @@ import {
   type ScheduledEvent,
   type TickDelivery,
 } from './types.js';
+import type { Service } from '../model/service.js';
 
 export interface ScheduleServiceOptions extends DeliveryDeps {
   store: Store;
@@ -45,7 +47,7 @@ export interface ScheduleServiceOptions extends DeliveryDeps {
 const NAME_FORM = /^[0-9A-Za-z_.-]{1,64}$/;
 const DUE_PAGE = 100;
 
-export class ScheduleService {
+export class ScheduleService implements Service {
   private readonly expressions = new Map<string, { key: string; expression: ScheduleExpression }>();
   private unsubscribe: Unsubscribe | undefined;
   private cancelTimer: (() => void) | undefined;
@@ -69,7 +71,7 @@ export class ScheduleService {
       createdAt: now,
       modifiedAt: now,
     };
-    if ((await this.store().scheduleCreate({ schedule })) === 'exists') {
+    if ((await this.options.store.scheduleCreate({ schedule })) === 'exists') {
       throw new SluiceError('ResourceConflictException', `Name: the schedule '${name}' already exists`, {
         field: 'Name',
       });
@@ -91,7 +93,7 @@ export class ScheduleService {
       catchUpWindowSeconds: changes.catchUpWindowSeconds ?? current.catchUpWindowMs / 1000,
       startDate: changes.startDate ?? current.anchorAt,
     };
-    const updated = await this.store().scheduleUpdate({
+    const updated = await this.options.store.scheduleUpdate({
       name,
       ...this.buildDefinition(merged, now, current.anchorAt),
       now,
@@ -102,7 +104,7 @@ export class ScheduleService {
   }
 
   async delete(name: string): Promise<void> {
-    if (!(await this.store().scheduleDelete({ name: validateName(name) }))) throw missing(name);
+    if (!(await this.options.store.scheduleDelete({ name: validateName(name) }))) throw missing(name);
     this.expressions.delete(name);
     this.rearm();
   }
@@ -112,7 +114,7 @@ export class ScheduleService {
   }
 
   async list(prefix?: string): Promise<ScheduleView[]> {
-    return (await this.store().scheduleList({ prefix: prefix ?? '' })).map((s) => this.view(s));
+    return (await this.options.store.scheduleList({ prefix: prefix ?? '' })).map((s) => this.view(s));
   }
 
   /** The next `count` (1-100) fire times of a schedule from its stored next tick, ISO 8601 UTC. */
@@ -133,7 +135,7 @@ export class ScheduleService {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    this.unsubscribe = this.store().notifier.subscribe(scheduleCatalogChannel, () => this.rearm());
+    this.unsubscribe = this.options.store.notifier.subscribe(scheduleCatalogChannel, () => this.rearm());
     this.rearm();
     await this.idle();
   }
@@ -188,7 +190,7 @@ export class ScheduleService {
   }
 
   private async fireDue(): Promise<void> {
-    const store = this.store();
+    const store = this.options.store;
     const { clock } = this.options;
     let nextDueAt: number | null = null;
     const earliest = (at: number | null) => {
@@ -228,7 +230,7 @@ export class ScheduleService {
       target: schedule.target,
       event: this.eventFor(schedule, plan.scheduledTime),
     };
-    await this.store().scheduleClaimTick({
+    await this.options.store.scheduleClaimTick({
       name: schedule.name,
       tick,
       nextFireAt: plan.next,
@@ -327,14 +329,11 @@ export class ScheduleService {
   }
 
   private async require(name: string): Promise<StoredSchedule> {
-    const schedule = await this.store().scheduleGet({ name: validateName(name) });
+    const schedule = await this.options.store.scheduleGet({ name: validateName(name) });
     if (!schedule) throw missing(name);
     return schedule;
   }
 
-  private store(): StoreWithFeatures {
-    return requireFeatureStores(this.options.store, 'schedules');
-  }
 }
 
 function validateName(name: unknown): string {

@@ -4,35 +4,7 @@
  * a batch started from a registered item source. Stored as plain JSON.
  */
 import { invalidValue } from '../model/errors.js';
-
-export interface FunctionTarget {
-  kind: 'function';
-  functionName: string;
-  /** The event the function receives (a schedule's fixed input). */
-  input?: unknown;
-}
-
-export interface QueueTarget {
-  kind: 'queue';
-  queue: string;
-  /** The message body; a schedule sends it as is. Default: the event, as JSON. */
-  body?: string;
-  /** FIFO queues: the message group (default `sluice`). */
-  messageGroupId?: string;
-}
-
-export interface BatchTarget {
-  kind: 'batch';
-  /** A source registered with `sluice.batches.registerSource(name, ...)`: yields the batch's items. */
-  source: string;
-  processor: string;
-  itemsPerMessage?: number;
-  finalizer?: FunctionTarget | QueueTarget;
-  /** Passed to the source and stored with the batch. */
-  input?: unknown;
-}
-
-export type ScheduleTarget = FunctionTarget | QueueTarget | BatchTarget;
+import type { BatchTarget, FunctionTarget, QueueTarget, ScheduleTarget } from '../store/targets.js';
 
 /** The forms a caller writes: `{ function: 'f', input }`, `{ queue: 'q', body }`, `{ batch: {...} }`, or the stored form. */
 export type TargetInput =

@@ -1,6 +1,7 @@
 /** Schedules in EventBridge Scheduler's words: an expression, a time zone, a target, a state. */
 import type { ScheduleState } from '../store/schedule-store.js';
-import type { ScheduleTarget, TargetInput } from './target.js';
+import type { TargetInput } from './target.js';
+import type { ScheduleTarget } from '../store/targets.js';
 
 export interface ScheduleInput {
   /** 1-64 letters, digits, `-`, `_` and `.`. */

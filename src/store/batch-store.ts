@@ -13,7 +13,7 @@
  *    except a crash between a delivery and its acknowledgement (see outbox-store.ts).
  * Sealing and cancelling run the same CAS, since either can be the last change.
  */
-import type { ScheduleTarget } from '../schedules/target.js';
+import type { ScheduleTarget } from './targets.js';
 
 export type BatchStatus = 'CREATING' | 'RUNNING' | 'COMPLETED' | 'CANCELLED';
 

@@ -1,7 +1,7 @@
 /**
  * The task-token half of the store (Step Functions' `.waitForTaskToken`). A callback row is keyed by the
  * SHA-256 of its token, so the database never holds a usable token. Every transition is one transaction
- * that re-reads the row and applies the rules of callbacks/deadline.ts, so a token is finished exactly
+ * that re-reads the row and applies the rules of rules/callback-deadline.ts, so a token is finished exactly
  * once whoever races: a success, a failure, a heartbeat, a timeout on any node.
  *
  * Each transition publishes `callbackChannel(id)`, so a waiter on another node wakes and re-reads.

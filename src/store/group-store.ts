@@ -1,5 +1,5 @@
 /**
- * The group-limit half of the store (see limits/claim-plan.ts for the rules and docs/design/group-limits.md
+ * The group-limit half of the store (see rules/claim-plan.ts for the rules and docs/design/group-limits.md
  * for the design). A grouped queue's messages carry a `group_key`; one `queue_groups` row per group with
  * messages says when the group can next be served; limits are rows keyed by queue name and group.
  *
@@ -7,7 +7,7 @@
  * LOCKED, so nodes never serve one group at once), read each group's in-flight count, bucket and oldest
  * visible messages after the lock, call `planClaim`, apply. Limits therefore hold cluster-wide.
  */
-import type { GroupLimit } from '../limits/types.js';
+import type { GroupLimit } from './group-limit.js';
 import type { ReceiveOutcome, ReceiveParams } from './queue-store.js';
 
 export interface GroupClaimParams extends ReceiveParams {

@@ -3,7 +3,7 @@
  * receipt handle means, which attribute is valid, when a message is dead-lettered) are made by the
  * caller in TypeScript and passed in as parameters; a backend only does the set work in its own SQL.
  */
-import type { QueueSettings } from '../queues/attributes.js';
+import type { QueueSettings } from './queue-settings.js';
 
 export interface StoredQueue {
   id: number;

@@ -6,7 +6,7 @@
  * matches no row. Definition changes publish `scheduleCatalogChannel` so every node re-arms its timer.
  */
 import type { NewOutboxEntry } from './outbox-store.js';
-import type { ScheduleTarget } from '../schedules/target.js';
+import type { ScheduleTarget } from './targets.js';
 
 export type ScheduleState = 'ENABLED' | 'DISABLED';
 

@@ -1,4 +1,3 @@
-import { SluiceError } from '../model/errors.js';
 import type { BatchStore } from './batch-store.js';
 import type { CallbackStore } from './callback-store.js';
 import type { ClusterStore } from './cluster-store.js';
@@ -10,32 +9,20 @@ import type { ScheduleStore } from './schedule-store.js';
 import type { TableStore } from './table-store.js';
 
 /**
- * Everything Sluice keeps. Each feature adds its own interface here (queues now; tables, streams,
- * functions, leases later); each backend implements all of them with its own SQL.
+ * Everything Sluice keeps: one interface per entity (queues, groups, tables and streams, cluster
+ * membership, task tokens, schedules, batches, the outbox); each backend implements all of them with
+ * its own SQL, and the conformance suite (src/conformance/) holds both to the same behaviour.
  */
-export interface Store extends QueueStore, GroupStore, TableStore, ClusterStore, Partial<FeatureStores> {
+export interface Store
+  extends QueueStore,
+    GroupStore,
+    TableStore,
+    ClusterStore,
+    CallbackStore,
+    ScheduleStore,
+    BatchStore,
+    OutboxStore {
   readonly kind: 'sqlite' | 'postgres';
   readonly notifier: Notifier;
   close(): Promise<void>;
-}
-
-/**
- * Task tokens, schedules, batches and their outbox: optional until the PostgreSQL backend implements
- * them; a feature asks for them with `requireFeatureStores`, which names the backend that lacks them.
- */
-export type FeatureStores = CallbackStore & ScheduleStore & BatchStore & OutboxStore;
-export type StoreWithFeatures = Store & FeatureStores;
-
-export function hasFeatureStores(store: Store): store is StoreWithFeatures {
-  return (
-    typeof store.callbackCreate === 'function' &&
-    typeof store.scheduleClaimTick === 'function' &&
-    typeof store.batchAckChunks === 'function' &&
-    typeof store.outboxClaim === 'function'
-  );
-}
-
-export function requireFeatureStores(store: Store, feature: string): StoreWithFeatures {
-  if (hasFeatureStores(store)) return store;
-  throw new SluiceError('UnsupportedOperation', `store: the ${store.kind} store does not implement ${feature} yet`);
 }

@@ -17,9 +17,8 @@
  * - a transaction's records get consecutive sequence numbers in the order of its writes.
  * - reads of a shard return records in ascending sequence order.
  */
-import { SluiceError } from '../model/errors.js';
-import type { TableDefinition } from '../tables/definition.js';
-import type { EncodedKey } from '../tables/keys.js';
+import type { TableDefinition } from './table-definition.js';
+import type { EncodedKey } from './table-definition.js';
 
 export interface StoredTable {
   id: number;
@@ -185,37 +184,3 @@ export interface TableStore {
 /** Wake-up channels: a write publishes on each shard it appended to; the catalog on definition changes. */
 export const streamChannel = (tableId: number, shard: number): string => `stream:${tableId}:${shard}`;
 export const tableCatalogChannel = 'tables';
-
-/**
- * For a backend that does not implement tables yet (PostgreSQL, until its tables and streams land):
- * no tables exist, and every other operation fails with UnsupportedOperation naming the backend.
- */
-export function pendingTableStore(backend: string): TableStore {
-  const unsupported = (operation: string) => async (): Promise<never> => {
-    throw new SluiceError(
-      'UnsupportedOperation',
-      `store: ${operation} is not implemented by the ${backend} store yet`,
-    );
-  };
-  const names: Array<keyof TableStore> = [
-    'tableCreate',
-    'tableGet',
-    'tableGetById',
-    'tableUpdate',
-    'tableDelete',
-    'itemGet',
-    'itemWrite',
-    'itemQuery',
-    'itemScan',
-    'itemExpiredKeys',
-    'streamShards',
-    'streamRead',
-    'streamSeqBefore',
-    'streamTrim',
-    'streamCheckpointList',
-    'streamCheckpointSave',
-    'streamCheckpointDelete',
-  ];
-  const store = Object.fromEntries(names.map((name) => [name, unsupported(name)])) as unknown as TableStore;
-  return { ...store, tableList: async () => [] };
-}

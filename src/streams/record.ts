@@ -9,7 +9,7 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { StreamEventName, StreamRecordDraft, StreamRecordRow } from '../store/table-store.js';
-import type { StreamViewType } from '../tables/definition.js';
+import type { StreamViewType } from '../store/table-definition.js';
 import type { Item } from '../tables/expressions/index.js';
 import { itemSize } from '../tables/item-size.js';
 import { formatSequenceNumber } from './shards.js';

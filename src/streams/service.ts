@@ -9,7 +9,7 @@ import { parseArn } from '../model/arn.js';
 import { SluiceError } from '../model/errors.js';
 import type { Store } from '../store/store.js';
 import type { StoredTable, StreamRecordRow } from '../store/table-store.js';
-import type { StreamViewType } from '../tables/definition.js';
+import type { StreamViewType } from '../store/table-definition.js';
 import type { TableService } from '../tables/service.js';
 import { shapeRecord } from './record.js';
 import { formatSequenceNumber, parseSequenceNumber, shardFromId, shardIdOf } from './shards.js';

@@ -3,14 +3,7 @@
  * stream (a view type, or none) and its TTL attribute. Validated here once; the store keeps it as data.
  */
 import { SluiceError } from '../model/errors.js';
-
-export type KeyType = 'S' | 'N' | 'B';
-export type StreamViewType = 'KEYS_ONLY' | 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES';
-
-export interface KeyAttribute {
-  name: string;
-  type: KeyType;
-}
+import type { KeyAttribute, KeyType, StreamViewType, TableDefinition } from '../store/table-definition.js';
 
 export interface CreateTableInput {
   name: string;
@@ -32,20 +25,6 @@ export interface UpdateTableInput {
   /** A view type enables the stream (with a new label), null disables it. */
   stream?: { viewType: StreamViewType } | null;
   ttlAttribute?: string | null;
-}
-
-export interface TableStream {
-  viewType: StreamViewType;
-  /** StreamLabel: the ISO instant the stream was enabled, as DynamoDB names it in the stream ARN. */
-  label: string;
-}
-
-export interface TableDefinition {
-  partitionKey: KeyAttribute;
-  sortKey: KeyAttribute | null;
-  stream: TableStream | null;
-  ttlAttribute: string | null;
-  shardCount: number;
 }
 
 export const tableLimits = {

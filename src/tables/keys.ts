@@ -10,12 +10,9 @@
  */
 import { SluiceError } from '../model/errors.js';
 import type { AttributeValue, Item, KeyValue } from './expressions/index.js';
-import { tableLimits, type KeyAttribute, type KeyType, type TableDefinition } from './definition.js';
-
-export interface EncodedKey {
-  pk: Buffer;
-  sk: Buffer;
-}
+import { tableLimits } from './definition.js';
+import { type KeyAttribute, type KeyType, type TableDefinition } from '../store/table-definition.js';
+import type { EncodedKey } from '../store/table-definition.js';
 
 const emptyKey = Buffer.alloc(0);
 

@@ -5,7 +5,7 @@
  */
 import { SluiceError } from '../model/errors.js';
 import type { ItemPage, KeyBound } from '../store/table-store.js';
-import type { KeyType, TableDefinition } from './definition.js';
+import type { KeyType, TableDefinition } from '../store/table-definition.js';
 import {
   compareOrdered,
   type CompiledExpressions,

@@ -48,6 +48,7 @@ import type {
   UpdateItemInput,
 } from './types.js';
 import { expiresAtOf, toItemWrite, type WriteResult } from './writes.js';
+import type { Service } from '../model/service.js';
 
 export interface TableServiceOptions {
   store: Store;
@@ -64,7 +65,7 @@ function tableNotFound(name: string): SluiceError {
   );
 }
 
-export class TableService {
+export class TableService implements Service {
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly arnContext: ArnContext;
@@ -93,7 +94,8 @@ export class TableService {
     }
   }
 
-  stop(): void {
+  /** Stops following the catalog and the TTL and trim timers. */
+  async stop(): Promise<void> {
     this.unsubscribeCatalog();
     this.ttl.stop();
     this.trimmer.stop();

@@ -4,7 +4,7 @@
  * and Set, see expressions/values.ts), never AttributeValue wrappers.
  */
 import type { ExpressionAttributeNames, ExpressionAttributeValues, Item } from './expressions/index.js';
-import type { KeyAttribute, StreamViewType } from './definition.js';
+import type { KeyAttribute, StreamViewType } from '../store/table-definition.js';
 
 export interface ExpressionInput {
   expressionAttributeNames?: ExpressionAttributeNames;

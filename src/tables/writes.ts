@@ -12,7 +12,8 @@ import { tableLimits } from './definition.js';
 import { valuesEqual, type CompiledCondition, type Item } from './expressions/index.js';
 import { decodeItem, encodeItem } from './item-codec.js';
 import { itemSize } from './item-size.js';
-import { keyOfItem, type EncodedKey } from './keys.js';
+import { keyOfItem } from './keys.js';
+import { type EncodedKey } from '../store/table-definition.js';
 
 /** What the change returns: the next item, null to delete, undefined to leave the item as it is. */
 export type ItemChange = (current: Item | undefined) => Item | null | undefined;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openTestEngine, type TestEngine } from './test-support.js';
+import { openTestEngine, type TestEngine } from '../testkit/engine.js';
 
 let t: TestEngine;
 beforeEach(async () => {

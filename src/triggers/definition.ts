@@ -6,7 +6,7 @@
 import { formatGroupKeyRule, parseGroupKeyRule } from '../limits/group-key.js';
 import { invalidValue } from '../model/errors.js';
 import type { StoredQueue } from '../store/queue-store.js';
-import { parseFilterCriteria } from './filter-criteria.js';
+import { parseFilterCriteria } from './filter/filter-criteria.js';
 import type { TriggerConfig, TriggerInput, TriggerUpdate } from './types.js';
 
 export const triggerLimits = {

@@ -2,7 +2,7 @@
 import type { SQSEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSluiceError } from '../model/errors.js';
-import { openTestEngine, sleep, type TestEngine } from './test-support.js';
+import { openTestEngine, sleep, type TestEngine } from '../testkit/engine.js';
 
 let t: TestEngine;
 beforeEach(async () => {

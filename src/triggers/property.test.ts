@@ -9,7 +9,7 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { openTestEngine, sleep } from './test-support.js';
+import { openTestEngine, sleep } from '../testkit/engine.js';
 
 const scenario = fc
   .record({

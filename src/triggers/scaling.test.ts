@@ -1,6 +1,6 @@
 import type { SQSEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { gate, openTestEngine, sleep, type TestEngine } from './test-support.js';
+import { gate, openTestEngine, sleep, type TestEngine } from '../testkit/engine.js';
 
 let t: TestEngine;
 afterEach(async () => {

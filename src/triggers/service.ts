@@ -12,8 +12,9 @@ import type { QueueService } from '../queues/service.js';
 import type { StoredQueue } from '../store/queue-store.js';
 import type { Store } from '../store/store.js';
 import { buildTriggerConfig } from './definition.js';
-import { SqsPoller } from './sqs-poller.js';
+import { SqsPoller } from './sqs/sqs-poller.js';
 import type { TriggerConfig, TriggerInput, TriggerMetricsView, TriggerUpdate, TriggerView } from './types.js';
+import { msUntil, type Service } from '../model/service.js';
 
 export interface TriggerServiceOptions {
   store: Store;
@@ -24,7 +25,7 @@ export interface TriggerServiceOptions {
   onBackgroundError?: (error: unknown) => void;
 }
 
-export class TriggerService {
+export class TriggerService implements Service {
   private readonly pollers = new Map<string, SqsPoller>();
   private readonly unsubscribeFunctions: () => void;
   private stopped = false;
@@ -113,21 +114,24 @@ export class TriggerService {
     return poller.metrics.view(poller.pollers);
   }
 
+  /** Nothing to arm: a trigger starts polling when it is created. */
+  async start(): Promise<void> {}
+
   /**
-   * Stops every trigger: no new claims, then waits up to `graceMs` (real time) for batches under way.
+   * Stops every trigger: no new claims, then waits until `deadline` (real time) for batches under way.
    * A batch still running after that is abandoned; its messages come back through the visibility timeout.
    */
-  async stop(options: { graceMs?: number } = {}): Promise<void> {
+  async stop(deadline: number): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.unsubscribeFunctions();
     for (const poller of this.pollers.values()) poller.pause();
     const drained = Promise.all([...this.pollers.values()].map((poller) => poller.drain()));
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, options.graceMs ?? 10_000);
+    const timeUp = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, msUntil(deadline));
     });
-    await Promise.race([drained, deadline]);
+    await Promise.race([drained, timeUp]);
     clearTimeout(timer);
     for (const poller of this.pollers.values()) poller.abandon();
   }

@@ -1,7 +1,7 @@
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { Sluice } from '../engine/sluice.js';
-import { gate, openTestEngine } from './test-support.js';
+import { gate, openTestEngine } from '../testkit/engine.js';
 
 describe('stopping the engine', () => {
   it('stops claiming and lets a batch under way finish and acknowledge within the grace period', async () => {

@@ -2,7 +2,7 @@
  * The SQS event source mapping, in Lambda's words, under the name Sluice gives it: a trigger reads a
  * queue in batches and invokes a function with each batch.
  */
-import type { FilterCriteria } from './filter-criteria.js';
+import type { FilterCriteria } from './filter/filter-criteria.js';
 
 export type FunctionResponseType = 'ReportBatchItemFailures';
 

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dropSchema, freshSchemaName, postgresSkipped, testPostgresUrl } from '../../src/store/postgres/test-database.js';
+import { dropSchema, freshSchemaName, postgresSkipped, testPostgresUrl } from '../../src/testkit/postgres.js';
 
 export type Cleanups = Array<() => Promise<void> | void>;
 

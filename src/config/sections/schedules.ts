@@ -2,7 +2,7 @@
  * Applies `schedules:`. Schedules are stored, so one is created once and afterwards updated only when
  * its expression, time zone, target, state or catch-up window differs from the file.
  */
-import type { ScheduleTarget } from '../../schedules/target.js';
+import type { ScheduleTarget } from '../../store/targets.js';
 import type { ScheduleInput, ScheduleView } from '../../schedules/types.js';
 import type { ScheduleConfig } from './schedules-schema.js';
 import { atPath, type ConfigSection } from './section.js';

@@ -4,7 +4,7 @@
  * table and function pair names one stream trigger.
  */
 import { z } from 'zod';
-import { streamTriggerLimits as limits } from '../../triggers/stream-definition.js';
+import { streamTriggerLimits as limits } from '../../triggers/stream/stream-definition.js';
 import { functionNameKey, oneOf, queueNameKey, rangedInteger, tableNameKey } from '../rules.js';
 
 export const streamTriggerConfigSchema = z.strictObject({

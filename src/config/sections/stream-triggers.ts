@@ -3,7 +3,7 @@
  * is updated in place (its starting position cannot change).
  */
 import type { Sluice } from '../../engine/sluice.js';
-import type { StreamTriggerInput } from '../../triggers/stream-types.js';
+import type { StreamTriggerInput } from '../../triggers/stream/stream-types.js';
 import { atPath, type ConfigSection } from './section.js';
 import type { StreamTriggerConfigEntry } from './stream-triggers-schema.js';
 

@@ -2,7 +2,7 @@
  * Batches on PostgreSQL: the rules of batch-store.ts. Every transition that can make the last change
  * (chunk acks, seal, cancel) locks the batch row, applies its change and runs the completion
  * compare-and-set (`finalized_at IS NULL`, sealed, every item counted) on the locked row; when it
- * matches, the finalizer's outbox entry, built in TypeScript from the finalized row (batches/summary.ts),
+ * matches, the finalizer's outbox entry, built in TypeScript from the finalized row (store/rules/batch-finalizer.ts),
  * is inserted before the same transaction commits. Two nodes acking a batch's last chunks at once are
  * serialised by the row lock: the second sees `finalized_at` set and writes nothing more.
  *
@@ -13,8 +13,8 @@
  * transaction switches back to a durable commit, since its finalizer may be delivered at once.
  */
 import type pg from 'pg';
-import { finalizerEntry } from '../../batches/summary.js';
-import type { ScheduleTarget } from '../../schedules/target.js';
+import { finalizerEntry } from '../rules/batch-finalizer.js';
+import type { ScheduleTarget } from '../targets.js';
 import { batchCatalogChannel, batchChannel, type BatchStore, type ChunkAck, type StoredBatch } from '../batch-store.js';
 import type { Notifier } from '../notifier.js';
 import { outboxChannel } from '../outbox-store.js';

@@ -1,5 +1,5 @@
 /**
- * Task tokens on PostgreSQL. Each transition reads the row, decides with callbacks/deadline.ts, and
+ * Task tokens on PostgreSQL. Each transition reads the row, decides with rules/callback-deadline.ts, and
  * writes with a compare-and-set on what it read: a WAITING row changes only by a heartbeat (which moves
  * `heartbeat_at`) or by finishing (which leaves WAITING), so `status = 'WAITING' AND heartbeat_at IS
  * NOT DISTINCT FROM <read>` matches only the row the decision was made on. A lost race reads again; the
@@ -7,7 +7,7 @@
  * no explicit transaction.
  */
 import type pg from 'pg';
-import { callbackDeadline, timeoutCause, timeoutErrorAt } from '../../callbacks/deadline.js';
+import { callbackDeadline, timeoutCause, timeoutErrorAt } from '../rules/callback-deadline.js';
 import {
   callbackChannel,
   type CallbackStore,

@@ -17,11 +17,11 @@
  */
 import { afterEach, expect, it } from 'vitest';
 import pg from 'pg';
-import type { GroupLimit } from '../../limits/types.js';
+import type { GroupLimit } from '../group-limit.js';
 import type { NewMessage } from '../queue-store.js';
 import { parsePostgresUrl, quoteIdentifier } from './connection.js';
 import type { PostgresStore } from './store.js';
-import { describePostgres, dropSchema, freshSchemaName, openTestStore, testPostgresUrl } from './test-database.js';
+import { describePostgres, dropSchema, freshSchemaName, openTestStore, testPostgresUrl } from '../../testkit/postgres.js';
 
 const BACKLOG = 100_000;
 const CLAIMS = 20;

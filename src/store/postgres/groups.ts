@@ -21,8 +21,8 @@ import {
   type ClaimPlan,
   type GroupMessages,
   type LockedGroup,
-} from '../../limits/claim-plan.js';
-import type { GroupLimit } from '../../limits/types.js';
+} from '../rules/claim-plan.js';
+import type { GroupLimit } from '../group-limit.js';
 import type { GroupClaimParams, GroupStore, StoredGroupLimit } from '../group-store.js';
 import { queueChannel, type Notifier } from '../notifier.js';
 import type { ClaimedMessage, QueueStore, ReceiveOutcome, SendOutcome } from '../queue-store.js';

@@ -8,7 +8,7 @@ import {
   freshSchemaName,
   openTestStore,
   testPostgresUrl,
-} from './test-database.js';
+} from '../../testkit/postgres.js';
 
 describePostgres('postgres migrations', () => {
   it('apply once when three nodes start together on a fresh schema', async () => {

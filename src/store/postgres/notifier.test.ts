@@ -1,7 +1,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { postgresChannel } from './notifier.js';
 import type { PostgresStore } from './store.js';
-import { describePostgres, dropSchema, freshSchemaName, openTestStore } from './test-database.js';
+import { describePostgres, dropSchema, freshSchemaName, openTestStore } from '../../testkit/postgres.js';
 
 const waitFor = async (condition: () => boolean, timeoutMs = 5_000) => {
   const deadline = Date.now() + timeoutMs;

@@ -4,7 +4,7 @@
  * SHARE), so no message or FIFO group row is left behind by a send racing the delete.
  */
 import type pg from 'pg';
-import type { QueueSettings } from '../../queues/attributes.js';
+import type { QueueSettings } from '../queue-settings.js';
 import { queueCatalogChannel, queueChannel, type Notifier } from '../notifier.js';
 import type { QueueCounts, QueueStore, StoredQueue } from '../queue-store.js';
 import { query, run, transaction } from './connection.js';

@@ -5,7 +5,7 @@
  * matches nothing, so the tick fires once.
  */
 import type pg from 'pg';
-import type { ScheduleTarget } from '../../schedules/target.js';
+import type { ScheduleTarget } from '../targets.js';
 import type { Notifier } from '../notifier.js';
 import { outboxChannel } from '../outbox-store.js';
 import { scheduleCatalogChannel, type ScheduleStore, type StoredSchedule } from '../schedule-store.js';

@@ -8,7 +8,7 @@ import {
   freshSchemaName,
   openTestStore,
   testPostgresUrl,
-} from './test-database.js';
+} from '../../testkit/postgres.js';
 
 it('reads schema and pool size from the store URL and passes the rest to the driver', () => {
   expect(parsePostgresUrl('postgresql://u@db:5433/app?schema=tenant_1&poolSize=4&sslmode=disable')).toEqual({

@@ -9,8 +9,8 @@
  * more than its row cap. Pages of small items take a second fetch sized from the first (see `pageOf`).
  */
 import type pg from 'pg';
-import type { TableDefinition } from '../../tables/definition.js';
-import type { EncodedKey } from '../../tables/keys.js';
+import type { TableDefinition } from '../table-definition.js';
+import type { EncodedKey } from '../table-definition.js';
 import type { Notifier } from '../notifier.js';
 import {
   streamChannel,

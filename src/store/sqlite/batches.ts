@@ -3,8 +3,8 @@
  * completion compare-and-set is `finalize`, run at the end of every transaction that can make the last
  * change (chunk acks, seal, cancel).
  */
-import { finalizerEntry } from '../../batches/summary.js';
-import type { ScheduleTarget } from '../../schedules/target.js';
+import { finalizerEntry } from '../rules/batch-finalizer.js';
+import type { ScheduleTarget } from '../targets.js';
 import {
   batchCatalogChannel,
   batchChannel,

@@ -1,8 +1,8 @@
 /**
- * Task tokens on SQLite. Each transition reads the row and decides with callbacks/deadline.ts inside one
+ * Task tokens on SQLite. Each transition reads the row and decides with rules/callback-deadline.ts inside one
  * synchronous transaction, so no other writer can slip between the read and the write.
  */
-import { callbackDeadline, timeoutCause, timeoutErrorAt } from '../../callbacks/deadline.js';
+import { callbackDeadline, timeoutCause, timeoutErrorAt } from '../rules/callback-deadline.js';
 import {
   callbackChannel,
   type CallbackStore,

@@ -11,8 +11,8 @@ import {
   type ClaimPlan,
   type LockedGroup,
   type GroupMessages,
-} from '../../limits/claim-plan.js';
-import type { GroupLimit } from '../../limits/types.js';
+} from '../rules/claim-plan.js';
+import type { GroupLimit } from '../group-limit.js';
 import type { GroupClaimParams, GroupStore, StoredGroupLimit, UnkeyedMessage } from '../group-store.js';
 import { queueChannel, type Notifier } from '../notifier.js';
 import type { ClaimedMessage, ReceiveOutcome } from '../queue-store.js';

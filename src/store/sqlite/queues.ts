@@ -3,7 +3,7 @@
  * prepared once; the async signature exists only to match the Store interface.
  */
 import type { Statement } from 'better-sqlite3';
-import type { QueueSettings } from '../../queues/attributes.js';
+import type { QueueSettings } from '../queue-settings.js';
 import type { Notifier } from '../notifier.js';
 import { queueCatalogChannel, queueChannel } from '../notifier.js';
 import type {

@@ -2,7 +2,7 @@
  * Schedules on SQLite. The tick claim is a single conditional UPDATE (`next_fire_at = tick`) followed,
  * in the same transaction, by the outbox insert of the delivery.
  */
-import type { ScheduleTarget } from '../../schedules/target.js';
+import type { ScheduleTarget } from '../targets.js';
 import type { Notifier } from '../notifier.js';
 import { outboxChannel } from '../outbox-store.js';
 import { scheduleCatalogChannel, type ScheduleStore, type StoredSchedule } from '../schedule-store.js';

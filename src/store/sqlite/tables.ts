@@ -3,8 +3,8 @@
  * statements prepared once. Keys are BLOBs compared with memcmp, which is DynamoDB's order for the
  * encodings of tables/keys.ts. A write appends its stream records in the same transaction.
  */
-import type { TableDefinition } from '../../tables/definition.js';
-import type { EncodedKey } from '../../tables/keys.js';
+import type { TableDefinition } from '../table-definition.js';
+import type { EncodedKey } from '../table-definition.js';
 import type { Notifier } from '../notifier.js';
 import {
   streamChannel,

@@ -1,0 +1,333 @@
+import { describe, expect, it } from 'vitest';
+import { Sluice } from '../engine/sluice.js';
+import { settle } from '../model/clock.js';
+import type { ScheduledEvent } from '../schedules/types.js';
+import { expectSluiceError, useEngine, type BackendUnderTest } from './harness.js';
+
+const MINUTE = 60_000;
+
+export function scheduleConformance(backend: BackendUnderTest): void {
+  describe(`schedules [${backend.name}]`, () => {
+    const t = useEngine(backend);
+    const schedules = () => t.sluice.schedules;
+
+    /** Lets claims and outbox deliveries triggered by the last clock move finish. */
+    async function drain(): Promise<void> {
+      await settle();
+      await schedules().idle();
+      await t.sluice.outbox.idle();
+      await settle();
+    }
+
+    async function bodies(queue: string): Promise<string[]> {
+      const out: string[] = [];
+      for (;;) {
+        const batch = await t.sluice.queues.receive(queue, {
+          maxNumberOfMessages: 10,
+          visibilityTimeout: 3600,
+        });
+        if (batch.length === 0) return out;
+        out.push(...batch.map((m) => m.body));
+      }
+    }
+
+    it('fires a queue target once at each tick of a rate', async () => {
+      await t.sluice.queues.create('ticks');
+      await schedules().create({
+        name: 'every-5',
+        expression: 'rate(5 minutes)',
+        target: { queue: 'ticks', body: 'tick' },
+      });
+      await t.clock.advance(5 * MINUTE - 1);
+      await drain();
+      expect(await bodies('ticks')).toEqual([]);
+      await t.clock.advance(1);
+      await drain();
+      expect(await bodies('ticks')).toEqual(['tick']);
+      await t.clock.advance(10 * MINUTE);
+      await drain();
+      expect(await bodies('ticks')).toEqual(['tick', 'tick']);
+    });
+
+    it('invokes a function target with its fixed input', async () => {
+      const events: unknown[] = [];
+      await t.sluice.functions.create({
+        name: 'nightly',
+        handler: async (event: unknown) => void events.push(event),
+      });
+      await schedules().create({
+        name: 'n',
+        expression: 'cron(0 3 * * ? *)',
+        target: { function: 'nightly', input: { job: 'compact' } },
+      });
+      await t.clock.advance(3 * 60 * MINUTE);
+      await drain();
+      expect(events).toEqual([{ job: 'compact' }]);
+    });
+
+    it("sends EventBridge's Scheduled Event, timed at the tick, when no input is given", async () => {
+      await t.sluice.queues.create('ticks');
+      await schedules().create({ name: 'hourly', expression: 'rate(1 hour)', target: { queue: 'ticks' } });
+      await t.clock.advance(60 * MINUTE);
+      await drain();
+      const [body] = await bodies('ticks');
+      const event = JSON.parse(body!) as ScheduledEvent;
+      expect(event).toMatchObject({
+        'detail-type': 'Scheduled Event',
+        source: 'aws.scheduler',
+        time: '2026-01-01T01:00:00.000Z',
+        detail: {},
+      });
+      expect(event.resources[0]).toMatch(/:schedule\/default\/hourly$/);
+    });
+
+    it('shows the next fire times, in UTC, of a cron in a time zone', async () => {
+      // 09:00 in Paris is 08:00 UTC in winter and 07:00 UTC after the change to summer time on 29 March 2026.
+      const view = await schedules().create({
+        name: 'paris',
+        expression: 'cron(0 9 ? * MON-FRI *)',
+        timezone: 'Europe/Paris',
+        target: { function: 'f' },
+      });
+      expect(view.nextFireTime).toBe('2026-01-01T08:00:00.000Z');
+      expect(await schedules().nextFireTimes('paris', 3)).toEqual([
+        '2026-01-01T08:00:00.000Z',
+        '2026-01-02T08:00:00.000Z',
+        '2026-01-05T08:00:00.000Z',
+      ]);
+      await schedules().update('paris', { startDate: Date.UTC(2026, 0, 1) });
+      const later = await schedules().update('paris', { expression: 'cron(0 9 30 3 ? 2026)' });
+      expect(later.nextFireTime).toBe('2026-03-30T07:00:00.000Z');
+    });
+
+    it('fires an at() schedule once, then has no next fire time', async () => {
+      await t.sluice.queues.create('ticks');
+      await schedules().create({
+        name: 'once',
+        expression: 'at(2026-01-01T00:30:00)',
+        target: { queue: 'ticks', body: 'once' },
+      });
+      await t.clock.advance(24 * 60 * MINUTE);
+      await drain();
+      expect(await bodies('ticks')).toEqual(['once']);
+      expect((await schedules().get('once')).nextFireTime).toBeNull();
+    });
+
+    it('fires a tick missed while down once, late, when it is within the catch-up window', async () => {
+      await t.sluice.queues.create('ticks');
+      await schedules().create({
+        name: 'hourly',
+        expression: 'rate(1 hour)',
+        target: { queue: 'ticks' },
+        catchUpWindowSeconds: 600,
+      });
+      await schedules().stop(); // the node is down across 01:00
+      await t.clock.advance(60 * MINUTE + 4 * MINUTE);
+      await schedules().start();
+      await drain();
+      const fired = (await bodies('ticks')).map((b) => (JSON.parse(b) as ScheduledEvent).time);
+      expect(fired).toEqual(['2026-01-01T01:00:00.000Z']);
+      expect((await schedules().get('hourly')).nextFireTime).toBe('2026-01-01T02:00:00.000Z');
+    });
+
+    it('coalesces several missed ticks into one firing for the latest', async () => {
+      await t.sluice.queues.create('ticks');
+      await schedules().create({
+        name: 'minutely',
+        expression: 'rate(1 minute)',
+        target: { queue: 'ticks' },
+        catchUpWindowSeconds: 300,
+      });
+      await schedules().stop();
+      await t.clock.advance(4 * MINUTE + 30_000);
+      await schedules().start();
+      await drain();
+      const fired = (await bodies('ticks')).map((b) => (JSON.parse(b) as ScheduledEvent).time);
+      expect(fired).toEqual(['2026-01-01T00:04:00.000Z']);
+    });
+
+    it('skips ticks missed by more than the catch-up window', async () => {
+      await t.sluice.queues.create('ticks');
+      await schedules().create({
+        name: 'hourly',
+        expression: 'rate(1 hour)',
+        target: { queue: 'ticks' },
+        catchUpWindowSeconds: 300,
+      });
+      await schedules().stop();
+      await t.clock.advance(60 * MINUTE + 6 * MINUTE);
+      await schedules().start();
+      await drain();
+      expect(await bodies('ticks')).toEqual([]);
+      expect((await schedules().get('hourly')).nextFireTime).toBe('2026-01-01T02:00:00.000Z');
+    });
+
+    it('fires each tick once when two engines share the store', async () => {
+      await t.sluice.queues.create('ticks');
+      await schedules().create({
+        name: 'shared',
+        expression: 'rate(1 minute)',
+        target: { queue: 'ticks', body: 'x' },
+      });
+      const other = await Sluice.open({ store: t.sluice.store, clock: t.clock });
+      try {
+        await t.clock.advance(10 * MINUTE);
+        await drain();
+        await other.schedules.idle();
+        await other.outbox.idle();
+        expect(await bodies('ticks')).toHaveLength(10);
+      } finally {
+        await other.schedules.stop();
+        await other.outbox.stop();
+      }
+    });
+
+    it('delivers a tick once when its function runs longer than the outbox lease, with another engine waiting', async () => {
+      let started = 0;
+      await t.sluice.functions.create({
+        name: 'slow',
+        timeout: 900,
+        handler: async () => {
+          started++;
+          // Twice the relay's 5-minute lease: the claim is renewed while the handler runs.
+          await new Promise<void>((resolve) => t.clock.setTimer(10 * MINUTE, resolve));
+        },
+      });
+      await schedules().create({
+        name: 'hourly-slow',
+        expression: 'rate(1 hour)',
+        target: { function: 'slow' },
+      });
+      const other = await Sluice.open({ store: t.sluice.store, clock: t.clock });
+      try {
+        await other.functions.create({ name: 'slow', timeout: 900, handler: async () => void started++ });
+        for (let minute = 0; minute < 80; minute++) {
+          // Not drain(): the relays stay busy until the handler's timer fires.
+          await t.clock.advance(MINUTE);
+          await settle();
+        }
+        await drain();
+        await other.outbox.idle();
+        expect(started).toBe(1);
+      } finally {
+        await other.schedules.stop();
+        await other.outbox.stop();
+      }
+    });
+
+    it('claims a tick once however many callers race for it', async () => {
+      const store = t.sluice.store;
+      await schedules().create({
+        name: 'race',
+        expression: 'rate(1 minute)',
+        target: { queue: 'nowhere' },
+        state: 'DISABLED',
+      });
+      await schedules().update('race', { state: 'ENABLED' });
+      const { nextFireTime } = await schedules().get('race');
+      await schedules().stop();
+      const tick = Date.parse(nextFireTime!);
+      const claims = await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          store.scheduleClaimTick!({
+            name: 'race',
+            tick,
+            nextFireAt: tick + MINUTE,
+            delivery: { key: `schedule:race:${tick}`, topic: 'schedule', payload: `{"n":${i}}` },
+            now: tick,
+          }),
+        ),
+      );
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      expect(await store.outboxGet!({ key: `schedule:race:${tick}` })).toBeDefined();
+    });
+
+    it('does not fire a disabled schedule, and fires again from now once enabled', async () => {
+      await t.sluice.queues.create('ticks');
+      await schedules().create({
+        name: 's',
+        expression: 'rate(1 minute)',
+        target: { queue: 'ticks', body: 't' },
+        state: 'DISABLED',
+      });
+      expect((await schedules().get('s')).nextFireTime).toBeNull();
+      await t.clock.advance(5 * MINUTE);
+      await drain();
+      expect(await bodies('ticks')).toEqual([]);
+      await schedules().update('s', { state: 'ENABLED' });
+      await t.clock.advance(MINUTE);
+      await drain();
+      expect(await bodies('ticks')).toEqual(['t']);
+    });
+
+    it('stops firing a deleted schedule', async () => {
+      await t.sluice.queues.create('ticks');
+      await schedules().create({
+        name: 's',
+        expression: 'rate(1 minute)',
+        target: { queue: 'ticks', body: 't' },
+      });
+      await schedules().delete('s');
+      await t.clock.advance(5 * MINUTE);
+      await drain();
+      expect(await bodies('ticks')).toEqual([]);
+      expect(t.clock.pendingTimers).toBe(0);
+      await expectSluiceError(schedules().get('s'), 'ResourceNotFoundException');
+    });
+
+    it('queries nothing between ticks', async () => {
+      await t.sluice.queues.create('ticks');
+      await schedules().create({ name: 'hourly', expression: 'rate(1 hour)', target: { queue: 'ticks' } });
+      await drain();
+      t.counter.reset();
+      await t.clock.advance(59 * MINUTE);
+      expect(t.counter.total()).toBe(0);
+    });
+
+    it('retries a delivery that fails, and delivers once the target exists', async () => {
+      await schedules().create({
+        name: 's',
+        expression: 'rate(1 minute)',
+        target: { queue: 'late', body: 'hello' },
+      });
+      await t.clock.advance(MINUTE);
+      await drain();
+      await t.sluice.queues.create('late');
+      await t.clock.advance(1_000); // the first retry is due 1 s after the failure
+      await drain();
+      expect(await bodies('late')).toEqual(['hello']);
+    });
+
+    it('validates names, expressions, targets and windows', async () => {
+      await expectSluiceError(
+        schedules().create({ name: 'bad name', expression: 'rate(1 hour)', target: { function: 'f' } }),
+        'InvalidParameterValue',
+        /Name/,
+      );
+      await expectSluiceError(
+        schedules().create({ name: 'x', expression: 'rate(0 hours)', target: { function: 'f' } }),
+        'ValidationException',
+      );
+      await expectSluiceError(
+        schedules().create({ name: 'x', expression: 'rate(1 hour)', target: {} as never }),
+        'InvalidParameterValue',
+        /Target/,
+      );
+      await expectSluiceError(
+        schedules().create({
+          name: 'x',
+          expression: 'rate(1 hour)',
+          target: { function: 'f' },
+          catchUpWindowSeconds: 0,
+        }),
+        'InvalidParameterValue',
+        /catchUpWindowSeconds/,
+      );
+      await schedules().create({ name: 'x', expression: 'rate(1 hour)', target: { function: 'f' } });
+      await expectSluiceError(
+        schedules().create({ name: 'x', expression: 'rate(1 hour)', target: { function: 'f' } }),
+        'ResourceConflictException',
+      );
+    });
+  });
+}

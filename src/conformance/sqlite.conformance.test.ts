@@ -1,0 +1,4 @@
+import { runConformance } from './index.js';
+import { createSqliteStore } from '../store/sqlite/store.js';
+
+runConformance({ name: 'sqlite', open: async () => createSqliteStore({ path: ':memory:' }) });

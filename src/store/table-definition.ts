@@ -1,0 +1,32 @@
+/**
+ * A table's definition as the store keeps it (its key schema, stream and TTL attribute) and a primary
+ * key in the byte encoding the store compares (tables/keys.ts encodes it; tables/definition.ts
+ * validates a definition). Plain data.
+ */
+export type KeyType = 'S' | 'N' | 'B';
+export type StreamViewType = 'KEYS_ONLY' | 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES';
+
+export interface KeyAttribute {
+  name: string;
+  type: KeyType;
+}
+
+export interface TableStream {
+  viewType: StreamViewType;
+  /** StreamLabel: the ISO instant the stream was enabled, as DynamoDB names it in the stream ARN. */
+  label: string;
+}
+
+export interface TableDefinition {
+  partitionKey: KeyAttribute;
+  sortKey: KeyAttribute | null;
+  stream: TableStream | null;
+  ttlAttribute: string | null;
+  shardCount: number;
+}
+
+/** A primary key encoded so that unsigned byte order is DynamoDB's key order (see tables/keys.ts). */
+export interface EncodedKey {
+  pk: Buffer;
+  sk: Buffer;
+}

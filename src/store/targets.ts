@@ -1,0 +1,34 @@
+/**
+ * Where a schedule tick or a batch finalizer goes, as EventBridge Scheduler names its templated
+ * targets: a function invoked with a fixed input, a queue sent a fixed message body, or (schedules only)
+ * a batch started from a registered item source. Stored as plain JSON; schedules/target.ts validates a
+ * caller's input into this form.
+ */
+export interface FunctionTarget {
+  kind: 'function';
+  functionName: string;
+  /** The event the function receives (a schedule's fixed input). */
+  input?: unknown;
+}
+
+export interface QueueTarget {
+  kind: 'queue';
+  queue: string;
+  /** The message body; a schedule sends it as is. Default: the event, as JSON. */
+  body?: string;
+  /** FIFO queues: the message group (default `sluice`). */
+  messageGroupId?: string;
+}
+
+export interface BatchTarget {
+  kind: 'batch';
+  /** A source registered with `sluice.batches.registerSource(name, ...)`: yields the batch's items. */
+  source: string;
+  processor: string;
+  itemsPerMessage?: number;
+  finalizer?: FunctionTarget | QueueTarget;
+  /** Passed to the source and stored with the batch. */
+  input?: unknown;
+}
+
+export type ScheduleTarget = FunctionTarget | QueueTarget | BatchTarget;

@@ -1,0 +1,168 @@
+/**
+ * The queue side of a trigger: claim a batch, delete what succeeded, hand back what was claimed but not
+ * used. Each is one store call. A claim may take more than SQS's 10 messages a receive allows (Lambda's
+ * pollers do the same on the service side), and applies the queue's redrive policy as a receive does.
+ */
+import { AckCoalescer } from './ack-coalescer.js';
+import { ClaimCoalescer, type ClaimShare } from './claim-coalescer.js';
+import { newReceiptToken } from '../../queues/receipt-handle.js';
+import { groupActivityOf } from '../../limits/group-activity.js';
+import { isGrouped } from '../../limits/grouping.js';
+import type { ArnContext } from '../../model/arn.js';
+import type { Clock } from '../../model/clock.js';
+import { isSluiceError } from '../../model/errors.js';
+import type { QueueService } from '../../queues/service.js';
+import type { ReceiptRef, ReceiveOutcome, StoredQueue } from '../../store/queue-store.js';
+import type { Store } from '../../store/store.js';
+
+export interface SqsSourceDeps {
+  store: Store;
+  clock: Clock;
+  queues: QueueService;
+  arn: ArnContext;
+  /** Where a failed acknowledgement that no batch waits for is reported. */
+  onError?: (error: unknown) => void;
+}
+
+export class SqsSource {
+  private abandoned = false;
+  /** Batches still running per grouped claim they share (see `settle`). */
+  private readonly sharesOfClaim = new Map<string, number>();
+  /** Acknowledgements under way that no poller waits for (see `ack`). */
+  private readonly unawaitedAcks = new Set<Promise<void>>();
+  private readonly acks = new AckCoalescer<StoredQueue>((queue, receipts) => this.deleteNow(queue, receipts));
+  private readonly claims: ClaimCoalescer<StoredQueue>;
+
+  constructor(
+    private readonly deps: SqsSourceDeps,
+    readonly queueName: string,
+  ) {
+    this.claims = new ClaimCoalescer<StoredQueue>({
+      claimAll: (queue, maxMessages, receiptToken) => this.claim(queue, maxMessages, receiptToken),
+      handBack: (queue, receipts) => this.release(queue, receipts),
+      newReceiptToken,
+      clock: deps.clock,
+      onError: (error) => deps.onError?.(error),
+    });
+  }
+
+  /**
+   * After the engine's stop deadline the store is closing: batches still running end without touching
+   * it, and their messages come back through the visibility timeout (at-least-once holds).
+   */
+  abandon(): void {
+    this.abandoned = true;
+  }
+
+  /** The queue's definition (cached by the queue service), or undefined when it does not exist. */
+  async resolve(): Promise<StoredQueue | undefined> {
+    try {
+      return await this.deps.queues.definition(this.queueName);
+    } catch (error) {
+      if (isSluiceError(error, 'QueueDoesNotExist')) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * The first claim of a batch. On a standard queue the first claims of this trigger's batches made
+   * during one turn are one store call (claim-coalescer.ts), and on a plain one fast batches are
+   * claimed a little ahead (`capacity`: pollers times batch size); a grouped queue is never claimed
+   * ahead (a held message would hold its group's slot). A FIFO queue is claimed for each batch alone.
+   */
+  async claimBatch(queue: StoredQueue, maxMessages: number, capacity: number): Promise<ClaimShare> {
+    if (!queue.fifo) {
+      const grouped = isGrouped(queue);
+      const share = await this.claims.take(queue, maxMessages, grouped ? 0 : capacity);
+      // The batches sharing a grouped claim settle its group activity together, when the last one does.
+      if (grouped && share.messages.length > 0)
+        this.sharesOfClaim.set(share.receiptToken, (this.sharesOfClaim.get(share.receiptToken) ?? 0) + 1);
+      return share;
+    }
+    const receiptToken = newReceiptToken();
+    const outcome = await this.claim(queue, maxMessages, receiptToken);
+    return { messages: outcome.messages, receiptToken, nextVisibleAt: outcome.nextVisibleAt };
+  }
+
+  /** Claims more for a batch in hand (a batching window), under that batch's receipt token. */
+  async claim(queue: StoredQueue, maxMessages: number, receiptToken: string): Promise<ReceiveOutcome> {
+    const claims = this.deps.queues.claims;
+    const request = { maxMessages, visibilitySeconds: queue.settings.VisibilityTimeout, receiptToken };
+    if (!isGrouped(queue)) return claims.claim(queue, request);
+    // What a grouped claim decided per group feeds the group activity metrics until the batch settles.
+    const expiresAt = this.deps.clock.now() + queue.settings.VisibilityTimeout * 1000;
+    return groupActivityOf(this.deps.store).claim({ queue: queue.name, batchId: receiptToken, expiresAt }, () =>
+      claims.claim(queue, request),
+    );
+  }
+
+  /** The batch claimed with `receiptToken` is over (group activity metrics: no longer in flight). */
+  settle(receiptToken: string): void {
+    const shares = this.sharesOfClaim.get(receiptToken);
+    if (shares !== undefined && shares > 1) {
+      this.sharesOfClaim.set(receiptToken, shares - 1);
+      return;
+    }
+    this.sharesOfClaim.delete(receiptToken);
+    groupActivityOf(this.deps.store).settle(receiptToken);
+  }
+
+  /**
+   * Deletes the messages of a batch that are done (succeeded or filtered out); the batches of this
+   * trigger that finish in the same turn of the event loop are deleted by one store call.
+   *
+   * On a plain standard queue the poller does not wait for the delete: it claims its next batch while
+   * the delete is under way, so a poller's cycle costs one round trip instead of two. Nothing orders a
+   * standard queue's messages, and a delete that fails (or never runs: a crash) leaves its messages to
+   * come back after their visibility timeout, as a failed delete always did: at-least-once holds. A FIFO
+   * queue's group stays blocked until its delete commits, and a grouped queue's delete frees the group
+   * slots the next claim needs, so there the poller waits.
+   */
+  async ack(queue: StoredQueue, receipts: ReceiptRef[]): Promise<void> {
+    if (receipts.length === 0 || this.abandoned) return;
+    const deleting = this.acks.ack(queue, receipts);
+    if (queue.fifo || isGrouped(queue)) return deleting;
+    const tracked: Promise<void> = deleting.then(
+      () => {
+        this.unawaitedAcks.delete(tracked);
+      },
+      (error: unknown) => {
+        this.unawaitedAcks.delete(tracked);
+        this.deps.onError?.(error);
+      },
+    );
+    this.unawaitedAcks.add(tracked);
+  }
+
+  /** A batch took `ms` from its claim to its acknowledgement. */
+  noteBatchDuration(ms: number): void {
+    this.claims.noteBatchDuration(ms);
+  }
+
+  /** Messages claimed ahead go back to the queue (the trigger pauses). */
+  handBackHeld(): void {
+    if (!this.abandoned) this.claims.handBackAll();
+  }
+
+  /** Whether acknowledgements that no poller waits for are under way. */
+  acknowledging(): boolean {
+    return this.unawaitedAcks.size > 0;
+  }
+
+  /** Resolves once every acknowledgement and hand-back started so far has been made (or has failed). */
+  async settled(): Promise<void> {
+    while (this.unawaitedAcks.size > 0) await Promise.allSettled([...this.unawaitedAcks]);
+    await this.claims.settled();
+  }
+
+  private async deleteNow(queue: StoredQueue, receipts: ReceiptRef[]): Promise<void> {
+    if (this.abandoned) return;
+    await this.deps.queues.claims.acknowledge(queue, receipts);
+  }
+
+  /** Makes claimed messages visible again at once (a batch cut short by the payload limit). */
+  async release(queue: StoredQueue, receipts: ReceiptRef[]): Promise<void> {
+    if (receipts.length === 0 || this.abandoned) return;
+    await this.deps.queues.claims.release(queue, receipts);
+  }
+}
