@@ -65,7 +65,9 @@ const sql = {
                AND c.up_since < c.now - $3::bigint
              RETURNING n.id
            ),
-           freed AS (DELETE FROM concurrency_slots WHERE node_id IN (SELECT id FROM reaped)),
+           -- Gated on a node having been reaped, so an idle heartbeat never scans the slots (the planner,
+           -- without bitmap scans, may read them before the empty set of reaped nodes).
+           freed AS (DELETE FROM concurrency_slots WHERE EXISTS (SELECT 1 FROM reaped) AND node_id IN (SELECT id FROM reaped)),
            forgotten AS (
              DELETE FROM nodes n USING clock c WHERE n.status <> 'alive' AND n.heartbeat_at < c.now - ${FORGET_AFTER_MS}
            )
