@@ -15,6 +15,10 @@ import type { QueueService } from '../../queues/service.js';
 import type { ReceiptRef, ReceiveOutcome, StoredQueue } from '../../store/queue-store.js';
 import type { Store } from '../../store/store.js';
 
+/** Pauses between retries of a failed acknowledgement: 100 ms, doubling, at most 5 s. */
+const ACK_RETRY_FIRST_MS = 100;
+const ACK_RETRY_MAX_MS = 5000;
+
 export interface SqsSourceDeps {
   store: Store;
   clock: Clock;
@@ -155,9 +159,29 @@ export class SqsSource {
     await this.claims.settled();
   }
 
+  /**
+   * Deletes done messages, retrying a failure that is not a refusal (the store's connection was lost:
+   * a database restart) with growing pauses for as long as the messages could still be in flight under
+   * these receipts, their visibility timeout. Giving up sooner redelivered work that had succeeded and
+   * held a FIFO group for a whole visibility timeout. A retry is safe: a receipt deletes its message
+   * only while the message is still claimed under it, never a later claim's.
+   */
   private async deleteNow(queue: StoredQueue, receipts: ReceiptRef[]): Promise<void> {
-    if (this.abandoned) return;
-    await this.deps.queues.claims.acknowledge(queue, receipts);
+    const clock = this.deps.clock;
+    const until = clock.now() + queue.settings.VisibilityTimeout * 1000;
+    for (let attempt = 0; ; attempt++) {
+      if (this.abandoned) return;
+      try {
+        await this.deps.queues.claims.acknowledge(queue, receipts);
+        return;
+      } catch (error) {
+        if (isSluiceError(error) || this.abandoned) throw error;
+        const pause = Math.min(ACK_RETRY_FIRST_MS * 2 ** attempt, ACK_RETRY_MAX_MS);
+        if (clock.now() + pause >= until) throw error;
+        this.deps.onError?.(error);
+        await new Promise<void>((resolve) => clock.setTimer(pause, resolve));
+      }
+    }
   }
 
   /** Makes claimed messages visible again at once (a batch cut short by the payload limit). */
