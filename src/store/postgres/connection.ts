@@ -88,6 +88,15 @@ const types: pg.CustomTypesConfig = {
  */
 export const PLANNER_SETTINGS = '-c enable_bitmapscan=off';
 
+/**
+ * The condition of a statement that finds messages by sequence number (the primary key) and checks
+ * they belong to queue $1. `queue_id + 0` is not indexable on purpose: written plainly, a planner
+ * without statistics read every message of the queue through the visibility index and tested each one
+ * against the list of sequence numbers (a grouped claim of 616 messages on a 20,000-message queue:
+ * 575 ms), instead of fetching the listed rows by primary key.
+ */
+export const BY_SEQ_IN_QUEUE = 'queue_id + 0 = $1';
+
 /** Settings shared by the pool and the listening connection: our schema first on the search path. */
 export function clientConfig(options: PostgresOptions): pg.ClientConfig {
   return {

@@ -10,13 +10,13 @@
  *   group through an advisory lock (see messages.ts) and corrects the head with an upsert.
  */
 import type pg from 'pg';
-import { query } from './connection.js';
+import { query, BY_SEQ_IN_QUEUE } from './connection.js';
 
 const sql = {
   lockGroupsOfMessages: {
     name: 'sluice_lock_groups_of_messages',
     text: `SELECT group_id FROM fifo_groups
-           WHERE queue_id = $1 AND group_id IN (SELECT group_id FROM messages WHERE queue_id = $1 AND seq = ANY($2::bigint[]))
+           WHERE queue_id = $1 AND group_id IN (SELECT group_id FROM messages WHERE ${BY_SEQ_IN_QUEUE} AND seq = ANY($2::bigint[]))
            ORDER BY group_id FOR UPDATE`,
   },
   // Recomputes heads after messages of the groups changed. It runs as its own statement so its snapshot

@@ -26,7 +26,7 @@ import type { GroupLimit } from '../group-limit.js';
 import type { GroupClaimParams, GroupStore, StoredGroupLimit } from '../group-store.js';
 import { queueChannel, type Notifier } from '../notifier.js';
 import type { ClaimedMessage, QueueStore, ReceiveOutcome, SendOutcome } from '../queue-store.js';
-import { query, run, transaction } from './connection.js';
+import { query, run, transaction, BY_SEQ_IN_QUEUE } from './connection.js';
 import { changeVisibility, deleteOutcomes, type DeleteRow } from './messages.js';
 
 const MAX_PAGES_PER_CLAIM = 32;
@@ -101,9 +101,9 @@ const sql = {
   // of the queue per claim) instead of probed by primary key.
   apply: {
     name: 'sluice_group_apply',
-    text: `WITH expired AS (DELETE FROM messages WHERE queue_id = $1 AND seq = ANY($8::bigint[])),
+    text: `WITH expired AS (DELETE FROM messages WHERE ${BY_SEQ_IN_QUEUE} AND seq = ANY($8::bigint[])),
            dead AS (
-             DELETE FROM messages WHERE queue_id = $1 AND seq = ANY($9::bigint[])
+             DELETE FROM messages WHERE ${BY_SEQ_IN_QUEUE} AND seq = ANY($9::bigint[])
              RETURNING seq, message_id, body, message_attributes, group_id, dedup_id, sent_at, receive_count,
                        first_received_at, group_key
            ),
@@ -121,7 +121,7 @@ const sql = {
            claimed AS (
              UPDATE messages m SET visible_at = $6::bigint, receive_count = m.receive_count + 1,
                first_received_at = COALESCE(m.first_received_at, $2::bigint), received_at = $2::bigint, receipt_token = $7::text
-             WHERE queue_id = $1 AND seq = ANY($10::bigint[])
+             WHERE ${BY_SEQ_IN_QUEUE} AND seq = ANY($10::bigint[])
              RETURNING m.seq, m.message_id, m.body, m.message_attributes, m.group_id, m.dedup_id, m.sent_at,
                        m.first_received_at, m.receive_count, m.dead_letter_source
            ),
@@ -165,7 +165,7 @@ const sql = {
     name: 'sluice_group_delete',
     text: `WITH r AS (SELECT * FROM unnest($2::bigint[], $3::text[]) WITH ORDINALITY AS r(seq, token, ord)),
            deleted AS (
-             DELETE FROM messages m USING r WHERE m.queue_id = $1 AND m.seq = r.seq AND m.receipt_token = r.token
+             DELETE FROM messages m USING r WHERE m.${BY_SEQ_IN_QUEUE} AND m.seq = r.seq AND m.receipt_token = r.token
              RETURNING m.seq, m.group_id, m.group_key, m.receipt_token AS token
            ),
            locked AS (
@@ -199,7 +199,7 @@ const sql = {
   moved: {
     name: 'sluice_group_moved',
     text: `WITH changed AS (
-             SELECT queue_id, group_key, visible_at FROM messages WHERE queue_id = $1 AND seq = ANY($2::bigint[]) AND group_key IS NOT NULL
+             SELECT queue_id, group_key, visible_at FROM messages WHERE ${BY_SEQ_IN_QUEUE} AND seq = ANY($2::bigint[]) AND group_key IS NOT NULL
            )
            INSERT INTO queue_groups AS g (queue_id, group_key, next_visible_at, slot_at, ready_at)
            SELECT queue_id, group_key, min(visible_at), LEAST(GREATEST(min(visible_at), $3::bigint), $3::bigint), min(visible_at)
@@ -217,7 +217,7 @@ const sql = {
   keysWrite: {
     text: `WITH keyed AS (
              UPDATE messages m SET group_key = k.group_key FROM unnest($2::bigint[], $3::text[]) AS k(seq, group_key)
-             WHERE m.queue_id = $1 AND m.seq = k.seq
+             WHERE m.${BY_SEQ_IN_QUEUE} AND m.seq = k.seq
              RETURNING m.queue_id, m.group_key, LEAST(m.visible_at, $4::bigint) AS visible_at
            )
            ${enterQueueGroupsSql('keyed')}`,

@@ -17,7 +17,7 @@ import type {
   SendOutcome,
   VisibilityOutcome,
 } from '../queue-store.js';
-import { NOT_DURABLE, query, run, transaction } from './connection.js';
+import { NOT_DURABLE, query, run, transaction, BY_SEQ_IN_QUEUE } from './connection.js';
 import { enterGroupsSql, lockGroupsOfMessages, refreshGroups } from './fifo-groups.js';
 
 const sql = {
@@ -84,7 +84,7 @@ const sql = {
     name: 'sluice_delete',
     text: `WITH r AS (SELECT * FROM unnest($2::bigint[], $3::text[]) WITH ORDINALITY AS r(seq, token, ord)),
            deleted AS (
-             DELETE FROM messages m USING r WHERE m.queue_id = $1 AND m.seq = r.seq AND m.receipt_token = r.token
+             DELETE FROM messages m USING r WHERE m.${BY_SEQ_IN_QUEUE} AND m.seq = r.seq AND m.receipt_token = r.token
              RETURNING m.seq, m.group_id, m.receipt_token AS token
            )
            SELECT r.seq, d.group_id, d.seq IS NOT NULL AS deleted,
@@ -96,12 +96,12 @@ const sql = {
   lockForVisibility: {
     name: 'sluice_lock_for_visibility',
     text: `SELECT seq, receipt_token, visible_at, received_at, group_id FROM messages
-           WHERE queue_id = $1 AND seq = ANY($2::bigint[]) ORDER BY seq FOR UPDATE`,
+           WHERE ${BY_SEQ_IN_QUEUE} AND seq = ANY($2::bigint[]) ORDER BY seq FOR UPDATE`,
   },
   setVisibleAt: {
     name: 'sluice_set_visible_at',
     text: `UPDATE messages m SET visible_at = u.visible_at
-           FROM unnest($2::bigint[], $3::bigint[]) AS u(seq, visible_at) WHERE m.queue_id = $1 AND m.seq = u.seq`,
+           FROM unnest($2::bigint[], $3::bigint[]) AS u(seq, visible_at) WHERE m.${BY_SEQ_IN_QUEUE} AND m.seq = u.seq`,
   },
   expireStandard: {
     text: `WITH expired AS (DELETE FROM messages WHERE queue_id = $1 AND sent_at < $2 RETURNING 1),

@@ -12,7 +12,7 @@
 import type pg from 'pg';
 import { queueChannel, type Notifier } from '../notifier.js';
 import type { ClaimedMessage, ReceiveOutcome, ReceiveParams } from '../queue-store.js';
-import { NOT_DURABLE, query, run, transaction } from './connection.js';
+import { NOT_DURABLE, query, run, transaction, BY_SEQ_IN_QUEUE } from './connection.js';
 import { enterGroupsSql, refreshGroups } from './fifo-groups.js';
 
 // Parameters shared by both claim statements, so the dead-letter fragment is written once:
@@ -124,11 +124,11 @@ const sql = {
   // FIFO, step 3: apply what the caller decided. $8 expired seqs, $9 dead-letter seqs, $10 claimed seqs.
   fifoApply: {
     name: 'sluice_receive_fifo_apply',
-    text: `WITH expired AS (DELETE FROM messages WHERE queue_id = $1 AND seq = ANY($8::bigint[])),
-           dead AS (DELETE FROM messages m WHERE queue_id = $1 AND seq = ANY($9::bigint[]) RETURNING ${DEAD_COLUMNS}),
+    text: `WITH expired AS (DELETE FROM messages WHERE ${BY_SEQ_IN_QUEUE} AND seq = ANY($8::bigint[])),
+           dead AS (DELETE FROM messages m WHERE ${BY_SEQ_IN_QUEUE} AND seq = ANY($9::bigint[]) RETURNING ${DEAD_COLUMNS}),
            ${DEAD_LETTER_CTES},
            claimed AS (
-             UPDATE messages m SET ${CLAIM_SET} WHERE queue_id = $1 AND seq = ANY($10::bigint[])
+             UPDATE messages m SET ${CLAIM_SET} WHERE ${BY_SEQ_IN_QUEUE} AND seq = ANY($10::bigint[])
              RETURNING ${CLAIMED_COLUMNS}
            )
            SELECT * FROM claimed ORDER BY array_position($10::bigint[], seq)`,
