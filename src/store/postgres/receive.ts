@@ -57,7 +57,9 @@ const sql = {
   // trade it for a scan of every visible row and a sort when the table has no statistics). Each candidate
   // is then dropped (past retention), moved to the dead-letter queue (received maxReceiveCount times) or
   // claimed. Removed candidates do not count against MaxNumberOfMessages: the caller runs another round
-  // for the rest, so a receive reads O(messages claimed + messages removed) rows.
+  // for the rest, so a receive reads O(messages claimed + messages removed) rows. A message claimed by an
+// earlier round of the same receive with a visibility timeout of 0 is visible again: its receipt token
+// ($7) keeps it out of the next round.
   // $8 expired-before instant, $9 MaxNumberOfMessages, $10 maxReceiveCount.
   receiveStandard: {
     name: 'sluice_receive_standard',
@@ -67,7 +69,7 @@ const sql = {
            ),
            candidates AS (
              SELECT seq, visible_at, sent_at, receive_count FROM messages
-             WHERE queue_id = $1 AND visible_at <= $2::bigint
+             WHERE queue_id = $1 AND visible_at <= $2::bigint AND receipt_token IS DISTINCT FROM $7::text
              ORDER BY visible_at, seq LIMIT $9
              FOR UPDATE SKIP LOCKED
            ),
