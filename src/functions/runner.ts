@@ -54,33 +54,32 @@ export class InProcessRunner implements HandlerRunner {
     const handler = this.handler ?? (await this.load());
     if (typeof handler !== 'function') return handler;
     const { clock, timeoutSeconds } = this.params;
-    const context = new InvocationContext(
-      this.identity,
-      invocation.requestId,
-      clock.now() + invocation.timeoutMs,
-      this.now,
-    );
+    const deadline = clock.now() + invocation.timeoutMs;
+    const context = new InvocationContext(this.identity, invocation.requestId, deadline, this.now);
     return new Promise<Execution>((resolve) => {
       let done = false;
-      // In-process, a timeout can only stop waiting: the handler's own work goes on unobserved.
-      const cancel = clock.setTimer(invocation.timeoutMs, () => {
-        if (done) return;
+      const timedOut = () => {
         done = true;
         resolve({ ok: false, error: timeoutPayload(invocation.requestId, timeoutSeconds), timedOut: true });
+      };
+      // In-process, a timeout can only stop waiting: the handler's own work goes on unobserved.
+      const cancel = clock.setTimer(invocation.timeoutMs, () => {
+        if (!done) timedOut();
       });
+      const settle = (execution: Execution) => {
+        if (done) return;
+        cancel();
+        // A process paused (SIGSTOP, a VM freeze) past the deadline wakes with both the handler's result
+        // and the timer ready; whichever runs first, the invocation is over: a late result is a timeout.
+        if (clock.now() >= deadline) timedOut();
+        else {
+          done = true;
+          resolve(execution);
+        }
+      };
       callHandler(handler, invocation.event, context).then(
-        (result) => {
-          if (done) return;
-          done = true;
-          cancel();
-          resolve({ ok: true, result });
-        },
-        (error: unknown) => {
-          if (done) return;
-          done = true;
-          cancel();
-          resolve({ ok: false, error: errorPayload(error), timedOut: false });
-        },
+        (result) => settle({ ok: true, result }),
+        (error: unknown) => settle({ ok: false, error: errorPayload(error), timedOut: false }),
       );
     });
   }

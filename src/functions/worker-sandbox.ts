@@ -117,6 +117,7 @@ export class WorkerSandbox {
 
   /** Runs one invocation; a timeout or a crash ends this sandbox (see `usable`). */
   invoke(request: InvokeRequest, params: { clock: Clock; timeoutSeconds: number }): Promise<Execution> {
+    const deadline = params.clock.now() + request.remainingMs;
     return new Promise<Execution>((resolve) => {
       const cancelTimeout = params.clock.setTimer(request.remainingMs, () => {
         this.pending = undefined;
@@ -130,7 +131,12 @@ export class WorkerSandbox {
       this.pending = (reply) => {
         this.pending = undefined;
         cancelTimeout();
-        if (reply.type === 'result') {
+        if (params.clock.now() >= deadline) {
+          // Paused past the deadline (SIGSTOP, a VM freeze), the thread may answer before the timer runs:
+          // the invocation timed out all the same, and the thread goes.
+          this.terminate();
+          resolve({ ok: false, error: timeoutPayload(request.requestId, params.timeoutSeconds), timedOut: true });
+        } else if (reply.type === 'result') {
           resolve(
             reply.ok
               ? { ok: true, result: reply.result }
