@@ -37,7 +37,11 @@ describe('an invocation whose process was paused past its deadline', () => {
       },
     });
     const execution = await runner.run({ requestId: 'r1', event: {}, timeoutMs: 3_000 });
-    expect(execution).toMatchObject({ ok: false, timedOut: true, error: { errorMessage: expect.stringContaining('Task timed out after 3.00 seconds') } });
+    expect(execution).toMatchObject({
+      ok: false,
+      timedOut: true,
+      error: { errorMessage: expect.stringContaining('Task timed out after 3.00 seconds') },
+    });
   });
 
   it('still succeeds when the handler answers before its deadline', async () => {
@@ -50,7 +54,10 @@ describe('an invocation whose process was paused past its deadline', () => {
       clock,
       handler: async () => 'done',
     });
-    expect(await runner.run({ requestId: 'r2', event: {}, timeoutMs: 3_000 })).toEqual({ ok: true, result: 'done' });
+    expect(await runner.run({ requestId: 'r2', event: {}, timeoutMs: 3_000 })).toEqual({
+      ok: true,
+      result: 'done',
+    });
   });
 
   it('ends in a timeout in a worker thread, and the thread is replaced', async () => {
@@ -71,7 +78,10 @@ describe('an invocation whose process was paused past its deadline', () => {
     });
     try {
       // The first run boots the thread; the second is the one paused past its deadline.
-      expect(await pool.run({ requestId: 'warm', event: { ms: 1 }, timeoutMs: 1_000 })).toEqual({ ok: true, result: 'awake' });
+      expect(await pool.run({ requestId: 'warm', event: { ms: 1 }, timeoutMs: 1_000 })).toEqual({
+        ok: true,
+        result: 'awake',
+      });
       setTimeout(() => clock.jump(60_000), 50);
       const execution = await pool.run({ requestId: 'late', event: { ms: 200 }, timeoutMs: 1_000 });
       expect(execution).toMatchObject({ ok: false, timedOut: true });

@@ -135,7 +135,11 @@ export class WorkerSandbox {
           // Paused past the deadline (SIGSTOP, a VM freeze), the thread may answer before the timer runs:
           // the invocation timed out all the same, and the thread goes.
           this.terminate();
-          resolve({ ok: false, error: timeoutPayload(request.requestId, params.timeoutSeconds), timedOut: true });
+          resolve({
+            ok: false,
+            error: timeoutPayload(request.requestId, params.timeoutSeconds),
+            timedOut: true,
+          });
         } else if (reply.type === 'result') {
           resolve(
             reply.ok
