@@ -8,8 +8,8 @@ import { createSqliteStore } from '../store/sqlite/store.js';
 import { describePostgres, openTestStore } from '../testkit/postgres.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const beat = (store: Store, nodeId: string, groups: string[] = [], timeoutMs = 60_000) =>
-  store.nodeHeartbeat({ nodeId, leaseMs: timeoutMs, nodeTimeoutMs: timeoutMs, groups });
+const beat = (store: Store, nodeId: string, groups: string[] = [], timeoutMs = 60_000, holdMs = 0) =>
+  store.nodeHeartbeat({ nodeId, leaseMs: timeoutMs, nodeTimeoutMs: timeoutMs, holdMs, groups });
 const acquire = (store: Store, nodeId: string, group: string, max: number, leaseMs = 60_000) =>
   store.leaseAcquire({ nodeId, group, max, leaseMs, graceMs: 0 });
 
@@ -48,16 +48,68 @@ function clusterStoreSpec(name: string, open: () => Promise<Store>): void {
       expect((await store.nodeList())[0]?.status).toBe('stopped');
     });
 
-    it('declares a silent node dead at the next heartbeat of another and frees its slots', async () => {
+    it('declares a silent node dead at the next heartbeat of another and frees its slots after', async () => {
       await store.nodeRegister({ nodeId: 'a' });
       await store.nodeRegister({ nodeId: 'b' });
-      await store.slotGrant({ nodeId: 'a', changes: [{ scope: 'fn', limit: 2, want: 2, waiting: false }] });
+      await store.slotGrant({
+        nodeId: 'a',
+        holdMs: 0,
+        changes: [{ scope: 'fn', limit: 2, want: 2, waiting: false }],
+      });
       await sleep(250);
       const outcome = await beat(store, 'b', [], 200);
-      expect(outcome.reaped).toEqual(['a']);
-      expect(outcome.nodes).toEqual(['b']);
+      expect(outcome).toMatchObject({ reaped: ['a'], released: [], nodes: ['b'] });
+      const released = await beat(store, 'b', [], 200); // a held nothing: released at the next heartbeat
+      expect(released).toMatchObject({ reaped: [], released: ['a'] });
       expect(await store.slotList({ scope: 'fn' })).toEqual([]);
+      expect((await beat(store, 'b', [], 200)).released).toEqual([]); // once
       expect((await beat(store, 'a', [], 200)).alive).toBe(false);
+    });
+
+    // A node paused (SIGSTOP) past its lease wakes with its invocations running: the slots they use must
+    // not go to others before those invocations' deadlines (the hold its last heartbeat reported).
+    it("keeps a dead node's slots counted for its hold, then frees them", async () => {
+      await store.nodeRegister({ nodeId: 'a' });
+      await store.nodeRegister({ nodeId: 'b' });
+      await beat(store, 'a', [], 200, 600);
+      await store.slotGrant({
+        nodeId: 'a',
+        holdMs: 600,
+        changes: [{ scope: 'fn', limit: 3, want: 2, waiting: false }],
+      });
+      await sleep(250);
+      expect((await beat(store, 'b', [], 200)).reaped).toEqual(['a']);
+      const ask = () =>
+        store.slotGrant({
+          nodeId: 'b',
+          holdMs: 0,
+          changes: [{ scope: 'fn', limit: 3, want: 3, waiting: true }],
+        });
+      expect((await ask())[0]!.granted).toBe(1);
+      await sleep(100);
+      expect((await beat(store, 'b', [], 200)).released).toEqual([]);
+      expect((await ask())[0]!.granted).toBe(1);
+      await sleep(600); // 200 ms timeout + 600 ms hold after a's last heartbeat
+      expect((await beat(store, 'b', [], 200)).released).toEqual(['a']);
+      expect((await ask())[0]!.granted).toBe(3);
+    });
+
+    it('keeps the slots of a node that rejoins within its hold, and drops them on a fresh start', async () => {
+      await store.nodeRegister({ nodeId: 'a' });
+      await store.nodeRegister({ nodeId: 'b' });
+      await beat(store, 'a', [], 200, 60_000);
+      await store.slotGrant({
+        nodeId: 'a',
+        holdMs: 60_000,
+        changes: [{ scope: 'fn', limit: 3, want: 2, waiting: false }],
+      });
+      await sleep(250);
+      expect((await beat(store, 'b', [], 200)).reaped).toEqual(['a']);
+      expect((await beat(store, 'a', [], 200)).alive).toBe(false);
+      await store.nodeRegister({ nodeId: 'a', rejoin: true });
+      expect(await store.slotList({ scope: 'fn' })).toEqual([{ nodeId: 'a', granted: 2, wanted: 2 }]);
+      await store.nodeRegister({ nodeId: 'a' }); // a new process under the same id ran none of them
+      expect(await store.slotList({ scope: 'fn' })).toEqual([]);
     });
 
     it('gives each free lease to one node and increments its token on every acquisition', async () => {
@@ -144,7 +196,7 @@ function clusterStoreSpec(name: string, open: () => Promise<Store>): void {
       await store.nodeRegister({ nodeId: 'a' });
       await store.nodeRegister({ nodeId: 'b' });
       const grant = (nodeId: string, want: number, waiting = false) =>
-        store.slotGrant({ nodeId, changes: [{ scope: 'fn', limit: 3, want, waiting }] });
+        store.slotGrant({ nodeId, holdMs: 0, changes: [{ scope: 'fn', limit: 3, want, waiting }] });
       expect(await grant('a', 2)).toEqual([{ scope: 'fn', granted: 2, othersWaiting: false }]);
       expect(await grant('b', 2, true)).toEqual([{ scope: 'fn', granted: 1, othersWaiting: false }]);
       expect(await grant('a', 2)).toEqual([{ scope: 'fn', granted: 2, othersWaiting: true }]);
@@ -160,13 +212,18 @@ function clusterStoreSpec(name: string, open: () => Promise<Store>): void {
       expect(
         await store.slotGrant({
           nodeId: 'ghost',
+          holdMs: 0,
           changes: [{ scope: 'fn', limit: 3, want: 1, waiting: false }],
         }),
       ).toEqual([{ scope: 'fn', granted: 0, othersWaiting: false }]);
       await store.nodeRegister({ nodeId: 'a' });
       await store.leaseDeclare({ group: 'g', resources: ['g#0'] });
       await acquire(store, 'a', 'g', 1);
-      await store.slotGrant({ nodeId: 'a', changes: [{ scope: 'fn', limit: 3, want: 3, waiting: false }] });
+      await store.slotGrant({
+        nodeId: 'a',
+        holdMs: 0,
+        changes: [{ scope: 'fn', limit: 3, want: 3, waiting: false }],
+      });
       await store.nodeLeave({ nodeId: 'a' });
       expect(await store.slotList({ scope: 'fn' })).toEqual([]);
       expect((await store.leaseList({ group: 'g' }))[0]?.owner).toBeNull();
@@ -180,6 +237,7 @@ function clusterStoreSpec(name: string, open: () => Promise<Store>): void {
         [1, 2, 3, 4, 5].map((want) =>
           store.slotGrant({
             nodeId,
+            holdMs: 0,
             changes: [
               { scope: 'x', limit: 7, want, waiting: true },
               { scope: 'y', limit: 5, want, waiting: false },

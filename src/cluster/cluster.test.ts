@@ -7,12 +7,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { Sluice } from '../engine/sluice.js';
 import { isSluiceError } from '../model/errors.js';
 import type { LeaseFence } from '../store/cluster-store.js';
-import {
-  describePostgres,
-  dropSchema,
-  freshSchemaName,
-  openTestStore,
-} from '../testkit/postgres.js';
+import { describePostgres, dropSchema, freshSchemaName, openTestStore } from '../testkit/postgres.js';
 import type { LeaseHolder } from './leases.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -175,24 +170,46 @@ describePostgres('a cluster of engines on one PostgreSQL schema', () => {
     await invokeEventually(second, 'single');
   });
 
-  it("frees a dead node's slots after a lease timeout", async () => {
+  // A node paused (SIGSTOP) past its lease wakes with its invocations running: their slots go to other
+  // nodes only once those invocations' deadline (the function's timeout, the node's hold) has passed.
+  it("frees a dead node's slots once its invocations' deadline has passed", async () => {
     const [a, b] = [await node('a'), await node('b')];
-    for (const engine of [a, b])
-      await engine.functions.create({ name: 'f', reservedConcurrency: 2, handler: async () => sleep(20) });
-    await invokeEventually(a, 'f');
+    let releaseA!: () => void;
+    const blocked = new Promise<void>((resolve) => (releaseA = resolve));
+    let running = 0;
+    let peakOnB = 0;
+    await a.functions.create({ name: 'f', reservedConcurrency: 2, timeout: 1, handler: async () => blocked });
+    await b.functions.create({
+      name: 'f',
+      reservedConcurrency: 2,
+      timeout: 1,
+      handler: async () => {
+        peakOnB = Math.max(peakOnB, ++running);
+        await sleep(150);
+        running--;
+      },
+    });
     await until(async () =>
       (await a.store.slotList({ scope: 'function:f' })).some((row) => row.nodeId === 'a' && row.granted > 0),
     );
-    // a stops heartbeating without leaving, as a killed process would.
+    const call = a.functions.invoke('f').catch((error: unknown) => error);
+    await sleep(50);
+    // a falls silent mid-call, as a paused process would (its heartbeat stops, its call runs on).
     await a.cluster!.membership.stop();
     await a.cluster!.slots.stop();
-    // b gets both slots once a is declared dead: two calls at once succeed.
-    await until(async () => {
+    const silentAt = Date.now();
+    const twoAtOnce = async () => {
       const calls = await Promise.allSettled([b.functions.invoke('f'), b.functions.invoke('f')]);
-      return calls.every((call) => call.status === 'fulfilled');
-    }, 5_000);
+      return calls.every((c) => c.status === 'fulfilled') && peakOnB === 2;
+    };
     await until(async () => (await b.store.nodeList()).find((n) => n.id === 'a')?.status === 'dead', 2_000);
+    expect((await b.store.slotList({ scope: 'function:f' })).some((row) => row.nodeId === 'a')).toBe(true);
+    await until(twoAtOnce, 5_000);
+    // Lease 400 ms plus the 1 s hold after a's last heartbeat (at most one heartbeat before it fell silent).
+    expect(Date.now() - silentAt).toBeGreaterThanOrEqual(400 + 1_000 - timing.heartbeatMs - 50);
     expect((await b.store.slotList({ scope: 'function:f' })).map((row) => row.nodeId)).toEqual(['b']);
+    releaseA();
+    await call;
   });
 
   it('spreads leases to fair shares, rebalances as nodes come and go, and fences a stale owner', async () => {

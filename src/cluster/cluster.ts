@@ -22,6 +22,8 @@ export interface ClusterDeps {
   settings: ClusterSettings;
   /** Slots came back or grew: the concurrency pool's waiters retry. */
   onCapacity(): void;
+  /** The longest an invocation started on this node may run (see membership.ts `holdMs`). */
+  invocationHoldMs(): number;
   onError(error: unknown): void;
 }
 
@@ -38,12 +40,13 @@ export class Cluster implements Service {
       store,
       settings,
       groups: () => this.leases.groupNames(),
+      holdMs: () => deps.invocationHoldMs(),
       onDeclaredDead: () => {
         this.leases.loseAll();
         this.slots.reset();
       },
       onHeartbeat: (outcome) => {
-        this.slots.onHeartbeat(outcome.reaped);
+        this.slots.onHeartbeat(outcome.released);
         this.leases.onHeartbeat(outcome);
       },
       onError: (error) =>
@@ -61,6 +64,7 @@ export class Cluster implements Service {
       notifier: store.notifier,
       nodeId: settings.nodeId,
       lingerMs: settings.slotLingerMs,
+      holdMs: () => deps.invocationHoldMs(),
       current: () => this.membership.current(),
       onCapacity: deps.onCapacity,
       onError,

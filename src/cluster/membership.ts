@@ -3,7 +3,8 @@
  * heartbeat is one statement (store/cluster-store.ts) whose outcome the leases and the slots act on.
  *
  * A node that learns it was declared dead (it could not heartbeat for a lease timeout, so others may
- * have taken its leases and slots) drops everything it held and registers again. A node that cannot
+ * have taken its leases) drops its leases and registers again, keeping the slots the store kept for it
+ * (they count invocations it still runs, see `holdMs`). A node that cannot
  * reach the store keeps its work but stops taking slots once its last heartbeat is older than a lease
  * timeout minus one heartbeat (`current`), the earliest another node could reap it. The heartbeat timer
  * keeps the process alive until the engine is closed.
@@ -17,6 +18,12 @@ export interface MembershipDeps {
   settings: ClusterSettings;
   /** The lease groups this node serves (sent with each heartbeat). */
   groups(): string[];
+  /**
+   * How long an invocation this node starts may run (its functions' longest timeout). Sent with each
+   * heartbeat: should the node fall silent, its slots stay counted that long after it is declared dead,
+   * since a paused process wakes with its invocations still running.
+   */
+  holdMs(): number;
   /** The node had been declared dead: drop every lease and grant before it registers again. */
   onDeclaredDead(): void;
   onHeartbeat(outcome: HeartbeatOutcome): void;
@@ -112,23 +119,21 @@ export class NodeMembership {
       try {
         let sentAt = performance.now();
         this.heartbeats++;
-        let outcome = await store.nodeHeartbeat({
+        const heartbeat = {
           nodeId: this.nodeId,
           leaseMs: settings.leaseMs,
           nodeTimeoutMs: settings.leaseMs,
+          holdMs: this.deps.holdMs(),
           groups: this.deps.groups(),
-        });
+        };
+        let outcome = await store.nodeHeartbeat(heartbeat);
         if (!outcome.alive && !this.stopped) {
           this.deps.onDeclaredDead();
           sentAt = performance.now();
-          await store.nodeRegister({ nodeId: this.nodeId });
+          // The same process: the slots kept for it still count the invocations it runs.
+          await store.nodeRegister({ nodeId: this.nodeId, rejoin: true });
           this.heartbeats++;
-          outcome = await store.nodeHeartbeat({
-            nodeId: this.nodeId,
-            leaseMs: settings.leaseMs,
-            nodeTimeoutMs: settings.leaseMs,
-            groups: this.deps.groups(),
-          });
+          outcome = await store.nodeHeartbeat({ ...heartbeat, groups: this.deps.groups() });
         }
         this.lastOkSentAt = sentAt;
         this.failing = false;

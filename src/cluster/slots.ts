@@ -25,6 +25,8 @@ export interface SlotGrantsDeps {
   notifier: Notifier;
   nodeId: string;
   lingerMs: number;
+  /** How long an invocation started here may run: recorded with each grant (see ClusterStore.slotGrant). */
+  holdMs(): number;
   /** Whether this node's last heartbeat is recent enough to trust its grants. */
   current(): boolean;
   /** Grants grew, or the node may take slots again: waiters should retry. */
@@ -118,7 +120,7 @@ export class SlotGrants implements ConcurrencyGate {
   }
 
   /** After each heartbeat: retry waits (a wake-up may have been lost) and lift a self-fence. */
-  onHeartbeat(reaped: readonly string[]): void {
+  onHeartbeat(released: readonly string[]): void {
     if (this.fencedOut && this.deps.current()) {
       this.fencedOut = false;
       this.deps.onCapacity();
@@ -129,10 +131,13 @@ export class SlotGrants implements ConcurrencyGate {
       waiting = true;
       state.announced = false; // still short a heartbeat later: say so again, should the first word be lost
     }
-    if (reaped.length > 0 || waiting) this.schedule();
+    if (released.length > 0 || waiting) this.schedule();
   }
 
-  /** The node was declared dead and joined again: the store dropped its grants. */
+  /**
+   * The node was declared dead and joined again. The store kept its grants while its hold lasted, or
+   * freed them: take nothing new until a sync says which, and claim back what is still in use.
+   */
   reset(): void {
     for (const state of this.scopes.values()) {
       state.granted = 0;
@@ -218,6 +223,8 @@ export class SlotGrants implements ConcurrencyGate {
 
   /** What this node should hold in a scope now; undefined when nothing needs to change. */
   private wantOf(state: ScopeState): number | undefined {
+    // After a rejoin: invocations still running hold slots the grant no longer shows.
+    if (state.held > state.granted && !state.waiting) return state.held;
     if (state.waiting) {
       const want = Math.min(state.limit, Math.max(state.held + 1, state.granted * 2));
       return want > state.granted ? want : undefined;
@@ -247,7 +254,11 @@ export class SlotGrants implements ConcurrencyGate {
     }
     if (changes.length === 0) return;
     this.statements++;
-    const grants = await this.deps.store.slotGrant({ nodeId: this.deps.nodeId, changes });
+    const grants = await this.deps.store.slotGrant({
+      nodeId: this.deps.nodeId,
+      holdMs: this.deps.holdMs(),
+      changes,
+    });
     let grew = false;
     for (const grant of grants) {
       const state = this.scopes.get(grant.scope);

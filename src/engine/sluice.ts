@@ -4,7 +4,7 @@
  */
 import { SluiceError } from '../model/errors.js';
 import { CallbackService } from '../callbacks/service.js';
-import { Cluster } from '../cluster/cluster.js';
+import { Cluster, type ClusterDeps } from '../cluster/cluster.js';
 import { clusterSettings, type ClusterOptions } from '../cluster/settings.js';
 import { shardLeasing } from '../cluster/shard-leases.js';
 import { deliverFinalizer } from '../batches/finalizer.js';
@@ -140,7 +140,11 @@ export class Sluice {
       onError,
       handlers: { schedule: (entry) => schedules.deliver(entry), 'batch-finalizer': (entry) => deliverFinalizer(delivery, entry) },
     });
-    this.cluster = clusterOf(store, options, onError, () => functions.concurrency.capacityChanged());
+    this.cluster = clusterOf(store, options, {
+      onError,
+      onCapacity: () => functions.concurrency.capacityChanged(),
+      invocationHoldMs: () => functions.longestTimeoutMs(),
+    });
     if (this.cluster) functions.concurrency.setGate(this.cluster.slots);
     this.streamTriggers = new StreamTriggerService({
       ...delivery,
@@ -211,8 +215,12 @@ function taskTokenRetention(value: number | null | undefined): number | null | u
   return value;
 }
 
-function clusterOf(store: Store, options: SluiceOptions, onError: (error: unknown) => void, onCapacity: () => void): Cluster | undefined {
+function clusterOf(
+  store: Store,
+  options: SluiceOptions,
+  hooks: Pick<ClusterDeps, 'onError' | 'onCapacity' | 'invocationHoldMs'>,
+): Cluster | undefined {
   const setting = options.cluster;
   if (setting === false || setting === undefined || (typeof setting === 'object' && setting.enabled === false)) return undefined;
-  return new Cluster({ store, settings: clusterSettings(typeof setting === 'object' ? setting : {}), onCapacity, onError });
+  return new Cluster({ store, settings: clusterSettings(typeof setting === 'object' ? setting : {}), ...hooks });
 }

@@ -138,6 +138,14 @@ export class FunctionService implements Service {
     return [...this.entries.values()].map((entry) => this.view(entry.definition));
   }
 
+  /** The longest timeout of the functions defined here, in ms (0 without functions). */
+  longestTimeoutMs(): number {
+    let longest = 0;
+    for (const entry of this.entries.values())
+      longest = Math.max(longest, entry.definition.timeoutSeconds * 1000);
+    return longest;
+  }
+
   /** The definition, for features built on functions (triggers read the timeout). */
   definition(name: string): FunctionDefinition | undefined {
     return this.entries.get(name)?.definition;

@@ -8,7 +8,9 @@
  * lease has expired. Callers pass durations, never instants.
  *
  * - A node registers, then heartbeats. A node whose heartbeat is older than the node timeout is declared
- *   dead by whichever node heartbeats next; its concurrency slots are freed with it. A server that has
+ *   dead by whichever node heartbeats next. Its concurrency slots stay counted for the hold it reported
+ *   in its last heartbeat (the longest an invocation it may have started could still run: a node paused
+ *   by SIGSTOP wakes with its invocations running), then are freed. A server that has
  *   been up for less than a timeout declares nobody dead (its clients could not heartbeat while it was
  *   down), so a database restart does not kill the cluster.
  * - A lease is one row per resource (a stream shard, ...) in a group (the trigger it belongs to). Its
@@ -57,8 +59,10 @@ export interface HeartbeatOutcome {
   takeableGroups: string[];
   /** Of those, the groups with a lease nobody has held for a whole lease timeout (nobody else wants it). */
   orphanedGroups: string[];
-  /** Nodes this heartbeat declared dead: their slots were freed. */
+  /** Nodes this heartbeat declared dead; their slots are kept until their hold has passed. */
   reaped: string[];
+  /** Dead nodes whose hold passed at this heartbeat: their slots were freed. */
+  released: string[];
 }
 
 export interface SlotChange {
@@ -79,16 +83,23 @@ export interface SlotGrant {
 }
 
 export interface ClusterStore {
-  /** Registers (or re-registers) a node as alive, dropping any lease or slot an earlier run of it held. */
-  nodeRegister(p: { nodeId: string }): Promise<{ now: number }>;
   /**
-   * One statement: renews the node's heartbeat and its leases, declares dead the nodes silent for longer
-   * than `nodeTimeoutMs` (freeing their slots), and reports what the node needs to rebalance.
+   * Registers (or re-registers) a node as alive, dropping any lease an earlier run of it held, and its
+   * slots unless `rejoin`: the same process coming back after it was declared dead still runs the
+   * invocations those slots count.
+   */
+  nodeRegister(p: { nodeId: string; rejoin?: boolean }): Promise<{ now: number }>;
+  /**
+   * One statement: renews the node's heartbeat and its leases, records its hold (`holdMs`: how long after
+   * this heartbeat plus the node timeout its slots must stay counted should it fall silent), declares dead
+   * the nodes silent for longer than `nodeTimeoutMs`, frees the slots of dead nodes whose hold has passed,
+   * and reports what the node needs to rebalance.
    */
   nodeHeartbeat(p: {
     nodeId: string;
     leaseMs: number;
     nodeTimeoutMs: number;
+    holdMs: number;
     groups: string[];
   }): Promise<HeartbeatOutcome>;
   /** Graceful exit: the node is marked stopped, its leases are free at once and its slots given back. */
@@ -131,9 +142,11 @@ export interface ClusterStore {
 
   /**
    * Sets this node's grants in several scopes at once (scopes locked in name order). A grant grows to
-   * at most `want` and what the other live nodes' grants leave of `limit`; it shrinks to `want`.
+   * at most `want` and what the other nodes' grants (a dead node's within its hold) leave of `limit`; it
+   * shrinks to `want`. Records `holdMs` as the heartbeat does: a function declared since the last
+   * heartbeat may have a longer timeout, and its invocations use these slots.
    */
-  slotGrant(p: { nodeId: string; changes: SlotChange[] }): Promise<SlotGrant[]>;
+  slotGrant(p: { nodeId: string; holdMs: number; changes: SlotChange[] }): Promise<SlotGrant[]>;
   /** Every grant of a scope (tests, diagnostics). */
   slotList(p: { scope: string }): Promise<Array<{ nodeId: string; granted: number; wanted: number }>>;
 }

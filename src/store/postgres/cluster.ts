@@ -43,18 +43,24 @@ const sql = {
     name: 'sluice_cluster_register',
     text: `WITH ${CLOCK},
            dropped AS (UPDATE leases l SET owner = NULL, expires_at = c.now FROM clock c WHERE l.owner = $1),
-           slots AS (DELETE FROM concurrency_slots WHERE node_id = $1)
-           INSERT INTO nodes (id, started_at, heartbeat_at, status) SELECT $1, c.now, c.now, 'alive' FROM clock c
-           ON CONFLICT (id) DO UPDATE SET started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, status = 'alive'
+           slots AS (DELETE FROM concurrency_slots WHERE node_id = $1 AND NOT $2::boolean)
+           INSERT INTO nodes (id, started_at, heartbeat_at, status, hold_ms) SELECT $1, c.now, c.now, 'alive', 0 FROM clock c
+           ON CONFLICT (id) DO UPDATE SET started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at,
+             status = 'alive', hold_ms = 0
            RETURNING heartbeat_at AS now`,
   },
-  // $1 node, $2 lease ms, $3 node timeout ms, $4 the node's lease groups. The outer SELECT reads the
-  // snapshot from before the CTEs' writes: reaped nodes are filtered out by hand, and a lease of this
-  // node that had expired looks takeable once (the acquire that follows finds it renewed).
+  // $1 node, $2 lease ms, $3 node timeout ms, $4 the node's lease groups, $5 its hold ms. The outer
+  // SELECT reads the snapshot from before the CTEs' writes: reaped nodes are filtered out by hand, and a
+  // lease of this node that had expired looks takeable once (the acquire that follows finds it renewed).
+  // A dead node's hold_ms becomes -1 once its slots are freed, so each dead node is released once; a
+  // node reaped by this statement is still alive in its snapshot and is released by a later heartbeat.
   heartbeat: {
     name: 'sluice_cluster_heartbeat',
     text: `WITH ${CLOCK_NOT_DURABLE},
-           me AS (UPDATE nodes n SET heartbeat_at = c.now FROM clock c WHERE n.id = $1 AND n.status = 'alive' RETURNING n.id),
+           me AS (
+             UPDATE nodes n SET heartbeat_at = c.now, hold_ms = $5::bigint FROM clock c
+             WHERE n.id = $1 AND n.status = 'alive' RETURNING n.id
+           ),
            renewed AS (
              UPDATE leases l SET expires_at = c.now + $2::bigint FROM clock c
              WHERE l.owner = $1 AND EXISTS (SELECT 1 FROM me) RETURNING 1
@@ -65,11 +71,17 @@ const sql = {
                AND c.up_since < c.now - $3::bigint
              RETURNING n.id
            ),
-           -- Gated on a node having been reaped, so an idle heartbeat never scans the slots (the planner,
-           -- without bitmap scans, may read them before the empty set of reaped nodes).
-           freed AS (DELETE FROM concurrency_slots WHERE EXISTS (SELECT 1 FROM reaped) AND node_id IN (SELECT id FROM reaped)),
+           released AS (
+             UPDATE nodes n SET hold_ms = -1 FROM clock c
+             WHERE n.status = 'dead' AND n.hold_ms >= 0 AND n.heartbeat_at + $3::bigint + n.hold_ms <= c.now
+             RETURNING n.id
+           ),
+           -- Gated on a node having been released, so an idle heartbeat never scans the slots (the planner,
+           -- without bitmap scans, may read them before the empty set of released nodes).
+           freed AS (DELETE FROM concurrency_slots WHERE EXISTS (SELECT 1 FROM released) AND node_id IN (SELECT id FROM released)),
            forgotten AS (
-             DELETE FROM nodes n USING clock c WHERE n.status <> 'alive' AND n.heartbeat_at < c.now - ${FORGET_AFTER_MS}
+             DELETE FROM nodes n USING clock c
+             WHERE (n.status = 'stopped' OR n.hold_ms < 0) AND n.heartbeat_at < c.now - ${FORGET_AFTER_MS}
            )
            SELECT (SELECT count(*) FROM me)::int AS alive, c.now,
                   (SELECT count(*) FROM renewed)::int AS leases,
@@ -80,7 +92,8 @@ const sql = {
                   ARRAY(SELECT DISTINCT grp FROM leases
                         WHERE grp = ANY($4::text[]) AND expires_at <= c.now - $2::bigint
                           AND (owner IS NULL OR c.up_since < c.now - $2::bigint) ORDER BY 1) AS orphaned,
-                  ARRAY(SELECT id FROM reaped ORDER BY id) AS reaped
+                  ARRAY(SELECT id FROM reaped ORDER BY id) AS reaped,
+                  ARRAY(SELECT id FROM released ORDER BY id) AS released
            FROM clock c WHERE c.not_durable IS NOT NULL`,
   },
   leave: {
@@ -137,7 +150,7 @@ const sql = {
   },
   grant: {
     name: 'sluice_cluster_slot_grant',
-    text: 'SELECT o_scope AS scope, o_granted AS granted, o_others_waiting AS others_waiting FROM slot_grant($1, $2::text[], $3::integer[], $4::integer[], $5::boolean[])',
+    text: 'SELECT o_scope AS scope, o_granted AS granted, o_others_waiting AS others_waiting FROM slot_grant($1, $6::bigint, $2::text[], $3::integer[], $4::integer[], $5::boolean[])',
   },
   slots: {
     text: 'SELECT node_id, granted, wanted FROM concurrency_slots WHERE scope = $1 ORDER BY node_id',
@@ -206,6 +219,46 @@ export const clusterMigrationSql = `
   $fn$;
 `;
 
+/**
+ * Migration 10: a dead node's slots stay counted for the hold its last heartbeat reported. slot_grant
+ * counts every grant of a node that is not stopped: a dead node keeps rows only while its hold lasts.
+ */
+export const slotHoldMigrationSql = `
+  ALTER TABLE nodes ADD COLUMN hold_ms bigint NOT NULL DEFAULT 0;
+  DROP FUNCTION slot_grant(text, text[], integer[], integer[], boolean[]);
+  CREATE FUNCTION slot_grant(p_node text, p_hold bigint, p_scopes text[], p_limits integer[], p_wants integer[], p_waiting boolean[])
+  RETURNS TABLE (o_scope text, o_granted integer, o_others_waiting boolean)
+  LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
+  DECLARE
+    i integer;
+    v_alive boolean;
+    v_used bigint;
+    v_others_waiting boolean;
+    v_grant integer;
+  BEGIN
+    UPDATE nodes n SET hold_ms = p_hold WHERE n.id = p_node AND n.status = 'alive';
+    v_alive := FOUND;
+    FOR i IN SELECT s.ord FROM unnest(p_scopes) WITH ORDINALITY AS s(name, ord) ORDER BY s.name LOOP
+      PERFORM pg_advisory_xact_lock(hashtext('sluice.slots ' || current_schema()), hashtext(p_scopes[i]));
+      SELECT coalesce(sum(s.granted), 0), coalesce(bool_or(s.wanted > s.granted AND n.status = 'alive'), false)
+        INTO v_used, v_others_waiting
+        FROM concurrency_slots s JOIN nodes n ON n.id = s.node_id
+        WHERE s.scope = p_scopes[i] AND s.node_id <> p_node AND n.status <> 'stopped';
+      v_grant := CASE WHEN v_alive THEN least(p_wants[i], greatest(0, p_limits[i] - v_used))::integer ELSE 0 END;
+      IF v_alive THEN
+        INSERT INTO concurrency_slots AS cs (scope, node_id, granted, wanted)
+        VALUES (p_scopes[i], p_node, v_grant, CASE WHEN p_waiting[i] THEN greatest(p_wants[i], v_grant) ELSE v_grant END)
+        ON CONFLICT (scope, node_id) DO UPDATE SET granted = excluded.granted, wanted = excluded.wanted;
+      END IF;
+      o_scope := p_scopes[i];
+      o_granted := v_grant;
+      o_others_waiting := v_others_waiting;
+      RETURN NEXT;
+    END LOOP;
+  END
+  $fn$;
+`;
+
 interface HeartbeatRow {
   alive: number;
   now: number;
@@ -214,12 +267,13 @@ interface HeartbeatRow {
   takeable: string[];
   orphaned: string[];
   reaped: string[];
+  released: string[];
 }
 
 export function createPostgresClusterStore(pool: pg.Pool, notifier: Notifier): ClusterStore {
   return {
     async nodeRegister(p) {
-      const [row] = await run<{ now: number }>(pool, sql.register, [p.nodeId]);
+      const [row] = await run<{ now: number }>(pool, sql.register, [p.nodeId, p.rejoin ?? false]);
       notifier.publish(clusterChannels.nodes);
       notifier.publish(clusterChannels.leases);
       return { now: row!.now };
@@ -230,6 +284,7 @@ export function createPostgresClusterStore(pool: pg.Pool, notifier: Notifier): C
         p.leaseMs,
         p.nodeTimeoutMs,
         p.groups,
+        p.holdMs,
       ]);
       const outcome: HeartbeatOutcome = {
         alive: row!.alive > 0,
@@ -239,8 +294,9 @@ export function createPostgresClusterStore(pool: pg.Pool, notifier: Notifier): C
         takeableGroups: row!.takeable,
         orphanedGroups: row!.orphaned,
         reaped: row!.reaped,
+        released: row!.released,
       };
-      if (outcome.reaped.length > 0) notifier.publish(clusterChannels.slots);
+      if (outcome.released.length > 0) notifier.publish(clusterChannels.slots);
       return outcome;
     },
     async nodeLeave(p) {
@@ -336,6 +392,7 @@ export function createPostgresClusterStore(pool: pg.Pool, notifier: Notifier): C
         p.changes.map((c) => c.limit),
         p.changes.map((c) => c.want),
         p.changes.map((c) => c.waiting),
+        p.holdMs,
       ]);
       return rows.map((row) => ({
         scope: row.scope,

@@ -9,7 +9,7 @@
  * the unique indexes serve `LIKE 'prefix%'`.
  */
 import type pg from 'pg';
-import { clusterMigrationSql } from './cluster.js';
+import { clusterMigrationSql, slotHoldMigrationSql } from './cluster.js';
 import { quoteIdentifier } from './connection.js';
 
 export interface Migration {
@@ -333,6 +333,12 @@ export const postgresMigrations: Migration[] = [
       );
       CREATE INDEX receive_attempts_by_age ON receive_attempts (queue_id, created_at);
     `,
+  },
+  {
+    // 8 and 9 are taken by work merged later (state machines, DynamoDB); versions need not be contiguous.
+    version: 10,
+    name: 'slot holds',
+    sql: slotHoldMigrationSql,
   },
 ];
 

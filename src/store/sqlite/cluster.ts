@@ -18,6 +18,9 @@ import type { SqliteDatabase } from './database.js';
 
 const FORGET_AFTER_MS = 3_600_000;
 
+/** Migration 10: a dead node's slots stay counted for the hold its last heartbeat reported. */
+export const slotHoldMigrationSql = `ALTER TABLE nodes ADD COLUMN hold_ms INTEGER NOT NULL DEFAULT 0;`;
+
 export const clusterMigrationSql = `
   CREATE TABLE nodes (
     id TEXT PRIMARY KEY,
@@ -57,16 +60,23 @@ export function createSqliteClusterStore(db: SqliteDatabase, notifier: Notifier)
     dropLeases: db.prepare('UPDATE leases SET owner = NULL, expires_at = ? WHERE owner = ?'),
     dropSlots: db.prepare('DELETE FROM concurrency_slots WHERE node_id = ?'),
     register: db.prepare(
-      `INSERT INTO nodes (id, started_at, heartbeat_at, status) VALUES (?, ?, ?, 'alive')
-       ON CONFLICT (id) DO UPDATE SET started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, status = 'alive'`,
+      `INSERT INTO nodes (id, started_at, heartbeat_at, status, hold_ms) VALUES (?, ?, ?, 'alive', 0)
+       ON CONFLICT (id) DO UPDATE SET started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at,
+         status = 'alive', hold_ms = 0`,
     ),
-    beat: db.prepare(`UPDATE nodes SET heartbeat_at = ? WHERE id = ? AND status = 'alive'`),
+    beat: db.prepare(`UPDATE nodes SET heartbeat_at = ?, hold_ms = ? WHERE id = ? AND status = 'alive'`),
     renew: db.prepare('UPDATE leases SET expires_at = ? WHERE owner = ?'),
     silent: db.prepare<[string, number], { id: string }>(
       `SELECT id FROM nodes WHERE status = 'alive' AND id <> ? AND heartbeat_at < ? ORDER BY id`,
     ),
     markDead: db.prepare(`UPDATE nodes SET status = 'dead' WHERE id = ?`),
-    forget: db.prepare(`DELETE FROM nodes WHERE status <> 'alive' AND heartbeat_at < ?`),
+    // A dead node's hold_ms becomes -1 once its slots are freed (see store/cluster-store.ts).
+    holdPassed: db.prepare<[number, number], { id: string }>(
+      `SELECT id FROM nodes WHERE status = 'dead' AND hold_ms >= 0 AND heartbeat_at + ? + hold_ms <= ? ORDER BY id`,
+    ),
+    markReleased: db.prepare(`UPDATE nodes SET hold_ms = -1 WHERE id = ?`),
+    setHold: db.prepare(`UPDATE nodes SET hold_ms = ? WHERE id = ? AND status = 'alive'`),
+    forget: db.prepare(`DELETE FROM nodes WHERE (status = 'stopped' OR hold_ms < 0) AND heartbeat_at < ?`),
     alive: db.prepare<[], { id: string }>(`SELECT id FROM nodes WHERE status = 'alive' ORDER BY id`),
     isAlive: db.prepare<[string], { one: number }>(
       `SELECT 1 AS one FROM nodes WHERE id = ? AND status = 'alive'`,
@@ -106,9 +116,9 @@ export function createSqliteClusterStore(db: SqliteDatabase, notifier: Notifier)
          state = excluded.state, updated_at = excluded.updated_at`,
     ),
     others: db.prepare<[string, string], { used: number; waiting: number }>(
-      `SELECT COALESCE(SUM(s.granted), 0) AS used, COALESCE(MAX(s.wanted > s.granted), 0) AS waiting
+      `SELECT COALESCE(SUM(s.granted), 0) AS used, COALESCE(MAX(s.wanted > s.granted AND n.status = 'alive'), 0) AS waiting
        FROM concurrency_slots s JOIN nodes n ON n.id = s.node_id
-       WHERE s.scope = ? AND s.node_id <> ? AND n.status = 'alive'`,
+       WHERE s.scope = ? AND s.node_id <> ? AND n.status <> 'stopped'`,
     ),
     grant: db.prepare(
       `INSERT INTO concurrency_slots (scope, node_id, granted, wanted) VALUES (?, ?, ?, ?)
@@ -119,21 +129,24 @@ export function createSqliteClusterStore(db: SqliteDatabase, notifier: Notifier)
     ),
   };
 
-  const register = db.transaction((nodeId: string, now: number) => {
+  const register = db.transaction((nodeId: string, rejoin: boolean, now: number) => {
     sql.dropLeases.run(now, nodeId);
-    sql.dropSlots.run(nodeId);
+    if (!rejoin) sql.dropSlots.run(nodeId);
     sql.register.run(nodeId, now, now);
   });
 
   const heartbeat = db.transaction(
     (p: Parameters<ClusterStore['nodeHeartbeat']>[0], now: number): HeartbeatOutcome => {
-      const alive = sql.beat.run(now, p.nodeId).changes > 0;
+      const alive = sql.beat.run(now, p.holdMs, p.nodeId).changes > 0;
       const leases = alive ? sql.renew.run(now + p.leaseMs, p.nodeId).changes : 0;
-      const reaped = sql.silent.all(p.nodeId, now - p.nodeTimeoutMs).map((row) => row.id);
-      for (const id of reaped) {
-        sql.markDead.run(id);
+      // As on PostgreSQL, a node reaped now is released by a later heartbeat, once its hold has passed.
+      const released = sql.holdPassed.all(p.nodeTimeoutMs, now).map((row) => row.id);
+      for (const id of released) {
+        sql.markReleased.run(id);
         sql.dropSlots.run(id);
       }
+      const reaped = sql.silent.all(p.nodeId, now - p.nodeTimeoutMs).map((row) => row.id);
+      for (const id of reaped) sql.markDead.run(id);
       sql.forget.run(now - FORGET_AFTER_MS);
       const groups = new Set(p.groups);
       const mine = (rows: Array<{ grp: string }>) =>
@@ -146,6 +159,7 @@ export function createSqliteClusterStore(db: SqliteDatabase, notifier: Notifier)
         takeableGroups: mine(sql.takeable.all(now)),
         orphanedGroups: mine(sql.takeable.all(now - p.leaseMs)),
         reaped,
+        released,
       };
     },
   );
@@ -183,7 +197,7 @@ export function createSqliteClusterStore(db: SqliteDatabase, notifier: Notifier)
   });
 
   const grant = db.transaction((p: Parameters<ClusterStore['slotGrant']>[0]) => {
-    const alive = sql.isAlive.get(p.nodeId) !== undefined;
+    const alive = sql.setHold.run(p.holdMs, p.nodeId).changes > 0;
     return [...p.changes]
       .sort((a, b) => (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : 0))
       .map((change) => {
@@ -203,14 +217,14 @@ export function createSqliteClusterStore(db: SqliteDatabase, notifier: Notifier)
   return {
     async nodeRegister(p) {
       const now = Date.now();
-      register.immediate(p.nodeId, now);
+      register.immediate(p.nodeId, p.rejoin ?? false, now);
       notifier.publish(clusterChannels.nodes);
       notifier.publish(clusterChannels.leases);
       return { now };
     },
     async nodeHeartbeat(p) {
       const outcome = heartbeat.immediate(p, Date.now());
-      if (outcome.reaped.length > 0) notifier.publish(clusterChannels.slots);
+      if (outcome.released.length > 0) notifier.publish(clusterChannels.slots);
       return outcome;
     },
     async nodeLeave(p) {

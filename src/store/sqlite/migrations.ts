@@ -2,7 +2,7 @@
  * Versioned schema changes for the SQLite store, applied in order at open. Each feature appends its own
  * migration; a migration never changes once released.
  */
-import { clusterMigrationSql } from './cluster.js';
+import { clusterMigrationSql, slotHoldMigrationSql } from './cluster.js';
 
 export interface Migration {
   version: number;
@@ -296,5 +296,11 @@ export const sqliteMigrations: Migration[] = [
       ) WITHOUT ROWID;
       CREATE INDEX receive_attempts_by_age ON receive_attempts (queue_id, created_at);
     `,
+  },
+  {
+    // 8 and 9 are taken by work merged later (state machines, DynamoDB); versions need not be contiguous.
+    version: 10,
+    name: 'slot holds',
+    sql: slotHoldMigrationSql,
   },
 ];
