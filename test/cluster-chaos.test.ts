@@ -7,23 +7,17 @@
  * log must show every message and record handled at least once, each group's and key's items started
  * only after their predecessor ended, and never more invocations at once than the limits allow.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { expect, it } from 'vitest';
 import { Sluice } from '../src/index.js';
 import { parsePostgresUrl } from '../src/store/postgres/connection.js';
 import { createPostgresStore } from '../src/store/postgres/store.js';
-import {
-  describePostgres,
-  dropSchema,
-  freshSchemaName,
-  testPostgresUrl,
-} from '../src/testkit/postgres.js';
+import { describePostgres, dropSchema, freshSchemaName, testPostgresUrl } from '../src/testkit/postgres.js';
+import { startClusterNode, type RunningNode } from './support/cluster-node-process.js';
 
-const fixture = new URL('./fixtures/cluster-node.ts', import.meta.url).pathname;
 const GROUPS = 100;
 const PER_GROUP = 200;
 const KEYS = 100;
@@ -40,15 +34,8 @@ interface LogEntry {
   records?: string[];
 }
 
-interface RunningNode {
-  id: string;
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  stderr: string[];
-}
-
 function startNode(params: { id: string; url: string; schema: string; log: string }): Promise<RunningNode> {
-  const spec = {
+  return startClusterNode({
     store: `${params.url}?schema=${params.schema}&poolSize=6`,
     nodeId: params.id,
     log: params.log,
@@ -61,29 +48,6 @@ function startNode(params: { id: string; url: string; schema: string; log: strin
       batchSize: 10,
     },
     stream: { table: 'chaos', reserved: LIMITS.streamReserved, parallelization: 2, batchSize: 50 },
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
-    env: { ...process.env, SLUICE_NODE_SPEC: JSON.stringify(spec) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const stderr: string[] = [];
-  createInterface({ input: child.stderr! }).on('line', (line) => stderr.length < 200 && stderr.push(line));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`node ${params.id} did not start:\n${stderr.join('\n')}`)),
-      30_000,
-    );
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (line.includes('"ready"')) {
-        clearTimeout(timer);
-        resolve({ id: params.id, child, exited, stderr });
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`node ${params.id} exited with ${code}:\n${stderr.join('\n')}`));
-    });
   });
 }
 

@@ -64,6 +64,7 @@ export class SlotGrants implements ConcurrencyGate {
   private stopped = false;
   private fencedOut = false;
   private announcing = false;
+  private generation = 0;
   /** Store calls made, for tests and the idle budget. */
   statements = 0;
 
@@ -94,6 +95,14 @@ export class SlotGrants implements ConcurrencyGate {
       state.lastUsedAt = now;
     }
     return true;
+  }
+
+  epoch(): number {
+    return this.generation;
+  }
+
+  trusts(epoch: number): boolean {
+    return !this.stopped && epoch === this.generation && this.deps.current();
   }
 
   give(scopes: readonly SlotScope[]): void {
@@ -139,6 +148,7 @@ export class SlotGrants implements ConcurrencyGate {
    * freed them: take nothing new until a sync says which, and claim back what is still in use.
    */
   reset(): void {
+    this.generation++;
     for (const state of this.scopes.values()) {
       state.granted = 0;
       state.primed = false;

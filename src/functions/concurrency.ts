@@ -25,6 +25,13 @@ export interface ConcurrencyGate {
   give(scopes: readonly SlotScope[]): void;
   /** A function was declared: a node may keep a standing slot so its first call need not wait. */
   prime?(scopes: readonly SlotScope[]): void;
+  /**
+   * The grants' generation: it changes when the node was declared dead and its grants may have gone to
+   * others. A slot taken in one generation is no longer backed by the cluster in the next.
+   */
+  epoch?(): number;
+  /** Whether slots taken in `epoch` are still backed: same generation, and a heartbeat recent enough. */
+  trusts?(epoch: number): boolean;
 }
 
 /** A trigger's own limit (SQS maximumConcurrency), enforced with the function's. */
@@ -139,6 +146,20 @@ export class ConcurrencyPool {
   capacityChanged(): void {
     for (const member of this.members.values()) this.wakeAll(member.listeners);
     this.wakeAll(this.unreservedListeners);
+  }
+
+  /** The gate's generation now, for a holder that keeps its slot across many executions (a poller). */
+  epoch(): number {
+    return this.gate?.epoch?.() ?? 0;
+  }
+
+  /**
+   * Whether a slot taken in `epoch` may still start executions. A poller holds one slot through many
+   * batches; once its node was declared dead (a process paused past its lease wakes up), the cluster has
+   * handed that slot to another node, so the poller must give it back and take a new one.
+   */
+  stillHeld(epoch: number): boolean {
+    return this.gate?.trusts?.(epoch) ?? true;
   }
 
   tryAcquire(name: string, trigger?: TriggerScope): boolean {

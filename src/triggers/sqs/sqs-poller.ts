@@ -186,9 +186,10 @@ export class SqsPoller {
       if (this.running === 0) this.awaitCapacity(functionName);
       return;
     }
-    if (!this.deps.functions.concurrency.tryAcquire(functionName, this.slotScope(functionName))) return this.awaitCapacity(functionName);
+    if (!this.deps.functions.concurrency.tryAcquire(functionName, this.slotScope(functionName)))
+      return this.awaitCapacity(functionName);
     this.running++;
-    const loop = this.poll(functionName);
+    const loop = this.poll(functionName, this.deps.functions.concurrency.epoch());
     this.loops.add(loop);
     void loop.then(() => this.loops.delete(loop));
   }
@@ -203,10 +204,15 @@ export class SqsPoller {
     });
   }
 
-  private async poll(functionName: string): Promise<void> {
+  private async poll(functionName: string, slotEpoch: number): Promise<void> {
+    const concurrency = this.deps.functions.concurrency;
+    let stale = false;
     try {
       for (;;) {
         if (!this.active || functionName !== this.config.functionName || this.running > this.limit()) return;
+        // The slot was taken once for the whole loop: in a cluster it may have been handed to another
+        // node since (this one was paused past its lease). Give it back and take a fresh one.
+        if (!concurrency.stillHeld(slotEpoch)) return void (stale = true);
         // With a window, one poller gathers at a time: two would split the next messages between two
         // batches, each then held for its window. A full batch hands over to a new poller (spawn below).
         if (this.config.maximumBatchingWindowInSeconds > 0 && this.gathering > 0) return;
@@ -246,6 +252,14 @@ export class SqsPoller {
           this.armDueTimer(batch.nextVisibleAt);
           return;
         }
+        if (!concurrency.stillHeld(slotEpoch)) {
+          stale = true;
+          await this.source.release(
+            batch.queue,
+            batch.messages.map((m) => ({ seq: m.seq, token: batch.receiptToken })),
+          );
+          return;
+        }
         if (batch.full) this.spawn();
         await this.run(functionName, batch);
       }
@@ -254,7 +268,9 @@ export class SqsPoller {
     } finally {
       // Runs as the loop returns, so the next poller's limit check already sees one fewer.
       this.running--;
-      this.deps.functions.concurrency.release(functionName, this.slotScope(functionName));
+      concurrency.release(functionName, this.slotScope(functionName));
+      // A poller that gave back a slot the cluster no longer backed comes back once a new one is granted.
+      if (stale) this.spawn();
     }
   }
 
