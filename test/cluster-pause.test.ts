@@ -50,12 +50,27 @@ function startNode(id: string, store: string, log: string): Promise<RunningNode>
   });
 }
 
-function readLog(path: string): LogEntry[] {
+function readLines(path: string): Array<{ t: string } & Record<string, unknown>> {
   return readFileSync(path, 'utf8')
     .split('\n')
     .filter((line) => line.length > 0)
-    .map((line) => JSON.parse(line) as LogEntry)
-    .filter((entry) => entry.t === 'S' || entry.t === 'E'); // not the nodes' exit lines
+    .map((line) => JSON.parse(line) as { t: string } & Record<string, unknown>);
+}
+
+/** Invocation starts and ends. */
+function readLog(path: string): LogEntry[] {
+  return readLines(path).filter(
+    (entry): entry is typeof entry & LogEntry => entry.t === 'S' || entry.t === 'E',
+  );
+}
+
+/** Acknowledgements: the receipts' sequence numbers and what the store answered for each. */
+function readAcks(path: string): Array<{ node: string; seqs: number[]; outcomes: string[] }> {
+  return readLines(path).filter((e) => e.t === 'D') as unknown as Array<{
+    node: string;
+    seqs: number[];
+    outcomes: string[];
+  }>;
 }
 
 /** Peak of invocations running at once, by start and end times, leaving out the `excluded` ones. */
@@ -104,7 +119,8 @@ describePostgres('a node paused past its lease', () => {
         producer = await Sluice.open({
           store: await createPostgresStore({ ...parsePostgresUrl(testPostgresUrl), schema, poolSize: 4 }),
         });
-        await producer.queues.create('paused', { VisibilityTimeout: 5 });
+        // Shorter than the pause: the frozen invocation's message is redelivered while its node sleeps.
+        await producer.queues.create('paused', { VisibilityTimeout: 3 });
         for (const id of ['n1', 'n2', 'n3']) nodes.push(await startNode(id, store, log));
         for (let i = 0; i < MESSAGES; i += 10)
           await producer.queues.sendBatch(
@@ -180,6 +196,10 @@ describePostgres('a node paused past its lease', () => {
         // The frozen invocation ended past its deadline: a timeout, so its message ran again elsewhere.
         for (const record of frozenRecords) expect(startsOf(record), record).toBeGreaterThanOrEqual(2);
         expect(await producer.queues.counts('paused')).toMatchObject({ visible: 0, inFlight: 0 });
+        // No acknowledgement with a receipt the node had lost: its late result was a timeout, not a success.
+        const acks = readAcks(log);
+        expect(acks.length).toBeGreaterThan(0);
+        expect(acks.filter((a) => a.outcomes.some((o) => o !== 'deleted'))).toEqual([]);
       } finally {
         for (const node of nodes) if (node.child.exitCode === null) node.child.kill('SIGKILL');
         await Promise.all(nodes.map((n) => n.exited));
