@@ -6,7 +6,8 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { describeAuth, buildAuthSettings } from '../src/api/auth/credentials.js';
 import { createNodeLogger } from '../src/api/logger.js';
-import { redactStoreUrl } from '../src/api/node.js';
+import { describeError, redactStoreUrl } from '../src/api/node.js';
+import { defaultLogFormat } from '../src/api/logger.js';
 
 function capture() {
   const lines: string[] = [];
@@ -49,5 +50,36 @@ describe('the node logger', () => {
     }
     expect(message).toContain('SLUICE_ACCESS_KEYS[0].secretAccessKey');
     expect(message).not.toContain('tiny');
+  });
+});
+
+describe('the log format', () => {
+  it('is pretty on a terminal and JSON lines otherwise, unless SLUICE_LOG_FORMAT says', () => {
+    expect(defaultLogFormat({ env: {}, isTTY: true })).toBe('pretty');
+    expect(defaultLogFormat({ env: {}, isTTY: false })).toBe('json');
+    expect(defaultLogFormat({ env: { SLUICE_LOG_FORMAT: 'json' }, isTTY: true })).toBe('json');
+  });
+
+  it('pretty output keeps a multi-line message and an error stack on lines of their own', () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const logger = createNodeLogger({ destination, format: 'pretty', colorize: false });
+    logger.fatal({ code: 'ValidationException' }, 'Invalid config:\n  queues.a: bad');
+    logger.error({ err: new Error('boom') }, 'failed');
+    const text = lines.join('');
+    expect(text).toContain('FATAL: Invalid config:\n  queues.a: bad');
+    expect(text).toMatch(/Error: boom\n\s+at /);
+  });
+
+  it('describes a store error with its causes on one line', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5433'), { code: 'ECONNREFUSED' });
+    expect(describeError(new Error('cluster: heartbeat of node n1 failed', { cause: refused }))).toBe(
+      'cluster: heartbeat of node n1 failed: connect ECONNREFUSED 127.0.0.1:5433',
+    );
   });
 });

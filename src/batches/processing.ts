@@ -102,7 +102,7 @@ export class BatchProcessing {
         {
           store: this.deps.store,
           now: this.deps.now,
-          execute: (name, e) => functions.execute(name, e),
+          execute: (name, e, context) => functions.execute(name, e, undefined, context),
           onError: this.deps.onError,
         },
         processor,

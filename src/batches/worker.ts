@@ -12,6 +12,7 @@
  * messages; a crash between the two redelivers chunks that are then recognised as done.
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { ExecutionContext } from '../functions/service.js';
 import type { Execution } from '../functions/types.js';
 import type { ChunkAck, ItemFailure, StoredBatch } from '../store/batch-store.js';
 import type { Store } from '../store/store.js';
@@ -20,7 +21,7 @@ import type { BatchChunk, BatchItemFailure, BatchProcessorResponse } from './typ
 export interface WorkerDeps {
   store: Store;
   now: () => number;
-  execute: (functionName: string, event: unknown) => Promise<Execution>;
+  execute: (functionName: string, event: unknown, context: ExecutionContext) => Promise<Execution>;
   onError: (error: unknown) => void;
 }
 
@@ -37,7 +38,13 @@ export async function runBatchChunks(
 ): Promise<SQSBatchResponse> {
   const live = await liveChunks(deps, event.Records);
   if (live.length === 0) return { batchItemFailures: [] };
-  const execution = await deps.execute(processor, { Records: live.map((c) => c.record) });
+  const origin = {
+    via: 'batch' as const,
+    batch: [...new Set(live.map((c) => c.body.batchId))].join(','),
+    items: live.flatMap((c) => c.body.items.map((_, i) => `${c.body.batchId}#${c.body.indexes?.[i] ?? c.body.firstIndex + i}`)),
+    attempt: Math.max(...live.map((c) => Number(c.record.attributes.ApproximateReceiveCount) || 1)),
+  };
+  const execution = await deps.execute(processor, { Records: live.map((c) => c.record) }, { origin });
   const { wholeFailures, itemFailures, reason } = readOutcome(execution, live);
   const acks: ChunkAck[] = [];
   const retry: string[] = [];

@@ -11,7 +11,7 @@
  */
 import type { Notifier, Unsubscribe } from '../store/notifier.js';
 import { clusterChannels, type ClusterStore } from '../store/cluster-store.js';
-import { LeaseKeeper, type LeaseHolder } from './leases.js';
+import { LeaseKeeper, type LeaseHolder, type LeaseKeeperDeps } from './leases.js';
 import { NodeMembership } from './membership.js';
 import type { ClusterSettings } from './settings.js';
 import { SlotGrants } from './slots.js';
@@ -23,6 +23,8 @@ export interface ClusterDeps {
   /** Slots came back or grew: the concurrency pool's waiters retry. */
   onCapacity(): void;
   onError(error: unknown): void;
+  /** Hears every lease this node takes, gives up or loses. */
+  onLeaseChange?: LeaseKeeperDeps['onLeaseChange'];
 }
 
 export class Cluster implements Service {
@@ -55,6 +57,7 @@ export class Cluster implements Service {
       nodeId: settings.nodeId,
       nodes: () => this.membership.nodes,
       onError,
+      ...(deps.onLeaseChange ? { onLeaseChange: deps.onLeaseChange } : {}),
     });
     this.slots = new SlotGrants({
       store,

@@ -4,7 +4,7 @@
  */
 import { SluiceError } from '../model/errors.js';
 import { CallbackService } from '../callbacks/service.js';
-import { Cluster } from '../cluster/cluster.js';
+import { Cluster, type ClusterDeps } from '../cluster/cluster.js';
 import { clusterSettings, type ClusterOptions } from '../cluster/settings.js';
 import { shardLeasing } from '../cluster/shard-leases.js';
 import { deliverFinalizer } from '../batches/finalizer.js';
@@ -22,6 +22,8 @@ import type { Store } from '../store/store.js';
 import { StreamService } from '../streams/service.js';
 import { TableService } from '../tables/service.js';
 import { TriggerService } from '../triggers/service.js';
+import { groupActivityOf } from '../limits/group-activity.js';
+import { EngineEvents } from '../observability/events.js';
 import { StreamTriggerService } from '../triggers/stream/stream-service.js';
 
 export interface SluiceOptions {
@@ -50,6 +52,8 @@ export interface SluiceOptions {
    * `callbacks.purgeFinished` is called.
    */
   taskTokenRetentionSeconds?: number | null;
+  /** The event channel to report on (a node subscribes its logger before the engine starts); default a new one. */
+  events?: EngineEvents;
 }
 
 export class Sluice {
@@ -74,6 +78,11 @@ export class Sluice {
   readonly streams: StreamService;
   /** Stream triggers: DynamoDB Streams event source mappings from a table's stream to a function. */
   readonly streamTriggers: StreamTriggerService;
+  /**
+   * What the engine does as it does it: invocations (with their failures), throttles, retries, moves to
+   * dead-letter queues, group-limit refusals, lease changes. The node logs, counts and streams them.
+   */
+  readonly events: EngineEvents;
   /** This node's membership, leases and concurrency grants; undefined when not clustered. */
   readonly cluster: Cluster | undefined;
   /**
@@ -93,10 +102,12 @@ export class Sluice {
     };
     const onBackgroundError = options.onBackgroundError;
     const onError = onBackgroundError ?? ((error: unknown) => console.error('[sluice] background task failed', error));
+    const events = (this.events = options.events ?? new EngineEvents());
     this.queues = new QueueService({
       store,
       clock: this.clock,
       arn: this.arn,
+      events,
       ...(onBackgroundError ? { onBackgroundError } : {}),
       ...(options.queueInFlightLimits ? { inFlightLimits: options.queueInFlightLimits } : {}),
     });
@@ -109,7 +120,10 @@ export class Sluice {
       tables: this.tables,
       onError: onBackgroundError ?? ((error: unknown) => console.error('[sluice] group limits failed', error)),
     });
-    const shared = { clock: this.clock, arn: this.arn, queues: this.queues, onBackgroundError };
+    groupActivityOf(store).onThrottle = (event) => {
+      if (events.active) events.emit({ type: 'group-throttle', ...event });
+    };
+    const shared = { clock: this.clock, arn: this.arn, queues: this.queues, onBackgroundError, events };
     const functions = new FunctionService({ ...shared, accountConcurrency: options.accountConcurrency });
     this.functions = functions;
     this.triggers = new TriggerService({ ...shared, store, functions });
@@ -140,7 +154,9 @@ export class Sluice {
       onError,
       handlers: { schedule: (entry) => schedules.deliver(entry), 'batch-finalizer': (entry) => deliverFinalizer(delivery, entry) },
     });
-    this.cluster = clusterOf(store, options, onError, () => functions.concurrency.capacityChanged());
+    this.cluster = clusterOf(store, options, onError, () => functions.concurrency.capacityChanged(), (change) => {
+      if (events.active) events.emit({ type: 'lease', ...change, at: this.clock.now() });
+    });
     if (this.cluster) functions.concurrency.setGate(this.cluster.slots);
     this.streamTriggers = new StreamTriggerService({
       ...delivery,
@@ -148,6 +164,7 @@ export class Sluice {
       clock: this.clock,
       streams: this.streams,
       onBackgroundError: onError,
+      events,
       ...(this.cluster ? { shards: shardLeasing(this.cluster, store) } : {}),
     });
     this.services = [
@@ -168,7 +185,10 @@ export class Sluice {
   static async open(options: SluiceOptions = {}): Promise<Sluice> {
     taskTokenRetention(options.taskTokenRetentionSeconds); // a bad option fails before a store is opened
     const given = typeof options.store === 'object';
-    const store = typeof options.store === 'object' ? options.store : await openStore(options.store ?? 'sqlite:./sluice.db');
+    const store =
+      typeof options.store === 'object'
+        ? options.store
+        : await openStore(options.store ?? 'sqlite:./sluice.db', options.onBackgroundError ? { onError: options.onBackgroundError } : {});
     const cluster = options.cluster ?? (store.kind === 'postgres' && !given);
     const sluice = new Sluice(store, { ...options, cluster });
     const started: Service[] = [];
@@ -211,8 +231,14 @@ function taskTokenRetention(value: number | null | undefined): number | null | u
   return value;
 }
 
-function clusterOf(store: Store, options: SluiceOptions, onError: (error: unknown) => void, onCapacity: () => void): Cluster | undefined {
+function clusterOf(
+  store: Store,
+  options: SluiceOptions,
+  onError: (error: unknown) => void,
+  onCapacity: () => void,
+  onLeaseChange: NonNullable<ClusterDeps['onLeaseChange']>,
+): Cluster | undefined {
   const setting = options.cluster;
   if (setting === false || setting === undefined || (typeof setting === 'object' && setting.enabled === false)) return undefined;
-  return new Cluster({ store, settings: clusterSettings(typeof setting === 'object' ? setting : {}), onCapacity, onError });
+  return new Cluster({ store, settings: clusterSettings(typeof setting === 'object' ? setting : {}), onCapacity, onError, onLeaseChange });
 }

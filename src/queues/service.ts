@@ -10,6 +10,7 @@ import type { Clock } from '../model/clock.js';
 import { SluiceError } from '../model/errors.js';
 import { queueCatalogChannel, type Unsubscribe } from '../store/notifier.js';
 import type { ReceiptRef, StoredQueue } from '../store/queue-store.js';
+import type { EngineEvents } from '../observability/events.js';
 import type { Store } from '../store/store.js';
 import {
   applyQueueAttributes,
@@ -71,6 +72,8 @@ export interface QueueServiceOptions {
   onBackgroundError?: (error: unknown) => void;
   /** Overrides SQS's in-flight limits (120,000 standard, 20,000 FIFO), e.g. a small limit in a test. */
   inFlightLimits?: Partial<InFlightLimits>;
+  /** Hears moves to a dead-letter queue (the engine's event channel). */
+  events?: EngineEvents | undefined;
 }
 
 function integerInRange(field: string, value: unknown, min: number, max: number, unit: string): number {
@@ -109,6 +112,7 @@ export class QueueService implements Service {
       clock: this.clock,
       lookup: (name) => this.lookup(name),
       arnOf: (name) => this.arnOf(name),
+      events: options.events,
     });
     const limits = { ...DEFAULT_IN_FLIGHT_LIMITS, ...options.inFlightLimits };
     this.inFlightLimits = {
