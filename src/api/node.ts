@@ -16,6 +16,7 @@ import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STORE } from './defaults.js';
 import type { Logger } from './logger.js';
 import { EngineEvents } from '../observability/events.js';
 import { logEngineEvents } from '../observability/event-log.js';
+import { EngineMetrics } from '../observability/metrics.js';
 import { buildHttpApi, type HttpApi } from './server.js';
 import type { ConnectionLimits } from './connections.js';
 
@@ -142,6 +143,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   // Subscribed before the engine starts, so leases taken at start are logged too.
   const events = new EngineEvents();
   const stopLogging = logEngineEvents(events, logger);
+  const metrics = new EngineMetrics(events);
   try {
     sluice = await openEngine(store, cluster, config, logger, events);
   } catch (error) {
@@ -158,6 +160,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       ...(config?.node?.maxRequestBytes ? { maxRequestBytes: config.node.maxRequestBytes } : {}),
       ...(config?.node?.publicUrl ? { publicUrl: config.node.publicUrl } : {}),
       ...(config?.node?.connections ? { connections: connectionLimitsFromConfig(config.node.connections) } : {}),
+      metrics,
+      ...(config?.node?.metrics?.auth ? { metricsAuth: config.node.metrics.auth } : {}),
     });
     const url = await api.listen({ host: options.host ?? config?.node?.host ?? DEFAULT_HOST, port: options.port ?? config?.node?.port ?? DEFAULT_PORT });
     logger.info(
