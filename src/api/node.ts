@@ -162,6 +162,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       ...(config?.node?.connections ? { connections: connectionLimitsFromConfig(config.node.connections) } : {}),
       metrics,
       ...(config?.node?.metrics?.auth ? { metricsAuth: config.node.metrics.auth } : {}),
+      ...(config?.node?.console?.enabled === false ? { console: false } : {}),
     });
     const url = await api.listen({ host: options.host ?? config?.node?.host ?? DEFAULT_HOST, port: options.port ?? config?.node?.port ?? DEFAULT_PORT });
     logger.info(

@@ -28,6 +28,8 @@ import type { ErrorBody } from './native/schemas/common.js';
 import { registerStepFunctionsEndpoint } from './aws/sfn-endpoint.js';
 import { EngineMetrics } from '../observability/metrics.js';
 import { prometheusText } from './native/metrics.js';
+import { ConsoleLive } from '../console/live.js';
+import { registerConsole } from '../console/routes.js';
 import { DEFAULT_CONNECTION_LIMITS, guardConnections, serverTimeouts, ThrottledLog, type ConnectionLimits } from './connections.js';
 
 /**
@@ -56,6 +58,8 @@ export interface HttpApiOptions {
    * scraper on a trusted network in without one; `off` serves no /metrics.
    */
   metricsAuth?: 'token' | 'none' | 'off';
+  /** The web console at /console (default on); `false` serves none. */
+  console?: boolean;
 }
 
 export interface HttpApi {
@@ -250,6 +254,16 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     },
     { prefix: '/v1' },
   );
+  const live = options.console === false ? undefined : new ConsoleLive(options.sluice, options.sluice.events);
+  if (live) {
+    await registerConsole(app, {
+      sluice: options.sluice,
+      auth: options.auth,
+      live,
+      nativeModules: options.nativeModules ?? nativeRouteModules,
+      nativeContext: context,
+    });
+  }
   if ((options.metricsAuth ?? 'token') !== 'off') {
     await app.register(async (scope) => {
       scope.addHook('onRoute', (route) => {
@@ -271,6 +285,8 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     },
     async close({ graceMs = 10_000 } = {}) {
       shutdown.abort();
+      // Open console pages hold event streams: end them, so closing does not wait for the browser.
+      live?.close();
       const closed = app.close();
       // Connections that turn idle after close began would otherwise hold it open; requests still
       // running at the deadline (a long synchronous invoke) are cut.

@@ -45,6 +45,7 @@ export type EngineEvent =
       next: string;
       at: number;
     }
+  | { type: 'sent'; queue: string; messages: number; at: number }
   | { type: 'dead-letter'; queue: string; deadLetterQueue: string; messages: number; at: number }
   | { type: 'group-throttle'; queue: string; group: string; reason: 'concurrency' | 'rate'; at: number }
   | { type: 'lease'; group: string; resource: string; change: 'acquired' | 'released' | 'lost'; token?: number; at: number };

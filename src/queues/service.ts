@@ -96,6 +96,7 @@ export class QueueService implements Service {
   readonly claims: MessageClaims;
   private readonly arnContext: ArnContext;
   private readonly cache = new Map<string, StoredQueue>();
+  private readonly events: EngineEvents | undefined;
   private readonly unsubscribeCatalog: Unsubscribe;
   private readonly retention: RetentionSweeper;
   private readonly moves: MoveTaskRunner;
@@ -107,6 +108,7 @@ export class QueueService implements Service {
     this.store = options.store;
     this.clock = options.clock;
     this.arnContext = options.arn;
+    this.events = options.events;
     this.claims = new MessageClaims({
       store: this.store,
       clock: this.clock,
@@ -792,6 +794,7 @@ export class QueueService implements Service {
       this.cache.delete(queue.name);
       throw this.missing(queue.name);
     }
+    if (this.events?.active) this.events.emit({ type: 'sent', queue: queue.name, messages: prepared.length, at: now });
     this.retention.noteSend(queue, now);
     return outcomes;
   }
