@@ -60,10 +60,14 @@ export interface HttpApiOptions {
   metricsAuth?: 'token' | 'none' | 'off';
   /** The web console at /console (default on); `false` serves none. */
   console?: boolean;
+  /** How often an open console page gets a fresh snapshot (default 2 s). */
+  consoleIntervalMs?: number;
 }
 
 export interface HttpApi {
   app: FastifyInstance;
+  /** The console's live feed (undefined when the console is off): tests read how many snapshots it took. */
+  consoleLive: ConsoleLive | undefined;
   /** Starts listening; resolves with the base URL (`http://127.0.0.1:8340`). */
   listen(params: { host: string; port: number }): Promise<string>;
   /**
@@ -254,7 +258,7 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     },
     { prefix: '/v1' },
   );
-  const live = options.console === false ? undefined : new ConsoleLive(options.sluice, options.sluice.events);
+  const live = options.console === false ? undefined : new ConsoleLive(options.sluice, options.sluice.events, options.consoleIntervalMs);
   if (live) {
     await registerConsole(app, {
       sluice: options.sluice,
@@ -279,6 +283,7 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
 
   return {
     app,
+    consoleLive: live,
     async listen({ host, port }) {
       const address = await app.listen({ host, port });
       return address;
