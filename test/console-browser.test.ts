@@ -1,0 +1,118 @@
+/**
+ * The console in a real Chromium (Debian's `chromium`, driven by playwright-core): sign in, watch a
+ * queue's depth change after a send, redrive a dead-letter queue, open a failed invocation's stack, see
+ * why a group waits. Skipped, saying so, only where /usr/bin/chromium is absent (.ci/run installs it).
+ * With SLUICE_SCREENSHOTS=1 the pages are saved as docs/console/*.png.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SQSEvent } from 'aws-lambda';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestNode, TEST_TOKEN, type TestNode } from './support/in-process-node.js';
+
+const CHROMIUM = process.env.SLUICE_CHROMIUM ?? '/usr/bin/chromium';
+const available = existsSync(CHROMIUM);
+if (!available) console.warn(`console browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium; .ci/run installs it)`);
+const screenshots = process.env.SLUICE_SCREENSHOTS === '1' ? join(import.meta.dirname, '..', 'docs', 'console') : undefined;
+
+let node: TestNode;
+let browser: Browser;
+let page: Page;
+let failing = true;
+
+async function shoot(name: string): Promise<void> {
+  if (!screenshots) return;
+  mkdirSync(screenshots, { recursive: true });
+  await sleep(600); // charts and live numbers settle
+  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+}
+
+describe.skipIf(!available)('the console in Chromium', () => {
+  beforeAll(async () => {
+    node = await startTestNode({ consoleIntervalMs: 300 });
+    const { sluice } = node;
+    await sluice.queues.create('orders-dlq');
+    await sluice.queues.create('orders', { VisibilityTimeout: 2, RedrivePolicy: { deadLetterTargetArn: sluice.queues.arnOf('orders-dlq'), maxReceiveCount: 1 } });
+    await sluice.queues.create('inbox');
+    await sluice.functions.create({
+      name: 'charge',
+      timeout: 1,
+      handler: async (event: SQSEvent) => {
+        if (failing) throw new TypeError(`card declined for ${event.Records[0]!.body}`);
+        return {};
+      },
+    });
+    await sluice.triggers.create({ queue: 'orders', functionName: 'charge', batchSize: 1 });
+    await sluice.queues.send('orders', { body: 'order-1' });
+    // The failed message comes back after its visibility timeout and, past maxReceiveCount, moves to the DLQ.
+    for (let i = 0; i < 100 && (await sluice.queues.counts('orders-dlq')).visible === 0; i++) await sleep(100);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    page = await browser.newPage({ viewport: { width: 1300, height: 850 } });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await node?.close();
+  });
+
+  it('signs in with a token and shows the overview', async () => {
+    await page.goto(`${node.url}/console/`);
+    expect(page.url()).toBe(`${node.url}/console/login`);
+    await page.fill('#token', 'not-the-right-token-at-all');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[role=alert]');
+    await page.fill('#token', TEST_TOKEN);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('.cards');
+    expect(page.url()).toBe(`${node.url}/console/`);
+    expect(page.url()).not.toContain(TEST_TOKEN);
+    await shoot('overview');
+  });
+
+  it("shows a queue's depth change after a send", async () => {
+    await page.goto(`${node.url}/console/#/queues`);
+    const depth = page.locator('tr[data-queue="inbox"] [data-testid=visible]');
+    await expect.poll(() => depth.textContent()).toBe('0');
+    await node.sluice.queues.send('inbox', { body: 'a' });
+    await node.sluice.queues.send('inbox', { body: 'b' });
+    await expect.poll(() => depth.textContent(), { timeout: 10_000 }).toBe('2');
+  });
+
+  it("opens a failed invocation's stack", async () => {
+    await page.goto(`${node.url}/console/#/functions`);
+    await page.click('[data-testid=failure-link]');
+    const stack = page.locator('[data-testid=stack]');
+    await stack.waitFor();
+    expect(await stack.textContent()).toContain('TypeError: card declined for order-1');
+    expect(await stack.textContent()).toContain('console-browser.test.ts');
+    await shoot('failure');
+    await page.goto(`${node.url}/console/#/functions`);
+    await page.waitForSelector('[data-testid=functions] tbody tr');
+    await shoot('functions');
+  });
+
+  it('redrives a dead-letter queue', async () => {
+    failing = false;
+    await page.goto(`${node.url}/console/#/queues/orders-dlq`);
+    await page.click('text=Browse messages');
+    await page.waitForSelector('[data-testid=messages] li');
+    expect(await page.locator('[data-testid=messages]').textContent()).toContain('order-1');
+    await shoot('queues');
+    await page.click('[data-testid=redrive]');
+    await expect.poll(() => page.locator('[data-testid=move-status]').first().textContent(), { timeout: 15_000 }).toBe('COMPLETED');
+    await expect.poll(async () => (await node.sluice.queues.counts('orders-dlq')).visible, { timeout: 10_000 }).toBe(0);
+    // The redriven message ran again (its first run failed; the second receive moved it) and succeeded.
+    await expect.poll(async () => node.sluice.functions.metrics('charge').invocations, { timeout: 10_000 }).toBe(2);
+    expect(node.sluice.functions.metrics('charge').errors).toBe(1);
+  });
+
+  it('shows triggers, groups, batches, schedules and the cluster page', async () => {
+    for (const name of ['triggers', 'groups', 'batches', 'schedules', 'cluster']) {
+      await page.goto(`${node.url}/console/#/${name}`);
+      await page.waitForSelector('main h1');
+      expect(await page.locator('main h1').first().textContent()).toMatch(new RegExp(name, 'i'));
+      await shoot(name);
+    }
+  });
+});
