@@ -21,6 +21,10 @@ let node: TestNode;
 let browser: Browser;
 let page: Page;
 let failing = true;
+let releaseTenants: () => void = () => {};
+const tenantsHeld = new Promise<void>((resolve) => {
+  releaseTenants = resolve;
+});
 
 async function shoot(name: string): Promise<void> {
   if (!screenshots) return;
@@ -45,6 +49,12 @@ describe.skipIf(!available)('the console in Chromium', () => {
       },
     });
     await sluice.triggers.create({ queue: 'orders', functionName: 'charge', batchSize: 1 });
+    // A tenant at its concurrency limit of 1: one message runs (held until the end), the others wait.
+    await sluice.queues.create('tenants', { VisibilityTimeout: 60 });
+    await sluice.groupLimits.set('tenants', 'acme', { maxConcurrency: 1 });
+    await sluice.functions.create({ name: 'tenant-work', timeout: 30, handler: async () => tenantsHeld });
+    await sluice.triggers.create({ queue: 'tenants', functionName: 'tenant-work', batchSize: 1, groupBy: 'MessageGroupId' });
+    for (let i = 0; i < 3; i++) await sluice.queues.send('tenants', { body: `job-${i}`, messageGroupId: 'acme' });
     await sluice.queues.send('orders', { body: 'order-1' });
     // The failed message comes back after its visibility timeout and, past maxReceiveCount, moves to the DLQ.
     for (let i = 0; i < 100 && (await sluice.queues.counts('orders-dlq')).visible === 0; i++) await sleep(100);
@@ -52,6 +62,7 @@ describe.skipIf(!available)('the console in Chromium', () => {
     page = await browser.newPage({ viewport: { width: 1300, height: 850 } });
   }, 60_000);
   afterAll(async () => {
+    releaseTenants();
     await browser?.close();
     await node?.close();
   });
@@ -107,8 +118,18 @@ describe.skipIf(!available)('the console in Chromium', () => {
     expect(node.sluice.functions.metrics('charge').errors).toBe(1);
   });
 
-  it('shows triggers, groups, batches, schedules and the cluster page', async () => {
-    for (const name of ['triggers', 'groups', 'batches', 'schedules', 'cluster']) {
+  it("shows a group's limits and why it waits", async () => {
+    await page.goto(`${node.url}/console/#/groups`);
+    await page.click('button.link:has-text("acme")', { timeout: 10_000 });
+    const why = page.locator('[data-testid=group-why]');
+    await why.waitFor();
+    await expect.poll(() => why.textContent()).toContain('at its concurrency limit: 1 of 1 slot(s) held on this node');
+    expect(await why.textContent()).toContain('Concurrency limit1');
+    await shoot('groups');
+  });
+
+  it('shows triggers, batches, schedules and the cluster page', async () => {
+    for (const name of ['triggers', 'batches', 'schedules', 'cluster']) {
       await page.goto(`${node.url}/console/#/${name}`);
       await page.waitForSelector('main h1');
       expect(await page.locator('main h1').first().textContent()).toMatch(new RegExp(name, 'i'));

@@ -40,7 +40,13 @@ export function TimeChart({ title, data, series, height = 200, minSpan = 300 }) 
     };
   }, [series.join('|')]);
   useEffect(() => {
-    chart.current?.setData(data);
+    const current = chart.current;
+    if (!current) return;
+    current.setData(data);
+    // uPlot ranges a single point over years: show at least `minSpan` seconds, ending now.
+    const times = data[0] ?? [];
+    const end = Math.max(times.at(-1) ?? 0, Date.now() / 1000);
+    current.setScale('x', { min: Math.min(times[0] ?? end, end - minSpan), max: end });
   }, [data]);
   return html`<figure class="chart"><figcaption>${title}</figcaption><div ref=${box}></div></figure>`;
 }
