@@ -114,3 +114,37 @@ describe('handler failures in the log', () => {
     expect(line).toMatchObject({ level: 30, queue: 'work', deadLetterQueue: 'dlq', messages: 1 });
   });
 });
+
+describe('info lines', () => {
+  function logged() {
+    const lines: Array<Record<string, unknown>> = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+        done();
+      },
+    });
+    const events = new EngineEvents();
+    logEngineEvents(events, createNodeLogger({ level: 'info', destination, format: 'json' }));
+    return { events, lines };
+  }
+
+  it('lease changes are info lines naming the group, the resource and the fencing token', () => {
+    const { events, lines } = logged();
+    events.emit({ type: 'lease', group: 'stream:orders', resource: 'shard-0', change: 'acquired', token: 7, at: 0 });
+    events.emit({ type: 'lease', group: 'stream:orders', resource: 'shard-0', change: 'lost', at: 1 });
+    expect(lines).toMatchObject([
+      { level: 30, leaseGroup: 'stream:orders', resource: 'shard-0', change: 'acquired', fencingToken: 7 },
+      { level: 30, change: 'lost' },
+    ]);
+  });
+
+  it('a group refused again and again is logged once a minute, with the count of refusals in between', () => {
+    const { events, lines } = logged();
+    for (let i = 0; i < 5; i++) events.emit({ type: 'group-throttle', queue: 'tasks', group: 'acme', reason: 'rate', at: i * 1000 });
+    events.emit({ type: 'group-throttle', queue: 'tasks', group: 'acme', reason: 'rate', at: 61_000 });
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ level: 30, queue: 'tasks', group: 'acme', reason: 'rate' });
+    expect(lines[1]).toMatchObject({ refusedSinceLastLine: 4 });
+  });
+});

@@ -123,7 +123,7 @@ export function logEngineEvents(events: EngineEvents, logger: Logger): () => voi
         return;
       case 'lease':
         logger.info(
-          { leaseGroup: event.group, resource: event.resource, change: event.change, ...(event.token !== undefined ? { token: event.token } : {}) },
+          { leaseGroup: event.group, resource: event.resource, change: event.change, ...(event.token !== undefined ? { fencingToken: event.token } : {}) },
           `lease ${event.change}: ${event.group} ${event.resource}`,
         );
         return;
