@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SQSEvent } from 'aws-lambda';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { processBatchItems } from '../src/batches/items.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestNode, TEST_TOKEN, type TestNode } from './support/in-process-node.js';
 
@@ -55,6 +56,17 @@ describe.skipIf(!available)('the console in Chromium', () => {
     await sluice.functions.create({ name: 'tenant-work', timeout: 30, handler: async () => tenantsHeld });
     await sluice.triggers.create({ queue: 'tenants', functionName: 'tenant-work', batchSize: 1, groupBy: 'MessageGroupId' });
     for (let i = 0; i < 3; i++) await sluice.queues.send('tenants', { body: `job-${i}`, messageGroupId: 'acme' });
+    // A batch with failed items, and a schedule.
+    await sluice.functions.create({
+      name: 'resize',
+      timeout: 10,
+      handler: processBatchItems<{ n: number }>(async (item) => {
+        if (item.n % 4 === 0) throw new Error(`image ${item.n} is corrupt`);
+      }),
+    });
+    const batch = await sluice.batches.create({ processor: 'resize', items: Array.from({ length: 12 }, (_, n) => ({ n: n + 1 })), itemsPerMessage: 4, maxAttempts: 1 });
+    await sluice.batches.wait(batch.id);
+    await sluice.schedules.create({ name: 'nightly-report', expression: 'cron(0 3 * * ? *)', target: { function: 'charge' } });
     await sluice.queues.send('orders', { body: 'order-1' });
     // The failed message comes back after its visibility timeout and, past maxReceiveCount, moves to the DLQ.
     for (let i = 0; i < 100 && (await sluice.queues.counts('orders-dlq')).visible === 0; i++) await sleep(100);
@@ -128,8 +140,31 @@ describe.skipIf(!available)('the console in Chromium', () => {
     await shoot('groups');
   });
 
-  it('shows triggers, batches, schedules and the cluster page', async () => {
-    for (const name of ['triggers', 'batches', 'schedules', 'cluster']) {
+  it("shows a batch's failed items and a schedule's next fire times", async () => {
+    await page.goto(`${node.url}/console/#/batches`);
+    await page.click('text=Failed items');
+    await page.waitForSelector('text=image 4 is corrupt');
+    await shoot('batches');
+    await page.goto(`${node.url}/console/#/schedules`);
+    await page.waitForSelector('text=nightly-report');
+    expect(await page.locator('main').textContent()).toMatch(/T03:00:00/);
+    await shoot('schedules');
+  });
+
+  it('disables and enables a trigger', async () => {
+    await page.goto(`${node.url}/console/#/triggers`);
+    const row = page.locator('tr', { hasText: 'queue tenants' });
+    await row.locator('button', { hasText: 'Disable' }).click();
+    await row.locator('text=Disabled').waitFor();
+    const [tenants] = node.sluice.triggers.list({ queue: 'tenants' });
+    expect(tenants!.state).toBe('Disabled');
+    await row.locator('button', { hasText: 'Enable' }).click();
+    await row.locator('button', { hasText: 'Disable' }).waitFor();
+    expect(node.sluice.triggers.get(tenants!.uuid).state).toBe('Enabled');
+  });
+
+  it('shows the triggers and cluster pages', async () => {
+    for (const name of ['triggers', 'cluster']) {
       await page.goto(`${node.url}/console/#/${name}`);
       await page.waitForSelector('main h1');
       expect(await page.locator('main h1').first().textContent()).toMatch(new RegExp(name, 'i'));
