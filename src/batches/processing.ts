@@ -103,6 +103,7 @@ export class BatchProcessing {
           store: this.deps.store,
           now: this.deps.now,
           execute: (name, e, context) => functions.execute(name, e, undefined, context),
+          events: functions.events,
           onError: this.deps.onError,
         },
         processor,

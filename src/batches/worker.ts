@@ -13,6 +13,7 @@
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { ExecutionContext } from '../functions/service.js';
+import type { EngineEvents } from '../observability/events.js';
 import type { Execution } from '../functions/types.js';
 import type { ChunkAck, ItemFailure, StoredBatch } from '../store/batch-store.js';
 import type { Store } from '../store/store.js';
@@ -23,6 +24,8 @@ export interface WorkerDeps {
   now: () => number;
   execute: (functionName: string, event: unknown, context: ExecutionContext) => Promise<Execution>;
   onError: (error: unknown) => void;
+  /** Hears each item that failed alone (logged once, at error, with its stack). */
+  events?: EngineEvents | undefined;
 }
 
 interface LiveChunk {
@@ -65,8 +68,19 @@ export async function runBatchChunks(
     const positions = positionsOf(body);
     for (const f of itemFailures.get(body.batchId) ?? []) {
       const position = positions.get(f.index);
-      if (position !== undefined)
-        failures.push(failureOf(body, position, f.error ?? 'the processor reported the item failed'));
+      if (position === undefined) continue;
+      failures.push(failureOf(body, position, f.error ?? 'the processor reported the item failed'));
+      if (deps.events?.active)
+        deps.events.emit({
+          type: 'item-failure',
+          function: processor,
+          batch: body.batchId,
+          index: f.index,
+          attempt: Number(record.attributes.ApproximateReceiveCount) || 1,
+          error: f.error ?? 'the processor reported the item failed',
+          ...(typeof f.stack === 'string' ? { stack: f.stack } : {}),
+          at: deps.now(),
+        });
     }
     acks.push(ackOf(body, failures));
   }

@@ -150,6 +150,22 @@ export class ConsoleLive {
   private record(event: EngineEvent): void {
     const now = Date.now();
     if (event.type === 'sent') this.minute(now).sent += event.messages;
+    if (event.type === 'item-failure') {
+      this.minute(now).errors++;
+      const [errorType, ...rest] = event.error.split(': ');
+      this.addFailure({
+        at: now,
+        function: event.function,
+        requestId: `${event.batch}#${event.index}#${event.attempt}`,
+        via: 'batch',
+        origin: { via: 'batch', batch: event.batch, items: [`${event.batch}#${event.index}`], attempt: event.attempt },
+        errorType: rest.length ? errorType! : 'Error',
+        errorMessage: rest.length ? rest.join(': ') : event.error,
+        stack: event.stack ?? event.error,
+        durationMs: 0,
+      });
+      return;
+    }
     if (event.type !== 'invocation') return;
     const point = this.minute(now);
     point.invocations++;
@@ -166,9 +182,13 @@ export class ConsoleLive {
       stack: stackOf(event.error),
       durationMs: Math.round(event.durationMs),
     };
+    if ('trigger' in event.origin) this.triggerErrors.set(event.origin.trigger, { at: now, message: `${failure.errorType}: ${failure.errorMessage}` });
+    this.addFailure(failure);
+  }
+
+  private addFailure(failure: FailureView): void {
     this.failures.unshift(failure);
     if (this.failures.length > MAX_FAILURES) this.failures.pop();
-    if ('trigger' in event.origin) this.triggerErrors.set(event.origin.trigger, { at: now, message: `${failure.errorType}: ${failure.errorMessage}` });
     for (const client of this.clients) this.send(client, 'failure', failure);
   }
 }

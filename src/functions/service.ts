@@ -64,7 +64,8 @@ export class FunctionService implements Service {
   private readonly listeners = new Set<(change: FunctionChange) => void>();
   private stopped = false;
   private readonly asyncInvoker: AsyncInvoker;
-  private readonly events: EngineEvents | undefined;
+  /** The engine's event channel, for features that report on their functions' behalf (batch items). */
+  readonly events: EngineEvents | undefined;
   /** The account's concurrency; triggers take their slots here too. */
   readonly concurrency: ConcurrencyPool;
 

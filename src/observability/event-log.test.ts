@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNodeLogger } from '../api/logger.js';
+import { processBatchItems } from '../batches/items.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openTestEngine, type TestEngine } from '../testkit/engine.js';
 import { logEngineEvents } from './event-log.js';
@@ -101,6 +102,22 @@ describe('handler failures in the log', () => {
     expect(line).toMatchObject({ function: 'project', via: 'stream-trigger', trigger: trigger.uuid, table: 'tasks', attempt: 1, errorType: 'Error' });
     expect(line.sequenceNumbers).toHaveLength(1);
     expect(typeof line.shard).toBe('string');
+  });
+
+  it('a batch item that fails alone is one error line with the batch, the item and the stack', async () => {
+    const { sluice, errors } = await engineWithLog();
+    await sluice.functions.create({
+      name: 'resize',
+      handler: processBatchItems<{ n: number }>(async (item) => {
+        if (item.n === 2) throw new RangeError('image 2 is corrupt');
+      }),
+    });
+    const batch = await sluice.batches.create({ processor: 'resize', items: [{ n: 1 }, { n: 2 }, { n: 3 }], maxAttempts: 1 });
+    await sluice.batches.wait(batch.id);
+    expect(errors()).toHaveLength(1);
+    const line = errors()[0]!;
+    expect(line).toMatchObject({ function: 'resize', via: 'batch', batch: batch.id, item: 1, attempt: 1, errorType: 'RangeError' });
+    expect((line.err as { stack: string }).stack).toMatch(/RangeError: image 2 is corrupt\n\s+at /);
   });
 
   it('moves to a dead-letter queue are info lines', async () => {

@@ -91,6 +91,26 @@ export function logEngineEvents(events: EngineEvents, logger: Logger): () => voi
         );
         return;
       }
+      case 'item-failure': {
+        const [type, ...rest] = event.error.split(': ');
+        logger.error(
+          {
+            function: event.function,
+            via: 'batch',
+            batch: event.batch,
+            item: event.index,
+            attempt: event.attempt,
+            errorType: rest.length ? type : 'Error',
+            err: Object.assign(Object.create(null) as object, {
+              name: rest.length ? type : 'Error',
+              message: rest.length ? rest.join(': ') : event.error,
+              stack: event.stack ?? event.error,
+            }),
+          },
+          `function ${event.function} failed on item ${event.index} of batch ${event.batch} (attempt ${event.attempt}): ${event.error}`,
+        );
+        return;
+      }
       case 'retry':
         logger.info(
           { function: event.function, ...originFields(event.origin), records: event.records },

@@ -46,6 +46,17 @@ export type EngineEvent =
       at: number;
     }
   | { type: 'sent'; queue: string; messages: number; at: number }
+  | {
+      /** One item of a batch failed inside a processor that handled its other items (processBatchItems). */
+      type: 'item-failure';
+      function: string;
+      batch: string;
+      index: number;
+      attempt: number;
+      error: string;
+      stack?: string;
+      at: number;
+    }
   | { type: 'dead-letter'; queue: string; deadLetterQueue: string; messages: number; at: number }
   | { type: 'group-throttle'; queue: string; group: string; reason: 'concurrency' | 'rate'; at: number }
   | { type: 'lease'; group: string; resource: string; change: 'acquired' | 'released' | 'lost'; token?: number; at: number };
