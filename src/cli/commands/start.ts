@@ -49,7 +49,11 @@ async function run(options: StartOptions): Promise<void> {
       shutdownGraceMs: options.shutdownGrace * 1000,
     });
   } catch (error) {
-    logger.fatal(isSluiceError(error) ? { code: error.code } : { err: error }, isSluiceError(error) ? error.message : 'the node failed to start');
+    const { describeError } = await import('../../api/node.js');
+    logger.fatal(
+      isSluiceError(error) ? { code: error.code } : { err: error },
+      isSluiceError(error) ? error.message : `the node failed to start: ${describeError(error)}`,
+    );
     logger.flush();
     // A JSON line escapes the newlines of a multi-line message (every problem of a config): say it again
     // for the person at the terminal, one problem per line. Pretty output already did.
