@@ -2,11 +2,14 @@
  * Secrets never reach the log: the node's logger blanks credentials wherever an accident could put them
  * (request headers, the config's auth section, error objects carrying a token).
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { describeAuth, buildAuthSettings } from '../src/api/auth/credentials.js';
 import { createNodeLogger } from '../src/api/logger.js';
-import { describeError, redactStoreUrl } from '../src/api/node.js';
+import { describeError, redactStoreUrl, startNode } from '../src/api/node.js';
 import { defaultLogFormat } from '../src/api/logger.js';
 
 function capture() {
@@ -81,5 +84,48 @@ describe('the log format', () => {
     expect(describeError(new Error('cluster: heartbeat of node n1 failed', { cause: refused }))).toBe(
       'cluster: heartbeat of node n1 failed: connect ECONNREFUSED 127.0.0.1:5433',
     );
+  });
+});
+
+describe('a node', () => {
+  it('logs a throwing handler behind a trigger exactly once, at error, with the trigger, message ids, attempt and stack', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+        done();
+      },
+    });
+    const logger = createNodeLogger({ level: 'debug', destination, format: 'json' });
+    const cwd = mkdtempSync(join(tmpdir(), 'sluice-logging-'));
+    const node = await startNode({ store: 'sqlite::memory:', cwd, port: 0, insecureDev: true, prune: false, env: {}, logger });
+    try {
+      await node.sluice.queues.create('jobs', { VisibilityTimeout: 30 });
+      await node.sluice.functions.create({
+        name: 'explode',
+        handler: async () => {
+          throw new SyntaxError('unexpected token');
+        },
+      });
+      const trigger = await node.sluice.triggers.create({ queue: 'jobs', functionName: 'explode' });
+      const sent = await node.sluice.queues.send('jobs', { body: '{' });
+      const errors = () => lines.filter((line) => line.level === 50);
+      for (let i = 0; i < 200 && errors().length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(errors()).toHaveLength(1);
+      expect(errors()[0]).toMatchObject({
+        function: 'explode',
+        via: 'queue-trigger',
+        trigger: trigger.uuid,
+        queue: 'jobs',
+        messageIds: [sent.messageId],
+        attempt: 1,
+        errorType: 'SyntaxError',
+        err: { type: 'SyntaxError', message: 'unexpected token' },
+      });
+      expect((errors()[0]!.err as { stack: string }).stack).toContain('logging.test.ts');
+    } finally {
+      await node.close();
+    }
   });
 });
