@@ -102,6 +102,19 @@ describe.skipIf(!available)('the console in Chromium', () => {
     await expect.poll(() => depth.textContent(), { timeout: 10_000 }).toBe('2');
   });
 
+  it('purges a queue only after its name is typed', async () => {
+    await page.goto(`${node.url}/console/#/queues/inbox`);
+    await page.click('text=Purge…');
+    const confirm = page.locator('[role=dialog] button.danger');
+    expect(await confirm.isDisabled()).toBe(true);
+    await page.fill('[aria-label="queue name"]', 'inbo');
+    expect(await confirm.isDisabled()).toBe(true);
+    await page.fill('[aria-label="queue name"]', 'inbox');
+    await confirm.click();
+    await expect.poll(async () => (await node.sluice.queues.counts('inbox')).visible, { timeout: 5000 }).toBe(0);
+    await expect.poll(() => page.locator('tr[data-queue="inbox"] [data-testid=visible]').textContent(), { timeout: 10_000 }).toBe('0');
+  });
+
   it("opens a failed invocation's stack", async () => {
     await page.goto(`${node.url}/console/#/functions`);
     await page.click('[data-testid=failure-link]');
