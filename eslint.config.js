@@ -50,6 +50,17 @@ export default tseslint.config(
     },
   },
   {
+    // The console's browser modules (src/console/assets), shipped as they are.
+    files: ['src/console/assets/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['document', 'window', 'location', 'fetch', 'EventSource', 'addEventListener', 'removeEventListener', 'setTimeout', 'clearTimeout', 'console', 'URL'].map(
+          (name) => [name, 'readonly'],
+        ),
+      ),
+    },
+  },
+  {
     files: ['**/*.cjs', 'test/package/consumer/*.js'],
     languageOptions: { sourceType: 'commonjs' },
     rules: { '@typescript-eslint/no-require-imports': 'off' },

@@ -70,3 +70,4 @@ export type {
   DynamoDBStreamHandler,
   StreamRecord,
 } from 'aws-lambda';
+export type { EngineEvent, EngineEventListener, InvocationOrigin, InvocationError } from './observability/events.js';

@@ -14,6 +14,9 @@ import { lockSqliteNode } from '../store/sqlite/node-lock.js';
 import { buildAuthSettings, describeAuth } from './auth/credentials.js';
 import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STORE } from './defaults.js';
 import type { Logger } from './logger.js';
+import { EngineEvents } from '../observability/events.js';
+import { logEngineEvents } from '../observability/event-log.js';
+import { EngineMetrics } from '../observability/metrics.js';
 import { buildHttpApi, type HttpApi } from './server.js';
 import type { ConnectionLimits } from './connections.js';
 
@@ -72,11 +75,29 @@ export function connectionLimitsFromConfig(connections: NonNullable<NonNullable<
   };
 }
 
+/** An error's message and its causes' (`cluster: heartbeat failed: connect ECONNREFUSED ...`), on one line. */
+export function describeError(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    if (current instanceof Error) {
+      const code = (current as { code?: unknown }).code;
+      parts.push(`${current.message || current.name}${typeof code === 'string' && !current.message.includes(code) ? ` (${code})` : ''}`);
+      current = current.cause;
+    } else {
+      parts.push(String(current));
+      break;
+    }
+  }
+  return parts.join(': ');
+}
+
 function openEngine(
   store: string,
   cluster: ReturnType<typeof clusterOptionsFromEnv>,
   config: LoadedConfig['config'] | undefined,
   logger: Logger,
+  events: EngineEvents,
 ): Promise<Sluice> {
   return Sluice.open({
     store,
@@ -86,7 +107,8 @@ function openEngine(
     ...(config?.node?.taskTokenRetentionSeconds !== undefined
       ? { taskTokenRetentionSeconds: config.node.taskTokenRetentionSeconds }
       : {}),
-    onBackgroundError: (error) => logger.error({ err: error }, 'background task failed'),
+    onBackgroundError: (error) => logger.error({ err: error }, `background task failed: ${describeError(error)}`),
+    events,
   });
 }
 
@@ -118,9 +140,14 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const releaseNodeLock =
     sqlitePath === undefined || sqlitePath === ':memory:' ? () => {} : lockSqliteNode(sqlitePath);
   let sluice: Sluice;
+  // Subscribed before the engine starts, so leases taken at start are logged too.
+  const events = new EngineEvents();
+  const stopLogging = logEngineEvents(events, logger);
+  const metrics = new EngineMetrics(events);
   try {
-    sluice = await openEngine(store, cluster, config, logger);
+    sluice = await openEngine(store, cluster, config, logger, events);
   } catch (error) {
+    stopLogging();
     releaseNodeLock();
     throw error;
   }
@@ -133,6 +160,9 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       ...(config?.node?.maxRequestBytes ? { maxRequestBytes: config.node.maxRequestBytes } : {}),
       ...(config?.node?.publicUrl ? { publicUrl: config.node.publicUrl } : {}),
       ...(config?.node?.connections ? { connections: connectionLimitsFromConfig(config.node.connections) } : {}),
+      metrics,
+      ...(config?.node?.metrics?.auth ? { metricsAuth: config.node.metrics.auth } : {}),
+      ...(config?.node?.console?.enabled === false ? { console: false } : {}),
     });
     const url = await api.listen({ host: options.host ?? config?.node?.host ?? DEFAULT_HOST, port: options.port ?? config?.node?.port ?? DEFAULT_PORT });
     logger.info(

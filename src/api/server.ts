@@ -26,6 +26,10 @@ import { nativeRouteModules } from './native/modules.js';
 import type { NativeRouteModule } from './native/route-module.js';
 import type { ErrorBody } from './native/schemas/common.js';
 import { registerStepFunctionsEndpoint } from './aws/sfn-endpoint.js';
+import { EngineMetrics } from '../observability/metrics.js';
+import { prometheusText } from './native/metrics.js';
+import { ConsoleLive } from '../console/live.js';
+import { registerConsole } from '../console/routes.js';
 import { DEFAULT_CONNECTION_LIMITS, guardConnections, serverTimeouts, ThrottledLog, type ConnectionLimits } from './connections.js';
 
 /**
@@ -47,10 +51,23 @@ export interface HttpApiOptions {
   connections?: Partial<ConnectionLimits>;
   /** How often a cap or timeout that keeps being hit is logged again (default 10 s); for tests. */
   capLogIntervalMs?: number;
+  /** The event-fed Prometheus series; default: a new one listening on the engine's events. */
+  metrics?: EngineMetrics;
+  /**
+   * GET /metrics: `token` (default) asks for a bearer token as the native API does; `none` lets a
+   * scraper on a trusted network in without one; `off` serves no /metrics.
+   */
+  metricsAuth?: 'token' | 'none' | 'off';
+  /** The web console at /console (default on); `false` serves none. */
+  console?: boolean;
+  /** How often an open console page gets a fresh snapshot (default 2 s). */
+  consoleIntervalMs?: number;
 }
 
 export interface HttpApi {
   app: FastifyInstance;
+  /** The console's live feed (undefined when the console is off): tests read how many snapshots it took. */
+  consoleLive: ConsoleLive | undefined;
   /** Starts listening; resolves with the base URL (`http://127.0.0.1:8340`). */
   listen(params: { host: string; port: number }): Promise<string>;
   /**
@@ -220,33 +237,61 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   });
   // Step Functions callbacks (SendTaskSuccess, ...) share `/` with SQS, told apart by X-Amz-Target.
   registerStepFunctionsEndpoint(app, { callbacks: options.sluice.callbacks, auth: options.auth });
-  const context = { sluice: options.sluice, shutdown: shutdown.signal };
+  const metrics = options.metrics ?? new EngineMetrics(options.sluice.events);
+  const context = { sluice: options.sluice, shutdown: shutdown.signal, metrics };
+  const requireBearer = (scope: FastifyInstance) => {
+    if (options.auth.insecureDev) return;
+    // Before the body is read; a refused client's connection is closed rather than drained.
+    scope.addHook('onRequest', (request, reply, done) => {
+      const refusal = verifyBearer(request.headers.authorization, options.auth.tokens);
+      if (refusal) reply.header('connection', 'close');
+      done(refusal);
+    });
+  };
   await app.register(
     async (scope) => {
       scope.addHook('onRoute', (route) => {
         route.config = { ...(route.config as object), protocol: 'native' } as typeof route.config;
       });
-      if (!options.auth.insecureDev) {
-        // Before the body is read; a refused client's connection is closed rather than drained.
-        scope.addHook('onRequest', (request, reply, done) => {
-          const refusal = verifyBearer(request.headers.authorization, options.auth.tokens);
-          if (refusal) reply.header('connection', 'close');
-          done(refusal);
-        });
-      }
+      requireBearer(scope);
       for (const module of options.nativeModules ?? nativeRouteModules) module.register(scope, context);
     },
     { prefix: '/v1' },
   );
+  const live = options.console === false ? undefined : new ConsoleLive(options.sluice, options.sluice.events, options.consoleIntervalMs);
+  if (live) {
+    await registerConsole(app, {
+      sluice: options.sluice,
+      auth: options.auth,
+      live,
+      nativeModules: options.nativeModules ?? nativeRouteModules,
+      nativeContext: context,
+    });
+  }
+  if ((options.metricsAuth ?? 'token') !== 'off') {
+    await app.register(async (scope) => {
+      scope.addHook('onRoute', (route) => {
+        route.config = { ...(route.config as object), protocol: 'native' } as typeof route.config;
+      });
+      if (options.metricsAuth !== 'none') requireBearer(scope);
+      scope.get('/metrics', async (_request, reply) => {
+        const exposition = await prometheusText(options.sluice, metrics);
+        return reply.header('content-type', exposition.contentType).send(exposition.text);
+      });
+    });
+  }
 
   return {
     app,
+    consoleLive: live,
     async listen({ host, port }) {
       const address = await app.listen({ host, port });
       return address;
     },
     async close({ graceMs = 10_000 } = {}) {
       shutdown.abort();
+      // Open console pages hold event streams: end them, so closing does not wait for the browser.
+      live?.close();
       const closed = app.close();
       // Connections that turn idle after close began would otherwise hold it open; requests still
       // running at the deadline (a long synchronous invoke) are cut.
@@ -259,6 +304,7 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
         clearTimeout(deadline);
         guard.stop();
         requestTimeouts.stop();
+        if (!options.metrics) metrics.close();
       }
     },
   };

@@ -33,6 +33,7 @@ export function processBatchItems<T = unknown>(
               batchId: chunk.batchId,
               index: indexOf(i),
               error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+              ...(error instanceof Error && error.stack ? { stack: error.stack.slice(0, 8192) } : {}),
             });
           }
         }

@@ -102,7 +102,8 @@ export class BatchProcessing {
         {
           store: this.deps.store,
           now: this.deps.now,
-          execute: (name, e) => functions.execute(name, e),
+          execute: (name, e, context) => functions.execute(name, e, undefined, context),
+          events: functions.events,
           onError: this.deps.onError,
         },
         processor,

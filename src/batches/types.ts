@@ -66,6 +66,8 @@ export interface BatchItemFailure {
   batchId: string;
   index: number;
   error?: string;
+  /** The error's stack, for the node's log and console (not stored with the item). */
+  stack?: string;
 }
 
 /**

@@ -12,6 +12,8 @@
  * messages; a crash between the two redelivers chunks that are then recognised as done.
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { ExecutionContext } from '../functions/service.js';
+import type { EngineEvents } from '../observability/events.js';
 import type { Execution } from '../functions/types.js';
 import type { ChunkAck, ItemFailure, StoredBatch } from '../store/batch-store.js';
 import type { Store } from '../store/store.js';
@@ -20,8 +22,10 @@ import type { BatchChunk, BatchItemFailure, BatchProcessorResponse } from './typ
 export interface WorkerDeps {
   store: Store;
   now: () => number;
-  execute: (functionName: string, event: unknown) => Promise<Execution>;
+  execute: (functionName: string, event: unknown, context: ExecutionContext) => Promise<Execution>;
   onError: (error: unknown) => void;
+  /** Hears each item that failed alone (logged once, at error, with its stack). */
+  events?: EngineEvents | undefined;
 }
 
 interface LiveChunk {
@@ -37,7 +41,13 @@ export async function runBatchChunks(
 ): Promise<SQSBatchResponse> {
   const live = await liveChunks(deps, event.Records);
   if (live.length === 0) return { batchItemFailures: [] };
-  const execution = await deps.execute(processor, { Records: live.map((c) => c.record) });
+  const origin = {
+    via: 'batch' as const,
+    batch: [...new Set(live.map((c) => c.body.batchId))].join(','),
+    items: live.flatMap((c) => c.body.items.map((_, i) => `${c.body.batchId}#${c.body.indexes?.[i] ?? c.body.firstIndex + i}`)),
+    attempt: Math.max(...live.map((c) => Number(c.record.attributes.ApproximateReceiveCount) || 1)),
+  };
+  const execution = await deps.execute(processor, { Records: live.map((c) => c.record) }, { origin });
   const { wholeFailures, itemFailures, reason } = readOutcome(execution, live);
   const acks: ChunkAck[] = [];
   const retry: string[] = [];
@@ -58,8 +68,19 @@ export async function runBatchChunks(
     const positions = positionsOf(body);
     for (const f of itemFailures.get(body.batchId) ?? []) {
       const position = positions.get(f.index);
-      if (position !== undefined)
-        failures.push(failureOf(body, position, f.error ?? 'the processor reported the item failed'));
+      if (position === undefined) continue;
+      failures.push(failureOf(body, position, f.error ?? 'the processor reported the item failed'));
+      if (deps.events?.active)
+        deps.events.emit({
+          type: 'item-failure',
+          function: processor,
+          batch: body.batchId,
+          index: f.index,
+          attempt: Number(record.attributes.ApproximateReceiveCount) || 1,
+          error: f.error ?? 'the processor reported the item failed',
+          ...(typeof f.stack === 'string' ? { stack: f.stack } : {}),
+          at: deps.now(),
+        });
     }
     acks.push(ackOf(body, failures));
   }

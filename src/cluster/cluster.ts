@@ -10,8 +10,8 @@
  * compare-and-set in the chunk acknowledgement) and outbox deliveries (claim tokens with a lease).
  */
 import type { Notifier, Unsubscribe } from '../store/notifier.js';
-import { clusterChannels, type ClusterStore } from '../store/cluster-store.js';
-import { LeaseKeeper, type LeaseHolder } from './leases.js';
+import { clusterChannels, type ClusterNodeRow, type ClusterStore, type LeaseRow } from '../store/cluster-store.js';
+import { LeaseKeeper, type LeaseHolder, type LeaseKeeperDeps } from './leases.js';
 import { NodeMembership } from './membership.js';
 import type { ClusterSettings } from './settings.js';
 import { SlotGrants } from './slots.js';
@@ -25,6 +25,8 @@ export interface ClusterDeps {
   /** The longest an invocation started on this node may run (see membership.ts `holdMs`). */
   invocationHoldMs(): number;
   onError(error: unknown): void;
+  /** Hears every lease this node takes, gives up or loses. */
+  onLeaseChange?: LeaseKeeperDeps['onLeaseChange'];
 }
 
 export class Cluster implements Service {
@@ -58,6 +60,7 @@ export class Cluster implements Service {
       nodeId: settings.nodeId,
       nodes: () => this.membership.nodes,
       onError,
+      ...(deps.onLeaseChange ? { onLeaseChange: deps.onLeaseChange } : {}),
     });
     this.slots = new SlotGrants({
       store,
@@ -89,6 +92,16 @@ export class Cluster implements Service {
       notifier.subscribe(clusterChannels.leases, () => this.leases.onLeaseFreed()),
     );
     await this.membership.join();
+  }
+
+  /**
+   * The cluster as an operator sees it (the console's cluster page): every registered node with its last
+   * heartbeat, and the leases of each group this node serves. Read on request only.
+   */
+  async describe(): Promise<{ nodeId: string; heartbeatMs: number; leaseMs: number; nodes: ClusterNodeRow[]; leases: LeaseRow[] }> {
+    const nodes = await this.deps.store.nodeList();
+    const leases = (await Promise.all(this.leases.groupNames().map((group) => this.deps.store.leaseList({ group })))).flat();
+    return { nodeId: this.nodeId, heartbeatMs: this.settings.heartbeatMs, leaseMs: this.settings.leaseMs, nodes, leases };
   }
 
   /** Serves a lease group (see leases.ts); the returned function leaves it. */

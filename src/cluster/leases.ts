@@ -40,6 +40,8 @@ export interface LeaseKeeperDeps {
   /** Live nodes, sorted, as of the last heartbeat. */
   nodes(): readonly string[];
   onError(error: unknown): void;
+  /** Hears every lease this node takes, gives up or loses (logged at info). */
+  onLeaseChange?: (change: { group: string; resource: string; change: 'acquired' | 'released' | 'lost'; token?: number }) => void;
 }
 
 export class LeaseKeeper {
@@ -54,6 +56,25 @@ export class LeaseKeeper {
   private stopped = false;
 
   constructor(private readonly deps: LeaseKeeperDeps) {}
+
+  private observed(group: string, holder: LeaseHolder): LeaseHolder {
+    const notify = this.deps.onLeaseChange;
+    if (!notify) return holder;
+    return {
+      acquired: (fence) => {
+        notify({ group, resource: fence.resource, change: 'acquired', token: fence.token });
+        holder.acquired(fence);
+      },
+      release: (resource) => {
+        notify({ group, resource, change: 'released' });
+        return holder.release(resource);
+      },
+      lost: (resource) => {
+        notify({ group, resource, change: 'lost' });
+        holder.lost(resource);
+      },
+    };
+  }
 
   groupNames(): string[] {
     return [...this.groups.keys()];
@@ -71,7 +92,7 @@ export class LeaseKeeper {
     this.groups.set(group, {
       name: group,
       resources: [...resources].sort(),
-      holder,
+      holder: this.observed(group, holder),
       held: new Map(),
       leaving: false,
     });

@@ -36,6 +36,10 @@ export const nodeSettingsSchema = z.strictObject({
       idleTimeoutMs: rangedInteger({ min: 100, max: 3_600_000, unit: 'ms' }).optional(),
     })
     .optional(),
+  /** GET /metrics (Prometheus text): `token` (default) asks for a bearer token, `none` does not, `off` serves none. */
+  metrics: z.strictObject({ auth: z.enum(['token', 'none', 'off']).optional() }).optional(),
+  /** The web console at /console (default on; behind the bearer tokens). */
+  console: z.strictObject({ enabled: z.boolean().optional() }).optional(),
   /** How long a finished task token stays readable before it is purged; null keeps them. */
   taskTokenRetentionSeconds: rangedInteger({ min: 1, max: 31_536_000, unit: 'seconds' }).nullable().optional(),
 });

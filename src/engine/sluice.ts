@@ -22,6 +22,8 @@ import type { Store } from '../store/store.js';
 import { StreamService } from '../streams/service.js';
 import { TableService } from '../tables/service.js';
 import { TriggerService } from '../triggers/service.js';
+import { groupActivityOf } from '../limits/group-activity.js';
+import { EngineEvents } from '../observability/events.js';
 import { StreamTriggerService } from '../triggers/stream/stream-service.js';
 
 export interface SluiceOptions {
@@ -50,6 +52,8 @@ export interface SluiceOptions {
    * `callbacks.purgeFinished` is called.
    */
   taskTokenRetentionSeconds?: number | null;
+  /** The event channel to report on (a node subscribes its logger before the engine starts); default a new one. */
+  events?: EngineEvents;
 }
 
 export class Sluice {
@@ -74,6 +78,11 @@ export class Sluice {
   readonly streams: StreamService;
   /** Stream triggers: DynamoDB Streams event source mappings from a table's stream to a function. */
   readonly streamTriggers: StreamTriggerService;
+  /**
+   * What the engine does as it does it: invocations (with their failures), throttles, retries, moves to
+   * dead-letter queues, group-limit refusals, lease changes. The node logs, counts and streams them.
+   */
+  readonly events: EngineEvents;
   /** This node's membership, leases and concurrency grants; undefined when not clustered. */
   readonly cluster: Cluster | undefined;
   /**
@@ -93,10 +102,12 @@ export class Sluice {
     };
     const onBackgroundError = options.onBackgroundError;
     const onError = onBackgroundError ?? ((error: unknown) => console.error('[sluice] background task failed', error));
+    const events = (this.events = options.events ?? new EngineEvents());
     this.queues = new QueueService({
       store,
       clock: this.clock,
       arn: this.arn,
+      events,
       ...(onBackgroundError ? { onBackgroundError } : {}),
       ...(options.queueInFlightLimits ? { inFlightLimits: options.queueInFlightLimits } : {}),
     });
@@ -109,7 +120,10 @@ export class Sluice {
       tables: this.tables,
       onError: onBackgroundError ?? ((error: unknown) => console.error('[sluice] group limits failed', error)),
     });
-    const shared = { clock: this.clock, arn: this.arn, queues: this.queues, onBackgroundError };
+    groupActivityOf(store).onThrottle = (event) => {
+      if (events.active) events.emit({ type: 'group-throttle', ...event });
+    };
+    const shared = { clock: this.clock, arn: this.arn, queues: this.queues, onBackgroundError, events };
     const functions = new FunctionService({ ...shared, accountConcurrency: options.accountConcurrency });
     this.functions = functions;
     this.triggers = new TriggerService({ ...shared, store, functions });
@@ -144,6 +158,9 @@ export class Sluice {
       onError,
       onCapacity: () => functions.concurrency.capacityChanged(),
       invocationHoldMs: () => functions.longestTimeoutMs(),
+      onLeaseChange: (change) => {
+        if (events.active) events.emit({ type: 'lease', ...change, at: this.clock.now() });
+      },
     });
     if (this.cluster) functions.concurrency.setGate(this.cluster.slots);
     this.streamTriggers = new StreamTriggerService({
@@ -152,6 +169,7 @@ export class Sluice {
       clock: this.clock,
       streams: this.streams,
       onBackgroundError: onError,
+      events,
       ...(this.cluster ? { shards: shardLeasing(this.cluster, store) } : {}),
     });
     this.services = [
@@ -172,7 +190,10 @@ export class Sluice {
   static async open(options: SluiceOptions = {}): Promise<Sluice> {
     taskTokenRetention(options.taskTokenRetentionSeconds); // a bad option fails before a store is opened
     const given = typeof options.store === 'object';
-    const store = typeof options.store === 'object' ? options.store : await openStore(options.store ?? 'sqlite:./sluice.db');
+    const store =
+      typeof options.store === 'object'
+        ? options.store
+        : await openStore(options.store ?? 'sqlite:./sluice.db', options.onBackgroundError ? { onError: options.onBackgroundError } : {});
     const cluster = options.cluster ?? (store.kind === 'postgres' && !given);
     const sluice = new Sluice(store, { ...options, cluster });
     const started: Service[] = [];
@@ -218,7 +239,7 @@ function taskTokenRetention(value: number | null | undefined): number | null | u
 function clusterOf(
   store: Store,
   options: SluiceOptions,
-  hooks: Pick<ClusterDeps, 'onError' | 'onCapacity' | 'invocationHoldMs'>,
+  hooks: Pick<ClusterDeps, 'onError' | 'onCapacity' | 'invocationHoldMs' | 'onLeaseChange'>,
 ): Cluster | undefined {
   const setting = options.cluster;
   if (setting === false || setting === undefined || (typeof setting === 'object' && setting.enabled === false)) return undefined;

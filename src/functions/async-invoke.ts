@@ -32,8 +32,10 @@ export interface AsyncInvokerParams {
   definition: (name: string) => FunctionDefinition | undefined;
   functionArn: (name: string) => string;
   /** Runs the handler; the caller already holds a concurrency slot. */
-  execute: (name: string, event: unknown, requestId: string) => Promise<Execution>;
+  execute: (name: string, event: unknown, requestId: string, attempt: number) => Promise<Execution>;
   throttled: (name: string) => void;
+  /** A failed event will run again after `delayMs` (logged at info). */
+  retrying?: (name: string, requestId: string, attempt: number, delayMs: number) => void;
   deliver: (destinationArn: string, record: DestinationRecord) => Promise<void>;
   onError: (error: unknown) => void;
 }
@@ -105,7 +107,7 @@ export class AsyncInvoker {
     let execution: Execution;
     try {
       pending.invokeCount++;
-      execution = await this.params.execute(pending.functionName, pending.event, pending.requestId);
+      execution = await this.params.execute(pending.functionName, pending.event, pending.requestId, pending.invokeCount);
     } finally {
       this.params.pool.release(pending.functionName);
     }
@@ -114,7 +116,9 @@ export class AsyncInvoker {
     const retriesDone = pending.invokeCount - 1;
     if (retriesDone >= definition.async.maximumRetryAttempts)
       return this.finish(pending, definition, 'RetriesExhausted');
-    this.later(pending, RETRY_DELAYS_MS[retriesDone] ?? RETRY_DELAYS_MS[1]);
+    const delayMs = RETRY_DELAYS_MS[retriesDone] ?? RETRY_DELAYS_MS[1];
+    this.params.retrying?.(pending.functionName, pending.requestId, pending.invokeCount, delayMs);
+    this.later(pending, delayMs);
   }
 
   private aged(pending: PendingEvent, definition: FunctionDefinition): boolean {

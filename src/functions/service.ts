@@ -28,6 +28,14 @@ import type {
 } from './types.js';
 import { WorkerPool } from './worker-pool.js';
 import { msUntil, type Service } from '../model/service.js';
+import type { EngineEvents, InvocationOrigin } from '../observability/events.js';
+
+/** Who asked for an execution, for the logs, metrics and console (observability/events.ts). */
+export interface ExecutionContext {
+  origin: InvocationOrigin;
+  /** Records taken from a queue: how long each waited from its send to this start (ms). */
+  waitedMs?: number[];
+}
 
 export interface FunctionServiceOptions {
   clock: Clock;
@@ -36,6 +44,8 @@ export interface FunctionServiceOptions {
   /** The account's concurrent executions, shared by every function; default 1,000 as in Lambda. */
   accountConcurrency?: number;
   onBackgroundError?: (error: unknown) => void;
+  /** Hears every execution and throttle (the engine's event channel). */
+  events?: EngineEvents;
 }
 
 interface FunctionEntry {
@@ -54,6 +64,8 @@ export class FunctionService implements Service {
   private readonly listeners = new Set<(change: FunctionChange) => void>();
   private stopped = false;
   private readonly asyncInvoker: AsyncInvoker;
+  /** The engine's event channel, for features that report on their functions' behalf (batch items). */
+  readonly events: EngineEvents | undefined;
   /** The account's concurrency; triggers take their slots here too. */
   readonly concurrency: ConcurrencyPool;
 
@@ -61,6 +73,7 @@ export class FunctionService implements Service {
     this.clock = options.clock;
     this.arnContext = options.arn;
     this.queues = options.queues;
+    this.events = options.events;
     this.concurrency = new ConcurrencyPool(
       options.accountConcurrency ?? functionLimits.defaultAccountConcurrency,
     );
@@ -72,8 +85,19 @@ export class FunctionService implements Service {
       pool: this.concurrency,
       definition: (name) => this.entries.get(name)?.definition,
       functionArn: (name) => this.arnOf(name),
-      execute: (name, event, requestId) => this.execute(name, event, requestId),
-      throttled: (name) => this.entries.get(name)?.metrics.throttled(),
+      execute: (name, event, requestId, attempt) => this.execute(name, event, requestId, { origin: { via: 'async', attempt } }),
+      throttled: (name) => this.noteThrottle(name, 'async'),
+      retrying: (name, requestId, attempt, delayMs) => {
+        if (!this.events?.active) return;
+        this.events.emit({
+          type: 'retry',
+          function: name,
+          origin: { via: 'async', attempt },
+          records: 1,
+          next: `asynchronous event ${requestId} runs again in ${Math.round(delayMs / 1000)} s (attempt ${attempt + 1})`,
+          at: this.clock.now(),
+        });
+      },
       deliver: (arn, record) => this.deliver(arn, record),
       onError,
     });
@@ -166,13 +190,15 @@ export class FunctionService implements Service {
   // ---------------------------------------------------------------- invocation
 
   /** RequestResponse: waits for the handler; a function error comes back as Lambda's error payload. */
-  async invoke(name: string, event: unknown = {}): Promise<InvokeResponse> {
+  async invoke(name: string, event: unknown = {}, origin: InvocationOrigin = { via: 'invoke' }): Promise<InvokeResponse> {
     const entry = this.require(name);
     if (!this.concurrency.tryAcquire(name)) {
+      const reason = this.concurrency.throttleReason(name);
       entry.metrics.throttled();
+      if (this.events?.active) this.events.emit({ type: 'throttle', function: name, reason, via: origin.via, at: this.clock.now() });
       throw new SluiceError(
         'TooManyRequestsException',
-        `FunctionName: '${name}' is throttled (${this.concurrency.throttleReason(name)})`,
+        `FunctionName: '${name}' is throttled (${reason})`,
         {
           field: 'FunctionName',
         },
@@ -180,7 +206,7 @@ export class FunctionService implements Service {
     }
     let execution: Execution;
     try {
-      execution = await this.execute(name, event);
+      execution = await this.execute(name, event, undefined, { origin });
     } finally {
       this.concurrency.release(name);
     }
@@ -197,12 +223,18 @@ export class FunctionService implements Service {
 
   /**
    * Runs the handler once. The caller holds a concurrency slot (see `concurrency`). Never throws: a
-   * failure is an Execution with Lambda's error payload.
+   * failure is an Execution with Lambda's error payload. Every execution is reported once on the
+   * engine's event channel, with `context` saying who asked (a failure is logged from there, once).
    */
-  async execute(name: string, event: unknown, requestId: string = randomUUID()): Promise<Execution> {
+  async execute(
+    name: string,
+    event: unknown,
+    requestId: string = randomUUID(),
+    context: ExecutionContext = { origin: { via: 'invoke' } },
+  ): Promise<Execution> {
     const entry = this.entries.get(name);
     if (!entry) {
-      return {
+      const missing: Execution = {
         ok: false,
         error: {
           errorType: 'ResourceNotFoundException',
@@ -211,6 +243,8 @@ export class FunctionService implements Service {
         },
         timedOut: false,
       };
+      this.report(name, requestId, context, missing, 0);
+      return missing;
     }
     const { metrics, runner, definition } = entry;
     metrics.started();
@@ -225,13 +259,33 @@ export class FunctionService implements Service {
         timedOut: false,
       };
     }
-    metrics.finished(execution, performance.now() - started);
+    const durationMs = performance.now() - started;
+    metrics.finished(execution, durationMs);
+    this.report(name, requestId, context, execution, durationMs);
     return execution;
   }
 
   /** Counts a refusal that happened outside `invoke` (a trigger that found no free slot). */
-  noteThrottle(name: string): void {
+  noteThrottle(name: string, via: InvocationOrigin['via'] = 'queue-trigger'): void {
     this.entries.get(name)?.metrics.throttled();
+    if (this.events?.active)
+      this.events.emit({ type: 'throttle', function: name, reason: this.concurrency.throttleReason(name), via, at: this.clock.now() });
+  }
+
+  private report(name: string, requestId: string, context: ExecutionContext, execution: Execution, durationMs: number): void {
+    if (!this.events?.active) return;
+    this.events.emit({
+      type: 'invocation',
+      function: name,
+      requestId,
+      origin: context.origin,
+      ok: execution.ok,
+      timedOut: !execution.ok && execution.timedOut,
+      durationMs,
+      ...(context.waitedMs ? { waitedMs: context.waitedMs } : {}),
+      ...(execution.ok ? {} : { error: execution.error }),
+      at: this.clock.now(),
+    });
   }
 
   /** Nothing to arm: a function runs when it is invoked. */

@@ -18,6 +18,7 @@ import type {
   VisibilityOutcome,
 } from '../store/queue-store.js';
 import type { Store } from '../store/store.js';
+import type { EngineEvents } from '../observability/events.js';
 
 /** SQS's maximum: a message may stay invisible at most 12 hours after it was received. */
 export const MAX_VISIBILITY_SECONDS = 43_200;
@@ -28,6 +29,7 @@ export interface MessageClaimsDeps {
   /** The queue's definition by name, or undefined when it does not exist (cached by the caller). */
   lookup: (name: string) => Promise<StoredQueue | undefined>;
   arnOf: (name: string) => string;
+  events?: EngineEvents | undefined;
 }
 
 export interface ClaimRequest {
@@ -61,6 +63,15 @@ export class MessageClaims {
     const outcome = isGrouped(queue)
       ? await this.deps.store.messageClaimByGroup({ ...params, queueName: queue.name })
       : await this.deps.store.messageReceive(params);
+    if (outcome.deadLettered > 0 && deadLetter && this.deps.events?.active) {
+      this.deps.events.emit({
+        type: 'dead-letter',
+        queue: queue.name,
+        deadLetterQueue: parseArn(queue.settings.RedrivePolicy!.deadLetterTargetArn)?.resource ?? '?',
+        messages: outcome.deadLettered,
+        at: now,
+      });
+    }
     return { ...outcome, visibleAt: params.visibleAt };
   }
 

@@ -10,6 +10,7 @@ import type { Clock } from '../model/clock.js';
 import { SluiceError } from '../model/errors.js';
 import { queueCatalogChannel, type Unsubscribe } from '../store/notifier.js';
 import type { ReceiptRef, StoredQueue } from '../store/queue-store.js';
+import type { EngineEvents } from '../observability/events.js';
 import type { Store } from '../store/store.js';
 import {
   applyQueueAttributes,
@@ -71,6 +72,8 @@ export interface QueueServiceOptions {
   onBackgroundError?: (error: unknown) => void;
   /** Overrides SQS's in-flight limits (120,000 standard, 20,000 FIFO), e.g. a small limit in a test. */
   inFlightLimits?: Partial<InFlightLimits>;
+  /** Hears moves to a dead-letter queue (the engine's event channel). */
+  events?: EngineEvents | undefined;
 }
 
 function integerInRange(field: string, value: unknown, min: number, max: number, unit: string): number {
@@ -93,6 +96,7 @@ export class QueueService implements Service {
   readonly claims: MessageClaims;
   private readonly arnContext: ArnContext;
   private readonly cache = new Map<string, StoredQueue>();
+  private readonly events: EngineEvents | undefined;
   private readonly unsubscribeCatalog: Unsubscribe;
   private readonly retention: RetentionSweeper;
   private readonly moves: MoveTaskRunner;
@@ -104,11 +108,13 @@ export class QueueService implements Service {
     this.store = options.store;
     this.clock = options.clock;
     this.arnContext = options.arn;
+    this.events = options.events;
     this.claims = new MessageClaims({
       store: this.store,
       clock: this.clock,
       lookup: (name) => this.lookup(name),
       arnOf: (name) => this.arnOf(name),
+      events: options.events,
     });
     const limits = { ...DEFAULT_IN_FLIGHT_LIMITS, ...options.inFlightLimits };
     this.inFlightLimits = {
@@ -788,6 +794,7 @@ export class QueueService implements Service {
       this.cache.delete(queue.name);
       throw this.missing(queue.name);
     }
+    if (this.events?.active) this.events.emit({ type: 'sent', queue: queue.name, messages: prepared.length, at: now });
     this.retention.noteSend(queue, now);
     return outcomes;
   }

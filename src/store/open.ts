@@ -6,7 +6,12 @@ import { SluiceError } from '../model/errors.js';
 import { createSqliteStore } from './sqlite/store.js';
 import type { Store } from './store.js';
 
-export type StoreFactory = (url: string) => Promise<Store>;
+export interface OpenStoreOptions {
+  /** Errors of the store's background work (a lost connection, a failed NOTIFY); default: console.error. */
+  onError?: (error: unknown) => void;
+}
+
+export type StoreFactory = (url: string, options?: OpenStoreOptions) => Promise<Store>;
 
 const factories = new Map<string, StoreFactory>([
   ['sqlite', async (url) => createSqliteStore({ path: sqlitePathOf(url)! })],
@@ -24,12 +29,12 @@ export function registerStoreFactory(scheme: string, factory: StoreFactory): voi
 }
 
 // Loaded on first use, so embedded (SQLite) users never load the PostgreSQL driver.
-registerStoreFactory('postgres', async (url) => {
+registerStoreFactory('postgres', async (url, options) => {
   const { openPostgresStore } = await import('./postgres/store.js');
-  return openPostgresStore(url);
+  return openPostgresStore(url, options);
 });
 
-export async function openStore(url: string): Promise<Store> {
+export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
   const scheme = /^([a-z]+):/.exec(url)?.[1];
   const factory = scheme ? factories.get(scheme === 'postgresql' ? 'postgres' : scheme) : undefined;
   if (!factory) {
@@ -39,5 +44,5 @@ export async function openStore(url: string): Promise<Store> {
       { field: 'store' },
     );
   }
-  return factory(url);
+  return factory(url, options);
 }

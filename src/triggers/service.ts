@@ -7,6 +7,7 @@ import type { ArnContext } from '../model/arn.js';
 import { parseArn } from '../model/arn.js';
 import type { Clock } from '../model/clock.js';
 import { SluiceError, isSluiceError } from '../model/errors.js';
+import type { EngineEvents } from '../observability/events.js';
 import type { FunctionService } from '../functions/service.js';
 import type { QueueService } from '../queues/service.js';
 import type { StoredQueue } from '../store/queue-store.js';
@@ -23,6 +24,7 @@ export interface TriggerServiceOptions {
   queues: QueueService;
   functions: FunctionService;
   onBackgroundError?: (error: unknown) => void;
+  events?: EngineEvents | undefined;
 }
 
 export class TriggerService implements Service {
@@ -140,7 +142,7 @@ export class TriggerService implements Service {
     const { store, clock, arn, queues, functions } = this.options;
     const onError =
       this.options.onBackgroundError ?? ((error: unknown) => console.error('[sluice] trigger failed', error));
-    return { store, clock, arn, queues, functions, onError };
+    return { store, clock, arn, queues, functions, onError, events: this.options.events };
   }
 
   private view(poller: SqsPoller): TriggerView {

@@ -29,7 +29,7 @@ export interface TestNode {
 }
 
 export async function startTestNode(
-  options: Partial<Pick<HttpApiOptions, 'maxRequestBytes' | 'publicUrl' | 'connections' | 'capLogIntervalMs' | 'logger'>> & { insecureDev?: boolean } = {},
+  options: Partial<Pick<HttpApiOptions, 'maxRequestBytes' | 'publicUrl' | 'connections' | 'capLogIntervalMs' | 'logger' | 'metricsAuth' | 'consoleIntervalMs' | 'console'>> & { insecureDev?: boolean } = {},
 ): Promise<TestNode> {
   const sluice = await Sluice.open({ store: 'sqlite::memory:' });
   const auth = buildAuthSettings({

@@ -1,11 +1,13 @@
 /**
  * /v1/metrics: a snapshot of every queue's backlog, every function's invocations, every trigger's
  * batches and the recent activity of grouped queues' busiest groups (bounded: see limits/group-activity.ts), as JSON or (`?format=prometheus`) in Prometheus's text format for scraping with a bearer token.
+ * GET /metrics (outside /v1, registered by the server) serves the same Prometheus text.
  */
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Sluice } from '../../engine/sluice.js';
+import type { EngineMetrics } from '../../observability/metrics.js';
 import { readQuery, type NativeContext, type NativeRouteModule } from './route-module.js';
 import type { metricsResponse } from './schemas/functions.js';
 
@@ -104,12 +106,21 @@ function groupMetrics(registry: Registry, queues: MetricsSnapshot['groups']): vo
 
 const query = z.strictObject({ format: z.enum(['json', 'prometheus']).optional() });
 
-function register(app: FastifyInstance, { sluice }: NativeContext): void {
+/**
+ * The whole exposition: the event-fed series (histograms, outcome counters) and the gauges and totals
+ * read now. Served at GET /metrics and at /v1/metrics?format=prometheus.
+ */
+export async function prometheusText(sluice: Sluice, metrics: EngineMetrics | undefined): Promise<{ contentType: string; text: string }> {
+  const exposition = await toPrometheus(await collectMetrics(sluice));
+  const fed = metrics ? await metrics.text() : '';
+  return { contentType: exposition.contentType, text: fed ? `${fed.trimEnd()}\n${exposition.text}` : exposition.text };
+}
+
+function register(app: FastifyInstance, { sluice, metrics }: NativeContext): void {
   app.get('/metrics', async (request, reply) => {
     const { format } = readQuery(request, query);
-    const snapshot = await collectMetrics(sluice);
-    if (format !== 'prometheus') return snapshot;
-    const exposition = await toPrometheus(snapshot);
+    if (format !== 'prometheus') return collectMetrics(sluice);
+    const exposition = await prometheusText(sluice, metrics);
     return reply.header('content-type', exposition.contentType).send(exposition.text);
   });
 }

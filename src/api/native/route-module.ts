@@ -7,12 +7,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { Sluice } from '../../engine/sluice.js';
+import type { EngineMetrics } from '../../observability/metrics.js';
 import { parseInput, parseJsonObject } from '../validation.js';
 
 export interface NativeContext {
   sluice: Sluice;
   /** Aborted when the node begins shutting down; long-running requests end early on it. */
   shutdown: AbortSignal;
+  /** The node's event-fed Prometheus series (histograms, outcome counters). */
+  metrics?: EngineMetrics;
 }
 
 export interface NativeRouteModule {

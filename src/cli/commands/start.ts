@@ -18,6 +18,7 @@ interface StartOptions {
   insecureDev?: boolean;
   prune?: boolean;
   logLevel: LevelWithSilent;
+  logFormat?: 'json' | 'pretty';
   shutdownGrace: number;
 }
 
@@ -29,9 +30,10 @@ function summarize(node: RunningNode): string[] {
 
 async function run(options: StartOptions): Promise<void> {
   // The server and the engine load only for this command, so client commands start fast.
-  const { createNodeLogger } = await import('../../api/logger.js');
+  const { createNodeLogger, defaultLogFormat } = await import('../../api/logger.js');
   const { startNode } = await import('../../api/node.js');
-  const logger = createNodeLogger({ level: options.logLevel });
+  const format = options.logFormat ?? defaultLogFormat();
+  const logger = createNodeLogger({ level: options.logLevel, format });
   let node: RunningNode;
   try {
     node = await startNode({
@@ -47,11 +49,15 @@ async function run(options: StartOptions): Promise<void> {
       shutdownGraceMs: options.shutdownGrace * 1000,
     });
   } catch (error) {
-    logger.fatal(isSluiceError(error) ? { code: error.code } : { err: error }, isSluiceError(error) ? error.message : 'the node failed to start');
+    const { describeError } = await import('../../api/node.js');
+    logger.fatal(
+      isSluiceError(error) ? { code: error.code } : { err: error },
+      isSluiceError(error) ? error.message : `the node failed to start: ${describeError(error)}`,
+    );
     logger.flush();
-    // The log line above escapes the newlines of a multi-line message (every problem of a config): say it
-    // again for the person at the terminal, one problem per line.
-    process.stderr.write(`\nsluice start failed${isSluiceError(error) ? ` (${error.code}): ${error.message}` : `: ${(error as Error)?.stack ?? String(error)}`}\n`);
+    // A JSON line escapes the newlines of a multi-line message (every problem of a config): say it again
+    // for the person at the terminal, one problem per line. Pretty output already did.
+    if (format === 'json') process.stderr.write(`\nsluice start failed${isSluiceError(error) ? ` (${error.code}): ${error.message}` : `: ${(error as Error)?.stack ?? String(error)}`}\n`);
     process.exitCode = 1;
     return;
   }
@@ -116,6 +122,7 @@ export function registerStart(program: Command): void {
     .option('--insecure-dev', 'accept requests without credentials (development only; logged as a warning)')
     .option('--prune', 'delete queues, tables, functions and triggers the config no longer declares')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info')
+    .option('--log-format <format>', 'json (JSON lines) or pretty (colored, multi-line); default: pretty on a terminal, else json (env SLUICE_LOG_FORMAT)')
     .option('--shutdown-grace <seconds>', 'how long invocations under way may finish on SIGTERM', integerOption('--shutdown-grace', 0, 3600), 10)
     .addHelpText(
       'after',

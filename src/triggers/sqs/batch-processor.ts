@@ -5,7 +5,9 @@
  * takes them to the dead-letter queue after maxReceiveCount receives.
  */
 import type { SQSRecord } from 'aws-lambda';
+import type { ExecutionContext } from '../../functions/service.js';
 import type { Execution } from '../../functions/types.js';
+import type { EngineEvents } from '../../observability/events.js';
 import type { ReceiptRef } from '../../store/queue-store.js';
 import type { CollectedBatch } from './batch-collector.js';
 import { judgeBatchResponse, type BatchVerdict } from '../batch-response.js';
@@ -26,9 +28,12 @@ interface BatchParams {
   matcher: RecordMatcher | null;
   source: SqsSource;
   recordSource: RecordSource;
-  execute: (functionName: string, event: unknown) => Promise<Execution>;
+  execute: (functionName: string, event: unknown, context: ExecutionContext) => Promise<Execution>;
   metrics: TriggerMetrics;
   now: number;
+  /** The trigger's UUID, for the logs and the console. */
+  trigger: string;
+  events?: EngineEvents | undefined;
 }
 
 export async function processBatch(params: BatchParams): Promise<BatchOutcome> {
@@ -46,6 +51,8 @@ async function runBatch(params: BatchParams): Promise<BatchOutcome> {
   const done: ReceiptRef[] = [];
   const delivered: number[] = [];
   let oldestSentAt = Number.POSITIVE_INFINITY;
+  let attempt = 0;
+  const waitedMs: number[] = [];
   for (let i = 0; i < messages.length; i++) {
     const message = messages[i]!;
     const record = toSqsRecord(message, params.recordSource, receiptToken);
@@ -57,6 +64,8 @@ async function runBatch(params: BatchParams): Promise<BatchOutcome> {
     records.push(record);
     delivered.push(i);
     if (message.sentAt < oldestSentAt) oldestSentAt = message.sentAt;
+    if (message.receiveCount > attempt) attempt = message.receiveCount;
+    waitedMs.push(Math.max(0, params.now - message.sentAt));
   }
   if (records.length === 0) {
     await params.source.ack(batch.queue, done);
@@ -65,13 +74,32 @@ async function runBatch(params: BatchParams): Promise<BatchOutcome> {
 
   metrics.invoking(records.length, Math.max(0, params.now - oldestSentAt));
   let verdict: BatchVerdict = { kind: 'failure', reason: 'the invocation did not finish' };
+  const origin = {
+    via: 'queue-trigger' as const,
+    trigger: params.trigger,
+    queue: batch.queue.name,
+    messageIds: records.map((record) => record.messageId),
+    attempt,
+  };
+  let failedRecords: number;
   try {
-    const execution = await params.execute(params.functionName, { Records: records });
+    const execution = await params.execute(params.functionName, { Records: records }, { origin, waitedMs });
     verdict = judge(execution, params.reportBatchItemFailures, records);
   } finally {
-    const failedRecords =
-      verdict.kind === 'success' ? 0 : verdict.kind === 'partial' ? verdict.failed.size : records.length;
+    failedRecords = verdict.kind === 'success' ? 0 : verdict.kind === 'partial' ? verdict.failed.size : records.length;
     metrics.invoked({ failedBatch: verdict.kind === 'failure', failedRecords });
+  }
+  if (failedRecords > 0 && params.events?.active) {
+    const why = verdict.kind === 'failure' ? verdict.reason : 'reported failures';
+    const timeout = batch.queue.settings.VisibilityTimeout;
+    params.events.emit({
+      type: 'retry',
+      function: params.functionName,
+      origin: verdict.kind === 'partial' ? { ...origin, messageIds: [...verdict.failed] } : origin,
+      records: failedRecords,
+      next: `${why}; visible again on ${batch.queue.name} within the visibility timeout (${timeout} s), then retried or moved to the dead-letter queue after maxReceiveCount receives`,
+      at: params.now,
+    });
   }
   if (verdict.kind !== 'failure') {
     for (let r = 0; r < records.length; r++) {

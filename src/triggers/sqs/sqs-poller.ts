@@ -12,6 +12,7 @@ import type { ArnContext } from '../../model/arn.js';
 import type { Clock } from '../../model/clock.js';
 import type { TriggerScope } from '../../functions/concurrency.js';
 import type { FunctionService } from '../../functions/service.js';
+import type { EngineEvents } from '../../observability/events.js';
 import type { QueueService } from '../../queues/service.js';
 import { queueCatalogChannel, queueChannel, type Unsubscribe } from '../../store/notifier.js';
 import type { StoredQueue } from '../../store/queue-store.js';
@@ -31,6 +32,7 @@ export interface PollerDeps {
   queues: QueueService;
   functions: FunctionService;
   onError: (error: unknown) => void;
+  events?: EngineEvents | undefined;
 }
 
 export class SqsPoller {
@@ -283,8 +285,10 @@ export class SqsPoller {
       matcher: this.matcher,
       source: this.source,
       recordSource: this.recordSourceFor(batch.queue),
-      execute: (name, event) => this.deps.functions.execute(name, event),
+      execute: (name, event, context) => this.deps.functions.execute(name, event, undefined, context),
       metrics: this.metrics,
+      trigger: this.config.uuid,
+      events: this.deps.events,
       now: this.deps.clock.now(),
     });
     this.source.noteBatchDuration(this.deps.clock.now() - startedAt);

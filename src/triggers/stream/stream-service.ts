@@ -20,6 +20,7 @@ import type {
   StreamTriggerView,
 } from './stream-types.js';
 import { msUntil, type Service } from '../../model/service.js';
+import type { EngineEvents } from '../../observability/events.js';
 
 export interface StreamTriggerServiceOptions {
   store: Store;
@@ -28,6 +29,7 @@ export interface StreamTriggerServiceOptions {
   functions: FunctionService;
   queues: QueueService;
   onBackgroundError?: (error: unknown) => void;
+  events?: EngineEvents | undefined;
   /** In a cluster: each trigger serves only the shards whose lease this node holds. */
   shards?: ShardLeasing;
 }
@@ -141,7 +143,7 @@ export class StreamTriggerService implements Service {
     const onError =
       this.options.onBackgroundError ??
       ((error: unknown) => console.error('[sluice] stream trigger failed', error));
-    return { store, clock, streams, functions, queues, onError, ...(shards ? { shards } : {}) };
+    return { store, clock, streams, functions, queues, onError, events: this.options.events, ...(shards ? { shards } : {}) };
   }
 
   private view(trigger: StreamTrigger): StreamTriggerView {

@@ -24,6 +24,13 @@ import { afterInvocation, judgeStreamExecution, retryDelayMs, splitByAge } from 
 import type { StreamTriggerConfig } from './stream-types.js';
 
 /** What a shard needs from its trigger. */
+/** The ids of one stream invocation, for the logs. */
+export interface ShardInvocation {
+  shard: string;
+  sequenceNumbers: string[];
+  attempt: number;
+}
+
 export interface ShardContext {
   store: Store;
   clock: Clock;
@@ -44,7 +51,9 @@ export interface ShardContext {
    * lease was taken over: nothing was written and the consumer stops. Without it, the store saves.
    */
   saveCheckpoint?(checkpoint: StreamCheckpoint): Promise<boolean>;
-  execute(event: object, requestId: string): Promise<Execution>;
+  execute(event: object, requestId: string, invocation: ShardInvocation): Promise<Execution>;
+  /** A failed invocation's records will be handed over again, or given up (`next` says which). */
+  retrying(invocation: ShardInvocation, records: number, next: string): void;
   /** Delivers an on-failure record (or drops it when there is no destination); throws when it cannot. */
   reportFailure(record: StreamFailureRecord): Promise<void>;
   functionArn(): string;
@@ -240,13 +249,26 @@ export class ShardConsumer {
     const newest = unit.records[unit.records.length - 1];
     metrics.invoking(unit.records.length, unit.retries > 0, newest ? Math.max(0, now - newest.createdAt) : 0);
     let failed = true;
+    const invocation: ShardInvocation = {
+      shard: this.shardId,
+      sequenceNumbers: unit.records.map((r) => r.record.dynamodb?.SequenceNumber ?? String(r.seq)),
+      attempt: unit.retries + 1,
+    };
     try {
-      const execution = await this.context.execute(this.eventOf(lane, unit), randomUUID());
+      const execution = await this.context.execute(this.eventOf(lane, unit), randomUUID(), invocation);
       const verdict = judgeStreamExecution(execution, config.reportBatchItemFailures, unit.records);
       failed = verdict.kind !== 'success';
       this.context.onResult(verdict.kind === 'failure' ? 'PROBLEM: Function call failed' : 'OK');
       if (verdict.kind !== 'failure' && unit.windowStart !== null) this.advanceWindow(lane, unit, execution);
-      return afterInvocation(unit, verdict, config, clock.now());
+      const next = afterInvocation(unit, verdict, config, clock.now());
+      if (failed) {
+        const givenUp = next.some((n) => n.discard !== null);
+        const retried = next.filter((n) => n.discard === null).reduce((sum, n) => sum + n.records.length, 0);
+        this.context.retrying(invocation, retried || unit.records.length, givenUp
+          ? `records given up (${next.find((n) => n.discard !== null)!.discard}) and sent to the on-failure destination, if any`
+          : `retried (attempt ${unit.retries + 2}) on shard ${this.shardId}`);
+      }
+      return next;
     } finally {
       metrics.invoked(failed);
     }

@@ -18,7 +18,8 @@ import { shardIdOf } from '../../streams/shards.js';
 import { compileFilterCriteria, type RecordMatcher } from '../filter/filter-criteria.js';
 import { deliverStreamFailure } from './stream-failure.js';
 import { StreamTriggerMetrics } from './stream-metrics.js';
-import { ShardConsumer, type ShardContext } from './stream-shard.js';
+import { ShardConsumer, type ShardContext, type ShardInvocation } from './stream-shard.js';
+import type { EngineEvents } from '../../observability/events.js';
 import type { StreamTriggerConfig, StreamTriggerView } from './stream-types.js';
 
 export interface StreamTriggerDeps {
@@ -28,6 +29,7 @@ export interface StreamTriggerDeps {
   functions: FunctionService;
   queues: QueueService;
   onError: (error: unknown) => void;
+  events?: EngineEvents | undefined;
   /** In a cluster: serve only the shards whose lease this node holds (cluster/shard-leases.ts). */
   shards?: ShardLeasing;
 }
@@ -282,7 +284,13 @@ export class StreamTrigger {
         functions.noteThrottle(name());
         pool.onRelease(name(), wake);
       },
-      execute: (event, requestId) => functions.execute(name(), event, requestId),
+      execute: (event, requestId, invocation) =>
+        functions.execute(name(), event, requestId, { origin: this.originOf(resolved, invocation) }),
+      retrying: (invocation, records, next) => {
+        const events = this.deps.events;
+        if (events?.active)
+          events.emit({ type: 'retry', function: name(), origin: this.originOf(resolved, invocation), records, next, at: clock.now() });
+      },
       reportFailure: async (record) => {
         if (this.config.onFailure) await deliverStreamFailure(this.config.onFailure, record, this.deps);
       },
@@ -299,6 +307,10 @@ export class StreamTrigger {
           }
         : {}),
     };
+  }
+
+  private originOf(resolved: ResolvedStream, invocation: ShardInvocation) {
+    return { via: 'stream-trigger' as const, trigger: this.config.uuid, table: resolved.table.name, ...invocation };
   }
 }
 

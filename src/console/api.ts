@@ -1,0 +1,177 @@
+/**
+ * The console's own reads and actions, under /console/api, beside the native API mounted again at
+ * /console/api/v1 (same routes, session auth). They call the engine's API, never the store, and run only
+ * when a page asks: views that join several features (a queue with its dead-letter role, a trigger with
+ * its last error, a group with why it waits), recent failures with their stacks, and the live stream.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Sluice } from '../engine/sluice.js';
+import { SluiceError } from '../model/errors.js';
+import { parseArn } from '../model/arn.js';
+import { collectMetrics } from '../api/native/metrics.js';
+import type { ConsoleLive } from './live.js';
+
+function param(request: FastifyRequest, name: string): string {
+  return (request.params as Record<string, string>)[name] ?? '';
+}
+
+function query(request: FastifyRequest): Record<string, string | undefined> {
+  return request.query as Record<string, string | undefined>;
+}
+
+function redriveTarget(attributes: Record<string, string>): { deadLetterQueue: string; maxReceiveCount: number } | null {
+  if (!attributes.RedrivePolicy) return null;
+  try {
+    const policy = JSON.parse(attributes.RedrivePolicy) as { deadLetterTargetArn?: string; maxReceiveCount?: number | string };
+    const name = policy.deadLetterTargetArn ? parseArn(policy.deadLetterTargetArn)?.resource : undefined;
+    return name ? { deadLetterQueue: name, maxReceiveCount: Number(policy.maxReceiveCount) } : null;
+  } catch {
+    return null;
+  }
+}
+
+async function queuesView(sluice: Sluice) {
+  const names = await sluice.queues.list();
+  const rows = await Promise.all(
+    names.map(async (name) => {
+      const [description, attributes, counts] = await Promise.all([
+        sluice.queues.get(name),
+        sluice.queues.getAttributes(name),
+        sluice.queues.counts(name),
+      ]);
+      return { name, fifo: description.fifo, arn: description.arn, counts, redrive: redriveTarget(attributes), grouped: Boolean(attributes.SluiceGroupKey) };
+    }),
+  );
+  const sources = new Map<string, string[]>();
+  for (const row of rows) if (row.redrive) sources.set(row.redrive.deadLetterQueue, [...(sources.get(row.redrive.deadLetterQueue) ?? []), row.name]);
+  return rows.map((row) => ({ ...row, deadLetterSources: sources.get(row.name) ?? [] }));
+}
+
+/** Why a group is not running now, from what this node knows (limits, its in-flight messages, refusals). */
+async function groupWhy(sluice: Sluice, queue: string, group: string) {
+  const [limit, effective] = await Promise.all([sluice.groupLimits.get(queue, group), sluice.groupLimits.effective(queue, group)]);
+  const activity = sluice.groupLimits.activity(queue)[0];
+  const entry = activity?.groups.find((g) => g.group === group);
+  const reasons: string[] = [];
+  if (!entry) reasons.push('no recent activity on this node: no message of the group was ready when a trigger claimed, or no trigger reads the queue');
+  else {
+    if (effective.maxConcurrency !== null && entry.inFlight >= effective.maxConcurrency)
+      reasons.push(`at its concurrency limit: ${entry.inFlight} of ${effective.maxConcurrency} slot(s) held on this node`);
+    if (entry.throttledByRate > 0 && effective.rate) reasons.push(`its rate limit (${effective.rate.limit} per ${effective.rate.intervalSeconds} s, burst ${effective.rate.burst}) refused ${entry.throttledByRate} claim(s) since the node started`);
+    if (entry.throttledByConcurrency > 0) reasons.push(`its concurrency limit refused ${entry.throttledByConcurrency} claim(s) since the node started`);
+    if (reasons.length === 0) reasons.push(entry.inFlight > 0 ? `running: ${entry.inFlight} message(s) under invocation` : 'not limited: it runs as soon as one of its messages is ready');
+  }
+  return { queue, group, limit: limit ?? null, effective, activity: entry ?? null, reasons };
+}
+
+export function registerConsoleApi(scope: FastifyInstance, params: { sluice: Sluice; live: ConsoleLive }): void {
+  const { sluice, live } = params;
+
+  scope.get('/live', (request: FastifyRequest, reply: FastifyReply) => {
+    reply.hijack();
+    reply.raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-content-type-options': 'nosniff',
+    });
+    reply.raw.write(': connected\n\n');
+    live.attach(reply);
+    void request;
+  });
+
+  scope.get('/overview', async () => {
+    const snapshot = await collectMetrics(sluice);
+    return {
+      history: live.history(),
+      totals: {
+        queues: snapshot.queues.length,
+        visible: snapshot.queues.reduce((s, q) => s + q.visible, 0),
+        inFlight: snapshot.queues.reduce((s, q) => s + q.inFlight, 0),
+        oldestAgeSeconds: Math.max(0, ...snapshot.queues.map((q) => q.oldestAgeSeconds)),
+        functions: snapshot.functions.length,
+        invocations: snapshot.functions.reduce((s, f) => s + f.invocations, 0),
+        errors: snapshot.functions.reduce((s, f) => s + f.errors, 0),
+        triggers: snapshot.triggers.length + sluice.streamTriggers.list().length,
+      },
+      failures: live.recentFailures().slice(0, 10),
+      node: sluice.cluster?.nodeId ?? null,
+    };
+  });
+
+  scope.get('/queues', async () => ({ queues: await queuesView(sluice) }));
+
+  /**
+   * Browses a queue's first messages as the AWS console's "poll for messages" does: a receive with a
+   * visibility timeout of 0, so they stay visible (their receive count grows, as there).
+   */
+  scope.post('/queues/:name/browse', async (request) => {
+    const messages = await sluice.queues.receive(param(request, 'name'), { maxNumberOfMessages: 10, visibilityTimeout: 0 });
+    return { messages: messages.map((m) => ({ messageId: m.messageId, body: m.body, attributes: m.attributes, messageAttributes: m.messageAttributes })) };
+  });
+
+  scope.get('/functions', async () => {
+    const snapshot = await collectMetrics(sluice);
+    const metrics = new Map(snapshot.functions.map((f) => [f.name, f]));
+    return {
+      functions: sluice.functions.list().map((fn) => ({
+        ...fn,
+        metrics: metrics.get(fn.name) ?? null,
+        concurrencyLimit: sluice.functions.concurrency.ceiling(fn.name),
+      })),
+      accountConcurrency: sluice.functions.concurrency.accountLimit,
+    };
+  });
+
+  scope.get('/failures', async (request) => {
+    const q = query(request);
+    return { failures: live.recentFailures({ ...(q.function ? { function: q.function } : {}), ...(q.trigger ? { trigger: q.trigger } : {}) }) };
+  });
+  scope.get('/failures/:requestId', async (request) => {
+    const failure = live.failure(param(request, 'requestId'));
+    if (!failure) throw new SluiceError('ResourceNotFoundException', 'requestId: no recent failure with this request id on this node');
+    return { failure };
+  });
+
+  scope.get('/triggers', async () => ({
+    queueTriggers: sluice.triggers.list().map((trigger) => ({
+      ...trigger,
+      metrics: sluice.triggers.metrics(trigger.uuid),
+      lastError: live.lastTriggerError(trigger.uuid) ?? null,
+    })),
+    streamTriggers: sluice.streamTriggers.list().map((trigger) => ({
+      ...trigger,
+      metrics: sluice.streamTriggers.metrics(trigger.uuid),
+      lastError: live.lastTriggerError(trigger.uuid) ?? null,
+    })),
+  }));
+  scope.patch('/stream-triggers/:uuid', async (request) => {
+    const body = JSON.parse(Buffer.isBuffer(request.body) ? request.body.toString('utf8') || '{}' : '{}') as { enabled?: unknown };
+    if (typeof body.enabled !== 'boolean') throw new SluiceError('InvalidParameterValue', 'enabled: true or false', { field: 'enabled' });
+    return { trigger: await sluice.streamTriggers.update(param(request, 'uuid'), { enabled: body.enabled }) };
+  });
+
+  scope.get('/groups', async () => ({ queues: sluice.groupLimits.activity() }));
+  scope.get('/groups/:queue/:group', async (request) => groupWhy(sluice, param(request, 'queue'), param(request, 'group')));
+
+  scope.get('/cluster', async () => {
+    if (!sluice.cluster) return { clustered: false, store: sluice.store.kind };
+    return { clustered: true, store: sluice.store.kind, ...(await sluice.cluster.describe()) };
+  });
+
+  scope.get('/batches', async () => ({ batches: await sluice.batches.list({ limit: 100 }) }));
+  scope.get('/batches/:id/failed-items', async (request) => ({ items: await sluice.batches.failedItems(param(request, 'id'), { limit: 100 }) }));
+  scope.post('/batches/:id/retry', async (request) => sluice.batches.retryFailed(param(request, 'id')));
+
+  scope.get('/schedules', async () => {
+    const schedules = await sluice.schedules.list();
+    return {
+      schedules: await Promise.all(
+        schedules.map(async (schedule) => ({
+          ...schedule,
+          next: schedule.state === 'ENABLED' ? await sluice.schedules.nextFireTimes(schedule.name, 3).catch(() => []) : [],
+        })),
+      ),
+    };
+  });
+}

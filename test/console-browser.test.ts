@@ -1,0 +1,187 @@
+/**
+ * The console in a real Chromium (Debian's `chromium`, driven by playwright-core): sign in, watch a
+ * queue's depth change after a send, redrive a dead-letter queue, open a failed invocation's stack, see
+ * why a group waits. Skipped, saying so, only where /usr/bin/chromium is absent (.ci/run installs it).
+ * With SLUICE_SCREENSHOTS=1 the pages are saved as docs/console/*.png.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SQSEvent } from 'aws-lambda';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { processBatchItems } from '../src/batches/items.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestNode, TEST_TOKEN, type TestNode } from './support/in-process-node.js';
+
+const CHROMIUM = process.env.SLUICE_CHROMIUM ?? '/usr/bin/chromium';
+const available = existsSync(CHROMIUM);
+if (!available) console.warn(`console browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium; .ci/run installs it)`);
+const screenshots = process.env.SLUICE_SCREENSHOTS === '1' ? join(import.meta.dirname, '..', 'docs', 'console') : undefined;
+
+let node: TestNode;
+let browser: Browser;
+let page: Page;
+let failing = true;
+let releaseTenants: () => void = () => {};
+const tenantsHeld = new Promise<void>((resolve) => {
+  releaseTenants = resolve;
+});
+
+async function shoot(name: string): Promise<void> {
+  if (!screenshots) return;
+  mkdirSync(screenshots, { recursive: true });
+  await sleep(600); // charts and live numbers settle
+  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+}
+
+describe.skipIf(!available)('the console in Chromium', () => {
+  beforeAll(async () => {
+    node = await startTestNode({ consoleIntervalMs: 300 });
+    const { sluice } = node;
+    await sluice.queues.create('orders-dlq');
+    await sluice.queues.create('orders', { VisibilityTimeout: 2, RedrivePolicy: { deadLetterTargetArn: sluice.queues.arnOf('orders-dlq'), maxReceiveCount: 1 } });
+    await sluice.queues.create('inbox');
+    await sluice.functions.create({
+      name: 'charge',
+      timeout: 1,
+      handler: async (event: SQSEvent) => {
+        if (failing) throw new TypeError(`card declined for ${event.Records[0]!.body}`);
+        return {};
+      },
+    });
+    await sluice.triggers.create({ queue: 'orders', functionName: 'charge', batchSize: 1 });
+    // A tenant at its concurrency limit of 1: one message runs (held until the end), the others wait.
+    await sluice.queues.create('tenants', { VisibilityTimeout: 60 });
+    await sluice.groupLimits.set('tenants', 'acme', { maxConcurrency: 1 });
+    await sluice.functions.create({ name: 'tenant-work', timeout: 30, handler: async () => tenantsHeld });
+    await sluice.triggers.create({ queue: 'tenants', functionName: 'tenant-work', batchSize: 1, groupBy: 'MessageGroupId' });
+    for (let i = 0; i < 3; i++) await sluice.queues.send('tenants', { body: `job-${i}`, messageGroupId: 'acme' });
+    // A batch with failed items, and a schedule.
+    await sluice.functions.create({
+      name: 'resize',
+      timeout: 10,
+      handler: processBatchItems<{ n: number }>(async (item) => {
+        if (item.n % 4 === 0) throw new Error(`image ${item.n} is corrupt`);
+      }),
+    });
+    const batch = await sluice.batches.create({ processor: 'resize', items: Array.from({ length: 12 }, (_, n) => ({ n: n + 1 })), itemsPerMessage: 4, maxAttempts: 1 });
+    await sluice.batches.wait(batch.id);
+    await sluice.schedules.create({ name: 'nightly-report', expression: 'cron(0 3 * * ? *)', target: { function: 'charge' } });
+    await sluice.queues.send('orders', { body: 'order-1' });
+    // The failed message comes back after its visibility timeout and, past maxReceiveCount, moves to the DLQ.
+    for (let i = 0; i < 100 && (await sluice.queues.counts('orders-dlq')).visible === 0; i++) await sleep(100);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    page = await browser.newPage({ viewport: { width: 1300, height: 850 } });
+  }, 60_000);
+  afterAll(async () => {
+    releaseTenants();
+    await browser?.close();
+    await node?.close();
+  });
+
+  it('signs in with a token and shows the overview', async () => {
+    await page.goto(`${node.url}/console/`);
+    expect(page.url()).toBe(`${node.url}/console/login`);
+    await page.fill('#token', 'not-the-right-token-at-all');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[role=alert]');
+    await page.fill('#token', TEST_TOKEN);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('.cards');
+    expect(page.url()).toBe(`${node.url}/console/`);
+    expect(page.url()).not.toContain(TEST_TOKEN);
+    await shoot('overview');
+  });
+
+  it("shows a queue's depth change after a send", async () => {
+    await page.goto(`${node.url}/console/#/queues`);
+    const depth = page.locator('tr[data-queue="inbox"] [data-testid=visible]');
+    await expect.poll(() => depth.textContent()).toBe('0');
+    await node.sluice.queues.send('inbox', { body: 'a' });
+    await node.sluice.queues.send('inbox', { body: 'b' });
+    await expect.poll(() => depth.textContent(), { timeout: 10_000 }).toBe('2');
+  });
+
+  it('purges a queue only after its name is typed', async () => {
+    await page.goto(`${node.url}/console/#/queues/inbox`);
+    await page.click('text=Purge…');
+    const confirm = page.locator('[role=dialog] button.danger');
+    expect(await confirm.isDisabled()).toBe(true);
+    await page.fill('[aria-label="queue name"]', 'inbo');
+    expect(await confirm.isDisabled()).toBe(true);
+    await page.fill('[aria-label="queue name"]', 'inbox');
+    await confirm.click();
+    await expect.poll(async () => (await node.sluice.queues.counts('inbox')).visible, { timeout: 5000 }).toBe(0);
+    await expect.poll(() => page.locator('tr[data-queue="inbox"] [data-testid=visible]').textContent(), { timeout: 10_000 }).toBe('0');
+  });
+
+  it("opens a failed invocation's stack", async () => {
+    await page.goto(`${node.url}/console/#/functions`);
+    await page.click('[data-testid=failure-link]');
+    const stack = page.locator('[data-testid=stack]');
+    await stack.waitFor();
+    expect(await stack.textContent()).toContain('TypeError: card declined for order-1');
+    expect(await stack.textContent()).toContain('console-browser.test.ts');
+    await shoot('failure');
+    await page.goto(`${node.url}/console/#/functions`);
+    await page.waitForSelector('[data-testid=functions] tbody tr');
+    await shoot('functions');
+  });
+
+  it('redrives a dead-letter queue', async () => {
+    failing = false;
+    await page.goto(`${node.url}/console/#/queues/orders-dlq`);
+    await page.click('text=Browse messages');
+    await page.waitForSelector('[data-testid=messages] li');
+    expect(await page.locator('[data-testid=messages]').textContent()).toContain('order-1');
+    await shoot('queues');
+    await page.click('[data-testid=redrive]');
+    await expect.poll(() => page.locator('[data-testid=move-status]').first().textContent(), { timeout: 15_000 }).toBe('COMPLETED');
+    await expect.poll(async () => (await node.sluice.queues.counts('orders-dlq')).visible, { timeout: 10_000 }).toBe(0);
+    // The redriven message ran again (its first run failed; the second receive moved it) and succeeded.
+    await expect.poll(async () => node.sluice.functions.metrics('charge').invocations, { timeout: 10_000 }).toBe(2);
+    expect(node.sluice.functions.metrics('charge').errors).toBe(1);
+  });
+
+  it("shows a group's limits and why it waits", async () => {
+    await page.goto(`${node.url}/console/#/groups`);
+    await page.click('button.link:has-text("acme")', { timeout: 10_000 });
+    const why = page.locator('[data-testid=group-why]');
+    await why.waitFor();
+    await expect.poll(() => why.textContent()).toContain('at its concurrency limit: 1 of 1 slot(s) held on this node');
+    expect(await why.textContent()).toContain('Concurrency limit1');
+    await shoot('groups');
+  });
+
+  it("shows a batch's failed items and a schedule's next fire times", async () => {
+    await page.goto(`${node.url}/console/#/batches`);
+    await page.click('text=Failed items');
+    await page.waitForSelector('text=image 4 is corrupt');
+    await shoot('batches');
+    await page.goto(`${node.url}/console/#/schedules`);
+    await page.waitForSelector('text=nightly-report');
+    expect(await page.locator('main').textContent()).toMatch(/T03:00:00/);
+    await shoot('schedules');
+  });
+
+  it('disables and enables a trigger', async () => {
+    await page.goto(`${node.url}/console/#/triggers`);
+    const row = page.locator('tr', { hasText: 'queue tenants' });
+    await row.locator('button', { hasText: 'Disable' }).click();
+    await row.locator('text=Disabled').waitFor();
+    const [tenants] = node.sluice.triggers.list({ queue: 'tenants' });
+    expect(tenants!.state).toBe('Disabled');
+    await row.locator('button', { hasText: 'Enable' }).click();
+    await row.locator('button', { hasText: 'Disable' }).waitFor();
+    expect(node.sluice.triggers.get(tenants!.uuid).state).toBe('Enabled');
+  });
+
+  it('shows the triggers and cluster pages', async () => {
+    for (const name of ['triggers', 'cluster']) {
+      await page.goto(`${node.url}/console/#/${name}`);
+      await page.waitForSelector('main h1');
+      expect(await page.locator('main h1').first().textContent()).toMatch(new RegExp(name, 'i'));
+      await shoot(name);
+    }
+  });
+});
