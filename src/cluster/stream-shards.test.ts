@@ -4,6 +4,7 @@
  * SQLite (engines sharing one file with `cluster: true`), in one process so a handler sees every node.
  */
 import type { DynamoDBStreamEvent } from 'aws-lambda';
+import type { SluiceContext } from '../functions/types.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,12 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Sluice } from '../engine/sluice.js';
 import type { Store } from '../store/store.js';
 import { createSqliteStore } from '../store/sqlite/store.js';
-import {
-  dropSchema,
-  freshSchemaName,
-  openTestStore,
-  postgresSkipped,
-} from '../testkit/postgres.js';
+import { dropSchema, freshSchemaName, openTestStore, postgresSkipped } from '../testkit/postgres.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const timing = { heartbeatMs: 100, leaseMs: 400, slotLingerMs: 100 };
@@ -66,6 +62,20 @@ for (const backend of backends) {
       for (const step of cleanups.splice(0).reverse()) await step();
     });
 
+    /** A node on the shared store, closed after the test unless the test closed it already. */
+    async function joinNode(
+      shared: { open(): Promise<Store> },
+      nodes: Map<string, Sluice>,
+      id: string,
+    ): Promise<Sluice> {
+      const sluice = await Sluice.open({ store: await shared.open(), cluster: { nodeId: id, ...timing } });
+      nodes.set(id, sluice);
+      cleanups.push(async () => {
+        if (nodes.get(id) === sluice) await sluice.close({ graceMs: 1000 });
+      });
+      return sluice;
+    }
+
     it('serves each shard on one node at a time, hands shards over as nodes come and go, and loses nothing', async () => {
       const shared = backend.shared();
       cleanups.push(shared.cleanup);
@@ -77,11 +87,7 @@ for (const backend of backends) {
       const nodes = new Map<string, Sluice>();
 
       async function startNode(id: string): Promise<Sluice> {
-        const sluice = await Sluice.open({ store: await shared.open(), cluster: { nodeId: id, ...timing } });
-        nodes.set(id, sluice);
-        cleanups.push(async () => {
-          if (nodes.get(id) === sluice) await sluice.close({ graceMs: 1000 });
-        });
+        const sluice = await joinNode(shared, nodes, id);
         if (nodes.size === 1) {
           await sluice.tables.createTable({
             name: 'events',
@@ -166,6 +172,81 @@ for (const backend of backends) {
           .map((entry) => Number(entry.split(':')[1]))
           .sort(),
       ).toEqual([2, 3, 3]);
+    });
+
+    // A handler that loses its shard and wakes up late (a paused process) must not overwrite what the new
+    // holder wrote: the lease token in its context rises with each takeover, and a conditional write on it
+    // refuses the older copy's.
+    it('gives stream handlers a fencing token that rises with each takeover and guards their writes', async () => {
+      const shared = backend.shared();
+      cleanups.push(shared.cleanup);
+      const seen: Array<{ node: string; token: number | undefined }> = [];
+      const nodes = new Map<string, Sluice>();
+      async function startNode(id: string): Promise<Sluice> {
+        const sluice = await joinNode(shared, nodes, id);
+        if (nodes.size === 1) {
+          await sluice.tables.createTable({
+            name: 'fenced',
+            partitionKey: { name: 'pk', type: 'S' },
+            stream: { viewType: 'NEW_IMAGE' },
+            streamShardCount: 1,
+          });
+          await sluice.tables.createTable({ name: 'totals', partitionKey: { name: 'pk', type: 'S' } });
+        }
+        await sluice.functions.create({
+          name: 'fencedWork',
+          handler: async (event: DynamoDBStreamEvent, context: SluiceContext) => {
+            seen.push({ node: id, token: context.fencingToken });
+            for (const record of event.Records) {
+              await guardedWrite(sluice, record.dynamodb!.NewImage!.n!.N!, context.fencingToken!);
+            }
+          },
+        });
+        await sluice.streamTriggers.create({
+          stream: 'fenced',
+          functionName: 'fencedWork',
+          startingPosition: 'TRIM_HORIZON',
+        });
+        return sluice;
+      }
+      const guardedWrite = (sluice: Sluice, value: string, token: number) =>
+        sluice.tables.putItem({
+          tableName: 'totals',
+          item: { pk: 'total', value, fence: token } as never,
+          conditionExpression: 'attribute_not_exists(fence) OR fence <= :token',
+          expressionAttributeValues: { ':token': token } as never,
+        });
+
+      const a = await startNode('a');
+      await a.tables.putItem({ tableName: 'fenced', item: { pk: 'k', n: 1 } as never });
+      await until(() => seen.length >= 1);
+      const first = seen[0]!;
+      expect(first).toMatchObject({ node: 'a' });
+      expect(first.token).toBeGreaterThan(0);
+
+      // a falls silent (as a paused process does); b takes the shard over with a higher token.
+      const b = await startNode('b');
+      await a.cluster!.membership.stop();
+      const group = `${b.streamTriggers.list()[0]!.eventSourceArn}#fencedWork`;
+      const deadline = Date.now() + 10_000;
+      while (!(await b.store.leaseList({ group })).every((lease) => lease.owner === 'b')) {
+        if (Date.now() > deadline) throw new Error('b never took the shard over');
+        await sleep(50);
+      }
+      await b.tables.putItem({ tableName: 'fenced', item: { pk: 'k', n: 2 } as never });
+      await until(() => seen.some((s) => s.node === 'b'));
+      const taken = seen.find((s) => s.node === 'b')!;
+      expect(taken.token).toBeGreaterThan(first.token!);
+
+      // a wakes up and finishes its old invocation late: the write carrying its old token is refused.
+      const late = await guardedWrite(a, 'late', first.token!).then(
+        () => 'written',
+        (error: unknown) => (error as { code?: string }).code,
+      );
+      expect(late).toBe('ConditionalCheckFailedException');
+      expect(
+        (await b.tables.getItem({ tableName: 'totals', key: { pk: 'total' } as never })).item,
+      ).toMatchObject({ value: '2' });
     });
   });
 }

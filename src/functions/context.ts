@@ -43,13 +43,23 @@ export class InvocationContext implements Context {
   readonly logStreamName: string;
   /** @internal set by the caller of the handler */
   settle: Settle | undefined;
+  /**
+   * A Sluice extension: a number that grows each time the work this invocation holds changes hands. Set
+   * for stream-trigger invocations in a cluster (the token of the shard's lease, which rises with every
+   * takeover). A handler that writes with a condition on it (store it, and refuse a write whose token is
+   * lower than the stored one) is protected from a copy of itself that lost the shard, was paused, and
+   * woke up to finish late (see README "Fencing a handler's writes").
+   */
+  readonly fencingToken: number | undefined;
 
   constructor(
     identity: FunctionIdentity,
     readonly awsRequestId: string,
     private readonly deadline: number,
     private readonly now: () => number,
+    fencingToken?: number,
   ) {
+    this.fencingToken = fencingToken;
     this.functionName = identity.functionName;
     this.invokedFunctionArn = identity.invokedFunctionArn;
     this.memoryLimitInMB = identity.memoryLimitInMB;

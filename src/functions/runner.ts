@@ -15,6 +15,8 @@ export interface Invocation {
   requestId: string;
   event: unknown;
   timeoutMs: number;
+  /** See InvocationContext.fencingToken. */
+  fencingToken?: number;
 }
 
 export interface HandlerRunner {
@@ -55,7 +57,13 @@ export class InProcessRunner implements HandlerRunner {
     if (typeof handler !== 'function') return handler;
     const { clock, timeoutSeconds } = this.params;
     const deadline = clock.now() + invocation.timeoutMs;
-    const context = new InvocationContext(this.identity, invocation.requestId, deadline, this.now);
+    const context = new InvocationContext(
+      this.identity,
+      invocation.requestId,
+      deadline,
+      this.now,
+      invocation.fencingToken,
+    );
     return new Promise<Execution>((resolve) => {
       let done = false;
       const timedOut = () => {

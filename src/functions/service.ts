@@ -35,6 +35,8 @@ export interface ExecutionContext {
   origin: InvocationOrigin;
   /** Records taken from a queue: how long each waited from its send to this start (ms). */
   waitedMs?: number[];
+  /** Given to the handler as context.fencingToken (see functions/context.ts). */
+  fencingToken?: number;
 }
 
 export interface FunctionServiceOptions {
@@ -251,7 +253,12 @@ export class FunctionService implements Service {
     const started = performance.now();
     let execution: Execution;
     try {
-      execution = await runner.run({ requestId, event, timeoutMs: definition.timeoutSeconds * 1000 });
+      execution = await runner.run({
+        requestId,
+        event,
+        timeoutMs: definition.timeoutSeconds * 1000,
+        ...(context.fencingToken !== undefined ? { fencingToken: context.fencingToken } : {}),
+      });
     } catch (error) {
       execution = {
         ok: false,

@@ -12,9 +12,15 @@ export type HandlerCallback<TResult = unknown> = (error?: unknown, result?: TRes
  * A handler in either of Lambda's Node.js styles: `async (event, context) => result`, or
  * `(event, context, callback) => void` (recognised by declaring the third parameter).
  */
+/** Lambda's context, and what Sluice adds to it (see InvocationContext in functions/context.ts). */
+export interface SluiceContext extends Context {
+  /** Set where the invocation's work is held under a lease (stream triggers in a cluster). */
+  readonly fencingToken?: number | undefined;
+}
+
 export type FunctionHandler<TEvent = unknown, TResult = unknown> = (
   event: TEvent,
-  context: Context,
+  context: SluiceContext,
   callback: HandlerCallback<TResult>,
 ) => void | TResult | Promise<TResult>;
 

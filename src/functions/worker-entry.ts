@@ -41,6 +41,7 @@ async function main(): Promise<void> {
       request.requestId,
       Date.now() + request.remainingMs,
       Date.now,
+      request.fencingToken,
     );
     callHandler(run, request.event, context).then(
       (result) => reply({ type: 'result', ok: true, result }),

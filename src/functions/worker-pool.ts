@@ -47,7 +47,12 @@ export class WorkerPool implements HandlerRunner {
       }
     }
     const execution = await sandbox.invoke(
-      { requestId: invocation.requestId, event: invocation.event, remainingMs: invocation.timeoutMs },
+      {
+        requestId: invocation.requestId,
+        event: invocation.event,
+        remainingMs: invocation.timeoutMs,
+        ...(invocation.fencingToken !== undefined ? { fencingToken: invocation.fencingToken } : {}),
+      },
       { clock: this.params.clock, timeoutSeconds: this.params.timeoutSeconds },
     );
     if (sandbox.usable && !this.closed) this.idle.push(sandbox);

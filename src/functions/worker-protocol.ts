@@ -12,6 +12,7 @@ export interface InvokeRequest {
   event: unknown;
   /** The worker cannot see the engine's clock, so it gets the time left and keeps its own deadline. */
   remainingMs: number;
+  fencingToken?: number;
 }
 
 export type WorkerReply =

@@ -38,6 +38,10 @@ describe('worker-thread functions', () => {
       logGroupName: '/aws/lambda/echo',
     });
     expect(payload.context.remaining).toBeGreaterThan(2_000);
+    expect(payload.context.fencingToken).toBeUndefined();
+    // A lease-backed caller (a stream trigger in a cluster) passes its token through to the thread.
+    const fenced = await sluice.functions.execute('echo', {}, undefined, { origin: { via: 'invoke' }, fencingToken: 7 });
+    expect(fenced).toMatchObject({ ok: true, result: { context: { fencingToken: 7 } } });
     expect(payload.threadId).not.toBe(threadId);
     // The handler's environment does not leak into the engine's.
     expect(process.env.GREETING).toBeUndefined();

@@ -285,7 +285,11 @@ export class StreamTrigger {
         pool.onRelease(name(), wake);
       },
       execute: (event, requestId, invocation) =>
-        functions.execute(name(), event, requestId, { origin: this.originOf(resolved, invocation) }),
+        functions.execute(name(), event, requestId, {
+          origin: this.originOf(resolved, invocation),
+          // The shard's lease token: it rises with every takeover, so a late copy's writes can be refused.
+          ...(fence ? { fencingToken: fence.token } : {}),
+        }),
       retrying: (invocation, records, next) => {
         const events = this.deps.events;
         if (events?.active)
