@@ -12,9 +12,19 @@ afterEach(async () => {
   node = undefined;
 });
 
-async function scrape(url: string, token: string | null = TEST_TOKEN): Promise<{ status: number; text: string; type: string }> {
-  const response = await fetch(`${url}/metrics`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
-  return { status: response.status, text: await response.text(), type: response.headers.get('content-type') ?? '' };
+async function scrape(
+  url: string,
+  token: string | null = TEST_TOKEN,
+): Promise<{ status: number; text: string; type: string }> {
+  const response = await fetch(
+    `${url}/metrics`,
+    token ? { headers: { authorization: `Bearer ${token}` } } : {},
+  );
+  return {
+    status: response.status,
+    text: await response.text(),
+    type: response.headers.get('content-type') ?? '',
+  };
 }
 
 describe('GET /metrics', () => {
@@ -57,9 +67,15 @@ describe('GET /metrics', () => {
     await sleep(50);
     const { text } = await scrape(node.url);
     expect(text).toContain('# TYPE sluice_handler_duration_seconds histogram');
-    expect(text).toMatch(/sluice_handler_duration_seconds_count\{function="work",via="queue-trigger",outcome="success"\} 1/);
-    expect(text).toMatch(/sluice_handler_duration_seconds_count\{function="work",via="queue-trigger",outcome="error"\} 1/);
-    expect(text).toMatch(/sluice_handler_duration_seconds_count\{function="work",via="invoke",outcome="success"\} 1/);
+    expect(text).toMatch(
+      /sluice_handler_duration_seconds_count\{function="work",via="queue-trigger",outcome="success"\} 1/,
+    );
+    expect(text).toMatch(
+      /sluice_handler_duration_seconds_count\{function="work",via="queue-trigger",outcome="error"\} 1/,
+    );
+    expect(text).toMatch(
+      /sluice_handler_duration_seconds_count\{function="work",via="invoke",outcome="success"\} 1/,
+    );
     expect(text).toContain('# TYPE sluice_send_to_start_seconds histogram');
     expect(text).toMatch(/sluice_send_to_start_seconds_count\{queue="jobs",function="work"\} 2/);
     expect(text).toMatch(/sluice_invocations_total\{function="work",via="queue-trigger",outcome="error"\} 1/);
