@@ -166,3 +166,23 @@ describe('while no console page is open', () => {
     expect(live.snapshots).toBe(after);
   });
 });
+
+describe('a node in --insecure-dev mode', () => {
+  it('opens the console without sign-in, as it accepts every request, but still asks for the CSRF token on actions', async () => {
+    node = await startTestNode({ insecureDev: true });
+    await node.sluice.queues.create('jobs');
+    const { response, csrf } = await page(node.url, '');
+    expect(response.status).toBe(200);
+    const refused = await fetch(`${node.url}/console/api/v1/queues/jobs/purge`, {
+      method: 'POST',
+      body: '{}',
+    });
+    expect(refused.status).toBe(403);
+    const done = await fetch(`${node.url}/console/api/v1/queues/jobs/purge`, {
+      method: 'POST',
+      headers: { 'x-csrf-token': csrf },
+      body: '{}',
+    });
+    expect(done.status).toBe(204);
+  });
+});
