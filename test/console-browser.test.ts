@@ -188,8 +188,11 @@ describe.skipIf(!available)('the console in Chromium', () => {
     await why.waitFor();
     await expect
       .poll(() => why.textContent())
-      .toContain('at its concurrency limit: 1 of 1 slot(s) held on this node');
-    expect(await why.textContent()).toContain('Concurrency limit1');
+      .toContain('at its concurrency limit: 1 of 1 slot(s) held by messages in flight');
+    const text = await why.textContent();
+    expect(text).toContain('Concurrency limit1');
+    expect(text).toContain('Messages waiting2');
+    expect(text).toContain('Slots held (in flight)1');
     await shoot('groups');
   });
 

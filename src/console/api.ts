@@ -64,40 +64,37 @@ async function queuesView(sluice: Sluice) {
   return rows.map((row) => ({ ...row, deadLetterSources: sources.get(row.name) ?? [] }));
 }
 
-/** Why a group is not running now, from what this node knows (limits, its in-flight messages, refusals). */
+/**
+ * Why a group is not running now: its messages by state and its rate tokens (every node's, from the
+ * store), its limits, and the refusals this node's claims met.
+ */
 async function groupWhy(sluice: Sluice, queue: string, group: string) {
-  const [limit, effective] = await Promise.all([
+  const [limit, inspection] = await Promise.all([
     sluice.groupLimits.get(queue, group),
-    sluice.groupLimits.effective(queue, group),
+    sluice.groupLimits.inspect(queue, group),
   ]);
-  const activity = sluice.groupLimits.activity(queue)[0];
-  const entry = activity?.groups.find((g) => g.group === group);
+  const activity = sluice.groupLimits.activity(queue)[0]?.groups.find((g) => g.group === group) ?? null;
+  const { maxConcurrency, rate } = inspection.limits;
   const reasons: string[] = [];
-  if (!entry)
+  if (inspection.waiting === 0)
     reasons.push(
-      'no recent activity on this node: no message of the group was ready when a trigger claimed, or no trigger reads the queue',
+      `no message of the group is waiting${inspection.delayed > 0 ? ` (${inspection.delayed} delayed)` : ''}${inspection.inFlight > 0 ? `; ${inspection.inFlight} under invocation` : ''}`,
     );
   else {
-    if (effective.maxConcurrency !== null && entry.inFlight >= effective.maxConcurrency)
+    if (maxConcurrency !== null && inspection.inFlight >= maxConcurrency)
       reasons.push(
-        `at its concurrency limit: ${entry.inFlight} of ${effective.maxConcurrency} slot(s) held on this node`,
+        `at its concurrency limit: ${inspection.inFlight} of ${maxConcurrency} slot(s) held by messages in flight`,
       );
-    if (entry.throttledByRate > 0 && effective.rate)
+    if (rate && inspection.rateTokens === 0)
       reasons.push(
-        `its rate limit (${effective.rate.limit} per ${effective.rate.intervalSeconds} s, burst ${effective.rate.burst}) refused ${entry.throttledByRate} claim(s) since the node started`,
-      );
-    if (entry.throttledByConcurrency > 0)
-      reasons.push(
-        `its concurrency limit refused ${entry.throttledByConcurrency} claim(s) since the node started`,
+        `out of rate tokens (${rate.limit} per ${rate.intervalSeconds} s, burst ${rate.burst})${inspection.nextTokenAt ? `; the next one at ${new Date(inspection.nextTokenAt).toISOString()}` : ''}`,
       );
     if (reasons.length === 0)
       reasons.push(
-        entry.inFlight > 0
-          ? `running: ${entry.inFlight} message(s) under invocation`
-          : 'not limited: it runs as soon as one of its messages is ready',
+        `not held by its limits: ${inspection.waiting} message(s) wait for a trigger's next claim (is a trigger enabled on the queue, and its function below its concurrency?)`,
       );
   }
-  return { queue, group, limit: limit ?? null, effective, activity: entry ?? null, reasons };
+  return { queue, group, limit: limit ?? null, effective: inspection.limits, inspection, activity, reasons };
 }
 
 export function registerConsoleApi(

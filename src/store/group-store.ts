@@ -63,4 +63,22 @@ export interface GroupStore {
   groupLimitList(p: { queueName: string; after: string | null; limit: number }): Promise<StoredGroupLimit[]>;
   /** The group rows of a queue (groups with messages, and recently emptied ones), for inspection and tests. */
   groupRows(p: { queueId: number; limit: number }): Promise<GroupRow[]>;
+  /**
+   * One group as an operator asks about it (the console's "why is this group waiting"): its messages by
+   * state at `now` and its row. Reads the group's index range: O(messages of the group), on request only.
+   */
+  groupInspect(p: { queueId: number; groupKey: string; now: number }): Promise<GroupInspection>;
+}
+
+export interface GroupInspection {
+  /** Visible now: waiting for a claim. */
+  waiting: number;
+  /** Received and not yet visible again: holding the group's concurrency slots. */
+  inFlight: number;
+  /** Not yet visible and never received (a send delay). */
+  delayed: number;
+  /** When the oldest waiting message was sent; null when none waits. */
+  oldestWaitingSentAt: number | null;
+  /** The group's row with its token bucket; null when the group has no row. */
+  row: (GroupRow & { refilledAt: number }) | null;
 }

@@ -1,6 +1,6 @@
 // Groups: the busiest and most throttled groups of each grouped queue, and why one group is not running.
 import { useState } from './vendor/hooks.js';
-import { html, useData, useLive, fmtNumber } from './api.js';
+import { html, useData, useLive, fmtNumber, fmtAge } from './api.js';
 
 export function Groups() {
   const { data } = useData('/groups');
@@ -77,6 +77,7 @@ function Why({ queue, group }) {
   if (error) return html`<p class="error">${error}</p>`;
   if (!data) return html`<p class="loading">Loading…</p>`;
   const e = data.effective;
+  const i = data.inspection;
   return html`<div class="panel" data-testid="group-why">
     <h2>Why is ${group} (${queue}) not running?</h2>
     <ul>
@@ -87,9 +88,19 @@ function Why({ queue, group }) {
       <dd>${e.maxConcurrency ?? 'none'}${data.limit ? '' : ' (queue default)'}</dd>
       <dt>Rate limit</dt>
       <dd>${e.rate ? `${e.rate.limit} per ${e.rate.intervalSeconds} s (burst ${e.rate.burst})` : 'none'}</dd>
-      <dt>In flight on this node</dt>
-      <dd>${fmtNumber(data.activity?.inFlight ?? 0)}</dd>
+      <dt>Slots held (in flight)</dt>
+      <dd>${fmtNumber(i.inFlight)}</dd>
+      <dt>Rate tokens left</dt>
+      <dd>${i.rateTokens === null ? '–' : fmtNumber(i.rateTokens)}</dd>
+      <dt>Messages waiting</dt>
+      <dd>${fmtNumber(i.waiting)}${i.delayed ? ` (+${i.delayed} delayed)` : ''}</dd>
+      <dt>Oldest wait</dt>
+      <dd>${i.oldestWaitSeconds === null ? '–' : fmtAge(i.oldestWaitSeconds)}</dd>
+      <dt>Refused on this node</dt>
+      <dd>
+        ${fmtNumber(data.activity?.throttledByConcurrency ?? 0)} by concurrency,
+        ${fmtNumber(data.activity?.throttledByRate ?? 0)} by rate
+      </dd>
     </dl>
-    <p class="muted small">Rate tokens left and messages waiting per group are not reported yet.</p>
   </div>`;
 }

@@ -264,6 +264,17 @@ const sql = {
     text: `SELECT group_key, ready_at, next_visible_at, slot_at, token_at, tokens FROM queue_groups
            WHERE queue_id = $1 ORDER BY ready_at, turn LIMIT $2`,
   },
+  inspectMessages: {
+    text: `SELECT count(*) FILTER (WHERE visible_at <= $3)::int AS waiting,
+             count(*) FILTER (WHERE visible_at > $3 AND receive_count > 0)::int AS in_flight,
+             count(*) FILTER (WHERE visible_at > $3 AND receive_count = 0)::int AS delayed,
+             min(sent_at) FILTER (WHERE visible_at <= $3) AS oldest
+           FROM messages WHERE queue_id = $1 AND group_key = $2`,
+  },
+  inspectRow: {
+    text: `SELECT group_key, ready_at, next_visible_at, slot_at, token_at, tokens, refilled_at FROM queue_groups
+           WHERE queue_id = $1 AND group_key = $2`,
+  },
 };
 
 interface LimitColumns {
@@ -626,6 +637,39 @@ export function createPostgresGroups(pool: pg.Pool, notifier: Notifier): Postgre
       return rows.map(toStoredLimit);
     },
 
+    async groupInspect(p) {
+      const [counts] = await run<{ waiting: number; in_flight: number; delayed: number; oldest: number | null }>(pool, sql.inspectMessages, [
+        p.queueId,
+        p.groupKey,
+        p.now,
+      ]);
+      const [row] = await run<{
+        group_key: string;
+        ready_at: number;
+        next_visible_at: number;
+        slot_at: number;
+        token_at: number;
+        tokens: number | null;
+        refilled_at: number;
+      }>(pool, sql.inspectRow, [p.queueId, p.groupKey]);
+      return {
+        waiting: counts?.waiting ?? 0,
+        inFlight: counts?.in_flight ?? 0,
+        delayed: counts?.delayed ?? 0,
+        oldestWaitingSentAt: counts?.oldest === null || counts?.oldest === undefined ? null : Number(counts.oldest),
+        row: row
+          ? {
+              groupKey: row.group_key,
+              readyAt: row.ready_at,
+              nextVisibleAt: row.next_visible_at,
+              slotAt: row.slot_at,
+              tokenAt: row.token_at,
+              tokens: row.tokens,
+              refilledAt: row.refilled_at,
+            }
+          : null,
+      };
+    },
     async groupRows(p) {
       const rows = await run<{
         group_key: string;

@@ -239,6 +239,20 @@ export function createSqliteGroupStore(
     >(
       'SELECT group_key, ready_at, next_visible_at, slot_at, token_at, tokens FROM queue_groups WHERE queue_id = ? ORDER BY ready_at, turn LIMIT ?',
     ),
+    inspectMessages: db.prepare<
+      [{ queue: number; group: string; now: number }],
+      { waiting: number | null; in_flight: number | null; delayed: number | null; oldest: number | null }
+    >(
+      `SELECT SUM(visible_at <= @now) AS waiting, SUM(visible_at > @now AND receive_count > 0) AS in_flight,
+         SUM(visible_at > @now AND receive_count = 0) AS delayed, MIN(CASE WHEN visible_at <= @now THEN sent_at END) AS oldest
+       FROM messages WHERE queue_id = @queue AND group_key = @group`,
+    ),
+    inspectRow: db.prepare<
+      [number, string],
+      { group_key: string; ready_at: number; next_visible_at: number; slot_at: number; token_at: number; tokens: number | null; refilled_at: number }
+    >(
+      'SELECT group_key, ready_at, next_visible_at, slot_at, token_at, tokens, refilled_at FROM queue_groups WHERE queue_id = ? AND group_key = ?',
+    ),
   };
   let turn = sql.maxTurn.get()?.turn ?? 0;
 
@@ -424,6 +438,27 @@ export function createSqliteGroupStore(
           ? sql.limitListFirst.all(p.queueName, p.limit)
           : sql.limitList.all(p.queueName, p.after, p.limit);
       return rows.map(toStoredLimit);
+    },
+    async groupInspect(p) {
+      const counts = sql.inspectMessages.get({ queue: p.queueId, group: p.groupKey, now: p.now });
+      const row = sql.inspectRow.get(p.queueId, p.groupKey);
+      return {
+        waiting: counts?.waiting ?? 0,
+        inFlight: counts?.in_flight ?? 0,
+        delayed: counts?.delayed ?? 0,
+        oldestWaitingSentAt: counts?.oldest ?? null,
+        row: row
+          ? {
+              groupKey: row.group_key,
+              readyAt: row.ready_at,
+              nextVisibleAt: row.next_visible_at,
+              slotAt: row.slot_at,
+              tokenAt: row.token_at,
+              tokens: row.tokens,
+              refilledAt: row.refilled_at,
+            }
+          : null,
+      };
     },
     async groupRows(p) {
       return sql.rows.all(p.queueId, p.limit).map((row) => ({
