@@ -82,3 +82,46 @@ export interface GroupInspection {
   /** The group's row with its token bucket; null when the group has no row. */
   row: (GroupRow & { refilledAt: number }) | null;
 }
+
+/** A `queue_groups` row as both backends select it. */
+export interface GroupRowColumns {
+  group_key: string;
+  ready_at: number;
+  next_visible_at: number;
+  slot_at: number;
+  token_at: number;
+  tokens: number | null;
+}
+
+export function groupRowOf(row: GroupRowColumns): GroupRow {
+  return {
+    groupKey: row.group_key,
+    readyAt: row.ready_at,
+    nextVisibleAt: row.next_visible_at,
+    slotAt: row.slot_at,
+    tokenAt: row.token_at,
+    tokens: row.tokens,
+  };
+}
+
+/** What both backends' `groupInspect` statements return, as the interface's shape. */
+export function groupInspectionOf(
+  counts:
+    | {
+        waiting: number | null;
+        in_flight: number | null;
+        delayed: number | null;
+        oldest: number | string | null;
+      }
+    | undefined,
+  row: (GroupRowColumns & { refilled_at: number }) | undefined,
+): GroupInspection {
+  return {
+    waiting: Number(counts?.waiting ?? 0),
+    inFlight: Number(counts?.in_flight ?? 0),
+    delayed: Number(counts?.delayed ?? 0),
+    oldestWaitingSentAt:
+      counts?.oldest === null || counts?.oldest === undefined ? null : Number(counts.oldest),
+    row: row ? { ...groupRowOf(row), refilledAt: row.refilled_at } : null,
+  };
+}

@@ -23,7 +23,14 @@ import {
   type LockedGroup,
 } from '../rules/claim-plan.js';
 import type { GroupLimit } from '../group-limit.js';
-import type { GroupClaimParams, GroupStore, StoredGroupLimit } from '../group-store.js';
+import {
+  groupInspectionOf,
+  groupRowOf,
+  type GroupClaimParams,
+  type GroupRowColumns,
+  type GroupStore,
+  type StoredGroupLimit,
+} from '../group-store.js';
 import { queueChannel, type Notifier } from '../notifier.js';
 import type { ClaimedMessage, QueueStore, ReceiveOutcome, SendOutcome } from '../queue-store.js';
 import { query, run, transaction, BY_SEQ_IN_QUEUE } from './connection.js';
@@ -638,55 +645,21 @@ export function createPostgresGroups(pool: pg.Pool, notifier: Notifier): Postgre
     },
 
     async groupInspect(p) {
-      const [counts] = await run<{ waiting: number; in_flight: number; delayed: number; oldest: number | null }>(pool, sql.inspectMessages, [
+      const [counts] = await run<{
+        waiting: number;
+        in_flight: number;
+        delayed: number;
+        oldest: number | null;
+      }>(pool, sql.inspectMessages, [p.queueId, p.groupKey, p.now]);
+      const [row] = await run<GroupRowColumns & { refilled_at: number }>(pool, sql.inspectRow, [
         p.queueId,
         p.groupKey,
-        p.now,
       ]);
-      const [row] = await run<{
-        group_key: string;
-        ready_at: number;
-        next_visible_at: number;
-        slot_at: number;
-        token_at: number;
-        tokens: number | null;
-        refilled_at: number;
-      }>(pool, sql.inspectRow, [p.queueId, p.groupKey]);
-      return {
-        waiting: counts?.waiting ?? 0,
-        inFlight: counts?.in_flight ?? 0,
-        delayed: counts?.delayed ?? 0,
-        oldestWaitingSentAt: counts?.oldest === null || counts?.oldest === undefined ? null : Number(counts.oldest),
-        row: row
-          ? {
-              groupKey: row.group_key,
-              readyAt: row.ready_at,
-              nextVisibleAt: row.next_visible_at,
-              slotAt: row.slot_at,
-              tokenAt: row.token_at,
-              tokens: row.tokens,
-              refilledAt: row.refilled_at,
-            }
-          : null,
-      };
+      return groupInspectionOf(counts, row);
     },
     async groupRows(p) {
-      const rows = await run<{
-        group_key: string;
-        ready_at: number;
-        next_visible_at: number;
-        slot_at: number;
-        token_at: number;
-        tokens: number | null;
-      }>(pool, sql.rows, [p.queueId, p.limit]);
-      return rows.map((row) => ({
-        groupKey: row.group_key,
-        readyAt: row.ready_at,
-        nextVisibleAt: row.next_visible_at,
-        slotAt: row.slot_at,
-        tokenAt: row.token_at,
-        tokens: row.tokens,
-      }));
+      const rows = await run<GroupRowColumns>(pool, sql.rows, [p.queueId, p.limit]);
+      return rows.map(groupRowOf);
     },
   };
 }
