@@ -137,24 +137,10 @@ export function registerConsoleApi(
 
   scope.get('/queues', async () => ({ queues: await queuesView(sluice) }));
 
-  /**
-   * Browses a queue's first messages as the AWS console's "poll for messages" does: a receive with a
-   * visibility timeout of 0, so they stay visible (their receive count grows, as there).
-   */
-  scope.post('/queues/:name/browse', async (request) => {
-    const messages = await sluice.queues.receive(param(request, 'name'), {
-      maxNumberOfMessages: 10,
-      visibilityTimeout: 0,
-    });
-    return {
-      messages: messages.map((m) => ({
-        messageId: m.messageId,
-        body: m.body,
-        attributes: m.attributes,
-        messageAttributes: m.messageAttributes,
-      })),
-    };
-  });
+  /** A queue's first messages, read without receiving them (queues.peek): browsing changes nothing. */
+  scope.get('/queues/:name/messages', async (request) => ({
+    messages: await sluice.queues.peek(param(request, 'name'), { limit: 20 }),
+  }));
 
   scope.get('/functions', async () => {
     const snapshot = await collectMetrics(sluice);

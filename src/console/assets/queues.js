@@ -52,7 +52,7 @@ function QueueDetail({ name, row, onChange }) {
   const browse = async () => {
     setProblem('');
     try {
-      setMessages((await api.post(`/queues/${encodeURIComponent(name)}/browse`)).messages);
+      setMessages((await api.get(`/queues/${encodeURIComponent(name)}/messages`)).messages);
     } catch (error) {
       setProblem(error.message);
     }
@@ -91,17 +91,17 @@ function QueueDetail({ name, row, onChange }) {
     ${
       messages &&
       html` <p class="muted">
-          Browsing receives up to 10 messages with a visibility timeout of 0, as the AWS console's "poll for
-          messages" does: they stay visible; their receive count grows.
+          The first ${messages.length} message(s), read without receiving them: browsing changes nothing.
         </p>
-        ${messages.length === 0 ? html`<p>No visible messages.</p>` : ''}
+        ${messages.length === 0 ? html`<p>The queue is empty.</p>` : ''}
         <ul class="messages" data-testid="messages">
           ${messages.map(
             (m) =>
               html`<li>
-                <code>${m.messageId}</code> · received ${m.attributes.ApproximateReceiveCount}× · sent
-                ${new Date(Number(m.attributes.SentTimestamp)).toLocaleString('en-GB')}
-                ${m.attributes.DeadLetterQueueSourceArn ? html` · from <code>${m.attributes.DeadLetterQueueSourceArn.split(':').pop()}</code>` : ''}
+                <code>${m.messageId}</code> · ${m.state} · received ${m.receiveCount}× · sent
+                ${new Date(m.sentTimestamp).toLocaleString('en-GB')}
+                ${m.messageGroupId ? html` · group <code>${m.messageGroupId}</code>` : ''}
+                ${m.deadLetterSourceArn ? html` · from <code>${m.deadLetterSourceArn.split(':').pop()}</code>` : ''}
                 <pre>${m.body}</pre>
               </li>`,
           )}
