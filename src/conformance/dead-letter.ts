@@ -20,22 +20,13 @@ export function deadLetterConformance(backend: BackendUnderTest): void {
 
     it('moves a message received more than maxReceiveCount times to the dead-letter queue', async () => {
       await q().create('orders-dlq');
-      await q().create('orders', {
-        RedrivePolicy: { deadLetterTargetArn: arn('orders-dlq'), maxReceiveCount: 3 },
-      });
-      const sent = await q().send('orders', {
-        body: 'poison',
-        messageAttributes: { k: { dataType: 'String', stringValue: 'v' } },
-      });
+      await q().create('orders', { RedrivePolicy: { deadLetterTargetArn: arn('orders-dlq'), maxReceiveCount: 3 } });
+      const sent = await q().send('orders', { body: 'poison', messageAttributes: { k: { dataType: 'String', stringValue: 'v' } } });
       expect(await receiveAndFail('orders', 3)).toBe(3);
       expect(await q().receive('orders')).toEqual([]); // the 4th receive moves it instead
       expect((await q().counts('orders')).visible + (await q().counts('orders')).inFlight).toBe(0);
       const [dead] = await q().receive('orders-dlq');
-      expect(dead).toMatchObject({
-        messageId: sent.messageId,
-        body: 'poison',
-        messageAttributes: { k: { stringValue: 'v' } },
-      });
+      expect(dead).toMatchObject({ messageId: sent.messageId, body: 'poison', messageAttributes: { k: { stringValue: 'v' } } });
       expect(dead!.attributes.DeadLetterQueueSourceArn).toBe(arn('orders'));
       expect(dead!.attributes.ApproximateReceiveCount).toBe('4');
     });
@@ -95,38 +86,16 @@ export function deadLetterConformance(backend: BackendUnderTest): void {
       await q().create('std-dlq');
       await q().create('fifo-dlq.fifo');
       await q().create('closed', { RedriveAllowPolicy: { redrivePermission: 'denyAll' } });
-      await q().create('picky', {
-        RedriveAllowPolicy: { redrivePermission: 'byQueue', sourceQueueArns: [arn('allowed')] },
-      });
-      const policy = (target: string, maxReceiveCount = 5) => ({
-        RedrivePolicy: { deadLetterTargetArn: arn(target), maxReceiveCount },
-      });
+      await q().create('picky', { RedriveAllowPolicy: { redrivePermission: 'byQueue', sourceQueueArns: [arn('allowed')] } });
+      const policy = (target: string, maxReceiveCount = 5) => ({ RedrivePolicy: { deadLetterTargetArn: arn(target), maxReceiveCount } });
       await expectSluiceError(q().create('a', policy('missing')), 'InvalidParameterValue', /does not exist/);
       await expectSluiceError(q().create('a', policy('fifo-dlq.fifo')), 'InvalidParameterValue', /standard/);
+      await expectSluiceError(q().create('a', policy('closed')), 'InvalidParameterValue', /RedriveAllowPolicy/);
+      await expectSluiceError(q().create('a', policy('picky')), 'InvalidParameterValue', /RedriveAllowPolicy/);
+      await expectSluiceError(q().create('a', policy('std-dlq', 0)), 'InvalidAttributeValue', /maxReceiveCount.*1 to 1000/);
+      await expectSluiceError(q().create('a', policy('std-dlq', 1001)), 'InvalidAttributeValue', /maxReceiveCount/);
       await expectSluiceError(
-        q().create('a', policy('closed')),
-        'InvalidParameterValue',
-        /RedriveAllowPolicy/,
-      );
-      await expectSluiceError(
-        q().create('a', policy('picky')),
-        'InvalidParameterValue',
-        /RedriveAllowPolicy/,
-      );
-      await expectSluiceError(
-        q().create('a', policy('std-dlq', 0)),
-        'InvalidAttributeValue',
-        /maxReceiveCount.*1 to 1000/,
-      );
-      await expectSluiceError(
-        q().create('a', policy('std-dlq', 1001)),
-        'InvalidAttributeValue',
-        /maxReceiveCount/,
-      );
-      await expectSluiceError(
-        q().create('a', {
-          RedriveAllowPolicy: { redrivePermission: 'byQueue', sourceQueueArns: Array(11).fill(arn('x')) },
-        }),
+        q().create('a', { RedriveAllowPolicy: { redrivePermission: 'byQueue', sourceQueueArns: Array(11).fill(arn('x')) } }),
         'InvalidAttributeValue',
         /1 to 10/,
       );
@@ -138,10 +107,7 @@ export function deadLetterConformance(backend: BackendUnderTest): void {
       await q().create('dlq');
       await q().create('a', { RedrivePolicy: { deadLetterTargetArn: arn('dlq'), maxReceiveCount: 1 } });
       await q().create('b', { RedrivePolicy: { deadLetterTargetArn: arn('dlq'), maxReceiveCount: 1 } });
-      await q().sendBatch('a', [
-        { id: '1', body: 'a1' },
-        { id: '2', body: 'a2' },
-      ]);
+      await q().sendBatch('a', [{ id: '1', body: 'a1' }, { id: '2', body: 'a2' }]);
       await q().send('b', { body: 'b1' });
       await receiveAndFail('a', 1);
       await receiveAndFail('b', 1);
@@ -151,12 +117,7 @@ export function deadLetterConformance(backend: BackendUnderTest): void {
       const { taskHandle } = await q().startMessageMoveTask({ sourceArn: arn('dlq') });
       for (let i = 0; i < 10; i++) await settle();
       const [task] = await q().listMessageMoveTasks({ sourceArn: arn('dlq') });
-      expect(task).toMatchObject({
-        taskHandle,
-        status: 'COMPLETED',
-        approximateNumberOfMessagesMoved: 3,
-        approximateNumberOfMessagesToMove: 3,
-      });
+      expect(task).toMatchObject({ taskHandle, status: 'COMPLETED', approximateNumberOfMessagesMoved: 3, approximateNumberOfMessagesToMove: 3 });
       const backInA = await q().receive('a', { maxNumberOfMessages: 10 });
       expect(backInA.map((m) => m.body).sort()).toEqual(['a1', 'a2']);
       expect(backInA[0]!.attributes.ApproximateReceiveCount).toBe('1');
@@ -168,32 +129,17 @@ export function deadLetterConformance(backend: BackendUnderTest): void {
       await q().create('src', { RedrivePolicy: { deadLetterTargetArn: arn('dlq'), maxReceiveCount: 1 } });
       await q().create('elsewhere');
       for (let i = 0; i < 3; i++) {
-        await q().sendBatch(
-          'src',
-          Array.from({ length: 10 }, (_, j) => ({ id: `m${j}`, body: `${i}-${j}` })),
-        );
+        await q().sendBatch('src', Array.from({ length: 10 }, (_, j) => ({ id: `m${j}`, body: `${i}-${j}` })));
       }
       for (let i = 0; i < 3; i++) await q().receive('src', { maxNumberOfMessages: 10 });
       await t.clock.advance(30_000);
       for (let i = 0; i < 3; i++) await q().receive('src', { maxNumberOfMessages: 10 });
       expect((await q().counts('dlq')).visible).toBe(30);
-      await q().startMessageMoveTask({
-        sourceArn: arn('dlq'),
-        destinationArn: arn('elsewhere'),
-        maxNumberOfMessagesPerSecond: 10,
-      });
+      await q().startMessageMoveTask({ sourceArn: arn('dlq'), destinationArn: arn('elsewhere'), maxNumberOfMessagesPerSecond: 10 });
       await settle();
       let [task] = await q().listMessageMoveTasks({ sourceArn: arn('dlq') });
-      expect(task).toMatchObject({
-        status: 'RUNNING',
-        approximateNumberOfMessagesMoved: 10,
-        maxNumberOfMessagesPerSecond: 10,
-      });
-      await expectSluiceError(
-        q().startMessageMoveTask({ sourceArn: arn('dlq') }),
-        'UnsupportedOperation',
-        /already running/,
-      );
+      expect(task).toMatchObject({ status: 'RUNNING', approximateNumberOfMessagesMoved: 10, maxNumberOfMessagesPerSecond: 10 });
+      await expectSluiceError(q().startMessageMoveTask({ sourceArn: arn('dlq') }), 'UnsupportedOperation', /already running/);
       await t.clock.advance(1000);
       [task] = await q().listMessageMoveTasks({ sourceArn: arn('dlq') });
       expect(task!.approximateNumberOfMessagesMoved).toBe(20);
@@ -206,17 +152,11 @@ export function deadLetterConformance(backend: BackendUnderTest): void {
     it('cancels a running move task', async () => {
       await q().create('dlq');
       await q().create('src', { RedrivePolicy: { deadLetterTargetArn: arn('dlq'), maxReceiveCount: 1 } });
-      await q().sendBatch(
-        'src',
-        Array.from({ length: 10 }, (_, j) => ({ id: `m${j}`, body: `${j}` })),
-      );
+      await q().sendBatch('src', Array.from({ length: 10 }, (_, j) => ({ id: `m${j}`, body: `${j}` })));
       await q().receive('src', { maxNumberOfMessages: 10 });
       await t.clock.advance(30_000);
       await q().receive('src', { maxNumberOfMessages: 10 });
-      const { taskHandle } = await q().startMessageMoveTask({
-        sourceArn: arn('dlq'),
-        maxNumberOfMessagesPerSecond: 3,
-      });
+      const { taskHandle } = await q().startMessageMoveTask({ sourceArn: arn('dlq'), maxNumberOfMessagesPerSecond: 3 });
       await settle();
       expect(await q().cancelMessageMoveTask(taskHandle)).toEqual({ approximateNumberOfMessagesMoved: 3 });
       await t.clock.advance(5000);
@@ -228,20 +168,9 @@ export function deadLetterConformance(backend: BackendUnderTest): void {
 
     it('refuses a move task whose source is not a dead-letter queue', async () => {
       await q().create('plain');
-      await expectSluiceError(
-        q().startMessageMoveTask({ sourceArn: arn('plain') }),
-        'InvalidParameterValue',
-        /not the dead-letter queue/,
-      );
-      await expectSluiceError(
-        q().startMessageMoveTask({ sourceArn: 'nonsense' }),
-        'InvalidParameterValue',
-        /SourceArn/,
-      );
-      await expectSluiceError(
-        q().startMessageMoveTask({ sourceArn: arn('ghost') }),
-        'ResourceNotFoundException',
-      );
+      await expectSluiceError(q().startMessageMoveTask({ sourceArn: arn('plain') }), 'InvalidParameterValue', /not the dead-letter queue/);
+      await expectSluiceError(q().startMessageMoveTask({ sourceArn: 'nonsense' }), 'InvalidParameterValue', /SourceArn/);
+      await expectSluiceError(q().startMessageMoveTask({ sourceArn: arn('ghost') }), 'ResourceNotFoundException');
     });
   });
 }
