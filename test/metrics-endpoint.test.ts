@@ -84,3 +84,28 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/sluice_queue_messages\{queue="jobs",state="in_flight"\} 1/);
   });
 });
+
+describe('the native API for operators', () => {
+  it('peeks at a queue without receiving and inspects a group', async () => {
+    node = await startTestNode();
+    await node.sluice.queues.create('tasks', { SluiceGroupKey: 'MessageGroupId' });
+    await node.sluice.groupLimits.set('tasks', 'acme', { maxConcurrency: 1 });
+    await node.sluice.queues.send('tasks', { body: 'one', messageGroupId: 'acme' });
+    for (let i = 0; i < 2; i++) {
+      const peeked = await node.native('/v1/queues/tasks/messages?limit=5');
+      expect(peeked.status).toBe(200);
+      expect(peeked.body.messages).toMatchObject([
+        { body: 'one', messageGroupId: 'acme', receiveCount: 0, state: 'visible' },
+      ]);
+    }
+    const inspected = await node.native('/v1/queues/tasks/groups/acme/inspect');
+    expect(inspected.body).toMatchObject({
+      queue: 'tasks',
+      group: 'acme',
+      waiting: 1,
+      inFlight: 0,
+      limits: { maxConcurrency: 1 },
+    });
+    expect((await node.native('/v1/queues/tasks/messages?limit=x')).status).toBe(400);
+  });
+});
