@@ -15,8 +15,12 @@ import { startTestNode, TEST_TOKEN, type TestNode } from './support/in-process-n
 
 const CHROMIUM = process.env.SLUICE_CHROMIUM ?? '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
-if (!available) console.warn(`console browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium; .ci/run installs it)`);
-const screenshots = process.env.SLUICE_SCREENSHOTS === '1' ? join(import.meta.dirname, '..', 'docs', 'console') : undefined;
+if (!available)
+  console.warn(
+    `console browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium; .ci/run installs it)`,
+  );
+const screenshots =
+  process.env.SLUICE_SCREENSHOTS === '1' ? join(import.meta.dirname, '..', 'docs', 'console') : undefined;
 
 let node: TestNode;
 let browser: Browser;
@@ -39,7 +43,10 @@ describe.skipIf(!available)('the console in Chromium', () => {
     node = await startTestNode({ consoleIntervalMs: 300 });
     const { sluice } = node;
     await sluice.queues.create('orders-dlq');
-    await sluice.queues.create('orders', { VisibilityTimeout: 2, RedrivePolicy: { deadLetterTargetArn: sluice.queues.arnOf('orders-dlq'), maxReceiveCount: 1 } });
+    await sluice.queues.create('orders', {
+      VisibilityTimeout: 2,
+      RedrivePolicy: { deadLetterTargetArn: sluice.queues.arnOf('orders-dlq'), maxReceiveCount: 1 },
+    });
     await sluice.queues.create('inbox');
     await sluice.functions.create({
       name: 'charge',
@@ -54,8 +61,14 @@ describe.skipIf(!available)('the console in Chromium', () => {
     await sluice.queues.create('tenants', { VisibilityTimeout: 60 });
     await sluice.groupLimits.set('tenants', 'acme', { maxConcurrency: 1 });
     await sluice.functions.create({ name: 'tenant-work', timeout: 30, handler: async () => tenantsHeld });
-    await sluice.triggers.create({ queue: 'tenants', functionName: 'tenant-work', batchSize: 1, groupBy: 'MessageGroupId' });
-    for (let i = 0; i < 3; i++) await sluice.queues.send('tenants', { body: `job-${i}`, messageGroupId: 'acme' });
+    await sluice.triggers.create({
+      queue: 'tenants',
+      functionName: 'tenant-work',
+      batchSize: 1,
+      groupBy: 'MessageGroupId',
+    });
+    for (let i = 0; i < 3; i++)
+      await sluice.queues.send('tenants', { body: `job-${i}`, messageGroupId: 'acme' });
     // A batch with failed items, and a schedule.
     await sluice.functions.create({
       name: 'resize',
@@ -64,13 +77,26 @@ describe.skipIf(!available)('the console in Chromium', () => {
         if (item.n % 4 === 0) throw new Error(`image ${item.n} is corrupt`);
       }),
     });
-    const batch = await sluice.batches.create({ processor: 'resize', items: Array.from({ length: 12 }, (_, n) => ({ n: n + 1 })), itemsPerMessage: 4, maxAttempts: 1 });
+    const batch = await sluice.batches.create({
+      processor: 'resize',
+      items: Array.from({ length: 12 }, (_, n) => ({ n: n + 1 })),
+      itemsPerMessage: 4,
+      maxAttempts: 1,
+    });
     await sluice.batches.wait(batch.id);
-    await sluice.schedules.create({ name: 'nightly-report', expression: 'cron(0 3 * * ? *)', target: { function: 'charge' } });
+    await sluice.schedules.create({
+      name: 'nightly-report',
+      expression: 'cron(0 3 * * ? *)',
+      target: { function: 'charge' },
+    });
     await sluice.queues.send('orders', { body: 'order-1' });
     // The failed message comes back after its visibility timeout and, past maxReceiveCount, moves to the DLQ.
-    for (let i = 0; i < 100 && (await sluice.queues.counts('orders-dlq')).visible === 0; i++) await sleep(100);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    for (let i = 0; i < 100 && (await sluice.queues.counts('orders-dlq')).visible === 0; i++)
+      await sleep(100);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-dev-shm-usage'],
+    });
     page = await browser.newPage({ viewport: { width: 1300, height: 850 } });
   }, 60_000);
   afterAll(async () => {
@@ -111,8 +137,14 @@ describe.skipIf(!available)('the console in Chromium', () => {
     expect(await confirm.isDisabled()).toBe(true);
     await page.fill('[aria-label="queue name"]', 'inbox');
     await confirm.click();
-    await expect.poll(async () => (await node.sluice.queues.counts('inbox')).visible, { timeout: 5000 }).toBe(0);
-    await expect.poll(() => page.locator('tr[data-queue="inbox"] [data-testid=visible]').textContent(), { timeout: 10_000 }).toBe('0');
+    await expect
+      .poll(async () => (await node.sluice.queues.counts('inbox')).visible, { timeout: 5000 })
+      .toBe(0);
+    await expect
+      .poll(() => page.locator('tr[data-queue="inbox"] [data-testid=visible]').textContent(), {
+        timeout: 10_000,
+      })
+      .toBe('0');
   });
 
   it("opens a failed invocation's stack", async () => {
@@ -136,10 +168,16 @@ describe.skipIf(!available)('the console in Chromium', () => {
     expect(await page.locator('[data-testid=messages]').textContent()).toContain('order-1');
     await shoot('queues');
     await page.click('[data-testid=redrive]');
-    await expect.poll(() => page.locator('[data-testid=move-status]').first().textContent(), { timeout: 15_000 }).toBe('COMPLETED');
-    await expect.poll(async () => (await node.sluice.queues.counts('orders-dlq')).visible, { timeout: 10_000 }).toBe(0);
+    await expect
+      .poll(() => page.locator('[data-testid=move-status]').first().textContent(), { timeout: 15_000 })
+      .toBe('COMPLETED');
+    await expect
+      .poll(async () => (await node.sluice.queues.counts('orders-dlq')).visible, { timeout: 10_000 })
+      .toBe(0);
     // The redriven message ran again (its first run failed; the second receive moved it) and succeeded.
-    await expect.poll(async () => node.sluice.functions.metrics('charge').invocations, { timeout: 10_000 }).toBe(2);
+    await expect
+      .poll(async () => node.sluice.functions.metrics('charge').invocations, { timeout: 10_000 })
+      .toBe(2);
     expect(node.sluice.functions.metrics('charge').errors).toBe(1);
   });
 
@@ -148,8 +186,13 @@ describe.skipIf(!available)('the console in Chromium', () => {
     await page.click('button.link:has-text("acme")', { timeout: 10_000 });
     const why = page.locator('[data-testid=group-why]');
     await why.waitFor();
-    await expect.poll(() => why.textContent()).toContain('at its concurrency limit: 1 of 1 slot(s) held on this node');
-    expect(await why.textContent()).toContain('Concurrency limit1');
+    await expect
+      .poll(() => why.textContent())
+      .toContain('at its concurrency limit: 1 of 1 slot(s) held by messages in flight');
+    const text = await why.textContent();
+    expect(text).toContain('Concurrency limit1');
+    expect(text).toContain('Messages waiting2');
+    expect(text).toContain('Slots held (in flight)1');
     await shoot('groups');
   });
 

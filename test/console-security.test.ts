@@ -37,15 +37,27 @@ describe('the console without a session', () => {
     const home = await fetch(`${node.url}/console/`, { redirect: 'manual' });
     expect(home.status).toBe(303);
     expect(home.headers.get('location')).toBe('/console/login');
-    for (const path of ['/console/api/overview', '/console/api/queues', '/console/api/v1/queues', '/console/api/live', '/console/api/failures']) {
+    for (const path of [
+      '/console/api/overview',
+      '/console/api/queues',
+      '/console/api/v1/queues',
+      '/console/api/live',
+      '/console/api/failures',
+    ]) {
       const response = await fetch(`${node.url}${path}`);
       expect(response.status, path).toBe(403);
-      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('MissingAuthenticationToken');
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
+        'MissingAuthenticationToken',
+      );
     }
     // A bearer header is not a session: the console's API is for the signed-in browser.
-    const bearer = await fetch(`${node.url}/console/api/overview`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+    const bearer = await fetch(`${node.url}/console/api/overview`, {
+      headers: { authorization: `Bearer ${TEST_TOKEN}` },
+    });
     expect(bearer.status).toBe(403);
-    const forged = await fetch(`${node.url}/console/api/overview`, { headers: { cookie: 'sluice_console=made-up' } });
+    const forged = await fetch(`${node.url}/console/api/overview`, {
+      headers: { cookie: 'sluice_console=made-up' },
+    });
     expect(forged.status).toBe(403);
   });
 
@@ -87,7 +99,14 @@ describe('signing in', () => {
     node = await startTestNode();
     const { cookie } = await signIn(node.url);
     const { csrf } = await page(node.url, cookie);
-    expect((await fetch(`${node.url}/console/logout`, { method: 'POST', headers: { cookie, 'x-csrf-token': csrf } })).status).toBe(204);
+    expect(
+      (
+        await fetch(`${node.url}/console/logout`, {
+          method: 'POST',
+          headers: { cookie, 'x-csrf-token': csrf },
+        })
+      ).status,
+    ).toBe(204);
     expect((await fetch(`${node.url}/console/api/overview`, { headers: { cookie } })).status).toBe(403);
   });
 });
@@ -100,8 +119,16 @@ describe('actions', () => {
     const { cookie } = await signIn(node.url);
     const { csrf } = await page(node.url, cookie);
     const purge = (headers: Record<string, string>) =>
-      fetch(`${node!.url}/console/api/v1/queues/jobs/purge`, { method: 'POST', headers: { cookie, 'content-type': 'application/json', ...headers }, body: '{}' });
-    for (const headers of [{}, { 'x-csrf-token': 'wrong' }, { 'x-csrf-token': csrf, origin: 'https://evil.example' }]) {
+      fetch(`${node!.url}/console/api/v1/queues/jobs/purge`, {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/json', ...headers },
+        body: '{}',
+      });
+    for (const headers of [
+      {},
+      { 'x-csrf-token': 'wrong' },
+      { 'x-csrf-token': csrf, origin: 'https://evil.example' },
+    ]) {
       const refused = await purge(headers);
       expect(refused.status).toBe(403);
       expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('AccessDenied');
@@ -122,7 +149,10 @@ describe('while no console page is open', () => {
     expect(live.snapshots).toBe(0);
     const { cookie } = await signIn(node.url);
     const controller = new AbortController();
-    const stream = await fetch(`${node.url}/console/api/live`, { headers: { cookie }, signal: controller.signal });
+    const stream = await fetch(`${node.url}/console/api/live`, {
+      headers: { cookie },
+      signal: controller.signal,
+    });
     expect(stream.headers.get('content-type')).toContain('text/event-stream');
     const reader = stream.body!.getReader();
     let text = '';
@@ -134,5 +164,25 @@ describe('while no console page is open', () => {
     expect(live.openPages).toBe(0);
     await sleep(300);
     expect(live.snapshots).toBe(after);
+  });
+});
+
+describe('a node in --insecure-dev mode', () => {
+  it('opens the console without sign-in, as it accepts every request, but still asks for the CSRF token on actions', async () => {
+    node = await startTestNode({ insecureDev: true });
+    await node.sluice.queues.create('jobs');
+    const { response, csrf } = await page(node.url, '');
+    expect(response.status).toBe(200);
+    const refused = await fetch(`${node.url}/console/api/v1/queues/jobs/purge`, {
+      method: 'POST',
+      body: '{}',
+    });
+    expect(refused.status).toBe(403);
+    const done = await fetch(`${node.url}/console/api/v1/queues/jobs/purge`, {
+      method: 'POST',
+      headers: { 'x-csrf-token': csrf },
+      body: '{}',
+    });
+    expect(done.status).toBe(204);
   });
 });

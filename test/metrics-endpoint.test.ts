@@ -12,9 +12,19 @@ afterEach(async () => {
   node = undefined;
 });
 
-async function scrape(url: string, token: string | null = TEST_TOKEN): Promise<{ status: number; text: string; type: string }> {
-  const response = await fetch(`${url}/metrics`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
-  return { status: response.status, text: await response.text(), type: response.headers.get('content-type') ?? '' };
+async function scrape(
+  url: string,
+  token: string | null = TEST_TOKEN,
+): Promise<{ status: number; text: string; type: string }> {
+  const response = await fetch(
+    `${url}/metrics`,
+    token ? { headers: { authorization: `Bearer ${token}` } } : {},
+  );
+  return {
+    status: response.status,
+    text: await response.text(),
+    type: response.headers.get('content-type') ?? '',
+  };
 }
 
 describe('GET /metrics', () => {
@@ -57,14 +67,45 @@ describe('GET /metrics', () => {
     await sleep(50);
     const { text } = await scrape(node.url);
     expect(text).toContain('# TYPE sluice_handler_duration_seconds histogram');
-    expect(text).toMatch(/sluice_handler_duration_seconds_count\{function="work",via="queue-trigger",outcome="success"\} 1/);
-    expect(text).toMatch(/sluice_handler_duration_seconds_count\{function="work",via="queue-trigger",outcome="error"\} 1/);
-    expect(text).toMatch(/sluice_handler_duration_seconds_count\{function="work",via="invoke",outcome="success"\} 1/);
+    expect(text).toMatch(
+      /sluice_handler_duration_seconds_count\{function="work",via="queue-trigger",outcome="success"\} 1/,
+    );
+    expect(text).toMatch(
+      /sluice_handler_duration_seconds_count\{function="work",via="queue-trigger",outcome="error"\} 1/,
+    );
+    expect(text).toMatch(
+      /sluice_handler_duration_seconds_count\{function="work",via="invoke",outcome="success"\} 1/,
+    );
     expect(text).toContain('# TYPE sluice_send_to_start_seconds histogram');
     expect(text).toMatch(/sluice_send_to_start_seconds_count\{queue="jobs",function="work"\} 2/);
     expect(text).toMatch(/sluice_invocations_total\{function="work",via="queue-trigger",outcome="error"\} 1/);
     expect(text).toMatch(/sluice_retries_total\{function="work",via="queue-trigger"\} 1/);
     // The gauges read at scrape time are there too.
     expect(text).toMatch(/sluice_queue_messages\{queue="jobs",state="in_flight"\} 1/);
+  });
+});
+
+describe('the native API for operators', () => {
+  it('peeks at a queue without receiving and inspects a group', async () => {
+    node = await startTestNode();
+    await node.sluice.queues.create('tasks', { SluiceGroupKey: 'MessageGroupId' });
+    await node.sluice.groupLimits.set('tasks', 'acme', { maxConcurrency: 1 });
+    await node.sluice.queues.send('tasks', { body: 'one', messageGroupId: 'acme' });
+    for (let i = 0; i < 2; i++) {
+      const peeked = await node.native('/v1/queues/tasks/messages?limit=5');
+      expect(peeked.status).toBe(200);
+      expect(peeked.body.messages).toMatchObject([
+        { body: 'one', messageGroupId: 'acme', receiveCount: 0, state: 'visible' },
+      ]);
+    }
+    const inspected = await node.native('/v1/queues/tasks/groups/acme/inspect');
+    expect(inspected.body).toMatchObject({
+      queue: 'tasks',
+      group: 'acme',
+      waiting: 1,
+      inFlight: 0,
+      limits: { maxConcurrency: 1 },
+    });
+    expect((await node.native('/v1/queues/tasks/messages?limit=x')).status).toBe(400);
   });
 });

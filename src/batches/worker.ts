@@ -44,7 +44,9 @@ export async function runBatchChunks(
   const origin = {
     via: 'batch' as const,
     batch: [...new Set(live.map((c) => c.body.batchId))].join(','),
-    items: live.flatMap((c) => c.body.items.map((_, i) => `${c.body.batchId}#${c.body.indexes?.[i] ?? c.body.firstIndex + i}`)),
+    items: live.flatMap((c) =>
+      c.body.items.map((_, i) => `${c.body.batchId}#${c.body.indexes?.[i] ?? c.body.firstIndex + i}`),
+    ),
     attempt: Math.max(...live.map((c) => Number(c.record.attributes.ApproximateReceiveCount) || 1)),
   };
   const execution = await deps.execute(processor, { Records: live.map((c) => c.record) }, { origin });

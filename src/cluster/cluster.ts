@@ -10,7 +10,12 @@
  * compare-and-set in the chunk acknowledgement) and outbox deliveries (claim tokens with a lease).
  */
 import type { Notifier, Unsubscribe } from '../store/notifier.js';
-import { clusterChannels, type ClusterNodeRow, type ClusterStore, type LeaseRow } from '../store/cluster-store.js';
+import {
+  clusterChannels,
+  type ClusterNodeRow,
+  type ClusterStore,
+  type LeaseRow,
+} from '../store/cluster-store.js';
 import { LeaseKeeper, type LeaseHolder, type LeaseKeeperDeps } from './leases.js';
 import { NodeMembership } from './membership.js';
 import type { ClusterSettings } from './settings.js';
@@ -98,10 +103,24 @@ export class Cluster implements Service {
    * The cluster as an operator sees it (the console's cluster page): every registered node with its last
    * heartbeat, and the leases of each group this node serves. Read on request only.
    */
-  async describe(): Promise<{ nodeId: string; heartbeatMs: number; leaseMs: number; nodes: ClusterNodeRow[]; leases: LeaseRow[] }> {
+  async describe(): Promise<{
+    nodeId: string;
+    heartbeatMs: number;
+    leaseMs: number;
+    nodes: ClusterNodeRow[];
+    leases: LeaseRow[];
+  }> {
     const nodes = await this.deps.store.nodeList();
-    const leases = (await Promise.all(this.leases.groupNames().map((group) => this.deps.store.leaseList({ group })))).flat();
-    return { nodeId: this.nodeId, heartbeatMs: this.settings.heartbeatMs, leaseMs: this.settings.leaseMs, nodes, leases };
+    const leases = (
+      await Promise.all(this.leases.groupNames().map((group) => this.deps.store.leaseList({ group })))
+    ).flat();
+    return {
+      nodeId: this.nodeId,
+      heartbeatMs: this.settings.heartbeatMs,
+      leaseMs: this.settings.leaseMs,
+      nodes,
+      leases,
+    };
   }
 
   /** Serves a lease group (see leases.ts); the returned function leaves it. */

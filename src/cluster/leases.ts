@@ -41,7 +41,12 @@ export interface LeaseKeeperDeps {
   nodes(): readonly string[];
   onError(error: unknown): void;
   /** Hears every lease this node takes, gives up or loses (logged at info). */
-  onLeaseChange?: (change: { group: string; resource: string; change: 'acquired' | 'released' | 'lost'; token?: number }) => void;
+  onLeaseChange?: (change: {
+    group: string;
+    resource: string;
+    change: 'acquired' | 'released' | 'lost';
+    token?: number;
+  }) => void;
 }
 
 export class LeaseKeeper {

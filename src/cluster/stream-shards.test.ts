@@ -228,7 +228,7 @@ for (const backend of backends) {
       const b = await startNode('b');
       await a.cluster!.membership.stop();
       const group = `${b.streamTriggers.list()[0]!.eventSourceArn}#fencedWork`;
-      const deadline = Date.now() + 10_000;
+      const deadline = Date.now() + 20_000;
       while (!(await b.store.leaseList({ group })).every((lease) => lease.owner === 'b')) {
         if (Date.now() > deadline) throw new Error('b never took the shard over');
         await sleep(50);

@@ -31,7 +31,6 @@ export function deadLetterConformance(backend: BackendUnderTest): void {
       expect(dead!.attributes.ApproximateReceiveCount).toBe('4');
     });
 
-
     // Found by the queue-model property test: the round after a dead-letter move looked again and took a
     // message the first round had claimed with visibility 0 (still visible), so it came back twice.
     it('hands each message out once in a receive that moves others and uses visibility 0', async () => {
@@ -44,6 +43,43 @@ export function deadLetterConformance(backend: BackendUnderTest): void {
       expect(batch.map((m) => [m.body, m.attributes.ApproximateReceiveCount])).toEqual([['fresh', '1']]);
       expect((await q().receive('zero-dlq')).map((m) => m.body)).toEqual(['poison']);
     });
+
+    it('peeks at a dead-letter queue without receiving: no receive count grows, nothing turns invisible', async () => {
+      await q().create('orders-dlq');
+      await q().create('orders', {
+        RedrivePolicy: { deadLetterTargetArn: arn('orders-dlq'), maxReceiveCount: 1 },
+      });
+      const sent = await q().send('orders', {
+        body: 'poison',
+        messageAttributes: { k: { dataType: 'String', stringValue: 'v' } },
+      });
+      await q().send('orders-dlq', { body: 'later', delaySeconds: 60 });
+      await receiveAndFail('orders', 1);
+      expect(await q().receive('orders')).toEqual([]); // moves it
+      for (let i = 0; i < 2; i++) {
+        const peeked = await q().peek('orders-dlq');
+        expect(peeked).toHaveLength(2);
+        expect(peeked[0]).toMatchObject({
+          messageId: sent.messageId,
+          body: 'poison',
+          messageAttributes: { k: { stringValue: 'v' } },
+          receiveCount: 1,
+          state: 'visible',
+          deadLetterSourceArn: arn('orders'),
+        });
+        expect(peeked[1]).toMatchObject({ body: 'later', state: 'delayed', receiveCount: 0 });
+      }
+      expect((await q().counts('orders-dlq')).visible).toBe(1);
+      const [dead] = await q().receive('orders-dlq');
+      expect(dead!.attributes.ApproximateReceiveCount).toBe('2');
+      const after = await q().peek('orders-dlq');
+      expect(after.find((m) => m.messageId === sent.messageId)).toMatchObject({
+        state: 'inFlight',
+        receiveCount: 2,
+      });
+      await expectSluiceError(q().peek('orders-dlq', { limit: 0 }), 'InvalidParameterValue', /limit/);
+    });
+
     it('moves FIFO messages to a FIFO dead-letter queue and unblocks the group', async () => {
       await q().create('jobs-dlq.fifo');
       await q().create('jobs.fifo', {

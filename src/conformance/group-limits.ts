@@ -177,6 +177,35 @@ export function groupLimitConformance(backend: BackendUnderTest): void {
       );
     });
 
+    it('inspects one group: messages waiting, in flight and delayed, the oldest wait and the rate tokens left', async () => {
+      await create();
+      await limits().set('tasks', 'a', {
+        maxConcurrency: 1,
+        rate: { limit: 1, intervalSeconds: 10, burst: 2 },
+      });
+      for (let i = 0; i < 3; i++) await sendTo('tasks', 'a');
+      await q().send('tasks', { body: 'later', messageGroupId: 'a', delaySeconds: 60 });
+      await t.clock.advance(5_000);
+      expect(groupsOf(await receive())).toEqual(['a']);
+      const view = await limits().inspect('tasks', 'a');
+      expect(view).toMatchObject({
+        waiting: 2,
+        inFlight: 1,
+        delayed: 1,
+        oldestWaitSeconds: 5,
+        rateTokens: 1,
+        nextTokenAt: null,
+      });
+      expect(view.limits).toEqual({ maxConcurrency: 1, rate: { limit: 1, intervalSeconds: 10, burst: 2 } });
+      expect(await limits().inspect('tasks', 'nobody')).toMatchObject({
+        waiting: 0,
+        inFlight: 0,
+        delayed: 0,
+        oldestWaitSeconds: null,
+        rateTokens: null,
+      });
+    });
+
     it('costs nothing for idle groups: 200 defined limits and no messages leave no group rows', async () => {
       await create();
       for (let i = 0; i < 200; i++) await limits().set('tasks', `tenant-${i}`, { maxConcurrency: 1 });

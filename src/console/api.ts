@@ -19,10 +19,15 @@ function query(request: FastifyRequest): Record<string, string | undefined> {
   return request.query as Record<string, string | undefined>;
 }
 
-function redriveTarget(attributes: Record<string, string>): { deadLetterQueue: string; maxReceiveCount: number } | null {
+function redriveTarget(
+  attributes: Record<string, string>,
+): { deadLetterQueue: string; maxReceiveCount: number } | null {
   if (!attributes.RedrivePolicy) return null;
   try {
-    const policy = JSON.parse(attributes.RedrivePolicy) as { deadLetterTargetArn?: string; maxReceiveCount?: number | string };
+    const policy = JSON.parse(attributes.RedrivePolicy) as {
+      deadLetterTargetArn?: string;
+      maxReceiveCount?: number | string;
+    };
     const name = policy.deadLetterTargetArn ? parseArn(policy.deadLetterTargetArn)?.resource : undefined;
     return name ? { deadLetterQueue: name, maxReceiveCount: Number(policy.maxReceiveCount) } : null;
   } catch {
@@ -39,32 +44,63 @@ async function queuesView(sluice: Sluice) {
         sluice.queues.getAttributes(name),
         sluice.queues.counts(name),
       ]);
-      return { name, fifo: description.fifo, arn: description.arn, counts, redrive: redriveTarget(attributes), grouped: Boolean(attributes.SluiceGroupKey) };
+      return {
+        name,
+        fifo: description.fifo,
+        arn: description.arn,
+        counts,
+        redrive: redriveTarget(attributes),
+        grouped: Boolean(attributes.SluiceGroupKey),
+      };
     }),
   );
   const sources = new Map<string, string[]>();
-  for (const row of rows) if (row.redrive) sources.set(row.redrive.deadLetterQueue, [...(sources.get(row.redrive.deadLetterQueue) ?? []), row.name]);
+  for (const row of rows)
+    if (row.redrive)
+      sources.set(row.redrive.deadLetterQueue, [
+        ...(sources.get(row.redrive.deadLetterQueue) ?? []),
+        row.name,
+      ]);
   return rows.map((row) => ({ ...row, deadLetterSources: sources.get(row.name) ?? [] }));
 }
 
-/** Why a group is not running now, from what this node knows (limits, its in-flight messages, refusals). */
+/**
+ * Why a group is not running now: its messages by state and its rate tokens (every node's, from the
+ * store), its limits, and the refusals this node's claims met.
+ */
 async function groupWhy(sluice: Sluice, queue: string, group: string) {
-  const [limit, effective] = await Promise.all([sluice.groupLimits.get(queue, group), sluice.groupLimits.effective(queue, group)]);
-  const activity = sluice.groupLimits.activity(queue)[0];
-  const entry = activity?.groups.find((g) => g.group === group);
+  const [limit, inspection] = await Promise.all([
+    sluice.groupLimits.get(queue, group),
+    sluice.groupLimits.inspect(queue, group),
+  ]);
+  const activity = sluice.groupLimits.activity(queue)[0]?.groups.find((g) => g.group === group) ?? null;
+  const { maxConcurrency, rate } = inspection.limits;
   const reasons: string[] = [];
-  if (!entry) reasons.push('no recent activity on this node: no message of the group was ready when a trigger claimed, or no trigger reads the queue');
+  if (inspection.waiting === 0)
+    reasons.push(
+      `no message of the group is waiting${inspection.delayed > 0 ? ` (${inspection.delayed} delayed)` : ''}${inspection.inFlight > 0 ? `; ${inspection.inFlight} under invocation` : ''}`,
+    );
   else {
-    if (effective.maxConcurrency !== null && entry.inFlight >= effective.maxConcurrency)
-      reasons.push(`at its concurrency limit: ${entry.inFlight} of ${effective.maxConcurrency} slot(s) held on this node`);
-    if (entry.throttledByRate > 0 && effective.rate) reasons.push(`its rate limit (${effective.rate.limit} per ${effective.rate.intervalSeconds} s, burst ${effective.rate.burst}) refused ${entry.throttledByRate} claim(s) since the node started`);
-    if (entry.throttledByConcurrency > 0) reasons.push(`its concurrency limit refused ${entry.throttledByConcurrency} claim(s) since the node started`);
-    if (reasons.length === 0) reasons.push(entry.inFlight > 0 ? `running: ${entry.inFlight} message(s) under invocation` : 'not limited: it runs as soon as one of its messages is ready');
+    if (maxConcurrency !== null && inspection.inFlight >= maxConcurrency)
+      reasons.push(
+        `at its concurrency limit: ${inspection.inFlight} of ${maxConcurrency} slot(s) held by messages in flight`,
+      );
+    if (rate && inspection.rateTokens === 0)
+      reasons.push(
+        `out of rate tokens (${rate.limit} per ${rate.intervalSeconds} s, burst ${rate.burst})${inspection.nextTokenAt ? `; the next one at ${new Date(inspection.nextTokenAt).toISOString()}` : ''}`,
+      );
+    if (reasons.length === 0)
+      reasons.push(
+        `not held by its limits: ${inspection.waiting} message(s) wait for a trigger's next claim (is a trigger enabled on the queue, and its function below its concurrency?)`,
+      );
   }
-  return { queue, group, limit: limit ?? null, effective, activity: entry ?? null, reasons };
+  return { queue, group, limit: limit ?? null, effective: inspection.limits, inspection, activity, reasons };
 }
 
-export function registerConsoleApi(scope: FastifyInstance, params: { sluice: Sluice; live: ConsoleLive }): void {
+export function registerConsoleApi(
+  scope: FastifyInstance,
+  params: { sluice: Sluice; live: ConsoleLive },
+): void {
   const { sluice, live } = params;
 
   scope.get('/live', (request: FastifyRequest, reply: FastifyReply) => {
@@ -101,14 +137,10 @@ export function registerConsoleApi(scope: FastifyInstance, params: { sluice: Slu
 
   scope.get('/queues', async () => ({ queues: await queuesView(sluice) }));
 
-  /**
-   * Browses a queue's first messages as the AWS console's "poll for messages" does: a receive with a
-   * visibility timeout of 0, so they stay visible (their receive count grows, as there).
-   */
-  scope.post('/queues/:name/browse', async (request) => {
-    const messages = await sluice.queues.receive(param(request, 'name'), { maxNumberOfMessages: 10, visibilityTimeout: 0 });
-    return { messages: messages.map((m) => ({ messageId: m.messageId, body: m.body, attributes: m.attributes, messageAttributes: m.messageAttributes })) };
-  });
+  /** A queue's first messages, read without receiving them (queues.peek): browsing changes nothing. */
+  scope.get('/queues/:name/messages', async (request) => ({
+    messages: await sluice.queues.peek(param(request, 'name'), { limit: 20 }),
+  }));
 
   scope.get('/functions', async () => {
     const snapshot = await collectMetrics(sluice);
@@ -125,11 +157,20 @@ export function registerConsoleApi(scope: FastifyInstance, params: { sluice: Slu
 
   scope.get('/failures', async (request) => {
     const q = query(request);
-    return { failures: live.recentFailures({ ...(q.function ? { function: q.function } : {}), ...(q.trigger ? { trigger: q.trigger } : {}) }) };
+    return {
+      failures: live.recentFailures({
+        ...(q.function ? { function: q.function } : {}),
+        ...(q.trigger ? { trigger: q.trigger } : {}),
+      }),
+    };
   });
   scope.get('/failures/:requestId', async (request) => {
     const failure = live.failure(param(request, 'requestId'));
-    if (!failure) throw new SluiceError('ResourceNotFoundException', 'requestId: no recent failure with this request id on this node');
+    if (!failure)
+      throw new SluiceError(
+        'ResourceNotFoundException',
+        'requestId: no recent failure with this request id on this node',
+      );
     return { failure };
   });
 
@@ -146,13 +187,18 @@ export function registerConsoleApi(scope: FastifyInstance, params: { sluice: Slu
     })),
   }));
   scope.patch('/stream-triggers/:uuid', async (request) => {
-    const body = JSON.parse(Buffer.isBuffer(request.body) ? request.body.toString('utf8') || '{}' : '{}') as { enabled?: unknown };
-    if (typeof body.enabled !== 'boolean') throw new SluiceError('InvalidParameterValue', 'enabled: true or false', { field: 'enabled' });
+    const body = JSON.parse(Buffer.isBuffer(request.body) ? request.body.toString('utf8') || '{}' : '{}') as {
+      enabled?: unknown;
+    };
+    if (typeof body.enabled !== 'boolean')
+      throw new SluiceError('InvalidParameterValue', 'enabled: true or false', { field: 'enabled' });
     return { trigger: await sluice.streamTriggers.update(param(request, 'uuid'), { enabled: body.enabled }) };
   });
 
   scope.get('/groups', async () => ({ queues: sluice.groupLimits.activity() }));
-  scope.get('/groups/:queue/:group', async (request) => groupWhy(sluice, param(request, 'queue'), param(request, 'group')));
+  scope.get('/groups/:queue/:group', async (request) =>
+    groupWhy(sluice, param(request, 'queue'), param(request, 'group')),
+  );
 
   scope.get('/cluster', async () => {
     if (!sluice.cluster) return { clustered: false, store: sluice.store.kind };
@@ -160,7 +206,9 @@ export function registerConsoleApi(scope: FastifyInstance, params: { sluice: Slu
   });
 
   scope.get('/batches', async () => ({ batches: await sluice.batches.list({ limit: 100 }) }));
-  scope.get('/batches/:id/failed-items', async (request) => ({ items: await sluice.batches.failedItems(param(request, 'id'), { limit: 100 }) }));
+  scope.get('/batches/:id/failed-items', async (request) => ({
+    items: await sluice.batches.failedItems(param(request, 'id'), { limit: 100 }),
+  }));
   scope.post('/batches/:id/retry', async (request) => sluice.batches.retryFailed(param(request, 'id')));
 
   scope.get('/schedules', async () => {
@@ -169,7 +217,10 @@ export function registerConsoleApi(scope: FastifyInstance, params: { sluice: Slu
       schedules: await Promise.all(
         schedules.map(async (schedule) => ({
           ...schedule,
-          next: schedule.state === 'ENABLED' ? await sluice.schedules.nextFireTimes(schedule.name, 3).catch(() => []) : [],
+          next:
+            schedule.state === 'ENABLED'
+              ? await sluice.schedules.nextFireTimes(schedule.name, 3).catch(() => [])
+              : [],
         })),
       ),
     };

@@ -42,7 +42,12 @@ export class ConsoleLive {
   private readonly minutes: MinutePoint[] = [];
   private readonly failures: FailureView[] = [];
   private readonly triggerErrors = new Map<string, { at: number; message: string }>();
-  private readonly backlog: Array<{ t: number; visible: number; inFlight: number; oldestAgeSeconds: number }> = [];
+  private readonly backlog: Array<{
+    t: number;
+    visible: number;
+    inFlight: number;
+    oldestAgeSeconds: number;
+  }> = [];
   private readonly clients = new Set<FastifyReply>();
   private timer: NodeJS.Timeout | undefined;
   private sampling = false;
@@ -64,7 +69,9 @@ export class ConsoleLive {
 
   recentFailures(filter: { function?: string; trigger?: string } = {}): FailureView[] {
     return this.failures.filter(
-      (f) => (!filter.function || f.function === filter.function) && (!filter.trigger || f.origin.trigger === filter.trigger),
+      (f) =>
+        (!filter.function || f.function === filter.function) &&
+        (!filter.trigger || f.origin.trigger === filter.trigger),
     );
   }
 
@@ -115,7 +122,11 @@ export class ConsoleLive {
       this.snapshots++;
       const now = Date.now();
       const totals = snapshot.queues.reduce(
-        (sum, q) => ({ visible: sum.visible + q.visible, inFlight: sum.inFlight + q.inFlight, oldestAgeSeconds: Math.max(sum.oldestAgeSeconds, q.oldestAgeSeconds) }),
+        (sum, q) => ({
+          visible: sum.visible + q.visible,
+          inFlight: sum.inFlight + q.inFlight,
+          oldestAgeSeconds: Math.max(sum.oldestAgeSeconds, q.oldestAgeSeconds),
+        }),
         { visible: 0, inFlight: 0, oldestAgeSeconds: 0 },
       );
       const last = this.backlog.at(-1);
@@ -123,9 +134,11 @@ export class ConsoleLive {
         this.backlog.push({ t: now, ...totals });
         if (this.backlog.length > BACKLOG_POINTS) this.backlog.shift();
       }
-      for (const client of this.clients) this.send(client, 'snapshot', { at: now, ...snapshot, backlog: this.backlog.at(-1) });
+      for (const client of this.clients)
+        this.send(client, 'snapshot', { at: now, ...snapshot, backlog: this.backlog.at(-1) });
     } catch (error) {
-      for (const client of this.clients) this.send(client, 'problem', { message: error instanceof Error ? error.message : String(error) });
+      for (const client of this.clients)
+        this.send(client, 'problem', { message: error instanceof Error ? error.message : String(error) });
     } finally {
       this.sampling = false;
     }
@@ -158,7 +171,12 @@ export class ConsoleLive {
         function: event.function,
         requestId: `${event.batch}#${event.index}#${event.attempt}`,
         via: 'batch',
-        origin: { via: 'batch', batch: event.batch, items: [`${event.batch}#${event.index}`], attempt: event.attempt },
+        origin: {
+          via: 'batch',
+          batch: event.batch,
+          items: [`${event.batch}#${event.index}`],
+          attempt: event.attempt,
+        },
         errorType: rest.length ? errorType! : 'Error',
         errorMessage: rest.length ? rest.join(': ') : event.error,
         stack: event.stack ?? event.error,
@@ -182,7 +200,11 @@ export class ConsoleLive {
       stack: stackOf(event.error),
       durationMs: Math.round(event.durationMs),
     };
-    if ('trigger' in event.origin) this.triggerErrors.set(event.origin.trigger, { at: now, message: `${failure.errorType}: ${failure.errorMessage}` });
+    if ('trigger' in event.origin)
+      this.triggerErrors.set(event.origin.trigger, {
+        at: now,
+        message: `${failure.errorType}: ${failure.errorMessage}`,
+      });
     this.addFailure(failure);
   }
 

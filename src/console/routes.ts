@@ -69,7 +69,11 @@ const vendor: Record<string, { path: () => string; type: string; rewrite?: (text
   'uplot.js': { path: () => join(packageDir('uplot'), 'dist/uPlot.esm.js'), type: 'text/javascript' },
   'uplot.css': { path: () => join(packageDir('uplot'), 'dist/uPlot.min.css'), type: 'text/css' },
 };
-const ownTypes: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
+const ownTypes: Record<string, string> = {
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+};
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -131,7 +135,8 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleOpti
   const devSession: ConsoleSession | undefined = auth.insecureDev ? sessions.openUnchecked() : undefined;
   const cache = new Map<string, { body: Buffer; type: string }>();
 
-  const sessionOf = (request: FastifyRequest) => devSession ?? sessions.find(cookieValue(request.headers.cookie, SESSION_COOKIE));
+  const sessionOf = (request: FastifyRequest) =>
+    devSession ?? sessions.find(cookieValue(request.headers.cookie, SESSION_COOKIE));
 
   await app.register(
     async (scope) => {
@@ -145,18 +150,28 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleOpti
 
       scope.get('/login', (request, reply) => {
         const failed = (request.query as Record<string, string | undefined>).failed !== undefined;
-        return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(loginPage(failed));
+        return reply
+          .header('cache-control', 'no-store')
+          .type('text/html; charset=utf-8')
+          .send(loginPage(failed));
       });
       scope.post('/login', (request, reply) => {
-        if (!sameOrigin(request)) throw new SluiceError('AccessDenied', 'Origin: the sign-in form must be posted from this node');
+        if (!sameOrigin(request))
+          throw new SluiceError('AccessDenied', 'Origin: the sign-in form must be posted from this node');
         const body = Buffer.isBuffer(request.body) ? request.body.toString('utf8') : '';
         const token = new URLSearchParams(body).get('token') ?? '';
         const session = token ? sessions.signIn(token) : undefined;
-        request.log.info({ console: 'sign-in', accepted: Boolean(session) }, session ? 'console: signed in' : 'console: sign-in refused');
+        request.log.info(
+          { console: 'sign-in', accepted: Boolean(session) },
+          session ? 'console: signed in' : 'console: sign-in refused',
+        );
         if (!session) return reply.code(303).header('location', '/console/login?failed').send();
         return reply
           .code(303)
-          .header('set-cookie', sessionCookie(session.id, { secure: isSecure(request), maxAgeSeconds: SESSION_MAX_AGE_SECONDS }))
+          .header(
+            'set-cookie',
+            sessionCookie(session.id, { secure: isSecure(request), maxAgeSeconds: SESSION_MAX_AGE_SECONDS }),
+          )
           .header('location', '/console/')
           .send();
       });
@@ -179,12 +194,22 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleOpti
               void reply.code(303).header('location', '/console/login').send();
               return;
             }
-            return done(new SluiceError('MissingAuthenticationToken', 'console: sign in at /console/login first (no valid session cookie)'));
+            return done(
+              new SluiceError(
+                'MissingAuthenticationToken',
+                'console: sign in at /console/login first (no valid session cookie)',
+              ),
+            );
           }
           if (request.method !== 'GET' && request.method !== 'HEAD') {
             const presented = request.headers['x-csrf-token'];
             if (typeof presented !== 'string' || !sameSecret(presented, session.csrf) || !sameOrigin(request))
-              return done(new SluiceError('AccessDenied', 'console: this action needs the page\'s CSRF token (x-csrf-token) and must come from this node\'s origin'));
+              return done(
+                new SluiceError(
+                  'AccessDenied',
+                  "console: this action needs the page's CSRF token (x-csrf-token) and must come from this node's origin",
+                ),
+              );
           }
           (request as FastifyRequest & { consoleSession: ConsoleSession }).consoleSession = session;
           done();
@@ -192,7 +217,10 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleOpti
 
         guarded.get('/', (request, reply) => {
           const session = (request as FastifyRequest & { consoleSession: ConsoleSession }).consoleSession;
-          return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(appPage(session));
+          return reply
+            .header('cache-control', 'no-store')
+            .type('text/html; charset=utf-8')
+            .send(appPage(session));
         });
         guarded.post('/logout', (request, reply) => {
           sessions.signOut(cookieValue(request.headers.cookie, SESSION_COOKIE));
@@ -227,7 +255,10 @@ function param(request: FastifyRequest, name: string): string {
   return (request.params as Record<string, string>)[name] ?? '';
 }
 
-async function loadAsset(file: string, cache: Map<string, { body: Buffer; type: string }>): Promise<{ body: Buffer; type: string } | undefined> {
+async function loadAsset(
+  file: string,
+  cache: Map<string, { body: Buffer; type: string }>,
+): Promise<{ body: Buffer; type: string } | undefined> {
   const cached = cache.get(file);
   if (cached) return cached;
   let asset: { body: Buffer; type: string } | undefined;
@@ -235,7 +266,10 @@ async function loadAsset(file: string, cache: Map<string, { body: Buffer; type: 
     const entry = vendor[file.slice('vendor/'.length)];
     if (!entry) return undefined;
     const text = await readFile(entry.path(), 'utf8');
-    asset = { body: Buffer.from(entry.rewrite ? entry.rewrite(text) : text), type: `${entry.type}; charset=utf-8` };
+    asset = {
+      body: Buffer.from(entry.rewrite ? entry.rewrite(text) : text),
+      type: `${entry.type}; charset=utf-8`,
+    };
   } else {
     // Our own files: a flat folder of names, nothing else is reachable.
     if (!/^[a-z0-9-]+\.(js|css|svg)$/.test(file)) return undefined;

@@ -37,7 +37,8 @@ export class ConsoleSessions {
   signIn(token: string, now = Date.now()): ConsoleSession | undefined {
     const presented = digest(token);
     let accepted = false;
-    for (const configured of this.tokens()) accepted = timingSafeEqual(presented, digest(configured)) || accepted;
+    for (const configured of this.tokens())
+      accepted = timingSafeEqual(presented, digest(configured)) || accepted;
     if (!accepted) return undefined;
     this.sweep(now);
     const session: ConsoleSession = {
@@ -52,7 +53,12 @@ export class ConsoleSessions {
 
   /** A session without a token: only for a node in --insecure-dev mode, which accepts every request. */
   openUnchecked(now = Date.now()): ConsoleSession {
-    return { id: randomBytes(32).toString('base64url'), csrf: randomBytes(32).toString('base64url'), expiresAt: now + 100 * 365 * 86_400_000, tokenDigest: Buffer.alloc(32) };
+    return {
+      id: randomBytes(32).toString('base64url'),
+      csrf: randomBytes(32).toString('base64url'),
+      expiresAt: now + 100 * 365 * 86_400_000,
+      tokenDigest: Buffer.alloc(32),
+    };
   }
 
   /** The session named by the cookie, if it is still valid. */
@@ -60,7 +66,9 @@ export class ConsoleSessions {
     if (!id) return undefined;
     const session = this.sessions.get(id);
     if (!session) return undefined;
-    const tokenStillValid = this.tokens().some((token) => timingSafeEqual(session.tokenDigest, digest(token)));
+    const tokenStillValid = this.tokens().some((token) =>
+      timingSafeEqual(session.tokenDigest, digest(token)),
+    );
     if (session.expiresAt <= now || !tokenStillValid) {
       this.sessions.delete(id);
       return undefined;

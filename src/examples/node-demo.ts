@@ -113,7 +113,12 @@ async function walkThrough(node: RunningNode, sqs: SQSClient, sfn: SFNClient): P
 
 function nextSteps(url: string, accessKey: { id: string; secret: string }, token: string): string {
   return `
-The node keeps running at ${url} (Ctrl-C stops it). In another terminal:
+The node keeps running at ${url} (Ctrl-C stops it).
+
+  # the web console: open it and sign in with the token ${token}
+  ${url}/console
+
+In another terminal:
 
   # the AWS CLI against the SQS endpoint
   export AWS_ACCESS_KEY_ID=${accessKey.id} AWS_SECRET_ACCESS_KEY=${accessKey.secret} AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
@@ -131,6 +136,7 @@ The node keeps running at ${url} (Ctrl-C stops it). In another terminal:
 
   # curl
   curl -H "Authorization: Bearer ${token}" ${url}/v1/queues/orders
+  curl -H "Authorization: Bearer ${token}" ${url}/metrics
 
   # the AWS SDK for JavaScript v3
   const sqs = new SQSClient({ endpoint: '${url}', region: 'us-east-1' });

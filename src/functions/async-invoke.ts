@@ -107,7 +107,12 @@ export class AsyncInvoker {
     let execution: Execution;
     try {
       pending.invokeCount++;
-      execution = await this.params.execute(pending.functionName, pending.event, pending.requestId, pending.invokeCount);
+      execution = await this.params.execute(
+        pending.functionName,
+        pending.event,
+        pending.requestId,
+        pending.invokeCount,
+      );
     } finally {
       this.params.pool.release(pending.functionName);
     }

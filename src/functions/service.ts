@@ -87,7 +87,8 @@ export class FunctionService implements Service {
       pool: this.concurrency,
       definition: (name) => this.entries.get(name)?.definition,
       functionArn: (name) => this.arnOf(name),
-      execute: (name, event, requestId, attempt) => this.execute(name, event, requestId, { origin: { via: 'async', attempt } }),
+      execute: (name, event, requestId, attempt) =>
+        this.execute(name, event, requestId, { origin: { via: 'async', attempt } }),
       throttled: (name) => this.noteThrottle(name, 'async'),
       retrying: (name, requestId, attempt, delayMs) => {
         if (!this.events?.active) return;
@@ -192,19 +193,20 @@ export class FunctionService implements Service {
   // ---------------------------------------------------------------- invocation
 
   /** RequestResponse: waits for the handler; a function error comes back as Lambda's error payload. */
-  async invoke(name: string, event: unknown = {}, origin: InvocationOrigin = { via: 'invoke' }): Promise<InvokeResponse> {
+  async invoke(
+    name: string,
+    event: unknown = {},
+    origin: InvocationOrigin = { via: 'invoke' },
+  ): Promise<InvokeResponse> {
     const entry = this.require(name);
     if (!this.concurrency.tryAcquire(name)) {
       const reason = this.concurrency.throttleReason(name);
       entry.metrics.throttled();
-      if (this.events?.active) this.events.emit({ type: 'throttle', function: name, reason, via: origin.via, at: this.clock.now() });
-      throw new SluiceError(
-        'TooManyRequestsException',
-        `FunctionName: '${name}' is throttled (${reason})`,
-        {
-          field: 'FunctionName',
-        },
-      );
+      if (this.events?.active)
+        this.events.emit({ type: 'throttle', function: name, reason, via: origin.via, at: this.clock.now() });
+      throw new SluiceError('TooManyRequestsException', `FunctionName: '${name}' is throttled (${reason})`, {
+        field: 'FunctionName',
+      });
     }
     let execution: Execution;
     try {
@@ -276,10 +278,22 @@ export class FunctionService implements Service {
   noteThrottle(name: string, via: InvocationOrigin['via'] = 'queue-trigger'): void {
     this.entries.get(name)?.metrics.throttled();
     if (this.events?.active)
-      this.events.emit({ type: 'throttle', function: name, reason: this.concurrency.throttleReason(name), via, at: this.clock.now() });
+      this.events.emit({
+        type: 'throttle',
+        function: name,
+        reason: this.concurrency.throttleReason(name),
+        via,
+        at: this.clock.now(),
+      });
   }
 
-  private report(name: string, requestId: string, context: ExecutionContext, execution: Execution, durationMs: number): void {
+  private report(
+    name: string,
+    requestId: string,
+    context: ExecutionContext,
+    execution: Execution,
+    durationMs: number,
+  ): void {
     if (!this.events?.active) return;
     this.events.emit({
       type: 'invocation',

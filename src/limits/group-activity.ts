@@ -89,7 +89,9 @@ export class GroupActivity {
   private readonly queues = new Map<string, QueueEntry>();
   private readonly pending = new Map<string, Tally>();
   /** Hears every claim a group's limit refused (the engine logs the first of each minute per group). */
-  onThrottle: ((event: { queue: string; group: string; reason: 'concurrency' | 'rate'; at: number }) => void) | undefined;
+  onThrottle:
+    | ((event: { queue: string; group: string; reason: 'concurrency' | 'rate'; at: number }) => void)
+    | undefined;
 
   constructor(options: GroupActivityOptions = {}) {
     this.windowMs = options.windowMs ?? groupActivityDefaults.windowMs;
@@ -112,7 +114,13 @@ export class GroupActivity {
       for (const update of plan.updates) {
         if (update.taken === 0 && update.refusedBy === null) continue;
         const entry = this.entry(queue, update.groupKey, now);
-        if (update.refusedBy !== null) this.onThrottle?.({ queue: params.queue, group: update.groupKey, reason: update.refusedBy, at: now });
+        if (update.refusedBy !== null)
+          this.onThrottle?.({
+            queue: params.queue,
+            group: update.groupKey,
+            reason: update.refusedBy,
+            at: now,
+          });
         if (update.refusedBy === 'concurrency') {
           entry.throttledByConcurrency++;
           queue.totals.throttledByConcurrency++;

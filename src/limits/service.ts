@@ -18,8 +18,9 @@ import type { TableService } from '../tables/service.js';
 import { groupActivityOf, type QueueGroupActivity } from './group-activity.js';
 import { applyGroupKeyRule } from './grouping.js';
 import { startGroupTableSync, type GroupSyncOptions, type GroupTableSync } from './table-sync.js';
-import { groupLimitBounds as bounds, type GroupLimitInput, type GroupLimitView } from './types.js';
+import { groupLimitBounds as bounds, type GroupInspectionView, type GroupLimitInput, type GroupLimitView } from './types.js';
 import { type GroupLimit } from '../store/group-limit.js';
+import { nextTokenAt, unitsAt, wholeTokens } from '../store/rules/token-bucket.js';
 import type { Service } from '../model/service.js';
 
 /** Published on every limit change, so each node's cache forgets what it read. */
@@ -164,6 +165,35 @@ export class GroupLimitService implements Service {
       limit,
     });
     return rows.map(toView);
+  }
+
+  /**
+   * Why a group runs or waits now, from the store (every node's view): its messages waiting, in flight
+   * (holding its concurrency slots) and delayed, the age of its oldest waiting message, the rate tokens
+   * left in its bucket, and its limits. Reads the group's messages: for an operator's question, not a loop.
+   */
+  async inspect(queue: string, group: string): Promise<GroupInspectionView> {
+    const stored = await this.queues.definition(checkQueueName(queue));
+    const now = this.clock.now();
+    const [inspection, effective] = await Promise.all([
+      this.store.groupInspect({ queueId: stored.id, groupKey: checkGroup(group), now }),
+      this.effective(queue, group),
+    ]);
+    const rate = effective.rate
+      ? { limit: effective.rate.limit, intervalMs: effective.rate.intervalSeconds * 1000, burst: effective.rate.burst }
+      : null;
+    const units = rate && inspection.row ? unitsAt(rate, { tokens: inspection.row.tokens, refilledAt: inspection.row.refilledAt }, now) : null;
+    return {
+      queue: stored.name,
+      group,
+      limits: effective,
+      waiting: inspection.waiting,
+      inFlight: inspection.inFlight,
+      delayed: inspection.delayed,
+      oldestWaitSeconds: inspection.oldestWaitingSentAt === null ? null : Math.max(0, Math.floor((now - inspection.oldestWaitingSentAt) / 1000)),
+      rateTokens: rate ? (units === null ? rate.burst : wholeTokens(rate, units)) : null,
+      nextTokenAt: rate && units !== null && wholeTokens(rate, units) === 0 ? nextTokenAt(rate, units, now) : null,
+    };
   }
 
   /**

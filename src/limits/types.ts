@@ -23,6 +23,24 @@ export interface GroupLimitView {
   modifiedAt: number;
 }
 
+/** One group now, as `groupLimits.inspect` reports it (every node's messages, from the store). */
+export interface GroupInspectionView {
+  queue: string;
+  group: string;
+  limits: Pick<GroupLimitView, 'maxConcurrency' | 'rate'>;
+  /** Visible messages waiting for a claim. */
+  waiting: number;
+  /** Messages received and not yet visible again: the group's concurrency slots they hold. */
+  inFlight: number;
+  delayed: number;
+  /** Age of the oldest waiting message, or null when none waits. */
+  oldestWaitSeconds: number | null;
+  /** Whole rate tokens in the group's bucket now (null without a rate limit). */
+  rateTokens: number | null;
+  /** When the next token arrives, if the bucket has none (ms since the epoch). */
+  nextTokenAt: number | null;
+}
+
 export const unlimited: GroupLimit = { maxConcurrency: null, rate: null };
 
 export const groupLimitBounds = {

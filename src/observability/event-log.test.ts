@@ -17,7 +17,8 @@ async function engineWithLog() {
   const lines: Array<Record<string, unknown>> = [];
   const destination = new Writable({
     write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of String(chunk).split('\n'))
+        if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -86,20 +87,36 @@ describe('handler failures in the log', () => {
 
   it('a failing stream trigger handler is logged once with the shard and sequence numbers', async () => {
     const { sluice, errors } = await engineWithLog();
-    await sluice.tables.createTable({ name: 'tasks', partitionKey: { name: 'pk', type: 'S' }, stream: { viewType: 'NEW_IMAGE' } });
+    await sluice.tables.createTable({
+      name: 'tasks',
+      partitionKey: { name: 'pk', type: 'S' },
+      stream: { viewType: 'NEW_IMAGE' },
+    });
     await sluice.functions.create({
       name: 'project',
       handler: async () => {
         throw new Error('projection broke');
       },
     });
-    const trigger = await sluice.streamTriggers.create({ stream: 'tasks', functionName: 'project', startingPosition: 'TRIM_HORIZON', maximumRetryAttempts: 0 });
+    const trigger = await sluice.streamTriggers.create({
+      stream: 'tasks',
+      functionName: 'project',
+      startingPosition: 'TRIM_HORIZON',
+      maximumRetryAttempts: 0,
+    });
     await sluice.tables.putItem({ tableName: 'tasks', item: { pk: 'a' } as never });
     await until(() => errors().length > 0);
     await sleep(100);
     expect(errors()).toHaveLength(1);
     const line = errors()[0]!;
-    expect(line).toMatchObject({ function: 'project', via: 'stream-trigger', trigger: trigger.uuid, table: 'tasks', attempt: 1, errorType: 'Error' });
+    expect(line).toMatchObject({
+      function: 'project',
+      via: 'stream-trigger',
+      trigger: trigger.uuid,
+      table: 'tasks',
+      attempt: 1,
+      errorType: 'Error',
+    });
     expect(line.sequenceNumbers).toHaveLength(1);
     expect(typeof line.shard).toBe('string');
   });
@@ -112,18 +129,31 @@ describe('handler failures in the log', () => {
         if (item.n === 2) throw new RangeError('image 2 is corrupt');
       }),
     });
-    const batch = await sluice.batches.create({ processor: 'resize', items: [{ n: 1 }, { n: 2 }, { n: 3 }], maxAttempts: 1 });
+    const batch = await sluice.batches.create({
+      processor: 'resize',
+      items: [{ n: 1 }, { n: 2 }, { n: 3 }],
+      maxAttempts: 1,
+    });
     await sluice.batches.wait(batch.id);
     expect(errors()).toHaveLength(1);
     const line = errors()[0]!;
-    expect(line).toMatchObject({ function: 'resize', via: 'batch', batch: batch.id, item: 1, attempt: 1, errorType: 'RangeError' });
+    expect(line).toMatchObject({
+      function: 'resize',
+      via: 'batch',
+      batch: batch.id,
+      item: 1,
+      attempt: 1,
+      errorType: 'RangeError',
+    });
     expect((line.err as { stack: string }).stack).toMatch(/RangeError: image 2 is corrupt\n\s+at /);
   });
 
   it('moves to a dead-letter queue are info lines', async () => {
     const { sluice, lines } = await engineWithLog();
     await sluice.queues.create('dlq');
-    await sluice.queues.create('work', { RedrivePolicy: { deadLetterTargetArn: sluice.queues.arnOf('dlq'), maxReceiveCount: 1 } });
+    await sluice.queues.create('work', {
+      RedrivePolicy: { deadLetterTargetArn: sluice.queues.arnOf('dlq'), maxReceiveCount: 1 },
+    });
     await sluice.queues.send('work', { body: 'x' });
     await sluice.queues.receive('work', { visibilityTimeout: 0 });
     await sluice.queues.receive('work', {});
@@ -148,7 +178,14 @@ describe('info lines', () => {
 
   it('lease changes are info lines naming the group, the resource and the fencing token', () => {
     const { events, lines } = logged();
-    events.emit({ type: 'lease', group: 'stream:orders', resource: 'shard-0', change: 'acquired', token: 7, at: 0 });
+    events.emit({
+      type: 'lease',
+      group: 'stream:orders',
+      resource: 'shard-0',
+      change: 'acquired',
+      token: 7,
+      at: 0,
+    });
     events.emit({ type: 'lease', group: 'stream:orders', resource: 'shard-0', change: 'lost', at: 1 });
     expect(lines).toMatchObject([
       { level: 30, leaseGroup: 'stream:orders', resource: 'shard-0', change: 'acquired', fencingToken: 7 },
@@ -158,7 +195,8 @@ describe('info lines', () => {
 
   it('a group refused again and again is logged once a minute, with the count of refusals in between', () => {
     const { events, lines } = logged();
-    for (let i = 0; i < 5; i++) events.emit({ type: 'group-throttle', queue: 'tasks', group: 'acme', reason: 'rate', at: i * 1000 });
+    for (let i = 0; i < 5; i++)
+      events.emit({ type: 'group-throttle', queue: 'tasks', group: 'acme', reason: 'rate', at: i * 1000 });
     events.emit({ type: 'group-throttle', queue: 'tasks', group: 'acme', reason: 'rate', at: 61_000 });
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({ level: 30, queue: 'tasks', group: 'acme', reason: 'rate' });

@@ -13,7 +13,9 @@ const MAX_IDS = 20;
 const GROUP_LOG_INTERVAL_MS = 60_000;
 
 function ids(list: string[]): { ids: string[]; more?: number } {
-  return list.length <= MAX_IDS ? { ids: list } : { ids: list.slice(0, MAX_IDS), more: list.length - MAX_IDS };
+  return list.length <= MAX_IDS
+    ? { ids: list }
+    : { ids: list.slice(0, MAX_IDS), more: list.length - MAX_IDS };
 }
 
 /** The fields naming who invoked, flat, so a log query can filter on them. */
@@ -25,15 +27,36 @@ export function originFields(origin: InvocationOrigin): Record<string, unknown> 
       return { via: 'async', caller: 'Invoke (Event)', attempt: origin.attempt };
     case 'queue-trigger': {
       const { ids: messageIds, more } = ids(origin.messageIds);
-      return { via: origin.via, trigger: origin.trigger, queue: origin.queue, messageIds, ...(more ? { moreMessages: more } : {}), attempt: origin.attempt };
+      return {
+        via: origin.via,
+        trigger: origin.trigger,
+        queue: origin.queue,
+        messageIds,
+        ...(more ? { moreMessages: more } : {}),
+        attempt: origin.attempt,
+      };
     }
     case 'stream-trigger': {
       const { ids: sequenceNumbers, more } = ids(origin.sequenceNumbers);
-      return { via: origin.via, trigger: origin.trigger, table: origin.table, shard: origin.shard, sequenceNumbers, ...(more ? { moreRecords: more } : {}), attempt: origin.attempt };
+      return {
+        via: origin.via,
+        trigger: origin.trigger,
+        table: origin.table,
+        shard: origin.shard,
+        sequenceNumbers,
+        ...(more ? { moreRecords: more } : {}),
+        attempt: origin.attempt,
+      };
     }
     case 'batch': {
       const { ids: items, more } = ids(origin.items);
-      return { via: origin.via, batch: origin.batch, items, ...(more ? { moreItems: more } : {}), attempt: origin.attempt };
+      return {
+        via: origin.via,
+        batch: origin.batch,
+        items,
+        ...(more ? { moreItems: more } : {}),
+        attempt: origin.attempt,
+      };
     }
     case 'schedule':
       return { via: origin.via, schedule: origin.schedule };
@@ -66,7 +89,11 @@ export function stackOf(error: { errorType: string; errorMessage: string; trace:
  * No prototype: the serializer then takes the type from `name` rather than from the constructor.
  */
 function handlerError(error: { errorType: string; errorMessage: string; trace: string[] }): object {
-  return Object.assign(Object.create(null) as object, { name: error.errorType, message: error.errorMessage, stack: stackOf(error) });
+  return Object.assign(Object.create(null) as object, {
+    name: error.errorType,
+    message: error.errorMessage,
+    stack: stackOf(error),
+  });
 }
 
 /** Writes the engine's events to `logger` until the returned function is called. */
@@ -133,17 +160,30 @@ export function logEngineEvents(events: EngineEvents, logger: Logger): () => voi
         if (groupsLogged.size > 10_000) groupsLogged.clear();
         groupsLogged.set(key, { at: event.at, suppressed: 0 });
         logger.info(
-          { queue: event.queue, group: event.group, reason: event.reason, refusedSinceLastLine: last?.suppressed ?? 0 },
+          {
+            queue: event.queue,
+            group: event.group,
+            reason: event.reason,
+            refusedSinceLastLine: last?.suppressed ?? 0,
+          },
           `group throttled: group ${event.group} of queue ${event.queue} is at its ${event.reason} limit (logged once a minute per group)`,
         );
         return;
       }
       case 'throttle':
-        logger.debug({ function: event.function, reason: event.reason, via: event.via }, `function ${event.function} throttled: ${event.reason}`);
+        logger.debug(
+          { function: event.function, reason: event.reason, via: event.via },
+          `function ${event.function} throttled: ${event.reason}`,
+        );
         return;
       case 'lease':
         logger.info(
-          { leaseGroup: event.group, resource: event.resource, change: event.change, ...(event.token !== undefined ? { fencingToken: event.token } : {}) },
+          {
+            leaseGroup: event.group,
+            resource: event.resource,
+            change: event.change,
+            ...(event.token !== undefined ? { fencingToken: event.token } : {}),
+          },
           `lease ${event.change}: ${event.group} ${event.resource}`,
         );
         return;

@@ -10,7 +10,14 @@ export type InvocationOrigin =
   | { via: 'invoke' }
   | { via: 'async'; attempt: number }
   | { via: 'queue-trigger'; trigger: string; queue: string; messageIds: string[]; attempt: number }
-  | { via: 'stream-trigger'; trigger: string; table: string; shard: string; sequenceNumbers: string[]; attempt: number }
+  | {
+      via: 'stream-trigger';
+      trigger: string;
+      table: string;
+      shard: string;
+      sequenceNumbers: string[];
+      attempt: number;
+    }
   | { via: 'batch'; batch: string; items: string[]; attempt: number }
   | { via: 'schedule'; schedule: string };
 
@@ -59,7 +66,14 @@ export type EngineEvent =
     }
   | { type: 'dead-letter'; queue: string; deadLetterQueue: string; messages: number; at: number }
   | { type: 'group-throttle'; queue: string; group: string; reason: 'concurrency' | 'rate'; at: number }
-  | { type: 'lease'; group: string; resource: string; change: 'acquired' | 'released' | 'lost'; token?: number; at: number };
+  | {
+      type: 'lease';
+      group: string;
+      resource: string;
+      change: 'acquired' | 'released' | 'lost';
+      token?: number;
+      at: number;
+    };
 
 export type EngineEventListener = (event: EngineEvent) => void;
 

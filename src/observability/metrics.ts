@@ -27,14 +27,46 @@ export class EngineMetrics {
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
-  private readonly invocations = this.counter('sluice_invocations_total', 'Handler executions by function, via and outcome (success, error, timeout).', ['function', 'via', 'outcome']);
-  private readonly throttles = this.counter('sluice_throttles_total', 'Invocations refused or deferred by a concurrency limit.', ['function', 'via']);
-  private readonly retries = this.counter('sluice_retries_total', 'Records handed back for another attempt (or given up) after a failed invocation.', ['function', 'via']);
-  private readonly sent = this.counter('sluice_messages_sent_total', 'Messages accepted by a send, by queue.', ['queue']);
-  private readonly itemFailures = this.counter('sluice_batch_item_failures_total', 'Batch items a processor failed alone (processBatchItems), by function.', ['function']);
-  private readonly deadLettered = this.counter('sluice_dead_lettered_messages_total', 'Messages moved to a dead-letter queue.', ['queue', 'dead_letter_queue']);
-  private readonly groupThrottles = this.counter('sluice_group_throttles_total', "Claims refused by a group's limit, by queue and reason (per group: sluice_group_throttled_claims_total).", ['queue', 'reason']);
-  private readonly leases = this.counter('sluice_lease_changes_total', 'Leases this node took, gave up or lost.', ['group', 'change']);
+  private readonly invocations = this.counter(
+    'sluice_invocations_total',
+    'Handler executions by function, via and outcome (success, error, timeout).',
+    ['function', 'via', 'outcome'],
+  );
+  private readonly throttles = this.counter(
+    'sluice_throttles_total',
+    'Invocations refused or deferred by a concurrency limit.',
+    ['function', 'via'],
+  );
+  private readonly retries = this.counter(
+    'sluice_retries_total',
+    'Records handed back for another attempt (or given up) after a failed invocation.',
+    ['function', 'via'],
+  );
+  private readonly sent = this.counter(
+    'sluice_messages_sent_total',
+    'Messages accepted by a send, by queue.',
+    ['queue'],
+  );
+  private readonly itemFailures = this.counter(
+    'sluice_batch_item_failures_total',
+    'Batch items a processor failed alone (processBatchItems), by function.',
+    ['function'],
+  );
+  private readonly deadLettered = this.counter(
+    'sluice_dead_lettered_messages_total',
+    'Messages moved to a dead-letter queue.',
+    ['queue', 'dead_letter_queue'],
+  );
+  private readonly groupThrottles = this.counter(
+    'sluice_group_throttles_total',
+    "Claims refused by a group's limit, by queue and reason (per group: sluice_group_throttled_claims_total).",
+    ['queue', 'reason'],
+  );
+  private readonly leases = this.counter(
+    'sluice_lease_changes_total',
+    'Leases this node took, gave up or lost.',
+    ['group', 'change'],
+  );
   private readonly unsubscribe: () => void;
 
   constructor(events: EngineEvents) {
@@ -79,7 +111,10 @@ export class EngineMetrics {
         this.sent.inc({ queue: event.queue }, event.messages);
         return;
       case 'dead-letter':
-        this.deadLettered.inc({ queue: event.queue, dead_letter_queue: event.deadLetterQueue }, event.messages);
+        this.deadLettered.inc(
+          { queue: event.queue, dead_letter_queue: event.deadLetterQueue },
+          event.messages,
+        );
         return;
       case 'group-throttle':
         this.groupThrottles.inc({ queue: event.queue, reason: event.reason });

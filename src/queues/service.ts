@@ -32,6 +32,7 @@ import { validateTags } from './tags.js';
 import type {
   BatchResult,
   MessageMoveTaskView,
+  PeekedMessageView,
   QueueCountsView,
   QueueDescription,
   ReceiveMessageOptions,
@@ -302,6 +303,30 @@ export class QueueService implements Service {
     // A new grouping rule keys what is already queued (limits/grouping.ts).
     if (settings.SluiceGroupKey !== queue.settings.SluiceGroupKey)
       await applyGroupKeyRule(this.store, updated, this.clock.now());
+  }
+
+  /**
+   * The first `limit` (1-100, default 10) messages of a queue in visibility order, read without
+   * receiving them: no receive count grows, no visibility changes (an operator browsing a dead-letter
+   * queue). Sluice's extension; SQS has no such call.
+   */
+  async peek(name: string, options: { limit?: number } = {}): Promise<PeekedMessageView[]> {
+    const limit = options.limit ?? 10;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+      throw new SluiceError('InvalidParameterValue', `limit: ${JSON.stringify(limit)} is invalid; must be an integer from 1 to 100`, { field: 'limit' });
+    const queue = await this.require(name);
+    const now = this.clock.now();
+    const rows = await this.store.messagePeek({ queueId: queue.id, limit, expiredBefore: now - queue.settings.MessageRetentionPeriod * 1000 });
+    return rows.map((row) => ({
+      messageId: row.messageId,
+      body: row.body,
+      messageAttributes: row.messageAttributes ? (JSON.parse(row.messageAttributes) as PeekedMessageView['messageAttributes']) : {},
+      ...(row.groupId !== null ? { messageGroupId: row.groupId } : {}),
+      sentTimestamp: row.sentAt,
+      receiveCount: row.receiveCount,
+      state: row.visibleAt <= now ? 'visible' : row.receiveCount > 0 ? 'inFlight' : 'delayed',
+      ...(row.deadLetterSource !== null ? { deadLetterSourceArn: row.deadLetterSource } : {}),
+    }));
   }
 
   async counts(name: string): Promise<QueueCountsView> {

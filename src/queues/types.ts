@@ -97,3 +97,16 @@ export interface MessageMoveTaskView {
   failureReason?: string;
   startedTimestamp: number;
 }
+
+/** A message as `queues.peek` shows it, unchanged by the reading. */
+export interface PeekedMessageView {
+  messageId: string;
+  body: string;
+  messageAttributes: Record<string, StoredMessageAttribute>;
+  messageGroupId?: string;
+  sentTimestamp: number;
+  receiveCount: number;
+  state: 'visible' | 'inFlight' | 'delayed';
+  /** For a message moved to a dead-letter queue: the queue it came from. */
+  deadLetterSourceArn?: string;
+}

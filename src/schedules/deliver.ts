@@ -25,7 +25,10 @@ export async function deliverToTarget(
   deliveryKey: string,
 ): Promise<void> {
   if (target.kind === 'function') {
-    const response = await deps.functions.invoke(target.functionName, event, { via: 'schedule', schedule: deliveryKey });
+    const response = await deps.functions.invoke(target.functionName, event, {
+      via: 'schedule',
+      schedule: deliveryKey,
+    });
     if (response.functionError) {
       const payload = response.payload as { errorType?: string; errorMessage?: string };
       throw new SluiceError(

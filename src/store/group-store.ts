@@ -63,4 +63,65 @@ export interface GroupStore {
   groupLimitList(p: { queueName: string; after: string | null; limit: number }): Promise<StoredGroupLimit[]>;
   /** The group rows of a queue (groups with messages, and recently emptied ones), for inspection and tests. */
   groupRows(p: { queueId: number; limit: number }): Promise<GroupRow[]>;
+  /**
+   * One group as an operator asks about it (the console's "why is this group waiting"): its messages by
+   * state at `now` and its row. Reads the group's index range: O(messages of the group), on request only.
+   */
+  groupInspect(p: { queueId: number; groupKey: string; now: number }): Promise<GroupInspection>;
+}
+
+export interface GroupInspection {
+  /** Visible now: waiting for a claim. */
+  waiting: number;
+  /** Received and not yet visible again: holding the group's concurrency slots. */
+  inFlight: number;
+  /** Not yet visible and never received (a send delay). */
+  delayed: number;
+  /** When the oldest waiting message was sent; null when none waits. */
+  oldestWaitingSentAt: number | null;
+  /** The group's row with its token bucket; null when the group has no row. */
+  row: (GroupRow & { refilledAt: number }) | null;
+}
+
+/** A `queue_groups` row as both backends select it. */
+export interface GroupRowColumns {
+  group_key: string;
+  ready_at: number;
+  next_visible_at: number;
+  slot_at: number;
+  token_at: number;
+  tokens: number | null;
+}
+
+export function groupRowOf(row: GroupRowColumns): GroupRow {
+  return {
+    groupKey: row.group_key,
+    readyAt: row.ready_at,
+    nextVisibleAt: row.next_visible_at,
+    slotAt: row.slot_at,
+    tokenAt: row.token_at,
+    tokens: row.tokens,
+  };
+}
+
+/** What both backends' `groupInspect` statements return, as the interface's shape. */
+export function groupInspectionOf(
+  counts:
+    | {
+        waiting: number | null;
+        in_flight: number | null;
+        delayed: number | null;
+        oldest: number | string | null;
+      }
+    | undefined,
+  row: (GroupRowColumns & { refilled_at: number }) | undefined,
+): GroupInspection {
+  return {
+    waiting: Number(counts?.waiting ?? 0),
+    inFlight: Number(counts?.in_flight ?? 0),
+    delayed: Number(counts?.delayed ?? 0),
+    oldestWaitingSentAt:
+      counts?.oldest === null || counts?.oldest === undefined ? null : Number(counts.oldest),
+    row: row ? { ...groupRowOf(row), refilledAt: row.refilled_at } : null,
+  };
 }

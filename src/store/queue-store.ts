@@ -47,6 +47,19 @@ export interface ClaimedMessage {
   deadLetterSource: string | null;
 }
 
+/** A message as `messagePeek` reads it. */
+export interface PeekedMessage {
+  seq: number;
+  messageId: string;
+  body: string;
+  messageAttributes: string | null;
+  groupId: string | null;
+  sentAt: number;
+  visibleAt: number;
+  receiveCount: number;
+  deadLetterSource: string | null;
+}
+
 export interface DeadLetterTarget {
   queueId: number;
   fifo: boolean;
@@ -209,6 +222,12 @@ export interface QueueStore {
     expiredBefore: number;
     atMost: number;
   }): Promise<number>;
+  /**
+   * The first `limit` messages of a queue in visibility order, read without changing them (no receive,
+   * no count): what an operator browses, a dead-letter queue above all. Expired messages not yet
+   * dropped are left out. One index range.
+   */
+  messagePeek(p: { queueId: number; limit: number; expiredBefore: number }): Promise<PeekedMessage[]>;
   /** The attempt recorded under `attemptId` since `createdAfter`, with its messages as they are now. */
   receiveAttemptGet(p: {
     queueId: number;

@@ -57,6 +57,10 @@ function register(app: FastifyInstance, { sluice }: NativeContext): void {
     ]);
     return { queue: queue.name, group, limit: limit ?? null, effective };
   });
+  app.get('/queues/:name/groups/:group/inspect', async (request) => {
+    const queue = await queueOf(request);
+    return groupLimits.inspect(queue.name, groupOf(request));
+  });
   app.put('/queues/:name/groups/:group', async (request) => {
     const input = limitOf(request);
     const queue = await queueOf(request);

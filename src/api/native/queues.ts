@@ -99,6 +99,11 @@ function register(app: FastifyInstance, { sluice, shutdown }: NativeContext): vo
     return queues.changeMessageVisibilityBatch(name(request), input.entries);
   });
 
+  // Sluice's extension: the first messages, read without receiving them (queues.peek).
+  app.get('/queues/:name/messages', async (request) => {
+    const query = readQuery(request, req.peekQuery);
+    return { messages: await queues.peek(name(request), query.limit !== undefined ? { limit: Number(query.limit) } : {}) };
+  });
   app.get('/queues/:name/dead-letter-sources', async (request) => ({
     queues: await queues.listDeadLetterSourceQueues(name(request)),
   }));

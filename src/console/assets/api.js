@@ -36,7 +36,11 @@ export const api = {
 };
 
 export async function signOut() {
-  await fetch('/console/logout', { method: 'POST', headers: { 'x-csrf-token': csrf }, credentials: 'same-origin' }).catch(() => undefined);
+  await fetch('/console/logout', {
+    method: 'POST',
+    headers: { 'x-csrf-token': csrf },
+    credentials: 'same-origin',
+  }).catch(() => undefined);
   location.assign('/console/login');
 }
 

@@ -28,15 +28,24 @@ function route() {
 
 function Page({ page, arg }) {
   switch (page) {
-    case 'queues': return html`<${Queues} selected=${arg} />`;
-    case 'functions': return html`<${Functions} />`;
-    case 'failures': return html`<${Failure} requestId=${arg} />`;
-    case 'triggers': return html`<${Triggers} />`;
-    case 'groups': return html`<${Groups} />`;
-    case 'batches': return html`<${Batches} />`;
-    case 'schedules': return html`<${Schedules} />`;
-    case 'cluster': return html`<${Cluster} />`;
-    default: return html`<${Overview} />`;
+    case 'queues':
+      return html`<${Queues} selected=${arg} />`;
+    case 'functions':
+      return html`<${Functions} />`;
+    case 'failures':
+      return html`<${Failure} requestId=${arg} />`;
+    case 'triggers':
+      return html`<${Triggers} />`;
+    case 'groups':
+      return html`<${Groups} />`;
+    case 'batches':
+      return html`<${Batches} />`;
+    case 'schedules':
+      return html`<${Schedules} />`;
+    case 'cluster':
+      return html`<${Cluster} />`;
+    default:
+      return html`<${Overview} />`;
   }
 }
 
@@ -47,10 +56,11 @@ function App() {
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);
   }, []);
-  return html`
-    <header>
+  return html` <header>
       <a class="brand" href="#/overview">Sluice</a>
-      <nav>${pages.map(([id, label]) => html`<a href=${`#/${id}`} class=${current.page === id ? 'active' : ''}>${label}</a>`)}</nav>
+      <nav>
+        ${pages.map(([id, label]) => html`<a href=${`#/${id}`} class=${current.page === id ? 'active' : ''}>${label}</a>`)}
+      </nav>
       <button class="link" onClick=${signOut}>Sign out</button>
     </header>
     <main><${Page} key=${current.page + (current.arg ?? '')} ...${current} /></main>`;

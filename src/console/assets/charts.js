@@ -48,5 +48,8 @@ export function TimeChart({ title, data, series, height = 200, minSpan = 300 }) 
     const end = Math.max(times.at(-1) ?? 0, Date.now() / 1000);
     current.setScale('x', { min: Math.min(times[0] ?? end, end - minSpan), max: end });
   }, [data]);
-  return html`<figure class="chart"><figcaption>${title}</figcaption><div ref=${box}></div></figure>`;
+  return html`<figure class="chart">
+    <figcaption>${title}</figcaption>
+    <div ref=${box}></div>
+  </figure>`;
 }

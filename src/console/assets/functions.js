@@ -4,19 +4,38 @@ import { html, useData, useLive, fmtNumber, fmtMs, fmtTime } from './api.js';
 export function FailureList({ failures }) {
   if (!failures.length) return html`<p class="muted">No failures since the node started.</p>`;
   return html`<table class="grid" data-testid="failures">
-    <thead><tr><th>When</th><th>Function</th><th>Invoked by</th><th>Error</th><th>Attempt</th></tr></thead>
-    <tbody>${failures.map((f) => html`<tr>
-      <td>${fmtTime(f.at)}</td>
-      <td>${f.function}</td>
-      <td>${describeOrigin(f)}</td>
-      <td><a href=${`#/failures/${encodeURIComponent(f.requestId)}`} data-testid="failure-link">${f.errorType}: ${f.errorMessage}</a></td>
-      <td>${f.origin.attempt ?? ''}</td>
-    </tr>`)}</tbody></table>`;
+    <thead>
+      <tr>
+        <th>When</th>
+        <th>Function</th>
+        <th>Invoked by</th>
+        <th>Error</th>
+        <th>Attempt</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${failures.map(
+        (f) =>
+          html`<tr>
+            <td>${fmtTime(f.at)}</td>
+            <td>${f.function}</td>
+            <td>${describeOrigin(f)}</td>
+            <td>
+              <a href=${`#/failures/${encodeURIComponent(f.requestId)}`} data-testid="failure-link"
+                >${f.errorType}: ${f.errorMessage}</a
+              >
+            </td>
+            <td>${f.origin.attempt ?? ''}</td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
 }
 
 function describeOrigin(f) {
   const o = f.origin;
-  if (o.via === 'queue-trigger') return `queue ${o.queue} (${o.messageIds.length} message${o.messageIds.length === 1 ? '' : 's'})`;
+  if (o.via === 'queue-trigger')
+    return `queue ${o.queue} (${o.messageIds.length} message${o.messageIds.length === 1 ? '' : 's'})`;
   if (o.via === 'stream-trigger') return `table ${o.table}, shard ${o.shard}`;
   if (o.via === 'batch') return `batch ${o.batch}`;
   if (o.via === 'schedule') return `schedule ${o.schedule}`;
@@ -31,21 +50,44 @@ export function Functions() {
   return html`<section>
     <h1>Functions</h1>
     <table class="grid" data-testid="functions">
-      <thead><tr><th>Function</th><th class="num">Invocations</th><th class="num">Errors</th><th class="num">Throttles</th><th class="num">p50</th><th class="num">p99</th><th class="num">Running / limit</th><th>Timeout</th></tr></thead>
-      <tbody>${(data?.functions ?? []).map((fn) => {
-        const m = live.get(fn.name) ?? fn.metrics ?? {};
-        return html`<tr>
-          <td>${fn.name}<div class="muted small">${fn.handler}</div></td>
-          <td class="num">${fmtNumber(m.invocations)}</td>
-          <td class="num ${m.errors ? 'bad' : ''}">${fmtNumber(m.errors)}</td>
-          <td class="num">${fmtNumber(m.throttles)}</td>
-          <td class="num">${fmtMs(m.durationP50Ms)}</td>
-          <td class="num">${fmtMs(m.durationP99Ms)}</td>
-          <td class="num">${fmtNumber(m.concurrentExecutions)} / ${fn.reservedConcurrency ?? fmtNumber(fn.concurrencyLimit)}${fn.reservedConcurrency === null ? ' (account)' : ' (reserved)'}</td>
-          <td>${fn.timeout} s</td></tr>`;
-      })}</tbody>
+      <thead>
+        <tr>
+          <th>Function</th>
+          <th class="num">Invocations</th>
+          <th class="num">Errors</th>
+          <th class="num">Throttles</th>
+          <th class="num">p50</th>
+          <th class="num">p99</th>
+          <th class="num">Running / limit</th>
+          <th>Timeout</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${(data?.functions ?? []).map((fn) => {
+          const m = live.get(fn.name) ?? fn.metrics ?? {};
+          return html`<tr>
+            <td>
+              ${fn.name}
+              <div class="muted small">${fn.handler}</div>
+            </td>
+            <td class="num">${fmtNumber(m.invocations)}</td>
+            <td class="num ${m.errors ? 'bad' : ''}">${fmtNumber(m.errors)}</td>
+            <td class="num">${fmtNumber(m.throttles)}</td>
+            <td class="num">${fmtMs(m.durationP50Ms)}</td>
+            <td class="num">${fmtMs(m.durationP99Ms)}</td>
+            <td class="num">
+              ${fmtNumber(m.concurrentExecutions)} /
+              ${fn.reservedConcurrency ?? fmtNumber(fn.concurrencyLimit)}${fn.reservedConcurrency === null ? ' (account)' : ' (reserved)'}
+            </td>
+            <td>${fn.timeout} s</td>
+          </tr>`;
+        })}
+      </tbody>
     </table>
-    <p class="muted small">Account concurrency: ${fmtNumber(data?.accountConcurrency)} <button class="link" onClick=${reload}>refresh</button></p>
+    <p class="muted small">
+      Account concurrency: ${fmtNumber(data?.accountConcurrency)}
+      <button class="link" onClick=${reload}>refresh</button>
+    </p>
     <h2>Recent failures</h2>
     <${FailureList} failures=${failures.data?.failures ?? []} />
   </section>`;
@@ -60,11 +102,21 @@ export function Failure({ requestId }) {
     <h1>${f.function} failed</h1>
     <p><strong>${f.errorType}</strong>: ${f.errorMessage}</p>
     <dl class="facts">
-      <dt>When</dt><dd>${new Date(f.at).toLocaleString('en-GB')}</dd>
-      <dt>Request id</dt><dd><code>${f.requestId}</code></dd>
-      <dt>Invoked by</dt><dd>${describeOrigin(f)}</dd>
-      ${Object.entries(f.origin).filter(([k]) => k !== 'via').map(([k, v]) => html`<dt>${k}</dt><dd><code>${Array.isArray(v) ? v.join(', ') : String(v)}</code></dd>`)}
-      <dt>Duration</dt><dd>${fmtMs(f.durationMs)}</dd>
+      <dt>When</dt>
+      <dd>${new Date(f.at).toLocaleString('en-GB')}</dd>
+      <dt>Request id</dt>
+      <dd><code>${f.requestId}</code></dd>
+      <dt>Invoked by</dt>
+      <dd>${describeOrigin(f)}</dd>
+      ${Object.entries(f.origin)
+        .filter(([k]) => k !== 'via')
+        .map(
+          ([k, v]) =>
+            html`<dt>${k}</dt>
+              <dd><code>${Array.isArray(v) ? v.join(', ') : String(v)}</code></dd>`,
+        )}
+      <dt>Duration</dt>
+      <dd>${fmtMs(f.durationMs)}</dd>
     </dl>
     <h2>Stack</h2>
     <pre class="stack" data-testid="stack">${f.stack}</pre>

@@ -8,15 +8,26 @@ function minuteSeries(history) {
   const byMinute = new Map((history?.minutes ?? []).map((m) => [m.t, m]));
   const last = Math.floor(Date.now() / 60_000) * 60_000;
   const minutes = [];
-  for (let t = last - 59 * 60_000; t <= last; t += 60_000) minutes.push(byMinute.get(t) ?? { t, sent: 0, invocations: 0, errors: 0 });
-  return [minutes.map((m) => m.t / 1000), minutes.map((m) => m.sent), minutes.map((m) => m.invocations), minutes.map((m) => m.errors)];
+  for (let t = last - 59 * 60_000; t <= last; t += 60_000)
+    minutes.push(byMinute.get(t) ?? { t, sent: 0, invocations: 0, errors: 0 });
+  return [
+    minutes.map((m) => m.t / 1000),
+    minutes.map((m) => m.sent),
+    minutes.map((m) => m.invocations),
+    minutes.map((m) => m.errors),
+  ];
 }
 
 function backlogSeries(history, snapshot) {
   const points = [...(history?.backlog ?? [])];
   const last = snapshot?.backlog;
   if (last && points.at(-1)?.t !== last.t) points.push(last);
-  return [points.map((p) => p.t / 1000), points.map((p) => p.visible), points.map((p) => p.inFlight), points.map((p) => p.oldestAgeSeconds)];
+  return [
+    points.map((p) => p.t / 1000),
+    points.map((p) => p.visible),
+    points.map((p) => p.inFlight),
+    points.map((p) => p.oldestAgeSeconds),
+  ];
 }
 
 export function Overview() {
@@ -28,30 +39,38 @@ export function Overview() {
   const functions = snapshot?.functions ?? [];
   const visible = snapshot ? queues.reduce((s, q) => s + q.visible, 0) : data?.totals.visible;
   const inFlight = snapshot ? queues.reduce((s, q) => s + q.inFlight, 0) : data?.totals.inFlight;
-  const oldest = snapshot ? Math.max(0, ...queues.map((q) => q.oldestAgeSeconds)) : data?.totals.oldestAgeSeconds;
+  const oldest = snapshot
+    ? Math.max(0, ...queues.map((q) => q.oldestAgeSeconds))
+    : data?.totals.oldestAgeSeconds;
   const invocations = snapshot ? functions.reduce((s, f) => s + f.invocations, 0) : data?.totals.invocations;
   const errors = snapshot ? functions.reduce((s, f) => s + f.errors, 0) : data?.totals.errors;
   const history = latest.history ?? data?.history;
-  return html`
-    <section>
-      <h1>Overview</h1>
-      <div class="cards">
-        <div class="card"><span>Messages waiting</span><strong data-testid="total-visible">${fmtNumber(visible)}</strong></div>
-        <div class="card"><span>In flight</span><strong>${fmtNumber(inFlight)}</strong></div>
-        <div class="card"><span>Oldest message</span><strong>${fmtAge(oldest)}</strong></div>
-        <div class="card"><span>Invocations</span><strong>${fmtNumber(invocations)}</strong></div>
-        <div class="card ${errors ? 'bad' : ''}"><span>Errors</span><strong>${fmtNumber(errors)}</strong></div>
+  return html` <section>
+    <h1>Overview</h1>
+    <div class="cards">
+      <div class="card">
+        <span>Messages waiting</span><strong data-testid="total-visible">${fmtNumber(visible)}</strong>
       </div>
-      <div class="charts">
-        <${TimeChart} title="Per minute, last hour: messages sent, invocations, errors" data=${minuteSeries(history)} series=${['sent', 'invocations', 'errors']} minSpan=${3600} />
-        <${TimeChart}
-          title="Backlog while the console is open: visible, in flight, oldest age (s)"
-          data=${backlogSeries(history, snapshot)}
-          series=${['visible', 'in flight', 'oldest age s']}
-        />
-      </div>
-      <h2>Recent failures</h2>
-      <${FailureList} failures=${data?.failures ?? []} />
-      <p class="muted">Node ${data?.node ?? '(not clustered)'} · updated ${fmtTime(snapshot?.at)}</p>
-    </section>`;
+      <div class="card"><span>In flight</span><strong>${fmtNumber(inFlight)}</strong></div>
+      <div class="card"><span>Oldest message</span><strong>${fmtAge(oldest)}</strong></div>
+      <div class="card"><span>Invocations</span><strong>${fmtNumber(invocations)}</strong></div>
+      <div class="card ${errors ? 'bad' : ''}"><span>Errors</span><strong>${fmtNumber(errors)}</strong></div>
+    </div>
+    <div class="charts">
+      <${TimeChart}
+        title="Per minute, last hour: messages sent, invocations, errors"
+        data=${minuteSeries(history)}
+        series=${['sent', 'invocations', 'errors']}
+        minSpan=${3600}
+      />
+      <${TimeChart}
+        title="Backlog while the console is open: visible, in flight, oldest age (s)"
+        data=${backlogSeries(history, snapshot)}
+        series=${['visible', 'in flight', 'oldest age s']}
+      />
+    </div>
+    <h2>Recent failures</h2>
+    <${FailureList} failures=${data?.failures ?? []} />
+    <p class="muted">Node ${data?.node ?? '(not clustered)'} · updated ${fmtTime(snapshot?.at)}</p>
+  </section>`;
 }

@@ -23,7 +23,14 @@ import {
   type LockedGroup,
 } from '../rules/claim-plan.js';
 import type { GroupLimit } from '../group-limit.js';
-import type { GroupClaimParams, GroupStore, StoredGroupLimit } from '../group-store.js';
+import {
+  groupInspectionOf,
+  groupRowOf,
+  type GroupClaimParams,
+  type GroupRowColumns,
+  type GroupStore,
+  type StoredGroupLimit,
+} from '../group-store.js';
 import { queueChannel, type Notifier } from '../notifier.js';
 import type { ClaimedMessage, QueueStore, ReceiveOutcome, SendOutcome } from '../queue-store.js';
 import { query, run, transaction, BY_SEQ_IN_QUEUE } from './connection.js';
@@ -263,6 +270,17 @@ const sql = {
   rows: {
     text: `SELECT group_key, ready_at, next_visible_at, slot_at, token_at, tokens FROM queue_groups
            WHERE queue_id = $1 ORDER BY ready_at, turn LIMIT $2`,
+  },
+  inspectMessages: {
+    text: `SELECT count(*) FILTER (WHERE visible_at <= $3)::int AS waiting,
+             count(*) FILTER (WHERE visible_at > $3 AND receive_count > 0)::int AS in_flight,
+             count(*) FILTER (WHERE visible_at > $3 AND receive_count = 0)::int AS delayed,
+             min(sent_at) FILTER (WHERE visible_at <= $3) AS oldest
+           FROM messages WHERE queue_id = $1 AND group_key = $2`,
+  },
+  inspectRow: {
+    text: `SELECT group_key, ready_at, next_visible_at, slot_at, token_at, tokens, refilled_at FROM queue_groups
+           WHERE queue_id = $1 AND group_key = $2`,
   },
 };
 
@@ -626,23 +644,22 @@ export function createPostgresGroups(pool: pg.Pool, notifier: Notifier): Postgre
       return rows.map(toStoredLimit);
     },
 
+    async groupInspect(p) {
+      const [counts] = await run<{
+        waiting: number;
+        in_flight: number;
+        delayed: number;
+        oldest: number | null;
+      }>(pool, sql.inspectMessages, [p.queueId, p.groupKey, p.now]);
+      const [row] = await run<GroupRowColumns & { refilled_at: number }>(pool, sql.inspectRow, [
+        p.queueId,
+        p.groupKey,
+      ]);
+      return groupInspectionOf(counts, row);
+    },
     async groupRows(p) {
-      const rows = await run<{
-        group_key: string;
-        ready_at: number;
-        next_visible_at: number;
-        slot_at: number;
-        token_at: number;
-        tokens: number | null;
-      }>(pool, sql.rows, [p.queueId, p.limit]);
-      return rows.map((row) => ({
-        groupKey: row.group_key,
-        readyAt: row.ready_at,
-        nextVisibleAt: row.next_visible_at,
-        slotAt: row.slot_at,
-        tokenAt: row.token_at,
-        tokens: row.tokens,
-      }));
+      const rows = await run<GroupRowColumns>(pool, sql.rows, [p.queueId, p.limit]);
+      return rows.map(groupRowOf);
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
- * The in-flight count behind SQS's in-flight limits, and the record of FIFO receives made with a
- * ReceiveRequestAttemptId (the decisions are made in queues/service.ts).
+ * The in-flight count behind SQS's in-flight limits, the record of FIFO receives made with a
+ * ReceiveRequestAttemptId (the decisions are made in queues/service.ts), and the read-only peek an
+ * operator browses a queue with.
  */
 import type pg from 'pg';
 import type { QueueStore, ReceiveAttempt } from '../queue-store.js';
@@ -26,6 +27,11 @@ const sql = {
            LEFT JOIN messages m ON m.seq = a.wanted AND m.queue_id = $1
            ORDER BY a.ord`,
   },
+  peek: {
+    name: 'sluice_message_peek',
+    text: `SELECT seq, message_id, body, message_attributes, group_id, sent_at, visible_at, receive_count, dead_letter_source
+           FROM messages WHERE queue_id = $1 AND sent_at >= $2::bigint ORDER BY visible_at, seq LIMIT $3`,
+  },
   attemptsForget: { text: 'DELETE FROM receive_attempts WHERE queue_id = $1 AND created_at <= $2::bigint' },
   attemptPut: {
     text: `INSERT INTO receive_attempts (queue_id, attempt_id, receipt_token, seqs, visible_at, created_at)
@@ -47,8 +53,32 @@ type AttemptRow = (ClaimedRow | { [K in keyof ClaimedRow]: null }) & {
 
 export function createPostgresReceiveAttempts(
   pool: pg.Pool,
-): Pick<QueueStore, 'messageInFlightCount' | 'receiveAttemptGet' | 'receiveAttemptPut'> {
+): Pick<QueueStore, 'messageInFlightCount' | 'messagePeek' | 'receiveAttemptGet' | 'receiveAttemptPut'> {
   return {
+    async messagePeek(p) {
+      const rows = await run<{
+        seq: number | string;
+        message_id: string;
+        body: string;
+        message_attributes: string | null;
+        group_id: string | null;
+        sent_at: number | string;
+        visible_at: number | string;
+        receive_count: number;
+        dead_letter_source: string | null;
+      }>(pool, sql.peek, [p.queueId, p.expiredBefore, p.limit]);
+      return rows.map((row) => ({
+        seq: Number(row.seq),
+        messageId: row.message_id,
+        body: row.body,
+        messageAttributes: row.message_attributes,
+        groupId: row.group_id,
+        sentAt: Number(row.sent_at),
+        visibleAt: Number(row.visible_at),
+        receiveCount: row.receive_count,
+        deadLetterSource: row.dead_letter_source,
+      }));
+    },
     async messageInFlightCount(p) {
       const [row] = await run<{ n: number }>(pool, sql.inFlightCount, [
         p.queueId,

@@ -43,8 +43,14 @@ export interface PostgresStoreOptions extends PostgresOptions {
   onError?: (error: unknown) => void;
 }
 
-export async function openPostgresStore(url: string, options: { onError?: (error: unknown) => void } = {}): Promise<PostgresStore> {
-  return createPostgresStore({ ...parsePostgresUrl(url), ...(options.onError ? { onError: options.onError } : {}) });
+export async function openPostgresStore(
+  url: string,
+  options: { onError?: (error: unknown) => void } = {},
+): Promise<PostgresStore> {
+  return createPostgresStore({
+    ...parsePostgresUrl(url),
+    ...(options.onError ? { onError: options.onError } : {}),
+  });
 }
 
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {

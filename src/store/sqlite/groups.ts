@@ -13,7 +13,15 @@ import {
   type GroupMessages,
 } from '../rules/claim-plan.js';
 import type { GroupLimit } from '../group-limit.js';
-import type { GroupClaimParams, GroupStore, StoredGroupLimit, UnkeyedMessage } from '../group-store.js';
+import {
+  groupInspectionOf,
+  groupRowOf,
+  type GroupClaimParams,
+  type GroupRowColumns,
+  type GroupStore,
+  type StoredGroupLimit,
+  type UnkeyedMessage,
+} from '../group-store.js';
 import { queueChannel, type Notifier } from '../notifier.js';
 import type { ClaimedMessage, ReceiveOutcome } from '../queue-store.js';
 import type { SqliteDatabase } from './database.js';
@@ -226,18 +234,19 @@ export function createSqliteGroupStore(
          ready_at = MAX(next_visible_at, MIN(slot_at, @now), MIN(token_at, @now))
        WHERE queue_id = @queue AND ready_at > @now AND next_visible_at < ${NEVER}`,
     ),
-    rows: db.prepare<
-      [number, number],
-      {
-        group_key: string;
-        ready_at: number;
-        next_visible_at: number;
-        slot_at: number;
-        token_at: number;
-        tokens: number | null;
-      }
-    >(
+    rows: db.prepare<[number, number], GroupRowColumns>(
       'SELECT group_key, ready_at, next_visible_at, slot_at, token_at, tokens FROM queue_groups WHERE queue_id = ? ORDER BY ready_at, turn LIMIT ?',
+    ),
+    inspectMessages: db.prepare<
+      [{ queue: number; group: string; now: number }],
+      { waiting: number | null; in_flight: number | null; delayed: number | null; oldest: number | null }
+    >(
+      `SELECT SUM(visible_at <= @now) AS waiting, SUM(visible_at > @now AND receive_count > 0) AS in_flight,
+         SUM(visible_at > @now AND receive_count = 0) AS delayed, MIN(CASE WHEN visible_at <= @now THEN sent_at END) AS oldest
+       FROM messages WHERE queue_id = @queue AND group_key = @group`,
+    ),
+    inspectRow: db.prepare<[number, string], GroupRowColumns & { refilled_at: number }>(
+      'SELECT group_key, ready_at, next_visible_at, slot_at, token_at, tokens, refilled_at FROM queue_groups WHERE queue_id = ? AND group_key = ?',
     ),
   };
   let turn = sql.maxTurn.get()?.turn ?? 0;
@@ -425,15 +434,14 @@ export function createSqliteGroupStore(
           : sql.limitList.all(p.queueName, p.after, p.limit);
       return rows.map(toStoredLimit);
     },
+    async groupInspect(p) {
+      return groupInspectionOf(
+        sql.inspectMessages.get({ queue: p.queueId, group: p.groupKey, now: p.now }),
+        sql.inspectRow.get(p.queueId, p.groupKey),
+      );
+    },
     async groupRows(p) {
-      return sql.rows.all(p.queueId, p.limit).map((row) => ({
-        groupKey: row.group_key,
-        readyAt: row.ready_at,
-        nextVisibleAt: row.next_visible_at,
-        slotAt: row.slot_at,
-        tokenAt: row.token_at,
-        tokens: row.tokens,
-      }));
+      return sql.rows.all(p.queueId, p.limit).map(groupRowOf);
     },
   };
 }

@@ -240,6 +240,9 @@ export function createSqliteQueueStore(
     lastSeq: db.prepare<[number], { last: number | null; n: number }>(
       'SELECT MAX(seq) AS last, COUNT(*) AS n FROM messages WHERE queue_id = ?',
     ),
+    peek: db.prepare<[number, number, number], MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE queue_id = ? AND sent_at >= ? ORDER BY visible_at LIMIT ?`,
+    ),
     inFlightCount: db.prepare<[number, number, number, number], { n: number }>(
       `SELECT COUNT(*) AS n FROM (
          SELECT 1 FROM messages WHERE queue_id = ? AND visible_at > ? AND receive_count > 0 AND sent_at >= ? LIMIT ?)`,
@@ -720,6 +723,19 @@ export function createSqliteQueueStore(
     async messageLastSeq(p) {
       const row = sql.lastSeq.get(p.queueId);
       return { lastSeq: row?.last ?? 0, count: row?.n ?? 0 };
+    },
+    async messagePeek(p) {
+      return sql.peek.all(p.queueId, p.expiredBefore, p.limit).map((row) => ({
+        seq: row.seq,
+        messageId: row.message_id,
+        body: row.body,
+        messageAttributes: row.message_attributes,
+        groupId: row.group_id,
+        sentAt: row.sent_at,
+        visibleAt: row.visible_at,
+        receiveCount: row.receive_count,
+        deadLetterSource: row.dead_letter_source,
+      }));
     },
     async messageInFlightCount(p) {
       return sql.inFlightCount.get(p.queueId, p.now, p.expiredBefore, p.atMost)?.n ?? 0;

@@ -86,7 +86,8 @@ async function runBatch(params: BatchParams): Promise<BatchOutcome> {
     const execution = await params.execute(params.functionName, { Records: records }, { origin, waitedMs });
     verdict = judge(execution, params.reportBatchItemFailures, records);
   } finally {
-    failedRecords = verdict.kind === 'success' ? 0 : verdict.kind === 'partial' ? verdict.failed.size : records.length;
+    failedRecords =
+      verdict.kind === 'success' ? 0 : verdict.kind === 'partial' ? verdict.failed.size : records.length;
     metrics.invoked({ failedBatch: verdict.kind === 'failure', failedRecords });
   }
   if (failedRecords > 0 && params.events?.active) {

@@ -143,7 +143,16 @@ export class StreamTriggerService implements Service {
     const onError =
       this.options.onBackgroundError ??
       ((error: unknown) => console.error('[sluice] stream trigger failed', error));
-    return { store, clock, streams, functions, queues, onError, events: this.options.events, ...(shards ? { shards } : {}) };
+    return {
+      store,
+      clock,
+      streams,
+      functions,
+      queues,
+      onError,
+      events: this.options.events,
+      ...(shards ? { shards } : {}),
+    };
   }
 
   private view(trigger: StreamTrigger): StreamTriggerView {

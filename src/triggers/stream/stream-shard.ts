@@ -264,9 +264,13 @@ export class ShardConsumer {
       if (failed) {
         const givenUp = next.some((n) => n.discard !== null);
         const retried = next.filter((n) => n.discard === null).reduce((sum, n) => sum + n.records.length, 0);
-        this.context.retrying(invocation, retried || unit.records.length, givenUp
-          ? `records given up (${next.find((n) => n.discard !== null)!.discard}) and sent to the on-failure destination, if any`
-          : `retried (attempt ${unit.retries + 2}) on shard ${this.shardId}`);
+        this.context.retrying(
+          invocation,
+          retried || unit.records.length,
+          givenUp
+            ? `records given up (${next.find((n) => n.discard !== null)!.discard}) and sent to the on-failure destination, if any`
+            : `retried (attempt ${unit.retries + 2}) on shard ${this.shardId}`,
+        );
       }
       return next;
     } finally {

@@ -49,6 +49,7 @@ export const queueRequests = {
     maxNumberOfMessagesPerSecond: z.number().int().optional(),
   }),
   listMovesQuery: z.strictObject({ maxResults: z.string().regex(/^\d{1,3}$/, 'must be an integer').optional() }),
+  peekQuery: z.strictObject({ limit: z.string().regex(/^\d{1,3}$/, 'must be an integer').optional() }),
   tag: z.strictObject({ tags }),
 } as const;
 
