@@ -26,6 +26,7 @@ import { nativeRouteModules } from './native/modules.js';
 import type { NativeRouteModule } from './native/route-module.js';
 import type { ErrorBody } from './native/schemas/common.js';
 import { registerStepFunctionsEndpoint } from './aws/sfn-endpoint.js';
+import { registerDynamoDbEndpoint } from './aws/dynamodb/endpoint.js';
 import { DEFAULT_CONNECTION_LIMITS, guardConnections, serverTimeouts, ThrottledLog, type ConnectionLimits } from './connections.js';
 
 /**
@@ -220,6 +221,9 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   });
   // Step Functions callbacks (SendTaskSuccess, ...) share `/` with SQS, told apart by X-Amz-Target.
   registerStepFunctionsEndpoint(app, { callbacks: options.sluice.callbacks, auth: options.auth });
+  // DynamoDB and DynamoDB Streams (DynamoDB_20120810.*, DynamoDBStreams_20120810.*) share `/` the same way.
+  const { tables, streams, arn, clock } = options.sluice;
+  registerDynamoDbEndpoint(app, { context: { tables, streams, arn, clock }, auth: options.auth });
   const context = { sluice: options.sluice, shutdown: shutdown.signal };
   await app.register(
     async (scope) => {

@@ -17,12 +17,22 @@ export interface TableStream {
   label: string;
 }
 
+/** DynamoDB's billing mode and provisioned throughput, kept as declared (nothing is enforced). */
+export interface TableCapacity {
+  billingMode: 'PAY_PER_REQUEST' | 'PROVISIONED';
+  readCapacityUnits?: number;
+  writeCapacityUnits?: number;
+}
+
 export interface TableDefinition {
   partitionKey: KeyAttribute;
   sortKey: KeyAttribute | null;
   stream: TableStream | null;
   ttlAttribute: string | null;
   shardCount: number;
+  /** Absent on tables created before these were kept: PAY_PER_REQUEST, no tags. */
+  capacity?: TableCapacity;
+  tags?: Record<string, string>;
 }
 
 /** A primary key encoded so that unsigned byte order is DynamoDB's key order (see tables/keys.ts). */

@@ -3,7 +3,13 @@
  * stream (a view type, or none) and its TTL attribute. Validated here once; the store keeps it as data.
  */
 import { SluiceError } from '../model/errors.js';
-import type { KeyAttribute, KeyType, StreamViewType, TableDefinition } from '../store/table-definition.js';
+import type {
+  KeyAttribute,
+  KeyType,
+  StreamViewType,
+  TableCapacity,
+  TableDefinition,
+} from '../store/table-definition.js';
 
 export interface CreateTableInput {
   name: string;
@@ -19,12 +25,19 @@ export interface CreateTableInput {
    * stream trigger more independent lanes. Fixed for the table's life: changing it would move keys.
    */
   streamShardCount?: number;
+  /** Kept and reported as DynamoDB would (DescribeTable); nothing is enforced. Default PAY_PER_REQUEST. */
+  capacity?: TableCapacity;
+  /** Up to 50 tags (key 1-128 characters, value 0-256). */
+  tags?: Record<string, string>;
 }
 
 export interface UpdateTableInput {
   /** A view type enables the stream (with a new label), null disables it. */
   stream?: { viewType: StreamViewType } | null;
   ttlAttribute?: string | null;
+  capacity?: TableCapacity;
+  /** Replaces every tag. */
+  tags?: Record<string, string>;
 }
 
 export const tableLimits = {
@@ -36,6 +49,10 @@ export const tableLimits = {
   maxBatchWrite: 25,
   maxTransactItems: 100,
   maxPageBytes: 1024 * 1024,
+  maxBatchGet: 100,
+  maxBatchGetBytes: 16 * 1024 * 1024,
+  maxTotalSegments: 1_000_000,
+  maxTags: 50,
   streamRetentionMs: 24 * 60 * 60 * 1000,
 } as const;
 
@@ -87,6 +104,38 @@ function validateTtlAttribute(ttl: unknown): string {
   return ttl;
 }
 
+function validateCapacity(capacity: unknown): TableCapacity {
+  const candidate = capacity as Partial<TableCapacity> | undefined;
+  if (candidate?.billingMode === 'PAY_PER_REQUEST') return { billingMode: 'PAY_PER_REQUEST' };
+  if (candidate?.billingMode !== 'PROVISIONED') {
+    throw invalid('capacity.billingMode', `${JSON.stringify(candidate?.billingMode)} is invalid; must be PAY_PER_REQUEST or PROVISIONED`);
+  }
+  for (const member of ['readCapacityUnits', 'writeCapacityUnits'] as const) {
+    const units = candidate[member];
+    if (typeof units !== 'number' || !Number.isInteger(units) || units < 1) {
+      throw invalid(`capacity.${member}`, `${JSON.stringify(units)} is invalid; must be an integer of at least 1 when billingMode is PROVISIONED`);
+    }
+  }
+  return {
+    billingMode: 'PROVISIONED',
+    readCapacityUnits: candidate.readCapacityUnits as number,
+    writeCapacityUnits: candidate.writeCapacityUnits as number,
+  };
+}
+
+export function validateTags(tags: unknown): Record<string, string> {
+  if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) throw invalid('tags', 'must be a map of tag keys to values');
+  const entries = Object.entries(tags as Record<string, unknown>);
+  if (entries.length > tableLimits.maxTags) throw invalid('tags', `${entries.length} tags; a table holds at most ${tableLimits.maxTags}`);
+  const out: Record<string, string> = {};
+  for (const [key, value] of entries) {
+    if (key.length < 1 || key.length > 128) throw invalid('tags', `the tag key '${key.slice(0, 140)}' must be 1 to 128 characters`);
+    if (typeof value !== 'string' || value.length > 256) throw invalid(`tags.${key}`, 'must be a string of at most 256 characters');
+    Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+  }
+  return out;
+}
+
 /** The stream label DynamoDB would give a stream enabled at `now` (`2026-01-01T00:00:00.000`). */
 export function streamLabel(now: number): string {
   return new Date(now).toISOString().replace(/Z$/, '');
@@ -114,6 +163,8 @@ export function buildTableDefinition(input: CreateTableInput, now: number): Tabl
       : null,
     ttlAttribute: input.ttlAttribute === undefined ? null : validateTtlAttribute(input.ttlAttribute),
     shardCount,
+    ...(input.capacity !== undefined ? { capacity: validateCapacity(input.capacity) } : {}),
+    ...(input.tags !== undefined && Object.keys(input.tags).length > 0 ? { tags: validateTags(input.tags) } : {}),
   };
 }
 
@@ -134,6 +185,12 @@ export function applyTableUpdate(
   }
   if (update.ttlAttribute !== undefined) {
     next.ttlAttribute = update.ttlAttribute === null ? null : validateTtlAttribute(update.ttlAttribute);
+  }
+  if (update.capacity !== undefined) next.capacity = validateCapacity(update.capacity);
+  if (update.tags !== undefined) {
+    const tags = validateTags(update.tags);
+    if (Object.keys(tags).length > 0) next.tags = tags;
+    else delete next.tags;
   }
   return next;
 }

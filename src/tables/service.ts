@@ -23,7 +23,7 @@ import { ConditionalCheckFailed, TransactionCanceled } from './errors.js';
 import { compileExpressions, type Item } from './expressions/index.js';
 import { decodeItem } from './item-codec.js';
 import { encodeKey, keyIdentity, validateKey } from './keys.js';
-import { queryBounds, shapePage, validateLimit } from './reads.js';
+import { queryBounds, scanSegment, shapePage, validateLimit, validateSegments } from './reads.js';
 import {
   planConditionCheck,
   planDelete,
@@ -34,6 +34,8 @@ import {
 } from './requests.js';
 import { TtlSweeper } from './ttl.js';
 import type {
+  BatchGetOutput,
+  BatchGetRequest,
   BatchWriteOutput,
   BatchWriteRequest,
   DeleteItemInput,
@@ -103,11 +105,17 @@ export class TableService implements Service {
 
   // ---------------------------------------------------------------- tables
 
-  /** Creates a table; creating it again with the same definition returns it (config files re-apply). */
-  async createTable(input: CreateTableInput): Promise<TableDescription> {
+  /**
+   * Creates a table; creating it again with the same definition returns it (config files re-apply),
+   * unless `ifExists: 'fail'` asks for DynamoDB's ResourceInUseException whatever the definition.
+   */
+  async createTable(input: CreateTableInput, options: { ifExists?: 'return' | 'fail' } = {}): Promise<TableDescription> {
     const now = this.clock.now();
     const definition = buildTableDefinition(input, now);
     const result = await this.store.tableCreate({ name: input.name, definition, now });
+    if (result.outcome === 'exists' && options.ifExists === 'fail') {
+      throw new SluiceError('ResourceInUseException', `Table already exists: ${input.name}`, { field: 'TableName' });
+    }
     if (result.outcome === 'exists' && !sameDefinition(result.table.definition, definition)) {
       throw new SluiceError(
         'ResourceInUseException',
@@ -247,18 +255,17 @@ export class TableService implements Service {
       expressionAttributeNames: input.expressionAttributeNames,
       expressionAttributeValues: input.expressionAttributeValues,
     });
+    const segments = validateSegments(input.segment, input.totalSegments);
     const startAfter = input.exclusiveStartKey
       ? encodeKey(
           table.definition,
           validateKey(table.definition, input.exclusiveStartKey, 'ExclusiveStartKey'),
         )
       : null;
-    const page = await this.store.itemScan({
-      tableId: table.id,
-      startAfter,
-      limit: validateLimit(input.limit),
-      maxBytes: tableLimits.maxPageBytes,
-    });
+    const limit = validateLimit(input.limit);
+    const page = segments
+      ? await scanSegment(this.store, { tableId: table.id, startAfter, limit, ...segments })
+      : await this.store.itemScan({ tableId: table.id, startAfter, limit, maxBytes: tableLimits.maxPageBytes });
     return shapePage(table.definition, page, compiled);
   }
 
@@ -279,6 +286,70 @@ export class TableService implements Service {
     checkDistinct(planned, 'Provided list of item keys contains duplicates');
     await this.writeAll(planned);
     return { unprocessedItems: [] };
+  }
+
+  /**
+   * Up to 100 keys over one or more tables, each read once; DynamoDB's BatchGetItem. Keys past 16 MB of
+   * items come back as unprocessed.
+   */
+  async batchGetItem(requests: BatchGetRequest[]): Promise<BatchGetOutput> {
+    const total = requests.reduce((sum, request) => sum + (Array.isArray(request.keys) ? request.keys.length : 0), 0);
+    if (total === 0 || total > tableLimits.maxBatchGet) {
+      throw new SluiceError('ValidationException', `RequestItems: ${total} keys; must hold 1 to ${tableLimits.maxBatchGet}`, { field: 'RequestItems' });
+    }
+    const planned: Array<{ request: BatchGetRequest; table: StoredTable; keys: Item[]; project: (item: Item) => Item }> = [];
+    for (const request of requests) {
+      const table = await this.require(request.tableName);
+      const { projection } = compileExpressions({
+        projectionExpression: request.projectionExpression,
+        expressionAttributeNames: request.expressionAttributeNames,
+      });
+      const seen = new Set<string>();
+      const keys = request.keys.map((key) => {
+        const valid = validateKey(table.definition, key);
+        const identity = keyIdentity(encodeKey(table.definition, valid));
+        if (seen.has(identity)) throw new SluiceError('ValidationException', 'Provided list of item keys contains duplicates');
+        seen.add(identity);
+        return valid;
+      });
+      planned.push({ request, table, keys, project: projection ? (item) => projection.project(item) : (item) => item });
+    }
+    const output: BatchGetOutput = { responses: {}, unprocessedKeys: [] };
+    let bytes = 0;
+    for (const { request, table, keys, project } of planned) {
+      const found: Item[] = (output.responses[request.tableName] ??= []);
+      const left: Item[] = [];
+      for (const key of keys) {
+        if (bytes >= tableLimits.maxBatchGetBytes) {
+          left.push(key);
+          continue;
+        }
+        const row = await this.store.itemGet({ tableId: table.id, key: encodeKey(table.definition, key) });
+        if (!row) continue;
+        bytes += row.size;
+        found.push(project(decodeItem(row.item)));
+      }
+      if (left.length > 0) output.unprocessedKeys.push({ ...request, keys: left });
+    }
+    return output;
+  }
+
+  /**
+   * Up to 100 gets of distinct items; DynamoDB's TransactGetItems. Each item is read by its own
+   * statement: not one snapshot of all of them (a write between two reads may show in one and not the other).
+   */
+  async transactGetItems(gets: GetItemInput[]): Promise<Array<Item | undefined>> {
+    checkCount('TransactItems', gets, tableLimits.maxTransactItems);
+    const seen = new Set<string>();
+    for (const get of gets) {
+      const table = await this.require(get.tableName);
+      const identity = `${table.id}|${keyIdentity(encodeKey(table.definition, validateKey(table.definition, get.key)))}`;
+      if (seen.has(identity)) throw new SluiceError('ValidationException', 'Transaction request cannot include multiple operations on one item');
+      seen.add(identity);
+    }
+    const items: Array<Item | undefined> = [];
+    for (const get of gets) items.push((await this.getItem(get)).item);
+    return items;
   }
 
   /** Up to 100 actions on distinct items, all applied or none; DynamoDB's TransactWriteItems. */
@@ -355,6 +426,8 @@ export class TableService implements Service {
     };
     if (definition.sortKey) description.sortKey = definition.sortKey;
     if (definition.ttlAttribute !== null) description.ttlAttribute = definition.ttlAttribute;
+    if (definition.capacity) description.capacity = { ...definition.capacity };
+    if (definition.tags) description.tags = { ...definition.tags };
     if (definition.stream) {
       description.stream = {
         viewType: definition.stream.viewType,

@@ -4,7 +4,7 @@
  * and Set, see expressions/values.ts), never AttributeValue wrappers.
  */
 import type { ExpressionAttributeNames, ExpressionAttributeValues, Item } from './expressions/index.js';
-import type { KeyAttribute, StreamViewType } from '../store/table-definition.js';
+import type { KeyAttribute, StreamViewType, TableCapacity } from '../store/table-definition.js';
 
 export interface ExpressionInput {
   expressionAttributeNames?: ExpressionAttributeNames;
@@ -73,6 +73,26 @@ export interface ScanInput extends ExpressionInput {
   projectionExpression?: string;
   limit?: number;
   exclusiveStartKey?: Item;
+  /**
+   * A parallel scan's part: items are dealt into `totalSegments` (1-1,000,000) disjoint segments by a
+   * hash of their partition key; this scan reads segment `segment` (0-based). Both or neither.
+   */
+  segment?: number;
+  totalSegments?: number;
+}
+
+export interface BatchGetRequest {
+  tableName: string;
+  keys: Item[];
+  projectionExpression?: string;
+  expressionAttributeNames?: ExpressionAttributeNames;
+}
+
+export interface BatchGetOutput {
+  /** Items found, per table; keys with no item are absent. */
+  responses: Record<string, Item[]>;
+  /** Keys left unread because the response reached 16 MB: ask for them again. */
+  unprocessedKeys: BatchGetRequest[];
 }
 
 export interface PageOutput {
@@ -107,4 +127,7 @@ export interface TableDescription {
   ttlAttribute?: string;
   stream?: { viewType: StreamViewType; streamArn: string; streamLabel: string; shardCount: number };
   createdAt: number;
+  /** DynamoDB's capacity settings, kept and reported; Sluice enforces no capacity. */
+  capacity?: TableCapacity;
+  tags?: Record<string, string>;
 }
