@@ -21,7 +21,6 @@ import {
   UntagResourceCommand,
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
-  type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -39,28 +38,13 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../src/store/store.js';
 import { openTestStore, postgresSkipped } from '../src/testkit/postgres.js';
+import { tableInput } from './support/dynamodb.js';
 import { startTestNode, TEST_ACCESS_KEY, type SdkError, type TestNode } from './support/in-process-node.js';
 
 const backends: Array<[string, () => Promise<Store | undefined>]> = [
   ['SQLite', async () => undefined],
   ...(postgresSkipped ? [] : ([['PostgreSQL', () => openTestStore()]] as Array<[string, () => Promise<Store | undefined>]>)),
 ];
-
-export function tableInput(name: string, extra: Partial<CreateTableCommandInput> = {}): CreateTableCommandInput {
-  return {
-    TableName: name,
-    AttributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' },
-      { AttributeName: 'sk', AttributeType: 'N' },
-    ],
-    KeySchema: [
-      { AttributeName: 'pk', KeyType: 'HASH' },
-      { AttributeName: 'sk', KeyType: 'RANGE' },
-    ],
-    BillingMode: 'PAY_PER_REQUEST',
-    ...extra,
-  };
-}
 
 async function failure(promise: Promise<unknown>): Promise<SdkError & Record<string, unknown>> {
   const error = await promise.then(
