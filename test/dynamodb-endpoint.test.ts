@@ -36,15 +36,9 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Store } from '../src/store/store.js';
-import { openTestStore, postgresSkipped } from '../src/testkit/postgres.js';
-import { tableInput } from './support/dynamodb.js';
+import { storeBackends, tableInput } from './support/dynamodb.js';
 import { startTestNode, TEST_ACCESS_KEY, type SdkError, type TestNode } from './support/in-process-node.js';
 
-const backends: Array<[string, () => Promise<Store | undefined>]> = [
-  ['SQLite', async () => undefined],
-  ...(postgresSkipped ? [] : ([['PostgreSQL', () => openTestStore()]] as Array<[string, () => Promise<Store | undefined>]>)),
-];
 
 async function failure(promise: Promise<unknown>): Promise<SdkError & Record<string, unknown>> {
   const error = await promise.then(
@@ -55,7 +49,7 @@ async function failure(promise: Promise<unknown>): Promise<SdkError & Record<str
   return error as SdkError & Record<string, unknown>;
 }
 
-describe.each(backends)('the DynamoDB endpoint with the AWS SDK on %s', (_backend, openStore) => {
+describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_backend, openStore) => {
   let node: TestNode;
   let ddb: DynamoDBClient;
   let doc: DynamoDBDocumentClient;

@@ -21,15 +21,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleDynamoDbRequest } from '../src/api/aws/dynamodb/endpoint.js';
 import { ManualClock } from '../src/model/clock.js';
-import type { Store } from '../src/store/store.js';
-import { openTestStore, postgresSkipped } from '../src/testkit/postgres.js';
 import { startTestNode, TEST_ACCESS_KEY, type SdkError, type TestNode } from './support/in-process-node.js';
-import { tableInput } from './support/dynamodb.js';
+import { storeBackends, tableInput } from './support/dynamodb.js';
 
-const backends: Array<[string, () => Promise<Store | undefined>]> = [
-  ['SQLite', async () => undefined],
-  ...(postgresSkipped ? [] : ([['PostgreSQL', () => openTestStore()]] as Array<[string, () => Promise<Store | undefined>]>)),
-];
 
 function clients(node: TestNode) {
   const options = { endpoint: node.url, region: 'us-east-1', credentials: TEST_ACCESS_KEY, maxAttempts: 1 };
@@ -58,7 +52,7 @@ async function readAll(streams: DynamoDBStreamsClient, streamArn: string): Promi
   return (await readShards(streams, streamArn)).map(({ record }) => record);
 }
 
-describe.each(backends)('DynamoDB Streams with the AWS SDK on %s', (_backend, openStore) => {
+describe.each(storeBackends)('DynamoDB Streams with the AWS SDK on %s', (_backend, openStore) => {
   let node: TestNode;
   let c: ReturnType<typeof clients>;
   beforeAll(async () => {
