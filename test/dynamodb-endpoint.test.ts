@@ -114,24 +114,79 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
     expect(gone.message).toBe('Requested resource not found: Table: life-cycle not found');
   });
 
-  it('refuses a key schema that does not match its attribute definitions, and indexes it does not serve', async () => {
+  it('refuses a key schema that does not match its attribute definitions', async () => {
     const missing = await failure(
       ddb.send(new CreateTableCommand({ ...tableInput('bad-schema'), AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }] })),
     );
     expect(missing.name).toBe('ValidationException');
     expect(missing.message).toMatch(/Some index key attributes are not defined in AttributeDefinitions/);
+    const extra = await failure(
+      ddb.send(new CreateTableCommand({ ...tableInput('bad-schema'), AttributeDefinitions: [...tableInput('x').AttributeDefinitions!, { AttributeName: 'unused', AttributeType: 'S' }] })),
+    );
+    expect(extra.message).toMatch(/Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions/);
     const provisioned = await failure(ddb.send(new CreateTableCommand({ ...tableInput('bad-schema'), BillingMode: 'PROVISIONED' })));
     expect(provisioned.message).toMatch(/ReadCapacityUnits and WriteCapacityUnits must both be specified/);
-    const gsi = await failure(
-      ddb.send(
-        new CreateTableCommand(
-          tableInput('bad-schema', {
-            GlobalSecondaryIndexes: [{ IndexName: 'by-x', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } }],
-          }),
-        ),
+  });
+
+  it('queries and scans global and local secondary indexes, and adds and removes a global one', async () => {
+    await ddb.send(
+      new CreateTableCommand(
+        tableInput('indexed', {
+          AttributeDefinitions: [...tableInput('x').AttributeDefinitions!, { AttributeName: 'status', AttributeType: 'S' }, { AttributeName: 'at', AttributeType: 'N' }],
+          GlobalSecondaryIndexes: [
+            { IndexName: 'by-status', KeySchema: [{ AttributeName: 'status', KeyType: 'HASH' }, { AttributeName: 'at', KeyType: 'RANGE' }], Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['note'] } },
+          ],
+          LocalSecondaryIndexes: [
+            { IndexName: 'by-at', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'at', KeyType: 'RANGE' }], Projection: { ProjectionType: 'KEYS_ONLY' } },
+          ],
+        }),
       ),
     );
-    expect(gsi.message).toMatch(/secondary indexes/);
+    const described = (await ddb.send(new DescribeTableCommand({ TableName: 'indexed' }))).Table!;
+    expect(described.GlobalSecondaryIndexes?.[0]).toMatchObject({ IndexName: 'by-status', IndexStatus: 'ACTIVE', Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['note'] } });
+    expect(described.LocalSecondaryIndexes?.[0]).toMatchObject({ IndexName: 'by-at', KeySchema: [{ AttributeName: 'pk' }, { AttributeName: 'at' }] });
+    for (const item of [
+      { pk: 'u1', sk: 1, status: 'open', at: 30, note: 'a', extra: 'x' },
+      { pk: 'u1', sk: 2, status: 'done', at: 10 },
+      { pk: 'u2', sk: 1, status: 'open', at: 20, note: 'b' },
+      { pk: 'u3', sk: 1 },
+    ])
+      await doc.send(new PutCommand({ TableName: 'indexed', Item: item }));
+
+    const open = { TableName: 'indexed', IndexName: 'by-status', KeyConditionExpression: '#s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': 'open' } };
+    expect((await doc.send(new QueryCommand(open))).Items).toEqual([
+      { pk: 'u2', sk: 1, status: 'open', at: 20, note: 'b' },
+      { pk: 'u1', sk: 1, status: 'open', at: 30, note: 'a' },
+    ]);
+    const first = await doc.send(new QueryCommand({ ...open, ScanIndexForward: false, Limit: 1 }));
+    expect(first.Items?.map((item) => item.pk)).toEqual(['u1']);
+    expect(first.LastEvaluatedKey).toEqual({ pk: 'u1', sk: 1, status: 'open', at: 30 });
+    const second = await doc.send(new QueryCommand({ ...open, ScanIndexForward: false, Limit: 1, ExclusiveStartKey: first.LastEvaluatedKey }));
+    expect(second.Items?.map((item) => item.pk)).toEqual(['u2']);
+    const local = await doc.send(new QueryCommand({ TableName: 'indexed', IndexName: 'by-at', KeyConditionExpression: 'pk = :p AND #a > :a', ExpressionAttributeNames: { '#a': 'at' }, ExpressionAttributeValues: { ':p': 'u1', ':a': 5 } }));
+    expect(local.Items).toEqual([
+      { pk: 'u1', sk: 2, at: 10 },
+      { pk: 'u1', sk: 1, at: 30 },
+    ]);
+    expect((await doc.send(new ScanCommand({ TableName: 'indexed', IndexName: 'by-status', Select: 'COUNT' }))).Count).toBe(3);
+
+    const mismatch = await failure(doc.send(new PutCommand({ TableName: 'indexed', Item: { pk: 'u4', sk: 1, status: 5 } })));
+    expect(mismatch.message).toMatch(/Type mismatch for Index Key status Expected: S Actual: N IndexName: by-status/);
+    const consistent = await failure(doc.send(new QueryCommand({ ...open, ConsistentRead: true })));
+    expect(consistent.message).toBe('Consistent reads are not supported on global secondary indexes');
+
+    await ddb.send(
+      new UpdateTableCommand({
+        TableName: 'indexed',
+        AttributeDefinitions: [{ AttributeName: 'note', AttributeType: 'S' }],
+        GlobalSecondaryIndexUpdates: [{ Create: { IndexName: 'by-note', KeySchema: [{ AttributeName: 'note', KeyType: 'HASH' }], Projection: { ProjectionType: 'KEYS_ONLY' } } }],
+      }),
+    );
+    const byNote = await doc.send(new QueryCommand({ TableName: 'indexed', IndexName: 'by-note', KeyConditionExpression: 'note = :n', ExpressionAttributeValues: { ':n': 'a' } }));
+    expect(byNote.Items).toEqual([{ pk: 'u1', sk: 1, note: 'a' }]);
+    await ddb.send(new UpdateTableCommand({ TableName: 'indexed', GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: 'by-note' } }] }));
+    const gone = await failure(doc.send(new QueryCommand({ TableName: 'indexed', IndexName: 'by-note', KeyConditionExpression: 'note = :n', ExpressionAttributeValues: { ':n': 'a' } })));
+    expect(gone.message).toBe('The table does not have the specified index: by-note');
   });
 
   it('puts, gets, updates and deletes items with conditions and ReturnValues (DocumentClient)', async () => {

@@ -32,6 +32,7 @@ import {
   validateItem,
   type PlannedRequest,
 } from './requests.js';
+import { findIndex, queryIndex, scanIndex } from './indexes.js';
 import { TtlSweeper } from './ttl.js';
 import type {
   BatchGetOutput,
@@ -210,14 +211,27 @@ export class TableService implements Service {
   async query(input: QueryInput): Promise<PageOutput> {
     const table = await this.require(input.tableName);
     const { definition } = table;
+    const index = input.indexName === undefined ? undefined : findIndex(definition, input.indexName);
+    const keys = index ?? definition;
     const compiled = compileExpressions({
       keyConditionExpression: input.keyConditionExpression,
       filterExpression: input.filterExpression,
       projectionExpression: input.projectionExpression,
       expressionAttributeNames: input.expressionAttributeNames,
       expressionAttributeValues: input.expressionAttributeValues,
-      keySchema: { partitionKey: definition.partitionKey.name, sortKey: definition.sortKey?.name },
+      keySchema: { partitionKey: keys.partitionKey.name, sortKey: keys.sortKey?.name },
     });
+    if (index) {
+      return queryIndex(this.store, {
+        definition,
+        tableId: table.id,
+        index,
+        compiled,
+        limit: validateLimit(input.limit),
+        exclusiveStartKey: input.exclusiveStartKey,
+        forward: input.scanIndexForward ?? true,
+      });
+    }
     const bounds = queryBounds(definition, compiled.keyCondition!);
     let startAfter: Buffer | null = null;
     if (input.exclusiveStartKey) {
@@ -256,6 +270,19 @@ export class TableService implements Service {
       expressionAttributeValues: input.expressionAttributeValues,
     });
     const segments = validateSegments(input.segment, input.totalSegments);
+    if (input.indexName !== undefined) {
+      if (segments) throw new SluiceError('ValidationException', 'Sluice does not scan an index in segments', { field: 'Segment' });
+      const index = findIndex(table.definition, input.indexName);
+      return scanIndex(this.store, {
+        definition: table.definition,
+        tableId: table.id,
+        index,
+        compiled,
+        limit: validateLimit(input.limit),
+        exclusiveStartKey: input.exclusiveStartKey,
+        scan: true,
+      });
+    }
     const startAfter = input.exclusiveStartKey
       ? encodeKey(
           table.definition,
@@ -428,6 +455,7 @@ export class TableService implements Service {
     if (definition.ttlAttribute !== null) description.ttlAttribute = definition.ttlAttribute;
     if (definition.capacity) description.capacity = { ...definition.capacity };
     if (definition.tags) description.tags = { ...definition.tags };
+    if (definition.indexes) description.indexes = definition.indexes.map((index) => ({ ...index }));
     if (definition.stream) {
       description.stream = {
         viewType: definition.stream.viewType,

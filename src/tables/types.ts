@@ -4,7 +4,7 @@
  * and Set, see expressions/values.ts), never AttributeValue wrappers.
  */
 import type { ExpressionAttributeNames, ExpressionAttributeValues, Item } from './expressions/index.js';
-import type { KeyAttribute, StreamViewType, TableCapacity } from '../store/table-definition.js';
+import type { IndexDefinition, KeyAttribute, StreamViewType, TableCapacity } from '../store/table-definition.js';
 
 export interface ExpressionInput {
   expressionAttributeNames?: ExpressionAttributeNames;
@@ -57,6 +57,8 @@ export interface ItemOutput {
 
 export interface QueryInput extends ExpressionInput {
   tableName: string;
+  /** A secondary index to query instead of the table (its keys in the key condition). */
+  indexName?: string;
   keyConditionExpression: string;
   filterExpression?: string;
   projectionExpression?: string;
@@ -69,6 +71,8 @@ export interface QueryInput extends ExpressionInput {
 
 export interface ScanInput extends ExpressionInput {
   tableName: string;
+  /** A secondary index to scan instead of the table. */
+  indexName?: string;
   filterExpression?: string;
   projectionExpression?: string;
   limit?: number;
@@ -130,4 +134,5 @@ export interface TableDescription {
   /** DynamoDB's capacity settings, kept and reported; Sluice enforces no capacity. */
   capacity?: TableCapacity;
   tags?: Record<string, string>;
+  indexes?: IndexDefinition[];
 }

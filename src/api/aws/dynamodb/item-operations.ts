@@ -88,11 +88,11 @@ function pageWire(page: PageOutput, countOnly: boolean): object {
   };
 }
 
-/** Select: ALL_ATTRIBUTES (default), SPECIFIC_ATTRIBUTES (with a projection) or COUNT. */
+/** Select: ALL_ATTRIBUTES (default), ALL_PROJECTED_ATTRIBUTES (an index), SPECIFIC_ATTRIBUTES (with a projection) or COUNT. */
 function selectOf(input: WireInput): boolean {
   const select = input.oneOf('Select', ['ALL_ATTRIBUTES', 'ALL_PROJECTED_ATTRIBUTES', 'SPECIFIC_ATTRIBUTES', 'COUNT'] as const);
   const projected = input.has('ProjectionExpression');
-  if (select === 'ALL_PROJECTED_ATTRIBUTES')
+  if (select === 'ALL_PROJECTED_ATTRIBUTES' && !input.has('IndexName'))
     throw wireValidation('One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is supported only for index queries', 'Select');
   if (projected && select !== undefined && select !== 'SPECIFIC_ATTRIBUTES')
     throw wireValidation(`One or more parameter values were invalid: Cannot specify the ProjectionExpression when choosing to get ${select}`, 'Select');
@@ -103,22 +103,31 @@ function selectOf(input: WireInput): boolean {
 
 function readCommon(input: WireInput) {
   input.refuseLegacy(['AttributesToGet', 'ConditionalOperator']);
-  if (input.has('IndexName')) {
-    throw wireValidation(`IndexName: Sluice does not serve secondary indexes yet; the table has no index '${String(input.raw('IndexName')).slice(0, 255)}'`, 'IndexName');
-  }
-  input.boolean('ConsistentRead');
+  const indexName = input.has('IndexName') ? input.tableName('IndexName') : undefined;
+  const consistent = input.boolean('ConsistentRead');
   const filterExpression = input.string('FilterExpression', { max: 4096 });
   const projectionExpression = input.string('ProjectionExpression', { max: 4096 });
   const limit = input.integer('Limit', { min: 1 });
   const exclusiveStartKey = input.item('ExclusiveStartKey');
   return {
     tableName: input.tableName(),
+    ...(indexName !== undefined ? { indexName } : {}),
     ...expressions(input),
     ...(filterExpression !== undefined ? { filterExpression } : {}),
     ...(projectionExpression !== undefined ? { projectionExpression } : {}),
     ...(limit !== undefined ? { limit } : {}),
     ...(exclusiveStartKey !== undefined ? { exclusiveStartKey } : {}),
+    consistent: consistent === true,
   };
+}
+
+/** DynamoDB refuses strongly consistent reads of a global index. */
+async function checkConsistentRead(read: { tableName: string; indexName?: string; consistent: boolean }, context: DynamoDbContext): Promise<void> {
+  if (!read.consistent || read.indexName === undefined) return;
+  const { indexes = [] } = await context.tables.describeTable(read.tableName);
+  if (indexes.find((index) => index.name === read.indexName)?.kind === 'global') {
+    throw wireValidation('Consistent reads are not supported on global secondary indexes', 'ConsistentRead');
+  }
 }
 
 async function query(input: WireInput, context: DynamoDbContext): Promise<object> {
@@ -128,8 +137,10 @@ async function query(input: WireInput, context: DynamoDbContext): Promise<object
   if (keyConditionExpression === undefined)
     throw wireValidation('Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.', 'KeyConditionExpression');
   const scanIndexForward = input.boolean('ScanIndexForward');
+  const { consistent: _consistent, ...read } = readCommon(input);
+  await checkConsistentRead({ ...read, consistent: _consistent }, context);
   const page = await context.tables.query({
-    ...readCommon(input),
+    ...read,
     keyConditionExpression,
     ...(scanIndexForward !== undefined ? { scanIndexForward } : {}),
   });
@@ -141,8 +152,10 @@ async function scan(input: WireInput, context: DynamoDbContext): Promise<object>
   const countOnly = selectOf(input);
   const segment = input.integer('Segment', { min: 0, max: 999_999 });
   const totalSegments = input.integer('TotalSegments', { min: 1, max: 1_000_000 });
+  const { consistent: _consistent, ...read } = readCommon(input);
+  await checkConsistentRead({ ...read, consistent: _consistent }, context);
   const page = await context.tables.scan({
-    ...readCommon(input),
+    ...read,
     ...(segment !== undefined ? { segment } : {}),
     ...(totalSegments !== undefined ? { totalSegments } : {}),
   });

@@ -6,7 +6,7 @@
  * definitions, billing mode and throughput together) and its shapes.
  */
 import { parseArn, type ArnContext } from '../../../model/arn.js';
-import type { KeyAttribute, KeyType, StreamViewType, TableCapacity } from '../../../store/table-definition.js';
+import type { IndexDefinition, KeyAttribute, KeyType, StreamViewType, TableCapacity } from '../../../store/table-definition.js';
 import type { TableService } from '../../../tables/service.js';
 import type { TableDescription } from '../../../tables/types.js';
 import { invalidParameter } from './attribute-values.js';
@@ -25,13 +25,39 @@ function tableIdOf(id: number): string {
   return `00000000-0000-4000-8000-${id.toString(16).padStart(12, '0')}`;
 }
 
+function keySchemaWire(partitionKey: KeyAttribute, sortKey: KeyAttribute | null | undefined): object[] {
+  return [{ AttributeName: partitionKey.name, KeyType: 'HASH' }, ...(sortKey ? [{ AttributeName: sortKey.name, KeyType: 'RANGE' }] : [])];
+}
+
+function indexWire(d: TableDescription, index: IndexDefinition): Record<string, unknown> {
+  return {
+    IndexName: index.name,
+    KeySchema: keySchemaWire(index.partitionKey, index.sortKey),
+    Projection: {
+      ProjectionType: index.projection.type,
+      ...(index.projection.nonKeyAttributes ? { NonKeyAttributes: index.projection.nonKeyAttributes } : {}),
+    },
+    ...(index.kind === 'global' ? { IndexStatus: 'ACTIVE' } : {}),
+    IndexSizeBytes: 0,
+    ItemCount: 0,
+    IndexArn: `${d.tableArn}/index/${index.name}`,
+  };
+}
+
 export function tableDescriptionWire(d: TableDescription, status: 'ACTIVE' | 'DELETING' = 'ACTIVE'): Record<string, unknown> {
   const keys = d.sortKey ? [d.partitionKey, d.sortKey] : [d.partitionKey];
   const capacity = d.capacity ?? { billingMode: 'PAY_PER_REQUEST' };
+  const indexes = d.indexes ?? [];
+  const attributes = new Map<string, string>();
+  for (const key of [...keys, ...indexes.flatMap((index) => [index.partitionKey, index.sortKey])]) if (key) attributes.set(key.name, key.type);
+  const globals = indexes.filter((index) => index.kind === 'global');
+  const locals = indexes.filter((index) => index.kind === 'local');
   return {
-    AttributeDefinitions: keys.map((key) => ({ AttributeName: key.name, AttributeType: key.type })),
+    AttributeDefinitions: [...attributes].map(([name, type]) => ({ AttributeName: name, AttributeType: type })),
+    ...(globals.length > 0 ? { GlobalSecondaryIndexes: globals.map((index) => indexWire(d, index)) } : {}),
+    ...(locals.length > 0 ? { LocalSecondaryIndexes: locals.map((index) => indexWire(d, index)) } : {}),
     TableName: d.tableName,
-    KeySchema: keys.map((key, i) => ({ AttributeName: key.name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
+    KeySchema: keySchemaWire(d.partitionKey, d.sortKey),
     TableStatus: status,
     CreationDateTime: d.createdAt / 1000,
     ProvisionedThroughput: {
@@ -56,8 +82,7 @@ export function tableDescriptionWire(d: TableDescription, status: 'ACTIVE' | 'DE
   };
 }
 
-function keySchemaOf(input: WireInput): { partitionKey: KeyAttribute; sortKey?: KeyAttribute } {
-  const schema = input.objects('KeySchema', { required: true, min: 1, max: 2 })!;
+function attributeTypesOf(input: WireInput): Map<string, KeyType> {
   const definitions = input.objects('AttributeDefinitions', { required: true, min: 1 })!;
   const types = new Map<string, KeyType>();
   for (const definition of definitions) {
@@ -66,6 +91,12 @@ function keySchemaOf(input: WireInput): { partitionKey: KeyAttribute; sortKey?: 
     if (types.has(name)) throw invalidParameter(`Duplicate AttributeName in AttributeDefinitions: ${name}`, 'AttributeDefinitions');
     types.set(name, type);
   }
+  return types;
+}
+
+/** A KeySchema (of the table or of an index) against the attribute definitions. */
+function keySchemaOf(owner: WireInput, types: Map<string, KeyType>, used: Set<string>): { partitionKey: KeyAttribute; sortKey: KeyAttribute | null } {
+  const schema = owner.objects('KeySchema', { required: true, min: 1, max: 2 })!;
   const elements = schema.map((element) => ({
     name: element.string('AttributeName', { required: true, min: 1, max: 255 }),
     keyType: element.oneOf('KeyType', ['HASH', 'RANGE'] as const) ?? element.required('KeyType'),
@@ -81,11 +112,35 @@ function keySchemaOf(input: WireInput): { partitionKey: KeyAttribute; sortKey?: 
       'AttributeDefinitions',
     );
   }
-  if (types.size !== elements.length) {
+  for (const element of elements) used.add(element.name);
+  const partitionKey = { name: first.name, type: types.get(first.name)! };
+  return { partitionKey, sortKey: second ? { name: second.name, type: types.get(second.name)! } : null };
+}
+
+function projectionOf(index: WireInput): IndexDefinition['projection'] {
+  const projection = index.object('Projection', { required: true })!;
+  const type = projection.oneOf('ProjectionType', ['ALL', 'KEYS_ONLY', 'INCLUDE'] as const) ?? projection.required('ProjectionType');
+  const nonKey = projection.list('NonKeyAttributes', { max: 100 });
+  if (nonKey && !nonKey.every((name) => typeof name === 'string')) throw invalidParameter('NonKeyAttributes must be attribute names', 'Projection');
+  return type === 'INCLUDE' ? { type, nonKeyAttributes: (nonKey ?? []) as string[] } : { type, ...(nonKey ? { nonKeyAttributes: nonKey as string[] } : {}) };
+}
+
+function indexOf(index: WireInput, kind: 'global' | 'local', types: Map<string, KeyType>, used: Set<string>): IndexDefinition {
+  return { name: index.tableName('IndexName'), kind, ...keySchemaOf(index, types, used), projection: projectionOf(index) };
+}
+
+function schemaOf(input: WireInput): { partitionKey: KeyAttribute; sortKey?: KeyAttribute; indexes: IndexDefinition[] } {
+  const types = attributeTypesOf(input);
+  const used = new Set<string>();
+  const { partitionKey, sortKey } = keySchemaOf(input, types, used);
+  const indexes = [
+    ...(input.objects('GlobalSecondaryIndexes', { max: 20 }) ?? []).map((index) => indexOf(index, 'global', types, used)),
+    ...(input.objects('LocalSecondaryIndexes', { max: 5 }) ?? []).map((index) => indexOf(index, 'local', types, used)),
+  ];
+  if (used.size !== types.size) {
     throw invalidParameter('Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions', 'AttributeDefinitions');
   }
-  const partitionKey = { name: first.name, type: types.get(first.name)! };
-  return second ? { partitionKey, sortKey: { name: second.name, type: types.get(second.name)! } } : { partitionKey };
+  return { partitionKey, ...(sortKey ? { sortKey } : {}), indexes };
 }
 
 function capacityOf(input: WireInput, current?: TableCapacity): TableCapacity | undefined {
@@ -127,15 +182,6 @@ function tagsOf(list: WireInput[]): Record<string, string> {
   return tags;
 }
 
-function refuseIndexes(input: WireInput, names: readonly string[]): void {
-  for (const name of names) {
-    const list = input.list(name);
-    if (list && list.length > 0) {
-      throw wireValidation(`${name}: Sluice does not serve secondary indexes yet (global or local); create the table without them`, name);
-    }
-  }
-}
-
 /** The table an ARN names (`arn:aws:dynamodb:region:account:table/NAME`). */
 function tableOfArn(arn: string): string {
   const parsed = parseArn(arn);
@@ -146,8 +192,7 @@ function tableOfArn(arn: string): string {
 
 async function createTable(input: WireInput, context: DynamoDbContext): Promise<object> {
   const name = input.tableName();
-  const keys = keySchemaOf(input);
-  refuseIndexes(input, ['GlobalSecondaryIndexes', 'LocalSecondaryIndexes']);
+  const { indexes, ...keys } = schemaOf(input);
   const capacity = capacityOf(input);
   if (!capacity) throw invalidParameter('BillingMode is PROVISIONED (the default) but ProvisionedThroughput was not given: set ProvisionedThroughput or BillingMode PAY_PER_REQUEST', 'ProvisionedThroughput');
   const stream = streamOf(input);
@@ -159,16 +204,33 @@ async function createTable(input: WireInput, context: DynamoDbContext): Promise<
       ...(stream ? { stream } : {}),
       capacity,
       ...(tags ? { tags: tagsOf(tags) } : {}),
+      ...(indexes.length > 0 ? { indexes } : {}),
     },
     { ifExists: 'fail' },
   );
   return { TableDescription: tableDescriptionWire(description) };
 }
 
+/** GlobalSecondaryIndexUpdates: one Create or Delete per call, as DynamoDB allows; Update is accepted (capacity only). */
+function indexUpdateOf(input: WireInput, current: TableDescription): { createIndex?: IndexDefinition; deleteIndex?: string } {
+  const updates = input.objects('GlobalSecondaryIndexUpdates') ?? [];
+  const changes = updates.filter((update) => update.has('Create') || update.has('Delete'));
+  if (changes.length > 1) throw wireValidation('One or more parameter values were invalid: Only 1 online index can be created or deleted simultaneously per table', 'GlobalSecondaryIndexUpdates');
+  const [change] = changes;
+  if (!change) return {};
+  if (change.has('Delete')) return { deleteIndex: change.object('Delete')!.tableName('IndexName') };
+  const types = attributeTypesOf(input);
+  for (const key of [current.partitionKey, current.sortKey, ...(current.indexes ?? []).flatMap((i) => [i.partitionKey, i.sortKey])]) {
+    if (key && !types.has(key.name)) types.set(key.name, key.type);
+  }
+  return { createIndex: indexOf(change.object('Create')!, 'global', types, new Set()) };
+}
+
 async function updateTable(input: WireInput, context: DynamoDbContext): Promise<object> {
   const name = input.tableName();
-  refuseIndexes(input, ['GlobalSecondaryIndexUpdates', 'ReplicaUpdates']);
+  if ((input.list('ReplicaUpdates') ?? []).length > 0) throw wireValidation('ReplicaUpdates: Sluice serves no global tables', 'ReplicaUpdates');
   const current = await context.tables.describeTable(name);
+  const indexChange = indexUpdateOf(input, current);
   const capacity = capacityOf(input, current.capacity ?? { billingMode: 'PAY_PER_REQUEST' });
   const stream = streamOf(input);
   if (stream && current.stream) throw wireValidation(`Table already has an enabled stream: TableName: ${name}`, 'StreamSpecification');
@@ -176,6 +238,7 @@ async function updateTable(input: WireInput, context: DynamoDbContext): Promise<
   const updated = await context.tables.updateTable(name, {
     ...(stream !== undefined ? { stream } : {}),
     ...(capacity ? { capacity } : {}),
+    ...indexChange,
   });
   return { TableDescription: tableDescriptionWire(updated) };
 }
