@@ -153,6 +153,7 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
     ])
       await doc.send(new PutCommand({ TableName: 'indexed', Item: item }));
 
+    expect((await ddb.send(new DescribeTableCommand({ TableName: 'indexed' }))).Table).toMatchObject({ ItemCount: 4 });
     const open = { TableName: 'indexed', IndexName: 'by-status', KeyConditionExpression: '#s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': 'open' } };
     expect((await doc.send(new QueryCommand(open))).Items).toEqual([
       { pk: 'u2', sk: 1, status: 'open', at: 20, note: 'b' },

@@ -36,6 +36,17 @@ export function tableConformance(backend: BackendUnderTest): void {
       );
     });
 
+    it("counts a table's items and their size when it is described", async () => {
+      await ordersTable();
+      expect(await tables().describeTable('orders')).toMatchObject({ itemCount: 0, sizeBytes: 0 });
+      await tables().putItem({ tableName: 'orders', item: { customer: 'c1', order: 'o1', note: 'abc' } });
+      await tables().putItem({ tableName: 'orders', item: { customer: 'c2', order: 'o1' } });
+      const described = await tables().describeTable('orders');
+      expect(described.itemCount).toBe(2);
+      // Attribute names and string values count their UTF-8 bytes: 'customer'+'c1'+'order'+'o1'+'note'+'abc', and the same without the note.
+      expect(described.sizeBytes).toBe(8 + 2 + 5 + 2 + 4 + 3 + (8 + 2 + 5 + 2));
+    });
+
     it('rejects a key schema with a type other than S, N or B, naming the field', async () => {
       const error = await expectSluiceError(
         tables().createTable({ name: 'bad', partitionKey: { name: 'id', type: 'BOOL' as 'S' } }),

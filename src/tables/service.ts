@@ -130,8 +130,11 @@ export class TableService implements Service {
     return this.describe(result.table);
   }
 
+  /** The table's definition, with how many items it holds and their size counted now. */
   async describeTable(name: string): Promise<TableDescription> {
-    return this.describe(await this.require(name));
+    const table = await this.require(name);
+    const stats = await this.store.itemStats({ tableId: table.id });
+    return { ...this.describe(table), itemCount: stats.count, sizeBytes: stats.bytes };
   }
 
   async listTables(prefix?: string): Promise<string[]> {

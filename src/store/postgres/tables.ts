@@ -71,6 +71,10 @@ const sql = {
                 shards_gone AS (DELETE FROM stream_shards WHERE table_id = $1)
            DELETE FROM stream_checkpoints WHERE table_id = $1`,
   },
+  itemStats: {
+    name: 'sluice_item_stats',
+    text: 'SELECT count(*)::int AS count, coalesce(sum(size), 0)::bigint AS bytes FROM items WHERE table_id = $1',
+  },
   itemGet: {
     name: 'sluice_item_get',
     text: 'SELECT pk, sk, item, size FROM items WHERE table_id = $1 AND pk = $2 AND sk = $3',
@@ -187,6 +191,7 @@ export function createPostgresTableStore(
   | 'tableUpdate'
   | 'tableDelete'
   | 'itemGet'
+  | 'itemStats'
   | 'itemQuery'
   | 'itemScan'
   | 'itemExpiredKeys'
@@ -243,6 +248,10 @@ export function createPostgresTableStore(
     async itemGet(p) {
       const [row] = await run<ItemRow>(pool, sql.itemGet, [p.tableId, p.key.pk, p.key.sk]);
       return row;
+    },
+    async itemStats(p) {
+      const [row] = await run<{ count: number; bytes: string }>(pool, sql.itemStats, [p.tableId]);
+      return { count: row?.count ?? 0, bytes: Number(row?.bytes ?? 0) };
     },
     async itemQuery(p) {
       return pageOf(

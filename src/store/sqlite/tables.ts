@@ -88,6 +88,7 @@ export function createSqliteTableStore(
   | 'tableUpdate'
   | 'tableDelete'
   | 'itemGet'
+  | 'itemStats'
   | 'itemWrite'
   | 'itemQuery'
   | 'itemScan'
@@ -111,6 +112,9 @@ export function createSqliteTableStore(
     deleteCheckpoints: db.prepare('DELETE FROM stream_checkpoints WHERE table_id = ?'),
     itemGet: db.prepare<[number, Buffer, Buffer], ItemRow>(
       'SELECT pk, sk, item, size FROM items WHERE table_id = ? AND pk = ? AND sk = ?',
+    ),
+    itemStats: db.prepare<[number], { count: number; bytes: number | null }>(
+      'SELECT count(*) AS count, sum(size) AS bytes FROM items WHERE table_id = ?',
     ),
     itemUpsert: db.prepare(
       `INSERT INTO items (table_id, pk, sk, item, size, expires_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -249,6 +253,10 @@ export function createSqliteTableStore(
     },
     async itemGet(p) {
       return sql.itemGet.get(p.tableId, p.key.pk, p.key.sk);
+    },
+    async itemStats(p) {
+      const row = sql.itemStats.get(p.tableId)!;
+      return { count: row.count, bytes: row.bytes ?? 0 };
     },
     async itemWrite(p) {
       const outcome = write(p);

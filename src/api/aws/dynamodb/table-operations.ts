@@ -65,9 +65,9 @@ export function tableDescriptionWire(d: TableDescription, status: 'ACTIVE' | 'DE
       ReadCapacityUnits: capacity.readCapacityUnits ?? 0,
       WriteCapacityUnits: capacity.writeCapacityUnits ?? 0,
     },
-    // DynamoDB refreshes these about every six hours; Sluice does not count them (see the README).
-    TableSizeBytes: 0,
-    ItemCount: 0,
+    // Counted when described (DynamoDB refreshes them about every six hours); 0 in CreateTable's answer.
+    TableSizeBytes: d.sizeBytes ?? 0,
+    ItemCount: d.itemCount ?? 0,
     TableArn: d.tableArn,
     TableId: tableIdOf(d.tableId),
     BillingModeSummary: { BillingMode: capacity.billingMode },
