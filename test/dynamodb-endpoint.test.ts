@@ -225,6 +225,11 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
     expect(refused.message).toBe('The conditional request failed');
     expect((refused as unknown as ConditionalCheckFailedException).Item).toMatchObject({ pk: { S: 'p1' }, fresh: { S: 'new' } });
 
+    // Without an UpdateExpression, UpdateItem creates a missing item from its key and leaves an existing one.
+    const keyOnly = await doc.send(new UpdateCommand({ TableName: 'items', Key: { pk: 'p2', sk: 1 }, ReturnValues: 'ALL_NEW' }));
+    expect(keyOnly.Attributes).toEqual({ pk: 'p2', sk: 1 });
+    await doc.send(new DeleteCommand({ TableName: 'items', Key: { pk: 'p2', sk: 1 } }));
+
     const old = await doc.send(new PutCommand({ TableName: 'items', Item: { pk: 'p1', sk: 1, v: 2 }, ReturnValues: 'ALL_OLD' }));
     expect(old.Attributes).toMatchObject({ fresh: 'new' });
     const removed = await doc.send(new DeleteCommand({ TableName: 'items', Key: { pk: 'p1', sk: 1 }, ReturnValues: 'ALL_OLD' }));

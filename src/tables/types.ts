@@ -39,7 +39,8 @@ export interface DeleteItemInput extends ConditionInput {
 export interface UpdateItemInput extends ConditionInput {
   tableName: string;
   key: Item;
-  updateExpression: string;
+  /** Absent: the item is created from its key when missing, and left as it is otherwise. */
+  updateExpression?: string;
   /** UPDATED_OLD and UPDATED_NEW return the top-level attributes the update names. */
   returnValues?: 'NONE' | 'ALL_OLD' | 'UPDATED_OLD' | 'ALL_NEW' | 'UPDATED_NEW';
 }

@@ -60,10 +60,12 @@ function deleteInput(input: WireInput) {
 function updateInput(input: WireInput) {
   input.refuseLegacy(['AttributeUpdates']);
   const updateExpression = input.string('UpdateExpression', { max: 4096 });
-  if (updateExpression === undefined) {
-    throw wireValidation('UpdateExpression: Sluice needs an UpdateExpression (SET, REMOVE, ADD or DELETE) in every UpdateItem', 'UpdateExpression');
-  }
-  return { tableName: input.tableName(), key: input.item('Key', { required: true }), updateExpression, ...condition(input) };
+  return {
+    tableName: input.tableName(),
+    key: input.item('Key', { required: true }),
+    ...(updateExpression !== undefined ? { updateExpression } : {}),
+    ...condition(input),
+  };
 }
 
 function getInput(input: WireInput): GetItemInput {
