@@ -330,6 +330,15 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
     const reasons = (refused as unknown as TransactionCanceledException).CancellationReasons;
     expect(reasons?.[0]).toEqual({ Code: 'None' });
     expect(reasons?.[1]).toMatchObject({ Code: 'ConditionalCheckFailed', Item: { balance: { N: '10' } } });
+    // A repeat with the same ClientRequestToken succeeds without applying again; other actions are refused.
+    const add = { TransactItems: [update(2)], ClientRequestToken: 'transfer-0001' };
+    await doc.send(new TransactWriteCommand(add));
+    await doc.send(new TransactWriteCommand(add));
+    const mismatch = await failure(doc.send(new TransactWriteCommand({ ...add, TransactItems: [update(1)] })));
+    expect(mismatch.name).toBe('IdempotentParameterMismatchException');
+    expect((await doc.send(new GetCommand({ TableName: 'items', Key: { pk: 't', sk: 2 } }))).Item?.balance).toBe(20);
+    await doc.send(new UpdateCommand({ TableName: 'items', Key: { pk: 't', sk: 2 }, UpdateExpression: 'SET balance = :z', ExpressionAttributeValues: { ':z': 0 } }));
+
     const read = await doc.send(
       new TransactGetCommand({ TransactItems: [{ Get: { TableName: 'items', Key: { pk: 't', sk: 1 } } }, { Get: { TableName: 'items', Key: { pk: 't', sk: 2 } } }] }),
     );

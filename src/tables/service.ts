@@ -33,6 +33,7 @@ import {
   type PlannedRequest,
 } from './requests.js';
 import { findIndex, queryIndex, scanIndex } from './indexes.js';
+import { fingerprintOf, RequestTokens } from './request-tokens.js';
 import { TtlSweeper } from './ttl.js';
 import type {
   BatchGetOutput,
@@ -76,6 +77,7 @@ export class TableService implements Service {
   private readonly unsubscribeCatalog: Unsubscribe;
   private readonly ttl: TtlSweeper;
   private readonly trimmer: StreamTrimmer;
+  private readonly tokens = new RequestTokens();
 
   constructor(options: TableServiceOptions) {
     this.store = options.store;
@@ -382,8 +384,20 @@ export class TableService implements Service {
     return items;
   }
 
-  /** Up to 100 actions on distinct items, all applied or none; DynamoDB's TransactWriteItems. */
-  async transactWriteItems(actions: TransactWriteAction[]): Promise<void> {
+  /**
+   * Up to 100 actions on distinct items, all applied or none; DynamoDB's TransactWriteItems. A
+   * `clientRequestToken` makes a repeat within 10 minutes succeed without applying again (the same
+   * actions) or fail with IdempotentParameterMismatchException (others). Tokens are remembered by this
+   * engine (node) only, not in the store: a retry that reaches another node, or this one after a restart,
+   * applies again.
+   */
+  async transactWriteItems(actions: TransactWriteAction[], options: { clientRequestToken?: string } = {}): Promise<void> {
+    const token = options.clientRequestToken;
+    if (token === undefined) return this.applyTransaction(actions);
+    return this.tokens.run(token, fingerprintOf(actions), this.clock.now(), () => this.applyTransaction(actions));
+  }
+
+  private async applyTransaction(actions: TransactWriteAction[]): Promise<void> {
     checkCount('TransactItems', actions, tableLimits.maxTransactItems);
     const planned: PlannedRequest[] = [];
     for (const action of actions) {

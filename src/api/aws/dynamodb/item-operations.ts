@@ -242,8 +242,8 @@ function transactAction(entry: WireInput): TransactWriteAction {
 
 async function transactWriteItems(input: WireInput, context: DynamoDbContext): Promise<object> {
   const entries = input.objects('TransactItems', { required: true, min: 1, max: 100 })!;
-  input.string('ClientRequestToken', { min: 1, max: 36 });
-  await context.tables.transactWriteItems(entries.map(transactAction));
+  const clientRequestToken = input.string('ClientRequestToken', { min: 1, max: 36 });
+  await context.tables.transactWriteItems(entries.map(transactAction), clientRequestToken !== undefined ? { clientRequestToken } : {});
   return {};
 }
 
