@@ -132,6 +132,17 @@ describe.each(storeBackends)('DynamoDB Streams with the AWS SDK on %s', (_backen
     expect((garbage as SdkError).name).toBe('ValidationException');
   });
 
+  it('returns at most 1 MB of records per GetRecords, and the rest after', async () => {
+    const arn = await streamOf(c.ddb, 'large');
+    for (let sk = 1; sk <= 4; sk++) await c.doc.send(new PutCommand({ TableName: 'large', Item: { pk: 'one-shard', sk, blob: 'x'.repeat(350_000) } }));
+    const [{ shardId }] = (await readShards(c.streams, arn)).filter(({ record }) => record.dynamodb?.Keys?.sk?.N === '1') as [{ shardId: string }];
+    const { ShardIterator } = await c.streams.send(new GetShardIteratorCommand({ StreamArn: arn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }));
+    const first = await c.streams.send(new GetRecordsCommand({ ShardIterator }));
+    expect(first.Records).toHaveLength(2);
+    const rest = await c.streams.send(new GetRecordsCommand({ ShardIterator: first.NextShardIterator }));
+    expect(rest.Records?.map((r) => r.dynamodb?.Keys?.sk?.N)).toEqual(['3', '4']);
+  });
+
   it('feeds a stream trigger from PutItem over the wire', async () => {
     await streamOf(c.ddb, 'tasks');
     const seen: string[] = [];

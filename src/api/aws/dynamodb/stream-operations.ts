@@ -23,6 +23,7 @@ export interface StreamsContext {
 /** A shard iterator expires 15 minutes after it was issued. */
 export const ITERATOR_LIFETIME_MS = 15 * 60_000;
 const ITERATOR_PREFIX = 'sluice-iterator:';
+const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 interface IteratorState {
   streamArn: string;
@@ -182,10 +183,20 @@ async function getRecords(input: WireInput, context: StreamsContext): Promise<ob
     afterSequenceNumber: formatSequenceNumber(iterator.after),
     limit,
   });
-  const last = records[records.length - 1]?.dynamodb?.SequenceNumber;
+  // A response carries at most 1,000 records or 1 MB of them; the next iterator resumes after the last one sent.
+  const sent: object[] = [];
+  let bytes = 0;
+  let last: string | undefined;
+  for (const record of records) {
+    const wire = recordWire(record);
+    bytes += JSON.stringify(wire).length;
+    if (sent.length > 0 && bytes > MAX_RESPONSE_BYTES) break;
+    sent.push(wire);
+    last = record.dynamodb?.SequenceNumber;
+  }
   const after = last === undefined ? iterator.after : Number(last);
   return {
-    Records: records.map(recordWire),
+    Records: sent,
     NextShardIterator: encodeIterator({
       streamArn: iterator.streamArn,
       shardId: iterator.shardId,
