@@ -39,6 +39,12 @@ const streamsOperations: Record<string, Operation<StreamsContext>> = streamOpera
 
 export type DynamoDbEndpointContext = DynamoDbContext & StreamsContext;
 
+/** The operations served, as X-Amz-Target values (for docs and fuzzing). */
+export const dynamoDbTargets: readonly string[] = [
+  ...Object.keys(dynamoDbOperations).map((operation) => `${DYNAMODB_JSON.targetPrefix}.${operation}`),
+  ...Object.keys(streamsOperations).map((operation) => `${DYNAMODB_STREAMS_JSON.targetPrefix}.${operation}`),
+];
+
 /** DynamoDB answers every client error with 400 (the catalog's 404 and 409 are the native API's). */
 function errorResponse(service: AwsJsonService, error: unknown, requestId?: string): AwsJsonResponse {
   // The library's generic input codes are ValidationException in DynamoDB.
