@@ -169,6 +169,10 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
       { pk: 'u1', sk: 2, at: 10 },
       { pk: 'u1', sk: 1, at: 30 },
     ]);
+    const whole = await doc.send(new QueryCommand({ TableName: 'indexed', IndexName: 'by-at', Select: 'ALL_ATTRIBUTES', KeyConditionExpression: 'pk = :p AND #a > :a', ExpressionAttributeNames: { '#a': 'at' }, ExpressionAttributeValues: { ':p': 'u1', ':a': 20 } }));
+    expect(whole.Items).toEqual([{ pk: 'u1', sk: 1, status: 'open', at: 30, note: 'a', extra: 'x' }]);
+    const notAll = await failure(doc.send(new QueryCommand({ ...open, Select: 'ALL_ATTRIBUTES' })));
+    expect(notAll.message).toMatch(/Select type ALL_ATTRIBUTES is not supported for global secondary index by-status/);
     expect((await doc.send(new ScanCommand({ TableName: 'indexed', IndexName: 'by-status', Select: 'COUNT' }))).Count).toBe(3);
 
     const mismatch = await failure(doc.send(new PutCommand({ TableName: 'indexed', Item: { pk: 'u4', sk: 1, status: 5 } })));
@@ -369,6 +373,7 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
     expect((await put({ pk: { S: 'x' }, sk: { N: '1'.repeat(39) } })).message).toBe('Attempting to store more than 38 significant digits in a Number');
     expect((await put({ pk: { S: 'x' }, sk: { N: '1e126' } })).message).toMatch(/^Number overflow/);
     expect((await put({ pk: { S: 'x' }, sk: { N: 'abc' } })).message).toBe('The parameter cannot be converted to a numeric value: abc');
+    expect((await put({ pk: { S: 'x' }, sk: { N: ' 1' } })).message).toBe('The parameter cannot be converted to a numeric value:  1');
     expect((await put({ pk: { S: 'x' }, sk: { N: '1' }, s: { SS: [] } })).message).toMatch(/may not be empty/);
     expect((await put({ pk: { S: 'x' }, sk: { N: '1' }, s: { SS: ['a', 'a'] } })).message).toMatch(/contains duplicates/);
     expect((await put({ pk: { S: 'x' }, sk: { N: '1' }, s: { S: 'a', N: '1' } })).message).toMatch(/more than one datatypes set/);

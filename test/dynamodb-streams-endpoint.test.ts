@@ -128,6 +128,8 @@ describe.each(storeBackends)('DynamoDB Streams with the AWS SDK on %s', (_backen
     expect(sks((await c.streams.send(new GetRecordsCommand({ ShardIterator: await iterator('AFTER_SEQUENCE_NUMBER', second) }))).Records)).toEqual([3]);
     const beyond = await iterator('AT_SEQUENCE_NUMBER', '9'.repeat(21)).catch((e: SdkError) => e);
     expect((beyond as SdkError).name).toBe('ValidationException');
+    const noShard = await c.streams.send(new GetShardIteratorCommand({ StreamArn: arn, ShardId: 'shardId-00000000000000000099', ShardIteratorType: 'LATEST' })).catch((e: SdkError) => e);
+    expect((noShard as SdkError).name).toBe('ResourceNotFoundException');
     const garbage = await c.streams.send(new GetRecordsCommand({ ShardIterator: 'not-an-iterator' })).catch((e: SdkError) => e);
     expect((garbage as SdkError).name).toBe('ValidationException');
   });

@@ -59,6 +59,20 @@ export function checkIndexKeys(definition: TableDefinition, item: Item): void {
   }
 }
 
+/**
+ * Select ALL_ATTRIBUTES on an index: a local index fetches whole items from the table; a global one can
+ * only when it projects every attribute.
+ */
+export function checkAllAttributes(index: IndexDefinition): void {
+  if (index.kind === 'global' && index.projection.type !== 'ALL') {
+    throw new SluiceError(
+      'ValidationException',
+      `One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported for global secondary index ${index.name} because its projection type is not ALL`,
+      { field: 'Select' },
+    );
+  }
+}
+
 export function findIndex(definition: TableDefinition, name: string): IndexDefinition {
   const index = definition.indexes?.find((candidate) => candidate.name === name);
   if (!index) {
@@ -126,6 +140,8 @@ export interface IndexRead {
   forward?: boolean;
   /** A scan orders entries by the index's whole key (partition, then sort). */
   scan?: boolean;
+  /** Whole items, not the index's projection (a local index with Select ALL_ATTRIBUTES). */
+  allAttributes?: boolean;
 }
 
 function entryOrder(read: Pick<IndexRead, 'scan'>, key: { pk: Buffer; sk: Buffer }): Buffer {
@@ -174,7 +190,7 @@ function shape(read: IndexRead, entries: IndexedRow[]): PageOutput {
   }
   const items: Item[] = [];
   for (const entry of page) {
-    const projected = projectForIndex(read.definition, read.index, entry.item);
+    const projected = read.allAttributes ? entry.item : projectForIndex(read.definition, read.index, entry.item);
     if (read.compiled.filter && !read.compiled.filter.evaluate(projected)) continue;
     items.push(read.compiled.projection ? read.compiled.projection.project(projected) : projected);
   }

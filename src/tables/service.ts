@@ -32,7 +32,7 @@ import {
   validateItem,
   type PlannedRequest,
 } from './requests.js';
-import { findIndex, queryIndex, scanIndex } from './indexes.js';
+import { checkAllAttributes, findIndex, queryIndex, scanIndex } from './indexes.js';
 import { fingerprintOf, RequestTokens } from './request-tokens.js';
 import { TtlSweeper } from './ttl.js';
 import type {
@@ -227,7 +227,9 @@ export class TableService implements Service {
       keySchema: { partitionKey: keys.partitionKey.name, sortKey: keys.sortKey?.name },
     });
     if (index) {
+      if (input.allAttributes) checkAllAttributes(index);
       return queryIndex(this.store, {
+        allAttributes: input.allAttributes ?? false,
         definition,
         tableId: table.id,
         index,

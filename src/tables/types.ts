@@ -60,6 +60,8 @@ export interface QueryInput extends ExpressionInput {
   tableName: string;
   /** A secondary index to query instead of the table (its keys in the key condition). */
   indexName?: string;
+  /** With a local index: whole items rather than the index's projection (DynamoDB's Select ALL_ATTRIBUTES). */
+  allAttributes?: boolean;
   keyConditionExpression: string;
   filterExpression?: string;
   projectionExpression?: string;

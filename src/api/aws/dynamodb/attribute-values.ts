@@ -39,7 +39,7 @@ interface Decimal {
   exponent: number;
 }
 
-const numberPattern = /^\s*([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*$/;
+const numberPattern = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
 
 function parseDecimal(text: string): Decimal | undefined {
   const match = numberPattern.exec(text);
@@ -68,7 +68,7 @@ export function decodeNumber(text: unknown, field: string): number {
     if (decimal.exponent < -129)
       throw validation('Number underflow. Attempting to store a number with magnitude smaller than supported range', field);
   }
-  const value = Number(text.trim());
+  const value = Number(text);
   const back = parseDecimal(String(value));
   if (
     !Number.isFinite(value) ||

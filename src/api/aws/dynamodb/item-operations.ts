@@ -90,6 +90,11 @@ function pageWire(page: PageOutput, countOnly: boolean): object {
   };
 }
 
+/** Select ALL_ATTRIBUTES on an index query asks for whole items (a local index fetches them from the table). */
+function allAttributesOf(input: WireInput): { allAttributes?: true } {
+  return input.raw('Select') === 'ALL_ATTRIBUTES' && input.has('IndexName') ? { allAttributes: true } : {};
+}
+
 /** Select: ALL_ATTRIBUTES (default), ALL_PROJECTED_ATTRIBUTES (an index), SPECIFIC_ATTRIBUTES (with a projection) or COUNT. */
 function selectOf(input: WireInput): boolean {
   const select = input.oneOf('Select', ['ALL_ATTRIBUTES', 'ALL_PROJECTED_ATTRIBUTES', 'SPECIFIC_ATTRIBUTES', 'COUNT'] as const);
@@ -143,6 +148,7 @@ async function query(input: WireInput, context: DynamoDbContext): Promise<object
   await checkConsistentRead({ ...read, consistent: _consistent }, context);
   const page = await context.tables.query({
     ...read,
+    ...allAttributesOf(input),
     keyConditionExpression,
     ...(scanIndexForward !== undefined ? { scanIndexForward } : {}),
   });
@@ -173,7 +179,7 @@ async function batchWriteItem(input: WireInput, context: DynamoDbContext): Promi
       const put = entry.object('PutRequest');
       const del = entry.object('DeleteRequest');
       if ((put === undefined) === (del === undefined))
-        throw wireValidation('Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes: each WriteRequest holds one PutRequest or one DeleteRequest', 'RequestItems');
+        throw wireValidation(`${entry.path('')}: a WriteRequest holds exactly one of PutRequest and DeleteRequest`, 'RequestItems');
       requests.push(put ? { tableName, put: put.item('Item', { required: true }) } : { tableName, delete: del!.item('Key', { required: true }) });
     }
   }

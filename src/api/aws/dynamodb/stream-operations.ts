@@ -135,13 +135,25 @@ function sequenceNumberOf(input: WireInput): number {
   return seq;
 }
 
+/** The shard's position; a shard the stream does not have is ResourceNotFoundException, as in DynamoDB Streams. */
+async function shardPositionOf(context: StreamsContext, streamArn: string, shardId: string) {
+  try {
+    return await context.streams.shardPosition(streamArn, shardId);
+  } catch (error) {
+    if (error instanceof SluiceError && error.code === 'InvalidParameterValue' && error.field === 'ShardId') {
+      throw new SluiceError('ResourceNotFoundException', `Requested resource not found: Shard does not exist: ${shardId}`, { field: 'ShardId' });
+    }
+    throw error;
+  }
+}
+
 async function getShardIterator(input: WireInput, context: StreamsContext): Promise<object> {
   const streamArn = input.string('StreamArn', { required: true, min: 37, max: 1024 });
   const shardId = input.string('ShardId', { required: true, min: 28, max: 65 });
   const type =
     input.oneOf('ShardIteratorType', ['TRIM_HORIZON', 'LATEST', 'AT_SEQUENCE_NUMBER', 'AFTER_SEQUENCE_NUMBER'] as const) ??
     input.required('ShardIteratorType');
-  const position = await context.streams.shardPosition(streamArn, shardId);
+  const position = await shardPositionOf(context, streamArn, shardId);
   const oldest = position.firstSeq ?? position.lastSeq + 1;
   let after: number;
   if (type === 'TRIM_HORIZON') after = oldest - 1;

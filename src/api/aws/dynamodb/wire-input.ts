@@ -31,7 +31,9 @@ export class WireInput {
     private readonly prefix = '',
   ) {}
 
-  private path(name: string): string {
+  /** The member's path in the request (`TransactItems[2].Put.Item`); the object's own with ''. */
+  path(name: string): string {
+    if (name === '') return this.prefix || 'body';
     return this.prefix ? `${this.prefix}.${name}` : name;
   }
 
