@@ -39,7 +39,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeBackends, tableInput } from './support/dynamodb.js';
 import { startTestNode, TEST_ACCESS_KEY, type SdkError, type TestNode } from './support/in-process-node.js';
 
-
 async function failure(promise: Promise<unknown>): Promise<SdkError & Record<string, unknown>> {
   const error = await promise.then(
     () => undefined,
@@ -56,7 +55,12 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
   beforeAll(async () => {
     const store = await openStore();
     node = await startTestNode(store ? { store } : {});
-    ddb = new DynamoDBClient({ endpoint: node.url, region: 'eu-west-1', credentials: TEST_ACCESS_KEY, maxAttempts: 1 });
+    ddb = new DynamoDBClient({
+      endpoint: node.url,
+      region: 'eu-west-1',
+      credentials: TEST_ACCESS_KEY,
+      maxAttempts: 1,
+    });
     doc = DynamoDBDocumentClient.from(ddb);
     await ddb.send(new CreateTableCommand(tableInput('items')));
   });
@@ -93,17 +97,28 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
     expect(again).toBeInstanceOf(ResourceInUseException);
     expect(again.$metadata.httpStatusCode).toBe(400);
 
-    const off = await ddb.send(new UpdateTableCommand({ TableName: 'life-cycle', StreamSpecification: { StreamEnabled: false } }));
+    const off = await ddb.send(
+      new UpdateTableCommand({ TableName: 'life-cycle', StreamSpecification: { StreamEnabled: false } }),
+    );
     expect(off.TableDescription?.StreamSpecification).toBeUndefined();
     const on = await ddb.send(
-      new UpdateTableCommand({ TableName: 'life-cycle', StreamSpecification: { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' }, BillingMode: 'PAY_PER_REQUEST' }),
+      new UpdateTableCommand({
+        TableName: 'life-cycle',
+        StreamSpecification: { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' },
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
     );
-    expect(on.TableDescription).toMatchObject({ StreamSpecification: { StreamViewType: 'KEYS_ONLY' }, BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' } });
+    expect(on.TableDescription).toMatchObject({
+      StreamSpecification: { StreamViewType: 'KEYS_ONLY' },
+      BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' },
+    });
 
     const first = await ddb.send(new ListTablesCommand({ Limit: 1 }));
     expect(first.TableNames).toEqual(['items']);
     expect(first.LastEvaluatedTableName).toBe('items');
-    const second = await ddb.send(new ListTablesCommand({ ExclusiveStartTableName: first.LastEvaluatedTableName }));
+    const second = await ddb.send(
+      new ListTablesCommand({ ExclusiveStartTableName: first.LastEvaluatedTableName }),
+    );
     expect(second.TableNames).toEqual(['life-cycle']);
     expect(second.LastEvaluatedTableName).toBeUndefined();
 
@@ -116,15 +131,32 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
 
   it('refuses a key schema that does not match its attribute definitions', async () => {
     const missing = await failure(
-      ddb.send(new CreateTableCommand({ ...tableInput('bad-schema'), AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }] })),
+      ddb.send(
+        new CreateTableCommand({
+          ...tableInput('bad-schema'),
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        }),
+      ),
     );
     expect(missing.name).toBe('ValidationException');
     expect(missing.message).toMatch(/Some index key attributes are not defined in AttributeDefinitions/);
     const extra = await failure(
-      ddb.send(new CreateTableCommand({ ...tableInput('bad-schema'), AttributeDefinitions: [...tableInput('x').AttributeDefinitions!, { AttributeName: 'unused', AttributeType: 'S' }] })),
+      ddb.send(
+        new CreateTableCommand({
+          ...tableInput('bad-schema'),
+          AttributeDefinitions: [
+            ...tableInput('x').AttributeDefinitions!,
+            { AttributeName: 'unused', AttributeType: 'S' },
+          ],
+        }),
+      ),
     );
-    expect(extra.message).toMatch(/Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions/);
-    const provisioned = await failure(ddb.send(new CreateTableCommand({ ...tableInput('bad-schema'), BillingMode: 'PROVISIONED' })));
+    expect(extra.message).toMatch(
+      /Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions/,
+    );
+    const provisioned = await failure(
+      ddb.send(new CreateTableCommand({ ...tableInput('bad-schema'), BillingMode: 'PROVISIONED' })),
+    );
     expect(provisioned.message).toMatch(/ReadCapacityUnits and WriteCapacityUnits must both be specified/);
   });
 
@@ -132,19 +164,44 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
     await ddb.send(
       new CreateTableCommand(
         tableInput('indexed', {
-          AttributeDefinitions: [...tableInput('x').AttributeDefinitions!, { AttributeName: 'status', AttributeType: 'S' }, { AttributeName: 'at', AttributeType: 'N' }],
+          AttributeDefinitions: [
+            ...tableInput('x').AttributeDefinitions!,
+            { AttributeName: 'status', AttributeType: 'S' },
+            { AttributeName: 'at', AttributeType: 'N' },
+          ],
           GlobalSecondaryIndexes: [
-            { IndexName: 'by-status', KeySchema: [{ AttributeName: 'status', KeyType: 'HASH' }, { AttributeName: 'at', KeyType: 'RANGE' }], Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['note'] } },
+            {
+              IndexName: 'by-status',
+              KeySchema: [
+                { AttributeName: 'status', KeyType: 'HASH' },
+                { AttributeName: 'at', KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['note'] },
+            },
           ],
           LocalSecondaryIndexes: [
-            { IndexName: 'by-at', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'at', KeyType: 'RANGE' }], Projection: { ProjectionType: 'KEYS_ONLY' } },
+            {
+              IndexName: 'by-at',
+              KeySchema: [
+                { AttributeName: 'pk', KeyType: 'HASH' },
+                { AttributeName: 'at', KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'KEYS_ONLY' },
+            },
           ],
         }),
       ),
     );
     const described = (await ddb.send(new DescribeTableCommand({ TableName: 'indexed' }))).Table!;
-    expect(described.GlobalSecondaryIndexes?.[0]).toMatchObject({ IndexName: 'by-status', IndexStatus: 'ACTIVE', Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['note'] } });
-    expect(described.LocalSecondaryIndexes?.[0]).toMatchObject({ IndexName: 'by-at', KeySchema: [{ AttributeName: 'pk' }, { AttributeName: 'at' }] });
+    expect(described.GlobalSecondaryIndexes?.[0]).toMatchObject({
+      IndexName: 'by-status',
+      IndexStatus: 'ACTIVE',
+      Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['note'] },
+    });
+    expect(described.LocalSecondaryIndexes?.[0]).toMatchObject({
+      IndexName: 'by-at',
+      KeySchema: [{ AttributeName: 'pk' }, { AttributeName: 'at' }],
+    });
     for (const item of [
       { pk: 'u1', sk: 1, status: 'open', at: 30, note: 'a', extra: 'x' },
       { pk: 'u1', sk: 2, status: 'done', at: 10 },
@@ -153,8 +210,16 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
     ])
       await doc.send(new PutCommand({ TableName: 'indexed', Item: item }));
 
-    expect((await ddb.send(new DescribeTableCommand({ TableName: 'indexed' }))).Table).toMatchObject({ ItemCount: 4 });
-    const open = { TableName: 'indexed', IndexName: 'by-status', KeyConditionExpression: '#s = :s', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': 'open' } };
+    expect((await ddb.send(new DescribeTableCommand({ TableName: 'indexed' }))).Table).toMatchObject({
+      ItemCount: 4,
+    });
+    const open = {
+      TableName: 'indexed',
+      IndexName: 'by-status',
+      KeyConditionExpression: '#s = :s',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':s': 'open' },
+    };
     expect((await doc.send(new QueryCommand(open))).Items).toEqual([
       { pk: 'u2', sk: 1, status: 'open', at: 20, note: 'b' },
       { pk: 'u1', sk: 1, status: 'open', at: 30, note: 'a' },
@@ -162,21 +227,54 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
     const first = await doc.send(new QueryCommand({ ...open, ScanIndexForward: false, Limit: 1 }));
     expect(first.Items?.map((item) => item.pk)).toEqual(['u1']);
     expect(first.LastEvaluatedKey).toEqual({ pk: 'u1', sk: 1, status: 'open', at: 30 });
-    const second = await doc.send(new QueryCommand({ ...open, ScanIndexForward: false, Limit: 1, ExclusiveStartKey: first.LastEvaluatedKey }));
+    const second = await doc.send(
+      new QueryCommand({
+        ...open,
+        ScanIndexForward: false,
+        Limit: 1,
+        ExclusiveStartKey: first.LastEvaluatedKey,
+      }),
+    );
     expect(second.Items?.map((item) => item.pk)).toEqual(['u2']);
-    const local = await doc.send(new QueryCommand({ TableName: 'indexed', IndexName: 'by-at', KeyConditionExpression: 'pk = :p AND #a > :a', ExpressionAttributeNames: { '#a': 'at' }, ExpressionAttributeValues: { ':p': 'u1', ':a': 5 } }));
+    const local = await doc.send(
+      new QueryCommand({
+        TableName: 'indexed',
+        IndexName: 'by-at',
+        KeyConditionExpression: 'pk = :p AND #a > :a',
+        ExpressionAttributeNames: { '#a': 'at' },
+        ExpressionAttributeValues: { ':p': 'u1', ':a': 5 },
+      }),
+    );
     expect(local.Items).toEqual([
       { pk: 'u1', sk: 2, at: 10 },
       { pk: 'u1', sk: 1, at: 30 },
     ]);
-    const whole = await doc.send(new QueryCommand({ TableName: 'indexed', IndexName: 'by-at', Select: 'ALL_ATTRIBUTES', KeyConditionExpression: 'pk = :p AND #a > :a', ExpressionAttributeNames: { '#a': 'at' }, ExpressionAttributeValues: { ':p': 'u1', ':a': 20 } }));
+    const whole = await doc.send(
+      new QueryCommand({
+        TableName: 'indexed',
+        IndexName: 'by-at',
+        Select: 'ALL_ATTRIBUTES',
+        KeyConditionExpression: 'pk = :p AND #a > :a',
+        ExpressionAttributeNames: { '#a': 'at' },
+        ExpressionAttributeValues: { ':p': 'u1', ':a': 20 },
+      }),
+    );
     expect(whole.Items).toEqual([{ pk: 'u1', sk: 1, status: 'open', at: 30, note: 'a', extra: 'x' }]);
     const notAll = await failure(doc.send(new QueryCommand({ ...open, Select: 'ALL_ATTRIBUTES' })));
-    expect(notAll.message).toMatch(/Select type ALL_ATTRIBUTES is not supported for global secondary index by-status/);
-    expect((await doc.send(new ScanCommand({ TableName: 'indexed', IndexName: 'by-status', Select: 'COUNT' }))).Count).toBe(3);
+    expect(notAll.message).toMatch(
+      /Select type ALL_ATTRIBUTES is not supported for global secondary index by-status/,
+    );
+    expect(
+      (await doc.send(new ScanCommand({ TableName: 'indexed', IndexName: 'by-status', Select: 'COUNT' })))
+        .Count,
+    ).toBe(3);
 
-    const mismatch = await failure(doc.send(new PutCommand({ TableName: 'indexed', Item: { pk: 'u4', sk: 1, status: 5 } })));
-    expect(mismatch.message).toMatch(/Type mismatch for Index Key status Expected: S Actual: N IndexName: by-status/);
+    const mismatch = await failure(
+      doc.send(new PutCommand({ TableName: 'indexed', Item: { pk: 'u4', sk: 1, status: 5 } })),
+    );
+    expect(mismatch.message).toMatch(
+      /Type mismatch for Index Key status Expected: S Actual: N IndexName: by-status/,
+    );
     const consistent = await failure(doc.send(new QueryCommand({ ...open, ConsistentRead: true })));
     expect(consistent.message).toBe('Consistent reads are not supported on global secondary indexes');
 
@@ -184,22 +282,69 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
       new UpdateTableCommand({
         TableName: 'indexed',
         AttributeDefinitions: [{ AttributeName: 'note', AttributeType: 'S' }],
-        GlobalSecondaryIndexUpdates: [{ Create: { IndexName: 'by-note', KeySchema: [{ AttributeName: 'note', KeyType: 'HASH' }], Projection: { ProjectionType: 'KEYS_ONLY' } } }],
+        GlobalSecondaryIndexUpdates: [
+          {
+            Create: {
+              IndexName: 'by-note',
+              KeySchema: [{ AttributeName: 'note', KeyType: 'HASH' }],
+              Projection: { ProjectionType: 'KEYS_ONLY' },
+            },
+          },
+        ],
       }),
     );
-    const byNote = await doc.send(new QueryCommand({ TableName: 'indexed', IndexName: 'by-note', KeyConditionExpression: 'note = :n', ExpressionAttributeValues: { ':n': 'a' } }));
+    const byNote = await doc.send(
+      new QueryCommand({
+        TableName: 'indexed',
+        IndexName: 'by-note',
+        KeyConditionExpression: 'note = :n',
+        ExpressionAttributeValues: { ':n': 'a' },
+      }),
+    );
     expect(byNote.Items).toEqual([{ pk: 'u1', sk: 1, note: 'a' }]);
-    await ddb.send(new UpdateTableCommand({ TableName: 'indexed', GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: 'by-note' } }] }));
-    const gone = await failure(doc.send(new QueryCommand({ TableName: 'indexed', IndexName: 'by-note', KeyConditionExpression: 'note = :n', ExpressionAttributeValues: { ':n': 'a' } })));
+    await ddb.send(
+      new UpdateTableCommand({
+        TableName: 'indexed',
+        GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: 'by-note' } }],
+      }),
+    );
+    const gone = await failure(
+      doc.send(
+        new QueryCommand({
+          TableName: 'indexed',
+          IndexName: 'by-note',
+          KeyConditionExpression: 'note = :n',
+          ExpressionAttributeValues: { ':n': 'a' },
+        }),
+      ),
+    );
     expect(gone.message).toBe('The table does not have the specified index: by-note');
   });
 
   it('puts, gets, updates and deletes items with conditions and ReturnValues (DocumentClient)', async () => {
-    await doc.send(new PutCommand({ TableName: 'items', Item: { pk: 'p1', sk: 1, tags: new Set(['a', 'b']), n: 1.5, nested: { list: [1, 'x', null, true] } } }));
-    const got = await doc.send(new GetCommand({ TableName: 'items', Key: { pk: 'p1', sk: 1 }, ConsistentRead: true }));
-    expect(got.Item).toEqual({ pk: 'p1', sk: 1, tags: new Set(['a', 'b']), n: 1.5, nested: { list: [1, 'x', null, true] } });
+    await doc.send(
+      new PutCommand({
+        TableName: 'items',
+        Item: { pk: 'p1', sk: 1, tags: new Set(['a', 'b']), n: 1.5, nested: { list: [1, 'x', null, true] } },
+      }),
+    );
+    const got = await doc.send(
+      new GetCommand({ TableName: 'items', Key: { pk: 'p1', sk: 1 }, ConsistentRead: true }),
+    );
+    expect(got.Item).toEqual({
+      pk: 'p1',
+      sk: 1,
+      tags: new Set(['a', 'b']),
+      n: 1.5,
+      nested: { list: [1, 'x', null, true] },
+    });
     const projected = await doc.send(
-      new GetCommand({ TableName: 'items', Key: { pk: 'p1', sk: 1 }, ProjectionExpression: '#n, nested.#l[1]', ExpressionAttributeNames: { '#n': 'n', '#l': 'list' } }),
+      new GetCommand({
+        TableName: 'items',
+        Key: { pk: 'p1', sk: 1 },
+        ProjectionExpression: '#n, nested.#l[1]',
+        ExpressionAttributeNames: { '#n': 'n', '#l': 'list' },
+      }),
     );
     expect(projected.Item).toEqual({ n: 1.5, nested: { list: ['x'] } });
 
@@ -213,7 +358,13 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
         ReturnValues: 'ALL_NEW',
       }),
     );
-    expect(updated.Attributes).toEqual({ pk: 'p1', sk: 1, n: 2.5, fresh: 'new', tags: new Set(['a', 'b', 'c']) });
+    expect(updated.Attributes).toEqual({
+      pk: 'p1',
+      sk: 1,
+      n: 2.5,
+      fresh: 'new',
+      tags: new Set(['a', 'b', 'c']),
+    });
 
     const refused = await failure(
       doc.send(
@@ -227,24 +378,40 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
     );
     expect(refused).toBeInstanceOf(ConditionalCheckFailedException);
     expect(refused.message).toBe('The conditional request failed');
-    expect((refused as unknown as ConditionalCheckFailedException).Item).toMatchObject({ pk: { S: 'p1' }, fresh: { S: 'new' } });
+    expect((refused as unknown as ConditionalCheckFailedException).Item).toMatchObject({
+      pk: { S: 'p1' },
+      fresh: { S: 'new' },
+    });
 
     // Without an UpdateExpression, UpdateItem creates a missing item from its key and leaves an existing one.
-    const keyOnly = await doc.send(new UpdateCommand({ TableName: 'items', Key: { pk: 'p2', sk: 1 }, ReturnValues: 'ALL_NEW' }));
+    const keyOnly = await doc.send(
+      new UpdateCommand({ TableName: 'items', Key: { pk: 'p2', sk: 1 }, ReturnValues: 'ALL_NEW' }),
+    );
     expect(keyOnly.Attributes).toEqual({ pk: 'p2', sk: 1 });
     await doc.send(new DeleteCommand({ TableName: 'items', Key: { pk: 'p2', sk: 1 } }));
 
-    const old = await doc.send(new PutCommand({ TableName: 'items', Item: { pk: 'p1', sk: 1, v: 2 }, ReturnValues: 'ALL_OLD' }));
+    const old = await doc.send(
+      new PutCommand({ TableName: 'items', Item: { pk: 'p1', sk: 1, v: 2 }, ReturnValues: 'ALL_OLD' }),
+    );
     expect(old.Attributes).toMatchObject({ fresh: 'new' });
-    const removed = await doc.send(new DeleteCommand({ TableName: 'items', Key: { pk: 'p1', sk: 1 }, ReturnValues: 'ALL_OLD' }));
+    const removed = await doc.send(
+      new DeleteCommand({ TableName: 'items', Key: { pk: 'p1', sk: 1 }, ReturnValues: 'ALL_OLD' }),
+    );
     expect(removed.Attributes).toEqual({ pk: 'p1', sk: 1, v: 2 });
-    expect((await doc.send(new GetCommand({ TableName: 'items', Key: { pk: 'p1', sk: 1 } }))).Item).toBeUndefined();
+    expect(
+      (await doc.send(new GetCommand({ TableName: 'items', Key: { pk: 'p1', sk: 1 } }))).Item,
+    ).toBeUndefined();
   });
 
   it('queries a partition in both directions, pages with Limit and LastEvaluatedKey, filters and counts', async () => {
-    for (let sk = 1; sk <= 7; sk++) await doc.send(new PutCommand({ TableName: 'items', Item: { pk: 'q', sk, even: sk % 2 === 0 } }));
+    for (let sk = 1; sk <= 7; sk++)
+      await doc.send(new PutCommand({ TableName: 'items', Item: { pk: 'q', sk, even: sk % 2 === 0 } }));
     await doc.send(new PutCommand({ TableName: 'items', Item: { pk: 'other', sk: 1 } }));
-    const base = { TableName: 'items', KeyConditionExpression: 'pk = :p AND sk BETWEEN :lo AND :hi', ExpressionAttributeValues: { ':p': 'q', ':lo': 2, ':hi': 6 } };
+    const base = {
+      TableName: 'items',
+      KeyConditionExpression: 'pk = :p AND sk BETWEEN :lo AND :hi',
+      ExpressionAttributeValues: { ':p': 'q', ':lo': 2, ':hi': 6 },
+    };
     const forward = await doc.send(new QueryCommand(base));
     expect(forward.Items?.map((item) => item.sk)).toEqual([2, 3, 4, 5, 6]);
     const backward = await doc.send(new QueryCommand({ ...base, ScanIndexForward: false }));
@@ -254,7 +421,9 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
     let start: Record<string, unknown> | undefined;
     let pages = 0;
     do {
-      const page = await doc.send(new QueryCommand({ ...base, Limit: 2, ...(start ? { ExclusiveStartKey: start } : {}) }));
+      const page = await doc.send(
+        new QueryCommand({ ...base, Limit: 2, ...(start ? { ExclusiveStartKey: start } : {}) }),
+      );
       seen.push(...(page.Items ?? []).map((item) => item.sk as number));
       start = page.LastEvaluatedKey;
       pages++;
@@ -263,7 +432,11 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
     expect(pages).toBe(3);
 
     const filtered = await doc.send(
-      new QueryCommand({ ...base, FilterExpression: 'even = :t', ExpressionAttributeValues: { ...base.ExpressionAttributeValues, ':t': true } }),
+      new QueryCommand({
+        ...base,
+        FilterExpression: 'even = :t',
+        ExpressionAttributeValues: { ...base.ExpressionAttributeValues, ':t': true },
+      }),
     );
     expect(filtered).toMatchObject({ Count: 3, ScannedCount: 5 });
     const counted = await doc.send(new QueryCommand({ ...base, Select: 'COUNT' }));
@@ -272,36 +445,89 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
   });
 
   it('scans in parallel segments that together hold every item once', async () => {
-    await doc.send(new BatchWriteCommand({ RequestItems: { items: Array.from({ length: 20 }, (_, i) => ({ PutRequest: { Item: { pk: `s-${i}`, sk: 0 } } })) } }));
+    await doc.send(
+      new BatchWriteCommand({
+        RequestItems: {
+          items: Array.from({ length: 20 }, (_, i) => ({ PutRequest: { Item: { pk: `s-${i}`, sk: 0 } } })),
+        },
+      }),
+    );
     const all = await doc.send(new ScanCommand({ TableName: 'items' }));
     const keys: string[] = [];
     for (let segment = 0; segment < 3; segment++) {
       let start: Record<string, unknown> | undefined;
       do {
-        const page = await doc.send(new ScanCommand({ TableName: 'items', Segment: segment, TotalSegments: 3, Limit: 4, ...(start ? { ExclusiveStartKey: start } : {}) }));
+        const page = await doc.send(
+          new ScanCommand({
+            TableName: 'items',
+            Segment: segment,
+            TotalSegments: 3,
+            Limit: 4,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
         keys.push(...(page.Items ?? []).map((item) => `${item.pk as string}|${item.sk as number}`));
         start = page.LastEvaluatedKey;
       } while (start);
     }
-    expect(keys.sort()).toEqual((all.Items ?? []).map((item) => `${item.pk as string}|${item.sk as number}`).sort());
-    const bad = await failure(doc.send(new ScanCommand({ TableName: 'items', Segment: 3, TotalSegments: 3 })));
-    expect(bad.message).toMatch(/Segment parameter is zero-based and must be less than parameter TotalSegments/);
+    expect(keys.sort()).toEqual(
+      (all.Items ?? []).map((item) => `${item.pk as string}|${item.sk as number}`).sort(),
+    );
+    const bad = await failure(
+      doc.send(new ScanCommand({ TableName: 'items', Segment: 3, TotalSegments: 3 })),
+    );
+    expect(bad.message).toMatch(
+      /Segment parameter is zero-based and must be less than parameter TotalSegments/,
+    );
   });
 
   it('writes and reads in batches', async () => {
     await doc.send(
       new BatchWriteCommand({
-        RequestItems: { items: [{ PutRequest: { Item: { pk: 'b', sk: 1, v: 'one' } } }, { PutRequest: { Item: { pk: 'b', sk: 2, v: 'two' } } }] },
+        RequestItems: {
+          items: [
+            { PutRequest: { Item: { pk: 'b', sk: 1, v: 'one' } } },
+            { PutRequest: { Item: { pk: 'b', sk: 2, v: 'two' } } },
+          ],
+        },
       }),
     );
     const read = await doc.send(
-      new BatchGetCommand({ RequestItems: { items: { Keys: [{ pk: 'b', sk: 1 }, { pk: 'b', sk: 2 }, { pk: 'b', sk: 3 }], ProjectionExpression: 'v' } } }),
+      new BatchGetCommand({
+        RequestItems: {
+          items: {
+            Keys: [
+              { pk: 'b', sk: 1 },
+              { pk: 'b', sk: 2 },
+              { pk: 'b', sk: 3 },
+            ],
+            ProjectionExpression: 'v',
+          },
+        },
+      }),
     );
     expect(read.Responses?.items?.map((item) => item.v).sort()).toEqual(['one', 'two']);
     expect(read.UnprocessedKeys).toEqual({});
-    await doc.send(new BatchWriteCommand({ RequestItems: { items: [{ DeleteRequest: { Key: { pk: 'b', sk: 1 } } }] } }));
-    expect((await doc.send(new GetCommand({ TableName: 'items', Key: { pk: 'b', sk: 1 } }))).Item).toBeUndefined();
-    const duplicate = await failure(doc.send(new BatchGetCommand({ RequestItems: { items: { Keys: [{ pk: 'b', sk: 2 }, { pk: 'b', sk: 2 }] } } })));
+    await doc.send(
+      new BatchWriteCommand({ RequestItems: { items: [{ DeleteRequest: { Key: { pk: 'b', sk: 1 } } }] } }),
+    );
+    expect(
+      (await doc.send(new GetCommand({ TableName: 'items', Key: { pk: 'b', sk: 1 } }))).Item,
+    ).toBeUndefined();
+    const duplicate = await failure(
+      doc.send(
+        new BatchGetCommand({
+          RequestItems: {
+            items: {
+              Keys: [
+                { pk: 'b', sk: 2 },
+                { pk: 'b', sk: 2 },
+              ],
+            },
+          },
+        }),
+      ),
+    );
     expect(duplicate.message).toBe('Provided list of item keys contains duplicates');
   });
 
@@ -324,7 +550,12 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
       },
     };
     const update = (sk: number) => ({
-      Update: { TableName: 'items', Key: { pk: 't', sk }, UpdateExpression: 'SET balance = balance + :x', ExpressionAttributeValues: { ':x': 20 } },
+      Update: {
+        TableName: 'items',
+        Key: { pk: 't', sk },
+        UpdateExpression: 'SET balance = balance + :x',
+        ExpressionAttributeValues: { ':x': 20 },
+      },
     });
     // Two actions on one item are refused before anything is decided.
     const sameItem = await failure(doc.send(new TransactWriteCommand({ TransactItems: [update(1), check] })));
@@ -338,49 +569,128 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
     const add = { TransactItems: [update(2)], ClientRequestToken: 'transfer-0001' };
     await doc.send(new TransactWriteCommand(add));
     await doc.send(new TransactWriteCommand(add));
-    const mismatch = await failure(doc.send(new TransactWriteCommand({ ...add, TransactItems: [update(1)] })));
+    const mismatch = await failure(
+      doc.send(new TransactWriteCommand({ ...add, TransactItems: [update(1)] })),
+    );
     expect(mismatch.name).toBe('IdempotentParameterMismatchException');
-    expect((await doc.send(new GetCommand({ TableName: 'items', Key: { pk: 't', sk: 2 } }))).Item?.balance).toBe(20);
-    await doc.send(new UpdateCommand({ TableName: 'items', Key: { pk: 't', sk: 2 }, UpdateExpression: 'SET balance = :z', ExpressionAttributeValues: { ':z': 0 } }));
+    expect(
+      (await doc.send(new GetCommand({ TableName: 'items', Key: { pk: 't', sk: 2 } }))).Item?.balance,
+    ).toBe(20);
+    await doc.send(
+      new UpdateCommand({
+        TableName: 'items',
+        Key: { pk: 't', sk: 2 },
+        UpdateExpression: 'SET balance = :z',
+        ExpressionAttributeValues: { ':z': 0 },
+      }),
+    );
 
     const read = await doc.send(
-      new TransactGetCommand({ TransactItems: [{ Get: { TableName: 'items', Key: { pk: 't', sk: 1 } } }, { Get: { TableName: 'items', Key: { pk: 't', sk: 2 } } }] }),
+      new TransactGetCommand({
+        TransactItems: [
+          { Get: { TableName: 'items', Key: { pk: 't', sk: 1 } } },
+          { Get: { TableName: 'items', Key: { pk: 't', sk: 2 } } },
+        ],
+      }),
     );
     expect(read.Responses?.map((r) => r.Item?.balance)).toEqual([10, 0]);
   });
 
   it('keeps TTL settings and tags', async () => {
-    expect((await ddb.send(new DescribeTimeToLiveCommand({ TableName: 'items' }))).TimeToLiveDescription).toEqual({ TimeToLiveStatus: 'DISABLED' });
-    await ddb.send(new UpdateTimeToLiveCommand({ TableName: 'items', TimeToLiveSpecification: { Enabled: true, AttributeName: 'expiresAt' } }));
-    expect((await ddb.send(new DescribeTimeToLiveCommand({ TableName: 'items' }))).TimeToLiveDescription).toEqual({
+    expect(
+      (await ddb.send(new DescribeTimeToLiveCommand({ TableName: 'items' }))).TimeToLiveDescription,
+    ).toEqual({ TimeToLiveStatus: 'DISABLED' });
+    await ddb.send(
+      new UpdateTimeToLiveCommand({
+        TableName: 'items',
+        TimeToLiveSpecification: { Enabled: true, AttributeName: 'expiresAt' },
+      }),
+    );
+    expect(
+      (await ddb.send(new DescribeTimeToLiveCommand({ TableName: 'items' }))).TimeToLiveDescription,
+    ).toEqual({
       TimeToLiveStatus: 'ENABLED',
       AttributeName: 'expiresAt',
     });
-    const twice = await failure(ddb.send(new UpdateTimeToLiveCommand({ TableName: 'items', TimeToLiveSpecification: { Enabled: true, AttributeName: 'expiresAt' } })));
+    const twice = await failure(
+      ddb.send(
+        new UpdateTimeToLiveCommand({
+          TableName: 'items',
+          TimeToLiveSpecification: { Enabled: true, AttributeName: 'expiresAt' },
+        }),
+      ),
+    );
     expect(twice.message).toBe('TimeToLive is already enabled');
-    await ddb.send(new UpdateTimeToLiveCommand({ TableName: 'items', TimeToLiveSpecification: { Enabled: false, AttributeName: 'expiresAt' } }));
+    await ddb.send(
+      new UpdateTimeToLiveCommand({
+        TableName: 'items',
+        TimeToLiveSpecification: { Enabled: false, AttributeName: 'expiresAt' },
+      }),
+    );
 
     const arn = 'arn:aws:dynamodb:us-east-1:000000000000:table/items';
-    await ddb.send(new TagResourceCommand({ ResourceArn: arn, Tags: [{ Key: 'team', Value: 'core' }, { Key: 'env', Value: 'test' }] }));
+    await ddb.send(
+      new TagResourceCommand({
+        ResourceArn: arn,
+        Tags: [
+          { Key: 'team', Value: 'core' },
+          { Key: 'env', Value: 'test' },
+        ],
+      }),
+    );
     await ddb.send(new UntagResourceCommand({ ResourceArn: arn, TagKeys: ['env'] }));
-    expect((await ddb.send(new ListTagsOfResourceCommand({ ResourceArn: arn }))).Tags).toEqual([{ Key: 'team', Value: 'core' }]);
+    expect((await ddb.send(new ListTagsOfResourceCommand({ ResourceArn: arn }))).Tags).toEqual([
+      { Key: 'team', Value: 'core' },
+    ]);
   });
 
   it("refuses what DynamoDB refuses, with DynamoDB's messages", async () => {
-    const put = (Item: Record<string, unknown>) => failure(ddb.send(new PutItemCommand({ TableName: 'items', Item: Item as never })));
-    expect((await put({ pk: { S: '' }, sk: { N: '1' } })).message).toMatch(/The AttributeValue for a key attribute cannot contain an empty value. Key: pk/);
-    expect((await put({ pk: { S: 'x' }, sk: { N: '1' }, big: { S: 'x'.repeat(400 * 1024) } })).message).toMatch(/Item size has exceeded the maximum allowed size/);
-    expect((await put({ pk: { S: 'x' }, sk: { N: '1'.repeat(39) } })).message).toBe('Attempting to store more than 38 significant digits in a Number');
+    const put = (Item: Record<string, unknown>) =>
+      failure(ddb.send(new PutItemCommand({ TableName: 'items', Item: Item as never })));
+    expect((await put({ pk: { S: '' }, sk: { N: '1' } })).message).toMatch(
+      /The AttributeValue for a key attribute cannot contain an empty value. Key: pk/,
+    );
+    expect(
+      (await put({ pk: { S: 'x' }, sk: { N: '1' }, big: { S: 'x'.repeat(400 * 1024) } })).message,
+    ).toMatch(/Item size has exceeded the maximum allowed size/);
+    expect((await put({ pk: { S: 'x' }, sk: { N: '1'.repeat(39) } })).message).toBe(
+      'Attempting to store more than 38 significant digits in a Number',
+    );
     expect((await put({ pk: { S: 'x' }, sk: { N: '1e126' } })).message).toMatch(/^Number overflow/);
-    expect((await put({ pk: { S: 'x' }, sk: { N: 'abc' } })).message).toBe('The parameter cannot be converted to a numeric value: abc');
-    expect((await put({ pk: { S: 'x' }, sk: { N: ' 1' } })).message).toBe('The parameter cannot be converted to a numeric value:  1');
-    expect((await put({ pk: { S: 'x' }, sk: { N: '1' }, s: { SS: [] } })).message).toMatch(/may not be empty/);
-    expect((await put({ pk: { S: 'x' }, sk: { N: '1' }, s: { SS: ['a', 'a'] } })).message).toMatch(/contains duplicates/);
-    expect((await put({ pk: { S: 'x' }, sk: { N: '1' }, s: { S: 'a', N: '1' } })).message).toMatch(/more than one datatypes set/);
-    expect((await put({ pk: { S: 'x' }, sk: { N: '12345678901234567890' } })).message).toMatch(/more precision than Sluice keeps/);
-    const missing = await failure(ddb.send(new PutItemCommand({ TableName: 'absent-table', Item: { pk: { S: 'x' } } })));
+    expect((await put({ pk: { S: 'x' }, sk: { N: 'abc' } })).message).toBe(
+      'The parameter cannot be converted to a numeric value: abc',
+    );
+    expect((await put({ pk: { S: 'x' }, sk: { N: ' 1' } })).message).toBe(
+      'The parameter cannot be converted to a numeric value:  1',
+    );
+    expect((await put({ pk: { S: 'x' }, sk: { N: '1' }, s: { SS: [] } })).message).toMatch(
+      /may not be empty/,
+    );
+    expect((await put({ pk: { S: 'x' }, sk: { N: '1' }, s: { SS: ['a', 'a'] } })).message).toMatch(
+      /contains duplicates/,
+    );
+    expect((await put({ pk: { S: 'x' }, sk: { N: '1' }, s: { S: 'a', N: '1' } })).message).toMatch(
+      /more than one datatypes set/,
+    );
+    expect((await put({ pk: { S: 'x' }, sk: { N: '12345678901234567890' } })).message).toMatch(
+      /more precision than Sluice keeps/,
+    );
+    const missing = await failure(
+      ddb.send(new PutItemCommand({ TableName: 'absent-table', Item: { pk: { S: 'x' } } })),
+    );
     expect(missing).toBeInstanceOf(ResourceNotFoundException);
-    for (const error of [missing, await put({ pk: { S: '' }, sk: { N: '1' } })]) expect(error.$metadata.httpStatusCode).toBe(400);
-    expect((await doc.send(new ScanCommand({ TableName: 'items', FilterExpression: 'pk = :x', ExpressionAttributeValues: { ':x': 'x' } }))).Count).toBe(0);
+    for (const error of [missing, await put({ pk: { S: '' }, sk: { N: '1' } })])
+      expect(error.$metadata.httpStatusCode).toBe(400);
+    expect(
+      (
+        await doc.send(
+          new ScanCommand({
+            TableName: 'items',
+            FilterExpression: 'pk = :x',
+            ExpressionAttributeValues: { ':x': 'x' },
+          }),
+        )
+      ).Count,
+    ).toBe(0);
   });
 });

@@ -16,7 +16,11 @@ import { percentile, round } from './stats.js';
 const ROLE_ENV = 'SLUICE_BENCH_DYNAMODB_NODE';
 const table = 'bench';
 
-type NodeReply = { type: 'listening'; url: string } | { type: 'latencies'; ms: number[] } | { type: 'cpu'; ms: number } | { type: 'closed' };
+type NodeReply =
+  | { type: 'listening'; url: string }
+  | { type: 'latencies'; ms: number[] }
+  | { type: 'cpu'; ms: number }
+  | { type: 'closed' };
 
 /** Epoch milliseconds with sub-millisecond precision, comparable across processes on one machine. */
 const preciseNow = () => performance.timeOrigin + performance.now();
@@ -40,7 +44,12 @@ async function serveNode(options: BenchOptions): Promise<void> {
       }
     },
   });
-  await sluice.streamTriggers.create({ stream: table, functionName: 'observe', startingPosition: 'LATEST', batchSize: 100 });
+  await sluice.streamTriggers.create({
+    stream: table,
+    functionName: 'observe',
+    startingPosition: 'LATEST',
+    batchSize: 100,
+  });
   const auth = buildAuthSettings({ env: {}, configAccessKeys: [credentials], insecureDev: false });
   const api = await buildHttpApi({ sluice, auth, logger: false });
   const url = await api.listen({ host: '127.0.0.1', port: 0 });
@@ -48,14 +57,22 @@ async function serveNode(options: BenchOptions): Promise<void> {
     if (message.type === 'cpu') {
       const { user, system } = process.cpuUsage();
       process.send!({ type: 'cpu', ms: (user + system) / 1000 } satisfies NodeReply);
-    } else if (message.type === 'latencies') process.send!({ type: 'latencies', ms: latencies.splice(0) } satisfies NodeReply);
-    else void api.close().then(() => engine.dispose()).then(() => process.send!({ type: 'closed' } satisfies NodeReply));
+    } else if (message.type === 'latencies')
+      process.send!({ type: 'latencies', ms: latencies.splice(0) } satisfies NodeReply);
+    else
+      void api
+        .close()
+        .then(() => engine.dispose())
+        .then(() => process.send!({ type: 'closed' } satisfies NodeReply));
   });
   process.once('disconnect', () => process.exit(0));
   process.send!({ type: 'listening', url } satisfies NodeReply);
 }
 
-function reply<T extends NodeReply['type']>(child: ChildProcess, type: T): Promise<Extract<NodeReply, { type: T }>> {
+function reply<T extends NodeReply['type']>(
+  child: ChildProcess,
+  type: T,
+): Promise<Extract<NodeReply, { type: T }>> {
   return new Promise((resolve, reject) => {
     const onMessage = (message: NodeReply) => {
       if (message.type !== type) return;
@@ -82,21 +99,19 @@ async function withNode<T>(options: BenchOptions, run: (node: NodeHandle) => Pro
   });
   const { url } = await reply(child, 'listening');
   try {
-    return await run(
-      {
-        url,
-        async latencies() {
-          const answer = reply(child, 'latencies');
-          child.send({ type: 'latencies' });
-          return (await answer).ms;
-        },
-        async cpuMs() {
-          const answer = reply(child, 'cpu');
-          child.send({ type: 'cpu' });
-          return (await answer).ms;
-        },
+    return await run({
+      url,
+      async latencies() {
+        const answer = reply(child, 'latencies');
+        child.send({ type: 'latencies' });
+        return (await answer).ms;
       },
-    );
+      async cpuMs() {
+        const answer = reply(child, 'cpu');
+        child.send({ type: 'cpu' });
+        return (await answer).ms;
+      },
+    });
   } finally {
     const closed = reply(child, 'closed');
     child.send({ type: 'close' });
@@ -105,7 +120,11 @@ async function withNode<T>(options: BenchOptions, run: (node: NodeHandle) => Pro
   }
 }
 
-async function throughput(calls: number, concurrency: number, call: (i: number) => Promise<unknown>): Promise<number> {
+async function throughput(
+  calls: number,
+  concurrency: number,
+  call: (i: number) => Promise<unknown>,
+): Promise<number> {
   let next = 0;
   const start = nowMs();
   await Promise.all(
@@ -121,33 +140,70 @@ const dynamodbScenario: Scenario = {
   async run(options) {
     return withNode(options, async (node) => {
       const agent = keepAliveAgent(16);
-      const call = signedJsonCaller({ url: node.url, service: 'dynamodb', targetPrefix: 'DynamoDB_20120810', agent });
+      const call = signedJsonCaller({
+        url: node.url,
+        service: 'dynamodb',
+        targetPrefix: 'DynamoDB_20120810',
+        agent,
+      });
       try {
         const calls = options.quick ? 5_000 : 30_000;
-        const item = (i: number) => ({ pk: { S: `item-${i % 10_000}` }, payload: { S: 'x'.repeat(100) }, n: { N: String(i) } });
+        const item = (i: number) => ({
+          pk: { S: `item-${i % 10_000}` },
+          payload: { S: 'x'.repeat(100) },
+          n: { N: String(i) },
+        });
         // Warm up both ends (JIT, connections), then measure.
         await throughput(1_000, 16, (i) => call('PutItem', { TableName: table, Item: item(i) }));
         const cpuBefore = await node.cpuMs();
         const puts = await throughput(calls, 16, (i) => call('PutItem', { TableName: table, Item: item(i) }));
         const cpuAfterPuts = await node.cpuMs();
-        const gets = await throughput(calls, 16, (i) => call('GetItem', { TableName: table, Key: { pk: { S: `item-${i % 10_000}` } } }));
+        const gets = await throughput(calls, 16, (i) =>
+          call('GetItem', { TableName: table, Key: { pk: { S: `item-${i % 10_000}` } } }),
+        );
         const cpuAfterGets = await node.cpuMs();
         await node.latencies();
         const samples = options.quick ? 300 : 2_000;
         for (let i = 0; i < samples; i++) {
-          await call('PutItem', { TableName: table, Item: { pk: { S: `latency-${i}` }, sentAt: { N: String(preciseNow()) } } });
+          await call('PutItem', {
+            TableName: table,
+            Item: { pk: { S: `latency-${i}` }, sentAt: { N: String(preciseNow()) } },
+          });
           // One write at a time: let the handler run before the next one.
           await new Promise((resolve) => setTimeout(resolve, 2));
         }
         await new Promise((resolve) => setTimeout(resolve, 200));
         const latencies = (await node.latencies()).sort((a, b) => a - b);
         const figures: Figure[] = [
-          { name: 'PutItem, 16 in flight', value: Math.round(puts), unit: 'items/s', aim: '≥ 10,000 on SQLite' },
-          { name: 'GetItem, 16 in flight', value: Math.round(gets), unit: 'items/s', aim: '≥ 15,000 on SQLite' },
+          {
+            name: 'PutItem, 16 in flight',
+            value: Math.round(puts),
+            unit: 'items/s',
+            aim: '≥ 10,000 on SQLite',
+          },
+          {
+            name: 'GetItem, 16 in flight',
+            value: Math.round(gets),
+            unit: 'items/s',
+            aim: '≥ 15,000 on SQLite',
+          },
           // What the node itself spends, whatever the client and the machine's other load cost.
-          { name: 'node CPU per PutItem (incl. its stream record and trigger)', value: round((cpuAfterPuts - cpuBefore) / calls, 3), unit: 'ms' },
-          { name: 'node CPU per GetItem', value: round((cpuAfterGets - cpuAfterPuts) / calls, 3), unit: 'ms' },
-          { name: 'PutItem → stream handler start p50', value: round(percentile(latencies, 50)), unit: 'ms', aim: '≤ 2 ms' },
+          {
+            name: 'node CPU per PutItem (incl. its stream record and trigger)',
+            value: round((cpuAfterPuts - cpuBefore) / calls, 3),
+            unit: 'ms',
+          },
+          {
+            name: 'node CPU per GetItem',
+            value: round((cpuAfterGets - cpuAfterPuts) / calls, 3),
+            unit: 'ms',
+          },
+          {
+            name: 'PutItem → stream handler start p50',
+            value: round(percentile(latencies, 50)),
+            unit: 'ms',
+            aim: '≤ 2 ms',
+          },
           { name: 'PutItem → stream handler start p99', value: round(percentile(latencies, 99)), unit: 'ms' },
           { name: 'latency samples', value: latencies.length, unit: 'writes' },
         ];

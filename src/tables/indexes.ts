@@ -50,10 +50,16 @@ export function checkIndexKeys(definition: TableDefinition, item: Item): void {
       if (value === undefined) continue;
       const type = typeOfKey(value);
       if (type !== key.type) {
-        throw invalid(`Type mismatch for Index Key ${key.name} Expected: ${key.type} Actual: ${type ?? 'other'} IndexName: ${index.name}`, 'Item');
+        throw invalid(
+          `Type mismatch for Index Key ${key.name} Expected: ${key.type} Actual: ${type ?? 'other'} IndexName: ${index.name}`,
+          'Item',
+        );
       }
       if ((typeof value === 'string' || value instanceof Uint8Array) && value.length === 0) {
-        throw invalid(`One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty string value. IndexName: ${index.name}, IndexKey: ${key.name}`, 'Item');
+        throw invalid(
+          `One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty string value. IndexName: ${index.name}, IndexKey: ${key.name}`,
+          'Item',
+        );
       }
     }
   }
@@ -76,7 +82,11 @@ export function checkAllAttributes(index: IndexDefinition): void {
 export function findIndex(definition: TableDefinition, name: string): IndexDefinition {
   const index = definition.indexes?.find((candidate) => candidate.name === name);
   if (!index) {
-    throw new SluiceError('ValidationException', `The table does not have the specified index: ${name.slice(0, 255)}`, { field: 'IndexName' });
+    throw new SluiceError(
+      'ValidationException',
+      `The table does not have the specified index: ${name.slice(0, 255)}`,
+      { field: 'IndexName' },
+    );
   }
   return index;
 }
@@ -100,7 +110,9 @@ interface IndexedRow {
 }
 
 function compareRows(a: IndexedRow, b: IndexedRow): number {
-  return Buffer.compare(a.isk, b.isk) || Buffer.compare(a.row.pk, b.row.pk) || Buffer.compare(a.row.sk, b.row.sk);
+  return (
+    Buffer.compare(a.isk, b.isk) || Buffer.compare(a.row.pk, b.row.pk) || Buffer.compare(a.row.sk, b.row.sk)
+  );
 }
 
 function withinBounds(isk: Buffer, bounds: QueryBounds): boolean {
@@ -116,13 +128,31 @@ function withinBounds(isk: Buffer, bounds: QueryBounds): boolean {
 }
 
 /** Every row of the table, or of one partition, through the store's pages. */
-async function readRows(store: Pick<TableStore, 'itemScan' | 'itemQuery'>, tableId: number, partition: Buffer | null): Promise<ItemRow[]> {
+async function readRows(
+  store: Pick<TableStore, 'itemScan' | 'itemQuery'>,
+  tableId: number,
+  partition: Buffer | null,
+): Promise<ItemRow[]> {
   const rows: ItemRow[] = [];
   let cursor: ItemRow | undefined;
   for (;;) {
     const page = partition
-      ? await store.itemQuery({ tableId, pk: partition, lower: null, upper: null, startAfter: cursor?.sk ?? null, forward: true, limit: 1000, maxBytes: tableLimits.maxPageBytes })
-      : await store.itemScan({ tableId, startAfter: cursor ? { pk: cursor.pk, sk: cursor.sk } : null, limit: 1000, maxBytes: tableLimits.maxPageBytes });
+      ? await store.itemQuery({
+          tableId,
+          pk: partition,
+          lower: null,
+          upper: null,
+          startAfter: cursor?.sk ?? null,
+          forward: true,
+          limit: 1000,
+          maxBytes: tableLimits.maxPageBytes,
+        })
+      : await store.itemScan({
+          tableId,
+          startAfter: cursor ? { pk: cursor.pk, sk: cursor.sk } : null,
+          limit: 1000,
+          maxBytes: tableLimits.maxPageBytes,
+        });
     rows.push(...page.rows);
     cursor = page.rows[page.rows.length - 1];
     if (!page.truncated || !cursor) return rows;
@@ -149,7 +179,13 @@ function entryOrder(read: Pick<IndexRead, 'scan'>, key: { pk: Buffer; sk: Buffer
 }
 
 function keyDefinition(index: IndexDefinition): TableDefinition {
-  return { partitionKey: index.partitionKey, sortKey: index.sortKey, stream: null, ttlAttribute: null, shardCount: 1 };
+  return {
+    partitionKey: index.partitionKey,
+    sortKey: index.sortKey,
+    stream: null,
+    ttlAttribute: null,
+    shardCount: 1,
+  };
 }
 
 /** The key of an index entry as LastEvaluatedKey carries it: the table's key and the index's. */
@@ -169,18 +205,31 @@ function startPosition(read: IndexRead): IndexedRow | undefined {
   try {
     base = keyOfItem(read.definition, start, 'ExclusiveStartKey');
   } catch {
-    throw new SluiceError('ValidationException', 'The provided starting key is invalid: it must hold the table\'s and the index\'s key attributes', { field: 'ExclusiveStartKey' });
+    throw new SluiceError(
+      'ValidationException',
+      "The provided starting key is invalid: it must hold the table's and the index's key attributes",
+      { field: 'ExclusiveStartKey' },
+    );
   }
-  if (!key) throw new SluiceError('ValidationException', 'The provided starting key is invalid: it must hold the table\'s and the index\'s key attributes', { field: 'ExclusiveStartKey' });
+  if (!key)
+    throw new SluiceError(
+      'ValidationException',
+      "The provided starting key is invalid: it must hold the table's and the index's key attributes",
+      { field: 'ExclusiveStartKey' },
+    );
   const pk = encodeKeyValue(base[read.definition.partitionKey.name] as KeyValue);
-  const sk = read.definition.sortKey ? encodeKeyValue(base[read.definition.sortKey.name] as KeyValue) : Buffer.alloc(0);
+  const sk = read.definition.sortKey
+    ? encodeKeyValue(base[read.definition.sortKey.name] as KeyValue)
+    : Buffer.alloc(0);
   return { item: start, row: { pk, sk, item: '', size: 0 }, isk: entryOrder(read, key) };
 }
 
 function shape(read: IndexRead, entries: IndexedRow[]): PageOutput {
   const start = startPosition(read);
   const forward = read.forward ?? true;
-  const after = start ? entries.filter((entry) => (forward ? compareRows(entry, start) > 0 : compareRows(entry, start) < 0)) : entries;
+  const after = start
+    ? entries.filter((entry) => (forward ? compareRows(entry, start) > 0 : compareRows(entry, start) < 0))
+    : entries;
   const page: IndexedRow[] = [];
   let bytes = 0;
   for (const entry of after) {
@@ -190,7 +239,9 @@ function shape(read: IndexRead, entries: IndexedRow[]): PageOutput {
   }
   const items: Item[] = [];
   for (const entry of page) {
-    const projected = read.allAttributes ? entry.item : projectForIndex(read.definition, read.index, entry.item);
+    const projected = read.allAttributes
+      ? entry.item
+      : projectForIndex(read.definition, read.index, entry.item);
     if (read.compiled.filter && !read.compiled.filter.evaluate(projected)) continue;
     items.push(read.compiled.projection ? read.compiled.projection.project(projected) : projected);
   }
@@ -201,7 +252,10 @@ function shape(read: IndexRead, entries: IndexedRow[]): PageOutput {
 }
 
 /** Query on an index: the key condition names the index's keys. */
-export async function queryIndex(store: Pick<TableStore, 'itemScan' | 'itemQuery'>, read: IndexRead): Promise<PageOutput> {
+export async function queryIndex(
+  store: Pick<TableStore, 'itemScan' | 'itemQuery'>,
+  read: IndexRead,
+): Promise<PageOutput> {
   const bounds = queryBounds(keyDefinition(read.index), read.compiled.keyCondition!);
   // A local index shares the table's partition key: read only that partition.
   const rows = await readRows(store, read.tableId, read.index.kind === 'local' ? bounds.pk : null);
@@ -209,7 +263,8 @@ export async function queryIndex(store: Pick<TableStore, 'itemScan' | 'itemQuery
   for (const row of rows) {
     const item = decodeItem(row.item);
     const key = indexKeyOf(read.index, item);
-    if (key && key.pk.equals(bounds.pk) && withinBounds(key.sk, bounds)) entries.push({ item, row, isk: key.sk });
+    if (key && key.pk.equals(bounds.pk) && withinBounds(key.sk, bounds))
+      entries.push({ item, row, isk: key.sk });
   }
   entries.sort(compareRows);
   if (read.forward === false) entries.reverse();
@@ -217,7 +272,10 @@ export async function queryIndex(store: Pick<TableStore, 'itemScan' | 'itemQuery
 }
 
 /** Scan of an index: the items that carry its keys, in index key order. */
-export async function scanIndex(store: Pick<TableStore, 'itemScan' | 'itemQuery'>, read: IndexRead): Promise<PageOutput> {
+export async function scanIndex(
+  store: Pick<TableStore, 'itemScan' | 'itemQuery'>,
+  read: IndexRead,
+): Promise<PageOutput> {
   const entries: IndexedRow[] = [];
   for (const row of await readRows(store, read.tableId, null)) {
     const item = decodeItem(row.item);

@@ -33,10 +33,18 @@ export class RequestTokens {
     const entry = this.entries.get(token);
     if (entry) {
       if (entry.fingerprint !== fingerprint) {
-        throw new SluiceError('IdempotentParameterMismatchException', 'The request uses the same client token as a previous, but non-identical request.', { field: 'ClientRequestToken' });
+        throw new SluiceError(
+          'IdempotentParameterMismatchException',
+          'The request uses the same client token as a previous, but non-identical request.',
+          { field: 'ClientRequestToken' },
+        );
       }
       if (!entry.done) {
-        throw new SluiceError('TransactionInProgressException', 'The transaction with the given request token is already in progress.', { field: 'ClientRequestToken' });
+        throw new SluiceError(
+          'TransactionInProgressException',
+          'The transaction with the given request token is already in progress.',
+          { field: 'ClientRequestToken' },
+        );
       }
       return;
     }

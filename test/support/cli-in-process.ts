@@ -3,7 +3,10 @@ import { vi } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
 import { TEST_TOKEN, type TestNode } from './in-process-node.js';
 
-export async function sluiceInProcess(node: TestNode, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function sluiceInProcess(
+  node: TestNode,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {

@@ -6,11 +6,16 @@ import { openTestStore, postgresSkipped } from '../../src/testkit/postgres.js';
 /** The stores a node runs on in these tests: SQLite in memory (undefined: the default) and PostgreSQL. */
 export const storeBackends: Array<[string, () => Promise<Store | undefined>]> = [
   ['SQLite', async () => undefined],
-  ...(postgresSkipped ? [] : ([['PostgreSQL', () => openTestStore()]] as Array<[string, () => Promise<Store | undefined>]>)),
+  ...(postgresSkipped
+    ? []
+    : ([['PostgreSQL', () => openTestStore()]] as Array<[string, () => Promise<Store | undefined>]>)),
 ];
 
 /** A table keyed by pk (S) and sk (N), on demand, with whatever else the test adds. */
-export function tableInput(name: string, extra: Partial<CreateTableCommandInput> = {}): CreateTableCommandInput {
+export function tableInput(
+  name: string,
+  extra: Partial<CreateTableCommandInput> = {},
+): CreateTableCommandInput {
   return {
     TableName: name,
     AttributeDefinitions: [

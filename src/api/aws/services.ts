@@ -34,8 +34,7 @@ export const awsEndpointServices: readonly AwsEndpointService[] = [
 const sqsService = awsEndpointServices[0]!;
 
 export type AddressedService =
-  | { kind: 'served'; service: AwsEndpointService }
-  | { kind: 'unknown'; error: SluiceError };
+  { kind: 'served'; service: AwsEndpointService } | { kind: 'unknown'; error: SluiceError };
 
 function servedList(): string {
   return awsEndpointServices.map((s) => `${s.label} (${s.json.targetPrefix})`).join(', ');
@@ -77,13 +76,19 @@ export function addressedService(request: FastifyRequest): AddressedService {
   if (target !== undefined) {
     return {
       kind: 'unknown',
-      error: new SluiceError('UnknownOperationException', 'X-Amz-Target: send one header', { field: 'X-Amz-Target' }),
+      error: new SluiceError('UnknownOperationException', 'X-Amz-Target: send one header', {
+        field: 'X-Amz-Target',
+      }),
     };
   }
   // No target: SQS's query protocol, unless the signature is scoped to a service the node does not
   // speak that way (`aws ec2 --endpoint-url ...`).
   const scope = scopeServiceOf(request);
-  if (scope !== undefined && scope !== sqsService.signingName && !awsEndpointServices.some((s) => s.signingName === scope)) {
+  if (
+    scope !== undefined &&
+    scope !== sqsService.signingName &&
+    !awsEndpointServices.some((s) => s.signingName === scope)
+  ) {
     return {
       kind: 'unknown',
       error: new SluiceError(

@@ -6,7 +6,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Item } from '../../tables/expressions/index.js';
 import { decodeItem, encodeItem } from '../../tables/item-codec.js';
 import type { PageOutput } from '../../tables/types.js';
-import { definedOnly, pathParam, readBody, type NativeContext, type NativeRouteModule } from './route-module.js';
+import {
+  definedOnly,
+  pathParam,
+  readBody,
+  type NativeContext,
+  type NativeRouteModule,
+} from './route-module.js';
 import { tableRequests } from './schemas/tables.js';
 
 /** A JSON map from the wire, with the store's tags for binary values and sets decoded. */
@@ -38,7 +44,9 @@ function register(app: FastifyInstance, { sluice }: NativeContext): void {
     const names = await tables.listTables();
     return { tables: await Promise.all(names.sort().map((name) => tables.describeTable(name))) };
   });
-  app.get('/tables/:name', async (request) => ({ table: await tables.describeTable(pathParam(request, 'name')) }));
+  app.get('/tables/:name', async (request) => ({
+    table: await tables.describeTable(pathParam(request, 'name')),
+  }));
   app.post('/tables/:name/items', async (request) => {
     const input = readBody(request, tableRequests.put);
     await tables.putItem(
@@ -74,7 +82,11 @@ function register(app: FastifyInstance, { sluice }: NativeContext): void {
         expressionAttributeValues: optionalMap(input.expressionAttributeValues),
         exclusiveStartKey: optionalMap(input.exclusiveStartKey),
       });
-      return pageToWire(kind === 'query' ? await tables.query(params as Parameters<typeof tables.query>[0]) : await tables.scan(params));
+      return pageToWire(
+        kind === 'query'
+          ? await tables.query(params as Parameters<typeof tables.query>[0])
+          : await tables.scan(params),
+      );
     });
   read('query');
   read('scan');

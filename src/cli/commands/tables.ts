@@ -31,15 +31,22 @@ function parseJson(text: string, what: string): JsonItem {
   } catch {
     throw new Error(`${what} must be a JSON object (got ${text.slice(0, 60)})`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${what} must be a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error(`${what} must be a JSON object`);
   return value as JsonItem;
 }
 
-const cellOf = (value: unknown) => (typeof value === 'object' && value !== null ? JSON.stringify(value) : (value as string | number | boolean | null | undefined));
+const cellOf = (value: unknown) =>
+  typeof value === 'object' && value !== null
+    ? JSON.stringify(value)
+    : (value as string | number | boolean | null | undefined);
 
 function itemTable(items: JsonItem[]): string {
   const names = [...new Set(items.flatMap((item) => Object.keys(item)))];
-  return formatTable(items, names.map((name) => ({ header: name, value: (item: JsonItem) => cellOf(item[name]) })));
+  return formatTable(
+    items,
+    names.map((name) => ({ header: name, value: (item: JsonItem) => cellOf(item[name]) })),
+  );
 }
 
 function pageText(page: Page): string {
@@ -61,7 +68,9 @@ function readOptions(options: ReadOptions): JsonItem {
     ...(options.filter !== undefined ? { filterExpression: options.filter } : {}),
     ...(options.projection !== undefined ? { projectionExpression: options.projection } : {}),
     ...(options.names !== undefined ? { expressionAttributeNames: parseJson(options.names, '--names') } : {}),
-    ...(options.values !== undefined ? { expressionAttributeValues: parseJson(options.values, '--values') } : {}),
+    ...(options.values !== undefined
+      ? { expressionAttributeValues: parseJson(options.values, '--values') }
+      : {}),
     ...(options.limit !== undefined ? { limit: options.limit } : {}),
     ...(options.start !== undefined ? { exclusiveStartKey: parseJson(options.start, '--start') } : {}),
   };
@@ -114,16 +123,27 @@ export function registerTables(program: Command): void {
     .option('--names <json>', 'ExpressionAttributeNames')
     .option('--values <json>', 'ExpressionAttributeValues as plain JSON')
     .action(
-      action(async (name: string, item: string, options: { condition?: string; names?: string; values?: string }, command: Command) => {
-        const context = commandContext(command);
-        const result = await context.client.post<object>(`/v1/tables/${segment(name)}/items`, {
-          item: parseJson(item, 'the item'),
-          ...(options.condition !== undefined ? { conditionExpression: options.condition } : {}),
-          ...(options.names !== undefined ? { expressionAttributeNames: parseJson(options.names, '--names') } : {}),
-          ...(options.values !== undefined ? { expressionAttributeValues: parseJson(options.values, '--values') } : {}),
-        });
-        context.print(result, () => 'written');
-      }),
+      action(
+        async (
+          name: string,
+          item: string,
+          options: { condition?: string; names?: string; values?: string },
+          command: Command,
+        ) => {
+          const context = commandContext(command);
+          const result = await context.client.post<object>(`/v1/tables/${segment(name)}/items`, {
+            item: parseJson(item, 'the item'),
+            ...(options.condition !== undefined ? { conditionExpression: options.condition } : {}),
+            ...(options.names !== undefined
+              ? { expressionAttributeNames: parseJson(options.names, '--names') }
+              : {}),
+            ...(options.values !== undefined
+              ? { expressionAttributeValues: parseJson(options.values, '--values') }
+              : {}),
+          });
+          context.print(result, () => 'written');
+        },
+      ),
     );
   tables
     .command('get <table> <key>')
@@ -143,23 +163,37 @@ export function registerTables(program: Command): void {
   withReadOptions(
     tables
       .command('query <table> <keyCondition>')
-      .description("One partition's items: `sluice tables query tasks 'pk = :p' --values '{\":p\": \"t-1\"}'`.")
+      .description(
+        "One partition's items: `sluice tables query tasks 'pk = :p' --values '{\":p\": \"t-1\"}'`.",
+      )
       .option('--desc', 'descending sort-key order (ScanIndexForward false)'),
   ).action(
-    action(async (name: string, keyCondition: string, options: ReadOptions & { desc?: boolean }, command: Command) => {
-      const context = commandContext(command);
-      const result = await context.client.post<Page>(`/v1/tables/${segment(name)}/query`, {
-        keyConditionExpression: keyCondition,
-        ...(options.desc ? { scanIndexForward: false } : {}),
-        ...readOptions(options),
-      });
-      context.print(result, () => pageText(result));
-    }),
+    action(
+      async (
+        name: string,
+        keyCondition: string,
+        options: ReadOptions & { desc?: boolean },
+        command: Command,
+      ) => {
+        const context = commandContext(command);
+        const result = await context.client.post<Page>(`/v1/tables/${segment(name)}/query`, {
+          keyConditionExpression: keyCondition,
+          ...(options.desc ? { scanIndexForward: false } : {}),
+          ...readOptions(options),
+        });
+        context.print(result, () => pageText(result));
+      },
+    ),
   );
-  withReadOptions(tables.command('scan <table>').description('Every item in key order, one page at a time.')).action(
+  withReadOptions(
+    tables.command('scan <table>').description('Every item in key order, one page at a time.'),
+  ).action(
     action(async (name: string, options: ReadOptions, command: Command) => {
       const context = commandContext(command);
-      const result = await context.client.post<Page>(`/v1/tables/${segment(name)}/scan`, readOptions(options));
+      const result = await context.client.post<Page>(
+        `/v1/tables/${segment(name)}/scan`,
+        readOptions(options),
+      );
       context.print(result, () => pageText(result));
     }),
   );

@@ -58,15 +58,22 @@ function parseDecimal(text: string): Decimal | undefined {
 export function decodeNumber(text: unknown, field: string): number {
   if (typeof text !== 'string') throw serialization(field, 'N', 'a string');
   const decimal = parseDecimal(text);
-  if (!decimal) throw validation(`The parameter cannot be converted to a numeric value: ${clip(text)}`, field);
+  if (!decimal)
+    throw validation(`The parameter cannot be converted to a numeric value: ${clip(text)}`, field);
   if (decimal.digits.length > 38)
     throw validation('Attempting to store more than 38 significant digits in a Number', field);
   if (decimal.digits !== '') {
     // 0.d × 10^e: the magnitude is within [1E-130, 9.99..E+125].
     if (decimal.exponent > 126)
-      throw validation('Number overflow. Attempting to store a number with magnitude larger than supported range', field);
+      throw validation(
+        'Number overflow. Attempting to store a number with magnitude larger than supported range',
+        field,
+      );
     if (decimal.exponent < -129)
-      throw validation('Number underflow. Attempting to store a number with magnitude smaller than supported range', field);
+      throw validation(
+        'Number underflow. Attempting to store a number with magnitude smaller than supported range',
+        field,
+      );
   }
   const value = Number(text);
   const back = parseDecimal(String(value));
@@ -89,11 +96,9 @@ function clip(text: string): string {
 }
 
 function serialization(field: string, type: string, expected: string): SluiceError {
-  return new SluiceError(
-    'SerializationException',
-    `${field}: the ${type} member must be ${expected}`,
-    { field },
-  );
+  return new SluiceError('SerializationException', `${field}: the ${type} member must be ${expected}`, {
+    field,
+  });
 }
 
 const base64Pattern = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -107,7 +112,8 @@ function decodeBinary(value: unknown, field: string): Uint8Array {
 function decodeSet(type: 'SS' | 'NS' | 'BS', members: unknown, field: string): AttributeValue {
   if (!Array.isArray(members)) throw serialization(field, type, 'a list');
   if (members.length === 0) {
-    const name = type === 'SS' ? 'An string set ' : type === 'NS' ? 'An number set ' : 'Binary sets should not be empty';
+    const name =
+      type === 'SS' ? 'An string set ' : type === 'NS' ? 'An number set ' : 'Binary sets should not be empty';
     throw invalidParameter(type === 'BS' ? name : `${name} may not be empty`, field);
   }
   const seen = new Set<string>();
@@ -129,7 +135,10 @@ function decodeSet(type: 'SS' | 'NS' | 'BS', members: unknown, field: string): A
       out.push(bytes);
     }
     if (seen.has(identity))
-      throw invalidParameter(`Input collection ${clip(JSON.stringify(members))} of type ${type} contains duplicates.`, field);
+      throw invalidParameter(
+        `Input collection ${clip(JSON.stringify(members))} of type ${type} contains duplicates.`,
+        field,
+      );
     seen.add(identity);
   });
   return new Set(out) as AttributeValue;
@@ -138,13 +147,23 @@ function decodeSet(type: 'SS' | 'NS' | 'BS', members: unknown, field: string): A
 /** One AttributeValue JSON to a library value. */
 export function decodeValue(wire: unknown, field: string, depth = 0): AttributeValue {
   if (typeof wire !== 'object' || wire === null || Array.isArray(wire))
-    throw new SluiceError('SerializationException', `${field}: an AttributeValue must be an object such as {"S": "text"}`, { field });
+    throw new SluiceError(
+      'SerializationException',
+      `${field}: an AttributeValue must be an object such as {"S": "text"}`,
+      { field },
+    );
   if (depth > MAX_DEPTH) throw validation(`${field}: Nesting Levels have exceeded supported limits`, field);
   const members = Object.keys(wire);
   if (members.length === 0)
-    throw validation('Supplied AttributeValue is empty, must contain exactly one of the supported datatypes', field);
+    throw validation(
+      'Supplied AttributeValue is empty, must contain exactly one of the supported datatypes',
+      field,
+    );
   if (members.length > 1)
-    throw validation('Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes', field);
+    throw validation(
+      'Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes',
+      field,
+    );
   const type = members[0] as string;
   const value = (wire as Record<string, unknown>)[type];
   switch (type) {
@@ -159,7 +178,8 @@ export function decodeValue(wire: unknown, field: string, depth = 0): AttributeV
       if (typeof value !== 'boolean') throw serialization(field, 'BOOL', 'true or false');
       return value;
     case 'NULL':
-      if (value !== true) throw invalidParameter('Null attribute value types must have the value of true', field);
+      if (value !== true)
+        throw invalidParameter('Null attribute value types must have the value of true', field);
       return null;
     case 'L':
       if (!Array.isArray(value)) throw serialization(field, 'L', 'a list');
@@ -181,7 +201,11 @@ export function decodeValue(wire: unknown, field: string, depth = 0): AttributeV
 
 function decodeMap(wire: unknown, field: string, depth: number): AttributeMap {
   if (typeof wire !== 'object' || wire === null || Array.isArray(wire))
-    throw new SluiceError('SerializationException', `${field}: must be a map of attribute names to AttributeValues`, { field });
+    throw new SluiceError(
+      'SerializationException',
+      `${field}: must be a map of attribute names to AttributeValues`,
+      { field },
+    );
   const out: Record<string, AttributeValue> = {};
   for (const name of Object.keys(wire)) {
     const value = decodeValue((wire as Record<string, unknown>)[name], `${field}.${clip(name)}`, depth);
@@ -240,7 +264,12 @@ export function encodeItem(item: AttributeMap): WireItem {
   for (const name of Object.keys(item)) {
     const encoded = encodeValue(item[name] as AttributeValue);
     if (name === '__proto__')
-      Object.defineProperty(out, name, { value: encoded, writable: true, enumerable: true, configurable: true });
+      Object.defineProperty(out, name, {
+        value: encoded,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
     else out[name] = encoded;
   }
   return out;

@@ -34,7 +34,10 @@ import { WireInput } from './wire-input.js';
 
 type Operation<C> = (input: WireInput, context: C) => Promise<object>;
 
-const dynamoDbOperations: Record<string, Operation<DynamoDbContext>> = { ...tableOperations, ...itemOperations };
+const dynamoDbOperations: Record<string, Operation<DynamoDbContext>> = {
+  ...tableOperations,
+  ...itemOperations,
+};
 const streamsOperations: Record<string, Operation<StreamsContext>> = streamOperations;
 
 export type DynamoDbEndpointContext = DynamoDbContext & StreamsContext;
@@ -49,7 +52,8 @@ export const dynamoDbTargets: readonly string[] = [
 function errorResponse(service: AwsJsonService, error: unknown, requestId?: string): AwsJsonResponse {
   // The library's generic input codes are ValidationException in DynamoDB.
   const failure =
-    error instanceof SluiceError && (error.code === 'InvalidParameterValue' || error.code === 'MissingParameter')
+    error instanceof SluiceError &&
+    (error.code === 'InvalidParameterValue' || error.code === 'MissingParameter')
       ? new SluiceError('ValidationException', error.message, error.field ? { field: error.field } : {})
       : error;
   const response = awsJsonErrorResponse(service, failure, requestId);
@@ -70,7 +74,11 @@ function errorResponse(service: AwsJsonService, error: unknown, requestId?: stri
   return response;
 }
 
-function unknownOperation(service: AwsJsonService, target: string | undefined, served: Record<string, unknown>): SluiceError {
+function unknownOperation(
+  service: AwsJsonService,
+  target: string | undefined,
+  served: Record<string, unknown>,
+): SluiceError {
   return new SluiceError(
     'UnknownOperationException',
     `X-Amz-Target: ${JSON.stringify((target ?? '').slice(0, 120))} is not an operation of ${service.targetPrefix} that Sluice serves (${Object.keys(served).join(', ')})`,
@@ -86,14 +94,17 @@ export async function handleDynamoDbRequest(
   requestId?: string,
 ): Promise<AwsJsonResponse> {
   const parsed = parseAmzTarget(target);
-  const service = parsed?.servicePrefix === DYNAMODB_STREAMS_JSON.targetPrefix ? DYNAMODB_STREAMS_JSON : DYNAMODB_JSON;
+  const service =
+    parsed?.servicePrefix === DYNAMODB_STREAMS_JSON.targetPrefix ? DYNAMODB_STREAMS_JSON : DYNAMODB_JSON;
   try {
-    const table: Record<string, Operation<DynamoDbEndpointContext>> =
-      service === DYNAMODB_STREAMS_JSON ? streamsOperations : dynamoDbOperations;
+    const table: Record<string, Operation<DynamoDbEndpointContext>> = service === DYNAMODB_STREAMS_JSON
+      ? streamsOperations
+      : dynamoDbOperations;
     if (!parsed || parsed.servicePrefix !== service.targetPrefix || !Object.hasOwn(table, parsed.operation)) {
       throw unknownOperation(service, target, table);
     }
-    if (!isUtf8(body)) throw new SluiceError('SerializationException', 'The request body is not valid UTF-8.');
+    if (!isUtf8(body))
+      throw new SluiceError('SerializationException', 'The request body is not valid UTF-8.');
     const input = parseJsonObject(body, { allowEmpty: true });
     const output = await table[parsed.operation]!(new WireInput(input), context);
     return awsJsonResponse(service, output, requestId);
@@ -106,7 +117,8 @@ export function isDynamoDbRequest(request: FastifyRequest): boolean {
   const target = request.headers['x-amz-target'];
   return (
     typeof target === 'string' &&
-    (target.startsWith(`${DYNAMODB_JSON.targetPrefix}.`) || target.startsWith(`${DYNAMODB_STREAMS_JSON.targetPrefix}.`)) &&
+    (target.startsWith(`${DYNAMODB_JSON.targetPrefix}.`) ||
+      target.startsWith(`${DYNAMODB_STREAMS_JSON.targetPrefix}.`)) &&
     request.url.split('?')[0] === '/'
   );
 }
@@ -122,9 +134,19 @@ export function registerDynamoDbEndpoint(app: FastifyInstance, options: DynamoDb
     if (!isDynamoDbRequest(request)) return;
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const target = request.headers['x-amz-target'] as string;
-    const authError = checkAwsSignature({ request, body, auth: options.auth, service: 'dynamodb', now: Date.now() });
+    const authError = checkAwsSignature({
+      request,
+      body,
+      auth: options.auth,
+      service: 'dynamodb',
+      now: Date.now(),
+    });
     const response = authError
-      ? errorResponse(target.startsWith(DYNAMODB_STREAMS_JSON.targetPrefix) ? DYNAMODB_STREAMS_JSON : DYNAMODB_JSON, authError, request.id)
+      ? errorResponse(
+          target.startsWith(DYNAMODB_STREAMS_JSON.targetPrefix) ? DYNAMODB_STREAMS_JSON : DYNAMODB_JSON,
+          authError,
+          request.id,
+        )
       : await handleDynamoDbRequest(options.context, target, body, request.id);
     return reply.code(response.status).headers(response.headers).send(response.body);
   });

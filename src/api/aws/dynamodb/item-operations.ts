@@ -97,14 +97,28 @@ function allAttributesOf(input: WireInput): { allAttributes?: true } {
 
 /** Select: ALL_ATTRIBUTES (default), ALL_PROJECTED_ATTRIBUTES (an index), SPECIFIC_ATTRIBUTES (with a projection) or COUNT. */
 function selectOf(input: WireInput): boolean {
-  const select = input.oneOf('Select', ['ALL_ATTRIBUTES', 'ALL_PROJECTED_ATTRIBUTES', 'SPECIFIC_ATTRIBUTES', 'COUNT'] as const);
+  const select = input.oneOf('Select', [
+    'ALL_ATTRIBUTES',
+    'ALL_PROJECTED_ATTRIBUTES',
+    'SPECIFIC_ATTRIBUTES',
+    'COUNT',
+  ] as const);
   const projected = input.has('ProjectionExpression');
   if (select === 'ALL_PROJECTED_ATTRIBUTES' && !input.has('IndexName'))
-    throw wireValidation('One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is supported only for index queries', 'Select');
+    throw wireValidation(
+      'One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is supported only for index queries',
+      'Select',
+    );
   if (projected && select !== undefined && select !== 'SPECIFIC_ATTRIBUTES')
-    throw wireValidation(`One or more parameter values were invalid: Cannot specify the ProjectionExpression when choosing to get ${select}`, 'Select');
+    throw wireValidation(
+      `One or more parameter values were invalid: Cannot specify the ProjectionExpression when choosing to get ${select}`,
+      'Select',
+    );
   if (select === 'SPECIFIC_ATTRIBUTES' && !projected)
-    throw wireValidation('One or more parameter values were invalid: Select type SPECIFIC_ATTRIBUTES requires a ProjectionExpression (Sluice serves no AttributesToGet)', 'Select');
+    throw wireValidation(
+      'One or more parameter values were invalid: Select type SPECIFIC_ATTRIBUTES requires a ProjectionExpression (Sluice serves no AttributesToGet)',
+      'Select',
+    );
   return select === 'COUNT';
 }
 
@@ -129,7 +143,10 @@ function readCommon(input: WireInput) {
 }
 
 /** DynamoDB refuses strongly consistent reads of a global index. */
-async function checkConsistentRead(read: { tableName: string; indexName?: string; consistent: boolean }, context: DynamoDbContext): Promise<void> {
+async function checkConsistentRead(
+  read: { tableName: string; indexName?: string; consistent: boolean },
+  context: DynamoDbContext,
+): Promise<void> {
   if (!read.consistent || read.indexName === undefined) return;
   const { indexes = [] } = await context.tables.describeTable(read.tableName);
   if (indexes.find((index) => index.name === read.indexName)?.kind === 'global') {
@@ -142,7 +159,10 @@ async function query(input: WireInput, context: DynamoDbContext): Promise<object
   const countOnly = selectOf(input);
   const keyConditionExpression = input.string('KeyConditionExpression', { max: 4096 });
   if (keyConditionExpression === undefined)
-    throw wireValidation('Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.', 'KeyConditionExpression');
+    throw wireValidation(
+      'Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.',
+      'KeyConditionExpression',
+    );
   const scanIndexForward = input.boolean('ScanIndexForward');
   const { consistent: _consistent, ...read } = readCommon(input);
   await checkConsistentRead({ ...read, consistent: _consistent }, context);
@@ -179,14 +199,27 @@ async function batchWriteItem(input: WireInput, context: DynamoDbContext): Promi
       const put = entry.object('PutRequest');
       const del = entry.object('DeleteRequest');
       if ((put === undefined) === (del === undefined))
-        throw wireValidation(`${entry.path('')}: a WriteRequest holds exactly one of PutRequest and DeleteRequest`, 'RequestItems');
-      requests.push(put ? { tableName, put: put.item('Item', { required: true }) } : { tableName, delete: del!.item('Key', { required: true }) });
+        throw wireValidation(
+          `${entry.path('')}: a WriteRequest holds exactly one of PutRequest and DeleteRequest`,
+          'RequestItems',
+        );
+      requests.push(
+        put
+          ? { tableName, put: put.item('Item', { required: true }) }
+          : { tableName, delete: del!.item('Key', { required: true }) },
+      );
     }
   }
   if (requests.length === 0)
-    throw wireValidation("1 validation error detected: Value '{}' at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1", 'RequestItems');
+    throw wireValidation(
+      "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1",
+      'RequestItems',
+    );
   if (requests.length > 25)
-    throw wireValidation(`1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Member must have length less than or equal to 25 (${requests.length} requests)`, 'RequestItems');
+    throw wireValidation(
+      `1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Member must have length less than or equal to 25 (${requests.length} requests)`,
+      'RequestItems',
+    );
   await context.tables.batchWriteItem(requests);
   return { UnprocessedItems: {} };
 }
@@ -204,13 +237,20 @@ async function batchGetItem(input: WireInput, context: DynamoDbContext): Promise
     const names = request.stringMap('ExpressionAttributeNames');
     requests.push({
       tableName,
-      keys: keys.map((_key, i) => new WireInput({ Key: keys[i] }, `RequestItems.${tableName}.Keys[${i}]`).item('Key', { required: true })),
+      keys: keys.map((_key, i) =>
+        new WireInput({ Key: keys[i] }, `RequestItems.${tableName}.Keys[${i}]`).item('Key', {
+          required: true,
+        }),
+      ),
       ...(projectionExpression !== undefined ? { projectionExpression } : {}),
       ...(names !== undefined ? { expressionAttributeNames: names } : {}),
     });
   }
   if (requests.length === 0)
-    throw wireValidation("1 validation error detected: Value '{}' at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1", 'RequestItems');
+    throw wireValidation(
+      "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1",
+      'RequestItems',
+    );
   const output = await context.tables.batchGetItem(requests);
   const responses: Record<string, object[]> = {};
   for (const [table, items] of Object.entries(output.responses)) responses[table] = items.map(encodeItem);
@@ -219,7 +259,9 @@ async function batchGetItem(input: WireInput, context: DynamoDbContext): Promise
     unprocessed[left.tableName] = {
       Keys: left.keys.map(encodeItem),
       ...(left.projectionExpression !== undefined ? { ProjectionExpression: left.projectionExpression } : {}),
-      ...(left.expressionAttributeNames !== undefined ? { ExpressionAttributeNames: left.expressionAttributeNames } : {}),
+      ...(left.expressionAttributeNames !== undefined
+        ? { ExpressionAttributeNames: left.expressionAttributeNames }
+        : {}),
     };
   }
   return { Responses: responses, UnprocessedKeys: unprocessed };
@@ -228,7 +270,10 @@ async function batchGetItem(input: WireInput, context: DynamoDbContext): Promise
 function transactAction(entry: WireInput): TransactWriteAction {
   const kinds = ['Put', 'Update', 'Delete', 'ConditionCheck'].filter((kind) => entry.has(kind));
   if (kinds.length !== 1)
-    throw wireValidation('TransactItems can only contain one of Check, Put, Update or Delete', 'TransactItems');
+    throw wireValidation(
+      'TransactItems can only contain one of Check, Put, Update or Delete',
+      'TransactItems',
+    );
   const kind = kinds[0]!;
   const body = entry.object(kind, { required: true })!;
   switch (kind) {
@@ -249,7 +294,10 @@ function transactAction(entry: WireInput): TransactWriteAction {
 async function transactWriteItems(input: WireInput, context: DynamoDbContext): Promise<object> {
   const entries = input.objects('TransactItems', { required: true, min: 1, max: 100 })!;
   const clientRequestToken = input.string('ClientRequestToken', { min: 1, max: 36 });
-  await context.tables.transactWriteItems(entries.map(transactAction), clientRequestToken !== undefined ? { clientRequestToken } : {});
+  await context.tables.transactWriteItems(
+    entries.map(transactAction),
+    clientRequestToken !== undefined ? { clientRequestToken } : {},
+  );
   return {};
 }
 
@@ -263,7 +311,10 @@ async function transactGetItems(input: WireInput, context: DynamoDbContext): Pro
 export const itemOperations = {
   PutItem: async (input: WireInput, context: DynamoDbContext) => {
     const returnValues = input.oneOf('ReturnValues', ['NONE', 'ALL_OLD'] as const);
-    const output = await context.tables.putItem({ ...putInput(input), ...(returnValues ? { returnValues } : {}) });
+    const output = await context.tables.putItem({
+      ...putInput(input),
+      ...(returnValues ? { returnValues } : {}),
+    });
     return attributes(output.attributes);
   },
   GetItem: async (input: WireInput, context: DynamoDbContext) => {
@@ -271,13 +322,25 @@ export const itemOperations = {
     return item ? { Item: encodeItem(item) } : {};
   },
   UpdateItem: async (input: WireInput, context: DynamoDbContext) => {
-    const returnValues = input.oneOf('ReturnValues', ['NONE', 'ALL_OLD', 'UPDATED_OLD', 'ALL_NEW', 'UPDATED_NEW'] as const);
-    const output = await context.tables.updateItem({ ...updateInput(input), ...(returnValues ? { returnValues } : {}) });
+    const returnValues = input.oneOf('ReturnValues', [
+      'NONE',
+      'ALL_OLD',
+      'UPDATED_OLD',
+      'ALL_NEW',
+      'UPDATED_NEW',
+    ] as const);
+    const output = await context.tables.updateItem({
+      ...updateInput(input),
+      ...(returnValues ? { returnValues } : {}),
+    });
     return attributes(output.attributes);
   },
   DeleteItem: async (input: WireInput, context: DynamoDbContext) => {
     const returnValues = input.oneOf('ReturnValues', ['NONE', 'ALL_OLD'] as const);
-    const output = await context.tables.deleteItem({ ...deleteInput(input), ...(returnValues ? { returnValues } : {}) });
+    const output = await context.tables.deleteItem({
+      ...deleteInput(input),
+      ...(returnValues ? { returnValues } : {}),
+    });
     return attributes(output.attributes);
   },
   Query: query,

@@ -11,7 +11,7 @@ import { SluiceError } from '../../../model/errors.js';
 import type { StreamService } from '../../../streams/service.js';
 import { formatSequenceNumber, parseSequenceNumber } from '../../../streams/shards.js';
 import type { TableService } from '../../../tables/service.js';
-import type { WireInput} from './wire-input.js';
+import type { WireInput } from './wire-input.js';
 import { wireValidation } from './wire-input.js';
 
 export interface StreamsContext {
@@ -41,7 +41,10 @@ function encodeIterator(state: IteratorState): string {
 }
 
 function invalidIterator(): SluiceError {
-  return wireValidation('Invalid ShardIterator: the value is not a shard iterator this node issued', 'ShardIterator');
+  return wireValidation(
+    'Invalid ShardIterator: the value is not a shard iterator this node issued',
+    'ShardIterator',
+  );
 }
 
 function decodeIterator(text: string): IteratorState {
@@ -75,7 +78,9 @@ function trimmed(message: string): SluiceError {
 function recordWire(record: DynamoDBRecord): object {
   const { eventSourceARN: _arn, userIdentity, ...rest } = record;
   const identity = userIdentity as { type?: string; principalId?: string } | undefined;
-  return identity ? { ...rest, userIdentity: { PrincipalId: identity.principalId, Type: identity.type } } : rest;
+  return identity
+    ? { ...rest, userIdentity: { PrincipalId: identity.principalId, Type: identity.type } }
+    : rest;
 }
 
 async function listStreams(input: WireInput, context: StreamsContext): Promise<object> {
@@ -86,11 +91,15 @@ async function listStreams(input: WireInput, context: StreamsContext): Promise<o
   const streams: Array<{ StreamArn: string; TableName: string; StreamLabel: string }> = [];
   for (const name of names) {
     const { stream } = await context.tables.describeTable(name);
-    if (stream) streams.push({ StreamArn: stream.streamArn, TableName: name, StreamLabel: stream.streamLabel });
+    if (stream)
+      streams.push({ StreamArn: stream.streamArn, TableName: name, StreamLabel: stream.streamLabel });
   }
   const after = start === undefined ? streams : streams.filter((s) => s.StreamArn > start);
   const page = after.slice(0, limit);
-  return { Streams: page, ...(after.length > limit ? { LastEvaluatedStreamArn: page[page.length - 1]!.StreamArn } : {}) };
+  return {
+    Streams: page,
+    ...(after.length > limit ? { LastEvaluatedStreamArn: page[page.length - 1]!.StreamArn } : {}),
+  };
 }
 
 async function describeStream(input: WireInput, context: StreamsContext): Promise<object> {
@@ -106,7 +115,9 @@ async function describeStream(input: WireInput, context: StreamsContext): Promis
     const position = await context.streams.shardPosition(streamArn, shard.shardId);
     shards.push({
       ShardId: shard.shardId,
-      SequenceNumberRange: { StartingSequenceNumber: formatSequenceNumber(position.firstSeq ?? position.lastSeq + 1) },
+      SequenceNumberRange: {
+        StartingSequenceNumber: formatSequenceNumber(position.firstSeq ?? position.lastSeq + 1),
+      },
     });
   }
   const page = shards.slice(0, limit);
@@ -128,10 +139,14 @@ async function describeStream(input: WireInput, context: StreamsContext): Promis
 function sequenceNumberOf(input: WireInput): number {
   const text = input.string('SequenceNumber', { min: 21, max: 40 });
   if (text === undefined) {
-    throw wireValidation('SequenceNumber: must be given when ShardIteratorType is AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER', 'SequenceNumber');
+    throw wireValidation(
+      'SequenceNumber: must be given when ShardIteratorType is AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER',
+      'SequenceNumber',
+    );
   }
   const seq = parseSequenceNumber(text);
-  if (seq === undefined || seq < 1) throw wireValidation(`Invalid SequenceNumber: ${text.slice(0, 40)}`, 'SequenceNumber');
+  if (seq === undefined || seq < 1)
+    throw wireValidation(`Invalid SequenceNumber: ${text.slice(0, 40)}`, 'SequenceNumber');
   return seq;
 }
 
@@ -141,7 +156,11 @@ async function shardPositionOf(context: StreamsContext, streamArn: string, shard
     return await context.streams.shardPosition(streamArn, shardId);
   } catch (error) {
     if (error instanceof SluiceError && error.code === 'InvalidParameterValue' && error.field === 'ShardId') {
-      throw new SluiceError('ResourceNotFoundException', `Requested resource not found: Shard does not exist: ${shardId}`, { field: 'ShardId' });
+      throw new SluiceError(
+        'ResourceNotFoundException',
+        `Requested resource not found: Shard does not exist: ${shardId}`,
+        { field: 'ShardId' },
+      );
     }
     throw error;
   }
@@ -151,8 +170,12 @@ async function getShardIterator(input: WireInput, context: StreamsContext): Prom
   const streamArn = input.string('StreamArn', { required: true, min: 37, max: 1024 });
   const shardId = input.string('ShardId', { required: true, min: 28, max: 65 });
   const type =
-    input.oneOf('ShardIteratorType', ['TRIM_HORIZON', 'LATEST', 'AT_SEQUENCE_NUMBER', 'AFTER_SEQUENCE_NUMBER'] as const) ??
-    input.required('ShardIteratorType');
+    input.oneOf('ShardIteratorType', [
+      'TRIM_HORIZON',
+      'LATEST',
+      'AT_SEQUENCE_NUMBER',
+      'AFTER_SEQUENCE_NUMBER',
+    ] as const) ?? input.required('ShardIteratorType');
   const position = await shardPositionOf(context, streamArn, shardId);
   const oldest = position.firstSeq ?? position.lastSeq + 1;
   let after: number;
@@ -161,15 +184,22 @@ async function getShardIterator(input: WireInput, context: StreamsContext): Prom
   else {
     const seq = sequenceNumberOf(input);
     if (seq > position.lastSeq) {
-      throw wireValidation(`Invalid SequenceNumber: ${formatSequenceNumber(seq)} is beyond the last record of shard ${shardId}`, 'SequenceNumber');
+      throw wireValidation(
+        `Invalid SequenceNumber: ${formatSequenceNumber(seq)} is beyond the last record of shard ${shardId}`,
+        'SequenceNumber',
+      );
     }
     if (seq < oldest) {
-      throw trimmed(`Attempted to access a trimmed record: sequence number ${formatSequenceNumber(seq)} of shard ${shardId} is older than the oldest retained (${formatSequenceNumber(oldest)}); records are kept 24 hours`);
+      throw trimmed(
+        `Attempted to access a trimmed record: sequence number ${formatSequenceNumber(seq)} of shard ${shardId} is older than the oldest retained (${formatSequenceNumber(oldest)}); records are kept 24 hours`,
+      );
     }
     after = type === 'AT_SEQUENCE_NUMBER' ? seq - 1 : seq;
   }
   const issuedAt = context.clock.now();
-  return { ShardIterator: encodeIterator({ streamArn, shardId, after, horizon: type === 'TRIM_HORIZON', issuedAt }) };
+  return {
+    ShardIterator: encodeIterator({ streamArn, shardId, after, horizon: type === 'TRIM_HORIZON', issuedAt }),
+  };
 }
 
 async function getRecords(input: WireInput, context: StreamsContext): Promise<object> {
@@ -186,7 +216,9 @@ async function getRecords(input: WireInput, context: StreamsContext): Promise<ob
     const position = await context.streams.shardPosition(iterator.streamArn, iterator.shardId);
     const oldest = position.firstSeq ?? position.lastSeq + 1;
     if (iterator.after + 1 < oldest) {
-      throw trimmed(`Attempted to access a trimmed record: the iterator's next record (${formatSequenceNumber(iterator.after + 1)}) of shard ${iterator.shardId} was trimmed; the oldest retained is ${formatSequenceNumber(oldest)}`);
+      throw trimmed(
+        `Attempted to access a trimmed record: the iterator's next record (${formatSequenceNumber(iterator.after + 1)}) of shard ${iterator.shardId} was trimmed; the oldest retained is ${formatSequenceNumber(oldest)}`,
+      );
     }
   }
   const { records } = await context.streams.getRecords({

@@ -22,7 +22,10 @@ function wrongType(field: string, expected: string): SluiceError {
 function constraint(field: string, value: unknown, rule: string): SluiceError {
   const shown = typeof value === 'string' ? value.slice(0, 100) : JSON.stringify(value);
   const member = field.charAt(0).toLowerCase() + field.slice(1);
-  return wireValidation(`1 validation error detected: Value '${shown}' at '${member}' failed to satisfy constraint: ${rule}`, field);
+  return wireValidation(
+    `1 validation error detected: Value '${shown}' at '${member}' failed to satisfy constraint: ${rule}`,
+    field,
+  );
 }
 
 export class WireInput {
@@ -47,21 +50,42 @@ export class WireInput {
   }
 
   required(name: string): never {
-    throw wireValidation(`1 validation error detected: Value null at '${this.path(name)}' failed to satisfy constraint: Member must not be null`, this.path(name));
+    throw wireValidation(
+      `1 validation error detected: Value null at '${this.path(name)}' failed to satisfy constraint: Member must not be null`,
+      this.path(name),
+    );
   }
 
   string(name: string, options: { required: true; min?: number; max?: number; pattern?: RegExp }): string;
-  string(name: string, options?: { required?: false; min?: number; max?: number; pattern?: RegExp }): string | undefined;
-  string(name: string, options: { required?: boolean; min?: number; max?: number; pattern?: RegExp } = {}): string | undefined {
+  string(
+    name: string,
+    options?: { required?: false; min?: number; max?: number; pattern?: RegExp },
+  ): string | undefined;
+  string(
+    name: string,
+    options: { required?: boolean; min?: number; max?: number; pattern?: RegExp } = {},
+  ): string | undefined {
     const value = this.raw(name);
     if (value === undefined) return options.required ? this.required(name) : undefined;
     if (typeof value !== 'string') throw wrongType(this.path(name), 'a string');
     if (options.min !== undefined && value.length < options.min)
-      throw constraint(this.path(name), value, `Member must have length greater than or equal to ${options.min}`);
+      throw constraint(
+        this.path(name),
+        value,
+        `Member must have length greater than or equal to ${options.min}`,
+      );
     if (options.max !== undefined && value.length > options.max)
-      throw constraint(this.path(name), value, `Member must have length less than or equal to ${options.max}`);
+      throw constraint(
+        this.path(name),
+        value,
+        `Member must have length less than or equal to ${options.max}`,
+      );
     if (options.pattern && !options.pattern.test(value))
-      throw constraint(this.path(name), value, `Member must satisfy regular expression pattern: ${options.pattern.source}`);
+      throw constraint(
+        this.path(name),
+        value,
+        `Member must satisfy regular expression pattern: ${options.pattern.source}`,
+      );
     return value;
   }
 
@@ -74,7 +98,11 @@ export class WireInput {
     if (value === undefined) return undefined;
     if (typeof value !== 'number' || !Number.isInteger(value)) throw wrongType(this.path(name), 'an integer');
     if (options.min !== undefined && value < options.min)
-      throw constraint(this.path(name), value, `Member must have value greater than or equal to ${options.min}`);
+      throw constraint(
+        this.path(name),
+        value,
+        `Member must have value greater than or equal to ${options.min}`,
+      );
     if (options.max !== undefined && value > options.max)
       throw constraint(this.path(name), value, `Member must have value less than or equal to ${options.max}`);
     return value;
@@ -102,22 +130,37 @@ export class WireInput {
     return new WireInput(value as Json, this.path(name));
   }
 
-  list(name: string, options: { required?: boolean; min?: number; max?: number } = {}): unknown[] | undefined {
+  list(
+    name: string,
+    options: { required?: boolean; min?: number; max?: number } = {},
+  ): unknown[] | undefined {
     const value = this.raw(name);
     if (value === undefined) return options.required ? this.required(name) : undefined;
     if (!Array.isArray(value)) throw wrongType(this.path(name), 'a list');
     if (options.min !== undefined && value.length < options.min)
-      throw constraint(this.path(name), `[${value.length} entries]`, `Member must have length greater than or equal to ${options.min}`);
+      throw constraint(
+        this.path(name),
+        `[${value.length} entries]`,
+        `Member must have length greater than or equal to ${options.min}`,
+      );
     if (options.max !== undefined && value.length > options.max)
-      throw constraint(this.path(name), `[${value.length} entries]`, `Member must have length less than or equal to ${options.max}`);
+      throw constraint(
+        this.path(name),
+        `[${value.length} entries]`,
+        `Member must have length less than or equal to ${options.max}`,
+      );
     return value;
   }
 
   /** The members of a list that must each be an object. */
-  objects(name: string, options: { required?: boolean; min?: number; max?: number } = {}): WireInput[] | undefined {
+  objects(
+    name: string,
+    options: { required?: boolean; min?: number; max?: number } = {},
+  ): WireInput[] | undefined {
     return this.list(name, options)?.map((entry, i) => {
       const at = `${this.path(name)}[${i}]`;
-      if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw wrongType(at, 'an object');
+      if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+        throw wrongType(at, 'an object');
       return new WireInput(entry as Json, at);
     });
   }
@@ -125,7 +168,8 @@ export class WireInput {
   stringMap(name: string): Record<string, string> | undefined {
     const value = this.raw(name);
     if (value === undefined) return undefined;
-    if (typeof value !== 'object' || Array.isArray(value)) throw wrongType(this.path(name), 'a map of strings');
+    if (typeof value !== 'object' || Array.isArray(value))
+      throw wrongType(this.path(name), 'a map of strings');
     for (const [key, member] of Object.entries(value as Json)) {
       if (typeof member !== 'string') throw wrongType(`${this.path(name)}.${key}`, 'a string');
     }

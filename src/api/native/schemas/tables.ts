@@ -13,7 +13,11 @@ const expressions = {
 
 export const tableRequests = {
   put: z.strictObject({ item: jsonMap, conditionExpression: z.string().optional(), ...expressions }),
-  get: z.strictObject({ key: jsonMap, projectionExpression: z.string().optional(), expressionAttributeNames: expressions.expressionAttributeNames }),
+  get: z.strictObject({
+    key: jsonMap,
+    projectionExpression: z.string().optional(),
+    expressionAttributeNames: expressions.expressionAttributeNames,
+  }),
   query: z.strictObject({
     keyConditionExpression: z.string(),
     filterExpression: z.string().optional(),
@@ -47,7 +51,13 @@ export const tableView = z.object({
     .object({ viewType: z.string(), streamArn: z.string(), streamLabel: z.string(), shardCount: z.number() })
     .optional(),
   createdAt: z.number(),
-  capacity: z.object({ billingMode: z.string(), readCapacityUnits: z.number().optional(), writeCapacityUnits: z.number().optional() }).optional(),
+  capacity: z
+    .object({
+      billingMode: z.string(),
+      readCapacityUnits: z.number().optional(),
+      writeCapacityUnits: z.number().optional(),
+    })
+    .optional(),
   tags: z.record(z.string(), z.string()).optional(),
 });
 
