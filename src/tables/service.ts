@@ -132,9 +132,13 @@ export class TableService implements Service {
     return this.describe(result.table);
   }
 
-  /** The table's definition, with how many items it holds and their size counted now. */
-  async describeTable(name: string): Promise<TableDescription> {
+  /**
+   * The table's definition; with `counts`, also how many items it holds and their size, counted now
+   * (a read of every item's row: O(items)).
+   */
+  async describeTable(name: string, options: { counts?: boolean } = {}): Promise<TableDescription> {
     const table = await this.require(name);
+    if (!options.counts) return this.describe(table);
     const stats = await this.store.itemStats({ tableId: table.id });
     return { ...this.describe(table), itemCount: stats.count, sizeBytes: stats.bytes };
   }

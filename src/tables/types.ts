@@ -138,7 +138,7 @@ export interface TableDescription {
   capacity?: TableCapacity;
   tags?: Record<string, string>;
   indexes?: IndexDefinition[];
-  /** describeTable only: the items it holds now and their total size in bytes (DynamoDB's size rules). */
+  /** describeTable with `counts`: the items it holds now and their total size in bytes (DynamoDB's size rules). */
   itemCount?: number;
   sizeBytes?: number;
 }

@@ -45,7 +45,7 @@ function register(app: FastifyInstance, { sluice }: NativeContext): void {
     return { tables: await Promise.all(names.sort().map((name) => tables.describeTable(name))) };
   });
   app.get('/tables/:name', async (request) => ({
-    table: await tables.describeTable(pathParam(request, 'name')),
+    table: await tables.describeTable(pathParam(request, 'name'), { counts: true }),
   }));
   app.post('/tables/:name/items', async (request) => {
     const input = readBody(request, tableRequests.put);

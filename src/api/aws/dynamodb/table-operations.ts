@@ -420,7 +420,7 @@ async function listTagsOfResource(input: WireInput, context: DynamoDbContext): P
 export const tableOperations = {
   CreateTable: createTable,
   DescribeTable: async (input: WireInput, context: DynamoDbContext) => ({
-    Table: tableDescriptionWire(await context.tables.describeTable(input.tableName())),
+    Table: tableDescriptionWire(await context.tables.describeTable(input.tableName(), { counts: true })),
   }),
   ListTables: listTables,
   UpdateTable: updateTable,
