@@ -7,6 +7,7 @@ import { tableArn, type ArnContext } from '../model/arn.js';
 import type { Clock } from '../model/clock.js';
 import { SluiceError } from '../model/errors.js';
 import type { Unsubscribe } from '../store/notifier.js';
+import type { EncodedKey } from '../store/table-definition.js';
 import { tableCatalogChannel, type StoredTable } from '../store/table-store.js';
 import type { Store } from '../store/store.js';
 import { StreamTrimmer } from '../streams/retention.js';
@@ -20,7 +21,7 @@ import {
   type UpdateTableInput,
 } from './definition.js';
 import { ConditionalCheckFailed, TransactionCanceled } from './errors.js';
-import { compileExpressions, type Item } from './expressions/index.js';
+import { compileExpressions, type ExpressionAttributeNames, type Item } from './expressions/index.js';
 import { decodeItem } from './item-codec.js';
 import { encodeKey, keyIdentity, validateKey } from './keys.js';
 import { queryBounds, scanSegment, shapePage, validateLimit, validateSegments } from './reads.js';
@@ -112,12 +113,17 @@ export class TableService implements Service {
    * Creates a table; creating it again with the same definition returns it (config files re-apply),
    * unless `ifExists: 'fail'` asks for DynamoDB's ResourceInUseException whatever the definition.
    */
-  async createTable(input: CreateTableInput, options: { ifExists?: 'return' | 'fail' } = {}): Promise<TableDescription> {
+  async createTable(
+    input: CreateTableInput,
+    options: { ifExists?: 'return' | 'fail' } = {},
+  ): Promise<TableDescription> {
     const now = this.clock.now();
     const definition = buildTableDefinition(input, now);
     const result = await this.store.tableCreate({ name: input.name, definition, now });
     if (result.outcome === 'exists' && options.ifExists === 'fail') {
-      throw new SluiceError('ResourceInUseException', `Table already exists: ${input.name}`, { field: 'TableName' });
+      throw new SluiceError('ResourceInUseException', `Table already exists: ${input.name}`, {
+        field: 'TableName',
+      });
     }
     if (result.outcome === 'exists' && !sameDefinition(result.table.definition, definition)) {
       throw new SluiceError(
@@ -282,7 +288,10 @@ export class TableService implements Service {
     });
     const segments = validateSegments(input.segment, input.totalSegments);
     if (input.indexName !== undefined) {
-      if (segments) throw new SluiceError('ValidationException', 'Sluice does not scan an index in segments', { field: 'Segment' });
+      if (segments)
+        throw new SluiceError('ValidationException', 'Sluice does not scan an index in segments', {
+          field: 'Segment',
+        });
       const index = findIndex(table.definition, input.indexName);
       return scanIndex(this.store, {
         definition: table.definition,
@@ -303,7 +312,12 @@ export class TableService implements Service {
     const limit = validateLimit(input.limit);
     const page = segments
       ? await scanSegment(this.store, { tableId: table.id, startAfter, limit, ...segments })
-      : await this.store.itemScan({ tableId: table.id, startAfter, limit, maxBytes: tableLimits.maxPageBytes });
+      : await this.store.itemScan({
+          tableId: table.id,
+          startAfter,
+          limit,
+          maxBytes: tableLimits.maxPageBytes,
+        });
     return shapePage(table.definition, page, compiled);
   }
 
@@ -327,67 +341,105 @@ export class TableService implements Service {
   }
 
   /**
-   * Up to 100 keys over one or more tables, each read once; DynamoDB's BatchGetItem. Keys past 16 MB of
-   * items come back as unprocessed.
+   * Up to 100 keys over one or more tables, read as one snapshot; DynamoDB's BatchGetItem. Keys past 16 MB
+   * of items come back as unprocessed.
    */
   async batchGetItem(requests: BatchGetRequest[]): Promise<BatchGetOutput> {
-    const total = requests.reduce((sum, request) => sum + (Array.isArray(request.keys) ? request.keys.length : 0), 0);
+    const total = requests.reduce(
+      (sum, request) => sum + (Array.isArray(request.keys) ? request.keys.length : 0),
+      0,
+    );
     if (total === 0 || total > tableLimits.maxBatchGet) {
-      throw new SluiceError('ValidationException', `RequestItems: ${total} keys; must hold 1 to ${tableLimits.maxBatchGet}`, { field: 'RequestItems' });
+      throw new SluiceError(
+        'ValidationException',
+        `RequestItems: ${total} keys; must hold 1 to ${tableLimits.maxBatchGet}`,
+        { field: 'RequestItems' },
+      );
     }
-    const planned: Array<{ request: BatchGetRequest; table: StoredTable; keys: Item[]; project: (item: Item) => Item }> = [];
+    const reads: PlannedRead[] = [];
     for (const request of requests) {
-      const table = await this.require(request.tableName);
-      const { projection } = compileExpressions({
-        projectionExpression: request.projectionExpression,
-        expressionAttributeNames: request.expressionAttributeNames,
-      });
-      const seen = new Set<string>();
-      const keys = request.keys.map((key) => {
-        const valid = validateKey(table.definition, key);
-        const identity = keyIdentity(encodeKey(table.definition, valid));
-        if (seen.has(identity)) throw new SluiceError('ValidationException', 'Provided list of item keys contains duplicates');
-        seen.add(identity);
-        return valid;
-      });
-      planned.push({ request, table, keys, project: projection ? (item) => projection.project(item) : (item) => item });
+      const planned = await this.planReads(
+        request.tableName,
+        request.keys,
+        request,
+        'Provided list of item keys contains duplicates',
+      );
+      reads.push(...planned.map((read) => ({ ...read, request })));
     }
+    const rows = await this.store.itemGetMany({
+      keys: reads.map(({ table, key }) => ({ tableId: table.id, key })),
+    });
     const output: BatchGetOutput = { responses: {}, unprocessedKeys: [] };
+    const left = new Map<BatchGetRequest, Item[]>();
     let bytes = 0;
-    for (const { request, table, keys, project } of planned) {
+    reads.forEach((read, i) => {
+      const request = read.request!;
       const found: Item[] = (output.responses[request.tableName] ??= []);
-      const left: Item[] = [];
-      for (const key of keys) {
-        if (bytes >= tableLimits.maxBatchGetBytes) {
-          left.push(key);
-          continue;
-        }
-        const row = await this.store.itemGet({ tableId: table.id, key: encodeKey(table.definition, key) });
-        if (!row) continue;
-        bytes += row.size;
-        found.push(project(decodeItem(row.item)));
+      if (bytes >= tableLimits.maxBatchGetBytes) {
+        left.set(request, [...(left.get(request) ?? []), read.keyItem]);
+        return;
       }
-      if (left.length > 0) output.unprocessedKeys.push({ ...request, keys: left });
-    }
+      const row = rows[i];
+      if (!row) return;
+      bytes += row.size;
+      found.push(read.project(decodeItem(row.item)));
+    });
+    for (const [request, keys] of left) output.unprocessedKeys.push({ ...request, keys });
     return output;
   }
 
-  /**
-   * Up to 100 gets of distinct items; DynamoDB's TransactGetItems. Each item is read by its own
-   * statement: not one snapshot of all of them (a write between two reads may show in one and not the other).
-   */
+  /** Up to 100 gets of distinct items, read as one snapshot; DynamoDB's TransactGetItems. */
   async transactGetItems(gets: GetItemInput[]): Promise<Array<Item | undefined>> {
     checkCount('TransactItems', gets, tableLimits.maxTransactItems);
+    const reads: PlannedRead[] = [];
     const seen = new Set<string>();
     for (const get of gets) {
-      const table = await this.require(get.tableName);
-      const identity = `${table.id}|${keyIdentity(encodeKey(table.definition, validateKey(table.definition, get.key)))}`;
-      if (seen.has(identity)) throw new SluiceError('ValidationException', 'Transaction request cannot include multiple operations on one item');
+      const [read] = await this.planReads(
+        get.tableName,
+        [get.key],
+        get,
+        'Transaction request cannot include multiple operations on one item',
+      );
+      const identity = `${read!.table.id}|${keyIdentity(read!.key)}`;
+      if (seen.has(identity))
+        throw new SluiceError(
+          'ValidationException',
+          'Transaction request cannot include multiple operations on one item',
+        );
       seen.add(identity);
+      reads.push(read!);
     }
-    const items: Array<Item | undefined> = [];
-    for (const get of gets) items.push((await this.getItem(get)).item);
-    return items;
+    const rows = await this.store.itemGetMany({
+      keys: reads.map(({ table, key }) => ({ tableId: table.id, key })),
+    });
+    return reads.map((read, i) => {
+      const row = rows[i];
+      return row ? read.project(decodeItem(row.item)) : undefined;
+    });
+  }
+
+  /** Validated keys of one table, distinct, each with the projection to apply to its item. */
+  private async planReads(
+    tableName: string,
+    keys: Item[],
+    expressions: { projectionExpression?: string; expressionAttributeNames?: ExpressionAttributeNames },
+    duplicateMessage: string,
+  ): Promise<PlannedRead[]> {
+    const table = await this.require(tableName);
+    const { projection } = compileExpressions({
+      projectionExpression: expressions.projectionExpression,
+      expressionAttributeNames: expressions.expressionAttributeNames,
+    });
+    const project = projection ? (item: Item) => projection.project(item) : (item: Item) => item;
+    const seen = new Set<string>();
+    return keys.map((key) => {
+      const keyItem = validateKey(table.definition, key);
+      const encoded = encodeKey(table.definition, keyItem);
+      const identity = keyIdentity(encoded);
+      if (seen.has(identity)) throw new SluiceError('ValidationException', duplicateMessage);
+      seen.add(identity);
+      return { table, key: encoded, keyItem, project };
+    });
   }
 
   /**
@@ -397,10 +449,15 @@ export class TableService implements Service {
    * engine (node) only, not in the store: a retry that reaches another node, or this one after a restart,
    * applies again.
    */
-  async transactWriteItems(actions: TransactWriteAction[], options: { clientRequestToken?: string } = {}): Promise<void> {
+  async transactWriteItems(
+    actions: TransactWriteAction[],
+    options: { clientRequestToken?: string } = {},
+  ): Promise<void> {
     const token = options.clientRequestToken;
     if (token === undefined) return this.applyTransaction(actions);
-    return this.tokens.run(token, fingerprintOf(actions), this.clock.now(), () => this.applyTransaction(actions));
+    return this.tokens.run(token, fingerprintOf(actions), this.clock.now(), () =>
+      this.applyTransaction(actions),
+    );
   }
 
   private async applyTransaction(actions: TransactWriteAction[]): Promise<void> {
@@ -489,6 +546,14 @@ export class TableService implements Service {
     }
     return description;
   }
+}
+
+interface PlannedRead {
+  table: StoredTable;
+  key: EncodedKey;
+  keyItem: Item;
+  project: (item: Item) => Item;
+  request?: BatchGetRequest;
 }
 
 function checkCount(field: string, list: unknown[], max: number): void {

@@ -88,6 +88,7 @@ export function createSqliteTableStore(
   | 'tableUpdate'
   | 'tableDelete'
   | 'itemGet'
+  | 'itemGetMany'
   | 'itemStats'
   | 'itemWrite'
   | 'itemQuery'
@@ -169,6 +170,9 @@ export function createSqliteTableStore(
     return toTable(existing);
   });
 
+  const getMany = db.transaction((p: Parameters<TableStore['itemGetMany']>[0]) =>
+    p.keys.map(({ tableId, key }) => sql.itemGet.get(tableId, key.pk, key.sk)),
+  );
   const write = db.transaction((p: Parameters<TableStore['itemWrite']>[0]): ItemWriteOutcome => {
     // Decide every write first: a failed condition anywhere must leave everything untouched.
     const known = new Set<number>();
@@ -253,6 +257,9 @@ export function createSqliteTableStore(
     },
     async itemGet(p) {
       return sql.itemGet.get(p.tableId, p.key.pk, p.key.sk);
+    },
+    async itemGetMany(p) {
+      return getMany(p);
     },
     async itemStats(p) {
       const row = sql.itemStats.get(p.tableId)!;
