@@ -147,6 +147,27 @@ describe('applying a config', () => {
     );
   });
 
+  it('declares secondary indexes: global ones follow the config, local ones are fixed at creation', async () => {
+    const base = { partitionKey: { name: 'pk', type: 'S' as const }, sortKey: { name: 'sk', type: 'N' as const } };
+    const byAt = { local: true, sortKey: { name: 'at', type: 'N' as const }, projection: 'KEYS_ONLY' as const };
+    const byStatus = { partitionKey: { name: 'status', type: 'S' as const }, projection: ['note'] };
+    expect(actions(await apply({ tables: { jobs: { ...base, indexes: { 'by-at': byAt, 'by-status': byStatus } } } }))).toEqual(['table jobs created']);
+    expect(actions(await apply({ tables: { jobs: { ...base, indexes: { 'by-at': byAt, 'by-status': byStatus } } } }))).toEqual(['table jobs unchanged']);
+    expect(actions(await apply({ tables: { jobs: { ...base, indexes: { 'by-at': byAt, 'by-owner': { partitionKey: { name: 'owner', type: 'S' } } } } } }))).toEqual([
+      'table jobs updated',
+    ]);
+    const indexes = (await sluice.tables.describeTable('jobs')).indexes ?? [];
+    expect(indexes.map((index) => `${index.kind} ${index.name} ${index.projection.type}`).sort()).toEqual(['global by-owner ALL', 'local by-at KEYS_ONLY']);
+    await sluice.tables.putItem({ tableName: 'jobs', item: { pk: 'a', sk: 1, owner: 'ann' } });
+    expect((await sluice.tables.query({ tableName: 'jobs', indexName: 'by-owner', keyConditionExpression: '#o = :o', expressionAttributeNames: { '#o': 'owner' }, expressionAttributeValues: { ':o': 'ann' } })).count).toBe(1);
+    await expect(apply({ tables: { jobs: { ...base, indexes: { 'by-owner': { partitionKey: { name: 'owner', type: 'S' } } } } } })).rejects.toThrow(
+      'indexes.by-at: a local index cannot be removed from an existing table',
+    );
+    await expect(apply({ tables: { jobs: { ...base, indexes: { 'by-at': byAt, 'by-owner': { partitionKey: { name: 'owner', type: 'N' } } } } } })).rejects.toThrow(
+      'indexes.by-owner: cannot change an existing index',
+    );
+  });
+
   it('declares functions by module path relative to the config file and triggers that feed them', async () => {
     write(
       'record-handler.mjs',

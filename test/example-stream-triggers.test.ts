@@ -9,10 +9,13 @@ import { expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-it('reproduces the DynamoDB > stream > Lambda experiment: concurrency, per-key order, retries and onFailure', async () => {
+it.each([
+  ['the library', []],
+  ['the AWS SDK against the DynamoDB endpoint', ['--wire']],
+])('reproduces the DynamoDB > stream > Lambda experiment with producers writing through %s: concurrency, per-key order, retries and onFailure', async (_how, args) => {
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    ['--import', 'tsx', 'src/examples/stream-triggers.ts'],
+    ['--import', 'tsx', 'src/examples/stream-triggers.ts', ...args],
     {
       cwd: root,
       timeout: 60_000,

@@ -7,6 +7,7 @@
 import { ListQueuesCommand } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dynamoDbTargets } from '../src/api/aws/dynamodb/endpoint.js';
 import { sqsOperationNames } from '../src/api/aws/sqs-operations.js';
 import { startTestNode, TEST_TOKEN, type TestNode } from './support/in-process-node.js';
 
@@ -22,6 +23,8 @@ beforeAll(async () => {
     await node.sluice.queues.send('fuzz', { body: 'seed' });
     await node.sluice.functions.create({ name: 'echo', handler: async (event: unknown) => event });
     await node.sluice.triggers.create({ queue: 'fuzz', functionName: 'echo', enabled: false });
+    await node.sluice.tables.createTable({ name: 'fuzz', partitionKey: { name: 'pk', type: 'S' }, stream: { viewType: 'NEW_IMAGE' } });
+    await node.sluice.tables.putItem({ tableName: 'fuzz', item: { pk: 'seed' } });
   }
 });
 afterAll(async () => {
@@ -97,6 +100,20 @@ const sqsInput = fc.record(
     DestinationArn: anyValue,
     MaxNumberOfMessagesPerSecond: anyValue,
     TaskHandle: anyValue,
+    // DynamoDB and DynamoDB Streams members
+    TableName: fc.oneof(queueNames, anyValue),
+    Item: fc.oneof(fc.constant({ pk: { S: 'fuzzed' } }), fc.dictionary(fc.constantFrom('pk', 'x'), anyValue, { maxKeys: 2 }), anyValue),
+    Key: fc.oneof(fc.constant({ pk: { S: 'seed' } }), anyValue),
+    ConditionExpression: fc.oneof(fc.constantFrom('attribute_exists(pk)', 'pk = :v', 'size(#n) > :v'), anyValue),
+    UpdateExpression: fc.oneof(fc.constantFrom('SET a = :v', 'REMOVE pk', 'ADD n :v'), anyValue),
+    KeyConditionExpression: fc.oneof(fc.constantFrom('pk = :v', 'pk = :v AND sk > :v'), anyValue),
+    ExpressionAttributeValues: fc.oneof(fc.constant({ ':v': { S: 'seed' } }), anyValue),
+    ExpressionAttributeNames: fc.oneof(fc.constant({ '#n': 'pk' }), anyValue),
+    RequestItems: anyValue,
+    TransactItems: anyValue,
+    StreamArn: anyValue,
+    ShardIterator: anyValue,
+    ShardIteratorType: fc.constantFrom('TRIM_HORIZON', 'LATEST', 'AT_SEQUENCE_NUMBER', 'x'),
   },
   { requiredKeys: [] },
 );
@@ -119,6 +136,7 @@ const contentType = fc.constantFrom(
 );
 const target = fc.oneof(
   fc.constantFrom(...sqsOperationNames).map((operation) => `AmazonSQS.${operation}`),
+  fc.constantFrom(...dynamoDbTargets),
   fc.constantFrom(undefined, '', 'AmazonSQS.', 'AmazonSQS.Nope', 'DynamoDB_20120810.PutItem', '.', 'AmazonSQS..X'),
   fc.string({ maxLength: 30 }),
 );
@@ -168,6 +186,12 @@ const nativeRoutes: Array<{ method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   { method: 'GET', path: '/v1/triggers/:name' },
   { method: 'PATCH', path: '/v1/triggers/:name' },
   { method: 'GET', path: '/v1/metrics' },
+  { method: 'GET', path: '/v1/tables' },
+  { method: 'GET', path: '/v1/tables/:name' },
+  { method: 'POST', path: '/v1/tables/:name/items' },
+  { method: 'POST', path: '/v1/tables/:name/get' },
+  { method: 'POST', path: '/v1/tables/:name/query' },
+  { method: 'POST', path: '/v1/tables/:name/scan' },
   { method: 'GET', path: '/health' },
   { method: 'GET', path: '/ready' },
   { method: 'POST', path: '/v1/nowhere' },
@@ -194,6 +218,11 @@ const nativeBody = fc.oneof(
       maximumConcurrency: anyValue,
       maxConcurrency: anyValue,
       rate: fc.oneof(fc.record({ limit: anyValue, intervalSeconds: anyValue, burst: anyValue }, { requiredKeys: [] }), anyValue),
+      item: fc.oneof(fc.constant({ pk: 'x' }), anyValue),
+      key: fc.oneof(fc.constant({ pk: 'seed' }), anyValue),
+      keyConditionExpression: fc.oneof(fc.constant('pk = :v'), anyValue),
+      expressionAttributeValues: fc.oneof(fc.constant({ ':v': 'seed' }), anyValue),
+      limit: anyValue,
     },
     { requiredKeys: [] },
   ).map((value) => JSON.stringify(value)),
@@ -224,7 +253,7 @@ function wellFormed(response: Injected): void {
 }
 
 describe('fuzzing the HTTP routes', () => {
-  it('answers generated SQS requests (JSON and query protocols) with a well-formed 4xx or a success, never a 5xx', async () => {
+  it('answers generated SQS, DynamoDB and DynamoDB Streams requests (JSON and query protocols) with a well-formed 4xx or a success, never a 5xx', async () => {
     await fc.assert(
       fc.asyncProperty(body, contentType, target, authorization, fc.constantFrom('/', '/000000000000/fuzz', '/000000000000/missing'), fc.constantFrom('POST', 'GET'), async (payload, type, amzTarget, auth, url, method) => {
         const headers: Record<string, string> = {};

@@ -2,12 +2,12 @@
  * End to end: `sluice start` as a real child process with a config file, driven by the AWS SDK v3 SQS
  * client and by the `sluice` CLI; SIGTERM ends a long poll empty and the process exits cleanly.
  */
-import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasAwsCli, runAws } from './support/aws-cli.js';
 import { runCli, startNodeProcess, type NodeProcess } from './support/cli-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-node-'));
@@ -31,24 +31,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The AWS CLI, when this machine has it (the test says so when it skips). */
-const hasAwsCli = (() => {
-  try {
-    execFileSync('aws', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-function aws(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_DEFAULT_REGION: 'us-east-1' };
-  return new Promise((resolve) =>
-    execFile('aws', ['sqs', '--endpoint-url', node.url, ...args], { env }, (error, stdout, stderr) =>
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    ),
-  );
-}
+const aws = (...args: string[]) => runAws({ url: node.url, credentials }, 'sqs', ...args);
 
 const cli = (...args: string[]) => runCli(['--endpoint', node.url, ...args], { cwd: dir, env: { SLUICE_TOKEN: token } });
 

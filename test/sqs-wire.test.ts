@@ -63,8 +63,12 @@ describe('malformed requests on the SQS endpoint', () => {
       status: 400,
       type: 'com.amazonaws.sqs#UnknownOperationException',
     });
-    const response = await sqsJson(node.url, 'ListQueues', {}, { headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables' } });
-    expect(awsError(response).type).toBe('com.amazonaws.sqs#UnknownOperationException');
+    // A service the node does not serve is named as such, never answered as a signature problem.
+    const response = await sqsJson(node.url, 'ListQueues', {}, { headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'Kinesis_20131202.ListStreams' } });
+    expect(awsError(response)).toMatchObject({ type: 'com.amazonaws.sqs#UnknownOperationException', message: expect.stringContaining('Kinesis_20131202') });
+    // DynamoDB is served: signed for 'sqs', it is the credential scope that is wrong.
+    const dynamodb = await sqsJson(node.url, 'ListQueues', {}, { headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables' } });
+    expect(awsError(dynamodb)).toMatchObject({ type: 'com.amazonaws.dynamodb.v20120810#SignatureDoesNotMatch', message: expect.stringContaining("'dynamodb'") });
   });
 
   it('answers malformed JSON with SerializationException and wrong types with InvalidParameterValue naming the field', async () => {

@@ -30,6 +30,7 @@ import { EngineMetrics } from '../observability/metrics.js';
 import { prometheusText } from './native/metrics.js';
 import { ConsoleLive } from '../console/live.js';
 import { registerConsole } from '../console/routes.js';
+import { registerDynamoDbEndpoint } from './aws/dynamodb/endpoint.js';
 import { DEFAULT_CONNECTION_LIMITS, guardConnections, serverTimeouts, ThrottledLog, type ConnectionLimits } from './connections.js';
 
 /**
@@ -237,6 +238,9 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   });
   // Step Functions callbacks (SendTaskSuccess, ...) share `/` with SQS, told apart by X-Amz-Target.
   registerStepFunctionsEndpoint(app, { callbacks: options.sluice.callbacks, auth: options.auth });
+  // DynamoDB and DynamoDB Streams (DynamoDB_20120810.*, DynamoDBStreams_20120810.*) share `/` the same way.
+  const { tables, streams, arn, clock } = options.sluice;
+  registerDynamoDbEndpoint(app, { context: { tables, streams, arn, clock }, auth: options.auth });
   const metrics = options.metrics ?? new EngineMetrics(options.sluice.events);
   const context = { sluice: options.sluice, shutdown: shutdown.signal, metrics };
   const requireBearer = (scope: FastifyInstance) => {

@@ -37,7 +37,7 @@ import {
 import { percentile, round } from './stats.js';
 
 const body = JSON.stringify({ orderId: 12345, customer: 'c-42', items: [{ sku: 'a', qty: 2 }] });
-const credentials = { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench-secret-key' };
+export const credentials = { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench-secret-key' };
 const NODE_ROLE_ENV = 'SLUICE_BENCH_HTTP_NODE';
 /** Client worker threads: on a 2-core machine one SDK client alone saturates a core before the node does. */
 const CLIENT_WORKERS = 2;
@@ -132,7 +132,7 @@ interface QueueClient {
 
 const entries = Array.from({ length: 10 }, (_, i) => ({ Id: `e${i}`, MessageBody: body }));
 
-function keepAliveAgent(concurrency: number): Agent {
+export function keepAliveAgent(concurrency: number): Agent {
   return new Agent({ keepAlive: true, maxSockets: Math.max(concurrency, 1) });
 }
 
@@ -194,16 +194,25 @@ class NodeSha256 {
   reset(): void {}
 }
 
-function minimalClient(url: string, QueueUrl: string, concurrency: number): QueueClient {
-  const agent = keepAliveAgent(concurrency);
-  const target = new URL(url);
-  const signer = new SignatureV4({ service: 'sqs', region: 'us-east-1', sha256: NodeSha256, credentials });
-  const call = async (operation: string, input: object): Promise<Record<string, unknown>> => {
+/**
+ * A minimal AWS JSON-protocol caller: node:http on a keep-alive agent, each request signed with
+ * @smithy/signature-v4 (what the SDK signs with) for `service`; resolves with the parsed 200 body.
+ */
+export function signedJsonCaller(params: {
+  url: string;
+  service: string;
+  targetPrefix: string;
+  agent: Agent;
+}): (operation: string, input: object) => Promise<Record<string, unknown>> {
+  const { agent } = params;
+  const target = new URL(params.url);
+  const signer = new SignatureV4({ service: params.service, region: 'us-east-1', sha256: NodeSha256, credentials });
+  return async (operation, input) => {
     const payload = JSON.stringify(input);
     const headers = {
       host: target.host,
       'content-type': 'application/x-amz-json-1.0',
-      'x-amz-target': `AmazonSQS.${operation}`,
+      'x-amz-target': `${params.targetPrefix}.${operation}`,
       'content-length': String(Buffer.byteLength(payload)),
     };
     const unsigned = new HttpRequest({
@@ -240,6 +249,11 @@ function minimalClient(url: string, QueueUrl: string, concurrency: number): Queu
       outgoing.end(payload);
     });
   };
+}
+
+function minimalClient(url: string, QueueUrl: string, concurrency: number): QueueClient {
+  const agent = keepAliveAgent(concurrency);
+  const call = signedJsonCaller({ url, service: 'sqs', targetPrefix: 'AmazonSQS', agent });
   return {
     async send() {
       await call('SendMessage', { QueueUrl, MessageBody: body });

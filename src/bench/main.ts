@@ -11,6 +11,7 @@ import { batchScenarios } from './batches.js';
 import { clusterScenarios } from './cluster.js';
 import { groupScenarios } from './groups.js';
 import type { BenchOptions, Figure, Scenario } from './harness.js';
+import { dynamodbScenarios } from './dynamodb.js';
 import { httpScenarios } from './http.js';
 import { peerScenarios } from './peers.js';
 import { queueScenarios } from './queues.js';
@@ -23,6 +24,7 @@ const scenarios: Scenario[] = [
   ...batchScenarios,
   ...streamScenarios,
   ...httpScenarios,
+  ...dynamodbScenarios,
   ...groupScenarios,
   ...clusterScenarios,
   ...backlogScenarios,

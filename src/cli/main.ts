@@ -14,6 +14,7 @@ import { registerMessages } from './commands/messages.js';
 import { registerMetrics } from './commands/metrics.js';
 import { registerQueues } from './commands/queues.js';
 import { registerStart } from './commands/start.js';
+import { registerTables } from './commands/tables.js';
 import { addGlobalOptions } from './context.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerMessages(program);
   registerFunctions(program);
   registerGroups(program);
+  registerTables(program);
   registerMetrics(program);
   return program;
 }

@@ -36,6 +36,56 @@ export function tableConformance(backend: BackendUnderTest): void {
       );
     });
 
+    it("counts a table's items and their size when a description asks for them", async () => {
+      await ordersTable();
+      expect(await tables().describeTable('orders')).not.toHaveProperty('itemCount');
+      expect(await tables().describeTable('orders', { counts: true })).toMatchObject({
+        itemCount: 0,
+        sizeBytes: 0,
+      });
+      await tables().putItem({ tableName: 'orders', item: { customer: 'c1', order: 'o1', note: 'abc' } });
+      await tables().putItem({ tableName: 'orders', item: { customer: 'c2', order: 'o1' } });
+      const described = await tables().describeTable('orders', { counts: true });
+      expect(described.itemCount).toBe(2);
+      // Attribute names and string values count their UTF-8 bytes: 'customer'+'c1'+'order'+'o1'+'note'+'abc', and the same without the note.
+      expect(described.sizeBytes).toBe(8 + 2 + 5 + 2 + 4 + 3 + (8 + 2 + 5 + 2));
+    });
+
+    it('reads several items of several tables at once, in the order asked, with their projections', async () => {
+      await ordersTable();
+      await tables().createTable({ name: 'things', partitionKey: { name: 'id', type: 'N' } });
+      await tables().putItem({ tableName: 'orders', item: { customer: 'c1', order: 'o1', note: 'x' } });
+      await tables().putItem({ tableName: 'things', item: { id: 7, name: 'seven' } });
+      const items = await tables().transactGetItems([
+        {
+          tableName: 'things',
+          key: { id: 7 },
+          projectionExpression: '#n',
+          expressionAttributeNames: { '#n': 'name' },
+        },
+        { tableName: 'orders', key: { customer: 'c1', order: 'missing' } },
+        { tableName: 'orders', key: { customer: 'c1', order: 'o1' } },
+      ]);
+      expect(items).toEqual([{ name: 'seven' }, undefined, { customer: 'c1', order: 'o1', note: 'x' }]);
+      const batch = await tables().batchGetItem([
+        {
+          tableName: 'orders',
+          keys: [
+            { customer: 'c1', order: 'o1' },
+            { customer: 'c9', order: 'o1' },
+          ],
+        },
+        { tableName: 'things', keys: [{ id: 7 }] },
+      ]);
+      expect(batch).toEqual({
+        responses: {
+          orders: [{ customer: 'c1', order: 'o1', note: 'x' }],
+          things: [{ id: 7, name: 'seven' }],
+        },
+        unprocessedKeys: [],
+      });
+    });
+
     it('rejects a key schema with a type other than S, N or B, naming the field', async () => {
       const error = await expectSluiceError(
         tables().createTable({ name: 'bad', partitionKey: { name: 'id', type: 'BOOL' as 'S' } }),

@@ -48,6 +48,11 @@ export const errorCatalog = {
   ResourceConflictException: { status: 409, sender: true, description: 'The resource exists with a different definition.' },
   ConditionalCheckFailedException: { status: 400, sender: true, description: 'A write condition was not met.' },
   TransactionCanceledException: { status: 400, sender: true, description: 'A transactional write was cancelled.' },
+  IdempotentParameterMismatchException: { status: 400, sender: true, description: 'A ClientRequestToken was used again, within 10 minutes, for a different request.' },
+  TransactionInProgressException: { status: 400, sender: true, description: 'A transaction with the same ClientRequestToken is still being applied.' },
+  // DynamoDB Streams
+  ExpiredIteratorException: { status: 400, sender: true, description: 'The shard iterator is older than 15 minutes.' },
+  TrimmedDataAccessException: { status: 400, sender: true, description: 'The records a stream read asks for were trimmed (older than 24 hours).' },
   TooManyRequestsException: { status: 429, sender: true, description: 'A concurrency or rate limit was reached.' },
   ServiceUnavailable: { status: 503, sender: false, description: 'The service is shutting down or not ready.' },
   InternalFailure: { status: 500, sender: false, description: 'An unexpected internal error.' },

@@ -17,12 +17,36 @@ export interface TableStream {
   label: string;
 }
 
+/** DynamoDB's billing mode and provisioned throughput, kept as declared (nothing is enforced). */
+export interface TableCapacity {
+  billingMode: 'PAY_PER_REQUEST' | 'PROVISIONED';
+  readCapacityUnits?: number;
+  writeCapacityUnits?: number;
+}
+
+/**
+ * A secondary index: its key schema and the attributes it projects. `local` indexes share the table's
+ * partition key; `global` ones have their own.
+ */
+export interface IndexDefinition {
+  name: string;
+  kind: 'global' | 'local';
+  partitionKey: KeyAttribute;
+  sortKey: KeyAttribute | null;
+  projection: { type: 'ALL' | 'KEYS_ONLY' | 'INCLUDE'; nonKeyAttributes?: string[] };
+}
+
 export interface TableDefinition {
   partitionKey: KeyAttribute;
   sortKey: KeyAttribute | null;
   stream: TableStream | null;
   ttlAttribute: string | null;
   shardCount: number;
+  /** Absent on tables created before these were kept: PAY_PER_REQUEST, no tags. */
+  capacity?: TableCapacity;
+  tags?: Record<string, string>;
+  /** Secondary indexes; absent when none. */
+  indexes?: IndexDefinition[];
 }
 
 /** A primary key encoded so that unsigned byte order is DynamoDB's key order (see tables/keys.ts). */

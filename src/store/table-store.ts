@@ -127,6 +127,13 @@ export interface TableStore {
   tableDelete(p: { name: string }): Promise<StoredTable | undefined>;
 
   itemGet(p: { tableId: number; key: EncodedKey }): Promise<ItemRow | undefined>;
+  /**
+   * Several items read as one snapshot (one transaction or statement), in the order asked; undefined for
+   * a key with no item. TransactGetItems and BatchGetItem.
+   */
+  itemGetMany(p: { keys: Array<{ tableId: number; key: EncodedKey }> }): Promise<Array<ItemRow | undefined>>;
+  /** How many items the table holds and their total DynamoDB size (O(items): DescribeTable's figures). */
+  itemStats(p: { tableId: number }): Promise<{ count: number; bytes: number }>;
   /** Decides every write against the current items, then writes all of them or none. */
   itemWrite(p: { writes: ItemWrite[]; now: number }): Promise<ItemWriteOutcome>;
   /** One partition's items between the bounds, in sort-key order (descending when not forward). */

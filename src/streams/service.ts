@@ -97,6 +97,18 @@ export class StreamService {
     };
   }
 
+  /**
+   * Where a shard stands: its lowest retained sequence number (null when it holds none) and the highest
+   * ever given (0 before the first record). A reader compares them with its position to tell records
+   * trimmed away (below the first retained) from records not written yet.
+   */
+  async shardPosition(streamArnOrTable: string, shardId: string): Promise<{ firstSeq: number | null; lastSeq: number }> {
+    const { table } = await this.resolve(streamArnOrTable);
+    const shard = shardFromId(shardId, table.definition.shardCount);
+    const state = (await this.store.streamShards({ tableId: table.id })).find((s) => s.shard === shard);
+    return { firstSeq: state?.firstSeq ?? null, lastSeq: state?.lastSeq ?? 0 };
+  }
+
   /** Records of one shard after a sequence number (from the oldest retained when none), in order. */
   async getRecords(input: {
     streamArn: string;

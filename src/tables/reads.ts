@@ -4,8 +4,10 @@
  * and the projection apply here, and the last row read becomes LastEvaluatedKey.
  */
 import { SluiceError } from '../model/errors.js';
-import type { ItemPage, KeyBound } from '../store/table-store.js';
-import type { KeyType, TableDefinition } from '../store/table-definition.js';
+import type { ItemPage, ItemRow, KeyBound, TableStore } from '../store/table-store.js';
+import type { EncodedKey, KeyType, TableDefinition } from '../store/table-definition.js';
+import { shardOf } from '../streams/shards.js';
+import { tableLimits } from './definition.js';
 import {
   compareOrdered,
   type CompiledExpressions,
@@ -112,4 +114,55 @@ export function shapePage(
   const output: PageOutput = { items, count: items.length, scannedCount: page.rows.length };
   if (page.truncated && last) output.lastEvaluatedKey = keyOfItem(definition, last);
   return output;
+}
+
+/** Checks Segment and TotalSegments (both or neither); undefined for a whole-table scan. */
+export function validateSegments(
+  segment: number | undefined,
+  totalSegments: number | undefined,
+): { segment: number; totalSegments: number } | undefined {
+  if (segment === undefined && totalSegments === undefined) return undefined;
+  if (totalSegments === undefined) {
+    throw new SluiceError('ValidationException', 'The TotalSegments parameter is required but was not present in the request when Segment parameter is present', { field: 'TotalSegments' });
+  }
+  if (segment === undefined) {
+    throw new SluiceError('ValidationException', 'The Segment parameter is required but was not present in the request when parameter TotalSegments is present', { field: 'Segment' });
+  }
+  if (!Number.isInteger(totalSegments) || totalSegments < 1 || totalSegments > tableLimits.maxTotalSegments) {
+    throw new SluiceError('ValidationException', `TotalSegments: ${JSON.stringify(totalSegments)} is invalid; must be an integer from 1 to ${tableLimits.maxTotalSegments}`, { field: 'TotalSegments' });
+  }
+  if (!Number.isInteger(segment) || segment < 0 || segment >= totalSegments) {
+    throw new SluiceError('ValidationException', `The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: ${JSON.stringify(segment)} is not less than TotalSegments: ${totalSegments}`, { field: 'Segment' });
+  }
+  return { segment, totalSegments };
+}
+
+/** The segment of a partition key in a parallel scan: a hash of its encoded bytes. */
+export function segmentOf(pk: Buffer, totalSegments: number): number {
+  return shardOf(pk, totalSegments);
+}
+
+/**
+ * One page of a segment's items: store pages are read in key order and only the segment's rows kept,
+ * until `limit` of them, 1 MB of them, or the end of the table; the page ends at the last row kept.
+ */
+export async function scanSegment(
+  store: Pick<TableStore, 'itemScan'>,
+  p: { tableId: number; startAfter: EncodedKey | null; limit: number; segment: number; totalSegments: number },
+): Promise<ItemPage> {
+  const rows: ItemRow[] = [];
+  let bytes = 0;
+  let cursor = p.startAfter;
+  for (;;) {
+    const page = await store.itemScan({ tableId: p.tableId, startAfter: cursor, limit: 1000, maxBytes: tableLimits.maxPageBytes });
+    for (const row of page.rows) {
+      if (segmentOf(row.pk, p.totalSegments) !== p.segment) continue;
+      rows.push(row);
+      bytes += row.size;
+      if (rows.length >= p.limit || bytes >= tableLimits.maxPageBytes) return { rows, truncated: true };
+    }
+    const last = page.rows[page.rows.length - 1];
+    if (!page.truncated || !last) return { rows, truncated: false };
+    cursor = { pk: last.pk, sk: last.sk };
+  }
 }

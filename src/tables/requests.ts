@@ -95,14 +95,16 @@ export function planDelete(table: StoredTable, input: DeleteItemInput): PlannedR
 
 export function planUpdate(table: StoredTable, input: UpdateItemInput): PlannedRequest {
   const key = validateKey(table.definition, input.key);
-  if (typeof input.updateExpression !== 'string') throw validationError('UpdateExpression', 'is required');
-  const compiled = conditionOf(input, { updateExpression: input.updateExpression });
-  const update = compiled.update as CompiledUpdate;
-  assertKeyAttributesUnchanged(update, keyNames(table));
-  // An update of a missing item creates it from its key, as DynamoDB does.
+  if (input.updateExpression !== undefined && typeof input.updateExpression !== 'string')
+    throw validationError('UpdateExpression', 'must be a string');
+  const compiled = conditionOf(input, input.updateExpression === undefined ? {} : { updateExpression: input.updateExpression });
+  const update = compiled.update as CompiledUpdate | undefined;
+  if (update) assertKeyAttributesUnchanged(update, keyNames(table));
+  // An update of a missing item creates it from its key, as DynamoDB does; without an update
+  // expression that is all it does.
   const change = (current: Item | undefined): Item =>
-    current ? update.apply(current) : { ...key, ...update.apply(undefined) };
-  const touched = update.updatedAttributes;
+    update ? (current ? update.apply(current) : { ...key, ...update.apply(undefined) }) : (current ?? { ...key });
+  const touched = update?.updatedAttributes ?? [];
   return {
     plan: { table, key: encodeKey(table.definition, key), condition: compiled.condition, change },
     returned: (result) => {

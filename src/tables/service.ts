@@ -7,6 +7,7 @@ import { tableArn, type ArnContext } from '../model/arn.js';
 import type { Clock } from '../model/clock.js';
 import { SluiceError } from '../model/errors.js';
 import type { Unsubscribe } from '../store/notifier.js';
+import type { EncodedKey } from '../store/table-definition.js';
 import { tableCatalogChannel, type StoredTable } from '../store/table-store.js';
 import type { Store } from '../store/store.js';
 import { StreamTrimmer } from '../streams/retention.js';
@@ -20,10 +21,10 @@ import {
   type UpdateTableInput,
 } from './definition.js';
 import { ConditionalCheckFailed, TransactionCanceled } from './errors.js';
-import { compileExpressions, type Item } from './expressions/index.js';
+import { compileExpressions, type ExpressionAttributeNames, type Item } from './expressions/index.js';
 import { decodeItem } from './item-codec.js';
 import { encodeKey, keyIdentity, validateKey } from './keys.js';
-import { queryBounds, shapePage, validateLimit } from './reads.js';
+import { queryBounds, scanSegment, shapePage, validateLimit, validateSegments } from './reads.js';
 import {
   planConditionCheck,
   planDelete,
@@ -32,8 +33,12 @@ import {
   validateItem,
   type PlannedRequest,
 } from './requests.js';
+import { checkAllAttributes, findIndex, queryIndex, scanIndex } from './indexes.js';
+import { fingerprintOf, RequestTokens } from './request-tokens.js';
 import { TtlSweeper } from './ttl.js';
 import type {
+  BatchGetOutput,
+  BatchGetRequest,
   BatchWriteOutput,
   BatchWriteRequest,
   DeleteItemInput,
@@ -73,6 +78,7 @@ export class TableService implements Service {
   private readonly unsubscribeCatalog: Unsubscribe;
   private readonly ttl: TtlSweeper;
   private readonly trimmer: StreamTrimmer;
+  private readonly tokens = new RequestTokens();
 
   constructor(options: TableServiceOptions) {
     this.store = options.store;
@@ -103,11 +109,22 @@ export class TableService implements Service {
 
   // ---------------------------------------------------------------- tables
 
-  /** Creates a table; creating it again with the same definition returns it (config files re-apply). */
-  async createTable(input: CreateTableInput): Promise<TableDescription> {
+  /**
+   * Creates a table; creating it again with the same definition returns it (config files re-apply),
+   * unless `ifExists: 'fail'` asks for DynamoDB's ResourceInUseException whatever the definition.
+   */
+  async createTable(
+    input: CreateTableInput,
+    options: { ifExists?: 'return' | 'fail' } = {},
+  ): Promise<TableDescription> {
     const now = this.clock.now();
     const definition = buildTableDefinition(input, now);
     const result = await this.store.tableCreate({ name: input.name, definition, now });
+    if (result.outcome === 'exists' && options.ifExists === 'fail') {
+      throw new SluiceError('ResourceInUseException', `Table already exists: ${input.name}`, {
+        field: 'TableName',
+      });
+    }
     if (result.outcome === 'exists' && !sameDefinition(result.table.definition, definition)) {
       throw new SluiceError(
         'ResourceInUseException',
@@ -121,8 +138,15 @@ export class TableService implements Service {
     return this.describe(result.table);
   }
 
-  async describeTable(name: string): Promise<TableDescription> {
-    return this.describe(await this.require(name));
+  /**
+   * The table's definition; with `counts`, also how many items it holds and their size, counted now
+   * (a read of every item's row: O(items)).
+   */
+  async describeTable(name: string, options: { counts?: boolean } = {}): Promise<TableDescription> {
+    const table = await this.require(name);
+    if (!options.counts) return this.describe(table);
+    const stats = await this.store.itemStats({ tableId: table.id });
+    return { ...this.describe(table), itemCount: stats.count, sizeBytes: stats.bytes };
   }
 
   async listTables(prefix?: string): Promise<string[]> {
@@ -202,14 +226,29 @@ export class TableService implements Service {
   async query(input: QueryInput): Promise<PageOutput> {
     const table = await this.require(input.tableName);
     const { definition } = table;
+    const index = input.indexName === undefined ? undefined : findIndex(definition, input.indexName);
+    const keys = index ?? definition;
     const compiled = compileExpressions({
       keyConditionExpression: input.keyConditionExpression,
       filterExpression: input.filterExpression,
       projectionExpression: input.projectionExpression,
       expressionAttributeNames: input.expressionAttributeNames,
       expressionAttributeValues: input.expressionAttributeValues,
-      keySchema: { partitionKey: definition.partitionKey.name, sortKey: definition.sortKey?.name },
+      keySchema: { partitionKey: keys.partitionKey.name, sortKey: keys.sortKey?.name },
     });
+    if (index) {
+      if (input.allAttributes) checkAllAttributes(index);
+      return queryIndex(this.store, {
+        allAttributes: input.allAttributes ?? false,
+        definition,
+        tableId: table.id,
+        index,
+        compiled,
+        limit: validateLimit(input.limit),
+        exclusiveStartKey: input.exclusiveStartKey,
+        forward: input.scanIndexForward ?? true,
+      });
+    }
     const bounds = queryBounds(definition, compiled.keyCondition!);
     let startAfter: Buffer | null = null;
     if (input.exclusiveStartKey) {
@@ -247,18 +286,38 @@ export class TableService implements Service {
       expressionAttributeNames: input.expressionAttributeNames,
       expressionAttributeValues: input.expressionAttributeValues,
     });
+    const segments = validateSegments(input.segment, input.totalSegments);
+    if (input.indexName !== undefined) {
+      if (segments)
+        throw new SluiceError('ValidationException', 'Sluice does not scan an index in segments', {
+          field: 'Segment',
+        });
+      const index = findIndex(table.definition, input.indexName);
+      return scanIndex(this.store, {
+        definition: table.definition,
+        tableId: table.id,
+        index,
+        compiled,
+        limit: validateLimit(input.limit),
+        exclusiveStartKey: input.exclusiveStartKey,
+        scan: true,
+      });
+    }
     const startAfter = input.exclusiveStartKey
       ? encodeKey(
           table.definition,
           validateKey(table.definition, input.exclusiveStartKey, 'ExclusiveStartKey'),
         )
       : null;
-    const page = await this.store.itemScan({
-      tableId: table.id,
-      startAfter,
-      limit: validateLimit(input.limit),
-      maxBytes: tableLimits.maxPageBytes,
-    });
+    const limit = validateLimit(input.limit);
+    const page = segments
+      ? await scanSegment(this.store, { tableId: table.id, startAfter, limit, ...segments })
+      : await this.store.itemScan({
+          tableId: table.id,
+          startAfter,
+          limit,
+          maxBytes: tableLimits.maxPageBytes,
+        });
     return shapePage(table.definition, page, compiled);
   }
 
@@ -281,8 +340,127 @@ export class TableService implements Service {
     return { unprocessedItems: [] };
   }
 
-  /** Up to 100 actions on distinct items, all applied or none; DynamoDB's TransactWriteItems. */
-  async transactWriteItems(actions: TransactWriteAction[]): Promise<void> {
+  /**
+   * Up to 100 keys over one or more tables, read as one snapshot; DynamoDB's BatchGetItem. Keys past 16 MB
+   * of items come back as unprocessed.
+   */
+  async batchGetItem(requests: BatchGetRequest[]): Promise<BatchGetOutput> {
+    const total = requests.reduce(
+      (sum, request) => sum + (Array.isArray(request.keys) ? request.keys.length : 0),
+      0,
+    );
+    if (total === 0 || total > tableLimits.maxBatchGet) {
+      throw new SluiceError(
+        'ValidationException',
+        `RequestItems: ${total} keys; must hold 1 to ${tableLimits.maxBatchGet}`,
+        { field: 'RequestItems' },
+      );
+    }
+    const reads: PlannedRead[] = [];
+    for (const request of requests) {
+      const planned = await this.planReads(
+        request.tableName,
+        request.keys,
+        request,
+        'Provided list of item keys contains duplicates',
+      );
+      reads.push(...planned.map((read) => ({ ...read, request })));
+    }
+    const rows = await this.store.itemGetMany({
+      keys: reads.map(({ table, key }) => ({ tableId: table.id, key })),
+    });
+    const output: BatchGetOutput = { responses: {}, unprocessedKeys: [] };
+    const left = new Map<BatchGetRequest, Item[]>();
+    let bytes = 0;
+    reads.forEach((read, i) => {
+      const request = read.request!;
+      const found: Item[] = (output.responses[request.tableName] ??= []);
+      if (bytes >= tableLimits.maxBatchGetBytes) {
+        left.set(request, [...(left.get(request) ?? []), read.keyItem]);
+        return;
+      }
+      const row = rows[i];
+      if (!row) return;
+      bytes += row.size;
+      found.push(read.project(decodeItem(row.item)));
+    });
+    for (const [request, keys] of left) output.unprocessedKeys.push({ ...request, keys });
+    return output;
+  }
+
+  /** Up to 100 gets of distinct items, read as one snapshot; DynamoDB's TransactGetItems. */
+  async transactGetItems(gets: GetItemInput[]): Promise<Array<Item | undefined>> {
+    checkCount('TransactItems', gets, tableLimits.maxTransactItems);
+    const reads: PlannedRead[] = [];
+    const seen = new Set<string>();
+    for (const get of gets) {
+      const [read] = await this.planReads(
+        get.tableName,
+        [get.key],
+        get,
+        'Transaction request cannot include multiple operations on one item',
+      );
+      const identity = `${read!.table.id}|${keyIdentity(read!.key)}`;
+      if (seen.has(identity))
+        throw new SluiceError(
+          'ValidationException',
+          'Transaction request cannot include multiple operations on one item',
+        );
+      seen.add(identity);
+      reads.push(read!);
+    }
+    const rows = await this.store.itemGetMany({
+      keys: reads.map(({ table, key }) => ({ tableId: table.id, key })),
+    });
+    return reads.map((read, i) => {
+      const row = rows[i];
+      return row ? read.project(decodeItem(row.item)) : undefined;
+    });
+  }
+
+  /** Validated keys of one table, distinct, each with the projection to apply to its item. */
+  private async planReads(
+    tableName: string,
+    keys: Item[],
+    expressions: { projectionExpression?: string; expressionAttributeNames?: ExpressionAttributeNames },
+    duplicateMessage: string,
+  ): Promise<PlannedRead[]> {
+    const table = await this.require(tableName);
+    const { projection } = compileExpressions({
+      projectionExpression: expressions.projectionExpression,
+      expressionAttributeNames: expressions.expressionAttributeNames,
+    });
+    const project = projection ? (item: Item) => projection.project(item) : (item: Item) => item;
+    const seen = new Set<string>();
+    return keys.map((key) => {
+      const keyItem = validateKey(table.definition, key);
+      const encoded = encodeKey(table.definition, keyItem);
+      const identity = keyIdentity(encoded);
+      if (seen.has(identity)) throw new SluiceError('ValidationException', duplicateMessage);
+      seen.add(identity);
+      return { table, key: encoded, keyItem, project };
+    });
+  }
+
+  /**
+   * Up to 100 actions on distinct items, all applied or none; DynamoDB's TransactWriteItems. A
+   * `clientRequestToken` makes a repeat within 10 minutes succeed without applying again (the same
+   * actions) or fail with IdempotentParameterMismatchException (others). Tokens are remembered by this
+   * engine (node) only, not in the store: a retry that reaches another node, or this one after a restart,
+   * applies again.
+   */
+  async transactWriteItems(
+    actions: TransactWriteAction[],
+    options: { clientRequestToken?: string } = {},
+  ): Promise<void> {
+    const token = options.clientRequestToken;
+    if (token === undefined) return this.applyTransaction(actions);
+    return this.tokens.run(token, fingerprintOf(actions), this.clock.now(), () =>
+      this.applyTransaction(actions),
+    );
+  }
+
+  private async applyTransaction(actions: TransactWriteAction[]): Promise<void> {
     checkCount('TransactItems', actions, tableLimits.maxTransactItems);
     const planned: PlannedRequest[] = [];
     for (const action of actions) {
@@ -355,6 +533,9 @@ export class TableService implements Service {
     };
     if (definition.sortKey) description.sortKey = definition.sortKey;
     if (definition.ttlAttribute !== null) description.ttlAttribute = definition.ttlAttribute;
+    if (definition.capacity) description.capacity = { ...definition.capacity };
+    if (definition.tags) description.tags = { ...definition.tags };
+    if (definition.indexes) description.indexes = definition.indexes.map((index) => ({ ...index }));
     if (definition.stream) {
       description.stream = {
         viewType: definition.stream.viewType,
@@ -365,6 +546,14 @@ export class TableService implements Service {
     }
     return description;
   }
+}
+
+interface PlannedRead {
+  table: StoredTable;
+  key: EncodedKey;
+  keyItem: Item;
+  project: (item: Item) => Item;
+  request?: BatchGetRequest;
 }
 
 function checkCount(field: string, list: unknown[], max: number): void {

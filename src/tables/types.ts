@@ -4,7 +4,7 @@
  * and Set, see expressions/values.ts), never AttributeValue wrappers.
  */
 import type { ExpressionAttributeNames, ExpressionAttributeValues, Item } from './expressions/index.js';
-import type { KeyAttribute, StreamViewType } from '../store/table-definition.js';
+import type { IndexDefinition, KeyAttribute, StreamViewType, TableCapacity } from '../store/table-definition.js';
 
 export interface ExpressionInput {
   expressionAttributeNames?: ExpressionAttributeNames;
@@ -39,7 +39,8 @@ export interface DeleteItemInput extends ConditionInput {
 export interface UpdateItemInput extends ConditionInput {
   tableName: string;
   key: Item;
-  updateExpression: string;
+  /** Absent: the item is created from its key when missing, and left as it is otherwise. */
+  updateExpression?: string;
   /** UPDATED_OLD and UPDATED_NEW return the top-level attributes the update names. */
   returnValues?: 'NONE' | 'ALL_OLD' | 'UPDATED_OLD' | 'ALL_NEW' | 'UPDATED_NEW';
 }
@@ -57,6 +58,10 @@ export interface ItemOutput {
 
 export interface QueryInput extends ExpressionInput {
   tableName: string;
+  /** A secondary index to query instead of the table (its keys in the key condition). */
+  indexName?: string;
+  /** With a local index: whole items rather than the index's projection (DynamoDB's Select ALL_ATTRIBUTES). */
+  allAttributes?: boolean;
   keyConditionExpression: string;
   filterExpression?: string;
   projectionExpression?: string;
@@ -69,10 +74,32 @@ export interface QueryInput extends ExpressionInput {
 
 export interface ScanInput extends ExpressionInput {
   tableName: string;
+  /** A secondary index to scan instead of the table. */
+  indexName?: string;
   filterExpression?: string;
   projectionExpression?: string;
   limit?: number;
   exclusiveStartKey?: Item;
+  /**
+   * A parallel scan's part: items are dealt into `totalSegments` (1-1,000,000) disjoint segments by a
+   * hash of their partition key; this scan reads segment `segment` (0-based). Both or neither.
+   */
+  segment?: number;
+  totalSegments?: number;
+}
+
+export interface BatchGetRequest {
+  tableName: string;
+  keys: Item[];
+  projectionExpression?: string;
+  expressionAttributeNames?: ExpressionAttributeNames;
+}
+
+export interface BatchGetOutput {
+  /** Items found, per table; keys with no item are absent. */
+  responses: Record<string, Item[]>;
+  /** Keys left unread because the response reached 16 MB: ask for them again. */
+  unprocessedKeys: BatchGetRequest[];
 }
 
 export interface PageOutput {
@@ -107,4 +134,11 @@ export interface TableDescription {
   ttlAttribute?: string;
   stream?: { viewType: StreamViewType; streamArn: string; streamLabel: string; shardCount: number };
   createdAt: number;
+  /** DynamoDB's capacity settings, kept and reported; Sluice enforces no capacity. */
+  capacity?: TableCapacity;
+  tags?: Record<string, string>;
+  indexes?: IndexDefinition[];
+  /** describeTable with `counts`: the items it holds now and their total size in bytes (DynamoDB's size rules). */
+  itemCount?: number;
+  sizeBytes?: number;
 }

@@ -4,6 +4,7 @@
  * and which stream record describes the change. Put, update, delete, condition checks and TTL
  * deletions are all a `PlannedWrite`: a condition and a change from the current item to the next.
  */
+import { checkIndexKeys } from './indexes.js';
 import type { ItemDecision, ItemWrite, StoredTable } from '../store/table-store.js';
 import { draftRecord } from '../streams/record.js';
 import { shardOf } from '../streams/shards.js';
@@ -97,6 +98,7 @@ function decide(
   // DynamoDB writes no stream record for a write that changes nothing; neither does Sluice.
   if (current !== undefined && valuesEqual(current, next)) return { kind: 'none' };
   const size = checkItemSize(next);
+  checkIndexKeys(plan.table.definition, next);
   const record = stream
     ? draftRecord({
         viewType: stream.viewType,

@@ -5,6 +5,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { buildAuthSettings } from '../../src/api/auth/credentials.js';
 import { buildHttpApi, type HttpApi, type HttpApiOptions } from '../../src/api/server.js';
 import { Sluice } from '../../src/engine/sluice.js';
+import type { Clock } from '../../src/model/clock.js';
+import type { Store } from '../../src/store/store.js';
 
 export const TEST_ACCESS_KEY = { accessKeyId: 'AKIDSLUICETEST', secretAccessKey: 'sluice-test-secret' };
 export const TEST_TOKEN = 'sluice-test-token-0123456789';
@@ -29,16 +31,26 @@ export interface TestNode {
 }
 
 export async function startTestNode(
-  options: Partial<Pick<HttpApiOptions, 'maxRequestBytes' | 'publicUrl' | 'connections' | 'capLogIntervalMs' | 'logger' | 'metricsAuth' | 'consoleIntervalMs' | 'console'>> & { insecureDev?: boolean } = {},
+  options: Partial<
+    Pick<HttpApiOptions, 'maxRequestBytes' | 'publicUrl' | 'connections' | 'capLogIntervalMs' | 'logger' | 'metricsAuth' | 'consoleIntervalMs' | 'console'>
+  > & {
+    insecureDev?: boolean;
+    /** Default: a fresh in-memory SQLite store. */
+    store?: Store;
+    clock?: Clock;
+  } = {},
 ): Promise<TestNode> {
-  const sluice = await Sluice.open({ store: 'sqlite::memory:' });
+  const sluice = await Sluice.open({
+    store: options.store ?? 'sqlite::memory:',
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const auth = buildAuthSettings({
     env: {},
     configAccessKeys: [TEST_ACCESS_KEY],
     configTokens: [TEST_TOKEN],
     insecureDev: options.insecureDev ?? false,
   });
-  const { insecureDev: _insecureDev, ...apiOptions } = options;
+  const { insecureDev: _insecureDev, store: _store, clock: _clock, ...apiOptions } = options;
   const api = await buildHttpApi({ sluice, auth, logger: false, ...apiOptions });
   const url = await api.listen({ host: '127.0.0.1', port: 0 });
   const clients: SQSClient[] = [];

@@ -37,6 +37,20 @@ export const SFN_JSON: AwsJsonService = {
   queryCompatible: false,
 };
 
+export const DYNAMODB_JSON: AwsJsonService = {
+  targetPrefix: 'DynamoDB_20120810',
+  namespace: 'com.amazonaws.dynamodb.v20120810',
+  jsonVersion: '1.0',
+  queryCompatible: false,
+};
+
+export const DYNAMODB_STREAMS_JSON: AwsJsonService = {
+  targetPrefix: 'DynamoDBStreams_20120810',
+  namespace: 'com.amazonaws.dynamodb.v20120810',
+  jsonVersion: '1.0',
+  queryCompatible: false,
+};
+
 export interface AmzTarget {
   servicePrefix: string;
   operation: string;

@@ -13,8 +13,8 @@ import { checkAwsSignature, precheckAwsSignature } from '../auth/aws-signature.j
 import type { AuthSettings } from '../auth/credentials.js';
 import { requestSignal } from '../request-signal.js';
 import { parseJsonObject, refuseProtoKeys } from '../validation.js';
-import { awsJsonErrorResponse, awsJsonResponse, parseAmzTarget, SFN_JSON, SQS_JSON } from './json-protocol.js';
-import { isStepFunctionsRequest } from './sfn-endpoint.js';
+import { awsJsonErrorResponse, awsJsonResponse, parseAmzTarget, SQS_JSON } from './json-protocol.js';
+import { addressedService, serviceOfTarget } from './services.js';
 import { queueUrl } from './queue-url.js';
 import { callSqsOperation } from './sqs-operations.js';
 import { decodeQueryInput, encodeQueryError, encodeQueryResult, queryParams } from './sqs-query.js';
@@ -41,7 +41,10 @@ export function wireProtocolOf(request: FastifyRequest): AwsWireProtocol {
 /** Renders a failure in the wire protocol the request used. */
 export function sendSqsError(request: FastifyRequest, reply: FastifyReply, error: SluiceError): FastifyReply {
   if (wireProtocolOf(request) === 'json') {
-    const response = awsJsonErrorResponse(SQS_JSON, error, request.id);
+    // Rendered as the service the target names (DynamoDB, Step Functions, ...) would render it.
+    const target = request.headers['x-amz-target'];
+    const service = (typeof target === 'string' ? serviceOfTarget(target)?.json : undefined) ?? SQS_JSON;
+    const response = awsJsonErrorResponse(service, error, request.id);
     return reply.code(response.status).headers(response.headers).send(response.body);
   }
   const response = encodeQueryError(error, request.id);
@@ -136,14 +139,17 @@ export function registerSqsEndpoint(app: FastifyInstance, options: SqsEndpointOp
   };
   // Before the body is read: a request whose signature headers already fail is answered and its
   // connection closed, so an unauthenticated client cannot make the node wait for (or buffer) a body.
+  // Each service's requests are checked against its own signing name; one the node does not serve is
+  // answered as such (services.ts), never as a signature problem.
   const onRequest = (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
-    const stepFunctions = isStepFunctionsRequest(request);
-    const refusal = precheckAwsSignature({ request, auth: options.auth, service: stepFunctions ? 'states' : 'sqs', now: Date.now() });
+    const addressed = addressedService(request);
+    const refusal =
+      addressed.kind === 'unknown'
+        ? addressed.error
+        : precheckAwsSignature({ request, auth: options.auth, service: addressed.service.signingName, now: Date.now() });
     if (refusal === undefined) return done();
     reply.header('connection', 'close');
-    if (!stepFunctions) return done(refusal);
-    const response = awsJsonErrorResponse(SFN_JSON, refusal, request.id);
-    void reply.code(response.status).headers(response.headers).send(response.body);
+    done(refusal);
   };
   const route = { config: { protocol: 'aws' }, onRequest };
   app.post<SqsRoute>('/', route, handle);

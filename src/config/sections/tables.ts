@@ -4,9 +4,66 @@
  * items. Its stream and TTL attribute follow the config.
  */
 import { SluiceError } from '../../model/errors.js';
+import type { IndexDefinition } from '../../store/table-definition.js';
 import type { TableDescription } from '../../tables/types.js';
 import { atPath, type ApplyContext, type ConfigSection } from './section.js';
-import type { TableConfig } from './tables-schema.js';
+import type { IndexConfig, TableConfig } from './tables-schema.js';
+
+/** The index a config entry declares; the library validates it (a local index's keys, the projection). */
+function indexOf(name: string, index: IndexConfig, table: TableConfig): IndexDefinition {
+  const partitionKey = index.partitionKey ?? (index.local ? table.partitionKey : undefined);
+  if (!partitionKey) {
+    throw new SluiceError('InvalidParameterValue', `indexes.${name}.partitionKey: a global index needs its partition key`, { field: `indexes.${name}.partitionKey` });
+  }
+  const projection = index.projection ?? 'ALL';
+  return {
+    name,
+    kind: index.local ? 'local' : 'global',
+    partitionKey,
+    sortKey: index.sortKey ?? null,
+    projection: Array.isArray(projection) ? { type: 'INCLUDE', nonKeyAttributes: projection } : { type: projection },
+  };
+}
+
+function indexesOf(table: TableConfig): IndexDefinition[] {
+  return Object.entries(table.indexes ?? {}).map(([name, index]) => indexOf(name, index, table));
+}
+
+/**
+ * Global indexes follow the config (added or removed one at a time, as DynamoDB allows); a changed index,
+ * or any change to the local ones, is refused: local indexes are fixed at creation.
+ */
+async function applyIndexes(context: ApplyContext, name: string, table: TableConfig, current: TableDescription): Promise<boolean> {
+  const wanted = indexesOf(table);
+  const existing = current.indexes ?? [];
+  const canonical = (i: IndexDefinition) =>
+    JSON.stringify([i.kind, i.partitionKey.name, i.partitionKey.type, i.sortKey?.name, i.sortKey?.type, i.projection.type, i.projection.nonKeyAttributes ?? []]);
+  const same = (a: IndexDefinition, b: IndexDefinition) => canonical(a) === canonical(b);
+  for (const index of wanted) {
+    const now = existing.find((e) => e.name === index.name);
+    if (now && !same(now, index)) {
+      throw new SluiceError('InvalidParameterValue', `indexes.${index.name}: cannot change an existing index (it is ${JSON.stringify(now)}); remove it, apply, then add it again`, { field: `indexes.${index.name}` });
+    }
+    if (!now && index.kind === 'local') {
+      throw new SluiceError('InvalidParameterValue', `indexes.${index.name}: a local index can only be declared when the table is created`, { field: `indexes.${index.name}` });
+    }
+  }
+  let changed = false;
+  for (const index of existing) {
+    if (wanted.some((w) => w.name === index.name)) continue;
+    if (index.kind === 'local') {
+      throw new SluiceError('InvalidParameterValue', `indexes.${index.name}: a local index cannot be removed from an existing table`, { field: `indexes.${index.name}` });
+    }
+    await context.sluice.tables.updateTable(name, { deleteIndex: index.name });
+    changed = true;
+  }
+  for (const index of wanted) {
+    if (existing.some((e) => e.name === index.name)) continue;
+    await context.sluice.tables.updateTable(name, { createIndex: index });
+    changed = true;
+  }
+  return changed;
+}
 
 function sameKey(a: { name: string; type: string } | undefined, b: { name: string; type: string } | undefined): boolean {
   return a?.name === b?.name && a?.type === b?.type;
@@ -33,6 +90,7 @@ async function applyTable(context: ApplyContext, name: string, table: TableConfi
       ...(table.stream ? { stream: { viewType: table.stream } } : {}),
       ...(table.ttlAttribute ? { ttlAttribute: table.ttlAttribute } : {}),
       ...(table.streamShardCount !== undefined ? { streamShardCount: table.streamShardCount } : {}),
+      ...(table.indexes ? { indexes: indexesOf(table) } : {}),
     });
     context.changes.push({ kind: 'table', name, action: 'created' });
     return;
@@ -47,7 +105,8 @@ async function applyTable(context: ApplyContext, name: string, table: TableConfi
       ...(ttlChanged ? { ttlAttribute: table.ttlAttribute ?? null } : {}),
     });
   }
-  context.changes.push({ kind: 'table', name, action: streamChanged || ttlChanged ? 'updated' : 'unchanged' });
+  const indexesChanged = await applyIndexes(context, name, table, current);
+  context.changes.push({ kind: 'table', name, action: streamChanged || ttlChanged || indexesChanged ? 'updated' : 'unchanged' });
 }
 
 export const tablesSection: ConfigSection = {

@@ -71,6 +71,18 @@ const sql = {
                 shards_gone AS (DELETE FROM stream_shards WHERE table_id = $1)
            DELETE FROM stream_checkpoints WHERE table_id = $1`,
   },
+  // One statement: one snapshot of every key asked, in the order asked.
+  itemGetMany: {
+    name: 'sluice_item_get_many',
+    text: `SELECT i.pk, i.sk, i.item, i.size
+           FROM unnest($1::bigint[], $2::bytea[], $3::bytea[]) WITH ORDINALITY AS k(table_id, pk, sk, ord)
+           LEFT JOIN items i ON i.table_id = k.table_id AND i.pk = k.pk AND i.sk = k.sk
+           ORDER BY k.ord`,
+  },
+  itemStats: {
+    name: 'sluice_item_stats',
+    text: 'SELECT count(*)::int AS count, coalesce(sum(size), 0)::bigint AS bytes FROM items WHERE table_id = $1',
+  },
   itemGet: {
     name: 'sluice_item_get',
     text: 'SELECT pk, sk, item, size FROM items WHERE table_id = $1 AND pk = $2 AND sk = $3',
@@ -187,6 +199,8 @@ export function createPostgresTableStore(
   | 'tableUpdate'
   | 'tableDelete'
   | 'itemGet'
+  | 'itemGetMany'
+  | 'itemStats'
   | 'itemQuery'
   | 'itemScan'
   | 'itemExpiredKeys'
@@ -243,6 +257,18 @@ export function createPostgresTableStore(
     async itemGet(p) {
       const [row] = await run<ItemRow>(pool, sql.itemGet, [p.tableId, p.key.pk, p.key.sk]);
       return row;
+    },
+    async itemGetMany(p) {
+      const rows = await run<{ pk: Buffer | null; sk: Buffer | null; item: string | null; size: number | null }>(pool, sql.itemGetMany, [
+        p.keys.map((k) => k.tableId),
+        p.keys.map((k) => k.key.pk),
+        p.keys.map((k) => k.key.sk),
+      ]);
+      return rows.map((row) => (row.item === null ? undefined : (row as ItemRow)));
+    },
+    async itemStats(p) {
+      const [row] = await run<{ count: number; bytes: string }>(pool, sql.itemStats, [p.tableId]);
+      return { count: row?.count ?? 0, bytes: Number(row?.bytes ?? 0) };
     },
     async itemQuery(p) {
       return pageOf(

@@ -88,6 +88,8 @@ export function createSqliteTableStore(
   | 'tableUpdate'
   | 'tableDelete'
   | 'itemGet'
+  | 'itemGetMany'
+  | 'itemStats'
   | 'itemWrite'
   | 'itemQuery'
   | 'itemScan'
@@ -111,6 +113,9 @@ export function createSqliteTableStore(
     deleteCheckpoints: db.prepare('DELETE FROM stream_checkpoints WHERE table_id = ?'),
     itemGet: db.prepare<[number, Buffer, Buffer], ItemRow>(
       'SELECT pk, sk, item, size FROM items WHERE table_id = ? AND pk = ? AND sk = ?',
+    ),
+    itemStats: db.prepare<[number], { count: number; bytes: number | null }>(
+      'SELECT count(*) AS count, sum(size) AS bytes FROM items WHERE table_id = ?',
     ),
     itemUpsert: db.prepare(
       `INSERT INTO items (table_id, pk, sk, item, size, expires_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -165,6 +170,9 @@ export function createSqliteTableStore(
     return toTable(existing);
   });
 
+  const getMany = db.transaction((p: Parameters<TableStore['itemGetMany']>[0]) =>
+    p.keys.map(({ tableId, key }) => sql.itemGet.get(tableId, key.pk, key.sk)),
+  );
   const write = db.transaction((p: Parameters<TableStore['itemWrite']>[0]): ItemWriteOutcome => {
     // Decide every write first: a failed condition anywhere must leave everything untouched.
     const known = new Set<number>();
@@ -249,6 +257,13 @@ export function createSqliteTableStore(
     },
     async itemGet(p) {
       return sql.itemGet.get(p.tableId, p.key.pk, p.key.sk);
+    },
+    async itemGetMany(p) {
+      return getMany(p);
+    },
+    async itemStats(p) {
+      const row = sql.itemStats.get(p.tableId)!;
+      return { count: row.count, bytes: row.bytes ?? 0 };
     },
     async itemWrite(p) {
       const outcome = write(p);

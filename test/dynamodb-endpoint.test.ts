@@ -1,0 +1,696 @@
+/**
+ * The DynamoDB endpoint with the unmodified AWS SDK (@aws-sdk/client-dynamodb and the DocumentClient of
+ * @aws-sdk/lib-dynamodb) against a node, on SQLite and on PostgreSQL: tables, items with conditions and
+ * ReturnValues, queries and scans with paging, batches, transactions, TTL, tags, and DynamoDB's
+ * validation errors.
+ */
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  ListTagsOfResourceCommand,
+  PutItemCommand,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  TagResourceCommand,
+  TransactionCanceledException,
+  UntagResourceCommand,
+  UpdateTableCommand,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  TransactGetCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeBackends, tableInput } from './support/dynamodb.js';
+import { startTestNode, TEST_ACCESS_KEY, type SdkError, type TestNode } from './support/in-process-node.js';
+
+async function failure(promise: Promise<unknown>): Promise<SdkError & Record<string, unknown>> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error, 'the call should have failed').toBeDefined();
+  return error as SdkError & Record<string, unknown>;
+}
+
+describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_backend, openStore) => {
+  let node: TestNode;
+  let ddb: DynamoDBClient;
+  let doc: DynamoDBDocumentClient;
+  beforeAll(async () => {
+    const store = await openStore();
+    node = await startTestNode(store ? { store } : {});
+    ddb = new DynamoDBClient({
+      endpoint: node.url,
+      region: 'eu-west-1',
+      credentials: TEST_ACCESS_KEY,
+      maxAttempts: 1,
+    });
+    doc = DynamoDBDocumentClient.from(ddb);
+    await ddb.send(new CreateTableCommand(tableInput('items')));
+  });
+  afterAll(async () => {
+    ddb.destroy();
+    await node.close();
+  });
+
+  it('creates, describes, lists, updates and deletes tables', async () => {
+    const created = await ddb.send(
+      new CreateTableCommand(
+        tableInput('life-cycle', {
+          BillingMode: 'PROVISIONED',
+          ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 7 },
+          StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
+        }),
+      ),
+    );
+    expect(created.TableDescription).toMatchObject({
+      TableName: 'life-cycle',
+      TableStatus: 'ACTIVE',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 7 },
+      BillingModeSummary: { BillingMode: 'PROVISIONED' },
+      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
+      TableArn: 'arn:aws:dynamodb:us-east-1:000000000000:table/life-cycle',
+    });
+    expect(created.TableDescription?.LatestStreamArn).toMatch(/table\/life-cycle\/stream\//);
+    expect(created.TableDescription?.CreationDateTime).toBeInstanceOf(Date);
+    const again = await failure(ddb.send(new CreateTableCommand(tableInput('life-cycle'))));
+    expect(again).toBeInstanceOf(ResourceInUseException);
+    expect(again.$metadata.httpStatusCode).toBe(400);
+
+    const off = await ddb.send(
+      new UpdateTableCommand({ TableName: 'life-cycle', StreamSpecification: { StreamEnabled: false } }),
+    );
+    expect(off.TableDescription?.StreamSpecification).toBeUndefined();
+    const on = await ddb.send(
+      new UpdateTableCommand({
+        TableName: 'life-cycle',
+        StreamSpecification: { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' },
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    expect(on.TableDescription).toMatchObject({
+      StreamSpecification: { StreamViewType: 'KEYS_ONLY' },
+      BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' },
+    });
+
+    const first = await ddb.send(new ListTablesCommand({ Limit: 1 }));
+    expect(first.TableNames).toEqual(['items']);
+    expect(first.LastEvaluatedTableName).toBe('items');
+    const second = await ddb.send(
+      new ListTablesCommand({ ExclusiveStartTableName: first.LastEvaluatedTableName }),
+    );
+    expect(second.TableNames).toEqual(['life-cycle']);
+    expect(second.LastEvaluatedTableName).toBeUndefined();
+
+    const deleted = await ddb.send(new DeleteTableCommand({ TableName: 'life-cycle' }));
+    expect(deleted.TableDescription?.TableStatus).toBe('DELETING');
+    const gone = await failure(ddb.send(new DescribeTableCommand({ TableName: 'life-cycle' })));
+    expect(gone).toBeInstanceOf(ResourceNotFoundException);
+    expect(gone.message).toBe('Requested resource not found: Table: life-cycle not found');
+  });
+
+  it('refuses a key schema that does not match its attribute definitions', async () => {
+    const missing = await failure(
+      ddb.send(
+        new CreateTableCommand({
+          ...tableInput('bad-schema'),
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        }),
+      ),
+    );
+    expect(missing.name).toBe('ValidationException');
+    expect(missing.message).toMatch(/Some index key attributes are not defined in AttributeDefinitions/);
+    const extra = await failure(
+      ddb.send(
+        new CreateTableCommand({
+          ...tableInput('bad-schema'),
+          AttributeDefinitions: [
+            ...tableInput('x').AttributeDefinitions!,
+            { AttributeName: 'unused', AttributeType: 'S' },
+          ],
+        }),
+      ),
+    );
+    expect(extra.message).toMatch(
+      /Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions/,
+    );
+    const provisioned = await failure(
+      ddb.send(new CreateTableCommand({ ...tableInput('bad-schema'), BillingMode: 'PROVISIONED' })),
+    );
+    expect(provisioned.message).toMatch(/ReadCapacityUnits and WriteCapacityUnits must both be specified/);
+  });
+
+  it('queries and scans global and local secondary indexes, and adds and removes a global one', async () => {
+    await ddb.send(
+      new CreateTableCommand(
+        tableInput('indexed', {
+          AttributeDefinitions: [
+            ...tableInput('x').AttributeDefinitions!,
+            { AttributeName: 'status', AttributeType: 'S' },
+            { AttributeName: 'at', AttributeType: 'N' },
+          ],
+          GlobalSecondaryIndexes: [
+            {
+              IndexName: 'by-status',
+              KeySchema: [
+                { AttributeName: 'status', KeyType: 'HASH' },
+                { AttributeName: 'at', KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['note'] },
+            },
+          ],
+          LocalSecondaryIndexes: [
+            {
+              IndexName: 'by-at',
+              KeySchema: [
+                { AttributeName: 'pk', KeyType: 'HASH' },
+                { AttributeName: 'at', KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'KEYS_ONLY' },
+            },
+          ],
+        }),
+      ),
+    );
+    const described = (await ddb.send(new DescribeTableCommand({ TableName: 'indexed' }))).Table!;
+    expect(described.GlobalSecondaryIndexes?.[0]).toMatchObject({
+      IndexName: 'by-status',
+      IndexStatus: 'ACTIVE',
+      Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['note'] },
+    });
+    expect(described.LocalSecondaryIndexes?.[0]).toMatchObject({
+      IndexName: 'by-at',
+      KeySchema: [{ AttributeName: 'pk' }, { AttributeName: 'at' }],
+    });
+    for (const item of [
+      { pk: 'u1', sk: 1, status: 'open', at: 30, note: 'a', extra: 'x' },
+      { pk: 'u1', sk: 2, status: 'done', at: 10 },
+      { pk: 'u2', sk: 1, status: 'open', at: 20, note: 'b' },
+      { pk: 'u3', sk: 1 },
+    ])
+      await doc.send(new PutCommand({ TableName: 'indexed', Item: item }));
+
+    expect((await ddb.send(new DescribeTableCommand({ TableName: 'indexed' }))).Table).toMatchObject({
+      ItemCount: 4,
+    });
+    const open = {
+      TableName: 'indexed',
+      IndexName: 'by-status',
+      KeyConditionExpression: '#s = :s',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':s': 'open' },
+    };
+    expect((await doc.send(new QueryCommand(open))).Items).toEqual([
+      { pk: 'u2', sk: 1, status: 'open', at: 20, note: 'b' },
+      { pk: 'u1', sk: 1, status: 'open', at: 30, note: 'a' },
+    ]);
+    const first = await doc.send(new QueryCommand({ ...open, ScanIndexForward: false, Limit: 1 }));
+    expect(first.Items?.map((item) => item.pk)).toEqual(['u1']);
+    expect(first.LastEvaluatedKey).toEqual({ pk: 'u1', sk: 1, status: 'open', at: 30 });
+    const second = await doc.send(
+      new QueryCommand({
+        ...open,
+        ScanIndexForward: false,
+        Limit: 1,
+        ExclusiveStartKey: first.LastEvaluatedKey,
+      }),
+    );
+    expect(second.Items?.map((item) => item.pk)).toEqual(['u2']);
+    const local = await doc.send(
+      new QueryCommand({
+        TableName: 'indexed',
+        IndexName: 'by-at',
+        KeyConditionExpression: 'pk = :p AND #a > :a',
+        ExpressionAttributeNames: { '#a': 'at' },
+        ExpressionAttributeValues: { ':p': 'u1', ':a': 5 },
+      }),
+    );
+    expect(local.Items).toEqual([
+      { pk: 'u1', sk: 2, at: 10 },
+      { pk: 'u1', sk: 1, at: 30 },
+    ]);
+    const whole = await doc.send(
+      new QueryCommand({
+        TableName: 'indexed',
+        IndexName: 'by-at',
+        Select: 'ALL_ATTRIBUTES',
+        KeyConditionExpression: 'pk = :p AND #a > :a',
+        ExpressionAttributeNames: { '#a': 'at' },
+        ExpressionAttributeValues: { ':p': 'u1', ':a': 20 },
+      }),
+    );
+    expect(whole.Items).toEqual([{ pk: 'u1', sk: 1, status: 'open', at: 30, note: 'a', extra: 'x' }]);
+    const notAll = await failure(doc.send(new QueryCommand({ ...open, Select: 'ALL_ATTRIBUTES' })));
+    expect(notAll.message).toMatch(
+      /Select type ALL_ATTRIBUTES is not supported for global secondary index by-status/,
+    );
+    expect(
+      (await doc.send(new ScanCommand({ TableName: 'indexed', IndexName: 'by-status', Select: 'COUNT' })))
+        .Count,
+    ).toBe(3);
+
+    const mismatch = await failure(
+      doc.send(new PutCommand({ TableName: 'indexed', Item: { pk: 'u4', sk: 1, status: 5 } })),
+    );
+    expect(mismatch.message).toMatch(
+      /Type mismatch for Index Key status Expected: S Actual: N IndexName: by-status/,
+    );
+    const consistent = await failure(doc.send(new QueryCommand({ ...open, ConsistentRead: true })));
+    expect(consistent.message).toBe('Consistent reads are not supported on global secondary indexes');
+
+    await ddb.send(
+      new UpdateTableCommand({
+        TableName: 'indexed',
+        AttributeDefinitions: [{ AttributeName: 'note', AttributeType: 'S' }],
+        GlobalSecondaryIndexUpdates: [
+          {
+            Create: {
+              IndexName: 'by-note',
+              KeySchema: [{ AttributeName: 'note', KeyType: 'HASH' }],
+              Projection: { ProjectionType: 'KEYS_ONLY' },
+            },
+          },
+        ],
+      }),
+    );
+    const byNote = await doc.send(
+      new QueryCommand({
+        TableName: 'indexed',
+        IndexName: 'by-note',
+        KeyConditionExpression: 'note = :n',
+        ExpressionAttributeValues: { ':n': 'a' },
+      }),
+    );
+    expect(byNote.Items).toEqual([{ pk: 'u1', sk: 1, note: 'a' }]);
+    await ddb.send(
+      new UpdateTableCommand({
+        TableName: 'indexed',
+        GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: 'by-note' } }],
+      }),
+    );
+    const gone = await failure(
+      doc.send(
+        new QueryCommand({
+          TableName: 'indexed',
+          IndexName: 'by-note',
+          KeyConditionExpression: 'note = :n',
+          ExpressionAttributeValues: { ':n': 'a' },
+        }),
+      ),
+    );
+    expect(gone.message).toBe('The table does not have the specified index: by-note');
+  });
+
+  it('puts, gets, updates and deletes items with conditions and ReturnValues (DocumentClient)', async () => {
+    await doc.send(
+      new PutCommand({
+        TableName: 'items',
+        Item: { pk: 'p1', sk: 1, tags: new Set(['a', 'b']), n: 1.5, nested: { list: [1, 'x', null, true] } },
+      }),
+    );
+    const got = await doc.send(
+      new GetCommand({ TableName: 'items', Key: { pk: 'p1', sk: 1 }, ConsistentRead: true }),
+    );
+    expect(got.Item).toEqual({
+      pk: 'p1',
+      sk: 1,
+      tags: new Set(['a', 'b']),
+      n: 1.5,
+      nested: { list: [1, 'x', null, true] },
+    });
+    const projected = await doc.send(
+      new GetCommand({
+        TableName: 'items',
+        Key: { pk: 'p1', sk: 1 },
+        ProjectionExpression: '#n, nested.#l[1]',
+        ExpressionAttributeNames: { '#n': 'n', '#l': 'list' },
+      }),
+    );
+    expect(projected.Item).toEqual({ n: 1.5, nested: { list: ['x'] } });
+
+    const updated = await doc.send(
+      new UpdateCommand({
+        TableName: 'items',
+        Key: { pk: 'p1', sk: 1 },
+        UpdateExpression: 'SET n = n + :one, fresh = :v REMOVE nested ADD tags :t',
+        ConditionExpression: 'attribute_exists(pk) AND n < :limit',
+        ExpressionAttributeValues: { ':one': 1, ':v': 'new', ':t': new Set(['c']), ':limit': 10 },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    expect(updated.Attributes).toEqual({
+      pk: 'p1',
+      sk: 1,
+      n: 2.5,
+      fresh: 'new',
+      tags: new Set(['a', 'b', 'c']),
+    });
+
+    const refused = await failure(
+      doc.send(
+        new PutCommand({
+          TableName: 'items',
+          Item: { pk: 'p1', sk: 1 },
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+    );
+    expect(refused).toBeInstanceOf(ConditionalCheckFailedException);
+    expect(refused.message).toBe('The conditional request failed');
+    expect((refused as unknown as ConditionalCheckFailedException).Item).toMatchObject({
+      pk: { S: 'p1' },
+      fresh: { S: 'new' },
+    });
+
+    // Without an UpdateExpression, UpdateItem creates a missing item from its key and leaves an existing one.
+    const keyOnly = await doc.send(
+      new UpdateCommand({ TableName: 'items', Key: { pk: 'p2', sk: 1 }, ReturnValues: 'ALL_NEW' }),
+    );
+    expect(keyOnly.Attributes).toEqual({ pk: 'p2', sk: 1 });
+    await doc.send(new DeleteCommand({ TableName: 'items', Key: { pk: 'p2', sk: 1 } }));
+
+    const old = await doc.send(
+      new PutCommand({ TableName: 'items', Item: { pk: 'p1', sk: 1, v: 2 }, ReturnValues: 'ALL_OLD' }),
+    );
+    expect(old.Attributes).toMatchObject({ fresh: 'new' });
+    const removed = await doc.send(
+      new DeleteCommand({ TableName: 'items', Key: { pk: 'p1', sk: 1 }, ReturnValues: 'ALL_OLD' }),
+    );
+    expect(removed.Attributes).toEqual({ pk: 'p1', sk: 1, v: 2 });
+    expect(
+      (await doc.send(new GetCommand({ TableName: 'items', Key: { pk: 'p1', sk: 1 } }))).Item,
+    ).toBeUndefined();
+  });
+
+  it('queries a partition in both directions, pages with Limit and LastEvaluatedKey, filters and counts', async () => {
+    for (let sk = 1; sk <= 7; sk++)
+      await doc.send(new PutCommand({ TableName: 'items', Item: { pk: 'q', sk, even: sk % 2 === 0 } }));
+    await doc.send(new PutCommand({ TableName: 'items', Item: { pk: 'other', sk: 1 } }));
+    const base = {
+      TableName: 'items',
+      KeyConditionExpression: 'pk = :p AND sk BETWEEN :lo AND :hi',
+      ExpressionAttributeValues: { ':p': 'q', ':lo': 2, ':hi': 6 },
+    };
+    const forward = await doc.send(new QueryCommand(base));
+    expect(forward.Items?.map((item) => item.sk)).toEqual([2, 3, 4, 5, 6]);
+    const backward = await doc.send(new QueryCommand({ ...base, ScanIndexForward: false }));
+    expect(backward.Items?.map((item) => item.sk)).toEqual([6, 5, 4, 3, 2]);
+
+    const seen: number[] = [];
+    let start: Record<string, unknown> | undefined;
+    let pages = 0;
+    do {
+      const page = await doc.send(
+        new QueryCommand({ ...base, Limit: 2, ...(start ? { ExclusiveStartKey: start } : {}) }),
+      );
+      seen.push(...(page.Items ?? []).map((item) => item.sk as number));
+      start = page.LastEvaluatedKey;
+      pages++;
+    } while (start);
+    expect(seen).toEqual([2, 3, 4, 5, 6]);
+    expect(pages).toBe(3);
+
+    const filtered = await doc.send(
+      new QueryCommand({
+        ...base,
+        FilterExpression: 'even = :t',
+        ExpressionAttributeValues: { ...base.ExpressionAttributeValues, ':t': true },
+      }),
+    );
+    expect(filtered).toMatchObject({ Count: 3, ScannedCount: 5 });
+    const counted = await doc.send(new QueryCommand({ ...base, Select: 'COUNT' }));
+    expect(counted.Items).toBeUndefined();
+    expect(counted.Count).toBe(5);
+  });
+
+  it('scans in parallel segments that together hold every item once', async () => {
+    await doc.send(
+      new BatchWriteCommand({
+        RequestItems: {
+          items: Array.from({ length: 20 }, (_, i) => ({ PutRequest: { Item: { pk: `s-${i}`, sk: 0 } } })),
+        },
+      }),
+    );
+    const all = await doc.send(new ScanCommand({ TableName: 'items' }));
+    const keys: string[] = [];
+    for (let segment = 0; segment < 3; segment++) {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await doc.send(
+          new ScanCommand({
+            TableName: 'items',
+            Segment: segment,
+            TotalSegments: 3,
+            Limit: 4,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        keys.push(...(page.Items ?? []).map((item) => `${item.pk as string}|${item.sk as number}`));
+        start = page.LastEvaluatedKey;
+      } while (start);
+    }
+    expect(keys.sort()).toEqual(
+      (all.Items ?? []).map((item) => `${item.pk as string}|${item.sk as number}`).sort(),
+    );
+    const bad = await failure(
+      doc.send(new ScanCommand({ TableName: 'items', Segment: 3, TotalSegments: 3 })),
+    );
+    expect(bad.message).toMatch(
+      /Segment parameter is zero-based and must be less than parameter TotalSegments/,
+    );
+  });
+
+  it('writes and reads in batches', async () => {
+    await doc.send(
+      new BatchWriteCommand({
+        RequestItems: {
+          items: [
+            { PutRequest: { Item: { pk: 'b', sk: 1, v: 'one' } } },
+            { PutRequest: { Item: { pk: 'b', sk: 2, v: 'two' } } },
+          ],
+        },
+      }),
+    );
+    const read = await doc.send(
+      new BatchGetCommand({
+        RequestItems: {
+          items: {
+            Keys: [
+              { pk: 'b', sk: 1 },
+              { pk: 'b', sk: 2 },
+              { pk: 'b', sk: 3 },
+            ],
+            ProjectionExpression: 'v',
+          },
+        },
+      }),
+    );
+    expect(read.Responses?.items?.map((item) => item.v).sort()).toEqual(['one', 'two']);
+    expect(read.UnprocessedKeys).toEqual({});
+    await doc.send(
+      new BatchWriteCommand({ RequestItems: { items: [{ DeleteRequest: { Key: { pk: 'b', sk: 1 } } }] } }),
+    );
+    expect(
+      (await doc.send(new GetCommand({ TableName: 'items', Key: { pk: 'b', sk: 1 } }))).Item,
+    ).toBeUndefined();
+    const duplicate = await failure(
+      doc.send(
+        new BatchGetCommand({
+          RequestItems: {
+            items: {
+              Keys: [
+                { pk: 'b', sk: 2 },
+                { pk: 'b', sk: 2 },
+              ],
+            },
+          },
+        }),
+      ),
+    );
+    expect(duplicate.message).toBe('Provided list of item keys contains duplicates');
+  });
+
+  it('writes transactions all or nothing, with a cancellation reason per action', async () => {
+    await doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: 'items', Item: { pk: 't', sk: 1, balance: 10 } } },
+          { Put: { TableName: 'items', Item: { pk: 't', sk: 2, balance: 0 } } },
+        ],
+      }),
+    );
+    const check = {
+      ConditionCheck: {
+        TableName: 'items',
+        Key: { pk: 't', sk: 1 },
+        ConditionExpression: 'balance >= :x',
+        ExpressionAttributeValues: { ':x': 20 },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+      },
+    };
+    const update = (sk: number) => ({
+      Update: {
+        TableName: 'items',
+        Key: { pk: 't', sk },
+        UpdateExpression: 'SET balance = balance + :x',
+        ExpressionAttributeValues: { ':x': 20 },
+      },
+    });
+    // Two actions on one item are refused before anything is decided.
+    const sameItem = await failure(doc.send(new TransactWriteCommand({ TransactItems: [update(1), check] })));
+    expect(sameItem.message).toBe('Transaction request cannot include multiple operations on one item');
+    const refused = await failure(doc.send(new TransactWriteCommand({ TransactItems: [update(2), check] })));
+    expect(refused).toBeInstanceOf(TransactionCanceledException);
+    const reasons = (refused as unknown as TransactionCanceledException).CancellationReasons;
+    expect(reasons?.[0]).toEqual({ Code: 'None' });
+    expect(reasons?.[1]).toMatchObject({ Code: 'ConditionalCheckFailed', Item: { balance: { N: '10' } } });
+    // A repeat with the same ClientRequestToken succeeds without applying again; other actions are refused.
+    const add = { TransactItems: [update(2)], ClientRequestToken: 'transfer-0001' };
+    await doc.send(new TransactWriteCommand(add));
+    await doc.send(new TransactWriteCommand(add));
+    const mismatch = await failure(
+      doc.send(new TransactWriteCommand({ ...add, TransactItems: [update(1)] })),
+    );
+    expect(mismatch.name).toBe('IdempotentParameterMismatchException');
+    expect(
+      (await doc.send(new GetCommand({ TableName: 'items', Key: { pk: 't', sk: 2 } }))).Item?.balance,
+    ).toBe(20);
+    await doc.send(
+      new UpdateCommand({
+        TableName: 'items',
+        Key: { pk: 't', sk: 2 },
+        UpdateExpression: 'SET balance = :z',
+        ExpressionAttributeValues: { ':z': 0 },
+      }),
+    );
+
+    const read = await doc.send(
+      new TransactGetCommand({
+        TransactItems: [
+          { Get: { TableName: 'items', Key: { pk: 't', sk: 1 } } },
+          { Get: { TableName: 'items', Key: { pk: 't', sk: 2 } } },
+        ],
+      }),
+    );
+    expect(read.Responses?.map((r) => r.Item?.balance)).toEqual([10, 0]);
+  });
+
+  it('keeps TTL settings and tags', async () => {
+    expect(
+      (await ddb.send(new DescribeTimeToLiveCommand({ TableName: 'items' }))).TimeToLiveDescription,
+    ).toEqual({ TimeToLiveStatus: 'DISABLED' });
+    await ddb.send(
+      new UpdateTimeToLiveCommand({
+        TableName: 'items',
+        TimeToLiveSpecification: { Enabled: true, AttributeName: 'expiresAt' },
+      }),
+    );
+    expect(
+      (await ddb.send(new DescribeTimeToLiveCommand({ TableName: 'items' }))).TimeToLiveDescription,
+    ).toEqual({
+      TimeToLiveStatus: 'ENABLED',
+      AttributeName: 'expiresAt',
+    });
+    const twice = await failure(
+      ddb.send(
+        new UpdateTimeToLiveCommand({
+          TableName: 'items',
+          TimeToLiveSpecification: { Enabled: true, AttributeName: 'expiresAt' },
+        }),
+      ),
+    );
+    expect(twice.message).toBe('TimeToLive is already enabled');
+    await ddb.send(
+      new UpdateTimeToLiveCommand({
+        TableName: 'items',
+        TimeToLiveSpecification: { Enabled: false, AttributeName: 'expiresAt' },
+      }),
+    );
+
+    const arn = 'arn:aws:dynamodb:us-east-1:000000000000:table/items';
+    await ddb.send(
+      new TagResourceCommand({
+        ResourceArn: arn,
+        Tags: [
+          { Key: 'team', Value: 'core' },
+          { Key: 'env', Value: 'test' },
+        ],
+      }),
+    );
+    await ddb.send(new UntagResourceCommand({ ResourceArn: arn, TagKeys: ['env'] }));
+    expect((await ddb.send(new ListTagsOfResourceCommand({ ResourceArn: arn }))).Tags).toEqual([
+      { Key: 'team', Value: 'core' },
+    ]);
+  });
+
+  it("refuses what DynamoDB refuses, with DynamoDB's messages", async () => {
+    const put = (Item: Record<string, unknown>) =>
+      failure(ddb.send(new PutItemCommand({ TableName: 'items', Item: Item as never })));
+    expect((await put({ pk: { S: '' }, sk: { N: '1' } })).message).toMatch(
+      /The AttributeValue for a key attribute cannot contain an empty value. Key: pk/,
+    );
+    expect(
+      (await put({ pk: { S: 'x' }, sk: { N: '1' }, big: { S: 'x'.repeat(400 * 1024) } })).message,
+    ).toMatch(/Item size has exceeded the maximum allowed size/);
+    expect((await put({ pk: { S: 'x' }, sk: { N: '1'.repeat(39) } })).message).toBe(
+      'Attempting to store more than 38 significant digits in a Number',
+    );
+    expect((await put({ pk: { S: 'x' }, sk: { N: '1e126' } })).message).toMatch(/^Number overflow/);
+    expect((await put({ pk: { S: 'x' }, sk: { N: 'abc' } })).message).toBe(
+      'The parameter cannot be converted to a numeric value: abc',
+    );
+    expect((await put({ pk: { S: 'x' }, sk: { N: ' 1' } })).message).toBe(
+      'The parameter cannot be converted to a numeric value:  1',
+    );
+    expect((await put({ pk: { S: 'x' }, sk: { N: '1' }, s: { SS: [] } })).message).toMatch(
+      /may not be empty/,
+    );
+    expect((await put({ pk: { S: 'x' }, sk: { N: '1' }, s: { SS: ['a', 'a'] } })).message).toMatch(
+      /contains duplicates/,
+    );
+    expect((await put({ pk: { S: 'x' }, sk: { N: '1' }, s: { S: 'a', N: '1' } })).message).toMatch(
+      /more than one datatypes set/,
+    );
+    expect((await put({ pk: { S: 'x' }, sk: { N: '12345678901234567890' } })).message).toMatch(
+      /more precision than Sluice keeps/,
+    );
+    const missing = await failure(
+      ddb.send(new PutItemCommand({ TableName: 'absent-table', Item: { pk: { S: 'x' } } })),
+    );
+    expect(missing).toBeInstanceOf(ResourceNotFoundException);
+    for (const error of [missing, await put({ pk: { S: '' }, sk: { N: '1' } })])
+      expect(error.$metadata.httpStatusCode).toBe(400);
+    expect(
+      (
+        await doc.send(
+          new ScanCommand({
+            TableName: 'items',
+            FilterExpression: 'pk = :x',
+            ExpressionAttributeValues: { ':x': 'x' },
+          }),
+        )
+      ).Count,
+    ).toBe(0);
+  });
+});
