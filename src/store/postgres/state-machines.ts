@@ -1,0 +1,210 @@
+/**
+ * State machines and executions on PostgreSQL, the same operations as SQLite's file of this name. A
+ * transition is a compare-and-set on the execution's version (`WHERE arn = $1 AND version = $2`, which
+ * a concurrent claim or stop makes fail); its events, callbacks and links commit in the same
+ * transaction. Claims take due rows with `FOR UPDATE SKIP LOCKED`, so nodes share the work.
+ */
+import type pg from 'pg';
+import type { NewCallback } from '../callback-store.js';
+import { callbackDeadline } from '../rules/callback-deadline.js';
+import type { Notifier } from '../notifier.js';
+import {
+  executionChannel,
+  executionsChannel,
+  type StateMachineStore,
+  type StoredEvent,
+} from '../state-machine-store.js';
+import { toEvent, toExecution, toMachine, toSummary, wakeAt } from '../state-machine-rows.js';
+import { run, transaction } from './connection.js';
+
+type Row = Record<string, unknown>;
+
+const MACHINE = `SELECT m.name, m.arn, m.type, m.revision_id, r.definition, r.role_arn, m.description, m.tags, m.managed_by,
+  m.created_at, m.updated_at FROM state_machines m JOIN state_machine_revisions r ON r.id = m.revision_id`;
+const SUMMARY = 'arn, state_machine_arn, name, revision_id, status, started_at, stopped_at';
+const EXECUTION = `${SUMMARY}, input, output, error, cause, state, version, last_event_id`;
+
+async function insertEvents(client: pg.PoolClient, arn: string, events: StoredEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await client.query(
+    `INSERT INTO execution_events (execution_arn, id, previous_id, type, timestamp, details)
+     SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::text[])`,
+    [arn, events.map((e) => e.id), events.map((e) => e.previousEventId), events.map((e) => e.type), events.map((e) => e.timestamp), events.map((e) => e.details)],
+  );
+}
+
+async function insertCallbacks(client: pg.PoolClient, arn: string, callbacks: NewCallback[]): Promise<void> {
+  for (const c of callbacks) {
+    const heartbeatAt = c.heartbeatMs === null ? null : c.createdAt + c.heartbeatMs;
+    await client.query(
+      `WITH created AS (
+         INSERT INTO callbacks (id, status, created_at, timeout_at, heartbeat_ms, heartbeat_at, deadline_at, context)
+         VALUES ($1, 'WAITING', $2, $3, $4, $5, $6, $7)
+       )
+       INSERT INTO execution_callbacks (callback_id, execution_arn) VALUES ($1, $8) ON CONFLICT DO NOTHING`,
+      [c.id, c.createdAt, c.timeoutAt, c.heartbeatMs, heartbeatAt, callbackDeadline({ timeoutAt: c.timeoutAt, heartbeatAt }), c.context, arn],
+    );
+  }
+}
+
+export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifier): StateMachineStore {
+  const getMachine = async (client: pg.ClientBase | pg.Pool, name: string) =>
+    (await client.query<Row>(`${MACHINE} WHERE m.name = $1`, [name])).rows[0];
+
+  return {
+    async stateMachineCreate({ machine: m }) {
+      return transaction(pool, async (client) => {
+        // The name's row lock (or its absence) decides: a concurrent create of the same name waits here.
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`state-machine:${m.name}`]);
+        const existing = await getMachine(client, m.name);
+        if (existing) return { outcome: 'exists' as const, machine: toMachine(existing as never) };
+        const { rows } = await client.query<{ id: string }>(
+          'INSERT INTO state_machine_revisions (state_machine_arn, definition, role_arn, created_at) VALUES ($1, $2, $3, $4) RETURNING id',
+          [m.arn, m.definition, m.roleArn, m.now],
+        );
+        await client.query(
+          `INSERT INTO state_machines (name, arn, type, revision_id, description, tags, managed_by, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
+          [m.name, m.arn, m.type, rows[0]!.id, m.description, JSON.stringify(m.tags), m.managedBy, m.now],
+        );
+        return { outcome: 'created' as const, machine: toMachine((await getMachine(client, m.name)) as never) };
+      });
+    },
+    async stateMachineGet({ name }) {
+      const row = await getMachine(pool, name);
+      return row ? toMachine(row as never) : undefined;
+    },
+    async stateMachineList({ after, limit }) {
+      const { rows } = await pool.query<Row>(`${MACHINE} WHERE m.name > $1 ORDER BY m.name LIMIT $2`, [after ?? '', limit]);
+      return rows.map((row) => toMachine(row as never));
+    },
+    async stateMachineUpdate(p) {
+      return transaction(pool, async (client) => {
+        const { rows } = await client.query<Row>(`${MACHINE} WHERE m.name = $1 FOR UPDATE OF m`, [p.name]);
+        const row = rows[0] as Record<string, string | number | null> | undefined;
+        if (!row) return undefined;
+        let revision = row.revision_id;
+        const definition = p.definition ?? (row.definition as string);
+        const roleArn = p.roleArn ?? (row.role_arn as string);
+        if (definition !== row.definition || roleArn !== row.role_arn) {
+          const inserted = await client.query<{ id: string }>(
+            'INSERT INTO state_machine_revisions (state_machine_arn, definition, role_arn, created_at) VALUES ($1, $2, $3, $4) RETURNING id',
+            [row.arn, definition, roleArn, p.now],
+          );
+          revision = inserted.rows[0]!.id;
+        }
+        await client.query(
+          'UPDATE state_machines SET revision_id = $1, description = $2, tags = $3, managed_by = $4, updated_at = $5 WHERE name = $6',
+          [revision, p.description ?? row.description, p.tags === undefined ? row.tags : JSON.stringify(p.tags), p.managedBy === undefined ? row.managed_by : p.managedBy, p.now, p.name],
+        );
+        return toMachine((await getMachine(client, p.name)) as never);
+      });
+    },
+    async stateMachineDelete({ name }) {
+      return ((await pool.query('DELETE FROM state_machines WHERE name = $1', [name])).rowCount ?? 0) === 1;
+    },
+    async stateMachineRevision({ id }) {
+      const { rows } = await pool.query<Row>('SELECT id, state_machine_arn, definition, role_arn, created_at FROM state_machine_revisions WHERE id = $1', [id]);
+      const row = rows[0];
+      return row
+        ? { id: Number(row.id), stateMachineArn: row.state_machine_arn as string, definition: row.definition as string, roleArn: row.role_arn as string, createdAt: Number(row.created_at) }
+        : undefined;
+    },
+    async executionStart(p) {
+      const e = p.execution;
+      const result = await transaction(pool, async (client) => {
+        const wake = e.status === 'RUNNING' ? wakeAt({ leaseUntil: e.leaseUntil, dueAt: e.dueAt, woken: false, now: e.startedAt }) : null;
+        const inserted = await client.query(
+          `INSERT INTO executions (arn, state_machine_arn, name, revision_id, status, input, output, error, cause, state, version,
+             last_event_id, started_at, stopped_at, lease_until, due_at, woken, wake_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $14, $15, false, $16)
+           ON CONFLICT (state_machine_arn, name) DO NOTHING`,
+          [e.arn, e.stateMachineArn, e.name, e.revisionId, e.status, e.input, e.output, e.error, e.cause, e.state, e.lastEventId, e.startedAt, e.stoppedAt, e.leaseUntil, e.dueAt, wake],
+        );
+        if (inserted.rowCount !== 1) {
+          const { rows } = await client.query<Row>(`SELECT ${EXECUTION} FROM executions WHERE state_machine_arn = $1 AND name = $2`, [e.stateMachineArn, e.name]);
+          return { outcome: 'exists' as const, execution: toExecution(rows[0] as never) };
+        }
+        await insertEvents(client, e.arn, p.events);
+        await insertCallbacks(client, e.arn, p.callbacks);
+        return { outcome: 'created' as const };
+      });
+      if (result.outcome === 'created') notifier.publish(executionsChannel);
+      return result;
+    },
+    async executionGet({ arn }) {
+      const { rows } = await pool.query<Row>(`SELECT ${EXECUTION} FROM executions WHERE arn = $1`, [arn]);
+      return rows[0] ? toExecution(rows[0] as never) : undefined;
+    },
+    async executionList(p) {
+      const after = p.after ?? { startedAt: Number.MAX_SAFE_INTEGER, arn: '' };
+      const { rows } = await pool.query<Row>(
+        `SELECT ${SUMMARY} FROM executions WHERE state_machine_arn = $1 AND ($2::text IS NULL OR status = $2)
+           AND (started_at, arn) < ($3::bigint, $4::text) ORDER BY started_at DESC, arn DESC LIMIT $5`,
+        [p.stateMachineArn, p.status ?? null, after.startedAt, after.arn, p.limit],
+      );
+      return rows.map((row) => toSummary(row as never));
+    },
+    async executionTransition(p) {
+      const running = p.status === 'RUNNING';
+      const held = running && p.leaseUntil !== null;
+      const applied = await transaction(pool, async (client) => {
+        // wake_at: held → the lease end; released → now if a token was answered meanwhile, else the due instant.
+        const updated = await client.query(
+          `UPDATE executions SET state = $3, status = $4, output = $5, error = $6, cause = $7, stopped_at = $8, last_event_id = $9,
+             version = version + 1, lease_until = $10, due_at = $11,
+             wake_at = CASE WHEN NOT $13::boolean THEN NULL WHEN $10::bigint IS NOT NULL THEN $10::bigint WHEN woken THEN $12::bigint ELSE $11::bigint END,
+             woken = CASE WHEN $10::bigint IS NOT NULL THEN woken ELSE false END
+           WHERE arn = $1 AND version = $2`,
+          [p.arn, p.version, p.state, p.status, p.output, p.error, p.cause, p.stoppedAt, p.lastEventId, running ? p.leaseUntil : null, running ? p.dueAt : null, p.now, running],
+        );
+        if (updated.rowCount !== 1) return false;
+        await insertEvents(client, p.arn, p.events);
+        await insertCallbacks(client, p.arn, p.callbacks);
+        if (p.releasedCallbacks.length > 0) await client.query('DELETE FROM execution_callbacks WHERE callback_id = ANY($1::text[])', [p.releasedCallbacks]);
+        if (!running) await client.query('DELETE FROM execution_callbacks WHERE execution_arn = $1', [p.arn]);
+        return true;
+      });
+      if (applied) {
+        notifier.publish(executionChannel(p.arn));
+        if (!held) notifier.publish(executionsChannel);
+      }
+      return applied;
+    },
+    async executionRenew(p) {
+      const result = await pool.query('UPDATE executions SET lease_until = $1, wake_at = $1 WHERE arn = $2 AND version = $3', [p.leaseUntil, p.arn, p.version]);
+      return result.rowCount === 1;
+    },
+    async executionClaimDue(p) {
+      const rows = await run<Row>(
+        pool,
+        {
+          name: 'sluice_executions_claim',
+          text: `UPDATE executions SET version = version + 1, lease_until = $2, wake_at = $2, woken = false
+                 WHERE arn IN (SELECT arn FROM executions WHERE wake_at IS NOT NULL AND wake_at <= $1 AND status = 'RUNNING'
+                               ORDER BY wake_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+                 RETURNING ${EXECUTION}`,
+        },
+        [p.now, p.leaseUntil, p.limit],
+      );
+      return rows.map((row) => toExecution(row as never));
+    },
+    async executionNextWake() {
+      const { rows } = await pool.query<{ next: string | null }>('SELECT min(wake_at) AS next FROM executions WHERE wake_at IS NOT NULL');
+      const next = rows[0]?.next;
+      return next === null || next === undefined ? null : Number(next);
+    },
+    async executionHistory(p) {
+      const { rows } = p.reverse
+        ? await pool.query<Row>(
+            'SELECT id, previous_id, type, timestamp, details FROM execution_events WHERE execution_arn = $1 AND id < $2 ORDER BY id DESC LIMIT $3',
+            [p.arn, p.afterId ?? Number.MAX_SAFE_INTEGER, p.limit],
+          )
+        : await pool.query<Row>(
+            'SELECT id, previous_id, type, timestamp, details FROM execution_events WHERE execution_arn = $1 AND id > $2 ORDER BY id LIMIT $3',
+            [p.arn, p.afterId ?? 0, p.limit],
+          );
+      return rows.map((row) => toEvent(row as never));
+    },
+  };
+}
