@@ -19,6 +19,7 @@ import { OutboxRelay } from '../schedules/outbox-relay.js';
 import { ScheduleService } from '../schedules/service.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
+import { StateMachineService } from '../states/service.js';
 import { StreamService } from '../streams/service.js';
 import { TableService } from '../tables/service.js';
 import { TriggerService } from '../triggers/service.js';
@@ -74,6 +75,8 @@ export class Sluice {
   readonly streams: StreamService;
   /** Stream triggers: DynamoDB Streams event source mappings from a table's stream to a function. */
   readonly streamTriggers: StreamTriggerService;
+  /** Step Functions state machines: Amazon States Language definitions and durable executions. */
+  readonly stateMachines: StateMachineService;
   /** This node's membership, leases and concurrency grants; undefined when not clustered. */
   readonly cluster: Cluster | undefined;
   /**
@@ -140,6 +143,7 @@ export class Sluice {
       onError,
       handlers: { schedule: (entry) => schedules.deliver(entry), 'batch-finalizer': (entry) => deliverFinalizer(delivery, entry) },
     });
+    this.stateMachines = new StateMachineService({ store, clock: this.clock, arn: this.arn, functions, queues: this.queues, onError });
     this.cluster = clusterOf(store, options, onError, () => functions.concurrency.capacityChanged());
     if (this.cluster) functions.concurrency.setGate(this.cluster.slots);
     this.streamTriggers = new StreamTriggerService({
@@ -162,6 +166,7 @@ export class Sluice {
       this.batches,
       this.schedules,
       this.callbacks,
+      this.stateMachines,
     ];
   }
 

@@ -1,0 +1,165 @@
+/**
+ * Task resources: what a Task state's `Resource` may name, and how each one runs on Sluice.
+ * - a Sluice function by its Lambda ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`): the effective
+ *   input is the event, the handler's result the task's result; a function error fails the task with its
+ *   `errorType` as the error and Lambda's error payload (JSON) as the cause.
+ * - `arn:aws:states:::lambda:invoke`: `Parameters.FunctionName` and `Payload`; the result wraps the
+ *   handler's in `{ ExecutedVersion, Payload, SdkHttpMetadata, SdkResponseMetadata, StatusCode }`.
+ * - `arn:aws:states:::sqs:sendMessage`: QueueUrl, MessageBody (an object is sent as JSON),
+ *   DelaySeconds, MessageAttributes, MessageGroupId, MessageDeduplicationId.
+ * - `.waitForTaskToken` on either integration: the message is sent or the function invoked
+ *   asynchronously, and the task waits for SendTaskSuccess / SendTaskFailure with `$$.Task.Token`.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FunctionService } from '../functions/service.js';
+import { SluiceError } from '../model/errors.js';
+import type { MessageAttributeInput } from '../queues/message-attributes.js';
+import type { QueueService } from '../queues/service.js';
+import type { Definition, Machine } from './definition.js';
+import { isObject, type Json } from './json.js';
+
+export type ResourceKind =
+  | { kind: 'function'; functionName: string; wait: false }
+  | { kind: 'lambda:invoke'; wait: boolean }
+  | { kind: 'sqs:sendMessage'; wait: boolean };
+
+const LAMBDA_ARN = /^arn:aws:lambda:[a-z0-9-]*:\d*:function:([A-Za-z0-9_-]{1,64})(:[A-Za-z0-9$_-]+)?$/;
+
+export function resourceKind(resource: string): ResourceKind | undefined {
+  const lambda = LAMBDA_ARN.exec(resource);
+  if (lambda) return { kind: 'function', functionName: lambda[1] as string, wait: false };
+  const m = /^arn:aws:states:[a-z0-9-]*:\d*:(lambda:invoke|sqs:sendMessage)(\.waitForTaskToken)?$/.exec(resource);
+  if (!m) return undefined;
+  return { kind: m[1] as 'lambda:invoke' | 'sqs:sendMessage', wait: m[2] !== undefined };
+}
+
+/** Resources this Sluice cannot run, with their location (for InvalidDefinition at create time). */
+export function unsupportedResources(def: Definition): { resource: string; location: string }[] {
+  const out: { resource: string; location: string }[] = [];
+  const visit = (machine: Machine, at: string) => {
+    for (const [name, state] of Object.entries(machine.States)) {
+      const where = `${at}/States/${name}`;
+      if (state.Type === 'Task' && !resourceKind(state.Resource)) out.push({ resource: state.Resource, location: `${where}/Resource` });
+      if (state.Type === 'Parallel') state.Branches.forEach((b, i) => visit(b, `${where}/Branches[${i}]`));
+      if (state.Type === 'Map') visit(state.ItemProcessor, `${where}/ItemProcessor`);
+    }
+  };
+  visit(def, '');
+  return out;
+}
+
+export interface TaskRunnerDeps {
+  functions: FunctionService;
+  queues: QueueService;
+}
+
+/** A task's failure, as the States Language names it. */
+export class TaskFailure extends Error {
+  constructor(
+    readonly error: string,
+    readonly causeText: string,
+  ) {
+    super(`${error}: ${causeText}`);
+  }
+}
+
+/** Runs a task (or, for `.waitForTaskToken`, hands it to its worker) and returns its result. */
+export async function runTask(deps: TaskRunnerDeps, resource: string, input: Json): Promise<Json> {
+  const kind = resourceKind(resource);
+  if (!kind) throw new TaskFailure('States.Runtime', `The resource '${resource}' is not supported by Sluice`);
+  switch (kind.kind) {
+    case 'function':
+      return invokeFunction(deps, kind.functionName, input, false);
+    case 'lambda:invoke': {
+      if (!isObject(input) || typeof input.FunctionName !== 'string')
+        throw new TaskFailure('States.Runtime', "lambda:invoke needs Parameters.FunctionName (a function's name or ARN)");
+      const name = functionNameOf(input.FunctionName);
+      const payload = input.Payload === undefined ? {} : input.Payload;
+      if (kind.wait) {
+        await asyncInvoke(deps, name, payload);
+        return {};
+      }
+      const result = await invokeFunction(deps, name, payload, true);
+      return {
+        ExecutedVersion: '$LATEST',
+        Payload: result,
+        SdkHttpMetadata: { HttpStatusCode: 200 },
+        SdkResponseMetadata: { RequestId: randomUUID() },
+        StatusCode: 200,
+      };
+    }
+    case 'sqs:sendMessage':
+      return sendMessage(deps, input);
+  }
+}
+
+function functionNameOf(value: string): string {
+  const m = LAMBDA_ARN.exec(value);
+  if (m) return m[1] as string;
+  const partial = /^(?:\d{12}:)?(?:function:)?([A-Za-z0-9_-]{1,64})(:[A-Za-z0-9$_-]+)?$/.exec(value);
+  return partial ? (partial[1] as string) : value;
+}
+
+async function invokeFunction(deps: TaskRunnerDeps, name: string, event: Json, integration: boolean): Promise<Json> {
+  if (!deps.functions.exists(name)) throw new TaskFailure('Lambda.ResourceNotFoundException', `Function not found: ${name}`);
+  let response;
+  try {
+    response = await deps.functions.invoke(name, event);
+  } catch (error) {
+    if (error instanceof SluiceError && error.code === 'TooManyRequestsException') throw new TaskFailure('Lambda.TooManyRequestsException', error.message);
+    throw new TaskFailure(integration ? 'Lambda.ServiceException' : 'Lambda.ServiceException', (error as Error).message);
+  }
+  if (response.functionError) {
+    const payload = (response.payload ?? {}) as { errorType?: string; errorMessage?: string };
+    throw new TaskFailure(payload.errorType ?? 'Error', JSON.stringify(response.payload ?? {}));
+  }
+  return (response.payload === undefined ? null : response.payload) as Json;
+}
+
+async function asyncInvoke(deps: TaskRunnerDeps, name: string, event: Json): Promise<void> {
+  if (!deps.functions.exists(name)) throw new TaskFailure('Lambda.ResourceNotFoundException', `Function not found: ${name}`);
+  await deps.functions.invokeAsync(name, event);
+}
+
+/** `https://host/ACCOUNT/NAME`, an SQS ARN or a bare name → the queue's name. */
+export function queueNameOf(value: string): string {
+  if (value.startsWith('arn:')) return value.split(':').at(-1) as string;
+  const path = value.replace(/^[a-z]+:\/\/[^/]+/i, '');
+  return path.split('/').filter(Boolean).at(-1) ?? value;
+}
+
+async function sendMessage(deps: TaskRunnerDeps, input: Json): Promise<Json> {
+  if (!isObject(input) || typeof input.QueueUrl !== 'string') throw new TaskFailure('States.Runtime', 'sqs:sendMessage needs Parameters.QueueUrl');
+  if (input.MessageBody === undefined) throw new TaskFailure('States.Runtime', 'sqs:sendMessage needs Parameters.MessageBody');
+  const body = typeof input.MessageBody === 'string' ? input.MessageBody : JSON.stringify(input.MessageBody);
+  const attributes: Record<string, MessageAttributeInput> = {};
+  if (isObject(input.MessageAttributes)) {
+    for (const [name, value] of Object.entries(input.MessageAttributes)) {
+      if (!isObject(value)) continue;
+      attributes[name] = {
+        dataType: String(value.DataType ?? 'String'),
+        ...(typeof value.StringValue === 'string' ? { stringValue: value.StringValue } : {}),
+        ...(typeof value.BinaryValue === 'string' ? { binaryValue: value.BinaryValue } : {}),
+      };
+    }
+  }
+  try {
+    const sent = await deps.queues.send(queueNameOf(input.QueueUrl), {
+      body,
+      ...(Object.keys(attributes).length > 0 ? { messageAttributes: attributes } : {}),
+      ...(typeof input.DelaySeconds === 'number' ? { delaySeconds: input.DelaySeconds } : {}),
+      ...(typeof input.MessageGroupId === 'string' ? { messageGroupId: input.MessageGroupId } : {}),
+      ...(typeof input.MessageDeduplicationId === 'string' ? { messageDeduplicationId: input.MessageDeduplicationId } : {}),
+    });
+    return {
+      MessageId: sent.messageId,
+      MD5OfMessageBody: sent.md5OfMessageBody,
+      ...(sent.sequenceNumber ? { SequenceNumber: sent.sequenceNumber } : {}),
+      SdkHttpMetadata: { HttpStatusCode: 200 },
+      SdkResponseMetadata: { RequestId: randomUUID() },
+    };
+  } catch (error) {
+    if (error instanceof SluiceError) throw new TaskFailure(`SQS.${error.code === 'QueueDoesNotExist' ? 'QueueDoesNotExistException' : error.code}`, error.message);
+    throw error;
+  }
+}
