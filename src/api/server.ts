@@ -218,8 +218,8 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     shutdown: shutdown.signal,
     publicUrl: options.publicUrl,
   });
-  // Step Functions callbacks (SendTaskSuccess, ...) share `/` with SQS, told apart by X-Amz-Target.
-  registerStepFunctionsEndpoint(app, { callbacks: options.sluice.callbacks, auth: options.auth });
+  // Step Functions (state machines, executions, SendTaskSuccess, ...) shares `/` with SQS, told apart by X-Amz-Target.
+  registerStepFunctionsEndpoint(app, { callbacks: options.sluice.callbacks, stateMachines: options.sluice.stateMachines, auth: options.auth });
   const context = { sluice: options.sluice, shutdown: shutdown.signal };
   await app.register(
     async (scope) => {

@@ -5,6 +5,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { buildAuthSettings } from '../../src/api/auth/credentials.js';
 import { buildHttpApi, type HttpApi, type HttpApiOptions } from '../../src/api/server.js';
 import { Sluice } from '../../src/engine/sluice.js';
+import type { Store } from '../../src/store/store.js';
 
 export const TEST_ACCESS_KEY = { accessKeyId: 'AKIDSLUICETEST', secretAccessKey: 'sluice-test-secret' };
 export const TEST_TOKEN = 'sluice-test-token-0123456789';
@@ -29,16 +30,20 @@ export interface TestNode {
 }
 
 export async function startTestNode(
-  options: Partial<Pick<HttpApiOptions, 'maxRequestBytes' | 'publicUrl' | 'connections' | 'capLogIntervalMs' | 'logger'>> & { insecureDev?: boolean } = {},
+  options: Partial<Pick<HttpApiOptions, 'maxRequestBytes' | 'publicUrl' | 'connections' | 'capLogIntervalMs' | 'logger'>> & {
+    insecureDev?: boolean;
+    /** Default a fresh in-memory SQLite store. */
+    store?: Store;
+  } = {},
 ): Promise<TestNode> {
-  const sluice = await Sluice.open({ store: 'sqlite::memory:' });
+  const sluice = await Sluice.open({ store: options.store ?? 'sqlite::memory:' });
   const auth = buildAuthSettings({
     env: {},
     configAccessKeys: [TEST_ACCESS_KEY],
     configTokens: [TEST_TOKEN],
     insecureDev: options.insecureDev ?? false,
   });
-  const { insecureDev: _insecureDev, ...apiOptions } = options;
+  const { insecureDev: _insecureDev, store: _store, ...apiOptions } = options;
   const api = await buildHttpApi({ sluice, auth, logger: false, ...apiOptions });
   const url = await api.listen({ host: '127.0.0.1', port: 0 });
   const clients: SQSClient[] = [];
