@@ -13,12 +13,13 @@ import type { Service } from '../model/service.js';
 import type { QueueService } from '../queues/service.js';
 import { executionChannel, type StateMachineType, type StoredExecution, type StoredExecutionStatus, type StoredStateMachine } from '../store/state-machine-store.js';
 import type { Store } from '../store/store.js';
-import { parseDefinition, validateDefinition, type Definition, type Diagnostic } from './definition.js';
+import { parseDefinition, type Definition, type Diagnostic } from './definition.js';
 import type { ExecutionState } from './execution-state.js';
 import { abortExecution, MAX_PAYLOAD_BYTES, nextDueAt, startExecution } from './interpreter.js';
 import type { Json } from './json.js';
 import { unsupportedResources } from './resources.js';
 import { ExecutionRunner, toStoredEvents } from './runner.js';
+import { stateMachineDiagnostics } from './validate.js';
 
 export interface StateMachineServiceOptions {
   store: Store;
@@ -144,13 +145,7 @@ export class StateMachineService implements Service {
 
   /** ValidateStateMachineDefinition: every problem, with its location. */
   validate(definition: string | object): { result: 'OK' | 'FAIL'; diagnostics: Diagnostic[] } {
-    const text = typeof definition === 'string' ? definition : JSON.stringify(definition);
-    const diagnostics = validateDefinition(text);
-    if (diagnostics.length === 0) {
-      const def = JSON.parse(text) as Definition;
-      for (const { resource, location } of unsupportedResources(def))
-        diagnostics.push({ severity: 'ERROR', code: 'SCHEMA_VALIDATION_FAILED', message: `The resource '${resource}' is not supported by Sluice (Lambda function ARNs, lambda:invoke, sqs:sendMessage, with .waitForTaskToken)`, location });
-    }
+    const diagnostics = stateMachineDiagnostics(definition);
     return { result: diagnostics.length === 0 ? 'OK' : 'FAIL', diagnostics };
   }
 
