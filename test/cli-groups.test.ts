@@ -5,10 +5,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { limitBody } from '../src/cli/commands/groups.js';
 import { buildProgram } from '../src/cli/main.js';
 import { runCli } from './support/cli-process.js';
+import { runCliInProcess } from './support/cli-in-process.js';
 import { startTestNode, TEST_TOKEN, type TestNode } from './support/in-process-node.js';
 
 let node: TestNode;
@@ -24,32 +25,7 @@ afterAll(async () => {
 });
 
 /** Runs `sluice <args>` in-process against the test node; returns what it printed and its exit status. */
-async function sluice(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  const program = buildProgram().exitOverride();
-  for (const command of program.commands) command.exitOverride();
-  try {
-    await program.parseAsync(['--endpoint', node.url, '--token', TEST_TOKEN, ...args], { from: 'user' });
-  } catch (error) {
-    stderr += String((error as Error).message);
-    process.exitCode = 1;
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, stdout, stderr };
-}
+const sluice = (...args: string[]) => runCliInProcess(node.url, ...args);
 
 describe('sluice groups', () => {
   it('sets, shows, lists and deletes limits, as tables and as JSON', async () => {

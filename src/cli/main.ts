@@ -14,6 +14,7 @@ import { registerMessages } from './commands/messages.js';
 import { registerMetrics } from './commands/metrics.js';
 import { registerQueues } from './commands/queues.js';
 import { registerStart } from './commands/start.js';
+import { registerStateMachines } from './commands/state-machines.js';
 import { addGlobalOptions } from './context.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -22,7 +23,7 @@ export function buildProgram(): Command {
   const program = new Command();
   program
     .name('sluice')
-    .description('Self-hosted serverless task processing with AWS semantics (SQS, Lambda, DynamoDB Streams).')
+    .description('Self-hosted serverless task processing with AWS semantics (SQS, Lambda, DynamoDB Streams, Step Functions).')
     .version(packageJson.version)
     .showHelpAfterError();
   addGlobalOptions(program);
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerFunctions(program);
   registerGroups(program);
   registerMetrics(program);
+  registerStateMachines(program);
   return program;
 }
 

@@ -7,10 +7,12 @@ import { groupRoutes } from './groups.js';
 import { metricsRoutes } from './metrics.js';
 import { queueRoutes } from './queues.js';
 import type { NativeRouteModule } from './route-module.js';
+import { stateMachineRoutes } from './state-machines.js';
 
 export const nativeRouteModules: readonly NativeRouteModule[] = [
   queueRoutes,
   groupRoutes,
   functionRoutes,
   metricsRoutes,
+  stateMachineRoutes,
 ];
