@@ -14,6 +14,7 @@ import type { BenchOptions, Figure, Scenario } from './harness.js';
 import { httpScenarios } from './http.js';
 import { peerScenarios } from './peers.js';
 import { queueScenarios } from './queues.js';
+import { stateMachineScenarios } from './states.js';
 import { streamScenarios } from './streams.js';
 import { triggerScenarios } from './triggers.js';
 
@@ -27,6 +28,7 @@ const scenarios: Scenario[] = [
   ...clusterScenarios,
   ...backlogScenarios,
   ...peerScenarios,
+  ...stateMachineScenarios,
 ];
 
 const USAGE = `npm run bench -- [options]

@@ -174,5 +174,5 @@ export interface StateMachineStore {
 
 /** Published when an execution may have become due earlier than nodes know (released, woken, started). */
 export const executionsChannel = 'executions';
-/** Published on every transition of one execution (StartSyncExecution waits on it). */
+/** Published when one execution finishes (StartSyncExecution and `waitForExecution` wait on it). */
 export const executionChannel = (arn: string): string => `execution:${arn}`;

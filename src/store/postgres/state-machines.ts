@@ -5,14 +5,12 @@
  * transaction. Claims take due rows with `FOR UPDATE SKIP LOCKED`, so nodes share the work.
  */
 import type pg from 'pg';
-import type { NewCallback } from '../callback-store.js';
 import { callbackDeadline } from '../rules/callback-deadline.js';
 import type { Notifier } from '../notifier.js';
 import {
   executionChannel,
   executionsChannel,
   type StateMachineStore,
-  type StoredEvent,
 } from '../state-machine-store.js';
 import { toEvent, toExecution, toMachine, toSummary, wakeAt } from '../state-machine-rows.js';
 import { run, transaction } from './connection.js';
@@ -23,29 +21,6 @@ const MACHINE = `SELECT m.name, m.arn, m.type, m.revision_id, r.definition, r.ro
   m.created_at, m.updated_at FROM state_machines m JOIN state_machine_revisions r ON r.id = m.revision_id`;
 const SUMMARY = 'arn, state_machine_arn, name, revision_id, status, started_at, stopped_at';
 const EXECUTION = `${SUMMARY}, input, output, error, cause, state, version, last_event_id`;
-
-async function insertEvents(client: pg.PoolClient, arn: string, events: StoredEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  await client.query(
-    `INSERT INTO execution_events (execution_arn, id, previous_id, type, timestamp, details)
-     SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::text[])`,
-    [arn, events.map((e) => e.id), events.map((e) => e.previousEventId), events.map((e) => e.type), events.map((e) => e.timestamp), events.map((e) => e.details)],
-  );
-}
-
-async function insertCallbacks(client: pg.PoolClient, arn: string, callbacks: NewCallback[]): Promise<void> {
-  for (const c of callbacks) {
-    const heartbeatAt = c.heartbeatMs === null ? null : c.createdAt + c.heartbeatMs;
-    await client.query(
-      `WITH created AS (
-         INSERT INTO callbacks (id, status, created_at, timeout_at, heartbeat_ms, heartbeat_at, deadline_at, context)
-         VALUES ($1, 'WAITING', $2, $3, $4, $5, $6, $7)
-       )
-       INSERT INTO execution_callbacks (callback_id, execution_arn) VALUES ($1, $8) ON CONFLICT DO NOTHING`,
-      [c.id, c.createdAt, c.timeoutAt, c.heartbeatMs, heartbeatAt, callbackDeadline({ timeoutAt: c.timeoutAt, heartbeatAt }), c.context, arn],
-    );
-  }
-}
 
 export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifier): StateMachineStore {
   const getMachine = async (client: pg.ClientBase | pg.Pool, name: string) =>
@@ -112,25 +87,54 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
     },
     async executionStart(p) {
       const e = p.execution;
-      const result = await transaction(pool, async (client) => {
-        const wake = e.status === 'RUNNING' ? wakeAt({ leaseUntil: e.leaseUntil, dueAt: e.dueAt, woken: false, now: e.startedAt }) : null;
-        const inserted = await client.query(
-          `INSERT INTO executions (arn, state_machine_arn, name, revision_id, status, input, output, error, cause, state, version,
-             last_event_id, started_at, stopped_at, lease_until, due_at, woken, wake_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $14, $15, false, $16)
-           ON CONFLICT (state_machine_arn, name) DO NOTHING`,
-          [e.arn, e.stateMachineArn, e.name, e.revisionId, e.status, e.input, e.output, e.error, e.cause, e.state, e.lastEventId, e.startedAt, e.stoppedAt, e.leaseUntil, e.dueAt, wake],
-        );
-        if (inserted.rowCount !== 1) {
-          const { rows } = await client.query<Row>(`SELECT ${EXECUTION} FROM executions WHERE state_machine_arn = $1 AND name = $2`, [e.stateMachineArn, e.name]);
-          return { outcome: 'exists' as const, execution: toExecution(rows[0] as never) };
-        }
-        await insertEvents(client, e.arn, p.events);
-        await insertCallbacks(client, e.arn, p.callbacks);
-        return { outcome: 'created' as const };
+      const wake = e.status === 'RUNNING' ? wakeAt({ leaseUntil: e.leaseUntil, dueAt: e.dueAt, woken: false, now: e.startedAt }) : null;
+      const callbacks = p.callbacks.map((c) => {
+        const heartbeatAt = c.heartbeatMs === null ? null : c.createdAt + c.heartbeatMs;
+        return { ...c, heartbeatAt, deadlineAt: callbackDeadline({ timeoutAt: c.timeoutAt, heartbeatAt }) };
       });
-      if (result.outcome === 'created') notifier.publish(executionsChannel);
-      return result;
+      // One statement: the row, its first events and callbacks, only if the name is new (durable: the
+      // caller is told the execution started).
+      const rows = await run<{ created: string }>(
+        pool,
+        {
+          name: 'sluice_execution_start',
+          text: `WITH inserted AS (
+                   INSERT INTO executions (arn, state_machine_arn, name, revision_id, status, input, output, error, cause, state, version,
+                     last_event_id, started_at, stopped_at, lease_until, due_at, woken, wake_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $14, $15, false, $16)
+                   ON CONFLICT (state_machine_arn, name) DO NOTHING
+                   RETURNING arn
+                 ), events AS (
+                   INSERT INTO execution_events (execution_arn, id, previous_id, type, timestamp, details)
+                   SELECT $1, e.* FROM unnest($17::bigint[], $18::bigint[], $19::text[], $20::bigint[], $21::text[]) AS e
+                   WHERE EXISTS (SELECT 1 FROM inserted)
+                 ), created AS (
+                   INSERT INTO callbacks (id, status, created_at, timeout_at, heartbeat_ms, heartbeat_at, deadline_at, context)
+                   SELECT c.id, 'WAITING', c.created_at, c.timeout_at, c.heartbeat_ms, c.heartbeat_at, c.deadline_at, c.context
+                   FROM unnest($22::text[], $23::bigint[], $24::bigint[], $25::bigint[], $26::bigint[], $27::bigint[], $28::text[])
+                     AS c(id, created_at, timeout_at, heartbeat_ms, heartbeat_at, deadline_at, context)
+                   WHERE EXISTS (SELECT 1 FROM inserted)
+                 ), linked AS (
+                   INSERT INTO execution_callbacks (callback_id, execution_arn)
+                   SELECT id, $1 FROM unnest($22::text[]) AS id WHERE EXISTS (SELECT 1 FROM inserted)
+                 )
+                 SELECT count(*) AS created FROM inserted`,
+        },
+        [
+          e.arn, e.stateMachineArn, e.name, e.revisionId, e.status, e.input, e.output, e.error, e.cause, e.state, e.lastEventId,
+          e.startedAt, e.stoppedAt, e.leaseUntil, e.dueAt, wake,
+          p.events.map((v) => v.id), p.events.map((v) => v.previousEventId), p.events.map((v) => v.type), p.events.map((v) => v.timestamp), p.events.map((v) => v.details),
+          callbacks.map((c) => c.id), callbacks.map((c) => c.createdAt), callbacks.map((c) => c.timeoutAt), callbacks.map((c) => c.heartbeatMs),
+          callbacks.map((c) => c.heartbeatAt), callbacks.map((c) => c.deadlineAt), callbacks.map((c) => c.context),
+        ],
+      );
+      if (Number(rows[0]?.created ?? 0) !== 1) {
+        const { rows: existing } = await pool.query<Row>(`SELECT ${EXECUTION} FROM executions WHERE state_machine_arn = $1 AND name = $2`, [e.stateMachineArn, e.name]);
+        if (existing[0]) return { outcome: 'exists' as const, execution: toExecution(existing[0] as never) };
+        throw new Error(`execution ${e.arn}: neither inserted nor found`);
+      }
+      notifier.publish(executionsChannel);
+      return { outcome: 'created' as const };
     },
     async executionGet({ arn }) {
       const { rows } = await pool.query<Row>(`SELECT ${EXECUTION} FROM executions WHERE arn = $1`, [arn]);
@@ -148,25 +152,57 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
     async executionTransition(p) {
       const running = p.status === 'RUNNING';
       const held = running && p.leaseUntil !== null;
-      const applied = await transaction(pool, async (client) => {
-        // wake_at: held → the lease end; released → now if a token was answered meanwhile, else the due instant.
-        const updated = await client.query(
-          `UPDATE executions SET state = $3, status = $4, output = $5, error = $6, cause = $7, stopped_at = $8, last_event_id = $9,
-             version = version + 1, lease_until = $10, due_at = $11,
-             wake_at = CASE WHEN NOT $13::boolean THEN NULL WHEN $10::bigint IS NOT NULL THEN $10::bigint WHEN woken THEN $12::bigint ELSE $11::bigint END,
-             woken = CASE WHEN $10::bigint IS NOT NULL THEN woken ELSE false END
-           WHERE arn = $1 AND version = $2`,
-          [p.arn, p.version, p.state, p.status, p.output, p.error, p.cause, p.stoppedAt, p.lastEventId, running ? p.leaseUntil : null, running ? p.dueAt : null, p.now, running],
-        );
-        if (updated.rowCount !== 1) return false;
-        await insertEvents(client, p.arn, p.events);
-        await insertCallbacks(client, p.arn, p.callbacks);
-        if (p.releasedCallbacks.length > 0) await client.query('DELETE FROM execution_callbacks WHERE callback_id = ANY($1::text[])', [p.releasedCallbacks]);
-        if (!running) await client.query('DELETE FROM execution_callbacks WHERE execution_arn = $1', [p.arn]);
-        return true;
+      const callbacks = p.callbacks.map((c) => {
+        const heartbeatAt = c.heartbeatMs === null ? null : c.createdAt + c.heartbeatMs;
+        return { ...c, heartbeatAt, deadlineAt: callbackDeadline({ timeoutAt: c.timeoutAt, heartbeatAt }) };
       });
+      // One statement, one round trip. A step of a running execution commits without waiting for the WAL
+      // flush (as claims do, connection.ts): one lost in a server crash leaves the execution at its previous
+      // step, whose tasks then run again (at least once). The last step (an end, a stop) is durable.
+      const rows = await run<{ applied: string }>(
+        pool,
+        {
+          name: 'sluice_execution_transition',
+          text: `WITH updated AS (
+                   UPDATE executions SET state = $3, status = $4, output = $5, error = $6, cause = $7, stopped_at = $8,
+                     last_event_id = $9, version = version + 1, lease_until = $10, due_at = $11,
+                     wake_at = CASE WHEN NOT $13::boolean THEN NULL WHEN $10::bigint IS NOT NULL THEN $10::bigint
+                                    WHEN woken THEN $12::bigint ELSE $11::bigint END,
+                     woken = CASE WHEN $10::bigint IS NOT NULL THEN woken ELSE false END
+                   WHERE arn = $1 AND version = $2
+                   RETURNING arn
+                 ), events AS (
+                   INSERT INTO execution_events (execution_arn, id, previous_id, type, timestamp, details)
+                   SELECT $1, e.* FROM unnest($14::bigint[], $15::bigint[], $16::text[], $17::bigint[], $18::text[]) AS e
+                   WHERE EXISTS (SELECT 1 FROM updated)
+                 ), created AS (
+                   INSERT INTO callbacks (id, status, created_at, timeout_at, heartbeat_ms, heartbeat_at, deadline_at, context)
+                   SELECT c.id, 'WAITING', c.created_at, c.timeout_at, c.heartbeat_ms, c.heartbeat_at, c.deadline_at, c.context
+                   FROM unnest($19::text[], $20::bigint[], $21::bigint[], $22::bigint[], $23::bigint[], $24::bigint[], $25::text[])
+                     AS c(id, created_at, timeout_at, heartbeat_ms, heartbeat_at, deadline_at, context)
+                   WHERE EXISTS (SELECT 1 FROM updated)
+                 ), linked AS (
+                   INSERT INTO execution_callbacks (callback_id, execution_arn)
+                   SELECT id, $1 FROM unnest($19::text[]) AS id WHERE EXISTS (SELECT 1 FROM updated)
+                   ON CONFLICT DO NOTHING
+                 ), unlinked AS (
+                   DELETE FROM execution_callbacks
+                   WHERE EXISTS (SELECT 1 FROM updated) AND (callback_id = ANY($26::text[]) OR (NOT $13::boolean AND execution_arn = $1))
+                 )
+                 SELECT count(*) AS applied, set_config('synchronous_commit', CASE WHEN $13::boolean THEN 'off' ELSE 'on' END, true) AS durability FROM updated`,
+        },
+        [
+          p.arn, p.version, p.state, p.status, p.output, p.error, p.cause, p.stoppedAt, p.lastEventId,
+          held ? p.leaseUntil : null, running ? p.dueAt : null, p.now, running,
+          p.events.map((e) => e.id), p.events.map((e) => e.previousEventId), p.events.map((e) => e.type), p.events.map((e) => e.timestamp), p.events.map((e) => e.details),
+          callbacks.map((c) => c.id), callbacks.map((c) => c.createdAt), callbacks.map((c) => c.timeoutAt), callbacks.map((c) => c.heartbeatMs),
+          callbacks.map((c) => c.heartbeatAt), callbacks.map((c) => c.deadlineAt), callbacks.map((c) => c.context),
+          p.releasedCallbacks,
+        ],
+      );
+      const applied = Number(rows[0]?.applied ?? 0) === 1;
       if (applied) {
-        notifier.publish(executionChannel(p.arn));
+        if (!running) notifier.publish(executionChannel(p.arn));
         if (!held) notifier.publish(executionsChannel);
       }
       return applied;

@@ -54,8 +54,11 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
        ORDER BY started_at DESC, arn DESC LIMIT ?`,
     ),
     update: db.prepare(
-      `UPDATE executions SET state = ?, status = ?, output = ?, error = ?, cause = ?, stopped_at = ?, last_event_id = ?,
-         version = version + 1, lease_until = ?, due_at = ?, wake_at = ?, woken = ? WHERE arn = ?`,
+      `UPDATE executions SET state = @state, status = @status, output = @output, error = @error, cause = @cause,
+         stopped_at = @stoppedAt, last_event_id = @lastEventId, version = version + 1, lease_until = @leaseUntil, due_at = @dueAt,
+         wake_at = CASE WHEN @running = 0 THEN NULL WHEN @leaseUntil IS NOT NULL THEN @leaseUntil WHEN woken = 1 THEN @now ELSE @dueAt END,
+         woken = CASE WHEN @running = 1 AND @leaseUntil IS NOT NULL THEN woken ELSE 0 END
+       WHERE arn = @arn AND version = @version`,
     ),
     renew: db.prepare('UPDATE executions SET lease_until = ?, wake_at = ? WHERE arn = ? AND version = ?'),
     due: db.prepare<[number, number], { arn: string }>(
@@ -136,11 +139,25 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
   });
 
   const transition = db.transaction((p: Parameters<StateMachineStore['executionTransition']>[0]): boolean => {
-    const row = sql.getExecution.get(p.arn);
-    if (!row || Number(row.version) !== p.version) return false;
     const running = p.status === 'RUNNING';
-    const wake = running ? wakeAt({ leaseUntil: p.leaseUntil, dueAt: p.dueAt, woken: row.woken === 1, now: p.now }) : null;
-    sql.update.run(p.state, p.status, p.output, p.error, p.cause, p.stoppedAt, p.lastEventId, running ? p.leaseUntil : null, running ? p.dueAt : null, wake, running && p.leaseUntil !== null ? row.woken : 0, p.arn);
+    const held = running && p.leaseUntil !== null;
+    // wake_at: held → the lease end; released → now if a token was answered meanwhile, else the due instant.
+    const changes = sql.update.run({
+      arn: p.arn,
+      version: p.version,
+      state: p.state,
+      status: p.status,
+      output: p.output,
+      error: p.error,
+      cause: p.cause,
+      stoppedAt: p.stoppedAt,
+      lastEventId: p.lastEventId,
+      leaseUntil: held ? p.leaseUntil : null,
+      dueAt: running ? p.dueAt : null,
+      now: p.now,
+      running: running ? 1 : 0,
+    }).changes;
+    if (changes !== 1) return false;
     insertEvents(p.arn, p.events);
     insertCallbacks(p.arn, p.callbacks);
     for (const id of p.releasedCallbacks) sql.unlink.run(id);
@@ -197,7 +214,7 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
     async executionTransition(p) {
       const applied = transition(p);
       if (applied) {
-        notifier.publish(executionChannel(p.arn));
+        if (p.status !== 'RUNNING') notifier.publish(executionChannel(p.arn));
         if (p.leaseUntil === null) notifier.publish(executionsChannel);
       }
       return applied;
