@@ -5,12 +5,14 @@
  * transaction. Claims take due rows with `FOR UPDATE SKIP LOCKED`, so nodes share the work.
  */
 import type pg from 'pg';
+import type { NewCallback } from '../callback-store.js';
 import { callbackDeadline } from '../rules/callback-deadline.js';
 import type { Notifier } from '../notifier.js';
 import {
   executionChannel,
   executionsChannel,
   type StateMachineStore,
+  type StoredEvent,
 } from '../state-machine-store.js';
 import { toEvent, toExecution, toMachine, toSummary, wakeAt } from '../state-machine-rows.js';
 import { run, transaction } from './connection.js';
@@ -21,6 +23,20 @@ const MACHINE = `SELECT m.name, m.arn, m.type, m.revision_id, r.definition, r.ro
   m.created_at, m.updated_at FROM state_machines m JOIN state_machine_revisions r ON r.id = m.revision_id`;
 const SUMMARY = 'arn, state_machine_arn, name, revision_id, status, started_at, stopped_at';
 const EXECUTION = `${SUMMARY}, input, output, error, cause, state, version, last_event_id`;
+
+/** A step's events as the arrays `unnest` reads (id, previous id, type, timestamp, details). */
+function eventColumns(events: StoredEvent[]): unknown[] {
+  return [events.map((e) => e.id), events.map((e) => e.previousEventId), events.map((e) => e.type), events.map((e) => e.timestamp), events.map((e) => e.details)];
+}
+
+/** New callbacks as the arrays `unnest` reads (id, created, timeout, heartbeat ms, heartbeat at, deadline, context). */
+function callbackColumns(callbacks: NewCallback[]): unknown[] {
+  const rows = callbacks.map((c) => {
+    const heartbeatAt = c.heartbeatMs === null ? null : c.createdAt + c.heartbeatMs;
+    return { ...c, heartbeatAt, deadlineAt: callbackDeadline({ timeoutAt: c.timeoutAt, heartbeatAt }) };
+  });
+  return [rows.map((c) => c.id), rows.map((c) => c.createdAt), rows.map((c) => c.timeoutAt), rows.map((c) => c.heartbeatMs), rows.map((c) => c.heartbeatAt), rows.map((c) => c.deadlineAt), rows.map((c) => c.context)];
+}
 
 export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifier): StateMachineStore {
   const getMachine = async (client: pg.ClientBase | pg.Pool, name: string) =>
@@ -88,10 +104,6 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
     async executionStart(p) {
       const e = p.execution;
       const wake = e.status === 'RUNNING' ? wakeAt({ leaseUntil: e.leaseUntil, dueAt: e.dueAt, woken: false, now: e.startedAt }) : null;
-      const callbacks = p.callbacks.map((c) => {
-        const heartbeatAt = c.heartbeatMs === null ? null : c.createdAt + c.heartbeatMs;
-        return { ...c, heartbeatAt, deadlineAt: callbackDeadline({ timeoutAt: c.timeoutAt, heartbeatAt }) };
-      });
       // One statement: the row, its first events and callbacks, only if the name is new (durable: the
       // caller is told the execution started).
       const rows = await run<{ created: string }>(
@@ -123,9 +135,8 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
         [
           e.arn, e.stateMachineArn, e.name, e.revisionId, e.status, e.input, e.output, e.error, e.cause, e.state, e.lastEventId,
           e.startedAt, e.stoppedAt, e.leaseUntil, e.dueAt, wake,
-          p.events.map((v) => v.id), p.events.map((v) => v.previousEventId), p.events.map((v) => v.type), p.events.map((v) => v.timestamp), p.events.map((v) => v.details),
-          callbacks.map((c) => c.id), callbacks.map((c) => c.createdAt), callbacks.map((c) => c.timeoutAt), callbacks.map((c) => c.heartbeatMs),
-          callbacks.map((c) => c.heartbeatAt), callbacks.map((c) => c.deadlineAt), callbacks.map((c) => c.context),
+          ...eventColumns(p.events),
+          ...callbackColumns(p.callbacks),
         ],
       );
       if (Number(rows[0]?.created ?? 0) !== 1) {
@@ -152,10 +163,6 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
     async executionTransition(p) {
       const running = p.status === 'RUNNING';
       const held = running && p.leaseUntil !== null;
-      const callbacks = p.callbacks.map((c) => {
-        const heartbeatAt = c.heartbeatMs === null ? null : c.createdAt + c.heartbeatMs;
-        return { ...c, heartbeatAt, deadlineAt: callbackDeadline({ timeoutAt: c.timeoutAt, heartbeatAt }) };
-      });
       // One statement, one round trip. A step of a running execution commits without waiting for the WAL
       // flush (as claims do, connection.ts): one lost in a server crash leaves the execution at its previous
       // step, whose tasks then run again (at least once). The last step (an end, a stop) is durable.
@@ -194,9 +201,8 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
         [
           p.arn, p.version, p.state, p.status, p.output, p.error, p.cause, p.stoppedAt, p.lastEventId,
           held ? p.leaseUntil : null, running ? p.dueAt : null, p.now, running,
-          p.events.map((e) => e.id), p.events.map((e) => e.previousEventId), p.events.map((e) => e.type), p.events.map((e) => e.timestamp), p.events.map((e) => e.details),
-          callbacks.map((c) => c.id), callbacks.map((c) => c.createdAt), callbacks.map((c) => c.timeoutAt), callbacks.map((c) => c.heartbeatMs),
-          callbacks.map((c) => c.heartbeatAt), callbacks.map((c) => c.deadlineAt), callbacks.map((c) => c.context),
+          ...eventColumns(p.events),
+          ...callbackColumns(p.callbacks),
           p.releasedCallbacks,
         ],
       );
