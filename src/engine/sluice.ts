@@ -143,7 +143,7 @@ export class Sluice {
       onError,
       handlers: { schedule: (entry) => schedules.deliver(entry), 'batch-finalizer': (entry) => deliverFinalizer(delivery, entry) },
     });
-    this.stateMachines = new StateMachineService({ store, clock: this.clock, arn: this.arn, functions, queues: this.queues, onError });
+    this.stateMachines = new StateMachineService({ store, clock: this.clock, arn: this.arn, functions, queues: this.queues, tables: this.tables, onError });
     this.cluster = clusterOf(store, options, onError, () => functions.concurrency.capacityChanged());
     if (this.cluster) functions.concurrency.setGate(this.cluster.slots);
     this.streamTriggers = new StreamTriggerService({

@@ -7,7 +7,8 @@
  *   handler's in `{ ExecutedVersion, Payload, SdkHttpMetadata, SdkResponseMetadata, StatusCode }`.
  * - `arn:aws:states:::sqs:sendMessage`: QueueUrl, MessageBody (an object is sent as JSON),
  *   DelaySeconds, MessageAttributes, MessageGroupId, MessageDeduplicationId.
- * - `.waitForTaskToken` on either integration: the message is sent or the function invoked
+ * - `arn:aws:states:::dynamodb:putItem|getItem|updateItem|deleteItem` on Sluice tables (dynamodb-tasks.ts).
+ * - `.waitForTaskToken` on the Lambda and SQS integrations: the message is sent or the function invoked
  *   asynchronously, and the task waits for SendTaskSuccess / SendTaskFailure with `$$.Task.Token`.
  */
 import { randomUUID } from 'node:crypto';
@@ -15,19 +16,24 @@ import type { FunctionService } from '../functions/service.js';
 import { SluiceError } from '../model/errors.js';
 import type { MessageAttributeInput } from '../queues/message-attributes.js';
 import type { QueueService } from '../queues/service.js';
+import type { TableService } from '../tables/service.js';
+import { DynamoDbTaskError, runDynamoDbTask, type DynamoDbAction } from './dynamodb-tasks.js';
 import type { Definition, Machine } from './definition.js';
 import { isObject, type Json } from './json.js';
 
 export type ResourceKind =
   | { kind: 'function'; functionName: string; wait: false }
   | { kind: 'lambda:invoke'; wait: boolean }
-  | { kind: 'sqs:sendMessage'; wait: boolean };
+  | { kind: 'sqs:sendMessage'; wait: boolean }
+  | { kind: 'dynamodb'; action: DynamoDbAction; wait: false };
 
 const LAMBDA_ARN = /^arn:aws:lambda:[a-z0-9-]*:\d*:function:([A-Za-z0-9_-]{1,64})(:[A-Za-z0-9$_-]+)?$/;
 
 export function resourceKind(resource: string): ResourceKind | undefined {
   const lambda = LAMBDA_ARN.exec(resource);
   if (lambda) return { kind: 'function', functionName: lambda[1] as string, wait: false };
+  const dynamo = /^arn:aws:states:[a-z0-9-]*:\d*:dynamodb:(putItem|getItem|updateItem|deleteItem)$/.exec(resource);
+  if (dynamo) return { kind: 'dynamodb', action: dynamo[1] as DynamoDbAction, wait: false };
   const m = /^arn:aws:states:[a-z0-9-]*:\d*:(lambda:invoke|sqs:sendMessage)(\.waitForTaskToken)?$/.exec(resource);
   if (!m) return undefined;
   return { kind: m[1] as 'lambda:invoke' | 'sqs:sendMessage', wait: m[2] !== undefined };
@@ -51,6 +57,7 @@ export function unsupportedResources(def: Definition): { resource: string; locat
 export interface TaskRunnerDeps {
   functions: FunctionService;
   queues: QueueService;
+  tables: TableService;
 }
 
 /** A task's failure, as the States Language names it. */
@@ -90,6 +97,13 @@ export async function runTask(deps: TaskRunnerDeps, resource: string, input: Jso
     }
     case 'sqs:sendMessage':
       return sendMessage(deps, input);
+    case 'dynamodb':
+      try {
+        return await runDynamoDbTask(deps.tables, kind.action, input);
+      } catch (error) {
+        if (error instanceof DynamoDbTaskError) throw new TaskFailure(error.error, error.causeText);
+        throw error;
+      }
   }
 }
 

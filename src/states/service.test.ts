@@ -74,6 +74,45 @@ describe('state machine executions', () => {
     expect(JSON.parse(done.output ?? '{}').error.Error).toBe('NotReady');
   });
 
+  it('dynamodb:putItem, getItem, updateItem and deleteItem run on Sluice tables in DynamoDB’s shape', async () => {
+    await t.sluice.tables.createTable({ name: 'orders', partitionKey: { name: 'id', type: 'S' } });
+    await machines().create({
+      name: 'm',
+      definition: {
+        StartAt: 'Put',
+        States: {
+          Put: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::dynamodb:putItem',
+            Parameters: { TableName: 'orders', Item: { id: { 'S.$': '$.id' }, total: { N: '10' } }, ConditionExpression: 'attribute_not_exists(id)' },
+            ResultPath: null,
+            Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: '$.error', Next: 'Duplicate' }],
+            Next: 'Update',
+          },
+          Update: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::dynamodb:updateItem',
+            Parameters: { TableName: 'orders', Key: { id: { 'S.$': '$.id' } }, UpdateExpression: 'SET #t = #t + :n', ExpressionAttributeNames: { '#t': 'total' }, ExpressionAttributeValues: { ':n': { N: '5' } }, ReturnValues: 'ALL_NEW' },
+            ResultSelector: { 'total.$': '$.Attributes.total.N' },
+            ResultPath: '$.updated',
+            Next: 'Get',
+          },
+          Get: { Type: 'Task', Resource: 'arn:aws:states:::dynamodb:getItem', Parameters: { TableName: 'orders', Key: { id: { 'S.$': '$.id' } } }, ResultPath: '$.read', Next: 'Delete' },
+          Delete: { Type: 'Task', Resource: 'arn:aws:states:::dynamodb:deleteItem', Parameters: { TableName: 'orders', Key: { id: { 'S.$': '$.id' } }, ReturnValues: 'ALL_OLD' }, ResultSelector: { 'had.$': '$.Attributes.total.N' }, ResultPath: '$.deleted', End: true },
+          Duplicate: { Type: 'Pass', End: true },
+        },
+      },
+    });
+    const first = await finished((await machines().startExecution('m', { input: { id: 'o1' } })).executionArn);
+    expect(first).toMatchObject({ status: 'SUCCEEDED' });
+    expect(JSON.parse(first.output ?? '')).toEqual({ id: 'o1', updated: { total: '15' }, read: { Item: { id: { S: 'o1' }, total: { N: '15' } } }, deleted: { had: '15' } });
+    expect((await t.sluice.tables.getItem({ tableName: 'orders', key: { id: 'o1' } })).item).toBeUndefined();
+    await t.sluice.tables.putItem({ tableName: 'orders', item: { id: 'o2', total: 1 } });
+    const again = await finished((await machines().startExecution('m', { input: { id: 'o2' } })).executionArn);
+    expect(again).toMatchObject({ status: 'SUCCEEDED' });
+    expect(JSON.parse(again.output ?? '').error.Error).toBe('DynamoDB.ConditionalCheckFailedException');
+  });
+
   it('a Wait state holds no memory and wakes at its due time', async () => {
     await machines().create({ name: 'm', definition: { StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 30, Next: 'P' }, P: { Type: 'Pass', Result: 'done', End: true } } } });
     const { executionArn } = await machines().startExecution('m');

@@ -11,6 +11,7 @@ import type { Clock } from '../model/clock.js';
 import { SluiceError } from '../model/errors.js';
 import type { Service } from '../model/service.js';
 import type { QueueService } from '../queues/service.js';
+import type { TableService } from '../tables/service.js';
 import { executionChannel, type StateMachineType, type StoredExecution, type StoredExecutionStatus, type StoredStateMachine } from '../store/state-machine-store.js';
 import type { Store } from '../store/store.js';
 import { parseDefinition, type Definition, type Diagnostic } from './definition.js';
@@ -27,6 +28,7 @@ export interface StateMachineServiceOptions {
   arn: ArnContext;
   functions: FunctionService;
   queues: QueueService;
+  tables: TableService;
   onError: (error: unknown) => void;
   leaseMs?: number;
 }
@@ -103,6 +105,7 @@ export class StateMachineService implements Service {
       clock: options.clock,
       functions: options.functions,
       queues: options.queues,
+      tables: options.tables,
       onError: options.onError,
       definitionOf: (id) => this.definitionOf(id),
       ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
