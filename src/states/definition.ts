@@ -7,6 +7,7 @@ import { SluiceError } from '../model/errors.js';
 import { isIntrinsic, parseIntrinsic } from './intrinsics.js';
 import { isObject, type Json, type JsonObject } from './json.js';
 import { isValidPath } from './jsonpath.js';
+import { checkJsonataState } from './definition-jsonata.js';
 
 export interface Retrier {
   ErrorEquals: string[];
@@ -84,8 +85,10 @@ export interface Machine {
 export interface Definition extends Machine {
   Version?: string;
   TimeoutSeconds?: number;
-  QueryLanguage?: 'JSONPath';
+  QueryLanguage?: QueryLanguage;
 }
+
+export type QueryLanguage = 'JSONPath' | 'JSONata';
 
 export interface Diagnostic {
   severity: 'ERROR' | 'WARNING';
@@ -121,20 +124,21 @@ export const choiceComparators: readonly string[] = [
   ...comparators.filter((c) => !c.startsWith('Is') && c !== 'StringMatches').map((c) => `${c}Path`),
 ];
 
-class Checker {
+export class Checker {
   readonly diagnostics: Diagnostic[] = [];
 
   error(code: string, message: string, location: string): void {
     this.diagnostics.push({ severity: 'ERROR', code, message, location });
   }
 
-  machine(m: unknown, at: string, top: boolean): void {
+  machine(m: unknown, at: string, top: boolean, inherited: QueryLanguage = 'JSONPath'): void {
     if (!isObject(m)) return this.error('SCHEMA_VALIDATION_FAILED', 'Expected an object', at || '/');
     const allowed = top ? ['StartAt', 'States', 'Comment', 'Version', 'TimeoutSeconds', 'QueryLanguage'] : ['StartAt', 'States', 'Comment', 'ProcessorConfig', 'QueryLanguage'];
     for (const key of Object.keys(m))
       if (!allowed.includes(key)) this.error('SCHEMA_VALIDATION_FAILED', `The field '${key}' is not supported by Step Functions`, `${at}/${key}`);
-    if (m.QueryLanguage !== undefined && m.QueryLanguage !== 'JSONPath')
-      this.error('SCHEMA_VALIDATION_FAILED', `QueryLanguage ${JSON.stringify(m.QueryLanguage)} is not supported by Sluice yet (JSONPath only)`, `${at}/QueryLanguage`);
+    if (m.QueryLanguage !== undefined && m.QueryLanguage !== 'JSONPath' && m.QueryLanguage !== 'JSONata')
+      this.error('SCHEMA_VALIDATION_FAILED', 'QueryLanguage must be JSONPath or JSONata', `${at}/QueryLanguage`);
+    const language: QueryLanguage = m.QueryLanguage === 'JSONata' || m.QueryLanguage === 'JSONPath' ? m.QueryLanguage : inherited;
     if (top && m.TimeoutSeconds !== undefined && !positiveInt(m.TimeoutSeconds))
       this.error('SCHEMA_VALIDATION_FAILED', 'TimeoutSeconds must be a positive integer', `${at}/TimeoutSeconds`);
     if (top && m.Version !== undefined && typeof m.Version !== 'string')
@@ -148,12 +152,12 @@ class Checker {
     const names = Object.keys(states);
     for (const name of names) {
       if (name.length === 0 || name.length > 80) this.error('SCHEMA_VALIDATION_FAILED', 'State names must be 1 to 80 characters', `${at}/States/${name}`);
-      this.state(states[name], names, `${at}/States/${name}`);
+      this.state(states[name], names, `${at}/States/${name}`, language);
     }
     if (typeof m.StartAt === 'string' && Object.hasOwn(states, m.StartAt)) this.reachability(states, m.StartAt, at);
   }
 
-  private reachability(states: JsonObject, start: string, at: string): void {
+  reachability(states: JsonObject, start: string, at: string): void {
     const seen = new Set<string>([start]);
     const queue = [start];
     while (queue.length > 0) {
@@ -172,21 +176,23 @@ class Checker {
       if (!seen.has(name)) this.error('MISSING_TRANSITION_TARGET', `State "${name}" is not reachable`, `${at}/States/${name}`);
   }
 
-  private target(value: unknown, names: string[], at: string): void {
+  target(value: unknown, names: string[], at: string): void {
     if (typeof value !== 'string') this.error('SCHEMA_VALIDATION_FAILED', 'Expected the name of a state', at);
     else if (!names.includes(value)) this.error('MISSING_TRANSITION_TARGET', `Missing 'Next' target: ${value}`, at);
   }
 
-  private state(s: unknown, names: string[], at: string): void {
+  private state(s: unknown, names: string[], at: string, inherited: QueryLanguage): void {
     if (!isObject(s)) return this.error('SCHEMA_VALIDATION_FAILED', 'A state must be an object', at);
     const type = s.Type;
     if (typeof type !== 'string' || !Object.hasOwn(allowedFields, type))
       return this.error('SCHEMA_VALIDATION_FAILED', `Type must be one of ${Object.keys(allowedFields).join(', ')}`, `${at}/Type`);
+    if (s.QueryLanguage !== undefined && s.QueryLanguage !== 'JSONPath' && s.QueryLanguage !== 'JSONata')
+      return this.error('SCHEMA_VALIDATION_FAILED', 'QueryLanguage must be JSONPath or JSONata', `${at}/QueryLanguage`);
+    const language: QueryLanguage = (s.QueryLanguage as QueryLanguage | undefined) ?? inherited;
+    if (language === 'JSONata') return checkJsonataState(this, s, type, names, at);
     for (const key of Object.keys(s))
       if (!(allowedFields[type] as string[]).includes(key))
         this.error('SCHEMA_VALIDATION_FAILED', `The field '${key}' is not supported by Step Functions`, `${at}/${key}`);
-    if (s.QueryLanguage !== undefined && s.QueryLanguage !== 'JSONPath')
-      this.error('SCHEMA_VALIDATION_FAILED', `QueryLanguage ${JSON.stringify(s.QueryLanguage)} is not supported by Sluice yet (JSONPath only)`, `${at}/QueryLanguage`);
     const flows = ['Pass', 'Task', 'Wait', 'Parallel', 'Map'].includes(type);
     if (flows) {
       if (s.Next !== undefined && s.End !== undefined) this.error('SCHEMA_VALIDATION_FAILED', 'A state may have Next or End, not both', at);
@@ -224,12 +230,12 @@ class Checker {
       case 'Parallel':
         if (!Array.isArray(s.Branches) || s.Branches.length === 0)
           return this.error('SCHEMA_VALIDATION_FAILED', 'Branches must be a non-empty array', `${at}/Branches`);
-        s.Branches.forEach((b, i) => this.machine(b, `${at}/Branches[${i}]`, false));
+        s.Branches.forEach((b, i) => this.machine(b, `${at}/Branches[${i}]`, false, 'JSONPath'));
         return;
       case 'Map': {
         const processor = s.ItemProcessor ?? s.Iterator;
         if (processor === undefined) this.error('SCHEMA_VALIDATION_FAILED', 'A Map state needs ItemProcessor', `${at}/ItemProcessor`);
-        else this.machine(processor, `${at}/${s.ItemProcessor !== undefined ? 'ItemProcessor' : 'Iterator'}`, false);
+        else this.machine(processor, `${at}/${s.ItemProcessor !== undefined ? 'ItemProcessor' : 'Iterator'}`, false, 'JSONPath');
         if (isObject(processor) && isObject(processor.ProcessorConfig) && processor.ProcessorConfig.Mode === 'DISTRIBUTED')
           this.error('SCHEMA_VALIDATION_FAILED', 'Distributed Map is not supported by Sluice (INLINE only)', `${at}/ItemProcessor/ProcessorConfig/Mode`);
         if (s.ItemSelector !== undefined && s.Parameters !== undefined) this.error('SCHEMA_VALIDATION_FAILED', 'ItemSelector and Parameters are exclusive', at);
@@ -302,7 +308,7 @@ class Checker {
       this.error('SCHEMA_VALIDATION_FAILED', `${op} takes a ${op.startsWith('Timestamp') ? 'timestamp' : 'string'}`, `${at}/${op}`);
   }
 
-  private retriers(value: unknown, at: string): void {
+  retriers(value: unknown, at: string): void {
     if (!Array.isArray(value)) return this.error('SCHEMA_VALIDATION_FAILED', 'Retry must be an array', at);
     value.forEach((r, i) => {
       const where = `${at}[${i}]`;
@@ -338,7 +344,7 @@ class Checker {
     });
   }
 
-  private errorEquals(value: unknown, at: string, last: boolean): void {
+  errorEquals(value: unknown, at: string, last: boolean): void {
     if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string'))
       return this.error('SCHEMA_VALIDATION_FAILED', 'ErrorEquals must be a non-empty array of error names', at);
     if (value.includes('States.ALL') && (value.length !== 1 || !last))

@@ -1,5 +1,5 @@
 /** The state of one execution as the store keeps it between transitions: plain JSON, no functions. */
-import type { Json } from './json.js';
+import type { Json, JsonObject } from './json.js';
 import type { StatesFailure } from './errors.js';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -43,6 +43,8 @@ export interface Frame {
   items?: Json[];
   nextItem?: number;
   failures?: number;
+  /** JSONata variables (Assign) visible in this frame; a branch or iteration starts with its parent's. */
+  vars?: JsonObject;
   /** Parallel / Map effective input (for children and for ResultPath). */
   effective?: Json;
 }

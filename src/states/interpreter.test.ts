@@ -1,57 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseDefinition, type Definition } from './definition.js';
-import type { ExecutionState } from './execution-state.js';
-import type { HistoryEvent } from './history.js';
-import { advanceExecution, completeTask, nextDueAt, retryDelayMs, startExecution, type TaskOutcomeEvent } from './interpreter.js';
+import { runToEnd as run, type Handler } from '../testkit/state-machine-run.js';
+import { retryDelayMs } from './interpreter.js';
 import type { Json } from './json.js';
-
-const meta = {
-  executionArn: 'arn:aws:states:us-east-1:000000000000:execution:m:e',
-  name: 'e',
-  stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:m',
-  stateMachineName: 'm',
-  roleArn: 'arn:aws:iam::000000000000:role/sluice',
-  region: 'us-east-1',
-};
-
-type Handler = (input: Json, attempt: number) => TaskOutcomeEvent | 'hang';
-
-/** Runs an execution to its end: tasks answered by `handlers` (by resource), time jumping to each due instant. */
-function run(definition: object, input: Json, handlers: Record<string, Handler> = {}, options: { maxSteps?: number } = {}) {
-  const def: Definition = parseDefinition(JSON.stringify(definition));
-  let now = Date.UTC(2026, 0, 1);
-  let tokens = 0;
-  const env = () => ({ now, newToken: () => `token-${++tokens}`, random: () => 0.5 });
-  const started = startExecution(def, meta, input, env());
-  const state: ExecutionState = started.state;
-  const events: HistoryEvent[] = [...started.step.events];
-  let pending = [...started.step.tasks];
-  const calls: { resource: string; input: Json; at: number }[] = [];
-  const attempts = new Map<string, number>();
-  for (let i = 0; i < (options.maxSteps ?? 1000) && state.status === 'RUNNING'; i++) {
-    const task = pending.shift();
-    if (task) {
-      const key = `${task.frameId}:${task.stateName}`;
-      const n = (attempts.get(key) ?? 0) + 1;
-      attempts.set(key, n);
-      calls.push({ resource: task.task.resource, input: task.task.input, at: now });
-      const handler = handlers[task.task.resource];
-      const outcome = handler ? handler(task.task.input, n) : ({ status: 'SUCCEEDED', output: task.task.input } as const);
-      if (outcome === 'hang') continue;
-      const step = completeTask(def, state, task.frameId, task.task.attempt, outcome, env());
-      events.push(...step.events);
-      pending.push(...step.tasks);
-      continue;
-    }
-    const due = nextDueAt(state);
-    if (due === undefined) break;
-    now = Math.max(now, due);
-    const step = advanceExecution(def, state, env());
-    events.push(...step.events);
-    pending = [...pending, ...step.tasks];
-  }
-  return { state, events, calls, types: events.map((e) => e.type), elapsed: now - Date.UTC(2026, 0, 1) };
-}
 
 const ok = (output: Json): Handler => () => ({ status: 'SUCCEEDED', output });
 const failing = (error: string, cause = ''): Handler => () => ({ status: 'FAILED', error, cause });

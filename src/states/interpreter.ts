@@ -17,6 +17,7 @@ import { evaluateIntrinsic, isIntrinsic } from './intrinsics.js';
 import { applyResultPath, applySelectPath, applyTemplate, effectiveInput, stateOutput, type PathEnv } from './io.js';
 import { isObject, type Json, type JsonObject } from './json.js';
 import { evaluatePath } from './jsonpath.js';
+import { evaluateAssign, evaluateTemplate, isJsonataExpression, type JsonataScope } from './jsonata.js';
 
 /** The most a state's input or output may hold, in UTF-8 bytes (AWS's 256 KiB quota). */
 export const MAX_PAYLOAD_BYTES = 262_144;
@@ -165,6 +166,25 @@ class Run {
     return machine.States[frame.state] as State;
   }
 
+  /** The frame's current state's query language: its own, its machine's, or the definition's. */
+  private jsonata(frame: Frame): boolean {
+    const state = this.stateOf(frame) as State & { QueryLanguage?: string };
+    const machine = resolveMachine(this.def as Definition, frame.machine) as Machine & { QueryLanguage?: string };
+    return (state.QueryLanguage ?? machine.QueryLanguage ?? (this.def as Definition).QueryLanguage) === 'JSONata';
+  }
+
+  private scope(frame: Frame, states: JsonObject = {}, context: JsonObject = {}): JsonataScope {
+    return { states: { input: frame.input, context: this.context(frame, context), ...states }, variables: frame.vars ?? {} };
+  }
+
+  /** Output and Assign of a JSONata state (or catcher, or choice rule), both from the same scope. */
+  private outputAndAssign(frame: Frame, fields: JsonObject, scope: JsonataScope, fallback: Json): Json {
+    const output = fields.Output !== undefined ? evaluateTemplate(fields.Output, scope, 'Output') : fallback;
+    const assigned = evaluateAssign(fields.Assign, scope);
+    if (Object.keys(assigned).length > 0) frame.vars = { ...(frame.vars ?? {}), ...assigned };
+    return output;
+  }
+
   private pathEnv(frame: Frame, extra: JsonObject = {}): PathEnv {
     return {
       context: this.context(frame, extra),
@@ -230,6 +250,7 @@ class Run {
       });
     }
     try {
+      if (this.jsonata(frame)) return this.enterJsonata(frame, state);
       switch (state.Type) {
         case 'Pass': {
           const env = this.pathEnv(frame);
@@ -264,6 +285,72 @@ class Run {
     } catch (error) {
       if (error instanceof StatesError) return this.fail(frame, error.failure);
       throw error;
+    }
+  }
+
+  private enterJsonata(frame: Frame, state: State): void {
+    const fields = state as unknown as JsonObject;
+    const scope = this.scope(frame);
+    switch (state.Type) {
+      case 'Pass':
+        return this.leave(frame, this.outputAndAssign(frame, fields, scope, frame.input), 'Pass');
+      case 'Succeed':
+        return this.leave(frame, this.outputAndAssign(frame, fields, scope, frame.input), 'Succeed', true);
+      case 'Fail': {
+        const text = (field: string) => {
+          const value = fields[field] === undefined ? undefined : evaluateTemplate(fields[field], scope, field);
+          return value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+        };
+        return this.failFrame(frame, { error: text('Error'), cause: text('Cause') });
+      }
+      case 'Choice': {
+        for (const rule of state.Choices) {
+          const condition = typeof rule.Condition === 'boolean' ? rule.Condition : evaluateTemplate(rule.Condition ?? false, scope, 'Condition');
+          if (condition !== true) continue;
+          const source = rule.Output !== undefined || rule.Assign !== undefined ? rule : fields;
+          return this.leave(frame, this.outputAndAssign(frame, source, scope, frame.input), 'Choice', false, rule.Next as string);
+        }
+        if (state.Default === undefined) throw new StatesError(StatesErrors.NoChoiceMatched, `No Choice Rules matched and no Default was specified in state '${frame.state}'`);
+        return this.leave(frame, this.outputAndAssign(frame, fields, scope, frame.input), 'Choice', false, state.Default);
+      }
+      case 'Wait': {
+        let dueAt: number;
+        if (fields.Seconds !== undefined) {
+          const seconds = evaluateTemplate(fields.Seconds, scope, 'Seconds');
+          if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0) throw new StatesError(StatesErrors.QueryEvaluationError, 'Seconds must evaluate to a non-negative integer');
+          dueAt = this.env.now + seconds * 1000;
+        } else {
+          const stamp = evaluateTemplate(fields.Timestamp ?? null, scope, 'Timestamp');
+          dueAt = typeof stamp === 'string' ? Date.parse(stamp) : Number.NaN;
+          if (Number.isNaN(dueAt)) throw new StatesError(StatesErrors.QueryEvaluationError, 'Timestamp must evaluate to an ISO-8601 timestamp');
+        }
+        frame.input = this.outputAndAssign(frame, fields, scope, frame.input);
+        frame.phase = 'wait';
+        frame.dueAt = dueAt;
+        if (dueAt <= this.env.now) this.leave(frame, frame.input, 'Wait');
+        return;
+      }
+      case 'Task': {
+        const token = state.Resource.endsWith('.waitForTaskToken') ? this.env.newToken() : undefined;
+        const argScope = this.scope(frame, {}, token ? { Task: { Token: token } } : {});
+        const input = fields.Arguments !== undefined ? evaluateTemplate(fields.Arguments, argScope, 'Arguments') : frame.input;
+        const seconds = (field: string): number | undefined => {
+          if (fields[field] === undefined) return undefined;
+          const value = isJsonataExpression(fields[field]) ? evaluateTemplate(fields[field], argScope, field) : fields[field];
+          if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new StatesError(StatesErrors.QueryEvaluationError, `${field} must evaluate to a positive integer`);
+          return value;
+        };
+        return this.schedule(frame, state, input, token, seconds('TimeoutSeconds'), seconds('HeartbeatSeconds'));
+      }
+      case 'Parallel': {
+        const input = fields.Arguments !== undefined ? evaluateTemplate(fields.Arguments, scope, 'Arguments') : frame.input;
+        return this.startBranches(frame, state, input);
+      }
+      case 'Map': {
+        const items = fields.Items !== undefined ? evaluateTemplate(fields.Items, scope, 'Items') : frame.input;
+        if (!Array.isArray(items)) throw new StatesError(StatesErrors.QueryEvaluationError, `Map state '${frame.state}': Items must be an array`);
+        return this.startMap(frame, state, frame.input, items);
+      }
     }
   }
 
@@ -306,9 +393,14 @@ class Run {
     const token = state.Resource.endsWith('.waitForTaskToken') ? this.env.newToken() : undefined;
     const env = this.pathEnv(frame, token ? { Task: { Token: token } } : {});
     const input = effectiveInput(state, frame.input, env);
-    checkSize(input, 'The state input after Parameters');
     const timeoutSeconds = this.seconds(state.TimeoutSeconds, state.TimeoutSecondsPath, frame.input, env);
     const heartbeatSeconds = this.seconds(state.HeartbeatSeconds, state.HeartbeatSecondsPath, frame.input, env);
+    this.schedule(frame, state, input, token, timeoutSeconds, heartbeatSeconds);
+  }
+
+  /** The task is scheduled with its effective input: TaskScheduled (or LambdaFunctionScheduled) and started. */
+  private schedule(frame: Frame, state: TaskState, input: Json, token: string | undefined, timeoutSeconds: number | undefined, heartbeatSeconds: number | undefined): void {
+    checkSize(input, 'The state input after Parameters');
     const attempt = (frame.task?.attempt ?? 0) + 1;
     const task: TaskInFlight = {
       attempt,
@@ -369,7 +461,9 @@ class Run {
         : this.event(frame.lastEventId, 'TaskSucceeded', 'taskSucceededEventDetails', { resourceType: type, resource: name, output: JSON.stringify(outcome.output), outputDetails: { truncated: false } });
       try {
         checkSize(outcome.output, 'The task result');
-        const output = stateOutput(state, frame.input, outcome.output, this.pathEnv(frame));
+        const output = this.jsonata(frame)
+          ? this.outputAndAssign(frame, state as unknown as JsonObject, this.scope(frame, { result: outcome.output }), outcome.output)
+          : stateOutput(state, frame.input, outcome.output, this.pathEnv(frame));
         delete frame.task;
         this.leave(frame, output, 'Task');
       } catch (error) {
@@ -392,14 +486,16 @@ class Run {
   }
 
   private parallel(frame: Frame, state: ParallelState): void {
-    const env = this.pathEnv(frame);
-    const input = effectiveInput(state, frame.input, env);
+    this.startBranches(frame, state, effectiveInput(state, frame.input, this.pathEnv(frame)));
+  }
+
+  private startBranches(frame: Frame, state: ParallelState, input: Json): void {
     frame.effective = input;
     frame.phase = 'children';
     frame.results = state.Branches.map(() => null);
     frame.lastEventId = this.event(frame.lastEventId, 'ParallelStateStarted');
     frame.children = state.Branches.map((branch, index) =>
-      this.newFrame({ parent: frame.id, index, machine: [...frame.machine, 'States', frame.state, 'Branches', index], state: branch.StartAt, input, lastEventId: frame.lastEventId }).id,
+      this.newFrame({ parent: frame.id, index, machine: [...frame.machine, 'States', frame.state, 'Branches', index], state: branch.StartAt, input, lastEventId: frame.lastEventId, ...(frame.vars ? { vars: frame.vars } : {}) }).id,
     );
   }
 
@@ -408,6 +504,10 @@ class Run {
     const input = applySelectPath('InputPath', state.InputPath, frame.input, env);
     const items = applySelectPath('ItemsPath', state.ItemsPath ?? '$', input, env);
     if (!Array.isArray(items)) throw new StatesError(StatesErrors.Runtime, `Map state '${frame.state}': ItemsPath must select an array`);
+    this.startMap(frame, state, input, items);
+  }
+
+  private startMap(frame: Frame, state: MapState, input: Json, items: Json[]): void {
     frame.effective = input;
     frame.phase = 'children';
     frame.items = items;
@@ -428,10 +528,15 @@ class Run {
       const index = frame.nextItem as number;
       frame.nextItem = index + 1;
       const value = items[index] as Json;
-      const env = this.pathEnv(frame, { Map: { Item: { Index: index, Value: value } } });
-      const itemInput = state.ItemSelector === undefined ? value : applyTemplate('ItemSelector', state.ItemSelector, frame.effective ?? null, env);
+      const item = { Map: { Item: { Index: index, Value: value } } };
+      const itemInput =
+        state.ItemSelector === undefined
+          ? value
+          : this.jsonata(frame)
+            ? evaluateTemplate(state.ItemSelector, this.scope(frame, {}, item), 'ItemSelector')
+            : applyTemplate('ItemSelector', state.ItemSelector, frame.effective ?? null, this.pathEnv(frame, item));
       const started = this.event(frame.lastEventId, 'MapIterationStarted', 'mapIterationStartedEventDetails', { name: frame.state, index });
-      const child = this.newFrame({ parent: frame.id, index, machine: [...frame.machine, 'States', frame.state, 'ItemProcessor'], state: state.ItemProcessor.StartAt, input: itemInput, lastEventId: started });
+      const child = this.newFrame({ parent: frame.id, index, machine: [...frame.machine, 'States', frame.state, 'ItemProcessor'], state: state.ItemProcessor.StartAt, input: itemInput, lastEventId: started, ...(frame.vars ? { vars: frame.vars } : {}) });
       children.push(child.id);
     }
   }
@@ -490,7 +595,9 @@ class Run {
     delete frame.items;
     delete frame.effective;
     try {
-      const output = stateOutput(state, frame.input, results, this.pathEnv(frame));
+      const output = this.jsonata(frame)
+        ? this.outputAndAssign(frame, state as unknown as JsonObject, this.scope(frame, { result: results }), results)
+        : stateOutput(state, frame.input, results, this.pathEnv(frame));
       this.leave(frame, output, kind);
     } catch (error) {
       if (!(error instanceof StatesError)) throw error;
@@ -521,7 +628,9 @@ class Run {
       const errorOutput = { Error: failure.error, Cause: failure.cause };
       let output: Json;
       try {
-        output = applyResultPath(catcher.ResultPath, frame.input, errorOutput);
+        output = this.jsonata(frame)
+          ? this.outputAndAssign(frame, catcher as unknown as JsonObject, this.scope(frame, { errorOutput }), errorOutput)
+          : applyResultPath(catcher.ResultPath, frame.input, errorOutput);
       } catch (error) {
         if (!(error instanceof StatesError)) throw error;
         return this.failFrame(frame, error.failure);
