@@ -56,6 +56,13 @@ export interface ExecutionMeta {
   stateMachineName: string;
   roleArn: string;
   region: string;
+  /**
+   * A parent execution's `states:startExecution.sync` task waits on this token: the child's end answers
+   * it (runner.ts, `answerParent`).
+   */
+  parentToken?: string;
+  /** `.sync` (output as JSON text) or `.sync:2` (output as JSON). */
+  parentSync?: 'sync' | 'sync:2';
 }
 
 export interface ExecutionState {

@@ -331,7 +331,7 @@ class Run {
         return;
       }
       case 'Task': {
-        const token = state.Resource.endsWith('.waitForTaskToken') ? this.env.newToken() : undefined;
+        const token = waitsForAnswer(state.Resource) ? this.env.newToken() : undefined;
         const argScope = this.scope(frame, {}, token ? { Task: { Token: token } } : {});
         const input = fields.Arguments !== undefined ? evaluateTemplate(fields.Arguments, argScope, 'Arguments') : frame.input;
         const seconds = (field: string): number | undefined => {
@@ -390,7 +390,7 @@ class Run {
   }
 
   private task(frame: Frame, state: TaskState): void {
-    const token = state.Resource.endsWith('.waitForTaskToken') ? this.env.newToken() : undefined;
+    const token = waitsForAnswer(state.Resource) ? this.env.newToken() : undefined;
     const env = this.pathEnv(frame, token ? { Task: { Token: token } } : {});
     const input = effectiveInput(state, frame.input, env);
     const timeoutSeconds = this.seconds(state.TimeoutSeconds, state.TimeoutSecondsPath, frame.input, env);
@@ -702,6 +702,11 @@ class Run {
     parent.lastEventId = this.event(frame.lastEventId, 'ParallelStateFailed', 'parallelStateFailedEventDetails', { error: failure.error, cause: failure.cause });
     this.fail(parent, failure);
   }
+}
+
+/** Tasks that wait for an answer on a token: `.waitForTaskToken`, and `.sync` (a nested execution's end answers it). */
+export function waitsForAnswer(resource: string): boolean {
+  return resource.endsWith('.waitForTaskToken') || resource.endsWith('.sync') || resource.endsWith('.sync:2');
 }
 
 /** A retrier's interval before attempt `used + 1`: IntervalSeconds × BackoffRate^used, capped, with jitter. */

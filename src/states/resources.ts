@@ -8,6 +8,9 @@
  * - `arn:aws:states:::sqs:sendMessage`: QueueUrl, MessageBody (an object is sent as JSON),
  *   DelaySeconds, MessageAttributes, MessageGroupId, MessageDeduplicationId.
  * - `arn:aws:states:::dynamodb:putItem|getItem|updateItem|deleteItem` on Sluice tables (dynamodb-tasks.ts).
+ * - `arn:aws:states:::states:startExecution` (a nested execution): plain (the result is its ARN),
+ *   `.sync` / `.sync:2` (the task ends with the child: its description, Output as text or JSON; a
+ *   child that does not succeed fails the task with States.TaskFailed), `.waitForTaskToken`.
  * - `.waitForTaskToken` on the Lambda and SQS integrations: the message is sent or the function invoked
  *   asynchronously, and the task waits for SendTaskSuccess / SendTaskFailure with `$$.Task.Token`.
  */
@@ -25,13 +28,19 @@ export type ResourceKind =
   | { kind: 'function'; functionName: string; wait: false }
   | { kind: 'lambda:invoke'; wait: boolean }
   | { kind: 'sqs:sendMessage'; wait: boolean }
-  | { kind: 'dynamodb'; action: DynamoDbAction; wait: false };
+  | { kind: 'dynamodb'; action: DynamoDbAction; wait: false }
+  | { kind: 'states:startExecution'; mode: 'plain' | 'token' | 'sync' | 'sync:2'; wait: boolean };
 
 const LAMBDA_ARN = /^arn:aws:lambda:[a-z0-9-]*:\d*:function:([A-Za-z0-9_-]{1,64})(:[A-Za-z0-9$_-]+)?$/;
 
 export function resourceKind(resource: string): ResourceKind | undefined {
   const lambda = LAMBDA_ARN.exec(resource);
   if (lambda) return { kind: 'function', functionName: lambda[1] as string, wait: false };
+  const nested = /^arn:aws:states:[a-z0-9-]*:\d*:states:startExecution(\.sync:2|\.sync|\.waitForTaskToken)?$/.exec(resource);
+  if (nested) {
+    const mode = nested[1] === '.sync:2' ? 'sync:2' : nested[1] === '.sync' ? 'sync' : nested[1] ? 'token' : 'plain';
+    return { kind: 'states:startExecution', mode, wait: mode !== 'plain' };
+  }
   const dynamo = /^arn:aws:states:[a-z0-9-]*:\d*:dynamodb:(putItem|getItem|updateItem|deleteItem)$/.exec(resource);
   if (dynamo) return { kind: 'dynamodb', action: dynamo[1] as DynamoDbAction, wait: false };
   const m = /^arn:aws:states:[a-z0-9-]*:\d*:(lambda:invoke|sqs:sendMessage)(\.waitForTaskToken)?$/.exec(resource);
@@ -58,6 +67,11 @@ export interface TaskRunnerDeps {
   functions: FunctionService;
   queues: QueueService;
   tables: TableService;
+  /** StartExecution of a nested execution; `parent` makes its end answer the parent's `.sync` task. */
+  startExecution: (
+    stateMachineArn: string,
+    options: { name?: string; input: string; parent?: { token: string; sync: 'sync' | 'sync:2' } },
+  ) => Promise<{ executionArn: string; startDate: Date }>;
 }
 
 /** A task's failure, as the States Language names it. */
@@ -71,7 +85,7 @@ export class TaskFailure extends Error {
 }
 
 /** Runs a task (or, for `.waitForTaskToken`, hands it to its worker) and returns its result. */
-export async function runTask(deps: TaskRunnerDeps, resource: string, input: Json): Promise<Json> {
+export async function runTask(deps: TaskRunnerDeps, resource: string, input: Json, token?: string): Promise<Json> {
   const kind = resourceKind(resource);
   if (!kind) throw new TaskFailure('States.Runtime', `The resource '${resource}' is not supported by Sluice`);
   switch (kind.kind) {
@@ -97,6 +111,23 @@ export async function runTask(deps: TaskRunnerDeps, resource: string, input: Jso
     }
     case 'sqs:sendMessage':
       return sendMessage(deps, input);
+    case 'states:startExecution': {
+      if (!isObject(input) || typeof input.StateMachineArn !== 'string')
+        throw new TaskFailure('States.Runtime', 'states:startExecution needs Parameters.StateMachineArn');
+      const childInput = input.Input === undefined ? '{}' : typeof input.Input === 'string' ? input.Input : JSON.stringify(input.Input);
+      const sync = kind.mode === 'sync' || kind.mode === 'sync:2' ? kind.mode : undefined;
+      try {
+        const started = await deps.startExecution(input.StateMachineArn, {
+          input: childInput,
+          ...(typeof input.Name === 'string' ? { name: input.Name } : {}),
+          ...(sync && token ? { parent: { token, sync } } : {}),
+        });
+        return { ExecutionArn: started.executionArn, StartDate: started.startDate.toISOString() };
+      } catch (error) {
+        if (error instanceof SluiceError) throw new TaskFailure(`StepFunctions.${error.code}Exception`.replace('ExceptionException', 'Exception'), error.message);
+        throw error;
+      }
+    }
     case 'dynamodb':
       try {
         return await runDynamoDbTask(deps.tables, kind.action, input);

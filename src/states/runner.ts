@@ -198,6 +198,7 @@ export class ExecutionRunner {
         return;
       }
       held.version++;
+      if (finished) await this.answerParent(state);
       if (!keep) {
         this.drop(held);
         return;
@@ -211,6 +212,31 @@ export class ExecutionRunner {
       this.options.onError(error);
     });
     return held.chain;
+  }
+
+  /**
+   * A finished nested execution answers its parent's `.sync` task: the child's description as output,
+   * or States.TaskFailed. (Between the child's last transition and this answer a crash leaves the parent
+   * waiting until its task's timeout: the answer is not in the child's transaction.)
+   */
+  async answerParent(state: ExecutionState): Promise<void> {
+    const token = state.meta.parentToken;
+    if (!token || state.status === 'RUNNING') return;
+    const description = {
+      ExecutionArn: state.meta.executionArn,
+      StateMachineArn: state.meta.stateMachineArn,
+      Name: state.meta.name,
+      Status: state.status,
+      StartDate: new Date(state.startedAt).toISOString(),
+      Input: state.meta.parentSync === 'sync:2' ? state.input : JSON.stringify(state.input),
+      ...(state.output !== undefined ? { Output: state.meta.parentSync === 'sync:2' ? state.output : JSON.stringify(state.output) } : {}),
+      ...(state.failure ? { Error: state.failure.error, Cause: state.failure.cause } : {}),
+    };
+    const completion =
+      state.status === 'SUCCEEDED'
+        ? { status: 'SUCCEEDED' as const, output: JSON.stringify(description) }
+        : { status: 'FAILED' as const, error: 'States.TaskFailed', cause: JSON.stringify(description).slice(0, 32_768) };
+    await this.options.store.callbackComplete({ id: callbackIdOf(token), now: this.options.clock.now(), completion }).catch((error: unknown) => this.options.onError(error));
   }
 
   /** Performs the tasks, re-arms the held execution's timer and lease renewal. */
@@ -243,7 +269,7 @@ export class ExecutionRunner {
     const work = (async () => {
       let outcome: TaskOutcomeEvent | 'submitted';
       try {
-        const result = await runTask(this.options, task.resource, task.input);
+        const result = await runTask(this.options, task.resource, task.input, task.token);
         outcome = kind?.wait ? 'submitted' : { status: 'SUCCEEDED', output: result };
       } catch (error) {
         if (error instanceof TaskFailure) outcome = { status: 'FAILED', error: error.error, cause: error.causeText };

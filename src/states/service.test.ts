@@ -113,6 +113,45 @@ describe('state machine executions', () => {
     expect(JSON.parse(again.output ?? '').error.Error).toBe('DynamoDB.ConditionalCheckFailedException');
   });
 
+  it('states:startExecution.sync:2 waits for a nested execution; plain start returns its ARN; a failed child fails the task', async () => {
+    await t.sluice.functions.create({ name: 'double', handler: async (event: { n: number }) => ({ n: event.n * 2 }) });
+    await machines().create({ name: 'child', definition: { StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 5, Next: 'T' }, T: { Type: 'Task', Resource: fn('double'), End: true } } } });
+    await machines().create({ name: 'broken', definition: { StartAt: 'F', States: { F: { Type: 'Fail', Error: 'ChildError', Cause: 'no' } } } });
+    await machines().create({
+      name: 'parent',
+      definition: {
+        StartAt: 'Run',
+        States: {
+          Run: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::states:startExecution.sync:2',
+            Parameters: { StateMachineArn: machines().stateMachineArn('child'), Input: { 'n.$': '$.n' } },
+            ResultSelector: { 'doubled.$': '$.Output.n', 'status.$': '$.Status' },
+            Next: 'Fire',
+          },
+          Fire: { Type: 'Task', Resource: 'arn:aws:states:::states:startExecution', Parameters: { StateMachineArn: machines().stateMachineArn('child'), Input: { n: 1 } }, ResultPath: '$.fired', Next: 'Broken' },
+          Broken: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::states:startExecution.sync',
+            Parameters: { StateMachineArn: machines().stateMachineArn('broken') },
+            Catch: [{ ErrorEquals: ['States.TaskFailed'], ResultPath: '$.error', Next: 'Done' }],
+            End: true,
+          },
+          Done: { Type: 'Succeed' },
+        },
+      },
+    });
+    const { executionArn } = await machines().startExecution('parent', { input: { n: 21 } });
+    await t.until(async () => true);
+    expect(machines().runner.heldCount).toBe(0);
+    const done = await finished(executionArn);
+    expect(done.status).toBe('SUCCEEDED');
+    const output = JSON.parse(done.output ?? '');
+    expect(output).toMatchObject({ doubled: 42, status: 'SUCCEEDED', fired: { ExecutionArn: expect.stringContaining(':execution:child:') } });
+    expect(output.error.Error).toBe('States.TaskFailed');
+    expect(JSON.parse(output.error.Cause)).toMatchObject({ Status: 'FAILED', Error: 'ChildError' });
+  });
+
   it('a Wait state holds no memory and wakes at its due time', async () => {
     await machines().create({ name: 'm', definition: { StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 30, Next: 'P' }, P: { Type: 'Pass', Result: 'done', End: true } } } });
     const { executionArn } = await machines().startExecution('m');

@@ -108,6 +108,7 @@ export class StateMachineService implements Service {
       tables: options.tables,
       onError: options.onError,
       definitionOf: (id) => this.definitionOf(id),
+      startExecution: (arn, options) => this.startExecution(arn, options),
       ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
     });
   }
@@ -266,7 +267,10 @@ export class StateMachineService implements Service {
   // ---------------------------------------------------------------- executions
 
   /** StartExecution: idempotent for the same name and input while the execution runs. */
-  async startExecution(nameOrArn: string, options: { name?: string; input?: string | Json } = {}): Promise<{ executionArn: string; startDate: Date }> {
+  async startExecution(
+    nameOrArn: string,
+    options: { name?: string; input?: string | Json; parent?: { token: string; sync: 'sync' | 'sync:2' } } = {},
+  ): Promise<{ executionArn: string; startDate: Date }> {
     const machine = await this.machine(nameOrArn);
     const name = options.name === undefined ? randomUUID() : this.checkName(options.name, 'name');
     const inputText = inputTextOf(options.input);
@@ -276,7 +280,15 @@ export class StateMachineService implements Service {
     const env = this.runner.env();
     const { state, step } = startExecution(
       def,
-      { executionArn, name, stateMachineArn: machine.arn, stateMachineName: machine.name, roleArn: machine.roleArn, region: this.options.arn.region },
+      {
+        executionArn,
+        name,
+        stateMachineArn: machine.arn,
+        stateMachineName: machine.name,
+        roleArn: machine.roleArn,
+        region: this.options.arn.region,
+        ...(options.parent ? { parentToken: options.parent.token, parentSync: options.parent.sync } : {}),
+      },
       input,
       env,
     );
@@ -308,6 +320,7 @@ export class StateMachineService implements Service {
       if (existing.status === 'RUNNING' && existing.input === inputText) return { executionArn: existing.arn, startDate: new Date(existing.startedAt) };
       throw new SluiceError('ExecutionAlreadyExists', `Execution Already Exists: '${existing.arn}'`, { field: 'name' });
     }
+    if (finished) await this.runner.answerParent(state);
     this.runner.adopt(executionArn, def, state, 1, step);
     return { executionArn, startDate: new Date(env.now) };
   }
@@ -442,6 +455,7 @@ export class StateMachineService implements Service {
       });
       if (applied) {
         this.runner.forget(arn);
+        await this.runner.answerParent(state);
         return { stopDate: new Date(env.now) };
       }
     }

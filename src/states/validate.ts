@@ -13,7 +13,7 @@ export function stateMachineDiagnostics(definition: string | object): Diagnostic
     diagnostics.push({
       severity: 'ERROR',
       code: 'SCHEMA_VALIDATION_FAILED',
-      message: `The resource '${resource}' is not supported by Sluice (Lambda function ARNs, lambda:invoke and sqs:sendMessage with or without .waitForTaskToken, dynamodb:putItem/getItem/updateItem/deleteItem)`,
+      message: `The resource '${resource}' is not supported by Sluice (Lambda function ARNs, lambda:invoke and sqs:sendMessage with or without .waitForTaskToken, dynamodb:putItem/getItem/updateItem/deleteItem, states:startExecution with .sync, .sync:2 or .waitForTaskToken)`,
       location,
     });
   return diagnostics;
