@@ -248,6 +248,23 @@ describe('state machine executions', () => {
     expect((await machines().describeExecution(executionArn)).status).toBe('ABORTED');
   });
 
+  it('a token of a stopped execution is over: a late answer gets TaskTimedOut', async () => {
+    await t.sluice.queues.create('work');
+    await machines().create({
+      name: 'm',
+      definition: { StartAt: 'S', States: { S: { Type: 'Task', Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken', Parameters: { QueueUrl: 'work', 'MessageBody.$': '$$.Task.Token' }, End: true } } },
+    });
+    const { executionArn } = await machines().startExecution('m');
+    let token = '';
+    await t.until(async () => {
+      const [message] = await t.sluice.queues.receive('work');
+      if (message) token = message.body;
+      return token !== '';
+    });
+    await machines().stopExecution(executionArn);
+    await expect(t.sluice.callbacks.sendTaskSuccess(token, {})).rejects.toMatchObject({ code: 'TaskTimedOut' });
+  });
+
   it('rejects bad input with typed errors and stores nothing', async () => {
     await expect(machines().create({ name: 'bad name', definition: { StartAt: 'A', States: { A: { Type: 'Pass', End: true } } } })).rejects.toMatchObject({ code: 'InvalidName', field: 'name' });
     await expect(machines().create({ name: 'm', definition: { StartAt: 'A', States: { A: { Type: 'Pass', Next: 'B' } } } })).rejects.toMatchObject({ code: 'InvalidDefinition' });

@@ -137,6 +137,22 @@ export function stateMachineStoreConformance(backend: BackendUnderTest): void {
       expect(await t.store.executionNextWake()).toBe(t0 + 60);
     });
 
+    it('a token released by a transition, or of an execution that ended, is over (TIMED_OUT)', async () => {
+      const { machine } = await t.store.stateMachineCreate({ machine: newMachine() });
+      const callback = (id: string) => ({ id, createdAt: t0, timeoutAt: t0 + 1_000_000, heartbeatMs: null, context: null });
+      await t.store.executionStart({ execution: execution('e', machine.revisionId), events: [], callbacks: [callback('c1'), callback('c2')] });
+      const change = {
+        arn: arnOf('e'), version: 1, state: '{}', status: 'RUNNING' as const, output: null, error: null, cause: null,
+        stoppedAt: null, lastEventId: 1, events: [], callbacks: [], releasedCallbacks: ['c1'], leaseUntil: null, dueAt: null, now: t0 + 10,
+      };
+      expect(await t.store.executionTransition(change)).toBe(true);
+      expect(await t.store.callbackGet({ id: 'c1' })).toMatchObject({ status: 'TIMED_OUT', settledAt: t0 + 10 });
+      expect(await t.store.callbackGet({ id: 'c2' })).toMatchObject({ status: 'WAITING' });
+      expect(await t.store.executionTransition({ ...change, version: 2, status: 'ABORTED', releasedCallbacks: [], stoppedAt: t0 + 20, now: t0 + 20 })).toBe(true);
+      expect(await t.store.callbackGet({ id: 'c2' })).toMatchObject({ status: 'TIMED_OUT', settledAt: t0 + 20 });
+      expect(await t.store.callbackComplete({ id: 'c2', now: t0 + 30, completion: { status: 'SUCCEEDED', output: '{}' } })).toMatchObject({ outcome: 'finished' });
+    });
+
     it('lists executions newest first, by status, a page at a time', async () => {
       const { machine } = await t.store.stateMachineCreate({ machine: newMachine() });
       for (let i = 0; i < 5; i++)

@@ -195,6 +195,12 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
                  ), unlinked AS (
                    DELETE FROM execution_callbacks
                    WHERE EXISTS (SELECT 1 FROM updated) AND (callback_id = ANY($26::text[]) OR (NOT $13::boolean AND execution_arn = $1))
+                   RETURNING callback_id
+                 ), settled AS (
+                   -- A token its execution no longer waits for is over: a late answer gets TaskTimedOut.
+                   UPDATE callbacks SET status = 'TIMED_OUT', settled_at = $12, error = 'States.Timeout',
+                     cause = 'A task token of a state that no longer waits (its execution moved on, was stopped or ended)', deadline_at = NULL
+                   WHERE id IN (SELECT callback_id FROM unlinked) AND status = 'WAITING'
                  )
                  SELECT count(*) AS applied, set_config('synchronous_commit', CASE WHEN $13::boolean THEN 'off' ELSE 'on' END, true) AS durability FROM updated`,
         },

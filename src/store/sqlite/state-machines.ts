@@ -86,6 +86,12 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
     link: db.prepare('INSERT INTO execution_callbacks (callback_id, execution_arn) VALUES (?, ?) ON CONFLICT DO NOTHING'),
     unlink: db.prepare('DELETE FROM execution_callbacks WHERE callback_id = ?'),
     unlinkAll: db.prepare('DELETE FROM execution_callbacks WHERE execution_arn = ?'),
+    // A token its execution no longer waits for is over: a late answer gets TaskTimedOut, as AWS answers.
+    settle: db.prepare(
+      `UPDATE callbacks SET status = 'TIMED_OUT', settled_at = ?, error = 'States.Timeout', cause = 'A task token of a state that no longer waits (its execution moved on, was stopped or ended)', deadline_at = NULL
+       WHERE id = ? AND status = 'WAITING'`,
+    ),
+    linked: db.prepare<[string], { callback_id: string }>('SELECT callback_id FROM execution_callbacks WHERE execution_arn = ?'),
   };
 
   const insertEvents = (arn: string, events: StoredEvent[]) => {
@@ -160,8 +166,14 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
     if (changes !== 1) return false;
     insertEvents(p.arn, p.events);
     insertCallbacks(p.arn, p.callbacks);
-    for (const id of p.releasedCallbacks) sql.unlink.run(id);
-    if (!running) sql.unlinkAll.run(p.arn);
+    for (const id of p.releasedCallbacks) {
+      sql.settle.run(p.now, id);
+      sql.unlink.run(id);
+    }
+    if (!running) {
+      for (const { callback_id: id } of sql.linked.all(p.arn)) sql.settle.run(p.now, id);
+      sql.unlinkAll.run(p.arn);
+    }
     return true;
   });
 
