@@ -11,7 +11,7 @@
  */
 import { callbackIdOf, newTaskToken } from '../callbacks/token.js';
 import type { Clock } from '../model/clock.js';
-import type { NewCallback } from '../store/callback-store.js';
+import type { CallbackCompletion, NewCallback } from '../store/callback-store.js';
 import { callbackDeadline } from '../store/rules/callback-deadline.js';
 import { executionsChannel, type StoredEvent, type StoredExecution } from '../store/state-machine-store.js';
 import type { Store } from '../store/store.js';
@@ -66,6 +66,30 @@ function tokensOf(state: ExecutionState): Map<string, TaskInFlight> {
 function hasWorkInFlight(state: ExecutionState): boolean {
   if (state.status !== 'RUNNING') return false;
   return Object.values(state.frames).some((f) => f.phase === 'task' && f.task !== undefined && (!f.task.token || !f.task.submitted));
+}
+
+/**
+ * What a finished nested execution answers its parent's `.sync` task with: its description (Output as
+ * JSON text for `.sync`, as JSON for `.sync:2`), or States.TaskFailed with it as the cause.
+ */
+export function parentAnswer(state: ExecutionState): { callbackId: string; completion: CallbackCompletion } | undefined {
+  const token = state.meta.parentToken;
+  if (!token || state.status === 'RUNNING') return undefined;
+  const description = {
+    ExecutionArn: state.meta.executionArn,
+    StateMachineArn: state.meta.stateMachineArn,
+    Name: state.meta.name,
+    Status: state.status,
+    StartDate: new Date(state.startedAt).toISOString(),
+    Input: state.meta.parentSync === 'sync:2' ? state.input : JSON.stringify(state.input),
+    ...(state.output !== undefined ? { Output: state.meta.parentSync === 'sync:2' ? state.output : JSON.stringify(state.output) } : {}),
+    ...(state.failure ? { Error: state.failure.error, Cause: state.failure.cause } : {}),
+  };
+  const completion: CallbackCompletion =
+    state.status === 'SUCCEEDED'
+      ? { status: 'SUCCEEDED', output: JSON.stringify(description) }
+      : { status: 'FAILED', error: 'States.TaskFailed', cause: JSON.stringify(description).slice(0, 32_768) };
+  return { callbackId: callbackIdOf(token), completion };
 }
 
 export class ExecutionRunner {
@@ -175,6 +199,7 @@ export class ExecutionRunner {
       const state = held.state;
       const keep = hasWorkInFlight(state);
       const finished = state.status !== 'RUNNING';
+      const answer = finished ? parentAnswer(state) : undefined;
       const applied = await this.options.store.executionTransition({
         arn: held.arn,
         version: held.version,
@@ -188,6 +213,7 @@ export class ExecutionRunner {
         events: toStoredEvents(step.events),
         callbacks,
         releasedCallbacks: released,
+        ...(answer ? { answer } : {}),
         leaseUntil: keep ? env.now + this.leaseMs : null,
         dueAt: nextDueAt(state) ?? null,
         now: env.now,
@@ -198,7 +224,6 @@ export class ExecutionRunner {
         return;
       }
       held.version++;
-      if (finished) await this.answerParent(state);
       if (!keep) {
         this.drop(held);
         return;
@@ -215,28 +240,13 @@ export class ExecutionRunner {
   }
 
   /**
-   * A finished nested execution answers its parent's `.sync` task: the child's description as output,
-   * or States.TaskFailed. (Between the child's last transition and this answer a crash leaves the parent
-   * waiting until its task's timeout: the answer is not in the child's transaction.)
+   * A nested execution that finished when it started (no step ever waited) answers its parent here;
+   * every later end answers inside its last transition (`parentAnswer`).
    */
   async answerParent(state: ExecutionState): Promise<void> {
-    const token = state.meta.parentToken;
-    if (!token || state.status === 'RUNNING') return;
-    const description = {
-      ExecutionArn: state.meta.executionArn,
-      StateMachineArn: state.meta.stateMachineArn,
-      Name: state.meta.name,
-      Status: state.status,
-      StartDate: new Date(state.startedAt).toISOString(),
-      Input: state.meta.parentSync === 'sync:2' ? state.input : JSON.stringify(state.input),
-      ...(state.output !== undefined ? { Output: state.meta.parentSync === 'sync:2' ? state.output : JSON.stringify(state.output) } : {}),
-      ...(state.failure ? { Error: state.failure.error, Cause: state.failure.cause } : {}),
-    };
-    const completion =
-      state.status === 'SUCCEEDED'
-        ? { status: 'SUCCEEDED' as const, output: JSON.stringify(description) }
-        : { status: 'FAILED' as const, error: 'States.TaskFailed', cause: JSON.stringify(description).slice(0, 32_768) };
-    await this.options.store.callbackComplete({ id: callbackIdOf(token), now: this.options.clock.now(), completion }).catch((error: unknown) => this.options.onError(error));
+    const answer = parentAnswer(state);
+    if (!answer) return;
+    await this.options.store.callbackComplete({ id: answer.callbackId, now: this.options.clock.now(), completion: answer.completion }).catch((error: unknown) => this.options.onError(error));
   }
 
   /** Performs the tasks, re-arms the held execution's timer and lease renewal. */

@@ -19,7 +19,7 @@ import type { ExecutionState } from './execution-state.js';
 import { abortExecution, MAX_PAYLOAD_BYTES, nextDueAt, startExecution } from './interpreter.js';
 import type { Json } from './json.js';
 import { unsupportedResources } from './resources.js';
-import { ExecutionRunner, toStoredEvents } from './runner.js';
+import { ExecutionRunner, parentAnswer, toStoredEvents } from './runner.js';
 import { stateMachineDiagnostics } from './validate.js';
 
 export interface StateMachineServiceOptions {
@@ -436,6 +436,7 @@ export class StateMachineService implements Service {
       const state = JSON.parse(row.state) as ExecutionState;
       const env = this.runner.env();
       const step = abortExecution(state, failure, env);
+      const answer = parentAnswer(state);
       const applied = await this.options.store.executionTransition({
         arn,
         version: row.version,
@@ -449,13 +450,13 @@ export class StateMachineService implements Service {
         events: toStoredEvents(step.events),
         callbacks: [],
         releasedCallbacks: [],
+        ...(answer ? { answer } : {}),
         leaseUntil: null,
         dueAt: null,
         now: env.now,
       });
       if (applied) {
         this.runner.forget(arn);
-        await this.runner.answerParent(state);
         return { stopDate: new Date(env.now) };
       }
     }

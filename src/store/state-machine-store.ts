@@ -15,7 +15,7 @@
  * earliest `wakeAt` (`executionNextWake`) and on `executionsChannel`; an execution waiting for a token
  * costs one row and no memory.
  */
-import type { NewCallback } from './callback-store.js';
+import type { CallbackCompletion, NewCallback } from './callback-store.js';
 
 export type StateMachineType = 'STANDARD' | 'EXPRESS';
 export type StoredExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -121,6 +121,11 @@ export interface ExecutionChange {
   callbacks: NewCallback[];
   /** Callback links to drop (their tasks are over). */
   releasedCallbacks: string[];
+  /**
+   * A finished nested execution answers its parent's `.sync` task in the same transaction: the parent's
+   * callback is completed (if still WAITING) and the parent woken.
+   */
+  answer?: { callbackId: string; completion: CallbackCompletion };
   /** Still held by the caller until then, or null: released. */
   leaseUntil: number | null;
   /** The next due instant when not held (null: nothing due; a finished execution). */

@@ -153,6 +153,24 @@ export function stateMachineStoreConformance(backend: BackendUnderTest): void {
       expect(await t.store.callbackComplete({ id: 'c2', now: t0 + 30, completion: { status: 'SUCCEEDED', output: '{}' } })).toMatchObject({ outcome: 'finished' });
     });
 
+    it('a finished child answers its parent’s token in its last transition, waking the parent', async () => {
+      const { machine } = await t.store.stateMachineCreate({ machine: newMachine() });
+      const callback = { id: 'parent-token', createdAt: t0, timeoutAt: t0 + 1_000_000, heartbeatMs: null, context: null };
+      await t.store.executionStart({ execution: execution('parent', machine.revisionId, { leaseUntil: null, dueAt: t0 + 1_000_000 }), events: [], callbacks: [callback] });
+      await t.store.executionStart({ execution: execution('child', machine.revisionId), events: [], callbacks: [] });
+      const finish = {
+        arn: arnOf('child'), version: 1, state: '{}', status: 'SUCCEEDED' as const, output: '1', error: null, cause: null,
+        stoppedAt: t0 + 40, lastEventId: 1, events: [], callbacks: [], releasedCallbacks: [], leaseUntil: null, dueAt: null, now: t0 + 40,
+        answer: { callbackId: 'parent-token', completion: { status: 'SUCCEEDED' as const, output: '{"Status":"SUCCEEDED"}' } },
+      };
+      expect(await t.store.executionTransition(finish)).toBe(true);
+      expect(await t.store.callbackGet({ id: 'parent-token' })).toMatchObject({ status: 'SUCCEEDED', output: '{"Status":"SUCCEEDED"}', settledAt: t0 + 40 });
+      expect(await t.store.executionNextWake()).toBe(t0 + 40);
+      // A stale transition answers nothing.
+      expect(await t.store.executionTransition({ ...finish, answer: { callbackId: 'parent-token', completion: { status: 'FAILED', error: 'E', cause: '' } } })).toBe(false);
+      expect((await t.store.callbackGet({ id: 'parent-token' }))?.status).toBe('SUCCEEDED');
+    });
+
     it('lists executions newest first, by status, a page at a time', async () => {
       const { machine } = await t.store.stateMachineCreate({ machine: newMachine() });
       for (let i = 0; i < 5; i++)

@@ -5,7 +5,7 @@
  * transaction. Claims take due rows with `FOR UPDATE SKIP LOCKED`, so nodes share the work.
  */
 import type pg from 'pg';
-import type { NewCallback } from '../callback-store.js';
+import { callbackChannel, type NewCallback } from '../callback-store.js';
 import { callbackDeadline } from '../rules/callback-deadline.js';
 import type { Notifier } from '../notifier.js';
 import {
@@ -165,7 +165,8 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
       const held = running && p.leaseUntil !== null;
       // One statement, one round trip. A step of a running execution commits without waiting for the WAL
       // flush (as claims do, connection.ts): one lost in a server crash leaves the execution at its previous
-      // step, whose tasks then run again (at least once). The last step (an end, a stop) is durable.
+      // step, whose tasks then run again (at least once). Durable: the last step (an end, a stop), and a
+      // step that creates task tokens (their worker may answer once the message is out).
       const rows = await run<{ applied: string }>(
         pool,
         {
@@ -196,13 +197,21 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
                    DELETE FROM execution_callbacks
                    WHERE EXISTS (SELECT 1 FROM updated) AND (callback_id = ANY($26::text[]) OR (NOT $13::boolean AND execution_arn = $1))
                    RETURNING callback_id
+                 ), answered AS (
+                   -- A finished nested execution answers its parent's .sync task (the parent wakes).
+                   UPDATE callbacks SET status = $28, settled_at = $12, output = $29, error = $30, cause = $31, deadline_at = NULL
+                   WHERE id = $27 AND status = 'WAITING' AND EXISTS (SELECT 1 FROM updated)
+                   RETURNING id
+                 ), woke AS (
+                   UPDATE executions SET woken = true, wake_at = CASE WHEN lease_until IS NOT NULL THEN wake_at ELSE $12::bigint END
+                   WHERE status = 'RUNNING' AND arn = (SELECT execution_arn FROM execution_callbacks WHERE callback_id IN (SELECT id FROM answered))
                  ), settled AS (
                    -- A token its execution no longer waits for is over: a late answer gets TaskTimedOut.
                    UPDATE callbacks SET status = 'TIMED_OUT', settled_at = $12, error = 'States.Timeout',
                      cause = 'A task token of a state that no longer waits (its execution moved on, was stopped or ended)', deadline_at = NULL
                    WHERE id IN (SELECT callback_id FROM unlinked) AND status = 'WAITING'
                  )
-                 SELECT count(*) AS applied, set_config('synchronous_commit', CASE WHEN $13::boolean THEN 'off' ELSE 'on' END, true) AS durability FROM updated`,
+                 SELECT count(*) AS applied, set_config('synchronous_commit', CASE WHEN $13::boolean AND cardinality($19::text[]) = 0 THEN 'off' ELSE 'on' END, true) AS durability FROM updated`,
         },
         [
           p.arn, p.version, p.state, p.status, p.output, p.error, p.cause, p.stoppedAt, p.lastEventId,
@@ -210,12 +219,18 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
           ...eventColumns(p.events),
           ...callbackColumns(p.callbacks),
           p.releasedCallbacks,
+          p.answer?.callbackId ?? null,
+          p.answer?.completion.status ?? null,
+          p.answer?.completion.status === 'SUCCEEDED' ? p.answer.completion.output : null,
+          p.answer?.completion.status === 'FAILED' ? p.answer.completion.error : null,
+          p.answer?.completion.status === 'FAILED' ? p.answer.completion.cause : null,
         ],
       );
       const applied = Number(rows[0]?.applied ?? 0) === 1;
       if (applied) {
         if (!running) notifier.publish(executionChannel(p.arn));
-        if (!held) notifier.publish(executionsChannel);
+        if (!held || p.answer) notifier.publish(executionsChannel);
+        if (p.answer) notifier.publish(callbackChannel(p.answer.callbackId));
       }
       return applied;
     },

@@ -3,7 +3,7 @@
  * a compare-and-set on the execution's version; the events, the callback rows and their links commit
  * with it.
  */
-import type { NewCallback } from '../callback-store.js';
+import { callbackChannel, type NewCallback } from '../callback-store.js';
 import { callbackDeadline } from '../rules/callback-deadline.js';
 import type { Notifier } from '../notifier.js';
 import {
@@ -92,6 +92,13 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
        WHERE id = ? AND status = 'WAITING'`,
     ),
     linked: db.prepare<[string], { callback_id: string }>('SELECT callback_id FROM execution_callbacks WHERE execution_arn = ?'),
+    answer: db.prepare(
+      `UPDATE callbacks SET status = ?, settled_at = ?, output = ?, error = ?, cause = ?, deadline_at = NULL WHERE id = ? AND status = 'WAITING'`,
+    ),
+    wakeWaiter: db.prepare(
+      `UPDATE executions SET woken = 1, wake_at = CASE WHEN lease_until IS NOT NULL THEN wake_at ELSE ? END
+       WHERE status = 'RUNNING' AND arn = (SELECT execution_arn FROM execution_callbacks WHERE callback_id = ?)`,
+    ),
   };
 
   const insertEvents = (arn: string, events: StoredEvent[]) => {
@@ -174,6 +181,12 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
       for (const { callback_id: id } of sql.linked.all(p.arn)) sql.settle.run(p.now, id);
       sql.unlinkAll.run(p.arn);
     }
+    if (p.answer) {
+      const c = p.answer.completion;
+      const ok = c.status === 'SUCCEEDED';
+      if (sql.answer.run(c.status, p.now, ok ? c.output : null, ok ? null : c.error, ok ? null : c.cause, p.answer.callbackId).changes === 1)
+        sql.wakeWaiter.run(p.now, p.answer.callbackId);
+    }
     return true;
   });
 
@@ -227,7 +240,8 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
       const applied = transition(p);
       if (applied) {
         if (p.status !== 'RUNNING') notifier.publish(executionChannel(p.arn));
-        if (p.leaseUntil === null) notifier.publish(executionsChannel);
+        if (p.leaseUntil === null || p.answer) notifier.publish(executionsChannel);
+        if (p.answer) notifier.publish(callbackChannel(p.answer.callbackId));
       }
       return applied;
     },
