@@ -100,6 +100,8 @@ export class ExecutionRunner {
   private unsubscribe: (() => void) | undefined;
   private waking = false;
   private wakeAgain = false;
+  private reading = false;
+  private readAgain = false;
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly options: RunnerOptions) {
@@ -295,9 +297,17 @@ export class ExecutionRunner {
 
   // ---------------------------------------------------------------- waking
 
-  /** Arms one timer for the earliest wake instant of any execution (or none). */
+  /**
+   * Arms one timer for the earliest wake instant of any execution (or none). Calls that arrive while a
+   * read is under way (a burst of notifications) share one more read after it.
+   */
   scheduleWake(): void {
     if (this.stopped) return;
+    if (this.reading) {
+      this.readAgain = true;
+      return;
+    }
+    this.reading = true;
     void this.options.store
       .executionNextWake()
       .then((next) => {
@@ -308,7 +318,14 @@ export class ExecutionRunner {
         const { clock } = this.options;
         this.cancelWake = clock.setTimer(Math.max(0, next - clock.now()), () => void this.wake());
       })
-      .catch((error: unknown) => this.options.onError(error));
+      .catch((error: unknown) => this.options.onError(error))
+      .finally(() => {
+        this.reading = false;
+        if (this.readAgain) {
+          this.readAgain = false;
+          this.scheduleWake();
+        }
+      });
   }
 
   /** Claims every due execution and resumes it. */
