@@ -11,8 +11,8 @@
  */
 import { callbackIdOf, newTaskToken } from '../callbacks/token.js';
 import type { Clock } from '../model/clock.js';
-import type { CallbackCompletion, NewCallback } from '../store/callback-store.js';
 import { callbackDeadline } from '../store/rules/callback-deadline.js';
+import { callbackChannel, type CallbackCompletion, type NewCallback } from '../store/callback-store.js';
 import { executionsChannel, type StoredEvent, type StoredExecution } from '../store/state-machine-store.js';
 import type { Store } from '../store/store.js';
 import type { Definition } from './definition.js';
@@ -44,6 +44,8 @@ interface Held {
   lost: boolean;
   cancelTimer?: () => void;
   cancelRenew?: () => void;
+  /** Stops listening for answers to its tokens. */
+  unsubscribe?: () => void;
 }
 
 export function toStoredEvents(events: HistoryEvent[]): StoredEvent[] {
@@ -124,6 +126,7 @@ export class ExecutionRunner {
     for (const held of this.held.values()) {
       held.cancelTimer?.();
       held.cancelRenew?.();
+      held.unsubscribe?.();
     }
     const pending = Promise.allSettled([...this.inFlight, ...[...this.held.values()].map((h) => h.chain)]);
     await Promise.race([pending, new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref())]);
@@ -163,6 +166,7 @@ export class ExecutionRunner {
   private drop(held: Held): void {
     held.cancelTimer?.();
     held.cancelRenew?.();
+    held.unsubscribe?.();
     if (this.held.get(held.arn) === held) this.held.delete(held.arn);
   }
 
@@ -257,7 +261,13 @@ export class ExecutionRunner {
     held.cancelTimer?.();
     const due = nextDueAt(held.state);
     const { clock } = this.options;
-    held.cancelTimer = due === undefined ? undefined : clock.setTimer(due - clock.now(), () => void this.apply(held, (env) => advanceExecution(held.def, held.state, env)));
+    held.cancelTimer = due === undefined ? undefined : clock.setTimer(due - clock.now(), () => this.tick(held));
+    // While held here, an answer to one of its tokens steps it at once (released, the store wakes it).
+    held.unsubscribe?.();
+    const channels = Object.values(held.state.frames)
+      .filter((f) => f.phase === 'task' && f.task?.token)
+      .map((f) => this.options.store.notifier.subscribe(callbackChannel(callbackIdOf(f.task!.token!)), () => this.tick(held)));
+    held.unsubscribe = channels.length === 0 ? undefined : () => channels.forEach((unsubscribe) => unsubscribe());
     held.cancelRenew?.();
     held.cancelRenew = clock.setTimer(this.leaseMs / 3, () => void this.renew(held), { background: true });
   }
@@ -370,8 +380,25 @@ export class ExecutionRunner {
     const held: Held = { arn: row.arn, def, state: JSON.parse(row.state) as ExecutionState, version: row.version, chain: Promise.resolve(), lost: false };
     this.held.set(row.arn, held);
     // Tokens: read each awaited task's outcome (timing it out if a deadline passed) before stepping.
-    const answers = new Map<string, TaskOutcomeEvent | number | null>();
+    const answers = await this.tokenAnswers(held.state);
+    // Tasks that were in flight on a node that died run again (at-least-once): functions and messages
+    // whose TaskSubmitted was not recorded (a token task still waiting for its answer).
+    const rerun: TaskEffect[] = [];
     for (const frame of Object.values(held.state.frames)) {
+      if (frame.phase !== 'task' || !frame.task || frame.task.submitted) continue;
+      const answer = answers.get(frame.id);
+      if (!frame.task.token || typeof answer === 'number') rerun.push({ frameId: frame.id, task: frame.task, stateName: frame.state });
+    }
+    await this.apply(held, (env) => this.stepWithAnswers(held, answers, env), rerun);
+  }
+
+  /**
+   * The state of every task token the execution waits for: its outcome (a token past a deadline is
+   * timed out by the read), or, while it waits, its current deadline.
+   */
+  private async tokenAnswers(state: ExecutionState): Promise<Map<string, TaskOutcomeEvent | number | null>> {
+    const answers = new Map<string, TaskOutcomeEvent | number | null>();
+    for (const frame of Object.values(state.frames)) {
       const token = frame.phase === 'task' ? frame.task?.token : undefined;
       if (!token) continue;
       const transition = await this.options.store.callbackExpire({ id: callbackIdOf(token), now: this.options.clock.now() });
@@ -383,36 +410,51 @@ export class ExecutionRunner {
         else answers.set(frame.id, { status: 'FAILED', error: cb.error ?? '', cause: cb.cause ?? '' });
       }
     }
-    // Tasks that were in flight on a node that died run again (at-least-once): functions and messages
-    // whose TaskSubmitted was not recorded (a token task still waiting for its answer).
-    const rerun: TaskEffect[] = [];
-    for (const frame of Object.values(held.state.frames)) {
-      if (frame.phase !== 'task' || !frame.task || frame.task.submitted) continue;
-      const answer = answers.get(frame.id);
-      if (!frame.task.token || typeof answer === 'number') rerun.push({ frameId: frame.id, task: frame.task, stateName: frame.state });
+    return answers;
+  }
+
+  /** Applies token answers (outcomes, or moved deadlines), then moves the execution on. */
+  private stepWithAnswers(held: Held, answers: Map<string, TaskOutcomeEvent | number | null>, env: InterpreterEnv): Step {
+    const step: Step = { events: [], tasks: [] };
+    for (const [frameId, answer] of answers) {
+      const frame = held.state.frames[frameId];
+      if (!frame?.task?.token) continue;
+      if (typeof answer === 'number' || answer === null) {
+        if (answer === null) delete frame.dueAt;
+        else frame.dueAt = answer;
+        continue;
+      }
+      const part = completeTask(held.def, held.state, frameId, frame.task.attempt, answer, env);
+      step.events.push(...part.events);
+      step.tasks.push(...part.tasks);
     }
-    await this.apply(
-      held,
-      (env) => {
-        const step: Step = { events: [], tasks: [] };
-        for (const [frameId, answer] of answers) {
-          const frame = held.state.frames[frameId];
-          if (!frame?.task) continue;
-          if (typeof answer === 'number' || answer === null) {
-            if (answer === null) delete frame.dueAt;
-            else frame.dueAt = answer;
-            continue;
-          }
-          const part = completeTask(held.def, held.state, frameId, frame.task.attempt, answer, env);
-          step.events.push(...part.events);
-          step.tasks.push(...part.tasks);
-        }
-        const rest = advanceExecution(held.def, held.state, env);
-        step.events.push(...rest.events);
-        step.tasks.push(...rest.tasks);
-        return step;
-      },
-      rerun,
-    );
+    const rest = advanceExecution(held.def, held.state, env);
+    step.events.push(...rest.events);
+    step.tasks.push(...rest.tasks);
+    return step;
+  }
+
+  /**
+   * A held execution's timer fired, or a token it waits for was answered: read its tokens first (a
+   * heartbeat may have moved a deadline; an answer may have come), then step.
+   */
+  private tick(held: Held): void {
+    if (held.lost || this.stopped) return;
+    const hasTokens = Object.values(held.state.frames).some((f) => f.phase === 'task' && f.task?.token);
+    if (!hasTokens) {
+      void this.apply(held, (env) => advanceExecution(held.def, held.state, env));
+      return;
+    }
+    held.chain = held.chain
+      .then(async () => {
+        if (held.lost || this.stopped) return;
+        const answers = await this.tokenAnswers(held.state);
+        void this.apply(held, (env) => this.stepWithAnswers(held, answers, env));
+      })
+      .catch((error: unknown) => {
+        held.lost = true;
+        this.drop(held);
+        this.options.onError(error);
+      });
   }
 }

@@ -230,6 +230,55 @@ describe('state machine executions', () => {
     expect(await types(executionArn)).toContain('TaskTimedOut');
   });
 
+  it('while a node holds an execution (a long task in one branch), a token answered or heartbeated in another branch is seen at once', async () => {
+    await t.sluice.queues.create('work');
+    const slow = gate<string>();
+    await t.sluice.functions.create({ name: 'slow', timeout: 120, handler: () => slow.promise });
+    await machines().create({
+      name: 'm',
+      definition: {
+        StartAt: 'Both',
+        States: {
+          Both: {
+            Type: 'Parallel',
+            Branches: [
+              { StartAt: 'Long', States: { Long: { Type: 'Task', Resource: fn('slow'), End: true } } },
+              {
+                StartAt: 'Ask',
+                States: {
+                  Ask: { Type: 'Task', Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken', HeartbeatSeconds: 10, Parameters: { QueueUrl: 'work', 'MessageBody.$': '$$.Task.Token' }, Next: 'After' },
+                  After: { Type: 'Pass', End: true },
+                },
+              },
+            ],
+            End: true,
+          },
+        },
+      },
+    });
+    const { executionArn } = await machines().startExecution('m');
+    let token = '';
+    await t.until(async () => {
+      const [message] = await t.sluice.queues.receive('work');
+      if (message) token = message.body;
+      return token !== '';
+    });
+    expect(machines().runner.heldCount).toBe(1);
+    // Heartbeats keep the token alive past its first 10 s while the node holds the execution.
+    for (let i = 0; i < 3; i++) {
+      await t.clock.advance(8_000);
+      await t.sluice.callbacks.sendTaskHeartbeat(token);
+    }
+    await t.clock.advance(100);
+    expect(await types(executionArn)).not.toContain('TaskTimedOut');
+    await t.sluice.callbacks.sendTaskSuccess(token, { answered: true });
+    await t.until(async () => (await types(executionArn)).includes('TaskSucceeded'), { maxMs: 1000 });
+    expect((await machines().describeExecution(executionArn)).status).toBe('RUNNING');
+    slow.open('slow done');
+    const done = await finished(executionArn);
+    expect(JSON.parse(done.output ?? '')).toEqual(['slow done', { answered: true }]);
+  });
+
   it('StartExecution is idempotent by name for the same input; another input is ExecutionAlreadyExists', async () => {
     await machines().create({ name: 'm', definition: { StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 100, End: true } } } });
     const first = await machines().startExecution('m', { name: 'run-1', input: '{"a":1}' });
