@@ -22,6 +22,16 @@ describe('state machine executions', () => {
     await t.until(async () => (await machines().describeExecution(arn)).status !== 'RUNNING');
     return machines().describeExecution(arn);
   }
+  /** The body of the next message of `queue` (a task token, in these tests). */
+  async function receiveBody(queue: string): Promise<string> {
+    let body = '';
+    await t.until(async () => {
+      const [message] = await t.sluice.queues.receive(queue);
+      if (message) body = message.body;
+      return body !== '';
+    });
+    return body;
+  }
   async function types(arn: string) {
     return (await machines().history(arn)).events.map((e) => e.type);
   }
@@ -215,12 +225,7 @@ describe('state machine executions', () => {
       },
     });
     const { executionArn } = await machines().startExecution('m');
-    let token = '';
-    await t.until(async () => {
-      const m = await t.sluice.queues.receive('work');
-      if (m[0]) token = m[0].body;
-      return token !== '';
-    });
+    const token = await receiveBody('work');
     await t.clock.advance(8_000);
     await t.sluice.callbacks.sendTaskHeartbeat(token);
     await t.clock.advance(8_000);
@@ -257,12 +262,7 @@ describe('state machine executions', () => {
       },
     });
     const { executionArn } = await machines().startExecution('m');
-    let token = '';
-    await t.until(async () => {
-      const [message] = await t.sluice.queues.receive('work');
-      if (message) token = message.body;
-      return token !== '';
-    });
+    const token = await receiveBody('work');
     expect(machines().runner.heldCount).toBe(1);
     // Heartbeats keep the token alive past its first 10 s while the node holds the execution.
     for (let i = 0; i < 3; i++) {
@@ -304,12 +304,7 @@ describe('state machine executions', () => {
       definition: { StartAt: 'S', States: { S: { Type: 'Task', Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken', Parameters: { QueueUrl: 'work', 'MessageBody.$': '$$.Task.Token' }, End: true } } },
     });
     const { executionArn } = await machines().startExecution('m');
-    let token = '';
-    await t.until(async () => {
-      const [message] = await t.sluice.queues.receive('work');
-      if (message) token = message.body;
-      return token !== '';
-    });
+    const token = await receiveBody('work');
     await machines().stopExecution(executionArn);
     await expect(t.sluice.callbacks.sendTaskSuccess(token, {})).rejects.toMatchObject({ code: 'TaskTimedOut' });
   });
