@@ -279,6 +279,18 @@ describe('state machine executions', () => {
     expect(JSON.parse(done.output ?? '')).toEqual(['slow done', { answered: true }]);
   });
 
+  it('an idle node arms no timer and issues no query once its executions have ended', async () => {
+    await machines().create({ name: 'm', definition: { StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 5, End: true } } } });
+    const { executionArn } = await machines().startExecution('m');
+    await finished(executionArn);
+    await t.clock.advance(10);
+    t.counting.reset();
+    await t.clock.advance(3_600_000);
+    expect(t.counting.total()).toBe(0);
+    expect(t.clock.pendingTimers).toBe(0);
+    expect(machines().runner.heldCount).toBe(0);
+  });
+
   it('StartExecution is idempotent by name for the same input; another input is ExecutionAlreadyExists', async () => {
     await machines().create({ name: 'm', definition: { StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 100, End: true } } } });
     const first = await machines().startExecution('m', { name: 'run-1', input: '{"a":1}' });
