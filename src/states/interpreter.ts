@@ -699,7 +699,7 @@ class Run {
       parent.lastEventId = this.event(parent.lastEventId, 'MapStateFailed');
       return this.fail(parent, tolerates ? { error: StatesErrors.ExceedToleratedFailureThreshold, cause: `The Map state '${parent.state}' failed: more failed items than the tolerated threshold` } : failure);
     }
-    parent.lastEventId = this.event(frame.lastEventId, 'ParallelStateFailed', 'parallelStateFailedEventDetails', { error: failure.error, cause: failure.cause });
+    parent.lastEventId = this.event(frame.lastEventId, 'ParallelStateFailed');
     this.fail(parent, failure);
   }
 }
