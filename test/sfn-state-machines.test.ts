@@ -116,14 +116,16 @@ function suite(backend: string, openStore: () => Promise<Store | undefined>) {
       expect(history.events?.map((e) => [e.id, e.previousEventId, e.type])).toEqual([
         [1, 0, 'ExecutionStarted'],
         [2, 1, 'WaitStateEntered'],
-        [3, 2, 'ExecutionAborted'],
+        [3, 2, 'WaitStateAborted'],
+        [4, 3, 'ExecutionAborted'],
       ]);
       expect(history.events?.[0]?.executionStartedEventDetails).toMatchObject({ input: '{"a":1}', roleArn: role });
       expect(history.events?.[0]?.timestamp).toBeInstanceOf(Date);
       const reversed = await sfn.send(new GetExecutionHistoryCommand({ executionArn: started.executionArn, reverseOrder: true, maxResults: 2 }));
-      expect(reversed.events?.map((e) => e.id)).toEqual([3, 2]);
-      const tail = await sfn.send(new GetExecutionHistoryCommand({ executionArn: started.executionArn, reverseOrder: true, maxResults: 2, nextToken: reversed.nextToken }));
-      expect(tail.events?.map((e) => e.id)).toEqual([1]);
+      expect(reversed.events?.map((e) => e.id)).toEqual([4, 3]);
+      const tail = await sfn.send(new GetExecutionHistoryCommand({ executionArn: started.executionArn, reverseOrder: true, maxResults: 3, nextToken: reversed.nextToken }));
+      expect(tail.events?.map((e) => e.id)).toEqual([2, 1]);
+      expect(tail.nextToken).toBeUndefined();
       expect((await sfn.send(new DescribeStateMachineForExecutionCommand({ executionArn: started.executionArn }))).name).toBe('runs');
       await expect(sfn.send(new DescribeExecutionCommand({ executionArn: `${stateMachineArn.replace('stateMachine', 'execution')}:nope` }))).rejects.toBeInstanceOf(ExecutionDoesNotExist);
     });

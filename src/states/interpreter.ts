@@ -98,10 +98,11 @@ export function submitTask(def: Definition, state: ExecutionState, frameId: stri
 }
 
 /** StopExecution: ABORTED with the given error and cause. */
-export function abortExecution(state: ExecutionState, failure: { error?: string; cause?: string }, env: InterpreterEnv): Step {
-  const run = new Run(undefined, state, env);
+export function abortExecution(def: Definition, state: ExecutionState, failure: { error?: string; cause?: string }, env: InterpreterEnv): Step {
+  const run = new Run(def, state, env);
   if (state.status !== 'RUNNING') return run.step;
   state.status = 'ABORTED';
+  run.abortStates();
   state.frames = {};
   run.event(state.lastEventId, 'ExecutionAborted', 'executionAbortedEventDetails', {
     ...(failure.error !== undefined ? { error: failure.error } : {}),
@@ -210,6 +211,25 @@ class Run {
     };
   }
 
+  /**
+   * The execution ends while states are under way (stopped, timed out): each records its
+   * `<Type>StateAborted` (Task, Wait, Parallel, Map; a Map iteration MapIterationAborted), innermost
+   * first, as AWS's history does.
+   */
+  abortStates(): void {
+    const frames = Object.values(this.exec.frames).sort((a, b) => Number(b.id) - Number(a.id));
+    for (const frame of frames) {
+      const type = this.stateOf(frame).Type;
+      if (frame.parent !== undefined) {
+        const parent = this.exec.frames[frame.parent];
+        if (parent && this.stateOf(parent).Type === 'Map')
+          this.event(frame.lastEventId, 'MapIterationAborted', 'mapIterationAbortedEventDetails', { name: parent.state, index: frame.index as number });
+      }
+      if (frame.phase === 'enter' || (type !== 'Task' && type !== 'Wait' && type !== 'Parallel' && type !== 'Map')) continue;
+      frame.lastEventId = this.event(frame.lastEventId, `${type}StateAborted`);
+    }
+  }
+
   /** Runs every frame that can move until each waits; checks the machine's deadline first. */
   advance(): void {
     const exec = this.exec;
@@ -217,6 +237,7 @@ class Run {
     if (exec.deadlineAt !== undefined && this.env.now >= exec.deadlineAt) {
       exec.status = 'TIMED_OUT';
       exec.failure = { error: StatesErrors.Timeout, cause: 'The execution timed out (TimeoutSeconds)' };
+      this.abortStates();
       exec.frames = {};
       this.event(exec.lastEventId, 'ExecutionTimedOut', 'executionTimedOutEventDetails', { ...exec.failure });
       return;

@@ -435,7 +435,7 @@ export class StateMachineService implements Service {
       if (row.status !== 'RUNNING') return { stopDate: new Date(row.stoppedAt ?? row.startedAt) };
       const state = JSON.parse(row.state) as ExecutionState;
       const env = this.runner.env();
-      const step = abortExecution(state, failure, env);
+      const step = abortExecution(await this.definitionOf(row.revisionId), state, failure, env);
       const answer = parentAnswer(state);
       const applied = await this.options.store.executionTransition({
         arn,
