@@ -31,6 +31,8 @@ export interface RunnerOptions extends TaskRunnerDeps {
   /** How long a node holds an execution it works on before another may take it over; default 60 s. */
   leaseMs?: number;
   definitionOf: (revisionId: number) => Promise<Definition>;
+  /** An execution ended (its retention starts). */
+  onFinished?: (at: number) => void;
   onError: (error: unknown) => void;
 }
 
@@ -230,6 +232,7 @@ export class ExecutionRunner {
         return;
       }
       held.version++;
+      if (finished) this.options.onFinished?.(env.now);
       if (!keep) {
         this.drop(held);
         return;

@@ -287,8 +287,18 @@ describe('state machine executions', () => {
     t.counting.reset();
     await t.clock.advance(3_600_000);
     expect(t.counting.total()).toBe(0);
-    expect(t.clock.pendingTimers).toBe(0);
+    // The one timer left is the finished executions' retention (90 days away).
+    expect(t.clock.pendingTimers).toBeLessThanOrEqual(1);
     expect(machines().runner.heldCount).toBe(0);
+  });
+
+  it('a finished execution and its history are purged 90 days after it ended', async () => {
+    await machines().create({ name: 'm', definition: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } } });
+    const { executionArn } = await machines().startExecution('m');
+    await t.clock.advance(89 * 86_400_000);
+    expect((await machines().describeExecution(executionArn)).status).toBe('SUCCEEDED');
+    await t.clock.advance(2 * 86_400_000);
+    await expect(machines().describeExecution(executionArn)).rejects.toMatchObject({ code: 'ExecutionDoesNotExist' });
   });
 
   it('StartExecution is idempotent by name for the same input; another input is ExecutionAlreadyExists', async () => {

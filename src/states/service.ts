@@ -19,6 +19,7 @@ import type { ExecutionState } from './execution-state.js';
 import { abortExecution, MAX_PAYLOAD_BYTES, nextDueAt, startExecution } from './interpreter.js';
 import type { Json } from './json.js';
 import { unsupportedResources } from './resources.js';
+import { FinishedTaskRetention } from '../callbacks/finished-retention.js';
 import { ExecutionRunner, parentAnswer, toStoredEvents } from './runner.js';
 import { stateMachineDiagnostics } from './validate.js';
 
@@ -31,7 +32,12 @@ export interface StateMachineServiceOptions {
   tables: TableService;
   onError: (error: unknown) => void;
   leaseMs?: number;
+  /** How long a finished execution (and its history) stays readable; default 90 days, as AWS keeps them. */
+  finishedRetentionMs?: number;
 }
+
+/** AWS keeps closed executions for 90 days. */
+export const DEFAULT_EXECUTION_RETENTION_MS = 90 * 86_400_000;
 
 export interface StateMachineInput {
   name: string;
@@ -98,8 +104,18 @@ export const DEFAULT_ROLE = (accountId: string) => `arn:aws:iam::${accountId}:ro
 export class StateMachineService implements Service {
   readonly runner: ExecutionRunner;
   private readonly definitions = new Map<number, Definition>();
+  /** Purges finished executions after their retention; a timer is armed only when one finishes. */
+  private readonly retention: FinishedTaskRetention;
 
   constructor(private readonly options: StateMachineServiceOptions) {
+    this.retention = new FinishedTaskRetention({
+      clock: options.clock,
+      retentionMs: options.finishedRetentionMs ?? DEFAULT_EXECUTION_RETENTION_MS,
+      purge: async (stoppedBefore) => {
+        while ((await options.store.executionPurge({ stoppedBefore, limit: 1000 })) === 1000);
+      },
+      onError: options.onError,
+    });
     this.runner = new ExecutionRunner({
       store: options.store,
       clock: options.clock,
@@ -108,6 +124,7 @@ export class StateMachineService implements Service {
       tables: options.tables,
       onError: options.onError,
       definitionOf: (id) => this.definitionOf(id),
+      onFinished: (at) => this.retention.noteFinished(at),
       startExecution: (arn, options) => this.startExecution(arn, options),
       ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
     });
@@ -118,6 +135,7 @@ export class StateMachineService implements Service {
   }
 
   async stop(deadline: number): Promise<void> {
+    this.retention.stop();
     await this.runner.stop(deadline);
   }
 
@@ -320,7 +338,10 @@ export class StateMachineService implements Service {
       if (existing.status === 'RUNNING' && existing.input === inputText) return { executionArn: existing.arn, startDate: new Date(existing.startedAt) };
       throw new SluiceError('ExecutionAlreadyExists', `Execution Already Exists: '${existing.arn}'`, { field: 'name' });
     }
-    if (finished) await this.runner.answerParent(state);
+    if (finished) {
+      await this.runner.answerParent(state);
+      this.retention.noteFinished(env.now);
+    }
     this.runner.adopt(executionArn, def, state, 1, step);
     return { executionArn, startDate: new Date(env.now) };
   }
@@ -457,6 +478,7 @@ export class StateMachineService implements Service {
       });
       if (applied) {
         this.runner.forget(arn);
+        this.retention.noteFinished(env.now);
         return { stopDate: new Date(env.now) };
       }
     }

@@ -173,6 +173,8 @@ export interface StateMachineStore {
   executionClaimDue(p: { now: number; leaseUntil: number; limit: number }): Promise<StoredExecution[]>;
   /** The earliest wake instant of any running execution, or null. */
   executionNextWake(): Promise<number | null>;
+  /** Deletes up to `limit` finished executions stopped before `stoppedBefore`, with their history. */
+  executionPurge(p: { stoppedBefore: number; limit: number }): Promise<number>;
   /** History events in id order (or reverse), after `afterId` in that order, at most `limit`. */
   executionHistory(p: { arn: string; reverse: boolean; afterId?: number; limit: number }): Promise<StoredEvent[]>;
 }

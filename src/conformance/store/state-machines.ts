@@ -171,6 +171,22 @@ export function stateMachineStoreConformance(backend: BackendUnderTest): void {
       expect((await t.store.callbackGet({ id: 'parent-token' }))?.status).toBe('SUCCEEDED');
     });
 
+    it('purges finished executions stopped before the cut-off, with their history, never running ones', async () => {
+      const { machine } = await t.store.stateMachineCreate({ machine: newMachine() });
+      const ended = (name: string, stoppedAt: number) =>
+        execution(name, machine.revisionId, { status: 'SUCCEEDED', leaseUntil: null, stoppedAt, output: '1' });
+      await t.store.executionStart({ execution: ended('old1', t0 + 1), events: [event(1), event(2)], callbacks: [] });
+      await t.store.executionStart({ execution: ended('old2', t0 + 2), events: [event(1)], callbacks: [] });
+      await t.store.executionStart({ execution: ended('recent', t0 + 100), events: [event(1)], callbacks: [] });
+      await t.store.executionStart({ execution: execution('running', machine.revisionId), events: [event(1)], callbacks: [] });
+      expect(await t.store.executionPurge({ stoppedBefore: t0 + 50, limit: 1 })).toBe(1);
+      expect(await t.store.executionPurge({ stoppedBefore: t0 + 50, limit: 10 })).toBe(1);
+      expect(await t.store.executionPurge({ stoppedBefore: t0 + 50, limit: 10 })).toBe(0);
+      expect(await t.store.executionGet({ arn: arnOf('old1') })).toBeUndefined();
+      expect(await t.store.executionHistory({ arn: arnOf('old1'), reverse: false, limit: 10 })).toEqual([]);
+      expect((await t.store.executionList({ stateMachineArn: machineArn, limit: 10 })).map((e) => e.name).sort()).toEqual(['recent', 'running']);
+    });
+
     it('lists executions newest first, by status, a page at a time', async () => {
       const { machine } = await t.store.stateMachineCreate({ machine: newMachine() });
       for (let i = 0; i < 5; i++)

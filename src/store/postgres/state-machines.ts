@@ -257,6 +257,24 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
       const next = rows[0]?.next;
       return next === null || next === undefined ? null : Number(next);
     },
+    async executionPurge(p) {
+      const rows = await run<{ purged: string }>(
+        pool,
+        {
+          name: 'sluice_executions_purge',
+          text: `WITH doomed AS (
+                   SELECT arn FROM executions WHERE stopped_at IS NOT NULL AND stopped_at < $1 AND status <> 'RUNNING' LIMIT $2
+                 ), events AS (
+                   DELETE FROM execution_events WHERE execution_arn IN (SELECT arn FROM doomed)
+                 ), gone AS (
+                   DELETE FROM executions WHERE arn IN (SELECT arn FROM doomed) RETURNING arn
+                 )
+                 SELECT count(*) AS purged FROM gone`,
+        },
+        [p.stoppedBefore, p.limit],
+      );
+      return Number(rows[0]?.purged ?? 0);
+    },
     async executionHistory(p) {
       const { rows } = p.reverse
         ? await pool.query<Row>(

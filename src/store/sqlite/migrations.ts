@@ -346,6 +346,7 @@ export const sqliteMigrations: Migration[] = [
       CREATE UNIQUE INDEX executions_by_name ON executions (state_machine_arn, name);
       CREATE INDEX executions_by_start ON executions (state_machine_arn, started_at, arn);
       CREATE INDEX executions_to_wake ON executions (wake_at) WHERE wake_at IS NOT NULL;
+      CREATE INDEX executions_to_purge ON executions (stopped_at) WHERE stopped_at IS NOT NULL;
       CREATE TABLE execution_events (
         execution_arn TEXT NOT NULL,
         id INTEGER NOT NULL,

@@ -91,6 +91,11 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
       `UPDATE callbacks SET status = 'TIMED_OUT', settled_at = ?, error = 'States.Timeout', cause = 'A task token of a state that no longer waits (its execution moved on, was stopped or ended)', deadline_at = NULL
        WHERE id = ? AND status = 'WAITING'`,
     ),
+    doomed: db.prepare<[number, number], { arn: string }>(
+      `SELECT arn FROM executions WHERE stopped_at IS NOT NULL AND stopped_at < ? AND status <> 'RUNNING' LIMIT ?`,
+    ),
+    deleteEvents: db.prepare('DELETE FROM execution_events WHERE execution_arn = ?'),
+    deleteExecution: db.prepare('DELETE FROM executions WHERE arn = ?'),
     linked: db.prepare<[string], { callback_id: string }>('SELECT callback_id FROM execution_callbacks WHERE execution_arn = ?'),
     answer: db.prepare(
       `UPDATE callbacks SET status = ?, settled_at = ?, output = ?, error = ?, cause = ?, deadline_at = NULL WHERE id = ? AND status = 'WAITING'`,
@@ -190,6 +195,15 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
     return true;
   });
 
+  const purge = db.transaction((p: { stoppedBefore: number; limit: number }): number => {
+    const doomed = sql.doomed.all(p.stoppedBefore, p.limit);
+    for (const { arn } of doomed) {
+      sql.deleteEvents.run(arn);
+      sql.deleteExecution.run(arn);
+    }
+    return doomed.length;
+  });
+
   const claim = db.transaction((p: { now: number; leaseUntil: number; limit: number }): StoredExecution[] => {
     const due = sql.due.all(p.now, p.limit);
     return due.map(({ arn }) => {
@@ -253,6 +267,9 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
     },
     async executionNextWake() {
       return sql.nextWake.get()?.next ?? null;
+    },
+    async executionPurge(p) {
+      return purge(p);
     },
     async executionHistory(p) {
       const rows = p.reverse
