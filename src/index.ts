@@ -52,6 +52,9 @@ export type { StreamService, StreamDescription } from './streams/service.js';
 export type { StreamTriggerService } from './triggers/stream/stream-service.js';
 export type * from './triggers/stream/stream-types.js';
 export type { StreamFailureRecord } from './triggers/stream/stream-failure.js';
+export type { StateMachineService, StateMachineInput, StateMachineView, ExecutionView, ExecutionListItem, HistoryEventView } from './states/service.js';
+export type { Definition as StateMachineDefinition, Diagnostic as DefinitionDiagnostic } from './states/definition.js';
+export type { StateMachineType, StoredExecutionStatus as ExecutionStatus } from './store/state-machine-store.js';
 export { defineConfig } from './config/schema.js';
 export type { SluiceConfig, SluiceConfigInput } from './config/schema.js';
 // Lambda's event and response types (from @types/aws-lambda, a dependency), re-exported so that handlers

@@ -15,6 +15,7 @@ import { dynamodbScenarios } from './dynamodb.js';
 import { httpScenarios } from './http.js';
 import { peerScenarios } from './peers.js';
 import { queueScenarios } from './queues.js';
+import { stateMachineScenarios } from './states.js';
 import { streamScenarios } from './streams.js';
 import { triggerScenarios } from './triggers.js';
 
@@ -29,6 +30,7 @@ const scenarios: Scenario[] = [
   ...clusterScenarios,
   ...backlogScenarios,
   ...peerScenarios,
+  ...stateMachineScenarios,
 ];
 
 const USAGE = `npm run bench -- [options]

@@ -3,6 +3,7 @@ import { Sluice } from '../engine/sluice.js';
 import { ManualClock } from '../model/clock.js';
 import { openStore } from '../store/open.js';
 import { countingStore } from '../testkit/counting-store.js';
+import { FinishedTaskRetention } from './finished-retention.js';
 
 const DAY = 86_400_000;
 
@@ -75,5 +76,20 @@ describe('retention of finished task tokens', () => {
     await expect(Sluice.open({ store: 'sqlite::memory:', taskTokenRetentionSeconds: 0 })).rejects.toThrow(
       /taskTokenRetentionSeconds: 0 is invalid; must be an integer from 1 to 31536000/,
     );
+  });
+});
+
+describe('FinishedTaskRetention on a clock that caps timers', () => {
+  it('waits on when its timer fires before the due instant (Node caps timers at about 24.8 days)', async () => {
+    const clock = new ManualClock();
+    const capped = { now: () => clock.now(), setTimer: (ms: number, fire: () => void) => clock.setTimer(Math.min(ms, 10 * DAY), fire) };
+    const purges: number[] = [];
+    const retention = new FinishedTaskRetention({ clock: capped, retentionMs: 90 * DAY, purge: async (before) => purges.push(before), onError: () => undefined });
+    retention.noteFinished(clock.now());
+    await clock.advance(89 * DAY);
+    expect(purges).toEqual([]);
+    await clock.advance(2 * DAY);
+    expect(purges).toHaveLength(1);
+    retention.stop();
   });
 });

@@ -20,6 +20,8 @@ export class FinishedTaskRetention {
   /** A task finished after the timer was armed: its purge needs another timer. */
   private finishedSinceArmed = false;
   private stopped = false;
+  /** When the armed timer is due. */
+  private dueAt = 0;
 
   constructor(private readonly options: FinishedRetentionOptions) {}
 
@@ -41,11 +43,19 @@ export class FinishedTaskRetention {
   private arm(dueAt: number): void {
     const { clock } = this.options;
     this.finishedSinceArmed = false;
+    this.dueAt = dueAt;
     this.cancelTimer = clock.setTimer(dueAt - clock.now(), () => void this.sweep());
   }
 
   private async sweep(): Promise<void> {
     this.cancelTimer = undefined;
+    // A timer longer than the clock can hold (Node caps them at about 24.8 days) fires early: wait on.
+    if (this.options.clock.now() < this.dueAt) {
+      const more = this.finishedSinceArmed;
+      this.arm(this.dueAt);
+      this.finishedSinceArmed = more;
+      return;
+    }
     const more = this.finishedSinceArmed;
     this.finishedSinceArmed = false;
     const { clock, retentionMs } = this.options;

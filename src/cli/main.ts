@@ -15,6 +15,7 @@ import { registerMetrics } from './commands/metrics.js';
 import { registerQueues } from './commands/queues.js';
 import { registerStart } from './commands/start.js';
 import { registerTables } from './commands/tables.js';
+import { registerStateMachines } from './commands/state-machines.js';
 import { addGlobalOptions } from './context.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -23,7 +24,7 @@ export function buildProgram(): Command {
   const program = new Command();
   program
     .name('sluice')
-    .description('Self-hosted serverless task processing with AWS semantics (SQS, Lambda, DynamoDB Streams).')
+    .description('Self-hosted serverless task processing with AWS semantics (SQS, Lambda, DynamoDB Streams, Step Functions).')
     .version(packageJson.version)
     .showHelpAfterError();
   addGlobalOptions(program);
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerGroups(program);
   registerTables(program);
   registerMetrics(program);
+  registerStateMachines(program);
   return program;
 }
 

@@ -16,6 +16,7 @@ import { functionsSection } from './sections/functions.js';
 import { groupsSection } from './sections/groups.js';
 import { queuesSection } from './sections/queues.js';
 import { schedulesSection } from './sections/schedules.js';
+import { stateMachinesSection } from './sections/state-machines.js';
 import { streamTriggersSection } from './sections/stream-triggers.js';
 import type { ConfigChange, ConfigSection } from './sections/section.js';
 import { tablesSection } from './sections/tables.js';
@@ -30,6 +31,7 @@ export const configSections: readonly ConfigSection[] = [
   streamTriggersSection,
   schedulesSection,
   groupsSection,
+  stateMachinesSection,
 ];
 
 export async function applyConfig(params: { sluice: Sluice; config: SluiceConfig; baseDir: string; prune: boolean }): Promise<ConfigChange[]> {

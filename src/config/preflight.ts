@@ -11,6 +11,8 @@ import type { ModuleHandler } from '../functions/types.js';
 import { SluiceError } from '../model/errors.js';
 import { parseScheduleExpression } from '../schedules/expression.js';
 import type { SluiceConfig } from './schema.js';
+import { stateMachineDiagnostics } from '../states/validate.js';
+import { definitionText } from './sections/state-machines.js';
 
 const loaderUrl = new URL(`../functions/module-loader${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
 
@@ -63,6 +65,15 @@ export async function preflightConfig(config: SluiceConfig, baseDir: string): Pr
       parseScheduleExpression(schedule.expression, schedule.timezone ? { timezone: schedule.timezone } : {});
     } catch (error) {
       problems.push(`schedules.${name}.expression: ${(error as Error).message}`);
+    }
+  }
+  for (const [name, machine] of Object.entries(config.stateMachines ?? {})) {
+    const field = machine.definitionFile !== undefined ? 'definitionFile' : 'definition';
+    try {
+      for (const d of stateMachineDiagnostics(definitionText(machine, baseDir)).slice(0, 5))
+        problems.push(`stateMachines.${name}.${field}: ${d.code}: ${d.message} at ${d.location || '/'}`);
+    } catch (error) {
+      problems.push(`stateMachines.${name}.${field}: ${(error as Error).message}`);
     }
   }
   const handlers: HandlerToCheck[] = [];

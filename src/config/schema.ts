@@ -13,6 +13,7 @@ import { functionsSchema } from './sections/functions-schema.js';
 import { groupsSchema } from './sections/groups-schema.js';
 import { queuesSchema } from './sections/queues-schema.js';
 import { schedulesSchema } from './sections/schedules-schema.js';
+import { stateMachinesSchema } from './sections/state-machines-schema.js';
 import { streamTriggersSchema } from './sections/stream-triggers-schema.js';
 import { tablesSchema } from './sections/tables-schema.js';
 import { triggersSchema } from './sections/triggers-schema.js';
@@ -62,6 +63,7 @@ export const configSchema = z
     streamTriggers: streamTriggersSchema.optional(),
     schedules: schedulesSchema.optional(),
     groups: groupsSchema.optional(),
+    stateMachines: stateMachinesSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const queues = new Set(Object.keys(config.queues ?? {}));

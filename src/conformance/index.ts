@@ -20,6 +20,7 @@ import { scheduleConformance } from './schedules.js';
 import { batchConformance } from './batches.js';
 import { callbackStoreConformance } from './store/callbacks.js';
 import { scheduleOutboxStoreConformance } from './store/schedules-outbox.js';
+import { stateMachineStoreConformance } from './store/state-machines.js';
 
 export type { BackendUnderTest } from './harness.js';
 
@@ -27,6 +28,7 @@ export function runConformance(backend: BackendUnderTest): void {
   // The store itself, no engine.
   callbackStoreConformance(backend);
   scheduleOutboxStoreConformance(backend);
+  stateMachineStoreConformance(backend);
   // Behaviour through the engine, on the backend's store.
   queueLifecycleConformance(backend);
   standardMessageConformance(backend);

@@ -19,6 +19,7 @@ import { OutboxRelay } from '../schedules/outbox-relay.js';
 import { ScheduleService } from '../schedules/service.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
+import { StateMachineService } from '../states/service.js';
 import { StreamService } from '../streams/service.js';
 import { TableService } from '../tables/service.js';
 import { TriggerService } from '../triggers/service.js';
@@ -83,6 +84,8 @@ export class Sluice {
    * dead-letter queues, group-limit refusals, lease changes. The node logs, counts and streams them.
    */
   readonly events: EngineEvents;
+  /** Step Functions state machines: Amazon States Language definitions and durable executions. */
+  readonly stateMachines: StateMachineService;
   /** This node's membership, leases and concurrency grants; undefined when not clustered. */
   readonly cluster: Cluster | undefined;
   /**
@@ -154,6 +157,7 @@ export class Sluice {
       onError,
       handlers: { schedule: (entry) => schedules.deliver(entry), 'batch-finalizer': (entry) => deliverFinalizer(delivery, entry) },
     });
+    this.stateMachines = new StateMachineService({ store, clock: this.clock, arn: this.arn, functions, queues: this.queues, tables: this.tables, onError });
     this.cluster = clusterOf(store, options, {
       onError,
       onCapacity: () => functions.concurrency.capacityChanged(),
@@ -184,6 +188,7 @@ export class Sluice {
       this.batches,
       this.schedules,
       this.callbacks,
+      this.stateMachines,
     ];
   }
 

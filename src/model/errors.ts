@@ -43,6 +43,16 @@ export const errorCatalog = {
   InvalidToken: { status: 400, sender: true, description: 'The task token is malformed.' },
   TaskDoesNotExist: { status: 400, sender: true, description: 'The task token is not known.' },
   InvalidOutput: { status: 400, sender: true, description: 'The task output is not valid JSON.' },
+  // State machines (Step Functions)
+  InvalidDefinition: { status: 400, sender: true, description: 'The state machine definition is not valid Amazon States Language; the message names each problem and its location.' },
+  InvalidName: { status: 400, sender: true, description: 'A state machine or execution name is not valid (1-80 characters, no whitespace, brackets, wildcards or control characters).' },
+  InvalidArn: { status: 400, sender: true, description: 'The ARN is malformed or names another service.' },
+  InvalidExecutionInput: { status: 400, sender: true, description: 'The execution input is not JSON, or is larger than 256 KiB.' },
+  StateMachineDoesNotExist: { status: 400, sender: true, description: 'The state machine does not exist.' },
+  StateMachineAlreadyExists: { status: 400, sender: true, description: 'A state machine of this name exists with a different definition.' },
+  StateMachineTypeNotSupported: { status: 400, sender: true, description: 'The operation is not supported for this type of state machine.' },
+  ExecutionDoesNotExist: { status: 400, sender: true, description: 'The execution does not exist.' },
+  ExecutionAlreadyExists: { status: 400, sender: true, description: 'An execution of this name exists with a different input, or has finished more than 90 days ago.' },
   // Generic
   ResourceInUseException: { status: 409, sender: true, description: 'The resource is in use or already exists.' },
   ResourceConflictException: { status: 409, sender: true, description: 'The resource exists with a different definition.' },

@@ -6,6 +6,7 @@ import type { Notifier } from './notifier.js';
 import type { OutboxStore } from './outbox-store.js';
 import type { QueueStore } from './queue-store.js';
 import type { ScheduleStore } from './schedule-store.js';
+import type { StateMachineStore } from './state-machine-store.js';
 import type { TableStore } from './table-store.js';
 
 /**
@@ -21,7 +22,8 @@ export interface Store
     CallbackStore,
     ScheduleStore,
     BatchStore,
-    OutboxStore {
+    OutboxStore,
+    StateMachineStore {
   readonly kind: 'sqlite' | 'postgres';
   readonly notifier: Notifier;
   close(): Promise<void>;

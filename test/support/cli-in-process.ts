@@ -1,12 +1,9 @@
-/** Runs `sluice <args>` in-process (the same program the bin builds) against a node, capturing its output. */
+/** Runs `sluice <args>` in-process (the same program the bin builds) against a node, capturing stdout, stderr and the exit status. */
 import { vi } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
 import { TEST_TOKEN, type TestNode } from './in-process-node.js';
 
-export async function sluiceInProcess(
-  node: TestNode,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runCliInProcess(url: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
@@ -20,7 +17,7 @@ export async function sluiceInProcess(
   const program = buildProgram().exitOverride();
   for (const command of program.commands) command.exitOverride();
   try {
-    await program.parseAsync(['--endpoint', node.url, '--token', TEST_TOKEN, ...args], { from: 'user' });
+    await program.parseAsync(['--endpoint', url, '--token', TEST_TOKEN, ...args], { from: 'user' });
   } catch (error) {
     stderr += String((error as Error).message);
     process.exitCode = 1;
@@ -31,4 +28,9 @@ export async function sluiceInProcess(
   const code = Number(process.exitCode ?? 0);
   process.exitCode = 0;
   return { code, stdout, stderr };
+}
+
+/** The same, against a test node. */
+export function sluiceInProcess(node: TestNode, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runCliInProcess(node.url, ...args);
 }

@@ -1,16 +1,16 @@
 /**
- * The Step Functions callback API over AWS's JSON protocol, so `@aws-sdk/client-sfn` (and the AWS CLI)
- * can answer Sluice task tokens: `POST /` with `X-Amz-Target: AWSStepFunctions.SendTaskSuccess`
- * (`...SendTaskFailure`, `...SendTaskHeartbeat`), `application/x-amz-json-1.0`, signed with SigV4 for
- * the service `states`. It shares `/` with the SQS endpoint, as AWS's local emulators do: a pre-handler
+ * The Step Functions API over AWS's JSON protocol, so `@aws-sdk/client-sfn` (and the AWS CLI) can
+ * manage state machines, run executions and answer task tokens: `POST /` with `X-Amz-Target:
+ * AWSStepFunctions.<Operation>` (sfn-operations.ts lists them), `application/x-amz-json-1.0`, signed
+ * with SigV4 for the service `states`. It shares `/` with the SQS endpoint, as AWS's local emulators do: a pre-handler
  * takes the requests whose target names Step Functions before the SQS handler sees them.
  *
  * `handleStepFunctionsRequest` is the protocol as a pure function of the target and the body; the
  * registration adds only authentication and the Fastify plumbing.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import type { CallbackService } from '../../callbacks/service.js';
+import type { StateMachineService } from '../../states/service.js';
 import { SluiceError } from '../../model/errors.js';
 import { checkAwsSignature } from '../auth/aws-signature.js';
 import type { AuthSettings } from '../auth/credentials.js';
@@ -22,24 +22,15 @@ import {
   SFN_JSON,
   type AwsJsonResponse,
 } from './json-protocol.js';
+import { sfnHandlers, sfnSchemas, type SfnDeps, type SfnOperation } from './sfn-operations.js';
 
-const taskToken = z.string().min(1).max(2048);
-
-const operations = {
-  SendTaskSuccess: z.object({ taskToken, output: z.string().max(262_144) }),
-  SendTaskFailure: z.object({ taskToken, error: z.string().optional(), cause: z.string().optional() }),
-  SendTaskHeartbeat: z.object({ taskToken }),
-} as const;
-
-type Operation = keyof typeof operations;
-
-function isOperation(name: string): name is Operation {
-  return Object.hasOwn(operations, name);
+function isOperation(name: string): name is SfnOperation {
+  return Object.hasOwn(sfnSchemas, name);
 }
 
 /** Answers one Step Functions JSON-protocol request: `target` is the X-Amz-Target header. */
 export async function handleStepFunctionsRequest(
-  callbacks: CallbackService,
+  deps: SfnDeps,
   target: string | undefined,
   body: Buffer | string,
   requestId?: string,
@@ -49,38 +40,26 @@ export async function handleStepFunctionsRequest(
     if (!parsed || parsed.servicePrefix !== SFN_JSON.targetPrefix || !isOperation(parsed.operation)) {
       throw new SluiceError(
         'UnknownOperationException',
-        `X-Amz-Target: ${JSON.stringify(target ?? null)} is not a Step Functions operation Sluice serves (SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat)`,
+        `X-Amz-Target: ${JSON.stringify(target ?? null)} is not a Step Functions operation Sluice serves (${Object.keys(sfnSchemas).join(', ')})`,
         {
           field: 'X-Amz-Target',
         },
       );
     }
     const raw = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    const input = validate(parsed.operation, parseJsonObject(raw, { allowEmpty: true }));
-    if (parsed.operation === 'SendTaskSuccess') {
-      const { taskToken: token, output } = input as z.output<(typeof operations)['SendTaskSuccess']>;
-      await callbacks.sendTaskSuccess(token, output);
-    } else if (parsed.operation === 'SendTaskFailure') {
-      const { taskToken: token, error, cause } = input as z.output<(typeof operations)['SendTaskFailure']>;
-      await callbacks.sendTaskFailure(token, {
-        ...(error !== undefined ? { error } : {}),
-        ...(cause !== undefined ? { cause } : {}),
-      });
-    } else {
-      await callbacks.sendTaskHeartbeat(
-        (input as z.output<(typeof operations)['SendTaskHeartbeat']>).taskToken,
-      );
-    }
-    return awsJsonResponse(SFN_JSON, {}, requestId);
+    const operation = parsed.operation;
+    const input = validate(operation, parseJsonObject(raw, { allowEmpty: true }));
+    const handler = sfnHandlers[operation] as (deps: SfnDeps, input: unknown) => Promise<object>;
+    return awsJsonResponse(SFN_JSON, await handler(deps, input), requestId);
   } catch (error) {
     return awsJsonErrorResponse(SFN_JSON, error, requestId);
   }
 }
 
 /** Step Functions reports every malformed input as ValidationException, naming the member. */
-function validate(operation: Operation, input: Record<string, unknown>): unknown {
+function validate(operation: SfnOperation, input: Record<string, unknown>): unknown {
   try {
-    return parseInput(operations[operation].strict(), input);
+    return parseInput(sfnSchemas[operation], input);
   } catch (error) {
     if (error instanceof SluiceError)
       throw new SluiceError('ValidationException', error.message, error.field ? { field: error.field } : {});
@@ -90,6 +69,7 @@ function validate(operation: Operation, input: Record<string, unknown>): unknown
 
 export interface StepFunctionsEndpointOptions {
   callbacks: CallbackService;
+  stateMachines: StateMachineService;
   auth: AuthSettings;
 }
 
@@ -120,7 +100,7 @@ export function registerStepFunctionsEndpoint(
     const response = authError
       ? awsJsonErrorResponse(SFN_JSON, authError, request.id)
       : await handleStepFunctionsRequest(
-          options.callbacks,
+          { callbacks: options.callbacks, stateMachines: options.stateMachines },
           request.headers['x-amz-target'] as string,
           body,
           request.id,

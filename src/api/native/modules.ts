@@ -8,6 +8,7 @@ import { metricsRoutes } from './metrics.js';
 import { queueRoutes } from './queues.js';
 import type { NativeRouteModule } from './route-module.js';
 import { tableRoutes } from './tables.js';
+import { stateMachineRoutes } from './state-machines.js';
 
 export const nativeRouteModules: readonly NativeRouteModule[] = [
   queueRoutes,
@@ -15,4 +16,5 @@ export const nativeRouteModules: readonly NativeRouteModule[] = [
   functionRoutes,
   metricsRoutes,
   tableRoutes,
+  stateMachineRoutes,
 ];

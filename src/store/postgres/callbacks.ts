@@ -15,6 +15,7 @@ import {
   type StoredCallback,
 } from '../callback-store.js';
 import type { Notifier } from '../notifier.js';
+import { executionsChannel } from '../state-machine-store.js';
 import { run } from './connection.js';
 
 interface CallbackRow {
@@ -43,8 +44,16 @@ const sql = {
   // $2: the heartbeat_at the decision read.
   settle: {
     name: 'sluice_callback_settle',
-    text: `UPDATE callbacks SET status = $3, settled_at = $4, output = $5, error = $6, cause = $7, deadline_at = NULL
-           WHERE id = $1 AND status = 'WAITING' AND heartbeat_at IS NOT DISTINCT FROM $2::bigint RETURNING ${COLUMNS}`,
+    // A state machine execution waiting for this token wakes now, or when its holder releases it.
+    text: `WITH settled AS (
+             UPDATE callbacks SET status = $3, settled_at = $4, output = $5, error = $6, cause = $7, deadline_at = NULL
+             WHERE id = $1 AND status = 'WAITING' AND heartbeat_at IS NOT DISTINCT FROM $2::bigint RETURNING ${COLUMNS}
+           ), woke AS (
+             UPDATE executions SET woken = true, wake_at = CASE WHEN lease_until IS NOT NULL THEN wake_at ELSE $4::bigint END
+             WHERE status = 'RUNNING' AND arn = (SELECT execution_arn FROM execution_callbacks WHERE callback_id = $1)
+               AND EXISTS (SELECT 1 FROM settled)
+           )
+           SELECT * FROM settled`,
   },
   heartbeat: {
     name: 'sluice_callback_heartbeat',
@@ -136,6 +145,7 @@ export function createPostgresCallbackStore(pool: pg.Pool, notifier: Notifier): 
 
   function announce(id: string, result: CallbackTransition, changed: boolean): CallbackTransition {
     if (changed) notifier.publish(callbackChannel(id));
+    if (changed && result.outcome !== 'missing' && result.callback.status !== 'WAITING') notifier.publish(executionsChannel);
     return result;
   }
 

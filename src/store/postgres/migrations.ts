@@ -335,7 +335,73 @@ export const postgresMigrations: Migration[] = [
     `,
   },
   {
-    // 8 and 9 are taken by work merged later (state machines, DynamoDB); versions need not be contiguous.
+    version: 8,
+    name: 'state machines',
+    sql: `
+      -- Step Functions (store/state-machine-store.ts). A definition change adds a revision; executions
+      -- keep the revision they started with.
+      CREATE TABLE state_machines (
+        name text PRIMARY KEY,
+        arn text NOT NULL UNIQUE,
+        type text NOT NULL,
+        revision_id bigint NOT NULL,
+        description text NOT NULL,
+        tags text NOT NULL,
+        managed_by text,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL
+      );
+      CREATE TABLE state_machine_revisions (
+        id bigserial PRIMARY KEY,
+        state_machine_arn text NOT NULL,
+        definition text NOT NULL,
+        role_arn text NOT NULL,
+        created_at bigint NOT NULL
+      );
+      -- wake_at: when a node must next look at the row (the holder's lease end, the next due instant, or
+      -- now once a token it waits for is answered); NULL when finished.
+      CREATE TABLE executions (
+        arn text PRIMARY KEY,
+        state_machine_arn text NOT NULL,
+        name text NOT NULL,
+        revision_id bigint NOT NULL,
+        status text NOT NULL,
+        input text NOT NULL,
+        output text,
+        error text,
+        cause text,
+        state text NOT NULL,
+        version bigint NOT NULL,
+        last_event_id bigint NOT NULL,
+        started_at bigint NOT NULL,
+        stopped_at bigint,
+        lease_until bigint,
+        due_at bigint,
+        woken boolean NOT NULL DEFAULT false,
+        wake_at bigint
+      );
+      CREATE UNIQUE INDEX executions_by_name ON executions (state_machine_arn, name);
+      CREATE INDEX executions_by_start ON executions (state_machine_arn, started_at, arn);
+      CREATE INDEX executions_to_wake ON executions (wake_at) WHERE wake_at IS NOT NULL;
+      CREATE INDEX executions_to_purge ON executions (stopped_at) WHERE stopped_at IS NOT NULL;
+      CREATE TABLE execution_events (
+        execution_arn text NOT NULL,
+        id bigint NOT NULL,
+        previous_id bigint NOT NULL,
+        type text NOT NULL,
+        timestamp bigint NOT NULL,
+        details text,
+        PRIMARY KEY (execution_arn, id)
+      );
+      -- The task tokens an execution waits for: answering one wakes the execution (callbacks.ts).
+      CREATE TABLE execution_callbacks (
+        callback_id text PRIMARY KEY,
+        execution_arn text NOT NULL
+      );
+    `,
+  },
+  {
+    // 9 was set aside for the DynamoDB work, which needed no migration; versions need not be contiguous.
     version: 10,
     name: 'slot holds',
     sql: slotHoldMigrationSql,

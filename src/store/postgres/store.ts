@@ -27,6 +27,7 @@ import { createPostgresQueueCatalog } from './queues.js';
 import { createPostgresReceive } from './receive.js';
 import { createPostgresReceiveAttempts } from './receive-attempts.js';
 import { createPostgresScheduleStore } from './schedules.js';
+import { createPostgresStateMachineStore } from './state-machines.js';
 import { createPostgresStreamStore } from './streams.js';
 import { createPostgresTableStore } from './tables.js';
 
@@ -110,6 +111,7 @@ function assemble(pool: pg.Pool, notifier: PostgresNotifier, options: PostgresSt
     ...createPostgresStreamStore(pool),
     ...createPostgresCallbackStore(pool, notifier),
     ...createPostgresScheduleStore(pool, notifier),
+    ...createPostgresStateMachineStore(pool, notifier),
     ...createPostgresBatchStore(pool, notifier),
     ...createPostgresOutboxStore(pool),
   };

@@ -10,6 +10,7 @@ import {
   type StoredCallback,
 } from '../callback-store.js';
 import type { Notifier } from '../notifier.js';
+import { executionsChannel } from '../state-machine-store.js';
 import type { SqliteDatabase } from './database.js';
 
 interface CallbackRow {
@@ -60,6 +61,11 @@ export function createSqliteCallbackStore(db: SqliteDatabase, notifier: Notifier
       `DELETE FROM callbacks WHERE id IN (
          SELECT id FROM callbacks WHERE settled_at IS NOT NULL AND settled_at < ? LIMIT ?)`,
     ),
+    // A state machine execution waiting for this token wakes now, or when its holder releases it.
+    wakeExecution: db.prepare(
+      `UPDATE executions SET woken = 1, wake_at = CASE WHEN lease_until IS NOT NULL THEN wake_at ELSE ? END
+       WHERE status = 'RUNNING' AND arn = (SELECT execution_arn FROM execution_callbacks WHERE callback_id = ?)`,
+    ),
   };
 
   /** Reads a WAITING row; if a deadline has passed, times it out first. Undefined when missing. */
@@ -70,6 +76,7 @@ export function createSqliteCallbackStore(db: SqliteDatabase, notifier: Notifier
     const error = timeoutErrorAt({ timeoutAt: row.timeout_at, heartbeatAt: row.heartbeat_at }, now);
     if (!error) return { row, timedOutNow: false };
     sql.settle.run('TIMED_OUT', now, null, error, timeoutCause(error), id);
+    sql.wakeExecution.run(now, id);
     return { row: sql.get.get(id)!, timedOutNow: true };
   }
 
@@ -87,6 +94,7 @@ export function createSqliteCallbackStore(db: SqliteDatabase, notifier: Notifier
         c.status === 'FAILED' ? c.cause : null,
         p.id,
       );
+      sql.wakeExecution.run(p.now, p.id);
       return { outcome: 'applied', callback: toCallback(sql.get.get(p.id)!) };
     },
   );
@@ -114,6 +122,7 @@ export function createSqliteCallbackStore(db: SqliteDatabase, notifier: Notifier
   /** Publishes when the row changed (a waiter elsewhere re-reads). */
   function announce(id: string, transition: CallbackTransition, changed: boolean): CallbackTransition {
     if (changed) notifier.publish(callbackChannel(id));
+    if (changed && transition.outcome !== 'missing' && transition.callback.status !== 'WAITING') notifier.publish(executionsChannel);
     return transition;
   }
 

@@ -298,7 +298,73 @@ export const sqliteMigrations: Migration[] = [
     `,
   },
   {
-    // 8 and 9 are taken by work merged later (state machines, DynamoDB); versions need not be contiguous.
+    version: 8,
+    name: 'state machines',
+    sql: `
+      -- Step Functions (store/state-machine-store.ts). A definition change adds a revision; executions
+      -- keep the revision they started with.
+      CREATE TABLE state_machines (
+        name TEXT PRIMARY KEY,
+        arn TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        revision_id INTEGER NOT NULL,
+        description TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        managed_by TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE state_machine_revisions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        state_machine_arn TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        role_arn TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      -- wake_at: when a node must next look at the row (the holder's lease end, the next due instant, or
+      -- now once a token it waits for is answered); NULL when finished.
+      CREATE TABLE executions (
+        arn TEXT PRIMARY KEY,
+        state_machine_arn TEXT NOT NULL,
+        name TEXT NOT NULL,
+        revision_id INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        input TEXT NOT NULL,
+        output TEXT,
+        error TEXT,
+        cause TEXT,
+        state TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        last_event_id INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        stopped_at INTEGER,
+        lease_until INTEGER,
+        due_at INTEGER,
+        woken INTEGER NOT NULL DEFAULT 0,
+        wake_at INTEGER
+      ) WITHOUT ROWID;
+      CREATE UNIQUE INDEX executions_by_name ON executions (state_machine_arn, name);
+      CREATE INDEX executions_by_start ON executions (state_machine_arn, started_at, arn);
+      CREATE INDEX executions_to_wake ON executions (wake_at) WHERE wake_at IS NOT NULL;
+      CREATE INDEX executions_to_purge ON executions (stopped_at) WHERE stopped_at IS NOT NULL;
+      CREATE TABLE execution_events (
+        execution_arn TEXT NOT NULL,
+        id INTEGER NOT NULL,
+        previous_id INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        timestamp INTEGER NOT NULL,
+        details TEXT,
+        PRIMARY KEY (execution_arn, id)
+      ) WITHOUT ROWID;
+      -- The task tokens an execution waits for: answering one wakes the execution (callbacks.ts).
+      CREATE TABLE execution_callbacks (
+        callback_id TEXT PRIMARY KEY,
+        execution_arn TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    // 9 was set aside for the DynamoDB work, which needed no migration; versions need not be contiguous.
     version: 10,
     name: 'slot holds',
     sql: slotHoldMigrationSql,

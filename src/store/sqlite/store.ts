@@ -13,6 +13,7 @@ import { OtherProcessWatch } from './other-processes.js';
 import { createSqliteOutboxStore } from './outbox.js';
 import { createSqliteQueueStore } from './queues.js';
 import { createSqliteScheduleStore } from './schedules.js';
+import { createSqliteStateMachineStore } from './state-machines.js';
 import { createSqliteStreamStore } from './streams.js';
 import { createSqliteTableStore } from './tables.js';
 
@@ -57,6 +58,7 @@ export function createSqliteStore(options: SqliteOpenOptions): Store {
     ...createSqliteGroupStore(db, notifier, groupHooks),
     ...createSqliteCallbackStore(db, notifier),
     ...createSqliteScheduleStore(db, notifier),
+    ...createSqliteStateMachineStore(db, notifier),
     ...createSqliteBatchStore(db, notifier),
     ...createSqliteOutboxStore(db),
     ...createSqliteTableStore(db, notifier),

@@ -1,0 +1,82 @@
+/** The state of one execution as the store keeps it between transitions: plain JSON, no functions. */
+import type { Json, JsonObject } from './json.js';
+import type { StatesFailure } from './errors.js';
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export interface TaskInFlight {
+  /** Increases on every attempt, so a late outcome of an earlier attempt is ignored. */
+  attempt: number;
+  resource: string;
+  input: Json;
+  /** `.waitForTaskToken`: the token handed to the worker and its callback id in the store. */
+  token?: string;
+  /** The message was sent / the function invoked (TaskSubmitted recorded): no resend on resume. */
+  submitted?: boolean;
+  timeoutSeconds?: number;
+  heartbeatSeconds?: number;
+}
+
+export interface Frame {
+  id: string;
+  /** The Parallel or Map frame this branch or iteration belongs to. */
+  parent?: string;
+  /** Where the frame's machine is in the definition: [] for the top level, ['S', 'Branches', 1] ... */
+  machine: (string | number)[];
+  /** Branch or item index within the parent. */
+  index?: number;
+  state: string;
+  phase: 'enter' | 'task' | 'wait' | 'retry' | 'children';
+  /** The state's raw input. */
+  input: Json;
+  enteredAt: number;
+  retryCount: number;
+  /** Attempts used per retrier of the current state. */
+  attempts: number[];
+  dueAt?: number;
+  task?: TaskInFlight;
+  lastEventId: number;
+  /** Parallel / Map: child frame per branch or running item; results by index. */
+  children?: string[];
+  results?: (Json | null)[];
+  /** Map: items not started yet, by index; failures so far. */
+  items?: Json[];
+  nextItem?: number;
+  failures?: number;
+  /** JSONata variables (Assign) visible in this frame; a branch or iteration starts with its parent's. */
+  vars?: JsonObject;
+  /** Parallel / Map effective input (for children and for ResultPath). */
+  effective?: Json;
+}
+
+export interface ExecutionMeta {
+  executionArn: string;
+  name: string;
+  stateMachineArn: string;
+  stateMachineName: string;
+  roleArn: string;
+  region: string;
+  /**
+   * A parent execution's `states:startExecution.sync` task waits on this token: the child's end answers
+   * it (runner.ts, `answerParent`).
+   */
+  parentToken?: string;
+  /** `.sync` (output as JSON text) or `.sync:2` (output as JSON). */
+  parentSync?: 'sync' | 'sync:2';
+}
+
+export interface ExecutionState {
+  meta: ExecutionMeta;
+  input: Json;
+  startedAt: number;
+  status: ExecutionStatus;
+  output?: Json;
+  failure?: StatesFailure;
+  /** The machine's TimeoutSeconds as an instant. */
+  deadlineAt?: number;
+  frames: Record<string, Frame>;
+  nextFrame: number;
+  lastEventId: number;
+  /** Transitions applied (state entries); a property test counts them. */
+  transitions: number;
+}

@@ -1,0 +1,573 @@
+/**
+ * State machines as a Sluice resource, with the Step Functions API's operations and errors: the catalog
+ * (create, describe, update, delete, list, validate, tags) and executions (start, start and wait, describe,
+ * list, stop, history). Definitions are validated before anything is stored; executions run through
+ * the ExecutionRunner (runner.ts), which persists every transition.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FunctionService } from '../functions/service.js';
+import type { ArnContext } from '../model/arn.js';
+import type { Clock } from '../model/clock.js';
+import { SluiceError } from '../model/errors.js';
+import type { Service } from '../model/service.js';
+import type { QueueService } from '../queues/service.js';
+import type { TableService } from '../tables/service.js';
+import { executionChannel, type StateMachineType, type StoredExecution, type StoredExecutionStatus, type StoredStateMachine } from '../store/state-machine-store.js';
+import type { Store } from '../store/store.js';
+import { parseDefinition, type Definition, type Diagnostic } from './definition.js';
+import type { ExecutionState } from './execution-state.js';
+import { abortExecution, MAX_PAYLOAD_BYTES, nextDueAt, startExecution } from './interpreter.js';
+import type { Json } from './json.js';
+import { unsupportedResources } from './resources.js';
+import { FinishedTaskRetention } from '../callbacks/finished-retention.js';
+import { ExecutionRunner, parentAnswer, toStoredEvents } from './runner.js';
+import { stateMachineDiagnostics } from './validate.js';
+
+export interface StateMachineServiceOptions {
+  store: Store;
+  clock: Clock;
+  arn: ArnContext;
+  functions: FunctionService;
+  queues: QueueService;
+  tables: TableService;
+  onError: (error: unknown) => void;
+  leaseMs?: number;
+  /** How long a finished execution (and its history) stays readable; default 90 days, as AWS keeps them. */
+  finishedRetentionMs?: number;
+}
+
+/** AWS keeps closed executions for 90 days. */
+export const DEFAULT_EXECUTION_RETENTION_MS = 90 * 86_400_000;
+
+export interface StateMachineInput {
+  name: string;
+  /** ASL as JSON text or as an object. */
+  definition: string | object;
+  roleArn?: string;
+  type?: StateMachineType;
+  description?: string;
+  tags?: Record<string, string>;
+  /** The config file that declares it (set by the config loader). */
+  managedBy?: string | null;
+}
+
+export interface StateMachineView {
+  name: string;
+  stateMachineArn: string;
+  type: StateMachineType;
+  definition: string;
+  roleArn: string;
+  description: string;
+  status: 'ACTIVE';
+  creationDate: Date;
+  updateDate: Date;
+  revisionId: string;
+  tags: Record<string, string>;
+  managedBy: string | null;
+}
+
+export interface ExecutionView {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: StoredExecutionStatus;
+  startDate: Date;
+  stopDate?: Date;
+  input: string;
+  output?: string;
+  error?: string;
+  cause?: string;
+}
+
+export interface ExecutionListItem {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: StoredExecutionStatus;
+  startDate: Date;
+  stopDate?: Date;
+}
+
+export interface HistoryEventView {
+  id: number;
+  previousEventId: number;
+  timestamp: Date;
+  type: string;
+  [details: string]: unknown;
+}
+
+// Control characters are refused separately (a regular expression over them trips the linter).
+const NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/]{1,80}$/;
+const hasControl = (name: string) => [...name].some((c) => c.charCodeAt(0) < 0x20 || (c.charCodeAt(0) >= 0x7f && c.charCodeAt(0) <= 0x9f));
+export const DEFAULT_ROLE = (accountId: string) => `arn:aws:iam::${accountId}:role/sluice`;
+
+export class StateMachineService implements Service {
+  readonly runner: ExecutionRunner;
+  private readonly definitions = new Map<number, Definition>();
+  /** Purges finished executions after their retention; a timer is armed only when one finishes. */
+  private readonly retention: FinishedTaskRetention;
+
+  constructor(private readonly options: StateMachineServiceOptions) {
+    this.retention = new FinishedTaskRetention({
+      clock: options.clock,
+      retentionMs: options.finishedRetentionMs ?? DEFAULT_EXECUTION_RETENTION_MS,
+      purge: async (stoppedBefore) => {
+        while ((await options.store.executionPurge({ stoppedBefore, limit: 1000 })) === 1000);
+      },
+      onError: options.onError,
+    });
+    this.runner = new ExecutionRunner({
+      store: options.store,
+      clock: options.clock,
+      functions: options.functions,
+      queues: options.queues,
+      tables: options.tables,
+      onError: options.onError,
+      definitionOf: (id) => this.definitionOf(id),
+      onFinished: (at) => this.retention.noteFinished(at),
+      startExecution: (arn, options) => this.startExecution(arn, options),
+      ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+    });
+  }
+
+  async start(): Promise<void> {
+    this.runner.start();
+  }
+
+  async stop(deadline: number): Promise<void> {
+    this.retention.stop();
+    await this.runner.stop(deadline);
+  }
+
+  // ---------------------------------------------------------------- names and ARNs
+
+  stateMachineArn(name: string): string {
+    return `arn:aws:states:${this.options.arn.region}:${this.options.arn.accountId}:stateMachine:${name}`;
+  }
+
+  private machineName(nameOrArn: string, field = 'stateMachineArn'): string {
+    if (!nameOrArn.startsWith('arn:')) return nameOrArn;
+    const m = /^arn:aws:states:[^:]*:[^:]*:stateMachine:([^:]+)$/.exec(nameOrArn);
+    if (!m) throw new SluiceError('InvalidArn', `${field}: '${nameOrArn}' is not a state machine ARN`, { field });
+    return m[1] as string;
+  }
+
+  private checkExecutionArn(arn: string, field = 'executionArn'): void {
+    if (!/^arn:aws:states:[^:]*:[^:]*:execution:[^:]+:[^:]+$/.test(arn))
+      throw new SluiceError('InvalidArn', `${field}: '${arn}' is not an execution ARN`, { field });
+  }
+
+  private checkName(name: unknown, field: string): string {
+    if (typeof name !== 'string' || !NAME.test(name) || hasControl(name))
+      throw new SluiceError('InvalidName', `${field}: ${JSON.stringify(name)} is not a valid name (1-80 characters without whitespace, brackets, wildcards, punctuation such as " # % \\ ^ | ~ \` $ & , ; : / or control characters)`, { field });
+    return name;
+  }
+
+  // ---------------------------------------------------------------- definitions
+
+  /** ValidateStateMachineDefinition: every problem, with its location. */
+  validate(definition: string | object): { result: 'OK' | 'FAIL'; diagnostics: Diagnostic[] } {
+    const diagnostics = stateMachineDiagnostics(definition);
+    return { result: diagnostics.length === 0 ? 'OK' : 'FAIL', diagnostics };
+  }
+
+  private parse(definition: string | object): { text: string; def: Definition } {
+    const text = typeof definition === 'string' ? definition : JSON.stringify(definition);
+    const def = parseDefinition(text);
+    const unsupported = unsupportedResources(def);
+    if (unsupported.length > 0) {
+      const listed = unsupported.map((u) => `SCHEMA_VALIDATION_FAILED: The resource '${u.resource}' is not supported by Sluice at ${u.location}`);
+      throw new SluiceError('InvalidDefinition', `Invalid State Machine Definition: '${listed.join(', ')}'`, { field: 'definition' });
+    }
+    return { text, def };
+  }
+
+  private async definitionOf(revisionId: number): Promise<Definition> {
+    const cached = this.definitions.get(revisionId);
+    if (cached) return cached;
+    const revision = await this.options.store.stateMachineRevision({ id: revisionId });
+    if (!revision) throw new SluiceError('StateMachineDoesNotExist', `revision ${revisionId} of a state machine is missing`);
+    const def = parseDefinition(revision.definition);
+    if (this.definitions.size >= 1000) this.definitions.clear();
+    this.definitions.set(revisionId, def);
+    return def;
+  }
+
+  // ---------------------------------------------------------------- the catalog
+
+  async create(input: StateMachineInput): Promise<StateMachineView> {
+    const name = this.checkName(input.name, 'name');
+    const type = input.type ?? 'STANDARD';
+    if (type !== 'STANDARD' && type !== 'EXPRESS') throw new SluiceError('ValidationException', `type: '${String(type)}' must be STANDARD or EXPRESS`, { field: 'type' });
+    const roleArn = this.checkRole(input.roleArn);
+    const { text } = this.parse(input.definition);
+    const result = await this.options.store.stateMachineCreate({
+      machine: {
+        name,
+        arn: this.stateMachineArn(name),
+        type,
+        definition: text,
+        roleArn,
+        description: input.description ?? '',
+        tags: input.tags ?? {},
+        managedBy: input.managedBy ?? null,
+        now: this.options.clock.now(),
+      },
+    });
+    if (result.outcome === 'exists') {
+      const m = result.machine;
+      // AWS: creating the same machine again is idempotent; a different one is StateMachineAlreadyExists.
+      if (m.definition !== text || m.roleArn !== roleArn || m.type !== type)
+        throw new SluiceError('StateMachineAlreadyExists', `name: a state machine named '${name}' already exists with a different definition, role or type`, { field: 'name' });
+    }
+    return view(result.machine);
+  }
+
+  private checkRole(roleArn: string | undefined): string {
+    if (roleArn === undefined) return DEFAULT_ROLE(this.options.arn.accountId);
+    if (!/^arn:aws:iam::\d*:role\/.+$/.test(roleArn)) throw new SluiceError('InvalidArn', `roleArn: '${roleArn}' is not an IAM role ARN`, { field: 'roleArn' });
+    return roleArn;
+  }
+
+  private async machine(nameOrArn: string): Promise<StoredStateMachine> {
+    const name = this.machineName(nameOrArn);
+    const machine = await this.options.store.stateMachineGet({ name });
+    if (!machine) throw new SluiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${this.stateMachineArn(name)}'`, { field: 'stateMachineArn' });
+    return machine;
+  }
+
+  async describe(nameOrArn: string): Promise<StateMachineView> {
+    return view(await this.machine(nameOrArn));
+  }
+
+  async update(nameOrArn: string, changes: { definition?: string | object; roleArn?: string; description?: string; managedBy?: string | null }): Promise<{ updateDate: Date; revisionId: string; stateMachineArn: string }> {
+    const name = (await this.machine(nameOrArn)).name;
+    if (changes.definition === undefined && changes.roleArn === undefined && changes.description === undefined && changes.managedBy === undefined)
+      throw new SluiceError('MissingParameter', 'definition or roleArn: UpdateStateMachine needs at least one change', { field: 'definition' });
+    const text = changes.definition === undefined ? undefined : this.parse(changes.definition).text;
+    const updated = await this.options.store.stateMachineUpdate({
+      name,
+      ...(text !== undefined ? { definition: text } : {}),
+      ...(changes.roleArn !== undefined ? { roleArn: this.checkRole(changes.roleArn) } : {}),
+      ...(changes.description !== undefined ? { description: changes.description } : {}),
+      ...(changes.managedBy !== undefined ? { managedBy: changes.managedBy } : {}),
+      now: this.options.clock.now(),
+    });
+    if (!updated) throw new SluiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${this.stateMachineArn(name)}'`, { field: 'stateMachineArn' });
+    return { updateDate: new Date(updated.updatedAt), revisionId: String(updated.revisionId), stateMachineArn: updated.arn };
+  }
+
+  /** Deletes the machine; executions that are running continue with the definition they started with. */
+  async delete(nameOrArn: string): Promise<void> {
+    await this.options.store.stateMachineDelete({ name: this.machineName(nameOrArn) });
+  }
+
+  async list(options: { maxResults?: number; nextToken?: string } = {}): Promise<{ stateMachines: StateMachineView[]; nextToken?: string }> {
+    const limit = pageSize(options.maxResults);
+    const after = options.nextToken === undefined ? undefined : (decodeToken(options.nextToken) as { after: string }).after;
+    const rows = await this.options.store.stateMachineList({ ...(after !== undefined ? { after } : {}), limit: limit + 1 });
+    const page = rows.slice(0, limit);
+    return { stateMachines: page.map(view), ...(rows.length > limit ? { nextToken: encodeToken({ after: page.at(-1)?.name }) } : {}) };
+  }
+
+  async tag(nameOrArn: string, tags: Record<string, string>): Promise<void> {
+    const machine = await this.machine(nameOrArn);
+    await this.options.store.stateMachineUpdate({ name: machine.name, tags: { ...machine.tags, ...tags }, now: this.options.clock.now() });
+  }
+
+  async untag(nameOrArn: string, keys: string[]): Promise<void> {
+    const machine = await this.machine(nameOrArn);
+    const tags = { ...machine.tags };
+    for (const key of keys) delete tags[key];
+    await this.options.store.stateMachineUpdate({ name: machine.name, tags, now: this.options.clock.now() });
+  }
+
+  // ---------------------------------------------------------------- executions
+
+  /** StartExecution: idempotent for the same name and input while the execution runs. */
+  async startExecution(
+    nameOrArn: string,
+    options: { name?: string; input?: string | Json; parent?: { token: string; sync: 'sync' | 'sync:2' } } = {},
+  ): Promise<{ executionArn: string; startDate: Date }> {
+    const machine = await this.machine(nameOrArn);
+    const name = options.name === undefined ? randomUUID() : this.checkName(options.name, 'name');
+    const inputText = inputTextOf(options.input);
+    const input = JSON.parse(inputText) as Json;
+    const def = await this.definitionOf(machine.revisionId);
+    const executionArn = `arn:aws:states:${this.options.arn.region}:${this.options.arn.accountId}:execution:${machine.name}:${name}`;
+    const env = this.runner.env();
+    const { state, step } = startExecution(
+      def,
+      {
+        executionArn,
+        name,
+        stateMachineArn: machine.arn,
+        stateMachineName: machine.name,
+        roleArn: machine.roleArn,
+        region: this.options.arn.region,
+        ...(options.parent ? { parentToken: options.parent.token, parentSync: options.parent.sync } : {}),
+      },
+      input,
+      env,
+    );
+    const first = this.runner.firstTransition(state, step);
+    const finished = state.status !== 'RUNNING';
+    const result = await this.options.store.executionStart({
+      execution: {
+        arn: executionArn,
+        stateMachineArn: machine.arn,
+        name,
+        revisionId: machine.revisionId,
+        input: inputText,
+        state: JSON.stringify(state),
+        status: state.status,
+        output: state.output === undefined ? null : JSON.stringify(state.output),
+        error: state.failure?.error ?? null,
+        cause: state.failure?.cause ?? null,
+        startedAt: env.now,
+        stoppedAt: finished ? env.now : null,
+        lastEventId: state.lastEventId,
+        leaseUntil: finished ? null : first.leaseUntil,
+        dueAt: finished ? null : (nextDueAt(state) ?? null),
+      },
+      events: toStoredEvents(step.events),
+      callbacks: first.callbacks,
+    });
+    if (result.outcome === 'exists') {
+      const existing = result.execution;
+      if (existing.status === 'RUNNING' && existing.input === inputText) return { executionArn: existing.arn, startDate: new Date(existing.startedAt) };
+      throw new SluiceError('ExecutionAlreadyExists', `Execution Already Exists: '${existing.arn}'`, { field: 'name' });
+    }
+    if (finished) {
+      await this.runner.answerParent(state);
+      this.retention.noteFinished(env.now);
+    }
+    this.runner.adopt(executionArn, def, state, 1, step);
+    return { executionArn, startDate: new Date(env.now) };
+  }
+
+  /** StartSyncExecution: starts the execution and resolves when it has finished. */
+  async startSyncExecution(nameOrArn: string, options: { name?: string; input?: string | Json } = {}): Promise<ExecutionView & { billingDetails?: unknown }> {
+    const { executionArn } = await this.startExecution(nameOrArn, options);
+    return this.waitForExecution(executionArn);
+  }
+
+  /** Resolves when the execution has finished (from any node: it waits on the execution's channel). */
+  waitForExecution(executionArn: string, options: { signal?: AbortSignal } = {}): Promise<ExecutionView> {
+    return new Promise<ExecutionView>((resolve, reject) => {
+      let checking = false;
+      let again = false;
+      let done = false;
+      const finish = (settle: () => void) => {
+        done = true;
+        unsubscribe();
+        options.signal?.removeEventListener('abort', onAbort);
+        settle();
+      };
+      const check = async () => {
+        if (done) return;
+        if (checking) {
+          again = true;
+          return;
+        }
+        checking = true;
+        try {
+          do {
+            again = false;
+            const row = await this.options.store.executionGet({ arn: executionArn });
+            if (!row) return finish(() => reject(executionDoesNotExist(executionArn)));
+            if (row.status !== 'RUNNING') return finish(() => resolve(executionView(row)));
+          } while (again && !done);
+        } catch (error) {
+          finish(() => reject(error));
+        } finally {
+          checking = false;
+        }
+      };
+      const onAbort = () => finish(() => reject(options.signal?.reason ?? new Error('aborted')));
+      const unsubscribe = this.options.store.notifier.subscribe(executionChannel(executionArn), () => void check());
+      if (options.signal?.aborted) return onAbort();
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      void check();
+    });
+  }
+
+  private async execution(arn: string): Promise<StoredExecution> {
+    this.checkExecutionArn(arn);
+    const row = await this.options.store.executionGet({ arn });
+    if (!row) throw executionDoesNotExist(arn);
+    return row;
+  }
+
+  async describeExecution(arn: string): Promise<ExecutionView> {
+    return executionView(await this.execution(arn));
+  }
+
+  async describeStateMachineForExecution(arn: string): Promise<StateMachineView> {
+    const row = await this.execution(arn);
+    const revision = await this.options.store.stateMachineRevision({ id: row.revisionId });
+    const machine = await this.options.store.stateMachineGet({ name: row.stateMachineArn.split(':').at(-1) as string });
+    if (!revision) throw new SluiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${row.stateMachineArn}'`);
+    return {
+      name: row.stateMachineArn.split(':').at(-1) as string,
+      stateMachineArn: row.stateMachineArn,
+      type: machine?.type ?? 'STANDARD',
+      definition: revision.definition,
+      roleArn: revision.roleArn,
+      description: machine?.description ?? '',
+      status: 'ACTIVE',
+      creationDate: new Date(machine?.createdAt ?? revision.createdAt),
+      updateDate: new Date(revision.createdAt),
+      revisionId: String(revision.id),
+      tags: machine?.tags ?? {},
+      managedBy: machine?.managedBy ?? null,
+    };
+  }
+
+  async listExecutions(nameOrArn: string, options: { statusFilter?: StoredExecutionStatus; maxResults?: number; nextToken?: string } = {}): Promise<{ executions: ExecutionListItem[]; nextToken?: string }> {
+    const machine = await this.machine(nameOrArn);
+    const limit = pageSize(options.maxResults);
+    const after = options.nextToken === undefined ? undefined : (decodeToken(options.nextToken) as { startedAt: number; arn: string });
+    const rows = await this.options.store.executionList({
+      stateMachineArn: machine.arn,
+      ...(options.statusFilter ? { status: options.statusFilter } : {}),
+      ...(after ? { after } : {}),
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      executions: page.map((r) => ({
+        executionArn: r.arn,
+        stateMachineArn: r.stateMachineArn,
+        name: r.name,
+        status: r.status,
+        startDate: new Date(r.startedAt),
+        ...(r.stoppedAt !== null ? { stopDate: new Date(r.stoppedAt) } : {}),
+      })),
+      ...(rows.length > limit && last ? { nextToken: encodeToken({ startedAt: last.startedAt, arn: last.arn }) } : {}),
+    };
+  }
+
+  /** StopExecution: ABORTED, whichever node holds it (its next transition fails). */
+  async stopExecution(arn: string, failure: { error?: string; cause?: string } = {}): Promise<{ stopDate: Date }> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const row = await this.execution(arn);
+      if (row.status !== 'RUNNING') return { stopDate: new Date(row.stoppedAt ?? row.startedAt) };
+      const state = JSON.parse(row.state) as ExecutionState;
+      const env = this.runner.env();
+      const step = abortExecution(await this.definitionOf(row.revisionId), state, failure, env);
+      const answer = parentAnswer(state);
+      const applied = await this.options.store.executionTransition({
+        arn,
+        version: row.version,
+        state: JSON.stringify(state),
+        status: 'ABORTED',
+        output: null,
+        error: failure.error ?? null,
+        cause: failure.cause ?? null,
+        stoppedAt: env.now,
+        lastEventId: state.lastEventId,
+        events: toStoredEvents(step.events),
+        callbacks: [],
+        releasedCallbacks: [],
+        ...(answer ? { answer } : {}),
+        leaseUntil: null,
+        dueAt: null,
+        now: env.now,
+      });
+      if (applied) {
+        this.runner.forget(arn);
+        this.retention.noteFinished(env.now);
+        return { stopDate: new Date(env.now) };
+      }
+    }
+    throw new SluiceError('ServiceUnavailable', `executionArn: '${arn}' changed too often to be stopped; try again`);
+  }
+
+  /** GetExecutionHistory: events with AWS's types, ids and previous ids, a page at a time. */
+  async history(arn: string, options: { reverseOrder?: boolean; maxResults?: number; nextToken?: string; includeExecutionData?: boolean } = {}): Promise<{ events: HistoryEventView[]; nextToken?: string }> {
+    await this.execution(arn);
+    const limit = pageSize(options.maxResults);
+    const reverse = options.reverseOrder ?? false;
+    const after = options.nextToken === undefined ? undefined : (decodeToken(options.nextToken) as { after: number }).after;
+    const rows = await this.options.store.executionHistory({ arn, reverse, ...(after !== undefined ? { afterId: after } : {}), limit: limit + 1 });
+    const page = rows.slice(0, limit);
+    const include = options.includeExecutionData ?? true;
+    return {
+      events: page.map((e) => {
+        const details = e.details === null ? {} : (JSON.parse(e.details) as Record<string, Record<string, unknown>>);
+        if (!include) for (const value of Object.values(details)) for (const key of ['input', 'output', 'parameters']) delete value[key];
+        return { id: e.id, previousEventId: e.previousEventId, timestamp: new Date(e.timestamp), type: e.type, ...details };
+      }),
+      ...(rows.length > limit ? { nextToken: encodeToken({ after: page.at(-1)?.id }) } : {}),
+    };
+  }
+}
+
+function view(m: StoredStateMachine): StateMachineView {
+  return {
+    name: m.name,
+    stateMachineArn: m.arn,
+    type: m.type,
+    definition: m.definition,
+    roleArn: m.roleArn,
+    description: m.description,
+    status: 'ACTIVE',
+    creationDate: new Date(m.createdAt),
+    updateDate: new Date(m.updatedAt),
+    revisionId: String(m.revisionId),
+    tags: m.tags,
+    managedBy: m.managedBy,
+  };
+}
+
+function executionView(row: StoredExecution): ExecutionView {
+  return {
+    executionArn: row.arn,
+    stateMachineArn: row.stateMachineArn,
+    name: row.name,
+    status: row.status,
+    startDate: new Date(row.startedAt),
+    ...(row.stoppedAt !== null ? { stopDate: new Date(row.stoppedAt) } : {}),
+    input: row.input,
+    ...(row.output !== null ? { output: row.output } : {}),
+    ...(row.error !== null ? { error: row.error } : {}),
+    ...(row.cause !== null ? { cause: row.cause } : {}),
+  };
+}
+
+function executionDoesNotExist(arn: string): SluiceError {
+  return new SluiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`, { field: 'executionArn' });
+}
+
+function inputTextOf(input: string | Json | undefined): string {
+  const text = input === undefined ? '{}' : typeof input === 'string' ? input : JSON.stringify(input);
+  if (Buffer.byteLength(text, 'utf8') > MAX_PAYLOAD_BYTES)
+    throw new SluiceError('InvalidExecutionInput', `input: ${Buffer.byteLength(text, 'utf8')} bytes is too large; at most ${MAX_PAYLOAD_BYTES}`, { field: 'input' });
+  try {
+    JSON.parse(text);
+  } catch {
+    throw new SluiceError('InvalidExecutionInput', 'input: is not valid JSON', { field: 'input' });
+  }
+  return text;
+}
+
+function pageSize(maxResults: number | undefined): number {
+  if (maxResults === undefined || maxResults === 0) return 100;
+  if (!Number.isInteger(maxResults) || maxResults < 0 || maxResults > 1000)
+    throw new SluiceError('ValidationException', `maxResults: ${maxResults} must be an integer from 0 to 1000`, { field: 'maxResults' });
+  return maxResults;
+}
+
+function encodeToken(value: unknown): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+}
+
+function decodeToken(token: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
+  } catch {
+    throw new SluiceError('InvalidToken', 'nextToken: is not a token this API returned', { field: 'nextToken' });
+  }
+}

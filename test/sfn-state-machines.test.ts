@@ -1,0 +1,231 @@
+/**
+ * State machines through the unmodified AWS SDK (@aws-sdk/client-sfn) against a node, on SQLite and
+ * PostgreSQL: the catalog, executions, history, errors, and seed 001's callback workflow (an SQS
+ * message with a task token, answered by the function its queue triggers).
+ */
+import {
+  CreateStateMachineCommand,
+  DeleteStateMachineCommand,
+  DescribeExecutionCommand,
+  DescribeStateMachineCommand,
+  DescribeStateMachineForExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  GetExecutionHistoryCommand,
+  InvalidDefinition,
+  InvalidName,
+  ListExecutionsCommand,
+  ListStateMachinesCommand,
+  ListTagsForResourceCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StartSyncExecutionCommand,
+  StateMachineDoesNotExist,
+  StopExecutionCommand,
+  TagResourceCommand,
+  UpdateStateMachineCommand,
+  ValidateStateMachineDefinitionCommand,
+  type HistoryEvent,
+} from '@aws-sdk/client-sfn';
+import type { SQSEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Store } from '../src/store/store.js';
+import { describePostgres, openTestStore } from '../src/testkit/postgres.js';
+import { startTestNode, TEST_ACCESS_KEY, type TestNode } from './support/in-process-node.js';
+
+const role = 'arn:aws:iam::000000000000:role/sfn';
+const passMachine = JSON.stringify({ StartAt: 'P', States: { P: { Type: 'Pass', Result: { ok: true }, ResultPath: '$.r', End: true } } });
+
+async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 10_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > until) return value;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function suite(backend: string, openStore: () => Promise<Store | undefined>) {
+  describe(`Step Functions API over HTTP [${backend}]`, () => {
+    let node: TestNode;
+    let sfn: SFNClient;
+    beforeAll(async () => {
+      const store = await openStore();
+      node = await startTestNode(store ? { store } : {});
+      // StartSyncExecution's model adds the host prefix `sync-`; a local endpoint turns that off.
+      sfn = new SFNClient({ endpoint: node.url, region: 'us-east-1', credentials: TEST_ACCESS_KEY, maxAttempts: 1, disableHostPrefix: true });
+    });
+    afterAll(async () => {
+      sfn.destroy();
+      await node.close();
+    });
+
+    it('creates, describes, lists, updates, tags and deletes a state machine', async () => {
+      const created = await sfn.send(new CreateStateMachineCommand({ name: 'catalog', definition: passMachine, roleArn: role, tags: [{ key: 'team', value: 'a' }] }));
+      expect(created.stateMachineArn).toBe('arn:aws:states:us-east-1:000000000000:stateMachine:catalog');
+      expect(created.creationDate).toBeInstanceOf(Date);
+      const described = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn: created.stateMachineArn }));
+      expect(described).toMatchObject({ name: 'catalog', status: 'ACTIVE', type: 'STANDARD', definition: passMachine, roleArn: role });
+      const listed = await sfn.send(new ListStateMachinesCommand({}));
+      expect(listed.stateMachines?.map((m) => m.name)).toContain('catalog');
+      const updated = await sfn.send(new UpdateStateMachineCommand({ stateMachineArn: created.stateMachineArn, definition: passMachine.replace('true', 'false') }));
+      expect(updated.updateDate).toBeInstanceOf(Date);
+      await sfn.send(new TagResourceCommand({ resourceArn: created.stateMachineArn, tags: [{ key: 'env', value: 'test' }] }));
+      expect((await sfn.send(new ListTagsForResourceCommand({ resourceArn: created.stateMachineArn }))).tags).toEqual([
+        { key: 'team', value: 'a' },
+        { key: 'env', value: 'test' },
+      ]);
+      await sfn.send(new DeleteStateMachineCommand({ stateMachineArn: created.stateMachineArn }));
+      await expect(sfn.send(new DescribeStateMachineCommand({ stateMachineArn: created.stateMachineArn }))).rejects.toBeInstanceOf(StateMachineDoesNotExist);
+    });
+
+    it('reports invalid definitions and names with AWS’s exceptions, and validates definitions', async () => {
+      const bad = JSON.stringify({ StartAt: 'A', States: { A: { Type: 'Pass', Next: 'Nowhere' } } });
+      const error = await sfn.send(new CreateStateMachineCommand({ name: 'bad', definition: bad, roleArn: role })).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidDefinition);
+      expect((error as Error).message).toContain('/States/A/Next');
+      await expect(sfn.send(new CreateStateMachineCommand({ name: 'bad name', definition: passMachine, roleArn: role }))).rejects.toBeInstanceOf(InvalidName);
+      const validated = await sfn.send(new ValidateStateMachineDefinitionCommand({ definition: bad }));
+      expect(validated.result).toBe('FAIL');
+      expect(validated.diagnostics?.[0]).toMatchObject({ severity: 'ERROR', code: 'MISSING_TRANSITION_TARGET', location: '/States/A/Next' });
+      expect((await sfn.send(new ValidateStateMachineDefinitionCommand({ definition: passMachine }))).result).toBe('OK');
+    });
+
+    it('runs executions: start (idempotent by name), describe, list, history, stop', async () => {
+      const { stateMachineArn } = await sfn.send(
+        new CreateStateMachineCommand({ name: 'runs', definition: JSON.stringify({ StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 3600, End: true } } }), roleArn: role }),
+      );
+      const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: 'first', input: '{"a":1}' }));
+      expect(started.executionArn).toBe('arn:aws:states:us-east-1:000000000000:execution:runs:first');
+      const again = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: 'first', input: '{"a":1}' }));
+      expect(again.executionArn).toBe(started.executionArn);
+      await expect(sfn.send(new StartExecutionCommand({ stateMachineArn, name: 'first', input: '{"a":2}' }))).rejects.toBeInstanceOf(ExecutionAlreadyExists);
+      await sfn.send(new StartExecutionCommand({ stateMachineArn, name: 'second' }));
+      const described = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+      expect(described).toMatchObject({ status: 'RUNNING', input: '{"a":1}', name: 'first', stateMachineArn });
+      const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1 }));
+      expect(page.executions).toHaveLength(1);
+      const rest = await sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1, nextToken: page.nextToken }));
+      expect([page.executions?.[0]?.name, rest.executions?.[0]?.name].sort()).toEqual(['first', 'second']);
+      await sfn.send(new StopExecutionCommand({ executionArn: started.executionArn, error: 'Stop', cause: 'test' }));
+      expect(await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }))).toMatchObject({ status: 'ABORTED', error: 'Stop' });
+      expect((await sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'ABORTED' }))).executions?.map((e) => e.name)).toEqual(['first']);
+      const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: started.executionArn }));
+      expect(history.events?.map((e) => [e.id, e.previousEventId, e.type])).toEqual([
+        [1, 0, 'ExecutionStarted'],
+        [2, 1, 'WaitStateEntered'],
+        [3, 2, 'WaitStateAborted'],
+        [4, 3, 'ExecutionAborted'],
+      ]);
+      expect(history.events?.[0]?.executionStartedEventDetails).toMatchObject({ input: '{"a":1}', roleArn: role });
+      expect(history.events?.[0]?.timestamp).toBeInstanceOf(Date);
+      const reversed = await sfn.send(new GetExecutionHistoryCommand({ executionArn: started.executionArn, reverseOrder: true, maxResults: 2 }));
+      expect(reversed.events?.map((e) => e.id)).toEqual([4, 3]);
+      const tail = await sfn.send(new GetExecutionHistoryCommand({ executionArn: started.executionArn, reverseOrder: true, maxResults: 3, nextToken: reversed.nextToken }));
+      expect(tail.events?.map((e) => e.id)).toEqual([2, 1]);
+      expect(tail.nextToken).toBeUndefined();
+      expect((await sfn.send(new DescribeStateMachineForExecutionCommand({ executionArn: started.executionArn }))).name).toBe('runs');
+      await expect(sfn.send(new DescribeExecutionCommand({ executionArn: `${stateMachineArn.replace('stateMachine', 'execution')}:nope` }))).rejects.toBeInstanceOf(ExecutionDoesNotExist);
+    });
+
+    it('StartSyncExecution returns the output', async () => {
+      const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name: 'sync', definition: passMachine, roleArn: role, type: 'EXPRESS' }));
+      const done = await sfn.send(new StartSyncExecutionCommand({ stateMachineArn, input: '{"x":1}' }));
+      expect(done).toMatchObject({ status: 'SUCCEEDED', output: '{"x":1,"r":{"ok":true}}' });
+    });
+
+    it('runs seed 001’s state machine unchanged: an SQS message with a task token, answered by its function', async () => {
+      // The state machine the seed's CDK code synthesizes (SqsSendMessage, WAIT_FOR_TASK_TOKEN, inputPath
+      // "$", messageBody {Record: $, MyTaskToken: taskToken}, resultSelector, resultPath "$.recordResult").
+      const definition = {
+        StartAt: 'Record using Queue',
+        States: {
+          'Record using Queue': {
+            Type: 'Task',
+            Comment: 'Record message into dynamodb using SQS queue buffered lambda',
+            Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
+            InputPath: '$',
+            Parameters: {
+              QueueUrl: `${node.url}/000000000000/sfnCommonEventProcessorQueue`,
+              MessageBody: { 'Record.$': '$', 'MyTaskToken.$': '$$.Task.Token' },
+            },
+            ResultSelector: { 'Payload.$': '$', 'StatusCode.$': '$.statusCode' },
+            ResultPath: '$.recordResult',
+            End: true,
+          },
+        },
+      };
+      const sluice = node.sluice;
+      await sluice.queues.create('sfnCommonEventProcessorQueueDLQ', { MessageRetentionPeriod: '1209600' });
+      await sluice.queues.create('sfnCommonEventProcessorQueue', {
+        MessageRetentionPeriod: '432000',
+        DelaySeconds: '0',
+        VisibilityTimeout: '6000',
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: 'arn:aws:sqs:us-east-1:000000000000:sfnCommonEventProcessorQueueDLQ', maxReceiveCount: 100 }),
+      });
+      await sluice.tables.createTable({ name: 'messages', partitionKey: { name: 'messageId', type: 'S' }, sortKey: { name: 'createdAt', type: 'N' } });
+      // The seed's processor, with the SDK v3 client for Step Functions and Sluice's table for DynamoDB.
+      const worker = new SFNClient({ endpoint: node.url, region: 'us-east-1', credentials: TEST_ACCESS_KEY, maxAttempts: 1 });
+      await sluice.functions.create({
+        name: 'processor',
+        handler: async (event: SQSEvent) => {
+          await Promise.all(
+            event.Records.map(async (record) => {
+              const parsed = JSON.parse(record.body) as { Record: { createdAt: string; messageId: string; event: unknown }; MyTaskToken: string };
+              const msg = parsed.Record;
+              try {
+                if (msg.messageId === 'poison') throw new Error('cannot record');
+                await sluice.tables.putItem({ tableName: 'messages', item: { messageId: msg.messageId, createdAt: new Date(msg.createdAt).getTime(), event: JSON.stringify(msg.event) } });
+              } catch (err) {
+                await worker.send(new SendTaskFailureCommand({ error: 'PutFailed', cause: JSON.stringify({ statusCode: 500, putStatus: { messageId: msg.messageId, ProcessorResult: String(err) } }), taskToken: parsed.MyTaskToken }));
+                return;
+              }
+              await worker.send(
+                new SendTaskSuccessCommand({
+                  output: JSON.stringify({ statusCode: 200, headers: { 'Content-Type': 'text/json' }, putStatus: { messageId: msg.messageId, ProcessorResult: {} } }),
+                  taskToken: parsed.MyTaskToken,
+                }),
+              );
+            }),
+          );
+        },
+      });
+      await sluice.triggers.create({ queue: 'sfnCommonEventProcessorQueue', functionName: 'processor', batchSize: 2, maximumBatchingWindowInSeconds: 1 });
+      const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name: 'seed001', definition: JSON.stringify(definition), roleArn: role }));
+      const input = { createdAt: '2022-04-18T07:51:06Z', messageId: '538a8436-9987-1f65-478d-815c77f00d0f', event: { message: 'A secret message' } };
+      const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }));
+      const poisoned = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify({ ...input, messageId: 'poison' }) }));
+      const done = await waitFor(
+        () => sfn.send(new DescribeExecutionCommand({ executionArn: executionArn! })),
+        (d) => d.status !== 'RUNNING',
+      );
+      expect(done.status).toBe('SUCCEEDED');
+      expect(JSON.parse(done.output!)).toEqual({
+        ...input,
+        recordResult: {
+          Payload: { statusCode: 200, headers: { 'Content-Type': 'text/json' }, putStatus: { messageId: input.messageId, ProcessorResult: {} } },
+          StatusCode: 200,
+        },
+      });
+      expect((await sluice.tables.getItem({ tableName: 'messages', key: { messageId: input.messageId, createdAt: Date.parse(input.createdAt) } })).item).toMatchObject({ event: '{"message":"A secret message"}' });
+      const failed = await waitFor(
+        () => sfn.send(new DescribeExecutionCommand({ executionArn: poisoned.executionArn! })),
+        (d) => d.status !== 'RUNNING',
+      );
+      expect(failed).toMatchObject({ status: 'FAILED', error: 'PutFailed' });
+      const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: executionArn! }));
+      expect(history.events?.map((e: HistoryEvent) => e.type)).toEqual([
+        'ExecutionStarted', 'TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskSubmitted', 'TaskSucceeded', 'TaskStateExited', 'ExecutionSucceeded',
+      ]);
+      expect(history.events?.[2]?.taskScheduledEventDetails).toMatchObject({ resourceType: 'sqs', resource: 'sendMessage.waitForTaskToken', region: 'us-east-1' });
+      worker.destroy();
+    });
+  });
+}
+
+suite('sqlite', async () => undefined);
+describePostgres('Step Functions API over HTTP on PostgreSQL', () => {
+  suite('postgres', () => openTestStore());
+});
