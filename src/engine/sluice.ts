@@ -183,12 +183,14 @@ export class Sluice {
       this.groupLimits,
       this.functions,
       this.outbox,
+      // Stops after the triggers (services stop in reverse): its own stop waits on the store, and a
+      // trigger still running meanwhile would claim messages sent after close() began.
+      this.stateMachines,
       this.streamTriggers,
       this.triggers,
       this.batches,
       this.schedules,
       this.callbacks,
-      this.stateMachines,
     ];
   }
 
