@@ -27,6 +27,7 @@ import type { NativeRouteModule } from './native/route-module.js';
 import type { ErrorBody } from './native/schemas/common.js';
 import { registerStepFunctionsEndpoint } from './aws/sfn-endpoint.js';
 import { registerDynamoDbEndpoint } from './aws/dynamodb/endpoint.js';
+import { registerLambdaEndpoint } from './aws/lambda/endpoint.js';
 import { DEFAULT_CONNECTION_LIMITS, guardConnections, serverTimeouts, ThrottledLog, type ConnectionLimits } from './connections.js';
 
 /**
@@ -224,6 +225,9 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   // DynamoDB and DynamoDB Streams (DynamoDB_20120810.*, DynamoDBStreams_20120810.*) share `/` the same way.
   const { tables, streams, arn, clock } = options.sluice;
   registerDynamoDbEndpoint(app, { context: { tables, streams, arn, clock }, auth: options.auth });
+  // Lambda's REST API (its own paths, signed for `lambda`), in a scope with Lambda's error shape.
+  const { functions, triggers, streamTriggers } = options.sluice;
+  await registerLambdaEndpoint(app, { context: { functions, triggers, streamTriggers, arn }, auth: options.auth });
   const context = { sluice: options.sluice, shutdown: shutdown.signal };
   await app.register(
     async (scope) => {

@@ -40,6 +40,8 @@ export interface FunctionServiceOptions {
 
 interface FunctionEntry {
   definition: FunctionDefinition;
+  /** When the definition last changed (the engine's clock, ms). */
+  modifiedAt: number;
   runner: HandlerRunner;
   metrics: FunctionMetrics;
 }
@@ -98,6 +100,7 @@ export class FunctionService implements Service {
     this.concurrency.setReservation(name, definition.reservedConcurrency);
     this.entries.set(name, {
       definition,
+      modifiedAt: this.clock.now(),
       runner: this.runnerFor(definition),
       metrics: new FunctionMetrics(),
     });
@@ -112,6 +115,7 @@ export class FunctionService implements Service {
     this.concurrency.setReservation(name, definition.reservedConcurrency);
     const previous = entry.runner;
     entry.definition = definition;
+    entry.modifiedAt = this.clock.now();
     entry.runner = this.runnerFor(definition);
     void previous.close();
     this.emit({ name, change: 'updated' });
@@ -143,6 +147,11 @@ export class FunctionService implements Service {
     return this.entries.get(name)?.definition;
   }
 
+  /** When the function was created or last changed (the engine's clock, ms): Lambda's LastModified. */
+  lastModified(name: string): number {
+    return this.require(name).modifiedAt;
+  }
+
   metrics(name: string): FunctionMetricsView {
     return this.require(name).metrics.view();
   }
@@ -158,7 +167,7 @@ export class FunctionService implements Service {
   // ---------------------------------------------------------------- invocation
 
   /** RequestResponse: waits for the handler; a function error comes back as Lambda's error payload. */
-  async invoke(name: string, event: unknown = {}): Promise<InvokeResponse> {
+  async invoke(name: string, event: unknown = {}, options: { withLog?: boolean } = {}): Promise<InvokeResponse> {
     const entry = this.require(name);
     if (!this.concurrency.tryAcquire(name)) {
       entry.metrics.throttled();
@@ -171,14 +180,19 @@ export class FunctionService implements Service {
       );
     }
     let execution: Execution;
+    const requestId = randomUUID();
+    const started = performance.now();
     try {
-      execution = await this.execute(name, event);
+      execution = await this.execute(name, event, requestId);
     } finally {
       this.concurrency.release(name);
     }
+    const log = options.withLog
+      ? { log: { text: execution.log ?? '', durationMs: performance.now() - started, requestId } }
+      : {};
     return execution.ok
-      ? { statusCode: 200, executedVersion: '$LATEST', payload: execution.result }
-      : { statusCode: 200, executedVersion: '$LATEST', payload: execution.error, functionError: 'Unhandled' };
+      ? { statusCode: 200, executedVersion: '$LATEST', payload: execution.result, ...log }
+      : { statusCode: 200, executedVersion: '$LATEST', payload: execution.error, functionError: 'Unhandled', ...log };
   }
 
   /** Event: accepted at once (202); runs when a slot is free, with retries and destinations. */
