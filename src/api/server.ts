@@ -226,8 +226,8 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   const { tables, streams, arn, clock } = options.sluice;
   registerDynamoDbEndpoint(app, { context: { tables, streams, arn, clock }, auth: options.auth });
   // Lambda's REST API (its own paths, signed for `lambda`), in a scope with Lambda's error shape.
-  const { functions, triggers, streamTriggers } = options.sluice;
-  await registerLambdaEndpoint(app, { context: { functions, triggers, streamTriggers, arn }, auth: options.auth });
+  const { functions, triggers, streamTriggers, catalog } = options.sluice;
+  await registerLambdaEndpoint(app, { context: { functions, triggers, streamTriggers, catalog, arn }, auth: options.auth });
   const context = { sluice: options.sluice, shutdown: shutdown.signal };
   await app.register(
     async (scope) => {

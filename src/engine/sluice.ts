@@ -4,6 +4,7 @@
  */
 import { SluiceError } from '../model/errors.js';
 import { CallbackService } from '../callbacks/service.js';
+import { CatalogService } from '../catalog/service.js';
 import { Cluster } from '../cluster/cluster.js';
 import { clusterSettings, type ClusterOptions } from '../cluster/settings.js';
 import { shardLeasing } from '../cluster/shard-leases.js';
@@ -74,6 +75,11 @@ export class Sluice {
   readonly streams: StreamService;
   /** Stream triggers: DynamoDB Streams event source mappings from a table's stream to a function. */
   readonly streamTriggers: StreamTriggerService;
+  /**
+   * The cluster-wide catalog: event source mappings and functions' settings changed through the API,
+   * stored once and applied on every node (docs/design/catalog.md).
+   */
+  readonly catalog: CatalogService;
   /** This node's membership, leases and concurrency grants; undefined when not clustered. */
   readonly cluster: Cluster | undefined;
   /**
@@ -150,6 +156,14 @@ export class Sluice {
       onBackgroundError: onError,
       ...(this.cluster ? { shards: shardLeasing(this.cluster, store) } : {}),
     });
+    this.catalog = new CatalogService({
+      store,
+      clock: this.clock,
+      functions,
+      triggers: this.triggers,
+      streamTriggers: this.streamTriggers,
+      onConflict: (message) => onError(new Error(message)),
+    });
     this.services = [
       ...(this.cluster ? [this.cluster] : []),
       this.queues,
@@ -159,6 +173,7 @@ export class Sluice {
       this.outbox,
       this.streamTriggers,
       this.triggers,
+      this.catalog,
       this.batches,
       this.schedules,
       this.callbacks,

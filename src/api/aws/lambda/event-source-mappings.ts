@@ -5,7 +5,9 @@
  * which validates it with Lambda's limits; a field of another source type, or of a source Sluice does
  * not have (Kafka, MQ, DocumentDB, Kinesis), is refused by name, before anything is created.
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { CatalogService, MappingView } from '../../../catalog/service.js';
 import { parseArn, type ArnContext } from '../../../model/arn.js';
 import { SluiceError } from '../../../model/errors.js';
 import type { FunctionService } from '../../../functions/service.js';
@@ -20,8 +22,8 @@ export interface MappingContext {
   triggers: TriggerService;
   streamTriggers: StreamTriggerService;
   arn: ArnContext;
-  /** Why a mapping may not be changed through the API (a config file manages it), if so. */
-  mappingManagedBy?: (uuid: string) => string | undefined;
+  /** Mappings created, changed and deleted here are stored for every node; config-declared ones are refused. */
+  catalog: CatalogService;
 }
 
 type Body = Record<string, unknown>;
@@ -33,8 +35,6 @@ const streamMembers = [
   'StartingPosition', 'StartingPositionTimestamp', 'ParallelizationFactor', 'BisectBatchOnFunctionError', 'MaximumRetryAttempts',
   'MaximumRecordAgeInSeconds', 'DestinationConfig', 'TumblingWindowInSeconds',
 ];
-
-const notFound = () => new SluiceError('ResourceNotFoundException', 'The resource you requested does not exist.', { field: 'UUID' });
 
 function invalid(message: string, field: string): SluiceError {
   return new SluiceError('InvalidParameterValue', message, { field });
@@ -202,25 +202,8 @@ function streamMapping(view: StreamTriggerView, context: MappingContext, state?:
   };
 }
 
-type Found = { kind: 'queue'; view: TriggerView } | { kind: 'stream'; view: StreamTriggerView };
-
-function find(uuid: string, context: MappingContext): Found {
-  const queue = context.triggers.list().find((view) => view.uuid === uuid);
-  if (queue) return { kind: 'queue', view: queue };
-  const stream = context.streamTriggers.list().find((view) => view.uuid === uuid);
-  if (stream) return { kind: 'stream', view: stream };
-  throw notFound();
-}
-
-function render(found: Found, context: MappingContext, state?: string): Body {
-  return found.kind === 'queue' ? queueMapping(found.view, context, state) : streamMapping(found.view, context, state);
-}
-
-function refuseManaged(uuid: string, context: MappingContext): void {
-  const manager = context.mappingManagedBy?.(uuid);
-  if (manager !== undefined) {
-    throw new SluiceError('ResourceConflictException', `The event source mapping ${uuid} is managed by ${manager}; change it there`, { field: 'UUID' });
-  }
+function render(found: MappingView, context: MappingContext, state?: string): Body {
+  return found.source === 'queue' ? queueMapping(found.view, context, state) : streamMapping(found.view, context, state);
 }
 
 export async function createEventSourceMapping(context: MappingContext, body: Body, requestId: string): Promise<LambdaResponse> {
@@ -231,8 +214,8 @@ export async function createEventSourceMapping(context: MappingContext, body: Bo
     refuseOthers(body, queueMembers, 'SQS');
     const fields = queueFields(body);
     const functionName = functionNameOf(rawName, context);
-    const view = await context.triggers.create({ ...fields, queue: source.queue, functionName } as TriggerInput);
-    return lambdaJson(queueMapping(view, context), requestId, 202);
+    const input = { ...fields, queue: source.queue, functionName, uuid: randomUUID() } as TriggerInput & { uuid: string };
+    return lambdaJson(render(await context.catalog.createMapping({ source: 'queue', input }), context), requestId, 202);
   }
   refuseOthers(body, streamMembers, 'DynamoDB Streams');
   const fields = streamFields(body);
@@ -245,39 +228,29 @@ export async function createEventSourceMapping(context: MappingContext, body: Bo
     throw invalid('StartingPositionTimestamp is only valid with StartingPosition AT_TIMESTAMP, which DynamoDB streams do not support.', 'StartingPositionTimestamp');
   }
   const functionName = functionNameOf(rawName, context);
-  const view = await context.streamTriggers.create({ ...fields, stream: source.stream, functionName, startingPosition } as StreamTriggerInput);
-  return lambdaJson(streamMapping(view, context), requestId, 202);
+  const input = { ...fields, stream: source.stream, functionName, startingPosition, uuid: randomUUID() } as StreamTriggerInput & { uuid: string };
+  return lambdaJson(render(await context.catalog.createMapping({ source: 'stream', input }), context), requestId, 202);
 }
 
 export function getEventSourceMapping(context: MappingContext, uuid: string, requestId: string): LambdaResponse {
-  return lambdaJson(render(find(uuid, context), context), requestId);
+  return lambdaJson(render(context.catalog.localMapping(uuid), context), requestId);
 }
 
 export async function updateEventSourceMapping(context: MappingContext, uuid: string, body: Body, requestId: string): Promise<LambdaResponse> {
-  const found = find(uuid, context);
+  const found = context.catalog.localMapping(uuid);
   const functionName = body.FunctionName === undefined || body.FunctionName === null ? undefined : functionNameOf(string(body, 'FunctionName')!, context);
   const named = functionName === undefined ? {} : { functionName };
-  if (found.kind === 'queue') {
+  if (found.source === 'queue') {
     refuseOthers(body, queueMembers.filter((key) => key !== 'EventSourceArn'), 'SQS');
-    const fields = queueFields(body);
-    refuseManaged(uuid, context);
-    const view = await context.triggers.update(uuid, { ...fields, ...named });
-    return lambdaJson(queueMapping(view, context), requestId, 202);
+  } else {
+    refuseOthers(body, streamMembers.filter((key) => !['EventSourceArn', 'StartingPosition', 'StartingPositionTimestamp'].includes(key)), 'DynamoDB Streams');
   }
-  refuseOthers(body, streamMembers.filter((key) => !['EventSourceArn', 'StartingPosition', 'StartingPositionTimestamp'].includes(key)), 'DynamoDB Streams');
-  const fields = streamFields(body);
-  refuseManaged(uuid, context);
-  const view = await context.streamTriggers.update(uuid, { ...fields, ...named });
-  return lambdaJson(streamMapping(view, context), requestId, 202);
+  const fields = found.source === 'queue' ? queueFields(body) : streamFields(body);
+  return lambdaJson(render(await context.catalog.updateMapping(uuid, { ...fields, ...named }), context), requestId, 202);
 }
 
 export async function deleteEventSourceMapping(context: MappingContext, uuid: string, requestId: string): Promise<LambdaResponse> {
-  const found = find(uuid, context);
-  refuseManaged(uuid, context);
-  const body = render(found, context, 'Deleting');
-  if (found.kind === 'queue') await context.triggers.delete(uuid);
-  else await context.streamTriggers.delete(uuid);
-  return lambdaJson(body, requestId, 202);
+  return lambdaJson(render(await context.catalog.deleteMapping(uuid), context, 'Deleting'), requestId, 202);
 }
 
 export function listEventSourceMappings(

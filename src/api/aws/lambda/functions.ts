@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
+import type { CatalogService } from '../../../catalog/service.js';
 import type { ArnContext } from '../../../model/arn.js';
 import { SluiceError } from '../../../model/errors.js';
 import type { FunctionService } from '../../../functions/service.js';
@@ -25,8 +26,8 @@ import {
 export interface LambdaContext {
   functions: FunctionService;
   arn: ArnContext;
-  /** Why a function's settings may not be changed through the API (it is managed by a config file), if so. */
-  managedBy?: (functionName: string) => string | undefined;
+  /** Functions' settings changed here are stored for every node; config-declared functions are refused. */
+  catalog: CatalogService;
 }
 
 /** Lambda's limit on an asynchronous invocation's payload (1 MB since 2025; a synchronous one is the node's body limit). */
@@ -176,13 +177,6 @@ export function getFunctionConfiguration(context: LambdaContext, raw: string, qu
   return lambdaJson(functionConfiguration(context, context.functions.get(requireFunction(context, raw, qualifier))), requestId);
 }
 
-function refuseManaged(context: LambdaContext, name: string): void {
-  const manager = context.managedBy?.(name);
-  if (manager !== undefined) {
-    throw new SluiceError('ResourceConflictException', `The function ${name} is managed by ${manager}; change it there`, { field: 'FunctionName' });
-  }
-}
-
 export async function putFunctionConcurrency(context: LambdaContext, raw: string, input: Record<string, unknown>, requestId: string): Promise<LambdaResponse> {
   const name = requireFunction(context, raw);
   const value = input.ReservedConcurrentExecutions;
@@ -194,7 +188,6 @@ export async function putFunctionConcurrency(context: LambdaContext, raw: string
   }
   const unknown = Object.keys(input).find((key) => key !== 'ReservedConcurrentExecutions');
   if (unknown !== undefined) throw new SluiceError('SerializationException', `Unrecognized field "${unknown.slice(0, 60)}"`);
-  refuseManaged(context, name);
   const unreservedOthers =
     context.functions.concurrency.accountLimit -
     context.functions.list().reduce((sum, view) => sum + (view.name === name ? 0 : (view.reservedConcurrency ?? 0)), 0);
@@ -205,14 +198,13 @@ export async function putFunctionConcurrency(context: LambdaContext, raw: string
       { field: 'ReservedConcurrentExecutions' },
     );
   }
-  await context.functions.update(name, { reservedConcurrency: value });
+  await context.catalog.setReservedConcurrency(name, value);
   return lambdaJson({ ReservedConcurrentExecutions: value }, requestId);
 }
 
 export async function deleteFunctionConcurrency(context: LambdaContext, raw: string, requestId: string): Promise<LambdaResponse> {
   const name = requireFunction(context, raw);
-  refuseManaged(context, name);
-  await context.functions.update(name, { reservedConcurrency: null });
+  await context.catalog.setReservedConcurrency(name, null);
   return { status: 204, headers: { 'x-amzn-requestid': requestId }, body: '' };
 }
 
