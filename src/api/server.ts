@@ -28,6 +28,7 @@ import type { ErrorBody } from './native/schemas/common.js';
 import { registerStepFunctionsEndpoint } from './aws/sfn-endpoint.js';
 import { registerDynamoDbEndpoint } from './aws/dynamodb/endpoint.js';
 import { registerLambdaEndpoint } from './aws/lambda/endpoint.js';
+import { registerSchedulerEndpoint } from './aws/scheduler/endpoint.js';
 import { DEFAULT_CONNECTION_LIMITS, guardConnections, serverTimeouts, ThrottledLog, type ConnectionLimits } from './connections.js';
 
 /**
@@ -228,6 +229,9 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   // Lambda's REST API (its own paths, signed for `lambda`), in a scope with Lambda's error shape.
   const { functions, triggers, streamTriggers, catalog } = options.sluice;
   await registerLambdaEndpoint(app, { context: { functions, triggers, streamTriggers, catalog, arn }, auth: options.auth });
+  // EventBridge Scheduler's REST API (`/schedules`, `/schedule-groups`, signed for `scheduler`).
+  const { schedules, store } = options.sluice;
+  await registerSchedulerEndpoint(app, { context: { schedules, store, arn, now: () => clock.now() }, auth: options.auth });
   const context = { sluice: options.sluice, shutdown: shutdown.signal };
   await app.register(
     async (scope) => {

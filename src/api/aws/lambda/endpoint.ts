@@ -2,17 +2,14 @@
  * The Lambda REST API on the node (`/2015-03-31/functions/...`, `/2015-03-31/event-source-mappings/...`,
  * `/2017-10-31/functions/{name}/concurrency`, `/2016-08-19/account-settings`), signed with SigV4 for the
  * service `lambda`, so the unmodified `@aws-sdk/client-lambda` and `aws lambda --endpoint-url` work
- * against a node. The routes live in their own Fastify scope with Lambda's error shape; the signature's
- * headers are checked before the body is read, the whole signature once it is in.
+ * against a node. The routes live in their own scope with Lambda's error shape (rest-json.ts).
  *
  * No semantics live here: each route decodes its request and calls functions.ts or
  * event-source-mappings.ts, which call the same services the library uses.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { toSluiceError } from '../../errors.js';
-import { checkAwsSignature, precheckAwsSignature } from '../../auth/aws-signature.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuthSettings } from '../../auth/credentials.js';
-import { parseJsonObject } from '../../validation.js';
+import { bodyOf, jsonBody, pathParam as param, queryValue, registerRestJsonService, sendRestJson as send } from '../rest-json.js';
 import {
   deleteFunctionConcurrency,
   getAccountSettings,
@@ -24,7 +21,7 @@ import {
   type LambdaContext,
 } from './functions.js';
 import { eventSourceMappingRoutes, type MappingContext } from './event-source-mappings.js';
-import { lambdaErrorResponse, queryValue, type LambdaResponse } from './wire.js';
+import { lambdaErrorResponse } from './wire.js';
 
 export const LAMBDA_SIGNING_NAME = 'lambda';
 
@@ -33,75 +30,54 @@ export interface LambdaEndpointOptions {
   auth: AuthSettings;
 }
 
-function send(reply: FastifyReply, response: LambdaResponse): FastifyReply {
-  return reply.code(response.status).headers(response.headers).send(response.body);
-}
-
-function bodyOf(request: FastifyRequest): Buffer {
-  return Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-}
-
-function param(request: FastifyRequest, name: string): string {
-  return (request.params as Record<string, string>)[name] ?? '';
-}
-
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[value.length - 1] : value;
 }
 
-/** The JSON body of a Lambda request (absent counts as `{}`), refused in Lambda's shape when malformed. */
-export function jsonBody(request: FastifyRequest): Record<string, unknown> {
-  return parseJsonObject(bodyOf(request), { allowEmpty: true });
+function functionRoutes(scope: FastifyInstance, context: LambdaContext): void {
+  scope.post('/2015-03-31/functions/:name/invocations', async (request, reply) =>
+    send(
+      reply,
+      await invoke(context, {
+        functionName: param(request, 'name'),
+        qualifier: queryValue(request.query, 'Qualifier'),
+        invocationType: header(request, 'x-amz-invocation-type'),
+        logType: header(request, 'x-amz-log-type'),
+        body: bodyOf(request),
+        requestId: request.id,
+      }),
+    ),
+  );
+  scope.get('/2015-03-31/functions', async (request, reply) => {
+    const marker = queryValue(request.query, 'Marker');
+    const limit = queryValue(request.query, 'MaxItems');
+    return send(reply, listFunctions(context, { ...(marker !== undefined ? { marker } : {}), ...(limit !== undefined ? { maxItems: limit } : {}) }, request.id));
+  });
+  scope.get('/2015-03-31/functions/:name', async (request, reply) =>
+    send(reply, getFunction(context, param(request, 'name'), queryValue(request.query, 'Qualifier'), request.id)),
+  );
+  scope.get('/2015-03-31/functions/:name/configuration', async (request, reply) =>
+    send(reply, getFunctionConfiguration(context, param(request, 'name'), queryValue(request.query, 'Qualifier'), request.id)),
+  );
+  scope.put('/2017-10-31/functions/:name/concurrency', async (request, reply) =>
+    send(reply, await putFunctionConcurrency(context, param(request, 'name'), jsonBody(request), request.id)),
+  );
+  scope.delete('/2017-10-31/functions/:name/concurrency', async (request, reply) =>
+    send(reply, await deleteFunctionConcurrency(context, param(request, 'name'), request.id)),
+  );
+  scope.get('/2016-08-19/account-settings', async (request, reply) => send(reply, getAccountSettings(context, request.id)));
 }
 
 export async function registerLambdaEndpoint(app: FastifyInstance, options: LambdaEndpointOptions): Promise<void> {
   const { context, auth } = options;
-  await app.register(async (scope) => {
-    scope.addHook('onRoute', (route) => {
-      route.config = { ...(route.config as object), protocol: 'aws' } as typeof route.config;
-    });
-    scope.setErrorHandler((error, request, reply) => send(reply, lambdaErrorResponse(toSluiceError(error), request.id)));
-    scope.addHook('onRequest', (request, reply, done) => {
-      const refusal = precheckAwsSignature({ request, auth, service: LAMBDA_SIGNING_NAME, now: Date.now() });
-      if (refusal) reply.header('connection', 'close');
-      done(refusal);
-    });
-    scope.addHook('preHandler', (request, _reply, done) => {
-      done(checkAwsSignature({ request, body: bodyOf(request), auth, service: LAMBDA_SIGNING_NAME, now: Date.now() }));
-    });
-
-    scope.post('/2015-03-31/functions/:name/invocations', async (request, reply) =>
-      send(
-        reply,
-        await invoke(context, {
-          functionName: param(request, 'name'),
-          qualifier: queryValue(request.query, 'Qualifier'),
-          invocationType: header(request, 'x-amz-invocation-type'),
-          logType: header(request, 'x-amz-log-type'),
-          body: bodyOf(request),
-          requestId: request.id,
-        }),
-      ),
-    );
-    scope.get('/2015-03-31/functions', async (request, reply) => {
-      const marker = queryValue(request.query, 'Marker');
-      const limit = queryValue(request.query, 'MaxItems');
-      return send(reply, listFunctions(context, { ...(marker !== undefined ? { marker } : {}), ...(limit !== undefined ? { maxItems: limit } : {}) }, request.id));
-    });
-    scope.get('/2015-03-31/functions/:name', async (request, reply) =>
-      send(reply, getFunction(context, param(request, 'name'), queryValue(request.query, 'Qualifier'), request.id)),
-    );
-    scope.get('/2015-03-31/functions/:name/configuration', async (request, reply) =>
-      send(reply, getFunctionConfiguration(context, param(request, 'name'), queryValue(request.query, 'Qualifier'), request.id)),
-    );
-    scope.put('/2017-10-31/functions/:name/concurrency', async (request, reply) =>
-      send(reply, await putFunctionConcurrency(context, param(request, 'name'), jsonBody(request), request.id)),
-    );
-    scope.delete('/2017-10-31/functions/:name/concurrency', async (request, reply) =>
-      send(reply, await deleteFunctionConcurrency(context, param(request, 'name'), request.id)),
-    );
-    scope.get('/2016-08-19/account-settings', async (request, reply) => send(reply, getAccountSettings(context, request.id)));
-    eventSourceMappingRoutes(scope, context, { send, jsonBody, param });
+  await registerRestJsonService(app, {
+    signingName: LAMBDA_SIGNING_NAME,
+    auth,
+    renderError: (error, requestId) => lambdaErrorResponse(error, requestId),
+    routes: (scope) => {
+      functionRoutes(scope, context);
+      eventSourceMappingRoutes(scope, context, { send, jsonBody, param });
+    },
   });
 }

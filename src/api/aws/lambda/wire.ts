@@ -6,12 +6,9 @@
  */
 import type { ArnContext } from '../../../model/arn.js';
 import { SluiceError } from '../../../model/errors.js';
+import { queryValue, restJson, restJsonError, type RestJsonResponse } from '../rest-json.js';
 
-export interface LambdaResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string | Buffer;
-}
+export type LambdaResponse = RestJsonResponse;
 
 /** Sluice's catalog codes as Lambda names them, with Lambda's status for each. */
 const lambdaCodes: Record<string, { code: string; status: number }> = {
@@ -28,23 +25,14 @@ const lambdaCodes: Record<string, { code: string; status: number }> = {
 
 /** A failure in Lambda's error shape; `extra` adds members (TooManyRequestsException's Reason). */
 export function lambdaErrorResponse(error: unknown, requestId: string, extra: Record<string, unknown> = {}): LambdaResponse {
-  const failure =
-    error instanceof SluiceError
-      ? error
-      : new SluiceError('InternalFailure', 'We encountered an internal error. Please try again.', { cause: error });
-  const mapped = lambdaCodes[failure.code] ?? { code: failure.code, status: failure.status };
   const reason = error instanceof LambdaThrottle ? { Reason: error.reason } : {};
-  return {
-    status: mapped.status,
-    headers: {
-      'content-type': 'application/json',
-      'x-amzn-errortype': mapped.code,
-      'x-amzn-requestid': requestId,
-      ...(mapped.status === 429 ? { 'retry-after': '1' } : {}),
-    },
+  return restJsonError({
+    error,
+    requestId,
+    codes: lambdaCodes,
     // Lambda's errors carry `Type` and `Message` (TooManyRequestsException spells it `message`): both are sent.
-    body: JSON.stringify({ Type: failure.status >= 500 ? 'Service' : 'User', Message: failure.message, message: failure.message, ...reason, ...extra }),
-  };
+    members: (failure) => ({ Type: failure.status >= 500 ? 'Service' : 'User', Message: failure.message, message: failure.message, ...reason, ...extra }),
+  });
 }
 
 /** TooManyRequestsException with Lambda's Reason. */
@@ -58,13 +46,7 @@ export class LambdaThrottle extends SluiceError {
 }
 
 /** Lambda's JSON response: `status` 200 unless the operation says otherwise. */
-export function lambdaJson(body: unknown, requestId: string, status = 200): LambdaResponse {
-  return {
-    status,
-    headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId },
-    body: JSON.stringify(body),
-  };
-}
+export const lambdaJson = restJson;
 
 /** Lambda's (and the AWS SDK's model) message for a member that breaks a constraint. */
 export function constraintError(member: string, value: unknown, constraint: string): SluiceError {
@@ -123,12 +105,7 @@ export function lambdaTimestamp(epochMs: number): string {
   return new Date(epochMs).toISOString().replace('Z', '+0000');
 }
 
-/** A query parameter as one string (the last one when repeated), or undefined. */
-export function queryValue(query: unknown, name: string): string | undefined {
-  const value = (query as Record<string, unknown> | undefined)?.[name];
-  if (Array.isArray(value)) return value.length > 0 ? String(value[value.length - 1]) : undefined;
-  return typeof value === 'string' ? value : undefined;
-}
+export { queryValue };
 
 /** MaxItems: 1-10,000 in Lambda's list operations. */
 export function maxItems(raw: string | undefined, fallback: number): number {
