@@ -7,12 +7,14 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerBatches } from './commands/batches.js';
 import { registerFunctions } from './commands/functions.js';
 import { registerGroups } from './commands/groups.js';
 import { registerInit } from './commands/init.js';
 import { registerMessages } from './commands/messages.js';
 import { registerMetrics } from './commands/metrics.js';
 import { registerQueues } from './commands/queues.js';
+import { registerSchedules } from './commands/schedules.js';
 import { registerStart } from './commands/start.js';
 import { registerTables } from './commands/tables.js';
 import { addGlobalOptions } from './context.js';
@@ -34,6 +36,8 @@ export function buildProgram(): Command {
   registerFunctions(program);
   registerGroups(program);
   registerTables(program);
+  registerSchedules(program);
+  registerBatches(program);
   registerMetrics(program);
   return program;
 }

@@ -2,11 +2,13 @@
  * The native API's route modules, one per feature. To add a feature's routes, write its module beside
  * queues.ts (schemas in schemas/<feature>.ts, shapes in docs/http-api.md) and list it here.
  */
+import { batchRoutes } from './batches.js';
 import { functionRoutes } from './functions.js';
 import { groupRoutes } from './groups.js';
 import { metricsRoutes } from './metrics.js';
 import { queueRoutes } from './queues.js';
 import type { NativeRouteModule } from './route-module.js';
+import { scheduleRoutes } from './schedules.js';
 import { tableRoutes } from './tables.js';
 
 export const nativeRouteModules: readonly NativeRouteModule[] = [
@@ -15,4 +17,6 @@ export const nativeRouteModules: readonly NativeRouteModule[] = [
   functionRoutes,
   metricsRoutes,
   tableRoutes,
+  scheduleRoutes,
+  batchRoutes,
 ];
