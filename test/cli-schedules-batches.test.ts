@@ -106,3 +106,26 @@ describe('batches over the native API and the CLI', () => {
     expect((await sluice('batches', 'create', 'picky', '--file', join(dir, 'absent.jsonl'))).code).toBe(1);
   });
 });
+
+describe('callback tasks over the native API and the CLI', () => {
+  it('creates a task, shows it, answers it and reads its outcome', async () => {
+    const token = (await sluice('tasks', 'create', '--timeout', '60', '--context', '{"order":"o-1"}')).stdout.trim();
+    expect(token.length).toBeGreaterThan(20);
+    const shown = await sluice('--json', 'tasks', 'show', token);
+    expect(JSON.parse(shown.stdout).task).toMatchObject({ status: 'WAITING', context: { order: 'o-1' } });
+    const waiting = await sluice('tasks', 'wait', token, '--seconds', '1');
+    expect(waiting).toMatchObject({ code: 2, stdout: 'still waiting\n' });
+    expect((await sluice('tasks', 'heartbeat', token)).code).toBe(0);
+    const answered = sluice('tasks', 'succeed', token, '{"approved":true}');
+    expect((await answered).code).toBe(0);
+    const outcome = await sluice('--json', 'tasks', 'wait', token);
+    expect(JSON.parse(outcome.stdout).outcome).toMatchObject({ status: 'SUCCEEDED', output: { approved: true } });
+    const again = await sluice('tasks', 'fail', token, '--error', 'Late');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('TaskTimedOut');
+  });
+
+  it('refuses an unknown token', async () => {
+    expect((await node.native('/v1/tasks/not-a-token')).status).toBe(400);
+  });
+});

@@ -17,6 +17,7 @@ import { registerQueues } from './commands/queues.js';
 import { registerSchedules } from './commands/schedules.js';
 import { registerStart } from './commands/start.js';
 import { registerTables } from './commands/tables.js';
+import { registerTasks } from './commands/tasks.js';
 import { addGlobalOptions } from './context.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerTables(program);
   registerSchedules(program);
   registerBatches(program);
+  registerTasks(program);
   registerMetrics(program);
   return program;
 }

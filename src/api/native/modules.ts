@@ -10,6 +10,7 @@ import { queueRoutes } from './queues.js';
 import type { NativeRouteModule } from './route-module.js';
 import { scheduleRoutes } from './schedules.js';
 import { tableRoutes } from './tables.js';
+import { taskRoutes } from './tasks.js';
 
 export const nativeRouteModules: readonly NativeRouteModule[] = [
   queueRoutes,
@@ -19,4 +20,5 @@ export const nativeRouteModules: readonly NativeRouteModule[] = [
   tableRoutes,
   scheduleRoutes,
   batchRoutes,
+  taskRoutes,
 ];

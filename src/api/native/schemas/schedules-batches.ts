@@ -35,3 +35,10 @@ export const batchRequests = {
   failedQuery: z.strictObject({ after: z.coerce.number().int().optional(), limit: z.coerce.number().int().optional() }),
   retry: z.strictObject({ limit: z.number().int().optional() }),
 } as const;
+
+export const taskRequests = {
+  create: z.strictObject({ timeoutSeconds: z.number().int().optional(), heartbeatSeconds: z.number().int().optional(), context: z.unknown().optional() }),
+  success: z.strictObject({ output: z.unknown() }),
+  failure: z.strictObject({ error: z.string().optional(), cause: z.string().optional() }),
+  waitQuery: z.strictObject({ seconds: z.coerce.number().int().min(1).max(20).optional() }),
+} as const;
