@@ -172,8 +172,9 @@ export class Sluice {
       this.functions,
       this.outbox,
       this.streamTriggers,
-      this.triggers,
+      // Before the triggers: it creates the catalog's mappings on them, and stops after they stop claiming.
       this.catalog,
+      this.triggers,
       this.batches,
       this.schedules,
       this.callbacks,
