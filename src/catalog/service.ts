@@ -7,8 +7,8 @@
  *
  * Precedence: a resource declared in a node's config file is managed by that file (`manage`); the API
  * refuses to change it, naming the file, and a catalog entry for it is not applied on that node (the
- * conflict is reported). A mapping whose function or source is missing on a node waits there until the
- * function is declared (functions' changes wake the catalog up), then runs.
+ * conflict is reported). A mapping whose function is missing on a node waits there, quietly (listed by
+ * `conflicts()`), until the function is declared (functions' changes wake the catalog up), then runs.
  */
 import type { Clock } from '../model/clock.js';
 import { SluiceError } from '../model/errors.js';
@@ -47,6 +47,12 @@ export interface CatalogServiceOptions {
 }
 
 const key = (kind: string, name: string) => `${kind}/${name}`;
+
+/** The table of a stream given by ARN (`arn:...:table/<name>/stream/<label>`) or by table name. */
+function tableOfStream(stream: string): string {
+  const match = /:table\/([^/]+)\/stream\//.exec(stream);
+  return match ? match[1]! : stream;
+}
 
 export class CatalogService implements Service {
   /** The revision of each catalog entry this node runs. */
@@ -97,6 +103,22 @@ export class CatalogService implements Service {
       const [kind, ...rest] = id.split('/');
       return { kind: kind!, name: rest.join('/'), reason };
     });
+  }
+
+  /**
+   * The UUID of the catalog's mapping from this queue (or this table's stream) to this function, if the
+   * catalog holds one, read from the store (whether or not this node runs it yet): a config file may not
+   * declare it too.
+   */
+  async heldMapping(p: { queue?: string; table?: string; functionName: string }): Promise<string | undefined> {
+    const lastPart = (text: string, separator: string) => text.slice(text.lastIndexOf(separator) + 1);
+    for (const entry of await this.options.store.catalogList({ kind: MAPPING_KIND })) {
+      const definition = JSON.parse(entry.definition) as MappingDefinition;
+      if (definition.input.functionName !== p.functionName) continue;
+      if (definition.source === 'queue' && p.queue !== undefined && lastPart(definition.input.queue, ':') === lastPart(p.queue, ':')) return entry.name;
+      if (definition.source === 'stream' && p.table !== undefined && tableOfStream(definition.input.stream) === p.table) return entry.name;
+    }
+    return undefined;
   }
 
   /** Whether this node runs the mapping because the catalog holds it (a config's prune leaves it alone). */
@@ -204,7 +226,10 @@ export class CatalogService implements Service {
         this.pending.delete(id);
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
-        if (this.pending.get(id)?.reason !== reason) {
+        // A function not declared (yet) is the normal state of a node that applies its config after
+        // opening the engine: listed by conflicts(), not reported; anything else is reported once.
+        const waitingForFunction = !this.pendingMayResolve(entry);
+        if (!waitingForFunction && this.pending.get(id)?.reason !== reason) {
           this.options.onConflict(`catalog: ${entry.kind} ${entry.name} (revision ${entry.revision}) does not run on this node: ${reason}`);
         }
         this.pending.set(id, { revision: entry.revision, reason });

@@ -44,10 +44,9 @@ export const streamTriggersSection: ConfigSection = {
       await atPath(`streamTriggers[${index}]`, async () => {
         const input = streamTriggerInputOf(context.sluice, entry);
         const { catalog } = context.sluice;
-        const candidates = service.list({ functionName: entry.function }).filter((view) => tableOf(view.eventSourceArn) === entry.table);
-        const existing = candidates.find((view) => !catalog.holds(view.uuid));
-        const held = candidates.find((view) => catalog.holds(view.uuid));
-        if (!existing && held) throw catalogConflict(`the stream trigger ${name}`, held.uuid, context.source);
+        const existing = service.list({ functionName: entry.function }).find((view) => tableOf(view.eventSourceArn) === entry.table && !catalog.holds(view.uuid));
+        const held = await catalog.heldMapping({ table: entry.table, functionName: entry.function });
+        if (held !== undefined) throw catalogConflict(`the stream trigger ${name}`, held, context.source);
         if (existing) {
           const { stream: _stream, startingPosition: _position, ...changes } = input;
           await service.update(existing.uuid, changes);

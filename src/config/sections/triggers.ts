@@ -32,10 +32,9 @@ export const triggersSection: ConfigSection = {
     for (const [index, entry] of (context.config.triggers ?? []).entries()) {
       const input = triggerInputOf(entry);
       await atPath(`triggers[${index}]`, async () => {
-        const candidates = triggers.list({ queue: input.queue, functionName: input.functionName });
-        const existing = candidates.find((view) => !catalog.holds(view.uuid));
-        const held = candidates.find((view) => catalog.holds(view.uuid));
-        if (!existing && held) throw catalogConflict(`the trigger ${label(input)}`, held.uuid, context.source);
+        const existing = triggers.list({ queue: input.queue, functionName: input.functionName }).find((view) => !catalog.holds(view.uuid));
+        const held = await catalog.heldMapping({ queue: input.queue, functionName: input.functionName });
+        if (held !== undefined) throw catalogConflict(`the trigger ${label(input)}`, held, context.source);
         if (existing) {
           const { queue: _queue, ...changes } = input;
           await triggers.update(existing.uuid, changes);
