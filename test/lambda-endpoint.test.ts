@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeBackends } from './support/dynamodb.js';
 import { startTestNode, TEST_ACCESS_KEY, type TestNode } from './support/in-process-node.js';
 import { sdkFailure as failure } from './support/sdk-failure.js';
+import { signedFetch } from './support/signed-fetch.js';
 
 const handlers = fileURLToPath(new URL('./fixtures/lambda-handlers.mjs', import.meta.url));
 const decode = (payload: Uint8Array | undefined) => JSON.parse(Buffer.from(payload ?? []).toString('utf8')) as unknown;
@@ -182,6 +183,17 @@ describe.each(storeBackends)('the Lambda API with the AWS SDK on %s', (_backend,
     await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'echo' }));
     expect(node.sluice.functions.get('echo').reservedConcurrency).toBeNull();
     expect((await lambda.send(new GetAccountSettingsCommand({}))).AccountLimit?.UnreservedConcurrentExecutions).toBe(1000);
+  });
+
+  it('answers a request at / signed for lambda with UnknownOperationException naming Lambda’s paths, and a Lambda path signed for another service in Lambda’s shape', async () => {
+    const atRoot = await signedFetch({ url: node.url, headers: { 'content-type': 'application/json' }, body: '{}', service: 'lambda' });
+    expect(atRoot.status).toBe(400);
+    expect(atRoot.text).toContain('UnknownOperationException');
+    expect(atRoot.text).toContain('signed for Lambda, whose API this node serves on its own paths');
+    const wrongScope = await signedFetch({ url: node.url, path: '/2017-10-31/functions/echo/concurrency', method: 'DELETE', headers: {}, body: '', service: 'sqs' });
+    expect(wrongScope.status).toBe(403);
+    expect(wrongScope.headers.get('x-amzn-errortype')).toBeTruthy();
+    expect(JSON.parse(wrongScope.text)).toMatchObject({ Type: 'User', Message: expect.stringContaining('lambda') });
   });
 
   it('refuses a request signed with an unknown key', async () => {
