@@ -25,9 +25,25 @@ import type { StreamTriggerInput, StreamTriggerUpdate, StreamTriggerView } from 
 export const MAPPING_KIND = 'event-source-mapping';
 export const FUNCTION_KIND = 'function';
 
-export type MappingDefinition =
+export type MappingDefinition = (
   | { source: 'queue'; input: TriggerInput & { uuid: string } }
-  | { source: 'stream'; input: StreamTriggerInput & { uuid: string } };
+  | { source: 'stream'; input: StreamTriggerInput & { uuid: string } }
+) & {
+  /** The config file `sluice apply` stored it from: the API refuses to change it, naming the file. */
+  managedBy?: string;
+};
+
+/** A mapping a config file declares, for `sluice apply` (its UUID is the catalog's). */
+export type DeclaredMapping =
+  | { source: 'queue'; input: TriggerInput }
+  | { source: 'stream'; input: StreamTriggerInput };
+
+export interface PlanStep {
+  action: 'create' | 'update' | 'unchanged' | 'delete' | 'keep';
+  /** `queue -> function` or `table -> function`. */
+  mapping: string;
+  uuid?: string;
+}
 
 /** What the catalog keeps of a function: the settings that are not code. */
 export interface FunctionSettings {
@@ -47,6 +63,38 @@ export interface CatalogServiceOptions {
 }
 
 const key = (kind: string, name: string) => `${kind}/${name}`;
+
+/** `queue -> function` or `table -> function`, by names (ARNs reduced to them). */
+function mappingLabel(mapping: DeclaredMapping): string {
+  const source = mapping.source === 'queue' ? mapping.input.queue.slice(mapping.input.queue.lastIndexOf(':') + 1) : tableOfStream(mapping.input.stream);
+  return `${source} -> ${mapping.input.functionName}`;
+}
+
+/** JSON with object keys sorted, so equal values compare equal whatever their key order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.keys(value as object).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'undefined';
+}
+
+/** The fields of a declared mapping an update may change (not its source, UUID or starting position). */
+function mutableFields(mapping: DeclaredMapping): TriggerUpdate | StreamTriggerUpdate {
+  if (mapping.source === 'queue') {
+    const { queue: _queue, uuid: _uuid, ...changes } = mapping.input;
+    return changes;
+  }
+  const { stream: _stream, uuid: _uuid, startingPosition: _position, startingPositionTimestamp: _timestamp, ...changes } = mapping.input;
+  return changes;
+}
+
+/** A mapping `sluice apply` stored from a file changes only through that file. */
+function refuseApplied(entry: CatalogEntry | undefined, uuid: string, appliedFrom: string | undefined): void {
+  const managedBy = entry ? (JSON.parse(entry.definition) as MappingDefinition).managedBy : undefined;
+  if (managedBy === undefined || managedBy === appliedFrom) return;
+  throw new SluiceError('ResourceConflictException', `The event source mapping ${uuid} is managed by the config file ${managedBy} (sluice apply); change it there and apply again`, { field: 'UUID' });
+}
 
 /** The table of a stream given by ARN (`arn:...:table/<name>/stream/<label>`) or by table name. */
 function tableOfStream(stream: string): string {
@@ -145,30 +193,82 @@ export class CatalogService implements Service {
   }
 
   /** Changes a mapping on this node (which validates the change), then in the catalog when it is held there. */
-  async updateMapping(uuid: string, changes: TriggerUpdate | StreamTriggerUpdate): Promise<MappingView> {
+  async updateMapping(uuid: string, changes: TriggerUpdate | StreamTriggerUpdate, appliedFrom?: string): Promise<MappingView> {
     this.refuseManaged(MAPPING_KIND, uuid);
+    const stored = await this.entry(MAPPING_KIND, uuid);
+    refuseApplied(stored, uuid, appliedFrom);
     const local = this.localMapping(uuid);
     const updated =
       local.source === 'queue'
         ? ({ source: 'queue', view: await this.options.triggers.update(uuid, changes as TriggerUpdate) } as const)
         : ({ source: 'stream', view: await this.options.streamTriggers.update(uuid, changes as StreamTriggerUpdate) } as const);
-    const entry = await this.entry(MAPPING_KIND, uuid);
+    const entry = stored;
     if (entry) {
-      const stored = JSON.parse(entry.definition) as MappingDefinition;
-      const merged = { ...stored, input: { ...stored.input, ...changes } } as MappingDefinition;
+      const previous = JSON.parse(entry.definition) as MappingDefinition;
+      const merged = { ...previous, input: { ...previous.input, ...changes }, ...(appliedFrom !== undefined ? { managedBy: appliedFrom } : {}) } as MappingDefinition;
       const outcome = await this.put(MAPPING_KIND, uuid, merged, undefined);
       if (outcome.written) this.applied.set(key(MAPPING_KIND, uuid), outcome.entry.revision);
     }
     return updated;
   }
 
-  async deleteMapping(uuid: string): Promise<MappingView> {
+  async deleteMapping(uuid: string, appliedFrom?: string): Promise<MappingView> {
     this.refuseManaged(MAPPING_KIND, uuid);
+    refuseApplied(await this.entry(MAPPING_KIND, uuid), uuid, appliedFrom);
     const local = this.localMapping(uuid);
     await this.options.store.catalogDelete({ kind: MAPPING_KIND, name: uuid });
     this.applied.delete(key(MAPPING_KIND, uuid));
     await this.deleteLocal(uuid);
     return local;
+  }
+
+  /**
+   * `sluice apply`: what storing `declared` (the mappings a config file declares) in the catalog would
+   * do: create what is missing, update what differs, and with `prune` delete the mappings this file
+   * applied before and no longer declares (others are kept). Mappings are matched by source and function.
+   */
+  async planMappings(p: { source: string; declared: readonly DeclaredMapping[]; prune: boolean }): Promise<Array<PlanStep & { declared?: DeclaredMapping }>> {
+    const stored = (await this.options.store.catalogList({ kind: MAPPING_KIND })).map((entry) => ({ entry, definition: JSON.parse(entry.definition) as MappingDefinition }));
+    const steps: Array<PlanStep & { declared?: DeclaredMapping }> = [];
+    const matched = new Set<string>();
+    for (const declared of p.declared) {
+      const mapping = mappingLabel(declared);
+      const found = stored.find(({ definition }) => mappingLabel(definition) === mapping);
+      if (!found) {
+        steps.push({ action: 'create', mapping, declared });
+        continue;
+      }
+      matched.add(found.entry.name);
+      // Fields the file declares are compared; one it no longer declares keeps its last value.
+      const storedInput = found.definition.input as unknown as Record<string, unknown>;
+      const same =
+        found.definition.managedBy === p.source &&
+        Object.entries(declared.input).every(([field, value]) => canonical(storedInput[field]) === canonical(value));
+      steps.push({ action: same ? 'unchanged' : 'update', mapping, uuid: found.entry.name, declared });
+    }
+    for (const { entry, definition } of stored) {
+      if (matched.has(entry.name)) continue;
+      if (definition.managedBy === p.source) steps.push({ action: p.prune ? 'delete' : 'keep', mapping: mappingLabel(definition), uuid: entry.name });
+    }
+    return steps;
+  }
+
+  /** Carries out a plan from `planMappings`, step by step; returns the steps done. */
+  async applyMappings(p: { source: string; declared: readonly DeclaredMapping[]; prune: boolean; newUuid: () => string }): Promise<PlanStep[]> {
+    const steps = await this.planMappings(p);
+    for (const step of steps) {
+      if (step.action === 'create' && step.declared) {
+        const input = { ...step.declared.input, uuid: p.newUuid() };
+        const created = await this.createMapping({ ...step.declared, input, managedBy: p.source } as MappingDefinition);
+        step.uuid = created.view.uuid;
+      } else if (step.action === 'update' && step.declared && step.uuid) {
+        const changes = mutableFields(step.declared);
+        await this.updateMapping(step.uuid, changes, p.source);
+      } else if (step.action === 'delete' && step.uuid) {
+        await this.deleteMapping(step.uuid, p.source);
+      }
+    }
+    return steps.map(({ declared: _declared, ...step }) => step);
   }
 
   /** Sets (or with null removes) a function's reserved concurrency on every node. */

@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerApply } from './commands/apply.js';
 import { registerBatches } from './commands/batches.js';
 import { registerFunctions } from './commands/functions.js';
 import { registerGroups } from './commands/groups.js';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerSchedules(program);
   registerBatches(program);
   registerTasks(program);
+  registerApply(program);
   registerMetrics(program);
   return program;
 }

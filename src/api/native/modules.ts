@@ -3,6 +3,7 @@
  * queues.ts (schemas in schemas/<feature>.ts, shapes in docs/http-api.md) and list it here.
  */
 import { batchRoutes } from './batches.js';
+import { catalogRoutes } from './catalog.js';
 import { functionRoutes } from './functions.js';
 import { groupRoutes } from './groups.js';
 import { metricsRoutes } from './metrics.js';
@@ -21,4 +22,5 @@ export const nativeRouteModules: readonly NativeRouteModule[] = [
   scheduleRoutes,
   batchRoutes,
   taskRoutes,
+  catalogRoutes,
 ];
