@@ -100,6 +100,13 @@ describe.each(storeBackends)('the Lambda API with the AWS SDK on %s', (_backend,
     await expect.poll(() => seen, { timeout: 5000 }).toEqual([{ later: true }]);
   });
 
+  it('refuses an Event payload over 1 MB with RequestTooLargeException', async () => {
+    const big = Buffer.from(JSON.stringify({ blob: 'x'.repeat(1_048_576) }));
+    const refused = await failure(lambda.send(new InvokeCommand({ FunctionName: 'inline', InvocationType: 'Event', Payload: big })));
+    expect(refused.name).toBe('RequestTooLargeException');
+    expect(refused.$metadata.httpStatusCode).toBe(413);
+  });
+
   it('answers a DryRun with 204 without running the handler', async () => {
     const out = await lambda.send(new InvokeCommand({ FunctionName: 'fail', InvocationType: 'DryRun' }));
     expect(out.StatusCode).toBe(204);
