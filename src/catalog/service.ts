@@ -15,35 +15,18 @@ import { SluiceError } from '../model/errors.js';
 import type { Service } from '../model/service.js';
 import type { FunctionService } from '../functions/service.js';
 import { catalogChannel, type CatalogEntry } from '../store/catalog-store.js';
+import { mutableFields, planMappings, tableOfStream, type DeclaredMapping, type MappingDefinition, type PlannedStep, type PlanStep } from './apply-plan.js';
 import type { Store } from '../store/store.js';
 import type { TriggerService } from '../triggers/service.js';
-import type { TriggerInput, TriggerUpdate, TriggerView } from '../triggers/types.js';
+import type { TriggerUpdate, TriggerView } from '../triggers/types.js';
 import type { StreamTriggerService } from '../triggers/stream/stream-service.js';
-import type { StreamTriggerInput, StreamTriggerUpdate, StreamTriggerView } from '../triggers/stream/stream-types.js';
+import type { StreamTriggerUpdate, StreamTriggerView } from '../triggers/stream/stream-types.js';
 
 /** Catalog kinds: an event source mapping is named by its UUID, a function's settings by the function. */
 export const MAPPING_KIND = 'event-source-mapping';
 export const FUNCTION_KIND = 'function';
 
-export type MappingDefinition = (
-  | { source: 'queue'; input: TriggerInput & { uuid: string } }
-  | { source: 'stream'; input: StreamTriggerInput & { uuid: string } }
-) & {
-  /** The config file `sluice apply` stored it from: the API refuses to change it, naming the file. */
-  managedBy?: string;
-};
-
-/** A mapping a config file declares, for `sluice apply` (its UUID is the catalog's). */
-export type DeclaredMapping =
-  | { source: 'queue'; input: TriggerInput }
-  | { source: 'stream'; input: StreamTriggerInput };
-
-export interface PlanStep {
-  action: 'create' | 'update' | 'unchanged' | 'delete' | 'keep';
-  /** `queue -> function` or `table -> function`. */
-  mapping: string;
-  uuid?: string;
-}
+export type { DeclaredMapping, MappingDefinition, PlanStep } from './apply-plan.js';
 
 /** What the catalog keeps of a function: the settings that are not code. */
 export interface FunctionSettings {
@@ -64,42 +47,11 @@ export interface CatalogServiceOptions {
 
 const key = (kind: string, name: string) => `${kind}/${name}`;
 
-/** `queue -> function` or `table -> function`, by names (ARNs reduced to them). */
-function mappingLabel(mapping: DeclaredMapping): string {
-  const source = mapping.source === 'queue' ? mapping.input.queue.slice(mapping.input.queue.lastIndexOf(':') + 1) : tableOfStream(mapping.input.stream);
-  return `${source} -> ${mapping.input.functionName}`;
-}
-
-/** JSON with object keys sorted, so equal values compare equal whatever their key order. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    return `{${Object.keys(value as object).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'undefined';
-}
-
-/** The fields of a declared mapping an update may change (not its source, UUID or starting position). */
-function mutableFields(mapping: DeclaredMapping): TriggerUpdate | StreamTriggerUpdate {
-  if (mapping.source === 'queue') {
-    const { queue: _queue, uuid: _uuid, ...changes } = mapping.input;
-    return changes;
-  }
-  const { stream: _stream, uuid: _uuid, startingPosition: _position, startingPositionTimestamp: _timestamp, ...changes } = mapping.input;
-  return changes;
-}
-
 /** A mapping `sluice apply` stored from a file changes only through that file. */
 function refuseApplied(entry: CatalogEntry | undefined, uuid: string, appliedFrom: string | undefined): void {
   const managedBy = entry ? (JSON.parse(entry.definition) as MappingDefinition).managedBy : undefined;
   if (managedBy === undefined || managedBy === appliedFrom) return;
   throw new SluiceError('ResourceConflictException', `The event source mapping ${uuid} is managed by the config file ${managedBy} (sluice apply); change it there and apply again`, { field: 'UUID' });
-}
-
-/** The table of a stream given by ARN (`arn:...:table/<name>/stream/<label>`) or by table name. */
-function tableOfStream(stream: string): string {
-  const match = /:table\/([^/]+)\/stream\//.exec(stream);
-  return match ? match[1]! : stream;
 }
 
 export class CatalogService implements Service {
@@ -222,35 +174,13 @@ export class CatalogService implements Service {
     return local;
   }
 
-  /**
-   * `sluice apply`: what storing `declared` (the mappings a config file declares) in the catalog would
-   * do: create what is missing, update what differs, and with `prune` delete the mappings this file
-   * applied before and no longer declares (others are kept). Mappings are matched by source and function.
-   */
-  async planMappings(p: { source: string; declared: readonly DeclaredMapping[]; prune: boolean }): Promise<Array<PlanStep & { declared?: DeclaredMapping }>> {
-    const stored = (await this.options.store.catalogList({ kind: MAPPING_KIND })).map((entry) => ({ entry, definition: JSON.parse(entry.definition) as MappingDefinition }));
-    const steps: Array<PlanStep & { declared?: DeclaredMapping }> = [];
-    const matched = new Set<string>();
-    for (const declared of p.declared) {
-      const mapping = mappingLabel(declared);
-      const found = stored.find(({ definition }) => mappingLabel(definition) === mapping);
-      if (!found) {
-        steps.push({ action: 'create', mapping, declared });
-        continue;
-      }
-      matched.add(found.entry.name);
-      // Fields the file declares are compared; one it no longer declares keeps its last value.
-      const storedInput = found.definition.input as unknown as Record<string, unknown>;
-      const same =
-        found.definition.managedBy === p.source &&
-        Object.entries(declared.input).every(([field, value]) => canonical(storedInput[field]) === canonical(value));
-      steps.push({ action: same ? 'unchanged' : 'update', mapping, uuid: found.entry.name, declared });
-    }
-    for (const { entry, definition } of stored) {
-      if (matched.has(entry.name)) continue;
-      if (definition.managedBy === p.source) steps.push({ action: p.prune ? 'delete' : 'keep', mapping: mappingLabel(definition), uuid: entry.name });
-    }
-    return steps;
+  /** `sluice apply`'s plan against the catalog as stored now (apply-plan.ts). */
+  async planMappings(p: { source: string; declared: readonly DeclaredMapping[]; prune: boolean }): Promise<PlannedStep[]> {
+    const stored = (await this.options.store.catalogList({ kind: MAPPING_KIND })).map((entry) => ({
+      uuid: entry.name,
+      definition: JSON.parse(entry.definition) as MappingDefinition,
+    }));
+    return planMappings({ ...p, stored });
   }
 
   /** Carries out a plan from `planMappings`, step by step; returns the steps done. */
