@@ -73,6 +73,16 @@ describePostgres('the catalog across nodes', () => {
     expect(b.sluice.triggers.list()).toEqual([]);
   });
 
+  it('disables a catalog mapping everywhere through the native API and the CLI of another node', async () => {
+    const created = await lambdaA.send(new CreateEventSourceMappingCommand({ FunctionName: 'consume', EventSourceArn: a.sluice.queues.arnOf('jobs') }));
+    await expect.poll(() => b.sluice.triggers.list().map((view) => view.uuid), { timeout: 1000, interval: 10 }).toEqual([created.UUID]);
+    const patched = await b.native(`/v1/triggers/${created.UUID}`, { method: 'PATCH', body: { enabled: false } });
+    expect(patched.body.trigger.state).toBe('Disabled');
+    await expect.poll(() => a.sluice.triggers.get(created.UUID!).state, { timeout: 1000, interval: 10 }).toBe('Disabled');
+    await lambdaA.send(new DeleteEventSourceMappingCommand({ UUID: created.UUID }));
+    await expect.poll(() => b.sluice.triggers.list(), { timeout: 1000, interval: 10 }).toEqual([]);
+  });
+
   it('holds a reserved concurrency set through one node on the others', async () => {
     await lambdaB.send(new PutFunctionConcurrencyCommand({ FunctionName: 'consume', ReservedConcurrentExecutions: 7 }));
     await expect.poll(() => a.sluice.functions.get('consume').reservedConcurrency, { timeout: 1000, interval: 10 }).toBe(7);
