@@ -152,7 +152,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     throw error;
   }
   try {
-    const changes = config ? await applyConfig({ sluice, config, baseDir: loaded!.baseDir, prune: options.prune }) : [];
+    const changes = config ? await applyConfig({ sluice, config, baseDir: loaded!.baseDir, prune: options.prune, source: loaded!.path }) : [];
     const api = await buildHttpApi({
       sluice,
       auth,

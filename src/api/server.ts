@@ -31,6 +31,8 @@ import { prometheusText } from './native/metrics.js';
 import { ConsoleLive } from '../console/live.js';
 import { registerConsole } from '../console/routes.js';
 import { registerDynamoDbEndpoint } from './aws/dynamodb/endpoint.js';
+import { registerLambdaEndpoint } from './aws/lambda/endpoint.js';
+import { registerSchedulerEndpoint } from './aws/scheduler/endpoint.js';
 import { DEFAULT_CONNECTION_LIMITS, guardConnections, serverTimeouts, ThrottledLog, type ConnectionLimits } from './connections.js';
 
 /**
@@ -241,6 +243,12 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   // DynamoDB and DynamoDB Streams (DynamoDB_20120810.*, DynamoDBStreams_20120810.*) share `/` the same way.
   const { tables, streams, arn, clock } = options.sluice;
   registerDynamoDbEndpoint(app, { context: { tables, streams, arn, clock }, auth: options.auth });
+  // Lambda's REST API (its own paths, signed for `lambda`), in a scope with Lambda's error shape.
+  const { functions, triggers, streamTriggers, catalog } = options.sluice;
+  await registerLambdaEndpoint(app, { context: { functions, triggers, streamTriggers, catalog, arn }, auth: options.auth });
+  // EventBridge Scheduler's REST API (`/schedules`, `/schedule-groups`, signed for `scheduler`).
+  const { schedules, store } = options.sluice;
+  await registerSchedulerEndpoint(app, { context: { schedules, store, arn, now: () => clock.now() }, auth: options.auth });
   const metrics = options.metrics ?? new EngineMetrics(options.sluice.events);
   const context = { sluice: options.sluice, shutdown: shutdown.signal, metrics };
   const requireBearer = (scope: FastifyInstance) => {

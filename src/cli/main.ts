@@ -7,15 +7,19 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerApply } from './commands/apply.js';
+import { registerBatches } from './commands/batches.js';
 import { registerFunctions } from './commands/functions.js';
 import { registerGroups } from './commands/groups.js';
 import { registerInit } from './commands/init.js';
 import { registerMessages } from './commands/messages.js';
 import { registerMetrics } from './commands/metrics.js';
 import { registerQueues } from './commands/queues.js';
+import { registerSchedules } from './commands/schedules.js';
 import { registerStart } from './commands/start.js';
 import { registerTables } from './commands/tables.js';
 import { registerStateMachines } from './commands/state-machines.js';
+import { registerTasks } from './commands/tasks.js';
 import { addGlobalOptions } from './context.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -35,6 +39,10 @@ export function buildProgram(): Command {
   registerFunctions(program);
   registerGroups(program);
   registerTables(program);
+  registerSchedules(program);
+  registerBatches(program);
+  registerTasks(program);
+  registerApply(program);
   registerMetrics(program);
   registerStateMachines(program);
   return program;

@@ -34,9 +34,17 @@ export const configSections: readonly ConfigSection[] = [
   stateMachinesSection,
 ];
 
-export async function applyConfig(params: { sluice: Sluice; config: SluiceConfig; baseDir: string; prune: boolean }): Promise<ConfigChange[]> {
+export async function applyConfig(params: {
+  sluice: Sluice;
+  config: SluiceConfig;
+  baseDir: string;
+  prune: boolean;
+  /** The config file's path: what it declares is managed by it (the API refuses to change it, naming it). */
+  source?: string;
+}): Promise<ConfigChange[]> {
   await preflightConfig(params.config, params.baseDir);
-  const context = { sluice: params.sluice, config: params.config, baseDir: params.baseDir, changes: [] as ConfigChange[] };
+  const source = params.source ?? 'the config file';
+  const context = { sluice: params.sluice, config: params.config, baseDir: params.baseDir, changes: [] as ConfigChange[], source };
   for (const section of configSections) await section.apply(context);
   for (const section of [...configSections].reverse()) await section.prune(context, { delete: params.prune });
   return context.changes;

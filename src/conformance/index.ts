@@ -19,6 +19,7 @@ import { tableConformance } from './tables.js';
 import { scheduleConformance } from './schedules.js';
 import { batchConformance } from './batches.js';
 import { callbackStoreConformance } from './store/callbacks.js';
+import { catalogStoreConformance } from './store/catalog.js';
 import { scheduleOutboxStoreConformance } from './store/schedules-outbox.js';
 import { stateMachineStoreConformance } from './store/state-machines.js';
 
@@ -27,6 +28,7 @@ export type { BackendUnderTest } from './harness.js';
 export function runConformance(backend: BackendUnderTest): void {
   // The store itself, no engine.
   callbackStoreConformance(backend);
+  catalogStoreConformance(backend);
   scheduleOutboxStoreConformance(backend);
   stateMachineStoreConformance(backend);
   // Behaviour through the engine, on the backend's store.

@@ -100,6 +100,15 @@ export function scheduleConformance(backend: BackendUnderTest): void {
       expect(later.nextFireTime).toBe('2026-03-30T07:00:00.000Z');
     });
 
+    it('returns the schedule when created again unchanged, and refuses another definition under its name', async () => {
+      const input = { name: 'nightly', expression: 'cron(0 2 * * ? *)', target: { queue: 'ticks', body: 'go' } };
+      const first = await schedules().create(input);
+      await t.clock.advance(60_000);
+      expect(await schedules().create(input)).toEqual(first);
+      await expectSluiceError(schedules().create({ ...input, expression: 'cron(0 3 * * ? *)' }), 'ResourceConflictException');
+      expect((await schedules().get('nightly')).expression).toBe('cron(0 2 * * ? *)');
+    });
+
     it('fires an at() schedule once, then has no next fire time', async () => {
       await t.sluice.queues.create('ticks');
       await schedules().create({
@@ -325,7 +334,7 @@ export function scheduleConformance(backend: BackendUnderTest): void {
       );
       await schedules().create({ name: 'x', expression: 'rate(1 hour)', target: { function: 'f' } });
       await expectSluiceError(
-        schedules().create({ name: 'x', expression: 'rate(1 hour)', target: { function: 'f' } }),
+        schedules().create({ name: 'x', expression: 'rate(2 hours)', target: { function: 'f' } }),
         'ResourceConflictException',
       );
     });

@@ -4,6 +4,7 @@
  */
 import { SluiceError } from '../model/errors.js';
 import { CallbackService } from '../callbacks/service.js';
+import { CatalogService } from '../catalog/service.js';
 import { Cluster, type ClusterDeps } from '../cluster/cluster.js';
 import { clusterSettings, type ClusterOptions } from '../cluster/settings.js';
 import { shardLeasing } from '../cluster/shard-leases.js';
@@ -86,6 +87,11 @@ export class Sluice {
   readonly events: EngineEvents;
   /** Step Functions state machines: Amazon States Language definitions and durable executions. */
   readonly stateMachines: StateMachineService;
+  /**
+   * The cluster-wide catalog: event source mappings and functions' settings changed through the API,
+   * stored once and applied on every node (docs/design/catalog.md).
+   */
+  readonly catalog: CatalogService;
   /** This node's membership, leases and concurrency grants; undefined when not clustered. */
   readonly cluster: Cluster | undefined;
   /**
@@ -176,6 +182,14 @@ export class Sluice {
       events,
       ...(this.cluster ? { shards: shardLeasing(this.cluster, store) } : {}),
     });
+    this.catalog = new CatalogService({
+      store,
+      clock: this.clock,
+      functions,
+      triggers: this.triggers,
+      streamTriggers: this.streamTriggers,
+      onConflict: (message) => onError(new Error(message)),
+    });
     this.services = [
       ...(this.cluster ? [this.cluster] : []),
       this.queues,
@@ -187,6 +201,8 @@ export class Sluice {
       // trigger still running meanwhile would claim messages sent after close() began.
       this.stateMachines,
       this.streamTriggers,
+      // Before the triggers: it creates the catalog's mappings on them, and stops after they stop claiming.
+      this.catalog,
       this.triggers,
       this.batches,
       this.schedules,

@@ -52,6 +52,8 @@ export interface FunctionServiceOptions {
 
 interface FunctionEntry {
   definition: FunctionDefinition;
+  /** When the definition last changed (the engine's clock, ms). */
+  modifiedAt: number;
   runner: HandlerRunner;
   metrics: FunctionMetrics;
 }
@@ -125,6 +127,7 @@ export class FunctionService implements Service {
     this.concurrency.setReservation(name, definition.reservedConcurrency);
     this.entries.set(name, {
       definition,
+      modifiedAt: this.clock.now(),
       runner: this.runnerFor(definition),
       metrics: new FunctionMetrics(),
     });
@@ -139,6 +142,7 @@ export class FunctionService implements Service {
     this.concurrency.setReservation(name, definition.reservedConcurrency);
     const previous = entry.runner;
     entry.definition = definition;
+    entry.modifiedAt = this.clock.now();
     entry.runner = this.runnerFor(definition);
     void previous.close();
     this.emit({ name, change: 'updated' });
@@ -178,6 +182,11 @@ export class FunctionService implements Service {
     return this.entries.get(name)?.definition;
   }
 
+  /** When the function was created or last changed (the engine's clock, ms): Lambda's LastModified. */
+  lastModified(name: string): number {
+    return this.require(name).modifiedAt;
+  }
+
   metrics(name: string): FunctionMetricsView {
     return this.require(name).metrics.view();
   }
@@ -197,6 +206,7 @@ export class FunctionService implements Service {
     name: string,
     event: unknown = {},
     origin: InvocationOrigin = { via: 'invoke' },
+    options: { withLog?: boolean } = {},
   ): Promise<InvokeResponse> {
     const entry = this.require(name);
     if (!this.concurrency.tryAcquire(name)) {
@@ -209,14 +219,19 @@ export class FunctionService implements Service {
       });
     }
     let execution: Execution;
+    const requestId = randomUUID();
+    const started = performance.now();
     try {
-      execution = await this.execute(name, event, undefined, { origin });
+      execution = await this.execute(name, event, requestId, { origin });
     } finally {
       this.concurrency.release(name);
     }
+    const log = options.withLog
+      ? { log: { text: execution.log ?? '', durationMs: performance.now() - started, requestId } }
+      : {};
     return execution.ok
-      ? { statusCode: 200, executedVersion: '$LATEST', payload: execution.result }
-      : { statusCode: 200, executedVersion: '$LATEST', payload: execution.error, functionError: 'Unhandled' };
+      ? { statusCode: 200, executedVersion: '$LATEST', payload: execution.result, ...log }
+      : { statusCode: 200, executedVersion: '$LATEST', payload: execution.error, functionError: 'Unhandled', ...log };
   }
 
   /** Event: accepted at once (202); runs when a slot is free, with retries and destinations. */

@@ -99,8 +99,15 @@ export interface LambdaErrorPayload {
 }
 
 /** The outcome of one execution of a handler, before it is shaped for a caller. */
-export type Execution =
-  { ok: true; result: unknown } | { ok: false; error: LambdaErrorPayload; timedOut: boolean };
+export type Execution = (
+  { ok: true; result: unknown } | { ok: false; error: LambdaErrorPayload; timedOut: boolean }
+) & {
+  /**
+   * What the handler wrote to stdout and stderr during this execution (its tail), when the runner can
+   * tell: worker threads capture their own output; an in-process handler shares the node's, so none.
+   */
+  log?: string;
+};
 
 export interface InvokeResponse {
   statusCode: 200;
@@ -109,6 +116,8 @@ export interface InvokeResponse {
   payload: unknown;
   /** Present when the function failed (threw, called back with an error, or timed out). */
   functionError?: 'Unhandled';
+  /** With `invoke(..., { withLog: true })`: the execution's output tail (see Execution.log) and duration. */
+  log?: { text: string; durationMs: number; requestId: string };
 }
 
 export interface AsyncInvokeResponse {

@@ -13,6 +13,30 @@ import type { InvokeRequest, WorkerReply, WorkerSetup } from './worker-protocol.
 const port = parentPort!;
 const setup = workerData as WorkerSetup;
 
+/** What an invocation may keep of its own output: Lambda's LogType Tail returns the last 4 KB. */
+const LOG_TAIL_CHARS = 8192;
+/** The output written during the invocation under way (one at a time per worker), for LogType Tail. */
+let log: string | undefined;
+
+// Every write to stdout and stderr (console.* included) still goes to the node's output, and is also
+// kept, trimmed to its tail, while an invocation runs.
+for (const stream of [process.stdout, process.stderr]) {
+  const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+    if (log !== undefined) {
+      log += typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
+      if (log.length > LOG_TAIL_CHARS * 2) log = log.slice(-LOG_TAIL_CHARS);
+    }
+    return write(chunk, ...rest);
+  }) as typeof stream.write;
+}
+
+function takeLog(): string {
+  const text = (log ?? '').slice(-LOG_TAIL_CHARS);
+  log = undefined;
+  return text;
+}
+
 function reply(message: WorkerReply): void {
   try {
     port.postMessage(message);
@@ -43,9 +67,10 @@ async function main(): Promise<void> {
       Date.now,
       request.fencingToken,
     );
+    log = '';
     callHandler(run, request.event, context).then(
-      (result) => reply({ type: 'result', ok: true, result }),
-      (error: unknown) => reply({ type: 'result', ok: false, error: errorPayload(error) }),
+      (result) => reply({ type: 'result', ok: true, result, log: takeLog() }),
+      (error: unknown) => reply({ type: 'result', ok: false, error: errorPayload(error), log: takeLog() }),
     );
   });
   reply({ type: 'ready' });

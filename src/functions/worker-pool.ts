@@ -93,6 +93,9 @@ export class WorkerPool implements HandlerRunner {
         AWS_LAMBDA_FUNCTION_NAME: params.name,
         AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(params.memorySize),
+        // Every sandbox starts on demand (no provisioned concurrency or SnapStart); Powertools reads it.
+        AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+        AWS_EXECUTION_ENV: `AWS_Lambda_nodejs${process.versions.node.split('.')[0]}.x`,
         AWS_LAMBDA_LOG_GROUP_NAME: identity.logGroupName,
         AWS_LAMBDA_LOG_STREAM_NAME: identity.logStreamName,
         AWS_REGION: params.region,

@@ -18,5 +18,5 @@ export interface InvokeRequest {
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'initError'; error: LambdaErrorPayload }
-  | { type: 'result'; ok: true; result: unknown }
-  | { type: 'result'; ok: false; error: LambdaErrorPayload };
+  | { type: 'result'; ok: true; result: unknown; log: string }
+  | { type: 'result'; ok: false; error: LambdaErrorPayload; log: string };

@@ -143,8 +143,8 @@ export class WorkerSandbox {
         } else if (reply.type === 'result') {
           resolve(
             reply.ok
-              ? { ok: true, result: reply.result }
-              : { ok: false, error: reply.error, timedOut: false },
+              ? { ok: true, result: reply.result, log: reply.log }
+              : { ok: false, error: reply.error, timedOut: false, log: reply.log },
           );
         } else if (reply.type === 'exit') {
           resolve({

@@ -72,7 +72,10 @@ export class ScheduleService implements Service {
       modifiedAt: now,
     };
     if ((await this.options.store.scheduleCreate({ schedule })) === 'exists') {
-      throw new SluiceError('ResourceConflictException', `Name: the schedule '${name}' already exists`, {
+      // Creating again what exists unchanged returns it (a program declaring its schedules at every start).
+      const existing = await this.options.store.scheduleGet({ name });
+      if (existing && sameDefinition(existing, schedule, input.startDate !== undefined)) return this.view(existing);
+      throw new SluiceError('ResourceConflictException', `Name: the schedule '${name}' already exists with another definition`, {
         field: 'Name',
       });
     }
@@ -334,6 +337,18 @@ export class ScheduleService implements Service {
     return schedule;
   }
 
+}
+
+/** Whether two schedules have the same definition (the anchor only when a StartDate was given). */
+function sameDefinition(a: StoredSchedule, b: StoredSchedule, compareAnchor: boolean): boolean {
+  return (
+    a.expression === b.expression &&
+    a.timezone === b.timezone &&
+    a.state === b.state &&
+    a.catchUpWindowMs === b.catchUpWindowMs &&
+    JSON.stringify(a.target) === JSON.stringify(b.target) &&
+    (!compareAnchor || a.anchorAt === b.anchorAt)
+  );
 }
 
 function validateName(name: unknown): string {

@@ -1,5 +1,6 @@
 import type { BatchStore } from './batch-store.js';
 import type { CallbackStore } from './callback-store.js';
+import type { CatalogStore } from './catalog-store.js';
 import type { ClusterStore } from './cluster-store.js';
 import type { GroupStore } from './group-store.js';
 import type { Notifier } from './notifier.js';
@@ -11,7 +12,7 @@ import type { TableStore } from './table-store.js';
 
 /**
  * Everything Sluice keeps: one interface per entity (queues, groups, tables and streams, cluster
- * membership, task tokens, schedules, batches, the outbox); each backend implements all of them with
+ * membership, task tokens, schedules, batches, the outbox, the catalog); each backend implements all of them with
  * its own SQL, and the conformance suite (src/conformance/) holds both to the same behaviour.
  */
 export interface Store
@@ -23,7 +24,8 @@ export interface Store
     ScheduleStore,
     BatchStore,
     OutboxStore,
-    StateMachineStore {
+    StateMachineStore,
+    CatalogStore {
   readonly kind: 'sqlite' | 'postgres';
   readonly notifier: Notifier;
   close(): Promise<void>;

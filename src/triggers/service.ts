@@ -2,7 +2,6 @@
  * Triggers (Lambda's SQS event source mappings): created, changed and removed at run time, each driven
  * by its own SqsPoller. Like functions, definitions live in the engine's memory.
  */
-import { randomUUID } from 'node:crypto';
 import type { ArnContext } from '../model/arn.js';
 import { parseArn } from '../model/arn.js';
 import type { Clock } from '../model/clock.js';
@@ -13,6 +12,7 @@ import type { QueueService } from '../queues/service.js';
 import type { StoredQueue } from '../store/queue-store.js';
 import type { Store } from '../store/store.js';
 import { buildTriggerConfig } from './definition.js';
+import { triggerUuid } from './uuid.js';
 import { SqsPoller } from './sqs/sqs-poller.js';
 import type { TriggerConfig, TriggerInput, TriggerMetricsView, TriggerUpdate, TriggerView } from './types.js';
 import { msUntil, type Service } from '../model/service.js';
@@ -54,7 +54,7 @@ export class TriggerService implements Service {
       }
     }
     const config = buildTriggerConfig({
-      uuid: randomUUID(),
+      uuid: triggerUuid(input.uuid, this.pollers),
       queue,
       input: { ...input, functionName },
       functionTimeoutSeconds: this.options.functions.definition(functionName)!.timeoutSeconds,

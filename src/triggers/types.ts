@@ -7,6 +7,8 @@ import type { FilterCriteria } from './filter/filter-criteria.js';
 export type FunctionResponseType = 'ReportBatchItemFailures';
 
 export interface TriggerInput {
+  /** The mapping's UUID; default a new one. The catalog passes its own, so every node runs it under one UUID. */
+  uuid?: string;
   /** The queue's name or ARN. */
   queue: string;
   functionName: string;
@@ -31,7 +33,7 @@ export interface TriggerInput {
 }
 
 /** What can change on a trigger; its queue cannot, as in Lambda. */
-export type TriggerUpdate = Partial<Omit<TriggerInput, 'queue'>>;
+export type TriggerUpdate = Partial<Omit<TriggerInput, 'queue' | 'uuid'>>;
 
 /** A trigger's settings after validation, with defaults applied. */
 export interface TriggerConfig {

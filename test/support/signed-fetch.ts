@@ -22,6 +22,8 @@ export async function signedFetch(params: {
   method?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
   signingDate?: Date;
+  /** The SigV4 service name; default `sqs`. */
+  service?: string;
 }): Promise<RawResponse> {
   const endpoint = new URL(params.url);
   const request = new HttpRequest({
@@ -33,7 +35,7 @@ export async function signedFetch(params: {
     headers: { host: endpoint.host, ...params.headers },
     body: params.body,
   });
-  const signer = new SignatureV4({ credentials: params.credentials ?? TEST_ACCESS_KEY, region: 'us-east-1', service: 'sqs', sha256: Sha256 });
+  const signer = new SignatureV4({ credentials: params.credentials ?? TEST_ACCESS_KEY, region: 'us-east-1', service: params.service ?? 'sqs', sha256: Sha256 });
   const signed = await signer.sign(request, params.signingDate ? { signingDate: params.signingDate } : {});
   const headers = { ...signed.headers };
   delete headers.host;

@@ -33,6 +33,12 @@ export const awsEndpointServices: readonly AwsEndpointService[] = [
 
 const sqsService = awsEndpointServices[0]!;
 
+/** Services the node speaks over REST on their own paths (api/aws/lambda/, api/aws/scheduler/), not at `/`. */
+export const restEndpointServices: ReadonlyArray<{ label: string; signingName: string; paths: string }> = [
+  { label: 'Lambda', signingName: 'lambda', paths: '/2015-03-31/functions/..., /2015-03-31/event-source-mappings/...' },
+  { label: 'EventBridge Scheduler', signingName: 'scheduler', paths: '/schedules/..., /schedule-groups/...' },
+];
+
 export type AddressedService =
   { kind: 'served'; service: AwsEndpointService } | { kind: 'unknown'; error: SluiceError };
 
@@ -84,11 +90,17 @@ export function addressedService(request: FastifyRequest): AddressedService {
   // No target: SQS's query protocol, unless the signature is scoped to a service the node does not
   // speak that way (`aws ec2 --endpoint-url ...`).
   const scope = scopeServiceOf(request);
-  if (
-    scope !== undefined &&
-    scope !== sqsService.signingName &&
-    !awsEndpointServices.some((s) => s.signingName === scope)
-  ) {
+  const rest = restEndpointServices.find((service) => service.signingName === scope);
+  if (rest) {
+    return {
+      kind: 'unknown',
+      error: new SluiceError(
+        'UnknownOperationException',
+        `The request is signed for ${rest.label}, whose API this node serves on its own paths (${rest.paths}), not at /`,
+      ),
+    };
+  }
+  if (scope !== undefined && scope !== sqsService.signingName && !awsEndpointServices.some((s) => s.signingName === scope)) {
     return {
       kind: 'unknown',
       error: new SluiceError(

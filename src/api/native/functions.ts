@@ -38,7 +38,11 @@ function register(app: FastifyInstance, { sluice }: NativeContext): void {
   });
   app.patch('/triggers/:uuid', async (request) => {
     const input = readBody(request, triggerRequests.update);
-    const trigger = await triggers.update(pathParam(request, 'uuid'), {
+    const uuid = pathParam(request, 'uuid');
+    // A mapping of the cluster catalog changes on every node; any other trigger on this node only.
+    const update = (changes: Parameters<typeof triggers.update>[1]) =>
+      sluice.catalog.holds(uuid) ? sluice.catalog.updateMapping(uuid, changes).then((found) => found.view) : triggers.update(uuid, changes);
+    const trigger = await update({
       ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
       ...(input.batchSize !== undefined ? { batchSize: input.batchSize } : {}),
       ...(input.maximumBatchingWindowInSeconds !== undefined ? { maximumBatchingWindowInSeconds: input.maximumBatchingWindowInSeconds } : {}),

@@ -5,6 +5,7 @@
 import type { FunctionInput } from '../../functions/types.js';
 import type { Sluice } from '../../engine/sluice.js';
 import type { DestinationConfig, FunctionConfig } from './functions-schema.js';
+import { FUNCTION_KIND } from '../../catalog/service.js';
 import { atPath, type ConfigSection } from './section.js';
 
 function destinationArn(sluice: Sluice, target: DestinationConfig | undefined): { destination: string } | null {
@@ -46,6 +47,7 @@ export const functionsSection: ConfigSection = {
           await sluice.functions.create(input);
           context.changes.push({ kind: 'function', name, action: 'created' });
         }
+        sluice.catalog.manage(FUNCTION_KIND, name, context.source);
       });
     }
   },

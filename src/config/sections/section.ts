@@ -21,12 +21,25 @@ export interface ApplyContext {
   /** Directory relative handler paths start from. */
   baseDir: string;
   changes: ConfigChange[];
+  /** The config file, named when the API refuses to change what it declares. */
+  source: string;
 }
 
 export interface ConfigSection {
   name: string;
   apply(context: ApplyContext): Promise<void>;
   prune(context: ApplyContext, options: { delete: boolean }): Promise<void>;
+}
+
+/**
+ * The refusal when a config file declares a trigger that the cluster catalog already holds (created
+ * through the API): one of them must go, and the message says how.
+ */
+export function catalogConflict(what: string, uuid: string, source: string): SluiceError {
+  return new SluiceError(
+    'ResourceConflictException',
+    `${what} is also the event source mapping ${uuid} in the cluster catalog (created through the API); ${source} cannot declare it too: delete the mapping (aws lambda delete-event-source-mapping --uuid ${uuid}) or remove it from the file`,
+  );
 }
 
 /** Runs `work` for the resource at `path`, prefixing any failure with that path. */

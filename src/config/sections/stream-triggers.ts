@@ -4,7 +4,8 @@
  */
 import type { Sluice } from '../../engine/sluice.js';
 import type { StreamTriggerInput } from '../../triggers/stream/stream-types.js';
-import { atPath, type ConfigSection } from './section.js';
+import { MAPPING_KIND } from '../../catalog/service.js';
+import { atPath, catalogConflict, type ConfigSection } from './section.js';
 import type { StreamTriggerConfigEntry } from './stream-triggers-schema.js';
 
 export function streamTriggerInputOf(sluice: Sluice, entry: StreamTriggerConfigEntry): StreamTriggerInput {
@@ -42,13 +43,18 @@ export const streamTriggersSection: ConfigSection = {
       const name = `${entry.table} -> ${entry.function}`;
       await atPath(`streamTriggers[${index}]`, async () => {
         const input = streamTriggerInputOf(context.sluice, entry);
-        const existing = service.list({ functionName: entry.function }).find((view) => tableOf(view.eventSourceArn) === entry.table);
+        const { catalog } = context.sluice;
+        const existing = service.list({ functionName: entry.function }).find((view) => tableOf(view.eventSourceArn) === entry.table && !catalog.holds(view.uuid));
+        const held = await catalog.heldMapping({ table: entry.table, functionName: entry.function });
+        if (held !== undefined) throw catalogConflict(`the stream trigger ${name}`, held, context.source);
         if (existing) {
           const { stream: _stream, startingPosition: _position, ...changes } = input;
           await service.update(existing.uuid, changes);
+          catalog.manage(MAPPING_KIND, existing.uuid, context.source);
           context.changes.push({ kind: 'stream trigger', name, action: 'updated' });
         } else {
-          await service.create(input);
+          const created = await service.create(input);
+          catalog.manage(MAPPING_KIND, created.uuid, context.source);
           context.changes.push({ kind: 'stream trigger', name, action: 'created' });
         }
       });
@@ -58,7 +64,7 @@ export const streamTriggersSection: ConfigSection = {
     const declared = new Set((context.config.streamTriggers ?? []).map((entry) => `${entry.table} -> ${entry.function}`));
     for (const view of context.sluice.streamTriggers.list()) {
       const name = `${tableOf(view.eventSourceArn)} -> ${view.functionName}`;
-      if (declared.has(name)) continue;
+      if (declared.has(name) || context.sluice.catalog.holds(view.uuid)) continue;
       if (options.delete) await context.sluice.streamTriggers.delete(view.uuid);
       context.changes.push({ kind: 'stream trigger', name, action: options.delete ? 'deleted' : 'kept (not in config)' });
     }

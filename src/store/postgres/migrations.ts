@@ -406,6 +406,22 @@ export const postgresMigrations: Migration[] = [
     name: 'slot holds',
     sql: slotHoldMigrationSql,
   },
+  {
+    version: 11,
+    name: 'catalog',
+    sql: `
+      -- The cluster-wide catalog (store/catalog-store.ts): definitions created through the API, one JSON
+      -- document per kind and name, with a revision that grows at every write.
+      CREATE TABLE catalog_entries (
+        kind text COLLATE "C" NOT NULL,
+        name text COLLATE "C" NOT NULL,
+        definition text NOT NULL,
+        revision bigint NOT NULL,
+        modified_at bigint NOT NULL,
+        PRIMARY KEY (kind, name)
+      );
+    `,
+  },
 ];
 
 /** Namespace of the migration lock; the second key is derived from the schema name. */

@@ -20,6 +20,7 @@ import { createPostgresMessages } from './messages.js';
 import { createPostgresMoveTasks } from './move-tasks.js';
 import { createPostgresBatchStore } from './batches.js';
 import { createPostgresCallbackStore } from './callbacks.js';
+import { createPostgresCatalogStore } from './catalog.js';
 import { createPostgresItemWrites } from './item-writes.js';
 import { PostgresNotifier } from './notifier.js';
 import { createPostgresOutboxStore } from './outbox.js';
@@ -114,6 +115,7 @@ function assemble(pool: pg.Pool, notifier: PostgresNotifier, options: PostgresSt
     ...createPostgresStateMachineStore(pool, notifier),
     ...createPostgresBatchStore(pool, notifier),
     ...createPostgresOutboxStore(pool),
+    ...createPostgresCatalogStore(pool, notifier),
   };
   // Close waits for operations in flight (a retention sweep fired by a timer, say) before it drops the
   // schema or ends the pool, and refuses new ones.

@@ -369,4 +369,20 @@ export const sqliteMigrations: Migration[] = [
     name: 'slot holds',
     sql: slotHoldMigrationSql,
   },
+  {
+    version: 11,
+    name: 'catalog',
+    sql: `
+      -- The cluster-wide catalog (store/catalog-store.ts): definitions created through the API, one JSON
+      -- document per kind and name, with a revision that grows at every write.
+      CREATE TABLE catalog_entries (
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        modified_at INTEGER NOT NULL,
+        PRIMARY KEY (kind, name)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -3,6 +3,7 @@ import { InProcessNotifier } from '../notifier.js';
 import type { Store } from '../store.js';
 import { createSqliteBatchStore } from './batches.js';
 import { createSqliteCallbackStore } from './callbacks.js';
+import { createSqliteCatalogStore } from './catalog.js';
 import { createSqliteClusterStore } from './cluster.js';
 import { GroupCommit } from './group-commit.js';
 import { openSqliteDatabase, type SqliteDatabase, type SqliteOpenOptions } from './database.js';
@@ -64,6 +65,7 @@ export function createSqliteStore(options: SqliteOpenOptions): Store {
     ...createSqliteTableStore(db, notifier),
     ...createSqliteStreamStore(db),
     ...createSqliteClusterStore(db, notifier),
+    ...createSqliteCatalogStore(db, notifier),
   };
   return {
     kind: 'sqlite',

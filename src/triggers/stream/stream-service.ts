@@ -3,10 +3,10 @@
  * time, each driven by its own StreamTrigger. Like functions, definitions live in the engine's memory; a
  * trigger declared again (same stream, same function) resumes from its saved checkpoints.
  */
-import { randomUUID } from 'node:crypto';
 import type { ShardLeasing } from '../../cluster/shard-leases.js';
 import type { FunctionService } from '../../functions/service.js';
 import type { Clock } from '../../model/clock.js';
+import { triggerUuid } from '../uuid.js';
 import { SluiceError } from '../../model/errors.js';
 import type { QueueService } from '../../queues/service.js';
 import type { Store } from '../../store/store.js';
@@ -68,7 +68,7 @@ export class StreamTriggerService implements Service {
       }
     }
     const config = buildStreamTriggerConfig({
-      uuid: randomUUID(),
+      uuid: triggerUuid(input.uuid, this.triggers),
       tableName: resolved.table.name,
       input,
       now: this.options.clock.now(),

@@ -8,6 +8,8 @@ import type { FunctionResponseType } from '../types.js';
 export type StartingPosition = 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';
 
 export interface StreamTriggerInput {
+  /** The mapping's UUID; default a new one. The catalog passes its own, so every node runs it under one UUID. */
+  uuid?: string;
   /** The stream's ARN, or the table's name. */
   stream: string;
   functionName: string;
@@ -37,7 +39,7 @@ export interface StreamTriggerInput {
 
 /** What can change on a stream trigger; its stream and starting position cannot, as in Lambda. */
 export type StreamTriggerUpdate = Partial<
-  Omit<StreamTriggerInput, 'stream' | 'startingPosition' | 'startingPositionTimestamp'>
+  Omit<StreamTriggerInput, 'uuid' | 'stream' | 'startingPosition' | 'startingPositionTimestamp'>
 >;
 
 export interface StreamTriggerConfig {

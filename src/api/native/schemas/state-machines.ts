@@ -10,18 +10,3 @@ export const stateMachineRequests = {
   historyQuery: z.strictObject({ reverse: z.enum(['true', 'false']).optional(), limit, nextToken: z.string().optional() }),
   stop: z.strictObject({ error: z.string().max(256).optional(), cause: z.string().max(32_768).optional() }),
 } as const;
-
-export const taskRequests = {
-  create: z
-    .strictObject({
-      queue: z.string().optional(),
-      function: z.string().optional(),
-      input: z.union([z.record(z.string(), z.unknown()), z.string()]).optional(),
-      tokenField: z.string().optional(),
-      timeoutSeconds: z.number().int().optional(),
-      heartbeatSeconds: z.number().int().optional(),
-    })
-    .refine((t) => !(t.queue !== undefined && t.function !== undefined), { error: 'give a queue or a function, not both' }),
-  success: z.strictObject({ output: z.unknown() }),
-  failure: z.strictObject({ error: z.string().optional(), cause: z.string().optional() }),
-} as const;

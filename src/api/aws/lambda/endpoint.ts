@@ -1,0 +1,83 @@
+/**
+ * The Lambda REST API on the node (`/2015-03-31/functions/...`, `/2015-03-31/event-source-mappings/...`,
+ * `/2017-10-31/functions/{name}/concurrency`, `/2016-08-19/account-settings`), signed with SigV4 for the
+ * service `lambda`, so the unmodified `@aws-sdk/client-lambda` and `aws lambda --endpoint-url` work
+ * against a node. The routes live in their own scope with Lambda's error shape (rest-json.ts).
+ *
+ * No semantics live here: each route decodes its request and calls functions.ts or
+ * event-source-mappings.ts, which call the same services the library uses.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AuthSettings } from '../../auth/credentials.js';
+import { bodyOf, jsonBody, pathParam as param, queryValue, registerRestJsonService, sendRestJson as send } from '../rest-json.js';
+import {
+  deleteFunctionConcurrency,
+  getAccountSettings,
+  getFunction,
+  getFunctionConfiguration,
+  invoke,
+  listFunctions,
+  putFunctionConcurrency,
+  type LambdaContext,
+} from './functions.js';
+import { eventSourceMappingRoutes, type MappingContext } from './event-source-mappings.js';
+import { lambdaErrorResponse } from './wire.js';
+
+export const LAMBDA_SIGNING_NAME = 'lambda';
+
+export interface LambdaEndpointOptions {
+  context: LambdaContext & MappingContext;
+  auth: AuthSettings;
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[value.length - 1] : value;
+}
+
+function functionRoutes(scope: FastifyInstance, context: LambdaContext): void {
+  scope.post('/2015-03-31/functions/:name/invocations', async (request, reply) =>
+    send(
+      reply,
+      await invoke(context, {
+        functionName: param(request, 'name'),
+        qualifier: queryValue(request.query, 'Qualifier'),
+        invocationType: header(request, 'x-amz-invocation-type'),
+        logType: header(request, 'x-amz-log-type'),
+        body: bodyOf(request),
+        requestId: request.id,
+      }),
+    ),
+  );
+  scope.get('/2015-03-31/functions', async (request, reply) => {
+    const marker = queryValue(request.query, 'Marker');
+    const limit = queryValue(request.query, 'MaxItems');
+    return send(reply, listFunctions(context, { ...(marker !== undefined ? { marker } : {}), ...(limit !== undefined ? { maxItems: limit } : {}) }, request.id));
+  });
+  scope.get('/2015-03-31/functions/:name', async (request, reply) =>
+    send(reply, getFunction(context, param(request, 'name'), queryValue(request.query, 'Qualifier'), request.id)),
+  );
+  scope.get('/2015-03-31/functions/:name/configuration', async (request, reply) =>
+    send(reply, getFunctionConfiguration(context, param(request, 'name'), queryValue(request.query, 'Qualifier'), request.id)),
+  );
+  scope.put('/2017-10-31/functions/:name/concurrency', async (request, reply) =>
+    send(reply, await putFunctionConcurrency(context, param(request, 'name'), jsonBody(request), request.id)),
+  );
+  scope.delete('/2017-10-31/functions/:name/concurrency', async (request, reply) =>
+    send(reply, await deleteFunctionConcurrency(context, param(request, 'name'), request.id)),
+  );
+  scope.get('/2016-08-19/account-settings', async (request, reply) => send(reply, getAccountSettings(context, request.id)));
+}
+
+export async function registerLambdaEndpoint(app: FastifyInstance, options: LambdaEndpointOptions): Promise<void> {
+  const { context, auth } = options;
+  await registerRestJsonService(app, {
+    signingName: LAMBDA_SIGNING_NAME,
+    auth,
+    renderError: (error, requestId) => lambdaErrorResponse(error, requestId),
+    routes: (scope) => {
+      functionRoutes(scope, context);
+      eventSourceMappingRoutes(scope, context, { send, jsonBody, param });
+    },
+  });
+}

@@ -1,0 +1,229 @@
+/**
+ * Lambda's function operations over the engine's FunctionService: Invoke (RequestResponse, Event,
+ * DryRun; LogType Tail), ListFunctions, GetFunction, GetFunctionConfiguration, PutFunctionConcurrency,
+ * DeleteFunctionConcurrency and GetAccountSettings. Each is a function of the decoded request; the
+ * endpoint (endpoint.ts) does the HTTP plumbing and the signature.
+ */
+import { createHash } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
+import type { CatalogService } from '../../../catalog/service.js';
+import type { ArnContext } from '../../../model/arn.js';
+import { SluiceError } from '../../../model/errors.js';
+import type { FunctionService } from '../../../functions/service.js';
+import type { FunctionView, InvokeResponse } from '../../../functions/types.js';
+import {
+  constraintError,
+  functionNotFound,
+  functionReference,
+  lambdaJson,
+  lambdaTimestamp,
+  LambdaThrottle,
+  maxItems,
+  page,
+  type LambdaResponse,
+} from './wire.js';
+
+export interface LambdaContext {
+  functions: FunctionService;
+  arn: ArnContext;
+  /** Functions' settings changed here are stored for every node; config-declared functions are refused. */
+  catalog: CatalogService;
+}
+
+/** Lambda's limit on an asynchronous invocation's payload (1 MB since 2025; a synchronous one is the node's body limit). */
+export const EVENT_PAYLOAD_LIMIT = 1_048_576;
+/** LogType Tail returns the last 4 KB of the execution log. */
+const LOG_TAIL_BYTES = 4096;
+
+const runtime = `nodejs${process.versions.node.split('.')[0]}.x`;
+
+/** The existing function a FunctionName names (only `$LATEST` exists in Sluice: no versions or aliases). */
+export function requireFunction(context: LambdaContext, raw: string, qualifier?: string): string {
+  const reference = functionReference(raw, context.arn);
+  const wanted = qualifier ?? reference.qualifier;
+  if (qualifier !== undefined && reference.qualifier !== undefined && qualifier !== reference.qualifier) {
+    throw new SluiceError('InvalidParameterValue', 'The derived qualifier from the function name does not match the specified qualifier.', { field: 'Qualifier' });
+  }
+  if (reference.foreign || !context.functions.exists(reference.name) || (wanted !== undefined && wanted !== '$LATEST')) {
+    throw functionNotFound(context.arn, reference.name, wanted);
+  }
+  return reference.name;
+}
+
+export function functionConfiguration(context: LambdaContext, view: FunctionView): Record<string, unknown> {
+  return {
+    FunctionName: view.name,
+    FunctionArn: view.arn,
+    Runtime: runtime,
+    // Sluice has no IAM: a fixed role ARN stands where Lambda requires one.
+    Role: `arn:aws:iam::${context.arn.accountId}:role/sluice-function`,
+    Handler: view.handler,
+    CodeSize: 0,
+    Description: '',
+    Timeout: view.timeout,
+    MemorySize: view.memorySize,
+    LastModified: lambdaTimestamp(context.functions.lastModified(view.name)),
+    CodeSha256: createHash('sha256').update(view.handler).digest('base64'),
+    Version: '$LATEST',
+    Environment: { Variables: { ...view.environment } },
+    TracingConfig: { Mode: 'PassThrough' },
+    State: 'Active',
+    LastUpdateStatus: 'Successful',
+    PackageType: 'Zip',
+    Architectures: [process.arch === 'arm64' ? 'arm64' : 'x86_64'],
+    EphemeralStorage: { Size: 512 },
+    LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${view.name}` },
+  };
+}
+
+/** The event a payload carries: JSON, `{}` when empty (as Lambda gives a handler invoked without one). */
+function parsePayload(body: Buffer): unknown {
+  if (body.length === 0) return {};
+  if (!isUtf8(body)) throw new SluiceError('SerializationException', 'Could not parse request body into json: the payload is not UTF-8');
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch (error) {
+    throw new SluiceError('SerializationException', `Could not parse request body into json: ${(error as Error).message}`);
+  }
+}
+
+/** Lambda's text log of one execution: START, the handler's output, END and REPORT, its last 4 KB base64. */
+function logTail(name: string, context: LambdaContext, log: NonNullable<InvokeResponse['log']>): string {
+  const memory = context.functions.get(name).memorySize;
+  const duration = log.durationMs.toFixed(2);
+  const text =
+    `START RequestId: ${log.requestId} Version: $LATEST\n${log.text}${log.text === '' || log.text.endsWith('\n') ? '' : '\n'}` +
+    `END RequestId: ${log.requestId}\n` +
+    `REPORT RequestId: ${log.requestId}\tDuration: ${duration} ms\tBilled Duration: ${Math.max(1, Math.ceil(log.durationMs))} ms\tMemory Size: ${memory} MB\t\n`;
+  const bytes = Buffer.from(text, 'utf8');
+  return bytes.subarray(Math.max(0, bytes.length - LOG_TAIL_BYTES)).toString('base64');
+}
+
+export interface InvokeRequest {
+  functionName: string;
+  qualifier: string | undefined;
+  invocationType: string | undefined;
+  logType: string | undefined;
+  body: Buffer;
+  requestId: string;
+}
+
+export async function invoke(context: LambdaContext, request: InvokeRequest): Promise<LambdaResponse> {
+  const type = request.invocationType ?? 'RequestResponse';
+  if (!['RequestResponse', 'Event', 'DryRun'].includes(type)) {
+    throw constraintError('invocationType', type, 'Member must satisfy enum value set: [Event, RequestResponse, DryRun]');
+  }
+  const logType = request.logType ?? 'None';
+  if (!['None', 'Tail'].includes(logType)) throw constraintError('logType', logType, 'Member must satisfy enum value set: [None, Tail]');
+  const name = requireFunction(context, request.functionName, request.qualifier);
+  const event = parsePayload(request.body);
+  const headers = { 'x-amzn-requestid': request.requestId };
+  if (type === 'DryRun') return { status: 204, headers, body: '' };
+  if (type === 'Event') {
+    if (request.body.length > EVENT_PAYLOAD_LIMIT) {
+      throw new SluiceError('RequestEntityTooLarge', `Request must be smaller than ${EVENT_PAYLOAD_LIMIT} bytes for the InvokeAsync operation`);
+    }
+    const accepted = await context.functions.invokeAsync(name, event);
+    return { status: 202, headers: { 'x-amzn-requestid': accepted.requestId }, body: '' };
+  }
+  let response: InvokeResponse;
+  try {
+    response = await context.functions.invoke(name, event, { via: 'invoke' }, { withLog: logType === 'Tail' });
+  } catch (error) {
+    if (error instanceof SluiceError && error.code === 'TooManyRequestsException') {
+      const reserved = context.functions.get(name).reservedConcurrency !== null;
+      throw new LambdaThrottle(
+        'Rate Exceeded.',
+        reserved ? 'ReservedFunctionConcurrentInvocationLimitExceeded' : 'ConcurrentInvocationLimitExceeded',
+      );
+    }
+    throw error;
+  }
+  return {
+    status: 200,
+    headers: {
+      'content-type': 'application/json',
+      'x-amzn-requestid': response.log?.requestId ?? request.requestId,
+      'x-amz-executed-version': '$LATEST',
+      ...(response.functionError ? { 'x-amz-function-error': response.functionError } : {}),
+      ...(response.log ? { 'x-amz-log-result': logTail(name, context, response.log) } : {}),
+    },
+    body: JSON.stringify(response.payload ?? null),
+  };
+}
+
+export function listFunctions(context: LambdaContext, query: { marker?: string; maxItems?: string }, requestId: string): LambdaResponse {
+  const all = context.functions.list().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const { items, nextMarker } = page(all, (view) => view.name, query.marker, maxItems(query.maxItems, 50));
+  return lambdaJson(
+    { Functions: items.map((view) => functionConfiguration(context, view)), ...(nextMarker ? { NextMarker: nextMarker } : {}) },
+    requestId,
+  );
+}
+
+export function getFunction(context: LambdaContext, raw: string, qualifier: string | undefined, requestId: string): LambdaResponse {
+  const view = context.functions.get(requireFunction(context, raw, qualifier));
+  return lambdaJson(
+    {
+      Configuration: functionConfiguration(context, view),
+      ...(view.reservedConcurrency !== null ? { Concurrency: { ReservedConcurrentExecutions: view.reservedConcurrency } } : {}),
+      Tags: {},
+    },
+    requestId,
+  );
+}
+
+export function getFunctionConfiguration(context: LambdaContext, raw: string, qualifier: string | undefined, requestId: string): LambdaResponse {
+  return lambdaJson(functionConfiguration(context, context.functions.get(requireFunction(context, raw, qualifier))), requestId);
+}
+
+export async function putFunctionConcurrency(context: LambdaContext, raw: string, input: Record<string, unknown>, requestId: string): Promise<LambdaResponse> {
+  const name = requireFunction(context, raw);
+  const value = input.ReservedConcurrentExecutions;
+  if (value === undefined) {
+    throw constraintError('reservedConcurrentExecutions', 'null', 'Member must not be null');
+  }
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw constraintError('reservedConcurrentExecutions', value, 'Member must have value greater than or equal to 0');
+  }
+  const unknown = Object.keys(input).find((key) => key !== 'ReservedConcurrentExecutions');
+  if (unknown !== undefined) throw new SluiceError('SerializationException', `Unrecognized field "${unknown.slice(0, 60)}"`);
+  const unreservedOthers =
+    context.functions.concurrency.accountLimit -
+    context.functions.list().reduce((sum, view) => sum + (view.name === name ? 0 : (view.reservedConcurrency ?? 0)), 0);
+  if (value > unreservedOthers) {
+    throw new SluiceError(
+      'InvalidParameterValue',
+      `Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [0]: at most ${unreservedOthers} can be reserved for ${name}.`,
+      { field: 'ReservedConcurrentExecutions' },
+    );
+  }
+  await context.catalog.setReservedConcurrency(name, value);
+  return lambdaJson({ ReservedConcurrentExecutions: value }, requestId);
+}
+
+export async function deleteFunctionConcurrency(context: LambdaContext, raw: string, requestId: string): Promise<LambdaResponse> {
+  const name = requireFunction(context, raw);
+  await context.catalog.setReservedConcurrency(name, null);
+  return { status: 204, headers: { 'x-amzn-requestid': requestId }, body: '' };
+}
+
+export function getAccountSettings(context: LambdaContext, requestId: string): LambdaResponse {
+  const views = context.functions.list();
+  const limit = context.functions.concurrency.accountLimit;
+  const reserved = views.reduce((sum, view) => sum + (view.reservedConcurrency ?? 0), 0);
+  return lambdaJson(
+    {
+      // Lambda's code-size quotas, reported as Lambda does; Sluice keeps no code packages, so usage is 0.
+      AccountLimit: {
+        TotalCodeSize: 80_530_636_800,
+        CodeSizeUnzipped: 262_144_000,
+        CodeSizeZipped: 52_428_800,
+        ConcurrentExecutions: limit,
+        UnreservedConcurrentExecutions: limit - reserved,
+      },
+      AccountUsage: { TotalCodeSize: 0, FunctionCount: views.length },
+    },
+    requestId,
+  );
+}

@@ -1,0 +1,91 @@
+/**
+ * `sluice apply`'s plan, as a pure function of the catalog's mappings and the ones a config file
+ * declares (docs/design/catalog.md): create what is missing, update what differs, leave the rest
+ * unchanged, and keep (or, with `prune`, delete) the mappings this file applied before and no longer
+ * declares. Mappings are matched by source and function; only the fields the file declares are
+ * compared, so a field it stopped declaring keeps its last value rather than being planned forever.
+ */
+import type { TriggerInput, TriggerUpdate } from '../triggers/types.js';
+import type { StreamTriggerInput, StreamTriggerUpdate } from '../triggers/stream/stream-types.js';
+
+export type MappingDefinition = (
+  | { source: 'queue'; input: TriggerInput & { uuid: string } }
+  | { source: 'stream'; input: StreamTriggerInput & { uuid: string } }
+) & {
+  /** The config file `sluice apply` stored it from: the API refuses to change it, naming the file. */
+  managedBy?: string;
+};
+
+/** A mapping a config file declares, for `sluice apply` (its UUID is the catalog's). */
+export type DeclaredMapping =
+  | { source: 'queue'; input: TriggerInput }
+  | { source: 'stream'; input: StreamTriggerInput };
+
+export interface PlanStep {
+  action: 'create' | 'update' | 'unchanged' | 'delete' | 'keep';
+  /** `queue -> function` or `table -> function`. */
+  mapping: string;
+  uuid?: string;
+}
+
+export type PlannedStep = PlanStep & { declared?: DeclaredMapping };
+
+/** The table of a stream given by ARN (`arn:...:table/<name>/stream/<label>`) or by table name. */
+export function tableOfStream(stream: string): string {
+  const match = /:table\/([^/]+)\/stream\//.exec(stream);
+  return match ? match[1]! : stream;
+}
+
+/** `queue -> function` or `table -> function`, by names (ARNs reduced to them). */
+export function mappingLabel(mapping: DeclaredMapping): string {
+  const source = mapping.source === 'queue' ? mapping.input.queue.slice(mapping.input.queue.lastIndexOf(':') + 1) : tableOfStream(mapping.input.stream);
+  return `${source} -> ${mapping.input.functionName}`;
+}
+
+/** JSON with object keys sorted, so equal values compare equal whatever their key order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.keys(value as object).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'undefined';
+}
+
+/** The fields of a declared mapping an update may change (not its source, UUID or starting position). */
+export function mutableFields(mapping: DeclaredMapping): TriggerUpdate | StreamTriggerUpdate {
+  if (mapping.source === 'queue') {
+    const { queue: _queue, uuid: _uuid, ...changes } = mapping.input;
+    return changes;
+  }
+  const { stream: _stream, uuid: _uuid, startingPosition: _position, startingPositionTimestamp: _timestamp, ...changes } = mapping.input;
+  return changes;
+}
+
+export function planMappings(p: {
+  source: string;
+  declared: readonly DeclaredMapping[];
+  prune: boolean;
+  stored: ReadonlyArray<{ uuid: string; definition: MappingDefinition }>;
+}): PlannedStep[] {
+  const steps: PlannedStep[] = [];
+  const matched = new Set<string>();
+  for (const declared of p.declared) {
+    const mapping = mappingLabel(declared);
+    const found = p.stored.find(({ definition }) => mappingLabel(definition) === mapping);
+    if (!found) {
+      steps.push({ action: 'create', mapping, declared });
+      continue;
+    }
+    matched.add(found.uuid);
+    const storedInput = found.definition.input as unknown as Record<string, unknown>;
+    const same =
+      found.definition.managedBy === p.source &&
+      Object.entries(declared.input).every(([field, value]) => canonical(storedInput[field]) === canonical(value));
+    steps.push({ action: same ? 'unchanged' : 'update', mapping, uuid: found.uuid, declared });
+  }
+  for (const { uuid, definition } of p.stored) {
+    if (matched.has(uuid) || definition.managedBy !== p.source) continue;
+    steps.push({ action: p.prune ? 'delete' : 'keep', mapping: mappingLabel(definition), uuid });
+  }
+  return steps;
+}

@@ -1,0 +1,345 @@
+/**
+ * The cluster-wide catalog, the node's side (docs/design/catalog.md). Event source mappings and
+ * functions' settings created or changed through the API are validated by the service that runs them
+ * (the change is made on this node first: a refused change stores nothing), then written to the store's
+ * catalog; every node hears the write on the catalog channel and brings its own triggers and functions
+ * to what the catalog says. Nothing is read while nothing changes: an idle node costs no query.
+ *
+ * Precedence: a resource declared in a node's config file is managed by that file (`manage`); the API
+ * refuses to change it, naming the file, and a catalog entry for it is not applied on that node (the
+ * conflict is reported). A mapping whose function is missing on a node waits there, quietly (listed by
+ * `conflicts()`), until the function is declared (functions' changes wake the catalog up), then runs.
+ */
+import type { Clock } from '../model/clock.js';
+import { SluiceError } from '../model/errors.js';
+import type { Service } from '../model/service.js';
+import type { FunctionService } from '../functions/service.js';
+import { catalogChannel, type CatalogEntry } from '../store/catalog-store.js';
+import { mutableFields, planMappings, tableOfStream, type DeclaredMapping, type MappingDefinition, type PlannedStep, type PlanStep } from './apply-plan.js';
+import type { Store } from '../store/store.js';
+import type { TriggerService } from '../triggers/service.js';
+import type { TriggerUpdate, TriggerView } from '../triggers/types.js';
+import type { StreamTriggerService } from '../triggers/stream/stream-service.js';
+import type { StreamTriggerUpdate, StreamTriggerView } from '../triggers/stream/stream-types.js';
+
+/** Catalog kinds: an event source mapping is named by its UUID, a function's settings by the function. */
+export const MAPPING_KIND = 'event-source-mapping';
+export const FUNCTION_KIND = 'function';
+
+export type { DeclaredMapping, MappingDefinition, PlanStep } from './apply-plan.js';
+
+/** What the catalog keeps of a function: the settings that are not code. */
+export interface FunctionSettings {
+  reservedConcurrency: number | null;
+}
+
+export type MappingView = { source: 'queue'; view: TriggerView } | { source: 'stream'; view: StreamTriggerView };
+
+export interface CatalogServiceOptions {
+  store: Store;
+  clock: Clock;
+  functions: FunctionService;
+  triggers: TriggerService;
+  streamTriggers: StreamTriggerService;
+  /** A catalog entry this node cannot apply (a conflict with its config, a missing source). */
+  onConflict: (message: string) => void;
+}
+
+const key = (kind: string, name: string) => `${kind}/${name}`;
+
+/** A mapping `sluice apply` stored from a file changes only through that file. */
+function refuseApplied(entry: CatalogEntry | undefined, uuid: string, appliedFrom: string | undefined): void {
+  const managedBy = entry ? (JSON.parse(entry.definition) as MappingDefinition).managedBy : undefined;
+  if (managedBy === undefined || managedBy === appliedFrom) return;
+  throw new SluiceError('ResourceConflictException', `The event source mapping ${uuid} is managed by the config file ${managedBy} (sluice apply); change it there and apply again`, { field: 'UUID' });
+}
+
+export class CatalogService implements Service {
+  /** The revision of each catalog entry this node runs. */
+  private readonly applied = new Map<string, number>();
+  /** Entries this node could not apply yet, and why (reported once per revision). */
+  private readonly pending = new Map<string, { revision: number; reason: string }>();
+  private readonly managed = new Map<string, string>();
+  private unsubscribe: (() => void) | undefined;
+  private unsubscribeFunctions: (() => void) | undefined;
+  private syncing: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly options: CatalogServiceOptions) {}
+
+  async start(): Promise<void> {
+    this.unsubscribe = this.options.store.notifier.subscribe(catalogChannel, () => this.requestSync());
+    // A function declared later (a config applied after the engine opened) may let a waiting mapping run.
+    this.unsubscribeFunctions = this.options.functions.onChange(({ change }) => {
+      if (change !== 'deleted' && this.pending.size > 0) this.requestSync();
+    });
+    await this.sync();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.unsubscribeFunctions?.();
+    await this.syncing?.catch(() => undefined);
+  }
+
+  // ---------------------------------------------------------------- precedence with config files
+
+  /** Marks a resource as declared by a config file: the API will not change it. */
+  manage(kind: typeof MAPPING_KIND | typeof FUNCTION_KIND, name: string, source: string): void {
+    this.managed.set(key(kind, name), source);
+  }
+
+  /** The config file managing a resource, if one does. */
+  managedBy(kind: typeof MAPPING_KIND | typeof FUNCTION_KIND, name: string): string | undefined {
+    return this.managed.get(key(kind, name));
+  }
+
+  /** The catalog entries this node does not run, and why (a conflict with its config, a missing function). */
+  conflicts(): Array<{ kind: string; name: string; reason: string }> {
+    return [...this.pending.entries()].map(([id, { reason }]) => {
+      const [kind, ...rest] = id.split('/');
+      return { kind: kind!, name: rest.join('/'), reason };
+    });
+  }
+
+  /**
+   * The UUID of the catalog's mapping from this queue (or this table's stream) to this function, if the
+   * catalog holds one, read from the store (whether or not this node runs it yet): a config file may not
+   * declare it too.
+   */
+  async heldMapping(p: { queue?: string; table?: string; functionName: string }): Promise<string | undefined> {
+    const lastPart = (text: string, separator: string) => text.slice(text.lastIndexOf(separator) + 1);
+    for (const entry of await this.options.store.catalogList({ kind: MAPPING_KIND })) {
+      const definition = JSON.parse(entry.definition) as MappingDefinition;
+      if (definition.input.functionName !== p.functionName) continue;
+      if (definition.source === 'queue' && p.queue !== undefined && lastPart(definition.input.queue, ':') === lastPart(p.queue, ':')) return entry.name;
+      if (definition.source === 'stream' && p.table !== undefined && tableOfStream(definition.input.stream) === p.table) return entry.name;
+    }
+    return undefined;
+  }
+
+  /** Whether this node runs the mapping because the catalog holds it (a config's prune leaves it alone). */
+  holds(uuid: string): boolean {
+    return this.applied.has(key(MAPPING_KIND, uuid));
+  }
+
+  // ---------------------------------------------------------------- changes through the API
+
+  /** Creates a mapping on this node (which validates it), then stores it for every node. */
+  async createMapping(definition: MappingDefinition): Promise<MappingView> {
+    const created = await this.createLocal(definition);
+    const name = definition.input.uuid;
+    const outcome = await this.put(MAPPING_KIND, name, definition, null).catch(async (error: unknown) => {
+      await this.deleteLocal(name);
+      throw error;
+    });
+    if (!outcome.written) {
+      await this.deleteLocal(name);
+      throw new SluiceError('ResourceConflictException', `UUID: the event source mapping ${name} already exists`, { field: 'UUID' });
+    }
+    this.applied.set(key(MAPPING_KIND, name), outcome.entry.revision);
+    return created;
+  }
+
+  /** Changes a mapping on this node (which validates the change), then in the catalog when it is held there. */
+  async updateMapping(uuid: string, changes: TriggerUpdate | StreamTriggerUpdate, appliedFrom?: string): Promise<MappingView> {
+    this.refuseManaged(MAPPING_KIND, uuid);
+    const stored = await this.entry(MAPPING_KIND, uuid);
+    refuseApplied(stored, uuid, appliedFrom);
+    const local = this.localMapping(uuid);
+    const updated =
+      local.source === 'queue'
+        ? ({ source: 'queue', view: await this.options.triggers.update(uuid, changes as TriggerUpdate) } as const)
+        : ({ source: 'stream', view: await this.options.streamTriggers.update(uuid, changes as StreamTriggerUpdate) } as const);
+    const entry = stored;
+    if (entry) {
+      const previous = JSON.parse(entry.definition) as MappingDefinition;
+      const merged = { ...previous, input: { ...previous.input, ...changes }, ...(appliedFrom !== undefined ? { managedBy: appliedFrom } : {}) } as MappingDefinition;
+      const outcome = await this.put(MAPPING_KIND, uuid, merged, undefined);
+      if (outcome.written) this.applied.set(key(MAPPING_KIND, uuid), outcome.entry.revision);
+    }
+    return updated;
+  }
+
+  async deleteMapping(uuid: string, appliedFrom?: string): Promise<MappingView> {
+    this.refuseManaged(MAPPING_KIND, uuid);
+    refuseApplied(await this.entry(MAPPING_KIND, uuid), uuid, appliedFrom);
+    const local = this.localMapping(uuid);
+    await this.options.store.catalogDelete({ kind: MAPPING_KIND, name: uuid });
+    this.applied.delete(key(MAPPING_KIND, uuid));
+    await this.deleteLocal(uuid);
+    return local;
+  }
+
+  /** `sluice apply`'s plan against the catalog as stored now (apply-plan.ts). */
+  async planMappings(p: { source: string; declared: readonly DeclaredMapping[]; prune: boolean }): Promise<PlannedStep[]> {
+    const stored = (await this.options.store.catalogList({ kind: MAPPING_KIND })).map((entry) => ({
+      uuid: entry.name,
+      definition: JSON.parse(entry.definition) as MappingDefinition,
+    }));
+    return planMappings({ ...p, stored });
+  }
+
+  /** Carries out a plan from `planMappings`, step by step; returns the steps done. */
+  async applyMappings(p: { source: string; declared: readonly DeclaredMapping[]; prune: boolean; newUuid: () => string }): Promise<PlanStep[]> {
+    const steps = await this.planMappings(p);
+    for (const step of steps) {
+      if (step.action === 'create' && step.declared) {
+        const input = { ...step.declared.input, uuid: p.newUuid() };
+        const created = await this.createMapping({ ...step.declared, input, managedBy: p.source } as MappingDefinition);
+        step.uuid = created.view.uuid;
+      } else if (step.action === 'update' && step.declared && step.uuid) {
+        const changes = mutableFields(step.declared);
+        await this.updateMapping(step.uuid, changes, p.source);
+      } else if (step.action === 'delete' && step.uuid) {
+        await this.deleteMapping(step.uuid, p.source);
+      }
+    }
+    return steps.map(({ declared: _declared, ...step }) => step);
+  }
+
+  /** Sets (or with null removes) a function's reserved concurrency on every node. */
+  async setReservedConcurrency(name: string, reservedConcurrency: number | null): Promise<void> {
+    this.refuseManaged(FUNCTION_KIND, name);
+    await this.options.functions.update(name, { reservedConcurrency });
+    const settings: FunctionSettings = { reservedConcurrency };
+    const outcome = await this.put(FUNCTION_KIND, name, settings, undefined);
+    if (outcome.written) this.applied.set(key(FUNCTION_KIND, name), outcome.entry.revision);
+  }
+
+  /** The mapping this node runs under `uuid` (a queue or a stream trigger). */
+  localMapping(uuid: string): MappingView {
+    const queue = this.options.triggers.list().find((view) => view.uuid === uuid);
+    if (queue) return { source: 'queue', view: queue };
+    const stream = this.options.streamTriggers.list().find((view) => view.uuid === uuid);
+    if (stream) return { source: 'stream', view: stream };
+    throw new SluiceError('ResourceNotFoundException', 'The resource you requested does not exist.', { field: 'UUID' });
+  }
+
+  // ---------------------------------------------------------------- bringing this node to the catalog
+
+  /** Re-reads the catalog soon; calls while a sync runs fold into one more sync after it. */
+  private requestSync(): void {
+    if (this.stopped) return;
+    if (this.syncing) {
+      this.again = true;
+      return;
+    }
+    this.syncing = this.sync()
+      .catch((error: unknown) => this.options.onConflict(`catalog: could not apply the catalog: ${String(error)}`))
+      .finally(() => {
+        this.syncing = undefined;
+        if (this.again) {
+          this.again = false;
+          this.requestSync();
+        }
+      });
+  }
+
+  private async sync(): Promise<void> {
+    const entries = await this.options.store.catalogList({});
+    const present = new Set<string>();
+    for (const entry of entries) {
+      if (this.stopped) return;
+      const id = key(entry.kind, entry.name);
+      present.add(id);
+      if ((this.applied.get(id) ?? 0) >= entry.revision) continue;
+      if (this.pending.get(id)?.revision === entry.revision && !this.pendingMayResolve(entry)) continue;
+      try {
+        if (entry.kind === MAPPING_KIND) await this.applyMapping(entry);
+        else if (entry.kind === FUNCTION_KIND) await this.applyFunction(entry);
+        else continue;
+        this.applied.set(id, entry.revision);
+        this.pending.delete(id);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        // A function not declared (yet) is the normal state of a node that applies its config after
+        // opening the engine: listed by conflicts(), not reported; anything else is reported once.
+        const waitingForFunction = !this.pendingMayResolve(entry);
+        if (!waitingForFunction && this.pending.get(id)?.reason !== reason) {
+          this.options.onConflict(`catalog: ${entry.kind} ${entry.name} (revision ${entry.revision}) does not run on this node: ${reason}`);
+        }
+        this.pending.set(id, { revision: entry.revision, reason });
+      }
+    }
+    for (const id of [...this.applied.keys(), ...this.pending.keys()]) {
+      if (present.has(id)) continue;
+      this.pending.delete(id);
+      if (!this.applied.delete(id)) continue;
+      const [kind, ...rest] = id.split('/');
+      if (kind === MAPPING_KIND) await this.deleteLocal(rest.join('/'));
+    }
+  }
+
+  /** A waiting entry is tried again when its function may have appeared. */
+  private pendingMayResolve(entry: CatalogEntry): boolean {
+    if (entry.kind !== MAPPING_KIND) return this.options.functions.exists(entry.name);
+    const definition = JSON.parse(entry.definition) as MappingDefinition;
+    return this.options.functions.exists(definition.input.functionName);
+  }
+
+  private async applyMapping(entry: CatalogEntry): Promise<void> {
+    const definition = JSON.parse(entry.definition) as MappingDefinition;
+    const uuid = definition.input.uuid;
+    const manager = this.managedBy(MAPPING_KIND, uuid);
+    if (manager !== undefined) throw new Error(`it is declared by ${manager}, which takes precedence`);
+    const exists = this.options.triggers.list().some((view) => view.uuid === uuid) || this.options.streamTriggers.list().some((view) => view.uuid === uuid);
+    if (!exists) {
+      await this.createLocal(definition);
+      return;
+    }
+    if (definition.source === 'queue') {
+      const { uuid: _uuid, queue: _queue, ...changes } = definition.input;
+      await this.options.triggers.update(uuid, changes);
+    } else {
+      const { uuid: _uuid, stream: _stream, startingPosition: _position, startingPositionTimestamp: _timestamp, ...changes } = definition.input;
+      await this.options.streamTriggers.update(uuid, changes);
+    }
+  }
+
+  private async applyFunction(entry: CatalogEntry): Promise<void> {
+    const settings = JSON.parse(entry.definition) as FunctionSettings;
+    const manager = this.managedBy(FUNCTION_KIND, entry.name);
+    if (manager !== undefined) throw new Error(`it is declared by ${manager}, which takes precedence`);
+    if (!this.options.functions.exists(entry.name)) throw new Error(`the function ${entry.name} is not declared on this node`);
+    if (this.options.functions.get(entry.name).reservedConcurrency === settings.reservedConcurrency) return;
+    await this.options.functions.update(entry.name, { reservedConcurrency: settings.reservedConcurrency });
+  }
+
+  private async createLocal(definition: MappingDefinition): Promise<MappingView> {
+    return definition.source === 'queue'
+      ? { source: 'queue', view: await this.options.triggers.create(definition.input) }
+      : { source: 'stream', view: await this.options.streamTriggers.create(definition.input) };
+  }
+
+  private async deleteLocal(uuid: string): Promise<void> {
+    if (this.options.triggers.list().some((view) => view.uuid === uuid)) await this.options.triggers.delete(uuid);
+    else if (this.options.streamTriggers.list().some((view) => view.uuid === uuid)) await this.options.streamTriggers.delete(uuid);
+  }
+
+  private refuseManaged(kind: typeof MAPPING_KIND | typeof FUNCTION_KIND, name: string): void {
+    const manager = this.managedBy(kind, name);
+    if (manager === undefined) return;
+    const what = kind === MAPPING_KIND ? `The event source mapping ${name}` : `The function ${name}`;
+    throw new SluiceError('ResourceConflictException', `${what} is managed by the config file ${manager}; change it there (or remove it from the file and run sluice apply)`, {
+      field: kind === MAPPING_KIND ? 'UUID' : 'FunctionName',
+    });
+  }
+
+  private async entry(kind: string, name: string): Promise<CatalogEntry | undefined> {
+    return (await this.options.store.catalogList({ kind })).find((entry) => entry.name === name);
+  }
+
+  private put(kind: string, name: string, definition: unknown, ifRevision: number | null | undefined) {
+    return this.options.store.catalogPut({
+      kind,
+      name,
+      definition: JSON.stringify(definition),
+      modifiedAt: this.options.clock.now(),
+      ...(ifRevision !== undefined ? { ifRevision } : {}),
+    });
+  }
+}

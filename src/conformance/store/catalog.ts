@@ -1,0 +1,72 @@
+/**
+ * CatalogStore on its own (store/catalog-store.ts): revisions, conditional writes and deletes, listing,
+ * and the wake-up every write publishes; the same outcomes on every backend.
+ */
+import { describe, expect, it } from 'vitest';
+import { catalogChannel } from '../../store/catalog-store.js';
+import type { BackendUnderTest } from '../harness.js';
+import { useStore } from './harness.js';
+
+const entry = (name: string, definition: object, modifiedAt = 1_000) => ({ kind: 'mapping', name, definition: JSON.stringify(definition), modifiedAt });
+
+export function catalogStoreConformance(backend: BackendUnderTest): void {
+  describe(`catalog store [${backend.name}]`, () => {
+    const t = useStore(backend);
+
+    it('writes an entry at revision 1 and each later write one revision higher', async () => {
+      const first = await t.store.catalogPut(entry('a', { batchSize: 1 }));
+      expect(first).toEqual({ written: true, entry: { kind: 'mapping', name: 'a', definition: '{"batchSize":1}', revision: 1, modifiedAt: 1_000 } });
+      const second = await t.store.catalogPut(entry('a', { batchSize: 2 }, 2_000));
+      expect(second).toMatchObject({ written: true, entry: { revision: 2, definition: '{"batchSize":2}', modifiedAt: 2_000 } });
+      expect(await t.store.catalogList({})).toEqual([{ kind: 'mapping', name: 'a', definition: '{"batchSize":2}', revision: 2, modifiedAt: 2_000 }]);
+    });
+
+    it('creates only an absent entry when asked to (ifRevision null), returning the one there', async () => {
+      await t.store.catalogPut(entry('a', { v: 1 }));
+      const refused = await t.store.catalogPut({ ...entry('a', { v: 2 }), ifRevision: null });
+      expect(refused).toEqual({ written: false, current: expect.objectContaining({ revision: 1, definition: '{"v":1}' }) });
+      expect(await t.store.catalogPut({ ...entry('b', { v: 1 }), ifRevision: null })).toMatchObject({ written: true, entry: { revision: 1 } });
+    });
+
+    it('updates at a revision only while the entry is at that revision', async () => {
+      await t.store.catalogPut(entry('a', { v: 1 }));
+      expect(await t.store.catalogPut({ ...entry('a', { v: 2 }), ifRevision: 1 })).toMatchObject({ written: true, entry: { revision: 2 } });
+      const stale = await t.store.catalogPut({ ...entry('a', { v: 3 }), ifRevision: 1 });
+      expect(stale).toEqual({ written: false, current: expect.objectContaining({ revision: 2, definition: '{"v":2}' }) });
+      expect(await t.store.catalogPut({ ...entry('missing', { v: 1 }), ifRevision: 1 })).toEqual({ written: false, current: null });
+    });
+
+    it('lets one of two racing conditional writes win', async () => {
+      await t.store.catalogPut(entry('a', { v: 1 }));
+      const outcomes = await Promise.all([1, 2].map((v) => t.store.catalogPut({ ...entry('a', { v }), ifRevision: 1 })));
+      expect(outcomes.filter((outcome) => outcome.written)).toHaveLength(1);
+    });
+
+    it('deletes an entry, at a revision when given', async () => {
+      await t.store.catalogPut(entry('a', { v: 1 }));
+      expect(await t.store.catalogDelete({ kind: 'mapping', name: 'a', ifRevision: 2 })).toBe(false);
+      expect(await t.store.catalogDelete({ kind: 'mapping', name: 'a', ifRevision: 1 })).toBe(true);
+      expect(await t.store.catalogDelete({ kind: 'mapping', name: 'a' })).toBe(false);
+      expect(await t.store.catalogList({})).toEqual([]);
+    });
+
+    it('lists by kind, then name', async () => {
+      await t.store.catalogPut({ ...entry('b', {}), kind: 'mapping' });
+      await t.store.catalogPut({ ...entry('a', {}), kind: 'mapping' });
+      await t.store.catalogPut({ ...entry('f', {}), kind: 'function' });
+      expect((await t.store.catalogList({})).map((e) => `${e.kind}/${e.name}`)).toEqual(['function/f', 'mapping/a', 'mapping/b']);
+      expect((await t.store.catalogList({ kind: 'mapping' })).map((e) => e.name)).toEqual(['a', 'b']);
+    });
+
+    it('publishes on the catalog channel at every write and delete, not on a refused one', async () => {
+      let heard = 0;
+      const unsubscribe = t.store.notifier.subscribe(catalogChannel, () => heard++);
+      await t.store.catalogPut(entry('a', {}));
+      await t.store.catalogPut({ ...entry('a', {}), ifRevision: 5 });
+      await t.store.catalogDelete({ kind: 'mapping', name: 'a' });
+      await t.store.catalogDelete({ kind: 'mapping', name: 'a' });
+      unsubscribe();
+      expect(heard).toBe(2);
+    });
+  });
+}

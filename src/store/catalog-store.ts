@@ -1,0 +1,46 @@
+/**
+ * The cluster-wide catalog: definitions created through any node's API (event source mappings, functions'
+ * settings, ...) stored once, so every node runs the same ones. An entry is a JSON document under a kind
+ * and a name, with a revision that grows by one at every write; the feature that owns a kind validates
+ * the document before it is written (src/catalog/). Every write publishes on `catalogChannel`, through
+ * LISTEN/NOTIFY on PostgreSQL, and nodes re-read the catalog when they hear it: nobody polls.
+ */
+
+export const catalogChannel = 'catalog';
+
+export interface CatalogEntry {
+  kind: string;
+  name: string;
+  /** The definition as JSON text. */
+  definition: string;
+  /** Starts at 1; each write adds 1. */
+  revision: number;
+  modifiedAt: number;
+}
+
+/** The `catalog_entries` row both backends read (migration 11). */
+export interface CatalogRow {
+  kind: string;
+  name: string;
+  definition: string;
+  revision: number;
+  modified_at: number;
+}
+
+export function catalogEntryOf(row: CatalogRow): CatalogEntry {
+  return { kind: row.kind, name: row.name, definition: row.definition, revision: row.revision, modifiedAt: row.modified_at };
+}
+
+export type CatalogPutOutcome = { written: true; entry: CatalogEntry } | { written: false; current: CatalogEntry | null };
+
+export interface CatalogStore {
+  /**
+   * Writes an entry. `ifRevision`: undefined writes whatever is there; null writes only if the entry is
+   * absent; a number only if the entry is at that revision. Not written: the entry as it is (or null).
+   */
+  catalogPut(p: { kind: string; name: string; definition: string; modifiedAt: number; ifRevision?: number | null }): Promise<CatalogPutOutcome>;
+  /** Deletes an entry (only at `ifRevision` when given); whether one was deleted. */
+  catalogDelete(p: { kind: string; name: string; ifRevision?: number }): Promise<boolean>;
+  /** Every entry of `kind` (every entry when absent), by kind then name. */
+  catalogList(p: { kind?: string }): Promise<CatalogEntry[]>;
+}

@@ -1,0 +1,51 @@
+/** The catalog on SQLite: each write reads the entry and decides inside one synchronous transaction. */
+import { catalogChannel, catalogEntryOf, type CatalogRow, type CatalogStore } from '../catalog-store.js';
+import type { Notifier } from '../notifier.js';
+import type { SqliteDatabase } from './database.js';
+
+const toEntry = catalogEntryOf;
+
+export function createSqliteCatalogStore(db: SqliteDatabase, notifier: Notifier): CatalogStore {
+  const sql = {
+    get: db.prepare<[string, string], CatalogRow>('SELECT * FROM catalog_entries WHERE kind = ? AND name = ?'),
+    upsert: db.prepare<[string, string, string, number, number]>(
+      `INSERT INTO catalog_entries (kind, name, definition, revision, modified_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (kind, name) DO UPDATE SET definition = excluded.definition, revision = excluded.revision, modified_at = excluded.modified_at`,
+    ),
+    delete: db.prepare<[string, string]>('DELETE FROM catalog_entries WHERE kind = ? AND name = ?'),
+    listAll: db.prepare<[], CatalogRow>('SELECT * FROM catalog_entries ORDER BY kind, name'),
+    listKind: db.prepare<[string], CatalogRow>('SELECT * FROM catalog_entries WHERE kind = ? ORDER BY name'),
+  };
+
+  const put = db.transaction((p: Parameters<CatalogStore['catalogPut']>[0]) => {
+    const current = sql.get.get(p.kind, p.name);
+    const expected = p.ifRevision === undefined ? (current?.revision ?? null) : p.ifRevision;
+    if ((current?.revision ?? null) !== expected) return { written: false as const, current: current ? toEntry(current) : null };
+    const revision = (current?.revision ?? 0) + 1;
+    sql.upsert.run(p.kind, p.name, p.definition, revision, p.modifiedAt);
+    return { written: true as const, entry: { kind: p.kind, name: p.name, definition: p.definition, revision, modifiedAt: p.modifiedAt } };
+  });
+
+  const remove = db.transaction((p: Parameters<CatalogStore['catalogDelete']>[0]) => {
+    const current = sql.get.get(p.kind, p.name);
+    if (!current || (p.ifRevision !== undefined && current.revision !== p.ifRevision)) return false;
+    sql.delete.run(p.kind, p.name);
+    return true;
+  });
+
+  return {
+    async catalogPut(p) {
+      const outcome = put(p);
+      if (outcome.written) notifier.publish(catalogChannel);
+      return outcome;
+    },
+    async catalogDelete(p) {
+      const deleted = remove(p);
+      if (deleted) notifier.publish(catalogChannel);
+      return deleted;
+    },
+    async catalogList(p) {
+      return (p.kind === undefined ? sql.listAll.all() : sql.listKind.all(p.kind)).map(toEntry);
+    },
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * The AWS CLI's `aws lambda` and `aws scheduler` against a node (skipped when this machine has no AWS
+ * CLI): invoke with a log tail, event source mappings, reserved concurrency, schedules and their errors.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasAwsCli, runAws } from './support/aws-cli.js';
+import { startTestNode, TEST_ACCESS_KEY, type TestNode } from './support/in-process-node.js';
+
+let node: TestNode;
+let dir: string;
+const aws = (service: string, ...args: string[]) => runAws({ url: node.url, credentials: TEST_ACCESS_KEY }, service, ...args);
+
+describe.runIf(hasAwsCli)('the AWS CLI against the Lambda and Scheduler APIs', () => {
+  beforeAll(async () => {
+    node = await startTestNode();
+    dir = mkdtempSync(join(tmpdir(), 'sluice-aws-cli-'));
+    await node.sluice.functions.create({ name: 'greet', handler: async (event: { name?: string }) => ({ hello: event.name ?? 'nobody' }) });
+    await node.sluice.queues.create('jobs');
+  });
+  afterAll(async () => {
+    await node?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('invokes a function and lists it', async () => {
+    const out = join(dir, 'out.json');
+    const invoked = await aws('lambda', 'invoke', '--function-name', 'greet', '--payload', '{"name":"ada"}', '--log-type', 'Tail', out);
+    expect(invoked.code, invoked.stderr).toBe(0);
+    const answer = JSON.parse(invoked.stdout) as { StatusCode: number; ExecutedVersion: string; LogResult: string };
+    expect(answer).toMatchObject({ StatusCode: 200, ExecutedVersion: '$LATEST' });
+    expect(Buffer.from(answer.LogResult, 'base64').toString('utf8')).toMatch(/^START RequestId: /);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual({ hello: 'ada' });
+    const listed = await aws('lambda', 'list-functions');
+    expect((JSON.parse(listed.stdout) as { Functions: Array<{ FunctionName: string }> }).Functions.map((f) => f.FunctionName)).toEqual(['greet']);
+    const missing = await aws('lambda', 'get-function', '--function-name', 'nobody');
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('ResourceNotFoundException');
+  });
+
+  it('creates, lists and deletes an event source mapping and sets reserved concurrency', async () => {
+    const created = await aws('lambda', 'create-event-source-mapping', '--function-name', 'greet', '--event-source-arn', node.sluice.queues.arnOf('jobs'), '--batch-size', '5');
+    expect(created.code, created.stderr).toBe(0);
+    const { UUID } = JSON.parse(created.stdout) as { UUID: string };
+    const listed = JSON.parse((await aws('lambda', 'list-event-source-mappings', '--function-name', 'greet')).stdout) as { EventSourceMappings: Array<{ UUID: string; BatchSize: number }> };
+    expect(listed.EventSourceMappings).toMatchObject([{ UUID, BatchSize: 5 }]);
+    expect((await aws('lambda', 'delete-event-source-mapping', '--uuid', UUID)).code).toBe(0);
+    const put = await aws('lambda', 'put-function-concurrency', '--function-name', 'greet', '--reserved-concurrent-executions', '4');
+    expect(JSON.parse(put.stdout)).toEqual({ ReservedConcurrentExecutions: 4 });
+    expect(node.sluice.functions.get('greet').reservedConcurrency).toBe(4);
+  });
+
+  it('creates, reads, lists and deletes a schedule', async () => {
+    const target = JSON.stringify({ Arn: node.sluice.functions.arnOf('greet'), RoleArn: 'arn:aws:iam::000000000000:role/s', Input: '{"name":"cron"}' });
+    const created = await aws('scheduler', 'create-schedule', '--name', 'hourly', '--schedule-expression', 'rate(1 hour)', '--flexible-time-window', 'Mode=OFF', '--target', target);
+    expect(created.code, created.stderr).toBe(0);
+    expect(JSON.parse(created.stdout)).toEqual({ ScheduleArn: 'arn:aws:scheduler:us-east-1:000000000000:schedule/default/hourly' });
+    const got = JSON.parse((await aws('scheduler', 'get-schedule', '--name', 'hourly')).stdout) as { ScheduleExpression: string; Target: { Input: string } };
+    expect(got).toMatchObject({ ScheduleExpression: 'rate(1 hour)', Target: { Input: '{"name":"cron"}' } });
+    const listed = JSON.parse((await aws('scheduler', 'list-schedules')).stdout) as { Schedules: Array<{ Name: string }> };
+    expect(listed.Schedules.map((s) => s.Name)).toEqual(['hourly']);
+    expect((await aws('scheduler', 'delete-schedule', '--name', 'hourly')).code).toBe(0);
+    const gone = await aws('scheduler', 'get-schedule', '--name', 'hourly');
+    expect(gone.stderr).toContain('ResourceNotFoundException');
+  });
+});

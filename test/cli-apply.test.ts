@@ -1,0 +1,81 @@
+/**
+ * `sluice apply`: a config file's triggers stored in the cluster catalog through a node (plan, dry run,
+ * apply, unchanged on a second run, update, keep or prune what the file no longer declares), managed by
+ * the file: the Lambda API refuses to change them, naming it.
+ */
+import { LambdaClient, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sluiceInProcess } from './support/cli-in-process.js';
+import { startTestNode, TEST_ACCESS_KEY, type TestNode } from './support/in-process-node.js';
+import { sdkFailure } from './support/sdk-failure.js';
+
+const handler = `${fileURLToPath(new URL('./fixtures/lambda-handlers.mjs', import.meta.url))}#echo`;
+
+describe('sluice apply', () => {
+  let node: TestNode;
+  let dir: string;
+  let file: string;
+  const sluice = (...args: string[]) => sluiceInProcess(node, ...args);
+  const write = (triggers: string) =>
+    writeFileSync(file, `queues:\n  jobs: {}\n  other: {}\nfunctions:\n  consume:\n    handler: ${JSON.stringify(handler)}\ntriggers:\n${triggers}`);
+  const catalogMappings = async () =>
+    (await node.sluice.store.catalogList({ kind: 'event-source-mapping' })).map((e) => JSON.parse(e.definition) as { input: { queue: string; batchSize?: number }; managedBy?: string });
+
+  beforeAll(async () => {
+    node = await startTestNode();
+    dir = mkdtempSync(join(tmpdir(), 'sluice-apply-'));
+    file = join(dir, 'sluice.config.yaml');
+    await node.sluice.functions.create({ name: 'consume', handler: async () => undefined });
+    await node.sluice.queues.create('jobs');
+    await node.sluice.queues.create('other');
+  });
+  afterAll(async () => {
+    await node.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('plans, applies, leaves an unchanged file alone, updates, keeps and prunes', async () => {
+    write('  - { queue: jobs, function: consume, batchSize: 5 }\n  - { queue: other, function: consume }\n');
+    const dry = await sluice('apply', '--config', file, '--dry-run');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/create\s+jobs -> consume\s+\(new\)/);
+    expect(dry.stdout).toContain('2 change(s) planned (--dry-run: nothing applied)');
+    expect(await catalogMappings()).toEqual([]);
+
+    const applied = await sluice('--json', 'apply', '--config', file);
+    expect(JSON.parse(applied.stdout).plan.map((s: { action: string }) => s.action)).toEqual(['create', 'create']);
+    expect((await catalogMappings()).map((m) => [m.input.queue, m.managedBy])).toEqual(expect.arrayContaining([['jobs', file], ['other', file]]));
+    expect(node.sluice.triggers.list({ queue: 'jobs' })[0]?.batchSize).toBe(5);
+
+    const lambda = new LambdaClient({ endpoint: node.url, region: 'us-east-1', credentials: TEST_ACCESS_KEY, maxAttempts: 1 });
+    const refused = await sdkFailure(lambda.send(new UpdateEventSourceMappingCommand({ UUID: node.sluice.triggers.list({ queue: 'jobs' })[0]!.uuid, Enabled: false })));
+    lambda.destroy();
+    expect(refused.name).toBe('ResourceConflictException');
+    expect(refused.message).toContain(file);
+
+    const again = await sluice('--json', 'apply', '--config', file);
+    expect(JSON.parse(again.stdout).plan.map((s: { action: string }) => s.action)).toEqual(['unchanged', 'unchanged']);
+
+    write('  - { queue: jobs, function: consume, batchSize: 7 }\n');
+    const kept = await sluice('--json', 'apply', '--config', file);
+    expect(JSON.parse(kept.stdout).plan.map((s: { action: string; mapping: string }) => `${s.action} ${s.mapping}`)).toEqual(['update jobs -> consume', 'keep other -> consume']);
+    expect(node.sluice.triggers.list({ queue: 'jobs' })[0]?.batchSize).toBe(7);
+    expect(node.sluice.triggers.list({ queue: 'other' })).toHaveLength(1);
+
+    const pruned = await sluice('--json', 'apply', '--config', file, '--prune');
+    expect(JSON.parse(pruned.stdout).plan.map((s: { action: string }) => s.action)).toEqual(['unchanged', 'delete']);
+    expect(node.sluice.triggers.list({ queue: 'other' })).toEqual([]);
+    expect((await catalogMappings()).map((m) => m.input.queue)).toEqual(['jobs']);
+  });
+
+  it('refuses a file whose trigger is invalid, applying nothing', async () => {
+    write('  - { queue: jobs, function: consume, batchSize: 7 }\n  - { queue: other, function: consume, batchSize: 99999 }\n');
+    const refused = await sluice('apply', '--config', file);
+    expect(refused.code).toBe(1);
+    expect(node.sluice.triggers.list({ queue: 'other' })).toEqual([]);
+  });
+});

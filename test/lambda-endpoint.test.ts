@@ -1,0 +1,212 @@
+/**
+ * The Lambda REST API with the unmodified @aws-sdk/client-lambda against a node, on SQLite and on
+ * PostgreSQL: Invoke in its three types with LogType Tail, the function listing and configuration,
+ * reserved concurrency and the account's settings, the environment handlers get, and Lambda's errors.
+ */
+import {
+  DeleteFunctionConcurrencyCommand,
+  GetAccountSettingsCommand,
+  GetFunctionCommand,
+  GetFunctionConfigurationCommand,
+  InvokeCommand,
+  LambdaClient,
+  ListFunctionsCommand,
+  PutFunctionConcurrencyCommand,
+} from '@aws-sdk/client-lambda';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeBackends } from './support/dynamodb.js';
+import { startTestNode, TEST_ACCESS_KEY, type TestNode } from './support/in-process-node.js';
+import { sdkFailure as failure } from './support/sdk-failure.js';
+import { signedFetch } from './support/signed-fetch.js';
+
+const handlers = fileURLToPath(new URL('./fixtures/lambda-handlers.mjs', import.meta.url));
+const decode = (payload: Uint8Array | undefined) => JSON.parse(Buffer.from(payload ?? []).toString('utf8')) as unknown;
+
+describe.each(storeBackends)('the Lambda API with the AWS SDK on %s', (_backend, openStore) => {
+  let node: TestNode;
+  let lambda: LambdaClient;
+  beforeAll(async () => {
+    const store = await openStore();
+    node = await startTestNode(store ? { store } : {});
+    lambda = new LambdaClient({ endpoint: node.url, region: 'us-east-1', credentials: TEST_ACCESS_KEY, maxAttempts: 1 });
+    const { functions } = node.sluice;
+    await functions.create({ name: 'echo', handler: `${handlers}#echo`, memorySize: 256, timeout: 5 });
+    await functions.create({ name: 'fail', handler: `${handlers}#fail` });
+    await functions.create({ name: 'env', handler: `${handlers}#environment`, environment: { OWN_SETTING: 'mine', AWS_REGION: 'overridden?' } });
+    await functions.create({ name: 'chatty', handler: `${handlers}#chatty` });
+    await functions.create({ name: 'inline', handler: async (event: unknown) => ({ inline: event }) });
+  });
+  afterAll(async () => {
+    lambda.destroy();
+    await node.close();
+  });
+
+  it('invokes a function synchronously and returns its result', async () => {
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from(JSON.stringify({ a: 1 })) }));
+    expect(out.StatusCode).toBe(200);
+    expect(out.FunctionError).toBeUndefined();
+    expect(out.ExecutedVersion).toBe('$LATEST');
+    expect(decode(out.Payload)).toEqual({ echoed: { a: 1 } });
+  });
+
+  it('accepts a function ARN, a partial ARN and the $LATEST qualifier', async () => {
+    for (const name of ['arn:aws:lambda:us-east-1:000000000000:function:inline', '000000000000:function:inline', 'inline:$LATEST']) {
+      const out = await lambda.send(new InvokeCommand({ FunctionName: name, Payload: Buffer.from('{"n":2}') }));
+      expect(decode(out.Payload)).toEqual({ inline: { n: 2 } });
+    }
+  });
+
+  it('gives a handler invoked without a payload an empty object', async () => {
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'inline' }));
+    expect(decode(out.Payload)).toEqual({ inline: {} });
+  });
+
+  it('reports a failed handler with X-Amz-Function-Error Unhandled and Lambda’s error payload', async () => {
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'fail' }));
+    expect(out.StatusCode).toBe(200);
+    expect(out.FunctionError).toBe('Unhandled');
+    const payload = decode(out.Payload) as { errorType: string; errorMessage: string; trace: string[] };
+    expect(payload.errorType).toBe('TypeError');
+    expect(payload.errorMessage).toBe('it broke');
+    expect(Array.isArray(payload.trace)).toBe(true);
+  });
+
+  it('returns the execution log with LogType Tail, START to REPORT', async () => {
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'echo', LogType: 'Tail', Payload: Buffer.from('{"b":2}') }));
+    const log = Buffer.from(out.LogResult ?? '', 'base64').toString('utf8');
+    expect(log).toMatch(/^START RequestId: \S+ Version: \$LATEST\n/);
+    expect(log).toContain('echo got {"b":2}');
+    expect(log).toMatch(/END RequestId: \S+\nREPORT RequestId: \S+\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 256 MB\t\n$/);
+    const failed = await lambda.send(new InvokeCommand({ FunctionName: 'fail', LogType: 'Tail' }));
+    expect(Buffer.from(failed.LogResult ?? '', 'base64').toString('utf8')).toContain('about to fail');
+    const plain = await lambda.send(new InvokeCommand({ FunctionName: 'echo' }));
+    expect(plain.LogResult).toBeUndefined();
+  });
+
+  it('keeps only the last 4 KB of a long log', async () => {
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'chatty', LogType: 'Tail' }));
+    const log = Buffer.from(out.LogResult ?? '', 'base64');
+    expect(log.length).toBe(4096);
+    expect(log.toString('utf8')).toContain('line 199');
+    expect(log.toString('utf8')).not.toContain('line 1 ');
+  });
+
+  it('accepts an Event invocation with 202 and runs it', async () => {
+    const seen: unknown[] = [];
+    await node.sluice.functions.create({ name: 'sink', handler: async (event: unknown) => void seen.push(event) });
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'sink', InvocationType: 'Event', Payload: Buffer.from('{"later":true}') }));
+    expect(out.StatusCode).toBe(202);
+    await expect.poll(() => seen, { timeout: 5000 }).toEqual([{ later: true }]);
+  });
+
+  it('refuses an Event payload over 1 MB with RequestTooLargeException', async () => {
+    const big = Buffer.from(JSON.stringify({ blob: 'x'.repeat(1_048_576) }));
+    const refused = await failure(lambda.send(new InvokeCommand({ FunctionName: 'inline', InvocationType: 'Event', Payload: big })));
+    expect(refused.name).toBe('RequestTooLargeException');
+    expect(refused.$metadata.httpStatusCode).toBe(413);
+  });
+
+  it('answers a DryRun with 204 without running the handler', async () => {
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'fail', InvocationType: 'DryRun' }));
+    expect(out.StatusCode).toBe(204);
+    expect(node.sluice.functions.metrics('fail').invocations).toBe(2);
+  });
+
+  it('gives worker handlers the environment Lambda sets, over the function’s own variables', async () => {
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'env' }));
+    expect(decode(out.Payload)).toEqual({
+      AWS_LAMBDA_FUNCTION_NAME: 'env',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128',
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/env',
+      AWS_REGION: node.sluice.arn.region,
+      AWS_DEFAULT_REGION: node.sluice.arn.region,
+      AWS_EXECUTION_ENV: `AWS_Lambda_nodejs${process.versions.node.split('.')[0]}.x`,
+      _HANDLER: `${handlers}#environment`,
+      OWN_SETTING: 'mine',
+    });
+  });
+
+  it('refuses a missing function, a version and a malformed name in Lambda’s words, and a payload that is not JSON', async () => {
+    const missing = await failure(lambda.send(new InvokeCommand({ FunctionName: 'nope' })));
+    expect(missing.name).toBe('ResourceNotFoundException');
+    expect(missing.$metadata.httpStatusCode).toBe(404);
+    expect(missing.message).toBe('Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope');
+    const version = await failure(lambda.send(new InvokeCommand({ FunctionName: 'echo', Qualifier: '3' })));
+    expect(version.name).toBe('ResourceNotFoundException');
+    expect(version.message).toBe('Function not found: arn:aws:lambda:us-east-1:000000000000:function:echo:3');
+    const malformed = await failure(lambda.send(new InvokeCommand({ FunctionName: 'bad name!' })));
+    expect(malformed.name).toBe('ValidationException');
+    expect(malformed.message).toMatch(/^1 validation error detected: Value 'bad name!' at 'functionName' failed to satisfy constraint/);
+    const notJson = await failure(lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from('{nope') })));
+    expect(notJson.name).toBe('InvalidRequestContentException');
+    expect(notJson.$metadata.httpStatusCode).toBe(400);
+    expect(notJson.message).toMatch(/^Could not parse request body into json/);
+  });
+
+  it('lists functions in pages and describes one', async () => {
+    const first = await lambda.send(new ListFunctionsCommand({ MaxItems: 2 }));
+    expect(first.Functions?.map((f) => f.FunctionName)).toEqual(['chatty', 'echo']);
+    expect(first.NextMarker).toBeDefined();
+    const rest = await lambda.send(new ListFunctionsCommand({ Marker: first.NextMarker }));
+    expect(rest.Functions?.map((f) => f.FunctionName)).toEqual(expect.arrayContaining(['env', 'fail', 'inline']));
+    expect(rest.Functions?.map((f) => f.FunctionName)).not.toContain('echo');
+    const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'echo' }));
+    expect(config).toMatchObject({
+      FunctionName: 'echo',
+      FunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:echo',
+      Handler: `${handlers}#echo`,
+      Timeout: 5,
+      MemorySize: 256,
+      Version: '$LATEST',
+      State: 'Active',
+      PackageType: 'Zip',
+    });
+    expect(config.LastModified).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$/);
+    const fn = await lambda.send(new GetFunctionCommand({ FunctionName: 'env' }));
+    expect(fn.Configuration?.Environment?.Variables).toEqual({ OWN_SETTING: 'mine', AWS_REGION: 'overridden?' });
+    expect(fn.Concurrency).toBeUndefined();
+  });
+
+  it('reserves and frees concurrency, reflected in the account settings, and throttles a function reserved at 0', async () => {
+    const before = await lambda.send(new GetAccountSettingsCommand({}));
+    expect(before.AccountLimit?.ConcurrentExecutions).toBe(1000);
+    const put = await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'echo', ReservedConcurrentExecutions: 0 }));
+    expect(put.ReservedConcurrentExecutions).toBe(0);
+    const throttled = await failure(lambda.send(new InvokeCommand({ FunctionName: 'echo' })));
+    expect(throttled.name).toBe('TooManyRequestsException');
+    expect(throttled.$metadata.httpStatusCode).toBe(429);
+    expect(throttled.Reason).toBe('ReservedFunctionConcurrentInvocationLimitExceeded');
+    await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'echo', ReservedConcurrentExecutions: 10 }));
+    const during = await lambda.send(new GetAccountSettingsCommand({}));
+    expect(during.AccountLimit?.UnreservedConcurrentExecutions).toBe(990);
+    expect(during.AccountUsage?.FunctionCount).toBe(node.sluice.functions.list().length);
+    expect((await lambda.send(new GetFunctionCommand({ FunctionName: 'echo' }))).Concurrency).toEqual({ ReservedConcurrentExecutions: 10 });
+    const tooMany = await failure(lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'fail', ReservedConcurrentExecutions: 995 })));
+    expect(tooMany.name).toBe('InvalidParameterValueException');
+    expect(node.sluice.functions.get('fail').reservedConcurrency).toBeNull();
+    await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'echo' }));
+    expect(node.sluice.functions.get('echo').reservedConcurrency).toBeNull();
+    expect((await lambda.send(new GetAccountSettingsCommand({}))).AccountLimit?.UnreservedConcurrentExecutions).toBe(1000);
+  });
+
+  it('answers a request at / signed for lambda with UnknownOperationException naming Lambda’s paths, and a Lambda path signed for another service in Lambda’s shape', async () => {
+    const atRoot = await signedFetch({ url: node.url, headers: { 'content-type': 'application/json' }, body: '{}', service: 'lambda' });
+    expect(atRoot.status).toBe(400);
+    expect(atRoot.text).toContain('UnknownOperationException');
+    expect(atRoot.text).toContain('signed for Lambda, whose API this node serves on its own paths');
+    const wrongScope = await signedFetch({ url: node.url, path: '/2017-10-31/functions/echo/concurrency', method: 'DELETE', headers: {}, body: '', service: 'sqs' });
+    expect(wrongScope.status).toBe(403);
+    expect(wrongScope.headers.get('x-amzn-errortype')).toBeTruthy();
+    expect(JSON.parse(wrongScope.text)).toMatchObject({ Type: 'User', Message: expect.stringContaining('lambda') });
+  });
+
+  it('refuses a request signed with an unknown key', async () => {
+    const stranger = new LambdaClient({ endpoint: node.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDNOBODY', secretAccessKey: 'x' }, maxAttempts: 1 });
+    const refused = await failure(stranger.send(new ListFunctionsCommand({})));
+    expect(refused.$metadata.httpStatusCode).toBe(403);
+    stranger.destroy();
+  });
+});

@@ -1,0 +1,167 @@
+/**
+ * Event source mappings through the Lambda API with the unmodified @aws-sdk/client-lambda, on SQLite and
+ * PostgreSQL: an SQS queue's and a DynamoDB stream's mappings are created, delivered, listed, updated,
+ * disabled and deleted as Sluice triggers; refused input is refused in Lambda's words and stores nothing.
+ */
+import {
+  CreateEventSourceMappingCommand,
+  DeleteEventSourceMappingCommand,
+  GetEventSourceMappingCommand,
+  LambdaClient,
+  ListEventSourceMappingsCommand,
+  UpdateEventSourceMappingCommand,
+} from '@aws-sdk/client-lambda';
+import type { DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeBackends } from './support/dynamodb.js';
+import { startTestNode, TEST_ACCESS_KEY, type TestNode } from './support/in-process-node.js';
+import { sdkFailure as failure } from './support/sdk-failure.js';
+
+describe.each(storeBackends)('event source mappings through the Lambda API on %s', (_backend, openStore) => {
+  let node: TestNode;
+  let lambda: LambdaClient;
+  let queueArn: string;
+  let streamArn: string;
+  const bodies: string[] = [];
+  const keys: string[] = [];
+  beforeAll(async () => {
+    const store = await openStore();
+    node = await startTestNode(store ? { store } : {});
+    lambda = new LambdaClient({ endpoint: node.url, region: 'us-east-1', credentials: TEST_ACCESS_KEY, maxAttempts: 1 });
+    const { sluice } = node;
+    await sluice.functions.create({ name: 'consume', handler: async (event: SQSEvent) => void bodies.push(...event.Records.map((r) => r.body)) });
+    await sluice.functions.create({
+      name: 'changes',
+      handler: async (event: DynamoDBStreamEvent) => void keys.push(...event.Records.map((r) => r.dynamodb?.Keys?.pk?.S ?? '?')),
+    });
+    await sluice.queues.create('jobs');
+    await sluice.queues.create('failures');
+    queueArn = sluice.queues.arnOf('jobs');
+    const table = await sluice.tables.createTable({ name: 'orders', partitionKey: { name: 'pk', type: 'S' }, stream: { viewType: 'KEYS_ONLY' } });
+    streamArn = table.stream!.streamArn;
+  });
+  afterAll(async () => {
+    lambda.destroy();
+    await node.close();
+  });
+
+  it('creates an SQS mapping that delivers, then disables, re-enables and deletes it', async () => {
+    const created = await lambda.send(
+      new CreateEventSourceMappingCommand({
+        FunctionName: 'consume',
+        EventSourceArn: queueArn,
+        BatchSize: 5,
+        ScalingConfig: { MaximumConcurrency: 3 },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ body: { keep: [true] } }) }] },
+      }),
+    );
+    expect(created.$metadata.httpStatusCode).toBe(202);
+    expect(created).toMatchObject({
+      EventSourceArn: queueArn,
+      FunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:consume',
+      BatchSize: 5,
+      MaximumBatchingWindowInSeconds: 0,
+      ScalingConfig: { MaximumConcurrency: 3 },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      State: 'Enabled',
+      StateTransitionReason: 'USER_INITIATED',
+    });
+    expect(created.LastModified).toBeInstanceOf(Date);
+    const uuid = created.UUID!;
+    await node.sluice.queues.send('jobs', { body: JSON.stringify({ keep: true, n: 1 }) });
+    await node.sluice.queues.send('jobs', { body: JSON.stringify({ keep: false, n: 2 }) });
+    await expect.poll(() => bodies, { timeout: 5000 }).toEqual([JSON.stringify({ keep: true, n: 1 })]);
+
+    const disabled = await lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: false, BatchSize: 7 }));
+    expect(disabled).toMatchObject({ State: 'Disabled', BatchSize: 7 });
+    await node.sluice.queues.send('jobs', { body: JSON.stringify({ keep: true, n: 3 }) });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(bodies).toHaveLength(1);
+    expect((await lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }))).State).toBe('Disabled');
+
+    await lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: true }));
+    await expect.poll(() => bodies.length, { timeout: 5000 }).toBe(2);
+
+    const deleted = await lambda.send(new DeleteEventSourceMappingCommand({ UUID: uuid }));
+    expect(deleted.State).toBe('Deleting');
+    expect(node.sluice.triggers.list()).toEqual([]);
+    const gone = await failure(lambda.send(new GetEventSourceMappingCommand({ UUID: uuid })));
+    expect(gone.name).toBe('ResourceNotFoundException');
+    expect(gone.$metadata.httpStatusCode).toBe(404);
+  });
+
+  it('creates a DynamoDB stream mapping with the stream fields, lists and filters mappings', async () => {
+    const created = await lambda.send(
+      new CreateEventSourceMappingCommand({
+        FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:changes',
+        EventSourceArn: streamArn,
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 50,
+        ParallelizationFactor: 2,
+        BisectBatchOnFunctionError: true,
+        MaximumRetryAttempts: 3,
+        MaximumRecordAgeInSeconds: 3600,
+        DestinationConfig: { OnFailure: { Destination: node.sluice.queues.arnOf('failures') } },
+      }),
+    );
+    expect(created).toMatchObject({
+      EventSourceArn: streamArn,
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 50,
+      ParallelizationFactor: 2,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 3,
+      MaximumRecordAgeInSeconds: 3600,
+      DestinationConfig: { OnFailure: { Destination: node.sluice.queues.arnOf('failures') } },
+      State: 'Enabled',
+    });
+    await node.sluice.tables.putItem({ tableName: 'orders', item: { pk: 'o-1' } });
+    await expect.poll(() => keys, { timeout: 5000 }).toEqual(['o-1']);
+
+    const queueMapping = await lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'consume', EventSourceArn: queueArn }));
+    const all = await lambda.send(new ListEventSourceMappingsCommand({}));
+    expect(all.EventSourceMappings?.map((m) => m.UUID).sort()).toEqual([created.UUID, queueMapping.UUID].sort());
+    const byFunction = await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: 'changes' }));
+    expect(byFunction.EventSourceMappings?.map((m) => m.UUID)).toEqual([created.UUID]);
+    const bySource = await lambda.send(new ListEventSourceMappingsCommand({ EventSourceArn: queueArn }));
+    expect(bySource.EventSourceMappings?.map((m) => m.UUID)).toEqual([queueMapping.UUID]);
+    const paged = await lambda.send(new ListEventSourceMappingsCommand({ MaxItems: 1 }));
+    expect(paged.EventSourceMappings).toHaveLength(1);
+    const rest = await lambda.send(new ListEventSourceMappingsCommand({ Marker: paged.NextMarker }));
+    expect(rest.EventSourceMappings).toHaveLength(1);
+    expect(rest.NextMarker).toBeUndefined();
+
+    const updated = await lambda.send(new UpdateEventSourceMappingCommand({ UUID: created.UUID, MaximumRetryAttempts: 1, ParallelizationFactor: 4 }));
+    expect(updated).toMatchObject({ MaximumRetryAttempts: 1, ParallelizationFactor: 4, BisectBatchOnFunctionError: true });
+    await lambda.send(new DeleteEventSourceMappingCommand({ UUID: created.UUID }));
+    await lambda.send(new DeleteEventSourceMappingCommand({ UUID: queueMapping.UUID }));
+    expect(node.sluice.streamTriggers.list()).toEqual([]);
+  });
+
+  it('refuses bad input in Lambda’s words and stores nothing', async () => {
+    const cases: Array<[Record<string, unknown>, string, RegExp]> = [
+      [{ FunctionName: 'consume', EventSourceArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/x' }, 'InvalidParameterValueException', /Unrecognized event source/],
+      [{ FunctionName: 'consume', EventSourceArn: queueArn.replace('us-east-1', 'eu-west-1') }, 'InvalidParameterValueException', /Unrecognized event source/],
+      [{ FunctionName: 'nobody', EventSourceArn: queueArn }, 'ResourceNotFoundException', /^Function not found: arn:aws:lambda:us-east-1:000000000000:function:nobody$/],
+      [{ FunctionName: 'consume', EventSourceArn: queueArn, StartingPosition: 'LATEST' }, 'InvalidParameterValueException', /Unsupported StartingPosition parameter/],
+      [{ FunctionName: 'consume', EventSourceArn: queueArn, Topics: ['t'] }, 'InvalidParameterValueException', /Unsupported Topics parameter/],
+      [{ FunctionName: 'consume', EventSourceArn: queueArn, BatchSize: 20_000 }, 'InvalidParameterValueException', /BatchSize/],
+      [{ FunctionName: 'consume', EventSourceArn: queueArn, ScalingConfig: { MaximumConcurrency: 1 } }, 'InvalidParameterValueException', /MaximumConcurrency/],
+      [{ FunctionName: 'changes', EventSourceArn: streamArn }, 'InvalidParameterValueException', /StartingPosition is required/],
+      [{ FunctionName: 'changes', EventSourceArn: streamArn, StartingPosition: 'LATEST', ScalingConfig: { MaximumConcurrency: 2 } }, 'InvalidParameterValueException', /Unsupported ScalingConfig/],
+      [{ FunctionName: 'changes', EventSourceArn: streamArn, StartingPosition: 'LATEST', ParallelizationFactor: 11 }, 'InvalidParameterValueException', /ParallelizationFactor/],
+      [{ FunctionName: 'changes', EventSourceArn: streamArn, StartingPosition: 'LATEST', FunctionResponseTypes: ['Everything'] }, 'ValidationException', /functionResponseTypes/],
+    ];
+    for (const [input, name, message] of cases) {
+      const refused = await failure(lambda.send(new CreateEventSourceMappingCommand(input as never)));
+      expect(refused.name, JSON.stringify(input)).toBe(name);
+      expect(refused.message, JSON.stringify(input)).toMatch(message);
+    }
+    expect(node.sluice.triggers.list()).toEqual([]);
+    expect(node.sluice.streamTriggers.list()).toEqual([]);
+    const missing = await failure(lambda.send(new UpdateEventSourceMappingCommand({ UUID: '4a3e1c52-0000-4000-8000-000000000000', Enabled: false })));
+    expect(missing.name).toBe('ResourceNotFoundException');
+    expect(missing.message).toBe('The resource you requested does not exist.');
+  });
+});
