@@ -78,7 +78,7 @@ describe('an invocation whose process was paused past its deadline', () => {
     });
     try {
       // The first run boots the thread; the second is the one paused past its deadline.
-      expect(await pool.run({ requestId: 'warm', event: { ms: 1 }, timeoutMs: 1_000 })).toEqual({
+      expect(await pool.run({ requestId: 'warm', event: { ms: 1 }, timeoutMs: 1_000 })).toMatchObject({
         ok: true,
         result: 'awake',
       });
