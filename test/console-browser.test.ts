@@ -26,6 +26,7 @@ let node: TestNode;
 let browser: Browser;
 let page: Page;
 let failing = true;
+let fanOut: { executionArn: string };
 let releaseTenants: () => void = () => {};
 const tenantsHeld = new Promise<void>((resolve) => {
   releaseTenants = resolve;
@@ -125,6 +126,39 @@ describe.skipIf(!available)('the console in Chromium', () => {
       input: { id: 'order-7', express: false },
     });
     await sluice.stateMachines.waitForExecution(run.executionArn);
+    // One with a Parallel and a Map, which succeeds.
+    await sluice.stateMachines.create({
+      name: 'fan-out',
+      definition: {
+        StartAt: 'Split',
+        States: {
+          Split: {
+            Type: 'Parallel',
+            ResultPath: '$.split',
+            Branches: [
+              { StartAt: 'Left', States: { Left: { Type: 'Pass', End: true } } },
+              { StartAt: 'Right', States: { Right: { Type: 'Pass', End: true } } },
+            ],
+            Next: 'EachItem',
+          },
+          EachItem: {
+            Type: 'Map',
+            ItemsPath: '$.items',
+            ItemProcessor: {
+              ProcessorConfig: { Mode: 'INLINE' },
+              StartAt: 'Handle',
+              States: { Handle: { Type: 'Pass', End: true } },
+            },
+            End: true,
+          },
+        },
+      },
+    });
+    fanOut = await sluice.stateMachines.startExecution('fan-out', {
+      name: 'fan-1',
+      input: { items: [1, 2] },
+    });
+    await sluice.stateMachines.waitForExecution(fanOut.executionArn);
     await sluice.queues.send('orders', { body: 'order-1' });
     // The failed message comes back after its visibility timeout and, past maxReceiveCount, moves to the DLQ.
     for (let i = 0; i < 100 && (await sluice.queues.counts('orders-dlq')).visible === 0; i++)
@@ -292,6 +326,35 @@ describe.skipIf(!available)('the console in Chromium', () => {
     expect(await state('Ship').textContent()).toContain('RangeError');
     expect(await page.locator('[data-testid=path] tbody tr').allTextContents()).toHaveLength(4);
     await shoot('state-machines');
+  });
+
+  it('draws Parallel branches and a Map iterator inside their states', async () => {
+    await page.goto(`${node.url}/console/#/executions/${encodeURIComponent(fanOut.executionArn)}`);
+    await page.waitForSelector('[data-testid=graph] svg');
+    expect(await page.locator('[data-testid=execution-status]').first().textContent()).toBe('SUCCEEDED');
+    const state = (name: string) => page.locator(`[data-testid=graph] g.state[data-state="${name}"]`);
+    for (const name of ['Split', 'EachItem'])
+      expect((await state(name).getAttribute('class'))?.split(' '), name).toEqual(
+        expect.arrayContaining(['composite', 'visited']),
+      );
+    for (const [parent, child] of [
+      ['Split', 'Left'],
+      ['Split', 'Right'],
+      ['EachItem', 'Handle'],
+    ] as const)
+      expect(await state(parent).locator(`g.state[data-state="${child}"]`).getAttribute('class')).toContain(
+        'visited',
+      );
+    expect(
+      await page
+        .locator('[data-testid=graph] g.edge[data-from="Split"][data-to="EachItem"]')
+        .getAttribute('class'),
+    ).toContain('taken');
+    expect(await page.locator('[data-testid=graph] [data-testid=end]').getAttribute('class')).not.toContain(
+      'failed',
+    );
+    expect(await page.locator('[data-testid=state-error]').count()).toBe(0);
+    await shoot('state-machines-parallel');
   });
 
   it('shows the triggers and cluster pages', async () => {

@@ -155,23 +155,32 @@ function eventDetails(event: HistoryEventView): Record<string, unknown> {
 }
 
 /**
- * The path an execution took, from its history: each state entered (in order, with its exit and the
- * event ids), and the failures (a task's error, a Fail state's, the execution's), each attributed to the
+ * The path an execution took, from its history: each state entered (in order, with the state it came
+ * from, its exit and the event ids), and the failures (a task's error, a Fail state's, the execution's), each attributed to the
  * state whose event chain it follows (an event's previousEventId leads back to its state's entry).
  */
 function executionPath(events: HistoryEventView[]) {
   const stateOf = new Map<number, string>();
-  const steps: { name: string; type: string; enteredEventId: number; enteredAt: Date; exitedAt?: Date }[] =
-    [];
+  const steps: {
+    name: string;
+    type: string;
+    /** The state this one was entered from (the arrow taken), or the Parallel/Map it runs in, or null. */
+    from: string | null;
+    enteredEventId: number;
+    enteredAt: Date;
+    exitedAt?: Date;
+  }[] = [];
   const open = new Map<string, (typeof steps)[number]>();
   const failures: { state: string | null; type: string; error: string; cause: string }[] = [];
   for (const event of events) {
     const details = eventDetails(event);
     let state = stateOf.get(event.previousEventId) ?? null;
     if (event.type.endsWith('StateEntered')) {
+      const from = state;
       state = String(details.name ?? '');
       const step = {
         name: state,
+        from,
         type: event.type.slice(0, -'StateEntered'.length),
         enteredEventId: event.id,
         enteredAt: event.timestamp,

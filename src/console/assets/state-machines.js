@@ -150,7 +150,7 @@ export function Execution({ arn }) {
       execution.error || execution.cause
         ? html`<div class="panel failure" data-testid="execution-error">
             <strong>${execution.error}</strong>
-            ${execution.cause ? html`<pre>${execution.cause}</pre>` : ''}
+            ${execution.cause ? html`<pre>${causeText(execution.cause)}</pre>` : ''}
           </div>`
         : ''
     }
@@ -181,7 +181,7 @@ export function Execution({ arn }) {
                   html`<li data-testid="state-error" data-state=${f.state ?? ''}>
                     <strong>${f.state ?? 'execution'}</strong> <span class="muted">${f.type}</span>:
                     <code>${f.error}</code>
-                    ${f.cause ? html`<pre>${f.cause}</pre>` : ''}
+                    ${f.cause ? html`<pre>${causeText(f.cause)}</pre>` : ''}
                   </li>`,
               )}
             </ul>
@@ -264,6 +264,21 @@ function pretty(text) {
   }
 }
 
+/** A function's error as Lambda reports it (errorType, errorMessage, trace) as a stack; other causes as they are. */
+function causeText(cause) {
+  try {
+    const parsed = JSON.parse(cause);
+    if (parsed && typeof parsed === 'object' && ('errorMessage' in parsed || 'errorType' in parsed)) {
+      const head = `${parsed.errorType ?? 'Error'}: ${parsed.errorMessage ?? ''}`;
+      const trace = Array.isArray(parsed.trace) ? parsed.trace.filter((line) => !line.startsWith(head)) : [];
+      return [head, ...trace.map((line) => line.trim()).map((line) => `    ${line}`)].join('\n');
+    }
+  } catch {
+    // not JSON: shown as it is
+  }
+  return cause;
+}
+
 function detailsText(event) {
   const { id: _id, previousEventId: _p, timestamp: _t, type: _type, ...rest } = event;
   const text = JSON.stringify(Object.values(rest)[0] ?? {});
@@ -279,6 +294,7 @@ const PAD = 14;
 const HEAD = 28;
 const MARK = 14; // radius of the start and end markers
 const BACK = 56; // room on the right for arrows that go back up
+const LEFT = 110; // room on the left for the labels of arrows that lean left
 
 function short(text, n = 34) {
   const s = String(text);
@@ -395,17 +411,27 @@ export function layout(machine, top = true) {
   };
 }
 
+function bezier(p0, p1, p2, p3, t) {
+  const u = 1 - t;
+  return u * u * u * p0 + 3 * u * u * t * p1 + 3 * u * t * t * p2 + t * t * t * p3;
+}
+
 function edgePath(a, b) {
   const sx = a.x + a.w / 2;
   const sy = a.y + a.h;
   const tx = b.x + b.w / 2;
   const ty = b.y;
-  if (b.y > a.y)
+  if (b.y > a.y) {
+    // Labels half way down, beside the arrow on the side it leans to, so that a Choice's keep apart.
+    const t = 0.5;
+    const x = bezier(sx, sx, tx, tx, t);
     return {
       d: `M${sx},${sy} C${sx},${sy + 28} ${tx},${ty - 28} ${tx},${ty}`,
-      lx: (sx + tx) / 2,
-      ly: (sy + ty) / 2,
+      lx: tx < sx ? x - 6 : x + 6,
+      ly: bezier(sy, sy + 28, ty - 28, ty, t) + 4,
+      anchor: tx < sx ? 'end' : 'start',
     };
+  }
   // Back up (a loop) or sideways: out of the right side, round, into the target's right side.
   const ax = a.x + a.w;
   const ay = a.y + a.h / 2;
@@ -414,8 +440,9 @@ function edgePath(a, b) {
   const bulge = Math.max(ax, bx) + BACK - 8;
   return {
     d: `M${ax},${ay} C${bulge},${ay} ${bulge},${by} ${bx + 2},${by}`,
-    lx: bulge - 4,
+    lx: bulge - 10,
     ly: (ay + by) / 2,
+    anchor: 'end',
   };
 }
 
@@ -424,15 +451,14 @@ function Graph({ definition, steps, failures, execution }) {
   const entered = new Set(steps.map((s) => s.name));
   const failed = new Map();
   for (const f of failures) if (f.state && !failed.has(f.state)) failed.set(f.state, f);
-  const taken = new Set();
-  for (let i = 1; i < steps.length; i++) taken.add(`${steps[i - 1].name}\u0000${steps[i].name}`);
+  const taken = new Set(steps.filter((s) => s.from).map((s) => `${s.from}\u0000${s.name}`));
   const lastStep = steps.at(-1)?.name;
   return html`<div class="graph" data-testid="graph">
     <svg
       xmlns="http://www.w3.org/2000/svg"
-      width=${graph.width + 2 * PAD}
+      width=${graph.width + LEFT + PAD}
       height=${graph.height + 2 * PAD}
-      viewBox=${`${-PAD} ${-PAD} ${graph.width + 2 * PAD} ${graph.height + 2 * PAD}`}
+      viewBox=${`${-LEFT} ${-PAD} ${graph.width + LEFT + PAD} ${graph.height + 2 * PAD}`}
       role="img"
       aria-label=${`state machine graph; path: ${steps.map((s) => s.name).join(' → ')}`}
     >
@@ -479,7 +505,7 @@ function drawLayout(graph, ctx) {
     parts.push(arrow(`M${graph.start.x},${graph.start.y + MARK} L${first.x + first.w / 2},${first.y}`, on));
   }
   for (const edge of graph.edges) {
-    const { d, lx, ly } = edgePath(edge.from, edge.target);
+    const { d, lx, ly, anchor } = edgePath(edge.from, edge.target);
     const on = ctx.taken.has(`${edge.from.name}\u0000${edge.target.name}`);
     parts.push(
       html`<g
@@ -488,7 +514,7 @@ function drawLayout(graph, ctx) {
         data-to=${edge.target.name}
       >
         <path d=${d} marker-end=${on ? 'url(#arrow-taken)' : 'url(#arrow)'} />
-        ${edge.label ? html`<text x=${lx + 4} y=${ly} class="label">${edge.label}</text>` : ''}
+        ${edge.label ? html`<text x=${lx} y=${ly} text-anchor=${anchor} class="label">${edge.label}</text>` : ''}
       </g>`,
     );
   }
@@ -527,7 +553,15 @@ function drawBox(box, ctx) {
   const on = ctx.entered.has(box.name);
   const failure = ctx.failed.get(box.name);
   const type = box.state?.Type ?? '?';
-  const classes = ['state', type.toLowerCase(), on ? 'visited' : '', failure ? 'failed' : ''].join(' ');
+  const classes = [
+    'state',
+    type.toLowerCase(),
+    on && 'visited',
+    failure && 'failed',
+    box.children.length && 'composite',
+  ]
+    .filter(Boolean)
+    .join(' ');
   const tip = `${box.name} (${type})${failure ? `\n${failure.error}${failure.cause ? `: ${failure.cause}` : ''}` : ''}`;
   if (box.children.length) {
     let x = PAD;
@@ -538,11 +572,7 @@ function drawBox(box, ctx) {
       );
       x += child.width + GAP_X;
     }
-    return html`<g
-      class=${`${classes} composite`}
-      data-state=${box.name}
-      transform=${`translate(${box.x},${box.y})`}
-    >
+    return html`<g class=${classes} data-state=${box.name} transform=${`translate(${box.x},${box.y})`}>
       <title>${tip}</title>
       <rect width=${box.w} height=${box.h} rx="8" />
       <text x="10" y="18" class="name">${box.name}</text>
