@@ -157,6 +157,18 @@ describe('the state machine routes', () => {
       steps: [{ name: 'Say', type: 'Pass' }],
       failures: [],
     });
+    // Pages of 50, newest first.
+    for (let i = 2; i <= 51; i++)
+      await node.sluice.stateMachines.waitForExecution(
+        (await node.sluice.stateMachines.startExecution('hello', { name: `run-${i}` })).executionArn,
+      );
+    const first = await get(paths[1]!);
+    const firstPage = first.body.executions as { name: string }[];
+    expect(firstPage).toHaveLength(50);
+    expect(firstPage.map((e) => e.name)).not.toContain('run-1');
+    const second = await get(`${paths[1]!}?nextToken=${encodeURIComponent(first.body.nextToken as string)}`);
+    expect(second.body.executions).toMatchObject([{ name: 'run-1' }]);
+    expect(second.body.nextToken).toBeUndefined();
     expect((await get('/console/api/state-machines/hello/executions?status=BOGUS')).status).toBe(400);
     expect((await get('/console/api/execution')).status).toBe(400);
   });

@@ -65,7 +65,7 @@ function App() {
   return html` <header>
       <a class="brand" href="#/overview">Sluice</a>
       <nav>
-        ${pages.map(([id, label]) => html`<a href=${`#/${id}`} class=${current.page === id ? 'active' : ''}>${label}</a>`)}
+        ${pages.map(([id, label]) => html`<a href=${`#/${id}`} class=${current.page === id || (id === 'state-machines' && current.page === 'executions') ? 'active' : ''}>${label}</a>`)}
       </nav>
       <button class="link" onClick=${signOut}>Sign out</button>
     </header>
