@@ -171,6 +171,12 @@ describe('the state machine routes', () => {
     expect(second.body.nextToken).toBeUndefined();
     expect((await get('/console/api/state-machines/hello/executions?status=BOGUS')).status).toBe(400);
     expect((await get('/console/api/execution')).status).toBe(400);
+    const missing = await get(`/console/api/execution?arn=${encodeURIComponent(`${executionArn}-gone`)}`);
+    expect(missing.status).toBe(400);
+    expect(missing.body).toMatchObject({ error: { code: 'ExecutionDoesNotExist' } });
+    expect((await get('/console/api/state-machines/gone/executions')).body).toMatchObject({
+      error: { code: 'StateMachineDoesNotExist' },
+    });
   });
 });
 
