@@ -1,7 +1,7 @@
 /**
  * The console in a real Chromium (Debian's `chromium`, driven by playwright-core): sign in, watch a
  * queue's depth change after a send, redrive a dead-letter queue, open a failed invocation's stack, see
- * why a group waits. Skipped, saying so, only where /usr/bin/chromium is absent (.ci/run installs it).
+ * why a group waits, follow a failed state machine execution's path on its graph. Skipped, saying so, only where /usr/bin/chromium is absent (.ci/run installs it).
  * With SLUICE_SCREENSHOTS=1 the pages are saved as docs/console/*.png.
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -26,6 +26,7 @@ let node: TestNode;
 let browser: Browser;
 let page: Page;
 let failing = true;
+let fanOut: { executionArn: string };
 let releaseTenants: () => void = () => {};
 const tenantsHeld = new Promise<void>((resolve) => {
   releaseTenants = resolve;
@@ -89,6 +90,75 @@ describe.skipIf(!available)('the console in Chromium', () => {
       expression: 'cron(0 3 * * ? *)',
       target: { function: 'charge' },
     });
+    // A state machine whose Task fails (the function throws) and is caught into a Fail state, run once.
+    await sluice.functions.create({
+      name: 'ship',
+      timeout: 5,
+      handler: async (order: { id: string }) => {
+        throw new RangeError(`no courier for ${order.id}`);
+      },
+    });
+    await sluice.stateMachines.create({
+      name: 'fulfil',
+      definition: {
+        StartAt: 'Validate',
+        States: {
+          Validate: { Type: 'Pass', Next: 'Route' },
+          Route: {
+            Type: 'Choice',
+            Choices: [{ Variable: '$.express', BooleanEquals: true, Next: 'Express' }],
+            Default: 'Ship',
+          },
+          Express: { Type: 'Pass', Next: 'Done' },
+          Ship: {
+            Type: 'Task',
+            Resource: 'arn:aws:lambda:us-east-1:000000000000:function:ship',
+            Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ShipmentFailed' }],
+            Next: 'Done',
+          },
+          ShipmentFailed: { Type: 'Fail', Error: 'ShipmentFailed', Cause: 'the order could not be shipped' },
+          Done: { Type: 'Succeed' },
+        },
+      },
+    });
+    const run = await sluice.stateMachines.startExecution('fulfil', {
+      name: 'order-7',
+      input: { id: 'order-7', express: false },
+    });
+    await sluice.stateMachines.waitForExecution(run.executionArn);
+    // One with a Parallel and a Map, which succeeds.
+    await sluice.stateMachines.create({
+      name: 'fan-out',
+      definition: {
+        StartAt: 'Split',
+        States: {
+          Split: {
+            Type: 'Parallel',
+            ResultPath: '$.split',
+            Branches: [
+              { StartAt: 'Left', States: { Left: { Type: 'Pass', End: true } } },
+              { StartAt: 'Right', States: { Right: { Type: 'Pass', End: true } } },
+            ],
+            Next: 'EachItem',
+          },
+          EachItem: {
+            Type: 'Map',
+            ItemsPath: '$.items',
+            ItemProcessor: {
+              ProcessorConfig: { Mode: 'INLINE' },
+              StartAt: 'Handle',
+              States: { Handle: { Type: 'Pass', End: true } },
+            },
+            End: true,
+          },
+        },
+      },
+    });
+    fanOut = await sluice.stateMachines.startExecution('fan-out', {
+      name: 'fan-1',
+      input: { items: [1, 2] },
+    });
+    await sluice.stateMachines.waitForExecution(fanOut.executionArn);
     await sluice.queues.send('orders', { body: 'order-1' });
     // The failed message comes back after its visibility timeout and, past maxReceiveCount, moves to the DLQ.
     for (let i = 0; i < 100 && (await sluice.queues.counts('orders-dlq')).visible === 0; i++)
@@ -217,6 +287,74 @@ describe.skipIf(!available)('the console in Chromium', () => {
     await row.locator('button', { hasText: 'Enable' }).click();
     await row.locator('button', { hasText: 'Disable' }).waitFor();
     expect(node.sluice.triggers.get(tenants!.uuid).state).toBe('Enabled');
+  });
+
+  it("follows a failed state machine execution's path on its graph", async () => {
+    await page.goto(`${node.url}/console/#/state-machines`);
+    const row = page.locator('tr[data-machine="fulfil"]');
+    await row.waitFor();
+    expect(await row.locator('[data-status=FAILED]').textContent()).toBe('1');
+    expect(await row.locator('[data-status=SUCCEEDED]').textContent()).toBe('0');
+    await row.locator('a').click();
+    const execution = page.locator('tr[data-execution="order-7"]');
+    await execution.waitFor();
+    expect(await execution.locator('[data-testid=execution-status]').textContent()).toBe('FAILED');
+    await page.selectOption('[aria-label=status]', 'SUCCEEDED');
+    await page.waitForSelector('text=No executions.');
+    await page.selectOption('[aria-label=status]', 'FAILED');
+    await execution.locator('a').click();
+    await page.waitForSelector('[data-testid=graph] svg');
+    const state = (name: string) => page.locator(`[data-testid=graph] g.state[data-state="${name}"]`);
+    for (const name of ['Validate', 'Route', 'Ship', 'ShipmentFailed'])
+      expect(await state(name).getAttribute('class'), name).toContain('visited');
+    for (const name of ['Express', 'Done'])
+      expect(await state(name).getAttribute('class'), name).not.toContain('visited');
+    expect(await state('Ship').getAttribute('class')).toContain('failed');
+    expect(await state('ShipmentFailed').getAttribute('class')).toContain('failed');
+    // The arrows taken: the Choice's Default and the Catch; not the Choice's rule nor the Task's Next.
+    const edge = (from: string, to: string) =>
+      page.locator(`[data-testid=graph] g.edge[data-from="${from}"][data-to="${to}"]`);
+    expect(await edge('Route', 'Ship').getAttribute('class')).toContain('taken');
+    expect(await edge('Ship', 'ShipmentFailed').getAttribute('class')).toContain('catch taken');
+    expect(await edge('Route', 'Express').getAttribute('class')).not.toContain('taken');
+    expect(await edge('Ship', 'Done').getAttribute('class')).not.toContain('taken');
+    expect(await page.locator('[data-testid=execution-status]').first().textContent()).toBe('FAILED');
+    expect(await page.locator('[data-testid=execution-error]').textContent()).toContain('ShipmentFailed');
+    const shipError = page.locator('[data-testid=state-error][data-state="Ship"]');
+    expect(await shipError.textContent()).toContain('RangeError');
+    expect(await shipError.textContent()).toContain('no courier for order-7');
+    expect(await state('Ship').textContent()).toContain('RangeError');
+    expect(await page.locator('[data-testid=path] tbody tr').allTextContents()).toHaveLength(4);
+    await shoot('state-machines');
+  });
+
+  it('draws Parallel branches and a Map iterator inside their states', async () => {
+    await page.goto(`${node.url}/console/#/executions/${encodeURIComponent(fanOut.executionArn)}`);
+    await page.waitForSelector('[data-testid=graph] svg');
+    expect(await page.locator('[data-testid=execution-status]').first().textContent()).toBe('SUCCEEDED');
+    const state = (name: string) => page.locator(`[data-testid=graph] g.state[data-state="${name}"]`);
+    for (const name of ['Split', 'EachItem'])
+      expect((await state(name).getAttribute('class'))?.split(' '), name).toEqual(
+        expect.arrayContaining(['composite', 'visited']),
+      );
+    for (const [parent, child] of [
+      ['Split', 'Left'],
+      ['Split', 'Right'],
+      ['EachItem', 'Handle'],
+    ] as const)
+      expect(await state(parent).locator(`g.state[data-state="${child}"]`).getAttribute('class')).toContain(
+        'visited',
+      );
+    expect(
+      await page
+        .locator('[data-testid=graph] g.edge[data-from="Split"][data-to="EachItem"]')
+        .getAttribute('class'),
+    ).toContain('taken');
+    expect(await page.locator('[data-testid=graph] [data-testid=end]').getAttribute('class')).not.toContain(
+      'failed',
+    );
+    expect(await page.locator('[data-testid=state-error]').count()).toBe(0);
+    await shoot('state-machines-parallel');
   });
 
   it('shows the triggers and cluster pages', async () => {

@@ -111,6 +111,75 @@ describe('signing in', () => {
   });
 });
 
+describe('the state machine routes', () => {
+  it('refuse requests without a session, and answer the signed-in page', async () => {
+    node = await startTestNode();
+    await node.sluice.stateMachines.create({
+      name: 'hello',
+      definition: { StartAt: 'Say', States: { Say: { Type: 'Pass', Result: 'hi', End: true } } },
+    });
+    const { executionArn } = await node.sluice.stateMachines.startExecution('hello', { name: 'run-1' });
+    await node.sluice.stateMachines.waitForExecution(executionArn);
+    const paths = [
+      '/console/api/state-machines',
+      '/console/api/state-machines/hello/executions',
+      '/console/api/state-machines/hello/executions?status=FAILED',
+      `/console/api/execution?arn=${encodeURIComponent(executionArn)}`,
+    ];
+    for (const path of paths)
+      for (const headers of [
+        {},
+        { authorization: `Bearer ${TEST_TOKEN}` },
+        { cookie: 'sluice_console=made-up' },
+      ]) {
+        const response = await fetch(`${node.url}${path}`, { headers });
+        expect(response.status, `${path} ${JSON.stringify(headers)}`).toBe(403);
+        const body = (await response.json()) as { error: { code: string } };
+        expect(body.error.code).toBe('MissingAuthenticationToken');
+        expect(JSON.stringify(body)).not.toContain('run-1');
+      }
+    const { cookie } = await signIn(node.url);
+    const get = async (path: string) => {
+      const response = await fetch(`${node!.url}${path}`, { headers: { cookie } });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const machines = await get(paths[0]!);
+    expect(machines.status).toBe(200);
+    expect(machines.body.stateMachines).toMatchObject([
+      { name: 'hello', counts: { SUCCEEDED: 1, FAILED: 0, RUNNING: 0 }, capped: [] },
+    ]);
+    expect((await get(paths[1]!)).body.executions).toMatchObject([{ name: 'run-1', status: 'SUCCEEDED' }]);
+    expect((await get(paths[2]!)).body.executions).toEqual([]);
+    const execution = await get(paths[3]!);
+    expect(execution.body).toMatchObject({
+      execution: { name: 'run-1', status: 'SUCCEEDED', output: '"hi"' },
+      stateMachine: { name: 'hello', definition: { StartAt: 'Say' } },
+      steps: [{ name: 'Say', type: 'Pass' }],
+      failures: [],
+    });
+    // Pages of 50, newest first.
+    for (let i = 2; i <= 51; i++)
+      await node.sluice.stateMachines.waitForExecution(
+        (await node.sluice.stateMachines.startExecution('hello', { name: `run-${i}` })).executionArn,
+      );
+    const first = await get(paths[1]!);
+    const firstPage = first.body.executions as { name: string }[];
+    expect(firstPage).toHaveLength(50);
+    expect(firstPage.map((e) => e.name)).not.toContain('run-1');
+    const second = await get(`${paths[1]!}?nextToken=${encodeURIComponent(first.body.nextToken as string)}`);
+    expect(second.body.executions).toMatchObject([{ name: 'run-1' }]);
+    expect(second.body.nextToken).toBeUndefined();
+    expect((await get('/console/api/state-machines/hello/executions?status=BOGUS')).status).toBe(400);
+    expect((await get('/console/api/execution')).status).toBe(400);
+    const missing = await get(`/console/api/execution?arn=${encodeURIComponent(`${executionArn}-gone`)}`);
+    expect(missing.status).toBe(400);
+    expect(missing.body).toMatchObject({ error: { code: 'ExecutionDoesNotExist' } });
+    expect((await get('/console/api/state-machines/gone/executions')).body).toMatchObject({
+      error: { code: 'StateMachineDoesNotExist' },
+    });
+  });
+});
+
 describe('actions', () => {
   it('are refused without the CSRF token, with a wrong one, or from another origin, and done with it', async () => {
     node = await startTestNode();

@@ -10,6 +10,20 @@ import { SluiceError } from '../model/errors.js';
 import { parseArn } from '../model/arn.js';
 import { collectMetrics } from '../api/native/metrics.js';
 import type { ConsoleLive } from './live.js';
+import type { StoredExecutionStatus } from '../store/state-machine-store.js';
+import type { HistoryEventView } from '../states/service.js';
+
+const EXECUTION_STATUSES: readonly StoredExecutionStatus[] = [
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'TIMED_OUT',
+  'ABORTED',
+];
+/** Counts by status stop at this many (one page of ListExecutions per status); the page shows "1000+". */
+const COUNT_CAP = 1000;
+/** An execution's history is read up to this many events for the page (a page of 1,000 at a time). */
+const HISTORY_CAP = 10_000;
 
 function param(request: FastifyRequest, name: string): string {
   return (request.params as Record<string, string>)[name] ?? '';
@@ -95,6 +109,134 @@ async function groupWhy(sluice: Sluice, queue: string, group: string) {
       );
   }
   return { queue, group, limit: limit ?? null, effective: inspection.limits, inspection, activity, reasons };
+}
+
+/** Every state machine with its executions counted by status (each count capped at COUNT_CAP). */
+async function stateMachinesView(sluice: Sluice) {
+  const machines = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sluice.stateMachines.list({ maxResults: 1000, ...(nextToken ? { nextToken } : {}) });
+    machines.push(...page.stateMachines);
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return Promise.all(
+    machines.map(async (machine) => {
+      const counts: Record<string, number> = {};
+      const capped: string[] = [];
+      await Promise.all(
+        EXECUTION_STATUSES.map(async (status) => {
+          const page = await sluice.stateMachines.listExecutions(machine.stateMachineArn, {
+            statusFilter: status,
+            maxResults: COUNT_CAP,
+          });
+          counts[status] = page.executions.length;
+          if (page.nextToken) capped.push(status);
+        }),
+      );
+      return {
+        name: machine.name,
+        stateMachineArn: machine.stateMachineArn,
+        type: machine.type,
+        description: machine.description,
+        updateDate: machine.updateDate,
+        counts,
+        capped,
+      };
+    }),
+  );
+}
+
+function eventDetails(event: HistoryEventView): Record<string, unknown> {
+  for (const [key, value] of Object.entries(event))
+    if (key.endsWith('EventDetails') && value && typeof value === 'object')
+      return value as Record<string, unknown>;
+  return {};
+}
+
+/**
+ * The path an execution took, from its history: each state entered (in order, with the state it came
+ * from, its exit and the event ids), and the failures (a task's error, a Fail state's, the execution's), each attributed to the
+ * state whose event chain it follows (an event's previousEventId leads back to its state's entry).
+ */
+function executionPath(events: HistoryEventView[]) {
+  const stateOf = new Map<number, string>();
+  const steps: {
+    name: string;
+    type: string;
+    /** The state this one was entered from (the arrow taken), or the Parallel/Map it runs in, or null. */
+    from: string | null;
+    enteredEventId: number;
+    enteredAt: Date;
+    exitedAt?: Date;
+  }[] = [];
+  const open = new Map<string, (typeof steps)[number]>();
+  const failures: { state: string | null; type: string; error: string; cause: string }[] = [];
+  for (const event of events) {
+    const details = eventDetails(event);
+    let state = stateOf.get(event.previousEventId) ?? null;
+    if (event.type.endsWith('StateEntered')) {
+      const from = state;
+      state = String(details.name ?? '');
+      const step = {
+        name: state,
+        from,
+        type: event.type.slice(0, -'StateEntered'.length),
+        enteredEventId: event.id,
+        enteredAt: event.timestamp,
+      };
+      steps.push(step);
+      open.set(state, step);
+    } else if (event.type.endsWith('StateExited')) {
+      state = String(details.name ?? state ?? '');
+      const step = open.get(state);
+      if (step) step.exitedAt = event.timestamp;
+    }
+    if (state !== null) stateOf.set(event.id, state);
+    if (/(Failed|TimedOut|Aborted)$/.test(event.type) && ('error' in details || 'cause' in details))
+      failures.push({
+        state,
+        type: event.type,
+        error: String(details.error ?? ''),
+        cause: String(details.cause ?? ''),
+      });
+  }
+  return { steps, failures };
+}
+
+async function executionView(sluice: Sluice, arn: string) {
+  const [execution, machine] = await Promise.all([
+    sluice.stateMachines.describeExecution(arn),
+    sluice.stateMachines.describeStateMachineForExecution(arn),
+  ]);
+  const events: HistoryEventView[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sluice.stateMachines.history(arn, {
+      maxResults: 1000,
+      ...(nextToken ? { nextToken } : {}),
+    });
+    events.push(...page.events);
+    nextToken = page.nextToken;
+  } while (nextToken && events.length < HISTORY_CAP);
+  let definition: unknown;
+  try {
+    definition = JSON.parse(machine.definition);
+  } catch {
+    definition = null;
+  }
+  return {
+    execution,
+    stateMachine: {
+      name: machine.name,
+      stateMachineArn: machine.stateMachineArn,
+      revisionId: machine.revisionId,
+      definition,
+    },
+    events,
+    historyTruncated: Boolean(nextToken),
+    ...executionPath(events),
+  };
 }
 
 export function registerConsoleApi(
@@ -210,6 +352,28 @@ export function registerConsoleApi(
     items: await sluice.batches.failedItems(param(request, 'id'), { limit: 100 }),
   }));
   scope.post('/batches/:id/retry', async (request) => sluice.batches.retryFailed(param(request, 'id')));
+
+  scope.get('/state-machines', async () => ({ stateMachines: await stateMachinesView(sluice) }));
+  /** One machine's executions, newest first, a page of 50 at a time (`status`, `nextToken`). */
+  scope.get('/state-machines/:name/executions', async (request) => {
+    const q = query(request);
+    const status = q.status || undefined;
+    if (status !== undefined && !EXECUTION_STATUSES.includes(status as StoredExecutionStatus))
+      throw new SluiceError('ValidationException', `status: one of ${EXECUTION_STATUSES.join(', ')}`, {
+        field: 'status',
+      });
+    return sluice.stateMachines.listExecutions(param(request, 'name'), {
+      maxResults: 50,
+      ...(status ? { statusFilter: status as StoredExecutionStatus } : {}),
+      ...(q.nextToken ? { nextToken: q.nextToken } : {}),
+    });
+  });
+  /** One execution (`arn`): its outcome, the definition of the revision it ran, its history and path. */
+  scope.get('/execution', async (request) => {
+    const arn = query(request).arn;
+    if (!arn) throw new SluiceError('ValidationException', 'arn: the execution ARN', { field: 'arn' });
+    return executionView(sluice, arn);
+  });
 
   scope.get('/schedules', async () => {
     const schedules = await sluice.schedules.list();

@@ -9,6 +9,7 @@ import { Triggers } from './triggers.js';
 import { Groups } from './groups.js';
 import { Cluster } from './cluster.js';
 import { Batches, Schedules } from './batches.js';
+import { StateMachines, Executions, Execution } from './state-machines.js';
 
 const pages = [
   ['overview', 'Overview'],
@@ -18,6 +19,7 @@ const pages = [
   ['groups', 'Groups'],
   ['batches', 'Batches'],
   ['schedules', 'Schedules'],
+  ['state-machines', 'State machines'],
   ['cluster', 'Cluster'],
 ];
 
@@ -42,6 +44,10 @@ function Page({ page, arg }) {
       return html`<${Batches} />`;
     case 'schedules':
       return html`<${Schedules} />`;
+    case 'state-machines':
+      return arg ? html`<${Executions} machine=${arg} />` : html`<${StateMachines} />`;
+    case 'executions':
+      return html`<${Execution} arn=${arg} />`;
     case 'cluster':
       return html`<${Cluster} />`;
     default:
@@ -59,7 +65,7 @@ function App() {
   return html` <header>
       <a class="brand" href="#/overview">Sluice</a>
       <nav>
-        ${pages.map(([id, label]) => html`<a href=${`#/${id}`} class=${current.page === id ? 'active' : ''}>${label}</a>`)}
+        ${pages.map(([id, label]) => html`<a href=${`#/${id}`} class=${current.page === id || (id === 'state-machines' && current.page === 'executions') ? 'active' : ''}>${label}</a>`)}
       </nav>
       <button class="link" onClick=${signOut}>Sign out</button>
     </header>
