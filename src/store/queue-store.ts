@@ -47,6 +47,40 @@ export interface ClaimedMessage {
   deadLetterSource: string | null;
 }
 
+/** A message row as both backends read it, with the store's column names. */
+export interface ClaimedRow {
+  seq: number;
+  message_id: string;
+  body: string;
+  message_attributes: string | null;
+  group_id: string | null;
+  dedup_id: string | null;
+  sent_at: number;
+  first_received_at: number | null;
+  receive_count: number;
+  dead_letter_source: string | null;
+}
+
+/**
+ * The one mapper of a claimed message row. A row read after its claim (RETURNING) already counts the
+ * claim; one read before it (`claimedAt`: the claim's instant) gets the claim added here.
+ */
+export function claimedMessageOf(row: ClaimedRow, claimedAt?: number): ClaimedMessage {
+  const before = claimedAt !== undefined;
+  return {
+    seq: row.seq,
+    messageId: row.message_id,
+    body: row.body,
+    messageAttributes: row.message_attributes,
+    groupId: row.group_id,
+    deduplicationId: row.dedup_id,
+    sentAt: row.sent_at,
+    firstReceivedAt: row.first_received_at ?? claimedAt ?? row.sent_at,
+    receiveCount: before ? row.receive_count + 1 : row.receive_count,
+    deadLetterSource: row.dead_letter_source,
+  };
+}
+
 /** A message as `messagePeek` reads it. */
 export interface PeekedMessage {
   seq: number;

@@ -32,7 +32,7 @@ import {
   type StoredGroupLimit,
 } from '../group-store.js';
 import { queueChannel, type Notifier } from '../notifier.js';
-import type { ClaimedMessage, QueueStore, ReceiveOutcome, SendOutcome } from '../queue-store.js';
+import { claimedMessageOf, type ClaimedRow, type QueueStore, type ReceiveOutcome, type SendOutcome } from '../queue-store.js';
 import { query, run, transaction, BY_SEQ_IN_QUEUE } from './connection.js';
 import { changeVisibility, deleteOutcomes, type DeleteRow } from './messages.js';
 
@@ -322,19 +322,6 @@ interface ReadRow {
   receive_count: number;
 }
 
-interface ClaimedRow {
-  seq: number;
-  message_id: string;
-  body: string;
-  message_attributes: string | null;
-  group_id: string | null;
-  dedup_id: string | null;
-  sent_at: number;
-  first_received_at: number;
-  receive_count: number;
-  dead_letter_source: string | null;
-}
-
 function limitOf(row: LimitColumns): GroupLimit {
   return {
     maxConcurrency: row.max_concurrency,
@@ -355,21 +342,6 @@ function toStoredLimit(row: LimitRow): StoredGroupLimit {
     groupKey: row.is_default ? null : row.group_key,
     limit: limitOf(row),
     modifiedAt: row.modified_at,
-  };
-}
-
-function toClaimed(row: ClaimedRow): ClaimedMessage {
-  return {
-    seq: row.seq,
-    messageId: row.message_id,
-    body: row.body,
-    messageAttributes: row.message_attributes,
-    groupId: row.group_id,
-    deduplicationId: row.dedup_id,
-    sentAt: row.sent_at,
-    firstReceivedAt: row.first_received_at,
-    receiveCount: row.receive_count,
-    deadLetterSource: row.dead_letter_source,
   };
 }
 
@@ -479,7 +451,7 @@ async function claimPage(
     u.map((x) => x.refilledAt),
     u.map((x) => x.fullAt),
   ]);
-  for (const row of claimed) outcome.messages.push(toClaimed(row));
+  for (const row of claimed) outcome.messages.push(claimedMessageOf(row));
   outcome.deadLettered += plan.deadLettered.length;
   return true;
 }

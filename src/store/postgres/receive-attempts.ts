@@ -4,9 +4,8 @@
  * operator browses a queue with.
  */
 import type pg from 'pg';
-import type { QueueStore, ReceiveAttempt } from '../queue-store.js';
+import { claimedMessageOf, type ClaimedRow, type QueueStore, type ReceiveAttempt } from '../queue-store.js';
 import { run, transaction, query } from './connection.js';
-import { toClaimed, type ClaimedRow } from './receive.js';
 
 const sql = {
   // Bounded: the caller only needs to know whether the count reached the limit.
@@ -95,7 +94,7 @@ export function createPostgresReceiveAttempts(
       const messages: ReceiveAttempt['messages'] = rows
         .filter((row): row is ClaimedRow & AttemptRow => row.seq !== null)
         .map((row) => ({
-          ...toClaimed(row),
+          ...claimedMessageOf(row),
           seq: Number(row.seq),
           sentAt: Number(row.sent_at),
           firstReceivedAt: Number(row.first_received_at),

@@ -11,7 +11,7 @@
  */
 import type pg from 'pg';
 import { queueChannel, type Notifier } from '../notifier.js';
-import type { ClaimedMessage, ReceiveOutcome, ReceiveParams } from '../queue-store.js';
+import { claimedMessageOf, type ClaimedMessage, type ClaimedRow, type ReceiveOutcome, type ReceiveParams } from '../queue-store.js';
 import { NOT_DURABLE, query, run, transaction, BY_SEQ_IN_QUEUE } from './connection.js';
 import { enterGroupsSql, refreshGroups } from './fifo-groups.js';
 
@@ -141,18 +141,6 @@ const sql = {
   },
 };
 
-export interface ClaimedRow {
-  seq: number;
-  message_id: string;
-  body: string;
-  message_attributes: string | null;
-  group_id: string | null;
-  dedup_id: string | null;
-  sent_at: number;
-  first_received_at: number;
-  receive_count: number;
-  dead_letter_source: string | null;
-}
 
 interface LockedGroupRow {
   next_available: number | null;
@@ -168,20 +156,6 @@ interface CandidateRow {
   receive_count: number;
 }
 
-export function toClaimed(row: ClaimedRow): ClaimedMessage {
-  return {
-    seq: row.seq,
-    messageId: row.message_id,
-    body: row.body,
-    messageAttributes: row.message_attributes,
-    groupId: row.group_id,
-    deduplicationId: row.dedup_id,
-    sentAt: row.sent_at,
-    firstReceivedAt: row.first_received_at,
-    receiveCount: row.receive_count,
-    deadLetterSource: row.dead_letter_source,
-  };
-}
 
 function sharedValues(p: ReceiveParams): unknown[] {
   return [
@@ -206,7 +180,7 @@ async function receiveStandard(pool: pg.Pool, p: ReceiveParams): Promise<Receive
       sql.receiveStandard,
       [...sharedValues(p), p.expiredBefore, wanted, p.deadLetter?.maxReceiveCount ?? null],
     );
-    for (const row of rows) if (row.seq !== null) messages.push(toClaimed(row));
+    for (const row of rows) if (row.seq !== null) messages.push(claimedMessageOf(row));
     const first = rows[0];
     deadLettered += first?.dead_lettered ?? 0;
     removed += first?.removed ?? 0;
@@ -268,7 +242,7 @@ async function receiveFifo(pool: pg.Pool, p: ReceiveParams): Promise<ReceiveOutc
           plan.dead,
           plan.claimed,
         ]);
-        messages = claimed.map(toClaimed);
+        messages = claimed.map((row) => claimedMessageOf(row));
       }
       await refreshGroups(client, p.queueId, plan.touchedGroups);
       if (messages.length === 0 && plan.touchedGroups.length > 0) {

@@ -23,7 +23,7 @@ import {
   type UnkeyedMessage,
 } from '../group-store.js';
 import { queueChannel, type Notifier } from '../notifier.js';
-import type { ClaimedMessage, ReceiveOutcome } from '../queue-store.js';
+import { claimedMessageOf, type ClaimedRow, type ReceiveOutcome } from '../queue-store.js';
 import type { SqliteDatabase } from './database.js';
 
 /** A claim reads at most this many pages of ready groups; more ready groups wait for the next claim. */
@@ -38,19 +38,6 @@ interface LimitRow {
   rate_interval_ms: number | null;
   rate_burst: number | null;
   modified_at: number;
-}
-
-interface ClaimedRow {
-  seq: number;
-  message_id: string;
-  body: string;
-  message_attributes: string | null;
-  group_id: string | null;
-  dedup_id: string | null;
-  sent_at: number;
-  first_received_at: number;
-  receive_count: number;
-  dead_letter_source: string | null;
 }
 
 export function limitOfRow(
@@ -304,7 +291,7 @@ export function createSqliteGroupStore(
     }
     for (const seq of plan.claimed) {
       const row = sql.claim.get(p.visibleAt, p.now, p.now, p.receiptToken, seq)!;
-      outcome.messages.push(toClaimed(row));
+      outcome.messages.push(claimedMessageOf(row));
     }
     for (const u of plan.updates) {
       if (u.remove) sql.groupDelete.run(p.queueId, u.groupKey);
@@ -443,20 +430,5 @@ export function createSqliteGroupStore(
     async groupRows(p) {
       return sql.rows.all(p.queueId, p.limit).map(groupRowOf);
     },
-  };
-}
-
-function toClaimed(row: ClaimedRow): ClaimedMessage {
-  return {
-    seq: row.seq,
-    messageId: row.message_id,
-    body: row.body,
-    messageAttributes: row.message_attributes,
-    groupId: row.group_id,
-    deduplicationId: row.dedup_id,
-    sentAt: row.sent_at,
-    firstReceivedAt: row.first_received_at,
-    receiveCount: row.receive_count,
-    deadLetterSource: row.dead_letter_source,
   };
 }

@@ -6,8 +6,8 @@ import type { Statement } from 'better-sqlite3';
 import type { QueueSettings } from '../queue-settings.js';
 import type { Notifier } from '../notifier.js';
 import { queueCatalogChannel, queueChannel } from '../notifier.js';
+import { claimedMessageOf, type ClaimedRow } from '../queue-store.js';
 import type {
-  ClaimedMessage,
   DeleteOutcome,
   MoveDestination,
   MoveTask,
@@ -34,19 +34,7 @@ interface QueueRow {
   purged_at: number | null;
 }
 
-interface MessageRow {
-  seq: number;
-  message_id: string;
-  body: string;
-  message_attributes: string | null;
-  group_id: string | null;
-  dedup_id: string | null;
-  sent_at: number;
-  visible_at: number;
-  first_received_at: number | null;
-  receive_count: number;
-  dead_letter_source: string | null;
-}
+type MessageRow = ClaimedRow & { visible_at: number };
 
 interface MoveTaskRow {
   task_handle: string;
@@ -318,21 +306,6 @@ export function createSqliteQueueStore(
     sql.groupUpdate.run(head.seq, availableAt, queueId, groupId);
   }
 
-  function toClaimed(row: MessageRow, now: number): ClaimedMessage {
-    return {
-      seq: row.seq,
-      messageId: row.message_id,
-      body: row.body,
-      messageAttributes: row.message_attributes,
-      groupId: row.group_id,
-      deduplicationId: row.dedup_id,
-      sentAt: row.sent_at,
-      firstReceivedAt: row.first_received_at ?? now,
-      receiveCount: row.receive_count + 1,
-      deadLetterSource: row.dead_letter_source,
-    };
-  }
-
   /** What happens to one candidate in a receive: dropped as expired, dead-lettered, or handed out. */
   function settleCandidate(
     p: ReceiveParams,
@@ -362,7 +335,7 @@ export function createSqliteQueueStore(
       return 'removed';
     }
     sql.claim.run(p.visibleAt, p.now, p.now, p.receiptToken, row.seq);
-    outcome.messages.push(toClaimed(row, p.now));
+    outcome.messages.push(claimedMessageOf(row, p.now));
     return 'claimed';
   }
 
@@ -587,12 +560,8 @@ export function createSqliteQueueStore(
       for (const seq of seqs) {
         const message = sql.attemptMessage.get(seq, p.queueId);
         if (!message) continue;
-        // receive_count already counts the receive being retried.
         messages.push({
-          ...toClaimed(
-            { ...message, receive_count: message.receive_count - 1 },
-            message.first_received_at ?? 0,
-          ),
+          ...claimedMessageOf(message), // receive_count already counts the receive being retried
           visibleAt: message.visible_at,
           receiptToken: message.receipt_token,
         });
