@@ -23,9 +23,11 @@ import {
 } from './attributes.js';
 import { entryFailure, validateBatchEntries } from './batch.js';
 import { MoveTaskRunner } from './move-tasks.js';
-import { decodeReceiptHandle, newReceiptToken } from './receipt-handle.js';
+import { decodeReceiptHandle } from './receipt-handle.js';
 import { MAX_VISIBILITY_SECONDS, MessageClaims } from './claims.js';
-import { receiveWithWait, shapeReceivedMessage } from './receive.js';
+import { QueueReceiver, type InFlightLimits } from './receiver.js';
+export type { InFlightLimits } from './receiver.js';
+import { integerInRange } from './integer-in-range.js';
 import { RetentionSweeper } from './retention.js';
 import { formatSequenceNumber, prepareMessage, type PreparedMessage } from './send.js';
 import { validateTags } from './tags.js';
@@ -49,22 +51,10 @@ export { MAX_VISIBILITY_SECONDS } from './claims.js';
 /** The longest QueueNamePrefix SQS accepts (the length of a queue name). */
 export const MAX_QUEUE_NAME_PREFIX = 80;
 
-/** A ReceiveRequestAttemptId can be retried for 5 minutes after its receive. */
-export const RECEIVE_ATTEMPT_WINDOW_MS = 5 * 60 * 1000;
+export { RECEIVE_ATTEMPT_WINDOW_MS } from './receiver.js';
 /** SQS's in-flight limits: a receive fails with OverLimit once a queue has this many messages in flight. */
 export const DEFAULT_IN_FLIGHT_LIMITS: InFlightLimits = { standard: 120_000, fifo: 20_000 };
-/**
- * How long a service trusts its own tally of a queue's in-flight messages (the last exact count plus
- * what it claimed since) before counting again; receives by other nodes or triggers show up then.
- */
-const IN_FLIGHT_RECOUNT_MS = 1000;
-/** 1-128 letters, digits and ASCII punctuation, as SQS allows in a ReceiveRequestAttemptId. */
-const ATTEMPT_ID = /^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]{1,128}$/;
 
-export interface InFlightLimits {
-  standard: number;
-  fifo: number;
-}
 
 export interface QueueServiceOptions {
   store: Store;
@@ -75,19 +65,6 @@ export interface QueueServiceOptions {
   inFlightLimits?: Partial<InFlightLimits>;
   /** Hears moves to a dead-letter queue (the engine's event channel). */
   events?: EngineEvents | undefined;
-}
-
-function integerInRange(field: string, value: unknown, min: number, max: number, unit: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new SluiceError(
-      'InvalidParameterValue',
-      `${field}: ${JSON.stringify(value)} is invalid; must be an integer from ${min} to ${max} ${unit}`,
-      {
-        field,
-      },
-    );
-  }
-  return value;
 }
 
 export class QueueService implements Service {
@@ -101,9 +78,7 @@ export class QueueService implements Service {
   private readonly unsubscribeCatalog: Unsubscribe;
   private readonly retention: RetentionSweeper;
   private readonly moves: MoveTaskRunner;
-  private readonly inFlightLimits: InFlightLimits;
-  /** Per queue id: an upper bound of its in-flight messages as this service last knew it. */
-  private readonly inFlightTally = new Map<number, { count: number; countedAt: number }>();
+  private readonly receiver: QueueReceiver;
 
   constructor(options: QueueServiceOptions) {
     this.store = options.store;
@@ -118,16 +93,16 @@ export class QueueService implements Service {
       events: options.events,
     });
     const limits = { ...DEFAULT_IN_FLIGHT_LIMITS, ...options.inFlightLimits };
-    this.inFlightLimits = {
-      standard: integerInRange(
-        'inFlightLimits.standard',
-        limits.standard,
-        1,
-        Number.MAX_SAFE_INTEGER,
-        'messages',
-      ),
-      fifo: integerInRange('inFlightLimits.fifo', limits.fifo, 1, Number.MAX_SAFE_INTEGER, 'messages'),
-    };
+    this.receiver = new QueueReceiver({
+      store: this.store,
+      clock: this.clock,
+      claims: this.claims,
+      senderId: this.arnContext.accountId,
+      inFlightLimits: {
+        standard: integerInRange('inFlightLimits.standard', limits.standard, 1, Number.MAX_SAFE_INTEGER, 'messages'),
+        fifo: integerInRange('inFlightLimits.fifo', limits.fifo, 1, Number.MAX_SAFE_INTEGER, 'messages'),
+      },
+    });
     const onError =
       options.onBackgroundError ?? ((error) => console.error('[sluice] queue background task failed', error));
     // Another caller (or node) changed the catalog: forget cached definitions, they are re-read on use.
@@ -233,7 +208,7 @@ export class QueueService implements Service {
     await this.store.queueDelete({ name, now: this.clock.now() });
     this.cache.delete(name);
     this.retention.forget(queue.id);
-    this.inFlightTally.delete(queue.id);
+    this.receiver.forget(queue.id);
   }
 
   async purge(name: string): Promise<void> {
@@ -425,161 +400,7 @@ export class QueueService implements Service {
   }
 
   async receive(name: string, options: ReceiveMessageOptions = {}): Promise<ReceivedMessage[]> {
-    const queue = await this.require(name);
-    const maxMessages = integerInRange(
-      'MaxNumberOfMessages',
-      options.maxNumberOfMessages ?? 1,
-      1,
-      10,
-      'messages',
-    );
-    const visibilitySeconds = integerInRange(
-      'VisibilityTimeout',
-      options.visibilityTimeout ?? queue.settings.VisibilityTimeout,
-      0,
-      MAX_VISIBILITY_SECONDS,
-      'seconds',
-    );
-    const waitSeconds = integerInRange(
-      'WaitTimeSeconds',
-      options.waitTimeSeconds ?? queue.settings.ReceiveMessageWaitTimeSeconds,
-      0,
-      20,
-      'seconds',
-    );
-    // SQS uses the attempt id on FIFO queues only and ignores it on standard queues.
-    const attemptId = queue.fifo ? validateAttemptId(options.receiveRequestAttemptId) : undefined;
-    if (attemptId !== undefined) {
-      const replayed = await this.replayAttempt(queue, attemptId, visibilitySeconds);
-      if (replayed) return replayed;
-    }
-    const room = await this.inFlightRoom(queue, maxMessages);
-    const receiptToken = newReceiptToken();
-    let claimedVisibleAt = 0;
-    const outcome = await receiveWithWait({
-      queueId: queue.id,
-      deadline: this.clock.now() + waitSeconds * 1000,
-      clock: this.clock,
-      notifier: this.store.notifier,
-      ...(options.signal ? { signal: options.signal } : {}),
-      attempt: async () => {
-        const claimed = await this.claims.claim(queue, { maxMessages: room, visibilitySeconds, receiptToken });
-        claimedVisibleAt = claimed.visibleAt;
-        return claimed;
-      },
-    });
-    const tally = this.inFlightTally.get(queue.id);
-    if (tally) tally.count += outcome.messages.length;
-    if (attemptId !== undefined && outcome.messages.length > 0) {
-      const now = this.clock.now();
-      await this.store.receiveAttemptPut({
-        queueId: queue.id,
-        attemptId,
-        receiptToken,
-        seqs: outcome.messages.map((message) => message.seq),
-        visibleAt: claimedVisibleAt,
-        createdAt: now,
-        forgetBefore: now - RECEIVE_ATTEMPT_WINDOW_MS,
-      });
-    }
-    const context = {
-      queueId: queue.id,
-      fifo: queue.fifo,
-      receiptToken,
-      senderId: this.arnContext.accountId,
-    };
-    return outcome.messages.map((message) => shapeReceivedMessage(message, context));
-  }
-
-  /**
-   * How many messages a receive may claim under the queue's in-flight limit, or OverLimit. The exact
-   * count (a bounded index range) runs only when this service's tally (the last count plus what it has
-   * claimed since, an upper bound as long as it is the only receiver) could reach the limit, or is over
-   * a second old; otherwise a receive costs one comparison.
-   */
-  private async inFlightRoom(queue: StoredQueue, wanted: number): Promise<number> {
-    const limit = queue.fifo ? this.inFlightLimits.fifo : this.inFlightLimits.standard;
-    const now = this.clock.now();
-    const tally = this.inFlightTally.get(queue.id);
-    if (tally && now - tally.countedAt < IN_FLIGHT_RECOUNT_MS && tally.count + wanted <= limit) return wanted;
-    const count = await this.store.messageInFlightCount({
-      queueId: queue.id,
-      now,
-      expiredBefore: now - queue.settings.MessageRetentionPeriod * 1000,
-      atMost: limit,
-    });
-    this.inFlightTally.set(queue.id, { count, countedAt: now });
-    if (count >= limit) {
-      throw new SluiceError(
-        'OverLimit',
-        `QueueName: too many messages have been received without being deleted: '${queue.name}' has ${limit} messages in flight, ` +
-          `the limit of a ${queue.fifo ? 'FIFO' : 'standard'} queue. Delete received messages or let their visibility timeout expire before receiving more`,
-        { field: 'QueueName' },
-      );
-    }
-    return Math.min(wanted, limit - count);
-  }
-
-  /**
-   * A retry of a FIFO receive with a ReceiveRequestAttemptId recorded in the last 5 minutes: the same
-   * messages with the same receipt handles and a fresh visibility timeout, if every one of them is still
-   * in flight under that receive exactly as it left them (not deleted, visibility not changed, not
-   * received again, timeout not expired). Otherwise the id cannot be retried: InvalidParameterValue, as
-   * SQS answers ("not valid anymore since the receive call is not retryable"). Undefined when the id is
-   * not recorded (never used, used over 5 minutes ago, or its receive returned nothing).
-   */
-  private async replayAttempt(
-    queue: StoredQueue,
-    attemptId: string,
-    visibilitySeconds: number,
-  ): Promise<ReceivedMessage[] | undefined> {
-    const now = this.clock.now();
-    const attempt = await this.store.receiveAttemptGet({
-      queueId: queue.id,
-      attemptId,
-      createdAfter: now - RECEIVE_ATTEMPT_WINDOW_MS,
-    });
-    if (!attempt) return undefined;
-    const expiredBefore = now - queue.settings.MessageRetentionPeriod * 1000;
-    const notRetryable = () =>
-      new SluiceError(
-        'InvalidParameterValue',
-        `ReceiveRequestAttemptId: ${JSON.stringify(attemptId)} is not valid anymore since the receive call is not retryable: ` +
-          'its messages were deleted, had their visibility changed, or became visible again; use a new id',
-        { field: 'ReceiveRequestAttemptId' },
-      );
-    const intact =
-      attempt.messages.length === attempt.seqs.length &&
-      attempt.messages.every(
-        (m) =>
-          m.receiptToken === attempt.receiptToken &&
-          m.visibleAt === attempt.visibleAt &&
-          m.visibleAt > now &&
-          m.sentAt >= expiredBefore,
-      );
-    if (!intact) throw notRetryable();
-    const visibleAt = now + visibilitySeconds * 1000;
-    const outcomes = await this.claims.changeVisibility(
-      queue,
-      attempt.seqs.map((seq) => ({ seq, token: attempt.receiptToken, visibleAt })),
-    );
-    if (outcomes.some((outcome) => outcome !== 'changed')) throw notRetryable();
-    await this.store.receiveAttemptPut({
-      queueId: queue.id,
-      attemptId,
-      receiptToken: attempt.receiptToken,
-      seqs: attempt.seqs,
-      visibleAt,
-      createdAt: attempt.createdAt,
-      forgetBefore: now - RECEIVE_ATTEMPT_WINDOW_MS,
-    });
-    const context = {
-      queueId: queue.id,
-      fifo: queue.fifo,
-      receiptToken: attempt.receiptToken,
-      senderId: this.arnContext.accountId,
-    };
-    return attempt.messages.map((message) => shapeReceivedMessage(message, context));
+    return this.receiver.receive(await this.require(name), options);
   }
 
   /** Deletes a received message. A stale handle (the message was received again since) succeeds without deleting, as in SQS. */
@@ -936,19 +757,6 @@ export class QueueService implements Service {
       field: 'QueueName',
     });
   }
-}
-
-function validateAttemptId(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !ATTEMPT_ID.test(value)) {
-    const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 140)) : typeof value;
-    throw new SluiceError(
-      'InvalidParameterValue',
-      `ReceiveRequestAttemptId: ${shown} is invalid; must be 1 to 128 characters of letters, digits and punctuation (!"#$%&'()*+,-./:;<=>?@[\\]^_\`{|}~)`,
-      { field: 'ReceiveRequestAttemptId' },
-    );
-  }
-  return value;
 }
 
 function knownReadOnlyAttribute(name: string): boolean {
