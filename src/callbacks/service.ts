@@ -22,6 +22,7 @@ import {
 } from '../store/callback-store.js';
 import type { Store } from '../store/store.js';
 import { callbackDeadline } from '../store/rules/callback-deadline.js';
+import { waitOnChannel } from './channel-wait.js';
 import { FinishedTaskRetention } from './finished-retention.js';
 import { callbackIdOf, newTaskToken } from './token.js';
 import {
@@ -182,49 +183,20 @@ export class CallbackService implements Service {
     const id = callbackIdOf(token);
     const { clock } = this.options;
     const store = this.options.store;
-    return new Promise<TaskOutcome>((resolve, reject) => {
-      let cancelTimer: (() => void) | undefined;
-      let checking = false;
-      let again = false;
-      let done = false;
-      const finish = (settle: () => void) => {
-        done = true;
-        cancelTimer?.();
-        unsubscribe();
-        options.signal?.removeEventListener('abort', onAbort);
-        settle();
-      };
-      const check = async (): Promise<void> => {
-        if (done) return;
-        if (checking) {
-          again = true;
-          return;
-        }
-        checking = true;
-        try {
-          do {
-            again = false;
-            // Reads the row, timing it out first if a deadline has passed: one call, one transaction.
-            const transition = this.observed(await store.callbackExpire({ id, now: clock.now() }));
-            if (transition.outcome === 'missing') return finish(() => reject(doesNotExist()));
-            const callback = transition.callback;
-            if (callback.status !== 'WAITING') return finish(() => resolve(outcomeOf(callback)));
-            const deadline = callbackDeadline(callback);
-            cancelTimer?.();
-            cancelTimer =
-              deadline === null ? undefined : clock.setTimer(deadline - clock.now(), () => void check());
-          } while (again && !done);
-        } catch (error) {
-          finish(() => reject(error));
-        } finally {
-          checking = false;
-        }
-      };
-      const onAbort = () => finish(() => reject(options.signal?.reason ?? new Error('aborted')));
-      const unsubscribe = store.notifier.subscribe(callbackChannel(id), () => void check());
-      if (options.signal?.aborted) return onAbort();
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      void check();
+    return waitOnChannel<TaskOutcome>({
+      notifier: store.notifier,
+      channel: callbackChannel(id),
+      clock,
+      signal: options.signal,
+      check: async (wakeAt) => {
+        // Reads the row, timing it out first if a deadline has passed: one call, one transaction.
+        const transition = this.observed(await store.callbackExpire({ id, now: clock.now() }));
+        if (transition.outcome === 'missing') throw doesNotExist();
+        const callback = transition.callback;
+        if (callback.status !== 'WAITING') return outcomeOf(callback);
+        wakeAt(callbackDeadline(callback));
+        return undefined;
+      },
     });
   }
 

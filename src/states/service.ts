@@ -19,6 +19,7 @@ import type { ExecutionState } from './execution-state.js';
 import { abortExecution, MAX_PAYLOAD_BYTES, nextDueAt, startExecution } from './interpreter.js';
 import type { Json } from './json.js';
 import { unsupportedResources } from './resources.js';
+import { waitOnChannel } from '../callbacks/channel-wait.js';
 import { FinishedTaskRetention } from '../callbacks/finished-retention.js';
 import { ExecutionRunner, parentAnswer, toStoredEvents } from './runner.js';
 import { stateMachineDiagnostics } from './validate.js';
@@ -354,41 +355,16 @@ export class StateMachineService implements Service {
 
   /** Resolves when the execution has finished (from any node: it waits on the execution's channel). */
   waitForExecution(executionArn: string, options: { signal?: AbortSignal } = {}): Promise<ExecutionView> {
-    return new Promise<ExecutionView>((resolve, reject) => {
-      let checking = false;
-      let again = false;
-      let done = false;
-      const finish = (settle: () => void) => {
-        done = true;
-        unsubscribe();
-        options.signal?.removeEventListener('abort', onAbort);
-        settle();
-      };
-      const check = async () => {
-        if (done) return;
-        if (checking) {
-          again = true;
-          return;
-        }
-        checking = true;
-        try {
-          do {
-            again = false;
-            const row = await this.options.store.executionGet({ arn: executionArn });
-            if (!row) return finish(() => reject(executionDoesNotExist(executionArn)));
-            if (row.status !== 'RUNNING') return finish(() => resolve(executionView(row)));
-          } while (again && !done);
-        } catch (error) {
-          finish(() => reject(error));
-        } finally {
-          checking = false;
-        }
-      };
-      const onAbort = () => finish(() => reject(options.signal?.reason ?? new Error('aborted')));
-      const unsubscribe = this.options.store.notifier.subscribe(executionChannel(executionArn), () => void check());
-      if (options.signal?.aborted) return onAbort();
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      void check();
+    return waitOnChannel<ExecutionView>({
+      notifier: this.options.store.notifier,
+      channel: executionChannel(executionArn),
+      clock: this.options.clock,
+      signal: options.signal,
+      check: async () => {
+        const row = await this.options.store.executionGet({ arn: executionArn });
+        if (!row) throw executionDoesNotExist(executionArn);
+        return row.status !== 'RUNNING' ? executionView(row) : undefined;
+      },
     });
   }
 
