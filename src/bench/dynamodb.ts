@@ -9,7 +9,14 @@ import { fileURLToPath } from 'node:url';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { buildAuthSettings } from '../api/auth/credentials.js';
 import { buildHttpApi } from '../api/server.js';
-import { freshEngine, nowMs, type BenchOptions, type Figure, type Scenario } from './harness.js';
+import {
+  freshEngine,
+  nextChildReply,
+  nowMs,
+  type BenchOptions,
+  type Figure,
+  type Scenario,
+} from './harness.js';
 import { credentials, keepAliveAgent, signedJsonCaller } from './http.js';
 import { percentile, round } from './stats.js';
 
@@ -69,20 +76,8 @@ async function serveNode(options: BenchOptions): Promise<void> {
   process.send!({ type: 'listening', url } satisfies NodeReply);
 }
 
-function reply<T extends NodeReply['type']>(
-  child: ChildProcess,
-  type: T,
-): Promise<Extract<NodeReply, { type: T }>> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: NodeReply) => {
-      if (message.type !== type) return;
-      child.off('message', onMessage);
-      resolve(message as Extract<NodeReply, { type: T }>);
-    };
-    child.on('message', onMessage);
-    child.once('exit', (code) => reject(new Error(`the bench node exited (${code})`)));
-  });
-}
+const reply = <T extends NodeReply['type']>(child: ChildProcess, type: T) =>
+  nextChildReply<NodeReply, T>(child, type);
 
 interface NodeHandle {
   url: string;

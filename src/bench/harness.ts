@@ -2,6 +2,7 @@
  * The benchmark harness: each scenario measures one thing and returns named figures. Scenarios open their
  * own engine on a fresh store (a temporary SQLite file, or a fresh PostgreSQL schema) so runs never share state.
  */
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +58,9 @@ export function freshStoreUrl(options: BenchOptions): { url: string; dispose(): 
 }
 
 /** A fresh engine on a fresh store; `dispose` closes it and removes what it created. */
-export async function freshEngine(options: BenchOptions): Promise<{ sluice: Sluice; path?: string; dispose(): Promise<void> }> {
+export async function freshEngine(
+  options: BenchOptions,
+): Promise<{ sluice: Sluice; path?: string; dispose(): Promise<void> }> {
   const store = freshStoreUrl(options);
   const sluice = await Sluice.open({ store: store.url });
   return {
@@ -76,4 +79,26 @@ export function elapsedSeconds(startNs: bigint): number {
 
 export function nowMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/**
+ * The next IPC message of `type` from a bench child process (a node in a process of its own); rejects
+ * if the child exits first. `R` is the union of the messages that child sends.
+ */
+export function nextChildReply<R extends { type: string }, T extends R['type']>(
+  child: ChildProcess,
+  type: T,
+): Promise<Extract<R, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: R) => {
+      if (message.type !== type) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(message as Extract<R, { type: T }>);
+    };
+    const onExit = (code: number | null) =>
+      reject(new Error(`bench node exited (${code}) before answering '${type}'`));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
 }

@@ -33,6 +33,7 @@ import {
   type BenchOptions,
   type Figure,
   type Scenario,
+  nextChildReply,
 } from './harness.js';
 import { percentile, round } from './stats.js';
 
@@ -77,23 +78,8 @@ interface BenchNode {
   close(): Promise<void>;
 }
 
-function nextReply<T extends NodeReply['type']>(
-  child: ChildProcess,
-  type: T,
-): Promise<Extract<NodeReply, { type: T }>> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: NodeReply) => {
-      if (message.type !== type) return;
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(message as Extract<NodeReply, { type: T }>);
-    };
-    const onExit = (code: number | null) =>
-      reject(new Error(`bench node exited (${code}) before answering '${type}'`));
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
+const nextReply = <T extends NodeReply['type']>(child: ChildProcess, type: T) =>
+  nextChildReply<NodeReply, T>(child, type);
 
 async function startBenchNode(options: BenchOptions): Promise<BenchNode> {
   const child = fork(fileURLToPath(import.meta.url), [], {
@@ -206,7 +192,12 @@ export function signedJsonCaller(params: {
 }): (operation: string, input: object) => Promise<Record<string, unknown>> {
   const { agent } = params;
   const target = new URL(params.url);
-  const signer = new SignatureV4({ service: params.service, region: 'us-east-1', sha256: NodeSha256, credentials });
+  const signer = new SignatureV4({
+    service: params.service,
+    region: 'us-east-1',
+    sha256: NodeSha256,
+    credentials,
+  });
   return async (operation, input) => {
     const payload = JSON.stringify(input);
     const headers = {
