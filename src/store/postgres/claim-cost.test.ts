@@ -1,5 +1,5 @@
 /**
- * A claim reads O(rows claimed), however deep the queue and whether or not PostgreSQL ever analyzed the
+ * A claim reads O(rows claimed), and an acknowledgement or a visibility change O(receipts), however deep the queue and whether or not PostgreSQL ever analyzed the
  * tables: a backlog bulk-loaded into a fresh database (a batch job's start, a migration) is claimed by
  * ordered index scans that stop after the rows they take. The planner guesses a handful of matching rows
  * for an unanalyzed table and then prefers a bitmap scan of every visible row plus a sort (measured:
@@ -28,6 +28,7 @@ const CLAIMS = 20;
 const PER_CLAIM = 10;
 /** Generous for O(rows claimed) (locks, skipped rows, group rows), far below the backlog. */
 const MAX_ROWS_READ_PER_CLAIM = 40 * PER_CLAIM;
+const MAX_ROWS_READ_PER_RECEIPT = 20;
 const TABLES = ['messages', 'fifo_groups', 'queue_groups'];
 
 let schema: string | undefined;
@@ -92,7 +93,16 @@ function messages(count: number, start: number, now: number, group: (i: number) 
 
 type Kind = 'standard' | 'fifo' | 'grouped';
 
-async function measureClaims(kind: Kind): Promise<{ perClaim: number; claimed: number }> {
+interface Costs {
+  perClaim: number;
+  claimed: number;
+  /** Rows read per message acknowledged (deleted by its receipt), stale receipts included. */
+  perDelete: number;
+  /** Rows read per visibility change. */
+  perVisibilityChange: number;
+}
+
+async function measureClaims(kind: Kind): Promise<Costs> {
   schema = freshSchemaName();
   const now = Date.now();
   const loader: PostgresStore = await openTestStore({ schema, dropSchemaOnClose: false });
@@ -138,6 +148,7 @@ async function measureClaims(kind: Kind): Promise<{ perClaim: number; claimed: n
 
   const claimer = await openTestStore({ schema, dropSchemaOnClose: false });
   let claimed = 0;
+  const receipts: Array<{ seq: number; token: string }> = [];
   for (let i = 0; i < CLAIMS; i++) {
     const at = now + 1 + i;
     const params = {
@@ -155,9 +166,36 @@ async function measureClaims(kind: Kind): Promise<{ perClaim: number; claimed: n
         ? await claimer.messageClaimByGroup({ ...params, queueName: queue.name })
         : await claimer.messageReceive(params);
     claimed += outcome.messages.length;
+    for (const message of outcome.messages) receipts.push({ seq: message.seq, token: params.receiptToken });
   }
   await claimer.close();
   const after = await withAdmin((client) => settledRowsRead(client, schema!));
+
+  // Half the receipts change visibility; then every receipt is acknowledged, with one stale receipt in
+  // ten (its message is then told apart from a gone one): both O(receipts), not the backlog.
+  const acknowledger = await openTestStore({ schema, dropSchemaOnClose: false });
+  const changed = receipts.slice(0, receipts.length / 2);
+  await acknowledger.messageChangeVisibility({
+    queueId: queue.id,
+    fifo,
+    grouped: kind === 'grouped',
+    now: now + 100,
+    changes: changed.map((receipt) => ({ ...receipt, visibleAt: now + 900_000 })),
+    maxInvisibleMs: 43_200_000,
+  });
+  await acknowledger.close();
+  const afterChanges = await withAdmin((client) => settledRowsRead(client, schema!));
+  const deleter = await openTestStore({ schema, dropSchemaOnClose: false });
+  const acknowledged = receipts.map((receipt, i) => (i % 10 === 0 ? { ...receipt, token: 'stale' } : receipt));
+  const outcomes = await deleter.messageDelete({
+    queueId: queue.id,
+    fifo,
+    receipts: acknowledged,
+    ...(kind === 'grouped' ? { grouped: true, now: now + 200 } : {}),
+  });
+  expect(outcomes.filter((outcome) => outcome === 'staleReceipt')).toHaveLength(receipts.length / 10);
+  await deleter.close();
+  const afterDeletes = await withAdmin((client) => settledRowsRead(client, schema!));
   const analyzed = await withAdmin(async (client) => {
     const { rows } = await client.query(
       `SELECT count(*)::int AS n FROM pg_stat_user_tables WHERE schemaname = $1 AND (last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL)`,
@@ -167,7 +205,12 @@ async function measureClaims(kind: Kind): Promise<{ perClaim: number; claimed: n
   });
   expect(analyzed).toBe(0);
   if (process.env.CLAIM_COST_DEBUG) await debugCounters(kind, 'after');
-  return { perClaim: (after - before) / CLAIMS, claimed };
+  return {
+    perClaim: (after - before) / CLAIMS,
+    claimed,
+    perVisibilityChange: (afterChanges - after) / changed.length,
+    perDelete: (afterDeletes - afterChanges) / receipts.length,
+  };
 }
 
 async function debugCounters(kind: string, when: string): Promise<void> {
@@ -180,10 +223,14 @@ async function debugCounters(kind: string, when: string): Promise<void> {
 
 describePostgres('claim cost on a never-analyzed 100,000-message backlog', () => {
   for (const kind of ['standard', 'fifo', 'grouped'] as const) {
-    it(`a ${kind} claim reads a bounded number of rows, not the backlog`, async () => {
-      const { perClaim, claimed } = await measureClaims(kind);
+    it(`a ${kind} claim, its visibility changes and its acknowledgements read a bounded number of rows, not the backlog`, async () => {
+      const { perClaim, claimed, perDelete, perVisibilityChange } = await measureClaims(kind);
+      if (process.env.CLAIM_COST_DEBUG) console.log(kind, { perClaim, perDelete, perVisibilityChange });
       expect(claimed).toBe(CLAIMS * PER_CLAIM);
       expect(perClaim).toBeLessThanOrEqual(MAX_ROWS_READ_PER_CLAIM);
+      // A receipt reads its message (and a grouped one its group row) a few times, never the queue.
+      expect(perVisibilityChange).toBeLessThanOrEqual(MAX_ROWS_READ_PER_RECEIPT);
+      expect(perDelete).toBeLessThanOrEqual(MAX_ROWS_READ_PER_RECEIPT);
     }, 120_000);
   }
 });

@@ -59,6 +59,17 @@ const LIMIT_COLUMNS = 'max_concurrency, rate_limit, rate_interval_ms, rate_burst
 /** The position of group row `g` in the key array $11, for reading its new values by position. */
 const KEY_ORD = 'array_position($11::text[], g.group_key)';
 /** Group row `g` still has messages. */
+/**
+ * An array parameter the planner cannot look into. Given a bound array of 200 keys, PostgreSQL costed
+ * 200 primary-key probes against reading "the few" group rows of the queue (on a never-analyzed
+ * queue_groups it believes a queue has a handful) and read all 10,000 of them, three times per delete.
+ * An array computed by a subquery has no size at plan time, so `group_key = ANY(...)` stays an index
+ * condition beside `queue_id`: one probe per key, whatever the statistics.
+ */
+function opaqueArray(parameter: string): string {
+  return `ARRAY(SELECT unnest(${parameter}))`;
+}
+
 const GROUP_BUSY = '(EXISTS (SELECT 1 FROM messages m WHERE m.queue_id = $1 AND m.group_key = g.group_key))';
 
 const sql = {
@@ -138,11 +149,11 @@ const sql = {
                tokens = ($18::double precision[])[${KEY_ORD}], refilled_at = ($19::bigint[])[${KEY_ORD}],
                full_at = ($20::bigint[])[${KEY_ORD}],
                turn = CASE WHEN ($13::boolean[])[${KEY_ORD}] THEN nextval('queue_group_turn') ELSE g.turn END
-             WHERE g.queue_id = $1 AND g.group_key = ANY($11::text[]) AND NOT ($12::boolean[])[${KEY_ORD}]
+             WHERE g.queue_id = $1 AND g.group_key = ANY(${opaqueArray('$11::text[]')}) AND NOT ($12::boolean[])[${KEY_ORD}]
            ),
            removed AS (
              DELETE FROM queue_groups g
-             WHERE g.queue_id = $1 AND g.group_key = ANY($11::text[]) AND ($12::boolean[])[${KEY_ORD}]
+             WHERE g.queue_id = $1 AND g.group_key = ANY(${opaqueArray('$11::text[]')}) AND ($12::boolean[])[${KEY_ORD}]
            )
            SELECT * FROM claimed ORDER BY array_position($10::bigint[], seq)`,
   },
@@ -181,7 +192,7 @@ const sql = {
              ORDER BY group_key FOR UPDATE
            )
            SELECT r.seq, d.group_id, d.group_key, d.seq IS NOT NULL AS deleted,
-                  EXISTS (SELECT 1 FROM messages x WHERE x.queue_id = $1 AND x.seq = r.seq) AS present,
+                  CASE WHEN d.seq IS NOT NULL THEN true ELSE EXISTS (SELECT 1 FROM messages x WHERE x.seq = r.seq AND x.${BY_SEQ_IN_QUEUE}) END AS present,
                   (SELECT count(*) FROM locked) AS locked
            FROM r LEFT JOIN (SELECT DISTINCT seq, group_id, group_key, token FROM deleted) d ON d.seq = r.seq AND d.token = r.token
            ORDER BY r.ord`,
@@ -192,14 +203,14 @@ const sql = {
     text: `WITH freed AS (
              UPDATE queue_groups g SET slot_at = LEAST(g.slot_at, $3::bigint),
                ready_at = GREATEST(g.next_visible_at, LEAST(g.slot_at, $3::bigint), g.token_at)
-             WHERE g.queue_id = $1 AND g.group_key = ANY($2::text[]) AND ${GROUP_BUSY}
+             WHERE g.queue_id = $1 AND g.group_key = ANY(${opaqueArray('$2::text[]')}) AND ${GROUP_BUSY}
            ),
            dropped AS (
              DELETE FROM queue_groups g
-             WHERE g.queue_id = $1 AND g.group_key = ANY($2::text[]) AND NOT ${GROUP_BUSY} AND g.full_at <= $3::bigint
+             WHERE g.queue_id = $1 AND g.group_key = ANY(${opaqueArray('$2::text[]')}) AND NOT ${GROUP_BUSY} AND g.full_at <= $3::bigint
            )
            UPDATE queue_groups g SET next_visible_at = ${NEVER}, slot_at = LEAST(g.slot_at, $3::bigint), ready_at = g.full_at
-           WHERE g.queue_id = $1 AND g.group_key = ANY($2::text[]) AND NOT ${GROUP_BUSY} AND g.full_at > $3::bigint`,
+           WHERE g.queue_id = $1 AND g.group_key = ANY(${opaqueArray('$2::text[]')}) AND NOT ${GROUP_BUSY} AND g.full_at > $3::bigint`,
   },
   // After visibility changes: the changed messages' groups, lowered (upserted: a claim may have just
   // emptied a row while a message it skipped was being released). $2 seqs, $3 now.

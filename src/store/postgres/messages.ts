@@ -88,7 +88,7 @@ const sql = {
              RETURNING m.seq, m.group_id, m.receipt_token AS token
            )
            SELECT r.seq, d.group_id, d.seq IS NOT NULL AS deleted,
-                  EXISTS (SELECT 1 FROM messages x WHERE x.queue_id = $1 AND x.seq = r.seq) AS present,
+                  CASE WHEN d.seq IS NOT NULL THEN true ELSE EXISTS (SELECT 1 FROM messages x WHERE x.seq = r.seq AND x.${BY_SEQ_IN_QUEUE}) END AS present,
                   (SELECT ${NOT_DURABLE}) AS not_durable
            FROM r LEFT JOIN (SELECT DISTINCT seq, group_id, token FROM deleted) d ON d.seq = r.seq AND d.token = r.token
            ORDER BY r.ord`,
