@@ -11,7 +11,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Sluice } from '../engine/sluice.js';
-import type { BenchOptions, Figure, Scenario } from './harness.js';
+import { benchExecArgv, type BenchOptions, type Figure, type Scenario } from './harness.js';
 import { percentile, round } from './stats.js';
 
 interface NodeSettings {
@@ -71,7 +71,7 @@ class NodeProcess {
 
   static async start(settings: NodeSettings): Promise<NodeProcess> {
     const child = fork(fileURLToPath(import.meta.url), [], {
-      execArgv: ['--import', 'tsx'],
+      execArgv: [...benchExecArgv],
       env: { ...process.env, SLUICE_BENCH_NODE: JSON.stringify(settings) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

@@ -10,6 +10,7 @@ import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { buildAuthSettings } from '../api/auth/credentials.js';
 import { buildHttpApi } from '../api/server.js';
 import {
+  benchExecArgv,
   freshEngine,
   nextChildReply,
   nowMs,
@@ -89,7 +90,7 @@ interface NodeHandle {
 async function withNode<T>(options: BenchOptions, run: (node: NodeHandle) => Promise<T>): Promise<T> {
   const child = fork(fileURLToPath(import.meta.url), [], {
     env: { ...process.env, [ROLE_ENV]: JSON.stringify(options) },
-    execArgv: ['--import', 'tsx'],
+    execArgv: [...benchExecArgv],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const { url } = await reply(child, 'listening');

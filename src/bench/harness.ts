@@ -73,6 +73,23 @@ export async function freshEngine(
   };
 }
 
+/**
+ * `npm run bench` runs the compiled JavaScript (tsc into .bench-build), as a user runs the package;
+ * `node --import tsx src/bench/...` runs from source. Through tsx the hot paths cost about a fifth more
+ * CPU per message (its esbuild transform names every closure created, and the name is set at each
+ * creation), so figures meant for comparison come from the compiled build. Child processes and worker
+ * threads of a bench run the way their parent does.
+ */
+export const compiledBench = import.meta.url.endsWith('.js');
+
+/** execArgv for a bench child process: none when compiled, tsx's loader from source. */
+export const benchExecArgv: readonly string[] = compiledBench ? [] : ['--import', 'tsx'];
+
+/** The path of another bench module (`workload`), as this build runs it. */
+export function benchModulePath(name: string): string {
+  return join(import.meta.dirname, `${name}.${compiledBench ? 'js' : 'ts'}`);
+}
+
 export function elapsedSeconds(startNs: bigint): number {
   return Number(process.hrtime.bigint() - startNs) / 1e9;
 }

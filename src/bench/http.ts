@@ -27,6 +27,8 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { buildAuthSettings } from '../api/auth/credentials.js';
 import { buildHttpApi } from '../api/server.js';
 import {
+  benchExecArgv,
+  compiledBench,
   elapsedSeconds,
   freshEngine,
   nowMs,
@@ -84,7 +86,7 @@ const nextReply = <T extends NodeReply['type']>(child: ChildProcess, type: T) =>
 async function startBenchNode(options: BenchOptions): Promise<BenchNode> {
   const child = fork(fileURLToPath(import.meta.url), [], {
     env: { ...process.env, [NODE_ROLE_ENV]: JSON.stringify(options) },
-    execArgv: ['--import', 'tsx'],
+    execArgv: [...benchExecArgv],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const { url } = await nextReply(child, 'listening');
@@ -315,8 +317,10 @@ async function runLoad(load: Load, client: QueueClient): Promise<LoadResult> {
 
 const WARM_UP_CALLS = 200;
 
-/** A worker thread does not inherit `--import tsx`: it registers tsx itself, then loads this file. */
-const workerBootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
+/** A worker thread does not inherit `--import tsx`: from source it registers tsx itself, then loads this file. */
+const workerBootstrap = compiledBench
+  ? `import(${JSON.stringify(import.meta.url)})`
+  : `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
   .then(({ register }) => { register(); return import(${JSON.stringify(import.meta.url)}); })`;
 
 /** Worker side: build the client, warm it up (JIT, connections), then run the load when told to. */

@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { BenchOptions, Figure, Scenario } from './harness.js';
+import { benchExecArgv, benchModulePath, type BenchOptions, type Figure, type Scenario } from './harness.js';
 import { percentile, round } from './stats.js';
 
 type Line = Record<string, unknown>;
@@ -45,8 +45,8 @@ export function peersDir(options: BenchOptions): string | undefined {
 }
 
 function sluiceRun(mode: string, options: BenchOptions, n: number): Promise<Line> {
-  const script = join(import.meta.dirname, 'workload.ts');
-  return runJson(process.execPath, ['--import', 'tsx', script, mode, '--store', options.store, '--n', String(n)], process.cwd(), {});
+  const script = benchModulePath('workload');
+  return runJson(process.execPath, [...benchExecArgv, script, mode, '--store', options.store, '--n', String(n)], process.cwd(), {});
 }
 
 interface Contender {

@@ -3,6 +3,7 @@
  * so that a comparison starts each system cold and alike. Prints one JSON line.
  *
  *   node --import tsx src/bench/workload.ts <drain|groups|latency> --store sqlite|postgres [--n 20000]
+ *   node .bench-build/bench/workload.js ...   (compiled by `npm run bench`, which runs it that way)
  *
  * - drain: n no-op messages sent in batches into a fresh store, then drained by a trigger into a no-op
  *   function, batch size 1, maximum concurrency 16 (the peers' W1);
