@@ -81,6 +81,38 @@ export function claimedMessageOf(row: ClaimedRow, claimedAt?: number): ClaimedMe
   };
 }
 
+/** A `move_tasks` row, as both backends read it. */
+export interface MoveTaskRow {
+  task_handle: string;
+  source_queue_id: number;
+  source_arn: string;
+  destination_arn: string | null;
+  max_per_second: number | null;
+  status: MoveTask['status'];
+  moved: number;
+  to_move: number;
+  last_seq: number;
+  started_at: number;
+  failure_reason: string | null;
+}
+
+/** The one mapper of a move task row. */
+export function moveTaskOf(row: MoveTaskRow): MoveTask {
+  return {
+    taskHandle: row.task_handle,
+    sourceQueueId: row.source_queue_id,
+    sourceArn: row.source_arn,
+    destinationArn: row.destination_arn,
+    maxPerSecond: row.max_per_second,
+    status: row.status,
+    moved: row.moved,
+    toMove: row.to_move,
+    lastSeq: row.last_seq,
+    startedAt: row.started_at,
+    failureReason: row.failure_reason,
+  };
+}
+
 /** A message as `messagePeek` reads it. */
 export interface PeekedMessage {
   seq: number;

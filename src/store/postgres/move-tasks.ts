@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import { queueChannel, type Notifier } from '../notifier.js';
-import type { MoveDestination, MoveTask, QueueStore } from '../queue-store.js';
+import { moveTaskOf, type MoveDestination, type MoveTaskRow, type QueueStore } from '../queue-store.js';
 import { query, run, transaction } from './connection.js';
 import { enterGroupsSql, refreshGroups } from './fifo-groups.js';
 import { enterQueueGroupsSql } from './groups.js';
@@ -69,36 +69,6 @@ const sql = {
     text: `SELECT ${TASK_COLUMNS} FROM move_tasks WHERE source_queue_id = $1 ORDER BY started_at DESC LIMIT $2`,
   },
 };
-
-interface MoveTaskRow {
-  task_handle: string;
-  source_queue_id: number;
-  source_arn: string;
-  destination_arn: string | null;
-  max_per_second: number | null;
-  status: MoveTask['status'];
-  moved: number;
-  to_move: number;
-  last_seq: number;
-  started_at: number;
-  failure_reason: string | null;
-}
-
-function toMoveTask(row: MoveTaskRow): MoveTask {
-  return {
-    taskHandle: row.task_handle,
-    sourceQueueId: row.source_queue_id,
-    sourceArn: row.source_arn,
-    destinationArn: row.destination_arn,
-    maxPerSecond: row.max_per_second,
-    status: row.status,
-    moved: row.moved,
-    toMove: row.to_move,
-    lastSeq: row.last_seq,
-    startedAt: row.started_at,
-    failureReason: row.failure_reason,
-  };
-}
 
 type MoveParams = Parameters<QueueStore['messageMove']>[0];
 
@@ -202,14 +172,14 @@ export function createPostgresMoveTasks(pool: pg.Pool, notifier: Notifier): Move
         p.movedIncrement ?? 0,
         p.failureReason ?? null,
       ]);
-      return row ? toMoveTask(row) : undefined;
+      return row ? moveTaskOf(row) : undefined;
     },
     async moveTaskList(p) {
-      return (await run<MoveTaskRow>(pool, sql.taskList, [p.sourceQueueId, p.limit])).map(toMoveTask);
+      return (await run<MoveTaskRow>(pool, sql.taskList, [p.sourceQueueId, p.limit])).map(moveTaskOf);
     },
     async moveTaskGet(p) {
       const [row] = await run<MoveTaskRow>(pool, sql.taskGet, [p.taskHandle]);
-      return row ? toMoveTask(row) : undefined;
+      return row ? moveTaskOf(row) : undefined;
     },
   };
 }

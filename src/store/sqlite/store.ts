@@ -12,6 +12,7 @@ import { sqliteMigrations } from './migrations.js';
 import { FileSizeKeeper } from './file-size.js';
 import { OtherProcessWatch } from './other-processes.js';
 import { createSqliteOutboxStore } from './outbox.js';
+import { createSqliteFifoGroups } from './fifo-groups.js';
 import { createSqliteQueueStore } from './queues.js';
 import { createSqliteScheduleStore } from './schedules.js';
 import { createSqliteStateMachineStore } from './state-machines.js';
@@ -55,7 +56,7 @@ export function createSqliteStore(options: SqliteOpenOptions): Store {
   const groupHooks = createSqliteGroupHooks(db);
   let closed = false;
   const operations = {
-    ...createSqliteQueueStore(db, notifier, groupHooks),
+    ...createSqliteQueueStore(db, notifier, groupHooks, createSqliteFifoGroups(db)),
     ...createSqliteGroupStore(db, notifier, groupHooks),
     ...createSqliteCallbackStore(db, notifier),
     ...createSqliteScheduleStore(db, notifier),
