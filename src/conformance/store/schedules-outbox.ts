@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NewOutboxEntry } from '../../store/outbox-store.js';
 import type { StoredSchedule } from '../../store/schedule-store.js';
-import type { BackendUnderTest } from '../harness.js';
+import type { BackendUnderTest } from '../backend.js';
 import { useStore } from './harness.js';
 
 const t0 = Date.UTC(2026, 0, 1);

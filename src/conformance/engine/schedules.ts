@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Sluice } from '../engine/sluice.js';
-import { settle } from '../model/clock.js';
-import type { ScheduledEvent } from '../schedules/types.js';
+import { Sluice } from '../../engine/sluice.js';
+import { settle } from '../../model/clock.js';
+import type { ScheduledEvent } from '../../schedules/types.js';
 import { expectSluiceError, useEngine, type BackendUnderTest } from './harness.js';
 
 const MINUTE = 60_000;

@@ -3,7 +3,7 @@
  * 10,000) in one call. Every claim path must keep its rules at that size.
  */
 import { describe, expect, it } from 'vitest';
-import type { ReceiveParams } from '../store/queue-store.js';
+import type { ReceiveParams } from '../../store/queue-store.js';
 import { useEngine, type BackendUnderTest } from './harness.js';
 
 export function largeClaimConformance(backend: BackendUnderTest): void {

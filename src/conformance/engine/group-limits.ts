@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ReceivedMessage } from '../queues/types.js';
+import type { ReceivedMessage } from '../../queues/types.js';
 import { groupPropertyRuns, groupScenario, runGroupScenario } from './group-limits-property.js';
 import { expectSluiceError, useEngine, type BackendUnderTest } from './harness.js';
 

@@ -1,7 +1,7 @@
 import type { DynamoDBRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { streamChannel } from '../store/table-store.js';
-import type { StreamViewType } from '../store/table-definition.js';
+import { streamChannel } from '../../store/table-store.js';
+import type { StreamViewType } from '../../store/table-definition.js';
 import { expectSluiceError, useEngine, type BackendUnderTest } from './harness.js';
 
 export function streamConformance(backend: BackendUnderTest): void {

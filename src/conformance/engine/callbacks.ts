@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { TaskOutcome } from '../callbacks/types.js';
-import { settle } from '../model/clock.js';
+import type { TaskOutcome } from '../../callbacks/types.js';
+import { settle } from '../../model/clock.js';
 import { expectSluiceError, useEngine, type BackendUnderTest } from './harness.js';
 
 /** Starts a wait and reports whether it has finished, without awaiting it. */
