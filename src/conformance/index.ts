@@ -9,6 +9,7 @@ import type { BackendUnderTest } from './backend.js';
 import { callbackStoreConformance } from './store/callbacks.js';
 import { catalogStoreConformance } from './store/catalog.js';
 import { queueStoreConformance } from './store/queues.js';
+import { tableStoreConformance } from './store/tables.js';
 import { scheduleOutboxStoreConformance } from './store/schedules-outbox.js';
 import { stateMachineStoreConformance } from './store/state-machines.js';
 
@@ -16,6 +17,7 @@ export type { BackendUnderTest } from './backend.js';
 
 export function runConformance(backend: BackendUnderTest): void {
   queueStoreConformance(backend);
+  tableStoreConformance(backend);
   callbackStoreConformance(backend);
   catalogStoreConformance(backend);
   scheduleOutboxStoreConformance(backend);
