@@ -6,6 +6,7 @@
  * is the engine suite's (engine/), which runs on both backends too.
  */
 import type { BackendUnderTest } from './backend.js';
+import { batchStoreConformance } from './store/batches.js';
 import { callbackStoreConformance } from './store/callbacks.js';
 import { catalogStoreConformance } from './store/catalog.js';
 import { queueStoreConformance } from './store/queues.js';
@@ -18,6 +19,7 @@ export type { BackendUnderTest } from './backend.js';
 export function runConformance(backend: BackendUnderTest): void {
   queueStoreConformance(backend);
   tableStoreConformance(backend);
+  batchStoreConformance(backend);
   callbackStoreConformance(backend);
   catalogStoreConformance(backend);
   scheduleOutboxStoreConformance(backend);
