@@ -11,6 +11,7 @@ import { callbackStoreConformance } from './store/callbacks.js';
 import { catalogStoreConformance } from './store/catalog.js';
 import { queueStoreConformance } from './store/queues.js';
 import { tableStoreConformance } from './store/tables.js';
+import { groupStoreConformance } from './store/groups.js';
 import { scheduleOutboxStoreConformance } from './store/schedules-outbox.js';
 import { stateMachineStoreConformance } from './store/state-machines.js';
 
@@ -20,6 +21,7 @@ export function runConformance(backend: BackendUnderTest): void {
   queueStoreConformance(backend);
   tableStoreConformance(backend);
   batchStoreConformance(backend);
+  groupStoreConformance(backend);
   callbackStoreConformance(backend);
   catalogStoreConformance(backend);
   scheduleOutboxStoreConformance(backend);
