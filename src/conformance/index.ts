@@ -8,6 +8,7 @@
 import type { BackendUnderTest } from './backend.js';
 import { batchStoreConformance } from './store/batches.js';
 import { callbackStoreConformance } from './store/callbacks.js';
+import { clusterStoreConformance } from './store/cluster.js';
 import { catalogStoreConformance } from './store/catalog.js';
 import { queueStoreConformance } from './store/queues.js';
 import { tableStoreConformance } from './store/tables.js';
@@ -22,6 +23,7 @@ export function runConformance(backend: BackendUnderTest): void {
   tableStoreConformance(backend);
   batchStoreConformance(backend);
   groupStoreConformance(backend);
+  clusterStoreConformance(backend);
   callbackStoreConformance(backend);
   catalogStoreConformance(backend);
   scheduleOutboxStoreConformance(backend);
