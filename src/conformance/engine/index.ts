@@ -10,7 +10,6 @@ import { callbackConformance } from './callbacks.js';
 import { deadLetterConformance } from './dead-letter.js';
 import { fifoConformance } from './fifo.js';
 import { groupLimitConformance } from './group-limits.js';
-import { largeClaimConformance } from './large-claims.js';
 import { longPollConformance } from './long-poll.js';
 import { queueLifecycleConformance } from './queue-lifecycle.js';
 import { queueModelConformance } from './queue-model.js';
@@ -34,5 +33,4 @@ export function runEngineSuite(backend: BackendUnderTest): void {
   tableConformance(backend);
   streamConformance(backend);
   groupLimitConformance(backend);
-  largeClaimConformance(backend);
 }

@@ -499,6 +499,24 @@ export function queueStoreConformance(backend: BackendUnderTest): void {
         ).toEqual(['next']);
       });
 
+      it('keeps each group in order in a claim of more than 10 that stops inside a group', async () => {
+        const queue = await createQueue(t.store, 'wide.fifo');
+        await send(
+          t.store,
+          queue,
+          Array.from({ length: 60 }, (_, i) => message(String(i), { groupId: `g${i % 3}` })),
+        );
+        const { messages } = await t.store.messageReceive(receiveParams(queue, t0, { maxMessages: 45 }));
+        expect(messages).toHaveLength(45);
+        for (const group of ['g0', 'g1', 'g2']) {
+          const bodies = messages.filter((m) => m.groupId === group).map((m) => Number(m.body));
+          expect(bodies).toEqual([...bodies].sort((a, b) => a - b));
+        }
+        expect(
+          (await t.store.messageReceive(receiveParams(queue, t0, { maxMessages: 100 }))).messages,
+        ).toEqual([]);
+      });
+
       it('deduplicates within the window, by queue or by group, answering with the first message', async () => {
         const queue = await createQueue(t.store, 'jobs.fifo');
         const [first] = await send(t.store, queue, [message('x', { groupId: 'g', deduplicationId: 'd' })]);
@@ -762,6 +780,7 @@ export function queueStoreConformance(backend: BackendUnderTest): void {
       expect(claimed.messages.map((m) => Number(m.body))).toEqual(Array.from({ length: 2_000 }, (_, i) => i));
       const rest = await t.store.messageReceive(receiveParams(queue, t0, { maxMessages: 2_000 }));
       expect(rest.messages).toHaveLength(500);
+      expect(new Set([...claimed.messages, ...rest.messages].map((m) => m.seq)).size).toBe(total);
 
       const fifo = await createQueue(t.store, 'groups.fifo');
       await send(
@@ -778,6 +797,10 @@ export function queueStoreConformance(backend: BackendUnderTest): void {
       expect(byGroup.size).toBe(300);
       for (const [group, bodies] of byGroup)
         expect(bodies).toEqual([`${group.slice(1)}:0`, `${group.slice(1)}:1`]);
+      // Every group now has messages in flight: nothing more until they are visible again.
+      expect(
+        (await t.store.messageReceive(receiveParams(fifo, t0 + 1, { maxMessages: 1_000 }))).messages,
+      ).toEqual([]);
     });
   });
 }
