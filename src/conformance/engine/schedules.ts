@@ -224,33 +224,6 @@ export function scheduleConformance(backend: BackendUnderTest): void {
       }
     });
 
-    it('claims a tick once however many callers race for it', async () => {
-      const store = t.sluice.store;
-      await schedules().create({
-        name: 'race',
-        expression: 'rate(1 minute)',
-        target: { queue: 'nowhere' },
-        state: 'DISABLED',
-      });
-      await schedules().update('race', { state: 'ENABLED' });
-      const { nextFireTime } = await schedules().get('race');
-      await schedules().stop();
-      const tick = Date.parse(nextFireTime!);
-      const claims = await Promise.all(
-        Array.from({ length: 5 }, (_, i) =>
-          store.scheduleClaimTick!({
-            name: 'race',
-            tick,
-            nextFireAt: tick + MINUTE,
-            delivery: { key: `schedule:race:${tick}`, topic: 'schedule', payload: `{"n":${i}}` },
-            now: tick,
-          }),
-        ),
-      );
-      expect(claims.filter(Boolean)).toHaveLength(1);
-      expect(await store.outboxGet!({ key: `schedule:race:${tick}` })).toBeDefined();
-    });
-
     it('does not fire a disabled schedule, and fires again from now once enabled', async () => {
       await t.sluice.queues.create('ticks');
       await schedules().create({

@@ -166,6 +166,43 @@ export function groupStoreConformance(backend: BackendUnderTest): void {
       ]);
     });
 
+    it('reports when the next group becomes ready on an empty claim', async () => {
+      const queue = await groupedQueue(t.store);
+      const limit: GroupLimit = { maxConcurrency: null, rate: { limit: 4, intervalMs: 1000, burst: 1 } };
+      await t.store.groupLimitPut({ queueName: 'tenants', groupKey: 'a', limit, now: t0 });
+      await send(t.store, queue, ['a', 'a']);
+      expect((await t.store.messageClaimByGroup(claimParams(queue, t0 + 1))).messages).toHaveLength(1);
+      expect(await t.store.messageClaimByGroup(claimParams(queue, t0 + 1))).toMatchObject({
+        messages: [],
+        nextVisibleAt: t0 + 1 + 250,
+      });
+    });
+
+    it('costs nothing for idle groups: 200 defined limits and no messages leave no group rows', async () => {
+      const queue = await groupedQueue(t.store);
+      for (let i = 0; i < 200; i++) {
+        await t.store.groupLimitPut({
+          queueName: 'tenants',
+          groupKey: `tenant-${i}`,
+          limit: concurrency(1),
+          now: t0,
+        });
+      }
+      expect(await t.store.groupRows({ queueId: queue.id, limit: 10 })).toEqual([]);
+      await send(t.store, queue, ['tenant-7']);
+      expect(await t.store.groupRows({ queueId: queue.id, limit: 10 })).toHaveLength(1);
+      const params = claimParams(queue, t0 + 1);
+      const [message] = (await t.store.messageClaimByGroup(params)).messages;
+      await t.store.messageDelete({
+        queueId: queue.id,
+        fifo: false,
+        receipts: [{ seq: message!.seq, token: params.receiptToken }],
+        grouped: true,
+        now: t0 + 2,
+      });
+      expect(await t.store.groupRows({ queueId: queue.id, limit: 10 })).toEqual([]);
+    });
+
     it('claims one message from each of hundreds of groups limited to one at a time', async () => {
       const queue = await groupedQueue(t.store);
       await t.store.groupLimitPut({ queueName: 'tenants', groupKey: null, limit: concurrency(1), now: t0 });

@@ -106,6 +106,24 @@ export function scheduleOutboxStoreConformance(backend: BackendUnderTest): void 
       });
     });
 
+    it('claims a tick once however many callers race for it', async () => {
+      await t.store.scheduleCreate({ schedule: schedule('race') });
+      const tick = t0 + minute;
+      const claims = await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          t.store.scheduleClaimTick({
+            name: 'race',
+            tick,
+            nextFireAt: tick + minute,
+            delivery: { key: `schedule:race:${tick}`, topic: 'schedule', payload: `{"n":${i}}` },
+            now: tick,
+          }),
+        ),
+      );
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      expect(await t.store.outboxGet({ key: `schedule:race:${tick}` })).toBeDefined();
+    });
+
     it('does not claim a tick of a disabled schedule, nor a tick it no longer holds', async () => {
       await t.store.scheduleCreate({ schedule: schedule('off', { state: 'DISABLED' }) });
       await t.store.scheduleCreate({ schedule: schedule('a') });

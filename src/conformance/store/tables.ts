@@ -363,6 +363,21 @@ export function tableStoreConformance(backend: BackendUnderTest): void {
         expect(await t.store.streamSeqBefore({ tableId: table.id, shard: 1, at: t0 })).toBe(0);
       });
 
+      it('wakes readers of a shard once per write that appends to it', async () => {
+        const table = await createTable(t.store, 'orders', { stream, shardCount: 1 });
+        let wakes = 0;
+        const unsubscribe = t.store.notifier.subscribe(streamChannel(table.id, 0), () => wakes++);
+        await t.store.itemWrite({
+          now: t0,
+          writes: [
+            put(table, key('a', '1'), 'a', { shard: 0 }),
+            put(table, key('b', '1'), 'b', { shard: 0 }),
+          ],
+        });
+        unsubscribe();
+        expect(wakes).toBe(1);
+      });
+
       it('trims records created before a cut-off, keeping the sequence', async () => {
         const table = await createTable(t.store, 'orders', { stream });
         await t.store.itemWrite({ now: t0, writes: [put(table, key('a'), 'a1', { shard: 0 })] });
