@@ -167,7 +167,7 @@ export function callbackConformance(backend: BackendUnderTest): void {
       const task = await callbacks().create({ context: { job: 1 } });
       const view = await callbacks().describe(task.token);
       expect(view).toMatchObject({ status: 'WAITING', context: { job: 1 } });
-      const stored = await t.sluice.store.callbackGet!({ id: task.token });
+      const stored = await t.sluice.store.callbackGet({ id: task.token });
       expect(stored).toBeUndefined();
     });
 
