@@ -89,7 +89,7 @@ const receiveParams = (
   ...extra,
 });
 
-/** Resolves when `channel` is published: on PostgreSQL the notice arrives after the commit. */
+/** Counts the notices published on `channel` (tests wait for them: a notice may follow the commit). */
 function heard(store: Store, channel: string): { count: () => number; stop: () => void } {
   let count = 0;
   const stop = store.notifier.subscribe(channel, () => count++);
