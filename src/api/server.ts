@@ -34,6 +34,7 @@ import { registerDynamoDbEndpoint } from './aws/dynamodb/endpoint.js';
 import { registerLambdaEndpoint } from './aws/lambda/endpoint.js';
 import { registerSchedulerEndpoint } from './aws/scheduler/endpoint.js';
 import { DEFAULT_CONNECTION_LIMITS, guardConnections, serverTimeouts, ThrottledLog, type ConnectionLimits } from './connections.js';
+import { definedMembers } from '../model/defined.js';
 
 /**
  * The largest request body accepted: a 1 MiB SQS batch in its most expensive encoding (form-encoded
@@ -107,10 +108,6 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: S
   return protocolOf(request) === 'aws'
     ? sendSqsError(request, reply, error)
     : sendNativeError(request, reply, error);
-}
-
-function definedMembers<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, member]) => member !== undefined)) as Partial<T>;
 }
 
 function noSuchRoute(request: FastifyRequest): SluiceError {
@@ -263,7 +260,7 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   await app.register(
     async (scope) => {
       scope.addHook('onRoute', (route) => {
-        route.config = { ...(route.config as object), protocol: 'native' } as typeof route.config;
+        route.config = { ...(route.config as object), protocol: 'native' } as NonNullable<typeof route.config>;
       });
       requireBearer(scope);
       for (const module of options.nativeModules ?? nativeRouteModules) module.register(scope, context);
@@ -283,7 +280,7 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   if ((options.metricsAuth ?? 'token') !== 'off') {
     await app.register(async (scope) => {
       scope.addHook('onRoute', (route) => {
-        route.config = { ...(route.config as object), protocol: 'native' } as typeof route.config;
+        route.config = { ...(route.config as object), protocol: 'native' } as NonNullable<typeof route.config>;
       });
       if (options.metricsAuth !== 'none') requireBearer(scope);
       scope.get('/metrics', async (_request, reply) => {

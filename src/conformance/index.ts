@@ -1,49 +1,31 @@
 /**
- * Every behaviour test of the store, written once; each backend's test file calls `runConformance`.
- * Suites under store/ test the store alone (store/harness.ts); the others drive an engine on the
- * backend's store (harness.ts), for behaviour that spans the store and a feature's service.
+ * The store suite: the store's contract (src/store/store.ts), written once and run against each backend's
+ * store itself, as River runs its driver test suite against the driver. Each test gets a fresh, empty
+ * store and nothing else (store/harness.ts): no engine, no clock, every instant passed in. Each backend's
+ * test file calls `runConformance`. Behaviour that needs a service on top (validation, wake-ups, timers)
+ * is the engine suite's (engine/), which runs on both backends too.
  */
-import { callbackConformance } from './callbacks.js';
-import { deadLetterConformance } from './dead-letter.js';
-import { fifoConformance } from './fifo.js';
-import { groupLimitConformance } from './group-limits.js';
-import { largeClaimConformance } from './large-claims.js';
-import type { BackendUnderTest } from './harness.js';
-import { longPollConformance } from './long-poll.js';
-import { queueLifecycleConformance } from './queue-lifecycle.js';
-import { queueModelConformance } from './queue-model.js';
-import { receiveLimitConformance } from './receive-limits.js';
-import { standardMessageConformance } from './standard-messages.js';
-import { streamConformance } from './streams.js';
-import { tableConformance } from './tables.js';
-import { scheduleConformance } from './schedules.js';
-import { batchConformance } from './batches.js';
+import type { BackendUnderTest } from './backend.js';
+import { batchStoreConformance } from './store/batches.js';
 import { callbackStoreConformance } from './store/callbacks.js';
+import { clusterStoreConformance } from './store/cluster.js';
 import { catalogStoreConformance } from './store/catalog.js';
+import { queueStoreConformance } from './store/queues.js';
+import { tableStoreConformance } from './store/tables.js';
+import { groupStoreConformance } from './store/groups.js';
 import { scheduleOutboxStoreConformance } from './store/schedules-outbox.js';
 import { stateMachineStoreConformance } from './store/state-machines.js';
 
-export type { BackendUnderTest } from './harness.js';
+export type { BackendUnderTest } from './backend.js';
 
 export function runConformance(backend: BackendUnderTest): void {
-  // The store itself, no engine.
+  queueStoreConformance(backend);
+  tableStoreConformance(backend);
+  batchStoreConformance(backend);
+  groupStoreConformance(backend);
+  clusterStoreConformance(backend);
   callbackStoreConformance(backend);
   catalogStoreConformance(backend);
   scheduleOutboxStoreConformance(backend);
   stateMachineStoreConformance(backend);
-  // Behaviour through the engine, on the backend's store.
-  queueLifecycleConformance(backend);
-  standardMessageConformance(backend);
-  fifoConformance(backend);
-  deadLetterConformance(backend);
-  longPollConformance(backend);
-  receiveLimitConformance(backend);
-  queueModelConformance(backend);
-  batchConformance(backend);
-  scheduleConformance(backend);
-  callbackConformance(backend);
-  tableConformance(backend);
-  streamConformance(backend);
-  groupLimitConformance(backend);
-  largeClaimConformance(backend);
 }

@@ -141,7 +141,8 @@ export async function registerConsole(app: FastifyInstance, options: ConsoleOpti
   await app.register(
     async (scope) => {
       scope.addHook('onRoute', (route) => {
-        route.config = { ...(route.config as object), protocol: 'native' } as typeof route.config;
+        const config = route.config as object;
+        route.config = { ...config, protocol: 'native' } as NonNullable<typeof route.config>;
       });
       scope.addHook('onRequest', (_request, reply, done) => {
         securityHeaders(reply);

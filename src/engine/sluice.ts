@@ -132,8 +132,17 @@ export class Sluice {
     groupActivityOf(store).onThrottle = (event) => {
       if (events.active) events.emit({ type: 'group-throttle', ...event });
     };
-    const shared = { clock: this.clock, arn: this.arn, queues: this.queues, onBackgroundError, events };
-    const functions = new FunctionService({ ...shared, accountConcurrency: options.accountConcurrency });
+    const shared = {
+      clock: this.clock,
+      arn: this.arn,
+      queues: this.queues,
+      events,
+      ...(onBackgroundError ? { onBackgroundError } : {}),
+    };
+    const functions = new FunctionService({
+      ...shared,
+      ...(options.accountConcurrency !== undefined ? { accountConcurrency: options.accountConcurrency } : {}),
+    });
     this.functions = functions;
     this.triggers = new TriggerService({ ...shared, store, functions });
     const retentionSeconds = taskTokenRetention(options.taskTokenRetentionSeconds);

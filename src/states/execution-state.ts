@@ -33,7 +33,7 @@ export interface Frame {
   retryCount: number;
   /** Attempts used per retrier of the current state. */
   attempts: number[];
-  dueAt?: number;
+  dueAt?: number | undefined;
   task?: TaskInFlight;
   lastEventId: number;
   /** Parallel / Map: child frame per branch or running item; results by index. */

@@ -44,10 +44,10 @@ interface Held {
   /** Transitions of one execution apply one at a time. */
   chain: Promise<void>;
   lost: boolean;
-  cancelTimer?: () => void;
+  cancelTimer?: (() => void) | undefined;
   cancelRenew?: () => void;
   /** Stops listening for answers to its tokens. */
-  unsubscribe?: () => void;
+  unsubscribe?: (() => void) | undefined;
 }
 
 export function toStoredEvents(events: HistoryEvent[]): StoredEvent[] {

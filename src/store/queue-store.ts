@@ -276,7 +276,7 @@ export interface QueueStore {
     now: number;
     destination: MoveDestination | null;
     resolveSource: Record<string, MoveDestination>;
-  }): Promise<{ moved: number; remaining: number; unresolvedSource?: string }>;
+  }): Promise<{ moved: number; remaining: number; unresolvedSource?: string | undefined }>;
   messageLastSeq(p: { queueId: number }): Promise<{ lastSeq: number; count: number }>;
   /**
    * Messages in flight (received, not yet visible again, not expired), counted up to `atMost`: the

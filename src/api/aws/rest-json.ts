@@ -83,7 +83,7 @@ export async function registerRestJsonService(
   const { auth, signingName } = params;
   await app.register(async (scope) => {
     scope.addHook('onRoute', (route) => {
-      route.config = { ...(route.config as object), protocol: 'aws' } as typeof route.config;
+      route.config = { ...(route.config as object), protocol: 'aws' } as NonNullable<typeof route.config>;
     });
     scope.setErrorHandler((error, request, reply) => sendRestJson(reply, params.renderError(toSluiceError(error), request.id)));
     scope.addHook('onRequest', (request, reply, done) => {

@@ -10,6 +10,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseGroupLimit } from '../../limits/service.js';
 import {
+  definedOnly,
   pathParam,
   readBody,
   readQuery,
@@ -25,7 +26,7 @@ function register(app: FastifyInstance, { sluice }: NativeContext): void {
   const groupOf = (request: FastifyRequest) => pathParam(request, 'group');
   /** The body validated for shape (zod) and ranges (the library's parser, naming `rate.limit`...). */
   const limitOf = (request: FastifyRequest) => {
-    const input = readBody(request, req.put);
+    const input = definedOnly(readBody(request, req.put));
     parseGroupLimit(input, '');
     return input;
   };

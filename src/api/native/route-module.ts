@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import type { Sluice } from '../../engine/sluice.js';
 import type { EngineMetrics } from '../../observability/metrics.js';
 import { parseInput, parseJsonObject } from '../validation.js';
+import { definedDeep } from '../../model/defined.js';
 
 export interface NativeContext {
   sluice: Sluice;
@@ -39,7 +40,5 @@ export function pathParam(request: FastifyRequest, name: string): string {
   return (request.params as Record<string, string>)[name] ?? '';
 }
 
-/** The object without its undefined members, for service inputs whose optional fields must be absent. */
-export function definedOnly<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(value).filter(([, member]) => member !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
-}
+/** Validated input without its undefined members at any depth, for service inputs whose optional fields must be absent. */
+export const definedOnly = definedDeep;

@@ -5,7 +5,7 @@
  * Functions API. Executions are addressed by their ARN, URL-encoded.
  */
 import type { FastifyInstance } from 'fastify';
-import { pathParam, readBody, readQuery, type NativeContext, type NativeRouteModule } from './route-module.js';
+import { definedOnly, pathParam, readBody, readQuery, type NativeContext, type NativeRouteModule } from './route-module.js';
 import { stateMachineRequests } from './schemas/state-machines.js';
 
 function register(app: FastifyInstance, { sluice }: NativeContext): void {
@@ -47,7 +47,7 @@ function register(app: FastifyInstance, { sluice }: NativeContext): void {
   });
   app.post('/executions/:arn/stop', async (request) => {
     const input = readBody(request, stateMachineRequests.stop);
-    return machines.stopExecution(pathParam(request, 'arn'), input);
+    return machines.stopExecution(pathParam(request, 'arn'), definedOnly(input));
   });
 }
 

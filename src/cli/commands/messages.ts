@@ -53,7 +53,9 @@ async function readLines(file: string): Promise<string[]> {
 
 async function sendFile(context: CommandContext, queue: string, options: SendOptions & { file: string }): Promise<void> {
   const bodies = await readLines(options.file);
-  const fields = messageFields({ ...options, dedup: undefined });
+  // One deduplication id cannot serve every line of a file.
+  const { dedup: _oneId, ...perLine } = options;
+  const fields = messageFields(perLine);
   const batches: string[][] = [];
   for (let i = 0; i < bodies.length; i += 10) batches.push(bodies.slice(i, i + 10));
   const progress = createProgress({ label: `send ${queue}`, total: bodies.length });

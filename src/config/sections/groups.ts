@@ -6,6 +6,7 @@
 import type { GroupLimitView } from '../../limits/types.js';
 import type { GroupLimitConfig } from './groups-schema.js';
 import { atPath, type ConfigSection } from './section.js';
+import { definedDeep, definedMembers } from '../../model/defined.js';
 
 function same(view: GroupLimitView | undefined, limit: GroupLimitConfig): boolean {
   if (!view) return false;
@@ -29,7 +30,7 @@ export const groupsSection: ConfigSection = {
       await atPath(`groups.${queue}`, async () => {
         if (groups.fromTable) {
           const { table, ...options } = groups.fromTable;
-          await limits.syncFromTable(table, { queue, ...options });
+          await limits.syncFromTable(table, definedMembers({ queue, ...options }));
           context.changes.push({
             kind: 'group limits',
             name: `${queue} <- table ${table}`,
@@ -39,7 +40,7 @@ export const groupsSection: ConfigSection = {
         }
         if (groups.default) {
           const current = await limits.getDefault(queue);
-          if (!same(current, groups.default)) await limits.setDefault(queue, groups.default);
+          if (!same(current, groups.default)) await limits.setDefault(queue, definedDeep(groups.default));
           context.changes.push({
             kind: 'group limits',
             name: `${queue} (default)`,
@@ -49,7 +50,7 @@ export const groupsSection: ConfigSection = {
         for (const [group, limit] of Object.entries(groups.limits ?? {})) {
           const current = await limits.get(queue, group);
           const unchanged = same(current, limit);
-          if (!unchanged) await limits.set(queue, group, limit);
+          if (!unchanged) await limits.set(queue, group, definedDeep(limit));
           context.changes.push({
             kind: 'group limits',
             name: `${queue}/${group}`,

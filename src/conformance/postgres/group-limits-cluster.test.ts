@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import { groupScenario, runGroupScenario } from '../group-limits-property.js';
+import { groupScenario, runGroupScenario } from '../engine/group-limits-property.js';
 import { describePostgres, dropSchema, freshSchemaName, openTestStore } from '../../testkit/postgres.js';
 
 describePostgres('group limits on a cluster', () => {

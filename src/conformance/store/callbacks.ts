@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { NewCallback } from '../../store/callback-store.js';
-import type { BackendUnderTest } from '../harness.js';
+import type { BackendUnderTest } from '../backend.js';
 import { useStore } from './harness.js';
 
 const created = 1_000_000;

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { catalogChannel } from '../../store/catalog-store.js';
-import type { BackendUnderTest } from '../harness.js';
+import type { BackendUnderTest } from '../backend.js';
 import { useStore } from './harness.js';
 
 const entry = (name: string, definition: object, modifiedAt = 1_000) => ({ kind: 'mapping', name, definition: JSON.stringify(definition), modifiedAt });

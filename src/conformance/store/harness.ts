@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach } from 'vitest';
 import type { Store } from '../../store/store.js';
-import type { BackendUnderTest } from '../harness.js';
+import type { BackendUnderTest } from '../backend.js';
 
 export interface StoreContext {
   store: Store;

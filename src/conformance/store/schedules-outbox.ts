@@ -2,10 +2,10 @@
  * ScheduleStore and OutboxStore on their own: a tick is claimed once, its delivery enters the outbox in
  * the same transaction, and an outbox entry is held by one claim at a time (its lease), on every backend.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { NewOutboxEntry } from '../../store/outbox-store.js';
-import type { StoredSchedule } from '../../store/schedule-store.js';
-import type { BackendUnderTest } from '../harness.js';
+import { scheduleCatalogChannel, type StoredSchedule } from '../../store/schedule-store.js';
+import type { BackendUnderTest } from '../backend.js';
 import { useStore } from './harness.js';
 
 const t0 = Date.UTC(2026, 0, 1);
@@ -47,6 +47,49 @@ export function scheduleOutboxStoreConformance(backend: BackendUnderTest): void 
       expect(nextDueAt).toBe(t0 + 10 * minute);
     });
 
+    it('replaces a schedule’s definition, finds it by name and prefix, deletes it, and publishes each change', async () => {
+      let heard = 0;
+      const stop = t.store.notifier.subscribe(scheduleCatalogChannel, () => heard++);
+      await t.store.scheduleCreate({ schedule: schedule('nightly') });
+      await t.store.scheduleCreate({ schedule: schedule('night_x') });
+      await t.store.scheduleCreate({ schedule: schedule('hourly') });
+      const updated = await t.store.scheduleUpdate({
+        name: 'nightly',
+        expression: 'cron(0 2 * * ? *)',
+        timezone: 'Europe/Paris',
+        target: { kind: 'function', functionName: 'report' },
+        state: 'DISABLED',
+        catchUpWindowMs: 0,
+        anchorAt: t0 + 1,
+        nextFireAt: t0 + 2 * minute,
+        now: t0 + 5,
+      });
+      expect(updated).toEqual({
+        ...schedule('nightly'),
+        expression: 'cron(0 2 * * ? *)',
+        timezone: 'Europe/Paris',
+        target: { kind: 'function', functionName: 'report' },
+        state: 'DISABLED',
+        catchUpWindowMs: 0,
+        anchorAt: t0 + 1,
+        nextFireAt: t0 + 2 * minute,
+        modifiedAt: t0 + 5,
+      });
+      expect(await t.store.scheduleGet({ name: 'nightly' })).toEqual(updated);
+      expect(await t.store.scheduleUpdate({ ...updated!, name: 'missing', now: t0 })).toBeUndefined();
+      expect((await t.store.scheduleList({ prefix: 'night' })).map((s) => s.name).sort()).toEqual([
+        'night_x',
+        'nightly',
+      ]);
+      expect((await t.store.scheduleList({ prefix: 'night_' })).map((s) => s.name)).toEqual(['night_x']);
+      expect(await t.store.scheduleList({})).toHaveLength(3);
+      expect(await t.store.scheduleDelete({ name: 'nightly' })).toBe(true);
+      expect(await t.store.scheduleDelete({ name: 'nightly' })).toBe(false);
+      expect(await t.store.scheduleGet({ name: 'nightly' })).toBeUndefined();
+      await vi.waitFor(() => expect(heard).toBeGreaterThanOrEqual(5));
+      stop();
+    });
+
     it('claims a tick once: the claim moves the next tick and puts the delivery in the outbox', async () => {
       await t.store.scheduleCreate({ schedule: schedule('a') });
       const claim = { name: 'a', tick: t0 + minute, nextFireAt: t0 + 2 * minute, now: t0 + minute };
@@ -61,6 +104,24 @@ export function scheduleOutboxStoreConformance(backend: BackendUnderTest): void 
         attempts: 0,
         deliveredAt: null,
       });
+    });
+
+    it('claims a tick once however many callers race for it', async () => {
+      await t.store.scheduleCreate({ schedule: schedule('race') });
+      const tick = t0 + minute;
+      const claims = await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          t.store.scheduleClaimTick({
+            name: 'race',
+            tick,
+            nextFireAt: tick + minute,
+            delivery: { key: `schedule:race:${tick}`, topic: 'schedule', payload: `{"n":${i}}` },
+            now: tick,
+          }),
+        ),
+      );
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      expect(await t.store.outboxGet({ key: `schedule:race:${tick}` })).toBeDefined();
     });
 
     it('does not claim a tick of a disabled schedule, nor a tick it no longer holds', async () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { NewExecution, StoredEvent } from '../../store/state-machine-store.js';
-import type { BackendUnderTest } from '../harness.js';
+import type { BackendUnderTest } from '../backend.js';
 import { useStore } from './harness.js';
 
 const t0 = 1_000_000;

@@ -16,6 +16,7 @@ import type { TriggerInput, TriggerUpdate, TriggerView } from '../../../triggers
 import type { StreamTriggerService } from '../../../triggers/stream/stream-service.js';
 import type { StreamTriggerInput, StreamTriggerUpdate, StreamTriggerView } from '../../../triggers/stream/stream-types.js';
 import { functionNotFound, functionReference, lambdaJson, maxItems, page, queryValue, type LambdaResponse } from './wire.js';
+import { definedMembers } from '../../../model/defined.js';
 
 export interface MappingContext {
   functions: FunctionService;
@@ -133,10 +134,6 @@ function responseTypes(body: Body): TriggerInput['functionResponseTypes'] | unde
   return value as TriggerInput['functionResponseTypes'];
 }
 
-function defined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, member]) => member !== undefined)) as T;
-}
-
 /** The fields queue and stream mappings share. */
 function sharedFields(body: Body) {
   return {
@@ -149,11 +146,11 @@ function sharedFields(body: Body) {
 }
 
 function queueFields(body: Body): TriggerUpdate {
-  return defined({ ...sharedFields(body), scalingConfig: scaling(body) });
+  return definedMembers({ ...sharedFields(body), scalingConfig: scaling(body) });
 }
 
 function streamFields(body: Body): StreamTriggerUpdate {
-  return defined({
+  return definedMembers({
     ...sharedFields(body),
     parallelizationFactor: integer(body, 'ParallelizationFactor'),
     bisectBatchOnFunctionError: boolean(body, 'BisectBatchOnFunctionError'),

@@ -4,7 +4,7 @@
  * original sent time and retention clock.
  */
 import { describe, expect, it } from 'vitest';
-import { settle } from '../model/clock.js';
+import { settle } from '../../model/clock.js';
 import { expectSluiceError, useEngine, type BackendUnderTest } from './harness.js';
 
 const arn = (name: string) => `arn:aws:sqs:us-east-1:000000000000:${name}`;

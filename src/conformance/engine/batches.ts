@@ -1,11 +1,11 @@
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { processBatchItems } from '../batches/items.js';
-import type { BatchSummary } from '../store/rules/batch-finalizer.js';
-import type { BatchChunk, BatchProcessorResponse } from '../batches/types.js';
-import { settle } from '../model/clock.js';
-import type { ChunkAck } from '../store/batch-store.js';
+import { processBatchItems } from '../../batches/items.js';
+import type { BatchSummary } from '../../store/rules/batch-finalizer.js';
+import type { BatchChunk, BatchProcessorResponse } from '../../batches/types.js';
+import { settle } from '../../model/clock.js';
+import type { ChunkAck } from '../../store/batch-store.js';
 import { expectSluiceError, useEngine, type BackendUnderTest } from './harness.js';
 
 export function batchConformance(backend: BackendUnderTest): void {

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ReceivedMessage } from '../queues/types.js';
+import type { ReceivedMessage } from '../../queues/types.js';
 import { useEngine, type BackendUnderTest } from './harness.js';
 
 const MAX_RECEIVE_COUNT = 3;

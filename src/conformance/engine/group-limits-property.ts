@@ -12,10 +12,10 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { Sluice } from '../engine/sluice.js';
-import type { Clock } from '../model/clock.js';
-import type { GroupLimitInput } from '../limits/types.js';
-import type { Store } from '../store/store.js';
+import { Sluice } from '../../engine/sluice.js';
+import type { Clock } from '../../model/clock.js';
+import type { GroupLimitInput } from '../../limits/types.js';
+import type { Store } from '../../store/store.js';
 
 /** A manual clock whose `advance` lets the engine (and its store) go quiet after every timer it fires. */
 export class SteppedClock implements Clock {

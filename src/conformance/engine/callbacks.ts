@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { TaskOutcome } from '../callbacks/types.js';
-import { settle } from '../model/clock.js';
+import type { TaskOutcome } from '../../callbacks/types.js';
+import { settle } from '../../model/clock.js';
 import { expectSluiceError, useEngine, type BackendUnderTest } from './harness.js';
 
 /** Starts a wait and reports whether it has finished, without awaiting it. */
@@ -167,7 +167,7 @@ export function callbackConformance(backend: BackendUnderTest): void {
       const task = await callbacks().create({ context: { job: 1 } });
       const view = await callbacks().describe(task.token);
       expect(view).toMatchObject({ status: 'WAITING', context: { job: 1 } });
-      const stored = await t.sluice.store.callbackGet!({ id: task.token });
+      const stored = await t.sluice.store.callbackGet({ id: task.token });
       expect(stored).toBeUndefined();
     });
 

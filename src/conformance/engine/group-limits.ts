@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ReceivedMessage } from '../queues/types.js';
+import type { ReceivedMessage } from '../../queues/types.js';
 import { groupPropertyRuns, groupScenario, runGroupScenario } from './group-limits-property.js';
 import { expectSluiceError, useEngine, type BackendUnderTest } from './harness.js';
 
@@ -75,30 +75,6 @@ export function groupLimitConformance(backend: BackendUnderTest): void {
       expect(await receive()).toHaveLength(1);
       await t.clock.advance(60_000);
       expect(await receive()).toHaveLength(2);
-    });
-
-    it('reports when the next group becomes ready on an empty claim', async () => {
-      await create();
-      await limits().set('tasks', 'a', { rate: { limit: 4, intervalSeconds: 1, burst: 1 } });
-      await sendTo('tasks', 'a');
-      await sendTo('tasks', 'a');
-      const queue = await q().definition('tasks');
-      const claim = () => {
-        const now = t.clock.now();
-        return t.sluice.store.messageClaimByGroup({
-          queueId: queue.id,
-          queueName: 'tasks',
-          fifo: false,
-          maxMessages: 10,
-          now,
-          visibleAt: now + 30_000,
-          expiredBefore: 0,
-          receiptToken: 'token',
-          deadLetter: null,
-        });
-      };
-      expect((await claim()).messages).toHaveLength(1);
-      expect(await claim()).toMatchObject({ messages: [], nextVisibleAt: t.clock.now() + 250 });
     });
 
     it('keeps a failed message slot until its visibility timeout, or until it is released', async () => {
@@ -204,18 +180,6 @@ export function groupLimitConformance(backend: BackendUnderTest): void {
         oldestWaitSeconds: null,
         rateTokens: null,
       });
-    });
-
-    it('costs nothing for idle groups: 200 defined limits and no messages leave no group rows', async () => {
-      await create();
-      for (let i = 0; i < 200; i++) await limits().set('tasks', `tenant-${i}`, { maxConcurrency: 1 });
-      const queue = await q().definition('tasks');
-      expect(await t.sluice.store.groupRows({ queueId: queue.id, limit: 10 })).toEqual([]);
-      await sendTo('tasks', 'tenant-7');
-      expect(await t.sluice.store.groupRows({ queueId: queue.id, limit: 10 })).toHaveLength(1);
-      const [message] = await receive();
-      await q().deleteMessage('tasks', message!.receiptHandle);
-      expect(await t.sluice.store.groupRows({ queueId: queue.id, limit: 10 })).toEqual([]);
     });
 
     it('keeps an emptied group row while its bucket refills, so a returning group gets no fresh burst', async () => {

@@ -3,9 +3,8 @@
  * concurrency slots. Nodes are just ids here, so one store plays several nodes.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Store } from '../store/store.js';
-import { createSqliteStore } from '../store/sqlite/store.js';
-import { describePostgres, openTestStore } from '../testkit/postgres.js';
+import type { Store } from '../../store/store.js';
+import type { BackendUnderTest } from '../backend.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const beat = (store: Store, nodeId: string, groups: string[] = [], timeoutMs = 60_000, holdMs = 0) =>
@@ -13,11 +12,11 @@ const beat = (store: Store, nodeId: string, groups: string[] = [], timeoutMs = 6
 const acquire = (store: Store, nodeId: string, group: string, max: number, leaseMs = 60_000) =>
   store.leaseAcquire({ nodeId, group, max, leaseMs, graceMs: 0 });
 
-function clusterStoreSpec(name: string, open: () => Promise<Store>): void {
-  describe(`cluster store on ${name}`, () => {
+export function clusterStoreConformance(backend: BackendUnderTest): void {
+  describe(`cluster store [${backend.name}]`, () => {
     let store: Store;
     beforeEach(async () => {
-      store = await open();
+      store = await backend.open();
     });
     afterEach(async () => {
       await store.close();
@@ -253,8 +252,3 @@ function clusterStoreSpec(name: string, open: () => Promise<Store>): void {
     });
   });
 }
-
-clusterStoreSpec('sqlite', async () => createSqliteStore({ path: ':memory:' }));
-describePostgres('cluster store on postgres', () => {
-  clusterStoreSpec('postgres', () => openTestStore());
-});

@@ -1,7 +1,6 @@
 import type { DynamoDBRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { streamChannel } from '../store/table-store.js';
-import type { StreamViewType } from '../store/table-definition.js';
+import type { StreamViewType } from '../../store/table-definition.js';
 import { expectSluiceError, useEngine, type BackendUnderTest } from './harness.js';
 
 export function streamConformance(backend: BackendUnderTest): void {
@@ -222,18 +221,6 @@ export function streamConformance(backend: BackendUnderTest): void {
       expect(await allRecords()).toEqual([]);
     });
 
-    it('wakes readers of a shard when a write appends to it', async () => {
-      const table = await jobsTable('KEYS_ONLY', 1);
-      let wakes = 0;
-      const unsubscribe = t.sluice.store.notifier.subscribe(streamChannel(table.tableId, 0), () => wakes++);
-      await tables().batchWriteItem([
-        { tableName: 'jobs', put: { pk: 'a', sk: '1' } },
-        { tableName: 'jobs', put: { pk: 'b', sk: '1' } },
-      ]);
-      unsubscribe();
-      expect(wakes).toBe(1);
-    });
-
     it('has no stream for a table created without one, until the stream is enabled', async () => {
       await tables().createTable({ name: 'plain', partitionKey: { name: 'id', type: 'S' } });
       await tables().putItem({ tableName: 'plain', item: { id: 'before' } });
@@ -244,38 +231,6 @@ export function streamConformance(backend: BackendUnderTest): void {
       await expectSluiceError(
         streams().describeStream(updated.tableArn + '/stream/2000-01-01T00:00:00.000'),
         'ResourceNotFoundException',
-      );
-    });
-
-    it('keeps consumer checkpoints per shard, and finds the last record before an instant', async () => {
-      const table = await jobsTable('KEYS_ONLY', 2);
-      const store = t.sluice.store;
-      await store.streamCheckpointSave({
-        consumer: 'c1',
-        tableId: table.tableId,
-        checkpoints: [{ shard: 1, seq: 7, state: '{"n":1}' }],
-        now: 0,
-      });
-      await store.streamCheckpointSave({
-        consumer: 'c1',
-        tableId: table.tableId,
-        checkpoints: [{ shard: 1, seq: 9, state: null }],
-        now: 0,
-      });
-      expect(await store.streamCheckpointList({ consumer: 'c1' })).toEqual([
-        { shard: 1, seq: 9, state: null },
-      ]);
-      await store.streamCheckpointDelete({ consumer: 'c1' });
-      expect(await store.streamCheckpointList({ consumer: 'c1' })).toEqual([]);
-
-      await tables().putItem({ tableName: 'jobs', item: { pk: 'a', sk: '1' } });
-      const before = t.clock.now() + 1;
-      await t.clock.advance(1000);
-      await tables().putItem({ tableName: 'jobs', item: { pk: 'a', sk: '2' } });
-      const shards = await store.streamShards({ tableId: table.tableId });
-      const shard = shards.find((s) => s.lastSeq > 0)!;
-      expect(await store.streamSeqBefore({ tableId: table.tableId, shard: shard.shard, at: before })).toBe(
-        shard.lastSeq - 1,
       );
     });
   });

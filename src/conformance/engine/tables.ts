@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ConditionalCheckFailed, TransactionCanceled } from '../tables/errors.js';
-import type { Item } from '../tables/expressions/index.js';
+import type { ConditionalCheckFailed, TransactionCanceled } from '../../tables/errors.js';
+import type { Item } from '../../tables/expressions/index.js';
 import { expectSluiceError, useEngine, type BackendUnderTest } from './harness.js';
 
 export function tableConformance(backend: BackendUnderTest): void {

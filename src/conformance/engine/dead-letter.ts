@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { settle } from '../model/clock.js';
+import { settle } from '../../model/clock.js';
 import { expectSluiceError, useEngine, type BackendUnderTest } from './harness.js';
 
 const arn = (name: string) => `arn:aws:sqs:us-east-1:000000000000:${name}`;

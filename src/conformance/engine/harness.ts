@@ -1,22 +1,19 @@
 /**
- * The conformance suite runs every behaviour test once per backend. A backend supplies `open()`, which
- * returns a fresh, empty store. `useEngine` gives each test its own Sluice on its own store and a
- * ManualClock, for behaviour that spans the store and a service; suites that test the store alone use
- * `useStore` (store/harness.ts).
+ * The engine suite's harness: `useEngine` gives each test its own Sluice on a fresh store of the backend
+ * under test and a ManualClock, for behaviour that spans the store and a service (validation, AWS's
+ * shapes and errors, wake-ups, timers). The store's own contract is tested without an engine
+ * (../store/harness.ts).
  */
 import { afterEach, beforeEach, expect } from 'vitest';
-import { Sluice, type SluiceOptions } from '../engine/sluice.js';
-import { ManualClock, trackPendingWork } from '../model/clock.js';
-import { SluiceError, type ErrorCode } from '../model/errors.js';
-import { countingStore, type CountingStore } from '../testkit/counting-store.js';
-import type { Store } from '../store/store.js';
+import { Sluice, type SluiceOptions } from '../../engine/sluice.js';
+import { ManualClock, trackPendingWork } from '../../model/clock.js';
+import { SluiceError, type ErrorCode } from '../../model/errors.js';
+import { countingStore, type CountingStore } from '../../testkit/counting-store.js';
+import type { BackendUnderTest } from '../backend.js';
 
-export interface BackendUnderTest {
-  name: string;
-  open(): Promise<Store>;
-}
+export type { BackendUnderTest } from '../backend.js';
 
-export interface ConformanceContext {
+export interface EngineContext {
   sluice: Sluice;
   clock: ManualClock;
   counter: CountingStore;
@@ -29,8 +26,8 @@ export interface ConformanceContext {
 export function useEngine(
   backend: BackendUnderTest,
   options: Omit<SluiceOptions, 'store' | 'clock'> = {},
-): ConformanceContext {
-  const context = {} as ConformanceContext;
+): EngineContext {
+  const context = {} as EngineContext;
   let untrack: (() => void) | undefined;
   beforeEach(async () => {
     context.clock = new ManualClock();

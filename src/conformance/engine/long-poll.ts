@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { settle } from '../model/clock.js';
+import { settle } from '../../model/clock.js';
 import { useEngine, type BackendUnderTest } from './harness.js';
 
 export function longPollConformance(backend: BackendUnderTest): void {

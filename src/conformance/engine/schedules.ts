@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Sluice } from '../engine/sluice.js';
-import { settle } from '../model/clock.js';
-import type { ScheduledEvent } from '../schedules/types.js';
+import { Sluice } from '../../engine/sluice.js';
+import { settle } from '../../model/clock.js';
+import type { ScheduledEvent } from '../../schedules/types.js';
 import { expectSluiceError, useEngine, type BackendUnderTest } from './harness.js';
 
 const MINUTE = 60_000;
@@ -222,33 +222,6 @@ export function scheduleConformance(backend: BackendUnderTest): void {
         await other.schedules.stop();
         await other.outbox.stop();
       }
-    });
-
-    it('claims a tick once however many callers race for it', async () => {
-      const store = t.sluice.store;
-      await schedules().create({
-        name: 'race',
-        expression: 'rate(1 minute)',
-        target: { queue: 'nowhere' },
-        state: 'DISABLED',
-      });
-      await schedules().update('race', { state: 'ENABLED' });
-      const { nextFireTime } = await schedules().get('race');
-      await schedules().stop();
-      const tick = Date.parse(nextFireTime!);
-      const claims = await Promise.all(
-        Array.from({ length: 5 }, (_, i) =>
-          store.scheduleClaimTick!({
-            name: 'race',
-            tick,
-            nextFireAt: tick + MINUTE,
-            delivery: { key: `schedule:race:${tick}`, topic: 'schedule', payload: `{"n":${i}}` },
-            now: tick,
-          }),
-        ),
-      );
-      expect(claims.filter(Boolean)).toHaveLength(1);
-      expect(await store.outboxGet!({ key: `schedule:race:${tick}` })).toBeDefined();
     });
 
     it('does not fire a disabled schedule, and fires again from now once enabled', async () => {
