@@ -4,6 +4,12 @@
  * and a name, with a revision that grows by one at every write; the feature that owns a kind validates
  * the document before it is written (src/catalog/). Every write publishes on `catalogChannel`, through
  * LISTEN/NOTIFY on PostgreSQL, and nodes re-read the catalog when they hear it: nobody polls.
+ *
+ * An entry may carry an attachment: bytes too large to sit in its JSON (a function's code package, the
+ * zip CreateFunction uploads), kept beside it (migration 12) with their SHA-256. The attachment is
+ * written in the same transaction as the entry (a refused write stores neither), stays until a later
+ * write replaces it, and is deleted with the entry; so every node that reads an entry can fetch the
+ * bytes it names.
  */
 
 export const catalogChannel = 'catalog';
@@ -31,6 +37,12 @@ export function catalogEntryOf(row: CatalogRow): CatalogEntry {
   return { kind: row.kind, name: row.name, definition: row.definition, revision: row.revision, modifiedAt: row.modified_at };
 }
 
+/** Bytes kept with a catalog entry; `sha256` is the hex digest of `content`. */
+export interface CatalogAttachment {
+  sha256: string;
+  content: Buffer;
+}
+
 export type CatalogPutOutcome = { written: true; entry: CatalogEntry } | { written: false; current: CatalogEntry | null };
 
 export interface CatalogStore {
@@ -38,9 +50,19 @@ export interface CatalogStore {
    * Writes an entry. `ifRevision`: undefined writes whatever is there; null writes only if the entry is
    * absent; a number only if the entry is at that revision. Not written: the entry as it is (or null).
    */
-  catalogPut(p: { kind: string; name: string; definition: string; modifiedAt: number; ifRevision?: number | null }): Promise<CatalogPutOutcome>;
-  /** Deletes an entry (only at `ifRevision` when given); whether one was deleted. */
+  catalogPut(p: {
+    kind: string;
+    name: string;
+    definition: string;
+    modifiedAt: number;
+    ifRevision?: number | null;
+    /** Replaces the entry's attachment, in the same transaction; absent keeps the one it has. */
+    attachment?: CatalogAttachment;
+  }): Promise<CatalogPutOutcome>;
+  /** Deletes an entry and its attachment (only at `ifRevision` when given); whether one was deleted. */
   catalogDelete(p: { kind: string; name: string; ifRevision?: number }): Promise<boolean>;
   /** Every entry of `kind` (every entry when absent), by kind then name. */
   catalogList(p: { kind?: string }): Promise<CatalogEntry[]>;
+  /** The entry's attachment, if it has one. */
+  catalogAttachment(p: { kind: string; name: string }): Promise<CatalogAttachment | undefined>;
 }

@@ -58,6 +58,28 @@ export function catalogStoreConformance(backend: BackendUnderTest): void {
       expect((await t.store.catalogList({ kind: 'mapping' })).map((e) => e.name)).toEqual(['a', 'b']);
     });
 
+    it('keeps an attachment with its entry: written with it, kept by a write without one, replaced, deleted with it', async () => {
+      const zip = (text: string) => ({ sha256: text.padEnd(64, '0'), content: Buffer.from(text) });
+      await t.store.catalogPut({ ...entry('f', { v: 1 }), kind: 'function', attachment: zip('one') });
+      expect(await t.store.catalogAttachment({ kind: 'function', name: 'f' })).toEqual(zip('one'));
+      await t.store.catalogPut({ ...entry('f', { v: 2 }), kind: 'function' });
+      expect(await t.store.catalogAttachment({ kind: 'function', name: 'f' })).toEqual(zip('one'));
+      await t.store.catalogPut({ ...entry('f', { v: 3 }), kind: 'function', attachment: zip('two') });
+      expect(await t.store.catalogAttachment({ kind: 'function', name: 'f' })).toEqual(zip('two'));
+      expect(await t.store.catalogAttachment({ kind: 'mapping', name: 'f' })).toBeUndefined();
+      expect(await t.store.catalogDelete({ kind: 'function', name: 'f' })).toBe(true);
+      expect(await t.store.catalogAttachment({ kind: 'function', name: 'f' })).toBeUndefined();
+    });
+
+    it('stores no attachment with a refused write', async () => {
+      await t.store.catalogPut({ ...entry('f', { v: 1 }), kind: 'function', attachment: { sha256: 'a'.repeat(64), content: Buffer.from([1, 2, 3]) } });
+      const refused = await t.store.catalogPut({ ...entry('f', { v: 2 }), kind: 'function', ifRevision: null, attachment: { sha256: 'b'.repeat(64), content: Buffer.from([4]) } });
+      expect(refused.written).toBe(false);
+      expect(await t.store.catalogAttachment({ kind: 'function', name: 'f' })).toEqual({ sha256: 'a'.repeat(64), content: Buffer.from([1, 2, 3]) });
+      expect(await t.store.catalogPut({ ...entry('g', {}), kind: 'function', ifRevision: 4, attachment: { sha256: 'c'.repeat(64), content: Buffer.from([5]) } })).toEqual({ written: false, current: null });
+      expect(await t.store.catalogAttachment({ kind: 'function', name: 'g' })).toBeUndefined();
+    });
+
     it('publishes on the catalog channel at every write and delete, not on a refused one', async () => {
       let heard = 0;
       const unsubscribe = t.store.notifier.subscribe(catalogChannel, () => heard++);

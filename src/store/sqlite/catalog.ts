@@ -15,6 +15,12 @@ export function createSqliteCatalogStore(db: SqliteDatabase, notifier: Notifier)
     delete: db.prepare<[string, string]>('DELETE FROM catalog_entries WHERE kind = ? AND name = ?'),
     listAll: db.prepare<[], CatalogRow>('SELECT * FROM catalog_entries ORDER BY kind, name'),
     listKind: db.prepare<[string], CatalogRow>('SELECT * FROM catalog_entries WHERE kind = ? ORDER BY name'),
+    putAttachment: db.prepare<[string, string, string, Buffer]>(
+      `INSERT INTO catalog_attachments (kind, name, sha256, content) VALUES (?, ?, ?, ?)
+       ON CONFLICT (kind, name) DO UPDATE SET sha256 = excluded.sha256, content = excluded.content`,
+    ),
+    getAttachment: db.prepare<[string, string], { sha256: string; content: Buffer }>('SELECT sha256, content FROM catalog_attachments WHERE kind = ? AND name = ?'),
+    deleteAttachment: db.prepare<[string, string]>('DELETE FROM catalog_attachments WHERE kind = ? AND name = ?'),
   };
 
   const put = db.transaction((p: Parameters<CatalogStore['catalogPut']>[0]) => {
@@ -23,6 +29,7 @@ export function createSqliteCatalogStore(db: SqliteDatabase, notifier: Notifier)
     if ((current?.revision ?? null) !== expected) return { written: false as const, current: current ? toEntry(current) : null };
     const revision = (current?.revision ?? 0) + 1;
     sql.upsert.run(p.kind, p.name, p.definition, revision, p.modifiedAt);
+    if (p.attachment) sql.putAttachment.run(p.kind, p.name, p.attachment.sha256, p.attachment.content);
     return { written: true as const, entry: { kind: p.kind, name: p.name, definition: p.definition, revision, modifiedAt: p.modifiedAt } };
   });
 
@@ -30,6 +37,7 @@ export function createSqliteCatalogStore(db: SqliteDatabase, notifier: Notifier)
     const current = sql.get.get(p.kind, p.name);
     if (!current || (p.ifRevision !== undefined && current.revision !== p.ifRevision)) return false;
     sql.delete.run(p.kind, p.name);
+    sql.deleteAttachment.run(p.kind, p.name);
     return true;
   });
 
@@ -46,6 +54,10 @@ export function createSqliteCatalogStore(db: SqliteDatabase, notifier: Notifier)
     },
     async catalogList(p) {
       return (p.kind === undefined ? sql.listAll.all() : sql.listKind.all(p.kind)).map(toEntry);
+    },
+    async catalogAttachment(p) {
+      const row = sql.getAttachment.get(p.kind, p.name);
+      return row ? { sha256: row.sha256, content: Buffer.from(row.content) } : undefined;
     },
   };
 }
