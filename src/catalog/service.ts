@@ -14,7 +14,9 @@ import type { Clock } from '../model/clock.js';
 import { SluiceError } from '../model/errors.js';
 import type { Service } from '../model/service.js';
 import type { FunctionService } from '../functions/service.js';
-import { catalogChannel, type CatalogEntry } from '../store/catalog-store.js';
+import { catalogChannel, type CatalogAttachment, type CatalogEntry } from '../store/catalog-store.js';
+import { inspectCodePackage } from '../functions/code-package.js';
+import { CatalogFunctions, FUNCTION_ENTRY_KIND, StalePackage, type StoredFunction } from './catalog-functions.js';
 import { mutableFields, planMappings, tableOfStream, type DeclaredMapping, type MappingDefinition, type PlannedStep, type PlanStep } from './apply-plan.js';
 import type { Store } from '../store/store.js';
 import type { TriggerService } from '../triggers/service.js';
@@ -24,13 +26,19 @@ import type { StreamTriggerUpdate, StreamTriggerView } from '../triggers/stream/
 
 /** Catalog kinds: an event source mapping is named by its UUID, a function's settings by the function. */
 export const MAPPING_KIND = 'event-source-mapping';
-export const FUNCTION_KIND = 'function';
+export const FUNCTION_KIND = FUNCTION_ENTRY_KIND;
 
 export type { DeclaredMapping, MappingDefinition, PlanStep } from './apply-plan.js';
+export type { StoredFunction } from './catalog-functions.js';
 
-/** What the catalog keeps of a function: the settings that are not code. */
+/**
+ * What the catalog keeps of a function: its reserved concurrency (for any function, wherever it is
+ * defined), and for a function created through the API its whole definition (its zip is the entry's
+ * attachment).
+ */
 export interface FunctionSettings {
   reservedConcurrency: number | null;
+  function?: StoredFunction;
 }
 
 export type MappingView = { source: 'queue'; view: TriggerView } | { source: 'stream'; view: StreamTriggerView };
@@ -43,6 +51,8 @@ export interface CatalogServiceOptions {
   streamTriggers: StreamTriggerService;
   /** A catalog entry this node cannot apply (a conflict with its config, a missing source). */
   onConflict: (message: string) => void;
+  /** Where this node extracts functions' code packages (functions/code-package.ts). */
+  codeCacheDir: string;
 }
 
 const key = (kind: string, name: string) => `${kind}/${name}`;
@@ -65,8 +75,12 @@ export class CatalogService implements Service {
   private syncing: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  /** The functions this node runs from the catalog (created through the API). */
+  private readonly catalogFunctions: CatalogFunctions;
 
-  constructor(private readonly options: CatalogServiceOptions) {}
+  constructor(private readonly options: CatalogServiceOptions) {
+    this.catalogFunctions = new CatalogFunctions({ store: options.store, functions: options.functions, cacheDir: options.codeCacheDir });
+  }
 
   async start(): Promise<void> {
     this.unsubscribe = this.options.store.notifier.subscribe(catalogChannel, () => this.requestSync());
@@ -205,9 +219,101 @@ export class CatalogService implements Service {
   async setReservedConcurrency(name: string, reservedConcurrency: number | null): Promise<void> {
     this.refuseManaged(FUNCTION_KIND, name);
     await this.options.functions.update(name, { reservedConcurrency });
-    const settings: FunctionSettings = { reservedConcurrency };
-    const outcome = await this.put(FUNCTION_KIND, name, settings, undefined);
-    if (outcome.written) this.applied.set(key(FUNCTION_KIND, name), outcome.entry.revision);
+    // A function created through the API keeps its definition in the same entry: written at the
+    // revision read, so a definition changed meanwhile is not overwritten.
+    for (;;) {
+      const entry = await this.entry(FUNCTION_KIND, name);
+      const previous = entry ? (JSON.parse(entry.definition) as FunctionSettings) : undefined;
+      const settings: FunctionSettings = { ...previous, reservedConcurrency };
+      const outcome = await this.put(FUNCTION_KIND, name, settings, entry?.revision ?? null);
+      if (outcome.written) {
+        this.applied.set(key(FUNCTION_KIND, name), outcome.entry.revision);
+        return;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- functions created through the API
+
+  /** The catalog's definition of a function this node runs from the catalog (undefined for others). */
+  storedFunction(name: string): StoredFunction | undefined {
+    return this.catalogFunctions.stored(name);
+  }
+
+  /**
+   * Stores a new function with its code package (validated by the caller) for every node, then
+   * installs it here; a name taken on this node or in the catalog is refused with nothing stored.
+   */
+  async createFunction(name: string, stored: StoredFunction, zip: CatalogAttachment): Promise<StoredFunction> {
+    this.refuseManaged(FUNCTION_KIND, name);
+    const taken = () => new SluiceError('ResourceConflictException', `Function already exist: ${name}`, { field: 'FunctionName' });
+    if (this.options.functions.exists(name)) throw taken();
+    const settings: FunctionSettings = { reservedConcurrency: null, function: stored };
+    const outcome = await this.put(FUNCTION_KIND, name, settings, null, zip);
+    if (!outcome.written) throw taken();
+    await this.installHere(name, outcome.entry.revision, settings);
+    return stored;
+  }
+
+  /**
+   * Changes a function created through the API (its settings, and its code when `zip` is given) at the
+   * revision read: a concurrent change makes this one fail as Lambda's does while an update is under way.
+   */
+  async updateFunction(name: string, change: (stored: StoredFunction) => StoredFunction, zip?: CatalogAttachment): Promise<StoredFunction> {
+    const { entry, settings } = await this.requireCatalogFunction(name);
+    const next = change(settings.function!);
+    const updated: FunctionSettings = { ...settings, function: next };
+    const outcome = await this.put(FUNCTION_KIND, name, updated, entry.revision, zip);
+    if (!outcome.written) {
+      throw new SluiceError('ResourceConflictException', `The operation cannot be performed at this time. An update is in progress for resource: ${this.options.functions.arnOf(name)}`, {
+        field: 'FunctionName',
+      });
+    }
+    await this.installHere(name, outcome.entry.revision, updated);
+    return next;
+  }
+
+  /** Deletes a function created through the API, with its code package, on every node. */
+  async deleteFunction(name: string): Promise<void> {
+    const { entry } = await this.requireCatalogFunction(name);
+    if (!(await this.options.store.catalogDelete({ kind: FUNCTION_KIND, name, ifRevision: entry.revision }))) {
+      throw new SluiceError('ResourceConflictException', `The operation cannot be performed at this time. An update is in progress for resource: ${this.options.functions.arnOf(name)}`, {
+        field: 'FunctionName',
+      });
+    }
+    this.applied.delete(key(FUNCTION_KIND, name));
+    this.pending.delete(key(FUNCTION_KIND, name));
+    await this.catalogFunctions.uninstall(name);
+  }
+
+  /** The files of the code package a function created through the API has in the store now, and its digest. */
+  async packageFiles(name: string): Promise<{ sha256Hex: string; files: string[] }> {
+    const attachment = await this.options.store.catalogAttachment({ kind: FUNCTION_KIND, name });
+    if (!attachment) return { sha256Hex: '', files: [] };
+    return { sha256Hex: attachment.sha256, files: inspectCodePackage(attachment.content).files };
+  }
+
+  /** The catalog entry of a function created through the API; a config's or a program's is refused. */
+  private async requireCatalogFunction(name: string): Promise<{ entry: CatalogEntry; settings: FunctionSettings }> {
+    this.refuseManaged(FUNCTION_KIND, name);
+    const entry = await this.entry(FUNCTION_KIND, name);
+    const settings = entry ? (JSON.parse(entry.definition) as FunctionSettings) : undefined;
+    if (entry && settings?.function) return { entry, settings };
+    if (this.options.functions.exists(name)) {
+      throw new SluiceError(
+        'ResourceConflictException',
+        `The function ${name} is defined by the program of this node, not through the Lambda API; change it there`,
+        { field: 'FunctionName' },
+      );
+    }
+    throw new SluiceError('ResourceNotFoundException', `Function not found: ${this.options.functions.arnOf(name)}`, { field: 'FunctionName' });
+  }
+
+  /** Installs a stored function on this node at once (the others hear the catalog channel). */
+  private async installHere(name: string, revision: number, settings: FunctionSettings): Promise<void> {
+    await this.catalogFunctions.install(name, revision, settings.function!, settings.reservedConcurrency);
+    this.applied.set(key(FUNCTION_KIND, name), revision);
+    this.pending.delete(key(FUNCTION_KIND, name));
   }
 
   /** The mapping this node runs under `uuid` (a queue or a stream trigger). */
@@ -259,7 +365,7 @@ export class CatalogService implements Service {
         // A function not declared (yet) is the normal state of a node that applies its config after
         // opening the engine: listed by conflicts(), not reported; anything else is reported once.
         const waitingForFunction = !this.pendingMayResolve(entry);
-        if (!waitingForFunction && this.pending.get(id)?.reason !== reason) {
+        if (!waitingForFunction && !(error instanceof StalePackage) && this.pending.get(id)?.reason !== reason) {
           this.options.onConflict(`catalog: ${entry.kind} ${entry.name} (revision ${entry.revision}) does not run on this node: ${reason}`);
         }
         this.pending.set(id, { revision: entry.revision, reason });
@@ -271,11 +377,14 @@ export class CatalogService implements Service {
       if (!this.applied.delete(id)) continue;
       const [kind, ...rest] = id.split('/');
       if (kind === MAPPING_KIND) await this.deleteLocal(rest.join('/'));
+      else if (kind === FUNCTION_KIND) await this.catalogFunctions.uninstall(rest.join('/'));
     }
   }
 
   /** A waiting entry is tried again when its function may have appeared. */
   private pendingMayResolve(entry: CatalogEntry): boolean {
+    // A function created through the API is tried again at every wake-up (its package may have come).
+    if (entry.kind === FUNCTION_KIND && (JSON.parse(entry.definition) as FunctionSettings).function) return true;
     if (entry.kind !== MAPPING_KIND) return this.options.functions.exists(entry.name);
     const definition = JSON.parse(entry.definition) as MappingDefinition;
     return this.options.functions.exists(definition.input.functionName);
@@ -304,6 +413,10 @@ export class CatalogService implements Service {
     const settings = JSON.parse(entry.definition) as FunctionSettings;
     const manager = this.managedBy(FUNCTION_KIND, entry.name);
     if (manager !== undefined) throw new Error(`it is declared by ${manager}, which takes precedence`);
+    if (settings.function) {
+      await this.catalogFunctions.install(entry.name, entry.revision, settings.function, settings.reservedConcurrency);
+      return;
+    }
     if (!this.options.functions.exists(entry.name)) throw new Error(`the function ${entry.name} is not declared on this node`);
     if (this.options.functions.get(entry.name).reservedConcurrency === settings.reservedConcurrency) return;
     await this.options.functions.update(entry.name, { reservedConcurrency: settings.reservedConcurrency });
@@ -333,13 +446,14 @@ export class CatalogService implements Service {
     return (await this.options.store.catalogList({ kind })).find((entry) => entry.name === name);
   }
 
-  private put(kind: string, name: string, definition: unknown, ifRevision: number | null | undefined) {
+  private put(kind: string, name: string, definition: unknown, ifRevision: number | null | undefined, attachment?: CatalogAttachment) {
     return this.options.store.catalogPut({
       kind,
       name,
       definition: JSON.stringify(definition),
       modifiedAt: this.options.clock.now(),
       ...(ifRevision !== undefined ? { ifRevision } : {}),
+      ...(attachment ? { attachment } : {}),
     });
   }
 }

@@ -55,6 +55,8 @@ export const functionsSection: ConfigSection = {
     const declared = context.config.functions ?? {};
     for (const fn of context.sluice.functions.list()) {
       if (fn.name in declared) continue;
+      // Functions created through the Lambda API belong to the cluster catalog, not to this file.
+      if (context.sluice.catalog.storedFunction(fn.name)) continue;
       if (options.delete) await context.sluice.functions.delete(fn.name);
       context.changes.push({ kind: 'function', name: fn.name, action: options.delete ? 'deleted' : 'kept (not in config)' });
     }

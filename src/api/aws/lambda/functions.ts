@@ -51,6 +51,20 @@ export function requireFunction(context: LambdaContext, raw: string, qualifier?:
 }
 
 export function functionConfiguration(context: LambdaContext, view: FunctionView): Record<string, unknown> {
+  // A function created through the API reports what was stored for it; one defined by a program or a
+  // config file has no package, and reports its module path as the handler.
+  const stored = context.catalog.storedFunction(view.name);
+  const code = stored
+    ? {
+        Runtime: stored.runtime,
+        Role: stored.role,
+        Handler: stored.handler,
+        CodeSize: stored.codeSize,
+        Description: stored.description,
+        LastModified: lambdaTimestamp(stored.lastModified),
+        CodeSha256: stored.codeSha256,
+      }
+    : {};
   return {
     FunctionName: view.name,
     FunctionArn: view.arn,
@@ -73,6 +87,7 @@ export function functionConfiguration(context: LambdaContext, view: FunctionView
     Architectures: [process.arch === 'arm64' ? 'arm64' : 'x86_64'],
     EphemeralStorage: { Size: 512 },
     LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${view.name}` },
+    ...code,
   };
 }
 
