@@ -8,6 +8,8 @@
 import {
   CreateFunctionCommand,
   DeleteFunctionCommand,
+  DeleteFunctionConcurrencyCommand,
+  PutFunctionConcurrencyCommand,
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
   InvokeCommand,
@@ -20,7 +22,10 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyConfig } from '../src/config/apply.js';
+import { validateConfig } from '../src/config/schema.js';
 import { storeBackends } from './support/dynamodb.js';
 import { startTestNode, TEST_ACCESS_KEY, type TestNode } from './support/in-process-node.js';
 import { sdkFailure as failure } from './support/sdk-failure.js';
@@ -184,6 +189,31 @@ describe.each(storeBackends)('functions created through the Lambda API on %s', (
     expect(noHandler.message).toContain('none of index.js');
     expect((await node.sluice.store.catalogAttachment({ kind: 'function', name: 'kept' }))?.content).toEqual(v1);
     expect(await invoke('kept')).toMatchObject({ version: 1 });
+  });
+
+  it('sets the concurrency of an API-created function on a config-started node; refuses a config-declared one, naming the file; a prune keeps it', async () => {
+    const handler = `${fileURLToPath(new URL('./fixtures/lambda-handlers.mjs', import.meta.url))}#echo`;
+    const config = validateConfig({ functions: { declared: { handler } } }, 'test');
+    await applyConfig({ sluice: node.sluice, config, baseDir: '.', prune: false, source: '/etc/sluice/node.yaml' });
+    await lambda.send(new CreateFunctionCommand(createInput('from-api', v1)));
+
+    expect(await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'from-api', ReservedConcurrentExecutions: 5 }))).toMatchObject({ ReservedConcurrentExecutions: 5 });
+    expect((await lambda.send(new GetFunctionCommand({ FunctionName: 'from-api' }))).Concurrency).toEqual({ ReservedConcurrentExecutions: 5 });
+    expect(node.sluice.functions.get('from-api').reservedConcurrency).toBe(5);
+    // The definition stored with the function is kept beside its concurrency.
+    const [entry] = (await node.sluice.store.catalogList({ kind: 'function' })).filter((candidate) => candidate.name === 'from-api');
+    expect(JSON.parse(entry!.definition)).toMatchObject({ reservedConcurrency: 5, function: { handler: 'index.handler' } });
+    expect(await invoke('from-api')).toMatchObject({ version: 1 });
+    await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'from-api' }));
+    expect(node.sluice.functions.get('from-api').reservedConcurrency).toBeNull();
+
+    const refused = await failure(lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'declared', ReservedConcurrentExecutions: 2 })));
+    expect(refused.name).toBe('ResourceConflictException');
+    expect(refused.message).toContain('/etc/sluice/node.yaml');
+    expect(node.sluice.functions.get('declared').reservedConcurrency).toBeNull();
+
+    await applyConfig({ sluice: node.sluice, config, baseDir: '.', prune: true, source: '/etc/sluice/node.yaml' });
+    expect(node.sluice.functions.exists('from-api')).toBe(true);
   });
 
   it('refuses a zip over the 50 MB of a direct upload as Lambda does', { timeout: 60_000 }, async () => {
