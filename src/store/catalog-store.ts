@@ -43,6 +43,24 @@ export interface CatalogAttachment {
   content: Buffer;
 }
 
+/** One write of `catalogWrite` (no attachment: a batch carries settings only). */
+export interface CatalogPutInput {
+  kind: string;
+  name: string;
+  definition: string;
+  modifiedAt: number;
+  ifRevision?: number | null;
+}
+
+/** One delete of `catalogWrite`; an absent entry fails its condition. */
+export interface CatalogDeleteInput {
+  kind: string;
+  name: string;
+  ifRevision?: number;
+}
+
+export type CatalogWriteOutcome = { written: true } | { written: false; failed: { kind: string; name: string } };
+
 export type CatalogPutOutcome = { written: true; entry: CatalogEntry } | { written: false; current: CatalogEntry | null };
 
 export interface CatalogStore {
@@ -63,6 +81,12 @@ export interface CatalogStore {
   catalogDelete(p: { kind: string; name: string; ifRevision?: number }): Promise<boolean>;
   /** Every entry of `kind` (every entry when absent), by kind then name. */
   catalogList(p: { kind?: string }): Promise<CatalogEntry[]>;
+  /**
+   * Several writes and deletes in one transaction, each under its own condition (`ifRevision` as in
+   * catalogPut and catalogDelete): all are made, or none when one condition fails (that entry is
+   * named). One wake-up on the catalog channel for the whole batch. `sluice apply` uses it.
+   */
+  catalogWrite(p: { puts: CatalogPutInput[]; deletes: CatalogDeleteInput[] }): Promise<CatalogWriteOutcome>;
   /** The entry's attachment, if it has one. */
   catalogAttachment(p: { kind: string; name: string }): Promise<CatalogAttachment | undefined>;
 }

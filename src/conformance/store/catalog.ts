@@ -80,6 +80,32 @@ export function catalogStoreConformance(backend: BackendUnderTest): void {
       expect(await t.store.catalogAttachment({ kind: 'function', name: 'g' })).toBeUndefined();
     });
 
+    it('writes a batch of writes and deletes all at once, or nothing when one condition fails', async () => {
+      await t.store.catalogPut(entry('a', { v: 1 }));
+      await t.store.catalogPut(entry('b', { v: 1 }));
+      let heard = 0;
+      const unsubscribe = t.store.notifier.subscribe(catalogChannel, () => heard++);
+      const refused = await t.store.catalogWrite({
+        puts: [{ ...entry('a', { v: 2 }), ifRevision: 1 }, { ...entry('c', { v: 1 }), ifRevision: null }],
+        deletes: [{ kind: 'mapping', name: 'b', ifRevision: 7 }],
+      });
+      expect(refused).toEqual({ written: false, failed: { kind: 'mapping', name: 'b' } });
+      expect((await t.store.catalogList({})).map((e) => [e.name, e.definition])).toEqual([['a', '{"v":1}'], ['b', '{"v":1}']]);
+      const stale = await t.store.catalogWrite({ puts: [{ ...entry('c', { v: 1 }), ifRevision: null }, { ...entry('a', { v: 2 }), ifRevision: 3 }], deletes: [] });
+      expect(stale).toEqual({ written: false, failed: { kind: 'mapping', name: 'a' } });
+      expect((await t.store.catalogList({})).map((e) => e.name)).toEqual(['a', 'b']);
+      expect(heard).toBe(0);
+
+      const done = await t.store.catalogWrite({
+        puts: [{ ...entry('a', { v: 2 }), ifRevision: 1 }, { ...entry('c', { v: 1 }), ifRevision: null }],
+        deletes: [{ kind: 'mapping', name: 'b', ifRevision: 1 }],
+      });
+      expect(done).toEqual({ written: true });
+      expect((await t.store.catalogList({})).map((e) => [e.name, e.definition, e.revision])).toEqual([['a', '{"v":2}', 2], ['c', '{"v":1}', 1]]);
+      unsubscribe();
+      expect(heard).toBe(1);
+    });
+
     it('publishes on the catalog channel at every write and delete, not on a refused one', async () => {
       let heard = 0;
       const unsubscribe = t.store.notifier.subscribe(catalogChannel, () => heard++);

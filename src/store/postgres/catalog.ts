@@ -49,6 +49,13 @@ const sql = {
   deleteAttachment: { name: 'sluice_catalog_delete_attachment', text: 'DELETE FROM catalog_attachments WHERE kind = $1 AND name = $2' },
 };
 
+/** Thrown inside a batch's transaction to roll it back when a condition fails. */
+class ConditionFailed extends Error {
+  constructor(readonly failed: { kind: string; name: string }) {
+    super('condition failed');
+  }
+}
+
 type Query = <R extends pg.QueryResultRow>(statement: Statement, values: unknown[]) => Promise<R[]>;
 
 /** The entry's write (the statement its `ifRevision` calls for), then the attachment's when it was written. */
@@ -74,6 +81,25 @@ export function createPostgresCatalogStore(pool: pg.Pool, notifier: Notifier): C
   const inTransaction = <T>(work: (query: Query) => Promise<T>) =>
     transaction(pool, (client) => work(async (statement, values) => (await client.query({ ...statement, values })).rows));
   return {
+    async catalogWrite(p) {
+      const failedAt = await inTransaction(async (query) => {
+        for (const op of p.puts) {
+          if (!(await putWith(query, op)).written) throw new ConditionFailed({ kind: op.kind, name: op.name });
+        }
+        for (const op of p.deletes) {
+          const rows = await query(sql.delete, [op.kind, op.name, op.ifRevision ?? null]);
+          if (rows.length === 0) throw new ConditionFailed({ kind: op.kind, name: op.name });
+          await query(sql.deleteAttachment, [op.kind, op.name]);
+        }
+        return undefined;
+      }).catch((error: unknown) => {
+        if (error instanceof ConditionFailed) return error.failed;
+        throw error;
+      });
+      if (failedAt) return { written: false, failed: failedAt };
+      if (p.puts.length + p.deletes.length > 0) notifier.publish(catalogChannel);
+      return { written: true };
+    },
     async catalogPut(p) {
       // Without an attachment the entry's write is one statement; with one, both go in one transaction.
       const outcome = p.attachment ? await inTransaction((query) => putWith(query, p)) : await putWith(onPool, p);

@@ -41,7 +41,28 @@ export function createSqliteCatalogStore(db: SqliteDatabase, notifier: Notifier)
     return true;
   });
 
+  /** Thrown inside a batch's transaction to roll it back when a condition fails. */
+  class ConditionFailed extends Error {
+    constructor(readonly failed: { kind: string; name: string }) {
+      super('condition failed');
+    }
+  }
+  const writeBatch = db.transaction((p: Parameters<CatalogStore['catalogWrite']>[0]) => {
+    for (const op of p.puts) if (!put(op).written) throw new ConditionFailed({ kind: op.kind, name: op.name });
+    for (const op of p.deletes) if (!remove(op)) throw new ConditionFailed({ kind: op.kind, name: op.name });
+  });
+
   return {
+    async catalogWrite(p) {
+      try {
+        writeBatch(p);
+      } catch (error) {
+        if (error instanceof ConditionFailed) return { written: false, failed: error.failed };
+        throw error;
+      }
+      if (p.puts.length + p.deletes.length > 0) notifier.publish(catalogChannel);
+      return { written: true };
+    },
     async catalogPut(p) {
       const outcome = put(p);
       if (outcome.written) notifier.publish(catalogChannel);
