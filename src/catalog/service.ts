@@ -14,10 +14,21 @@ import type { Clock } from '../model/clock.js';
 import { SluiceError } from '../model/errors.js';
 import type { Service } from '../model/service.js';
 import type { FunctionService } from '../functions/service.js';
-import { catalogChannel, type CatalogAttachment, type CatalogEntry } from '../store/catalog-store.js';
+import { catalogChannel, type CatalogAttachment, type CatalogDeleteInput, type CatalogEntry, type CatalogPutInput } from '../store/catalog-store.js';
 import { inspectCodePackage } from '../functions/code-package.js';
 import { CatalogFunctions, FUNCTION_ENTRY_KIND, StalePackage, type StoredFunction } from './catalog-functions.js';
-import { mutableFields, planMappings, tableOfStream, type DeclaredMapping, type MappingDefinition, type PlannedStep, type PlanStep } from './apply-plan.js';
+import {
+  mutableFields,
+  planFunctions,
+  planMappings,
+  tableOfStream,
+  type DeclaredFunction,
+  type DeclaredMapping,
+  type FunctionPlanStep,
+  type MappingDefinition,
+  type PlannedStep,
+  type PlanStep,
+} from './apply-plan.js';
 import type { Store } from '../store/store.js';
 import type { TriggerService } from '../triggers/service.js';
 import type { TriggerUpdate, TriggerView } from '../triggers/types.js';
@@ -28,7 +39,22 @@ import type { StreamTriggerUpdate, StreamTriggerView } from '../triggers/stream/
 export const MAPPING_KIND = 'event-source-mapping';
 export const FUNCTION_KIND = FUNCTION_ENTRY_KIND;
 
-export type { DeclaredMapping, MappingDefinition, PlanStep } from './apply-plan.js';
+export type { DeclaredFunction, DeclaredMapping, FunctionPlanStep, MappingDefinition, PlanStep } from './apply-plan.js';
+
+/** What `sluice apply` sends: the file's mappings and functions' settings, and whether to prune. */
+export interface ApplyRequest {
+  source: string;
+  declared: readonly DeclaredMapping[];
+  functions?: readonly DeclaredFunction[];
+  prune: boolean;
+}
+
+export interface ApplyPlan {
+  mappings: PlannedStep[];
+  functions: FunctionPlanStep[];
+  /** The entries the plan was made from, by `kind/name`: their revisions condition the apply. */
+  revisions: Map<string, CatalogEntry>;
+}
 export type { StoredFunction } from './catalog-functions.js';
 
 /**
@@ -39,6 +65,8 @@ export type { StoredFunction } from './catalog-functions.js';
 export interface FunctionSettings {
   reservedConcurrency: number | null;
   function?: StoredFunction;
+  /** The config file `sluice apply` stored these settings from: the API refuses to change them, naming it. */
+  managedBy?: string;
 }
 
 export type MappingView = { source: 'queue'; view: TriggerView } | { source: 'stream'; view: StreamTriggerView };
@@ -188,36 +216,141 @@ export class CatalogService implements Service {
     return local;
   }
 
-  /** `sluice apply`'s plan against the catalog as stored now (apply-plan.ts). */
-  async planMappings(p: { source: string; declared: readonly DeclaredMapping[]; prune: boolean }): Promise<PlannedStep[]> {
-    const stored = (await this.options.store.catalogList({ kind: MAPPING_KIND })).map((entry) => ({
-      uuid: entry.name,
-      definition: JSON.parse(entry.definition) as MappingDefinition,
-    }));
-    return planMappings({ ...p, stored });
+  /** `sluice apply`'s plan against the catalog as stored now (apply-plan.ts), with the entries it read. */
+  async planApply(p: ApplyRequest): Promise<ApplyPlan> {
+    const entries = await this.options.store.catalogList({});
+    const mappingEntries = entries.filter((entry) => entry.kind === MAPPING_KIND);
+    const functionEntries = entries.filter((entry) => entry.kind === FUNCTION_KIND);
+    const mappings = planMappings({
+      ...p,
+      declared: p.declared,
+      stored: mappingEntries.map((entry) => ({ uuid: entry.name, definition: JSON.parse(entry.definition) as MappingDefinition })),
+    });
+    const functions = planFunctions({
+      source: p.source,
+      prune: p.prune,
+      declared: p.functions ?? [],
+      stored: functionEntries.map((entry) => {
+        const settings = JSON.parse(entry.definition) as FunctionSettings;
+        return {
+          name: entry.name,
+          reservedConcurrency: settings.reservedConcurrency,
+          ...(settings.managedBy !== undefined ? { managedBy: settings.managedBy } : {}),
+          createdThroughApi: settings.function !== undefined,
+        };
+      }),
+    });
+    return { mappings, functions, revisions: new Map(entries.map((entry) => [key(entry.kind, entry.name), entry])) };
   }
 
-  /** Carries out a plan from `planMappings`, step by step; returns the steps done. */
-  async applyMappings(p: { source: string; declared: readonly DeclaredMapping[]; prune: boolean; newUuid: () => string }): Promise<PlanStep[]> {
-    const steps = await this.planMappings(p);
-    for (const step of steps) {
+  /**
+   * Carries out `sluice apply`'s plan atomically: every step is checked first on this node (each mapping
+   * as its trigger service would create or change it, each function's settings against this node's
+   * config and the API-created functions), then all of them are written in one store transaction, each
+   * entry at the revision the plan read (a change made meanwhile through the API fails the whole apply,
+   * and nothing is written). Every node, this one included, then applies the catalog as it does any
+   * change; this one is waited for before answering.
+   */
+  async apply(p: ApplyRequest & { newUuid: () => string }): Promise<{ mappings: PlanStep[]; functions: FunctionPlanStep[] }> {
+    const { mappings, functions, revisions } = await this.planApply(p);
+    const puts: CatalogPutInput[] = [];
+    const deletes: CatalogDeleteInput[] = [];
+    const now = this.options.clock.now();
+    for (const step of mappings) {
       if (step.action === 'create' && step.declared) {
-        const input = { ...step.declared.input, uuid: p.newUuid() };
-        const created = await this.createMapping({ ...step.declared, input, managedBy: p.source } as MappingDefinition);
-        step.uuid = created.view.uuid;
+        const definition = { ...step.declared, input: { ...step.declared.input, uuid: p.newUuid() }, managedBy: p.source } as MappingDefinition;
+        await this.validateNewMapping(definition);
+        step.uuid = definition.input.uuid;
+        puts.push({ kind: MAPPING_KIND, name: step.uuid, definition: JSON.stringify(definition), modifiedAt: now, ifRevision: null });
       } else if (step.action === 'update' && step.declared && step.uuid) {
-        const changes = mutableFields(step.declared);
-        await this.updateMapping(step.uuid, changes, p.source);
+        const entry = revisions.get(key(MAPPING_KIND, step.uuid))!;
+        this.refuseManaged(MAPPING_KIND, step.uuid);
+        refuseApplied(entry, step.uuid, p.source);
+        const previous = JSON.parse(entry.definition) as MappingDefinition;
+        const merged = { ...previous, input: { ...previous.input, ...mutableFields(step.declared) }, managedBy: p.source } as MappingDefinition;
+        await this.validateChangedMapping(merged);
+        puts.push({ kind: MAPPING_KIND, name: step.uuid, definition: JSON.stringify(merged), modifiedAt: now, ifRevision: entry.revision });
       } else if (step.action === 'delete' && step.uuid) {
-        await this.deleteMapping(step.uuid, p.source);
+        this.refuseManaged(MAPPING_KIND, step.uuid);
+        deletes.push({ kind: MAPPING_KIND, name: step.uuid, ifRevision: revisions.get(key(MAPPING_KIND, step.uuid))!.revision });
       }
     }
-    return steps.map(({ declared: _declared, ...step }) => step);
+    for (const step of functions) {
+      if (step.action === 'unchanged' || step.action === 'keep') continue;
+      const entry = revisions.get(key(FUNCTION_KIND, step.function));
+      const settings = entry ? (JSON.parse(entry.definition) as FunctionSettings) : undefined;
+      this.refuseManaged(FUNCTION_KIND, step.function);
+      if (settings?.function) {
+        throw new SluiceError('ResourceConflictException', `functions.${step.function}: the function was created through the Lambda API; change its settings there, not in ${p.source}`, {
+          field: 'FunctionName',
+        });
+      }
+      if (settings?.managedBy !== undefined && settings.managedBy !== p.source) {
+        throw new SluiceError('ResourceConflictException', `functions.${step.function}: its settings are managed by the config file ${settings.managedBy} (sluice apply)`, { field: 'FunctionName' });
+      }
+      if (step.action === 'delete') {
+        deletes.push({ kind: FUNCTION_KIND, name: step.function, ifRevision: entry!.revision });
+        continue;
+      }
+      const reserved = step.reservedConcurrency ?? null;
+      if (reserved !== null && (!Number.isInteger(reserved) || reserved < 0 || reserved > this.options.functions.concurrency.accountLimit)) {
+        throw new SluiceError('InvalidParameterValue', `functions.${step.function}.reservedConcurrency: ${reserved} is invalid; must be an integer from 0 to ${this.options.functions.concurrency.accountLimit}`, {
+          field: 'ReservedConcurrentExecutions',
+        });
+      }
+      const next: FunctionSettings = { reservedConcurrency: reserved, managedBy: p.source };
+      puts.push({ kind: FUNCTION_KIND, name: step.function, definition: JSON.stringify(next), modifiedAt: now, ifRevision: entry?.revision ?? null });
+    }
+    const outcome = await this.options.store.catalogWrite({ puts, deletes });
+    if (!outcome.written) {
+      throw new SluiceError(
+        'ResourceConflictException',
+        `${outcome.failed.kind} ${outcome.failed.name} changed in the catalog while ${p.source} was being applied; nothing was applied. Run sluice apply again`,
+      );
+    }
+    await this.settled();
+    const strip = ({ declared: _declared, ...step }: PlannedStep): PlanStep => step;
+    return { mappings: mappings.map(strip), functions };
+  }
+
+  /** A new mapping checked as its trigger service would create it, creating nothing. */
+  private async validateNewMapping(definition: MappingDefinition): Promise<void> {
+    if (definition.source === 'queue') await this.options.triggers.validate(definition.input);
+    else await this.options.streamTriggers.validate(definition.input);
+  }
+
+  /** A mapping's new definition checked as a whole, as a new one would be (its own trigger aside). */
+  private async validateChangedMapping(definition: MappingDefinition): Promise<void> {
+    const { uuid: _uuid, ...rest } = definition.input;
+    const held = (view: { uuid: string }) => view.uuid === definition.input.uuid;
+    // Checked under a fresh UUID, against the other triggers only: the mapping's own is not a duplicate.
+    if (definition.source === 'queue') {
+      if (this.options.triggers.list().some(held)) {
+        const { queue: _queue, ...changes } = rest as typeof definition.input;
+        await this.options.triggers.validateUpdate(definition.input.uuid, changes);
+      } else await this.options.triggers.validate(definition.input);
+    } else if (this.options.streamTriggers.list().some(held)) {
+      const { stream: _stream, startingPosition: _position, startingPositionTimestamp: _timestamp, ...changes } = rest as typeof definition.input;
+      await this.options.streamTriggers.validateUpdate(definition.input.uuid, changes);
+    } else await this.options.streamTriggers.validate(definition.input);
+  }
+
+  /** Resolves once this node has applied the catalog as stored now. */
+  private async settled(): Promise<void> {
+    this.requestSync();
+    while (this.syncing) await this.syncing;
   }
 
   /** Sets (or with null removes) a function's reserved concurrency on every node. */
   async setReservedConcurrency(name: string, reservedConcurrency: number | null): Promise<void> {
     this.refuseManaged(FUNCTION_KIND, name);
+    const applied = await this.entry(FUNCTION_KIND, name);
+    const appliedFrom = applied ? (JSON.parse(applied.definition) as FunctionSettings).managedBy : undefined;
+    if (appliedFrom !== undefined) {
+      throw new SluiceError('ResourceConflictException', `The function ${name}'s settings are managed by the config file ${appliedFrom} (sluice apply); change them there and apply again`, {
+        field: 'FunctionName',
+      });
+    }
     await this.options.functions.update(name, { reservedConcurrency });
     // A function created through the API keeps its definition in the same entry: written at the
     // revision read, so a definition changed meanwhile is not overwritten.
