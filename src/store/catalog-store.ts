@@ -12,6 +12,8 @@
  * bytes it names.
  */
 
+import type { ScheduleStore, StoredSchedule } from './schedule-store.js';
+
 export const catalogChannel = 'catalog';
 
 export interface CatalogEntry {
@@ -61,6 +63,16 @@ export interface CatalogDeleteInput {
 
 export type CatalogWriteOutcome = { written: true } | { written: false; failed: { kind: string; name: string } };
 
+/**
+ * Schedule rows `catalogWrite` writes in its transaction (`sluice apply`): a create fails its condition
+ * when the name exists, an update or a delete when it does not (the failure names kind `schedule`).
+ */
+export interface CatalogScheduleWrites {
+  creates: StoredSchedule[];
+  updates: Array<Parameters<ScheduleStore['scheduleUpdate']>[0]>;
+  deletes: string[];
+}
+
 export type CatalogPutOutcome = { written: true; entry: CatalogEntry } | { written: false; current: CatalogEntry | null };
 
 export interface CatalogStore {
@@ -86,7 +98,12 @@ export interface CatalogStore {
    * catalogPut and catalogDelete): all are made, or none when one condition fails (that entry is
    * named). One wake-up on the catalog channel for the whole batch. `sluice apply` uses it.
    */
-  catalogWrite(p: { puts: CatalogPutInput[]; deletes: CatalogDeleteInput[] }): Promise<CatalogWriteOutcome>;
+  catalogWrite(p: { puts: CatalogPutInput[]; deletes: CatalogDeleteInput[]; schedules?: CatalogScheduleWrites }): Promise<CatalogWriteOutcome>;
   /** The entry's attachment, if it has one. */
   catalogAttachment(p: { kind: string; name: string }): Promise<CatalogAttachment | undefined>;
+}
+
+/** Whether a batch changes any schedule (its writers then publish the schedules' channel). */
+export function hasScheduleWrites(writes: CatalogScheduleWrites | undefined): boolean {
+  return writes !== undefined && writes.creates.length + writes.updates.length + writes.deletes.length > 0;
 }

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { catalogChannel } from '../../store/catalog-store.js';
+import { scheduleCatalogChannel, type StoredSchedule } from '../../store/schedule-store.js';
 import type { BackendUnderTest } from '../harness.js';
 import { useStore } from './harness.js';
 
@@ -104,6 +105,44 @@ export function catalogStoreConformance(backend: BackendUnderTest): void {
       expect((await t.store.catalogList({})).map((e) => [e.name, e.definition, e.revision])).toEqual([['a', '{"v":2}', 2], ['c', '{"v":1}', 1]]);
       unsubscribe();
       expect(heard).toBe(1);
+    });
+
+    it('writes schedules in the same batch: all or nothing, each under its condition', async () => {
+      const row = (name: string, expression = 'rate(1 hour)'): StoredSchedule => ({
+        name,
+        expression,
+        timezone: 'UTC',
+        target: { kind: 'queue', queue: 'jobs' },
+        state: 'ENABLED',
+        catchUpWindowMs: 60_000,
+        anchorAt: 0,
+        nextFireAt: 3_600_000,
+        lastTickAt: null,
+        lastFiredAt: null,
+        createdAt: 0,
+        modifiedAt: 0,
+      });
+      await t.store.scheduleCreate({ schedule: row('existing') });
+      let heard = 0;
+      const unsubscribe = t.store.notifier.subscribe(scheduleCatalogChannel, () => heard++);
+      const marker = { ...entry('fresh', { managedBy: 'file' }), kind: 'applied-schedule', ifRevision: null };
+      const refused = await t.store.catalogWrite({ puts: [marker], deletes: [], schedules: { creates: [row('fresh'), row('existing')], updates: [], deletes: [] } });
+      expect(refused).toEqual({ written: false, failed: { kind: 'schedule', name: 'existing' } });
+      expect(await t.store.scheduleGet({ name: 'fresh' })).toBeUndefined();
+      expect(await t.store.catalogList({ kind: 'applied-schedule' })).toEqual([]);
+      const missing = await t.store.catalogWrite({ puts: [], deletes: [], schedules: { creates: [], updates: [], deletes: ['nowhere'] } });
+      expect(missing).toEqual({ written: false, failed: { kind: 'schedule', name: 'nowhere' } });
+      expect(heard).toBe(0);
+
+      const update = { name: 'existing', expression: 'rate(2 hours)', timezone: 'UTC', target: { kind: 'queue' as const, queue: 'jobs' }, state: 'ENABLED' as const, catchUpWindowMs: 60_000, anchorAt: 0, nextFireAt: 7_200_000, now: 5 };
+      expect(await t.store.catalogWrite({ puts: [marker], deletes: [], schedules: { creates: [row('fresh')], updates: [update], deletes: [] } })).toEqual({ written: true });
+      expect(await t.store.scheduleGet({ name: 'fresh' })).toMatchObject({ expression: 'rate(1 hour)' });
+      expect(await t.store.scheduleGet({ name: 'existing' })).toMatchObject({ expression: 'rate(2 hours)', nextFireAt: 7_200_000, modifiedAt: 5 });
+      expect((await t.store.catalogList({ kind: 'applied-schedule' })).map((e) => e.name)).toEqual(['fresh']);
+      expect(await t.store.catalogWrite({ puts: [], deletes: [], schedules: { creates: [], updates: [], deletes: ['fresh'] } })).toEqual({ written: true });
+      expect(await t.store.scheduleGet({ name: 'fresh' })).toBeUndefined();
+      unsubscribe();
+      expect(heard).toBe(2);
     });
 
     it('publishes on the catalog channel at every write and delete, not on a refused one', async () => {

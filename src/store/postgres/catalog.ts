@@ -7,7 +7,9 @@
  * attachment left is the last writer's.
  */
 import type pg from 'pg';
-import { catalogChannel, catalogEntryOf, type CatalogPutOutcome, type CatalogRow, type CatalogStore } from '../catalog-store.js';
+import { catalogChannel, catalogEntryOf, hasScheduleWrites, type CatalogPutOutcome, type CatalogRow, type CatalogStore } from '../catalog-store.js';
+import { scheduleCatalogChannel } from '../schedule-store.js';
+import { writeSchedulesIn } from './schedules.js';
 import type { Notifier } from '../notifier.js';
 import { run, transaction, type Statement } from './connection.js';
 
@@ -78,11 +80,11 @@ async function putWith(query: Query, p: Parameters<CatalogStore['catalogPut']>[0
 
 export function createPostgresCatalogStore(pool: pg.Pool, notifier: Notifier): CatalogStore {
   const onPool: Query = (statement, values) => run(pool, statement, values);
-  const inTransaction = <T>(work: (query: Query) => Promise<T>) =>
-    transaction(pool, (client) => work(async (statement, values) => (await client.query({ ...statement, values })).rows));
+  const inTransaction = <T>(work: (query: Query, client: pg.PoolClient) => Promise<T>) =>
+    transaction(pool, (client) => work(async (statement, values) => (await client.query({ ...statement, values })).rows, client));
   return {
     async catalogWrite(p) {
-      const failedAt = await inTransaction(async (query) => {
+      const failedAt = await inTransaction(async (query, client) => {
         for (const op of p.puts) {
           if (!(await putWith(query, op)).written) throw new ConditionFailed({ kind: op.kind, name: op.name });
         }
@@ -91,6 +93,8 @@ export function createPostgresCatalogStore(pool: pg.Pool, notifier: Notifier): C
           if (rows.length === 0) throw new ConditionFailed({ kind: op.kind, name: op.name });
           await query(sql.deleteAttachment, [op.kind, op.name]);
         }
+        const schedule = p.schedules ? await writeSchedulesIn(client, p.schedules) : undefined;
+        if (schedule !== undefined) throw new ConditionFailed({ kind: 'schedule', name: schedule });
         return undefined;
       }).catch((error: unknown) => {
         if (error instanceof ConditionFailed) return error.failed;
@@ -98,6 +102,7 @@ export function createPostgresCatalogStore(pool: pg.Pool, notifier: Notifier): C
       });
       if (failedAt) return { written: false, failed: failedAt };
       if (p.puts.length + p.deletes.length > 0) notifier.publish(catalogChannel);
+      if (hasScheduleWrites(p.schedules)) notifier.publish(scheduleCatalogChannel);
       return { written: true };
     },
     async catalogPut(p) {

@@ -1,5 +1,7 @@
 /** The catalog on SQLite: each write reads the entry and decides inside one synchronous transaction. */
-import { catalogChannel, catalogEntryOf, type CatalogRow, type CatalogStore } from '../catalog-store.js';
+import { catalogChannel, catalogEntryOf, hasScheduleWrites, type CatalogRow, type CatalogStore } from '../catalog-store.js';
+import { scheduleCatalogChannel } from '../schedule-store.js';
+import { sqliteScheduleWriter } from './schedules.js';
 import type { Notifier } from '../notifier.js';
 import type { SqliteDatabase } from './database.js';
 
@@ -47,9 +49,12 @@ export function createSqliteCatalogStore(db: SqliteDatabase, notifier: Notifier)
       super('condition failed');
     }
   }
+  const writeSchedules = sqliteScheduleWriter(db);
   const writeBatch = db.transaction((p: Parameters<CatalogStore['catalogWrite']>[0]) => {
     for (const op of p.puts) if (!put(op).written) throw new ConditionFailed({ kind: op.kind, name: op.name });
     for (const op of p.deletes) if (!remove(op)) throw new ConditionFailed({ kind: op.kind, name: op.name });
+    const schedule = p.schedules ? writeSchedules(p.schedules) : undefined;
+    if (schedule !== undefined) throw new ConditionFailed({ kind: 'schedule', name: schedule });
   });
 
   return {
@@ -61,6 +66,7 @@ export function createSqliteCatalogStore(db: SqliteDatabase, notifier: Notifier)
         throw error;
       }
       if (p.puts.length + p.deletes.length > 0) notifier.publish(catalogChannel);
+      if (hasScheduleWrites(p.schedules)) notifier.publish(scheduleCatalogChannel);
       return { written: true };
     },
     async catalogPut(p) {
