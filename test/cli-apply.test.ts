@@ -104,6 +104,48 @@ describe('sluice apply', () => {
     expect(node.sluice.functions.get('consume').reservedConcurrency).toBe(4);
   });
 
+  it('applies schedules in the same transaction: create, unchanged, update, prune; refuses one it did not create', async () => {
+    const withSchedules = (schedules: string, extraTrigger = '') =>
+      writeFileSync(
+        file,
+        `queues:\n  jobs: {}\n  fourth: {}\nfunctions:\n  consume:\n    handler: ${JSON.stringify(handler)}\n    reservedConcurrency: 4\n` +
+          `triggers:\n  - { queue: jobs, function: consume, batchSize: 7 }\n${extraTrigger}schedules:\n${schedules}`,
+      );
+    const run = async (...flags: string[]) => {
+      const out = await sluice('--json', 'apply', '--config', file, ...flags);
+      expect(out.code, out.stderr).toBe(0);
+      return (JSON.parse(out.stdout) as { schedules: Array<{ action: string; schedule: string }> }).schedules.map((s) => `${s.action} ${s.schedule}`);
+    };
+    withSchedules('  hourly: { expression: "rate(1 hour)", target: { queue: jobs } }\n  nightly: { expression: "cron(0 2 * * ? *)", target: { queue: jobs } }\n');
+    expect(await run()).toEqual(['create hourly', 'create nightly']);
+    expect((await node.sluice.schedules.get('hourly')).expression).toBe('rate(1 hour)');
+    expect(await run()).toEqual(['unchanged hourly', 'unchanged nightly']);
+
+    withSchedules('  hourly: { expression: "rate(2 hours)", target: { queue: jobs } }\n');
+    expect(await run()).toEqual(['update hourly', 'keep nightly']);
+    expect((await node.sluice.schedules.get('hourly')).expression).toBe('rate(2 hours)');
+    expect(await run('--prune')).toEqual(['unchanged hourly', 'delete nightly']);
+    expect((await node.sluice.schedules.list()).map((view) => view.name)).toEqual(['hourly']);
+
+    // All or nothing: a bad schedule stores neither it nor the file's new mapping.
+    await node.sluice.queues.create('fourth');
+    withSchedules('  hourly: { expression: "rate(2 hours)", target: { queue: jobs } }\n  broken: { expression: "rate(0 hours)", target: { queue: jobs } }\n', '  - { queue: fourth, function: consume }\n');
+    const refused = await sluice('apply', '--config', file);
+    expect(refused.code).toBe(1);
+    expect(node.sluice.triggers.list({ queue: 'fourth' })).toEqual([]);
+    expect((await catalogMappings()).map((m) => m.input.queue)).toEqual(['jobs']);
+    expect((await node.sluice.schedules.list()).map((view) => view.name)).toEqual(['hourly']);
+
+    // A schedule made otherwise (a node's config, the Scheduler API) is not taken over.
+    await node.sluice.schedules.create({ name: 'manual', expression: 'rate(5 minutes)', target: { kind: 'queue', queue: 'jobs' } });
+    withSchedules('  manual: { expression: "rate(1 hour)", target: { queue: jobs } }\n');
+    const taken = await sluice('apply', '--config', file);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain('was not created by sluice apply');
+    expect((await node.sluice.schedules.get('manual')).expression).toBe('rate(5 minutes)');
+    expect((await node.sluice.schedules.list()).map((view) => view.name)).toEqual(['hourly', 'manual']);
+  });
+
   it('refuses a file whose trigger is invalid, applying nothing', async () => {
     write('  - { queue: jobs, function: consume, batchSize: 7 }\n  - { queue: other, function: consume, batchSize: 99999 }\n');
     const refused = await sluice('apply', '--config', file);

@@ -30,6 +30,10 @@ import {
   type PlanStep,
 } from './apply-plan.js';
 import type { Store } from '../store/store.js';
+import type { ScheduleService } from '../schedules/service.js';
+import type { ScheduleInput } from '../schedules/types.js';
+import type { CatalogScheduleWrites } from '../store/catalog-store.js';
+import { scheduleDiffers } from '../config/sections/schedules.js';
 import type { TriggerService } from '../triggers/service.js';
 import type { TriggerUpdate, TriggerView } from '../triggers/types.js';
 import type { StreamTriggerService } from '../triggers/stream/stream-service.js';
@@ -38,6 +42,14 @@ import type { StreamTriggerUpdate, StreamTriggerView } from '../triggers/stream/
 /** Catalog kinds: an event source mapping is named by its UUID, a function's settings by the function. */
 export const MAPPING_KIND = 'event-source-mapping';
 export const FUNCTION_KIND = FUNCTION_ENTRY_KIND;
+/** The mark of a schedule `sluice apply` wrote, named by the schedule: `{managedBy}` (the schedule is in the schedule store). */
+export const APPLIED_SCHEDULE_KIND = 'applied-schedule';
+
+/** A step of `sluice apply`'s plan for a schedule. */
+export interface SchedulePlanStep {
+  action: PlanStep['action'];
+  schedule: string;
+}
 
 export type { DeclaredFunction, DeclaredMapping, FunctionPlanStep, MappingDefinition, PlanStep } from './apply-plan.js';
 
@@ -46,12 +58,14 @@ export interface ApplyRequest {
   source: string;
   declared: readonly DeclaredMapping[];
   functions?: readonly DeclaredFunction[];
+  schedules?: readonly ScheduleInput[];
   prune: boolean;
 }
 
 export interface ApplyPlan {
   mappings: PlannedStep[];
   functions: FunctionPlanStep[];
+  schedules: SchedulePlanStep[];
   /** The entries the plan was made from, by `kind/name`: their revisions condition the apply. */
   revisions: Map<string, CatalogEntry>;
 }
@@ -81,6 +95,8 @@ export interface CatalogServiceOptions {
   onConflict: (message: string) => void;
   /** Where this node extracts functions' code packages (functions/code-package.ts). */
   codeCacheDir: string;
+  /** `sluice apply` writes a file's schedules in the same transaction as its catalog entries. */
+  schedules: ScheduleService;
 }
 
 const key = (kind: string, name: string) => `${kind}/${name}`;
@@ -240,7 +256,41 @@ export class CatalogService implements Service {
         };
       }),
     });
-    return { mappings, functions, revisions: new Map(entries.map((entry) => [key(entry.kind, entry.name), entry])) };
+    const schedules = await this.planSchedules(p, entries.filter((entry) => entry.kind === APPLIED_SCHEDULE_KIND));
+    return { mappings, functions, schedules, revisions: new Map(entries.map((entry) => [key(entry.kind, entry.name), entry])) };
+  }
+
+  /**
+   * The file's schedules against the schedule store and the marks of what files applied: create what is
+   * missing, update what this file applied and now differs, keep or (prune) delete what it applied and no
+   * longer declares. A schedule that exists without this file's mark (a node's config, the Scheduler
+   * API, another file) is refused: apply does not take over what it did not create.
+   */
+  private async planSchedules(p: ApplyRequest, marks: CatalogEntry[]): Promise<SchedulePlanStep[]> {
+    const managedBy = new Map(marks.map((entry) => [entry.name, (JSON.parse(entry.definition) as { managedBy: string }).managedBy]));
+    const stored = new Map((await this.options.schedules.list()).map((view) => [view.name, view]));
+    const steps: SchedulePlanStep[] = [];
+    for (const input of p.schedules ?? []) {
+      const current = stored.get(input.name);
+      if (!current) {
+        steps.push({ action: 'create', schedule: input.name });
+        continue;
+      }
+      if (managedBy.get(input.name) !== p.source) {
+        const owner = managedBy.get(input.name);
+        throw new SluiceError(
+          'ResourceConflictException',
+          `schedules.${input.name}: the schedule exists and ${owner ? `is managed by the config file ${owner}` : 'was not created by sluice apply from this file (a node config or the API made it)'}; delete it or rename it in ${p.source}`,
+          { field: 'Name' },
+        );
+      }
+      steps.push({ action: scheduleDiffers(current, input) ? 'update' : 'unchanged', schedule: input.name });
+    }
+    for (const [name, source] of managedBy) {
+      if (source !== p.source || (p.schedules ?? []).some((input) => input.name === name)) continue;
+      steps.push({ action: p.prune ? 'delete' : 'keep', schedule: name });
+    }
+    return steps;
   }
 
   /**
@@ -251,8 +301,8 @@ export class CatalogService implements Service {
    * and nothing is written). Every node, this one included, then applies the catalog as it does any
    * change; this one is waited for before answering.
    */
-  async apply(p: ApplyRequest & { newUuid: () => string }): Promise<{ mappings: PlanStep[]; functions: FunctionPlanStep[] }> {
-    const { mappings, functions, revisions } = await this.planApply(p);
+  async apply(p: ApplyRequest & { newUuid: () => string }): Promise<{ mappings: PlanStep[]; functions: FunctionPlanStep[]; schedules: SchedulePlanStep[] }> {
+    const { mappings, functions, schedules, revisions } = await this.planApply(p);
     const puts: CatalogPutInput[] = [];
     const deletes: CatalogDeleteInput[] = [];
     const now = this.options.clock.now();
@@ -301,7 +351,8 @@ export class CatalogService implements Service {
       const next: FunctionSettings = { reservedConcurrency: reserved, managedBy: p.source };
       puts.push({ kind: FUNCTION_KIND, name: step.function, definition: JSON.stringify(next), modifiedAt: now, ifRevision: entry?.revision ?? null });
     }
-    const outcome = await this.options.store.catalogWrite({ puts, deletes });
+    const scheduleWrites = await this.scheduleWrites(p, schedules, revisions, puts, deletes);
+    const outcome = await this.options.store.catalogWrite({ puts, deletes, schedules: scheduleWrites });
     if (!outcome.written) {
       throw new SluiceError(
         'ResourceConflictException',
@@ -310,7 +361,38 @@ export class CatalogService implements Service {
     }
     await this.settled();
     const strip = ({ declared: _declared, ...step }: PlannedStep): PlanStep => step;
-    return { mappings: mappings.map(strip), functions };
+    return { mappings: mappings.map(strip), functions, schedules };
+  }
+
+  /** Each schedule step as rows for `catalogWrite` (checked as the schedule service would), and its mark. */
+  private async scheduleWrites(
+    p: ApplyRequest,
+    steps: SchedulePlanStep[],
+    revisions: Map<string, CatalogEntry>,
+    puts: CatalogPutInput[],
+    deletes: CatalogDeleteInput[],
+  ): Promise<CatalogScheduleWrites> {
+    const writes: CatalogScheduleWrites = { creates: [], updates: [], deletes: [] };
+    const now = this.options.clock.now();
+    for (const step of steps) {
+      const mark = revisions.get(key(APPLIED_SCHEDULE_KIND, step.schedule));
+      const input = (p.schedules ?? []).find((candidate) => candidate.name === step.schedule);
+      if (step.action === 'create' && input) {
+        writes.creates.push(this.options.schedules.prepareCreate(input));
+        puts.push({ kind: APPLIED_SCHEDULE_KIND, name: step.schedule, definition: JSON.stringify({ managedBy: p.source }), modifiedAt: now, ifRevision: mark?.revision ?? null });
+      } else if (step.action === 'update' && input) {
+        const current = await this.options.store.scheduleGet({ name: step.schedule });
+        if (!current) {
+          throw new SluiceError('ResourceConflictException', `schedule ${step.schedule} was deleted while ${p.source} was being applied; nothing was applied. Run sluice apply again`);
+        }
+        const { name: _name, ...changes } = input;
+        writes.updates.push(this.options.schedules.prepareUpdate(current, changes));
+      } else if (step.action === 'delete') {
+        if (await this.options.store.scheduleGet({ name: step.schedule })) writes.deletes.push(step.schedule);
+        deletes.push({ kind: APPLIED_SCHEDULE_KIND, name: step.schedule, ...(mark ? { ifRevision: mark.revision } : {}) });
+      }
+    }
+    return writes;
   }
 
   /** A new mapping checked as its trigger service would create it, creating nothing. */

@@ -196,6 +196,7 @@ export class Sluice {
       streamTriggers: this.streamTriggers,
       onConflict: (message) => onError(new Error(message)),
       codeCacheDir: options.codeCacheDir ?? defaultCodeCacheDir(),
+      schedules: this.schedules,
     });
     this.services = [
       ...(this.cluster ? [this.cluster] : []),

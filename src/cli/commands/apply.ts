@@ -1,7 +1,7 @@
 /**
  * `sluice apply [--config file] [--prune] [--dry-run]`: stores the config file's event source mappings
- * (`triggers`, `streamTriggers`) and its functions' settings (reserved concurrency) in the cluster
- * catalog through a node, all in one store transaction, so every node runs them, managed by the file
+ * (`triggers`, `streamTriggers`), its functions' settings (reserved concurrency) and its schedules in
+ * the store through a node, all in one store transaction, so every node runs them, managed by the file
  * (the Lambda API refuses to change them). It prints the plan, then carries it out unless --dry-run;
  * --prune deletes what the file applied before and no longer declares.
  */
@@ -26,7 +26,7 @@ interface FunctionStep {
 export function registerApply(program: Command): void {
   program
     .command('apply')
-    .description("Store the config file's triggers, stream triggers and functions' settings in the cluster catalog, atomically (plan, then apply).")
+    .description("Store the config file's triggers, stream triggers, functions' settings and schedules for the cluster, atomically (plan, then apply).")
     .option('-c, --config <file>', 'the config file (default: the one in the current directory)')
     .option('--prune', 'delete the mappings this file applied before and no longer declares')
     .option('--dry-run', 'print the plan only')
@@ -37,9 +37,10 @@ export function registerApply(program: Command): void {
         if (!file) throw new Error('no config file here; give one with --config');
         const { config, path } = await loadConfigFile(file);
         const functions = Object.fromEntries(Object.entries(config.functions ?? {}).map(([name, fn]) => [name, { reservedConcurrency: fn.reservedConcurrency ?? null }]));
-        const result = await context.client.post<{ plan: PlanStep[]; functions?: FunctionStep[]; applied: boolean }>('/v1/apply', {
+        const result = await context.client.post<{ plan: PlanStep[]; functions?: FunctionStep[]; schedules?: Array<{ action: string; schedule: string }>; applied: boolean }>('/v1/apply', {
           source: path,
           functions,
+          ...(config.schedules ? { schedules: config.schedules } : {}),
           ...(config.triggers ? { triggers: config.triggers } : {}),
           ...(config.streamTriggers ? { streamTriggers: config.streamTriggers } : {}),
           prune: Boolean(options.prune),
@@ -53,6 +54,7 @@ export function registerApply(program: Command): void {
               resource: `function ${s.function}`,
               detail: s.action === 'delete' || s.action === 'keep' ? '' : `reserved concurrency ${s.reservedConcurrency ?? 'none'}`,
             })),
+            ...(result.schedules ?? []).map((s) => ({ action: s.action, resource: `schedule ${s.schedule}`, detail: '' })),
           ];
           const table = formatTable(rows, [
             { header: 'action', value: (s) => s.action },
