@@ -2,15 +2,21 @@
  * Functions created through the Lambda API across nodes sharing one PostgreSQL schema, each node with
  * its own code cache: a function created through node A runs on node B (its zip fetched from the store
  * and extracted there, on the catalog's wake-up, no polling); its code updated through B runs as the new
- * code on A; deleted through A, it is gone from B.
+ * code on A; a node whose config declares a function of that name is refused, naming it and the file;
+ * deleted through A, it is gone from B.
  */
 import { CreateFunctionCommand, DeleteFunctionCommand, InvokeCommand, LambdaClient, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { applyConfig } from '../src/config/apply.js';
+import { validateConfig } from '../src/config/schema.js';
+import { Sluice } from '../src/engine/sluice.js';
 import { describePostgres, dropSchema, freshSchemaName, openTestStore } from '../src/testkit/postgres.js';
 import { startTestNode, TEST_ACCESS_KEY, type TestNode } from './support/in-process-node.js';
+import { sdkFailure } from './support/sdk-failure.js';
 import { zipOf } from './support/zip.js';
 
 const decode = (payload: Uint8Array | undefined) => JSON.parse(Buffer.from(payload ?? []).toString('utf8')) as unknown;
@@ -57,6 +63,19 @@ describePostgres('functions created through the Lambda API across nodes', () => 
     await expect.poll(() => a.sluice.functions.get('shared').timeout, { timeout: 1000, interval: 10 }).toBe(20);
     expect(await invokeOn(lambdaA, { on: 'a' })).toEqual({ version: 2, from: 'set through b', event: { on: 'a' } });
     expect(await invokeOn(lambdaB, {})).toMatchObject({ version: 2 });
+
+    // A node whose config declares a function of the same name is refused, naming it and the file.
+    const cacheC = mkdtempSync(join(tmpdir(), 'sluice-code-c-'));
+    const c = await Sluice.open({ store: await openTestStore({ schema }), codeCacheDir: cacheC });
+    try {
+      const handler = `${fileURLToPath(new URL('./fixtures/lambda-handlers.mjs', import.meta.url))}#echo`;
+      const refused = await sdkFailure(applyConfig({ sluice: c, config: validateConfig({ functions: { shared: { handler } } }, 'test'), baseDir: '.', prune: false, source: '/etc/sluice/node-c.yaml' }));
+      expect(refused.message).toContain('the function shared was created through the Lambda API');
+      expect(refused.message).toContain('/etc/sluice/node-c.yaml');
+    } finally {
+      await c.close();
+      rmSync(cacheC, { recursive: true, force: true });
+    }
 
     await lambdaA.send(new DeleteFunctionCommand({ FunctionName: 'shared' }));
     await expect.poll(() => b.sluice.functions.exists('shared'), { timeout: 1000, interval: 10 }).toBe(false);

@@ -179,6 +179,12 @@ export class CatalogService implements Service {
     return undefined;
   }
 
+  /** Whether the catalog holds a function created through the Lambda API under this name (read from the store). */
+  async heldFunction(name: string): Promise<boolean> {
+    const entry = await this.entry(FUNCTION_KIND, name);
+    return entry !== undefined && (JSON.parse(entry.definition) as FunctionSettings).function !== undefined;
+  }
+
   /** Whether this node runs the mapping because the catalog holds it (a config's prune leaves it alone). */
   holds(uuid: string): boolean {
     return this.applied.has(key(MAPPING_KIND, uuid));
