@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasAwsCli, runAws } from './support/aws-cli.js';
 import { startTestNode, TEST_ACCESS_KEY, type TestNode } from './support/in-process-node.js';
-import { zipOf } from './support/zip.js';
+import { zipOf } from '../src/testkit/zip.js';
 
 let node: TestNode;
 let dir: string;

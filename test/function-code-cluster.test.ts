@@ -17,7 +17,7 @@ import { Sluice } from '../src/engine/sluice.js';
 import { describePostgres, dropSchema, freshSchemaName, openTestStore } from '../src/testkit/postgres.js';
 import { startTestNode, TEST_ACCESS_KEY, type TestNode } from './support/in-process-node.js';
 import { sdkFailure } from './support/sdk-failure.js';
-import { zipOf } from './support/zip.js';
+import { zipOf } from '../src/testkit/zip.js';
 
 const decode = (payload: Uint8Array | undefined) => JSON.parse(Buffer.from(payload ?? []).toString('utf8')) as unknown;
 const version = (n: number) => zipOf({ 'app/main.js': `exports.run = async (event) => ({ version: ${n}, from: process.env.NODE_NAME ?? null, event });` });

@@ -29,7 +29,7 @@ import { validateConfig } from '../src/config/schema.js';
 import { storeBackends } from './support/dynamodb.js';
 import { startTestNode, TEST_ACCESS_KEY, type TestNode } from './support/in-process-node.js';
 import { sdkFailure as failure } from './support/sdk-failure.js';
-import { zipClaiming, zipOf } from './support/zip.js';
+import { zipClaiming, zipOf } from '../src/testkit/zip.js';
 
 const decode = (payload: Uint8Array | undefined) => JSON.parse(Buffer.from(payload ?? []).toString('utf8')) as unknown;
 const ROLE = 'arn:aws:iam::000000000000:role/service-role/runner';
