@@ -126,6 +126,11 @@ describe('sluice apply', () => {
     expect((await node.sluice.schedules.get('hourly')).expression).toBe('rate(2 hours)');
     expect(await run('--prune')).toEqual(['unchanged hourly', 'delete nightly']);
     expect((await node.sluice.schedules.list()).map((view) => view.name)).toEqual(['hourly']);
+    // Changed only through the file: the native API (and so the CLI and the Scheduler API) refuses, naming it.
+    const patched = await node.native('/v1/schedules/hourly', { method: 'PATCH', body: { expression: 'rate(3 hours)' } });
+    expect(patched.status).toBe(409);
+    expect(JSON.stringify(patched.body)).toContain(file);
+    await expect(node.sluice.schedules.delete('hourly')).rejects.toThrow(file);
 
     // All or nothing: a bad schedule stores neither it nor the file's new mapping.
     await node.sluice.queues.create('fourth');

@@ -179,6 +179,16 @@ export class CatalogService implements Service {
     return undefined;
   }
 
+  /** Refuses a change to a schedule `sluice apply` wrote from a file, naming the file (the schedule service's guard). */
+  async refuseAppliedSchedule(name: string): Promise<void> {
+    const mark = await this.entry(APPLIED_SCHEDULE_KIND, name);
+    if (!mark) return;
+    const { managedBy } = JSON.parse(mark.definition) as { managedBy: string };
+    throw new SluiceError('ResourceConflictException', `The schedule ${name} is managed by the config file ${managedBy} (sluice apply); change it there and apply again`, {
+      field: 'Name',
+    });
+  }
+
   /** Whether the catalog holds a function created through the Lambda API under this name (read from the store). */
   async heldFunction(name: string): Promise<boolean> {
     const entry = await this.entry(FUNCTION_KIND, name);

@@ -198,6 +198,8 @@ export class Sluice {
       codeCacheDir: options.codeCacheDir ?? defaultCodeCacheDir(),
       schedules: this.schedules,
     });
+    // A schedule `sluice apply` wrote changes only through its file (the Scheduler API and the CLI refuse).
+    this.schedules.guardChanges((name) => this.catalog.refuseAppliedSchedule(name));
     this.services = [
       ...(this.cluster ? [this.cluster] : []),
       this.queues,

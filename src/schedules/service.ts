@@ -54,8 +54,15 @@ export class ScheduleService implements Service {
   private running: Promise<void> | undefined;
   private again = false;
   private started = false;
+  /** Refuses a change to a schedule someone else manages (the engine sets it: `sluice apply`'s schedules). */
+  private guard: ((name: string) => Promise<void>) | undefined;
 
   constructor(private readonly options: ScheduleServiceOptions) {}
+
+  /** Sets the check every update and delete passes first (catalog/service.ts `refuseAppliedSchedule`). */
+  guardChanges(guard: (name: string) => Promise<void>): void {
+    this.guard = guard;
+  }
 
   // ---------------------------------------------------------------- definitions
 
@@ -76,6 +83,7 @@ export class ScheduleService implements Service {
 
   /** Changes a schedule; its next tick is recomputed from now (ticks missed while disabled are not fired). */
   async update(name: string, changes: ScheduleUpdate): Promise<ScheduleView> {
+    await this.guard?.(name);
     const updated = await this.options.store.scheduleUpdate(this.prepareUpdate(await this.require(name), changes));
     if (!updated) throw missing(name);
     this.rearm();
@@ -110,6 +118,7 @@ export class ScheduleService implements Service {
   }
 
   async delete(name: string): Promise<void> {
+    await this.guard?.(name);
     if (!(await this.options.store.scheduleDelete({ name: validateName(name) }))) throw missing(name);
     this.expressions.delete(name);
     this.rearm();
