@@ -9,6 +9,7 @@ import {
   CreateFunctionCommand,
   DeleteFunctionCommand,
   DeleteFunctionConcurrencyCommand,
+  GetAccountSettingsCommand,
   PutFunctionConcurrencyCommand,
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
@@ -100,6 +101,8 @@ describe.each(storeBackends)('functions created through the Lambda API on %s', (
     expect(updated.CodeSize).toBe(v2.length);
     expect(await invoke('zipped', { n: 21 })).toEqual({ version: 2, doubled: 42 });
 
+    const settings = await lambda.send(new GetAccountSettingsCommand({}));
+    expect(settings.AccountUsage?.TotalCodeSize).toBe(v2.length);
     const got = await lambda.send(new GetFunctionCommand({ FunctionName: 'zipped' }));
     expect(got.Configuration).toMatchObject({ CodeSha256: updated.CodeSha256, CodeSize: v2.length, Handler: 'index.handler', Runtime: 'nodejs20.x' });
     expect((await node.sluice.store.catalogAttachment({ kind: 'function', name: 'zipped' }))?.content).toEqual(v2);

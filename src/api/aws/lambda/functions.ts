@@ -229,7 +229,8 @@ export function getAccountSettings(context: LambdaContext, requestId: string): L
   const reserved = views.reduce((sum, view) => sum + (view.reservedConcurrency ?? 0), 0);
   return lambdaJson(
     {
-      // Lambda's code-size quotas, reported as Lambda does; Sluice keeps no code packages, so usage is 0.
+      // Lambda's code-size quotas, reported as Lambda does; usage counts the zips of functions created
+      // through the API (functions a node's config or program defines have no package).
       AccountLimit: {
         TotalCodeSize: 80_530_636_800,
         CodeSizeUnzipped: 262_144_000,
@@ -237,7 +238,7 @@ export function getAccountSettings(context: LambdaContext, requestId: string): L
         ConcurrentExecutions: limit,
         UnreservedConcurrentExecutions: limit - reserved,
       },
-      AccountUsage: { TotalCodeSize: 0, FunctionCount: views.length },
+      AccountUsage: { TotalCodeSize: views.reduce((sum, view) => sum + (context.catalog.storedFunction(view.name)?.codeSize ?? 0), 0), FunctionCount: views.length },
     },
     requestId,
   );
