@@ -1,13 +1,15 @@
 /**
  * The AWS CLI's `aws lambda` and `aws scheduler` against a node (skipped when this machine has no AWS
- * CLI): invoke with a log tail, event source mappings, reserved concurrency, schedules and their errors.
+ * CLI): invoke with a log tail, a function created from a zip file, event source mappings, reserved
+ * concurrency, schedules and their errors.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasAwsCli, runAws } from './support/aws-cli.js';
 import { startTestNode, TEST_ACCESS_KEY, type TestNode } from './support/in-process-node.js';
+import { zipOf } from '../src/testkit/zip.js';
 
 let node: TestNode;
 let dir: string;
@@ -15,8 +17,8 @@ const aws = (service: string, ...args: string[]) => runAws({ url: node.url, cred
 
 describe.runIf(hasAwsCli)('the AWS CLI against the Lambda and Scheduler APIs', () => {
   beforeAll(async () => {
-    node = await startTestNode();
     dir = mkdtempSync(join(tmpdir(), 'sluice-aws-cli-'));
+    node = await startTestNode({ codeCacheDir: join(dir, 'code') });
     await node.sluice.functions.create({ name: 'greet', handler: async (event: { name?: string }) => ({ hello: event.name ?? 'nobody' }) });
     await node.sluice.queues.create('jobs');
   });
@@ -38,6 +40,33 @@ describe.runIf(hasAwsCli)('the AWS CLI against the Lambda and Scheduler APIs', (
     const missing = await aws('lambda', 'get-function', '--function-name', 'nobody');
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain('ResourceNotFoundException');
+  });
+
+  it('creates a function from a zip file, invokes it, updates its code and deletes it', async () => {
+    const zip = (text: string) => {
+      const path = join(dir, `${text}.zip`);
+      writeFileSync(path, zipOf({ 'index.js': `exports.handler = async () => '${text}';` }));
+      return `fileb://${path}`;
+    };
+    const invoke = async () => {
+      const out = join(dir, 'zip-out.json');
+      expect((await aws('lambda', 'invoke', '--function-name', 'zipped', out)).code).toBe(0);
+      return JSON.parse(readFileSync(out, 'utf8')) as unknown;
+    };
+    const created = await aws('lambda', 'create-function', '--function-name', 'zipped', '--runtime', 'nodejs22.x', '--handler', 'index.handler',
+      '--role', 'arn:aws:iam::000000000000:role/r', '--zip-file', zip('first'));
+    expect(created.code, created.stderr).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ FunctionName: 'zipped', Runtime: 'nodejs22.x', Handler: 'index.handler' });
+    expect(await invoke()).toBe('first');
+    const updated = await aws('lambda', 'update-function-code', '--function-name', 'zipped', '--zip-file', zip('second'));
+    expect(updated.code, updated.stderr).toBe(0);
+    expect(await invoke()).toBe('second');
+    const python = await aws('lambda', 'create-function', '--function-name', 'snake', '--runtime', 'python3.12', '--handler', 'index.handler',
+      '--role', 'arn:aws:iam::000000000000:role/r', '--zip-file', zip('third'));
+    expect(python.code).not.toBe(0);
+    expect(python.stderr).toContain('InvalidParameterValueException');
+    expect((await aws('lambda', 'delete-function', '--function-name', 'zipped')).code).toBe(0);
+    expect(node.sluice.functions.exists('zipped')).toBe(false);
   });
 
   it('creates, lists and deletes an event source mapping and sets reserved concurrency', async () => {

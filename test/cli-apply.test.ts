@@ -1,9 +1,9 @@
 /**
- * `sluice apply`: a config file's triggers stored in the cluster catalog through a node (plan, dry run,
- * apply, unchanged on a second run, update, keep or prune what the file no longer declares), managed by
- * the file: the Lambda API refuses to change them, naming it.
+ * `sluice apply`: a config file's triggers and functions' settings stored in the cluster catalog through
+ * a node (plan, dry run, apply, unchanged on a second run, update, keep or prune what the file no longer
+ * declares), all or nothing, managed by the file: the Lambda API refuses to change them, naming it.
  */
-import { LambdaClient, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import { LambdaClient, PutFunctionConcurrencyCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,7 +43,8 @@ describe('sluice apply', () => {
     const dry = await sluice('apply', '--config', file, '--dry-run');
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/create\s+jobs -> consume\s+\(new\)/);
-    expect(dry.stdout).toContain('2 change(s) planned (--dry-run: nothing applied)');
+    expect(dry.stdout).toMatch(/create\s+function consume\s+reserved concurrency none/);
+    expect(dry.stdout).toContain('3 change(s) planned (--dry-run: nothing applied)');
     expect(await catalogMappings()).toEqual([]);
 
     const applied = await sluice('--json', 'apply', '--config', file);
@@ -70,6 +71,84 @@ describe('sluice apply', () => {
     expect(JSON.parse(pruned.stdout).plan.map((s: { action: string }) => s.action)).toEqual(['unchanged', 'delete']);
     expect(node.sluice.triggers.list({ queue: 'other' })).toEqual([]);
     expect((await catalogMappings()).map((m) => m.input.queue)).toEqual(['jobs']);
+  });
+
+  it('applies functions’ settings on every node, managed by the file; the Lambda API refuses to change them', async () => {
+    const withConcurrency = (reserved: number) =>
+      writeFileSync(file, `queues:\n  jobs: {}\nfunctions:\n  consume:\n    handler: ${JSON.stringify(handler)}\n    reservedConcurrency: ${reserved}\ntriggers:\n  - { queue: jobs, function: consume, batchSize: 7 }\n`);
+    withConcurrency(4);
+    const applied = await sluice('--json', 'apply', '--config', file);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(JSON.parse(applied.stdout).functions).toEqual([{ action: 'update', function: 'consume', reservedConcurrency: 4 }]);
+    expect(node.sluice.functions.get('consume').reservedConcurrency).toBe(4);
+    const lambda = new LambdaClient({ endpoint: node.url, region: 'us-east-1', credentials: TEST_ACCESS_KEY, maxAttempts: 1 });
+    const refused = await sdkFailure(lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'consume', ReservedConcurrentExecutions: 9 })));
+    lambda.destroy();
+    expect(refused.name).toBe('ResourceConflictException');
+    expect(refused.message).toContain(file);
+    expect(node.sluice.functions.get('consume').reservedConcurrency).toBe(4);
+    expect(JSON.parse((await sluice('--json', 'apply', '--config', file)).stdout).functions.map((s: { action: string }) => s.action)).toEqual(['unchanged']);
+  });
+
+  it('applies a file atomically: a bad function setting stores none of its new mappings', async () => {
+    await node.sluice.queues.create('third');
+    writeFileSync(
+      file,
+      `queues:\n  jobs: {}\n  third: {}\nfunctions:\n  consume:\n    handler: ${JSON.stringify(handler)}\n    reservedConcurrency: 5000\ntriggers:\n  - { queue: jobs, function: consume, batchSize: 7 }\n  - { queue: third, function: consume }\n`,
+    );
+    const refused = await sluice('apply', '--config', file);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('reservedConcurrency');
+    expect((await catalogMappings()).map((m) => m.input.queue)).toEqual(['jobs']);
+    expect(node.sluice.triggers.list({ queue: 'third' })).toEqual([]);
+    expect(node.sluice.functions.get('consume').reservedConcurrency).toBe(4);
+  });
+
+  it('applies schedules in the same transaction: create, unchanged, update, prune; refuses one it did not create', async () => {
+    const withSchedules = (schedules: string, extraTrigger = '') =>
+      writeFileSync(
+        file,
+        `queues:\n  jobs: {}\n  fourth: {}\nfunctions:\n  consume:\n    handler: ${JSON.stringify(handler)}\n    reservedConcurrency: 4\n` +
+          `triggers:\n  - { queue: jobs, function: consume, batchSize: 7 }\n${extraTrigger}schedules:\n${schedules}`,
+      );
+    const run = async (...flags: string[]) => {
+      const out = await sluice('--json', 'apply', '--config', file, ...flags);
+      expect(out.code, out.stderr).toBe(0);
+      return (JSON.parse(out.stdout) as { schedules: Array<{ action: string; schedule: string }> }).schedules.map((s) => `${s.action} ${s.schedule}`);
+    };
+    withSchedules('  hourly: { expression: "rate(1 hour)", target: { queue: jobs } }\n  nightly: { expression: "cron(0 2 * * ? *)", target: { queue: jobs } }\n');
+    expect(await run()).toEqual(['create hourly', 'create nightly']);
+    expect((await node.sluice.schedules.get('hourly')).expression).toBe('rate(1 hour)');
+    expect(await run()).toEqual(['unchanged hourly', 'unchanged nightly']);
+
+    withSchedules('  hourly: { expression: "rate(2 hours)", target: { queue: jobs } }\n');
+    expect(await run()).toEqual(['update hourly', 'keep nightly']);
+    expect((await node.sluice.schedules.get('hourly')).expression).toBe('rate(2 hours)');
+    expect(await run('--prune')).toEqual(['unchanged hourly', 'delete nightly']);
+    expect((await node.sluice.schedules.list()).map((view) => view.name)).toEqual(['hourly']);
+    // Changed only through the file: the native API (and so the CLI and the Scheduler API) refuses, naming it.
+    const patched = await node.native('/v1/schedules/hourly', { method: 'PATCH', body: { expression: 'rate(3 hours)' } });
+    expect(patched.status).toBe(409);
+    expect(JSON.stringify(patched.body)).toContain(file);
+    await expect(node.sluice.schedules.delete('hourly')).rejects.toThrow(file);
+
+    // All or nothing: a bad schedule stores neither it nor the file's new mapping.
+    await node.sluice.queues.create('fourth');
+    withSchedules('  hourly: { expression: "rate(2 hours)", target: { queue: jobs } }\n  broken: { expression: "rate(0 hours)", target: { queue: jobs } }\n', '  - { queue: fourth, function: consume }\n');
+    const refused = await sluice('apply', '--config', file);
+    expect(refused.code).toBe(1);
+    expect(node.sluice.triggers.list({ queue: 'fourth' })).toEqual([]);
+    expect((await catalogMappings()).map((m) => m.input.queue)).toEqual(['jobs']);
+    expect((await node.sluice.schedules.list()).map((view) => view.name)).toEqual(['hourly']);
+
+    // A schedule made otherwise (a node's config, the Scheduler API) is not taken over.
+    await node.sluice.schedules.create({ name: 'manual', expression: 'rate(5 minutes)', target: { kind: 'queue', queue: 'jobs' } });
+    withSchedules('  manual: { expression: "rate(1 hour)", target: { queue: jobs } }\n');
+    const taken = await sluice('apply', '--config', file);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain('was not created by sluice apply');
+    expect((await node.sluice.schedules.get('manual')).expression).toBe('rate(5 minutes)');
+    expect((await node.sluice.schedules.list()).map((view) => view.name)).toEqual(['hourly', 'manual']);
   });
 
   it('refuses a file whose trigger is invalid, applying nothing', async () => {

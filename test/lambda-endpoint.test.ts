@@ -84,6 +84,24 @@ describe.each(storeBackends)('the Lambda API with the AWS SDK on %s', (_backend,
     expect(plain.LogResult).toBeUndefined();
   });
 
+  it('returns the log tail of an in-process function too, each invocation with its own lines', async () => {
+    await node.sluice.functions.create({
+      name: 'talkative',
+      handler: async (event: { n: number }) => {
+        console.log(`inline says ${event.n}`);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        console.error(`inline done ${event.n}`);
+        return event.n;
+      },
+    });
+    const outs = await Promise.all(
+      [1, 2].map((n) => lambda.send(new InvokeCommand({ FunctionName: 'talkative', LogType: 'Tail', Payload: Buffer.from(JSON.stringify({ n })) }))),
+    );
+    const logs = outs.map((out) => Buffer.from(out.LogResult ?? '', 'base64').toString('utf8'));
+    expect(logs[0]).toMatch(/^START RequestId: \S+ Version: \$LATEST\ninline says 1\ninline done 1\nEND RequestId/);
+    expect(logs[1]).toMatch(/^START RequestId: \S+ Version: \$LATEST\ninline says 2\ninline done 2\nEND RequestId/);
+  });
+
   it('keeps only the last 4 KB of a long log', async () => {
     const out = await lambda.send(new InvokeCommand({ FunctionName: 'chatty', LogType: 'Tail' }));
     const log = Buffer.from(out.LogResult ?? '', 'base64');

@@ -89,3 +89,48 @@ export function planMappings(p: {
   }
   return steps;
 }
+
+/** A function's settings a config file declares, for `sluice apply`: its reserved concurrency. */
+export interface DeclaredFunction {
+  name: string;
+  reservedConcurrency: number | null;
+}
+
+/** A function's settings as the catalog holds them for `sluice apply` (FunctionSettings' fields it compares). */
+export interface StoredFunctionSettings {
+  name: string;
+  reservedConcurrency: number | null;
+  managedBy?: string;
+  /** Created through the Lambda API: not a file's to change. */
+  createdThroughApi: boolean;
+}
+
+export interface FunctionPlanStep {
+  action: PlanStep['action'];
+  function: string;
+  reservedConcurrency?: number | null;
+}
+
+/**
+ * The plan for the file's functions' settings: create or update the catalog's settings entry of each
+ * function the file declares, and keep (or, with `prune`, delete) the ones this file applied before and
+ * no longer declares. A function created through the Lambda API is refused by the caller.
+ */
+export function planFunctions(p: {
+  source: string;
+  declared: readonly DeclaredFunction[];
+  prune: boolean;
+  stored: readonly StoredFunctionSettings[];
+}): FunctionPlanStep[] {
+  const steps: FunctionPlanStep[] = [];
+  for (const declared of p.declared) {
+    const found = p.stored.find((stored) => stored.name === declared.name);
+    const action = !found ? 'create' : found.managedBy === p.source && found.reservedConcurrency === declared.reservedConcurrency ? 'unchanged' : 'update';
+    steps.push({ action, function: declared.name, reservedConcurrency: declared.reservedConcurrency });
+  }
+  for (const stored of p.stored) {
+    if (stored.managedBy !== p.source || p.declared.some((declared) => declared.name === stored.name)) continue;
+    steps.push({ action: p.prune ? 'delete' : 'keep', function: stored.name });
+  }
+  return steps;
+}

@@ -14,9 +14,26 @@ import type { Clock } from '../model/clock.js';
 import { SluiceError } from '../model/errors.js';
 import type { Service } from '../model/service.js';
 import type { FunctionService } from '../functions/service.js';
-import { catalogChannel, type CatalogEntry } from '../store/catalog-store.js';
-import { mutableFields, planMappings, tableOfStream, type DeclaredMapping, type MappingDefinition, type PlannedStep, type PlanStep } from './apply-plan.js';
+import { catalogChannel, type CatalogAttachment, type CatalogDeleteInput, type CatalogEntry, type CatalogPutInput } from '../store/catalog-store.js';
+import { inspectCodePackage } from '../functions/code-package.js';
+import { CatalogFunctions, FUNCTION_ENTRY_KIND, StalePackage, type StoredFunction } from './catalog-functions.js';
+import {
+  mutableFields,
+  planFunctions,
+  planMappings,
+  tableOfStream,
+  type DeclaredFunction,
+  type DeclaredMapping,
+  type FunctionPlanStep,
+  type MappingDefinition,
+  type PlannedStep,
+  type PlanStep,
+} from './apply-plan.js';
 import type { Store } from '../store/store.js';
+import type { ScheduleService } from '../schedules/service.js';
+import type { ScheduleInput } from '../schedules/types.js';
+import type { CatalogScheduleWrites } from '../store/catalog-store.js';
+import { scheduleDiffers } from '../config/sections/schedules.js';
 import type { TriggerService } from '../triggers/service.js';
 import type { TriggerUpdate, TriggerView } from '../triggers/types.js';
 import type { StreamTriggerService } from '../triggers/stream/stream-service.js';
@@ -24,13 +41,46 @@ import type { StreamTriggerUpdate, StreamTriggerView } from '../triggers/stream/
 
 /** Catalog kinds: an event source mapping is named by its UUID, a function's settings by the function. */
 export const MAPPING_KIND = 'event-source-mapping';
-export const FUNCTION_KIND = 'function';
+export const FUNCTION_KIND = FUNCTION_ENTRY_KIND;
+/** The mark of a schedule `sluice apply` wrote, named by the schedule: `{managedBy}` (the schedule is in the schedule store). */
+export const APPLIED_SCHEDULE_KIND = 'applied-schedule';
 
-export type { DeclaredMapping, MappingDefinition, PlanStep } from './apply-plan.js';
+/** A step of `sluice apply`'s plan for a schedule. */
+export interface SchedulePlanStep {
+  action: PlanStep['action'];
+  schedule: string;
+}
 
-/** What the catalog keeps of a function: the settings that are not code. */
+export type { DeclaredFunction, DeclaredMapping, FunctionPlanStep, MappingDefinition, PlanStep } from './apply-plan.js';
+
+/** What `sluice apply` sends: the file's mappings and functions' settings, and whether to prune. */
+export interface ApplyRequest {
+  source: string;
+  declared: readonly DeclaredMapping[];
+  functions?: readonly DeclaredFunction[];
+  schedules?: readonly ScheduleInput[];
+  prune: boolean;
+}
+
+export interface ApplyPlan {
+  mappings: PlannedStep[];
+  functions: FunctionPlanStep[];
+  schedules: SchedulePlanStep[];
+  /** The entries the plan was made from, by `kind/name`: their revisions condition the apply. */
+  revisions: Map<string, CatalogEntry>;
+}
+export type { StoredFunction } from './catalog-functions.js';
+
+/**
+ * What the catalog keeps of a function: its reserved concurrency (for any function, wherever it is
+ * defined), and for a function created through the API its whole definition (its zip is the entry's
+ * attachment).
+ */
 export interface FunctionSettings {
   reservedConcurrency: number | null;
+  function?: StoredFunction;
+  /** The config file `sluice apply` stored these settings from: the API refuses to change them, naming it. */
+  managedBy?: string;
 }
 
 export type MappingView = { source: 'queue'; view: TriggerView } | { source: 'stream'; view: StreamTriggerView };
@@ -43,6 +93,10 @@ export interface CatalogServiceOptions {
   streamTriggers: StreamTriggerService;
   /** A catalog entry this node cannot apply (a conflict with its config, a missing source). */
   onConflict: (message: string) => void;
+  /** Where this node extracts functions' code packages (functions/code-package.ts). */
+  codeCacheDir: string;
+  /** `sluice apply` writes a file's schedules in the same transaction as its catalog entries. */
+  schedules: ScheduleService;
 }
 
 const key = (kind: string, name: string) => `${kind}/${name}`;
@@ -65,8 +119,12 @@ export class CatalogService implements Service {
   private syncing: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  /** The functions this node runs from the catalog (created through the API). */
+  private readonly catalogFunctions: CatalogFunctions;
 
-  constructor(private readonly options: CatalogServiceOptions) {}
+  constructor(private readonly options: CatalogServiceOptions) {
+    this.catalogFunctions = new CatalogFunctions({ store: options.store, functions: options.functions, cacheDir: options.codeCacheDir });
+  }
 
   async start(): Promise<void> {
     this.unsubscribe = this.options.store.notifier.subscribe(catalogChannel, () => this.requestSync());
@@ -119,6 +177,22 @@ export class CatalogService implements Service {
       if (definition.source === 'stream' && p.table !== undefined && tableOfStream(definition.input.stream) === p.table) return entry.name;
     }
     return undefined;
+  }
+
+  /** Refuses a change to a schedule `sluice apply` wrote from a file, naming the file (the schedule service's guard). */
+  async refuseAppliedSchedule(name: string): Promise<void> {
+    const mark = await this.entry(APPLIED_SCHEDULE_KIND, name);
+    if (!mark) return;
+    const { managedBy } = JSON.parse(mark.definition) as { managedBy: string };
+    throw new SluiceError('ResourceConflictException', `The schedule ${name} is managed by the config file ${managedBy} (sluice apply); change it there and apply again`, {
+      field: 'Name',
+    });
+  }
+
+  /** Whether the catalog holds a function created through the Lambda API under this name (read from the store). */
+  async heldFunction(name: string): Promise<boolean> {
+    const entry = await this.entry(FUNCTION_KIND, name);
+    return entry !== undefined && (JSON.parse(entry.definition) as FunctionSettings).function !== undefined;
   }
 
   /** Whether this node runs the mapping because the catalog holds it (a config's prune leaves it alone). */
@@ -174,40 +248,303 @@ export class CatalogService implements Service {
     return local;
   }
 
-  /** `sluice apply`'s plan against the catalog as stored now (apply-plan.ts). */
-  async planMappings(p: { source: string; declared: readonly DeclaredMapping[]; prune: boolean }): Promise<PlannedStep[]> {
-    const stored = (await this.options.store.catalogList({ kind: MAPPING_KIND })).map((entry) => ({
-      uuid: entry.name,
-      definition: JSON.parse(entry.definition) as MappingDefinition,
-    }));
-    return planMappings({ ...p, stored });
+  /** `sluice apply`'s plan against the catalog as stored now (apply-plan.ts), with the entries it read. */
+  async planApply(p: ApplyRequest): Promise<ApplyPlan> {
+    const entries = await this.options.store.catalogList({});
+    const mappingEntries = entries.filter((entry) => entry.kind === MAPPING_KIND);
+    const functionEntries = entries.filter((entry) => entry.kind === FUNCTION_KIND);
+    const mappings = planMappings({
+      ...p,
+      declared: p.declared,
+      stored: mappingEntries.map((entry) => ({ uuid: entry.name, definition: JSON.parse(entry.definition) as MappingDefinition })),
+    });
+    const functions = planFunctions({
+      source: p.source,
+      prune: p.prune,
+      declared: p.functions ?? [],
+      stored: functionEntries.map((entry) => {
+        const settings = JSON.parse(entry.definition) as FunctionSettings;
+        return {
+          name: entry.name,
+          reservedConcurrency: settings.reservedConcurrency,
+          ...(settings.managedBy !== undefined ? { managedBy: settings.managedBy } : {}),
+          createdThroughApi: settings.function !== undefined,
+        };
+      }),
+    });
+    const schedules = await this.planSchedules(p, entries.filter((entry) => entry.kind === APPLIED_SCHEDULE_KIND));
+    return { mappings, functions, schedules, revisions: new Map(entries.map((entry) => [key(entry.kind, entry.name), entry])) };
   }
 
-  /** Carries out a plan from `planMappings`, step by step; returns the steps done. */
-  async applyMappings(p: { source: string; declared: readonly DeclaredMapping[]; prune: boolean; newUuid: () => string }): Promise<PlanStep[]> {
-    const steps = await this.planMappings(p);
-    for (const step of steps) {
+  /**
+   * The file's schedules against the schedule store and the marks of what files applied: create what is
+   * missing, update what this file applied and now differs, keep or (prune) delete what it applied and no
+   * longer declares. A schedule that exists without this file's mark (a node's config, the Scheduler
+   * API, another file) is refused: apply does not take over what it did not create.
+   */
+  private async planSchedules(p: ApplyRequest, marks: CatalogEntry[]): Promise<SchedulePlanStep[]> {
+    const managedBy = new Map(marks.map((entry) => [entry.name, (JSON.parse(entry.definition) as { managedBy: string }).managedBy]));
+    const stored = new Map((await this.options.schedules.list()).map((view) => [view.name, view]));
+    const steps: SchedulePlanStep[] = [];
+    for (const input of p.schedules ?? []) {
+      const current = stored.get(input.name);
+      if (!current) {
+        steps.push({ action: 'create', schedule: input.name });
+        continue;
+      }
+      if (managedBy.get(input.name) !== p.source) {
+        const owner = managedBy.get(input.name);
+        throw new SluiceError(
+          'ResourceConflictException',
+          `schedules.${input.name}: the schedule exists and ${owner ? `is managed by the config file ${owner}` : 'was not created by sluice apply from this file (a node config or the API made it)'}; delete it or rename it in ${p.source}`,
+          { field: 'Name' },
+        );
+      }
+      steps.push({ action: scheduleDiffers(current, input) ? 'update' : 'unchanged', schedule: input.name });
+    }
+    for (const [name, source] of managedBy) {
+      if (source !== p.source || (p.schedules ?? []).some((input) => input.name === name)) continue;
+      steps.push({ action: p.prune ? 'delete' : 'keep', schedule: name });
+    }
+    return steps;
+  }
+
+  /**
+   * Carries out `sluice apply`'s plan atomically: every step is checked first on this node (each mapping
+   * as its trigger service would create or change it, each function's settings against this node's
+   * config and the API-created functions), then all of them are written in one store transaction, each
+   * entry at the revision the plan read (a change made meanwhile through the API fails the whole apply,
+   * and nothing is written). Every node, this one included, then applies the catalog as it does any
+   * change; this one is waited for before answering.
+   */
+  async apply(p: ApplyRequest & { newUuid: () => string }): Promise<{ mappings: PlanStep[]; functions: FunctionPlanStep[]; schedules: SchedulePlanStep[] }> {
+    const { mappings, functions, schedules, revisions } = await this.planApply(p);
+    const puts: CatalogPutInput[] = [];
+    const deletes: CatalogDeleteInput[] = [];
+    const now = this.options.clock.now();
+    for (const step of mappings) {
       if (step.action === 'create' && step.declared) {
-        const input = { ...step.declared.input, uuid: p.newUuid() };
-        const created = await this.createMapping({ ...step.declared, input, managedBy: p.source } as MappingDefinition);
-        step.uuid = created.view.uuid;
+        const definition = { ...step.declared, input: { ...step.declared.input, uuid: p.newUuid() }, managedBy: p.source } as MappingDefinition;
+        await this.validateNewMapping(definition);
+        step.uuid = definition.input.uuid;
+        puts.push({ kind: MAPPING_KIND, name: step.uuid, definition: JSON.stringify(definition), modifiedAt: now, ifRevision: null });
       } else if (step.action === 'update' && step.declared && step.uuid) {
-        const changes = mutableFields(step.declared);
-        await this.updateMapping(step.uuid, changes, p.source);
+        const entry = revisions.get(key(MAPPING_KIND, step.uuid))!;
+        this.refuseManaged(MAPPING_KIND, step.uuid);
+        refuseApplied(entry, step.uuid, p.source);
+        const previous = JSON.parse(entry.definition) as MappingDefinition;
+        const merged = { ...previous, input: { ...previous.input, ...mutableFields(step.declared) }, managedBy: p.source } as MappingDefinition;
+        await this.validateChangedMapping(merged);
+        puts.push({ kind: MAPPING_KIND, name: step.uuid, definition: JSON.stringify(merged), modifiedAt: now, ifRevision: entry.revision });
       } else if (step.action === 'delete' && step.uuid) {
-        await this.deleteMapping(step.uuid, p.source);
+        this.refuseManaged(MAPPING_KIND, step.uuid);
+        deletes.push({ kind: MAPPING_KIND, name: step.uuid, ifRevision: revisions.get(key(MAPPING_KIND, step.uuid))!.revision });
       }
     }
-    return steps.map(({ declared: _declared, ...step }) => step);
+    for (const step of functions) {
+      if (step.action === 'unchanged' || step.action === 'keep') continue;
+      const entry = revisions.get(key(FUNCTION_KIND, step.function));
+      const settings = entry ? (JSON.parse(entry.definition) as FunctionSettings) : undefined;
+      this.refuseManaged(FUNCTION_KIND, step.function);
+      if (settings?.function) {
+        throw new SluiceError('ResourceConflictException', `functions.${step.function}: the function was created through the Lambda API; change its settings there, not in ${p.source}`, {
+          field: 'FunctionName',
+        });
+      }
+      if (settings?.managedBy !== undefined && settings.managedBy !== p.source) {
+        throw new SluiceError('ResourceConflictException', `functions.${step.function}: its settings are managed by the config file ${settings.managedBy} (sluice apply)`, { field: 'FunctionName' });
+      }
+      if (step.action === 'delete') {
+        deletes.push({ kind: FUNCTION_KIND, name: step.function, ifRevision: entry!.revision });
+        continue;
+      }
+      const reserved = step.reservedConcurrency ?? null;
+      if (reserved !== null && (!Number.isInteger(reserved) || reserved < 0 || reserved > this.options.functions.concurrency.accountLimit)) {
+        throw new SluiceError('InvalidParameterValue', `functions.${step.function}.reservedConcurrency: ${reserved} is invalid; must be an integer from 0 to ${this.options.functions.concurrency.accountLimit}`, {
+          field: 'ReservedConcurrentExecutions',
+        });
+      }
+      const next: FunctionSettings = { reservedConcurrency: reserved, managedBy: p.source };
+      puts.push({ kind: FUNCTION_KIND, name: step.function, definition: JSON.stringify(next), modifiedAt: now, ifRevision: entry?.revision ?? null });
+    }
+    const scheduleWrites = await this.scheduleWrites(p, schedules, revisions, puts, deletes);
+    const outcome = await this.options.store.catalogWrite({ puts, deletes, schedules: scheduleWrites });
+    if (!outcome.written) {
+      throw new SluiceError(
+        'ResourceConflictException',
+        `${outcome.failed.kind} ${outcome.failed.name} changed in the catalog while ${p.source} was being applied; nothing was applied. Run sluice apply again`,
+      );
+    }
+    await this.settled();
+    const strip = ({ declared: _declared, ...step }: PlannedStep): PlanStep => step;
+    return { mappings: mappings.map(strip), functions, schedules };
+  }
+
+  /** Each schedule step as rows for `catalogWrite` (checked as the schedule service would), and its mark. */
+  private async scheduleWrites(
+    p: ApplyRequest,
+    steps: SchedulePlanStep[],
+    revisions: Map<string, CatalogEntry>,
+    puts: CatalogPutInput[],
+    deletes: CatalogDeleteInput[],
+  ): Promise<CatalogScheduleWrites> {
+    const writes: CatalogScheduleWrites = { creates: [], updates: [], deletes: [] };
+    const now = this.options.clock.now();
+    for (const step of steps) {
+      const mark = revisions.get(key(APPLIED_SCHEDULE_KIND, step.schedule));
+      const input = (p.schedules ?? []).find((candidate) => candidate.name === step.schedule);
+      if (step.action === 'create' && input) {
+        writes.creates.push(this.options.schedules.prepareCreate(input));
+        puts.push({ kind: APPLIED_SCHEDULE_KIND, name: step.schedule, definition: JSON.stringify({ managedBy: p.source }), modifiedAt: now, ifRevision: mark?.revision ?? null });
+      } else if (step.action === 'update' && input) {
+        const current = await this.options.store.scheduleGet({ name: step.schedule });
+        if (!current) {
+          throw new SluiceError('ResourceConflictException', `schedule ${step.schedule} was deleted while ${p.source} was being applied; nothing was applied. Run sluice apply again`);
+        }
+        const { name: _name, ...changes } = input;
+        writes.updates.push(this.options.schedules.prepareUpdate(current, changes));
+      } else if (step.action === 'delete') {
+        if (await this.options.store.scheduleGet({ name: step.schedule })) writes.deletes.push(step.schedule);
+        deletes.push({ kind: APPLIED_SCHEDULE_KIND, name: step.schedule, ...(mark ? { ifRevision: mark.revision } : {}) });
+      }
+    }
+    return writes;
+  }
+
+  /** A new mapping checked as its trigger service would create it, creating nothing. */
+  private async validateNewMapping(definition: MappingDefinition): Promise<void> {
+    if (definition.source === 'queue') await this.options.triggers.validate(definition.input);
+    else await this.options.streamTriggers.validate(definition.input);
+  }
+
+  /** A mapping's new definition checked as a whole, as a new one would be (its own trigger aside). */
+  private async validateChangedMapping(definition: MappingDefinition): Promise<void> {
+    const { uuid: _uuid, ...rest } = definition.input;
+    const held = (view: { uuid: string }) => view.uuid === definition.input.uuid;
+    // Checked under a fresh UUID, against the other triggers only: the mapping's own is not a duplicate.
+    if (definition.source === 'queue') {
+      if (this.options.triggers.list().some(held)) {
+        const { queue: _queue, ...changes } = rest as typeof definition.input;
+        await this.options.triggers.validateUpdate(definition.input.uuid, changes);
+      } else await this.options.triggers.validate(definition.input);
+    } else if (this.options.streamTriggers.list().some(held)) {
+      const { stream: _stream, startingPosition: _position, startingPositionTimestamp: _timestamp, ...changes } = rest as typeof definition.input;
+      await this.options.streamTriggers.validateUpdate(definition.input.uuid, changes);
+    } else await this.options.streamTriggers.validate(definition.input);
+  }
+
+  /** Resolves once this node has applied the catalog as stored now. */
+  private async settled(): Promise<void> {
+    this.requestSync();
+    while (this.syncing) await this.syncing;
   }
 
   /** Sets (or with null removes) a function's reserved concurrency on every node. */
   async setReservedConcurrency(name: string, reservedConcurrency: number | null): Promise<void> {
     this.refuseManaged(FUNCTION_KIND, name);
+    const applied = await this.entry(FUNCTION_KIND, name);
+    const appliedFrom = applied ? (JSON.parse(applied.definition) as FunctionSettings).managedBy : undefined;
+    if (appliedFrom !== undefined) {
+      throw new SluiceError('ResourceConflictException', `The function ${name}'s settings are managed by the config file ${appliedFrom} (sluice apply); change them there and apply again`, {
+        field: 'FunctionName',
+      });
+    }
     await this.options.functions.update(name, { reservedConcurrency });
-    const settings: FunctionSettings = { reservedConcurrency };
-    const outcome = await this.put(FUNCTION_KIND, name, settings, undefined);
-    if (outcome.written) this.applied.set(key(FUNCTION_KIND, name), outcome.entry.revision);
+    // A function created through the API keeps its definition in the same entry: written at the
+    // revision read, so a definition changed meanwhile is not overwritten.
+    for (;;) {
+      const entry = await this.entry(FUNCTION_KIND, name);
+      const previous = entry ? (JSON.parse(entry.definition) as FunctionSettings) : undefined;
+      const settings: FunctionSettings = { ...previous, reservedConcurrency };
+      const outcome = await this.put(FUNCTION_KIND, name, settings, entry?.revision ?? null);
+      if (outcome.written) {
+        this.applied.set(key(FUNCTION_KIND, name), outcome.entry.revision);
+        return;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- functions created through the API
+
+  /** The catalog's definition of a function this node runs from the catalog (undefined for others). */
+  storedFunction(name: string): StoredFunction | undefined {
+    return this.catalogFunctions.stored(name);
+  }
+
+  /**
+   * Stores a new function with its code package (validated by the caller) for every node, then
+   * installs it here; a name taken on this node or in the catalog is refused with nothing stored.
+   */
+  async createFunction(name: string, stored: StoredFunction, zip: CatalogAttachment): Promise<StoredFunction> {
+    this.refuseManaged(FUNCTION_KIND, name);
+    const taken = () => new SluiceError('ResourceConflictException', `Function already exist: ${name}`, { field: 'FunctionName' });
+    if (this.options.functions.exists(name)) throw taken();
+    const settings: FunctionSettings = { reservedConcurrency: null, function: stored };
+    const outcome = await this.put(FUNCTION_KIND, name, settings, null, zip);
+    if (!outcome.written) throw taken();
+    await this.installHere(name, outcome.entry.revision, settings);
+    return stored;
+  }
+
+  /**
+   * Changes a function created through the API (its settings, and its code when `zip` is given) at the
+   * revision read: a concurrent change makes this one fail as Lambda's does while an update is under way.
+   */
+  async updateFunction(name: string, change: (stored: StoredFunction) => StoredFunction, zip?: CatalogAttachment): Promise<StoredFunction> {
+    const { entry, settings } = await this.requireCatalogFunction(name);
+    const next = change(settings.function!);
+    const updated: FunctionSettings = { ...settings, function: next };
+    const outcome = await this.put(FUNCTION_KIND, name, updated, entry.revision, zip);
+    if (!outcome.written) {
+      throw new SluiceError('ResourceConflictException', `The operation cannot be performed at this time. An update is in progress for resource: ${this.options.functions.arnOf(name)}`, {
+        field: 'FunctionName',
+      });
+    }
+    await this.installHere(name, outcome.entry.revision, updated);
+    return next;
+  }
+
+  /** Deletes a function created through the API, with its code package, on every node. */
+  async deleteFunction(name: string): Promise<void> {
+    const { entry } = await this.requireCatalogFunction(name);
+    if (!(await this.options.store.catalogDelete({ kind: FUNCTION_KIND, name, ifRevision: entry.revision }))) {
+      throw new SluiceError('ResourceConflictException', `The operation cannot be performed at this time. An update is in progress for resource: ${this.options.functions.arnOf(name)}`, {
+        field: 'FunctionName',
+      });
+    }
+    this.applied.delete(key(FUNCTION_KIND, name));
+    this.pending.delete(key(FUNCTION_KIND, name));
+    await this.catalogFunctions.uninstall(name);
+  }
+
+  /** The files of the code package a function created through the API has in the store now, and its digest. */
+  async packageFiles(name: string): Promise<{ sha256Hex: string; files: string[] }> {
+    const attachment = await this.options.store.catalogAttachment({ kind: FUNCTION_KIND, name });
+    if (!attachment) return { sha256Hex: '', files: [] };
+    return { sha256Hex: attachment.sha256, files: inspectCodePackage(attachment.content).files };
+  }
+
+  /** The catalog entry of a function created through the API; a config's or a program's is refused. */
+  private async requireCatalogFunction(name: string): Promise<{ entry: CatalogEntry; settings: FunctionSettings }> {
+    this.refuseManaged(FUNCTION_KIND, name);
+    const entry = await this.entry(FUNCTION_KIND, name);
+    const settings = entry ? (JSON.parse(entry.definition) as FunctionSettings) : undefined;
+    if (entry && settings?.function) return { entry, settings };
+    if (this.options.functions.exists(name)) {
+      throw new SluiceError(
+        'ResourceConflictException',
+        `The function ${name} is defined by the program of this node, not through the Lambda API; change it there`,
+        { field: 'FunctionName' },
+      );
+    }
+    throw new SluiceError('ResourceNotFoundException', `Function not found: ${this.options.functions.arnOf(name)}`, { field: 'FunctionName' });
+  }
+
+  /** Installs a stored function on this node at once (the others hear the catalog channel). */
+  private async installHere(name: string, revision: number, settings: FunctionSettings): Promise<void> {
+    await this.catalogFunctions.install(name, revision, settings.function!, settings.reservedConcurrency);
+    this.applied.set(key(FUNCTION_KIND, name), revision);
+    this.pending.delete(key(FUNCTION_KIND, name));
   }
 
   /** The mapping this node runs under `uuid` (a queue or a stream trigger). */
@@ -259,7 +596,7 @@ export class CatalogService implements Service {
         // A function not declared (yet) is the normal state of a node that applies its config after
         // opening the engine: listed by conflicts(), not reported; anything else is reported once.
         const waitingForFunction = !this.pendingMayResolve(entry);
-        if (!waitingForFunction && this.pending.get(id)?.reason !== reason) {
+        if (!waitingForFunction && !(error instanceof StalePackage) && this.pending.get(id)?.reason !== reason) {
           this.options.onConflict(`catalog: ${entry.kind} ${entry.name} (revision ${entry.revision}) does not run on this node: ${reason}`);
         }
         this.pending.set(id, { revision: entry.revision, reason });
@@ -271,11 +608,14 @@ export class CatalogService implements Service {
       if (!this.applied.delete(id)) continue;
       const [kind, ...rest] = id.split('/');
       if (kind === MAPPING_KIND) await this.deleteLocal(rest.join('/'));
+      else if (kind === FUNCTION_KIND) await this.catalogFunctions.uninstall(rest.join('/'));
     }
   }
 
   /** A waiting entry is tried again when its function may have appeared. */
   private pendingMayResolve(entry: CatalogEntry): boolean {
+    // A function created through the API is tried again at every wake-up (its package may have come).
+    if (entry.kind === FUNCTION_KIND && (JSON.parse(entry.definition) as FunctionSettings).function) return true;
     if (entry.kind !== MAPPING_KIND) return this.options.functions.exists(entry.name);
     const definition = JSON.parse(entry.definition) as MappingDefinition;
     return this.options.functions.exists(definition.input.functionName);
@@ -304,6 +644,10 @@ export class CatalogService implements Service {
     const settings = JSON.parse(entry.definition) as FunctionSettings;
     const manager = this.managedBy(FUNCTION_KIND, entry.name);
     if (manager !== undefined) throw new Error(`it is declared by ${manager}, which takes precedence`);
+    if (settings.function) {
+      await this.catalogFunctions.install(entry.name, entry.revision, settings.function, settings.reservedConcurrency);
+      return;
+    }
     if (!this.options.functions.exists(entry.name)) throw new Error(`the function ${entry.name} is not declared on this node`);
     if (this.options.functions.get(entry.name).reservedConcurrency === settings.reservedConcurrency) return;
     await this.options.functions.update(entry.name, { reservedConcurrency: settings.reservedConcurrency });
@@ -333,13 +677,14 @@ export class CatalogService implements Service {
     return (await this.options.store.catalogList({ kind })).find((entry) => entry.name === name);
   }
 
-  private put(kind: string, name: string, definition: unknown, ifRevision: number | null | undefined) {
+  private put(kind: string, name: string, definition: unknown, ifRevision: number | null | undefined, attachment?: CatalogAttachment) {
     return this.options.store.catalogPut({
       kind,
       name,
       definition: JSON.stringify(definition),
       modifiedAt: this.options.clock.now(),
       ...(ifRevision !== undefined ? { ifRevision } : {}),
+      ...(attachment ? { attachment } : {}),
     });
   }
 }

@@ -5,6 +5,7 @@
 import { SluiceError } from '../model/errors.js';
 import { CallbackService } from '../callbacks/service.js';
 import { CatalogService } from '../catalog/service.js';
+import { defaultCodeCacheDir } from '../functions/code-package.js';
 import { Cluster, type ClusterDeps } from '../cluster/cluster.js';
 import { clusterSettings, type ClusterOptions } from '../cluster/settings.js';
 import { shardLeasing } from '../cluster/shard-leases.js';
@@ -56,6 +57,11 @@ export interface SluiceOptions {
   taskTokenRetentionSeconds?: number | null;
   /** The event channel to report on (a node subscribes its logger before the engine starts); default a new one. */
   events?: EngineEvents;
+  /**
+   * Where this node extracts the code packages of functions created through the Lambda API, one
+   * directory per package's SHA-256. Default `sluice-code-<uid>` in the system's temporary directory.
+   */
+  codeCacheDir?: string;
 }
 
 export class Sluice {
@@ -198,7 +204,11 @@ export class Sluice {
       triggers: this.triggers,
       streamTriggers: this.streamTriggers,
       onConflict: (message) => onError(new Error(message)),
+      codeCacheDir: options.codeCacheDir ?? defaultCodeCacheDir(),
+      schedules: this.schedules,
     });
+    // A schedule `sluice apply` wrote changes only through its file (the Scheduler API and the CLI refuse).
+    this.schedules.guardChanges((name) => this.catalog.refuseAppliedSchedule(name));
     this.services = [
       ...(this.cluster ? [this.cluster] : []),
       this.queues,

@@ -9,6 +9,7 @@ import { callHandler } from './call-handler.js';
 import { functionIdentity, InvocationContext, type FunctionIdentity } from './context.js';
 import { errorPayload, timeoutPayload } from './error-payload.js';
 import { HandlerLoadError, importHandler } from './module-loader.js';
+import { captureOutput } from './output-capture.js';
 import type { Execution, FunctionHandler, ModuleHandler } from './types.js';
 
 export interface Invocation {
@@ -17,6 +18,8 @@ export interface Invocation {
   timeoutMs: number;
   /** See InvocationContext.fencingToken. */
   fencingToken?: number;
+  /** Keep what the handler writes (LogType Tail): a worker always does; in-process, only when asked. */
+  captureLog?: boolean;
 }
 
 export interface HandlerRunner {
@@ -64,11 +67,15 @@ export class InProcessRunner implements HandlerRunner {
       this.now,
       invocation.fencingToken,
     );
+    const call = () => callHandler(handler, invocation.event, context);
+    // Started below, inside the promise: the handler runs once the timer is armed.
+    let captured: ReturnType<typeof captureOutput<unknown>> | undefined;
+    const withLog = (execution: Execution): Execution => (captured ? { ...execution, log: captured.output() } : execution);
     return new Promise<Execution>((resolve) => {
       let done = false;
       const timedOut = () => {
         done = true;
-        resolve({ ok: false, error: timeoutPayload(invocation.requestId, timeoutSeconds), timedOut: true });
+        resolve(withLog({ ok: false, error: timeoutPayload(invocation.requestId, timeoutSeconds), timedOut: true }));
       };
       // In-process, a timeout can only stop waiting: the handler's own work goes on unobserved.
       const cancel = clock.setTimer(invocation.timeoutMs, () => {
@@ -85,9 +92,10 @@ export class InProcessRunner implements HandlerRunner {
           resolve(execution);
         }
       };
-      callHandler(handler, invocation.event, context).then(
-        (result) => settle({ ok: true, result }),
-        (error: unknown) => settle({ ok: false, error: errorPayload(error), timedOut: false }),
+      captured = invocation.captureLog ? captureOutput(call) : undefined;
+      (captured?.done ?? call()).then(
+        (result) => settle(withLog({ ok: true, result })),
+        (error: unknown) => settle(withLog({ ok: false, error: errorPayload(error), timedOut: false })),
       );
     });
   }

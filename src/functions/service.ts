@@ -37,6 +37,8 @@ export interface ExecutionContext {
   waitedMs?: number[];
   /** Given to the handler as context.fencingToken (see functions/context.ts). */
   fencingToken?: number;
+  /** Keep the handler's output for LogType Tail (see Invocation.captureLog). */
+  captureLog?: boolean;
 }
 
 export interface FunctionServiceOptions {
@@ -222,7 +224,7 @@ export class FunctionService implements Service {
     const requestId = randomUUID();
     const started = performance.now();
     try {
-      execution = await this.execute(name, event, requestId, { origin });
+      execution = await this.execute(name, event, requestId, { origin, ...(options.withLog ? { captureLog: true } : {}) });
     } finally {
       this.concurrency.release(name);
     }
@@ -275,6 +277,7 @@ export class FunctionService implements Service {
         event,
         timeoutMs: definition.timeoutSeconds * 1000,
         ...(context.fencingToken !== undefined ? { fencingToken: context.fencingToken } : {}),
+        ...(context.captureLog ? { captureLog: true } : {}),
       });
     } catch (error) {
       execution = {

@@ -13,6 +13,7 @@ export const errorCatalog = {
   ValidationException: { status: 400, sender: true, description: 'The request failed validation.' },
   SerializationException: { status: 400, sender: true, description: 'The request body is not well-formed JSON (or form data) of the expected shape.' },
   RequestEntityTooLarge: { status: 413, sender: true, description: 'The request body is larger than the node accepts.' },
+  RequestEntityTooLargeException: { status: 413, sender: true, description: 'A Lambda code package (CreateFunction, UpdateFunctionCode) is over the 50 MB of a direct upload.' },
   RequestTimeout: { status: 408, sender: true, description: 'The request (headers and body) did not arrive in full within the node\'s request timeout.' },
   RequestHeaderFieldsTooLarge: { status: 431, sender: true, description: 'The request headers are larger than the node accepts.' },
   UnsupportedOperation: { status: 400, sender: true, legacy: 'AWS.SimpleQueueService.UnsupportedOperation', description: 'The operation is not supported in this context.' },

@@ -54,23 +54,21 @@ export class ScheduleService implements Service {
   private running: Promise<void> | undefined;
   private again = false;
   private started = false;
+  /** Refuses a change to a schedule someone else manages (the engine sets it: `sluice apply`'s schedules). */
+  private guard: ((name: string) => Promise<void>) | undefined;
 
   constructor(private readonly options: ScheduleServiceOptions) {}
+
+  /** Sets the check every update and delete passes first (catalog/service.ts `refuseAppliedSchedule`). */
+  guardChanges(guard: (name: string) => Promise<void>): void {
+    this.guard = guard;
+  }
 
   // ---------------------------------------------------------------- definitions
 
   async create(input: ScheduleInput): Promise<ScheduleView> {
-    const name = validateName(input?.name);
-    const now = this.options.clock.now();
-    const definition = this.buildDefinition(input, now, now);
-    const schedule: StoredSchedule = {
-      name,
-      ...definition,
-      lastTickAt: null,
-      lastFiredAt: null,
-      createdAt: now,
-      modifiedAt: now,
-    };
+    const schedule = this.prepareCreate(input);
+    const name = schedule.name;
     if ((await this.options.store.scheduleCreate({ schedule })) === 'exists') {
       // Creating again what exists unchanged returns it (a program declaring its schedules at every start).
       const existing = await this.options.store.scheduleGet({ name });
@@ -85,10 +83,25 @@ export class ScheduleService implements Service {
 
   /** Changes a schedule; its next tick is recomputed from now (ticks missed while disabled are not fired). */
   async update(name: string, changes: ScheduleUpdate): Promise<ScheduleView> {
-    const current = await this.require(name);
+    await this.guard?.(name);
+    const updated = await this.options.store.scheduleUpdate(this.prepareUpdate(await this.require(name), changes));
+    if (!updated) throw missing(name);
+    this.rearm();
+    return this.view(updated);
+  }
+
+  /** A new schedule's row, checked and built as `create` would, written nowhere (`sluice apply`). */
+  prepareCreate(input: ScheduleInput): StoredSchedule {
+    const name = validateName(input?.name);
+    const now = this.options.clock.now();
+    return { name, ...this.buildDefinition(input, now, now), lastTickAt: null, lastFiredAt: null, createdAt: now, modifiedAt: now };
+  }
+
+  /** A schedule's change, checked and built as `update` would, written nowhere (`sluice apply`). */
+  prepareUpdate(current: StoredSchedule, changes: ScheduleUpdate): Parameters<Store['scheduleUpdate']>[0] {
     const now = this.options.clock.now();
     const merged: ScheduleInput = {
-      name,
+      name: current.name,
       expression: changes.expression ?? current.expression,
       timezone: changes.timezone ?? current.timezone,
       target: changes.target ?? current.target,
@@ -96,17 +109,16 @@ export class ScheduleService implements Service {
       catchUpWindowSeconds: changes.catchUpWindowSeconds ?? current.catchUpWindowMs / 1000,
       startDate: changes.startDate ?? current.anchorAt,
     };
-    const updated = await this.options.store.scheduleUpdate({
-      name,
-      ...this.buildDefinition(merged, now, current.anchorAt),
-      now,
-    });
-    if (!updated) throw missing(name);
-    this.rearm();
-    return this.view(updated);
+    return { name: current.name, ...this.buildDefinition(merged, now, current.anchorAt), now };
+  }
+
+  /** The view of a stored schedule (`sluice apply` compares a file with it). */
+  viewOf(schedule: StoredSchedule): ScheduleView {
+    return this.view(schedule);
   }
 
   async delete(name: string): Promise<void> {
+    await this.guard?.(name);
     if (!(await this.options.store.scheduleDelete({ name: validateName(name) }))) throw missing(name);
     this.expressions.delete(name);
     this.rearm();

@@ -4,7 +4,15 @@
  * and a name, with a revision that grows by one at every write; the feature that owns a kind validates
  * the document before it is written (src/catalog/). Every write publishes on `catalogChannel`, through
  * LISTEN/NOTIFY on PostgreSQL, and nodes re-read the catalog when they hear it: nobody polls.
+ *
+ * An entry may carry an attachment: bytes too large to sit in its JSON (a function's code package, the
+ * zip CreateFunction uploads), kept beside it (migration 12) with their SHA-256. The attachment is
+ * written in the same transaction as the entry (a refused write stores neither), stays until a later
+ * write replaces it, and is deleted with the entry; so every node that reads an entry can fetch the
+ * bytes it names.
  */
+
+import type { ScheduleStore, StoredSchedule } from './schedule-store.js';
 
 export const catalogChannel = 'catalog';
 
@@ -31,6 +39,40 @@ export function catalogEntryOf(row: CatalogRow): CatalogEntry {
   return { kind: row.kind, name: row.name, definition: row.definition, revision: row.revision, modifiedAt: row.modified_at };
 }
 
+/** Bytes kept with a catalog entry; `sha256` is the hex digest of `content`. */
+export interface CatalogAttachment {
+  sha256: string;
+  content: Buffer;
+}
+
+/** One write of `catalogWrite` (no attachment: a batch carries settings only). */
+export interface CatalogPutInput {
+  kind: string;
+  name: string;
+  definition: string;
+  modifiedAt: number;
+  ifRevision?: number | null;
+}
+
+/** One delete of `catalogWrite`; an absent entry fails its condition. */
+export interface CatalogDeleteInput {
+  kind: string;
+  name: string;
+  ifRevision?: number;
+}
+
+export type CatalogWriteOutcome = { written: true } | { written: false; failed: { kind: string; name: string } };
+
+/**
+ * Schedule rows `catalogWrite` writes in its transaction (`sluice apply`): a create fails its condition
+ * when the name exists, an update or a delete when it does not (the failure names kind `schedule`).
+ */
+export interface CatalogScheduleWrites {
+  creates: StoredSchedule[];
+  updates: Array<Parameters<ScheduleStore['scheduleUpdate']>[0]>;
+  deletes: string[];
+}
+
 export type CatalogPutOutcome = { written: true; entry: CatalogEntry } | { written: false; current: CatalogEntry | null };
 
 export interface CatalogStore {
@@ -38,9 +80,30 @@ export interface CatalogStore {
    * Writes an entry. `ifRevision`: undefined writes whatever is there; null writes only if the entry is
    * absent; a number only if the entry is at that revision. Not written: the entry as it is (or null).
    */
-  catalogPut(p: { kind: string; name: string; definition: string; modifiedAt: number; ifRevision?: number | null }): Promise<CatalogPutOutcome>;
-  /** Deletes an entry (only at `ifRevision` when given); whether one was deleted. */
+  catalogPut(p: {
+    kind: string;
+    name: string;
+    definition: string;
+    modifiedAt: number;
+    ifRevision?: number | null;
+    /** Replaces the entry's attachment, in the same transaction; absent keeps the one it has. */
+    attachment?: CatalogAttachment;
+  }): Promise<CatalogPutOutcome>;
+  /** Deletes an entry and its attachment (only at `ifRevision` when given); whether one was deleted. */
   catalogDelete(p: { kind: string; name: string; ifRevision?: number }): Promise<boolean>;
   /** Every entry of `kind` (every entry when absent), by kind then name. */
   catalogList(p: { kind?: string }): Promise<CatalogEntry[]>;
+  /**
+   * Several writes and deletes in one transaction, each under its own condition (`ifRevision` as in
+   * catalogPut and catalogDelete): all are made, or none when one condition fails (that entry is
+   * named). One wake-up on the catalog channel for the whole batch. `sluice apply` uses it.
+   */
+  catalogWrite(p: { puts: CatalogPutInput[]; deletes: CatalogDeleteInput[]; schedules?: CatalogScheduleWrites }): Promise<CatalogWriteOutcome>;
+  /** The entry's attachment, if it has one. */
+  catalogAttachment(p: { kind: string; name: string }): Promise<CatalogAttachment | undefined>;
+}
+
+/** Whether a batch changes any schedule (its writers then publish the schedules' channel). */
+export function hasScheduleWrites(writes: CatalogScheduleWrites | undefined): boolean {
+  return writes !== undefined && writes.creates.length + writes.updates.length + writes.deletes.length > 0;
 }

@@ -41,6 +41,20 @@ export class TriggerService implements Service {
 
   async create(input: TriggerInput): Promise<TriggerView> {
     this.checkRunning();
+    const config = await this.configForNew(input);
+    await this.applyGrouping(config);
+    const poller = new SqsPoller(this.pollerDeps(), config);
+    this.pollers.set(config.uuid, poller);
+    await poller.start();
+    return this.view(poller);
+  }
+
+  /** Checks a new trigger as `create` would, creating nothing (`sluice apply` checks a whole file first). */
+  async validate(input: TriggerInput): Promise<void> {
+    await this.configForNew(input);
+  }
+
+  private async configForNew(input: TriggerInput) {
     const queue = await this.requireQueue(input?.queue);
     const functionName = this.requireFunction(input.functionName);
     for (const poller of this.pollers.values()) {
@@ -53,18 +67,28 @@ export class TriggerService implements Service {
         );
       }
     }
-    const config = buildTriggerConfig({
+    return buildTriggerConfig({
       uuid: triggerUuid(input.uuid, this.pollers),
       queue,
       input: { ...input, functionName },
+      functionTimeoutSeconds: this.options.functions.definition(functionName)?.timeoutSeconds ?? 0,
+      now: this.options.clock.now(),
+    });
+  }
+
+  /** Checks a change as `update` would, changing nothing. */
+  async validateUpdate(uuid: string, changes: TriggerUpdate): Promise<void> {
+    const previous = this.require(uuid).configuration;
+    const queue = await this.requireQueue(previous.queueName);
+    const functionName = changes.functionName === undefined ? previous.functionName : this.requireFunction(changes.functionName);
+    buildTriggerConfig({
+      uuid,
+      queue,
+      input: { ...changes, functionName },
+      previous,
       functionTimeoutSeconds: this.options.functions.definition(functionName)!.timeoutSeconds,
       now: this.options.clock.now(),
     });
-    await this.applyGrouping(config);
-    const poller = new SqsPoller(this.pollerDeps(), config);
-    this.pollers.set(config.uuid, poller);
-    await poller.start();
-    return this.view(poller);
   }
 
   /** Changes a trigger; batches under way finish with the settings they started with. */

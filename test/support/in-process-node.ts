@@ -38,11 +38,14 @@ export async function startTestNode(
     /** Default: a fresh in-memory SQLite store. */
     store?: Store;
     clock?: Clock;
+    /** Where the node extracts API-created functions' code (default the system's). */
+    codeCacheDir?: string;
   } = {},
 ): Promise<TestNode> {
   const sluice = await Sluice.open({
     store: options.store ?? 'sqlite::memory:',
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.codeCacheDir ? { codeCacheDir: options.codeCacheDir } : {}),
   });
   const auth = buildAuthSettings({
     env: {},
@@ -50,7 +53,7 @@ export async function startTestNode(
     configTokens: [TEST_TOKEN],
     insecureDev: options.insecureDev ?? false,
   });
-  const { insecureDev: _insecureDev, store: _store, clock: _clock, ...apiOptions } = options;
+  const { insecureDev: _insecureDev, store: _store, clock: _clock, codeCacheDir: _codeCacheDir, ...apiOptions } = options;
   const api = await buildHttpApi({ sluice, auth, logger: false, ...apiOptions });
   const url = await api.listen({ host: '127.0.0.1', port: 0 });
   const clients: SQSClient[] = [];

@@ -1,9 +1,10 @@
 /**
  * /v1/apply: `sluice apply` stores a config file's event source mappings (its `triggers` and
- * `streamTriggers`) in the cluster catalog, so every node runs them, managed by that file: the plan
- * first (create, update, unchanged, and with `prune` the file's mappings it no longer declares), then,
- * unless `dryRun`, the plan carried out through the catalog (each mapping validated by the node that
- * receives the request, as the Lambda API does). Functions, queues and tables are not applied here.
+ * `streamTriggers`), its functions' settings (reserved concurrency) and its schedules in the store, so every
+ * node runs them, managed by that file: the plan first (create, update, unchanged, and with `prune`
+ * what the file applied before and no longer declares), then, unless `dryRun`, the whole plan checked
+ * by the node that receives the request and written in one store transaction (catalog/service.ts
+ * `apply`), schedules included. Function code, queues and tables are not applied here.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -13,6 +14,8 @@ import { streamTriggerInputOf } from '../../config/sections/stream-triggers.js';
 import { streamTriggersSchema } from '../../config/sections/stream-triggers-schema.js';
 import { triggerInputOf } from '../../config/sections/triggers.js';
 import { triggersSchema } from '../../config/sections/triggers-schema.js';
+import { schedulesSchema } from '../../config/sections/schedules-schema.js';
+import { scheduleInputOf } from '../../config/sections/schedules.js';
 import { readBody, type NativeContext, type NativeRouteModule } from './route-module.js';
 
 const applyRequest = z.strictObject({
@@ -20,6 +23,9 @@ const applyRequest = z.strictObject({
   source: z.string().min(1).max(1024),
   triggers: triggersSchema.optional(),
   streamTriggers: streamTriggersSchema.optional(),
+  /** The file's functions' settings that every node applies to its function of that name. */
+  schedules: schedulesSchema.optional(),
+  functions: z.record(z.string().min(1).max(64), z.strictObject({ reservedConcurrency: z.number().int().min(0).nullable().optional() })).optional(),
   prune: z.boolean().optional(),
   dryRun: z.boolean().optional(),
 });
@@ -31,12 +37,15 @@ function register(app: FastifyInstance, { sluice }: NativeContext): void {
       ...(input.triggers ?? []).map((entry) => ({ source: 'queue', input: triggerInputOf(entry) }) as const),
       ...(input.streamTriggers ?? []).map((entry) => ({ source: 'stream', input: streamTriggerInputOf(sluice, entry) }) as const),
     ];
-    const params = { source: input.source, declared, prune: input.prune ?? false };
+    const functions = Object.entries(input.functions ?? {}).map(([name, settings]) => ({ name, reservedConcurrency: settings.reservedConcurrency ?? null }));
+    const schedules = Object.entries(input.schedules ?? {}).map(([name, schedule]) => scheduleInputOf(name, schedule));
+    const params = { source: input.source, declared, functions, schedules, prune: input.prune ?? false };
     if (input.dryRun) {
-      const plan = (await sluice.catalog.planMappings(params)).map(({ declared: _declared, ...step }) => step);
-      return { plan, applied: false };
+      const plan = await sluice.catalog.planApply(params);
+      return { plan: plan.mappings.map(({ declared: _declared, ...step }) => step), functions: plan.functions, schedules: plan.schedules, applied: false };
     }
-    return { plan: await sluice.catalog.applyMappings({ ...params, newUuid: randomUUID }), applied: true };
+    const done = await sluice.catalog.apply({ ...params, newUuid: randomUUID });
+    return { plan: done.mappings, functions: done.functions, schedules: done.schedules, applied: true };
   });
 }
 

@@ -6,6 +6,7 @@ import type { FunctionInput } from '../../functions/types.js';
 import type { Sluice } from '../../engine/sluice.js';
 import type { DestinationConfig, FunctionConfig } from './functions-schema.js';
 import { FUNCTION_KIND } from '../../catalog/service.js';
+import { SluiceError } from '../../model/errors.js';
 import { atPath, type ConfigSection } from './section.js';
 
 function destinationArn(sluice: Sluice, target: DestinationConfig | undefined): { destination: string } | null {
@@ -38,6 +39,13 @@ export const functionsSection: ConfigSection = {
     const { sluice } = context;
     for (const [name, fn] of Object.entries(context.config.functions ?? {})) {
       await atPath(`functions.${name}`, async () => {
+        if (await sluice.catalog.heldFunction(name)) {
+          throw new SluiceError(
+            'ResourceConflictException',
+            `the function ${name} was created through the Lambda API and is in the cluster catalog; ${context.source} cannot declare it too: delete it (aws lambda delete-function --function-name ${name}) or rename it in the file`,
+            { field: 'FunctionName' },
+          );
+        }
         const input = functionInputOf(sluice, name, fn, context.baseDir);
         if (sluice.functions.exists(name)) {
           const { name: _name, ...changes } = input;
@@ -55,6 +63,8 @@ export const functionsSection: ConfigSection = {
     const declared = context.config.functions ?? {};
     for (const fn of context.sluice.functions.list()) {
       if (fn.name in declared) continue;
+      // Functions created through the Lambda API belong to the cluster catalog, not to this file.
+      if (context.sluice.catalog.storedFunction(fn.name)) continue;
       if (options.delete) await context.sluice.functions.delete(fn.name);
       context.changes.push({ kind: 'function', name: fn.name, action: options.delete ? 'deleted' : 'kept (not in config)' });
     }

@@ -30,7 +30,8 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function inputOf(name: string, schedule: ScheduleConfig): ScheduleInput {
+/** A `schedules:` entry as the schedule service takes it (also `sluice apply`'s). */
+export function scheduleInputOf(name: string, schedule: ScheduleConfig): ScheduleInput {
   return {
     name,
     expression: schedule.expression,
@@ -41,7 +42,8 @@ function inputOf(name: string, schedule: ScheduleConfig): ScheduleInput {
   };
 }
 
-function differs(view: ScheduleView, input: ScheduleInput): boolean {
+/** Whether a stored schedule differs from what a file declares (fields the file leaves out aside). */
+export function scheduleDiffers(view: ScheduleView, input: ScheduleInput): boolean {
   return (
     view.expression !== input.expression ||
     view.timezone !== input.timezone ||
@@ -58,12 +60,12 @@ export const schedulesSection: ConfigSection = {
     const existing = new Map((await schedules.list()).map((view) => [view.name, view]));
     for (const [name, schedule] of Object.entries(context.config.schedules ?? {})) {
       await atPath(`schedules.${name}`, async () => {
-        const input = inputOf(name, schedule);
+        const input = scheduleInputOf(name, schedule);
         const current = existing.get(name);
         if (!current) {
           await schedules.create(input);
           context.changes.push({ kind: 'schedule', name, action: 'created' });
-        } else if (differs(current, input)) {
+        } else if (scheduleDiffers(current, input)) {
           const { name: _name, ...changes } = input;
           await schedules.update(name, changes);
           context.changes.push({ kind: 'schedule', name, action: 'updated' });

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { catalogChannel } from '../../store/catalog-store.js';
+import { scheduleCatalogChannel, type StoredSchedule } from '../../store/schedule-store.js';
 import type { BackendUnderTest } from '../backend.js';
 import { useStore } from './harness.js';
 
@@ -56,6 +57,92 @@ export function catalogStoreConformance(backend: BackendUnderTest): void {
       await t.store.catalogPut({ ...entry('f', {}), kind: 'function' });
       expect((await t.store.catalogList({})).map((e) => `${e.kind}/${e.name}`)).toEqual(['function/f', 'mapping/a', 'mapping/b']);
       expect((await t.store.catalogList({ kind: 'mapping' })).map((e) => e.name)).toEqual(['a', 'b']);
+    });
+
+    it('keeps an attachment with its entry: written with it, kept by a write without one, replaced, deleted with it', async () => {
+      const zip = (text: string) => ({ sha256: text.padEnd(64, '0'), content: Buffer.from(text) });
+      await t.store.catalogPut({ ...entry('f', { v: 1 }), kind: 'function', attachment: zip('one') });
+      expect(await t.store.catalogAttachment({ kind: 'function', name: 'f' })).toEqual(zip('one'));
+      await t.store.catalogPut({ ...entry('f', { v: 2 }), kind: 'function' });
+      expect(await t.store.catalogAttachment({ kind: 'function', name: 'f' })).toEqual(zip('one'));
+      await t.store.catalogPut({ ...entry('f', { v: 3 }), kind: 'function', attachment: zip('two') });
+      expect(await t.store.catalogAttachment({ kind: 'function', name: 'f' })).toEqual(zip('two'));
+      expect(await t.store.catalogAttachment({ kind: 'mapping', name: 'f' })).toBeUndefined();
+      expect(await t.store.catalogDelete({ kind: 'function', name: 'f' })).toBe(true);
+      expect(await t.store.catalogAttachment({ kind: 'function', name: 'f' })).toBeUndefined();
+    });
+
+    it('stores no attachment with a refused write', async () => {
+      await t.store.catalogPut({ ...entry('f', { v: 1 }), kind: 'function', attachment: { sha256: 'a'.repeat(64), content: Buffer.from([1, 2, 3]) } });
+      const refused = await t.store.catalogPut({ ...entry('f', { v: 2 }), kind: 'function', ifRevision: null, attachment: { sha256: 'b'.repeat(64), content: Buffer.from([4]) } });
+      expect(refused.written).toBe(false);
+      expect(await t.store.catalogAttachment({ kind: 'function', name: 'f' })).toEqual({ sha256: 'a'.repeat(64), content: Buffer.from([1, 2, 3]) });
+      expect(await t.store.catalogPut({ ...entry('g', {}), kind: 'function', ifRevision: 4, attachment: { sha256: 'c'.repeat(64), content: Buffer.from([5]) } })).toEqual({ written: false, current: null });
+      expect(await t.store.catalogAttachment({ kind: 'function', name: 'g' })).toBeUndefined();
+    });
+
+    it('writes a batch of writes and deletes all at once, or nothing when one condition fails', async () => {
+      await t.store.catalogPut(entry('a', { v: 1 }));
+      await t.store.catalogPut(entry('b', { v: 1 }));
+      let heard = 0;
+      const unsubscribe = t.store.notifier.subscribe(catalogChannel, () => heard++);
+      const refused = await t.store.catalogWrite({
+        puts: [{ ...entry('a', { v: 2 }), ifRevision: 1 }, { ...entry('c', { v: 1 }), ifRevision: null }],
+        deletes: [{ kind: 'mapping', name: 'b', ifRevision: 7 }],
+      });
+      expect(refused).toEqual({ written: false, failed: { kind: 'mapping', name: 'b' } });
+      expect((await t.store.catalogList({})).map((e) => [e.name, e.definition])).toEqual([['a', '{"v":1}'], ['b', '{"v":1}']]);
+      const stale = await t.store.catalogWrite({ puts: [{ ...entry('c', { v: 1 }), ifRevision: null }, { ...entry('a', { v: 2 }), ifRevision: 3 }], deletes: [] });
+      expect(stale).toEqual({ written: false, failed: { kind: 'mapping', name: 'a' } });
+      expect((await t.store.catalogList({})).map((e) => e.name)).toEqual(['a', 'b']);
+      expect(heard).toBe(0);
+
+      const done = await t.store.catalogWrite({
+        puts: [{ ...entry('a', { v: 2 }), ifRevision: 1 }, { ...entry('c', { v: 1 }), ifRevision: null }],
+        deletes: [{ kind: 'mapping', name: 'b', ifRevision: 1 }],
+      });
+      expect(done).toEqual({ written: true });
+      expect((await t.store.catalogList({})).map((e) => [e.name, e.definition, e.revision])).toEqual([['a', '{"v":2}', 2], ['c', '{"v":1}', 1]]);
+      unsubscribe();
+      expect(heard).toBe(1);
+    });
+
+    it('writes schedules in the same batch: all or nothing, each under its condition', async () => {
+      const row = (name: string, expression = 'rate(1 hour)'): StoredSchedule => ({
+        name,
+        expression,
+        timezone: 'UTC',
+        target: { kind: 'queue', queue: 'jobs' },
+        state: 'ENABLED',
+        catchUpWindowMs: 60_000,
+        anchorAt: 0,
+        nextFireAt: 3_600_000,
+        lastTickAt: null,
+        lastFiredAt: null,
+        createdAt: 0,
+        modifiedAt: 0,
+      });
+      await t.store.scheduleCreate({ schedule: row('existing') });
+      let heard = 0;
+      const unsubscribe = t.store.notifier.subscribe(scheduleCatalogChannel, () => heard++);
+      const marker = { ...entry('fresh', { managedBy: 'file' }), kind: 'applied-schedule', ifRevision: null };
+      const refused = await t.store.catalogWrite({ puts: [marker], deletes: [], schedules: { creates: [row('fresh'), row('existing')], updates: [], deletes: [] } });
+      expect(refused).toEqual({ written: false, failed: { kind: 'schedule', name: 'existing' } });
+      expect(await t.store.scheduleGet({ name: 'fresh' })).toBeUndefined();
+      expect(await t.store.catalogList({ kind: 'applied-schedule' })).toEqual([]);
+      const missing = await t.store.catalogWrite({ puts: [], deletes: [], schedules: { creates: [], updates: [], deletes: ['nowhere'] } });
+      expect(missing).toEqual({ written: false, failed: { kind: 'schedule', name: 'nowhere' } });
+      expect(heard).toBe(0);
+
+      const update = { name: 'existing', expression: 'rate(2 hours)', timezone: 'UTC', target: { kind: 'queue' as const, queue: 'jobs' }, state: 'ENABLED' as const, catchUpWindowMs: 60_000, anchorAt: 0, nextFireAt: 7_200_000, now: 5 };
+      expect(await t.store.catalogWrite({ puts: [marker], deletes: [], schedules: { creates: [row('fresh')], updates: [update], deletes: [] } })).toEqual({ written: true });
+      expect(await t.store.scheduleGet({ name: 'fresh' })).toMatchObject({ expression: 'rate(1 hour)' });
+      expect(await t.store.scheduleGet({ name: 'existing' })).toMatchObject({ expression: 'rate(2 hours)', nextFireAt: 7_200_000, modifiedAt: 5 });
+      expect((await t.store.catalogList({ kind: 'applied-schedule' })).map((e) => e.name)).toEqual(['fresh']);
+      expect(await t.store.catalogWrite({ puts: [], deletes: [], schedules: { creates: [], updates: [], deletes: ['fresh'] } })).toEqual({ written: true });
+      expect(await t.store.scheduleGet({ name: 'fresh' })).toBeUndefined();
+      unsubscribe();
+      expect(heard).toBe(2);
     });
 
     it('publishes on the catalog channel at every write and delete, not on a refused one', async () => {

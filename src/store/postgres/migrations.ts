@@ -422,6 +422,21 @@ export const postgresMigrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 12,
+    name: 'catalog attachments',
+    sql: `
+      -- Bytes kept with a catalog entry (store/catalog-store.ts): a function's code package. Written and
+      -- deleted in the same transaction as the entry.
+      CREATE TABLE catalog_attachments (
+        kind text COLLATE "C" NOT NULL,
+        name text COLLATE "C" NOT NULL,
+        sha256 text NOT NULL,
+        content bytea NOT NULL,
+        PRIMARY KEY (kind, name)
+      );
+    `,
+  },
 ];
 
 /** Namespace of the migration lock; the second key is derived from the schema name. */

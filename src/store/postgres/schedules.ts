@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { ScheduleTarget } from '../targets.js';
 import type { Notifier } from '../notifier.js';
 import { outboxChannel } from '../outbox-store.js';
+import type { CatalogScheduleWrites } from '../catalog-store.js';
 import { scheduleCatalogChannel, type ScheduleStore, type StoredSchedule } from '../schedule-store.js';
 import { run } from './connection.js';
 
@@ -87,6 +88,24 @@ function toSchedule(row: ScheduleRow): StoredSchedule {
     createdAt: row.created_at,
     modifiedAt: row.modified_at,
   };
+}
+
+/**
+ * The schedule writes of `catalogWrite` (`sluice apply`), on the client of its transaction: the name of
+ * the first schedule whose condition fails (a create of an existing name, an update or delete of a
+ * missing one), or undefined when all were made.
+ */
+export async function writeSchedulesIn(client: pg.PoolClient, writes: CatalogScheduleWrites): Promise<string | undefined> {
+  for (const s of writes.creates) {
+    const values = [s.name, s.expression, s.timezone, JSON.stringify(s.target), s.state, s.catchUpWindowMs, s.anchorAt, s.nextFireAt, s.lastTickAt, s.lastFiredAt, s.createdAt, s.modifiedAt];
+    if ((await client.query(sql.insert.text, values)).rowCount !== 1) return s.name;
+  }
+  for (const p of writes.updates) {
+    const values = [p.name, p.expression, p.timezone, JSON.stringify(p.target), p.state, p.catchUpWindowMs, p.anchorAt, p.nextFireAt, p.now];
+    if ((await client.query(sql.update.text, values)).rowCount !== 1) return p.name;
+  }
+  for (const name of writes.deletes) if ((await client.query(sql.delete.text, [name])).rowCount !== 1) return name;
+  return undefined;
 }
 
 export function createPostgresScheduleStore(pool: pg.Pool, notifier: Notifier): ScheduleStore {

@@ -1,5 +1,7 @@
 /** The catalog on SQLite: each write reads the entry and decides inside one synchronous transaction. */
-import { catalogChannel, catalogEntryOf, type CatalogRow, type CatalogStore } from '../catalog-store.js';
+import { catalogChannel, catalogEntryOf, hasScheduleWrites, type CatalogRow, type CatalogStore } from '../catalog-store.js';
+import { scheduleCatalogChannel } from '../schedule-store.js';
+import { sqliteScheduleWriter } from './schedules.js';
 import type { Notifier } from '../notifier.js';
 import type { SqliteDatabase } from './database.js';
 
@@ -15,6 +17,12 @@ export function createSqliteCatalogStore(db: SqliteDatabase, notifier: Notifier)
     delete: db.prepare<[string, string]>('DELETE FROM catalog_entries WHERE kind = ? AND name = ?'),
     listAll: db.prepare<[], CatalogRow>('SELECT * FROM catalog_entries ORDER BY kind, name'),
     listKind: db.prepare<[string], CatalogRow>('SELECT * FROM catalog_entries WHERE kind = ? ORDER BY name'),
+    putAttachment: db.prepare<[string, string, string, Buffer]>(
+      `INSERT INTO catalog_attachments (kind, name, sha256, content) VALUES (?, ?, ?, ?)
+       ON CONFLICT (kind, name) DO UPDATE SET sha256 = excluded.sha256, content = excluded.content`,
+    ),
+    getAttachment: db.prepare<[string, string], { sha256: string; content: Buffer }>('SELECT sha256, content FROM catalog_attachments WHERE kind = ? AND name = ?'),
+    deleteAttachment: db.prepare<[string, string]>('DELETE FROM catalog_attachments WHERE kind = ? AND name = ?'),
   };
 
   const put = db.transaction((p: Parameters<CatalogStore['catalogPut']>[0]) => {
@@ -23,6 +31,7 @@ export function createSqliteCatalogStore(db: SqliteDatabase, notifier: Notifier)
     if ((current?.revision ?? null) !== expected) return { written: false as const, current: current ? toEntry(current) : null };
     const revision = (current?.revision ?? 0) + 1;
     sql.upsert.run(p.kind, p.name, p.definition, revision, p.modifiedAt);
+    if (p.attachment) sql.putAttachment.run(p.kind, p.name, p.attachment.sha256, p.attachment.content);
     return { written: true as const, entry: { kind: p.kind, name: p.name, definition: p.definition, revision, modifiedAt: p.modifiedAt } };
   });
 
@@ -30,10 +39,36 @@ export function createSqliteCatalogStore(db: SqliteDatabase, notifier: Notifier)
     const current = sql.get.get(p.kind, p.name);
     if (!current || (p.ifRevision !== undefined && current.revision !== p.ifRevision)) return false;
     sql.delete.run(p.kind, p.name);
+    sql.deleteAttachment.run(p.kind, p.name);
     return true;
   });
 
+  /** Thrown inside a batch's transaction to roll it back when a condition fails. */
+  class ConditionFailed extends Error {
+    constructor(readonly failed: { kind: string; name: string }) {
+      super('condition failed');
+    }
+  }
+  const writeSchedules = sqliteScheduleWriter(db);
+  const writeBatch = db.transaction((p: Parameters<CatalogStore['catalogWrite']>[0]) => {
+    for (const op of p.puts) if (!put(op).written) throw new ConditionFailed({ kind: op.kind, name: op.name });
+    for (const op of p.deletes) if (!remove(op)) throw new ConditionFailed({ kind: op.kind, name: op.name });
+    const schedule = p.schedules ? writeSchedules(p.schedules) : undefined;
+    if (schedule !== undefined) throw new ConditionFailed({ kind: 'schedule', name: schedule });
+  });
+
   return {
+    async catalogWrite(p) {
+      try {
+        writeBatch(p);
+      } catch (error) {
+        if (error instanceof ConditionFailed) return { written: false, failed: error.failed };
+        throw error;
+      }
+      if (p.puts.length + p.deletes.length > 0) notifier.publish(catalogChannel);
+      if (hasScheduleWrites(p.schedules)) notifier.publish(scheduleCatalogChannel);
+      return { written: true };
+    },
     async catalogPut(p) {
       const outcome = put(p);
       if (outcome.written) notifier.publish(catalogChannel);
@@ -46,6 +81,10 @@ export function createSqliteCatalogStore(db: SqliteDatabase, notifier: Notifier)
     },
     async catalogList(p) {
       return (p.kind === undefined ? sql.listAll.all() : sql.listKind.all(p.kind)).map(toEntry);
+    },
+    async catalogAttachment(p) {
+      const row = sql.getAttachment.get(p.kind, p.name);
+      return row ? { sha256: row.sha256, content: Buffer.from(row.content) } : undefined;
     },
   };
 }

@@ -385,4 +385,19 @@ export const sqliteMigrations: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 12,
+    name: 'catalog attachments',
+    sql: `
+      -- Bytes kept with a catalog entry (store/catalog-store.ts): a function's code package. Written and
+      -- deleted in the same transaction as the entry.
+      CREATE TABLE catalog_attachments (
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        content BLOB NOT NULL,
+        PRIMARY KEY (kind, name)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

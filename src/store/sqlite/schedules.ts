@@ -5,6 +5,7 @@
 import type { ScheduleTarget } from '../targets.js';
 import type { Notifier } from '../notifier.js';
 import { outboxChannel } from '../outbox-store.js';
+import type { CatalogScheduleWrites } from '../catalog-store.js';
 import { scheduleCatalogChannel, type ScheduleStore, type StoredSchedule } from '../schedule-store.js';
 import type { SqliteDatabase } from './database.js';
 import { outboxInserter } from './outbox.js';
@@ -38,6 +39,35 @@ function toSchedule(row: ScheduleRow): StoredSchedule {
     lastFiredAt: row.last_fired_at,
     createdAt: row.created_at,
     modifiedAt: row.modified_at,
+  };
+}
+
+/**
+ * The schedule writes of `catalogWrite` (`sluice apply`), to call inside its transaction: the name of
+ * the first schedule whose condition fails (a create of an existing name, an update or delete of a
+ * missing one), or undefined when all were made.
+ */
+export function sqliteScheduleWriter(db: SqliteDatabase): (writes: CatalogScheduleWrites) => string | undefined {
+  const insert = db.prepare(
+    `INSERT INTO schedules (name, expression, timezone, target, state, catch_up_window_ms, anchor_at, next_fire_at,
+       last_tick_at, last_fired_at, created_at, modified_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
+  );
+  const update = db.prepare(
+    `UPDATE schedules SET expression = ?, timezone = ?, target = ?, state = ?, catch_up_window_ms = ?, anchor_at = ?,
+       next_fire_at = ?, modified_at = ? WHERE name = ?`,
+  );
+  const remove = db.prepare('DELETE FROM schedules WHERE name = ?');
+  return (writes) => {
+    for (const s of writes.creates) {
+      const values = [s.name, s.expression, s.timezone, JSON.stringify(s.target), s.state, s.catchUpWindowMs, s.anchorAt, s.nextFireAt, s.lastTickAt, s.lastFiredAt, s.createdAt, s.modifiedAt];
+      if (insert.run(...values).changes !== 1) return s.name;
+    }
+    for (const p of writes.updates) {
+      if (update.run(p.expression, p.timezone, JSON.stringify(p.target), p.state, p.catchUpWindowMs, p.anchorAt, p.nextFireAt, p.now, p.name).changes !== 1) return p.name;
+    }
+    for (const name of writes.deletes) if (remove.run(name).changes !== 1) return name;
+    return undefined;
   };
 }
 

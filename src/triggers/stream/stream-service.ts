@@ -48,6 +48,19 @@ export class StreamTriggerService implements Service {
 
   async create(input: StreamTriggerInput): Promise<StreamTriggerView> {
     this.checkRunning();
+    const { config, resolved } = await this.configForNew(input);
+    const trigger = new StreamTrigger(this.deps(), config, resolved.streamArn);
+    this.triggers.set(config.uuid, trigger);
+    await trigger.start();
+    return this.view(trigger);
+  }
+
+  /** Checks a new stream trigger as `create` would, creating nothing (`sluice apply` checks a whole file first). */
+  async validate(input: StreamTriggerInput): Promise<void> {
+    await this.configForNew(input);
+  }
+
+  private async configForNew(input: StreamTriggerInput) {
     if (typeof input?.stream !== 'string') {
       throw new SluiceError(
         'InvalidParameterValue',
@@ -73,10 +86,14 @@ export class StreamTriggerService implements Service {
       input,
       now: this.options.clock.now(),
     });
-    const trigger = new StreamTrigger(this.deps(), config, resolved.streamArn);
-    this.triggers.set(config.uuid, trigger);
-    await trigger.start();
-    return this.view(trigger);
+    return { config, resolved };
+  }
+
+  /** Checks a change as `update` would, changing nothing. */
+  async validateUpdate(uuid: string, changes: StreamTriggerUpdate): Promise<void> {
+    const previous = this.require(uuid).configuration;
+    if (changes.functionName !== undefined) this.requireFunction(changes.functionName);
+    buildStreamTriggerConfig({ uuid, tableName: previous.tableName, input: changes, previous, now: this.options.clock.now() });
   }
 
   /** Changes a trigger; batches under way finish with the settings they started with. */

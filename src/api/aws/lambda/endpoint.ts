@@ -7,7 +7,9 @@
  * No semantics live here: each route decodes its request and calls functions.ts or
  * event-source-mappings.ts, which call the same services the library uses.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { codePackageLimits, tooLargeZip } from '../../../functions/code-package.js';
+import { toSluiceError } from '../../errors.js';
 import type { AuthSettings } from '../../auth/credentials.js';
 import { bodyOf, jsonBody, pathParam as param, queryValue, registerRestJsonService, sendRestJson as send } from '../rest-json.js';
 import {
@@ -20,6 +22,7 @@ import {
   putFunctionConcurrency,
   type LambdaContext,
 } from './functions.js';
+import { createFunction, deleteFunction, updateFunctionCode, updateFunctionConfiguration } from './function-code.js';
 import { eventSourceMappingRoutes, type MappingContext } from './event-source-mappings.js';
 import { lambdaErrorResponse } from './wire.js';
 
@@ -35,7 +38,34 @@ function header(request: FastifyRequest, name: string): string | undefined {
   return Array.isArray(value) ? value[value.length - 1] : value;
 }
 
+/**
+ * The two operations that carry a zip take Lambda's request size (the 50 MB zip in base64) rather than
+ * the node's body limit, and refuse a larger one as Lambda does.
+ */
+function codeUpload(operation: 'CreateFunction' | 'UpdateFunctionCode') {
+  return {
+    bodyLimit: codePackageLimits.requestBytes,
+    errorHandler: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
+      send(reply, lambdaErrorResponse(error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? tooLargeZip(operation) : toSluiceError(error), request.id)),
+  };
+}
+
+/** CreateFunction, UpdateFunctionCode, UpdateFunctionConfiguration, DeleteFunction (function-code.ts). */
+function codeRoutes(scope: FastifyInstance, context: LambdaContext): void {
+  scope.post('/2015-03-31/functions', codeUpload('CreateFunction'), async (request, reply) => send(reply, await createFunction(context, jsonBody(request), request.id)));
+  scope.put('/2015-03-31/functions/:name/code', codeUpload('UpdateFunctionCode'), async (request, reply) =>
+    send(reply, await updateFunctionCode(context, param(request, 'name'), jsonBody(request), request.id)),
+  );
+  scope.put('/2015-03-31/functions/:name/configuration', async (request, reply) =>
+    send(reply, await updateFunctionConfiguration(context, param(request, 'name'), jsonBody(request), request.id)),
+  );
+  scope.delete('/2015-03-31/functions/:name', async (request, reply) =>
+    send(reply, await deleteFunction(context, param(request, 'name'), queryValue(request.query, 'Qualifier'), request.id)),
+  );
+}
+
 function functionRoutes(scope: FastifyInstance, context: LambdaContext): void {
+  codeRoutes(scope, context);
   scope.post('/2015-03-31/functions/:name/invocations', async (request, reply) =>
     send(
       reply,

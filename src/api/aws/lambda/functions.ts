@@ -51,6 +51,20 @@ export function requireFunction(context: LambdaContext, raw: string, qualifier?:
 }
 
 export function functionConfiguration(context: LambdaContext, view: FunctionView): Record<string, unknown> {
+  // A function created through the API reports what was stored for it; one defined by a program or a
+  // config file has no package, and reports its module path as the handler.
+  const stored = context.catalog.storedFunction(view.name);
+  const code = stored
+    ? {
+        Runtime: stored.runtime,
+        Role: stored.role,
+        Handler: stored.handler,
+        CodeSize: stored.codeSize,
+        Description: stored.description,
+        LastModified: lambdaTimestamp(stored.lastModified),
+        CodeSha256: stored.codeSha256,
+      }
+    : {};
   return {
     FunctionName: view.name,
     FunctionArn: view.arn,
@@ -73,6 +87,7 @@ export function functionConfiguration(context: LambdaContext, view: FunctionView
     Architectures: [process.arch === 'arm64' ? 'arm64' : 'x86_64'],
     EphemeralStorage: { Size: 512 },
     LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${view.name}` },
+    ...code,
   };
 }
 
@@ -214,7 +229,8 @@ export function getAccountSettings(context: LambdaContext, requestId: string): L
   const reserved = views.reduce((sum, view) => sum + (view.reservedConcurrency ?? 0), 0);
   return lambdaJson(
     {
-      // Lambda's code-size quotas, reported as Lambda does; Sluice keeps no code packages, so usage is 0.
+      // Lambda's code-size quotas, reported as Lambda does; usage counts the zips of functions created
+      // through the API (functions a node's config or program defines have no package).
       AccountLimit: {
         TotalCodeSize: 80_530_636_800,
         CodeSizeUnzipped: 262_144_000,
@@ -222,7 +238,7 @@ export function getAccountSettings(context: LambdaContext, requestId: string): L
         ConcurrentExecutions: limit,
         UnreservedConcurrentExecutions: limit - reserved,
       },
-      AccountUsage: { TotalCodeSize: 0, FunctionCount: views.length },
+      AccountUsage: { TotalCodeSize: views.reduce((sum, view) => sum + (context.catalog.storedFunction(view.name)?.codeSize ?? 0), 0), FunctionCount: views.length },
     },
     requestId,
   );
