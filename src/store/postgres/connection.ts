@@ -125,6 +125,23 @@ export interface Statement {
   text: string;
 }
 
+/**
+ * Named parameters for a statement with many of them: the text refers to each as `at('name')` (pg's `$n`,
+ * numbered in the order of `names`), and `values` lays out an object holding them as pg's array, so
+ * a call site names every value instead of counting to twenty.
+ */
+export function namedParameters<const N extends readonly string[]>(names: N) {
+  const position = new Map<string, number>(names.map((name, i) => [name, i + 1]));
+  return {
+    at(name: N[number]): string {
+      return `$${position.get(name)!}`;
+    },
+    values(object: Record<N[number], unknown>): unknown[] {
+      return names.map((name: N[number]) => object[name]);
+    },
+  };
+}
+
 export async function query<R extends pg.QueryResultRow>(
   db: Queryable,
   statement: Statement,

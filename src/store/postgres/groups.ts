@@ -33,7 +33,7 @@ import {
 } from '../group-store.js';
 import { queueChannel, type Notifier } from '../notifier.js';
 import { claimedMessageOf, type ClaimedRow, type QueueStore, type ReceiveOutcome, type SendOutcome } from '../queue-store.js';
-import { query, run, transaction, BY_SEQ_IN_QUEUE } from './connection.js';
+import { namedParameters, query, run, transaction, BY_SEQ_IN_QUEUE } from './connection.js';
 import { changeVisibility, deleteOutcomes, type DeleteRow } from './messages.js';
 
 const MAX_PAGES_PER_CLAIM = 32;
@@ -56,8 +56,35 @@ export function enterQueueGroupsSql(relation: string): string {
 }
 
 const LIMIT_COLUMNS = 'max_concurrency, rate_limit, rate_interval_ms, rate_burst';
-/** The position of group row `g` in the key array $11, for reading its new values by position. */
-const KEY_ORD = 'array_position($11::text[], g.group_key)';
+/**
+ * A claim's apply: the messages it expires, dead-letters and claims, and one array per group update
+ * column, in the order of `keys`. queueId is $1, as BY_SEQ_IN_QUEUE expects.
+ */
+const applyParams = namedParameters([
+  'queueId',
+  'now',
+  'deadLetterQueueId',
+  'deadLetterSourceArn',
+  'deadLetterGrouped',
+  'visibleAt',
+  'receiptToken',
+  'expired',
+  'deadLettered',
+  'claimed',
+  'keys',
+  'remove',
+  'served',
+  'nextVisibleAt',
+  'slotAt',
+  'tokenAt',
+  'readyAt',
+  'tokens',
+  'refilledAt',
+  'fullAt',
+] as const);
+const $ = applyParams.at;
+/** The position of group row `g` in the keys array, for reading its new values by position. */
+const KEY_ORD = `array_position(${$('keys')}::text[], g.group_key)`;
 /** Group row `g` still has messages. */
 /**
  * An array parameter the planner cannot look into. Given a bound array of 200 keys, PostgreSQL costed
@@ -119,43 +146,43 @@ const sql = {
   // of the queue per claim) instead of probed by primary key.
   apply: {
     name: 'sluice_group_apply',
-    text: `WITH expired AS (DELETE FROM messages WHERE ${BY_SEQ_IN_QUEUE} AND seq = ANY($8::bigint[])),
+    text: `WITH expired AS (DELETE FROM messages WHERE ${BY_SEQ_IN_QUEUE} AND seq = ANY(${$('expired')}::bigint[])),
            dead AS (
-             DELETE FROM messages WHERE ${BY_SEQ_IN_QUEUE} AND seq = ANY($9::bigint[])
+             DELETE FROM messages WHERE ${BY_SEQ_IN_QUEUE} AND seq = ANY(${$('deadLettered')}::bigint[])
              RETURNING seq, message_id, body, message_attributes, group_id, dedup_id, sent_at, receive_count,
                        first_received_at, group_key
            ),
            dead_copies AS (
              INSERT INTO messages (queue_id, message_id, body, message_attributes, group_id, dedup_id, sent_at, visible_at,
                                    receive_count, first_received_at, dead_letter_source, group_key)
-             SELECT $3::bigint, message_id, body, message_attributes, group_id, dedup_id, sent_at, $2::bigint,
-                    receive_count, first_received_at, $4::text,
-                    CASE WHEN $5::boolean THEN COALESCE(group_key, '') ELSE group_key END
+             SELECT ${$('deadLetterQueueId')}::bigint, message_id, body, message_attributes, group_id, dedup_id, sent_at, ${$('now')}::bigint,
+                    receive_count, first_received_at, ${$('deadLetterSourceArn')}::text,
+                    CASE WHEN ${$('deadLetterGrouped')}::boolean THEN COALESCE(group_key, '') ELSE group_key END
              FROM dead ORDER BY seq
              RETURNING queue_id, group_key, visible_at
            ),
-           dead_grouped AS (SELECT * FROM dead_copies WHERE $5::boolean),
+           dead_grouped AS (SELECT * FROM dead_copies WHERE ${$('deadLetterGrouped')}::boolean),
            dead_groups AS (${enterQueueGroupsSql('dead_grouped')}),
            claimed AS (
-             UPDATE messages m SET visible_at = $6::bigint, receive_count = m.receive_count + 1,
-               first_received_at = COALESCE(m.first_received_at, $2::bigint), received_at = $2::bigint, receipt_token = $7::text
-             WHERE ${BY_SEQ_IN_QUEUE} AND seq = ANY($10::bigint[])
+             UPDATE messages m SET visible_at = ${$('visibleAt')}::bigint, receive_count = m.receive_count + 1,
+               first_received_at = COALESCE(m.first_received_at, ${$('now')}::bigint), received_at = ${$('now')}::bigint, receipt_token = ${$('receiptToken')}::text
+             WHERE ${BY_SEQ_IN_QUEUE} AND seq = ANY(${$('claimed')}::bigint[])
              RETURNING m.seq, m.message_id, m.body, m.message_attributes, m.group_id, m.dedup_id, m.sent_at,
                        m.first_received_at, m.receive_count, m.dead_letter_source
            ),
            updated AS (
-             UPDATE queue_groups g SET next_visible_at = ($14::bigint[])[${KEY_ORD}], slot_at = ($15::bigint[])[${KEY_ORD}],
-               token_at = ($16::bigint[])[${KEY_ORD}], ready_at = ($17::bigint[])[${KEY_ORD}],
-               tokens = ($18::double precision[])[${KEY_ORD}], refilled_at = ($19::bigint[])[${KEY_ORD}],
-               full_at = ($20::bigint[])[${KEY_ORD}],
-               turn = CASE WHEN ($13::boolean[])[${KEY_ORD}] THEN nextval('queue_group_turn') ELSE g.turn END
-             WHERE g.queue_id = $1 AND g.group_key = ANY(${opaqueArray('$11::text[]')}) AND NOT ($12::boolean[])[${KEY_ORD}]
+             UPDATE queue_groups g SET next_visible_at = (${$('nextVisibleAt')}::bigint[])[${KEY_ORD}], slot_at = (${$('slotAt')}::bigint[])[${KEY_ORD}],
+               token_at = (${$('tokenAt')}::bigint[])[${KEY_ORD}], ready_at = (${$('readyAt')}::bigint[])[${KEY_ORD}],
+               tokens = (${$('tokens')}::double precision[])[${KEY_ORD}], refilled_at = (${$('refilledAt')}::bigint[])[${KEY_ORD}],
+               full_at = (${$('fullAt')}::bigint[])[${KEY_ORD}],
+               turn = CASE WHEN (${$('served')}::boolean[])[${KEY_ORD}] THEN nextval('queue_group_turn') ELSE g.turn END
+             WHERE g.queue_id = ${$('queueId')} AND g.group_key = ANY(${opaqueArray(`${$('keys')}::text[]`)}) AND NOT (${$('remove')}::boolean[])[${KEY_ORD}]
            ),
            removed AS (
              DELETE FROM queue_groups g
-             WHERE g.queue_id = $1 AND g.group_key = ANY(${opaqueArray('$11::text[]')}) AND ($12::boolean[])[${KEY_ORD}]
+             WHERE g.queue_id = ${$('queueId')} AND g.group_key = ANY(${opaqueArray(`${$('keys')}::text[]`)}) AND (${$('remove')}::boolean[])[${KEY_ORD}]
            )
-           SELECT * FROM claimed ORDER BY array_position($10::bigint[], seq)`,
+           SELECT * FROM claimed ORDER BY array_position(${$('claimed')}::bigint[], seq)`,
   },
   // Ordered and stopped at the first group with messages: no scan of the queue's group rows.
   nextReady: {
@@ -440,28 +467,32 @@ async function claimPage(
     remaining,
   });
   const u = plan.updates;
-  const claimed = await query<ClaimedRow>(client, sql.apply, [
-    p.queueId,
-    p.now,
-    target?.queueId ?? null,
-    target?.sourceArn ?? null,
-    target?.grouped ?? false,
-    p.visibleAt,
-    p.receiptToken,
-    plan.expired,
-    plan.deadLettered,
-    plan.claimed,
-    u.map((x) => x.groupKey),
-    u.map((x) => x.remove),
-    u.map((x) => x.served),
-    u.map((x) => x.nextVisibleAt),
-    u.map((x) => x.slotAt),
-    u.map((x) => x.tokenAt),
-    u.map((x) => x.readyAt),
-    u.map((x) => x.tokens),
-    u.map((x) => x.refilledAt),
-    u.map((x) => x.fullAt),
-  ]);
+  const claimed = await query<ClaimedRow>(
+    client,
+    sql.apply,
+    applyParams.values({
+      queueId: p.queueId,
+      now: p.now,
+      deadLetterQueueId: target?.queueId ?? null,
+      deadLetterSourceArn: target?.sourceArn ?? null,
+      deadLetterGrouped: target?.grouped ?? false,
+      visibleAt: p.visibleAt,
+      receiptToken: p.receiptToken,
+      expired: plan.expired,
+      deadLettered: plan.deadLettered,
+      claimed: plan.claimed,
+      keys: u.map((x) => x.groupKey),
+      remove: u.map((x) => x.remove),
+      served: u.map((x) => x.served),
+      nextVisibleAt: u.map((x) => x.nextVisibleAt),
+      slotAt: u.map((x) => x.slotAt),
+      tokenAt: u.map((x) => x.tokenAt),
+      readyAt: u.map((x) => x.readyAt),
+      tokens: u.map((x) => x.tokens),
+      refilledAt: u.map((x) => x.refilledAt),
+      fullAt: u.map((x) => x.fullAt),
+    }),
+  );
   for (const row of claimed) outcome.messages.push(claimedMessageOf(row));
   outcome.deadLettered += plan.deadLettered.length;
   return true;
