@@ -30,6 +30,7 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import type { SQSEvent } from 'aws-lambda';
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../src/store/store.js';
 import { describePostgres, openTestStore } from '../src/testkit/postgres.js';
@@ -130,10 +131,38 @@ function suite(backend: string, openStore: () => Promise<Store | undefined>) {
       await expect(sfn.send(new DescribeExecutionCommand({ executionArn: `${stateMachineArn.replace('stateMachine', 'execution')}:nope` }))).rejects.toBeInstanceOf(ExecutionDoesNotExist);
     });
 
-    it('StartSyncExecution returns the output', async () => {
+    it('StartSyncExecution returns the output, on an EXPRESS machine only', async () => {
       const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name: 'sync', definition: passMachine, roleArn: role, type: 'EXPRESS' }));
       const done = await sfn.send(new StartSyncExecutionCommand({ stateMachineArn, input: '{"x":1}' }));
-      expect(done).toMatchObject({ status: 'SUCCEEDED', output: '{"x":1,"r":{"ok":true}}' });
+      expect(done).toMatchObject({ status: 'SUCCEEDED', output: '{"x":1,"r":{"ok":true}}', input: '{"x":1}' });
+      expect(done.executionArn).toContain(':express:sync:');
+      expect(done.stopDate).toBeInstanceOf(Date);
+      await expect(sfn.send(new DescribeExecutionCommand({ executionArn: done.executionArn! }))).rejects.toMatchObject({ name: 'InvalidArn' });
+      await expect(sfn.send(new ListExecutionsCommand({ stateMachineArn }))).rejects.toMatchObject({ name: 'StateMachineTypeNotSupported' });
+      const standard = await sfn.send(new CreateStateMachineCommand({ name: 'not-sync', definition: passMachine, roleArn: role }));
+      await expect(sfn.send(new StartSyncExecutionCommand({ stateMachineArn: standard.stateMachineArn }))).rejects.toMatchObject({ name: 'StateMachineTypeNotSupported' });
+    });
+
+    it('StartSyncExecution works without disableHostPrefix when the `sync-` name resolves to the node (any Host is served)', async () => {
+      // The SDK sends StartSyncExecution to `sync-<endpoint host>`. Names under .localhost resolve to the
+      // loopback address on systems that follow RFC 6761 (systemd-resolved, nss-myhostname); the agent's
+      // lookup stands in for that here, as a hosts-file line would.
+      const port = new URL(node.url).port;
+      const asked: string[] = [];
+      const lookup = ((hostname: string, options: unknown, callback: (error: null, address: string | { address: string; family: number }[], family?: number) => void) => {
+        asked.push(hostname);
+        if ((options as { all?: boolean }).all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+        else callback(null, '127.0.0.1', 4);
+      }) as unknown as http.AgentOptions['lookup'];
+      const prefixed = new SFNClient({ endpoint: `http://sluice.localhost:${port}`, region: 'us-east-1', credentials: TEST_ACCESS_KEY, maxAttempts: 1, requestHandler: { httpAgent: new http.Agent({ lookup }) } });
+      try {
+        const { stateMachineArn } = await prefixed.send(new CreateStateMachineCommand({ name: 'sync-host', definition: passMachine, roleArn: role, type: 'EXPRESS' }));
+        const done = await prefixed.send(new StartSyncExecutionCommand({ stateMachineArn, input: '{"x":2}' }));
+        expect(done).toMatchObject({ status: 'SUCCEEDED', output: '{"x":2,"r":{"ok":true}}' });
+        expect(asked).toContain('sync-sluice.localhost');
+      } finally {
+        prefixed.destroy();
+      }
     });
 
     it('runs seed 001’s state machine unchanged: an SQS message with a task token, answered by its function', async () => {

@@ -63,6 +63,13 @@ export interface ExecutionMeta {
   parentToken?: string;
   /** `.sync` (output as JSON text) or `.sync:2` (output as JSON). */
   parentSync?: 'sync' | 'sync:2';
+  /**
+   * An EXPRESS execution: no history is stored, it runs for at most five minutes, and its finished row
+   * is kept only long enough for a StartSyncExecution waiter to read it.
+   */
+  express?: true;
+  /** Started by StartSyncExecution: run at most once (a node that dies with it in flight ends it). */
+  atMostOnce?: true;
 }
 
 export interface ExecutionState {

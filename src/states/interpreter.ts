@@ -54,8 +54,9 @@ export function startExecution(def: Definition, meta: ExecutionMeta, input: Json
     nextFrame: 1,
     lastEventId: 0,
     transitions: 0,
-    ...(def.TimeoutSeconds !== undefined ? { deadlineAt: env.now + def.TimeoutSeconds * 1000 } : {}),
   };
+  const deadline = executionDeadline(def, meta, env.now);
+  if (deadline !== undefined) state.deadlineAt = deadline;
   const run = new Run(def, state, env);
   const started = run.event(0, 'ExecutionStarted', 'executionStartedEventDetails', {
     input: JSON.stringify(input),
@@ -65,6 +66,16 @@ export function startExecution(def: Definition, meta: ExecutionMeta, input: Json
   run.newFrame({ machine: [], state: def.StartAt, input, lastEventId: started });
   run.advance();
   return { state, step: run.step };
+}
+
+/** AWS runs an Express execution for at most five minutes. */
+export const EXPRESS_MAX_DURATION_MS = 5 * 60_000;
+
+/** The machine's TimeoutSeconds as an instant; an Express execution's is five minutes at the latest. */
+function executionDeadline(def: Definition, meta: ExecutionMeta, now: number): number | undefined {
+  const own = def.TimeoutSeconds === undefined ? undefined : now + def.TimeoutSeconds * 1000;
+  if (!meta.express) return own;
+  return Math.min(own ?? Infinity, now + EXPRESS_MAX_DURATION_MS);
 }
 
 /** Time passed: Wait states and retry intervals that are due move on; overdue tasks time out. */
@@ -108,6 +119,18 @@ export function abortExecution(def: Definition, state: ExecutionState, failure: 
     ...(failure.error !== undefined ? { error: failure.error } : {}),
     ...(failure.cause !== undefined ? { cause: failure.cause } : {}),
   });
+  return run.step;
+}
+
+/** The execution fails as a whole (not through a state's Catch): FAILED with the given error and cause. */
+export function failExecution(def: Definition, state: ExecutionState, failure: { error: string; cause: string }, env: InterpreterEnv): Step {
+  const run = new Run(def, state, env);
+  if (state.status !== 'RUNNING') return run.step;
+  state.status = 'FAILED';
+  state.failure = failure;
+  run.abortStates();
+  state.frames = {};
+  run.event(state.lastEventId, 'ExecutionFailed', 'executionFailedEventDetails', { ...failure });
   return run.step;
 }
 

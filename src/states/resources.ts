@@ -48,19 +48,32 @@ export function resourceKind(resource: string): ResourceKind | undefined {
   return { kind: m[1] as 'lambda:invoke' | 'sqs:sendMessage', wait: m[2] !== undefined };
 }
 
-/** Resources this Sluice cannot run, with their location (for InvalidDefinition at create time). */
-export function unsupportedResources(def: Definition): { resource: string; location: string }[] {
+/** Every Task state's resource with its location in the definition (`/States/A/Resource`). */
+function taskResources(def: Definition): { resource: string; location: string }[] {
   const out: { resource: string; location: string }[] = [];
   const visit = (machine: Machine, at: string) => {
     for (const [name, state] of Object.entries(machine.States)) {
       const where = `${at}/States/${name}`;
-      if (state.Type === 'Task' && !resourceKind(state.Resource)) out.push({ resource: state.Resource, location: `${where}/Resource` });
+      if (state.Type === 'Task') out.push({ resource: state.Resource, location: `${where}/Resource` });
       if (state.Type === 'Parallel') state.Branches.forEach((b, i) => visit(b, `${where}/Branches[${i}]`));
       if (state.Type === 'Map') visit(state.ItemProcessor, `${where}/ItemProcessor`);
     }
   };
   visit(def, '');
   return out;
+}
+
+/** Resources this Sluice cannot run, with their location (for InvalidDefinition at create time). */
+export function unsupportedResources(def: Definition): { resource: string; location: string }[] {
+  return taskResources(def).filter((t) => !resourceKind(t.resource));
+}
+
+/**
+ * Resources an Express machine cannot use: AWS's Express workflows support only the request-response
+ * pattern, not `.sync` nor `.waitForTaskToken` (nor activities).
+ */
+export function expressUnsupportedResources(def: Definition): { resource: string; location: string }[] {
+  return taskResources(def).filter((t) => resourceKind(t.resource)?.wait === true);
 }
 
 export interface TaskRunnerDeps {

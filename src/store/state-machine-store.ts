@@ -173,11 +173,17 @@ export interface StateMachineStore {
   executionClaimDue(p: { now: number; leaseUntil: number; limit: number }): Promise<StoredExecution[]>;
   /** The earliest wake instant of any running execution, or null. */
   executionNextWake(): Promise<number | null>;
-  /** Deletes up to `limit` finished executions stopped before `stoppedBefore`, with their history. */
-  executionPurge(p: { stoppedBefore: number; limit: number }): Promise<number>;
+  /**
+   * Deletes up to `limit` finished executions stopped before `stoppedBefore`, with their history;
+   * `expressOnly`: only Express executions (their ARN's resource type is `express`).
+   */
+  executionPurge(p: { stoppedBefore: number; limit: number; expressOnly?: boolean }): Promise<number>;
   /** History events in id order (or reverse), after `afterId` in that order, at most `limit`. */
   executionHistory(p: { arn: string; reverse: boolean; afterId?: number; limit: number }): Promise<StoredEvent[]>;
 }
+
+/** Express execution ARNs: `arn:aws:states:<region>:<account>:express:<machine>:<name>:<id>`. */
+export const EXPRESS_ARN_PATTERN = 'arn:aws:states:%:express:%';
 
 /** Published when an execution may have become due earlier than nodes know (released, woken, started). */
 export const executionsChannel = 'executions';

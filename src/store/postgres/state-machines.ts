@@ -11,6 +11,7 @@ import type { Notifier } from '../notifier.js';
 import {
   executionChannel,
   executionsChannel,
+  EXPRESS_ARN_PATTERN,
   type StateMachineStore,
   type StoredEvent,
 } from '../state-machine-store.js';
@@ -262,8 +263,10 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
         pool,
         {
           name: 'sluice_executions_purge',
+          // $3: an ARN pattern (Express executions only) or NULL (every finished execution).
           text: `WITH doomed AS (
-                   SELECT arn FROM executions WHERE stopped_at IS NOT NULL AND stopped_at < $1 AND status <> 'RUNNING' LIMIT $2
+                   SELECT arn FROM executions WHERE stopped_at IS NOT NULL AND stopped_at < $1 AND status <> 'RUNNING'
+                     AND ($3::text IS NULL OR arn LIKE $3) LIMIT $2
                  ), events AS (
                    DELETE FROM execution_events WHERE execution_arn IN (SELECT arn FROM doomed)
                  ), gone AS (
@@ -271,7 +274,7 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
                  )
                  SELECT count(*) AS purged FROM gone`,
         },
-        [p.stoppedBefore, p.limit],
+        [p.stoppedBefore, p.limit, p.expressOnly ? EXPRESS_ARN_PATTERN : null],
       );
       return Number(rows[0]?.purged ?? 0);
     },

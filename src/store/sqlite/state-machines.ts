@@ -9,6 +9,7 @@ import type { Notifier } from '../notifier.js';
 import {
   executionChannel,
   executionsChannel,
+  EXPRESS_ARN_PATTERN,
   type StateMachineStore,
   type StoredEvent,
   type StoredExecution,
@@ -93,6 +94,9 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
     ),
     doomed: db.prepare<[number, number], { arn: string }>(
       `SELECT arn FROM executions WHERE stopped_at IS NOT NULL AND stopped_at < ? AND status <> 'RUNNING' LIMIT ?`,
+    ),
+    doomedExpress: db.prepare<[number, string, number], { arn: string }>(
+      `SELECT arn FROM executions WHERE stopped_at IS NOT NULL AND stopped_at < ? AND status <> 'RUNNING' AND arn LIKE ? LIMIT ?`,
     ),
     deleteEvents: db.prepare('DELETE FROM execution_events WHERE execution_arn = ?'),
     deleteExecution: db.prepare('DELETE FROM executions WHERE arn = ?'),
@@ -195,8 +199,8 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
     return true;
   });
 
-  const purge = db.transaction((p: { stoppedBefore: number; limit: number }): number => {
-    const doomed = sql.doomed.all(p.stoppedBefore, p.limit);
+  const purge = db.transaction((p: { stoppedBefore: number; limit: number; expressOnly?: boolean }): number => {
+    const doomed = p.expressOnly ? sql.doomedExpress.all(p.stoppedBefore, EXPRESS_ARN_PATTERN, p.limit) : sql.doomed.all(p.stoppedBefore, p.limit);
     for (const { arn } of doomed) {
       sql.deleteEvents.run(arn);
       sql.deleteExecution.run(arn);
