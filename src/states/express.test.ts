@@ -33,6 +33,19 @@ async function eventually(condition: () => boolean | Promise<boolean>, ms = 5_00
   }
 }
 
+/**
+ * Moves the manual clock in steps, with real pauses between (PostgreSQL answers asynchronously, so a
+ * timer may be armed a little after the store is read), until `condition` holds.
+ */
+async function advanceUntil(clock: ManualClock, condition: () => boolean | Promise<boolean>, stepMs = 1_000, maxSteps = 400): Promise<void> {
+  for (let i = 0; !(await condition()); i++) {
+    if (i >= maxSteps) throw new Error('condition still false');
+    await clock.advance(stepMs);
+    await settle();
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
 /** Two stores on the same database (two nodes), and how to drop it. */
 interface Backend {
   name: string;
@@ -83,8 +96,7 @@ function suite(backend: Backend) {
       expect(await store.executionGet({ arn: done.executionArn })).toBeDefined();
       await clock.advance(EXPRESS_RESULT_RETENTION_MS - 1_000);
       expect(await store.executionGet({ arn: done.executionArn })).toBeDefined();
-      await clock.advance(1_010);
-      await eventually(async () => (await store.executionGet({ arn: done.executionArn })) === undefined);
+      await advanceUntil(clock, async () => (await store.executionGet({ arn: done.executionArn })) === undefined, 100, 100);
     });
 
     it('a failure is an answer, not an error; names may repeat (each start is a new execution)', async () => {
@@ -104,8 +116,7 @@ function suite(backend: Backend) {
         await expect(call()).rejects.toMatchObject({ code: 'InvalidArn', message: expect.stringContaining('Resource type not valid in this context: express') });
       await expect(machines().listExecutions(stateMachineArn)).rejects.toMatchObject({ code: 'StateMachineTypeNotSupported', field: 'stateMachineArn' });
       // The asynchronous execution still runs to its end.
-      await clock.advance(10_000);
-      await eventually(async () => (await store.executionGet({ arn: executionArn }))?.status === 'SUCCEEDED');
+      await advanceUntil(clock, async () => (await store.executionGet({ arn: executionArn }))?.status === 'SUCCEEDED');
     });
 
     it('StartSyncExecution on a STANDARD machine is StateMachineTypeNotSupported; startAndWait serves both', async () => {
@@ -139,12 +150,13 @@ function suite(backend: Backend) {
 
     it('an Express execution runs for at most five minutes: TIMED_OUT with States.Timeout', async () => {
       const { stateMachineArn } = await machines().create({ name: 'slow', type: 'EXPRESS', definition: { StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 600, End: true } } } });
-      const pending = machines().startSyncExecution(stateMachineArn);
+      const started = clock.now();
+      let done = false;
+      const pending = machines().startSyncExecution(stateMachineArn).finally(() => (done = true));
       await eventually(async () => (await store.executionList({ stateMachineArn, limit: 1 })).length === 1);
-      await settle();
-      await clock.advance(299_000);
-      await settle();
-      await clock.advance(1_500);
+      await advanceUntil(clock, () => done);
+      expect(clock.now() - started).toBeGreaterThanOrEqual(300_000);
+      expect(clock.now() - started).toBeLessThan(310_000);
       expect(await pending).toMatchObject({ status: 'TIMED_OUT', error: 'States.Timeout' });
     });
 
@@ -168,9 +180,10 @@ function suite(backend: Backend) {
         // This node stops working (as if it died); its lease ends and the other node claims the execution.
         await machines().runner.stop(Date.now());
         await clock.advance(61_000);
-        other.stateMachines.runner.scheduleWake();
-        await clock.advance(1_000);
-        await eventually(async () => (await store.executionGet({ arn: row!.arn }))?.status !== 'RUNNING');
+        await advanceUntil(clock, async () => {
+          other.stateMachines.runner.scheduleWake();
+          return (await store.executionGet({ arn: row!.arn }))?.status !== 'RUNNING';
+        });
         expect(await store.executionGet({ arn: row!.arn })).toMatchObject({ status: 'FAILED', error: 'States.Runtime', cause: expect.stringContaining('at most once') });
         expect(otherCalls).toBe(0);
         hang.open('too late');

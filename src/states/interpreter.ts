@@ -14,7 +14,7 @@ import { errorMatches, StatesError, StatesErrors, type StatesFailure } from './e
 import type { ExecutionMeta, ExecutionState, Frame, TaskInFlight } from './execution-state.js';
 import type { HistoryEvent } from './history.js';
 import { evaluateIntrinsic, isIntrinsic } from './intrinsics.js';
-import { applyResultPath, applySelectPath, applyTemplate, effectiveInput, stateOutput, type PathEnv } from './io.js';
+import { applyResultPath, applySelectPath, applyTemplate, effectiveInput, evaluateJsonPathAssign, stateOutput, type PathEnv } from './io.js';
 import { isObject, type Json, type JsonObject } from './json.js';
 import { evaluatePath } from './jsonpath.js';
 import { evaluateAssign, evaluateTemplate, isJsonataExpression, type JsonataScope } from './jsonata.js';
@@ -209,9 +209,19 @@ class Run {
     return output;
   }
 
+  /**
+   * Variables a state assigned take effect when it ends: every value was read with the variables as
+   * they were when it was entered. A branch or iteration has its own copy (AWS's inner scope), so what
+   * it assigns is not seen outside it.
+   */
+  private setVariables(frame: Frame, assigned: JsonObject): void {
+    if (Object.keys(assigned).length > 0) frame.vars = { ...(frame.vars ?? {}), ...assigned };
+  }
+
   private pathEnv(frame: Frame, extra: JsonObject = {}): PathEnv {
     return {
       context: this.context(frame, extra),
+      variables: frame.vars ?? {},
       ...(this.env.uuid ? { uuid: this.env.uuid } : {}),
       ...(this.env.random ? { random: this.env.random } : {}),
     };
@@ -300,7 +310,9 @@ class Run {
           const env = this.pathEnv(frame);
           const effective = effectiveInput(state, frame.input, env);
           const result = state.Result !== undefined ? state.Result : effective;
+          const assigned = evaluateJsonPathAssign(state.Assign, result, env);
           const output = applySelectPath('OutputPath', state.OutputPath, applyResultPath(state.ResultPath, frame.input, result), env);
+          this.setVariables(frame, assigned);
           return this.leave(frame, output, 'Pass');
         }
         case 'Succeed': {
@@ -312,9 +324,13 @@ class Run {
         case 'Choice': {
           const env = this.pathEnv(frame);
           const input = applySelectPath('InputPath', state.InputPath, frame.input, env);
-          const next = matchChoice(state.Choices, input, env.context) ?? state.Default;
+          const rule = matchChoice(state.Choices, input, env.context, env.variables);
+          const next = (rule?.Next as string | undefined) ?? state.Default;
           if (next === undefined) throw new StatesError(StatesErrors.NoChoiceMatched, `No Choice Rules matched and no Default was specified in state '${frame.state}'`);
+          // The matched rule's Assign, or the state's when the rule has none (or the Default is taken).
+          const assigned = evaluateJsonPathAssign(rule?.Assign ?? state.Assign, input, env);
           const output = applySelectPath('OutputPath', state.OutputPath, input, env);
+          this.setVariables(frame, assigned);
           return this.leave(frame, output, 'Choice', false, next);
         }
         case 'Wait':
@@ -402,7 +418,7 @@ class Run {
     const env = this.pathEnv(frame);
     const read = (path: string | undefined, literal: string | undefined): string | undefined => {
       if (path === undefined) return literal;
-      const value = isIntrinsic(path) ? evaluateIntrinsic(path, { input: frame.input, context: env.context }) : evaluatePath(path, frame.input, env.context);
+      const value = isIntrinsic(path) ? evaluateIntrinsic(path, { input: frame.input, context: env.context, variables: env.variables ?? {} }) : evaluatePath(path, frame.input, env.context, env.variables);
       return typeof value === 'string' ? value : value === undefined ? undefined : JSON.stringify(value);
     };
     const failure = { error: read(state.ErrorPath, state.Error) ?? '', cause: read(state.CausePath, state.Cause) ?? '' };
@@ -417,16 +433,17 @@ class Run {
     if (state.Seconds !== undefined) dueAt = this.env.now + state.Seconds * 1000;
     else if (state.Timestamp !== undefined) dueAt = Date.parse(state.Timestamp);
     else if (state.SecondsPath !== undefined) {
-      const seconds = evaluatePath(state.SecondsPath, input, env.context);
+      const seconds = evaluatePath(state.SecondsPath, input, env.context, env.variables);
       if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0)
         throw new StatesError(StatesErrors.Runtime, `The SecondsPath parameter does not reference a valid integer: '${state.SecondsPath}'`);
       dueAt = this.env.now + seconds * 1000;
     } else {
-      const stamp = evaluatePath(state.TimestampPath as string, input, env.context);
+      const stamp = evaluatePath(state.TimestampPath as string, input, env.context, env.variables);
       const t = typeof stamp === 'string' ? Date.parse(stamp) : Number.NaN;
       if (Number.isNaN(t)) throw new StatesError(StatesErrors.Runtime, `The TimestampPath parameter does not reference a valid ISO-8601 timestamp: '${state.TimestampPath}'`);
       dueAt = t;
     }
+    this.setVariables(frame, evaluateJsonPathAssign(state.Assign, input, env));
     frame.input = input;
     frame.phase = 'wait';
     frame.dueAt = dueAt;
@@ -486,7 +503,7 @@ class Run {
   private seconds(fixed: number | undefined, path: string | undefined, input: Json, env: PathEnv): number | undefined {
     if (fixed !== undefined) return fixed;
     if (path === undefined) return undefined;
-    const value = evaluatePath(path, input, env.context);
+    const value = evaluatePath(path, input, env.context, env.variables);
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
       throw new StatesError(StatesErrors.Runtime, `${path} does not reference a positive integer`);
     return value;
@@ -507,7 +524,7 @@ class Run {
         checkSize(outcome.output, 'The task result');
         const output = this.jsonata(frame)
           ? this.outputAndAssign(frame, state as unknown as JsonObject, this.scope(frame, { result: outcome.output }), outcome.output)
-          : stateOutput(state, frame.input, outcome.output, this.pathEnv(frame));
+          : this.jsonPathOutput(frame, state, outcome.output);
         delete frame.task;
         this.leave(frame, output, 'Task');
       } catch (error) {
@@ -641,12 +658,26 @@ class Run {
     try {
       const output = this.jsonata(frame)
         ? this.outputAndAssign(frame, state as unknown as JsonObject, this.scope(frame, { result: results }), results)
-        : stateOutput(state, frame.input, results, this.pathEnv(frame));
+        : this.jsonPathOutput(frame, state, results);
       this.leave(frame, output, kind);
     } catch (error) {
       if (!(error instanceof StatesError)) throw error;
       this.fail(frame, error.failure);
     }
+  }
+
+  /**
+   * A JSONPath Task, Parallel or Map state's output from its result; its Assign reads the result after
+   * ResultSelector as `$`.
+   */
+  private jsonPathOutput(frame: Frame, state: TaskState | ParallelState | MapState, result: Json): Json {
+    const env = this.pathEnv(frame);
+    let assigned: JsonObject = {};
+    const output = stateOutput(state, frame.input, result, env, (selected) => {
+      assigned = evaluateJsonPathAssign(state.Assign, selected, env);
+    });
+    this.setVariables(frame, assigned);
+    return output;
   }
 
   /** A failure of the frame's current state: Retry, then Catch, then the frame fails. */
@@ -674,7 +705,7 @@ class Run {
       try {
         output = this.jsonata(frame)
           ? this.outputAndAssign(frame, catcher as unknown as JsonObject, this.scope(frame, { errorOutput }), errorOutput)
-          : applyResultPath(catcher.ResultPath, frame.input, errorOutput);
+          : this.caughtOutput(frame, catcher, errorOutput);
       } catch (error) {
         if (!(error instanceof StatesError)) throw error;
         return this.failFrame(frame, error.failure);
@@ -694,6 +725,14 @@ class Run {
       return;
     }
     this.failFrame(frame, failure);
+  }
+
+  /** A JSONPath catcher: its Assign reads the error output as `$`; ResultPath places it in the input. */
+  private caughtOutput(frame: Frame, catcher: Catcher, errorOutput: JsonObject): Json {
+    const assigned = evaluateJsonPathAssign(catcher.Assign, errorOutput, this.pathEnv(frame));
+    const output = applyResultPath(catcher.ResultPath, frame.input, errorOutput);
+    this.setVariables(frame, assigned);
+    return output;
   }
 
   private dropChildren(frame: Frame): void {
