@@ -64,7 +64,7 @@ export function startExecution(def: Definition, meta: ExecutionMeta, input: Json
     roleArn: meta.roleArn,
   });
   run.newFrame({ machine: [], state: def.StartAt, input, lastEventId: started });
-  run.advance();
+  run.guard(() => run.advance());
   return { state, step: run.step };
 }
 
@@ -81,15 +81,17 @@ function executionDeadline(def: Definition, meta: ExecutionMeta, now: number): n
 /** Time passed: Wait states and retry intervals that are due move on; overdue tasks time out. */
 export function advanceExecution(def: Definition, state: ExecutionState, env: InterpreterEnv): Step {
   const run = new Run(def, state, env);
-  run.advance();
+  run.guard(() => run.advance());
   return run.step;
 }
 
 /** A task's outcome. An outcome for a frame or attempt that no longer waits for it is ignored. */
 export function completeTask(def: Definition, state: ExecutionState, frameId: string, attempt: number, outcome: TaskOutcomeEvent, env: InterpreterEnv): Step {
   const run = new Run(def, state, env);
-  run.completeTask(frameId, attempt, outcome);
-  run.advance();
+  run.guard(() => {
+    run.completeTask(frameId, attempt, outcome);
+    run.advance();
+  });
   return run.step;
 }
 
@@ -99,10 +101,12 @@ export function submitTask(def: Definition, state: ExecutionState, frameId: stri
   const frame = state.frames[frameId];
   if (frame?.task && frame.task.attempt === attempt && !frame.task.submitted) {
     frame.task.submitted = true;
-    frame.lastEventId = run.event(frame.lastEventId, 'TaskSubmitted', 'taskSubmittedEventDetails', {
-      resourceType: resourceParts(frame.task.resource).type,
-      resource: resourceParts(frame.task.resource).name,
-      output: '{}',
+    run.guard(() => {
+      frame.lastEventId = run.event(frame.lastEventId, 'TaskSubmitted', 'taskSubmittedEventDetails', {
+        resourceType: resourceParts(frame.task!.resource).type,
+        resource: resourceParts(frame.task!.resource).name,
+        output: '{}',
+      });
     });
   }
   return run.step;
@@ -113,7 +117,7 @@ export function abortExecution(def: Definition, state: ExecutionState, failure: 
   const run = new Run(def, state, env);
   if (state.status !== 'RUNNING') return run.step;
   state.status = 'ABORTED';
-  run.abortStates();
+  run.abortStatesWithinLimit();
   state.frames = {};
   run.event(state.lastEventId, 'ExecutionAborted', 'executionAbortedEventDetails', {
     ...(failure.error !== undefined ? { error: failure.error } : {}),
@@ -128,7 +132,7 @@ export function failExecution(def: Definition, state: ExecutionState, failure: {
   if (state.status !== 'RUNNING') return run.step;
   state.status = 'FAILED';
   state.failure = failure;
-  run.abortStates();
+  run.abortStatesWithinLimit();
   state.frames = {};
   run.event(state.lastEventId, 'ExecutionFailed', 'executionFailedEventDetails', { ...failure });
   return run.step;
@@ -157,6 +161,14 @@ export function resolveMachine(def: Machine, path: (string | number)[]): Machine
   return node as Machine;
 }
 
+/** AWS's quota: an execution's history holds at most 25,000 events; the last one is its failure. */
+export const MAX_HISTORY_EVENTS = 25_000;
+export const HISTORY_LIMIT_CAUSE = `The execution reached the maximum number of history events (${MAX_HISTORY_EVENTS}).`;
+const ENDING_EVENTS = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionTimedOut', 'ExecutionAborted']);
+
+/** Thrown by `Run.event` when one more event would leave no room for the execution's failure. */
+class HistoryLimitReached extends Error {}
+
 class Run {
   readonly step: Step = { events: [], tasks: [] };
 
@@ -166,7 +178,37 @@ class Run {
     private readonly env: InterpreterEnv,
   ) {}
 
+  /**
+   * Runs `work`; if the history fills up meanwhile, the execution fails as AWS fails it: event 25,000 is
+   * ExecutionFailed (States.Runtime), nothing the step began runs, every state is dropped. An Express
+   * execution keeps no history, so it has no such limit.
+   */
+  guard(work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      if (!(error instanceof HistoryLimitReached)) throw error;
+      const exec = this.exec;
+      exec.status = 'FAILED';
+      exec.failure = { error: StatesErrors.Runtime, cause: HISTORY_LIMIT_CAUSE };
+      delete exec.output;
+      exec.frames = {};
+      this.step.tasks = [];
+      this.event(exec.lastEventId, 'ExecutionFailed', 'executionFailedEventDetails', { ...exec.failure });
+    }
+  }
+
+  /** The `...StateAborted` events of an ending execution, as many as the history has room for. */
+  abortStatesWithinLimit(): void {
+    try {
+      this.abortStates();
+    } catch (error) {
+      if (!(error instanceof HistoryLimitReached)) throw error;
+    }
+  }
+
   event(previousEventId: number, type: string, detailsKey?: string, details?: JsonObject): number {
+    if (this.exec.lastEventId + 1 >= MAX_HISTORY_EVENTS && !ENDING_EVENTS.has(type) && !this.exec.meta.express) throw new HistoryLimitReached();
     const id = ++this.exec.lastEventId;
     this.step.events.push({
       id,
@@ -270,7 +312,7 @@ class Run {
     if (exec.deadlineAt !== undefined && this.env.now >= exec.deadlineAt) {
       exec.status = 'TIMED_OUT';
       exec.failure = { error: StatesErrors.Timeout, cause: 'The execution timed out (TimeoutSeconds)' };
-      this.abortStates();
+      this.abortStatesWithinLimit();
       exec.frames = {};
       this.event(exec.lastEventId, 'ExecutionTimedOut', 'executionTimedOutEventDetails', { ...exec.failure });
       return;

@@ -33,8 +33,11 @@ export interface StateMachineServiceOptions {
   tables: TableService;
   onError: (error: unknown) => void;
   leaseMs?: number;
-  /** How long a finished execution (and its history) stays readable; default 90 days, as AWS keeps them. */
-  finishedRetentionMs?: number;
+  /**
+   * How long a finished execution (and its history) stays readable; default 90 days, as AWS keeps them;
+   * null keeps them.
+   */
+  finishedRetentionMs?: number | null;
 }
 
 /** AWS keeps closed executions for 90 days. */
@@ -110,15 +113,16 @@ export const DEFAULT_ROLE = (accountId: string) => `arn:aws:iam::${accountId}:ro
 export class StateMachineService implements Service {
   readonly runner: ExecutionRunner;
   private readonly definitions = new Map<number, Definition>();
-  /** Purges finished executions after their retention; a timer is armed only when one finishes. */
-  private readonly retention: FinishedTaskRetention;
+  /** Purges finished executions after their retention; a timer is armed only when one finishes (none: kept). */
+  private readonly retention: FinishedTaskRetention | undefined;
   /** The same for finished Express executions, after EXPRESS_RESULT_RETENTION_MS. */
   private readonly expressRetention: FinishedTaskRetention;
 
   constructor(private readonly options: StateMachineServiceOptions) {
-    this.retention = new FinishedTaskRetention({
+    const retentionMs = options.finishedRetentionMs === undefined ? DEFAULT_EXECUTION_RETENTION_MS : options.finishedRetentionMs;
+    this.retention = retentionMs === null ? undefined : new FinishedTaskRetention({
       clock: options.clock,
-      retentionMs: options.finishedRetentionMs ?? DEFAULT_EXECUTION_RETENTION_MS,
+      retentionMs,
       purge: async (stoppedBefore) => {
         while ((await options.store.executionPurge({ stoppedBefore, limit: 1000 })) === 1000);
       },
@@ -151,11 +155,11 @@ export class StateMachineService implements Service {
   }
 
   private noteFinished(at: number, express: boolean): void {
-    (express ? this.expressRetention : this.retention).noteFinished(at);
+    (express ? this.expressRetention : this.retention)?.noteFinished(at);
   }
 
   async stop(deadline: number): Promise<void> {
-    this.retention.stop();
+    this.retention?.stop();
     this.expressRetention.stop();
     await this.runner.stop(deadline);
   }
