@@ -11,12 +11,14 @@ import {
   DescribeStateMachineForExecutionCommand,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
+  ExecutionNotRedrivable,
   GetExecutionHistoryCommand,
   InvalidDefinition,
   InvalidName,
   ListExecutionsCommand,
   ListStateMachinesCommand,
   ListTagsForResourceCommand,
+  RedriveExecutionCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   SFNClient,
@@ -141,6 +143,23 @@ function suite(backend: string, openStore: () => Promise<Store | undefined>) {
       await expect(sfn.send(new ListExecutionsCommand({ stateMachineArn }))).rejects.toMatchObject({ name: 'StateMachineTypeNotSupported' });
       const standard = await sfn.send(new CreateStateMachineCommand({ name: 'not-sync', definition: passMachine, roleArn: role }));
       await expect(sfn.send(new StartSyncExecutionCommand({ stateMachineArn: standard.stateMachineArn }))).rejects.toMatchObject({ name: 'StateMachineTypeNotSupported' });
+    });
+
+    it('RedriveExecution runs a failed execution again from its failed state; DescribeExecution reports it', async () => {
+      const definition = JSON.stringify({ StartAt: 'F', States: { F: { Type: 'Fail', Error: 'Nope', Cause: 'always' } } });
+      const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name: 'redrive', definition, roleArn: role }));
+      const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: '{}' }));
+      const failed = await waitFor(() => sfn.send(new DescribeExecutionCommand({ executionArn })), (d) => d.status !== 'RUNNING');
+      expect(failed).toMatchObject({ status: 'FAILED', redriveCount: 0, redriveStatus: 'REDRIVABLE' });
+      const redriven = await sfn.send(new RedriveExecutionCommand({ executionArn }));
+      expect(redriven.redriveDate).toBeInstanceOf(Date);
+      const again = await waitFor(() => sfn.send(new DescribeExecutionCommand({ executionArn })), (d) => d.status !== 'RUNNING');
+      expect(again).toMatchObject({ status: 'FAILED', error: 'Nope', redriveCount: 1 });
+      expect(again.redriveDate).toBeInstanceOf(Date);
+      const ok = await sfn.send(new CreateStateMachineCommand({ name: 'redrive-ok', definition: passMachine, roleArn: role }));
+      const done = await sfn.send(new StartExecutionCommand({ stateMachineArn: ok.stateMachineArn }));
+      await waitFor(() => sfn.send(new DescribeExecutionCommand({ executionArn: done.executionArn })), (d) => d.status !== 'RUNNING');
+      await expect(sfn.send(new RedriveExecutionCommand({ executionArn: done.executionArn }))).rejects.toBeInstanceOf(ExecutionNotRedrivable);
     });
 
     it('StartSyncExecution works without disableHostPrefix when the `sync-` name resolves to the node (any Host is served)', async () => {

@@ -86,4 +86,12 @@ export interface ExecutionState {
   lastEventId: number;
   /** Transitions applied (state entries); a property test counts them. */
   transitions: number;
+  /**
+   * An execution that ended FAILED, TIMED_OUT or ABORTED: its frames as they were when it ended (the
+   * failing state, a Parallel's or Map's finished branches and items): RedriveExecution resumes them.
+   */
+  redrive?: { frames: Record<string, Frame> };
+  /** RedriveExecution: how many times, and when last ($$.Execution.RedriveCount, RedriveTime). */
+  redriveCount?: number;
+  redrivenAt?: number;
 }

@@ -117,6 +117,7 @@ export function abortExecution(def: Definition, state: ExecutionState, failure: 
   const run = new Run(def, state, env);
   if (state.status !== 'RUNNING') return run.step;
   state.status = 'ABORTED';
+  state.redrive = { frames: structuredClone(state.frames) };
   run.abortStatesWithinLimit();
   state.frames = {};
   run.event(state.lastEventId, 'ExecutionAborted', 'executionAbortedEventDetails', {
@@ -135,6 +136,39 @@ export function failExecution(def: Definition, state: ExecutionState, failure: {
   run.abortStatesWithinLimit();
   state.frames = {};
   run.event(state.lastEventId, 'ExecutionFailed', 'executionFailedEventDetails', { ...failure });
+  return run.step;
+}
+
+/**
+ * RedriveExecution: the execution runs again from where it ended. The states that failed or were
+ * aborted (and their Parallel branches and Map iterations) are entered again with the input they had,
+ * with fresh retry counts; finished branches and items keep their results; the machine's TimeoutSeconds
+ * counts from now. ExecutionRedriven is recorded. The caller checks that the execution is redrivable.
+ */
+export function redriveExecution(def: Definition, state: ExecutionState, env: InterpreterEnv): Step {
+  const run = new Run(def, state, env);
+  const frames = state.redrive?.frames ?? {};
+  const redriveCount = (state.redriveCount ?? 0) + 1;
+  state.status = 'RUNNING';
+  delete state.failure;
+  delete state.output;
+  delete state.redrive;
+  state.redriveCount = redriveCount;
+  state.redrivenAt = env.now;
+  if (def.TimeoutSeconds !== undefined) state.deadlineAt = env.now + def.TimeoutSeconds * 1000;
+  else delete state.deadlineAt;
+  const redriven = run.event(state.lastEventId, 'ExecutionRedriven', 'executionRedrivenEventDetails', { redriveCount });
+  for (const frame of Object.values(frames)) {
+    if (frame.phase === 'children') continue;
+    frame.phase = 'enter';
+    frame.retryCount = 0;
+    frame.attempts = [];
+    frame.lastEventId = redriven;
+    delete frame.dueAt;
+    delete frame.task;
+  }
+  state.frames = frames;
+  run.guard(() => run.advance());
   return run.step;
 }
 
@@ -171,6 +205,9 @@ class HistoryLimitReached extends Error {}
 
 class Run {
   readonly step: Step = { events: [], tasks: [] };
+  /** See `withFailureSnapshot`. */
+  private failureSnapshot: Record<string, Frame> | undefined;
+  private failing = 0;
 
   constructor(
     private readonly def: Definition | undefined,
@@ -192,6 +229,7 @@ class Run {
       exec.status = 'FAILED';
       exec.failure = { error: StatesErrors.Runtime, cause: HISTORY_LIMIT_CAUSE };
       delete exec.output;
+      delete exec.redrive;
       exec.frames = {};
       this.step.tasks = [];
       this.event(exec.lastEventId, 'ExecutionFailed', 'executionFailedEventDetails', { ...exec.failure });
@@ -278,7 +316,8 @@ class Run {
         Name: meta.name,
         RoleArn: meta.roleArn,
         StartTime: new Date(this.exec.startedAt).toISOString(),
-        RedriveCount: 0,
+        RedriveCount: this.exec.redriveCount ?? 0,
+        ...(this.exec.redrivenAt !== undefined ? { RedriveTime: new Date(this.exec.redrivenAt).toISOString() } : {}),
       },
       State: { EnteredTime: new Date(frame.enteredAt).toISOString(), Name: frame.state, RetryCount: frame.retryCount },
       StateMachine: { Id: meta.stateMachineArn, Name: meta.stateMachineName },
@@ -312,6 +351,7 @@ class Run {
     if (exec.deadlineAt !== undefined && this.env.now >= exec.deadlineAt) {
       exec.status = 'TIMED_OUT';
       exec.failure = { error: StatesErrors.Timeout, cause: 'The execution timed out (TimeoutSeconds)' };
+      exec.redrive = { frames: structuredClone(exec.frames) };
       this.abortStatesWithinLimit();
       exec.frames = {};
       this.event(exec.lastEventId, 'ExecutionTimedOut', 'executionTimedOutEventDetails', { ...exec.failure });
@@ -724,6 +764,25 @@ class Run {
 
   /** A failure of the frame's current state: Retry, then Catch, then the frame fails. */
   private fail(frame: Frame, failure: StatesFailure): void {
+    this.withFailureSnapshot(() => this.failOrRecover(frame, failure));
+  }
+
+  /**
+   * The frames as they were when a failure began to propagate (the failing state still in place, a
+   * Parallel's or Map's finished branches and items with their results): what RedriveExecution resumes
+   * from if the failure ends the execution. Taken once per failure, at its outermost call.
+   */
+  private withFailureSnapshot(propagate: () => void): void {
+    if (this.failing === 0) this.failureSnapshot = structuredClone(this.exec.frames);
+    this.failing++;
+    try {
+      propagate();
+    } finally {
+      this.failing--;
+    }
+  }
+
+  private failOrRecover(frame: Frame, failure: StatesFailure): void {
     const state = this.stateOf(frame);
     const retriers: Retrier[] = 'Retry' in state && state.Retry ? state.Retry : [];
     const catchers: Catcher[] = 'Catch' in state && state.Catch ? state.Catch : [];
@@ -790,12 +849,17 @@ class Run {
 
   /** The frame failed for good: the execution fails, or the parent's state does. */
   private failFrame(frame: Frame, failure: StatesFailure): void {
+    this.withFailureSnapshot(() => this.failFrameNow(frame, failure));
+  }
+
+  private failFrameNow(frame: Frame, failure: StatesFailure): void {
     this.dropChildren(frame);
     delete this.exec.frames[frame.id];
     if (frame.parent === undefined) {
       const exec = this.exec;
       exec.status = 'FAILED';
       exec.failure = failure;
+      if (this.failureSnapshot) exec.redrive = { frames: this.failureSnapshot };
       exec.frames = {};
       this.event(frame.lastEventId, 'ExecutionFailed', 'executionFailedEventDetails', { error: failure.error, cause: failure.cause });
       return;

@@ -16,7 +16,7 @@ import { executionChannel, type StateMachineType, type StoredExecution, type Sto
 import type { Store } from '../store/store.js';
 import { parseDefinition, type Definition, type Diagnostic } from './definition.js';
 import type { ExecutionState } from './execution-state.js';
-import { abortExecution, MAX_PAYLOAD_BYTES, nextDueAt, startExecution } from './interpreter.js';
+import { abortExecution, MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES, nextDueAt, redriveExecution, startExecution } from './interpreter.js';
 import type { Json } from './json.js';
 import { expressUnsupportedResources, unsupportedResources } from './resources.js';
 import { waitOnChannel } from '../callbacks/channel-wait.js';
@@ -77,6 +77,11 @@ export interface StateMachineView {
 
 export interface ExecutionView {
   executionArn: string;
+  /** RedriveExecution: times redriven, the last time, and whether it could be now (and why not). */
+  redriveCount?: number;
+  redriveDate?: Date;
+  redriveStatus?: 'REDRIVABLE' | 'NOT_REDRIVABLE';
+  redriveStatusReason?: string;
   stateMachineArn: string;
   name: string;
   status: StoredExecutionStatus;
@@ -430,7 +435,57 @@ export class StateMachineService implements Service {
   }
 
   async describeExecution(arn: string): Promise<ExecutionView> {
-    return executionView(await this.execution(arn));
+    const row = await this.execution(arn);
+    const state = JSON.parse(row.state) as ExecutionState;
+    const reason = notRedrivableReason(row, state, this.options.clock.now());
+    return {
+      ...executionView(row),
+      redriveCount: state.redriveCount ?? 0,
+      ...(state.redrivenAt !== undefined ? { redriveDate: new Date(state.redrivenAt) } : {}),
+      redriveStatus: reason === undefined ? 'REDRIVABLE' : 'NOT_REDRIVABLE',
+      ...(reason !== undefined ? { redriveStatusReason: reason } : {}),
+    };
+  }
+
+  /**
+   * RedriveExecution (STANDARD): a FAILED, TIMED_OUT or ABORTED execution that ended less than 14 days
+   * ago runs again from the states that failed or were aborted (interpreter.ts, `redriveExecution`),
+   * with the same ARN, input and definition revision. One compare-and-set on the row, as every step.
+   */
+  async redriveExecution(arn: string): Promise<{ redriveDate: Date }> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const row = await this.execution(arn);
+      const state = JSON.parse(row.state) as ExecutionState;
+      const env = this.runner.env();
+      const reason = notRedrivableReason(row, state, env.now);
+      if (reason !== undefined) throw new SluiceError('ExecutionNotRedrivable', `executionArn: ${reason} ('${arn}')`, { field: 'executionArn' });
+      const def = await this.definitionOf(row.revisionId);
+      const step = redriveExecution(def, state, env);
+      const first = this.runner.firstTransition(state, step);
+      const finished = state.status !== 'RUNNING';
+      const applied = await this.options.store.executionTransition({
+        arn,
+        version: row.version,
+        state: JSON.stringify(state),
+        status: state.status,
+        output: state.output === undefined ? null : JSON.stringify(state.output),
+        error: state.failure?.error ?? null,
+        cause: state.failure?.cause ?? null,
+        stoppedAt: finished ? env.now : null,
+        lastEventId: state.lastEventId,
+        events: toStoredEvents(step.events, state),
+        callbacks: first.callbacks,
+        releasedCallbacks: [],
+        leaseUntil: finished ? null : first.leaseUntil,
+        dueAt: finished ? null : first.dueAt,
+        now: env.now,
+      });
+      if (!applied) continue;
+      if (finished) this.noteFinished(env.now, false);
+      else this.runner.adopt(arn, def, state, row.version + 1, step);
+      return { redriveDate: new Date(env.now) };
+    }
+    throw new SluiceError('ServiceUnavailable', `executionArn: '${arn}' changed too often to be redriven; try again`);
   }
 
   async describeStateMachineForExecution(arn: string): Promise<StateMachineView> {
@@ -568,6 +623,22 @@ function executionView(row: StoredExecution): ExecutionView {
     ...(row.error !== null ? { error: row.error } : {}),
     ...(row.cause !== null ? { cause: row.cause } : {}),
   };
+}
+
+/** AWS redrives an execution for 14 days after it ended. */
+export const REDRIVABLE_PERIOD_MS = 14 * 86_400_000;
+/** A STANDARD execution runs for at most a year, redrives included. */
+const MAX_EXECUTION_MS = 365 * 86_400_000;
+
+/** Why the execution cannot be redriven now (AWS's redriveStatusReason texts), or undefined. */
+function notRedrivableReason(row: StoredExecution, state: ExecutionState, now: number): string | undefined {
+  if (row.status === 'RUNNING') return 'Execution is RUNNING and cannot be redriven';
+  if (row.status === 'SUCCEEDED') return 'Execution is SUCCEEDED and cannot be redriven';
+  if (row.lastEventId >= MAX_HISTORY_EVENTS - 1) return 'Execution history event limit exceeded';
+  if (now - row.startedAt > MAX_EXECUTION_MS) return 'Execution has exceeded the max execution time';
+  if (row.stoppedAt !== null && now - row.stoppedAt > REDRIVABLE_PERIOD_MS) return 'Execution redrivable period exceeded';
+  if (!state.redrive) return 'Execution has no state to redrive from';
+  return undefined;
 }
 
 function executionDoesNotExist(arn: string): SluiceError {

@@ -51,6 +51,7 @@ export const sfnSchemas = {
   ListExecutions: z
     .object({ stateMachineArn: arn.optional(), mapRunArn: arn.optional(), statusFilter: status.optional(), maxResults, nextToken, redriveFilter: z.string().optional() })
     .strict(),
+  RedriveExecution: z.object({ executionArn: arn, clientToken: z.string().min(1).max(64).optional() }).strict(),
   StopExecution: z.object({ executionArn: arn, error: z.string().max(256).optional(), cause: z.string().max(32_768).optional() }).strict(),
   GetExecutionHistory: z
     .object({ executionArn: arn, maxResults, reverseOrder: z.boolean().optional(), nextToken, includeExecutionData: z.boolean().optional() })
@@ -168,7 +169,19 @@ export const sfnHandlers: { [O in SfnOperation]: (deps: SfnDeps, input: Input<O>
     return { ...view, billingDetails: { billedMemoryUsedInMB: 64, billedDurationInMilliseconds: Math.max(100, (done.stopDate?.getTime() ?? 0) - done.startDate.getTime()) } };
   },
   async DescribeExecution({ stateMachines }, { executionArn }) {
-    return { ...describeExecution(await stateMachines.describeExecution(executionArn)), redriveCount: 0, redriveStatus: 'NOT_REDRIVABLE' };
+    const e = await stateMachines.describeExecution(executionArn);
+    return {
+      ...describeExecution(e),
+      redriveCount: e.redriveCount ?? 0,
+      ...(e.redriveDate ? { redriveDate: seconds(e.redriveDate) } : {}),
+      redriveStatus: e.redriveStatus ?? 'NOT_REDRIVABLE',
+      ...(e.redriveStatusReason ? { redriveStatusReason: e.redriveStatusReason } : {}),
+    };
+  },
+  async RedriveExecution({ stateMachines }, { executionArn }) {
+    // clientToken: accepted; a repeated call is refused as AWS refuses a running execution's redrive.
+    const { redriveDate } = await stateMachines.redriveExecution(executionArn);
+    return { redriveDate: seconds(redriveDate) };
   },
   async DescribeStateMachineForExecution({ stateMachines }, { executionArn }) {
     const m = await stateMachines.describeStateMachineForExecution(executionArn);
