@@ -101,6 +101,8 @@ export function submitTask(def: Definition, state: ExecutionState, frameId: stri
   const frame = state.frames[frameId];
   if (frame?.task && frame.task.attempt === attempt && !frame.task.submitted) {
     frame.task.submitted = true;
+    // An activity's task is now waiting for a worker; AWS records ActivityStarted only when one takes it.
+    if (isActivity(frame.task.resource)) return run.step;
     run.guard(() => {
       frame.lastEventId = run.event(frame.lastEventId, 'TaskSubmitted', 'taskSubmittedEventDetails', {
         resourceType: resourceParts(frame.task!.resource).type,
@@ -568,6 +570,14 @@ class Run {
         ...(timeoutSeconds !== undefined ? { timeoutInSeconds: timeoutSeconds } : {}),
       });
       frame.lastEventId = this.event(frame.lastEventId, 'LambdaFunctionStarted');
+    } else if (isActivity(state.Resource)) {
+      frame.lastEventId = this.event(frame.lastEventId, 'ActivityScheduled', 'activityScheduledEventDetails', {
+        resource: state.Resource,
+        input: JSON.stringify(input),
+        inputDetails: { truncated: false },
+        ...(timeoutSeconds !== undefined ? { timeoutInSeconds: timeoutSeconds } : {}),
+        ...(heartbeatSeconds !== undefined ? { heartbeatInSeconds: heartbeatSeconds } : {}),
+      });
     } else {
       frame.lastEventId = this.event(frame.lastEventId, 'TaskScheduled', 'taskScheduledEventDetails', {
         resourceType: type,
@@ -596,10 +606,13 @@ class Run {
     if (!frame || frame.phase !== 'task' || !frame.task || frame.task.attempt !== attempt) return;
     const state = this.stateOf(frame) as TaskState;
     const lambda = state.Resource.startsWith('arn:aws:lambda:');
+    const activity = isActivity(state.Resource);
     const { type, name } = resourceParts(state.Resource);
     delete frame.dueAt;
     if (outcome.status === 'SUCCEEDED') {
-      frame.lastEventId = lambda
+      frame.lastEventId = activity
+        ? this.event(frame.lastEventId, 'ActivitySucceeded', 'activitySucceededEventDetails', { output: JSON.stringify(outcome.output), outputDetails: { truncated: false } })
+        : lambda
         ? this.event(frame.lastEventId, 'LambdaFunctionSucceeded', 'lambdaFunctionSucceededEventDetails', { output: JSON.stringify(outcome.output), outputDetails: { truncated: false } })
         : this.event(frame.lastEventId, 'TaskSucceeded', 'taskSucceededEventDetails', { resourceType: type, resource: name, output: JSON.stringify(outcome.output), outputDetails: { truncated: false } });
       try {
@@ -617,11 +630,15 @@ class Run {
     }
     const failure = { error: outcome.error, cause: outcome.cause };
     if (timedOut || outcome.error === StatesErrors.Timeout || outcome.error === StatesErrors.HeartbeatTimeout) {
-      frame.lastEventId = lambda
+      frame.lastEventId = activity
+        ? this.event(frame.lastEventId, 'ActivityTimedOut', 'activityTimedOutEventDetails', { ...failure })
+        : lambda
         ? this.event(frame.lastEventId, 'LambdaFunctionTimedOut', 'lambdaFunctionTimedOutEventDetails', { ...failure })
         : this.event(frame.lastEventId, 'TaskTimedOut', 'taskTimedOutEventDetails', { resourceType: type, resource: name, ...failure });
     } else {
-      frame.lastEventId = lambda
+      frame.lastEventId = activity
+        ? this.event(frame.lastEventId, 'ActivityFailed', 'activityFailedEventDetails', { ...failure })
+        : lambda
         ? this.event(frame.lastEventId, 'LambdaFunctionFailed', 'lambdaFunctionFailedEventDetails', { ...failure })
         : this.event(frame.lastEventId, 'TaskFailed', 'taskFailedEventDetails', { resourceType: type, resource: name, ...failure });
     }
@@ -895,7 +912,12 @@ class Run {
 
 /** Tasks that wait for an answer on a token: `.waitForTaskToken`, and `.sync` (a nested execution's end answers it). */
 export function waitsForAnswer(resource: string): boolean {
-  return resource.endsWith('.waitForTaskToken') || resource.endsWith('.sync') || resource.endsWith('.sync:2');
+  return resource.endsWith('.waitForTaskToken') || resource.endsWith('.sync') || resource.endsWith('.sync:2') || isActivity(resource);
+}
+
+/** An activity's ARN as a Task's Resource (its history events are Activity*, not Task*). */
+function isActivity(resource: string): boolean {
+  return /^arn:aws:states:[^:]*:[^:]*:activity:/.test(resource);
 }
 
 /** A retrier's interval before attempt `used + 1`: IntervalSeconds × BackoffRate^used, capped, with jitter. */

@@ -23,6 +23,7 @@ import { waitOnChannel } from '../callbacks/channel-wait.js';
 import { FinishedTaskRetention } from '../callbacks/finished-retention.js';
 import { ExecutionRunner, parentAnswer, toStoredEvents } from './runner.js';
 import { stateMachineDiagnostics } from './validate.js';
+import { ActivityService } from './activities.js';
 
 export interface StateMachineServiceOptions {
   store: Store;
@@ -117,6 +118,8 @@ export const DEFAULT_ROLE = (accountId: string) => `arn:aws:iam::${accountId}:ro
 
 export class StateMachineService implements Service {
   readonly runner: ExecutionRunner;
+  /** Activities: their catalog and the tasks workers poll for. */
+  readonly activities: ActivityService;
   private readonly definitions = new Map<number, Definition>();
   /** Purges finished executions after their retention; a timer is armed only when one finishes (none: kept). */
   private readonly retention: FinishedTaskRetention | undefined;
@@ -141,7 +144,9 @@ export class StateMachineService implements Service {
       },
       onError: options.onError,
     });
+    this.activities = new ActivityService({ store: options.store, clock: options.clock, arn: options.arn });
     this.runner = new ExecutionRunner({
+      enqueueActivityTask: (arn, task) => this.activities.enqueue(arn, task),
       store: options.store,
       clock: options.clock,
       functions: options.functions,
@@ -210,7 +215,11 @@ export class StateMachineService implements Service {
     const listed = unsupportedResources(def).map((u) => `SCHEMA_VALIDATION_FAILED: The resource '${u.resource}' is not supported by Sluice at ${u.location}`);
     if (type === 'EXPRESS')
       for (const u of expressUnsupportedResources(def))
-        listed.push(`SCHEMA_VALIDATION_FAILED: Express state machine does not support the '${u.resource.slice(u.resource.lastIndexOf('.'))}' service integration pattern at ${u.location}`);
+        listed.push(
+          u.resource.includes(':activity:')
+            ? `SCHEMA_VALIDATION_FAILED: Express state machine does not support activities ('${u.resource}') at ${u.location}`
+            : `SCHEMA_VALIDATION_FAILED: Express state machine does not support the '${u.resource.slice(u.resource.lastIndexOf('.'))}' service integration pattern at ${u.location}`,
+        );
     if (listed.length > 0) throw new SluiceError('InvalidDefinition', `Invalid State Machine Definition: '${listed.join(', ')}'`, { field: 'definition' });
     return { text, def };
   }

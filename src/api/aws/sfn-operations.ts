@@ -56,6 +56,11 @@ export const sfnSchemas = {
   GetExecutionHistory: z
     .object({ executionArn: arn, maxResults, reverseOrder: z.boolean().optional(), nextToken, includeExecutionData: z.boolean().optional() })
     .strict(),
+  CreateActivity: z.object({ name, tags: tags.optional(), encryptionConfiguration: z.unknown().optional() }).strict(),
+  DescribeActivity: z.object({ activityArn: arn }).strict(),
+  ListActivities: z.object({ maxResults, nextToken }).strict(),
+  DeleteActivity: z.object({ activityArn: arn }).strict(),
+  GetActivityTask: z.object({ activityArn: arn, workerName: z.string().min(1).max(80).optional() }).strict(),
   TagResource: z.object({ resourceArn: arn, tags }).strict(),
   UntagResource: z.object({ resourceArn: arn, tagKeys: z.array(z.string()).max(50) }).strict(),
   ListTagsForResource: z.object({ resourceArn: arn }).strict(),
@@ -212,6 +217,29 @@ export const sfnHandlers: { [O in SfnOperation]: (deps: SfnDeps, input: Input<O>
       ...(input.includeExecutionData !== undefined ? { includeExecutionData: input.includeExecutionData } : {}),
     });
     return { events: page.events.map(encodeEvent), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+  },
+  async CreateActivity({ stateMachines }, input) {
+    const a = await stateMachines.activities.create({ name: input.name, tags: tagMap(input.tags) });
+    return { activityArn: a.activityArn, creationDate: seconds(a.creationDate) };
+  },
+  async DescribeActivity({ stateMachines }, { activityArn }) {
+    const a = await stateMachines.activities.describe(activityArn);
+    return { activityArn: a.activityArn, name: a.name, creationDate: seconds(a.creationDate) };
+  },
+  async ListActivities({ stateMachines }, input) {
+    const page = await stateMachines.activities.list({ ...(input.maxResults !== undefined ? { maxResults: input.maxResults } : {}), ...(input.nextToken ? { nextToken: input.nextToken } : {}) });
+    return {
+      activities: page.activities.map((a) => ({ activityArn: a.activityArn, name: a.name, creationDate: seconds(a.creationDate) })),
+      ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+    };
+  },
+  async DeleteActivity({ stateMachines }, { activityArn }) {
+    await stateMachines.activities.delete(activityArn);
+    return {};
+  },
+  async GetActivityTask({ stateMachines }, { activityArn }) {
+    // Long poll: up to 60 s for a task, woken when one is added; `{}` when none came.
+    return stateMachines.activities.getTask(activityArn);
   },
   async TagResource({ stateMachines }, input) {
     await stateMachines.tag(machineOfResource(input.resourceArn), tagMap(input.tags));
