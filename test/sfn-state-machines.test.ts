@@ -4,7 +4,13 @@
  * message with a task token, answered by the function its queue triggers).
  */
 import {
+  ActivityDoesNotExist,
+  CreateActivityCommand,
   CreateStateMachineCommand,
+  DeleteActivityCommand,
+  DescribeActivityCommand,
+  GetActivityTaskCommand,
+  ListActivitiesCommand,
   DeleteStateMachineCommand,
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
@@ -160,6 +166,24 @@ function suite(backend: string, openStore: () => Promise<Store | undefined>) {
       const done = await sfn.send(new StartExecutionCommand({ stateMachineArn: ok.stateMachineArn }));
       await waitFor(() => sfn.send(new DescribeExecutionCommand({ executionArn: done.executionArn })), (d) => d.status !== 'RUNNING');
       await expect(sfn.send(new RedriveExecutionCommand({ executionArn: done.executionArn }))).rejects.toBeInstanceOf(ExecutionNotRedrivable);
+    });
+
+    it('activities: CreateActivity, a Task on its ARN, GetActivityTask and SendTaskSuccess over the SDK', async () => {
+      const { activityArn } = await sfn.send(new CreateActivityCommand({ name: 'sdk-worker' }));
+      expect(activityArn).toBe('arn:aws:states:us-east-1:000000000000:activity:sdk-worker');
+      expect((await sfn.send(new DescribeActivityCommand({ activityArn }))).name).toBe('sdk-worker');
+      expect((await sfn.send(new ListActivitiesCommand({}))).activities?.map((a) => a.name)).toContain('sdk-worker');
+      const definition = JSON.stringify({ StartAt: 'W', States: { W: { Type: 'Task', Resource: activityArn, End: true } } });
+      const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name: 'with-activity', definition, roleArn: role }));
+      const polling = sfn.send(new GetActivityTaskCommand({ activityArn, workerName: 'w1' }));
+      const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: '{"job":1}' }));
+      const task = await polling;
+      expect(task.input).toBe('{"job":1}');
+      await sfn.send(new SendTaskSuccessCommand({ taskToken: task.taskToken!, output: '{"done":true}' }));
+      const done = await waitFor(() => sfn.send(new DescribeExecutionCommand({ executionArn })), (d) => d.status !== 'RUNNING');
+      expect(done).toMatchObject({ status: 'SUCCEEDED', output: '{"done":true}' });
+      await sfn.send(new DeleteActivityCommand({ activityArn }));
+      await expect(sfn.send(new DescribeActivityCommand({ activityArn }))).rejects.toBeInstanceOf(ActivityDoesNotExist);
     });
 
     it('StartSyncExecution works without disableHostPrefix when the `sync-` name resolves to the node (any Host is served)', async () => {
