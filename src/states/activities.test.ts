@@ -96,6 +96,12 @@ function suite(name: string, openBackend: () => Promise<Store>) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect((await activities.getTask(activityArn)).input).toBe('{"n":1}');
       expect((await activities.getTask(activityArn)).input).toBe('{"n":2}');
+      // A task whose execution was stopped before a worker took it is dropped, not handed out.
+      const stopped = await machines.startExecution('two', { input: { n: 3 } });
+      await machines.startExecution('two', { input: { n: 4 } });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await machines.stopExecution(stopped.executionArn);
+      expect((await activities.getTask(activityArn)).input).toBe('{"n":4}');
     });
 
     it('SendTaskFailure fails the task (ActivityFailed, caught by Catch); a missed heartbeat times it out (ActivityTimedOut)', async () => {

@@ -11,6 +11,7 @@ import { SluiceError } from '../model/errors.js';
 import { activityChannel, type StoredActivity } from '../store/activity-store.js';
 import type { Store } from '../store/store.js';
 import { waitOnChannel } from '../callbacks/channel-wait.js';
+import { callbackIdOf } from '../callbacks/token.js';
 import { TaskFailure } from './resources.js';
 
 /** AWS holds a GetActivityTask open for up to 60 seconds. */
@@ -89,8 +90,13 @@ export class ActivityService {
       clock,
       signal: options.signal,
       check: async (wakeAt) => {
-        const task = await store.activityTaskClaim({ activityArn: arn });
-        if (task) return { taskToken: task.token, input: task.input };
+        for (;;) {
+          const task = await store.activityTaskClaim({ activityArn: arn });
+          if (!task) break;
+          // A task whose execution has moved on (stopped, timed out, ended) is dropped, not handed out.
+          const callback = await store.callbackGet({ id: callbackIdOf(task.token) });
+          if (callback?.status === 'WAITING') return { taskToken: task.token, input: task.input };
+        }
         if (clock.now() >= until) return {};
         wakeAt(until);
         return undefined;
