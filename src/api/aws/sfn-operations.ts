@@ -195,6 +195,9 @@ export const sfnHandlers: { [O in SfnOperation]: (deps: SfnDeps, input: Input<O>
   async ListExecutions({ stateMachines }, input) {
     if (!input.stateMachineArn) throw new SluiceError('ValidationException', 'stateMachineArn: is required (Sluice has no map runs)', { field: 'stateMachineArn' });
     if (input.statusFilter === 'PENDING_REDRIVE') return { executions: [] };
+    // Filtering on redrives needs the redrive count in the store's listing, which it does not have yet.
+    if (input.redriveFilter !== undefined)
+      throw new SluiceError('ValidationException', 'redriveFilter: is not supported by Sluice (list without it and read redriveCount with DescribeExecution)', { field: 'redriveFilter' });
     const page = await stateMachines.listExecutions(input.stateMachineArn, {
       ...(input.statusFilter ? { statusFilter: input.statusFilter } : {}),
       ...(input.maxResults !== undefined ? { maxResults: input.maxResults } : {}),
