@@ -82,6 +82,12 @@ function suite(name: string, openBackend: () => Promise<Store>) {
       ]);
       const redriven = (await machines.history(executionArn)).events.find((e) => e.type === 'ExecutionRedriven');
       expect(redriven?.executionRedrivenEventDetails).toEqual({ redriveCount: 1 });
+      // ListExecutions' redriveFilter reads the stored redrive count.
+      const other = await machines.startExecution('m', { name: 'never', input: { n: 2 } });
+      await ended(other.executionArn);
+      expect((await machines.listExecutions('m', { redriveFilter: 'REDRIVEN' })).executions.map((e) => e.name)).toEqual(['once']);
+      expect((await machines.listExecutions('m', { redriveFilter: 'NOT_REDRIVEN' })).executions.map((e) => e.name)).toEqual(['never']);
+      expect((await machines.listExecutions('m', { redriveFilter: 'REDRIVEN', statusFilter: 'SUCCEEDED' })).executions.map((e) => e.name)).toEqual(['once']);
     });
 
     it('a Parallel state redrives only the branch that failed; the other keeps its result', async () => {

@@ -485,6 +485,7 @@ export class StateMachineService implements Service {
         events: toStoredEvents(step.events, state),
         callbacks: first.callbacks,
         releasedCallbacks: [],
+        redriveCount: state.redriveCount ?? 1,
         leaseUntil: finished ? null : first.leaseUntil,
         dueAt: finished ? null : first.dueAt,
         now: env.now,
@@ -518,7 +519,10 @@ export class StateMachineService implements Service {
     };
   }
 
-  async listExecutions(nameOrArn: string, options: { statusFilter?: StoredExecutionStatus; maxResults?: number; nextToken?: string } = {}): Promise<{ executions: ExecutionListItem[]; nextToken?: string }> {
+  async listExecutions(
+    nameOrArn: string,
+    options: { statusFilter?: StoredExecutionStatus; redriveFilter?: 'REDRIVEN' | 'NOT_REDRIVEN'; maxResults?: number; nextToken?: string } = {},
+  ): Promise<{ executions: ExecutionListItem[]; nextToken?: string }> {
     const machine = await this.machine(nameOrArn);
     if (machine.type === 'EXPRESS')
       throw new SluiceError('StateMachineTypeNotSupported', `stateMachineArn: ListExecutions is not supported for EXPRESS state machines ('${machine.arn}'); their executions are not recorded`, { field: 'stateMachineArn' });
@@ -527,6 +531,7 @@ export class StateMachineService implements Service {
     const rows = await this.options.store.executionList({
       stateMachineArn: machine.arn,
       ...(options.statusFilter ? { status: options.statusFilter } : {}),
+      ...(options.redriveFilter ? { redriven: options.redriveFilter === 'REDRIVEN' } : {}),
       ...(after ? { after } : {}),
       limit: limit + 1,
     });

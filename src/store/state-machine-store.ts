@@ -126,6 +126,8 @@ export interface ExecutionChange {
    * callback is completed (if still WAITING) and the parent woken.
    */
   answer?: { callbackId: string; completion: CallbackCompletion };
+  /** RedriveExecution: the execution's new redrive count (unchanged when absent). */
+  redriveCount?: number;
   /** Still held by the caller until then, or null: released. */
   leaseUntil: number | null;
   /** The next due instant when not held (null: nothing due; a finished execution). */
@@ -159,6 +161,8 @@ export interface StateMachineStore {
   executionList(p: {
     stateMachineArn: string;
     status?: StoredExecutionStatus;
+    /** true: only executions redriven at least once; false: only those never redriven. */
+    redriven?: boolean;
     after?: { startedAt: number; arn: string };
     limit: number;
   }): Promise<ExecutionSummary[]>;

@@ -49,7 +49,7 @@ export const sfnSchemas = {
   DescribeExecution: z.object({ executionArn: arn, includedData: z.string().optional() }).strict(),
   DescribeStateMachineForExecution: z.object({ executionArn: arn, includedData: z.string().optional() }).strict(),
   ListExecutions: z
-    .object({ stateMachineArn: arn.optional(), mapRunArn: arn.optional(), statusFilter: status.optional(), maxResults, nextToken, redriveFilter: z.string().optional() })
+    .object({ stateMachineArn: arn.optional(), mapRunArn: arn.optional(), statusFilter: status.optional(), maxResults, nextToken, redriveFilter: z.enum(['REDRIVEN', 'NOT_REDRIVEN']).optional() })
     .strict(),
   RedriveExecution: z.object({ executionArn: arn, clientToken: z.string().min(1).max(64).optional() }).strict(),
   StopExecution: z.object({ executionArn: arn, error: z.string().max(256).optional(), cause: z.string().max(32_768).optional() }).strict(),
@@ -195,11 +195,9 @@ export const sfnHandlers: { [O in SfnOperation]: (deps: SfnDeps, input: Input<O>
   async ListExecutions({ stateMachines }, input) {
     if (!input.stateMachineArn) throw new SluiceError('ValidationException', 'stateMachineArn: is required (Sluice has no map runs)', { field: 'stateMachineArn' });
     if (input.statusFilter === 'PENDING_REDRIVE') return { executions: [] };
-    // Filtering on redrives needs the redrive count in the store's listing, which it does not have yet.
-    if (input.redriveFilter !== undefined)
-      throw new SluiceError('ValidationException', 'redriveFilter: is not supported by Sluice (list without it and read redriveCount with DescribeExecution)', { field: 'redriveFilter' });
     const page = await stateMachines.listExecutions(input.stateMachineArn, {
       ...(input.statusFilter ? { statusFilter: input.statusFilter } : {}),
+      ...(input.redriveFilter ? { redriveFilter: input.redriveFilter } : {}),
       ...(input.maxResults !== undefined ? { maxResults: input.maxResults } : {}),
       ...(input.nextToken ? { nextToken: input.nextToken } : {}),
     });

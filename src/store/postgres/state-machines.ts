@@ -156,8 +156,9 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
       const after = p.after ?? { startedAt: Number.MAX_SAFE_INTEGER, arn: '' };
       const { rows } = await pool.query<Row>(
         `SELECT ${SUMMARY} FROM executions WHERE state_machine_arn = $1 AND ($2::text IS NULL OR status = $2)
+           AND ($6::boolean IS NULL OR (redrive_count > 0) = $6)
            AND (started_at, arn) < ($3::bigint, $4::text) ORDER BY started_at DESC, arn DESC LIMIT $5`,
-        [p.stateMachineArn, p.status ?? null, after.startedAt, after.arn, p.limit],
+        [p.stateMachineArn, p.status ?? null, after.startedAt, after.arn, p.limit, p.redriven ?? null],
       );
       return rows.map((row) => toSummary(row as never));
     },
@@ -175,6 +176,7 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
           text: `WITH updated AS (
                    UPDATE executions SET state = $3, status = $4, output = $5, error = $6, cause = $7, stopped_at = $8,
                      last_event_id = $9, version = version + 1, lease_until = $10, due_at = $11,
+                     redrive_count = COALESCE($32::integer, redrive_count),
                      wake_at = CASE WHEN NOT $13::boolean THEN NULL WHEN $10::bigint IS NOT NULL THEN $10::bigint
                                     WHEN woken THEN $12::bigint ELSE $11::bigint END,
                      woken = CASE WHEN $10::bigint IS NOT NULL THEN woken ELSE false END
@@ -225,6 +227,7 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
           p.answer?.completion.status === 'SUCCEEDED' ? p.answer.completion.output : null,
           p.answer?.completion.status === 'FAILED' ? p.answer.completion.error : null,
           p.answer?.completion.status === 'FAILED' ? p.answer.completion.cause : null,
+          p.redriveCount ?? null,
         ],
       );
       const applied = Number(rows[0]?.applied ?? 0) === 1;

@@ -388,7 +388,7 @@ export const sqliteMigrations: Migration[] = [
   {
     // 12 and 13 are left to the other work of the same stop; versions need not be contiguous.
     version: 14,
-    name: 'activities',
+    name: 'activities and redrives',
     sql: `
       -- Step Functions activities (store/activity-store.ts) and the tasks waiting for a worker, oldest first.
       CREATE TABLE activities (
@@ -405,6 +405,8 @@ export const sqliteMigrations: Migration[] = [
         created_at INTEGER NOT NULL
       );
       CREATE INDEX activity_tasks_by_activity ON activity_tasks (activity_arn, seq);
+      -- RedriveExecution: how many times an execution was redriven (ListExecutions' redriveFilter).
+      ALTER TABLE executions ADD COLUMN redrive_count INTEGER NOT NULL DEFAULT 0;
     `,
   },
 ];
