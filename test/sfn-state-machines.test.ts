@@ -188,6 +188,23 @@ function suite(backend: string, openStore: () => Promise<Store | undefined>) {
       await expect(sfn.send(new DescribeActivityCommand({ activityArn }))).rejects.toBeInstanceOf(ActivityDoesNotExist);
     });
 
+    it('a node closing ends a GetActivityTask long poll at once with no task', async () => {
+      const store = await openStore();
+      const closing = await startTestNode(store ? { store } : {});
+      const client = new SFNClient({ endpoint: closing.url, region: 'us-east-1', credentials: TEST_ACCESS_KEY, maxAttempts: 1 });
+      try {
+        const { activityArn } = await client.send(new CreateActivityCommand({ name: 'closing' }));
+        const polling = client.send(new GetActivityTaskCommand({ activityArn }));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const started = Date.now();
+        await closing.close();
+        expect((await polling).taskToken).toBeUndefined();
+        expect(Date.now() - started).toBeLessThan(5_000);
+      } finally {
+        client.destroy();
+      }
+    });
+
     it('StartSyncExecution works without disableHostPrefix when the `sync-` name resolves to the node (any Host is served)', async () => {
       // The SDK sends StartSyncExecution to `sync-<endpoint host>`. Names under .localhost resolve to the
       // loopback address on systems that follow RFC 6761 (systemd-resolved, nss-myhostname); the agent's

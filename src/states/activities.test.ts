@@ -104,6 +104,18 @@ function suite(name: string, openBackend: () => Promise<Store>) {
       expect((await activities.getTask(activityArn)).input).toBe('{"n":4}');
     });
 
+    it('a long poll under way answers {} at once when the engine closes', async () => {
+      const { sluice: engine, activities } = await open();
+      const { activityArn } = await activities.create({ name: 'closing' });
+      const polling = activities.getTask(activityArn);
+      await settle();
+      const started = Date.now();
+      await engine.close({ graceMs: 100 });
+      sluice = undefined;
+      expect(await polling).toEqual({});
+      expect(Date.now() - started).toBeLessThan(5_000);
+    });
+
     it('SendTaskFailure fails the task (ActivityFailed, caught by Catch); a missed heartbeat times it out (ActivityTimedOut)', async () => {
       const { sluice, clock, machines, activities, ended } = await open();
       const { activityArn } = await activities.create({ name: 'work' });

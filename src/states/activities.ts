@@ -27,7 +27,14 @@ export interface ActivityView {
 }
 
 export class ActivityService {
+  /** Aborted when the engine stops: long polls under way answer `{}` at once instead of holding it up. */
+  private readonly stopping = new AbortController();
+
   constructor(private readonly options: { store: Store; clock: Clock; arn: ArnContext }) {}
+
+  stop(): void {
+    this.stopping.abort();
+  }
 
   activityArn(name: string): string {
     return `arn:aws:states:${this.options.arn.region}:${this.options.arn.accountId}:activity:${name}`;
@@ -84,11 +91,13 @@ export class ActivityService {
     await this.describe(arn);
     const { clock, store } = this.options;
     const until = clock.now() + (options.pollMs ?? ACTIVITY_POLL_MS);
+    const signal = options.signal ? AbortSignal.any([options.signal, this.stopping.signal]) : this.stopping.signal;
+    if (this.stopping.signal.aborted) return {};
     return waitOnChannel<{ taskToken?: string; input?: string }>({
       notifier: store.notifier,
       channel: activityChannel(arn),
       clock,
-      signal: options.signal,
+      signal,
       check: async (wakeAt) => {
         for (;;) {
           const task = await store.activityTaskClaim({ activityArn: arn });
@@ -101,6 +110,10 @@ export class ActivityService {
         wakeAt(until);
         return undefined;
       },
+    }).catch((error: unknown) => {
+      // The engine stopping ends the poll with no task, as a poll that found none.
+      if (this.stopping.signal.aborted) return {};
+      throw error;
     });
   }
 

@@ -169,6 +169,7 @@ export class StateMachineService implements Service {
   }
 
   async stop(deadline: number): Promise<void> {
+    this.activities.stop();
     this.retention?.stop();
     this.expressRetention.stop();
     await this.runner.stop(deadline);

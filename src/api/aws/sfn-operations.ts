@@ -72,6 +72,8 @@ type Input<O extends SfnOperation> = z.output<(typeof sfnSchemas)[O]>;
 export interface SfnDeps {
   callbacks: CallbackService;
   stateMachines: StateMachineService;
+  /** The node is closing: long polls end. */
+  shutdown?: AbortSignal;
 }
 
 const seconds = (date: Date | undefined): number | undefined => (date === undefined ? undefined : date.getTime() / 1000);
@@ -238,9 +240,12 @@ export const sfnHandlers: { [O in SfnOperation]: (deps: SfnDeps, input: Input<O>
     await stateMachines.activities.delete(activityArn);
     return {};
   },
-  async GetActivityTask({ stateMachines }, { activityArn }) {
-    // Long poll: up to 60 s for a task, woken when one is added; `{}` when none came.
-    return stateMachines.activities.getTask(activityArn);
+  async GetActivityTask({ stateMachines, shutdown }, { activityArn }) {
+    // Long poll: up to 60 s for a task, woken when one is added; `{}` when none came or the node closes.
+    return stateMachines.activities.getTask(activityArn, shutdown ? { signal: shutdown } : {}).catch((error: unknown) => {
+      if (shutdown?.aborted) return {};
+      throw error;
+    });
   },
   async TagResource({ stateMachines }, input) {
     await stateMachines.tag(machineOfResource(input.resourceArn), tagMap(input.tags));
