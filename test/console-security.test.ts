@@ -143,11 +143,15 @@ describe('the state machine routes', () => {
       const response = await fetch(`${node!.url}${path}`, { headers: { cookie } });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     };
+    await node.sluice.stateMachines.create({ name: 'quick', type: 'EXPRESS', definition: { StartAt: 'Say', States: { Say: { Type: 'Pass', End: true } } } });
     const machines = await get(paths[0]!);
     expect(machines.status).toBe(200);
     expect(machines.body.stateMachines).toMatchObject([
       { name: 'hello', counts: { SUCCEEDED: 1, FAILED: 0, RUNNING: 0 }, capped: [] },
+      // Express executions are not recorded: no counts, and an empty list rather than an error.
+      { name: 'quick', type: 'EXPRESS', counts: {}, capped: [] },
     ]);
+    expect(await get('/console/api/state-machines/quick/executions')).toEqual({ status: 200, body: { executions: [] } });
     expect((await get(paths[1]!)).body.executions).toMatchObject([{ name: 'run-1', status: 'SUCCEEDED' }]);
     expect((await get(paths[2]!)).body.executions).toEqual([]);
     const execution = await get(paths[3]!);

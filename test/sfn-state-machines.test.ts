@@ -4,19 +4,27 @@
  * message with a task token, answered by the function its queue triggers).
  */
 import {
+  ActivityDoesNotExist,
+  CreateActivityCommand,
   CreateStateMachineCommand,
+  DeleteActivityCommand,
+  DescribeActivityCommand,
+  GetActivityTaskCommand,
+  ListActivitiesCommand,
   DeleteStateMachineCommand,
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
   DescribeStateMachineForExecutionCommand,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
+  ExecutionNotRedrivable,
   GetExecutionHistoryCommand,
   InvalidDefinition,
   InvalidName,
   ListExecutionsCommand,
   ListStateMachinesCommand,
   ListTagsForResourceCommand,
+  RedriveExecutionCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   SFNClient,
@@ -30,6 +38,7 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import type { SQSEvent } from 'aws-lambda';
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../src/store/store.js';
 import { describePostgres, openTestStore } from '../src/testkit/postgres.js';
@@ -130,10 +139,92 @@ function suite(backend: string, openStore: () => Promise<Store | undefined>) {
       await expect(sfn.send(new DescribeExecutionCommand({ executionArn: `${stateMachineArn.replace('stateMachine', 'execution')}:nope` }))).rejects.toBeInstanceOf(ExecutionDoesNotExist);
     });
 
-    it('StartSyncExecution returns the output', async () => {
+    it('StartSyncExecution returns the output, on an EXPRESS machine only', async () => {
       const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name: 'sync', definition: passMachine, roleArn: role, type: 'EXPRESS' }));
       const done = await sfn.send(new StartSyncExecutionCommand({ stateMachineArn, input: '{"x":1}' }));
-      expect(done).toMatchObject({ status: 'SUCCEEDED', output: '{"x":1,"r":{"ok":true}}' });
+      expect(done).toMatchObject({ status: 'SUCCEEDED', output: '{"x":1,"r":{"ok":true}}', input: '{"x":1}' });
+      expect(done.executionArn).toContain(':express:sync:');
+      expect(done.stopDate).toBeInstanceOf(Date);
+      await expect(sfn.send(new DescribeExecutionCommand({ executionArn: done.executionArn! }))).rejects.toMatchObject({ name: 'InvalidArn' });
+      await expect(sfn.send(new ListExecutionsCommand({ stateMachineArn }))).rejects.toMatchObject({ name: 'StateMachineTypeNotSupported' });
+      const standard = await sfn.send(new CreateStateMachineCommand({ name: 'not-sync', definition: passMachine, roleArn: role }));
+      await expect(sfn.send(new StartSyncExecutionCommand({ stateMachineArn: standard.stateMachineArn }))).rejects.toMatchObject({ name: 'StateMachineTypeNotSupported' });
+    });
+
+    it('RedriveExecution runs a failed execution again from its failed state; DescribeExecution reports it', async () => {
+      const definition = JSON.stringify({ StartAt: 'F', States: { F: { Type: 'Fail', Error: 'Nope', Cause: 'always' } } });
+      const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name: 'redrive', definition, roleArn: role }));
+      const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: '{}' }));
+      const failed = await waitFor(() => sfn.send(new DescribeExecutionCommand({ executionArn })), (d) => d.status !== 'RUNNING');
+      expect(failed).toMatchObject({ status: 'FAILED', redriveCount: 0, redriveStatus: 'REDRIVABLE' });
+      const redriven = await sfn.send(new RedriveExecutionCommand({ executionArn }));
+      expect(redriven.redriveDate).toBeInstanceOf(Date);
+      const again = await waitFor(() => sfn.send(new DescribeExecutionCommand({ executionArn })), (d) => d.status !== 'RUNNING');
+      expect(again).toMatchObject({ status: 'FAILED', error: 'Nope', redriveCount: 1 });
+      expect(again.redriveDate).toBeInstanceOf(Date);
+      const ok = await sfn.send(new CreateStateMachineCommand({ name: 'redrive-ok', definition: passMachine, roleArn: role }));
+      const done = await sfn.send(new StartExecutionCommand({ stateMachineArn: ok.stateMachineArn }));
+      await waitFor(() => sfn.send(new DescribeExecutionCommand({ executionArn: done.executionArn })), (d) => d.status !== 'RUNNING');
+      await expect(sfn.send(new RedriveExecutionCommand({ executionArn: done.executionArn }))).rejects.toBeInstanceOf(ExecutionNotRedrivable);
+      expect((await sfn.send(new ListExecutionsCommand({ stateMachineArn, redriveFilter: 'REDRIVEN' }))).executions?.map((e) => e.executionArn)).toEqual([executionArn]);
+      expect((await sfn.send(new ListExecutionsCommand({ stateMachineArn, redriveFilter: 'NOT_REDRIVEN' }))).executions).toEqual([]);
+    });
+
+    it('activities: CreateActivity, a Task on its ARN, GetActivityTask and SendTaskSuccess over the SDK', async () => {
+      const { activityArn } = await sfn.send(new CreateActivityCommand({ name: 'sdk-worker' }));
+      expect(activityArn).toBe('arn:aws:states:us-east-1:000000000000:activity:sdk-worker');
+      expect((await sfn.send(new DescribeActivityCommand({ activityArn }))).name).toBe('sdk-worker');
+      expect((await sfn.send(new ListActivitiesCommand({}))).activities?.map((a) => a.name)).toContain('sdk-worker');
+      const definition = JSON.stringify({ StartAt: 'W', States: { W: { Type: 'Task', Resource: activityArn, End: true } } });
+      const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name: 'with-activity', definition, roleArn: role }));
+      const polling = sfn.send(new GetActivityTaskCommand({ activityArn, workerName: 'w1' }));
+      const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: '{"job":1}' }));
+      const task = await polling;
+      expect(task.input).toBe('{"job":1}');
+      await sfn.send(new SendTaskSuccessCommand({ taskToken: task.taskToken!, output: '{"done":true}' }));
+      const done = await waitFor(() => sfn.send(new DescribeExecutionCommand({ executionArn })), (d) => d.status !== 'RUNNING');
+      expect(done).toMatchObject({ status: 'SUCCEEDED', output: '{"done":true}' });
+      await sfn.send(new DeleteActivityCommand({ activityArn }));
+      await expect(sfn.send(new DescribeActivityCommand({ activityArn }))).rejects.toBeInstanceOf(ActivityDoesNotExist);
+    });
+
+    it('a node closing ends a GetActivityTask long poll at once with no task', async () => {
+      const store = await openStore();
+      const closing = await startTestNode(store ? { store } : {});
+      const client = new SFNClient({ endpoint: closing.url, region: 'us-east-1', credentials: TEST_ACCESS_KEY, maxAttempts: 1 });
+      try {
+        const { activityArn } = await client.send(new CreateActivityCommand({ name: 'closing' }));
+        const polling = client.send(new GetActivityTaskCommand({ activityArn }));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const started = Date.now();
+        await closing.close();
+        expect((await polling).taskToken).toBeUndefined();
+        expect(Date.now() - started).toBeLessThan(5_000);
+      } finally {
+        client.destroy();
+      }
+    });
+
+    it('StartSyncExecution works without disableHostPrefix when the `sync-` name resolves to the node (any Host is served)', async () => {
+      // The SDK sends StartSyncExecution to `sync-<endpoint host>`. Names under .localhost resolve to the
+      // loopback address on systems that follow RFC 6761 (systemd-resolved, nss-myhostname); the agent's
+      // lookup stands in for that here, as a hosts-file line would.
+      const port = new URL(node.url).port;
+      const asked: string[] = [];
+      const lookup = ((hostname: string, options: unknown, callback: (error: null, address: string | { address: string; family: number }[], family?: number) => void) => {
+        asked.push(hostname);
+        if ((options as { all?: boolean }).all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+        else callback(null, '127.0.0.1', 4);
+      }) as unknown as http.AgentOptions['lookup'];
+      const prefixed = new SFNClient({ endpoint: `http://sluice.localhost:${port}`, region: 'us-east-1', credentials: TEST_ACCESS_KEY, maxAttempts: 1, requestHandler: { httpAgent: new http.Agent({ lookup }) } });
+      try {
+        const { stateMachineArn } = await prefixed.send(new CreateStateMachineCommand({ name: 'sync-host', definition: passMachine, roleArn: role, type: 'EXPRESS' }));
+        const done = await prefixed.send(new StartSyncExecutionCommand({ stateMachineArn, input: '{"x":2}' }));
+        expect(done).toMatchObject({ status: 'SUCCEEDED', output: '{"x":2,"r":{"ok":true}}' });
+        expect(asked).toContain('sync-sluice.localhost');
+      } finally {
+        prefixed.destroy();
+      }
     });
 
     it('runs seed 001’s state machine unchanged: an SQS message with a task token, answered by its function', async () => {

@@ -107,6 +107,9 @@ function openEngine(
     ...(config?.node?.taskTokenRetentionSeconds !== undefined
       ? { taskTokenRetentionSeconds: config.node.taskTokenRetentionSeconds }
       : {}),
+    ...(config?.node?.executionRetentionSeconds !== undefined
+      ? { executionRetentionSeconds: config.node.executionRetentionSeconds }
+      : {}),
     onBackgroundError: (error) => logger.error({ err: error }, `background task failed: ${describeError(error)}`),
     events,
   });

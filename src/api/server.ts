@@ -236,7 +236,7 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     publicUrl: options.publicUrl,
   });
   // Step Functions (state machines, executions, SendTaskSuccess, ...) shares `/` with SQS, told apart by X-Amz-Target.
-  registerStepFunctionsEndpoint(app, { callbacks: options.sluice.callbacks, stateMachines: options.sluice.stateMachines, auth: options.auth });
+  registerStepFunctionsEndpoint(app, { callbacks: options.sluice.callbacks, stateMachines: options.sluice.stateMachines, auth: options.auth, shutdown: shutdown.signal });
   // DynamoDB and DynamoDB Streams (DynamoDB_20120810.*, DynamoDBStreams_20120810.*) share `/` the same way.
   const { tables, streams, arn, clock } = options.sluice;
   registerDynamoDbEndpoint(app, { context: { tables, streams, arn, clock }, auth: options.auth });

@@ -43,6 +43,8 @@ export const nodeSettingsSchema = z.strictObject({
   console: z.strictObject({ enabled: z.boolean().optional() }).optional(),
   /** How long a finished task token stays readable before it is purged; null keeps them. */
   taskTokenRetentionSeconds: rangedInteger({ min: 1, max: 31_536_000, unit: 'seconds' }).nullable().optional(),
+  /** How long a finished state machine execution and its history stay readable (default 90 days); null keeps them. */
+  executionRetentionSeconds: rangedInteger({ min: 1, max: 31_536_000, unit: 'seconds' }).nullable().optional(),
 });
 
 export const authSchema = z.strictObject({

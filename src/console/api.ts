@@ -124,7 +124,8 @@ async function stateMachinesView(sluice: Sluice) {
     machines.map(async (machine) => {
       const counts: Record<string, number> = {};
       const capped: string[] = [];
-      await Promise.all(
+      // Express executions are not recorded (as on AWS): an EXPRESS machine has no counts.
+      if (machine.type !== 'EXPRESS') await Promise.all(
         EXECUTION_STATUSES.map(async (status) => {
           const page = await sluice.stateMachines.listExecutions(machine.stateMachineArn, {
             statusFilter: status,
@@ -362,6 +363,8 @@ export function registerConsoleApi(
       throw new SluiceError('ValidationException', `status: one of ${EXECUTION_STATUSES.join(', ')}`, {
         field: 'status',
       });
+    const machine = await sluice.stateMachines.describe(param(request, 'name'));
+    if (machine.type === 'EXPRESS') return { executions: [] };
     return sluice.stateMachines.listExecutions(param(request, 'name'), {
       maxResults: 50,
       ...(status ? { statusFilter: status as StoredExecutionStatus } : {}),

@@ -55,6 +55,12 @@ export interface SluiceOptions {
    * `callbacks.purgeFinished` is called.
    */
   taskTokenRetentionSeconds?: number | null;
+  /**
+   * State machines: how long a finished STANDARD execution and its history stay readable before they
+   * are purged, in seconds (1 to 31,536,000). Default 7,776,000 (90 days, as AWS keeps them); null keeps
+   * them.
+   */
+  executionRetentionSeconds?: number | null;
   /** The event channel to report on (a node subscribes its logger before the engine starts); default a new one. */
   events?: EngineEvents;
   /**
@@ -178,7 +184,17 @@ export class Sluice {
       onError,
       handlers: { schedule: (entry) => schedules.deliver(entry), 'batch-finalizer': (entry) => deliverFinalizer(delivery, entry) },
     });
-    this.stateMachines = new StateMachineService({ store, clock: this.clock, arn: this.arn, functions, queues: this.queues, tables: this.tables, onError });
+    const executionRetention = retentionSecondsOption(options.executionRetentionSeconds, 'executionRetentionSeconds');
+    this.stateMachines = new StateMachineService({
+      store,
+      clock: this.clock,
+      arn: this.arn,
+      functions,
+      queues: this.queues,
+      tables: this.tables,
+      onError,
+      ...(executionRetention !== undefined ? { finishedRetentionMs: executionRetention && executionRetention * 1000 } : {}),
+    });
     this.cluster = clusterOf(store, options, {
       onError,
       onCapacity: () => functions.concurrency.capacityChanged(),
@@ -230,7 +246,9 @@ export class Sluice {
   }
 
   static async open(options: SluiceOptions = {}): Promise<Sluice> {
-    taskTokenRetention(options.taskTokenRetentionSeconds); // a bad option fails before a store is opened
+    // A bad option fails before a store is opened.
+    taskTokenRetention(options.taskTokenRetentionSeconds);
+    retentionSecondsOption(options.executionRetentionSeconds, 'executionRetentionSeconds');
     const given = typeof options.store === 'object';
     const store =
       typeof options.store === 'object'
@@ -268,13 +286,14 @@ export class Sluice {
 
 /** Checks the option; undefined leaves the callback service's default (DEFAULT_FINISHED_RETENTION_SECONDS). */
 function taskTokenRetention(value: number | null | undefined): number | null | undefined {
+  return retentionSecondsOption(value, 'taskTokenRetentionSeconds');
+}
+
+/** A retention option in seconds: 1 to 31,536,000, null (keep) or undefined (the service's default). */
+function retentionSecondsOption(value: number | null | undefined, field: string): number | null | undefined {
   if (value === undefined || value === null) return value;
   if (!Number.isInteger(value) || value < 1 || value > 31_536_000)
-    throw new SluiceError(
-      'InvalidParameterValue',
-      `taskTokenRetentionSeconds: ${JSON.stringify(value)} is invalid; must be an integer from 1 to 31536000, or null`,
-      { field: 'taskTokenRetentionSeconds' },
-    );
+    throw new SluiceError('InvalidParameterValue', `${field}: ${JSON.stringify(value)} is invalid; must be an integer from 1 to 31536000, or null`, { field });
   return value;
 }
 

@@ -53,6 +53,8 @@ export const errorCatalog = {
   StateMachineAlreadyExists: { status: 400, sender: true, description: 'A state machine of this name exists with a different definition.' },
   StateMachineTypeNotSupported: { status: 400, sender: true, description: 'The operation is not supported for this type of state machine.' },
   ExecutionDoesNotExist: { status: 400, sender: true, description: 'The execution does not exist.' },
+  ActivityDoesNotExist: { status: 400, sender: true, description: 'The activity does not exist.' },
+  ExecutionNotRedrivable: { status: 400, sender: true, description: 'The execution cannot be redriven: it is running or succeeded, ended more than 14 days ago, ran for over a year, or its history is full.' },
   ExecutionAlreadyExists: { status: 400, sender: true, description: 'An execution of this name exists with a different input, or has finished more than 90 days ago.' },
   // Generic
   ResourceInUseException: { status: 409, sender: true, description: 'The resource is in use or already exists.' },

@@ -6,23 +6,23 @@
 import { isObject, type Json, type JsonObject } from './json.js';
 import { evaluatePath } from './jsonpath.js';
 
-export function matchChoice(rules: JsonObject[], input: Json, context: Json): string | undefined {
-  for (const rule of rules) if (evaluateRule(rule, input, context)) return rule.Next as string;
-  return undefined;
+/** The first rule that matches (its Next and, in JSONPath states, its Assign), or undefined. */
+export function matchChoice(rules: JsonObject[], input: Json, context: Json, variables: JsonObject = {}): JsonObject | undefined {
+  return rules.find((rule) => evaluateRule(rule, input, context, variables));
 }
 
-export function evaluateRule(rule: JsonObject, input: Json, context: Json): boolean {
-  if (Array.isArray(rule.And)) return rule.And.every((r) => isObject(r) && evaluateRule(r, input, context));
-  if (Array.isArray(rule.Or)) return rule.Or.some((r) => isObject(r) && evaluateRule(r, input, context));
-  if (isObject(rule.Not)) return !evaluateRule(rule.Not, input, context);
-  const variable = evaluatePath(rule.Variable as string, input, context);
+export function evaluateRule(rule: JsonObject, input: Json, context: Json, variables: JsonObject = {}): boolean {
+  if (Array.isArray(rule.And)) return rule.And.every((r) => isObject(r) && evaluateRule(r, input, context, variables));
+  if (Array.isArray(rule.Or)) return rule.Or.some((r) => isObject(r) && evaluateRule(r, input, context, variables));
+  if (isObject(rule.Not)) return !evaluateRule(rule.Not, input, context, variables);
+  const variable = evaluatePath(rule.Variable as string, input, context, variables);
   for (const [op, raw] of Object.entries(rule)) {
-    if (op === 'Variable' || op === 'Next' || op === 'Comment') continue;
+    if (op === 'Variable' || op === 'Next' || op === 'Comment' || op === 'Assign') continue;
     let expected: Json | undefined = raw;
     let name = op;
     if (op.endsWith('Path')) {
       name = op.slice(0, -4);
-      expected = evaluatePath(raw as string, input, context);
+      expected = evaluatePath(raw as string, input, context, variables);
     }
     return compare(name, variable, expected);
   }

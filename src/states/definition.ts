@@ -22,6 +22,7 @@ export interface Catcher {
   ErrorEquals: string[];
   Next: string;
   ResultPath?: string | null;
+  Assign?: Json;
 }
 
 interface Common {
@@ -31,6 +32,8 @@ interface Common {
   End?: boolean;
   InputPath?: string | null;
   OutputPath?: string | null;
+  /** Workflow variables to set when the state ends (JSONPath: `name.$` fields read paths). */
+  Assign?: Json;
 }
 
 export interface PassState extends Common { Type: 'Pass'; Result?: Json; ResultPath?: string | null; Parameters?: Json }
@@ -102,14 +105,14 @@ export const MAX_DEFINITION_BYTES = 1_048_576;
 
 const commonFields = ['Type', 'Comment', 'Next', 'End', 'InputPath', 'OutputPath', 'QueryLanguage'];
 const allowedFields: Record<string, string[]> = {
-  Pass: [...commonFields, 'Result', 'ResultPath', 'Parameters'],
-  Task: [...commonFields, 'Resource', 'Parameters', 'ResultSelector', 'ResultPath', 'Retry', 'Catch', 'TimeoutSeconds', 'TimeoutSecondsPath', 'HeartbeatSeconds', 'HeartbeatSecondsPath', 'Credentials'],
-  Choice: ['Type', 'Comment', 'InputPath', 'OutputPath', 'Choices', 'Default', 'QueryLanguage'],
-  Wait: [...commonFields, 'Seconds', 'Timestamp', 'SecondsPath', 'TimestampPath'],
+  Pass: [...commonFields, 'Result', 'ResultPath', 'Parameters', 'Assign'],
+  Task: [...commonFields, 'Assign', 'Resource', 'Parameters', 'ResultSelector', 'ResultPath', 'Retry', 'Catch', 'TimeoutSeconds', 'TimeoutSecondsPath', 'HeartbeatSeconds', 'HeartbeatSecondsPath', 'Credentials'],
+  Choice: ['Type', 'Comment', 'InputPath', 'OutputPath', 'Choices', 'Default', 'QueryLanguage', 'Assign'],
+  Wait: [...commonFields, 'Assign', 'Seconds', 'Timestamp', 'SecondsPath', 'TimestampPath'],
   Succeed: ['Type', 'Comment', 'InputPath', 'OutputPath', 'QueryLanguage'],
   Fail: ['Type', 'Comment', 'Error', 'Cause', 'ErrorPath', 'CausePath', 'QueryLanguage'],
-  Parallel: [...commonFields, 'Branches', 'Parameters', 'ResultSelector', 'ResultPath', 'Retry', 'Catch'],
-  Map: [...commonFields, 'ItemProcessor', 'Iterator', 'ItemsPath', 'ItemSelector', 'Parameters', 'MaxConcurrency', 'MaxConcurrencyPath', 'ToleratedFailurePercentage', 'ToleratedFailureCount', 'ResultSelector', 'ResultPath', 'Retry', 'Catch', 'Label'],
+  Parallel: [...commonFields, 'Assign', 'Branches', 'Parameters', 'ResultSelector', 'ResultPath', 'Retry', 'Catch'],
+  Map: [...commonFields, 'Assign', 'ItemProcessor', 'Iterator', 'ItemsPath', 'ItemSelector', 'Parameters', 'MaxConcurrency', 'MaxConcurrencyPath', 'ToleratedFailurePercentage', 'ToleratedFailureCount', 'ResultSelector', 'ResultPath', 'Retry', 'Catch', 'Label'],
 };
 
 const comparators = [
@@ -200,8 +203,9 @@ export class Checker {
       else if (s.End !== true) this.error('MISSING_TRANSITION_TARGET', 'A state must have Next or "End": true', at);
     }
     for (const field of ['InputPath', 'OutputPath'] as const) this.path(s[field], `${at}/${field}`, false, true);
-    if ('ResultPath' in s) this.path(s.ResultPath, `${at}/ResultPath`, true, true);
+    if ('ResultPath' in s) this.path(s.ResultPath, `${at}/ResultPath`, true, true, false);
     for (const field of ['Parameters', 'ResultSelector', 'ItemSelector'] as const) if (s[field] !== undefined) this.template(s[field], `${at}/${field}`);
+    if (s.Assign !== undefined) this.assign(s.Assign, `${at}/Assign`);
     if (Array.isArray(s.Retry) || s.Retry !== undefined) this.retriers(s.Retry, `${at}/Retry`);
     if (s.Catch !== undefined) this.catchers(s.Catch, names, `${at}/Catch`);
     switch (type) {
@@ -280,7 +284,8 @@ export class Checker {
 
   private rule(rule: unknown, at: string, top: boolean): void {
     if (!isObject(rule)) return this.error('SCHEMA_VALIDATION_FAILED', 'A choice rule must be an object', at);
-    const extra = top ? ['Next', 'Comment'] : ['Comment'];
+    const extra = top ? ['Next', 'Comment', 'Assign'] : ['Comment'];
+    if (top && rule.Assign !== undefined) this.assign(rule.Assign, `${at}/Assign`);
     for (const key of Object.keys(rule))
       if (!['Variable', 'And', 'Or', 'Not', ...choiceComparators, ...extra].includes(key))
         this.error('SCHEMA_VALIDATION_FAILED', `The field '${key}' is not supported by Step Functions`, `${at}/${key}`);
@@ -336,12 +341,27 @@ export class Checker {
       const where = `${at}[${i}]`;
       if (!isObject(c)) return this.error('SCHEMA_VALIDATION_FAILED', 'A catcher must be an object', where);
       for (const key of Object.keys(c))
-        if (!['ErrorEquals', 'Next', 'ResultPath', 'Comment'].includes(key))
+        if (!['ErrorEquals', 'Next', 'ResultPath', 'Comment', 'Assign'].includes(key))
           this.error('SCHEMA_VALIDATION_FAILED', `The field '${key}' is not supported by Step Functions`, `${where}/${key}`);
       this.errorEquals(c.ErrorEquals, `${where}/ErrorEquals`, i === value.length - 1);
       this.target(c.Next, names, `${where}/Next`);
-      if ('ResultPath' in c) this.path(c.ResultPath, `${where}/ResultPath`, true, true);
+      if ('ResultPath' in c) this.path(c.ResultPath, `${where}/ResultPath`, true, true, false);
+      if (c.Assign !== undefined) this.assign(c.Assign, `${where}/Assign`);
     });
+  }
+
+  /**
+   * A JSONPath state's Assign: an object of variable names (letters, digits and _, not starting with a
+   * digit; `states` is reserved), each a static value or, as `name.$`, a path or an intrinsic function.
+   */
+  private assign(value: unknown, at: string): void {
+    if (!isObject(value)) return this.error('SCHEMA_VALIDATION_FAILED', 'Assign must be an object', at);
+    for (const key of Object.keys(value)) {
+      const name = key.endsWith('.$') ? key.slice(0, -2) : key;
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || name === 'states')
+        this.error('SCHEMA_VALIDATION_FAILED', `'${name}' is not a valid variable name (letters, digits and _, not starting with a digit; 'states' is reserved)`, `${at}/${key}`);
+    }
+    this.template(value, at);
   }
 
   errorEquals(value: unknown, at: string, last: boolean): void {
@@ -351,10 +371,11 @@ export class Checker {
       this.error('SCHEMA_VALIDATION_FAILED', 'States.ALL must appear alone, in the last retrier or catcher', at);
   }
 
-  private path(value: unknown, at: string, reference: boolean, nullable: boolean): void {
+  /** `variables`: whether a `$name` path may be given (ResultPath writes into the data, never a variable). */
+  private path(value: unknown, at: string, reference: boolean, nullable: boolean, variables = true): void {
     if (value === undefined) return;
     if (value === null && nullable) return;
-    if (typeof value !== 'string' || !isValidPath(value, { reference }))
+    if (typeof value !== 'string' || !isValidPath(value, { reference, variables }))
       this.error('SCHEMA_VALIDATION_FAILED', `The value for the field must be a valid ${reference ? 'reference path' : 'JSONPath'}`, at);
   }
 

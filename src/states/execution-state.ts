@@ -63,6 +63,13 @@ export interface ExecutionMeta {
   parentToken?: string;
   /** `.sync` (output as JSON text) or `.sync:2` (output as JSON). */
   parentSync?: 'sync' | 'sync:2';
+  /**
+   * An EXPRESS execution: no history is stored, it runs for at most five minutes, and its finished row
+   * is kept only long enough for a StartSyncExecution waiter to read it.
+   */
+  express?: true;
+  /** Started by StartSyncExecution: run at most once (a node that dies with it in flight ends it). */
+  atMostOnce?: true;
 }
 
 export interface ExecutionState {
@@ -79,4 +86,12 @@ export interface ExecutionState {
   lastEventId: number;
   /** Transitions applied (state entries); a property test counts them. */
   transitions: number;
+  /**
+   * An execution that ended FAILED, TIMED_OUT or ABORTED: its frames as they were when it ended (the
+   * failing state, a Parallel's or Map's finished branches and items): RedriveExecution resumes them.
+   */
+  redrive?: { frames: Record<string, Frame> };
+  /** RedriveExecution: how many times, and when last ($$.Execution.RedriveCount, RedriveTime). */
+  redriveCount?: number;
+  redrivenAt?: number;
 }

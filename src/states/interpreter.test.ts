@@ -292,3 +292,28 @@ describe('Retry and Catch', () => {
     expect(r.types.slice(-2)).toEqual(['WaitStateAborted', 'ExecutionTimedOut']);
   });
 });
+
+describe('the history limit', () => {
+  it('an execution whose history reaches 25,000 events fails as AWS fails it: event 25,000 is ExecutionFailed (States.Runtime)', () => {
+    // A Choice looping forever (two events per turn), as AWS's own reproduction does.
+    const r = run({ StartAt: 'Loop', States: { Loop: { Type: 'Choice', Choices: [{ Variable: '$.spin', BooleanEquals: true, Next: 'Loop' }], Default: 'End' }, End: { Type: 'Succeed' } } }, { spin: true });
+    expect(r.state.status).toBe('FAILED');
+    expect(r.state.failure).toEqual({ error: 'States.Runtime', cause: 'The execution reached the maximum number of history events (25000).' });
+    expect(r.events).toHaveLength(25_000);
+    const [beforeLast, last] = r.events.slice(-2);
+    expect(last).toMatchObject({ id: 25_000, previousEventId: 24_999, type: 'ExecutionFailed', details: { error: 'States.Runtime' } });
+    expect(beforeLast).toMatchObject({ id: 24_999, type: 'ChoiceStateExited' });
+    expect(Object.keys(r.state.frames)).toHaveLength(0);
+  });
+
+  it('the limit can fall inside a step that schedules tasks (a Parallel of three in a loop)', () => {
+    // A Parallel of three tasks in a loop: a step schedules several tasks, so the limit falls inside one.
+    const F = 'arn:aws:lambda:us-east-1:000000000000:function:f';
+    const branch = (n: number) => ({ StartAt: `T${n}`, States: { [`T${n}`]: { Type: 'Task', Resource: F, End: true } } });
+    const r = run({ StartAt: 'P', States: { P: { Type: 'Parallel', Branches: [branch(1), branch(2), branch(3)], Next: 'P' } } }, {}, { [F]: () => ({ status: 'SUCCEEDED', output: {} }) }, { maxSteps: 20_000 });
+    expect(r.state.failure?.cause).toContain('25000');
+    expect(r.events.at(-1)).toMatchObject({ id: 25_000, type: 'ExecutionFailed' });
+    expect(r.events.map((e) => e.id)).toEqual(Array.from({ length: 25_000 }, (_, i) => i + 1));
+    expect(Object.keys(r.state.frames)).toHaveLength(0);
+  });
+});

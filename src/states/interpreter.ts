@@ -14,7 +14,7 @@ import { errorMatches, StatesError, StatesErrors, type StatesFailure } from './e
 import type { ExecutionMeta, ExecutionState, Frame, TaskInFlight } from './execution-state.js';
 import type { HistoryEvent } from './history.js';
 import { evaluateIntrinsic, isIntrinsic } from './intrinsics.js';
-import { applyResultPath, applySelectPath, applyTemplate, effectiveInput, stateOutput, type PathEnv } from './io.js';
+import { applyResultPath, applySelectPath, applyTemplate, effectiveInput, evaluateJsonPathAssign, stateOutput, type PathEnv } from './io.js';
 import { isObject, type Json, type JsonObject } from './json.js';
 import { evaluatePath } from './jsonpath.js';
 import { evaluateAssign, evaluateTemplate, isJsonataExpression, type JsonataScope } from './jsonata.js';
@@ -54,8 +54,9 @@ export function startExecution(def: Definition, meta: ExecutionMeta, input: Json
     nextFrame: 1,
     lastEventId: 0,
     transitions: 0,
-    ...(def.TimeoutSeconds !== undefined ? { deadlineAt: env.now + def.TimeoutSeconds * 1000 } : {}),
   };
+  const deadline = executionDeadline(def, meta, env.now);
+  if (deadline !== undefined) state.deadlineAt = deadline;
   const run = new Run(def, state, env);
   const started = run.event(0, 'ExecutionStarted', 'executionStartedEventDetails', {
     input: JSON.stringify(input),
@@ -63,22 +64,34 @@ export function startExecution(def: Definition, meta: ExecutionMeta, input: Json
     roleArn: meta.roleArn,
   });
   run.newFrame({ machine: [], state: def.StartAt, input, lastEventId: started });
-  run.advance();
+  run.guard(() => run.advance());
   return { state, step: run.step };
+}
+
+/** AWS runs an Express execution for at most five minutes. */
+export const EXPRESS_MAX_DURATION_MS = 5 * 60_000;
+
+/** The machine's TimeoutSeconds as an instant; an Express execution's is five minutes at the latest. */
+function executionDeadline(def: Definition, meta: ExecutionMeta, now: number): number | undefined {
+  const own = def.TimeoutSeconds === undefined ? undefined : now + def.TimeoutSeconds * 1000;
+  if (!meta.express) return own;
+  return Math.min(own ?? Infinity, now + EXPRESS_MAX_DURATION_MS);
 }
 
 /** Time passed: Wait states and retry intervals that are due move on; overdue tasks time out. */
 export function advanceExecution(def: Definition, state: ExecutionState, env: InterpreterEnv): Step {
   const run = new Run(def, state, env);
-  run.advance();
+  run.guard(() => run.advance());
   return run.step;
 }
 
 /** A task's outcome. An outcome for a frame or attempt that no longer waits for it is ignored. */
 export function completeTask(def: Definition, state: ExecutionState, frameId: string, attempt: number, outcome: TaskOutcomeEvent, env: InterpreterEnv): Step {
   const run = new Run(def, state, env);
-  run.completeTask(frameId, attempt, outcome);
-  run.advance();
+  run.guard(() => {
+    run.completeTask(frameId, attempt, outcome);
+    run.advance();
+  });
   return run.step;
 }
 
@@ -88,10 +101,14 @@ export function submitTask(def: Definition, state: ExecutionState, frameId: stri
   const frame = state.frames[frameId];
   if (frame?.task && frame.task.attempt === attempt && !frame.task.submitted) {
     frame.task.submitted = true;
-    frame.lastEventId = run.event(frame.lastEventId, 'TaskSubmitted', 'taskSubmittedEventDetails', {
-      resourceType: resourceParts(frame.task.resource).type,
-      resource: resourceParts(frame.task.resource).name,
-      output: '{}',
+    // An activity's task is now waiting for a worker; AWS records ActivityStarted only when one takes it.
+    if (isActivity(frame.task.resource)) return run.step;
+    run.guard(() => {
+      frame.lastEventId = run.event(frame.lastEventId, 'TaskSubmitted', 'taskSubmittedEventDetails', {
+        resourceType: resourceParts(frame.task!.resource).type,
+        resource: resourceParts(frame.task!.resource).name,
+        output: '{}',
+      });
     });
   }
   return run.step;
@@ -102,12 +119,58 @@ export function abortExecution(def: Definition, state: ExecutionState, failure: 
   const run = new Run(def, state, env);
   if (state.status !== 'RUNNING') return run.step;
   state.status = 'ABORTED';
-  run.abortStates();
+  state.redrive = { frames: structuredClone(state.frames) };
+  run.abortStatesWithinLimit();
   state.frames = {};
   run.event(state.lastEventId, 'ExecutionAborted', 'executionAbortedEventDetails', {
     ...(failure.error !== undefined ? { error: failure.error } : {}),
     ...(failure.cause !== undefined ? { cause: failure.cause } : {}),
   });
+  return run.step;
+}
+
+/** The execution fails as a whole (not through a state's Catch): FAILED with the given error and cause. */
+export function failExecution(def: Definition, state: ExecutionState, failure: { error: string; cause: string }, env: InterpreterEnv): Step {
+  const run = new Run(def, state, env);
+  if (state.status !== 'RUNNING') return run.step;
+  state.status = 'FAILED';
+  state.failure = failure;
+  run.abortStatesWithinLimit();
+  state.frames = {};
+  run.event(state.lastEventId, 'ExecutionFailed', 'executionFailedEventDetails', { ...failure });
+  return run.step;
+}
+
+/**
+ * RedriveExecution: the execution runs again from where it ended. The states that failed or were
+ * aborted (and their Parallel branches and Map iterations) are entered again with the input they had,
+ * with fresh retry counts; finished branches and items keep their results; the machine's TimeoutSeconds
+ * counts from now. ExecutionRedriven is recorded. The caller checks that the execution is redrivable.
+ */
+export function redriveExecution(def: Definition, state: ExecutionState, env: InterpreterEnv): Step {
+  const run = new Run(def, state, env);
+  const frames = state.redrive?.frames ?? {};
+  const redriveCount = (state.redriveCount ?? 0) + 1;
+  state.status = 'RUNNING';
+  delete state.failure;
+  delete state.output;
+  delete state.redrive;
+  state.redriveCount = redriveCount;
+  state.redrivenAt = env.now;
+  if (def.TimeoutSeconds !== undefined) state.deadlineAt = env.now + def.TimeoutSeconds * 1000;
+  else delete state.deadlineAt;
+  const redriven = run.event(state.lastEventId, 'ExecutionRedriven', 'executionRedrivenEventDetails', { redriveCount });
+  for (const frame of Object.values(frames)) {
+    if (frame.phase === 'children') continue;
+    frame.phase = 'enter';
+    frame.retryCount = 0;
+    frame.attempts = [];
+    frame.lastEventId = redriven;
+    delete frame.dueAt;
+    delete frame.task;
+  }
+  state.frames = frames;
+  run.guard(() => run.advance());
   return run.step;
 }
 
@@ -134,8 +197,19 @@ export function resolveMachine(def: Machine, path: (string | number)[]): Machine
   return node as Machine;
 }
 
+/** AWS's quota: an execution's history holds at most 25,000 events; the last one is its failure. */
+export const MAX_HISTORY_EVENTS = 25_000;
+export const HISTORY_LIMIT_CAUSE = `The execution reached the maximum number of history events (${MAX_HISTORY_EVENTS}).`;
+const ENDING_EVENTS = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionTimedOut', 'ExecutionAborted']);
+
+/** Thrown by `Run.event` when one more event would leave no room for the execution's failure. */
+class HistoryLimitReached extends Error {}
+
 class Run {
   readonly step: Step = { events: [], tasks: [] };
+  /** See `withFailureSnapshot`. */
+  private failureSnapshot: Record<string, Frame> | undefined;
+  private failing = 0;
 
   constructor(
     private readonly def: Definition | undefined,
@@ -143,7 +217,38 @@ class Run {
     private readonly env: InterpreterEnv,
   ) {}
 
+  /**
+   * Runs `work`; if the history fills up meanwhile, the execution fails as AWS fails it: event 25,000 is
+   * ExecutionFailed (States.Runtime), nothing the step began runs, every state is dropped. An Express
+   * execution keeps no history, so it has no such limit.
+   */
+  guard(work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      if (!(error instanceof HistoryLimitReached)) throw error;
+      const exec = this.exec;
+      exec.status = 'FAILED';
+      exec.failure = { error: StatesErrors.Runtime, cause: HISTORY_LIMIT_CAUSE };
+      delete exec.output;
+      delete exec.redrive;
+      exec.frames = {};
+      this.step.tasks = [];
+      this.event(exec.lastEventId, 'ExecutionFailed', 'executionFailedEventDetails', { ...exec.failure });
+    }
+  }
+
+  /** The `...StateAborted` events of an ending execution, as many as the history has room for. */
+  abortStatesWithinLimit(): void {
+    try {
+      this.abortStates();
+    } catch (error) {
+      if (!(error instanceof HistoryLimitReached)) throw error;
+    }
+  }
+
   event(previousEventId: number, type: string, detailsKey?: string, details?: JsonObject): number {
+    if (this.exec.lastEventId + 1 >= MAX_HISTORY_EVENTS && !ENDING_EVENTS.has(type) && !this.exec.meta.express) throw new HistoryLimitReached();
     const id = ++this.exec.lastEventId;
     this.step.events.push({
       id,
@@ -186,9 +291,19 @@ class Run {
     return output;
   }
 
+  /**
+   * Variables a state assigned take effect when it ends: every value was read with the variables as
+   * they were when it was entered. A branch or iteration has its own copy (AWS's inner scope), so what
+   * it assigns is not seen outside it.
+   */
+  private setVariables(frame: Frame, assigned: JsonObject): void {
+    if (Object.keys(assigned).length > 0) frame.vars = { ...(frame.vars ?? {}), ...assigned };
+  }
+
   private pathEnv(frame: Frame, extra: JsonObject = {}): PathEnv {
     return {
       context: this.context(frame, extra),
+      variables: frame.vars ?? {},
       ...(this.env.uuid ? { uuid: this.env.uuid } : {}),
       ...(this.env.random ? { random: this.env.random } : {}),
     };
@@ -203,7 +318,8 @@ class Run {
         Name: meta.name,
         RoleArn: meta.roleArn,
         StartTime: new Date(this.exec.startedAt).toISOString(),
-        RedriveCount: 0,
+        RedriveCount: this.exec.redriveCount ?? 0,
+        ...(this.exec.redrivenAt !== undefined ? { RedriveTime: new Date(this.exec.redrivenAt).toISOString() } : {}),
       },
       State: { EnteredTime: new Date(frame.enteredAt).toISOString(), Name: frame.state, RetryCount: frame.retryCount },
       StateMachine: { Id: meta.stateMachineArn, Name: meta.stateMachineName },
@@ -237,7 +353,8 @@ class Run {
     if (exec.deadlineAt !== undefined && this.env.now >= exec.deadlineAt) {
       exec.status = 'TIMED_OUT';
       exec.failure = { error: StatesErrors.Timeout, cause: 'The execution timed out (TimeoutSeconds)' };
-      this.abortStates();
+      exec.redrive = { frames: structuredClone(exec.frames) };
+      this.abortStatesWithinLimit();
       exec.frames = {};
       this.event(exec.lastEventId, 'ExecutionTimedOut', 'executionTimedOutEventDetails', { ...exec.failure });
       return;
@@ -277,7 +394,9 @@ class Run {
           const env = this.pathEnv(frame);
           const effective = effectiveInput(state, frame.input, env);
           const result = state.Result !== undefined ? state.Result : effective;
+          const assigned = evaluateJsonPathAssign(state.Assign, result, env);
           const output = applySelectPath('OutputPath', state.OutputPath, applyResultPath(state.ResultPath, frame.input, result), env);
+          this.setVariables(frame, assigned);
           return this.leave(frame, output, 'Pass');
         }
         case 'Succeed': {
@@ -289,9 +408,13 @@ class Run {
         case 'Choice': {
           const env = this.pathEnv(frame);
           const input = applySelectPath('InputPath', state.InputPath, frame.input, env);
-          const next = matchChoice(state.Choices, input, env.context) ?? state.Default;
+          const rule = matchChoice(state.Choices, input, env.context, env.variables);
+          const next = (rule?.Next as string | undefined) ?? state.Default;
           if (next === undefined) throw new StatesError(StatesErrors.NoChoiceMatched, `No Choice Rules matched and no Default was specified in state '${frame.state}'`);
+          // The matched rule's Assign, or the state's when the rule has none (or the Default is taken).
+          const assigned = evaluateJsonPathAssign(rule?.Assign ?? state.Assign, input, env);
           const output = applySelectPath('OutputPath', state.OutputPath, input, env);
+          this.setVariables(frame, assigned);
           return this.leave(frame, output, 'Choice', false, next);
         }
         case 'Wait':
@@ -379,7 +502,7 @@ class Run {
     const env = this.pathEnv(frame);
     const read = (path: string | undefined, literal: string | undefined): string | undefined => {
       if (path === undefined) return literal;
-      const value = isIntrinsic(path) ? evaluateIntrinsic(path, { input: frame.input, context: env.context }) : evaluatePath(path, frame.input, env.context);
+      const value = isIntrinsic(path) ? evaluateIntrinsic(path, { input: frame.input, context: env.context, variables: env.variables ?? {} }) : evaluatePath(path, frame.input, env.context, env.variables);
       return typeof value === 'string' ? value : value === undefined ? undefined : JSON.stringify(value);
     };
     const failure = { error: read(state.ErrorPath, state.Error) ?? '', cause: read(state.CausePath, state.Cause) ?? '' };
@@ -394,16 +517,17 @@ class Run {
     if (state.Seconds !== undefined) dueAt = this.env.now + state.Seconds * 1000;
     else if (state.Timestamp !== undefined) dueAt = Date.parse(state.Timestamp);
     else if (state.SecondsPath !== undefined) {
-      const seconds = evaluatePath(state.SecondsPath, input, env.context);
+      const seconds = evaluatePath(state.SecondsPath, input, env.context, env.variables);
       if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0)
         throw new StatesError(StatesErrors.Runtime, `The SecondsPath parameter does not reference a valid integer: '${state.SecondsPath}'`);
       dueAt = this.env.now + seconds * 1000;
     } else {
-      const stamp = evaluatePath(state.TimestampPath as string, input, env.context);
+      const stamp = evaluatePath(state.TimestampPath as string, input, env.context, env.variables);
       const t = typeof stamp === 'string' ? Date.parse(stamp) : Number.NaN;
       if (Number.isNaN(t)) throw new StatesError(StatesErrors.Runtime, `The TimestampPath parameter does not reference a valid ISO-8601 timestamp: '${state.TimestampPath}'`);
       dueAt = t;
     }
+    this.setVariables(frame, evaluateJsonPathAssign(state.Assign, input, env));
     frame.input = input;
     frame.phase = 'wait';
     frame.dueAt = dueAt;
@@ -446,6 +570,14 @@ class Run {
         ...(timeoutSeconds !== undefined ? { timeoutInSeconds: timeoutSeconds } : {}),
       });
       frame.lastEventId = this.event(frame.lastEventId, 'LambdaFunctionStarted');
+    } else if (isActivity(state.Resource)) {
+      frame.lastEventId = this.event(frame.lastEventId, 'ActivityScheduled', 'activityScheduledEventDetails', {
+        resource: state.Resource,
+        input: JSON.stringify(input),
+        inputDetails: { truncated: false },
+        ...(timeoutSeconds !== undefined ? { timeoutInSeconds: timeoutSeconds } : {}),
+        ...(heartbeatSeconds !== undefined ? { heartbeatInSeconds: heartbeatSeconds } : {}),
+      });
     } else {
       frame.lastEventId = this.event(frame.lastEventId, 'TaskScheduled', 'taskScheduledEventDetails', {
         resourceType: type,
@@ -463,7 +595,7 @@ class Run {
   private seconds(fixed: number | undefined, path: string | undefined, input: Json, env: PathEnv): number | undefined {
     if (fixed !== undefined) return fixed;
     if (path === undefined) return undefined;
-    const value = evaluatePath(path, input, env.context);
+    const value = evaluatePath(path, input, env.context, env.variables);
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
       throw new StatesError(StatesErrors.Runtime, `${path} does not reference a positive integer`);
     return value;
@@ -474,17 +606,20 @@ class Run {
     if (!frame || frame.phase !== 'task' || !frame.task || frame.task.attempt !== attempt) return;
     const state = this.stateOf(frame) as TaskState;
     const lambda = state.Resource.startsWith('arn:aws:lambda:');
+    const activity = isActivity(state.Resource);
     const { type, name } = resourceParts(state.Resource);
     delete frame.dueAt;
     if (outcome.status === 'SUCCEEDED') {
-      frame.lastEventId = lambda
+      frame.lastEventId = activity
+        ? this.event(frame.lastEventId, 'ActivitySucceeded', 'activitySucceededEventDetails', { output: JSON.stringify(outcome.output), outputDetails: { truncated: false } })
+        : lambda
         ? this.event(frame.lastEventId, 'LambdaFunctionSucceeded', 'lambdaFunctionSucceededEventDetails', { output: JSON.stringify(outcome.output), outputDetails: { truncated: false } })
         : this.event(frame.lastEventId, 'TaskSucceeded', 'taskSucceededEventDetails', { resourceType: type, resource: name, output: JSON.stringify(outcome.output), outputDetails: { truncated: false } });
       try {
         checkSize(outcome.output, 'The task result');
         const output = this.jsonata(frame)
           ? this.outputAndAssign(frame, state as unknown as JsonObject, this.scope(frame, { result: outcome.output }), outcome.output)
-          : stateOutput(state, frame.input, outcome.output, this.pathEnv(frame));
+          : this.jsonPathOutput(frame, state, outcome.output);
         delete frame.task;
         this.leave(frame, output, 'Task');
       } catch (error) {
@@ -495,11 +630,15 @@ class Run {
     }
     const failure = { error: outcome.error, cause: outcome.cause };
     if (timedOut || outcome.error === StatesErrors.Timeout || outcome.error === StatesErrors.HeartbeatTimeout) {
-      frame.lastEventId = lambda
+      frame.lastEventId = activity
+        ? this.event(frame.lastEventId, 'ActivityTimedOut', 'activityTimedOutEventDetails', { ...failure })
+        : lambda
         ? this.event(frame.lastEventId, 'LambdaFunctionTimedOut', 'lambdaFunctionTimedOutEventDetails', { ...failure })
         : this.event(frame.lastEventId, 'TaskTimedOut', 'taskTimedOutEventDetails', { resourceType: type, resource: name, ...failure });
     } else {
-      frame.lastEventId = lambda
+      frame.lastEventId = activity
+        ? this.event(frame.lastEventId, 'ActivityFailed', 'activityFailedEventDetails', { ...failure })
+        : lambda
         ? this.event(frame.lastEventId, 'LambdaFunctionFailed', 'lambdaFunctionFailedEventDetails', { ...failure })
         : this.event(frame.lastEventId, 'TaskFailed', 'taskFailedEventDetails', { resourceType: type, resource: name, ...failure });
     }
@@ -618,7 +757,7 @@ class Run {
     try {
       const output = this.jsonata(frame)
         ? this.outputAndAssign(frame, state as unknown as JsonObject, this.scope(frame, { result: results }), results)
-        : stateOutput(state, frame.input, results, this.pathEnv(frame));
+        : this.jsonPathOutput(frame, state, results);
       this.leave(frame, output, kind);
     } catch (error) {
       if (!(error instanceof StatesError)) throw error;
@@ -626,8 +765,41 @@ class Run {
     }
   }
 
+  /**
+   * A JSONPath Task, Parallel or Map state's output from its result; its Assign reads the result after
+   * ResultSelector as `$`.
+   */
+  private jsonPathOutput(frame: Frame, state: TaskState | ParallelState | MapState, result: Json): Json {
+    const env = this.pathEnv(frame);
+    let assigned: JsonObject = {};
+    const output = stateOutput(state, frame.input, result, env, (selected) => {
+      assigned = evaluateJsonPathAssign(state.Assign, selected, env);
+    });
+    this.setVariables(frame, assigned);
+    return output;
+  }
+
   /** A failure of the frame's current state: Retry, then Catch, then the frame fails. */
   private fail(frame: Frame, failure: StatesFailure): void {
+    this.withFailureSnapshot(() => this.failOrRecover(frame, failure));
+  }
+
+  /**
+   * The frames as they were when a failure began to propagate (the failing state still in place, a
+   * Parallel's or Map's finished branches and items with their results): what RedriveExecution resumes
+   * from if the failure ends the execution. Taken once per failure, at its outermost call.
+   */
+  private withFailureSnapshot(propagate: () => void): void {
+    if (this.failing === 0) this.failureSnapshot = structuredClone(this.exec.frames);
+    this.failing++;
+    try {
+      propagate();
+    } finally {
+      this.failing--;
+    }
+  }
+
+  private failOrRecover(frame: Frame, failure: StatesFailure): void {
     const state = this.stateOf(frame);
     const retriers: Retrier[] = 'Retry' in state && state.Retry ? state.Retry : [];
     const catchers: Catcher[] = 'Catch' in state && state.Catch ? state.Catch : [];
@@ -651,7 +823,7 @@ class Run {
       try {
         output = this.jsonata(frame)
           ? this.outputAndAssign(frame, catcher as unknown as JsonObject, this.scope(frame, { errorOutput }), errorOutput)
-          : applyResultPath(catcher.ResultPath, frame.input, errorOutput);
+          : this.caughtOutput(frame, catcher, errorOutput);
       } catch (error) {
         if (!(error instanceof StatesError)) throw error;
         return this.failFrame(frame, error.failure);
@@ -673,6 +845,14 @@ class Run {
     this.failFrame(frame, failure);
   }
 
+  /** A JSONPath catcher: its Assign reads the error output as `$`; ResultPath places it in the input. */
+  private caughtOutput(frame: Frame, catcher: Catcher, errorOutput: JsonObject): Json {
+    const assigned = evaluateJsonPathAssign(catcher.Assign, errorOutput, this.pathEnv(frame));
+    const output = applyResultPath(catcher.ResultPath, frame.input, errorOutput);
+    this.setVariables(frame, assigned);
+    return output;
+  }
+
   private dropChildren(frame: Frame): void {
     for (const id of frame.children ?? []) {
       const child = this.exec.frames[id];
@@ -686,12 +866,17 @@ class Run {
 
   /** The frame failed for good: the execution fails, or the parent's state does. */
   private failFrame(frame: Frame, failure: StatesFailure): void {
+    this.withFailureSnapshot(() => this.failFrameNow(frame, failure));
+  }
+
+  private failFrameNow(frame: Frame, failure: StatesFailure): void {
     this.dropChildren(frame);
     delete this.exec.frames[frame.id];
     if (frame.parent === undefined) {
       const exec = this.exec;
       exec.status = 'FAILED';
       exec.failure = failure;
+      if (this.failureSnapshot) exec.redrive = { frames: this.failureSnapshot };
       exec.frames = {};
       this.event(frame.lastEventId, 'ExecutionFailed', 'executionFailedEventDetails', { error: failure.error, cause: failure.cause });
       return;
@@ -727,7 +912,12 @@ class Run {
 
 /** Tasks that wait for an answer on a token: `.waitForTaskToken`, and `.sync` (a nested execution's end answers it). */
 export function waitsForAnswer(resource: string): boolean {
-  return resource.endsWith('.waitForTaskToken') || resource.endsWith('.sync') || resource.endsWith('.sync:2');
+  return resource.endsWith('.waitForTaskToken') || resource.endsWith('.sync') || resource.endsWith('.sync:2') || isActivity(resource);
+}
+
+/** An activity's ARN as a Task's Resource (its history events are Activity*, not Task*). */
+function isActivity(resource: string): boolean {
+  return /^arn:aws:states:[^:]*:[^:]*:activity:/.test(resource);
 }
 
 /** A retrier's interval before attempt `used + 1`: IntervalSeconds × BackoffRate^used, capped, with jitter. */

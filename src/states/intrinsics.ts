@@ -6,7 +6,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { StatesError, StatesErrors } from './errors.js';
-import { isObject, jsonEquals, type Json } from './json.js';
+import { isObject, jsonEquals, type Json, type JsonObject } from './json.js';
 import { evaluatePath } from './jsonpath.js';
 
 type Arg =
@@ -151,6 +151,8 @@ class Parser {
 export interface IntrinsicEnv {
   input: Json;
   context: Json;
+  /** Workflow variables (`$name` arguments). */
+  variables?: JsonObject;
   /** For States.UUID and States.MathRandom without a seed (tests pass deterministic ones). */
   uuid?: () => string;
   random?: () => number;
@@ -169,7 +171,7 @@ export function evaluateIntrinsic(text: string, env: IntrinsicEnv): Json {
 function evaluate(arg: Arg, env: IntrinsicEnv): Json {
   if (arg.kind === 'literal') return arg.value;
   if (arg.kind === 'path') {
-    const value = evaluatePath(arg.path, env.input, env.context);
+    const value = evaluatePath(arg.path, env.input, env.context, env.variables);
     if (value === undefined)
       throw new StatesError(StatesErrors.Runtime, `The JsonPath argument for the field '${arg.path}' could not be found in the input`);
     return value;

@@ -11,6 +11,8 @@ import { evaluatePath, setAtPath } from './jsonpath.js';
 
 export interface PathEnv {
   context: Json;
+  /** The workflow variables the state sees (`$name` paths). */
+  variables?: JsonObject;
   uuid?: () => string;
   random?: () => number;
 }
@@ -19,7 +21,7 @@ export interface PathEnv {
 export function applySelectPath(field: 'InputPath' | 'OutputPath' | 'ItemsPath', path: string | null | undefined, value: Json, env: PathEnv): Json {
   if (path === undefined) return value;
   if (path === null) return {};
-  const selected = evaluatePath(path, value, env.context);
+  const selected = evaluatePath(path, value, env.context, env.variables);
   if (selected === undefined)
     throw new StatesError(StatesErrors.Runtime, `Invalid path '${path}' : No results for path: ${path} (${field})`);
   return selected;
@@ -36,9 +38,9 @@ export function applyTemplate(field: string, template: Json, input: Json, env: P
       if (typeof value !== 'string')
         throw new StatesError(StatesErrors.Runtime, `The value for the field '${key}' in ${field} must be a JSONPath or an intrinsic function`);
       if (isIntrinsic(value)) {
-        out[name] = evaluateIntrinsic(value, { input, context: env.context, ...(env.uuid ? { uuid: env.uuid } : {}), ...(env.random ? { random: env.random } : {}) });
+        out[name] = evaluateIntrinsic(value, { input, context: env.context, ...(env.variables ? { variables: env.variables } : {}), ...(env.uuid ? { uuid: env.uuid } : {}), ...(env.random ? { random: env.random } : {}) });
       } else {
-        const selected = evaluatePath(value, input, env.context);
+        const selected = evaluatePath(value, input, env.context, env.variables);
         if (selected === undefined)
           throw new StatesError(StatesErrors.Runtime, `The JsonPath argument for the field '${key}' could not be found in the input '${truncate(input)}'`);
         out[name] = selected;
@@ -69,11 +71,26 @@ export function effectiveInput(state: JsonPathIo, raw: Json, env: PathEnv, templ
   return template === undefined ? selected : applyTemplate('Parameters', template, selected, env);
 }
 
-/** ResultSelector, ResultPath, OutputPath: a state's output from its raw input and its result. */
-export function stateOutput(state: JsonPathIo, raw: Json, result: Json, env: PathEnv): Json {
+/**
+ * ResultSelector, ResultPath, OutputPath: a state's output from its raw input and its result.
+ * `onSelected` sees the result after ResultSelector (what a JSONPath state's Assign reads as `$`).
+ */
+export function stateOutput(state: JsonPathIo, raw: Json, result: Json, env: PathEnv, onSelected?: (selected: Json) => void): Json {
   const selected = state.ResultSelector === undefined ? result : applyTemplate('ResultSelector', state.ResultSelector, result, env);
+  onSelected?.(selected);
   const combined = applyResultPath(state.ResultPath, raw, selected);
   return applySelectPath('OutputPath', state.OutputPath, combined, env);
+}
+
+/**
+ * A JSONPath state's Assign: each `name` gets a static value, or for `name.$` a path's or an intrinsic's
+ * value over `value` (the state's result, or its input for Choice and Wait, or a Catch's error output),
+ * with the variables as they were when the state was entered. Returns the assignments.
+ */
+export function evaluateJsonPathAssign(assign: Json | undefined, value: Json, env: PathEnv): JsonObject {
+  if (assign === undefined) return {};
+  const assigned = applyTemplate('Assign', assign, value, env);
+  return isObject(assigned) ? assigned : {};
 }
 
 function truncate(value: Json): string {

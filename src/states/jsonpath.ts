@@ -1,7 +1,8 @@
 /**
  * JSONPath as Amazon States Language uses it. `evaluatePath` reads any path (wildcards, slices, unions,
  * recursive descent, filters); a *reference path* (ResultPath, a Choice Variable, the `...Path` fields)
- * names one node and only uses `.name`, `['name']` and `[index]`. `$$` paths read the context object.
+ * names one node and only uses `.name`, `['name']` and `[index]`. `$$` paths read the context object;
+ * `$name` paths read the workflow variable `name` (Assign).
  */
 import { StatesError, StatesErrors } from './errors.js';
 import { isObject, type Json, type JsonObject } from './json.js';
@@ -17,7 +18,10 @@ type Segment =
   | { kind: 'length' };
 
 export interface ParsedPath {
-  root: '$' | '$$';
+  /** `$` the data, `$$` the context object, `var` a workflow variable (`$name...`). */
+  root: '$' | '$$' | 'var';
+  /** The variable a `var` path reads. */
+  variable?: string;
   segments: Segment[];
   /** True when the path can name at most one node (no wildcard, slice, union, descent or filter). */
   definite: boolean;
@@ -37,9 +41,15 @@ export function parsePath(path: string): ParsedPath {
 }
 
 function parse(path: string): ParsedPath {
-  let root: '$' | '$$';
+  let root: '$' | '$$' | 'var';
   let i: number;
-  if (path.startsWith('$$')) {
+  let variable: string | undefined;
+  const named = /^\$([A-Za-z_][A-Za-z0-9_]*)/.exec(path);
+  if (named) {
+    root = 'var';
+    variable = named[1] as string;
+    i = named[0].length;
+  } else if (path.startsWith('$$')) {
     root = '$$';
     i = 2;
   } else if (path.startsWith('$')) {
@@ -69,7 +79,7 @@ function parse(path: string): ParsedPath {
     } else throw new PathSyntaxError(`${JSON.stringify(path)}: unexpected ${JSON.stringify(c)} at ${i}`);
   }
   const definite = segments.every((s) => s.kind === 'name' || s.kind === 'index' || s.kind === 'length');
-  return { root, segments, definite };
+  return { root, segments, definite, ...(variable !== undefined ? { variable } : {}) };
 }
 
 function readAfterDot(path: string, i: number, nameChars: RegExp, descend: boolean): [Segment, number] {
@@ -164,11 +174,15 @@ function splitUnion(inner: string, path: string): (string | number)[] {
   return items;
 }
 
-/** Whether `path` is a valid JSONPath (for definition validation). */
-export function isValidPath(path: string, options: { reference?: boolean; context?: boolean } = {}): boolean {
+/**
+ * Whether `path` is a valid JSONPath (for definition validation); `variables: false` refuses `$name`
+ * paths (ResultPath writes into the state's data, never into a variable).
+ */
+export function isValidPath(path: string, options: { reference?: boolean; context?: boolean; variables?: boolean } = {}): boolean {
   try {
     const parsed = parsePath(path);
     if (parsed.root === '$$' && options.context === false) return false;
+    if (parsed.root === 'var' && options.variables === false) return false;
     return options.reference ? parsed.definite && !parsed.segments.some((s) => s.kind === 'length') : true;
   } catch {
     return false;
@@ -179,9 +193,10 @@ export function isValidPath(path: string, options: { reference?: boolean; contex
  * The value a path selects, or undefined when it selects nothing. An indefinite path returns the array
  * of matches (possibly empty), as AWS does.
  */
-export function evaluatePath(path: string, data: Json, context: Json = null): Json | undefined {
+export function evaluatePath(path: string, data: Json, context: Json = null, variables: JsonObject = {}): Json | undefined {
   const parsed = parsePath(path);
-  const start = parsed.root === '$$' ? context : data;
+  if (parsed.root === 'var' && !Object.hasOwn(variables, parsed.variable as string)) return undefined;
+  const start = parsed.root === '$$' ? context : parsed.root === 'var' ? (variables[parsed.variable as string] as Json) : data;
   if (parsed.definite) {
     let node: Json | undefined = start;
     for (const seg of parsed.segments) {

@@ -13,6 +13,8 @@
  *   child that does not succeed fails the task with States.TaskFailed), `.waitForTaskToken`.
  * - `.waitForTaskToken` on the Lambda and SQS integrations: the message is sent or the function invoked
  *   asynchronously, and the task waits for SendTaskSuccess / SendTaskFailure with `$$.Task.Token`.
+ * - an activity by its ARN (`arn:aws:states:REGION:ACCOUNT:activity:NAME`): the effective input waits in
+ *   the activity's tasks for a worker's GetActivityTask, with a task token the worker answers.
  */
 import { randomUUID } from 'node:crypto';
 import type { FunctionService } from '../functions/service.js';
@@ -29,11 +31,16 @@ export type ResourceKind =
   | { kind: 'lambda:invoke'; wait: boolean }
   | { kind: 'sqs:sendMessage'; wait: boolean }
   | { kind: 'dynamodb'; action: DynamoDbAction; wait: false }
-  | { kind: 'states:startExecution'; mode: 'plain' | 'token' | 'sync' | 'sync:2'; wait: boolean };
+  | { kind: 'states:startExecution'; mode: 'plain' | 'token' | 'sync' | 'sync:2'; wait: boolean }
+  | { kind: 'activity'; activityArn: string; wait: true };
+
+/** `arn:aws:states:REGION:ACCOUNT:activity:NAME`. */
+export const ACTIVITY_ARN = /^arn:aws:states:[a-z0-9-]+:\d+:activity:([^:\s]{1,80})$/;
 
 const LAMBDA_ARN = /^arn:aws:lambda:[a-z0-9-]*:\d*:function:([A-Za-z0-9_-]{1,64})(:[A-Za-z0-9$_-]+)?$/;
 
 export function resourceKind(resource: string): ResourceKind | undefined {
+  if (ACTIVITY_ARN.test(resource)) return { kind: 'activity', activityArn: resource, wait: true };
   const lambda = LAMBDA_ARN.exec(resource);
   if (lambda) return { kind: 'function', functionName: lambda[1] as string, wait: false };
   const nested = /^arn:aws:states:[a-z0-9-]*:\d*:states:startExecution(\.sync:2|\.sync|\.waitForTaskToken)?$/.exec(resource);
@@ -48,13 +55,13 @@ export function resourceKind(resource: string): ResourceKind | undefined {
   return { kind: m[1] as 'lambda:invoke' | 'sqs:sendMessage', wait: m[2] !== undefined };
 }
 
-/** Resources this Sluice cannot run, with their location (for InvalidDefinition at create time). */
-export function unsupportedResources(def: Definition): { resource: string; location: string }[] {
+/** Every Task state's resource with its location in the definition (`/States/A/Resource`). */
+function taskResources(def: Definition): { resource: string; location: string }[] {
   const out: { resource: string; location: string }[] = [];
   const visit = (machine: Machine, at: string) => {
     for (const [name, state] of Object.entries(machine.States)) {
       const where = `${at}/States/${name}`;
-      if (state.Type === 'Task' && !resourceKind(state.Resource)) out.push({ resource: state.Resource, location: `${where}/Resource` });
+      if (state.Type === 'Task') out.push({ resource: state.Resource, location: `${where}/Resource` });
       if (state.Type === 'Parallel') state.Branches.forEach((b, i) => visit(b, `${where}/Branches[${i}]`));
       if (state.Type === 'Map') visit(state.ItemProcessor, `${where}/ItemProcessor`);
     }
@@ -63,7 +70,22 @@ export function unsupportedResources(def: Definition): { resource: string; locat
   return out;
 }
 
+/** Resources this Sluice cannot run, with their location (for InvalidDefinition at create time). */
+export function unsupportedResources(def: Definition): { resource: string; location: string }[] {
+  return taskResources(def).filter((t) => !resourceKind(t.resource));
+}
+
+/**
+ * Resources an Express machine cannot use: AWS's Express workflows support only the request-response
+ * pattern, not `.sync` nor `.waitForTaskToken` (nor activities).
+ */
+export function expressUnsupportedResources(def: Definition): { resource: string; location: string }[] {
+  return taskResources(def).filter((t) => resourceKind(t.resource)?.wait === true);
+}
+
 export interface TaskRunnerDeps {
+  /** Adds a task for the activity's workers (it fails the task with States.Runtime if the activity is gone). */
+  enqueueActivityTask: (activityArn: string, task: { token: string; input: string }) => Promise<void>;
   functions: FunctionService;
   queues: QueueService;
   tables: TableService;
@@ -111,6 +133,10 @@ export async function runTask(deps: TaskRunnerDeps, resource: string, input: Jso
     }
     case 'sqs:sendMessage':
       return sendMessage(deps, input);
+    case 'activity':
+      if (!token) throw new TaskFailure('States.Runtime', 'an activity task needs a task token');
+      await deps.enqueueActivityTask(kind.activityArn, { token, input: JSON.stringify(input) });
+      return {};
     case 'states:startExecution': {
       if (!isObject(input) || typeof input.StateMachineArn !== 'string')
         throw new TaskFailure('States.Runtime', 'states:startExecution needs Parameters.StateMachineArn');

@@ -18,7 +18,7 @@ import type { Store } from '../store/store.js';
 import type { Definition } from './definition.js';
 import type { ExecutionState, TaskInFlight } from './execution-state.js';
 import type { HistoryEvent } from './history.js';
-import { advanceExecution, completeTask, nextDueAt, submitTask, type InterpreterEnv, type Step, type TaskEffect, type TaskOutcomeEvent } from './interpreter.js';
+import { advanceExecution, completeTask, failExecution, nextDueAt, submitTask, type InterpreterEnv, type Step, type TaskEffect, type TaskOutcomeEvent } from './interpreter.js';
 import type { Json } from './json.js';
 import { resourceKind, runTask, TaskFailure, type TaskRunnerDeps } from './resources.js';
 
@@ -31,8 +31,8 @@ export interface RunnerOptions extends TaskRunnerDeps {
   /** How long a node holds an execution it works on before another may take it over; default 60 s. */
   leaseMs?: number;
   definitionOf: (revisionId: number) => Promise<Definition>;
-  /** An execution ended (its retention starts). */
-  onFinished?: (at: number) => void;
+  /** An execution ended (its retention starts); `express`: an Express execution's short one. */
+  onFinished?: (at: number, express: boolean) => void;
   onError: (error: unknown) => void;
 }
 
@@ -50,7 +50,9 @@ interface Held {
   unsubscribe?: (() => void) | undefined;
 }
 
-export function toStoredEvents(events: HistoryEvent[]): StoredEvent[] {
+/** The events a step stores: none for an Express execution (AWS keeps no history for them). */
+export function toStoredEvents(events: HistoryEvent[], state?: ExecutionState): StoredEvent[] {
+  if (state?.meta.express) return [];
   return events.map((e) => ({
     id: e.id,
     previousEventId: e.previousEventId,
@@ -218,7 +220,7 @@ export class ExecutionRunner {
         cause: state.failure?.cause ?? null,
         stoppedAt: finished ? env.now : null,
         lastEventId: state.lastEventId,
-        events: toStoredEvents(step.events),
+        events: toStoredEvents(step.events, state),
         callbacks,
         releasedCallbacks: released,
         ...(answer ? { answer } : {}),
@@ -232,7 +234,7 @@ export class ExecutionRunner {
         return;
       }
       held.version++;
-      if (finished) this.options.onFinished?.(env.now);
+      if (finished) this.options.onFinished?.(env.now, state.meta.express === true);
       if (!keep) {
         this.drop(held);
         return;
@@ -391,6 +393,12 @@ export class ExecutionRunner {
       if (frame.phase !== 'task' || !frame.task || frame.task.submitted) continue;
       const answer = answers.get(frame.id);
       if (!frame.task.token || typeof answer === 'number') rerun.push({ frameId: frame.id, task: frame.task, stateName: frame.state });
+    }
+    if (held.state.meta.atMostOnce && rerun.length > 0) {
+      // StartSyncExecution runs an execution at most once: a task that may have run on a node that died
+      // is not run again; the execution fails instead.
+      await this.apply(held, (env) => failExecution(held.def, held.state, { error: 'States.Runtime', cause: 'The node running this synchronous Express execution stopped while a task was in flight; it is not run again (at most once)' }, env));
+      return;
     }
     await this.apply(held, (env) => this.stepWithAnswers(held, answers, env), rerun);
   }

@@ -16,13 +16,14 @@ import { executionChannel, type StateMachineType, type StoredExecution, type Sto
 import type { Store } from '../store/store.js';
 import { parseDefinition, type Definition, type Diagnostic } from './definition.js';
 import type { ExecutionState } from './execution-state.js';
-import { abortExecution, MAX_PAYLOAD_BYTES, nextDueAt, startExecution } from './interpreter.js';
+import { abortExecution, MAX_HISTORY_EVENTS, MAX_PAYLOAD_BYTES, nextDueAt, redriveExecution, startExecution } from './interpreter.js';
 import type { Json } from './json.js';
-import { unsupportedResources } from './resources.js';
+import { expressUnsupportedResources, unsupportedResources } from './resources.js';
 import { waitOnChannel } from '../callbacks/channel-wait.js';
 import { FinishedTaskRetention } from '../callbacks/finished-retention.js';
 import { ExecutionRunner, parentAnswer, toStoredEvents } from './runner.js';
 import { stateMachineDiagnostics } from './validate.js';
+import { ActivityService } from './activities.js';
 
 export interface StateMachineServiceOptions {
   store: Store;
@@ -33,12 +34,20 @@ export interface StateMachineServiceOptions {
   tables: TableService;
   onError: (error: unknown) => void;
   leaseMs?: number;
-  /** How long a finished execution (and its history) stays readable; default 90 days, as AWS keeps them. */
-  finishedRetentionMs?: number;
+  /**
+   * How long a finished execution (and its history) stays readable; default 90 days, as AWS keeps them;
+   * null keeps them.
+   */
+  finishedRetentionMs?: number | null;
 }
 
 /** AWS keeps closed executions for 90 days. */
 export const DEFAULT_EXECUTION_RETENTION_MS = 90 * 86_400_000;
+/**
+ * AWS keeps nothing of a finished Express execution; Sluice keeps its row this long, so that a
+ * StartSyncExecution waiting on another node can read the outcome.
+ */
+export const EXPRESS_RESULT_RETENTION_MS = 60_000;
 
 export interface StateMachineInput {
   name: string;
@@ -69,6 +78,11 @@ export interface StateMachineView {
 
 export interface ExecutionView {
   executionArn: string;
+  /** RedriveExecution: times redriven, the last time, and whether it could be now (and why not). */
+  redriveCount?: number;
+  redriveDate?: Date;
+  redriveStatus?: 'REDRIVABLE' | 'NOT_REDRIVABLE';
+  redriveStatusReason?: string;
   stateMachineArn: string;
   name: string;
   status: StoredExecutionStatus;
@@ -104,20 +118,35 @@ export const DEFAULT_ROLE = (accountId: string) => `arn:aws:iam::${accountId}:ro
 
 export class StateMachineService implements Service {
   readonly runner: ExecutionRunner;
+  /** Activities: their catalog and the tasks workers poll for. */
+  readonly activities: ActivityService;
   private readonly definitions = new Map<number, Definition>();
-  /** Purges finished executions after their retention; a timer is armed only when one finishes. */
-  private readonly retention: FinishedTaskRetention;
+  /** Purges finished executions after their retention; a timer is armed only when one finishes (none: kept). */
+  private readonly retention: FinishedTaskRetention | undefined;
+  /** The same for finished Express executions, after EXPRESS_RESULT_RETENTION_MS. */
+  private readonly expressRetention: FinishedTaskRetention;
 
   constructor(private readonly options: StateMachineServiceOptions) {
-    this.retention = new FinishedTaskRetention({
+    const retentionMs = options.finishedRetentionMs === undefined ? DEFAULT_EXECUTION_RETENTION_MS : options.finishedRetentionMs;
+    this.retention = retentionMs === null ? undefined : new FinishedTaskRetention({
       clock: options.clock,
-      retentionMs: options.finishedRetentionMs ?? DEFAULT_EXECUTION_RETENTION_MS,
+      retentionMs,
       purge: async (stoppedBefore) => {
         while ((await options.store.executionPurge({ stoppedBefore, limit: 1000 })) === 1000);
       },
       onError: options.onError,
     });
+    this.expressRetention = new FinishedTaskRetention({
+      clock: options.clock,
+      retentionMs: EXPRESS_RESULT_RETENTION_MS,
+      purge: async (stoppedBefore) => {
+        while ((await options.store.executionPurge({ stoppedBefore, limit: 1000, expressOnly: true })) === 1000);
+      },
+      onError: options.onError,
+    });
+    this.activities = new ActivityService({ store: options.store, clock: options.clock, arn: options.arn });
     this.runner = new ExecutionRunner({
+      enqueueActivityTask: (arn, task) => this.activities.enqueue(arn, task),
       store: options.store,
       clock: options.clock,
       functions: options.functions,
@@ -125,7 +154,7 @@ export class StateMachineService implements Service {
       tables: options.tables,
       onError: options.onError,
       definitionOf: (id) => this.definitionOf(id),
-      onFinished: (at) => this.retention.noteFinished(at),
+      onFinished: (at, express) => this.noteFinished(at, express),
       startExecution: (arn, options) => this.startExecution(arn, options),
       ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
     });
@@ -135,8 +164,14 @@ export class StateMachineService implements Service {
     this.runner.start();
   }
 
+  private noteFinished(at: number, express: boolean): void {
+    (express ? this.expressRetention : this.retention)?.noteFinished(at);
+  }
+
   async stop(deadline: number): Promise<void> {
-    this.retention.stop();
+    this.activities.stop();
+    this.retention?.stop();
+    this.expressRetention.stop();
     await this.runner.stop(deadline);
   }
 
@@ -154,6 +189,9 @@ export class StateMachineService implements Service {
   }
 
   private checkExecutionArn(arn: string, field = 'executionArn'): void {
+    // AWS keeps no record of Express executions: describe, history and stop refuse their ARNs so.
+    if (/^arn:aws:states:[^:]*:[^:]*:express:[^:]+:[^:]+:[^:]+$/.test(arn))
+      throw new SluiceError('InvalidArn', `${field}: Invalid Arn: 'Resource type not valid in this context: express' (Express executions are not recorded)`, { field });
     if (!/^arn:aws:states:[^:]*:[^:]*:execution:[^:]+:[^:]+$/.test(arn))
       throw new SluiceError('InvalidArn', `${field}: '${arn}' is not an execution ARN`, { field });
   }
@@ -172,14 +210,18 @@ export class StateMachineService implements Service {
     return { result: diagnostics.length === 0 ? 'OK' : 'FAIL', diagnostics };
   }
 
-  private parse(definition: string | object): { text: string; def: Definition } {
+  private parse(definition: string | object, type: StateMachineType): { text: string; def: Definition } {
     const text = typeof definition === 'string' ? definition : JSON.stringify(definition);
     const def = parseDefinition(text);
-    const unsupported = unsupportedResources(def);
-    if (unsupported.length > 0) {
-      const listed = unsupported.map((u) => `SCHEMA_VALIDATION_FAILED: The resource '${u.resource}' is not supported by Sluice at ${u.location}`);
-      throw new SluiceError('InvalidDefinition', `Invalid State Machine Definition: '${listed.join(', ')}'`, { field: 'definition' });
-    }
+    const listed = unsupportedResources(def).map((u) => `SCHEMA_VALIDATION_FAILED: The resource '${u.resource}' is not supported by Sluice at ${u.location}`);
+    if (type === 'EXPRESS')
+      for (const u of expressUnsupportedResources(def))
+        listed.push(
+          u.resource.includes(':activity:')
+            ? `SCHEMA_VALIDATION_FAILED: Express state machine does not support activities ('${u.resource}') at ${u.location}`
+            : `SCHEMA_VALIDATION_FAILED: Express state machine does not support the '${u.resource.slice(u.resource.lastIndexOf('.'))}' service integration pattern at ${u.location}`,
+        );
+    if (listed.length > 0) throw new SluiceError('InvalidDefinition', `Invalid State Machine Definition: '${listed.join(', ')}'`, { field: 'definition' });
     return { text, def };
   }
 
@@ -201,7 +243,7 @@ export class StateMachineService implements Service {
     const type = input.type ?? 'STANDARD';
     if (type !== 'STANDARD' && type !== 'EXPRESS') throw new SluiceError('ValidationException', `type: '${String(type)}' must be STANDARD or EXPRESS`, { field: 'type' });
     const roleArn = this.checkRole(input.roleArn);
-    const { text } = this.parse(input.definition);
+    const { text } = this.parse(input.definition, type);
     const result = await this.options.store.stateMachineCreate({
       machine: {
         name,
@@ -242,10 +284,10 @@ export class StateMachineService implements Service {
   }
 
   async update(nameOrArn: string, changes: { definition?: string | object; roleArn?: string; description?: string; managedBy?: string | null }): Promise<{ updateDate: Date; revisionId: string; stateMachineArn: string }> {
-    const name = (await this.machine(nameOrArn)).name;
+    const { name, type } = await this.machine(nameOrArn);
     if (changes.definition === undefined && changes.roleArn === undefined && changes.description === undefined && changes.managedBy === undefined)
       throw new SluiceError('MissingParameter', 'definition or roleArn: UpdateStateMachine needs at least one change', { field: 'definition' });
-    const text = changes.definition === undefined ? undefined : this.parse(changes.definition).text;
+    const text = changes.definition === undefined ? undefined : this.parse(changes.definition, type).text;
     const updated = await this.options.store.stateMachineUpdate({
       name,
       ...(text !== undefined ? { definition: text } : {}),
@@ -285,17 +327,24 @@ export class StateMachineService implements Service {
 
   // ---------------------------------------------------------------- executions
 
-  /** StartExecution: idempotent for the same name and input while the execution runs. */
+  /**
+   * StartExecution: idempotent for the same name and input while a STANDARD execution runs. An EXPRESS
+   * machine's executions are not: each start runs a new one (AWS does not manage their idempotency).
+   */
   async startExecution(
     nameOrArn: string,
-    options: { name?: string; input?: string | Json; parent?: { token: string; sync: 'sync' | 'sync:2' } } = {},
+    options: { name?: string; input?: string | Json; parent?: { token: string; sync: 'sync' | 'sync:2' }; sync?: boolean } = {},
   ): Promise<{ executionArn: string; startDate: Date }> {
     const machine = await this.machine(nameOrArn);
     const name = options.name === undefined ? randomUUID() : this.checkName(options.name, 'name');
     const inputText = inputTextOf(options.input);
     const input = JSON.parse(inputText) as Json;
     const def = await this.definitionOf(machine.revisionId);
-    const executionArn = `arn:aws:states:${this.options.arn.region}:${this.options.arn.accountId}:execution:${machine.name}:${name}`;
+    const express = machine.type === 'EXPRESS';
+    const { region, accountId } = this.options.arn;
+    // An Express execution's ARN names its type and ends with a unique id: names may repeat.
+    const runId = express ? `${name}:${randomUUID()}` : name;
+    const executionArn = `arn:aws:states:${region}:${accountId}:${express ? 'express' : 'execution'}:${machine.name}:${runId}`;
     const env = this.runner.env();
     const { state, step } = startExecution(
       def,
@@ -305,8 +354,10 @@ export class StateMachineService implements Service {
         stateMachineArn: machine.arn,
         stateMachineName: machine.name,
         roleArn: machine.roleArn,
-        region: this.options.arn.region,
+        region,
         ...(options.parent ? { parentToken: options.parent.token, parentSync: options.parent.sync } : {}),
+        ...(express ? { express: true as const } : {}),
+        ...(express && options.sync ? { atMostOnce: true as const } : {}),
       },
       input,
       env,
@@ -317,7 +368,7 @@ export class StateMachineService implements Service {
       execution: {
         arn: executionArn,
         stateMachineArn: machine.arn,
-        name,
+        name: runId,
         revisionId: machine.revisionId,
         input: inputText,
         state: JSON.stringify(state),
@@ -331,7 +382,7 @@ export class StateMachineService implements Service {
         leaseUntil: finished ? null : first.leaseUntil,
         dueAt: finished ? null : (nextDueAt(state) ?? null),
       },
-      events: toStoredEvents(step.events),
+      events: toStoredEvents(step.events, state),
       callbacks: first.callbacks,
     });
     if (result.outcome === 'exists') {
@@ -341,15 +392,33 @@ export class StateMachineService implements Service {
     }
     if (finished) {
       await this.runner.answerParent(state);
-      this.retention.noteFinished(env.now);
+      this.noteFinished(env.now, express);
     }
     this.runner.adopt(executionArn, def, state, 1, step);
     return { executionArn, startDate: new Date(env.now) };
   }
 
-  /** StartSyncExecution: starts the execution and resolves when it has finished. */
+  /**
+   * StartSyncExecution (EXPRESS machines only, as AWS): starts the execution and resolves with its
+   * outcome when it has finished. It runs at most once: if its node dies with a task in flight, the
+   * execution fails rather than running the task again.
+   */
   async startSyncExecution(nameOrArn: string, options: { name?: string; input?: string | Json } = {}): Promise<ExecutionView & { billingDetails?: unknown }> {
-    const { executionArn } = await this.startExecution(nameOrArn, options);
+    const machine = await this.machine(nameOrArn);
+    if (machine.type !== 'EXPRESS')
+      throw new SluiceError('StateMachineTypeNotSupported', `stateMachineArn: StartSyncExecution is not available for STANDARD state machines ('${machine.arn}'); create the machine with type EXPRESS`, { field: 'stateMachineArn' });
+    const { executionArn } = await this.startExecution(machine.arn, { ...options, sync: true });
+    return this.waitForExecution(executionArn);
+  }
+
+  /**
+   * Sluice's own "start and wait" (native route, CLI `--wait`): StartSyncExecution for an EXPRESS
+   * machine; for a STANDARD one, StartExecution then a wait on its end.
+   */
+  async startAndWait(nameOrArn: string, options: { name?: string; input?: string | Json } = {}): Promise<ExecutionView> {
+    const machine = await this.machine(nameOrArn);
+    if (machine.type === 'EXPRESS') return this.startSyncExecution(machine.arn, options);
+    const { executionArn } = await this.startExecution(machine.arn, options);
     return this.waitForExecution(executionArn);
   }
 
@@ -376,7 +445,58 @@ export class StateMachineService implements Service {
   }
 
   async describeExecution(arn: string): Promise<ExecutionView> {
-    return executionView(await this.execution(arn));
+    const row = await this.execution(arn);
+    const state = JSON.parse(row.state) as ExecutionState;
+    const reason = notRedrivableReason(row, state, this.options.clock.now());
+    return {
+      ...executionView(row),
+      redriveCount: state.redriveCount ?? 0,
+      ...(state.redrivenAt !== undefined ? { redriveDate: new Date(state.redrivenAt) } : {}),
+      redriveStatus: reason === undefined ? 'REDRIVABLE' : 'NOT_REDRIVABLE',
+      ...(reason !== undefined ? { redriveStatusReason: reason } : {}),
+    };
+  }
+
+  /**
+   * RedriveExecution (STANDARD): a FAILED, TIMED_OUT or ABORTED execution that ended less than 14 days
+   * ago runs again from the states that failed or were aborted (interpreter.ts, `redriveExecution`),
+   * with the same ARN, input and definition revision. One compare-and-set on the row, as every step.
+   */
+  async redriveExecution(arn: string): Promise<{ redriveDate: Date }> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const row = await this.execution(arn);
+      const state = JSON.parse(row.state) as ExecutionState;
+      const env = this.runner.env();
+      const reason = notRedrivableReason(row, state, env.now);
+      if (reason !== undefined) throw new SluiceError('ExecutionNotRedrivable', `executionArn: ${reason} ('${arn}')`, { field: 'executionArn' });
+      const def = await this.definitionOf(row.revisionId);
+      const step = redriveExecution(def, state, env);
+      const first = this.runner.firstTransition(state, step);
+      const finished = state.status !== 'RUNNING';
+      const applied = await this.options.store.executionTransition({
+        arn,
+        version: row.version,
+        state: JSON.stringify(state),
+        status: state.status,
+        output: state.output === undefined ? null : JSON.stringify(state.output),
+        error: state.failure?.error ?? null,
+        cause: state.failure?.cause ?? null,
+        stoppedAt: finished ? env.now : null,
+        lastEventId: state.lastEventId,
+        events: toStoredEvents(step.events, state),
+        callbacks: first.callbacks,
+        releasedCallbacks: [],
+        redriveCount: state.redriveCount ?? 1,
+        leaseUntil: finished ? null : first.leaseUntil,
+        dueAt: finished ? null : first.dueAt,
+        now: env.now,
+      });
+      if (!applied) continue;
+      if (finished) this.noteFinished(env.now, false);
+      else this.runner.adopt(arn, def, state, row.version + 1, step);
+      return { redriveDate: new Date(env.now) };
+    }
+    throw new SluiceError('ServiceUnavailable', `executionArn: '${arn}' changed too often to be redriven; try again`);
   }
 
   async describeStateMachineForExecution(arn: string): Promise<StateMachineView> {
@@ -400,13 +520,19 @@ export class StateMachineService implements Service {
     };
   }
 
-  async listExecutions(nameOrArn: string, options: { statusFilter?: StoredExecutionStatus; maxResults?: number; nextToken?: string } = {}): Promise<{ executions: ExecutionListItem[]; nextToken?: string }> {
+  async listExecutions(
+    nameOrArn: string,
+    options: { statusFilter?: StoredExecutionStatus; redriveFilter?: 'REDRIVEN' | 'NOT_REDRIVEN'; maxResults?: number; nextToken?: string } = {},
+  ): Promise<{ executions: ExecutionListItem[]; nextToken?: string }> {
     const machine = await this.machine(nameOrArn);
+    if (machine.type === 'EXPRESS')
+      throw new SluiceError('StateMachineTypeNotSupported', `stateMachineArn: ListExecutions is not supported for EXPRESS state machines ('${machine.arn}'); their executions are not recorded`, { field: 'stateMachineArn' });
     const limit = pageSize(options.maxResults);
     const after = options.nextToken === undefined ? undefined : (decodeToken(options.nextToken) as { startedAt: number; arn: string });
     const rows = await this.options.store.executionList({
       stateMachineArn: machine.arn,
       ...(options.statusFilter ? { status: options.statusFilter } : {}),
+      ...(options.redriveFilter ? { redriven: options.redriveFilter === 'REDRIVEN' } : {}),
       ...(after ? { after } : {}),
       limit: limit + 1,
     });
@@ -444,7 +570,7 @@ export class StateMachineService implements Service {
         cause: failure.cause ?? null,
         stoppedAt: env.now,
         lastEventId: state.lastEventId,
-        events: toStoredEvents(step.events),
+        events: toStoredEvents(step.events, state),
         callbacks: [],
         releasedCallbacks: [],
         ...(answer ? { answer } : {}),
@@ -454,7 +580,7 @@ export class StateMachineService implements Service {
       });
       if (applied) {
         this.runner.forget(arn);
-        this.retention.noteFinished(env.now);
+        this.noteFinished(env.now, false);
         return { stopDate: new Date(env.now) };
       }
     }
@@ -502,7 +628,8 @@ function executionView(row: StoredExecution): ExecutionView {
   return {
     executionArn: row.arn,
     stateMachineArn: row.stateMachineArn,
-    name: row.name,
+    // An Express execution's row is named `<name>:<id>` (names may repeat); its name is the first part.
+    name: row.arn.includes(':express:') ? (row.name.split(':')[0] as string) : row.name,
     status: row.status,
     startDate: new Date(row.startedAt),
     ...(row.stoppedAt !== null ? { stopDate: new Date(row.stoppedAt) } : {}),
@@ -511,6 +638,22 @@ function executionView(row: StoredExecution): ExecutionView {
     ...(row.error !== null ? { error: row.error } : {}),
     ...(row.cause !== null ? { cause: row.cause } : {}),
   };
+}
+
+/** AWS redrives an execution for 14 days after it ended. */
+export const REDRIVABLE_PERIOD_MS = 14 * 86_400_000;
+/** A STANDARD execution runs for at most a year, redrives included. */
+const MAX_EXECUTION_MS = 365 * 86_400_000;
+
+/** Why the execution cannot be redriven now (AWS's redriveStatusReason texts), or undefined. */
+function notRedrivableReason(row: StoredExecution, state: ExecutionState, now: number): string | undefined {
+  if (row.status === 'RUNNING') return 'Execution is RUNNING and cannot be redriven';
+  if (row.status === 'SUCCEEDED') return 'Execution is SUCCEEDED and cannot be redriven';
+  if (row.lastEventId >= MAX_HISTORY_EVENTS - 1) return 'Execution history event limit exceeded';
+  if (now - row.startedAt > MAX_EXECUTION_MS) return 'Execution has exceeded the max execution time';
+  if (row.stoppedAt !== null && now - row.stoppedAt > REDRIVABLE_PERIOD_MS) return 'Execution redrivable period exceeded';
+  if (!state.redrive) return 'Execution has no state to redrive from';
+  return undefined;
 }
 
 function executionDoesNotExist(arn: string): SluiceError {

@@ -126,6 +126,8 @@ export interface ExecutionChange {
    * callback is completed (if still WAITING) and the parent woken.
    */
   answer?: { callbackId: string; completion: CallbackCompletion };
+  /** RedriveExecution: the execution's new redrive count (unchanged when absent). */
+  redriveCount?: number;
   /** Still held by the caller until then, or null: released. */
   leaseUntil: number | null;
   /** The next due instant when not held (null: nothing due; a finished execution). */
@@ -159,6 +161,8 @@ export interface StateMachineStore {
   executionList(p: {
     stateMachineArn: string;
     status?: StoredExecutionStatus;
+    /** true: only executions redriven at least once; false: only those never redriven. */
+    redriven?: boolean;
     after?: { startedAt: number; arn: string };
     limit: number;
   }): Promise<ExecutionSummary[]>;
@@ -173,11 +177,17 @@ export interface StateMachineStore {
   executionClaimDue(p: { now: number; leaseUntil: number; limit: number }): Promise<StoredExecution[]>;
   /** The earliest wake instant of any running execution, or null. */
   executionNextWake(): Promise<number | null>;
-  /** Deletes up to `limit` finished executions stopped before `stoppedBefore`, with their history. */
-  executionPurge(p: { stoppedBefore: number; limit: number }): Promise<number>;
+  /**
+   * Deletes up to `limit` finished executions stopped before `stoppedBefore`, with their history;
+   * `expressOnly`: only Express executions (their ARN's resource type is `express`).
+   */
+  executionPurge(p: { stoppedBefore: number; limit: number; expressOnly?: boolean }): Promise<number>;
   /** History events in id order (or reverse), after `afterId` in that order, at most `limit`. */
   executionHistory(p: { arn: string; reverse: boolean; afterId?: number; limit: number }): Promise<StoredEvent[]>;
 }
+
+/** Express execution ARNs: `arn:aws:states:<region>:<account>:express:<machine>:<name>:<id>`. */
+export const EXPRESS_ARN_PATTERN = 'arn:aws:states:%:express:%';
 
 /** Published when an execution may have become due earlier than nodes know (released, woken, started). */
 export const executionsChannel = 'executions';

@@ -1,3 +1,4 @@
+import type { ActivityStore } from './activity-store.js';
 import type { BatchStore } from './batch-store.js';
 import type { CallbackStore } from './callback-store.js';
 import type { CatalogStore } from './catalog-store.js';
@@ -12,7 +13,7 @@ import type { TableStore } from './table-store.js';
 
 /**
  * Everything Sluice keeps: one interface per entity (queues, groups, tables and streams, cluster
- * membership, task tokens, schedules, batches, the outbox, the catalog); each backend implements all of them with
+ * membership, task tokens, schedules, batches, the outbox, the catalog, state machines and activities); each backend implements all of them with
  * its own SQL, and the conformance suite (src/conformance/) holds both to the same behaviour.
  */
 export interface Store
@@ -25,6 +26,7 @@ export interface Store
     BatchStore,
     OutboxStore,
     StateMachineStore,
+    ActivityStore,
     CatalogStore {
   readonly kind: 'sqlite' | 'postgres';
   readonly notifier: Notifier;

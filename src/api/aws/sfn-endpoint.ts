@@ -71,6 +71,8 @@ export interface StepFunctionsEndpointOptions {
   callbacks: CallbackService;
   stateMachines: StateMachineService;
   auth: AuthSettings;
+  /** Aborted when the node begins to close: GetActivityTask long polls answer `{}` then. */
+  shutdown?: AbortSignal;
 }
 
 export function isStepFunctionsRequest(request: FastifyRequest): boolean {
@@ -100,7 +102,7 @@ export function registerStepFunctionsEndpoint(
     const response = authError
       ? awsJsonErrorResponse(SFN_JSON, authError, request.id)
       : await handleStepFunctionsRequest(
-          { callbacks: options.callbacks, stateMachines: options.stateMachines },
+          { callbacks: options.callbacks, stateMachines: options.stateMachines, ...(options.shutdown ? { shutdown: options.shutdown } : {}) },
           request.headers['x-amz-target'] as string,
           body,
           request.id,

@@ -49,12 +49,18 @@ export const sfnSchemas = {
   DescribeExecution: z.object({ executionArn: arn, includedData: z.string().optional() }).strict(),
   DescribeStateMachineForExecution: z.object({ executionArn: arn, includedData: z.string().optional() }).strict(),
   ListExecutions: z
-    .object({ stateMachineArn: arn.optional(), mapRunArn: arn.optional(), statusFilter: status.optional(), maxResults, nextToken, redriveFilter: z.string().optional() })
+    .object({ stateMachineArn: arn.optional(), mapRunArn: arn.optional(), statusFilter: status.optional(), maxResults, nextToken, redriveFilter: z.enum(['REDRIVEN', 'NOT_REDRIVEN']).optional() })
     .strict(),
+  RedriveExecution: z.object({ executionArn: arn, clientToken: z.string().min(1).max(64).optional() }).strict(),
   StopExecution: z.object({ executionArn: arn, error: z.string().max(256).optional(), cause: z.string().max(32_768).optional() }).strict(),
   GetExecutionHistory: z
     .object({ executionArn: arn, maxResults, reverseOrder: z.boolean().optional(), nextToken, includeExecutionData: z.boolean().optional() })
     .strict(),
+  CreateActivity: z.object({ name, tags: tags.optional(), encryptionConfiguration: z.unknown().optional() }).strict(),
+  DescribeActivity: z.object({ activityArn: arn }).strict(),
+  ListActivities: z.object({ maxResults, nextToken }).strict(),
+  DeleteActivity: z.object({ activityArn: arn }).strict(),
+  GetActivityTask: z.object({ activityArn: arn, workerName: z.string().min(1).max(80).optional() }).strict(),
   TagResource: z.object({ resourceArn: arn, tags }).strict(),
   UntagResource: z.object({ resourceArn: arn, tagKeys: z.array(z.string()).max(50) }).strict(),
   ListTagsForResource: z.object({ resourceArn: arn }).strict(),
@@ -66,6 +72,8 @@ type Input<O extends SfnOperation> = z.output<(typeof sfnSchemas)[O]>;
 export interface SfnDeps {
   callbacks: CallbackService;
   stateMachines: StateMachineService;
+  /** The node is closing: long polls end. */
+  shutdown?: AbortSignal;
 }
 
 const seconds = (date: Date | undefined): number | undefined => (date === undefined ? undefined : date.getTime() / 1000);
@@ -168,7 +176,19 @@ export const sfnHandlers: { [O in SfnOperation]: (deps: SfnDeps, input: Input<O>
     return { ...view, billingDetails: { billedMemoryUsedInMB: 64, billedDurationInMilliseconds: Math.max(100, (done.stopDate?.getTime() ?? 0) - done.startDate.getTime()) } };
   },
   async DescribeExecution({ stateMachines }, { executionArn }) {
-    return { ...describeExecution(await stateMachines.describeExecution(executionArn)), redriveCount: 0, redriveStatus: 'NOT_REDRIVABLE' };
+    const e = await stateMachines.describeExecution(executionArn);
+    return {
+      ...describeExecution(e),
+      redriveCount: e.redriveCount ?? 0,
+      ...(e.redriveDate ? { redriveDate: seconds(e.redriveDate) } : {}),
+      redriveStatus: e.redriveStatus ?? 'NOT_REDRIVABLE',
+      ...(e.redriveStatusReason ? { redriveStatusReason: e.redriveStatusReason } : {}),
+    };
+  },
+  async RedriveExecution({ stateMachines }, { executionArn }) {
+    // clientToken: accepted; a repeated call is refused as AWS refuses a running execution's redrive.
+    const { redriveDate } = await stateMachines.redriveExecution(executionArn);
+    return { redriveDate: seconds(redriveDate) };
   },
   async DescribeStateMachineForExecution({ stateMachines }, { executionArn }) {
     const m = await stateMachines.describeStateMachineForExecution(executionArn);
@@ -179,6 +199,7 @@ export const sfnHandlers: { [O in SfnOperation]: (deps: SfnDeps, input: Input<O>
     if (input.statusFilter === 'PENDING_REDRIVE') return { executions: [] };
     const page = await stateMachines.listExecutions(input.stateMachineArn, {
       ...(input.statusFilter ? { statusFilter: input.statusFilter } : {}),
+      ...(input.redriveFilter ? { redriveFilter: input.redriveFilter } : {}),
       ...(input.maxResults !== undefined ? { maxResults: input.maxResults } : {}),
       ...(input.nextToken ? { nextToken: input.nextToken } : {}),
     });
@@ -199,6 +220,32 @@ export const sfnHandlers: { [O in SfnOperation]: (deps: SfnDeps, input: Input<O>
       ...(input.includeExecutionData !== undefined ? { includeExecutionData: input.includeExecutionData } : {}),
     });
     return { events: page.events.map(encodeEvent), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+  },
+  async CreateActivity({ stateMachines }, input) {
+    const a = await stateMachines.activities.create({ name: input.name, tags: tagMap(input.tags) });
+    return { activityArn: a.activityArn, creationDate: seconds(a.creationDate) };
+  },
+  async DescribeActivity({ stateMachines }, { activityArn }) {
+    const a = await stateMachines.activities.describe(activityArn);
+    return { activityArn: a.activityArn, name: a.name, creationDate: seconds(a.creationDate) };
+  },
+  async ListActivities({ stateMachines }, input) {
+    const page = await stateMachines.activities.list({ ...(input.maxResults !== undefined ? { maxResults: input.maxResults } : {}), ...(input.nextToken ? { nextToken: input.nextToken } : {}) });
+    return {
+      activities: page.activities.map((a) => ({ activityArn: a.activityArn, name: a.name, creationDate: seconds(a.creationDate) })),
+      ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+    };
+  },
+  async DeleteActivity({ stateMachines }, { activityArn }) {
+    await stateMachines.activities.delete(activityArn);
+    return {};
+  },
+  async GetActivityTask({ stateMachines, shutdown }, { activityArn }) {
+    // Long poll: up to 60 s for a task, woken when one is added; `{}` when none came or the node closes.
+    return stateMachines.activities.getTask(activityArn, shutdown ? { signal: shutdown } : {}).catch((error: unknown) => {
+      if (shutdown?.aborted) return {};
+      throw error;
+    });
   },
   async TagResource({ stateMachines }, input) {
     await stateMachines.tag(machineOfResource(input.resourceArn), tagMap(input.tags));

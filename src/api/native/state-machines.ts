@@ -25,7 +25,7 @@ function register(app: FastifyInstance, { sluice }: NativeContext): void {
   app.post('/state-machines/:name/executions', async (request) => {
     const input = readBody(request, stateMachineRequests.start);
     const options = { ...(input.name !== undefined ? { name: input.name } : {}), ...(input.input !== undefined ? { input: JSON.stringify(input.input) } : {}) };
-    if (input.wait) return { execution: await machines.startSyncExecution(pathParam(request, 'name'), options) };
+    if (input.wait) return { execution: await machines.startAndWait(pathParam(request, 'name'), options) };
     return machines.startExecution(pathParam(request, 'name'), options);
   });
   app.get('/state-machines/:name/executions', async (request) => {

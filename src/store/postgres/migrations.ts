@@ -437,6 +437,30 @@ export const postgresMigrations: Migration[] = [
       );
     `,
   },
+  {
+    // 12 and 13 are left to the other work of the same stop; versions need not be contiguous.
+    version: 14,
+    name: 'activities and redrives',
+    sql: `
+      -- Step Functions activities (store/activity-store.ts) and the tasks waiting for a worker, oldest first.
+      CREATE TABLE activities (
+        name text PRIMARY KEY,
+        arn text NOT NULL UNIQUE,
+        tags text NOT NULL,
+        created_at bigint NOT NULL
+      );
+      CREATE TABLE activity_tasks (
+        seq bigserial PRIMARY KEY,
+        activity_arn text NOT NULL,
+        token text NOT NULL,
+        input text NOT NULL,
+        created_at bigint NOT NULL
+      );
+      CREATE INDEX activity_tasks_by_activity ON activity_tasks (activity_arn, seq);
+      -- RedriveExecution: how many times an execution was redriven (ListExecutions' redriveFilter).
+      ALTER TABLE executions ADD COLUMN redrive_count integer NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 /** Namespace of the migration lock; the second key is derived from the schema name. */

@@ -11,6 +11,7 @@ import type { Notifier } from '../notifier.js';
 import {
   executionChannel,
   executionsChannel,
+  EXPRESS_ARN_PATTERN,
   type StateMachineStore,
   type StoredEvent,
 } from '../state-machine-store.js';
@@ -155,8 +156,9 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
       const after = p.after ?? { startedAt: Number.MAX_SAFE_INTEGER, arn: '' };
       const { rows } = await pool.query<Row>(
         `SELECT ${SUMMARY} FROM executions WHERE state_machine_arn = $1 AND ($2::text IS NULL OR status = $2)
+           AND ($6::boolean IS NULL OR (redrive_count > 0) = $6)
            AND (started_at, arn) < ($3::bigint, $4::text) ORDER BY started_at DESC, arn DESC LIMIT $5`,
-        [p.stateMachineArn, p.status ?? null, after.startedAt, after.arn, p.limit],
+        [p.stateMachineArn, p.status ?? null, after.startedAt, after.arn, p.limit, p.redriven ?? null],
       );
       return rows.map((row) => toSummary(row as never));
     },
@@ -174,6 +176,7 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
           text: `WITH updated AS (
                    UPDATE executions SET state = $3, status = $4, output = $5, error = $6, cause = $7, stopped_at = $8,
                      last_event_id = $9, version = version + 1, lease_until = $10, due_at = $11,
+                     redrive_count = COALESCE($32::integer, redrive_count),
                      wake_at = CASE WHEN NOT $13::boolean THEN NULL WHEN $10::bigint IS NOT NULL THEN $10::bigint
                                     WHEN woken THEN $12::bigint ELSE $11::bigint END,
                      woken = CASE WHEN $10::bigint IS NOT NULL THEN woken ELSE false END
@@ -224,6 +227,7 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
           p.answer?.completion.status === 'SUCCEEDED' ? p.answer.completion.output : null,
           p.answer?.completion.status === 'FAILED' ? p.answer.completion.error : null,
           p.answer?.completion.status === 'FAILED' ? p.answer.completion.cause : null,
+          p.redriveCount ?? null,
         ],
       );
       const applied = Number(rows[0]?.applied ?? 0) === 1;
@@ -262,8 +266,10 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
         pool,
         {
           name: 'sluice_executions_purge',
+          // $3: an ARN pattern (Express executions only) or NULL (every finished execution).
           text: `WITH doomed AS (
-                   SELECT arn FROM executions WHERE stopped_at IS NOT NULL AND stopped_at < $1 AND status <> 'RUNNING' LIMIT $2
+                   SELECT arn FROM executions WHERE stopped_at IS NOT NULL AND stopped_at < $1 AND status <> 'RUNNING'
+                     AND ($3::text IS NULL OR arn LIKE $3) LIMIT $2
                  ), events AS (
                    DELETE FROM execution_events WHERE execution_arn IN (SELECT arn FROM doomed)
                  ), gone AS (
@@ -271,7 +277,7 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
                  )
                  SELECT count(*) AS purged FROM gone`,
         },
-        [p.stoppedBefore, p.limit],
+        [p.stoppedBefore, p.limit, p.expressOnly ? EXPRESS_ARN_PATTERN : null],
       );
       return Number(rows[0]?.purged ?? 0);
     },

@@ -28,6 +28,7 @@ import { createPostgresQueueCatalog } from './queues.js';
 import { createPostgresReceive } from './receive.js';
 import { createPostgresReceiveAttempts } from './receive-attempts.js';
 import { createPostgresScheduleStore } from './schedules.js';
+import { createPostgresActivityStore } from './activities.js';
 import { createPostgresStateMachineStore } from './state-machines.js';
 import { createPostgresStreamStore } from './streams.js';
 import { createPostgresTableStore } from './tables.js';
@@ -113,6 +114,7 @@ function assemble(pool: pg.Pool, notifier: PostgresNotifier, options: PostgresSt
     ...createPostgresCallbackStore(pool, notifier),
     ...createPostgresScheduleStore(pool, notifier),
     ...createPostgresStateMachineStore(pool, notifier),
+    ...createPostgresActivityStore(pool, notifier),
     ...createPostgresBatchStore(pool, notifier),
     ...createPostgresOutboxStore(pool),
     ...createPostgresCatalogStore(pool, notifier),

@@ -400,4 +400,28 @@ export const sqliteMigrations: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // 12 and 13 are left to the other work of the same stop; versions need not be contiguous.
+    version: 14,
+    name: 'activities and redrives',
+    sql: `
+      -- Step Functions activities (store/activity-store.ts) and the tasks waiting for a worker, oldest first.
+      CREATE TABLE activities (
+        name TEXT PRIMARY KEY,
+        arn TEXT NOT NULL UNIQUE,
+        tags TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE activity_tasks (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        activity_arn TEXT NOT NULL,
+        token TEXT NOT NULL,
+        input TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX activity_tasks_by_activity ON activity_tasks (activity_arn, seq);
+      -- RedriveExecution: how many times an execution was redriven (ListExecutions' redriveFilter).
+      ALTER TABLE executions ADD COLUMN redrive_count INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

@@ -9,6 +9,7 @@ import type { Notifier } from '../notifier.js';
 import {
   executionChannel,
   executionsChannel,
+  EXPRESS_ARN_PATTERN,
   type StateMachineStore,
   type StoredEvent,
   type StoredExecution,
@@ -45,17 +46,21 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
     ),
     byName: db.prepare<[string, string], ExecutionRow>('SELECT * FROM executions WHERE state_machine_arn = ? AND name = ?'),
     getExecution: db.prepare<[string], ExecutionRow & { woken: number; lease_until: number | null }>('SELECT * FROM executions WHERE arn = ?'),
-    list: db.prepare<[string, number, string, number], ExecutionRow>(
-      `SELECT ${SUMMARY} FROM executions WHERE state_machine_arn = ? AND (started_at, arn) < (?, ?)
+    // The redrive filter: NULL (any), 1 (redriven) or 0 (never redriven).
+    list: db.prepare<[string, number | null, number | null, number, string, number], ExecutionRow>(
+      `SELECT ${SUMMARY} FROM executions WHERE state_machine_arn = ? AND (? IS NULL OR (redrive_count > 0) = ?)
+         AND (started_at, arn) < (?, ?)
        ORDER BY started_at DESC, arn DESC LIMIT ?`,
     ),
-    listByStatus: db.prepare<[string, string, number, string, number], ExecutionRow>(
-      `SELECT ${SUMMARY} FROM executions WHERE state_machine_arn = ? AND status = ? AND (started_at, arn) < (?, ?)
+    listByStatus: db.prepare<[string, string, number | null, number | null, number, string, number], ExecutionRow>(
+      `SELECT ${SUMMARY} FROM executions WHERE state_machine_arn = ? AND status = ? AND (? IS NULL OR (redrive_count > 0) = ?)
+         AND (started_at, arn) < (?, ?)
        ORDER BY started_at DESC, arn DESC LIMIT ?`,
     ),
     update: db.prepare(
       `UPDATE executions SET state = @state, status = @status, output = @output, error = @error, cause = @cause,
          stopped_at = @stoppedAt, last_event_id = @lastEventId, version = version + 1, lease_until = @leaseUntil, due_at = @dueAt,
+         redrive_count = COALESCE(@redriveCount, redrive_count),
          wake_at = CASE WHEN @running = 0 THEN NULL WHEN @leaseUntil IS NOT NULL THEN @leaseUntil WHEN woken = 1 THEN @now ELSE @dueAt END,
          woken = CASE WHEN @running = 1 AND @leaseUntil IS NOT NULL THEN woken ELSE 0 END
        WHERE arn = @arn AND version = @version`,
@@ -93,6 +98,9 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
     ),
     doomed: db.prepare<[number, number], { arn: string }>(
       `SELECT arn FROM executions WHERE stopped_at IS NOT NULL AND stopped_at < ? AND status <> 'RUNNING' LIMIT ?`,
+    ),
+    doomedExpress: db.prepare<[number, string, number], { arn: string }>(
+      `SELECT arn FROM executions WHERE stopped_at IS NOT NULL AND stopped_at < ? AND status <> 'RUNNING' AND arn LIKE ? LIMIT ?`,
     ),
     deleteEvents: db.prepare('DELETE FROM execution_events WHERE execution_arn = ?'),
     deleteExecution: db.prepare('DELETE FROM executions WHERE arn = ?'),
@@ -174,6 +182,7 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
       dueAt: running ? p.dueAt : null,
       now: p.now,
       running: running ? 1 : 0,
+      redriveCount: p.redriveCount ?? null,
     }).changes;
     if (changes !== 1) return false;
     insertEvents(p.arn, p.events);
@@ -195,8 +204,8 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
     return true;
   });
 
-  const purge = db.transaction((p: { stoppedBefore: number; limit: number }): number => {
-    const doomed = sql.doomed.all(p.stoppedBefore, p.limit);
+  const purge = db.transaction((p: { stoppedBefore: number; limit: number; expressOnly?: boolean }): number => {
+    const doomed = p.expressOnly ? sql.doomedExpress.all(p.stoppedBefore, EXPRESS_ARN_PATTERN, p.limit) : sql.doomed.all(p.stoppedBefore, p.limit);
     for (const { arn } of doomed) {
       sql.deleteEvents.run(arn);
       sql.deleteExecution.run(arn);
@@ -245,9 +254,10 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
     async executionList(p) {
       // The first page starts after the greatest possible key.
       const after = p.after ?? { startedAt: Number.MAX_SAFE_INTEGER, arn: '' };
+      const redriven = p.redriven === undefined ? null : p.redriven ? 1 : 0;
       const rows = p.status
-        ? sql.listByStatus.all(p.stateMachineArn, p.status, after.startedAt, after.arn, p.limit)
-        : sql.list.all(p.stateMachineArn, after.startedAt, after.arn, p.limit);
+        ? sql.listByStatus.all(p.stateMachineArn, p.status, redriven, redriven, after.startedAt, after.arn, p.limit)
+        : sql.list.all(p.stateMachineArn, redriven, redriven, after.startedAt, after.arn, p.limit);
       return rows.map(toSummary);
     },
     async executionTransition(p) {

@@ -15,6 +15,7 @@ import { createSqliteOutboxStore } from './outbox.js';
 import { createSqliteFifoGroups } from './fifo-groups.js';
 import { createSqliteQueueStore } from './queues.js';
 import { createSqliteScheduleStore } from './schedules.js';
+import { createSqliteActivityStore } from './activities.js';
 import { createSqliteStateMachineStore } from './state-machines.js';
 import { createSqliteStreamStore } from './streams.js';
 import { createSqliteTableStore } from './tables.js';
@@ -61,6 +62,7 @@ export function createSqliteStore(options: SqliteOpenOptions): Store {
     ...createSqliteCallbackStore(db, notifier),
     ...createSqliteScheduleStore(db, notifier),
     ...createSqliteStateMachineStore(db, notifier),
+    ...createSqliteActivityStore(db, notifier),
     ...createSqliteBatchStore(db, notifier),
     ...createSqliteOutboxStore(db),
     ...createSqliteTableStore(db, notifier),

@@ -1,0 +1,61 @@
+/** Activities and their waiting tasks on SQLite (store/activity-store.ts). */
+import { activityChannel, type ActivityStore, type StoredActivity } from '../activity-store.js';
+import type { Notifier } from '../notifier.js';
+import type { SqliteDatabase } from './database.js';
+
+interface ActivityRow {
+  name: string;
+  arn: string;
+  tags: string;
+  created_at: number;
+}
+
+const toActivity = (row: ActivityRow): StoredActivity => ({ name: row.name, arn: row.arn, tags: JSON.parse(row.tags) as Record<string, string>, createdAt: Number(row.created_at) });
+
+export function createSqliteActivityStore(db: SqliteDatabase, notifier: Notifier): ActivityStore {
+  const sql = {
+    insert: db.prepare('INSERT INTO activities (name, arn, tags, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING'),
+    get: db.prepare<[string], ActivityRow>('SELECT * FROM activities WHERE name = ?'),
+    list: db.prepare<[string, number], ActivityRow>('SELECT * FROM activities WHERE name > ? ORDER BY name LIMIT ?'),
+    remove: db.prepare('DELETE FROM activities WHERE name = ?'),
+    removeTasks: db.prepare('DELETE FROM activity_tasks WHERE activity_arn = ?'),
+    enqueue: db.prepare('INSERT INTO activity_tasks (activity_arn, token, input, created_at) VALUES (?, ?, ?, ?)'),
+    claim: db.prepare<[string], { token: string; input: string }>(
+      'DELETE FROM activity_tasks WHERE seq = (SELECT seq FROM activity_tasks WHERE activity_arn = ? ORDER BY seq LIMIT 1) RETURNING token, input',
+    ),
+  };
+  const create = db.transaction((a: StoredActivity) => {
+    const created = sql.insert.run(a.name, a.arn, JSON.stringify(a.tags), a.createdAt).changes === 1;
+    return { outcome: created ? ('created' as const) : ('exists' as const), activity: toActivity(sql.get.get(a.name)!) };
+  });
+  const remove = db.transaction((name: string) => {
+    const row = sql.get.get(name);
+    if (!row) return false;
+    sql.removeTasks.run(row.arn);
+    sql.remove.run(name);
+    return true;
+  });
+  return {
+    async activityCreate({ activity }) {
+      return create(activity);
+    },
+    async activityGet({ name }) {
+      const row = sql.get.get(name);
+      return row ? toActivity(row) : undefined;
+    },
+    async activityList({ after, limit }) {
+      return sql.list.all(after ?? '', limit).map(toActivity);
+    },
+    async activityDelete({ name }) {
+      return remove(name);
+    },
+    async activityTaskEnqueue({ activityArn, task, now }) {
+      sql.enqueue.run(activityArn, task.token, task.input, now);
+      notifier.publish(activityChannel(activityArn));
+    },
+    async activityTaskClaim({ activityArn }) {
+      const row = sql.claim.get(activityArn);
+      return row ? { token: row.token, input: row.input } : undefined;
+    },
+  };
+}
