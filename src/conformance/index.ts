@@ -16,6 +16,7 @@ import { receiveLimitConformance } from './receive-limits.js';
 import { standardMessageConformance } from './standard-messages.js';
 import { streamConformance } from './streams.js';
 import { tableConformance } from './tables.js';
+import { tableIndexConformance } from './table-indexes.js';
 import { scheduleConformance } from './schedules.js';
 import { batchConformance } from './batches.js';
 import { callbackStoreConformance } from './store/callbacks.js';
@@ -43,6 +44,7 @@ export function runConformance(backend: BackendUnderTest): void {
   scheduleConformance(backend);
   callbackConformance(backend);
   tableConformance(backend);
+  tableIndexConformance(backend);
   streamConformance(backend);
   groupLimitConformance(backend);
   largeClaimConformance(backend);

@@ -14,6 +14,7 @@ import { StreamTrimmer } from '../streams/retention.js';
 import {
   applyTableUpdate,
   buildTableDefinition,
+  changesIndexes,
   sameDefinition,
   tableLimits,
   validateTableName,
@@ -33,7 +34,8 @@ import {
   validateItem,
   type PlannedRequest,
 } from './requests.js';
-import { checkAllAttributes, findIndex, queryIndex, scanIndex } from './indexes.js';
+import { checkAllAttributes, queryIndex, readableIndex, scanIndex } from './indexes.js';
+import { backfillIndex } from './index-backfill.js';
 import { fingerprintOf, RequestTokens } from './request-tokens.js';
 import { TtlSweeper } from './ttl.js';
 import type {
@@ -92,9 +94,13 @@ export class TableService implements Service {
     this.trimmer = new StreamTrimmer(this.store, this.clock, onError);
   }
 
-  /** Deletes what expired while no node ran, trims old stream records, and arms both timers. */
+  /**
+   * Deletes what expired while no node ran, trims old stream records, and arms both timers; finishes
+   * index backfills that a stopped node left, and indexes tables created before index entries were kept.
+   */
   async start(): Promise<void> {
-    for (const table of await this.store.tableList({})) {
+    for (const listed of await this.store.tableList({})) {
+      const table = await this.resumeBackfills(listed);
       await this.ttl.sweep(table.id);
       await this.trimmer.trim(table.id);
     }
@@ -153,19 +159,54 @@ export class TableService implements Service {
     return (await this.store.tableList({ prefix: prefix ?? '' })).map((table) => table.name);
   }
 
-  /** Enables, changes or disables the stream, and sets or clears the TTL attribute. */
+  /**
+   * Enables, changes or disables the stream, sets or clears the TTL attribute, adds or removes a global
+   * secondary index. An added index is backfilled with the table's items before this returns (reads of
+   * it are refused until then); a removed one's entries are deleted with it.
+   */
   async updateTable(name: string, update: UpdateTableInput): Promise<TableDescription> {
+    // The stored definition, not a cached one: indexes must be computed from the latest.
+    this.cache.delete(name);
     const table = await this.require(name);
     const now = this.clock.now();
-    const updated = await this.store.tableUpdate({
+    let updated = await this.store.tableUpdate({
       name,
       definition: applyTableUpdate(table.definition, update, now),
       now,
+      indexesChanged: changesIndexes(update),
+      ...(update.deleteIndex !== undefined ? { dropIndexes: [update.deleteIndex] } : {}),
     });
     if (!updated) throw tableNotFound(name);
     this.cache.set(name, updated);
+    if (update.createIndex !== undefined) {
+      updated = await backfillIndex(this.store, updated, update.createIndex.name, () => this.clock.now());
+      if (!updated) throw tableNotFound(name);
+      this.cache.set(name, updated);
+    }
     if (updated.definition.ttlAttribute !== null) await this.ttl.sweep(updated.id);
     return this.describe(updated);
+  }
+
+  /**
+   * A table's indexes as they must be before it serves reads: a table from before index entries were
+   * kept (index_version 0) has each index backfilled; an index left backfilling is backfilled again.
+   */
+  private async resumeBackfills(table: StoredTable): Promise<StoredTable> {
+    const indexes = table.definition.indexes ?? [];
+    let current: StoredTable | undefined = table;
+    if (table.indexVersion === 0) {
+      const definition = {
+        ...table.definition,
+        ...(indexes.length > 0 ? { indexes: indexes.map((index) => ({ ...index, backfilling: true })) } : {}),
+      };
+      current = await this.store.tableUpdate({ name: table.name, definition, now: this.clock.now(), indexesChanged: true });
+    }
+    for (const index of current?.definition.indexes ?? []) {
+      if (!current || !index.backfilling) continue;
+      current = await backfillIndex(this.store, current, index.name, () => this.clock.now());
+    }
+    this.cache.delete(table.name);
+    return current ?? table;
   }
 
   async deleteTable(name: string): Promise<TableDescription> {
@@ -226,7 +267,7 @@ export class TableService implements Service {
   async query(input: QueryInput): Promise<PageOutput> {
     const table = await this.require(input.tableName);
     const { definition } = table;
-    const index = input.indexName === undefined ? undefined : findIndex(definition, input.indexName);
+    const index = input.indexName === undefined ? undefined : readableIndex(definition, input.indexName);
     const keys = index ?? definition;
     const compiled = compileExpressions({
       keyConditionExpression: input.keyConditionExpression,
@@ -292,7 +333,7 @@ export class TableService implements Service {
         throw new SluiceError('ValidationException', 'Sluice does not scan an index in segments', {
           field: 'Segment',
         });
-      const index = findIndex(table.definition, input.indexName);
+      const index = readableIndex(table.definition, input.indexName);
       return scanIndex(this.store, {
         definition: table.definition,
         tableId: table.id,
@@ -300,7 +341,6 @@ export class TableService implements Service {
         compiled,
         limit: validateLimit(input.limit),
         exclusiveStartKey: input.exclusiveStartKey,
-        scan: true,
       });
     }
     const startAfter = input.exclusiveStartKey
@@ -489,8 +529,19 @@ export class TableService implements Service {
   /** One store transaction for every planned write; a failed condition cancels all of them. */
   private async writeAll(requests: PlannedRequest[], single = false): Promise<WriteResult[]> {
     const now = this.clock.now();
-    const writes = requests.map((request) => toItemWrite(request.plan, now));
-    const outcome = await this.store.itemWrite({ writes: writes.map((w) => w.write), now });
+    let writes = requests.map((request) => toItemWrite(request.plan, now));
+    let outcome = await this.store.itemWrite({ writes: writes.map((w) => w.write), now });
+    // A table's indexes changed since its definition was cached: decide again with the stored one.
+    while (outcome.outcome === 'tableChanged') {
+      const changedId = outcome.tableId;
+      const stale = requests.find((r) => r.plan.table.id === changedId)!.plan.table;
+      this.cache.delete(stale.name);
+      const fresh = await this.require(stale.name);
+      if (fresh.id !== changedId) throw tableNotFound(stale.name);
+      for (const request of requests) if (request.plan.table.id === changedId) request.plan.table = fresh;
+      writes = requests.map((request) => toItemWrite(request.plan, now));
+      outcome = await this.store.itemWrite({ writes: writes.map((w) => w.write), now });
+    }
     if (outcome.outcome === 'tableGone') {
       const gone = requests.find((r) => r.plan.table.id === outcome.tableId)!.plan.table.name;
       this.cache.delete(gone);

@@ -422,6 +422,28 @@ export const postgresMigrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 12,
+    name: 'secondary index rows',
+    sql: `
+      -- Secondary indexes kept as rows (tables/indexes.ts): one entry per item that carries the index's
+      -- key, written in the item's own statement. ipk and isk are the index key, encoded as primary keys
+      -- are; item is the projected item. Tables created before this have index_version 0 and their
+      -- indexes are backfilled when a node starts (tables/index-backfill.ts).
+      ALTER TABLE tables ADD COLUMN index_version integer NOT NULL DEFAULT 0;
+      CREATE TABLE index_items (
+        table_id bigint NOT NULL,
+        index_name text COLLATE "C" NOT NULL,
+        ipk bytea NOT NULL,
+        isk bytea NOT NULL,
+        pk bytea NOT NULL,
+        sk bytea NOT NULL,
+        item text NOT NULL,
+        size integer NOT NULL,
+        PRIMARY KEY (table_id, index_name, ipk, isk, pk, sk)
+      ) WITH (fillfactor = 90);
+    `,
+  },
 ];
 
 /** Namespace of the migration lock; the second key is derived from the schema name. */

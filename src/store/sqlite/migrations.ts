@@ -385,4 +385,26 @@ export const sqliteMigrations: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 12,
+    name: 'secondary index rows',
+    sql: `
+      -- Secondary indexes kept as rows (tables/indexes.ts): one entry per item that carries the index's
+      -- key, written in the item's own transaction. ipk and isk are the index key, encoded as primary keys
+      -- are; item is the projected item. Tables created before this have index_version 0 and their
+      -- indexes are backfilled when a node starts (tables/index-backfill.ts).
+      ALTER TABLE tables ADD COLUMN index_version INTEGER NOT NULL DEFAULT 0;
+      CREATE TABLE index_items (
+        table_id INTEGER NOT NULL,
+        index_name TEXT NOT NULL,
+        ipk BLOB NOT NULL,
+        isk BLOB NOT NULL,
+        pk BLOB NOT NULL,
+        sk BLOB NOT NULL,
+        item TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        PRIMARY KEY (table_id, index_name, ipk, isk, pk, sk)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -19,6 +19,7 @@ import {
 } from '../table-store.js';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.js';
+import { createSqliteIndexItems } from './index-items.js';
 
 interface TableRow {
   id: number;
@@ -26,6 +27,7 @@ interface TableRow {
   definition: string;
   created_at: number;
   modified_at: number;
+  index_version: number;
 }
 
 type ItemQueryParams = Parameters<TableStore['itemQuery']>[0];
@@ -37,6 +39,7 @@ function toTable(row: TableRow): StoredTable {
     definition: JSON.parse(row.definition) as TableDefinition,
     createdAt: row.created_at,
     modifiedAt: row.modified_at,
+    indexVersion: row.index_version,
   };
 }
 
@@ -94,7 +97,11 @@ export function createSqliteTableStore(
   | 'itemQuery'
   | 'itemScan'
   | 'itemExpiredKeys'
+  | 'indexQuery'
+  | 'indexScan'
+  | 'indexBackfill'
 > {
+  const indexItems = createSqliteIndexItems(db);
   const sql = {
     tableByName: db.prepare<[string], TableRow>('SELECT * FROM tables WHERE name = ?'),
     tableById: db.prepare<[number], TableRow>('SELECT * FROM tables WHERE id = ?'),
@@ -102,9 +109,12 @@ export function createSqliteTableStore(
       "SELECT * FROM tables WHERE name LIKE ? ESCAPE '\\' ORDER BY name",
     ),
     tableInsert: db.prepare(
-      'INSERT INTO tables (name, definition, created_at, modified_at) VALUES (?, ?, ?, ?)',
+      // index_version 1: indexes created with the table are kept from its first write.
+      'INSERT INTO tables (name, definition, created_at, modified_at, index_version) VALUES (?, ?, ?, ?, 1)',
     ),
-    tableUpdate: db.prepare('UPDATE tables SET definition = ?, modified_at = ? WHERE name = ?'),
+    tableUpdate: db.prepare(
+      'UPDATE tables SET definition = ?, modified_at = ?, index_version = index_version + ? WHERE name = ?',
+    ),
     tableDelete: db.prepare('DELETE FROM tables WHERE id = ?'),
     shardInsert: db.prepare('INSERT INTO stream_shards (table_id, shard, last_seq) VALUES (?, ?, 0)'),
     deleteItems: db.prepare('DELETE FROM items WHERE table_id = ?'),
@@ -155,14 +165,18 @@ export function createSqliteTableStore(
   });
 
   const updateTable = db.transaction((p: Parameters<TableStore['tableUpdate']>[0]) => {
-    if (sql.tableUpdate.run(JSON.stringify(p.definition), p.now, p.name).changes === 0) return undefined;
-    return toTable(sql.tableByName.get(p.name)!);
+    const bump = p.indexesChanged ? 1 : 0;
+    if (sql.tableUpdate.run(JSON.stringify(p.definition), p.now, bump, p.name).changes === 0) return undefined;
+    const table = toTable(sql.tableByName.get(p.name)!);
+    for (const index of p.dropIndexes ?? []) indexItems.dropIndex(table.id, index);
+    return table;
   });
 
   const deleteTable = db.transaction((p: { name: string }) => {
     const existing = sql.tableByName.get(p.name);
     if (!existing) return undefined;
     sql.deleteItems.run(existing.id);
+    indexItems.dropTable(existing.id);
     sql.deleteRecords.run(existing.id);
     sql.deleteShards.run(existing.id);
     sql.deleteCheckpoints.run(existing.id);
@@ -175,14 +189,18 @@ export function createSqliteTableStore(
   );
   const write = db.transaction((p: Parameters<TableStore['itemWrite']>[0]): ItemWriteOutcome => {
     // Decide every write first: a failed condition anywhere must leave everything untouched.
-    const known = new Set<number>();
+    const known = new Map<number, number>();
     const decisions: ItemDecision[] = [];
     const reasons: Array<string | null> = [];
     for (const w of p.writes) {
-      if (!known.has(w.tableId)) {
-        if (!sql.tableById.get(w.tableId)) return { outcome: 'tableGone', tableId: w.tableId };
-        known.add(w.tableId);
+      let indexVersion = known.get(w.tableId);
+      if (indexVersion === undefined) {
+        const table = sql.tableById.get(w.tableId);
+        if (!table) return { outcome: 'tableGone', tableId: w.tableId };
+        indexVersion = table.index_version;
+        known.set(w.tableId, indexVersion);
       }
+      if (indexVersion !== w.indexVersion) return { outcome: 'tableChanged', tableId: w.tableId };
       const decision = w.decide(sql.itemGet.get(w.tableId, w.key.pk, w.key.sk)?.item);
       decisions.push(decision);
       reasons.push(decision.kind === 'fail' ? decision.reason : null);
@@ -194,6 +212,7 @@ export function createSqliteTableStore(
       if (decision.kind === 'put')
         sql.itemUpsert.run(w.tableId, w.key.pk, w.key.sk, decision.item, decision.size, decision.expiresAt);
       else if (decision.kind === 'delete') sql.itemDelete.run(w.tableId, w.key.pk, w.key.sk);
+      if (decision.kind === 'put' || decision.kind === 'delete') indexItems.apply(w.tableId, w.key, decision.index);
       if ((decision.kind === 'put' || decision.kind === 'delete') && decision.record && w.shard !== null) {
         const seq = sql.nextSeq.get(w.tableId, w.shard)!.last_seq;
         const r = decision.record;
@@ -291,5 +310,6 @@ export function createSqliteTableStore(
     async itemExpiredKeys(p) {
       return expiredKeys(p);
     },
+    ...indexItems.store,
   };
 }
