@@ -24,7 +24,7 @@ function page(rows: Iterable<IndexRow>, limit: number, maxBytes: number): IndexP
 }
 
 /** SQL of an index query page, from a fixed set of shapes (values are always placeholders). */
-function queryShape(p: IndexQueryParams): { sql: string; params: unknown[] } {
+export function indexQuerySql(p: IndexQueryParams): { sql: string; params: unknown[] } {
   const where = ['table_id = ?', 'index_name = ?', 'ipk = ?'];
   const params: unknown[] = [p.tableId, p.index, p.ipk];
   if (p.lower) {
@@ -99,7 +99,7 @@ export function createSqliteIndexItems(db: SqliteDatabase) {
     dropTable: (tableId: number) => sql.dropTable.run(tableId),
     store: {
       async indexQuery(p) {
-        const shape = queryShape(p);
+        const shape = indexQuerySql(p);
         let statement = queryStatements.get(shape.sql);
         if (!statement) {
           statement = db.prepare<unknown[], IndexRow>(shape.sql);
