@@ -12,9 +12,9 @@
  */
 import { afterEach, expect, it } from 'vitest';
 import pg from 'pg';
-import { Sluice } from '../../engine/sluice.js';
-import { parsePostgresUrl, quoteIdentifier } from './connection.js';
-import { describePostgres, dropSchema, freshSchemaName, openTestStore, testPostgresUrl } from '../../testkit/postgres.js';
+import { Sluice } from '../engine/sluice.js';
+import { parsePostgresUrl, quoteIdentifier } from '../store/postgres/connection.js';
+import { describePostgres, dropSchema, freshSchemaName, openTestStore, testPostgresUrl } from '../testkit/postgres.js';
 
 const ITEMS = 10_000;
 const TABLES = ['items', 'index_items'];
