@@ -46,7 +46,7 @@ export function tableIndexConformance(backend: BackendUnderTest): void {
     /** The index's entries as the store holds them (the projected items), in index order. */
     async function entries(index: string): Promise<Item[]> {
       const table = await tables().require('tasks');
-      const page = await t.sluice.store.indexScan({ tableId: table.id, index, startAfter: null, limit: 1000, maxBytes: 1e9 });
+      const page = await t.sluice.store.indexScan({ tableId: table.id, index, startAfter: null, limit: 100_000, maxBytes: 1e9 });
       return page.rows.map((row) => JSON.parse(row.item) as Item);
     }
 
@@ -179,6 +179,39 @@ export function tableIndexConformance(backend: BackendUnderTest): void {
 
       await tables().updateTable('tasks', { deleteIndex: 'by-status' });
       expect(await entries('by-status')).toEqual([]);
+    });
+
+    it('ends a backfill with exactly the entries of the items, while writes change index keys meanwhile', async () => {
+      await tasksTable([]);
+      const count = 1500;
+      for (let i = 0; i < count; i += 25)
+        await tables().batchWriteItem(
+          Array.from({ length: 25 }, (_, k) => ({ tableName: 'tasks', put: { user: `u${(i + k) % 7}`, id: i + k, status: 'a', at: i + k } })),
+        );
+      let writing = true;
+      const writer = (async () => {
+        let n = 0;
+        while (writing || n < 50) {
+          const id = (n * 7919) % count;
+          const key = { user: `u${id % 7}`, id };
+          if (n % 5 === 4) await tables().deleteItem({ tableName: 'tasks', key });
+          else await tables().putItem({ tableName: 'tasks', item: { ...key, status: `b${n % 3}`, at: n } });
+          n++;
+        }
+        return n;
+      })();
+      await tables().updateTable('tasks', { createIndex: byStatus({ type: 'ALL' }) });
+      writing = false;
+      expect(await writer).toBeGreaterThanOrEqual(50);
+      const items: Item[] = [];
+      let start: Item | undefined;
+      do {
+        const page = await tables().scan({ tableName: 'tasks', exclusiveStartKey: start });
+        items.push(...page.items);
+        start = page.lastEvaluatedKey;
+      } while (start);
+      const key = (item: Item) => `${String(item.status)}|${String(item.at)}|${String(item.user)}|${String(item.id)}`;
+      expect((await entries('by-status')).map(key).sort()).toEqual(items.map(key).sort());
     });
 
     it('refuses reads of an index still backfilling', async () => {
