@@ -17,6 +17,7 @@ import { standardMessageConformance } from './standard-messages.js';
 import { streamConformance } from './streams.js';
 import { tableConformance } from './tables.js';
 import { tableIndexConformance } from './table-indexes.js';
+import { tableNumberConformance } from './table-numbers.js';
 import { scheduleConformance } from './schedules.js';
 import { batchConformance } from './batches.js';
 import { callbackStoreConformance } from './store/callbacks.js';
@@ -45,6 +46,7 @@ export function runConformance(backend: BackendUnderTest): void {
   callbackConformance(backend);
   tableConformance(backend);
   tableIndexConformance(backend);
+  tableNumberConformance(backend);
   streamConformance(backend);
   groupLimitConformance(backend);
   largeClaimConformance(backend);

@@ -23,6 +23,7 @@ import { tableLimits } from './definition.js';
 import type { CompiledExpressions, Item, KeyValue } from './expressions/index.js';
 import { decodeItem, encodeItem } from './item-codec.js';
 import { itemSize } from './item-size.js';
+import { isDynamoNumber } from './expressions/numbers.js';
 import { encodeKey, encodeKeyValue, keyOfItem } from './keys.js';
 import { queryBounds } from './reads.js';
 import type { PageOutput } from './types.js';
@@ -32,7 +33,7 @@ const invalid = (message: string, field: string) =>
 
 function typeOfKey(value: unknown): KeyType | undefined {
   if (typeof value === 'string') return 'S';
-  if (typeof value === 'number') return 'N';
+  if (isDynamoNumber(value)) return 'N';
   if (value instanceof Uint8Array) return 'B';
   return undefined;
 }

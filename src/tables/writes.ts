@@ -14,6 +14,7 @@ import { valuesEqual, type CompiledCondition, type Item } from './expressions/in
 import { decodeItem, encodeItem } from './item-codec.js';
 import { itemSize } from './item-size.js';
 import { keyOfItem } from './keys.js';
+import { approximate, isDynamoNumber } from './expressions/numbers.js';
 import { type EncodedKey } from '../store/table-definition.js';
 
 /** What the change returns: the next item, null to delete, undefined to leave the item as it is. */
@@ -42,8 +43,9 @@ export function expiresAtOf(table: StoredTable, item: Item, now: number): number
   const attribute = table.definition.ttlAttribute;
   if (attribute === null) return null;
   const value = item[attribute];
-  if (typeof value !== 'number' || !Number.isFinite(value)) return null;
-  const expiresAt = Math.round(value * 1000);
+  if (!isDynamoNumber(value)) return null;
+  const expiresAt = Math.round(approximate(value) * 1000);
+  if (!Number.isFinite(expiresAt)) return null;
   return expiresAt < now - ttlHorizonMs ? null : expiresAt;
 }
 
