@@ -18,6 +18,7 @@ import { streamConformance } from './streams.js';
 import { tableConformance } from './tables.js';
 import { tableIndexConformance } from './table-indexes.js';
 import { tableNumberConformance } from './table-numbers.js';
+import { tableRequestTokenConformance } from './table-request-tokens.js';
 import { scheduleConformance } from './schedules.js';
 import { batchConformance } from './batches.js';
 import { callbackStoreConformance } from './store/callbacks.js';
@@ -47,6 +48,7 @@ export function runConformance(backend: BackendUnderTest): void {
   tableConformance(backend);
   tableIndexConformance(backend);
   tableNumberConformance(backend);
+  tableRequestTokenConformance(backend);
   streamConformance(backend);
   groupLimitConformance(backend);
   largeClaimConformance(backend);

@@ -110,7 +110,24 @@ export type ItemWriteOutcome =
   | { outcome: 'cancelled'; reasons: Array<string | null> }
   | { outcome: 'tableGone'; tableId: number }
   /** The table's indexes changed since the write's definition was read: nothing was written. */
-  | { outcome: 'tableChanged'; tableId: number };
+  | { outcome: 'tableChanged'; tableId: number }
+  /** The request token was used by an identical request that committed since `notBefore`: nothing written. */
+  | { outcome: 'replayed' }
+  /** The request token was used by a different request since `notBefore`: nothing written. */
+  | { outcome: 'tokenMismatch' };
+
+/**
+ * TransactWriteItems' ClientRequestToken, kept with the writes it guards (table transaction_tokens): a
+ * write carrying one commits it in the same transaction, and a later write with the same token within
+ * the window writes nothing (`replayed` when its fingerprint is the same, `tokenMismatch` when not).
+ */
+export interface RequestToken {
+  token: string;
+  /** What the request asked (a digest); two requests are the same when their fingerprints are. */
+  fingerprint: string;
+  /** A token committed before this instant is forgotten (DynamoDB keeps them 10 minutes). */
+  notBefore: number;
+}
 
 /** A secondary index entry as read: the index key, the item's primary key, the projected item. */
 export interface IndexRow {
@@ -205,8 +222,11 @@ export interface TableStore {
   itemGetMany(p: { keys: Array<{ tableId: number; key: EncodedKey }> }): Promise<Array<ItemRow | undefined>>;
   /** How many items the table holds and their total DynamoDB size (O(items): DescribeTable's figures). */
   itemStats(p: { tableId: number }): Promise<{ count: number; bytes: number }>;
-  /** Decides every write against the current items, then writes all of them or none. */
-  itemWrite(p: { writes: ItemWrite[]; now: number }): Promise<ItemWriteOutcome>;
+  /**
+   * Decides every write against the current items, then writes all of them or none; with a request
+   * token, only when the token is not already taken, and the token is taken in the same transaction.
+   */
+  itemWrite(p: { writes: ItemWrite[]; now: number; requestToken?: RequestToken }): Promise<ItemWriteOutcome>;
   /** One partition's items between the bounds, in sort-key order (descending when not forward). */
   itemQuery(p: {
     tableId: number;

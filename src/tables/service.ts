@@ -36,7 +36,8 @@ import {
 } from './requests.js';
 import { checkAllAttributes, queryIndex, readableIndex, scanIndex } from './indexes.js';
 import { backfillIndex } from './index-backfill.js';
-import { fingerprintOf, RequestTokens } from './request-tokens.js';
+import { requestTokenOf, tokenMismatch } from './request-tokens.js';
+import type { RequestToken } from '../store/table-store.js';
 import { TtlSweeper } from './ttl.js';
 import type {
   BatchGetOutput,
@@ -80,7 +81,6 @@ export class TableService implements Service {
   private readonly unsubscribeCatalog: Unsubscribe;
   private readonly ttl: TtlSweeper;
   private readonly trimmer: StreamTrimmer;
-  private readonly tokens = new RequestTokens();
 
   constructor(options: TableServiceOptions) {
     this.store = options.store;
@@ -485,22 +485,21 @@ export class TableService implements Service {
   /**
    * Up to 100 actions on distinct items, all applied or none; DynamoDB's TransactWriteItems. A
    * `clientRequestToken` makes a repeat within 10 minutes succeed without applying again (the same
-   * actions) or fail with IdempotentParameterMismatchException (others). Tokens are remembered by this
-   * engine (node) only, not in the store: a retry that reaches another node, or this one after a restart,
-   * applies again.
+   * actions) or fail with IdempotentParameterMismatchException (others). The token is kept in the store,
+   * taken in the transaction that applies the actions (request-tokens.ts), so it holds cluster-wide.
    */
   async transactWriteItems(
     actions: TransactWriteAction[],
     options: { clientRequestToken?: string } = {},
   ): Promise<void> {
     const token = options.clientRequestToken;
-    if (token === undefined) return this.applyTransaction(actions);
-    return this.tokens.run(token, fingerprintOf(actions), this.clock.now(), () =>
-      this.applyTransaction(actions),
+    return this.applyTransaction(
+      actions,
+      token === undefined ? undefined : requestTokenOf(token, actions, this.clock.now()),
     );
   }
 
-  private async applyTransaction(actions: TransactWriteAction[]): Promise<void> {
+  private async applyTransaction(actions: TransactWriteAction[], requestToken?: RequestToken): Promise<void> {
     checkCount('TransactItems', actions, tableLimits.maxTransactItems);
     const planned: PlannedRequest[] = [];
     for (const action of actions) {
@@ -515,7 +514,7 @@ export class TableService implements Service {
         );
     }
     checkDistinct(planned, 'Transaction request cannot include multiple operations on one item');
-    await this.writeAll(planned);
+    await this.writeAll(planned, false, requestToken);
   }
 
   // ---------------------------------------------------------------- internals
@@ -527,10 +526,15 @@ export class TableService implements Service {
   }
 
   /** One store transaction for every planned write; a failed condition cancels all of them. */
-  private async writeAll(requests: PlannedRequest[], single = false): Promise<WriteResult[]> {
+  private async writeAll(
+    requests: PlannedRequest[],
+    single = false,
+    requestToken?: RequestToken,
+  ): Promise<WriteResult[]> {
     const now = this.clock.now();
     let writes = requests.map((request) => toItemWrite(request.plan, now));
-    let outcome = await this.store.itemWrite({ writes: writes.map((w) => w.write), now });
+    const write = () => this.store.itemWrite({ writes: writes.map((w) => w.write), now, ...(requestToken ? { requestToken } : {}) });
+    let outcome = await write();
     // A table's indexes changed since its definition was cached: decide again with the stored one.
     while (outcome.outcome === 'tableChanged') {
       const changedId = outcome.tableId;
@@ -540,8 +544,11 @@ export class TableService implements Service {
       if (fresh.id !== changedId) throw tableNotFound(stale.name);
       for (const request of requests) if (request.plan.table.id === changedId) request.plan.table = fresh;
       writes = requests.map((request) => toItemWrite(request.plan, now));
-      outcome = await this.store.itemWrite({ writes: writes.map((w) => w.write), now });
+      outcome = await write();
     }
+    // The same request, applied before with this token: done, nothing applied again.
+    if (outcome.outcome === 'replayed') return writes.map((w) => w.result);
+    if (outcome.outcome === 'tokenMismatch') throw tokenMismatch();
     if (outcome.outcome === 'tableGone') {
       const gone = requests.find((r) => r.plan.table.id === outcome.tableId)!.plan.table.name;
       this.cache.delete(gone);

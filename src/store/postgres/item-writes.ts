@@ -37,6 +37,7 @@ import {
   type ItemDecision,
   type ItemWrite,
   type ItemWriteOutcome,
+  type RequestToken,
   type TableStore,
 } from '../table-store.js';
 import { query, transaction, type Queryable, type Statement } from './connection.js';
@@ -66,17 +67,34 @@ const INDEX_CHANGES = `
            ON CONFLICT (table_id, index_name, ipk, isk, pk, sk) DO UPDATE SET item = excluded.item, size = excluded.size
          ),`;
 
+// A request token ($b the token, $b+1 its fingerprint, $b+2 the oldest live instant) taken in the
+// statement: inserted, or taking over an expired row; a live row (committed meanwhile by a request
+// with the same token) makes `tok` empty and fails the check, so the write starts again and finds it.
+const tokenChanges = (b: number) => `
+         tok AS (
+           INSERT INTO transaction_tokens (token, fingerprint, created_at) VALUES ($${b}, $${b + 1}, $15::bigint)
+           ON CONFLICT (token) DO UPDATE SET fingerprint = excluded.fingerprint, created_at = excluded.created_at
+             WHERE transaction_tokens.created_at < $${b + 2}::bigint
+           RETURNING 1
+         ),
+         tok_forgotten AS (DELETE FROM transaction_tokens WHERE created_at < $${b + 2}::bigint AND token <> $${b}),`;
+
+const readToken: Statement = {
+  name: 'sluice_item_write_token',
+  text: 'SELECT fingerprint FROM transaction_tokens WHERE token = $1 AND created_at >= $2',
+};
+
 // $1-$8 one entry per write: key, action (put, delete, none), the version read (null: no row), the new
 // item. $9-$14 one entry per stream record, in write order. $15 now, $16 the number of distinct tables,
 // $17 each write's table index_version. `tbl` locks the tables FOR KEY SHARE; a lock that had to wait
 // for an index change (tables.ts) returns the row's new index_version, which then fails the check.
-const applyStatement = (name: string, indexChanges: string): Statement => ({
+const applyStatement = (name: string, indexChanges: string, token = ''): Statement => ({
   name,
   text: `WITH w AS (
            SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::text[], $5::text[], $6::text[], $7::integer[], $8::bigint[])
              AS w(table_id, pk, sk, action, seen, item, size, expires_at)
          ),
-         tbl AS (SELECT id, index_version FROM tables WHERE id = ANY($1::bigint[]) FOR KEY SHARE),${indexChanges}
+         tbl AS (SELECT id, index_version FROM tables WHERE id = ANY($1::bigint[]) FOR KEY SHARE),${indexChanges}${token}
          inserted AS (
            INSERT INTO items (table_id, pk, sk, item, size, expires_at)
            SELECT table_id, pk, sk, item, size, expires_at FROM w WHERE action = 'put' AND seen IS NULL
@@ -134,11 +152,18 @@ const applyStatement = (name: string, indexChanges: string): Statement => ({
                   AND (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated) + (SELECT count(*) FROM deleted)
                       + (SELECT count(*) FROM kept) + (SELECT count(*) FROM absent) = cardinality($1::bigint[])
                   AND (SELECT count(*) FROM appended) = cardinality($9::bigint[])
+                  ${token ? 'AND (SELECT count(*) FROM tok) = 1' : ''}
                 ) AS ok,
                 (SELECT json_agg(json_build_array(table_id, shard, base)) FROM bumped) AS bases`,
 });
 const applyWrites = applyStatement('sluice_item_write_apply', '');
 const applyWritesAndIndexes = applyStatement('sluice_item_write_apply_indexes', INDEX_CHANGES);
+const applyWritesWithToken = applyStatement('sluice_item_write_apply_token', '', tokenChanges(18));
+const applyWritesAndIndexesWithToken = applyStatement(
+  'sluice_item_write_apply_indexes_token',
+  INDEX_CHANGES,
+  tokenChanges(32),
+);
 
 // Step 1 of a retry, in a transaction: the same read, with the existing items locked in key order (a
 // CTE, since FOR UPDATE cannot lock the nullable side of an outer join). A locked row is read in its
@@ -205,7 +230,17 @@ type Decided =
   | { outcome: 'apply'; decisions: ItemDecision[]; versions: Array<string | null> };
 
 /** Step 1: reads the items and decides; the outcome is final unless something must be written. */
-async function readAndDecide(db: Queryable, read: Statement, writes: ItemWrite[]): Promise<Decided> {
+async function readAndDecide(
+  db: Queryable,
+  read: Statement,
+  writes: ItemWrite[],
+  token: RequestToken | undefined,
+): Promise<Decided> {
+  if (token) {
+    const [taken] = await query<{ fingerprint: string }>(db, readToken, [token.token, token.notBefore]);
+    if (taken)
+      return { outcome: 'done', result: { outcome: taken.fingerprint === token.fingerprint ? 'replayed' : 'tokenMismatch' } };
+  }
   const rows = await query<ReadRow>(db, read, [
     writes.map((w) => w.tableId),
     writes.map((w) => w.key.pk),
@@ -223,8 +258,9 @@ async function readAndDecide(db: Queryable, read: Statement, writes: ItemWrite[]
   const reasons = decisions.map((d) => (d.kind === 'fail' ? d.reason : null));
   if (reasons.some((reason) => reason !== null))
     return { outcome: 'done', result: { outcome: 'cancelled', reasons } };
-  // Nothing to write: what was read is one consistent snapshot, so the call is done as of that read.
-  if (decisions.every((d) => d.kind === 'none'))
+  // Nothing to write: what was read is one consistent snapshot, so the call is done as of that read
+  // (unless it must take its request token).
+  if (!token && decisions.every((d) => d.kind === 'none'))
     return { outcome: 'done', result: { outcome: 'written', records: [] } };
   return { outcome: 'apply', decisions, versions: rows.map((row) => row.version) };
 }
@@ -328,14 +364,21 @@ export function createPostgresItemWrites(pool: pg.Pool, notifier: Notifier): Pic
       }
       /** Steps 1 and 2 on `db`; the records numbered, or the final outcome when nothing is written. */
       const attempt = async (db: Queryable, read: Statement): Promise<ItemWriteOutcome> => {
-        const decided = await readAndDecide(db, read, p.writes);
+        const token = p.requestToken;
+        const decided = await readAndDecide(db, read, p.writes, token);
         if (decided.outcome === 'done') return decided.result;
         const { decisions, versions } = decided;
-        const [row] = await query<{ bases: Array<[number, number, number]> | null }>(
-          db,
-          changesIndexes(decisions) ? applyWritesAndIndexes : applyWrites,
-          applyValues(p.writes, decisions, versions, p.now),
-        );
+        const indexes = changesIndexes(decisions);
+        const statement = token
+          ? indexes
+            ? applyWritesAndIndexesWithToken
+            : applyWritesWithToken
+          : indexes
+            ? applyWritesAndIndexes
+            : applyWrites;
+        const values = applyValues(p.writes, decisions, versions, p.now);
+        if (token) values.push(token.token, token.fingerprint, token.notBefore);
+        const [row] = await query<{ bases: Array<[number, number, number]> | null }>(db, statement, values);
         return { outcome: 'written', records: numberRecords(p.writes, decisions, row?.bases ?? null) };
       };
       for (let n = hot.has(keys) ? 2 : 1; ; n++) {

@@ -444,6 +444,20 @@ export const postgresMigrations: Migration[] = [
       ) WITH (fillfactor = 90);
     `,
   },
+  {
+    version: 13,
+    name: 'transaction request tokens',
+    sql: `
+      -- TransactWriteItems' ClientRequestToken (store/table-store.ts RequestToken), taken in the writing
+      -- statement so a retry on any node within 10 minutes is recognized.
+      CREATE TABLE transaction_tokens (
+        token text COLLATE "C" PRIMARY KEY,
+        fingerprint text NOT NULL,
+        created_at bigint NOT NULL
+      );
+      CREATE INDEX transaction_tokens_by_age ON transaction_tokens (created_at);
+    `,
+  },
 ];
 
 /** Namespace of the migration lock; the second key is derived from the schema name. */

@@ -407,4 +407,18 @@ export const sqliteMigrations: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 13,
+    name: 'transaction request tokens',
+    sql: `
+      -- TransactWriteItems' ClientRequestToken (store/table-store.ts RequestToken), taken in the writing
+      -- transaction so a retry on any node within 10 minutes is recognized.
+      CREATE TABLE transaction_tokens (
+        token TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX transaction_tokens_by_age ON transaction_tokens (created_at);
+    `,
+  },
 ];

@@ -147,6 +147,14 @@ export function createSqliteTableStore(
     nextSeq: db.prepare<[number, number], { last_seq: number }>(
       'UPDATE stream_shards SET last_seq = last_seq + 1 WHERE table_id = ? AND shard = ? RETURNING last_seq',
     ),
+    tokenGet: db.prepare<[string, number], { fingerprint: string }>(
+      'SELECT fingerprint FROM transaction_tokens WHERE token = ? AND created_at >= ?',
+    ),
+    tokenPut: db.prepare(
+      `INSERT INTO transaction_tokens (token, fingerprint, created_at) VALUES (?, ?, ?)
+       ON CONFLICT (token) DO UPDATE SET fingerprint = excluded.fingerprint, created_at = excluded.created_at`,
+    ),
+    tokensForget: db.prepare('DELETE FROM transaction_tokens WHERE created_at < ?'),
     recordInsert: db.prepare(
       `INSERT INTO stream_records (table_id, shard, seq, pk, created_at, event_name, body, by_service)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -188,6 +196,11 @@ export function createSqliteTableStore(
     p.keys.map(({ tableId, key }) => sql.itemGet.get(tableId, key.pk, key.sk)),
   );
   const write = db.transaction((p: Parameters<TableStore['itemWrite']>[0]): ItemWriteOutcome => {
+    const token = p.requestToken;
+    if (token) {
+      const taken = sql.tokenGet.get(token.token, token.notBefore);
+      if (taken) return { outcome: taken.fingerprint === token.fingerprint ? 'replayed' : 'tokenMismatch' };
+    }
     // Decide every write first: a failed condition anywhere must leave everything untouched.
     const known = new Map<number, number>();
     const decisions: ItemDecision[] = [];
@@ -229,6 +242,10 @@ export function createSqliteTableStore(
         records.push({ tableId: w.tableId, shard: w.shard, seq });
       }
     });
+    if (token) {
+      sql.tokensForget.run(token.notBefore);
+      sql.tokenPut.run(token.token, token.fingerprint, p.now);
+    }
     return { outcome: 'written', records };
   });
 
