@@ -124,6 +124,12 @@ export function createSqliteTableStore(
     itemGet: db.prepare<[number, Buffer, Buffer], ItemRow>(
       'SELECT pk, sk, item, size FROM items WHERE table_id = ? AND pk = ? AND sk = ?',
     ),
+    // A write's read: its table's index version (no row: the table is gone) and the item, in one statement.
+    writeRead: db.prepare<[Buffer, Buffer, number], { index_version: number; item: string | null }>(
+      `SELECT t.index_version, i.item FROM tables t
+       LEFT JOIN items i ON i.table_id = t.id AND i.pk = ? AND i.sk = ?
+       WHERE t.id = ?`,
+    ),
     itemStats: db.prepare<[number], { count: number; bytes: number | null }>(
       'SELECT count(*) AS count, sum(size) AS bytes FROM items WHERE table_id = ?',
     ),
@@ -202,19 +208,13 @@ export function createSqliteTableStore(
       if (taken) return { outcome: taken.fingerprint === token.fingerprint ? 'replayed' : 'tokenMismatch' };
     }
     // Decide every write first: a failed condition anywhere must leave everything untouched.
-    const known = new Map<number, number>();
     const decisions: ItemDecision[] = [];
     const reasons: Array<string | null> = [];
     for (const w of p.writes) {
-      let indexVersion = known.get(w.tableId);
-      if (indexVersion === undefined) {
-        const table = sql.tableById.get(w.tableId);
-        if (!table) return { outcome: 'tableGone', tableId: w.tableId };
-        indexVersion = table.index_version;
-        known.set(w.tableId, indexVersion);
-      }
-      if (indexVersion !== w.indexVersion) return { outcome: 'tableChanged', tableId: w.tableId };
-      const decision = w.decide(sql.itemGet.get(w.tableId, w.key.pk, w.key.sk)?.item);
+      const read = sql.writeRead.get(w.key.pk, w.key.sk, w.tableId);
+      if (!read) return { outcome: 'tableGone', tableId: w.tableId };
+      if (read.index_version !== w.indexVersion) return { outcome: 'tableChanged', tableId: w.tableId };
+      const decision = w.decide(read.item ?? undefined);
       decisions.push(decision);
       reasons.push(decision.kind === 'fail' ? decision.reason : null);
     }
