@@ -43,6 +43,14 @@ export function tableNumberConformance(backend: BackendUnderTest): void {
         'ValidationException',
         /NumberValue 1.5 is exactly the number 1.5/,
       );
+      // Nor as a key: 1.5 and NumberValue('1.5') must not be two keys.
+      await tables().createTable({ name: 'by-number', partitionKey: { name: 'n', type: 'N' } });
+      await tables().putItem({ tableName: 'by-number', item: { n: 1.5 } });
+      await expectSluiceError(
+        tables().getItem({ tableName: 'by-number', key: { n: new NumberValue('1.50') } }),
+        'ValidationException',
+        /not in its one form: give it as the number 1.5/,
+      );
       await expectSluiceError(
         tables().putItem({ tableName: 'ledger', item: { id: 'x', n: new NumberValue('1'.repeat(39)) } }),
         'ValidationException',

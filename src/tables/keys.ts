@@ -13,7 +13,13 @@
  * A table without a sort key stores the empty encoding as its sort key.
  */
 import { SluiceError } from '../model/errors.js';
-import { compareNumbers, isDynamoNumber, type NumberValue } from './expressions/numbers.js';
+import {
+  compareNumbers,
+  isDynamoNumber,
+  isNumberValue,
+  normalizeNumberValue,
+  type NumberValue,
+} from './expressions/numbers.js';
 import type { AttributeValue, Item, KeyValue } from './expressions/index.js';
 import { tableLimits } from './definition.js';
 import { type KeyAttribute, type KeyType, type TableDefinition } from '../store/table-definition.js';
@@ -95,6 +101,16 @@ function keyPart(attribute: KeyAttribute, source: Item, field: string, maxBytes:
   const keyValue = value as KeyValue;
   if (typeof keyValue === 'number' && !Number.isFinite(keyValue)) {
     throw invalidKey(`The number for key ${attribute.name} must be finite`, field);
+  }
+  if (isNumberValue(keyValue)) {
+    // A key has one encoding per number: a NumberValue must be in its one form (expressions/numbers.ts).
+    const form = normalizeNumberValue(keyValue, field);
+    if (form === undefined || typeof form === 'number' || form.value !== keyValue.value) {
+      throw invalidKey(
+        `The number for key ${attribute.name} (NumberValue ${String(keyValue.value)}) is not in its one form${form === undefined ? '' : `: give it as ${typeof form === 'number' ? `the number ${form}` : `NumberValue ${form.value}`}`}`,
+        field,
+      );
+    }
   }
   if ((typeof keyValue === 'string' || keyValue instanceof Uint8Array) && keyValue.length === 0) {
     throw invalidKey(
