@@ -214,6 +214,28 @@ export function tableIndexConformance(backend: BackendUnderTest): void {
       expect((await entries('by-status')).map(key).sort()).toEqual(items.map(key).sort());
     });
 
+    it('leaves one entry per item when concurrent writes move the same items between index keys', async () => {
+      await tasksTable([byStatus({ type: 'ALL' })]);
+      await Promise.all(
+        Array.from({ length: 8 }, async (_, writer) => {
+          for (let n = 0; n < 15; n++) {
+            const id = n % 3;
+            await tables().updateItem({
+              tableName: 'tasks',
+              key: { user: 'u', id },
+              updateExpression: 'SET #s = :s, #a = :a ADD hits :one',
+              expressionAttributeNames: { '#s': 'status', '#a': 'at' },
+              expressionAttributeValues: { ':s': `s${(writer + n) % 4}`, ':a': writer, ':one': 1 },
+            });
+          }
+        }),
+      );
+      const items = (await tables().scan({ tableName: 'tasks' })).items;
+      expect(items.reduce((sum, item) => sum + (item.hits as number), 0)).toBe(8 * 15);
+      const key = (item: Item) => JSON.stringify([item.status, item.at, item.user, item.id, item.hits]);
+      expect((await entries('by-status')).map(key).sort()).toEqual(items.map(key).sort());
+    });
+
     it('refuses reads of an index still backfilling', async () => {
       await tasksTable([]);
       const table = await tables().require('tasks');
