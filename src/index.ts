@@ -47,6 +47,8 @@ export type { CreateTableInput, UpdateTableInput } from './tables/definition.js'
 export type { KeyAttribute, KeyType, StreamViewType } from './store/table-definition.js';
 export type { Item, AttributeValue } from './tables/expressions/index.js';
 export { ConditionalCheckFailed, TransactionCanceled } from './tables/errors.js';
+/** Numbers a double cannot hold exactly (up to 38 digits), as @aws-sdk/lib-dynamodb's NumberValue. */
+export { NumberValue } from './tables/expressions/index.js';
 export type { CancellationReason } from './tables/errors.js';
 export type { StreamService, StreamDescription } from './streams/service.js';
 export type { StreamTriggerService } from './triggers/stream/stream-service.js';

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -31,6 +31,7 @@ import { prometheusText } from './native/metrics.js';
 import { ConsoleLive } from '../console/live.js';
 import { registerConsole } from '../console/routes.js';
 import { registerDynamoDbEndpoint } from './aws/dynamodb/endpoint.js';
+import { dynamoDbFastPath } from './aws/dynamodb/fast-path.js';
 import { registerLambdaEndpoint } from './aws/lambda/endpoint.js';
 import { registerSchedulerEndpoint } from './aws/scheduler/endpoint.js';
 import { DEFAULT_CONNECTION_LIMITS, guardConnections, serverTimeouts, ThrottledLog, type ConnectionLimits } from './connections.js';
@@ -240,6 +241,20 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   // DynamoDB and DynamoDB Streams (DynamoDB_20120810.*, DynamoDBStreams_20120810.*) share `/` the same way.
   const { tables, streams, arn, clock } = options.sluice;
   registerDynamoDbEndpoint(app, { context: { tables, streams, arn, clock }, auth: options.auth });
+  // Plain DynamoDB calls skip Fastify (fast-path.ts); every other request, and any the fast path
+  // declines, reaches Fastify's own handler as before.
+  const fastPath = dynamoDbFastPath({
+    context: { tables, streams, arn, clock },
+    auth: options.auth,
+    shutdown: shutdown.signal,
+    maxBodyBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
+  });
+  const fastifyHandlers = app.server.listeners('request') as Array<(request: IncomingMessage, response: ServerResponse) => void>;
+  app.server.removeAllListeners('request');
+  app.server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    if (fastPath(request, response)) return;
+    for (const handler of fastifyHandlers) handler.call(app.server, request, response);
+  });
   // Lambda's REST API (its own paths, signed for `lambda`), in a scope with Lambda's error shape.
   const { functions, triggers, streamTriggers, catalog } = options.sluice;
   await registerLambdaEndpoint(app, { context: { functions, triggers, streamTriggers, catalog, arn }, auth: options.auth });

@@ -90,7 +90,11 @@ interface NodeHandle {
 async function withNode<T>(options: BenchOptions, run: (node: NodeHandle) => Promise<T>): Promise<T> {
   const child = fork(fileURLToPath(import.meta.url), [], {
     env: { ...process.env, [ROLE_ENV]: JSON.stringify(options) },
-    execArgv: [...benchExecArgv],
+    // SLUICE_BENCH_CPU_PROF=<dir>: the node writes a V8 CPU profile there when it exits (node --cpu-prof).
+    execArgv: [
+      ...benchExecArgv,
+      ...(process.env.SLUICE_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SLUICE_BENCH_CPU_PROF}`] : []),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const { url } = await reply(child, 'listening');

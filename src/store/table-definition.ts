@@ -34,6 +34,8 @@ export interface IndexDefinition {
   partitionKey: KeyAttribute;
   sortKey: KeyAttribute | null;
   projection: { type: 'ALL' | 'KEYS_ONLY' | 'INCLUDE'; nonKeyAttributes?: string[] };
+  /** A global index added to a table whose existing items are still being indexed; reads are refused. */
+  backfilling?: boolean;
 }
 
 export interface TableDefinition {

@@ -26,6 +26,12 @@ export interface StoredTable {
   definition: TableDefinition;
   createdAt: number;
   modifiedAt: number;
+  /**
+   * Grows whenever the set of secondary indexes changes. A write carries the version its index entries
+   * were computed for; the store refuses it (`tableChanged`) when the table has moved on, so a writer
+   * holding an old definition never leaves an index without its entry.
+   */
+  indexVersion: number;
 }
 
 /** An item as stored: its encoded key, its text (tables/item-codec.ts) and its DynamoDB size. */
@@ -47,9 +53,41 @@ export interface StreamRecordDraft {
   byService: boolean;
 }
 
+/**
+ * A secondary index entry's key: the index, the item's index key (encoded as primary keys are) and,
+ * implicitly, the item's primary key (the write's). `isk` is empty for an index without a sort key.
+ */
+export interface IndexEntryKey {
+  index: string;
+  ipk: Buffer;
+  isk: Buffer;
+}
+
+/** An index entry: the projected item's text (tables/item-codec.ts) and its size. */
+export interface IndexEntry extends IndexEntryKey {
+  item: string;
+  size: number;
+}
+
+/**
+ * What a write changes in the table's secondary indexes: entries to remove (the old item's, whose key
+ * changed or left) and entries to write (inserted or replaced). Never the same key in both.
+ */
+export interface IndexChanges {
+  remove: IndexEntryKey[];
+  put: IndexEntry[];
+}
+
 export type ItemDecision =
-  | { kind: 'put'; item: string; size: number; expiresAt: number | null; record: StreamRecordDraft | null }
-  | { kind: 'delete'; record: StreamRecordDraft | null }
+  | {
+      kind: 'put';
+      item: string;
+      size: number;
+      expiresAt: number | null;
+      record: StreamRecordDraft | null;
+      index?: IndexChanges;
+    }
+  | { kind: 'delete'; record: StreamRecordDraft | null; index?: IndexChanges }
   /** Nothing to write: a passed condition check, or a delete of a missing item. */
   | { kind: 'none' }
   /** The write's condition failed (`ConditionalCheckFailed`); the whole call writes nothing. */
@@ -60,6 +98,8 @@ export interface ItemWrite {
   key: EncodedKey;
   /** The key's stream shard, or null when the table has no stream. */
   shard: number | null;
+  /** The table's `indexVersion` the decision computes index entries for. */
+  indexVersion: number;
   /** Called inside the transaction with the stored item text, or undefined when there is none. */
   decide(current: string | undefined): ItemDecision;
 }
@@ -68,7 +108,49 @@ export type ItemWriteOutcome =
   | { outcome: 'written'; records: Array<{ tableId: number; shard: number; seq: number }> }
   /** Some decision failed: nothing was written. One reason per write, null for those that were fine. */
   | { outcome: 'cancelled'; reasons: Array<string | null> }
-  | { outcome: 'tableGone'; tableId: number };
+  | { outcome: 'tableGone'; tableId: number }
+  /** The table's indexes changed since the write's definition was read: nothing was written. */
+  | { outcome: 'tableChanged'; tableId: number }
+  /** The request token was used by an identical request that committed since `notBefore`: nothing written. */
+  | { outcome: 'replayed' }
+  /** The request token was used by a different request since `notBefore`: nothing written. */
+  | { outcome: 'tokenMismatch' };
+
+/**
+ * TransactWriteItems' ClientRequestToken, kept with the writes it guards (table transaction_tokens): a
+ * write carrying one commits it in the same transaction, and a later write with the same token within
+ * the window writes nothing (`replayed` when its fingerprint is the same, `tokenMismatch` when not).
+ */
+export interface RequestToken {
+  token: string;
+  /** What the request asked (a digest); two requests are the same when their fingerprints are. */
+  fingerprint: string;
+  /** A token committed before this instant is forgotten (DynamoDB keeps them 10 minutes). */
+  notBefore: number;
+}
+
+/** A secondary index entry as read: the index key, the item's primary key, the projected item. */
+export interface IndexRow {
+  ipk: Buffer;
+  isk: Buffer;
+  pk: Buffer;
+  sk: Buffer;
+  item: string;
+  size: number;
+}
+
+export interface IndexPage {
+  rows: IndexRow[];
+  truncated: boolean;
+}
+
+/** A position in an index: entries are ordered by (ipk, isk, pk, sk). */
+export interface IndexPosition {
+  ipk: Buffer;
+  isk: Buffer;
+  pk: Buffer;
+  sk: Buffer;
+}
 
 export interface KeyBound {
   sk: Buffer;
@@ -117,11 +199,17 @@ export interface TableStore {
   tableGet(p: { name: string }): Promise<StoredTable | undefined>;
   tableGetById(p: { id: number }): Promise<StoredTable | undefined>;
   tableList(p: { prefix?: string }): Promise<StoredTable[]>;
-  /** Replaces the definition (stream and TTL only; the key schema and shard count never change). */
+  /**
+   * Replaces the definition (the key schema and shard count never change). With `indexesChanged`, the
+   * update first waits for item writes in progress, then bumps `indexVersion` and deletes the entries of
+   * the indexes named in `dropIndexes`, in the same transaction.
+   */
   tableUpdate(p: {
     name: string;
     definition: TableDefinition;
     now: number;
+    indexesChanged?: boolean;
+    dropIndexes?: string[];
   }): Promise<StoredTable | undefined>;
   /** Deletes the table with its items, stream records and the checkpoints of its consumers. */
   tableDelete(p: { name: string }): Promise<StoredTable | undefined>;
@@ -134,8 +222,11 @@ export interface TableStore {
   itemGetMany(p: { keys: Array<{ tableId: number; key: EncodedKey }> }): Promise<Array<ItemRow | undefined>>;
   /** How many items the table holds and their total DynamoDB size (O(items): DescribeTable's figures). */
   itemStats(p: { tableId: number }): Promise<{ count: number; bytes: number }>;
-  /** Decides every write against the current items, then writes all of them or none. */
-  itemWrite(p: { writes: ItemWrite[]; now: number }): Promise<ItemWriteOutcome>;
+  /**
+   * Decides every write against the current items, then writes all of them or none; with a request
+   * token, only when the token is not already taken, and the token is taken in the same transaction.
+   */
+  itemWrite(p: { writes: ItemWrite[]; now: number; requestToken?: RequestToken }): Promise<ItemWriteOutcome>;
   /** One partition's items between the bounds, in sort-key order (descending when not forward). */
   itemQuery(p: {
     tableId: number;
@@ -156,6 +247,42 @@ export interface TableStore {
     limit: number;
     maxBytes: number;
   }): Promise<ItemPage>;
+  /**
+   * One index partition's entries between the bounds on the index sort key, in (isk, pk, sk) order
+   * (descending when not forward), after `startAfter`. Reads only the entries returned (plus one).
+   */
+  indexQuery(p: {
+    tableId: number;
+    index: string;
+    ipk: Buffer;
+    lower: KeyBound | null;
+    upper: KeyBound | null;
+    startAfter: IndexPosition | null;
+    forward: boolean;
+    limit: number;
+    maxBytes: number;
+  }): Promise<IndexPage>;
+  /** Every entry of an index in (ipk, isk, pk, sk) order, after `startAfter`. */
+  indexScan(p: {
+    tableId: number;
+    index: string;
+    startAfter: IndexPosition | null;
+    limit: number;
+    maxBytes: number;
+  }): Promise<IndexPage>;
+  /**
+   * Backfills index entries for up to `limit` items after `after`, in key order, in one transaction:
+   * each item is read under a lock (so a concurrent write of it waits, or re-reads it) and `entriesOf`
+   * (synchronous, pure) gives its entries, which replace any entries of that item in `index`. Returns
+   * the last item's key, or null when no item was left.
+   */
+  indexBackfill(p: {
+    tableId: number;
+    index: string;
+    after: EncodedKey | null;
+    limit: number;
+    entriesOf(item: string): IndexEntry[];
+  }): Promise<EncodedKey | null>;
   /** Keys of items whose TTL is due, and the next expiry after `now` once none is due. */
   itemExpiredKeys(p: {
     tableId: number;

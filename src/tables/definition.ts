@@ -41,7 +41,7 @@ export interface UpdateTableInput {
   capacity?: TableCapacity;
   /** Replaces every tag. */
   tags?: Record<string, string>;
-  /** Adds a global secondary index (existing items are in it at once: indexes are read at query time). */
+  /** Adds a global secondary index; the table's items are indexed (backfilled) before updateTable returns. */
   createIndex?: IndexDefinition;
   /** Removes a global secondary index. */
   deleteIndex?: string;
@@ -247,7 +247,9 @@ export function applyTableUpdate(
   if (update.capacity !== undefined) next.capacity = validateCapacity(update.capacity);
   if (update.createIndex !== undefined) {
     if (update.createIndex.kind !== 'global') throw invalid('createIndex.kind', 'only global secondary indexes can be added to an existing table');
-    next.indexes = validateIndexes([...(current.indexes ?? []), update.createIndex], current);
+    const validated = validateIndexes([...(current.indexes ?? []), update.createIndex], current);
+    // Existing indexes keep their state; the new one holds none of the table's items yet.
+    next.indexes = [...(current.indexes ?? []), { ...validated[validated.length - 1]!, backfilling: true }];
   }
   if (update.deleteIndex !== undefined) {
     const found = current.indexes?.find((index) => index.name === update.deleteIndex);
@@ -268,8 +270,19 @@ export function applyTableUpdate(
 
 /** Whether two definitions declare the same table (the stream label, a creation detail, is ignored). */
 export function sameDefinition(a: TableDefinition, b: TableDefinition): boolean {
-  return (
-    JSON.stringify([a.partitionKey, a.sortKey, a.stream?.viewType ?? null, a.ttlAttribute, a.shardCount, a.indexes ?? []]) ===
-    JSON.stringify([b.partitionKey, b.sortKey, b.stream?.viewType ?? null, b.ttlAttribute, b.shardCount, b.indexes ?? []])
-  );
+  const declared = (d: TableDefinition) =>
+    JSON.stringify([
+      d.partitionKey,
+      d.sortKey,
+      d.stream?.viewType ?? null,
+      d.ttlAttribute,
+      d.shardCount,
+      (d.indexes ?? []).map(({ backfilling: _backfilling, ...index }) => index),
+    ]);
+  return declared(a) === declared(b);
+}
+
+/** Whether an update adds or removes a secondary index (item writes must then recompute entries). */
+export function changesIndexes(update: UpdateTableInput): boolean {
+  return update.createIndex !== undefined || update.deleteIndex !== undefined;
 }

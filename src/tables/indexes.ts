@@ -1,21 +1,31 @@
 /**
- * Secondary indexes (DynamoDB's global and local secondary indexes), read at query time.
+ * Secondary indexes (DynamoDB's global and local secondary indexes), kept as index entries.
  *
- * The store keeps no index structure yet: a query or scan on an index reads the table's items (a local
- * index: the one partition, through the table's own key order; a global index: the whole table) and
- * keeps those that carry the index's key attributes, ordered by the index's sort key and then the table's
- * key. The answers are DynamoDB's (projection, paging with the index keys in LastEvaluatedKey, limits);
- * the cost is O(partition) for a local index and O(table) for a global one, so this serves small tables.
- * An index maintained in the write transaction is the next step (docs/design/tables-and-streams.md).
+ * Every item write computes, from the item before and after, which entries of the table's indexes it
+ * removes and which it writes (`indexChanges`); the store applies them in the item's own transaction.
+ * An item lacking an index's key attributes has no entry (sparse indexes). An entry holds the projected
+ * item (KEYS_ONLY, INCLUDE, ALL) under the index key, so a query on an index reads the entries it
+ * returns and nothing else: O(result), whatever the table's size. A local index with Select
+ * ALL_ATTRIBUTES fetches the page's whole items from the table by key. A global index added to a
+ * table is backfilled (tables/index-backfill.ts) and refuses reads until that is done, as DynamoDB does.
  */
 import { SluiceError } from '../model/errors.js';
-import type { ItemRow, TableStore } from '../store/table-store.js';
+import type {
+  IndexChanges,
+  IndexEntry,
+  IndexEntryKey,
+  IndexPosition,
+  IndexRow,
+  TableStore,
+} from '../store/table-store.js';
 import type { IndexDefinition, KeyAttribute, KeyType, TableDefinition } from '../store/table-definition.js';
 import { tableLimits } from './definition.js';
 import type { CompiledExpressions, Item, KeyValue } from './expressions/index.js';
-import { decodeItem } from './item-codec.js';
-import { encodeKeyValue, keyOfItem } from './keys.js';
-import { queryBounds, type QueryBounds } from './reads.js';
+import { decodeItem, encodeItem } from './item-codec.js';
+import { itemSize } from './item-size.js';
+import { isDynamoNumber } from './expressions/numbers.js';
+import { encodeKey, encodeKeyValue, keyOfItem } from './keys.js';
+import { queryBounds } from './reads.js';
 import type { PageOutput } from './types.js';
 
 const invalid = (message: string, field: string) =>
@@ -23,7 +33,7 @@ const invalid = (message: string, field: string) =>
 
 function typeOfKey(value: unknown): KeyType | undefined {
   if (typeof value === 'string') return 'S';
-  if (typeof value === 'number') return 'N';
+  if (isDynamoNumber(value)) return 'N';
   if (value instanceof Uint8Array) return 'B';
   return undefined;
 }
@@ -79,6 +89,49 @@ export function checkAllAttributes(index: IndexDefinition): void {
   }
 }
 
+/** The index entry key of an item, or undefined when the item lacks the index's key attributes. */
+function entryKeyOf(index: IndexDefinition, item: Item): IndexEntryKey | undefined {
+  const key = indexKeyOf(index, item);
+  return key ? { index: index.name, ipk: key.pk, isk: key.sk } : undefined;
+}
+
+/** The entry an item has in an index (its projection under the index key), or undefined: none. */
+export function indexEntryOf(definition: TableDefinition, index: IndexDefinition, item: Item): IndexEntry | undefined {
+  const key = entryKeyOf(index, item);
+  if (!key) return undefined;
+  const projected = projectForIndex(definition, index, item);
+  return { ...key, item: encodeItem(projected), size: projected === item ? itemSize(item) : itemSize(projected) };
+}
+
+const sameEntryKey = (a: IndexEntryKey, b: IndexEntryKey) => a.ipk.equals(b.ipk) && a.isk.equals(b.isk);
+
+/**
+ * The index entries a write removes and writes, from the item before and after (undefined: none).
+ * An entry whose key and projection are unchanged is neither removed nor written again; an entry whose
+ * key is unchanged is written over, never removed, so the two lists never share a key.
+ */
+export function indexChanges(
+  definition: TableDefinition,
+  before: Item | undefined,
+  after: Item | undefined,
+): IndexChanges | undefined {
+  const indexes = definition.indexes;
+  if (!indexes || indexes.length === 0) return undefined;
+  const changes: IndexChanges = { remove: [], put: [] };
+  for (const index of indexes) {
+    const old = before ? entryKeyOf(index, before) : undefined;
+    const next = after ? indexEntryOf(definition, index, after) : undefined;
+    if (old && (!next || !sameEntryKey(old, next))) changes.remove.push(old);
+    if (!next) continue;
+    if (old && sameEntryKey(old, next) && before && index.projection.type !== 'ALL') {
+      // Same key: unchanged unless a projected attribute changed.
+      if (encodeItem(projectForIndex(definition, index, before)) === next.item) continue;
+    }
+    changes.put.push(next);
+  }
+  return changes.remove.length > 0 || changes.put.length > 0 ? changes : undefined;
+}
+
 export function findIndex(definition: TableDefinition, name: string): IndexDefinition {
   const index = definition.indexes?.find((candidate) => candidate.name === name);
   if (!index) {
@@ -87,6 +140,17 @@ export function findIndex(definition: TableDefinition, name: string): IndexDefin
       `The table does not have the specified index: ${name.slice(0, 255)}`,
       { field: 'IndexName' },
     );
+  }
+  return index;
+}
+
+/** An index to read: found, and not being backfilled (DynamoDB refuses reads until it is ACTIVE). */
+export function readableIndex(definition: TableDefinition, name: string): IndexDefinition {
+  const index = findIndex(definition, name);
+  if (index.backfilling) {
+    throw new SluiceError('ValidationException', 'Cannot read from backfilling global secondary index', {
+      field: 'IndexName',
+    });
   }
   return index;
 }
@@ -103,62 +167,6 @@ export function projectForIndex(definition: TableDefinition, index: IndexDefinit
   return out;
 }
 
-interface IndexedRow {
-  item: Item;
-  row: ItemRow;
-  isk: Buffer;
-}
-
-function compareRows(a: IndexedRow, b: IndexedRow): number {
-  return (
-    Buffer.compare(a.isk, b.isk) || Buffer.compare(a.row.pk, b.row.pk) || Buffer.compare(a.row.sk, b.row.sk)
-  );
-}
-
-function withinBounds(isk: Buffer, bounds: QueryBounds): boolean {
-  if (bounds.lower) {
-    const c = Buffer.compare(isk, bounds.lower.sk);
-    if (c < 0 || (c === 0 && !bounds.lower.inclusive)) return false;
-  }
-  if (bounds.upper) {
-    const c = Buffer.compare(isk, bounds.upper.sk);
-    if (c > 0 || (c === 0 && !bounds.upper.inclusive)) return false;
-  }
-  return true;
-}
-
-/** Every row of the table, or of one partition, through the store's pages. */
-async function readRows(
-  store: Pick<TableStore, 'itemScan' | 'itemQuery'>,
-  tableId: number,
-  partition: Buffer | null,
-): Promise<ItemRow[]> {
-  const rows: ItemRow[] = [];
-  let cursor: ItemRow | undefined;
-  for (;;) {
-    const page = partition
-      ? await store.itemQuery({
-          tableId,
-          pk: partition,
-          lower: null,
-          upper: null,
-          startAfter: cursor?.sk ?? null,
-          forward: true,
-          limit: 1000,
-          maxBytes: tableLimits.maxPageBytes,
-        })
-      : await store.itemScan({
-          tableId,
-          startAfter: cursor ? { pk: cursor.pk, sk: cursor.sk } : null,
-          limit: 1000,
-          maxBytes: tableLimits.maxPageBytes,
-        });
-    rows.push(...page.rows);
-    cursor = page.rows[page.rows.length - 1];
-    if (!page.truncated || !cursor) return rows;
-  }
-}
-
 export interface IndexRead {
   definition: TableDefinition;
   tableId: number;
@@ -168,14 +176,8 @@ export interface IndexRead {
   exclusiveStartKey: Item | undefined;
   /** Query only: ascending unless false. */
   forward?: boolean;
-  /** A scan orders entries by the index's whole key (partition, then sort). */
-  scan?: boolean;
   /** Whole items, not the index's projection (a local index with Select ALL_ATTRIBUTES). */
   allAttributes?: boolean;
-}
-
-function entryOrder(read: Pick<IndexRead, 'scan'>, key: { pk: Buffer; sk: Buffer }): Buffer {
-  return read.scan ? Buffer.concat([key.pk, Buffer.from([0]), key.sk]) : key.sk;
 }
 
 function keyDefinition(index: IndexDefinition): TableDefinition {
@@ -197,91 +199,85 @@ function entryKey(read: IndexRead, item: Item): Item {
   return key;
 }
 
-function startPosition(read: IndexRead): IndexedRow | undefined {
+const invalidStart = () =>
+  new SluiceError(
+    'ValidationException',
+    "The provided starting key is invalid: it must hold the table's and the index's key attributes",
+    { field: 'ExclusiveStartKey' },
+  );
+
+/** ExclusiveStartKey as a position in the index. */
+function startPosition(read: IndexRead): IndexPosition | null {
   const start = read.exclusiveStartKey;
-  if (!start) return undefined;
+  if (!start) return null;
   const key = indexKeyOf(read.index, start);
+  if (!key) throw invalidStart();
   let base: Item;
   try {
     base = keyOfItem(read.definition, start, 'ExclusiveStartKey');
   } catch {
-    throw new SluiceError(
-      'ValidationException',
-      "The provided starting key is invalid: it must hold the table's and the index's key attributes",
-      { field: 'ExclusiveStartKey' },
-    );
+    throw invalidStart();
   }
-  if (!key)
-    throw new SluiceError(
-      'ValidationException',
-      "The provided starting key is invalid: it must hold the table's and the index's key attributes",
-      { field: 'ExclusiveStartKey' },
-    );
-  const pk = encodeKeyValue(base[read.definition.partitionKey.name] as KeyValue);
-  const sk = read.definition.sortKey
-    ? encodeKeyValue(base[read.definition.sortKey.name] as KeyValue)
-    : Buffer.alloc(0);
-  return { item: start, row: { pk, sk, item: '', size: 0 }, isk: entryOrder(read, key) };
+  const primary = encodeKey(read.definition, base);
+  return { ipk: key.pk, isk: key.sk, pk: primary.pk, sk: primary.sk };
 }
 
-function shape(read: IndexRead, entries: IndexedRow[]): PageOutput {
-  const start = startPosition(read);
-  const forward = read.forward ?? true;
-  const after = start
-    ? entries.filter((entry) => (forward ? compareRows(entry, start) > 0 : compareRows(entry, start) < 0))
-    : entries;
-  const page: IndexedRow[] = [];
-  let bytes = 0;
-  for (const entry of after) {
-    page.push(entry);
-    bytes += entry.row.size;
-    if (page.length >= read.limit || bytes >= tableLimits.maxPageBytes) break;
+/** A page of entries as DynamoDB answers it: whole items when asked, the filter, the projection. */
+async function shape(
+  store: Pick<TableStore, 'itemGetMany'>,
+  read: IndexRead,
+  page: { rows: IndexRow[]; truncated: boolean },
+): Promise<PageOutput> {
+  let entries = page.rows.map((row) => decodeItem(row.item));
+  if (read.allAttributes && read.index.projection.type !== 'ALL') {
+    const whole = await store.itemGetMany({
+      keys: page.rows.map((row) => ({ tableId: read.tableId, key: { pk: row.pk, sk: row.sk } })),
+    });
+    // An item deleted since the entry was read is skipped, as a later read would not find it either.
+    entries = whole.flatMap((row) => (row ? [decodeItem(row.item)] : []));
   }
   const items: Item[] = [];
-  for (const entry of page) {
-    const projected = read.allAttributes
-      ? entry.item
-      : projectForIndex(read.definition, read.index, entry.item);
-    if (read.compiled.filter && !read.compiled.filter.evaluate(projected)) continue;
-    items.push(read.compiled.projection ? read.compiled.projection.project(projected) : projected);
+  for (const entry of entries) {
+    if (read.compiled.filter && !read.compiled.filter.evaluate(entry)) continue;
+    items.push(read.compiled.projection ? read.compiled.projection.project(entry) : entry);
   }
-  const output: PageOutput = { items, count: items.length, scannedCount: page.length };
-  const last = page[page.length - 1];
-  if (last && page.length < after.length) output.lastEvaluatedKey = entryKey(read, last.item);
+  const output: PageOutput = { items, count: items.length, scannedCount: page.rows.length };
+  const last = page.rows[page.rows.length - 1];
+  if (last && page.truncated) output.lastEvaluatedKey = entryKey(read, decodeItem(last.item));
   return output;
 }
 
-/** Query on an index: the key condition names the index's keys. */
+/** Query on an index: the key condition names the index's keys; reads only the entries returned. */
 export async function queryIndex(
-  store: Pick<TableStore, 'itemScan' | 'itemQuery'>,
+  store: Pick<TableStore, 'indexQuery' | 'itemGetMany'>,
   read: IndexRead,
 ): Promise<PageOutput> {
   const bounds = queryBounds(keyDefinition(read.index), read.compiled.keyCondition!);
-  // A local index shares the table's partition key: read only that partition.
-  const rows = await readRows(store, read.tableId, read.index.kind === 'local' ? bounds.pk : null);
-  const entries: IndexedRow[] = [];
-  for (const row of rows) {
-    const item = decodeItem(row.item);
-    const key = indexKeyOf(read.index, item);
-    if (key && key.pk.equals(bounds.pk) && withinBounds(key.sk, bounds))
-      entries.push({ item, row, isk: key.sk });
-  }
-  entries.sort(compareRows);
-  if (read.forward === false) entries.reverse();
-  return shape(read, entries);
+  const page = await store.indexQuery({
+    tableId: read.tableId,
+    index: read.index.name,
+    ipk: bounds.pk,
+    lower: bounds.lower,
+    upper: bounds.upper,
+    startAfter: startPosition(read),
+    forward: read.forward ?? true,
+    limit: read.limit,
+    maxBytes: tableLimits.maxPageBytes,
+  });
+  return shape(store, read, page);
 }
 
-/** Scan of an index: the items that carry its keys, in index key order. */
+/** Scan of an index: its entries in index key order (partition, then sort, then the table's key). */
 export async function scanIndex(
-  store: Pick<TableStore, 'itemScan' | 'itemQuery'>,
+  store: Pick<TableStore, 'indexScan' | 'itemGetMany'>,
   read: IndexRead,
 ): Promise<PageOutput> {
-  const entries: IndexedRow[] = [];
-  for (const row of await readRows(store, read.tableId, null)) {
-    const item = decodeItem(row.item);
-    const key = indexKeyOf(read.index, item);
-    if (key) entries.push({ item, row, isk: entryOrder(read, key) });
-  }
-  entries.sort(compareRows);
-  return shape(read, entries);
+  const page = await store.indexScan({
+    tableId: read.tableId,
+    index: read.index.name,
+    startAfter: startPosition(read),
+    limit: read.limit,
+    maxBytes: tableLimits.maxPageBytes,
+  });
+  return shape(store, read, page);
 }

@@ -1,11 +1,12 @@
 /**
  * How an item is kept in the store: JSON, with the two kinds of value JSON cannot carry (binary and
  * sets) wrapped in single-key tag objects: `{"$B": base64}`, `{"$SS": [...]}`, `{"$NS": [...]}`,
- * `{"$BS": [base64...]}`. A genuine map whose only key starts with `$` is wrapped as `{"$M": {...}}`
+ * `{"$BS": [base64...]}`, and numbers no double holds (NumberValue) as `{"$N": "decimal"}`, also
+ * inside `$NS`. A genuine map whose only key starts with `$` is wrapped as `{"$M": {...}}`
  * so decoding is never ambiguous. Items made only of plain JSON (the common case) are stored as
  * `JSON.stringify` gives them and decoded by `JSON.parse` alone.
  */
-import type { AttributeMap, AttributeValue, Item } from './expressions/index.js';
+import { NumberValue, type AttributeMap, type AttributeValue, type Item } from './expressions/index.js';
 
 const base64 = (bytes: Uint8Array) =>
   Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
@@ -13,7 +14,7 @@ const base64 = (bytes: Uint8Array) =>
 /** Whether `value` holds anything that plain JSON would lose or misread. */
 function needsTags(value: AttributeValue): boolean {
   if (typeof value !== 'object' || value === null) return false;
-  if (value instanceof Uint8Array || value instanceof Set) return true;
+  if (value instanceof Uint8Array || value instanceof Set || value instanceof NumberValue) return true;
   if (Array.isArray(value)) {
     for (const element of value as readonly AttributeValue[]) if (needsTags(element)) return true;
     return false;
@@ -27,11 +28,13 @@ function needsTags(value: AttributeValue): boolean {
 function tagged(value: AttributeValue): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (value instanceof Uint8Array) return { $B: base64(value) };
+  if (value instanceof NumberValue) return { $N: value.value };
   if (value instanceof Set) {
-    const elements = [...(value as ReadonlySet<string | number | Uint8Array>)];
+    const elements = [...(value as ReadonlySet<string | number | NumberValue | Uint8Array>)];
     const first = elements[0];
     if (typeof first === 'string') return { $SS: elements };
-    if (typeof first === 'number') return { $NS: elements };
+    if (typeof first === 'number' || first instanceof NumberValue)
+      return { $NS: elements.map((element) => (element instanceof NumberValue ? { $N: element.value } : element)) };
     return { $BS: elements.map((element) => base64(element as Uint8Array)) };
   }
   if (Array.isArray(value)) return (value as readonly AttributeValue[]).map(tagged);
@@ -64,8 +67,14 @@ function untagged(value: unknown): AttributeValue {
         return new Uint8Array(Buffer.from(inner as string, 'base64'));
       case '$SS':
         return new Set(inner as string[]);
+      case '$N':
+        return new NumberValue(inner as string);
       case '$NS':
-        return new Set(inner as number[]);
+        return new Set(
+          (inner as Array<number | { $N: string }>).map((element) =>
+            typeof element === 'number' ? element : new NumberValue(element.$N),
+          ),
+        );
       case '$BS':
         return new Set((inner as string[]).map((b) => new Uint8Array(Buffer.from(b, 'base64'))));
       case '$M':

@@ -5,10 +5,12 @@
  * one per element. The figures follow DynamoDB's documented rules; they are estimates, as DynamoDB's own
  * are for numbers.
  */
-import type { AttributeMap, AttributeValue, Item } from './expressions/index.js';
+import { NumberValue, type AttributeMap, type AttributeValue, type Item } from './expressions/index.js';
+import { type DynamoNumber } from './expressions/numbers.js';
 
-function numberSize(value: number): number {
-  const digits = String(Math.abs(value))
+function numberSize(value: DynamoNumber): number {
+  const digits = (typeof value === 'number' ? String(Math.abs(value)) : value.value)
+    .replace(/^-/, '')
     .replace(/e.*$/i, '')
     .replace('.', '')
     .replace(/^0+/, '')
@@ -29,9 +31,10 @@ export function valueSize(value: AttributeValue): number {
   }
   if (value === null) return 1;
   if (value instanceof Uint8Array) return value.length;
+  if (value instanceof NumberValue) return numberSize(value);
   if (value instanceof Set) {
     let total = 0;
-    for (const element of value as ReadonlySet<string | number | Uint8Array>) total += valueSize(element);
+    for (const element of value as ReadonlySet<string | DynamoNumber | Uint8Array>) total += valueSize(element);
     return total;
   }
   if (Array.isArray(value)) {

@@ -5,10 +5,21 @@
  * - S: its UTF-8 bytes (DynamoDB orders strings by UTF-8 bytes);
  * - B: the bytes themselves;
  * - N: the IEEE-754 double, big-endian, with the sign bit flipped for positives and every bit flipped
- *   for negatives, which orders numerically (numbers are doubles in Sluice, see expressions/values.ts).
+ *   for negatives, which orders numerically. A number no double holds (a NumberValue, see
+ *   expressions/numbers.ts) lies strictly between two adjacent doubles' decimals: it is encoded as the
+ *   lower double's 8 bytes followed by an order-preserving encoding of its own decimal, so it sorts
+ *   after that double, before the next one, and among the decimals between them by value. Keys of
+ *   doubles keep the plain 8 bytes, so keys stored before NumberValues existed keep their meaning.
  * A table without a sort key stores the empty encoding as its sort key.
  */
 import { SluiceError } from '../model/errors.js';
+import {
+  compareNumbers,
+  isDynamoNumber,
+  isNumberValue,
+  normalizeNumberValue,
+  type NumberValue,
+} from './expressions/numbers.js';
 import type { AttributeValue, Item, KeyValue } from './expressions/index.js';
 import { tableLimits } from './definition.js';
 import { type KeyAttribute, type KeyType, type TableDefinition } from '../store/table-definition.js';
@@ -21,7 +32,7 @@ const invalidKey = (message: string, field: string) =>
 
 function keyTypeOf(value: AttributeValue | undefined): KeyType | undefined {
   if (typeof value === 'string') return 'S';
-  if (typeof value === 'number') return 'N';
+  if (isDynamoNumber(value)) return 'N';
   if (value instanceof Uint8Array) return 'B';
   return undefined;
 }
@@ -29,6 +40,45 @@ function keyTypeOf(value: AttributeValue | undefined): KeyType | undefined {
 export function encodeKeyValue(value: KeyValue): Buffer {
   if (typeof value === 'string') return Buffer.from(value, 'utf8');
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (typeof value !== 'number') return encodeExactNumber(value);
+  return encodeDouble(value);
+}
+
+/** The double just below x (toward minus infinity); x is finite and not zero. */
+function doubleBelow(x: number): number {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  const bits = view.getBigUint64(0);
+  view.setBigUint64(0, x > 0 ? bits - 1n : bits + 1n);
+  return view.getFloat64(0);
+}
+
+function encodeExactNumber(value: NumberValue): Buffer {
+  const nearest = Number(value.value);
+  const below = compareNumbers(value, nearest) > 0 ? nearest : doubleBelow(nearest);
+  return Buffer.concat([encodeDouble(below), decimalSuffix(value.value)]);
+}
+
+/**
+ * An order-preserving encoding of a non-zero decimal among decimals of its sign: the exponent of its
+ * first digit (biased, two bytes), then its significant digits as ASCII; every byte inverted and a 0xff
+ * terminator for negatives, so a longer negative with the same leading digits sorts first.
+ */
+function decimalSuffix(text: string): Buffer {
+  const negative = text.startsWith('-');
+  const [mantissa = '', exponent = '0'] = (negative ? text.slice(1) : text).split(/e/i);
+  const [whole = '', fraction = ''] = mantissa.split('.');
+  const all = whole + fraction;
+  const leading = all.length - all.replace(/^0+/, '').length;
+  const digits = all.replace(/^0+/, '').replace(/0+$/, '');
+  const firstExponent = whole.length - leading - 1 + Number(exponent) + 1000;
+  const bytes = Buffer.concat([Buffer.from([firstExponent >> 8, firstExponent & 0xff]), Buffer.from(digits, 'latin1')]);
+  if (!negative) return bytes;
+  for (let i = 0; i < bytes.length; i++) bytes[i] = ~(bytes[i] as number) & 0xff;
+  return Buffer.concat([bytes, Buffer.from([0xff])]);
+}
+
+function encodeDouble(value: number): Buffer {
   const bytes = Buffer.alloc(8);
   bytes.writeDoubleBE(value === 0 ? 0 : value); // -0 and 0 are the same key
   const first = bytes[0] as number;
@@ -51,6 +101,16 @@ function keyPart(attribute: KeyAttribute, source: Item, field: string, maxBytes:
   const keyValue = value as KeyValue;
   if (typeof keyValue === 'number' && !Number.isFinite(keyValue)) {
     throw invalidKey(`The number for key ${attribute.name} must be finite`, field);
+  }
+  if (isNumberValue(keyValue)) {
+    // A key has one encoding per number: a NumberValue must be in its one form (expressions/numbers.ts).
+    const form = normalizeNumberValue(keyValue, field);
+    if (form === undefined || typeof form === 'number' || form.value !== keyValue.value) {
+      throw invalidKey(
+        `The number for key ${attribute.name} (NumberValue ${String(keyValue.value)}) is not in its one form${form === undefined ? '' : `: give it as ${typeof form === 'number' ? `the number ${form}` : `NumberValue ${form.value}`}`}`,
+        field,
+      );
+    }
   }
   if ((typeof keyValue === 'string' || keyValue instanceof Uint8Array) && keyValue.length === 0) {
     throw invalidKey(

@@ -32,7 +32,7 @@ const keyError = (message: string) =>
   new SluiceError('ValidationException', message, { field: 'KeyConditionExpression' });
 
 function checkType(value: KeyValue, type: KeyType): void {
-  const actual = typeof value === 'string' ? 'S' : typeof value === 'number' ? 'N' : 'B';
+  const actual = typeof value === 'string' ? 'S' : value instanceof Uint8Array ? 'B' : 'N';
   if (actual !== type)
     throw keyError(
       'One or more parameter values were invalid: Condition parameter type does not match schema type',

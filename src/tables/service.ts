@@ -14,6 +14,7 @@ import { StreamTrimmer } from '../streams/retention.js';
 import {
   applyTableUpdate,
   buildTableDefinition,
+  changesIndexes,
   sameDefinition,
   tableLimits,
   validateTableName,
@@ -33,8 +34,10 @@ import {
   validateItem,
   type PlannedRequest,
 } from './requests.js';
-import { checkAllAttributes, findIndex, queryIndex, scanIndex } from './indexes.js';
-import { fingerprintOf, RequestTokens } from './request-tokens.js';
+import { checkAllAttributes, queryIndex, readableIndex, scanIndex } from './indexes.js';
+import { backfillIndex } from './index-backfill.js';
+import { requestTokenOf, tokenMismatch } from './request-tokens.js';
+import type { RequestToken } from '../store/table-store.js';
 import { TtlSweeper } from './ttl.js';
 import type {
   BatchGetOutput,
@@ -78,7 +81,6 @@ export class TableService implements Service {
   private readonly unsubscribeCatalog: Unsubscribe;
   private readonly ttl: TtlSweeper;
   private readonly trimmer: StreamTrimmer;
-  private readonly tokens = new RequestTokens();
 
   constructor(options: TableServiceOptions) {
     this.store = options.store;
@@ -92,9 +94,13 @@ export class TableService implements Service {
     this.trimmer = new StreamTrimmer(this.store, this.clock, onError);
   }
 
-  /** Deletes what expired while no node ran, trims old stream records, and arms both timers. */
+  /**
+   * Deletes what expired while no node ran, trims old stream records, and arms both timers; finishes
+   * index backfills that a stopped node left, and indexes tables created before index entries were kept.
+   */
   async start(): Promise<void> {
-    for (const table of await this.store.tableList({})) {
+    for (const listed of await this.store.tableList({})) {
+      const table = await this.resumeBackfills(listed);
       await this.ttl.sweep(table.id);
       await this.trimmer.trim(table.id);
     }
@@ -153,19 +159,54 @@ export class TableService implements Service {
     return (await this.store.tableList({ prefix: prefix ?? '' })).map((table) => table.name);
   }
 
-  /** Enables, changes or disables the stream, and sets or clears the TTL attribute. */
+  /**
+   * Enables, changes or disables the stream, sets or clears the TTL attribute, adds or removes a global
+   * secondary index. An added index is backfilled with the table's items before this returns (reads of
+   * it are refused until then); a removed one's entries are deleted with it.
+   */
   async updateTable(name: string, update: UpdateTableInput): Promise<TableDescription> {
+    // The stored definition, not a cached one: indexes must be computed from the latest.
+    this.cache.delete(name);
     const table = await this.require(name);
     const now = this.clock.now();
-    const updated = await this.store.tableUpdate({
+    let updated = await this.store.tableUpdate({
       name,
       definition: applyTableUpdate(table.definition, update, now),
       now,
+      indexesChanged: changesIndexes(update),
+      ...(update.deleteIndex !== undefined ? { dropIndexes: [update.deleteIndex] } : {}),
     });
     if (!updated) throw tableNotFound(name);
     this.cache.set(name, updated);
+    if (update.createIndex !== undefined) {
+      updated = await backfillIndex(this.store, updated, update.createIndex.name, () => this.clock.now());
+      if (!updated) throw tableNotFound(name);
+      this.cache.set(name, updated);
+    }
     if (updated.definition.ttlAttribute !== null) await this.ttl.sweep(updated.id);
     return this.describe(updated);
+  }
+
+  /**
+   * A table's indexes as they must be before it serves reads: a table from before index entries were
+   * kept (index_version 0) has each index backfilled; an index left backfilling is backfilled again.
+   */
+  private async resumeBackfills(table: StoredTable): Promise<StoredTable> {
+    const indexes = table.definition.indexes ?? [];
+    let current: StoredTable | undefined = table;
+    if (table.indexVersion === 0) {
+      const definition = {
+        ...table.definition,
+        ...(indexes.length > 0 ? { indexes: indexes.map((index) => ({ ...index, backfilling: true })) } : {}),
+      };
+      current = await this.store.tableUpdate({ name: table.name, definition, now: this.clock.now(), indexesChanged: true });
+    }
+    for (const index of current?.definition.indexes ?? []) {
+      if (!current || !index.backfilling) continue;
+      current = await backfillIndex(this.store, current, index.name, () => this.clock.now());
+    }
+    this.cache.delete(table.name);
+    return current ?? table;
   }
 
   async deleteTable(name: string): Promise<TableDescription> {
@@ -226,7 +267,7 @@ export class TableService implements Service {
   async query(input: QueryInput): Promise<PageOutput> {
     const table = await this.require(input.tableName);
     const { definition } = table;
-    const index = input.indexName === undefined ? undefined : findIndex(definition, input.indexName);
+    const index = input.indexName === undefined ? undefined : readableIndex(definition, input.indexName);
     const keys = index ?? definition;
     const compiled = compileExpressions({
       keyConditionExpression: input.keyConditionExpression,
@@ -292,7 +333,7 @@ export class TableService implements Service {
         throw new SluiceError('ValidationException', 'Sluice does not scan an index in segments', {
           field: 'Segment',
         });
-      const index = findIndex(table.definition, input.indexName);
+      const index = readableIndex(table.definition, input.indexName);
       return scanIndex(this.store, {
         definition: table.definition,
         tableId: table.id,
@@ -300,7 +341,6 @@ export class TableService implements Service {
         compiled,
         limit: validateLimit(input.limit),
         exclusiveStartKey: input.exclusiveStartKey,
-        scan: true,
       });
     }
     const startAfter = input.exclusiveStartKey
@@ -445,22 +485,21 @@ export class TableService implements Service {
   /**
    * Up to 100 actions on distinct items, all applied or none; DynamoDB's TransactWriteItems. A
    * `clientRequestToken` makes a repeat within 10 minutes succeed without applying again (the same
-   * actions) or fail with IdempotentParameterMismatchException (others). Tokens are remembered by this
-   * engine (node) only, not in the store: a retry that reaches another node, or this one after a restart,
-   * applies again.
+   * actions) or fail with IdempotentParameterMismatchException (others). The token is kept in the store,
+   * taken in the transaction that applies the actions (request-tokens.ts), so it holds cluster-wide.
    */
   async transactWriteItems(
     actions: TransactWriteAction[],
     options: { clientRequestToken?: string } = {},
   ): Promise<void> {
     const token = options.clientRequestToken;
-    if (token === undefined) return this.applyTransaction(actions);
-    return this.tokens.run(token, fingerprintOf(actions), this.clock.now(), () =>
-      this.applyTransaction(actions),
+    return this.applyTransaction(
+      actions,
+      token === undefined ? undefined : requestTokenOf(token, actions, this.clock.now()),
     );
   }
 
-  private async applyTransaction(actions: TransactWriteAction[]): Promise<void> {
+  private async applyTransaction(actions: TransactWriteAction[], requestToken?: RequestToken): Promise<void> {
     checkCount('TransactItems', actions, tableLimits.maxTransactItems);
     const planned: PlannedRequest[] = [];
     for (const action of actions) {
@@ -475,7 +514,7 @@ export class TableService implements Service {
         );
     }
     checkDistinct(planned, 'Transaction request cannot include multiple operations on one item');
-    await this.writeAll(planned);
+    await this.writeAll(planned, false, requestToken);
   }
 
   // ---------------------------------------------------------------- internals
@@ -487,10 +526,29 @@ export class TableService implements Service {
   }
 
   /** One store transaction for every planned write; a failed condition cancels all of them. */
-  private async writeAll(requests: PlannedRequest[], single = false): Promise<WriteResult[]> {
+  private async writeAll(
+    requests: PlannedRequest[],
+    single = false,
+    requestToken?: RequestToken,
+  ): Promise<WriteResult[]> {
     const now = this.clock.now();
-    const writes = requests.map((request) => toItemWrite(request.plan, now));
-    const outcome = await this.store.itemWrite({ writes: writes.map((w) => w.write), now });
+    let writes = requests.map((request) => toItemWrite(request.plan, now));
+    const write = () => this.store.itemWrite({ writes: writes.map((w) => w.write), now, ...(requestToken ? { requestToken } : {}) });
+    let outcome = await write();
+    // A table's indexes changed since its definition was cached: decide again with the stored one.
+    while (outcome.outcome === 'tableChanged') {
+      const changedId = outcome.tableId;
+      const stale = requests.find((r) => r.plan.table.id === changedId)!.plan.table;
+      this.cache.delete(stale.name);
+      const fresh = await this.require(stale.name);
+      if (fresh.id !== changedId) throw tableNotFound(stale.name);
+      for (const request of requests) if (request.plan.table.id === changedId) request.plan.table = fresh;
+      writes = requests.map((request) => toItemWrite(request.plan, now));
+      outcome = await write();
+    }
+    // The same request, applied before with this token: done, nothing applied again.
+    if (outcome.outcome === 'replayed') return writes.map((w) => w.result);
+    if (outcome.outcome === 'tokenMismatch') throw tokenMismatch();
     if (outcome.outcome === 'tableGone') {
       const gone = requests.find((r) => r.plan.table.id === outcome.tableId)!.plan.table.name;
       this.cache.delete(gone);

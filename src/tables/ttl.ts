@@ -58,6 +58,8 @@ export class TtlSweeper {
         ),
       );
       const outcome = await this.store.itemWrite({ writes: writes.map((w) => w.write), now });
+      // The table's indexes changed since it was read: read it again and redo the round.
+      if (outcome.outcome === 'tableChanged') continue;
       if (outcome.outcome !== 'written') return deleted;
       const round = writes.filter((w) => w.result.old !== undefined && w.result.new === undefined).length;
       // Listed but no longer expired by the table's rule (its TTL attribute changed): stop, or we would spin.

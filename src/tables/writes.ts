@@ -4,7 +4,7 @@
  * and which stream record describes the change. Put, update, delete, condition checks and TTL
  * deletions are all a `PlannedWrite`: a condition and a change from the current item to the next.
  */
-import { checkIndexKeys } from './indexes.js';
+import { checkIndexKeys, indexChanges } from './indexes.js';
 import type { ItemDecision, ItemWrite, StoredTable } from '../store/table-store.js';
 import { draftRecord } from '../streams/record.js';
 import { shardOf } from '../streams/shards.js';
@@ -14,6 +14,7 @@ import { valuesEqual, type CompiledCondition, type Item } from './expressions/in
 import { decodeItem, encodeItem } from './item-codec.js';
 import { itemSize } from './item-size.js';
 import { keyOfItem } from './keys.js';
+import { approximate, isDynamoNumber } from './expressions/numbers.js';
 import { type EncodedKey } from '../store/table-definition.js';
 
 /** What the change returns: the next item, null to delete, undefined to leave the item as it is. */
@@ -42,8 +43,9 @@ export function expiresAtOf(table: StoredTable, item: Item, now: number): number
   const attribute = table.definition.ttlAttribute;
   if (attribute === null) return null;
   const value = item[attribute];
-  if (typeof value !== 'number' || !Number.isFinite(value)) return null;
-  const expiresAt = Math.round(value * 1000);
+  if (!isDynamoNumber(value)) return null;
+  const expiresAt = Math.round(approximate(value) * 1000);
+  if (!Number.isFinite(expiresAt)) return null;
   return expiresAt < now - ttlHorizonMs ? null : expiresAt;
 }
 
@@ -92,7 +94,7 @@ function decide(
           byService: plan.byService ?? false,
         })
       : null;
-    return { kind: 'delete', record };
+    return { kind: 'delete', record, ...withIndexChanges(plan, current, undefined) };
   }
   result.new = next;
   // DynamoDB writes no stream record for a write that changes nothing; neither does Sluice.
@@ -110,7 +112,20 @@ function decide(
         byService: false,
       })
     : null;
-  return { kind: 'put', item: encodeItem(next), size, expiresAt: expiresAtOf(plan.table, next, now), record };
+  return {
+    kind: 'put',
+    item: encodeItem(next),
+    size,
+    expiresAt: expiresAtOf(plan.table, next, now),
+    record,
+    ...withIndexChanges(plan, current, next),
+  };
+}
+
+/** The write's index entry changes, as an `index` field when there are any. */
+function withIndexChanges(plan: PlannedWrite, before: Item | undefined, after: Item | undefined) {
+  const index = indexChanges(plan.table.definition, before, after);
+  return index ? { index } : {};
 }
 
 /** The store's form of a planned write; `result` is filled in when the store decides. */
@@ -119,6 +134,7 @@ export function toItemWrite(plan: PlannedWrite, now: number): { write: ItemWrite
   const result: WriteResult = { old: undefined, new: undefined, failed: false };
   const write: ItemWrite = {
     tableId: plan.table.id,
+    indexVersion: plan.table.indexVersion,
     key,
     shard: plan.table.definition.stream ? shardOf(key.pk, plan.table.definition.shardCount) : null,
     decide: (stored) => decide(plan, result, stored, now),

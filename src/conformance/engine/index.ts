@@ -18,6 +18,9 @@ import { scheduleConformance } from './schedules.js';
 import { standardMessageConformance } from './standard-messages.js';
 import { streamConformance } from './streams.js';
 import { tableConformance } from './tables.js';
+import { tableIndexConformance } from './table-indexes.js';
+import { tableNumberConformance } from './table-numbers.js';
+import { tableRequestTokenConformance } from './table-request-tokens.js';
 
 export function runEngineSuite(backend: BackendUnderTest): void {
   queueLifecycleConformance(backend);
@@ -31,6 +34,9 @@ export function runEngineSuite(backend: BackendUnderTest): void {
   scheduleConformance(backend);
   callbackConformance(backend);
   tableConformance(backend);
+  tableIndexConformance(backend);
+  tableNumberConformance(backend);
+  tableRequestTokenConformance(backend);
   streamConformance(backend);
   groupLimitConformance(backend);
 }

@@ -60,6 +60,7 @@ function put(
     tableId: table.id,
     key: k,
     shard,
+    indexVersion: table.indexVersion,
     decide: (current): ItemDecision => ({
       kind: 'put',
       item,
@@ -142,6 +143,7 @@ export function tableStoreConformance(backend: BackendUnderTest): void {
               tableId: table.id,
               key: key('a', '1'),
               shard: null,
+              indexVersion: table.indexVersion,
               decide: (current) => {
                 seen.push(current);
                 return { kind: 'put', item, size: item.length, expiresAt: null, record: null };
@@ -173,8 +175,8 @@ export function tableStoreConformance(backend: BackendUnderTest): void {
       const removed = await t.store.itemWrite({
         now: t0,
         writes: [
-          { tableId: table.id, key: key('b'), shard: null, decide: () => ({ kind: 'delete', record: null }) },
-          { tableId: table.id, key: key('a', '1'), shard: null, decide: () => ({ kind: 'none' }) },
+          { tableId: table.id, key: key('b'), shard: null, indexVersion: table.indexVersion, decide: () => ({ kind: 'delete', record: null }) },
+          { tableId: table.id, key: key('a', '1'), shard: null, indexVersion: table.indexVersion, decide: () => ({ kind: 'none' }) },
         ],
       });
       expect(removed.outcome).toBe('written');
@@ -193,6 +195,7 @@ export function tableStoreConformance(backend: BackendUnderTest): void {
             tableId: table.id,
             key: key('b'),
             shard: 1,
+            indexVersion: table.indexVersion,
             decide: () => ({ kind: 'fail', reason: 'ConditionalCheckFailed' }),
           },
           put(table, key('c'), 'C', { shard: 1 }),

@@ -32,31 +32,69 @@ import { SluiceError } from '../../model/errors.js';
 import type { Notifier } from '../notifier.js';
 import {
   streamChannel,
+  type IndexEntry,
+  type IndexEntryKey,
   type ItemDecision,
   type ItemWrite,
   type ItemWriteOutcome,
+  type RequestToken,
   type TableStore,
 } from '../table-store.js';
 import { query, transaction, type Queryable, type Statement } from './connection.js';
 
 const readItems: Statement = {
   name: 'sluice_item_write_read',
-  text: `SELECT k.ord, t.id IS NOT NULL AS table_found, i.item, i.xmin::text AS version
+  text: `SELECT k.ord, t.id IS NOT NULL AS table_found, t.index_version, i.item, i.xmin::text AS version
          FROM unnest($1::bigint[], $2::bytea[], $3::bytea[]) WITH ORDINALITY AS k(table_id, pk, sk, ord)
          LEFT JOIN tables t ON t.id = k.table_id
          LEFT JOIN items i ON i.table_id = k.table_id AND i.pk = k.pk AND i.sk = k.sk
          ORDER BY k.ord`,
 };
 
+// Index entries a write removes ($18-$23) and writes ($24-$31), one entry each. Their keys never
+// overlap (tables/indexes.ts), so no row is changed twice by the statement.
+const INDEX_CHANGES = `
+         ix_removed AS (
+           DELETE FROM index_items x
+           USING unnest($18::bigint[], $19::text[], $20::bytea[], $21::bytea[], $22::bytea[], $23::bytea[])
+             AS d(table_id, index_name, ipk, isk, pk, sk)
+           WHERE x.table_id = d.table_id AND x.index_name = d.index_name AND x.ipk = d.ipk AND x.isk = d.isk
+             AND x.pk = d.pk AND x.sk = d.sk
+         ),
+         ix_put AS (
+           INSERT INTO index_items (table_id, index_name, ipk, isk, pk, sk, item, size)
+           SELECT * FROM unnest($24::bigint[], $25::text[], $26::bytea[], $27::bytea[], $28::bytea[], $29::bytea[], $30::text[], $31::integer[])
+           ON CONFLICT (table_id, index_name, ipk, isk, pk, sk) DO UPDATE SET item = excluded.item, size = excluded.size
+         ),`;
+
+// A request token ($b the token, $b+1 its fingerprint, $b+2 the oldest live instant) taken in the
+// statement: inserted, or taking over an expired row; a live row (committed meanwhile by a request
+// with the same token) makes `tok` empty and fails the check, so the write starts again and finds it.
+const tokenChanges = (b: number) => `
+         tok AS (
+           INSERT INTO transaction_tokens (token, fingerprint, created_at) VALUES ($${b}, $${b + 1}, $15::bigint)
+           ON CONFLICT (token) DO UPDATE SET fingerprint = excluded.fingerprint, created_at = excluded.created_at
+             WHERE transaction_tokens.created_at < $${b + 2}::bigint
+           RETURNING 1
+         ),
+         tok_forgotten AS (DELETE FROM transaction_tokens WHERE created_at < $${b + 2}::bigint AND token <> $${b}),`;
+
+const readToken: Statement = {
+  name: 'sluice_item_write_token',
+  text: 'SELECT fingerprint FROM transaction_tokens WHERE token = $1 AND created_at >= $2',
+};
+
 // $1-$8 one entry per write: key, action (put, delete, none), the version read (null: no row), the new
-// item. $9-$14 one entry per stream record, in write order. $15 now, $16 the number of distinct tables.
-const applyWrites: Statement = {
-  name: 'sluice_item_write_apply',
+// item. $9-$14 one entry per stream record, in write order. $15 now, $16 the number of distinct tables,
+// $17 each write's table index_version. `tbl` locks the tables FOR KEY SHARE; a lock that had to wait
+// for an index change (tables.ts) returns the row's new index_version, which then fails the check.
+const applyStatement = (name: string, indexChanges: string, token = ''): Statement => ({
+  name,
   text: `WITH w AS (
            SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::text[], $5::text[], $6::text[], $7::integer[], $8::bigint[])
              AS w(table_id, pk, sk, action, seen, item, size, expires_at)
          ),
-         tbl AS (SELECT id FROM tables WHERE id = ANY($1::bigint[]) FOR KEY SHARE),
+         tbl AS (SELECT id, index_version FROM tables WHERE id = ANY($1::bigint[]) FOR KEY SHARE),${indexChanges}${token}
          inserted AS (
            INSERT INTO items (table_id, pk, sk, item, size, expires_at)
            SELECT table_id, pk, sk, item, size, expires_at FROM w WHERE action = 'put' AND seen IS NULL
@@ -107,12 +145,25 @@ const applyWrites: Statement = {
          )
          SELECT item_write_check(
                   (SELECT count(*) FROM tbl) = $16::integer
+                  AND NOT EXISTS (
+                    SELECT 1 FROM tbl JOIN unnest($1::bigint[], $17::integer[]) AS v(table_id, index_version)
+                      ON v.table_id = tbl.id WHERE v.index_version <> tbl.index_version
+                  )
                   AND (SELECT count(*) FROM inserted) + (SELECT count(*) FROM updated) + (SELECT count(*) FROM deleted)
                       + (SELECT count(*) FROM kept) + (SELECT count(*) FROM absent) = cardinality($1::bigint[])
                   AND (SELECT count(*) FROM appended) = cardinality($9::bigint[])
+                  ${token ? 'AND (SELECT count(*) FROM tok) = 1' : ''}
                 ) AS ok,
                 (SELECT json_agg(json_build_array(table_id, shard, base)) FROM bumped) AS bases`,
-};
+});
+const applyWrites = applyStatement('sluice_item_write_apply', '');
+const applyWritesAndIndexes = applyStatement('sluice_item_write_apply_indexes', INDEX_CHANGES);
+const applyWritesWithToken = applyStatement('sluice_item_write_apply_token', '', tokenChanges(18));
+const applyWritesAndIndexesWithToken = applyStatement(
+  'sluice_item_write_apply_indexes_token',
+  INDEX_CHANGES,
+  tokenChanges(32),
+);
 
 // Step 1 of a retry, in a transaction: the same read, with the existing items locked in key order (a
 // CTE, since FOR UPDATE cannot lock the nullable side of an outer join). A locked row is read in its
@@ -125,14 +176,16 @@ const lockItems: Statement = {
            WHERE (i.table_id, i.pk, i.sk) IN (SELECT table_id, pk, sk FROM k)
            ORDER BY i.table_id, i.pk, i.sk FOR UPDATE
          )
-         SELECT k.ord, EXISTS (SELECT 1 FROM tables t WHERE t.id = k.table_id) AS table_found, l.item, l.version
+         SELECT k.ord, t.id IS NOT NULL AS table_found, t.index_version, l.item, l.version
          FROM k LEFT JOIN locked l ON l.table_id = k.table_id AND l.pk = k.pk AND l.sk = k.sk
+         LEFT JOIN tables t ON t.id = k.table_id
          ORDER BY k.ord`,
 };
 
 interface ReadRow {
   ord: number;
   table_found: boolean;
+  index_version: number | null;
   item: string | null;
   version: string | null;
 }
@@ -177,7 +230,17 @@ type Decided =
   | { outcome: 'apply'; decisions: ItemDecision[]; versions: Array<string | null> };
 
 /** Step 1: reads the items and decides; the outcome is final unless something must be written. */
-async function readAndDecide(db: Queryable, read: Statement, writes: ItemWrite[]): Promise<Decided> {
+async function readAndDecide(
+  db: Queryable,
+  read: Statement,
+  writes: ItemWrite[],
+  token: RequestToken | undefined,
+): Promise<Decided> {
+  if (token) {
+    const [taken] = await query<{ fingerprint: string }>(db, readToken, [token.token, token.notBefore]);
+    if (taken)
+      return { outcome: 'done', result: { outcome: taken.fingerprint === token.fingerprint ? 'replayed' : 'tokenMismatch' } };
+  }
   const rows = await query<ReadRow>(db, read, [
     writes.map((w) => w.tableId),
     writes.map((w) => w.key.pk),
@@ -189,12 +252,15 @@ async function readAndDecide(db: Queryable, read: Statement, writes: ItemWrite[]
       outcome: 'done',
       result: { outcome: 'tableGone', tableId: writes[missingTable.ord - 1]!.tableId },
     };
+  const changed = writes.find((w, i) => rows[i]?.index_version !== w.indexVersion);
+  if (changed) return { outcome: 'done', result: { outcome: 'tableChanged', tableId: changed.tableId } };
   const decisions = writes.map((w, i) => w.decide(rows[i]?.item ?? undefined));
   const reasons = decisions.map((d) => (d.kind === 'fail' ? d.reason : null));
   if (reasons.some((reason) => reason !== null))
     return { outcome: 'done', result: { outcome: 'cancelled', reasons } };
-  // Nothing to write: what was read is one consistent snapshot, so the call is done as of that read.
-  if (decisions.every((d) => d.kind === 'none'))
+  // Nothing to write: what was read is one consistent snapshot, so the call is done as of that read
+  // (unless it must take its request token).
+  if (!token && decisions.every((d) => d.kind === 'none'))
     return { outcome: 'done', result: { outcome: 'written', records: [] } };
   return { outcome: 'apply', decisions, versions: rows.map((row) => row.version) };
 }
@@ -230,6 +296,42 @@ function applyValues(
     records.map((r) => r.record.byService),
     now,
     new Set(writes.map((w) => w.tableId)).size,
+    writes.map((w) => w.indexVersion),
+    ...indexValues(writes, decisions),
+  ];
+}
+
+/** Whether any decision changes an index entry (the statement then carries INDEX_CHANGES). */
+function changesIndexes(decisions: ItemDecision[]): boolean {
+  return decisions.some((d) => d.kind !== 'none' && d.kind !== 'fail' && d.index && (d.index.remove.length > 0 || d.index.put.length > 0));
+}
+
+/** $18-$31: the index entries removed and written, or nothing when no decision changes an index. */
+function indexValues(writes: ItemWrite[], decisions: ItemDecision[]): unknown[] {
+  if (!changesIndexes(decisions)) return [];
+  const removed: Array<{ w: ItemWrite; e: IndexEntryKey }> = [];
+  const put: Array<{ w: ItemWrite; e: IndexEntry }> = [];
+  writes.forEach((w, i) => {
+    const d = decisions[i]!;
+    if ((d.kind !== 'put' && d.kind !== 'delete') || !d.index) return;
+    for (const e of d.index.remove) removed.push({ w, e });
+    for (const e of d.index.put) put.push({ w, e });
+  });
+  return [
+    removed.map((r) => r.w.tableId),
+    removed.map((r) => r.e.index),
+    removed.map((r) => r.e.ipk),
+    removed.map((r) => r.e.isk),
+    removed.map((r) => r.w.key.pk),
+    removed.map((r) => r.w.key.sk),
+    put.map((r) => r.w.tableId),
+    put.map((r) => r.e.index),
+    put.map((r) => r.e.ipk),
+    put.map((r) => r.e.isk),
+    put.map((r) => r.w.key.pk),
+    put.map((r) => r.w.key.sk),
+    put.map((r) => r.e.item),
+    put.map((r) => r.e.size),
   ];
 }
 
@@ -262,14 +364,21 @@ export function createPostgresItemWrites(pool: pg.Pool, notifier: Notifier): Pic
       }
       /** Steps 1 and 2 on `db`; the records numbered, or the final outcome when nothing is written. */
       const attempt = async (db: Queryable, read: Statement): Promise<ItemWriteOutcome> => {
-        const decided = await readAndDecide(db, read, p.writes);
+        const token = p.requestToken;
+        const decided = await readAndDecide(db, read, p.writes, token);
         if (decided.outcome === 'done') return decided.result;
         const { decisions, versions } = decided;
-        const [row] = await query<{ bases: Array<[number, number, number]> | null }>(
-          db,
-          applyWrites,
-          applyValues(p.writes, decisions, versions, p.now),
-        );
+        const indexes = changesIndexes(decisions);
+        const statement = token
+          ? indexes
+            ? applyWritesAndIndexesWithToken
+            : applyWritesWithToken
+          : indexes
+            ? applyWritesAndIndexes
+            : applyWrites;
+        const values = applyValues(p.writes, decisions, versions, p.now);
+        if (token) values.push(token.token, token.fingerprint, token.notBefore);
+        const [row] = await query<{ bases: Array<[number, number, number]> | null }>(db, statement, values);
         return { outcome: 'written', records: numberRecords(p.writes, decisions, row?.bases ?? null) };
       };
       for (let n = hot.has(keys) ? 2 : 1; ; n++) {

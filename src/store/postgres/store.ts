@@ -22,6 +22,7 @@ import { createPostgresBatchStore } from './batches.js';
 import { createPostgresCallbackStore } from './callbacks.js';
 import { createPostgresCatalogStore } from './catalog.js';
 import { createPostgresItemWrites } from './item-writes.js';
+import { createPostgresIndexItems } from './index-items.js';
 import { PostgresNotifier } from './notifier.js';
 import { createPostgresOutboxStore } from './outbox.js';
 import { createPostgresQueueCatalog } from './queues.js';
@@ -110,6 +111,7 @@ function assemble(pool: pg.Pool, notifier: PostgresNotifier, options: PostgresSt
     ...createPostgresClusterStore(pool, notifier),
     ...createPostgresTableStore(pool, notifier),
     ...createPostgresItemWrites(pool, notifier),
+    ...createPostgresIndexItems(pool),
     ...createPostgresStreamStore(pool),
     ...createPostgresCallbackStore(pool, notifier),
     ...createPostgresScheduleStore(pool, notifier),

@@ -15,7 +15,6 @@ import type { Notifier } from '../notifier.js';
 import {
   streamChannel,
   tableCatalogChannel,
-  type ItemPage,
   type ItemRow,
   type StoredTable,
   type TableStore,
@@ -28,6 +27,7 @@ interface TableRow {
   definition: string;
   created_at: number;
   modified_at: number;
+  index_version: number;
 }
 
 /** A row of a page fetch: `item` is null past the fetch's byte budget. */
@@ -40,7 +40,7 @@ interface PageRow {
 
 type ItemQueryParams = Parameters<TableStore['itemQuery']>[0];
 
-const TABLE_COLUMNS = 'id, name, definition, created_at, modified_at';
+const TABLE_COLUMNS = 'id, name, definition, created_at, modified_at, index_version';
 
 const sql = {
   byName: { name: 'sluice_table_by_name', text: `SELECT ${TABLE_COLUMNS} FROM tables WHERE name = $1` },
@@ -50,7 +50,7 @@ const sql = {
   // same name makes the INSERT do nothing; the caller then reads the winner's row.
   create: {
     text: `WITH created AS (
-             INSERT INTO tables (name, definition, created_at, modified_at) VALUES ($1, $2, $3, $3)
+             INSERT INTO tables (name, definition, created_at, modified_at, index_version) VALUES ($1, $2, $3, $3, 1)
              ON CONFLICT (name) DO NOTHING RETURNING ${TABLE_COLUMNS}
            ),
            shards AS (
@@ -62,11 +62,21 @@ const sql = {
   update: {
     text: `UPDATE tables SET definition = $2, modified_at = $3 WHERE name = $1 RETURNING ${TABLE_COLUMNS}`,
   },
+  // An index change first waits for item writes in progress: they hold the row FOR KEY SHARE until they
+  // commit, and FOR UPDATE conflicts with that. A write that starts meanwhile waits here, then re-checks
+  // the row's index_version and finds it changed (see item-writes.ts).
+  lockForIndexes: { text: 'SELECT id FROM tables WHERE name = $1 FOR UPDATE' },
+  updateIndexes: {
+    text: `UPDATE tables SET definition = $2, modified_at = $3, index_version = index_version + 1
+           WHERE name = $1 RETURNING ${TABLE_COLUMNS}`,
+  },
+  dropIndexEntries: { text: 'DELETE FROM index_items WHERE table_id = $1 AND index_name = ANY($2::text[])' },
   // Waits for item writes in progress (they hold the row FOR KEY SHARE until they commit).
   deleteTable: { text: `DELETE FROM tables WHERE name = $1 RETURNING ${TABLE_COLUMNS}` },
   // A statement of its own, after the row is gone: its snapshot includes what those writes committed.
   deleteContents: {
     text: `WITH items_gone AS (DELETE FROM items WHERE table_id = $1),
+                index_gone AS (DELETE FROM index_items WHERE table_id = $1),
                 records_gone AS (DELETE FROM stream_records WHERE table_id = $1),
                 shards_gone AS (DELETE FROM stream_shards WHERE table_id = $1)
            DELETE FROM stream_checkpoints WHERE table_id = $1`,
@@ -104,6 +114,7 @@ function toTable(row: TableRow): StoredTable {
     definition: JSON.parse(row.definition) as TableDefinition,
     createdAt: row.created_at,
     modifiedAt: row.modified_at,
+    indexVersion: row.index_version,
   };
 }
 
@@ -158,14 +169,14 @@ const MAX_FETCH_ROWS = 100_000;
  * has fewer than `limit` rows and fewer than `maxBytes` bytes; `truncated` when a row was left over.
  * `fetch(after, rows, budget)` returns up to `rows` rows after the key `after`, in page order.
  */
-async function pageOf(
-  fetch: (after: PageRow | null, rows: number, budget: number) => Promise<PageRow[]>,
+export async function pageOf<R extends { item: string | null; size: number }>(
+  fetch: (after: R | null, rows: number, budget: number) => Promise<R[]>,
   limit: number,
   maxBytes: number,
-): Promise<ItemPage> {
-  const out: ItemRow[] = [];
+): Promise<{ rows: Array<R & { item: string }>; truncated: boolean }> {
+  const out: Array<R & { item: string }> = [];
   let bytes = 0;
-  let after: PageRow | null = null;
+  let after: R | null = null;
   let cap = FIRST_FETCH_ROWS;
   for (;;) {
     // A full page only needs to know whether one more row exists.
@@ -174,7 +185,7 @@ async function pageOf(
     for (const row of rows) {
       if (out.length >= limit || bytes >= maxBytes) return { rows: out, truncated: true };
       // Inside the budget, so the fetch sent its item (see pageStatement).
-      out.push({ pk: row.pk, sk: row.sk, item: row.item as string, size: row.size });
+      out.push(row as R & { item: string });
       bytes += row.size;
     }
     if (rows.length < want) return { rows: out, truncated: false };
@@ -235,7 +246,15 @@ export function createPostgresTableStore(
       return (await run<TableRow>(pool, sql.list, [`${escapeLike(p.prefix ?? '')}%`])).map(toTable);
     },
     async tableUpdate(p) {
-      const [row] = await run<TableRow>(pool, sql.update, [p.name, JSON.stringify(p.definition), p.now]);
+      const values = [p.name, JSON.stringify(p.definition), p.now];
+      const [row] = p.indexesChanged
+        ? await transaction(pool, async (client) => {
+            await query(client, sql.lockForIndexes, [p.name]);
+            const rows = await query<TableRow>(client, sql.updateIndexes, values);
+            if (rows[0] && p.dropIndexes?.length) await query(client, sql.dropIndexEntries, [rows[0].id, p.dropIndexes]);
+            return rows;
+          })
+        : await run<TableRow>(pool, sql.update, values);
       if (!row) return undefined;
       notifier.publish(tableCatalogChannel);
       return toTable(row);
@@ -271,7 +290,7 @@ export function createPostgresTableStore(
       return { count: row?.count ?? 0, bytes: Number(row?.bytes ?? 0) };
     },
     async itemQuery(p) {
-      return pageOf(
+      return pageOf<PageRow>(
         async (after, rows, budget) => {
           const shape = queryShape(p, after ? after.sk : p.startAfter);
           return run<PageRow>(pool, shape.statement, [rows, budget, p.tableId, ...shape.values]);
@@ -281,7 +300,7 @@ export function createPostgresTableStore(
       );
     },
     async itemScan(p) {
-      return pageOf(
+      return pageOf<PageRow>(
         async (after, rows, budget) => {
           const from: EncodedKey | null = after ?? p.startAfter;
           return from

@@ -19,6 +19,7 @@ import {
 } from '../table-store.js';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.js';
+import { createSqliteIndexItems } from './index-items.js';
 
 interface TableRow {
   id: number;
@@ -26,6 +27,7 @@ interface TableRow {
   definition: string;
   created_at: number;
   modified_at: number;
+  index_version: number;
 }
 
 type ItemQueryParams = Parameters<TableStore['itemQuery']>[0];
@@ -37,6 +39,7 @@ function toTable(row: TableRow): StoredTable {
     definition: JSON.parse(row.definition) as TableDefinition,
     createdAt: row.created_at,
     modifiedAt: row.modified_at,
+    indexVersion: row.index_version,
   };
 }
 
@@ -94,7 +97,11 @@ export function createSqliteTableStore(
   | 'itemQuery'
   | 'itemScan'
   | 'itemExpiredKeys'
+  | 'indexQuery'
+  | 'indexScan'
+  | 'indexBackfill'
 > {
+  const indexItems = createSqliteIndexItems(db);
   const sql = {
     tableByName: db.prepare<[string], TableRow>('SELECT * FROM tables WHERE name = ?'),
     tableById: db.prepare<[number], TableRow>('SELECT * FROM tables WHERE id = ?'),
@@ -102,9 +109,12 @@ export function createSqliteTableStore(
       "SELECT * FROM tables WHERE name LIKE ? ESCAPE '\\' ORDER BY name",
     ),
     tableInsert: db.prepare(
-      'INSERT INTO tables (name, definition, created_at, modified_at) VALUES (?, ?, ?, ?)',
+      // index_version 1: indexes created with the table are kept from its first write.
+      'INSERT INTO tables (name, definition, created_at, modified_at, index_version) VALUES (?, ?, ?, ?, 1)',
     ),
-    tableUpdate: db.prepare('UPDATE tables SET definition = ?, modified_at = ? WHERE name = ?'),
+    tableUpdate: db.prepare(
+      'UPDATE tables SET definition = ?, modified_at = ?, index_version = index_version + ? WHERE name = ?',
+    ),
     tableDelete: db.prepare('DELETE FROM tables WHERE id = ?'),
     shardInsert: db.prepare('INSERT INTO stream_shards (table_id, shard, last_seq) VALUES (?, ?, 0)'),
     deleteItems: db.prepare('DELETE FROM items WHERE table_id = ?'),
@@ -113,6 +123,12 @@ export function createSqliteTableStore(
     deleteCheckpoints: db.prepare('DELETE FROM stream_checkpoints WHERE table_id = ?'),
     itemGet: db.prepare<[number, Buffer, Buffer], ItemRow>(
       'SELECT pk, sk, item, size FROM items WHERE table_id = ? AND pk = ? AND sk = ?',
+    ),
+    // A write's read: its table's index version (no row: the table is gone) and the item, in one statement.
+    writeRead: db.prepare<[Buffer, Buffer, number], { index_version: number; item: string | null }>(
+      `SELECT t.index_version, i.item FROM tables t
+       LEFT JOIN items i ON i.table_id = t.id AND i.pk = ? AND i.sk = ?
+       WHERE t.id = ?`,
     ),
     itemStats: db.prepare<[number], { count: number; bytes: number | null }>(
       'SELECT count(*) AS count, sum(size) AS bytes FROM items WHERE table_id = ?',
@@ -137,6 +153,14 @@ export function createSqliteTableStore(
     nextSeq: db.prepare<[number, number], { last_seq: number }>(
       'UPDATE stream_shards SET last_seq = last_seq + 1 WHERE table_id = ? AND shard = ? RETURNING last_seq',
     ),
+    tokenGet: db.prepare<[string, number], { fingerprint: string }>(
+      'SELECT fingerprint FROM transaction_tokens WHERE token = ? AND created_at >= ?',
+    ),
+    tokenPut: db.prepare(
+      `INSERT INTO transaction_tokens (token, fingerprint, created_at) VALUES (?, ?, ?)
+       ON CONFLICT (token) DO UPDATE SET fingerprint = excluded.fingerprint, created_at = excluded.created_at`,
+    ),
+    tokensForget: db.prepare('DELETE FROM transaction_tokens WHERE created_at < ?'),
     recordInsert: db.prepare(
       `INSERT INTO stream_records (table_id, shard, seq, pk, created_at, event_name, body, by_service)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -155,14 +179,18 @@ export function createSqliteTableStore(
   });
 
   const updateTable = db.transaction((p: Parameters<TableStore['tableUpdate']>[0]) => {
-    if (sql.tableUpdate.run(JSON.stringify(p.definition), p.now, p.name).changes === 0) return undefined;
-    return toTable(sql.tableByName.get(p.name)!);
+    const bump = p.indexesChanged ? 1 : 0;
+    if (sql.tableUpdate.run(JSON.stringify(p.definition), p.now, bump, p.name).changes === 0) return undefined;
+    const table = toTable(sql.tableByName.get(p.name)!);
+    for (const index of p.dropIndexes ?? []) indexItems.dropIndex(table.id, index);
+    return table;
   });
 
   const deleteTable = db.transaction((p: { name: string }) => {
     const existing = sql.tableByName.get(p.name);
     if (!existing) return undefined;
     sql.deleteItems.run(existing.id);
+    indexItems.dropTable(existing.id);
     sql.deleteRecords.run(existing.id);
     sql.deleteShards.run(existing.id);
     sql.deleteCheckpoints.run(existing.id);
@@ -174,16 +202,19 @@ export function createSqliteTableStore(
     p.keys.map(({ tableId, key }) => sql.itemGet.get(tableId, key.pk, key.sk)),
   );
   const write = db.transaction((p: Parameters<TableStore['itemWrite']>[0]): ItemWriteOutcome => {
+    const token = p.requestToken;
+    if (token) {
+      const taken = sql.tokenGet.get(token.token, token.notBefore);
+      if (taken) return { outcome: taken.fingerprint === token.fingerprint ? 'replayed' : 'tokenMismatch' };
+    }
     // Decide every write first: a failed condition anywhere must leave everything untouched.
-    const known = new Set<number>();
     const decisions: ItemDecision[] = [];
     const reasons: Array<string | null> = [];
     for (const w of p.writes) {
-      if (!known.has(w.tableId)) {
-        if (!sql.tableById.get(w.tableId)) return { outcome: 'tableGone', tableId: w.tableId };
-        known.add(w.tableId);
-      }
-      const decision = w.decide(sql.itemGet.get(w.tableId, w.key.pk, w.key.sk)?.item);
+      const read = sql.writeRead.get(w.key.pk, w.key.sk, w.tableId);
+      if (!read) return { outcome: 'tableGone', tableId: w.tableId };
+      if (read.index_version !== w.indexVersion) return { outcome: 'tableChanged', tableId: w.tableId };
+      const decision = w.decide(read.item ?? undefined);
       decisions.push(decision);
       reasons.push(decision.kind === 'fail' ? decision.reason : null);
     }
@@ -194,6 +225,7 @@ export function createSqliteTableStore(
       if (decision.kind === 'put')
         sql.itemUpsert.run(w.tableId, w.key.pk, w.key.sk, decision.item, decision.size, decision.expiresAt);
       else if (decision.kind === 'delete') sql.itemDelete.run(w.tableId, w.key.pk, w.key.sk);
+      if (decision.kind === 'put' || decision.kind === 'delete') indexItems.apply(w.tableId, w.key, decision.index);
       if ((decision.kind === 'put' || decision.kind === 'delete') && decision.record && w.shard !== null) {
         const seq = sql.nextSeq.get(w.tableId, w.shard)!.last_seq;
         const r = decision.record;
@@ -210,6 +242,10 @@ export function createSqliteTableStore(
         records.push({ tableId: w.tableId, shard: w.shard, seq });
       }
     });
+    if (token) {
+      sql.tokensForget.run(token.notBefore);
+      sql.tokenPut.run(token.token, token.fingerprint, p.now);
+    }
     return { outcome: 'written', records };
   });
 
@@ -291,5 +327,6 @@ export function createSqliteTableStore(
     async itemExpiredKeys(p) {
       return expiredKeys(p);
     },
+    ...indexItems.store,
   };
 }

@@ -51,6 +51,7 @@ export type {
 export { applyUpdate, assertKeyAttributesUnchanged, compileUpdate, updatedAttributes } from './update.js';
 export type { AttributeMap, AttributeType, AttributeValue, Item, ScalarValue, SetValue } from './values.js';
 export { compareOrdered, typeOf, valuesEqual } from './values.js';
+export { NumberValue, type DynamoNumber } from './numbers.js';
 
 export interface ExpressionRequest {
   readonly conditionExpression?: string | undefined;

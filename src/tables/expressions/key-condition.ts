@@ -12,8 +12,9 @@ import type { ExpressionAttributeNames, ExpressionAttributeValues } from './pars
 import { Substitutions, validationError } from './parser.js';
 import type { AttributeValue, Item } from './values.js';
 import { beginsWith, compareOrdered, hasOwn, valuesEqual } from './values.js';
+import { isDynamoNumber, type DynamoNumber } from './numbers.js';
 
-export type KeyValue = string | number | Uint8Array;
+export type KeyValue = string | DynamoNumber | Uint8Array;
 
 export type SortKeyOperator = '=' | '<' | '<=' | '>' | '>=' | 'between' | 'begins_with';
 
@@ -126,7 +127,7 @@ function collectTerms(condition: Condition, terms: KeyTerm[]): void {
 
 function keyValues(values: readonly AttributeValue[]): KeyValue[] {
   return values.map((value) => {
-    if (typeof value === 'string' || typeof value === 'number' || value instanceof Uint8Array) return value;
+    if (typeof value === 'string' || isDynamoNumber(value) || value instanceof Uint8Array) return value;
     throw keyError(
       'One or more parameter values were invalid: Condition parameter type does not match schema type',
     );

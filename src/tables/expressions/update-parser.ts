@@ -21,6 +21,7 @@ import type { Token } from './tokens.js';
 import type { AddAction, DeleteAction, SetAction, UpdateAst, UpdateOperand, UpdateValue } from './update.js';
 import type { AttributeType, SetValue } from './values.js';
 import { typeOf } from './values.js';
+import { isDynamoNumber } from './numbers.js';
 
 type Clause = 'SET' | 'REMOVE' | 'ADD' | 'DELETE';
 const clauses = new Set<string>(['SET', 'REMOVE', 'ADD', 'DELETE']);
@@ -252,7 +253,7 @@ export class UpdateParser extends ExpressionParser {
     const path = this.target();
     const { value } = this.parseValue();
     const type = typeOf(value);
-    if (typeof value === 'number') return { path, value };
+    if (isDynamoNumber(value)) return { path, value };
     if (type === 'SS' || type === 'NS' || type === 'BS') return { path, value: value as SetValue };
     this.reportClauseOperand('ADD', type);
     return { path, value: 0 };

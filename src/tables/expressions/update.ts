@@ -20,6 +20,7 @@ import { comparePaths, readPath } from './paths.js';
 import { parseUpdate } from './update-parser.js';
 import type { AttributeMap, AttributeValue, Item, SetValue } from './values.js';
 import { cloneValue, defineEntry, hasOwn, isMap, setHas, typeOf } from './values.js';
+import { addNumbers, isDynamoNumber, type DynamoNumber } from './numbers.js';
 
 export type UpdateOperand =
   | { readonly kind: 'path'; readonly path: DocumentPath }
@@ -39,7 +40,7 @@ export interface SetAction {
 
 export interface AddAction {
   readonly path: DocumentPath;
-  readonly value: number | SetValue;
+  readonly value: DynamoNumber | SetValue;
 }
 
 export interface DeleteAction {
@@ -72,14 +73,6 @@ const incorrectType = (): Error =>
 const invalidPath = (): Error =>
   validationError('The document path provided in the update expression is invalid for update');
 
-function checkedNumber(value: number): number {
-  if (!Number.isFinite(value)) {
-    throw validationError(
-      'Number overflow. Attempting to store a number with magnitude larger than supported range',
-    );
-  }
-  return value;
-}
 
 function evaluateOperand(operand: UpdateOperand, item: Item): AttributeValue {
   switch (operand.kind) {
@@ -105,8 +98,8 @@ function evaluateValue(value: UpdateValue, item: Item): AttributeValue {
   if (value.kind !== 'plus' && value.kind !== 'minus') return evaluateOperand(value, item);
   const left = evaluateOperand(value.left, item);
   const right = evaluateOperand(value.right, item);
-  if (typeof left !== 'number' || typeof right !== 'number') throw incorrectType();
-  return checkedNumber(value.kind === 'plus' ? left + right : left - right);
+  if (!isDynamoNumber(left) || !isDynamoNumber(right)) throw incorrectType();
+  return addNumbers(left, right, value.kind === 'minus');
 }
 
 type Container = Record<string, AttributeValue> | AttributeValue[];
@@ -237,9 +230,9 @@ export function applyUpdate(update: UpdateAst, item: Item | undefined): Item {
   }
   for (const { path, value } of update.add) {
     const existing = readPath(original, path);
-    if (typeof value === 'number') {
-      if (existing !== undefined && typeof existing !== 'number') throw incorrectType();
-      writer.set(path, checkedNumber((existing ?? 0) + value));
+    if (isDynamoNumber(value)) {
+      if (existing !== undefined && !isDynamoNumber(existing)) throw incorrectType();
+      writer.set(path, addNumbers(existing ?? 0, value));
     } else {
       writer.set(path, addToSet(existing, value));
     }

@@ -8,12 +8,14 @@
  *
  * Comparison follows DynamoDB: only S, N and B are ordered, and only against the same type; strings
  * order by UTF-8 bytes (which is code point order), binary by unsigned bytes, numbers numerically.
- * Numbers are JavaScript doubles, not DynamoDB's 38-digit decimals.
+ * Numbers are DynamoDB's exact decimals (numbers.ts): a `number` when the double's shortest form is the
+ * decimal, a `NumberValue` otherwise; sets of numbers may hold both.
  */
+import { compareNumbers, isNumberValue, normalizeNumberValue, numbersEqual, NumberValue, type DynamoNumber } from './numbers.js';
 
-export type ScalarValue = string | number | boolean | null | Uint8Array;
+export type ScalarValue = string | DynamoNumber | boolean | null | Uint8Array;
 
-export type SetValue = ReadonlySet<string> | ReadonlySet<number> | ReadonlySet<Uint8Array>;
+export type SetValue = ReadonlySet<string> | ReadonlySet<DynamoNumber> | ReadonlySet<Uint8Array>;
 
 export type AttributeValue = ScalarValue | readonly AttributeValue[] | AttributeMap | SetValue;
 
@@ -52,6 +54,7 @@ export function typeOf(value: AttributeValue | undefined): AttributeType | undef
       if (value === null) return 'NULL';
       if (Array.isArray(value)) return 'L';
       if (value instanceof Uint8Array) return 'B';
+      if (value instanceof NumberValue) return 'N';
       if (value instanceof Set) return setType(value);
       return 'M';
     default:
@@ -62,7 +65,7 @@ export function typeOf(value: AttributeValue | undefined): AttributeType | undef
 function setType(set: ReadonlySet<unknown>): 'SS' | 'NS' | 'BS' | undefined {
   for (const element of set) {
     if (typeof element === 'string') return 'SS';
-    if (typeof element === 'number') return 'NS';
+    if (typeof element === 'number' || element instanceof NumberValue) return 'NS';
     if (element instanceof Uint8Array) return 'BS';
     return undefined;
   }
@@ -75,7 +78,8 @@ export function isMap(value: unknown): value is AttributeMap {
     value !== null &&
     !Array.isArray(value) &&
     !(value instanceof Uint8Array) &&
-    !(value instanceof Set)
+    !(value instanceof Set) &&
+    !(value instanceof NumberValue)
   );
 }
 
@@ -118,7 +122,8 @@ export function compareOrdered(
   b: AttributeValue | undefined,
 ): number | undefined {
   if (typeof a === 'string') return typeof b === 'string' ? compareStrings(a, b) : undefined;
-  if (typeof a === 'number') return typeof b === 'number' ? (a < b ? -1 : a > b ? 1 : 0) : undefined;
+  if (typeof a === 'number' || a instanceof NumberValue)
+    return typeof b === 'number' || b instanceof NumberValue ? compareNumbers(a, b) : undefined;
   if (a instanceof Uint8Array) return b instanceof Uint8Array ? compareBytes(a, b) : undefined;
   return undefined;
 }
@@ -130,6 +135,12 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 export function setHas(set: SetValue, element: AttributeValue): boolean {
+  if (element instanceof NumberValue) {
+    for (const member of set as ReadonlySet<unknown>) {
+      if (member instanceof NumberValue && numbersEqual(member, element)) return true;
+    }
+    return false;
+  }
   if (!(element instanceof Uint8Array)) return (set as ReadonlySet<unknown>).has(element);
   for (const member of set as ReadonlySet<unknown>) {
     if (member instanceof Uint8Array && bytesEqual(member, element)) return true;
@@ -148,6 +159,8 @@ export function valuesEqual(a: AttributeValue | undefined, b: AttributeValue | u
     return true;
   }
   if (a instanceof Uint8Array) return b instanceof Uint8Array && bytesEqual(a, b);
+  if (a instanceof NumberValue) return b instanceof NumberValue && numbersEqual(a, b);
+  if (b instanceof NumberValue) return false;
   if (a instanceof Set) {
     if (!(b instanceof Set) || a.size !== b.size || typeOf(a) !== typeOf(b)) return false;
     for (const element of a as ReadonlySet<AttributeValue>) if (!setHas(b, element)) return false;
@@ -168,7 +181,7 @@ export function valuesEqual(a: AttributeValue | undefined, b: AttributeValue | u
  */
 export function sizeOf(value: AttributeValue | undefined): number | undefined {
   if (typeof value === 'string') return value.length;
-  if (typeof value !== 'object' || value === null) return undefined;
+  if (typeof value !== 'object' || value === null || value instanceof NumberValue) return undefined;
   if (Array.isArray(value)) return value.length;
   if (value instanceof Uint8Array) return value.length;
   if (value instanceof Set) return value.size;
@@ -198,7 +211,7 @@ export function containsValue(
 ): boolean {
   if (operand === undefined) return false;
   if (typeof value === 'string') return typeof operand === 'string' && value.includes(operand);
-  if (typeof value !== 'object' || value === null) return false;
+  if (typeof value !== 'object' || value === null || value instanceof NumberValue) return false;
   if (value instanceof Uint8Array) return operand instanceof Uint8Array && bytesInclude(value, operand);
   if (value instanceof Set) return setHas(value, operand);
   if (Array.isArray(value)) {
@@ -209,7 +222,8 @@ export function containsValue(
 
 /** A deep copy, so an item returned by an update never shares containers with its inputs. */
 export function cloneValue<T extends AttributeValue>(value: T): T {
-  if (typeof value !== 'object' || value === null) return value;
+  // NumberValues are never changed once made: shared like strings.
+  if (typeof value !== 'object' || value === null || value instanceof NumberValue) return value;
   if (Array.isArray(value))
     return value.map((element: AttributeValue) => cloneValue(element)) as unknown as T;
   if (value instanceof Uint8Array) return value;
@@ -233,6 +247,7 @@ export function defineEntry(map: Record<string, AttributeValue>, key: string, va
 export function describeValue(value: AttributeValue): string {
   const type = typeOf(value) ?? '?';
   if (value instanceof Uint8Array) return `{${type}:${Buffer.from(value).toString('base64')}}`;
+  if (value instanceof NumberValue) return `{N:${value.value}}`;
   if (typeof value === 'object' && value !== null) return `{${type}:${JSON.stringify(value, jsonReplacer)}}`;
   return `{${type}:${String(value)}}`;
 }
@@ -240,6 +255,7 @@ export function describeValue(value: AttributeValue): string {
 function jsonReplacer(_key: string, value: unknown): unknown {
   if (value instanceof Set) return [...(value as Set<unknown>)];
   if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  if (value instanceof NumberValue) return value.value;
   return value;
 }
 
@@ -262,6 +278,7 @@ export function findValueProblem(value: unknown, depth = 0): string | undefined 
         : `The parameter cannot be converted to a numeric value: ${String(value)}`;
     case 'object': {
       if (value === null || value instanceof Uint8Array) return undefined;
+      if (isNumberValue(value)) return numberValueProblem(value);
       if (Array.isArray(value)) {
         for (const element of value as unknown[]) {
           const problem = findValueProblem(element, depth + 1);
@@ -292,16 +309,39 @@ function findSetProblem(set: Set<unknown>): string | undefined {
   if (type === undefined)
     return 'Supplied AttributeValue is a set whose elements are not strings, numbers or binary';
   const seen: Uint8Array[] = [];
+  const seenNumbers = new Set<string>();
   for (const element of set) {
     const matches =
       (type === 'SS' && typeof element === 'string') ||
-      (type === 'NS' && typeof element === 'number' && Number.isFinite(element)) ||
+      (type === 'NS' && ((typeof element === 'number' && Number.isFinite(element)) || (isNumberValue(element) && !numberValueProblem(element)))) ||
       (type === 'BS' && element instanceof Uint8Array);
     if (!matches) return 'Supplied AttributeValue is a set whose elements are not all of one type';
     if (element instanceof Uint8Array) {
       if (seen.some((other) => bytesEqual(other, element))) return 'Input collection contains duplicates';
       seen.push(element);
     }
+    if (isNumberValue(element)) {
+      const form = normalizeNumberValue(element);
+      if (typeof form === 'number' ? set.has(form) : seenNumbers.has(element.value)) return 'Input collection contains duplicates';
+      seenNumbers.add(typeof form === 'number' ? String(form) : element.value);
+    }
   }
+  return undefined;
+}
+
+/**
+ * A NumberValue given through the library must be a number within DynamoDB's limits, in its one form
+ * (numbers.ts): a NumberValue whose decimal a double holds exactly must be given as that double.
+ */
+function numberValueProblem(value: NumberValue): string | undefined {
+  let form: DynamoNumber | undefined;
+  try {
+    form = normalizeNumberValue(value);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  if (form === undefined) return `The parameter cannot be converted to a numeric value: ${String(value.value)}`;
+  if (typeof form === 'number') return `NumberValue ${value.value} is exactly the number ${form}: give it as a number`;
+  if (form.value !== value.value) return `NumberValue ${value.value} is not in its canonical form ${form.value}`;
   return undefined;
 }

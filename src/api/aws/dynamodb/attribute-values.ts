@@ -4,11 +4,11 @@
  * DynamoDB validates it, with its messages: exactly one type per value, non-empty and distinct sets,
  * numbers of at most 38 significant digits within 1E-130 .. 9.99...E+125, binary as base64.
  *
- * The library keeps numbers as IEEE-754 doubles. A number the wire carries that a double cannot hold
- * exactly (more than about 15-17 significant digits) is refused with a ValidationException that says so,
- * rather than silently rounded; DynamoDB would keep it.
+ * Numbers are kept exactly (tables/expressions/numbers.ts): a double when its shortest form is the
+ * number, a NumberValue holding the decimal text otherwise; both go back to the wire as decimal text.
  */
-import type { AttributeMap, AttributeValue, Item } from '../../../tables/expressions/index.js';
+import { NumberValue, type AttributeMap, type AttributeValue, type Item } from '../../../tables/expressions/index.js';
+import { numberText, parseNumber, type DynamoNumber } from '../../../tables/expressions/numbers.js';
 import { SluiceError } from '../../../model/errors.js';
 
 /** AttributeValue JSON as it travels. */
@@ -54,8 +54,8 @@ function parseDecimal(text: string): Decimal | undefined {
   return { negative: sign === '-', digits, exponent: whole.length - leading + Number(exp) };
 }
 
-/** Decodes and checks a number as DynamoDB does, then requires that a double holds it exactly. */
-export function decodeNumber(text: unknown, field: string): number {
+/** Decodes and checks a number as DynamoDB does: a double when that is exact, else a NumberValue. */
+export function decodeNumber(text: unknown, field: string): DynamoNumber {
   if (typeof text !== 'string') throw serialization(field, 'N', 'a string');
   const decimal = parseDecimal(text);
   if (!decimal)
@@ -75,20 +75,9 @@ export function decodeNumber(text: unknown, field: string): number {
         field,
       );
   }
-  const value = Number(text);
-  const back = parseDecimal(String(value));
-  if (
-    !Number.isFinite(value) ||
-    !back ||
-    back.digits !== decimal.digits ||
-    (decimal.digits !== '' && back.exponent !== decimal.exponent)
-  ) {
-    throw validation(
-      `The number ${clip(text)} has more precision than Sluice keeps: numbers are IEEE-754 doubles (about 15 significant digits), not DynamoDB's 38-digit decimals`,
-      field,
-    );
-  }
-  return value === 0 ? 0 : value;
+  if (decimal.digits === '') return 0;
+  // The decimal as checked, in a form decimal.js reads whatever the text's (".5", "5.", "+5").
+  return parseNumber(`${decimal.negative ? '-' : ''}0.${decimal.digits}e${decimal.exponent}`, field)!;
 }
 
 function clip(text: string): string {
@@ -117,7 +106,7 @@ function decodeSet(type: 'SS' | 'NS' | 'BS', members: unknown, field: string): A
     throw invalidParameter(type === 'BS' ? name : `${name} may not be empty`, field);
   }
   const seen = new Set<string>();
-  const out: Array<string | number | Uint8Array> = [];
+  const out: Array<string | DynamoNumber | Uint8Array> = [];
   members.forEach((member, i) => {
     const at = `${field}[${i}]`;
     let identity: string;
@@ -127,7 +116,7 @@ function decodeSet(type: 'SS' | 'NS' | 'BS', members: unknown, field: string): A
       out.push(member);
     } else if (type === 'NS') {
       const n = decodeNumber(member, at);
-      identity = String(n);
+      identity = numberText(n);
       out.push(n);
     } else {
       const bytes = decodeBinary(member, at);
@@ -227,8 +216,8 @@ export function decodeOptionalItem(wire: unknown, field: string): Item | undefin
 
 // ---------------------------------------------------------------- to the wire
 
-function encodeNumber(n: number): string {
-  return String(n);
+function encodeNumber(n: DynamoNumber): string {
+  return numberText(n);
 }
 
 function base64(bytes: Uint8Array): string {
@@ -248,11 +237,13 @@ export function encodeValue(value: AttributeValue): WireValue {
   }
   if (value === null) return { NULL: true };
   if (value instanceof Uint8Array) return { B: base64(value) };
+  if (value instanceof NumberValue) return { N: value.value };
   if (Array.isArray(value)) return { L: (value as readonly AttributeValue[]).map(encodeValue) };
   if (value instanceof Set) {
-    const members = [...(value as ReadonlySet<string | number | Uint8Array>)];
+    const members = [...(value as ReadonlySet<string | DynamoNumber | Uint8Array>)];
     const first = members[0];
-    if (typeof first === 'number') return { NS: members.map((n) => encodeNumber(n as number)) };
+    if (typeof first === 'number' || first instanceof NumberValue)
+      return { NS: members.map((n) => encodeNumber(n as DynamoNumber)) };
     if (first instanceof Uint8Array) return { BS: members.map((b) => base64(b as Uint8Array)) };
     return { SS: members as string[] };
   }

@@ -49,7 +49,7 @@ export const dynamoDbTargets: readonly string[] = [
 ];
 
 /** DynamoDB answers every client error with 400 (the catalog's 404 and 409 are the native API's). */
-function errorResponse(service: AwsJsonService, error: unknown, requestId?: string): AwsJsonResponse {
+export function dynamoDbErrorResponse(service: AwsJsonService, error: unknown, requestId?: string): AwsJsonResponse {
   // The library's generic input codes are ValidationException in DynamoDB.
   const failure =
     error instanceof SluiceError &&
@@ -109,7 +109,7 @@ export async function handleDynamoDbRequest(
     const output = await table[parsed.operation]!(new WireInput(input), context);
     return awsJsonResponse(service, output, requestId);
   } catch (error) {
-    return errorResponse(service, error, requestId);
+    return dynamoDbErrorResponse(service, error, requestId);
   }
 }
 
@@ -142,7 +142,7 @@ export function registerDynamoDbEndpoint(app: FastifyInstance, options: DynamoDb
       now: Date.now(),
     });
     const response = authError
-      ? errorResponse(
+      ? dynamoDbErrorResponse(
           target.startsWith(DYNAMODB_STREAMS_JSON.targetPrefix) ? DYNAMODB_STREAMS_JSON : DYNAMODB_JSON,
           authError,
           request.id,

@@ -46,7 +46,11 @@ function indexWire(d: TableDescription, index: IndexDefinition): Record<string, 
       ProjectionType: index.projection.type,
       ...(index.projection.nonKeyAttributes ? { NonKeyAttributes: index.projection.nonKeyAttributes } : {}),
     },
-    ...(index.kind === 'global' ? { IndexStatus: 'ACTIVE' } : {}),
+    ...(index.kind === 'global'
+      ? index.backfilling
+        ? { IndexStatus: 'CREATING', Backfilling: true }
+        : { IndexStatus: 'ACTIVE' }
+      : {}),
     IndexSizeBytes: 0,
     ItemCount: 0,
     IndexArn: `${d.tableArn}/index/${index.name}`,

@@ -1,0 +1,65 @@
+/**
+ * Backfilling a global secondary index added to a table that already holds items: the table is read in
+ * key order, in batches, and each item's entry written. Writes that run meanwhile keep the index
+ * themselves (the index is in their definition from the moment it is added), and the store makes a
+ * batch and a concurrent write of the same item meet in one order (see TableStore.indexBackfill), so
+ * the index ends complete. It stays `backfilling` (reads refused) until then. The backfill is
+ * idempotent: a node that starts and finds an index still backfilling (its backfiller stopped) runs it
+ * again from the start.
+ */
+import type { StoredTable, TableStore } from '../store/table-store.js';
+import type { TableDefinition } from '../store/table-definition.js';
+import { decodeItem } from './item-codec.js';
+import { indexEntryOf } from './indexes.js';
+
+/** Items per backfill transaction: each holds its items' row locks for its duration. */
+const BATCH = 500;
+
+export type BackfillStore = Pick<TableStore, 'indexBackfill' | 'tableGetById' | 'tableUpdate'>;
+
+/** Writes the entries of every item of the table in the index. */
+export async function fillIndex(store: BackfillStore, table: StoredTable, indexName: string): Promise<void> {
+  const index = table.definition.indexes?.find((candidate) => candidate.name === indexName);
+  if (!index) return;
+  const entriesOf = (text: string) => {
+    const entry = indexEntryOf(table.definition, index, decodeItem(text));
+    return entry ? [entry] : [];
+  };
+  let after = null;
+  do {
+    after = await store.indexBackfill({ tableId: table.id, index: indexName, after, limit: BATCH, entriesOf });
+  } while (after);
+}
+
+/** The definition with the index marked as complete. */
+function withIndexReady(definition: TableDefinition, indexName: string): TableDefinition {
+  if (!definition.indexes) return definition;
+  return {
+    ...definition,
+    indexes: definition.indexes.map((index) => {
+      if (index.name !== indexName) return index;
+      const { backfilling: _backfilling, ...ready } = index;
+      return ready;
+    }),
+  };
+}
+
+/**
+ * Backfills an index, then marks it ready; returns the table as stored after that, or undefined when
+ * the table or the index went away meanwhile.
+ */
+export async function backfillIndex(
+  store: BackfillStore,
+  table: StoredTable,
+  indexName: string,
+  now: () => number,
+): Promise<StoredTable | undefined> {
+  await fillIndex(store, table, indexName);
+  const current = await store.tableGetById({ id: table.id });
+  if (!current?.definition.indexes?.some((index) => index.name === indexName && index.backfilling)) return current;
+  return store.tableUpdate({
+    name: current.name,
+    definition: withIndexReady(current.definition, indexName),
+    now: now(),
+  });
+}
