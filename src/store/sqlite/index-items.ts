@@ -47,6 +47,9 @@ export function indexQuerySql(p: IndexQueryParams): { sql: string; params: unkno
   };
 }
 
+/** The index entries of a database's tables, kept by the table and item writes. */
+export type SqliteIndexItems = ReturnType<typeof createSqliteIndexItems>;
+
 export function createSqliteIndexItems(db: SqliteDatabase) {
   const sql = {
     remove: db.prepare(

@@ -1,7 +1,7 @@
 /**
  * Tables and items on SQLite. Each method is one synchronous better-sqlite3 transaction with
  * statements prepared once. Keys are BLOBs compared with memcmp, which is DynamoDB's order for the
- * encodings of tables/keys.ts. A write appends its stream records in the same transaction.
+ * encodings of tables/keys.ts. Item writes are in item-writes.ts, as on PostgreSQL.
  */
 import type { TableDefinition } from '../table-definition.js';
 import type { EncodedKey } from '../table-definition.js';
@@ -9,17 +9,15 @@ import type { Notifier } from '../notifier.js';
 import {
   streamChannel,
   tableCatalogChannel,
-  type ItemDecision,
   type ItemPage,
   type ItemRow,
-  type ItemWrite,
-  type ItemWriteOutcome,
   type StoredTable,
   type TableStore,
 } from '../table-store.js';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.js';
 import { createSqliteIndexItems } from './index-items.js';
+import { createSqliteItemWrites } from './item-writes.js';
 
 interface TableRow {
   id: number;
@@ -102,6 +100,7 @@ export function createSqliteTableStore(
   | 'indexBackfill'
 > {
   const indexItems = createSqliteIndexItems(db);
+  const { itemWrite } = createSqliteItemWrites(db, notifier, indexItems);
   const sql = {
     tableByName: db.prepare<[string], TableRow>('SELECT * FROM tables WHERE name = ?'),
     tableById: db.prepare<[number], TableRow>('SELECT * FROM tables WHERE id = ?'),
@@ -124,20 +123,9 @@ export function createSqliteTableStore(
     itemGet: db.prepare<[number, Buffer, Buffer], ItemRow>(
       'SELECT pk, sk, item, size FROM items WHERE table_id = ? AND pk = ? AND sk = ?',
     ),
-    // A write's read: its table's index version (no row: the table is gone) and the item, in one statement.
-    writeRead: db.prepare<[Buffer, Buffer, number], { index_version: number; item: string | null }>(
-      `SELECT t.index_version, i.item FROM tables t
-       LEFT JOIN items i ON i.table_id = t.id AND i.pk = ? AND i.sk = ?
-       WHERE t.id = ?`,
-    ),
     itemStats: db.prepare<[number], { count: number; bytes: number | null }>(
       'SELECT count(*) AS count, sum(size) AS bytes FROM items WHERE table_id = ?',
     ),
-    itemUpsert: db.prepare(
-      `INSERT INTO items (table_id, pk, sk, item, size, expires_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (table_id, pk, sk) DO UPDATE SET item = excluded.item, size = excluded.size, expires_at = excluded.expires_at`,
-    ),
-    itemDelete: db.prepare('DELETE FROM items WHERE table_id = ? AND pk = ? AND sk = ?'),
     scanFirst: db.prepare<[number, number], ItemRow>(
       'SELECT pk, sk, item, size FROM items WHERE table_id = ? ORDER BY pk, sk LIMIT ?',
     ),
@@ -149,21 +137,6 @@ export function createSqliteTableStore(
     ),
     nextExpiry: db.prepare<[number, number], { next: number | null }>(
       'SELECT MIN(expires_at) AS next FROM items WHERE table_id = ? AND expires_at > ?',
-    ),
-    nextSeq: db.prepare<[number, number], { last_seq: number }>(
-      'UPDATE stream_shards SET last_seq = last_seq + 1 WHERE table_id = ? AND shard = ? RETURNING last_seq',
-    ),
-    tokenGet: db.prepare<[string, number], { fingerprint: string }>(
-      'SELECT fingerprint FROM transaction_tokens WHERE token = ? AND created_at >= ?',
-    ),
-    tokenPut: db.prepare(
-      `INSERT INTO transaction_tokens (token, fingerprint, created_at) VALUES (?, ?, ?)
-       ON CONFLICT (token) DO UPDATE SET fingerprint = excluded.fingerprint, created_at = excluded.created_at`,
-    ),
-    tokensForget: db.prepare('DELETE FROM transaction_tokens WHERE created_at < ?'),
-    recordInsert: db.prepare(
-      `INSERT INTO stream_records (table_id, shard, seq, pk, created_at, event_name, body, by_service)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
   };
   const queryStatements = new Map<string, Statement<unknown[], ItemRow>>();
@@ -201,54 +174,6 @@ export function createSqliteTableStore(
   const getMany = db.transaction((p: Parameters<TableStore['itemGetMany']>[0]) =>
     p.keys.map(({ tableId, key }) => sql.itemGet.get(tableId, key.pk, key.sk)),
   );
-  const write = db.transaction((p: Parameters<TableStore['itemWrite']>[0]): ItemWriteOutcome => {
-    const token = p.requestToken;
-    if (token) {
-      const taken = sql.tokenGet.get(token.token, token.notBefore);
-      if (taken) return { outcome: taken.fingerprint === token.fingerprint ? 'replayed' : 'tokenMismatch' };
-    }
-    // Decide every write first: a failed condition anywhere must leave everything untouched.
-    const decisions: ItemDecision[] = [];
-    const reasons: Array<string | null> = [];
-    for (const w of p.writes) {
-      const read = sql.writeRead.get(w.key.pk, w.key.sk, w.tableId);
-      if (!read) return { outcome: 'tableGone', tableId: w.tableId };
-      if (read.index_version !== w.indexVersion) return { outcome: 'tableChanged', tableId: w.tableId };
-      const decision = w.decide(read.item ?? undefined);
-      decisions.push(decision);
-      reasons.push(decision.kind === 'fail' ? decision.reason : null);
-    }
-    if (reasons.some((reason) => reason !== null)) return { outcome: 'cancelled', reasons };
-    const records: Array<{ tableId: number; shard: number; seq: number }> = [];
-    p.writes.forEach((w: ItemWrite, index) => {
-      const decision = decisions[index] as ItemDecision;
-      if (decision.kind === 'put')
-        sql.itemUpsert.run(w.tableId, w.key.pk, w.key.sk, decision.item, decision.size, decision.expiresAt);
-      else if (decision.kind === 'delete') sql.itemDelete.run(w.tableId, w.key.pk, w.key.sk);
-      if (decision.kind === 'put' || decision.kind === 'delete') indexItems.apply(w.tableId, w.key, decision.index);
-      if ((decision.kind === 'put' || decision.kind === 'delete') && decision.record && w.shard !== null) {
-        const seq = sql.nextSeq.get(w.tableId, w.shard)!.last_seq;
-        const r = decision.record;
-        sql.recordInsert.run(
-          w.tableId,
-          w.shard,
-          seq,
-          w.key.pk,
-          p.now,
-          r.eventName,
-          r.body,
-          r.byService ? 1 : 0,
-        );
-        records.push({ tableId: w.tableId, shard: w.shard, seq });
-      }
-    });
-    if (token) {
-      sql.tokensForget.run(token.notBefore);
-      sql.tokenPut.run(token.token, token.fingerprint, p.now);
-    }
-    return { outcome: 'written', records };
-  });
-
   const expiredKeys = db.transaction((p: Parameters<TableStore['itemExpiredKeys']>[0]) => {
     const keys: EncodedKey[] = sql.expired
       .all(p.tableId, p.now, p.limit)
@@ -301,14 +226,6 @@ export function createSqliteTableStore(
       const row = sql.itemStats.get(p.tableId)!;
       return { count: row.count, bytes: row.bytes ?? 0 };
     },
-    async itemWrite(p) {
-      const outcome = write(p);
-      if (outcome.outcome === 'written' && outcome.records.length > 0) {
-        const channels = new Set(outcome.records.map((r) => streamChannel(r.tableId, r.shard)));
-        for (const channel of channels) notifier.publish(channel);
-      }
-      return outcome;
-    },
     async itemQuery(p) {
       const shape = queryShape(p);
       let statement = queryStatements.get(shape.sql);
@@ -327,6 +244,7 @@ export function createSqliteTableStore(
     async itemExpiredKeys(p) {
       return expiredKeys(p);
     },
+    itemWrite,
     ...indexItems.store,
   };
 }
