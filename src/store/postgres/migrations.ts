@@ -438,6 +438,28 @@ export const postgresMigrations: Migration[] = [
     `,
   },
   {
+    version: 13,
+    name: 'secondary index rows',
+    sql: `
+      -- Secondary indexes kept as rows (tables/indexes.ts): one entry per item that carries the index's
+      -- key, written in the item's own statement. ipk and isk are the index key, encoded as primary keys
+      -- are; item is the projected item. Tables created before this have index_version 0 and their
+      -- indexes are backfilled when a node starts (tables/index-backfill.ts).
+      ALTER TABLE tables ADD COLUMN index_version integer NOT NULL DEFAULT 0;
+      CREATE TABLE index_items (
+        table_id bigint NOT NULL,
+        index_name text COLLATE "C" NOT NULL,
+        ipk bytea NOT NULL,
+        isk bytea NOT NULL,
+        pk bytea NOT NULL,
+        sk bytea NOT NULL,
+        item text NOT NULL,
+        size integer NOT NULL,
+        PRIMARY KEY (table_id, index_name, ipk, isk, pk, sk)
+      ) WITH (fillfactor = 90);
+    `,
+  },
+  {
     version: 14,
     name: 'activities and redrives',
     sql: `
@@ -458,28 +480,6 @@ export const postgresMigrations: Migration[] = [
       CREATE INDEX activity_tasks_by_activity ON activity_tasks (activity_arn, seq);
       -- RedriveExecution: how many times an execution was redriven (ListExecutions' redriveFilter).
       ALTER TABLE executions ADD COLUMN redrive_count integer NOT NULL DEFAULT 0;
-    `,
-  },
-  {
-    version: 13,
-    name: 'secondary index rows',
-    sql: `
-      -- Secondary indexes kept as rows (tables/indexes.ts): one entry per item that carries the index's
-      -- key, written in the item's own statement. ipk and isk are the index key, encoded as primary keys
-      -- are; item is the projected item. Tables created before this have index_version 0 and their
-      -- indexes are backfilled when a node starts (tables/index-backfill.ts).
-      ALTER TABLE tables ADD COLUMN index_version integer NOT NULL DEFAULT 0;
-      CREATE TABLE index_items (
-        table_id bigint NOT NULL,
-        index_name text COLLATE "C" NOT NULL,
-        ipk bytea NOT NULL,
-        isk bytea NOT NULL,
-        pk bytea NOT NULL,
-        sk bytea NOT NULL,
-        item text NOT NULL,
-        size integer NOT NULL,
-        PRIMARY KEY (table_id, index_name, ipk, isk, pk, sk)
-      ) WITH (fillfactor = 90);
     `,
   },
   {

@@ -401,6 +401,28 @@ export const sqliteMigrations: Migration[] = [
     `,
   },
   {
+    version: 13,
+    name: 'secondary index rows',
+    sql: `
+      -- Secondary indexes kept as rows (tables/indexes.ts): one entry per item that carries the index's
+      -- key, written in the item's own transaction. ipk and isk are the index key, encoded as primary keys
+      -- are; item is the projected item. Tables created before this have index_version 0 and their
+      -- indexes are backfilled when a node starts (tables/index-backfill.ts).
+      ALTER TABLE tables ADD COLUMN index_version INTEGER NOT NULL DEFAULT 0;
+      CREATE TABLE index_items (
+        table_id INTEGER NOT NULL,
+        index_name TEXT NOT NULL,
+        ipk BLOB NOT NULL,
+        isk BLOB NOT NULL,
+        pk BLOB NOT NULL,
+        sk BLOB NOT NULL,
+        item TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        PRIMARY KEY (table_id, index_name, ipk, isk, pk, sk)
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
     version: 14,
     name: 'activities and redrives',
     sql: `
@@ -421,28 +443,6 @@ export const sqliteMigrations: Migration[] = [
       CREATE INDEX activity_tasks_by_activity ON activity_tasks (activity_arn, seq);
       -- RedriveExecution: how many times an execution was redriven (ListExecutions' redriveFilter).
       ALTER TABLE executions ADD COLUMN redrive_count INTEGER NOT NULL DEFAULT 0;
-    `,
-  },
-  {
-    version: 13,
-    name: 'secondary index rows',
-    sql: `
-      -- Secondary indexes kept as rows (tables/indexes.ts): one entry per item that carries the index's
-      -- key, written in the item's own transaction. ipk and isk are the index key, encoded as primary keys
-      -- are; item is the projected item. Tables created before this have index_version 0 and their
-      -- indexes are backfilled when a node starts (tables/index-backfill.ts).
-      ALTER TABLE tables ADD COLUMN index_version INTEGER NOT NULL DEFAULT 0;
-      CREATE TABLE index_items (
-        table_id INTEGER NOT NULL,
-        index_name TEXT NOT NULL,
-        ipk BLOB NOT NULL,
-        isk BLOB NOT NULL,
-        pk BLOB NOT NULL,
-        sk BLOB NOT NULL,
-        item TEXT NOT NULL,
-        size INTEGER NOT NULL,
-        PRIMARY KEY (table_id, index_name, ipk, isk, pk, sk)
-      ) WITHOUT ROWID;
     `,
   },
   {
