@@ -1,5 +1,6 @@
 /**
- * A claim reads O(rows claimed), and an acknowledgement or a visibility change O(receipts), however deep the queue and whether or not PostgreSQL ever analyzed the
+ * A claim reads O(rows claimed), and so does a claim that moves messages to the dead-letter queue; an
+ * acknowledgement or a visibility change reads O(receipts); however deep the queue and whether or not PostgreSQL ever analyzed the
  * tables: a backlog bulk-loaded into a fresh database (a batch job's start, a migration) is claimed by
  * ordered index scans that stop after the rows they take. The planner guesses a handful of matching rows
  * for an unanalyzed table and then prefers a bitmap scan of every visible row plus a sort (measured:
@@ -18,7 +19,7 @@
 import { afterEach, expect, it } from 'vitest';
 import pg from 'pg';
 import type { GroupLimit } from '../group-limit.js';
-import type { NewMessage } from '../queue-store.js';
+import type { DeadLetterTarget, NewMessage } from '../queue-store.js';
 import { parsePostgresUrl, quoteIdentifier } from './connection.js';
 import type { PostgresStore } from './store.js';
 import { describePostgres, dropSchema, freshSchemaName, openTestStore, testPostgresUrl } from '../../testkit/postgres.js';
@@ -29,6 +30,8 @@ const PER_CLAIM = 10;
 /** Generous for O(rows claimed) (locks, skipped rows, group rows), far below the backlog. */
 const MAX_ROWS_READ_PER_CLAIM = 40 * PER_CLAIM;
 const MAX_ROWS_READ_PER_RECEIPT = 20;
+/** Messages received once and then moved to the dead-letter queue by claims of PER_CLAIM. */
+const MOVED = 100;
 const TABLES = ['messages', 'fifo_groups', 'queue_groups'];
 
 let schema: string | undefined;
@@ -98,6 +101,10 @@ interface Costs {
   claimed: number;
   /** Rows read per message acknowledged (deleted by its receipt), stale receipts included. */
   perDelete: number;
+  /** Rows read per claim that moves messages to the dead-letter queue (preparing claims included). */
+  perDeadLetterClaim: number;
+  /** Messages moved to the dead-letter queue. */
+  deadLettered: number;
   /** Rows read per visibility change. */
   perVisibilityChange: number;
 }
@@ -121,6 +128,16 @@ async function measureClaims(kind: Kind): Promise<Costs> {
   });
   if (created.outcome === 'deletedRecently') throw new Error('unexpected');
   const queue = created.queue;
+  const dlqCreated = await loader.queueCreate({
+    name: fifo ? 'dead.fifo' : 'dead',
+    fifo,
+    settings: { VisibilityTimeout: 600, MessageRetentionPeriod: 345_600 } as never,
+    tags: {},
+    now,
+    nameReuseDelayMs: 0,
+  });
+  if (dlqCreated.outcome === 'deletedRecently') throw new Error('unexpected');
+  const deadLetterQueue = dlqCreated.queue;
   await withAdmin((client) => neverAnalyzed(client, schema!));
   if (kind === 'grouped') {
     const limit: GroupLimit = { maxConcurrency: 1, rate: null };
@@ -196,6 +213,41 @@ async function measureClaims(kind: Kind): Promise<Costs> {
   expect(outcomes.filter((outcome) => outcome === 'staleReceipt')).toHaveLength(receipts.length / 10);
   await deleter.close();
   const afterDeletes = await withAdmin((client) => settledRowsRead(client, schema!));
+
+  // Dead-letter moves (standard and FIFO queues): one claim takes 100 messages and leaves them visible at
+  // once (visibleAt 0, so they come first); ten claims then find them received once, at maxReceiveCount
+  // 1, and move them. A grouped queue serves its groups round robin, so the groups claimed once go to
+  // the back of a line of 10,000 and no claim of this size would reach them again; its moves are the
+  // same primary-key probes (seq = ANY) as its claims, measured above.
+  let deadLettered = 0;
+  if (kind !== 'grouped') {
+    const mover = await openTestStore({ schema, dropSchemaOnClose: false });
+    const claimOnce = (i: number, visibleAt: number, deadLetter: DeadLetterTarget | null, maxMessages = PER_CLAIM) => {
+      const at = now + 300 + i;
+      const params = {
+        queueId: queue.id,
+        fifo,
+        maxMessages,
+        now: at,
+        visibleAt,
+        expiredBefore: 0,
+        receiptToken: `d${i}`,
+        deadLetter,
+      };
+      return mover.messageReceive(params);
+    };
+    const target: DeadLetterTarget = {
+      queueId: deadLetterQueue.id,
+      fifo,
+      maxReceiveCount: 1,
+      sourceArn: `arn:aws:sqs:us-east-1:000000000000:${queue.name}`,
+    };
+    const prepared = (await claimOnce(0, 0, null, MOVED)).messages.length;
+    for (let i = 1; i <= MOVED / PER_CLAIM; i++) deadLettered += (await claimOnce(i, now + 900_000, target)).deadLettered;
+    expect(deadLettered).toBe(prepared);
+    await mover.close();
+  }
+  const afterMoves = await withAdmin((client) => settledRowsRead(client, schema!));
   const analyzed = await withAdmin(async (client) => {
     const { rows } = await client.query(
       `SELECT count(*)::int AS n FROM pg_stat_user_tables WHERE schemaname = $1 AND (last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL)`,
@@ -210,6 +262,8 @@ async function measureClaims(kind: Kind): Promise<Costs> {
     claimed,
     perVisibilityChange: (afterChanges - after) / changed.length,
     perDelete: (afterDeletes - afterChanges) / receipts.length,
+    perDeadLetterClaim: (afterMoves - afterDeletes) / (1 + MOVED / PER_CLAIM),
+    deadLettered,
   };
 }
 
@@ -223,14 +277,18 @@ async function debugCounters(kind: string, when: string): Promise<void> {
 
 describePostgres('claim cost on a never-analyzed 100,000-message backlog', () => {
   for (const kind of ['standard', 'fifo', 'grouped'] as const) {
-    it(`a ${kind} claim, its visibility changes and its acknowledgements read a bounded number of rows, not the backlog`, async () => {
-      const { perClaim, claimed, perDelete, perVisibilityChange } = await measureClaims(kind);
-      if (process.env.CLAIM_COST_DEBUG) console.log(kind, { perClaim, perDelete, perVisibilityChange });
+    it(`a ${kind} claim, its visibility changes, its acknowledgements${kind === 'grouped' ? '' : ' and its dead-letter moves'} read a bounded number of rows, not the backlog`, async () => {
+      const costs = await measureClaims(kind);
+      const { perClaim, claimed, perDelete, perVisibilityChange, perDeadLetterClaim, deadLettered } = costs;
+      if (process.env.CLAIM_COST_DEBUG) console.log(kind, costs);
       expect(claimed).toBe(CLAIMS * PER_CLAIM);
       expect(perClaim).toBeLessThanOrEqual(MAX_ROWS_READ_PER_CLAIM);
       // A receipt reads its message (and a grouped one its group row) a few times, never the queue.
       expect(perVisibilityChange).toBeLessThanOrEqual(MAX_ROWS_READ_PER_RECEIPT);
       expect(perDelete).toBeLessThanOrEqual(MAX_ROWS_READ_PER_RECEIPT);
+      // A claim that moves what it finds to the dead-letter queue: bounded like any claim.
+      if (kind !== 'grouped') expect(deadLettered).toBe(MOVED);
+      expect(perDeadLetterClaim).toBeLessThanOrEqual(MAX_ROWS_READ_PER_CLAIM);
     }, 120_000);
   }
 });
