@@ -4,39 +4,19 @@
  * (no clock movement needed) or ending empty after 60 s, and the task token answered with
  * SendTaskSuccess / SendTaskFailure or timed out by its heartbeat, with AWS's Activity* history events.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { Sluice } from '../engine/sluice.js';
-import { ManualClock, settle } from '../model/clock.js';
+import { describe, expect, it } from 'vitest';
+import { settle } from '../model/clock.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { describePostgres, openTestStore } from '../testkit/postgres.js';
-
-const throwing = (error: unknown) => {
-  throw error;
-};
+import { useStateMachineNode } from '../testkit/state-machine-node.js';
 
 function suite(name: string, openBackend: () => Promise<Store>) {
   describe(`activities [${name}]`, () => {
-    let sluice: Sluice | undefined;
-    afterEach(async () => {
-      await sluice?.close({ graceMs: 100 });
-      sluice = undefined;
-    });
+    const node = useStateMachineNode(openBackend);
     async function open() {
-      const clock = new ManualClock();
-      sluice = await Sluice.open({ store: await openBackend(), clock, onBackgroundError: throwing });
-      const machines = sluice.stateMachines;
-      const ended = async (arn: string) => {
-        for (let i = 0; i < 400; i++) {
-          const view = await machines.describeExecution(arn);
-          if (view.status !== 'RUNNING') return view;
-          await clock.advance(100);
-          await settle();
-          await new Promise((resolve) => setTimeout(resolve, 2));
-        }
-        throw new Error('still running');
-      };
-      return { clock, sluice, machines, activities: machines.activities, ended };
+      const opened = await node.open();
+      return { ...opened, activities: opened.machines.activities };
     }
 
     it('CreateActivity is idempotent; describe, list and delete; a missing one is ActivityDoesNotExist', async () => {
@@ -110,8 +90,7 @@ function suite(name: string, openBackend: () => Promise<Store>) {
       const polling = activities.getTask(activityArn);
       await settle();
       const started = Date.now();
-      await engine.close({ graceMs: 100 });
-      sluice = undefined;
+      await engine.close({ graceMs: 100 }); // closing again after the test is a no-op
       expect(await polling).toEqual({});
       expect(Date.now() - started).toBeLessThan(5_000);
     });

@@ -4,42 +4,16 @@
  * and definition), keeping the results of the states, branches and items that succeeded; RedriveCount
  * grows; RUNNING, SUCCEEDED, expired and history-full executions are ExecutionNotRedrivable.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { Sluice } from '../engine/sluice.js';
-import { ManualClock, settle } from '../model/clock.js';
+import { describe, expect, it } from 'vitest';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { describePostgres, openTestStore } from '../testkit/postgres.js';
+import { useStateMachineNode } from '../testkit/state-machine-node.js';
 
 const fn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
-const throwing = (error: unknown) => {
-  throw error;
-};
-
 function suite(name: string, openBackend: () => Promise<Store>) {
   describe(`RedriveExecution [${name}]`, () => {
-    let sluice: Sluice | undefined;
-    afterEach(async () => {
-      await sluice?.close({ graceMs: 100 });
-      sluice = undefined;
-    });
-    async function open() {
-      const clock = new ManualClock();
-      sluice = await Sluice.open({ store: await openBackend(), clock, onBackgroundError: throwing });
-      const machines = sluice.stateMachines;
-      /** Steps the clock until the execution has ended (PostgreSQL answers asynchronously). */
-      const ended = async (arn: string) => {
-        for (let i = 0; i < 400; i++) {
-          const view = await machines.describeExecution(arn);
-          if (view.status !== 'RUNNING') return view;
-          await clock.advance(100);
-          await settle();
-          await new Promise((resolve) => setTimeout(resolve, 2));
-        }
-        throw new Error('still running');
-      };
-      return { clock, sluice, machines, ended };
-    }
+    const { open } = useStateMachineNode(openBackend);
 
     it('resumes from the failed state with its input; the states before it do not run again; RedriveCount is in $$', async () => {
       const { sluice, machines, ended } = await open();

@@ -13,7 +13,7 @@ import { callbackIdOf, newTaskToken } from '../callbacks/token.js';
 import type { Clock } from '../model/clock.js';
 import { callbackDeadline } from '../store/rules/callback-deadline.js';
 import { callbackChannel, type CallbackCompletion, type NewCallback } from '../store/callback-store.js';
-import { executionsChannel, type StoredEvent, type StoredExecution } from '../store/state-machine-store.js';
+import { executionsChannel, type ExecutionChange, type StoredEvent, type StoredExecution } from '../store/state-machine-store.js';
 import type { Store } from '../store/store.js';
 import type { Definition } from './definition.js';
 import type { ExecutionState, TaskInFlight } from './execution-state.js';
@@ -60,6 +60,25 @@ export function toStoredEvents(events: HistoryEvent[], state?: ExecutionState): 
     type: e.type,
     details: e.detailsKey ? JSON.stringify({ [e.detailsKey]: e.details ?? {} }) : null,
   }));
+}
+
+/** What a transition stores of the execution itself: its state, outcome and the step's events. */
+export function executionColumns(
+  state: ExecutionState,
+  events: HistoryEvent[],
+  now: number,
+): Pick<ExecutionChange, 'state' | 'status' | 'output' | 'error' | 'cause' | 'stoppedAt' | 'lastEventId' | 'events'> {
+  const finished = state.status !== 'RUNNING';
+  return {
+    state: JSON.stringify(state),
+    status: state.status,
+    output: state.output === undefined ? null : JSON.stringify(state.output),
+    error: state.failure?.error ?? null,
+    cause: state.failure?.cause ?? null,
+    stoppedAt: finished ? now : null,
+    lastEventId: state.lastEventId,
+    events: toStoredEvents(events, state),
+  };
 }
 
 function tokensOf(state: ExecutionState): Map<string, TaskInFlight> {
@@ -213,14 +232,7 @@ export class ExecutionRunner {
       const applied = await this.options.store.executionTransition({
         arn: held.arn,
         version: held.version,
-        state: JSON.stringify(state),
-        status: state.status,
-        output: state.output === undefined ? null : JSON.stringify(state.output),
-        error: state.failure?.error ?? null,
-        cause: state.failure?.cause ?? null,
-        stoppedAt: finished ? env.now : null,
-        lastEventId: state.lastEventId,
-        events: toStoredEvents(step.events, state),
+        ...executionColumns(state, step.events, env.now),
         callbacks,
         releasedCallbacks: released,
         ...(answer ? { answer } : {}),

@@ -21,7 +21,7 @@ import type { Json } from './json.js';
 import { expressUnsupportedResources, unsupportedResources } from './resources.js';
 import { waitOnChannel } from '../callbacks/channel-wait.js';
 import { FinishedTaskRetention } from '../callbacks/finished-retention.js';
-import { ExecutionRunner, parentAnswer, toStoredEvents } from './runner.js';
+import { executionColumns, ExecutionRunner, parentAnswer, toStoredEvents } from './runner.js';
 import { stateMachineDiagnostics } from './validate.js';
 import { ActivityService } from './activities.js';
 
@@ -476,14 +476,7 @@ export class StateMachineService implements Service {
       const applied = await this.options.store.executionTransition({
         arn,
         version: row.version,
-        state: JSON.stringify(state),
-        status: state.status,
-        output: state.output === undefined ? null : JSON.stringify(state.output),
-        error: state.failure?.error ?? null,
-        cause: state.failure?.cause ?? null,
-        stoppedAt: finished ? env.now : null,
-        lastEventId: state.lastEventId,
-        events: toStoredEvents(step.events, state),
+        ...executionColumns(state, step.events, env.now),
         callbacks: first.callbacks,
         releasedCallbacks: [],
         redriveCount: state.redriveCount ?? 1,

@@ -11,10 +11,9 @@
  * nothing analyzes them meanwhile.
  */
 import { afterEach, expect, it } from 'vitest';
-import pg from 'pg';
 import { Sluice } from '../engine/sluice.js';
-import { parsePostgresUrl, quoteIdentifier } from '../store/postgres/connection.js';
-import { describePostgres, dropSchema, freshSchemaName, openTestStore, testPostgresUrl } from '../testkit/postgres.js';
+import { quoteIdentifier } from '../store/postgres/connection.js';
+import { describePostgres, dropSchema, freshSchemaName, openTestStore, withAdminClient } from '../testkit/postgres.js';
 
 const ITEMS = 10_000;
 const TABLES = ['items', 'index_items'];
@@ -25,19 +24,9 @@ afterEach(async () => {
   schema = undefined;
 });
 
-async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: parsePostgresUrl(testPostgresUrl).connectionString });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /** Live rows read per table (sequential scans and index fetches), once the counters stop moving. */
 async function rowsRead(name: string): Promise<Record<string, number>> {
-  return withAdmin(async (client) => {
+  return withAdminClient(async (client) => {
     const read = async () => {
       await client.query('SELECT pg_stat_clear_snapshot()');
       const { rows } = await client.query<{ relname: string; total: string }>(
@@ -71,7 +60,7 @@ describePostgres('secondary index query cost on a 10,000-item table', () => {
         { name: 'by-at', kind: 'local', partitionKey: { name: 'user', type: 'S' }, sortKey: { name: 'at', type: 'N' }, projection: { type: 'ALL' } },
       ],
     });
-    await withAdmin(async (client) => {
+    await withAdminClient(async (client) => {
       for (const table of TABLES)
         await client.query(`ALTER TABLE ${quoteIdentifier(schema!)}.${table} SET (autovacuum_enabled = false)`);
     });

@@ -44,6 +44,17 @@ export async function openTestStore(
   });
 }
 
+/** Runs `work` on a connection of its own to the test server (statistics, EXPLAIN, schema settings). */
+export async function withAdminClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: parsePostgresUrl(testPostgresUrl).connectionString });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
 /** Drops a schema shared by several test stores, once they are all closed. */
 export async function dropSchema(schema: string): Promise<void> {
   const client = new pg.Client({ connectionString: parsePostgresUrl(testPostgresUrl).connectionString });

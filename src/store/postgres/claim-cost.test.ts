@@ -17,12 +17,12 @@
  * tables so nothing analyzes them meanwhile.
  */
 import { afterEach, expect, it } from 'vitest';
-import pg from 'pg';
+import type pg from 'pg';
 import type { GroupLimit } from '../group-limit.js';
 import type { DeadLetterTarget, NewMessage } from '../queue-store.js';
-import { parsePostgresUrl, quoteIdentifier } from './connection.js';
+import { quoteIdentifier } from './connection.js';
 import type { PostgresStore } from './store.js';
-import { describePostgres, dropSchema, freshSchemaName, openTestStore, testPostgresUrl } from '../../testkit/postgres.js';
+import { describePostgres, dropSchema, freshSchemaName, openTestStore, withAdminClient } from '../../testkit/postgres.js';
 
 const BACKLOG = 100_000;
 const CLAIMS = 20;
@@ -39,16 +39,6 @@ afterEach(async () => {
   if (schema) await dropSchema(schema);
   schema = undefined;
 });
-
-async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: parsePostgresUrl(testPostgresUrl).connectionString });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /**
  * Live rows read from the schema's queue tables (by sequential scans, and fetched through indexes, bitmap
@@ -138,7 +128,7 @@ async function measureClaims(kind: Kind): Promise<Costs> {
   });
   if (dlqCreated.outcome === 'deletedRecently') throw new Error('unexpected');
   const deadLetterQueue = dlqCreated.queue;
-  await withAdmin((client) => neverAnalyzed(client, schema!));
+  await withAdminClient((client) => neverAnalyzed(client, schema!));
   if (kind === 'grouped') {
     const limit: GroupLimit = { maxConcurrency: 1, rate: null };
     await loader.groupLimitPut({ queueName: queue.name, groupKey: null, limit, now });
@@ -160,7 +150,7 @@ async function measureClaims(kind: Kind): Promise<Costs> {
     });
   }
   await loader.close();
-  const before = await withAdmin((client) => settledRowsRead(client, schema!));
+  const before = await withAdminClient((client) => settledRowsRead(client, schema!));
   if (process.env.CLAIM_COST_DEBUG) await debugCounters(kind, 'before');
 
   const claimer = await openTestStore({ schema, dropSchemaOnClose: false });
@@ -186,7 +176,7 @@ async function measureClaims(kind: Kind): Promise<Costs> {
     for (const message of outcome.messages) receipts.push({ seq: message.seq, token: params.receiptToken });
   }
   await claimer.close();
-  const after = await withAdmin((client) => settledRowsRead(client, schema!));
+  const after = await withAdminClient((client) => settledRowsRead(client, schema!));
 
   // Half the receipts change visibility; then every receipt is acknowledged, with one stale receipt in
   // ten (its message is then told apart from a gone one): both O(receipts), not the backlog.
@@ -201,7 +191,7 @@ async function measureClaims(kind: Kind): Promise<Costs> {
     maxInvisibleMs: 43_200_000,
   });
   await acknowledger.close();
-  const afterChanges = await withAdmin((client) => settledRowsRead(client, schema!));
+  const afterChanges = await withAdminClient((client) => settledRowsRead(client, schema!));
   const deleter = await openTestStore({ schema, dropSchemaOnClose: false });
   const acknowledged = receipts.map((receipt, i) => (i % 10 === 0 ? { ...receipt, token: 'stale' } : receipt));
   const outcomes = await deleter.messageDelete({
@@ -212,7 +202,7 @@ async function measureClaims(kind: Kind): Promise<Costs> {
   });
   expect(outcomes.filter((outcome) => outcome === 'staleReceipt')).toHaveLength(receipts.length / 10);
   await deleter.close();
-  const afterDeletes = await withAdmin((client) => settledRowsRead(client, schema!));
+  const afterDeletes = await withAdminClient((client) => settledRowsRead(client, schema!));
 
   // Dead-letter moves (standard and FIFO queues): one claim takes 100 messages and leaves them visible at
   // once (visibleAt 0, so they come first); ten claims then find them received once, at maxReceiveCount
@@ -247,8 +237,8 @@ async function measureClaims(kind: Kind): Promise<Costs> {
     expect(deadLettered).toBe(prepared);
     await mover.close();
   }
-  const afterMoves = await withAdmin((client) => settledRowsRead(client, schema!));
-  const analyzed = await withAdmin(async (client) => {
+  const afterMoves = await withAdminClient((client) => settledRowsRead(client, schema!));
+  const analyzed = await withAdminClient(async (client) => {
     const { rows } = await client.query(
       `SELECT count(*)::int AS n FROM pg_stat_user_tables WHERE schemaname = $1 AND (last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL)`,
       [schema],
@@ -268,7 +258,7 @@ async function measureClaims(kind: Kind): Promise<Costs> {
 }
 
 async function debugCounters(kind: string, when: string): Promise<void> {
-    await withAdmin(async (client) => {
+    await withAdminClient(async (client) => {
       const t = await client.query(`SELECT relname, seq_scan, seq_tup_read, idx_scan, idx_tup_fetch FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = ANY($2)`, [schema, TABLES]);
       const i = await client.query(`SELECT relname, indexrelname, idx_scan, idx_tup_read FROM pg_stat_user_indexes WHERE schemaname = $1 AND relname = ANY($2)`, [schema, TABLES]);
       console.log(kind, when, JSON.stringify(t.rows.filter((r) => r.relname !== 'fifo_groups')), JSON.stringify(i.rows.filter((r) => Number(r.idx_tup_read) > 0)));
