@@ -202,7 +202,10 @@ export interface TableStore {
   /**
    * Replaces the definition (the key schema and shard count never change). With `indexesChanged`, the
    * update first waits for item writes in progress, then bumps `indexVersion` and deletes the entries of
-   * the indexes named in `dropIndexes`, in the same transaction.
+   * the indexes named in `dropIndexes`, in the same transaction. With `expected`, a compare-and-set:
+   * the update applies only while the stored definition is still exactly that one (the definition the
+   * caller computed its change from), so a concurrent update is never overwritten; undefined when the
+   * table is gone or its definition changed meanwhile (the caller re-reads and decides again).
    */
   tableUpdate(p: {
     name: string;
@@ -210,6 +213,7 @@ export interface TableStore {
     now: number;
     indexesChanged?: boolean;
     dropIndexes?: string[];
+    expected?: TableDefinition;
   }): Promise<StoredTable | undefined>;
   /** Deletes the table with its items, stream records and the checkpoints of its consumers. */
   tableDelete(p: { name: string }): Promise<StoredTable | undefined>;

@@ -59,8 +59,10 @@ function indexWire(d: TableDescription, index: IndexDefinition): Record<string, 
 
 export function tableDescriptionWire(
   d: TableDescription,
-  status: 'ACTIVE' | 'DELETING' = 'ACTIVE',
+  deleting = false,
 ): Record<string, unknown> {
+  // A table stays UPDATING while an index added by UpdateTable is CREATING (clients wait for ACTIVE).
+  const status = deleting ? 'DELETING' : d.indexes?.some((index) => index.backfilling) ? 'UPDATING' : 'ACTIVE';
   const keys = d.sortKey ? [d.partitionKey, d.sortKey] : [d.partitionKey];
   const capacity = d.capacity ?? { billingMode: 'PAY_PER_REQUEST' };
   const indexes = d.indexes ?? [];
@@ -429,7 +431,7 @@ export const tableOperations = {
   ListTables: listTables,
   UpdateTable: updateTable,
   DeleteTable: async (input: WireInput, context: DynamoDbContext) => ({
-    TableDescription: tableDescriptionWire(await context.tables.deleteTable(input.tableName()), 'DELETING'),
+    TableDescription: tableDescriptionWire(await context.tables.deleteTable(input.tableName()), true),
   }),
   UpdateTimeToLive: updateTimeToLive,
   DescribeTimeToLive: describeTimeToLive,
