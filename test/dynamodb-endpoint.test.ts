@@ -307,7 +307,13 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
     for (;;) {
       const table = (await ddb.send(new DescribeTableCommand({ TableName: 'indexed' }))).Table;
       if (table?.TableStatus === 'ACTIVE') {
-        expect(table.GlobalSecondaryIndexes?.find((i) => i.IndexName === 'by-note')?.IndexStatus).toBe('ACTIVE');
+        const index = table.GlobalSecondaryIndexes?.find((i) => i.IndexName === 'by-note');
+        expect(index?.IndexStatus).toBe('ACTIVE');
+        // ItemCount and IndexSizeBytes counted from the index's entries.
+        const scanned = await doc.send(new ScanCommand({ TableName: 'indexed', IndexName: 'by-note', Select: 'COUNT' }));
+        expect(scanned.Count).toBeGreaterThan(0);
+        expect(index?.ItemCount).toBe(scanned.Count);
+        expect(index?.IndexSizeBytes).toBeGreaterThan(0);
         break;
       }
       await new Promise((resolve) => setTimeout(resolve, 5));

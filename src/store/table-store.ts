@@ -266,6 +266,11 @@ export interface TableStore {
     limit: number;
     maxBytes: number;
   }): Promise<IndexPage>;
+  /**
+   * Per index of the table that has entries: how many and their total size in bytes (the projected
+   * items' DynamoDB size). O(entries): DescribeTable's IndexSizeBytes and ItemCount.
+   */
+  indexStats(p: { tableId: number }): Promise<Array<{ index: string; count: number; bytes: number }>>;
   /** Every entry of an index in (ipk, isk, pk, sk) order, after `startAfter`. */
   indexScan(p: {
     tableId: number;

@@ -152,14 +152,25 @@ export class TableService implements Service {
   }
 
   /**
-   * The table's definition; with `counts`, also how many items it holds and their size, counted now
-   * (a read of every item's row: O(items)).
+   * The table's definition; with `counts`, also how many items it and each of its indexes hold and
+   * their size, counted now (a read of every item's and entry's row: O(items + entries)).
    */
   async describeTable(name: string, options: { counts?: boolean } = {}): Promise<TableDescription> {
     const table = await this.require(name);
     if (!options.counts) return this.describe(table);
     const stats = await this.store.itemStats({ tableId: table.id });
-    return { ...this.describe(table), itemCount: stats.count, sizeBytes: stats.bytes };
+    const description: TableDescription = { ...this.describe(table), itemCount: stats.count, sizeBytes: stats.bytes };
+    if (table.definition.indexes) {
+      // Counted from the index entries (an index's own items: sparse indexes hold fewer than the table).
+      const counted = new Map((await this.store.indexStats({ tableId: table.id })).map((row) => [row.index, row]));
+      description.indexCounts = Object.fromEntries(
+        table.definition.indexes.map((index) => {
+          const row = counted.get(index.name);
+          return [index.name, { itemCount: row?.count ?? 0, sizeBytes: row?.bytes ?? 0 }];
+        }),
+      );
+    }
+    return description;
   }
 
   async listTables(prefix?: string): Promise<string[]> {

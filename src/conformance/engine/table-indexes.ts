@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { IndexDefinition } from '../../store/table-definition.js';
 import type { Item } from '../../tables/expressions/index.js';
 import { encodeKey } from '../../tables/keys.js';
+import { itemSize } from '../../tables/item-size.js';
 import { toItemWrite } from '../../tables/writes.js';
 import { expectSluiceError, useEngine, type BackendUnderTest } from './harness.js';
 
@@ -332,6 +333,33 @@ export function tableIndexConformance(backend: BackendUnderTest): void {
       expect(table.indexes).toEqual([byStatus({ type: 'KEYS_ONLY' })]);
       expect(table.tags).toEqual({ late: 'yes' });
       expect(table.stream?.viewType).toBe('KEYS_ONLY');
+    });
+
+    it('counts each index\'s items and size from its entries in DescribeTable (sparse indexes hold fewer)', async () => {
+      await tasksTable([
+        { ...byStatus({ type: 'KEYS_ONLY' }), name: 'keys' },
+        { ...byStatus({ type: 'ALL' }), name: 'all' },
+        { name: 'by-note', kind: 'local', partitionKey: { name: 'user', type: 'S' }, sortKey: { name: 'note', type: 'S' }, projection: { type: 'ALL' } },
+      ]);
+      const items: Item[] = Array.from({ length: 10 }, (_, id) => ({ user: 'u', id, status: 'open', at: id, ...(id < 3 ? { note: `n${id}` } : {}), body: 'x'.repeat(50) }));
+      for (const item of items) await tables().putItem({ tableName: 'tasks', item });
+      await tables().putItem({ tableName: 'tasks', item: { user: 'u', id: 99, body: 'no index keys' } });
+      const described = await tables().describeTable('tasks', { counts: true });
+      expect(described.itemCount).toBe(11);
+      const sum = (list: Item[]) => list.reduce((total, item) => total + itemSize(item), 0);
+      expect(described.indexCounts).toEqual({
+        // ALL holds the whole items that carry the index keys; KEYS_ONLY the table's and the index's keys.
+        all: { itemCount: 10, sizeBytes: sum(items) },
+        keys: { itemCount: 10, sizeBytes: sum(items.map(({ user, id, status, at }) => ({ user, id, status, at }) as Item)) },
+        'by-note': { itemCount: 3, sizeBytes: sum(items.slice(0, 3)) },
+      });
+      // Deletes leave the counts with the entries.
+      await tables().deleteItem({ tableName: 'tasks', key: { user: 'u', id: 0 } });
+      expect((await tables().describeTable('tasks', { counts: true })).indexCounts).toMatchObject({
+        keys: { itemCount: 9 },
+        all: { itemCount: 9 },
+        'by-note': { itemCount: 2 },
+      });
     });
 
     it('refuses reads of an index still backfilling', async () => {

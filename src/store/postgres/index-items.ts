@@ -81,8 +81,20 @@ const upsertEntries: Statement = {
          ON CONFLICT (table_id, index_name, ipk, isk, pk, sk) DO UPDATE SET item = excluded.item, size = excluded.size`,
 };
 
-export function createPostgresIndexItems(pool: pg.Pool): Pick<TableStore, 'indexQuery' | 'indexScan' | 'indexBackfill'> {
+const indexStats: Statement = {
+  name: 'sluice_index_stats',
+  text: `SELECT index_name AS "index", count(*)::integer AS count, coalesce(sum(size), 0)::bigint AS bytes
+         FROM index_items WHERE table_id = $1 GROUP BY index_name`,
+};
+
+export function createPostgresIndexItems(
+  pool: pg.Pool,
+): Pick<TableStore, 'indexQuery' | 'indexScan' | 'indexBackfill' | 'indexStats'> {
   return {
+    async indexStats(p) {
+      const rows = await run<{ index: string; count: number; bytes: string }>(pool, indexStats, [p.tableId]);
+      return rows.map((row) => ({ index: row.index, count: row.count, bytes: Number(row.bytes) }));
+    },
     async indexQuery(p) {
       return pageOf<IndexPageRow>(
         async (after, rows, budget) => {

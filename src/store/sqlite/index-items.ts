@@ -61,6 +61,9 @@ export function createSqliteIndexItems(db: SqliteDatabase) {
     ),
     dropIndex: db.prepare('DELETE FROM index_items WHERE table_id = ? AND index_name = ?'),
     dropTable: db.prepare('DELETE FROM index_items WHERE table_id = ?'),
+    stats: db.prepare<[number], { index: string; count: number; bytes: number }>(
+      'SELECT index_name AS "index", count(*) AS count, sum(size) AS bytes FROM index_items WHERE table_id = ? GROUP BY index_name',
+    ),
     scanFirst: db.prepare<[number, string, number], IndexRow>(
       `SELECT ${COLUMNS} FROM index_items WHERE table_id = ? AND index_name = ? ORDER BY ipk, isk, pk, sk LIMIT ?`,
     ),
@@ -120,6 +123,9 @@ export function createSqliteIndexItems(db: SqliteDatabase) {
       async indexBackfill(p) {
         return backfill(p);
       },
-    } satisfies Pick<TableStore, 'indexQuery' | 'indexScan' | 'indexBackfill'>,
+      async indexStats(p) {
+        return sql.stats.all(p.tableId);
+      },
+    } satisfies Pick<TableStore, 'indexQuery' | 'indexScan' | 'indexBackfill' | 'indexStats'>,
   };
 }

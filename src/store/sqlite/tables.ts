@@ -98,6 +98,7 @@ export function createSqliteTableStore(
   | 'indexQuery'
   | 'indexScan'
   | 'indexBackfill'
+  | 'indexStats'
 > {
   const indexItems = createSqliteIndexItems(db);
   const { itemWrite } = createSqliteItemWrites(db, notifier, indexItems);

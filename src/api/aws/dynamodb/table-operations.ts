@@ -51,8 +51,9 @@ function indexWire(d: TableDescription, index: IndexDefinition): Record<string, 
         ? { IndexStatus: 'CREATING', Backfilling: true }
         : { IndexStatus: 'ACTIVE' }
       : {}),
-    IndexSizeBytes: 0,
-    ItemCount: 0,
+    // Counted from the index's entries when described (DynamoDB refreshes them about every six hours).
+    IndexSizeBytes: d.indexCounts?.[index.name]?.sizeBytes ?? 0,
+    ItemCount: d.indexCounts?.[index.name]?.itemCount ?? 0,
     IndexArn: `${d.tableArn}/index/${index.name}`,
   };
 }
