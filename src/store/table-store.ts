@@ -283,7 +283,8 @@ export interface TableStore {
    * Backfills index entries for up to `limit` items after `after`, in key order, in one transaction:
    * each item is read under a lock (so a concurrent write of it waits, or re-reads it) and `entriesOf`
    * (synchronous, pure) gives its entries, which replace any entries of that item in `index`. Returns
-   * the last item's key, or null when no item was left.
+   * the last item's key, or null when no item was left, or the table is gone or no longer has the index
+   * (a batch and a table delete or index change meet in one order, so no entry outlives either).
    */
   indexBackfill(p: {
     tableId: number;

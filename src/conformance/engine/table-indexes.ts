@@ -304,6 +304,25 @@ export function tableIndexConformance(backend: BackendUnderTest): void {
       ]);
     });
 
+    it('writes no entry of an index dropped, or of a table deleted, while its backfill was running', async () => {
+      await tasksTable([]);
+      await fillTasks(600);
+      const held = holdBackfill();
+      try {
+        await tables().updateTable('tasks', { createIndex: byStatus({ type: 'ALL' }) });
+        // Dropped by another path while the first batch waits (UpdateTable itself refuses it: LimitExceeded).
+        const table = await t.sluice.store.tableGet({ name: 'tasks' });
+        const { indexes: _dropped, ...without } = table!.definition;
+        await t.sluice.store.tableUpdate({ name: 'tasks', definition: without, now: 2, indexesChanged: true, dropIndexes: ['by-status'] });
+        held.release();
+        await tables().indexBackfillsSettled();
+      } finally {
+        held.restore();
+      }
+      expect(await entries('by-status')).toEqual([]);
+      expect((await tables().describeTable('tasks')).indexes).toBeUndefined();
+    });
+
     it('keeps a table change committed between the backfill reading the definition and marking the index ACTIVE', async () => {
       await tasksTable([]);
       await fillTasks(100);
