@@ -304,7 +304,30 @@ export function tableIndexConformance(backend: BackendUnderTest): void {
       ]);
     });
 
-    it('writes no entry of an index dropped, or of a table deleted, while its backfill was running', async () => {
+    it('refuses one of two concurrent UpdateTable calls adding an index: the loser re-reads and finds one CREATING', async () => {
+      await tasksTable([]);
+      await fillTasks(100);
+      const held = holdBackfill();
+      let outcomes: PromiseSettledResult<unknown>[];
+      try {
+        outcomes = await Promise.allSettled([
+          tables().updateTable('tasks', { createIndex: { ...byStatus({ type: 'ALL' }), name: 'one' } }),
+          tables().updateTable('tasks', { createIndex: { ...byStatus({ type: 'ALL' }), name: 'two' } }),
+        ]);
+        held.release();
+        await tables().indexBackfillsSettled();
+      } finally {
+        held.restore();
+      }
+      expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+      const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected')!;
+      expect((refused.reason as { code: string }).code).toBe('LimitExceededException');
+      const indexes = (await tables().describeTable('tasks')).indexes ?? [];
+      expect(indexes).toHaveLength(1);
+      expect(indexes[0]!.backfilling).toBeUndefined();
+    });
+
+    it('writes no entry of an index dropped while its backfill was running', async () => {
       await tasksTable([]);
       await fillTasks(600);
       const held = holdBackfill();
