@@ -282,7 +282,7 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
     const consistent = await failure(doc.send(new QueryCommand({ ...open, ConsistentRead: true })));
     expect(consistent.message).toBe('Consistent reads are not supported on global secondary indexes');
 
-    await ddb.send(
+    const adding = await ddb.send(
       new UpdateTableCommand({
         TableName: 'indexed',
         AttributeDefinitions: [{ AttributeName: 'note', AttributeType: 'S' }],
@@ -297,6 +297,27 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
         ],
       }),
     );
+    // Answered at once, as DynamoDB does: the table UPDATING, the index CREATING while it backfills.
+    expect(adding.TableDescription?.TableStatus).toBe('UPDATING');
+    expect(adding.TableDescription?.GlobalSecondaryIndexes?.find((i) => i.IndexName === 'by-note')).toMatchObject({
+      IndexStatus: 'CREATING',
+      Backfilling: true,
+    });
+    // What a client does next: wait for the table to be ACTIVE again.
+    for (;;) {
+      const table = (await ddb.send(new DescribeTableCommand({ TableName: 'indexed' }))).Table;
+      if (table?.TableStatus === 'ACTIVE') {
+        const index = table.GlobalSecondaryIndexes?.find((i) => i.IndexName === 'by-note');
+        expect(index?.IndexStatus).toBe('ACTIVE');
+        // ItemCount and IndexSizeBytes counted from the index's entries.
+        const scanned = await doc.send(new ScanCommand({ TableName: 'indexed', IndexName: 'by-note', Select: 'COUNT' }));
+        expect(scanned.Count).toBeGreaterThan(0);
+        expect(index?.ItemCount).toBe(scanned.Count);
+        expect(index?.IndexSizeBytes).toBeGreaterThan(0);
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     const byNote = await doc.send(
       new QueryCommand({
         TableName: 'indexed',

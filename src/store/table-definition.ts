@@ -56,3 +56,9 @@ export interface EncodedKey {
   pk: Buffer;
   sk: Buffer;
 }
+
+/** Whether a stored definition (its JSON text) still declares the index: a backfill batch checks it. */
+export function hasIndex(definitionText: string, index: string): boolean {
+  const definition = JSON.parse(definitionText) as TableDefinition;
+  return definition.indexes?.some((candidate) => candidate.name === index) ?? false;
+}

@@ -202,7 +202,10 @@ export interface TableStore {
   /**
    * Replaces the definition (the key schema and shard count never change). With `indexesChanged`, the
    * update first waits for item writes in progress, then bumps `indexVersion` and deletes the entries of
-   * the indexes named in `dropIndexes`, in the same transaction.
+   * the indexes named in `dropIndexes`, in the same transaction. With `expected`, a compare-and-set:
+   * the update applies only while the stored definition is still exactly that one (the definition the
+   * caller computed its change from), so a concurrent update is never overwritten; undefined when the
+   * table is gone or its definition changed meanwhile (the caller re-reads and decides again).
    */
   tableUpdate(p: {
     name: string;
@@ -210,6 +213,7 @@ export interface TableStore {
     now: number;
     indexesChanged?: boolean;
     dropIndexes?: string[];
+    expected?: TableDefinition;
   }): Promise<StoredTable | undefined>;
   /** Deletes the table with its items, stream records and the checkpoints of its consumers. */
   tableDelete(p: { name: string }): Promise<StoredTable | undefined>;
@@ -262,6 +266,11 @@ export interface TableStore {
     limit: number;
     maxBytes: number;
   }): Promise<IndexPage>;
+  /**
+   * Per index of the table that has entries: how many and their total size in bytes (the projected
+   * items' DynamoDB size). O(entries): DescribeTable's IndexSizeBytes and ItemCount.
+   */
+  indexStats(p: { tableId: number }): Promise<Array<{ index: string; count: number; bytes: number }>>;
   /** Every entry of an index in (ipk, isk, pk, sk) order, after `startAfter`. */
   indexScan(p: {
     tableId: number;
@@ -274,7 +283,8 @@ export interface TableStore {
    * Backfills index entries for up to `limit` items after `after`, in key order, in one transaction:
    * each item is read under a lock (so a concurrent write of it waits, or re-reads it) and `entriesOf`
    * (synchronous, pure) gives its entries, which replace any entries of that item in `index`. Returns
-   * the last item's key, or null when no item was left.
+   * the last item's key, or null when no item was left, or the table is gone or no longer has the index
+   * (a batch and a table delete or index change meet in one order, so no entry outlives either).
    */
   indexBackfill(p: {
     tableId: number;

@@ -41,7 +41,10 @@ export interface UpdateTableInput {
   capacity?: TableCapacity;
   /** Replaces every tag. */
   tags?: Record<string, string>;
-  /** Adds a global secondary index; the table's items are indexed (backfilled) before updateTable returns. */
+  /**
+   * Adds a global secondary index; updateTable returns at once with the index CREATING and the table's
+   * items are indexed (backfilled) in the background (or before it returns, with `waitForIndex`).
+   */
   createIndex?: IndexDefinition;
   /** Removes a global secondary index. */
   deleteIndex?: string;
@@ -245,6 +248,14 @@ export function applyTableUpdate(
     next.ttlAttribute = update.ttlAttribute === null ? null : validateTtlAttribute(update.ttlAttribute);
   }
   if (update.capacity !== undefined) next.capacity = validateCapacity(update.capacity);
+  if ((update.createIndex !== undefined || update.deleteIndex !== undefined) && current.indexes?.some((index) => index.backfilling)) {
+    // DynamoDB builds one online index per table at a time, and answers any other index change with this.
+    throw new SluiceError(
+      'LimitExceededException',
+      'Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table',
+      { field: update.createIndex !== undefined ? 'createIndex' : 'deleteIndex' },
+    );
+  }
   if (update.createIndex !== undefined) {
     if (update.createIndex.kind !== 'global') throw invalid('createIndex.kind', 'only global secondary indexes can be added to an existing table');
     const validated = validateIndexes([...(current.indexes ?? []), update.createIndex], current);

@@ -18,7 +18,12 @@ const BATCH = 500;
 export type BackfillStore = Pick<TableStore, 'indexBackfill' | 'tableGetById' | 'tableUpdate'>;
 
 /** Writes the entries of every item of the table in the index. */
-export async function fillIndex(store: BackfillStore, table: StoredTable, indexName: string): Promise<void> {
+export async function fillIndex(
+  store: BackfillStore,
+  table: StoredTable,
+  indexName: string,
+  stopped: () => boolean = () => false,
+): Promise<void> {
   const index = table.definition.indexes?.find((candidate) => candidate.name === indexName);
   if (!index) return;
   const entriesOf = (text: string) => {
@@ -28,7 +33,8 @@ export async function fillIndex(store: BackfillStore, table: StoredTable, indexN
   let after = null;
   do {
     after = await store.indexBackfill({ tableId: table.id, index: indexName, after, limit: BATCH, entriesOf });
-  } while (after);
+    // A node that stops leaves the index backfilling; the next node to start runs it again.
+  } while (after && !stopped());
 }
 
 /** The definition with the index marked as complete. */
@@ -46,20 +52,27 @@ function withIndexReady(definition: TableDefinition, indexName: string): TableDe
 
 /**
  * Backfills an index, then marks it ready; returns the table as stored after that, or undefined when
- * the table or the index went away meanwhile.
+ * the table went away meanwhile. Marking it ready is a compare-and-set on the definition it was read
+ * from: an UpdateTable that commits in between (a stream or TTL change) is kept, and the mark is
+ * computed again from the definition that update stored.
  */
 export async function backfillIndex(
   store: BackfillStore,
   table: StoredTable,
   indexName: string,
   now: () => number,
+  stopped: () => boolean = () => false,
 ): Promise<StoredTable | undefined> {
-  await fillIndex(store, table, indexName);
-  const current = await store.tableGetById({ id: table.id });
-  if (!current?.definition.indexes?.some((index) => index.name === indexName && index.backfilling)) return current;
-  return store.tableUpdate({
-    name: current.name,
-    definition: withIndexReady(current.definition, indexName),
-    now: now(),
-  });
+  await fillIndex(store, table, indexName, stopped);
+  for (;;) {
+    const current = await store.tableGetById({ id: table.id });
+    if (stopped() || !current?.definition.indexes?.some((index) => index.name === indexName && index.backfilling)) return current;
+    const marked = await store.tableUpdate({
+      name: current.name,
+      definition: withIndexReady(current.definition, indexName),
+      now: now(),
+      expected: current.definition,
+    });
+    if (marked) return marked;
+  }
 }

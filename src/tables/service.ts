@@ -81,6 +81,10 @@ export class TableService implements Service {
   private readonly unsubscribeCatalog: Unsubscribe;
   private readonly ttl: TtlSweeper;
   private readonly trimmer: StreamTrimmer;
+  private readonly onError: (error: unknown) => void;
+  /** Index backfills running on this node, by `tableId/index`. */
+  private readonly backfills = new Map<string, Promise<StoredTable | undefined>>();
+  private stopping = false;
 
   constructor(options: TableServiceOptions) {
     this.store = options.store;
@@ -88,6 +92,7 @@ export class TableService implements Service {
     this.arnContext = options.arn;
     const onError =
       options.onBackgroundError ?? ((error) => console.error('[sluice] table background task failed', error));
+    this.onError = onError;
     // Another caller (or node) changed the catalog: forget cached definitions, they are re-read on use.
     this.unsubscribeCatalog = this.store.notifier.subscribe(tableCatalogChannel, () => this.cache.clear());
     this.ttl = new TtlSweeper(this.store, this.clock, (id) => this.store.tableGetById({ id }), onError);
@@ -106,8 +111,10 @@ export class TableService implements Service {
     }
   }
 
-  /** Stops following the catalog and the TTL and trim timers. */
+  /** Stops following the catalog and the TTL and trim timers; ends this node's backfills after their batch. */
   async stop(): Promise<void> {
+    this.stopping = true;
+    await this.indexBackfillsSettled();
     this.unsubscribeCatalog();
     this.ttl.stop();
     this.trimmer.stop();
@@ -145,14 +152,25 @@ export class TableService implements Service {
   }
 
   /**
-   * The table's definition; with `counts`, also how many items it holds and their size, counted now
-   * (a read of every item's row: O(items)).
+   * The table's definition; with `counts`, also how many items it and each of its indexes hold and
+   * their size, counted now (a read of every item's and entry's row: O(items + entries)).
    */
   async describeTable(name: string, options: { counts?: boolean } = {}): Promise<TableDescription> {
     const table = await this.require(name);
     if (!options.counts) return this.describe(table);
     const stats = await this.store.itemStats({ tableId: table.id });
-    return { ...this.describe(table), itemCount: stats.count, sizeBytes: stats.bytes };
+    const description: TableDescription = { ...this.describe(table), itemCount: stats.count, sizeBytes: stats.bytes };
+    if (table.definition.indexes) {
+      // Counted from the index entries (an index's own items: sparse indexes hold fewer than the table).
+      const counted = new Map((await this.store.indexStats({ tableId: table.id })).map((row) => [row.index, row]));
+      description.indexCounts = Object.fromEntries(
+        table.definition.indexes.map((index) => {
+          const row = counted.get(index.name);
+          return [index.name, { itemCount: row?.count ?? 0, sizeBytes: row?.bytes ?? 0 }];
+        }),
+      );
+    }
+    return description;
   }
 
   async listTables(prefix?: string): Promise<string[]> {
@@ -161,30 +179,74 @@ export class TableService implements Service {
 
   /**
    * Enables, changes or disables the stream, sets or clears the TTL attribute, adds or removes a global
-   * secondary index. An added index is backfilled with the table's items before this returns (reads of
-   * it are refused until then); a removed one's entries are deleted with it.
+   * secondary index. As DynamoDB does, an added index is answered at once as CREATING (Backfilling) and
+   * the table's items are indexed in the background on this node (reads of it are refused until then;
+   * a node that stops mid-way leaves it to the next node that starts); `waitForIndex` returns only once
+   * it is ACTIVE. A removed index's entries are deleted with it. The change is a compare-and-set on the
+   * stored definition, retried from the new one when another update committed first, so concurrent
+   * updates never overwrite each other.
    */
-  async updateTable(name: string, update: UpdateTableInput): Promise<TableDescription> {
-    // The stored definition, not a cached one: indexes must be computed from the latest.
+  async updateTable(
+    name: string,
+    update: UpdateTableInput,
+    options: { waitForIndex?: boolean } = {},
+  ): Promise<TableDescription> {
+    validateTableName(name);
     this.cache.delete(name);
-    const table = await this.require(name);
-    const now = this.clock.now();
-    let updated = await this.store.tableUpdate({
-      name,
-      definition: applyTableUpdate(table.definition, update, now),
-      now,
-      indexesChanged: changesIndexes(update),
-      ...(update.deleteIndex !== undefined ? { dropIndexes: [update.deleteIndex] } : {}),
-    });
-    if (!updated) throw tableNotFound(name);
+    let updated: StoredTable | undefined;
+    do {
+      // The stored definition, not a cached one: the change is computed from the latest.
+      const table = await this.store.tableGet({ name });
+      if (!table) throw tableNotFound(name);
+      const now = this.clock.now();
+      updated = await this.store.tableUpdate({
+        name,
+        definition: applyTableUpdate(table.definition, update, now),
+        now,
+        indexesChanged: changesIndexes(update),
+        ...(update.deleteIndex !== undefined ? { dropIndexes: [update.deleteIndex] } : {}),
+        expected: table.definition,
+      });
+    } while (!updated);
     this.cache.set(name, updated);
     if (update.createIndex !== undefined) {
-      updated = await backfillIndex(this.store, updated, update.createIndex.name, () => this.clock.now());
-      if (!updated) throw tableNotFound(name);
-      this.cache.set(name, updated);
+      const backfill = this.backfillInBackground(updated, update.createIndex.name);
+      if (options.waitForIndex) {
+        updated = await backfill;
+        if (!updated) throw tableNotFound(name);
+      }
     }
     if (updated.definition.ttlAttribute !== null) await this.ttl.sweep(updated.id);
     return this.describe(updated);
+  }
+
+  /** Resolves once every index backfill this node runs has ended (tests, and a caller about to stop). */
+  async indexBackfillsSettled(): Promise<void> {
+    while (this.backfills.size > 0) await Promise.allSettled([...this.backfills.values()]);
+  }
+
+  /**
+   * Runs an index's backfill on this node without holding the caller; at most one per index. A failure
+   * goes to onBackgroundError and leaves the index CREATING, to be run again when a node starts.
+   */
+  private backfillInBackground(table: StoredTable, indexName: string): Promise<StoredTable | undefined> {
+    const key = `${table.id}/${indexName}`;
+    const running = this.backfills.get(key);
+    if (running) return running;
+    const run = backfillIndex(this.store, table, indexName, () => this.clock.now(), () => this.stopping)
+      .then(
+        (done) => {
+          this.cache.delete(table.name);
+          return done;
+        },
+        (error: unknown) => {
+          this.onError(error);
+          return undefined;
+        },
+      )
+      .finally(() => this.backfills.delete(key));
+    this.backfills.set(key, run);
+    return run;
   }
 
   /**

@@ -141,4 +141,6 @@ export interface TableDescription {
   /** describeTable with `counts`: the items it holds now and their total size in bytes (DynamoDB's size rules). */
   itemCount?: number;
   sizeBytes?: number;
+  /** describeTable with `counts`: per index, its entries now and their total size (the projected items). */
+  indexCounts?: Record<string, { itemCount: number; sizeBytes: number }>;
 }

@@ -59,7 +59,8 @@ async function applyIndexes(context: ApplyContext, name: string, table: TableCon
   }
   for (const index of wanted) {
     if (existing.some((e) => e.name === index.name)) continue;
-    await context.sluice.tables.updateTable(name, { createIndex: index });
+    // Waits for the backfill: the next index can only be added once this one is ACTIVE (as on DynamoDB).
+    await context.sluice.tables.updateTable(name, { createIndex: index }, { waitForIndex: true });
     changed = true;
   }
   return changed;

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { IndexDefinition } from '../../store/table-definition.js';
 import type { Item } from '../../tables/expressions/index.js';
 import { encodeKey } from '../../tables/keys.js';
+import { itemSize } from '../../tables/item-size.js';
 import { toItemWrite } from '../../tables/writes.js';
 import { expectSluiceError, useEngine, type BackendUnderTest } from './harness.js';
 
@@ -165,7 +166,10 @@ export function tableIndexConformance(backend: BackendUnderTest): void {
         await tables().batchWriteItem(puts);
       }
       const described = await tables().updateTable('tasks', { createIndex: byStatus({ type: 'KEYS_ONLY' }) });
-      expect(described.indexes?.[0]).not.toHaveProperty('backfilling');
+      // Answered at once, as DynamoDB does: the index is CREATING (backfilling) until the backfill ends.
+      expect(described.indexes?.[0]).toHaveProperty('backfilling', true);
+      await tables().indexBackfillsSettled();
+      expect((await tables().describeTable('tasks')).indexes?.[0]).not.toHaveProperty('backfilling');
       expect(await entries('by-status')).toHaveLength(count / 2);
       const s2 = await queryStatus('s2', { limit: 3 });
       expect(s2.items).toEqual([
@@ -201,6 +205,7 @@ export function tableIndexConformance(backend: BackendUnderTest): void {
         return n;
       })();
       await tables().updateTable('tasks', { createIndex: byStatus({ type: 'ALL' }) });
+      await tables().indexBackfillsSettled();
       writing = false;
       expect(await writer).toBeGreaterThanOrEqual(50);
       const items: Item[] = [];
@@ -234,6 +239,169 @@ export function tableIndexConformance(backend: BackendUnderTest): void {
       expect(items.reduce((sum, item) => sum + (item.hits as number), 0)).toBe(8 * 15);
       const key = (item: Item) => JSON.stringify([item.status, item.at, item.user, item.id, item.hits]);
       expect((await entries('by-status')).map(key).sort()).toEqual(items.map(key).sort());
+    });
+
+    /** Holds the store's backfill batches until `release` is called: the index stays CREATING meanwhile. */
+    function holdBackfill(): { release: () => void; restore: () => void } {
+      const store = t.sluice.store;
+      const original = store.indexBackfill;
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      store.indexBackfill = async (p) => {
+        await gate;
+        return original.call(store, p);
+      };
+      return { release, restore: () => (store.indexBackfill = original) };
+    }
+
+    async function fillTasks(count: number) {
+      for (let i = 0; i < count; i += 25)
+        await tables().batchWriteItem(
+          Array.from({ length: 25 }, (_, k) => ({ tableName: 'tasks', put: { user: `u${(i + k) % 7}`, id: i + k, status: 'open', at: i + k } })),
+        );
+    }
+
+    it('answers UpdateTable adding an index at once, refuses reads and other index changes until the background backfill ends', async () => {
+      await tasksTable([]);
+      await fillTasks(1200);
+      const held = holdBackfill();
+      try {
+        const described = await tables().updateTable('tasks', { createIndex: byStatus({ type: 'ALL' }) });
+        expect(described.indexes).toEqual([{ ...byStatus({ type: 'ALL' }), backfilling: true }]);
+        expect((await tables().describeTable('tasks')).indexes?.[0]?.backfilling).toBe(true);
+        await expectSluiceError(queryStatus('open'), 'ValidationException', /^Cannot read from backfilling global secondary index$/);
+        const limit = /^Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table$/;
+        await expectSluiceError(
+          tables().updateTable('tasks', { createIndex: { ...byStatus({ type: 'KEYS_ONLY' }), name: 'second' } }),
+          'LimitExceededException',
+          limit,
+        );
+        await expectSluiceError(tables().updateTable('tasks', { deleteIndex: 'by-status' }), 'LimitExceededException', limit);
+        // Other table changes are accepted meanwhile.
+        await tables().updateTable('tasks', { tags: { team: 'a' } });
+        held.release();
+        await tables().indexBackfillsSettled();
+      } finally {
+        held.restore();
+      }
+      const active = await tables().describeTable('tasks');
+      expect(active.indexes).toEqual([byStatus({ type: 'ALL' })]);
+      expect(active.tags).toEqual({ team: 'a' });
+      expect((await queryStatus('open', { limit: 2 })).items).toEqual([
+        { user: 'u0', id: 0, status: 'open', at: 0 },
+        { user: 'u1', id: 1, status: 'open', at: 1 },
+      ]);
+      expect(await entries('by-status')).toHaveLength(1200);
+      // Once ACTIVE, the next index change is accepted; waitForIndex returns when it is ACTIVE too.
+      const second = await tables().updateTable(
+        'tasks',
+        { createIndex: { ...byStatus({ type: 'KEYS_ONLY' }), name: 'second' } },
+        { waitForIndex: true },
+      );
+      expect(second.indexes?.map((index) => [index.name, index.backfilling ?? false])).toEqual([
+        ['by-status', false],
+        ['second', false],
+      ]);
+    });
+
+    it('refuses one of two concurrent UpdateTable calls adding an index: the loser re-reads and finds one CREATING', async () => {
+      await tasksTable([]);
+      await fillTasks(100);
+      const held = holdBackfill();
+      let outcomes: PromiseSettledResult<unknown>[];
+      try {
+        outcomes = await Promise.allSettled([
+          tables().updateTable('tasks', { createIndex: { ...byStatus({ type: 'ALL' }), name: 'one' } }),
+          tables().updateTable('tasks', { createIndex: { ...byStatus({ type: 'ALL' }), name: 'two' } }),
+        ]);
+        held.release();
+        await tables().indexBackfillsSettled();
+      } finally {
+        held.restore();
+      }
+      expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+      const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected')!;
+      expect((refused.reason as { code: string }).code).toBe('LimitExceededException');
+      const indexes = (await tables().describeTable('tasks')).indexes ?? [];
+      expect(indexes).toHaveLength(1);
+      expect(indexes[0]!.backfilling).toBeUndefined();
+    });
+
+    it('writes no entry of an index dropped while its backfill was running', async () => {
+      await tasksTable([]);
+      await fillTasks(600);
+      const held = holdBackfill();
+      try {
+        await tables().updateTable('tasks', { createIndex: byStatus({ type: 'ALL' }) });
+        // Dropped by another path while the first batch waits (UpdateTable itself refuses it: LimitExceeded).
+        const table = await t.sluice.store.tableGet({ name: 'tasks' });
+        const { indexes: _dropped, ...without } = table!.definition;
+        await t.sluice.store.tableUpdate({ name: 'tasks', definition: without, now: 2, indexesChanged: true, dropIndexes: ['by-status'] });
+        held.release();
+        await tables().indexBackfillsSettled();
+      } finally {
+        held.restore();
+      }
+      expect(await entries('by-status')).toEqual([]);
+      expect((await tables().describeTable('tasks')).indexes).toBeUndefined();
+    });
+
+    it('keeps a table change committed between the backfill reading the definition and marking the index ACTIVE', async () => {
+      await tasksTable([]);
+      await fillTasks(100);
+      const store = t.sluice.store;
+      const getById = store.tableGetById;
+      let interloped = false;
+      // The backfill reads the definition to mark the index ready; an UpdateTable commits right after.
+      store.tableGetById = async (p) => {
+        const current = await getById.call(store, p);
+        if (!interloped && current?.definition.indexes?.some((index) => index.backfilling)) {
+          interloped = true;
+          await tables().updateTable('tasks', { tags: { late: 'yes' } });
+        }
+        return current;
+      };
+      try {
+        await Promise.all([
+          tables().updateTable('tasks', { createIndex: byStatus({ type: 'KEYS_ONLY' }) }),
+          tables().updateTable('tasks', { stream: { viewType: 'KEYS_ONLY' } }),
+        ]);
+        await tables().indexBackfillsSettled();
+      } finally {
+        store.tableGetById = getById;
+      }
+      expect(interloped).toBe(true);
+      const table = await tables().describeTable('tasks');
+      expect(table.indexes).toEqual([byStatus({ type: 'KEYS_ONLY' })]);
+      expect(table.tags).toEqual({ late: 'yes' });
+      expect(table.stream?.viewType).toBe('KEYS_ONLY');
+    });
+
+    it('counts each index\'s items and size from its entries in DescribeTable (sparse indexes hold fewer)', async () => {
+      await tasksTable([
+        { ...byStatus({ type: 'KEYS_ONLY' }), name: 'keys' },
+        { ...byStatus({ type: 'ALL' }), name: 'all' },
+        { name: 'by-note', kind: 'local', partitionKey: { name: 'user', type: 'S' }, sortKey: { name: 'note', type: 'S' }, projection: { type: 'ALL' } },
+      ]);
+      const items: Item[] = Array.from({ length: 10 }, (_, id) => ({ user: 'u', id, status: 'open', at: id, ...(id < 3 ? { note: `n${id}` } : {}), body: 'x'.repeat(50) }));
+      for (const item of items) await tables().putItem({ tableName: 'tasks', item });
+      await tables().putItem({ tableName: 'tasks', item: { user: 'u', id: 99, body: 'no index keys' } });
+      const described = await tables().describeTable('tasks', { counts: true });
+      expect(described.itemCount).toBe(11);
+      const sum = (list: Item[]) => list.reduce((total, item) => total + itemSize(item), 0);
+      expect(described.indexCounts).toEqual({
+        // ALL holds the whole items that carry the index keys; KEYS_ONLY the table's and the index's keys.
+        all: { itemCount: 10, sizeBytes: sum(items) },
+        keys: { itemCount: 10, sizeBytes: sum(items.map(({ user, id, status, at }) => ({ user, id, status, at }) as Item)) },
+        'by-note': { itemCount: 3, sizeBytes: sum(items.slice(0, 3)) },
+      });
+      // Deletes leave the counts with the entries.
+      await tables().deleteItem({ tableName: 'tasks', key: { user: 'u', id: 0 } });
+      expect((await tables().describeTable('tasks', { counts: true })).indexCounts).toMatchObject({
+        keys: { itemCount: 9 },
+        all: { itemCount: 9 },
+        'by-note': { itemCount: 2 },
+      });
     });
 
     it('refuses reads of an index still backfilling', async () => {

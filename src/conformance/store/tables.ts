@@ -118,6 +118,27 @@ export function tableStoreConformance(backend: BackendUnderTest): void {
       expect(
         await t.store.tableUpdate({ name: 'missing', definition: definitionOf(), now: t0 }),
       ).toBeUndefined();
+      // A compare-and-set on the definition: applied while it is the one expected, refused once changed.
+      const stale = updated!.definition;
+      const tagged = await t.store.tableUpdate({
+        name: 'orders',
+        definition: { ...stale, tags: { a: '1' } },
+        now: t0 + 6,
+        expected: stale,
+      });
+      expect(tagged?.definition.tags).toEqual({ a: '1' });
+      for (const indexesChanged of [false, true]) {
+        expect(
+          await t.store.tableUpdate({
+            name: 'orders',
+            definition: { ...stale, ttlAttribute: null },
+            now: t0 + 7,
+            expected: stale,
+            indexesChanged,
+          }),
+        ).toBeUndefined();
+      }
+      expect((await t.store.tableGet({ name: 'orders' }))?.definition).toEqual(tagged!.definition);
 
       expect(await t.store.tableDelete({ name: 'orders' })).toMatchObject({ id: created.table.id });
       expect(await t.store.tableDelete({ name: 'orders' })).toBeUndefined();

@@ -9,6 +9,7 @@ import type { EncodedKey } from '../table-definition.js';
 import type { IndexRow, TableStore } from '../table-store.js';
 import { query, run, transaction, type Statement } from './connection.js';
 import { pageOf } from './tables.js';
+import { hasIndex } from '../table-definition.js';
 
 interface IndexPageRow extends Omit<IndexRow, 'item'> {
   item: string | null;
@@ -74,6 +75,13 @@ const backfillItems: Statement = {
          WHERE i.table_id = $1 AND i.pk = picked.pk AND i.sk = picked.sk
          RETURNING i.pk, i.sk, i.item`,
 };
+// Taken first in each batch: a table delete or an index change (both lock the row FOR UPDATE) then
+// waits for the batch to commit, or the batch waits for them and finds the table or index gone, so no
+// entry outlives its table or index.
+const lockTable: Statement = {
+  name: 'sluice_index_backfill_table',
+  text: 'SELECT definition FROM tables WHERE id = $1 FOR KEY SHARE',
+};
 const upsertEntries: Statement = {
   name: 'sluice_index_backfill_upsert',
   text: `INSERT INTO index_items (table_id, index_name, ipk, isk, pk, sk, item, size)
@@ -81,8 +89,20 @@ const upsertEntries: Statement = {
          ON CONFLICT (table_id, index_name, ipk, isk, pk, sk) DO UPDATE SET item = excluded.item, size = excluded.size`,
 };
 
-export function createPostgresIndexItems(pool: pg.Pool): Pick<TableStore, 'indexQuery' | 'indexScan' | 'indexBackfill'> {
+const indexStats: Statement = {
+  name: 'sluice_index_stats',
+  text: `SELECT index_name AS "index", count(*)::integer AS count, coalesce(sum(size), 0)::bigint AS bytes
+         FROM index_items WHERE table_id = $1 GROUP BY index_name`,
+};
+
+export function createPostgresIndexItems(
+  pool: pg.Pool,
+): Pick<TableStore, 'indexQuery' | 'indexScan' | 'indexBackfill' | 'indexStats'> {
   return {
+    async indexStats(p) {
+      const rows = await run<{ index: string; count: number; bytes: string }>(pool, indexStats, [p.tableId]);
+      return rows.map((row) => ({ index: row.index, count: row.count, bytes: Number(row.bytes) }));
+    },
     async indexQuery(p) {
       return pageOf<IndexPageRow>(
         async (after, rows, budget) => {
@@ -107,6 +127,8 @@ export function createPostgresIndexItems(pool: pg.Pool): Pick<TableStore, 'index
     },
     async indexBackfill(p) {
       return transaction(pool, async (client): Promise<EncodedKey | null> => {
+        const [table] = await query<{ definition: string }>(client, lockTable, [p.tableId]);
+        if (!table || !hasIndex(table.definition, p.index)) return null;
         const rows = await query<{ pk: Buffer; sk: Buffer; item: string }>(client, backfillItems, [
           p.tableId,
           p.after?.pk ?? Buffer.alloc(0),

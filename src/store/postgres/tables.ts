@@ -60,7 +60,9 @@ const sql = {
            SELECT * FROM created`,
   },
   update: {
-    text: `UPDATE tables SET definition = $2, modified_at = $3 WHERE name = $1 RETURNING ${TABLE_COLUMNS}`,
+    // $4: the compare-and-set's expected definition text (null: unconditional).
+    text: `UPDATE tables SET definition = $2, modified_at = $3
+           WHERE name = $1 AND ($4::text IS NULL OR definition = $4::text) RETURNING ${TABLE_COLUMNS}`,
   },
   // An index change first waits for item writes in progress: they hold the row FOR KEY SHARE until they
   // commit, and FOR UPDATE conflicts with that. A write that starts meanwhile waits here, then re-checks
@@ -68,7 +70,7 @@ const sql = {
   lockForIndexes: { text: 'SELECT id FROM tables WHERE name = $1 FOR UPDATE' },
   updateIndexes: {
     text: `UPDATE tables SET definition = $2, modified_at = $3, index_version = index_version + 1
-           WHERE name = $1 RETURNING ${TABLE_COLUMNS}`,
+           WHERE name = $1 AND ($4::text IS NULL OR definition = $4::text) RETURNING ${TABLE_COLUMNS}`,
   },
   dropIndexEntries: { text: 'DELETE FROM index_items WHERE table_id = $1 AND index_name = ANY($2::text[])' },
   // Waits for item writes in progress (they hold the row FOR KEY SHARE until they commit).
@@ -246,7 +248,7 @@ export function createPostgresTableStore(
       return (await run<TableRow>(pool, sql.list, [`${escapeLike(p.prefix ?? '')}%`])).map(toTable);
     },
     async tableUpdate(p) {
-      const values = [p.name, JSON.stringify(p.definition), p.now];
+      const values = [p.name, JSON.stringify(p.definition), p.now, p.expected ? JSON.stringify(p.expected) : null];
       const [row] = p.indexesChanged
         ? await transaction(pool, async (client) => {
             await query(client, sql.lockForIndexes, [p.name]);

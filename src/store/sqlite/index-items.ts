@@ -5,6 +5,7 @@
  */
 import type { Statement } from 'better-sqlite3';
 import type { EncodedKey } from '../table-definition.js';
+import { hasIndex } from '../table-definition.js';
 import type { IndexChanges, IndexPage, IndexRow, TableStore } from '../table-store.js';
 import type { SqliteDatabase } from './database.js';
 
@@ -61,6 +62,10 @@ export function createSqliteIndexItems(db: SqliteDatabase) {
     ),
     dropIndex: db.prepare('DELETE FROM index_items WHERE table_id = ? AND index_name = ?'),
     dropTable: db.prepare('DELETE FROM index_items WHERE table_id = ?'),
+    tableDefinition: db.prepare<[number], { definition: string }>('SELECT definition FROM tables WHERE id = ?'),
+    stats: db.prepare<[number], { index: string; count: number; bytes: number }>(
+      'SELECT index_name AS "index", count(*) AS count, sum(size) AS bytes FROM index_items WHERE table_id = ? GROUP BY index_name',
+    ),
     scanFirst: db.prepare<[number, string, number], IndexRow>(
       `SELECT ${COLUMNS} FROM index_items WHERE table_id = ? AND index_name = ? ORDER BY ipk, isk, pk, sk LIMIT ?`,
     ),
@@ -85,6 +90,9 @@ export function createSqliteIndexItems(db: SqliteDatabase) {
   }
 
   const backfill = db.transaction((p: Parameters<TableStore['indexBackfill']>[0]): EncodedKey | null => {
+    // A table deleted, or an index dropped, since the backfill began: nothing to write.
+    const table = sql.tableDefinition.get(p.tableId);
+    if (!table || !hasIndex(table.definition, p.index)) return null;
     const rows = p.after
       ? sql.itemsAfter.all(p.tableId, p.after.pk, p.after.sk, p.limit)
       : sql.itemsFirst.all(p.tableId, p.limit);
@@ -120,6 +128,9 @@ export function createSqliteIndexItems(db: SqliteDatabase) {
       async indexBackfill(p) {
         return backfill(p);
       },
-    } satisfies Pick<TableStore, 'indexQuery' | 'indexScan' | 'indexBackfill'>,
+      async indexStats(p) {
+        return sql.stats.all(p.tableId);
+      },
+    } satisfies Pick<TableStore, 'indexQuery' | 'indexScan' | 'indexBackfill' | 'indexStats'>,
   };
 }

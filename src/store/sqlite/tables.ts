@@ -98,6 +98,7 @@ export function createSqliteTableStore(
   | 'indexQuery'
   | 'indexScan'
   | 'indexBackfill'
+  | 'indexStats'
 > {
   const indexItems = createSqliteIndexItems(db);
   const { itemWrite } = createSqliteItemWrites(db, notifier, indexItems);
@@ -113,6 +114,10 @@ export function createSqliteTableStore(
     ),
     tableUpdate: db.prepare(
       'UPDATE tables SET definition = ?, modified_at = ?, index_version = index_version + ? WHERE name = ?',
+    ),
+    // The compare-and-set: the stored text is JSON.stringify of the definition, as the caller's is.
+    tableUpdateIf: db.prepare(
+      'UPDATE tables SET definition = ?, modified_at = ?, index_version = index_version + ? WHERE name = ? AND definition = ?',
     ),
     tableDelete: db.prepare('DELETE FROM tables WHERE id = ?'),
     shardInsert: db.prepare('INSERT INTO stream_shards (table_id, shard, last_seq) VALUES (?, ?, 0)'),
@@ -153,7 +158,10 @@ export function createSqliteTableStore(
 
   const updateTable = db.transaction((p: Parameters<TableStore['tableUpdate']>[0]) => {
     const bump = p.indexesChanged ? 1 : 0;
-    if (sql.tableUpdate.run(JSON.stringify(p.definition), p.now, bump, p.name).changes === 0) return undefined;
+    const changed = p.expected
+      ? sql.tableUpdateIf.run(JSON.stringify(p.definition), p.now, bump, p.name, JSON.stringify(p.expected))
+      : sql.tableUpdate.run(JSON.stringify(p.definition), p.now, bump, p.name);
+    if (changed.changes === 0) return undefined;
     const table = toTable(sql.tableByName.get(p.name)!);
     for (const index of p.dropIndexes ?? []) indexItems.dropIndex(table.id, index);
     return table;

@@ -51,16 +51,19 @@ function indexWire(d: TableDescription, index: IndexDefinition): Record<string, 
         ? { IndexStatus: 'CREATING', Backfilling: true }
         : { IndexStatus: 'ACTIVE' }
       : {}),
-    IndexSizeBytes: 0,
-    ItemCount: 0,
+    // Counted from the index's entries when described (DynamoDB refreshes them about every six hours).
+    IndexSizeBytes: d.indexCounts?.[index.name]?.sizeBytes ?? 0,
+    ItemCount: d.indexCounts?.[index.name]?.itemCount ?? 0,
     IndexArn: `${d.tableArn}/index/${index.name}`,
   };
 }
 
 export function tableDescriptionWire(
   d: TableDescription,
-  status: 'ACTIVE' | 'DELETING' = 'ACTIVE',
+  deleting = false,
 ): Record<string, unknown> {
+  // A table stays UPDATING while an index added by UpdateTable is CREATING (clients wait for ACTIVE).
+  const status = deleting ? 'DELETING' : d.indexes?.some((index) => index.backfilling) ? 'UPDATING' : 'ACTIVE';
   const keys = d.sortKey ? [d.partitionKey, d.sortKey] : [d.partitionKey];
   const capacity = d.capacity ?? { billingMode: 'PAY_PER_REQUEST' };
   const indexes = d.indexes ?? [];
@@ -429,7 +432,7 @@ export const tableOperations = {
   ListTables: listTables,
   UpdateTable: updateTable,
   DeleteTable: async (input: WireInput, context: DynamoDbContext) => ({
-    TableDescription: tableDescriptionWire(await context.tables.deleteTable(input.tableName()), 'DELETING'),
+    TableDescription: tableDescriptionWire(await context.tables.deleteTable(input.tableName()), true),
   }),
   UpdateTimeToLive: updateTimeToLive,
   DescribeTimeToLive: describeTimeToLive,
