@@ -29,20 +29,26 @@ const task = (next: object) => ({
   ResultPath: null,
   ...next,
 });
+/**
+ * As AWS advises for Lambda tasks: a node of a cluster may refuse an invocation while it waits for its
+ * concurrency slots (Lambda.TooManyRequestsException); the task tries again.
+ */
+const throttleRetry = { ErrorEquals: ['Lambda.TooManyRequestsException'], IntervalSeconds: 1, MaxAttempts: 20, BackoffRate: 1 };
+const THROTTLED = 'Lambda.TooManyRequestsException';
 const definition = {
   StartAt: 'Work',
   States: {
     Work: {
       ...task({ Next: 'Pause' }),
       Parameters: { 'plan.$': '$.work', 'retry.$': '$$.State.RetryCount', 'execution.$': '$$.Execution.Name', 'state.$': '$$.State.Name' },
-      Retry: [{ ErrorEquals: ['Transient'], IntervalSeconds: 1, MaxAttempts: 2, BackoffRate: 1 }],
+      Retry: [{ ErrorEquals: ['Transient'], IntervalSeconds: 1, MaxAttempts: 2, BackoffRate: 1 }, throttleRetry],
       Catch: [{ ErrorEquals: ['Fatal'], ResultPath: '$.error', Next: 'Recover' }],
     },
     Pause: { Type: 'Wait', Seconds: 1, Next: 'Second' },
     Second: {
       ...task({ End: true }),
       Parameters: { 'plan.$': '$.second', 'retry.$': '$$.State.RetryCount', 'execution.$': '$$.Execution.Name', 'state.$': '$$.State.Name' },
-      Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 1, MaxAttempts: 1 }],
+      Retry: [throttleRetry, { ErrorEquals: ['States.ALL'], IntervalSeconds: 1, MaxAttempts: 1 }],
     },
     Recover: { Type: 'Pass', End: true },
   },
@@ -57,17 +63,28 @@ function plans(i: number): { work: Outcome[]; second: Outcome[] } {
   return { work: work[i % work.length]!, second: second[Math.floor(i / work.length) % second.length]! };
 }
 
-/** The status and history event types AWS records for a plan, and the task attempts it makes. */
-function expected(plan: { work: Outcome[]; second: Outcome[] }): { status: string; types: string[]; attempts: string[] } {
+/**
+ * The status and history event types AWS records for a plan, and the task attempts it invokes. An
+ * attempt's outcome is `plan[RetryCount]`, or a throttle where `throttled(n)` says the history's n-th
+ * attempt was refused (retried by its own retrier, so it does not count against the others).
+ */
+function expected(plan: { work: Outcome[]; second: Outcome[] }, throttled: (n: number) => boolean): { status: string; types: string[]; attempts: string[] } {
   const types = ['ExecutionStarted'];
   const attempts: string[] = [];
+  let n = 0;
   const runTask = (state: string, outcomes: Outcome[], retries: (o: Outcome) => boolean, maxAttempts: number): Outcome => {
     types.push('TaskStateEntered');
+    let counted = 0;
     for (let retry = 0; ; retry++) {
+      types.push('LambdaFunctionScheduled', 'LambdaFunctionStarted');
+      if (throttled(n++)) {
+        types.push('LambdaFunctionFailed');
+        continue;
+      }
       const outcome = outcomes[retry] ?? 'ok';
       attempts.push(`${state}:${retry}`);
-      types.push('LambdaFunctionScheduled', 'LambdaFunctionStarted', outcome === 'ok' ? 'LambdaFunctionSucceeded' : 'LambdaFunctionFailed');
-      if (outcome === 'ok' || !retries(outcome) || retry === maxAttempts) return outcome;
+      types.push(outcome === 'ok' ? 'LambdaFunctionSucceeded' : 'LambdaFunctionFailed');
+      if (outcome === 'ok' || !retries(outcome) || counted++ === maxAttempts) return outcome;
     }
   };
   const work = runTask('Work', plan.work, (o) => o === 'Transient', 2);
@@ -116,7 +133,7 @@ describePostgres('state machine executions on node processes, one killed with SI
   it('the survivor finishes every execution exactly once, with the history of its plan', async () => {
     const started = Date.now();
     const node = (nodeId: string, create?: object) =>
-      startClusterNode({ store, nodeId, log, heartbeatMs: 250, leaseMs: 1_000, delayMs: 400, stateMachine: { executionLeaseMs: LEASE_MS, noCluster: true, ...(create ? { create } : {}) } });
+      startClusterNode({ store, nodeId, log, heartbeatMs: 250, leaseMs: 1_000, delayMs: 400, stateMachine: { executionLeaseMs: LEASE_MS, ...(create ? { create } : {}) } });
     running.push(await node('b'));
     const executions = Array.from({ length: EXECUTIONS }, (_, i) => ({ name: `x${i}`, input: plans(i) }));
     const a = await node('a', { name: 'kill', definition, executions });
@@ -149,10 +166,14 @@ describePostgres('state machine executions on node processes, one killed with SI
       const invoked = new Map<string, number>();
       for (const e of entries) if (e.t === 'S') invoked.set(`${e.execution}:${e.state}:${e.retry}`, (invoked.get(`${e.execution}:${e.state}:${e.retry}`) ?? 0) + 1);
       let twice = 0;
+      let throttles = 0;
       for (const [i, execution] of executions.entries()) {
-        const want = expected(plans(i));
         const description = await reader.stateMachines.describeExecution(arns[i]!);
         const { events } = await reader.stateMachines.history(arns[i]!, { maxResults: 1000 });
+        const outcomes = events.filter((e) => e.type === 'LambdaFunctionFailed' || e.type === 'LambdaFunctionSucceeded');
+        const isThrottle = (n: number) => (outcomes[n]?.lambdaFunctionFailedEventDetails as { error?: string } | undefined)?.error === THROTTLED;
+        throttles += outcomes.filter((_, n) => isThrottle(n)).length;
+        const want = expected(plans(i), isThrottle);
         expect({ name: execution.name, status: description.status }, JSON.stringify(events.slice(-4))).toEqual({ name: execution.name, status: want.status });
         expect(historyViolations(description.status, events)).toEqual([]);
         expect(events.map((e) => e.type)).toEqual(want.types);
@@ -165,7 +186,7 @@ describePostgres('state machine executions on node processes, one killed with SI
       // A's tasks in flight ran again on B; and B did finish executions A had started.
       expect(twice).toBeGreaterThan(0);
       expect(entries.some((e) => e.node === 'b' && e.t === 'E')).toBe(true);
-      console.log(`[states-node-kill] ${EXECUTIONS} executions; killed A ${killedAt - started} ms in, all finished ${finishedAt - killedAt} ms later; ${twice} attempts ran twice`);
+      console.log(`[states-node-kill] ${EXECUTIONS} executions; killed A ${killedAt - started} ms in, all finished ${finishedAt - killedAt} ms later; ${twice} attempts ran twice; ${throttles} throttled`);
     } finally {
       await reader.close();
     }
