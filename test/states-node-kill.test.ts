@@ -1,13 +1,14 @@
 /**
  * Node processes (test/fixtures/cluster-node.ts) on one PostgreSQL schema run state machine executions
  * whose tasks fail by plan (retried, caught or fatal); node A, which starts them, is killed with SIGKILL
- * while its tasks are in flight. Node B, the survivor, must take over A's executions once their leases end
- * (executionLeaseMs) and finish every one exactly once:
+ * while its tasks are in flight, then node B once it has taken over some of them. Node C, the survivor,
+ * must take over their executions once their leases end (executionLeaseMs) and finish every one exactly
+ * once:
  * - its status is the one the plan leads to, and its history is exactly the events AWS records for that
  *   path (the state and Lambda events of each attempt), gap-free, with one terminal event;
  * - no transition applied twice (no event with two successors: src/testkit/execution-history.ts);
  * - every task attempt in the history was invoked at least once (the shared log), some of them twice:
- *   the ones A was running when it died (at-least-once, as AWS documents).
+ *   the ones A and B were running when they died (at-least-once, as AWS documents).
  * In the chaos config (vitest.chaos.config.ts): it starts processes and waits out a lease.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -134,25 +135,32 @@ describePostgres('state machine executions on node processes, one killed with SI
     const started = Date.now();
     const node = (nodeId: string, create?: object) =>
       startClusterNode({ store, nodeId, log, heartbeatMs: 250, leaseMs: 1_000, delayMs: 400, stateMachine: { executionLeaseMs: LEASE_MS, ...(create ? { create } : {}) } });
-    running.push(await node('b'));
+    // The reader runs no executions: its runner stops before any exists (it has no `step` function).
+    const reader = await Sluice.open({ store: await openTestStore({ schema, dropSchemaOnClose: false }), cluster: false });
+    await reader.stateMachines.runner.stop(Date.now());
+    const [b, c] = await Promise.all([node('b'), node('c')]);
+    running.push(b!, c!);
     const executions = Array.from({ length: EXECUTIONS }, (_, i) => ({ name: `x${i}`, input: plans(i) }));
     const a = await node('a', { name: 'kill', definition, executions });
     running.push(a);
-    // Kill A while it runs tasks: once it has started a fair share of the attempts and some are still running.
-    for (;;) {
-      const entries = readLog(log).filter((e) => e.node === 'a');
-      const open = entries.filter((e) => e.t === 'S').length - entries.filter((e) => e.t === 'E').length;
-      if (entries.length >= EXECUTIONS && open > 0) break;
-      await sleep(10);
-    }
-    a.child.kill('SIGKILL');
-    await a.exited;
+    /** Kills a node with SIGKILL once `ready` holds of its log lines and it has a task running (or after 10 s). */
+    const killWhile = async (victim: RunningNode, ready: (entries: LogEntry[]) => boolean) => {
+      for (const giveUp = Date.now() + 10_000; Date.now() < giveUp;) {
+        const entries = readLog(log).filter((e) => e.node === victim.id);
+        const open = entries.filter((e) => e.t === 'S').length - entries.filter((e) => e.t === 'E').length;
+        if (ready(entries) && open > 0) break;
+        await sleep(10);
+      }
+      victim.child.kill('SIGKILL');
+      await victim.exited;
+    };
+    // A, once it has started a fair share of the attempts; then B, once it has taken over some of A's.
+    await killWhile(a, (entries) => entries.length >= EXECUTIONS);
     const killedAt = Date.now();
+    const bBefore = readLog(log).filter((e) => e.node === 'b').length;
+    await killWhile(b!, (entries) => entries.length >= bBefore + 10);
 
-    const reader = await Sluice.open({ store: await openTestStore({ schema, dropSchemaOnClose: false }), cluster: false });
     try {
-      // The reader runs no tasks of its own: it has no `step` function, so it never claims (see below).
-      await reader.stateMachines.runner.stop(Date.now());
       const arns = executions.map((e) => `arn:aws:states:us-east-1:000000000000:execution:kill:${e.name}`);
       const deadline = Date.now() + 40_000;
       for (;;) {
@@ -183,10 +191,10 @@ describePostgres('state machine executions on node processes, one killed with SI
           if (count > 1) twice++;
         }
       }
-      // A's tasks in flight ran again on B; and B did finish executions A had started.
+      // The dead nodes' tasks in flight ran again; C, the survivor, finished executions.
       expect(twice).toBeGreaterThan(0);
-      expect(entries.some((e) => e.node === 'b' && e.t === 'E')).toBe(true);
-      console.log(`[states-node-kill] ${EXECUTIONS} executions; killed A ${killedAt - started} ms in, all finished ${finishedAt - killedAt} ms later; ${twice} attempts ran twice; ${throttles} throttled`);
+      expect(entries.some((e) => e.node === 'c' && e.t === 'E')).toBe(true);
+      console.log(`[states-node-kill] ${EXECUTIONS} executions; killed A ${killedAt - started} ms in, then B; all finished ${finishedAt - killedAt} ms after A's death; ${twice} attempts ran twice; ${throttles} throttled`);
     } finally {
       await reader.close();
     }
