@@ -2,10 +2,13 @@
  * `executionLeaseMs`: how long a node holds an execution with a task in flight before another node may
  * resume it. A node that dies holding one delays it by that much, not by the 60 s default.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createNodeLogger } from '../api/logger.js';
+import { startNode } from '../api/node.js';
 import { Sluice } from '../engine/sluice.js';
 import { ManualClock } from '../model/clock.js';
 import { openStore } from '../store/open.js';
@@ -22,6 +25,16 @@ describe('executionLeaseMs', () => {
         code: 'InvalidParameterValue',
         message: expect.stringMatching(/^executionLeaseMs: .* must be an integer from 1000 to 3600000$/),
       });
+  });
+
+  it('a node takes it from its config file (node.executionLeaseMs)', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'sluice-exec-lease-config-'));
+    cleanups.push(() => rmSync(cwd, { recursive: true, force: true }));
+    writeFileSync(join(cwd, 'sluice.config.json'), JSON.stringify({ node: { executionLeaseMs: 2_500 } }));
+    const logger = createNodeLogger({ level: 'error', destination: new Writable({ write: (_chunk, _encoding, done) => done() }), format: 'json' });
+    const node = await startNode({ store: 'sqlite::memory:', cwd, port: 0, insecureDev: true, prune: false, env: {}, logger });
+    cleanups.push(() => node.close());
+    expect(node.sluice.stateMachines.runner.leaseMs).toBe(2_500);
   });
 
   it("another node resumes a dead node's execution once that lease ends", async () => {
