@@ -110,6 +110,7 @@ function openEngine(
     ...(config?.node?.executionRetentionSeconds !== undefined
       ? { executionRetentionSeconds: config.node.executionRetentionSeconds }
       : {}),
+    ...(config?.node?.executionLeaseMs !== undefined ? { executionLeaseMs: config.node.executionLeaseMs } : {}),
     onBackgroundError: (error) => logger.error({ err: error }, `background task failed: ${describeError(error)}`),
     events,
   });

@@ -45,6 +45,8 @@ export const nodeSettingsSchema = z.strictObject({
   taskTokenRetentionSeconds: rangedInteger({ min: 1, max: 31_536_000, unit: 'seconds' }).nullable().optional(),
   /** How long a finished state machine execution and its history stay readable (default 90 days); null keeps them. */
   executionRetentionSeconds: rangedInteger({ min: 1, max: 31_536_000, unit: 'seconds' }).nullable().optional(),
+  /** How long a node holds an execution with a task in flight before another node may resume it (default 60,000). */
+  executionLeaseMs: rangedInteger({ min: 1_000, max: 3_600_000, unit: 'ms' }).optional(),
 });
 
 export const authSchema = z.strictObject({

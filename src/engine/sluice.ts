@@ -61,6 +61,12 @@ export interface SluiceOptions {
    * them.
    */
   executionRetentionSeconds?: number | null;
+  /**
+   * How long a node holds a state machine execution with a task in flight before another node may take it
+   * over, in ms (1,000 to 3,600,000); the holder renews it every third of that. A node that dies mid-task
+   * delays its executions by up to this much. Default 60,000.
+   */
+  executionLeaseMs?: number;
   /** The event channel to report on (a node subscribes its logger before the engine starts); default a new one. */
   events?: EngineEvents;
   /**
@@ -185,6 +191,7 @@ export class Sluice {
       handlers: { schedule: (entry) => schedules.deliver(entry), 'batch-finalizer': (entry) => deliverFinalizer(delivery, entry) },
     });
     const executionRetention = retentionSecondsOption(options.executionRetentionSeconds, 'executionRetentionSeconds');
+    const executionLeaseMs = executionLeaseOption(options.executionLeaseMs);
     this.stateMachines = new StateMachineService({
       store,
       clock: this.clock,
@@ -194,6 +201,7 @@ export class Sluice {
       tables: this.tables,
       onError,
       ...(executionRetention !== undefined ? { finishedRetentionMs: executionRetention && executionRetention * 1000 } : {}),
+      ...(executionLeaseMs !== undefined ? { leaseMs: executionLeaseMs } : {}),
     });
     this.cluster = clusterOf(store, options, {
       onError,
@@ -249,6 +257,7 @@ export class Sluice {
     // A bad option fails before a store is opened.
     taskTokenRetention(options.taskTokenRetentionSeconds);
     retentionSecondsOption(options.executionRetentionSeconds, 'executionRetentionSeconds');
+    executionLeaseOption(options.executionLeaseMs);
     const given = typeof options.store === 'object';
     const store =
       typeof options.store === 'object'
@@ -294,6 +303,14 @@ function retentionSecondsOption(value: number | null | undefined, field: string)
   if (value === undefined || value === null) return value;
   if (!Number.isInteger(value) || value < 1 || value > 31_536_000)
     throw new SluiceError('InvalidParameterValue', `${field}: ${JSON.stringify(value)} is invalid; must be an integer from 1 to 31536000, or null`, { field });
+  return value;
+}
+
+/** The execution lease option in ms: 1,000 to 3,600,000, or undefined (the runner's default). */
+function executionLeaseOption(value: number | undefined): number | undefined {
+  if (value === undefined) return value;
+  if (!Number.isInteger(value) || value < 1_000 || value > 3_600_000)
+    throw new SluiceError('InvalidParameterValue', `executionLeaseMs: ${JSON.stringify(value)} is invalid; must be an integer from 1000 to 3600000`, { field: 'executionLeaseMs' });
   return value;
 }
 

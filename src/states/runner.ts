@@ -119,7 +119,8 @@ export function parentAnswer(state: ExecutionState): { callbackId: string; compl
 
 export class ExecutionRunner {
   private readonly held = new Map<string, Held>();
-  private readonly leaseMs: number;
+  /** How long this node holds an execution with work in flight (`executionLeaseMs`). */
+  readonly leaseMs: number;
   private stopped = false;
   private cancelWake: (() => void) | undefined;
   private unsubscribe: (() => void) | undefined;
