@@ -21,6 +21,22 @@ import type { Service } from '../model/service.js';
 
 export type OutboxHandler = (entry: OutboxEntry) => Promise<void>;
 
+/** Thrown by a handler that applies its own retry limit: retry with backoff, whatever `maxAttempts` says. */
+export class RetryDelivery extends Error {
+  constructor(readonly reason: unknown) {
+    super(reason instanceof Error ? reason.message : String(reason), { cause: reason });
+    this.name = reason instanceof Error ? reason.name : 'RetryDelivery';
+  }
+}
+
+/** Thrown by a handler that gives up now: the entry is done, with this as its error. */
+export class AbandonDelivery extends Error {
+  constructor(message: string, cause: unknown) {
+    super(message, { cause });
+    this.name = 'AbandonDelivery';
+  }
+}
+
 export interface OutboxRelayOptions {
   store: Store;
   clock: Clock;
@@ -143,8 +159,8 @@ export class OutboxRelay implements Service {
       await store.outboxComplete({ id: entry.id, claimToken: this.claimToken, now: clock.now() });
     } catch (error) {
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      const throttled = isSluiceError(error, 'TooManyRequestsException');
-      if (!throttled && entry.attempts >= this.maxAttempts) {
+      const throttled = isSluiceError(error, 'TooManyRequestsException') || error instanceof RetryDelivery;
+      if (error instanceof AbandonDelivery || (!throttled && entry.attempts >= this.maxAttempts)) {
         this.options.onError(
           new Error(`outbox: gave up delivering ${entry.key} after ${entry.attempts} attempts: ${reason}`, {
             cause: error,
