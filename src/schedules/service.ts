@@ -22,7 +22,7 @@ import { parseScheduleExpression, type ScheduleExpression } from './expression.j
 import { parseTarget } from './target.js';
 import { type BatchTarget } from '../store/targets.js';
 import { firstTickAfter, planTick } from './ticks.js';
-import { boundedExpression, flexibleDeliveryAt } from './window.js';
+import { boundedExpression, flexibleDeliveryAt, type TickBounds } from './window.js';
 import { deliverWithPolicy } from './delivery-failure.js';
 import {
   scheduleLimits,
@@ -60,6 +60,13 @@ export class ScheduleService implements Service {
   private guard: ((name: string) => Promise<void>) | undefined;
 
   constructor(private readonly options: ScheduleServiceOptions) {}
+
+  /** Called after a schedule is deleted on completion (ActionAfterCompletion DELETE), to clear what is kept beside it. */
+  private completed: ((name: string) => Promise<void>) | undefined;
+
+  onCompleted(listener: (name: string) => Promise<void>): void {
+    this.completed = listener;
+  }
 
   /** Sets the check every update and delete passes first (catalog/service.ts `refuseAppliedSchedule`). */
   guardChanges(guard: (name: string) => Promise<void>): void {
@@ -280,7 +287,7 @@ export class ScheduleService implements Service {
     if (claimed && plan.next === null && schedule.policy?.deleteAfterCompletion) {
       const current = await this.options.store.scheduleGet({ name: schedule.name });
       if (current && current.nextFireAt === null && current.modifiedAt === schedule.modifiedAt) {
-        await this.options.store.scheduleDelete({ name: schedule.name });
+        if (await this.options.store.scheduleDelete({ name: schedule.name })) await this.completed?.(schedule.name);
         this.expressions.delete(schedule.name);
       }
     }
@@ -339,7 +346,7 @@ export class ScheduleService implements Service {
       );
     }
     const policy = buildPolicy(input, anchorAt);
-    const bounded = boundedExpression(expression, { startAt: anchorAt, ...(policy.endAt !== undefined ? { endAt: policy.endAt } : {}) });
+    const bounded = boundedExpression(expression, tickBounds(expression, anchorAt, policy.endAt));
     return {
       expression: expression.expression,
       timezone: expression.timezone,
@@ -358,10 +365,8 @@ export class ScheduleService implements Service {
     const key = `${schedule.expression}\u0000${schedule.timezone}\u0000${schedule.anchorAt}\u0000${endAt ?? ''}`;
     const cached = this.expressions.get(schedule.name);
     if (cached?.key === key) return cached.expression;
-    const expression = boundedExpression(
-      parseScheduleExpression(schedule.expression, { timezone: schedule.timezone, anchor: new Date(schedule.anchorAt) }),
-      { startAt: schedule.anchorAt, ...(endAt !== undefined ? { endAt } : {}) },
-    );
+    const parsed = parseScheduleExpression(schedule.expression, { timezone: schedule.timezone, anchor: new Date(schedule.anchorAt) });
+    const expression = boundedExpression(parsed, tickBounds(parsed, schedule.anchorAt, endAt));
     this.expressions.set(schedule.name, { key, expression });
     return expression;
   }
@@ -405,6 +410,12 @@ function sameDefinition(a: StoredSchedule, b: StoredSchedule, compareAnchor: boo
     JSON.stringify(a.policy) === JSON.stringify(b.policy) &&
     (!compareAnchor || a.anchorAt === b.anchorAt)
   );
+}
+
+/** StartDate and EndDate bound recurring schedules; Scheduler ignores both for a one-time at(). */
+function tickBounds(expression: ScheduleExpression, startAt: number, endAt: number | undefined): TickBounds {
+  if (expression.kind === 'at') return {};
+  return { startAt, ...(endAt !== undefined ? { endAt } : {}) };
 }
 
 /** EndDate, flexible window and action after completion, checked; empty when none is set. */
