@@ -318,6 +318,22 @@ export function scheduleConformance(backend: BackendUnderTest): void {
       expect(after.lastFiredTime).toBe(new Date(t0 + 2 * 60 * MINUTE).toISOString());
     });
 
+    it('ignores StartDate and EndDate for a one-time at() schedule, as Scheduler does', async () => {
+      await t.sluice.queues.create('ticks');
+      const t0 = t.clock.now();
+      const view = await schedules().create({
+        name: 'one-time',
+        expression: 'at(2026-01-01T02:00:00)',
+        target: { queue: 'ticks', body: 'once' },
+        startDate: t0 + 3 * 60 * MINUTE,
+        endDate: t0 + 4 * 60 * MINUTE,
+      });
+      expect(view.nextFireTime).toBe('2026-01-01T02:00:00.000Z');
+      await t.clock.advance(2 * 60 * MINUTE);
+      await drain();
+      expect(await bodies('ticks')).toEqual(['once']);
+    });
+
     it('fires each tick up to the EndDate, and deletes the schedule after its last tick when asked', async () => {
       await t.sluice.queues.create('ticks');
       const t0 = t.clock.now();
