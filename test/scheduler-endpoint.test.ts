@@ -158,7 +158,10 @@ describe.each(storeBackends)('the EventBridge Scheduler API with the AWS SDK on 
     expect(updated.EndDate).toBeUndefined();
     expect(updated).toMatchObject({ ActionAfterCompletion: 'NONE', FlexibleTimeWindow: { Mode: 'OFF' }, Target: { RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 } } });
     expect(updated.Target?.DeadLetterConfig).toBeUndefined();
-    expect((await node.sluice.schedules.get('bounded')).endDate).toBeNull();
+    const afterUpdate = await node.sluice.schedules.get('bounded');
+    expect(afterUpdate.endDate).toBeNull();
+    expect(Date.parse(afterUpdate.nextFireTime!)).toBeLessThan(start.getTime()); // the former StartDate no longer holds it back
+    expect(updated.StartDate).toBeUndefined();
     await scheduler.send(new DeleteScheduleCommand({ Name: 'bounded' }));
   });
 

@@ -341,8 +341,9 @@ export async function updateSchedule(context: SchedulerContext, nameParam: strin
       timezone: decoded.timezone ?? 'UTC',
       target: decoded.target,
       state: decoded.state,
-      ...(decoded.startDate !== undefined ? { startDate: decoded.startDate } : {}),
-      // UpdateSchedule replaces the whole definition: what is left out is cleared.
+      // UpdateSchedule replaces the whole definition: what is left out is cleared. A StartDate left out
+      // is none, so the schedule starts (and a rate() counts) from now, not from a former StartDate.
+      startDate: decoded.startDate ?? context.now(),
       endDate: decoded.endDate ?? null,
       flexibleWindowMinutes: decoded.flexibleWindowMinutes,
       deleteAfterCompletion: decoded.deleteAfterCompletion,
