@@ -53,6 +53,30 @@ describe('schedules over the native API and the CLI', () => {
     expect(await node.native('/v1/schedules/nightly')).toMatchObject({ status: 404 });
   });
 
+  it('takes an EndDate, a flexible window, deletion after completion and a failure policy over the native API', async () => {
+    const body = {
+      name: 'bounded',
+      expression: 'rate(1 hour)',
+      target: { queue: 'ticks', onFailure: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 600, deadLetterQueue: 'ticks-dlq' } },
+      startDate: '2031-01-01T00:00:00Z',
+      endDate: '2031-02-01T00:00:00Z',
+      flexibleWindowMinutes: 10,
+      deleteAfterCompletion: true,
+    };
+    const created = await node.native('/v1/schedules', { body });
+    expect(created.body.schedule).toMatchObject({
+      startDate: '2031-01-01T00:00:00.000Z',
+      endDate: '2031-02-01T00:00:00.000Z',
+      flexibleWindowMinutes: 10,
+      deleteAfterCompletion: true,
+      nextFireTime: '2031-01-01T00:00:00.000Z',
+      target: { onFailure: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 600, deadLetterQueue: 'ticks-dlq' } },
+    });
+    const cleared = await node.native('/v1/schedules/bounded', { method: 'PATCH', body: { endDate: null } });
+    expect(cleared.body.schedule).toMatchObject({ endDate: null, flexibleWindowMinutes: 10 });
+    expect((await node.native('/v1/schedules/bounded', { method: 'DELETE' })).status).toBe(204);
+  });
+
   it('refuses a bad schedule in the native API with the field named, storing nothing', async () => {
     const refused = await node.native('/v1/schedules', { body: { name: 'bad', expression: 'rate(0 minutes)', target: { function: 'report' } } });
     expect(refused).toMatchObject({ status: 400, body: { error: { code: 'ValidationException' } } });

@@ -217,6 +217,23 @@ describe('applying a config', () => {
     const changed = actions(await apply({ ...config, schedules: { nightly: { expression: 'rate(1 hour)', target: { queue: 'ticks' }, enabled: false } } }));
     expect(changed).toContain('schedule nightly updated');
     expect((await sluice.schedules.get('nightly')).state).toBe('DISABLED');
+    const bounded = {
+      expression: 'rate(1 hour)',
+      target: { queue: 'ticks', onFailure: { maximumRetryAttempts: 3, maximumEventAgeSeconds: 600, deadLetterQueue: 'ticks' } },
+      enabled: false,
+      endDate: '2031-01-01T00:00:00Z',
+      flexibleWindowMinutes: 15,
+      deleteAfterCompletion: true,
+    };
+    expect(actions(await apply({ ...config, schedules: { nightly: bounded } }))).toContain('schedule nightly updated');
+    expect(await sluice.schedules.get('nightly')).toMatchObject({
+      endDate: '2031-01-01T00:00:00.000Z',
+      flexibleWindowMinutes: 15,
+      deleteAfterCompletion: true,
+      target: { onFailure: { maximumRetryAttempts: 3, maximumEventAgeSeconds: 600, deadLetterQueue: 'ticks' } },
+    });
+    expect(actions(await apply({ ...config, schedules: { nightly: bounded } }))).toContain('schedule nightly unchanged');
+    expect(String(problems({ ...config, schedules: { nightly: { ...bounded, flexibleWindowMinutes: 1441 } } }))).toMatch(/flexibleWindowMinutes: must be an integer from 1 to 1440 minutes/);
     expect(problems({ ...config, streamTriggers: [{ table: 'jobs', function: 'ghost' }], tables: { jobs: { partitionKey: { name: 'pk', type: 'S' } } } })).toContain(
       "streamTriggers[0].table: the table 'jobs' has no stream",
     );

@@ -42,6 +42,7 @@ describe.each(storeBackends)('the EventBridge Scheduler API with the AWS SDK on 
     scheduler = new SchedulerClient({ endpoint: node.url, region: 'us-east-1', credentials: TEST_ACCESS_KEY, maxAttempts: 1 });
     await node.sluice.functions.create({ name: 'report', handler: async (event: unknown) => void events.push(event) });
     await node.sluice.queues.create('ticks');
+    await node.sluice.queues.create('dead');
     functionArn = node.sluice.functions.arnOf('report');
     queueArn = node.sluice.queues.arnOf('ticks');
   });
@@ -75,7 +76,12 @@ describe.each(storeBackends)('the EventBridge Scheduler API with the AWS SDK on 
 
   it('maps an SQS target onto a queue target with its Input as the body', async () => {
     await scheduler.send(new CreateScheduleCommand(input({ Name: 'soon', ScheduleExpression: 'rate(1 minute)', Target: { Arn: queueArn, RoleArn: ROLE, Input: 'tick!' } })));
-    expect((await node.sluice.schedules.get('soon')).target).toEqual({ kind: 'queue', queue: 'ticks', body: 'tick!' });
+    expect((await node.sluice.schedules.get('soon')).target).toEqual({
+      kind: 'queue',
+      queue: 'ticks',
+      body: 'tick!',
+      onFailure: { maximumRetryAttempts: 185, maximumEventAgeSeconds: 86_400 }, // Scheduler's default RetryPolicy
+    });
     await scheduler.send(new DeleteScheduleCommand({ Name: 'soon' }));
   });
 
@@ -118,16 +124,93 @@ describe.each(storeBackends)('the EventBridge Scheduler API with the AWS SDK on 
     expect((await failure(scheduler.send(new CreateScheduleCommand(input({ Name: 'x', GroupName: 'reports' }))))).name).toBe('ResourceNotFoundException');
   });
 
+  it("keeps StartDate, EndDate, ActionAfterCompletion, RetryPolicy and DeadLetterConfig, with Scheduler's default RetryPolicy", async () => {
+    const start = new Date(Date.UTC(2031, 0, 1));
+    const end = new Date(Date.UTC(2031, 6, 1));
+    const dlqArn = node.sluice.queues.arnOf('dead');
+    await scheduler.send(
+      new CreateScheduleCommand(
+        input({
+          Name: 'bounded',
+          StartDate: start,
+          EndDate: end,
+          ActionAfterCompletion: 'DELETE',
+          FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 30 },
+          Target: { Arn: functionArn, RoleArn: ROLE, RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 600 }, DeadLetterConfig: { Arn: dlqArn } },
+        }),
+      ),
+    );
+    const got = await scheduler.send(new GetScheduleCommand({ Name: 'bounded' }));
+    expect(got).toMatchObject({
+      StartDate: start,
+      EndDate: end,
+      ActionAfterCompletion: 'DELETE',
+      FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 30 },
+      Target: { RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 600 }, DeadLetterConfig: { Arn: dlqArn } },
+    });
+    const sluice = await node.sluice.schedules.get('bounded');
+    expect(sluice).toMatchObject({ startDate: start.toISOString(), endDate: end.toISOString(), flexibleWindowMinutes: 30, deleteAfterCompletion: true, nextFireTime: '2031-01-01T02:00:00.000Z' });
+    expect(sluice.target).toMatchObject({ onFailure: { maximumRetryAttempts: 3, maximumEventAgeSeconds: 600, deadLetterQueue: 'dead' } });
+
+    // UpdateSchedule replaces the definition: EndDate, the window and the policies left out are cleared or defaulted.
+    await scheduler.send(new UpdateScheduleCommand(input({ Name: 'bounded' })));
+    const updated = await scheduler.send(new GetScheduleCommand({ Name: 'bounded' }));
+    expect(updated.EndDate).toBeUndefined();
+    expect(updated).toMatchObject({ ActionAfterCompletion: 'NONE', FlexibleTimeWindow: { Mode: 'OFF' }, Target: { RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 } } });
+    expect(updated.Target?.DeadLetterConfig).toBeUndefined();
+    const afterUpdate = await node.sluice.schedules.get('bounded');
+    expect(afterUpdate.endDate).toBeNull();
+    expect(Date.parse(afterUpdate.nextFireTime!)).toBeLessThan(start.getTime()); // the former StartDate no longer holds it back
+    expect(updated.StartDate).toBeUndefined();
+    await scheduler.send(new DeleteScheduleCommand({ Name: 'bounded' }));
+  });
+
+  it('retries a failing target by its RetryPolicy, dead-letters the event, then deletes the completed one-time schedule', async () => {
+    let calls = 0;
+    await node.sluice.functions.create({
+      name: 'flaky',
+      handler: async () => {
+        calls++;
+        throw new Error('flaky is down');
+      },
+    });
+    const at = new Date(Math.ceil((Date.now() + 2_000) / 1000) * 1000).toISOString().slice(0, 19);
+    await scheduler.send(
+      new CreateScheduleCommand(
+        input({
+          Name: 'once',
+          ScheduleExpression: `at(${at})`,
+          ActionAfterCompletion: 'DELETE',
+          Target: { Arn: node.sluice.functions.arnOf('flaky'), RoleArn: ROLE, Input: '{"n":1}', RetryPolicy: { MaximumRetryAttempts: 1, MaximumEventAgeInSeconds: 60 }, DeadLetterConfig: { Arn: node.sluice.queues.arnOf('dead') } },
+        }),
+      ),
+    );
+    const deadline = Date.now() + 15_000;
+    let dead: Awaited<ReturnType<typeof node.sluice.queues.receive>> = [];
+    while (dead.length === 0 && Date.now() < deadline) dead = await node.sluice.queues.receive('dead', { waitTimeSeconds: 1 });
+    expect(calls).toBe(2);
+    expect(dead[0]?.body).toBe('{"n":1}');
+    expect(dead[0]?.messageAttributes.EXHAUSTED_RETRY_CONDITION?.stringValue).toBe('MaximumRetryAttemptsExceeded');
+    expect(dead[0]?.messageAttributes.ERROR_MESSAGE?.stringValue).toMatch(/flaky is down/);
+    expect((await failure(scheduler.send(new GetScheduleCommand({ Name: 'once' })))).name).toBe('ResourceNotFoundException');
+  }, 20_000);
+
   it('refuses bad input with ValidationException and stores nothing', async () => {
     const cases: Array<[Partial<CreateScheduleCommandInput>, RegExp]> = [
       [{ ScheduleExpression: 'rate(0 minutes)' }, /rate|expression/i],
       [{ ScheduleExpressionTimezone: 'Mars/Olympus' }, /time ?zone/i],
       [{ Target: { Arn: 'arn:aws:sns:us-east-1:000000000000:topic', RoleArn: ROLE } }, /not a Lambda function or an SQS queue/],
       [{ Target: { Arn: 'arn:aws:lambda:us-east-1:000000000000:function:report', RoleArn: ROLE, Input: '{nope' } }, /Input must be valid JSON/],
-      [{ EndDate: new Date(Date.UTC(2030, 0, 1)) }, /EndDate is not supported/],
-      [{ ActionAfterCompletion: 'DELETE' }, /ActionAfterCompletion DELETE is not supported/],
+      [{ EndDate: new Date(Date.UTC(2020, 0, 1)) }, /EndDate you specify must be in the future/],
+      [{ StartDate: new Date(Date.UTC(2031, 0, 1)), EndDate: new Date(Date.UTC(2030, 0, 1)) }, /EndDate you specify must be after the StartDate/],
+      [{ ActionAfterCompletion: 'LATER' as never }, /at 'actionAfterCompletion' failed to satisfy constraint: Member must satisfy enum value set: \[NONE, DELETE\]/],
       [{ FlexibleTimeWindow: { Mode: 'FLEXIBLE' } }, /MaximumWindowInMinutes/],
-      [{ Target: { Arn: functionArn, RoleArn: ROLE, RetryPolicy: { MaximumRetryAttempts: 1 } } }, /Target.RetryPolicy is not supported/],
+      [{ FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 1441 } }, /MaximumWindowInMinutes/],
+      [{ Target: { Arn: functionArn, RoleArn: ROLE, RetryPolicy: { MaximumRetryAttempts: 186 } } }, /Value '186' at 'target.retryPolicy.maximumRetryAttempts' failed to satisfy constraint: Member must have value less than or equal to 185/],
+      [{ Target: { Arn: functionArn, RoleArn: ROLE, RetryPolicy: { MaximumEventAgeInSeconds: 59 } } }, /Value '59' at 'target.retryPolicy.maximumEventAgeInSeconds' failed to satisfy constraint: Member must have value greater than or equal to 60/],
+      [{ Target: { Arn: functionArn, RoleArn: ROLE, DeadLetterConfig: { Arn: 'arn:aws:sns:us-east-1:000000000000:topic' } } }, /at 'target.deadLetterConfig.arn' failed to satisfy constraint: Member must satisfy regular expression pattern/],
+      [{ Target: { Arn: functionArn, RoleArn: ROLE, DeadLetterConfig: { Arn: 'arn:aws:sqs:eu-west-1:000000000000:dlq' } } }, /not an SQS queue of this node/],
+      [{ KmsKeyArn: 'arn:aws:kms:us-east-1:000000000000:key/k' }, /KmsKeyArn is not supported/],
       [{ Name: 'bad name' }, /at 'name' failed to satisfy constraint/],
     ];
     for (const [extra, message] of cases) {

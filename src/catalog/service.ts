@@ -44,6 +44,8 @@ export const MAPPING_KIND = 'event-source-mapping';
 export const FUNCTION_KIND = FUNCTION_ENTRY_KIND;
 /** The mark of a schedule `sluice apply` wrote, named by the schedule: `{managedBy}` (the schedule is in the schedule store). */
 export const APPLIED_SCHEDULE_KIND = 'applied-schedule';
+/** What the EventBridge Scheduler API keeps beside a schedule (group, role, raw input), named by the schedule. */
+export const SCHEDULER_SCHEDULE_KIND = 'scheduler-schedule';
 
 /** A step of `sluice apply`'s plan for a schedule. */
 export interface SchedulePlanStep {

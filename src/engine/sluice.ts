@@ -4,7 +4,7 @@
  */
 import { SluiceError } from '../model/errors.js';
 import { CallbackService } from '../callbacks/service.js';
-import { CatalogService } from '../catalog/service.js';
+import { APPLIED_SCHEDULE_KIND, CatalogService, SCHEDULER_SCHEDULE_KIND } from '../catalog/service.js';
 import { defaultCodeCacheDir } from '../functions/code-package.js';
 import { Cluster, type ClusterDeps } from '../cluster/cluster.js';
 import { clusterSettings, type ClusterOptions } from '../cluster/settings.js';
@@ -233,6 +233,10 @@ export class Sluice {
     });
     // A schedule `sluice apply` wrote changes only through its file (the Scheduler API and the CLI refuse).
     this.schedules.guardChanges((name) => this.catalog.refuseAppliedSchedule(name));
+    // A schedule deleted after its last tick (ActionAfterCompletion DELETE) takes what the catalog kept beside it.
+    this.schedules.onCompleted(async (name) => {
+      for (const kind of [SCHEDULER_SCHEDULE_KIND, APPLIED_SCHEDULE_KIND]) await this.store.catalogDelete({ kind, name });
+    });
     this.services = [
       ...(this.cluster ? [this.cluster] : []),
       this.queues,

@@ -2,7 +2,9 @@
  * Delivers what the outbox holds: schedule ticks and batch finalizers, each inserted by the transaction
  * that decided it (see store/outbox-store.ts). The relay claims due entries with a lease, hands each to
  * its topic's handler, and marks it delivered; a handler that throws is retried with backoff (1 s, 2 s,
- * 4 s, ... up to 5 minutes), and given up after `maxAttempts` unless it was throttled.
+ * 4 s, ... up to 5 minutes), and given up after `maxAttempts` unless it was throttled. A handler that
+ * applies its own limit (a schedule target's RetryPolicy) throws `RetryDelivery` to be retried anyway, or
+ * `AbandonDelivery` to give up at once.
  *
  * A delivery that outlasts its lease (a function running up to 15 minutes) renews the lease every third
  * of it, so no other node takes the entry while the handler still runs.
@@ -20,6 +22,22 @@ import type { Store } from '../store/store.js';
 import type { Service } from '../model/service.js';
 
 export type OutboxHandler = (entry: OutboxEntry) => Promise<void>;
+
+/** Thrown by a handler that applies its own retry limit: retry with backoff, whatever `maxAttempts` says. */
+export class RetryDelivery extends Error {
+  constructor(readonly reason: unknown) {
+    super(reason instanceof Error ? reason.message : String(reason), { cause: reason });
+    this.name = reason instanceof Error ? reason.name : 'RetryDelivery';
+  }
+}
+
+/** Thrown by a handler that gives up now: the entry is done, with this as its error. */
+export class AbandonDelivery extends Error {
+  constructor(message: string, cause: unknown) {
+    super(message, { cause });
+    this.name = 'AbandonDelivery';
+  }
+}
 
 export interface OutboxRelayOptions {
   store: Store;
@@ -143,8 +161,9 @@ export class OutboxRelay implements Service {
       await store.outboxComplete({ id: entry.id, claimToken: this.claimToken, now: clock.now() });
     } catch (error) {
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      const throttled = isSluiceError(error, 'TooManyRequestsException');
-      if (!throttled && entry.attempts >= this.maxAttempts) {
+      // A throttle, or a handler applying its own retry limit, is retried whatever maxAttempts says.
+      const retryAnyway = isSluiceError(error, 'TooManyRequestsException') || error instanceof RetryDelivery;
+      if (error instanceof AbandonDelivery || (!retryAnyway && entry.attempts >= this.maxAttempts)) {
         this.options.onError(
           new Error(`outbox: gave up delivering ${entry.key} after ${entry.attempts} attempts: ${reason}`, {
             cause: error,

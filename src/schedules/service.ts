@@ -15,13 +15,15 @@ import type { Clock } from '../model/clock.js';
 import { SluiceError, invalidValue } from '../model/errors.js';
 import type { Unsubscribe } from '../store/notifier.js';
 import type { OutboxEntry } from '../store/outbox-store.js';
-import { scheduleCatalogChannel, type StoredSchedule } from '../store/schedule-store.js';
+import { scheduleCatalogChannel, type SchedulePolicy, type StoredSchedule } from '../store/schedule-store.js';
 import type { Store } from '../store/store.js';
-import { deliverToTarget, type DeliveryDeps } from './deliver.js';
+import type { DeliveryDeps } from './deliver.js';
 import { parseScheduleExpression, type ScheduleExpression } from './expression.js';
 import { parseTarget } from './target.js';
 import { type BatchTarget } from '../store/targets.js';
 import { firstTickAfter, planTick } from './ticks.js';
+import { boundedExpression, flexibleDeliveryAt, type TickBounds } from './window.js';
+import { deliverWithPolicy } from './delivery-failure.js';
 import {
   scheduleLimits,
   type ScheduleInput,
@@ -58,6 +60,13 @@ export class ScheduleService implements Service {
   private guard: ((name: string) => Promise<void>) | undefined;
 
   constructor(private readonly options: ScheduleServiceOptions) {}
+
+  /** Called after a schedule is deleted on completion (ActionAfterCompletion DELETE), to clear what is kept beside it. */
+  private completed: ((name: string) => Promise<void>) | undefined;
+
+  onCompleted(listener: (name: string) => Promise<void>): void {
+    this.completed = listener;
+  }
 
   /** Sets the check every update and delete passes first (catalog/service.ts `refuseAppliedSchedule`). */
   guardChanges(guard: (name: string) => Promise<void>): void {
@@ -108,6 +117,9 @@ export class ScheduleService implements Service {
       state: changes.state ?? current.state,
       catchUpWindowSeconds: changes.catchUpWindowSeconds ?? current.catchUpWindowMs / 1000,
       startDate: changes.startDate ?? current.anchorAt,
+      endDate: changes.endDate !== undefined ? changes.endDate : (current.policy?.endAt ?? null),
+      flexibleWindowMinutes: changes.flexibleWindowMinutes ?? (current.policy?.flexibleWindowMs ?? 0) / 60_000,
+      deleteAfterCompletion: changes.deleteAfterCompletion ?? current.policy?.deleteAfterCompletion ?? false,
     };
     return { name: current.name, ...this.buildDefinition(merged, now, current.anchorAt), now };
   }
@@ -184,7 +196,16 @@ export class ScheduleService implements Service {
       });
       return;
     }
-    await deliverToTarget(this.options, tick.target, tick.event, entry.key);
+    await deliverWithPolicy({
+      deps: this.options,
+      target: tick.target,
+      event: tick.event,
+      entry,
+      firstDueAt: tick.dueAt ?? tick.scheduledTime,
+      now: this.options.clock.now(),
+      scheduleArn: this.scheduleArn(tick.schedule),
+      targetArn: this.targetArn(tick.target),
+    });
   }
 
   private rearm(): void {
@@ -239,13 +260,15 @@ export class ScheduleService implements Service {
       now,
       catchUpWindowMs: schedule.catchUpWindowMs,
     });
+    const dueAt = Math.max(now, flexibleDeliveryAt(schedule.name, plan.scheduledTime, schedule.policy?.flexibleWindowMs));
     const delivery: TickDelivery = {
       schedule: schedule.name,
       scheduledTime: plan.scheduledTime,
       target: schedule.target,
       event: this.eventFor(schedule, plan.scheduledTime),
+      dueAt,
     };
-    await this.options.store.scheduleClaimTick({
+    const claimed = await this.options.store.scheduleClaimTick({
       name: schedule.name,
       tick,
       nextFireAt: plan.next,
@@ -254,11 +277,32 @@ export class ScheduleService implements Service {
             key: `schedule:${schedule.name}:${plan.scheduledTime}`,
             topic: 'schedule',
             payload: JSON.stringify(delivery),
+            ...(dueAt > now ? { dueAt } : {}),
           }
         : null,
       now,
     });
+    // ActionAfterCompletion DELETE: the last tick is claimed (its delivery is in the outbox), so the
+    // schedule goes, unless it was changed since it was read.
+    if (claimed && plan.next === null && schedule.policy?.deleteAfterCompletion) {
+      const current = await this.options.store.scheduleGet({ name: schedule.name });
+      if (current && current.nextFireAt === null && current.modifiedAt === schedule.modifiedAt) {
+        if (await this.options.store.scheduleDelete({ name: schedule.name })) await this.completed?.(schedule.name);
+        this.expressions.delete(schedule.name);
+      }
+    }
     return plan.next;
+  }
+
+  private targetArn(target: TickDelivery['target']): string {
+    const { region, accountId } = this.options.arn;
+    if (target.kind === 'function') return `arn:aws:lambda:${region}:${accountId}:function:${target.functionName}`;
+    if (target.kind === 'queue') return `arn:aws:sqs:${region}:${accountId}:${target.queue}`;
+    return `arn:sluice:batch:${region}:${accountId}:${target.processor}`;
+  }
+
+  private scheduleArn(name: string): string {
+    return `arn:aws:scheduler:${this.options.arn.region}:${this.options.arn.accountId}:schedule/default/${name}`;
   }
 
   private eventFor(schedule: StoredSchedule, scheduledTime: number): unknown {
@@ -273,9 +317,7 @@ export class ScheduleService implements Service {
       account: this.options.arn.accountId,
       time: new Date(scheduledTime).toISOString(),
       region: this.options.arn.region,
-      resources: [
-        `arn:aws:scheduler:${this.options.arn.region}:${this.options.arn.accountId}:schedule/default/${schedule.name}`,
-      ],
+      resources: [this.scheduleArn(schedule.name)],
       detail: {},
     };
     return event;
@@ -303,6 +345,8 @@ export class ScheduleService implements Service {
         `${JSON.stringify(windowSeconds)} is invalid; must be an integer from 1 to ${scheduleLimits.maxCatchUpWindowSeconds}`,
       );
     }
+    const policy = buildPolicy(input, anchorAt);
+    const bounded = boundedExpression(expression, tickBounds(expression, anchorAt, policy.endAt));
     return {
       expression: expression.expression,
       timezone: expression.timezone,
@@ -310,19 +354,19 @@ export class ScheduleService implements Service {
       state,
       catchUpWindowMs: windowSeconds * 1000,
       anchorAt,
-      nextFireAt: state === 'ENABLED' ? firstTickAfter(expression, now) : null,
+      nextFireAt: state === 'ENABLED' ? firstTickAfter(bounded, now) : null,
+      policy: Object.keys(policy).length > 0 ? policy : null,
     };
   }
 
   /** Parsed expressions, cached by definition (parsing a cron is cheap, but ticks are hot enough). */
   private expressionOf(schedule: StoredSchedule): ScheduleExpression {
-    const key = `${schedule.expression}\u0000${schedule.timezone}\u0000${schedule.anchorAt}`;
+    const endAt = schedule.policy?.endAt;
+    const key = `${schedule.expression}\u0000${schedule.timezone}\u0000${schedule.anchorAt}\u0000${endAt ?? ''}`;
     const cached = this.expressions.get(schedule.name);
     if (cached?.key === key) return cached.expression;
-    const expression = parseScheduleExpression(schedule.expression, {
-      timezone: schedule.timezone,
-      anchor: new Date(schedule.anchorAt),
-    });
+    const parsed = parseScheduleExpression(schedule.expression, { timezone: schedule.timezone, anchor: new Date(schedule.anchorAt) });
+    const expression = boundedExpression(parsed, tickBounds(parsed, schedule.anchorAt, endAt));
     this.expressions.set(schedule.name, { key, expression });
     return expression;
   }
@@ -336,6 +380,10 @@ export class ScheduleService implements Service {
       target: schedule.target,
       state: schedule.state,
       catchUpWindowSeconds: schedule.catchUpWindowMs / 1000,
+      startDate: new Date(schedule.anchorAt).toISOString(),
+      endDate: iso(schedule.policy?.endAt ?? null),
+      flexibleWindowMinutes: (schedule.policy?.flexibleWindowMs ?? 0) / 60_000,
+      deleteAfterCompletion: schedule.policy?.deleteAfterCompletion ?? false,
       nextFireTime: schedule.state === 'ENABLED' ? iso(schedule.nextFireAt) : null,
       lastFiredTime: iso(schedule.lastFiredAt),
       createdAt: new Date(schedule.createdAt).toISOString(),
@@ -359,8 +407,39 @@ function sameDefinition(a: StoredSchedule, b: StoredSchedule, compareAnchor: boo
     a.state === b.state &&
     a.catchUpWindowMs === b.catchUpWindowMs &&
     JSON.stringify(a.target) === JSON.stringify(b.target) &&
+    JSON.stringify(a.policy) === JSON.stringify(b.policy) &&
     (!compareAnchor || a.anchorAt === b.anchorAt)
   );
+}
+
+/** StartDate and EndDate bound recurring schedules; Scheduler ignores both for a one-time at(). */
+function tickBounds(expression: ScheduleExpression, startAt: number, endAt: number | undefined): TickBounds {
+  if (expression.kind === 'at') return {};
+  return { startAt, ...(endAt !== undefined ? { endAt } : {}) };
+}
+
+/** EndDate, flexible window and action after completion, checked; empty when none is set. */
+function buildPolicy(input: ScheduleInput, startAt: number): SchedulePolicy {
+  const policy: SchedulePolicy = {};
+  if (input.endDate !== undefined && input.endDate !== null) {
+    const endAt = new Date(input.endDate).getTime();
+    if (!Number.isFinite(endAt)) throw invalidValue('EndDate', 'is not a valid date');
+    if (endAt <= startAt) throw invalidValue('EndDate', `${new Date(endAt).toISOString()} is invalid; must be after the StartDate ${new Date(startAt).toISOString()}`);
+    policy.endAt = endAt;
+  }
+  const minutes = input.flexibleWindowMinutes ?? 0;
+  if (!Number.isInteger(minutes) || minutes < 0 || minutes > scheduleLimits.maxFlexibleWindowMinutes) {
+    throw invalidValue(
+      'FlexibleTimeWindow.MaximumWindowInMinutes',
+      `${JSON.stringify(minutes)} is invalid; must be an integer from 1 to ${scheduleLimits.maxFlexibleWindowMinutes} (0: no window)`,
+    );
+  }
+  if (minutes > 0) policy.flexibleWindowMs = minutes * 60_000;
+  if (input.deleteAfterCompletion !== undefined && typeof input.deleteAfterCompletion !== 'boolean') {
+    throw invalidValue('ActionAfterCompletion', 'deleteAfterCompletion must be true or false');
+  }
+  if (input.deleteAfterCompletion) policy.deleteAfterCompletion = true;
+  return policy;
 }
 
 function validateName(name: unknown): string {

@@ -4,13 +4,13 @@
  * a batch started from a registered item source. Stored as plain JSON.
  */
 import { invalidValue } from '../model/errors.js';
-import type { BatchTarget, FunctionTarget, QueueTarget, ScheduleTarget } from '../store/targets.js';
+import type { BatchTarget, DeliveryFailurePolicy, FunctionTarget, QueueTarget, ScheduleTarget } from '../store/targets.js';
 
 /** The forms a caller writes: `{ function: 'f', input }`, `{ queue: 'q', body }`, `{ batch: {...} }`, or the stored form. */
 export type TargetInput =
   | ScheduleTarget
-  | { function: string; input?: unknown }
-  | { queue: string; body?: string; messageGroupId?: string }
+  | { function: string; input?: unknown; onFailure?: DeliveryFailurePolicy }
+  | { queue: string; body?: string; messageGroupId?: string; onFailure?: DeliveryFailurePolicy }
   | { batch: Omit<BatchTarget, 'kind' | 'finalizer'> & { finalizer?: TargetInput } };
 
 function nonEmptyString(field: string, value: unknown): string {
@@ -38,14 +38,15 @@ export function parseTarget(input: unknown, field: string, allowBatch = true): S
   if (kind === 'function') {
     const functionName = nonEmptyString(`${field}.function`, raw.functionName ?? raw.function);
     checkJson(`${field}.input`, raw.input);
-    return raw.input === undefined ? { kind, functionName } : { kind, functionName, input: raw.input };
+    const target: FunctionTarget = raw.input === undefined ? { kind, functionName } : { kind, functionName, input: raw.input };
+    return withFailurePolicy(target, raw.onFailure, field, allowBatch);
   }
   if (kind === 'queue') {
     const target: QueueTarget = { kind, queue: nonEmptyString(`${field}.queue`, raw.queue) };
     if (raw.body !== undefined) target.body = nonEmptyString(`${field}.body`, raw.body);
     if (raw.messageGroupId !== undefined)
       target.messageGroupId = nonEmptyString(`${field}.messageGroupId`, raw.messageGroupId);
-    return target;
+    return withFailurePolicy(target, raw.onFailure, field, allowBatch);
   }
   if (kind === 'batch' && allowBatch) {
     const spec = (raw.kind === 'batch' ? raw : raw.batch) as Record<string, unknown> | undefined;
@@ -69,6 +70,38 @@ export function parseTarget(input: unknown, field: string, allowBatch = true): S
     field,
     allowBatch ? 'must name a function, a queue or a batch' : 'must name a function or a queue',
   );
+}
+
+/** Limits of a failure policy: EventBridge Scheduler's RetryPolicy ranges. */
+export const failurePolicyLimits = {
+  maxRetryAttempts: 185,
+  minEventAgeSeconds: 60,
+  maxEventAgeSeconds: 86_400,
+} as const;
+
+function withFailurePolicy<T extends FunctionTarget | QueueTarget>(target: T, raw: unknown, field: string, allowed: boolean): T {
+  if (raw === undefined) return target;
+  if (!allowed) throw invalidValue(`${field}.onFailure`, 'is only valid on a schedule target');
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw invalidValue(`${field}.onFailure`, 'must be an object');
+  const spec = raw as Record<string, unknown>;
+  const attempts = spec.maximumRetryAttempts;
+  if (typeof attempts !== 'number' || !Number.isInteger(attempts) || attempts < 0 || attempts > failurePolicyLimits.maxRetryAttempts) {
+    throw invalidValue(`${field}.onFailure.maximumRetryAttempts`, `${JSON.stringify(attempts)} is invalid; must be an integer from 0 to ${failurePolicyLimits.maxRetryAttempts}`);
+  }
+  const age = spec.maximumEventAgeSeconds;
+  if (typeof age !== 'number' || !Number.isInteger(age) || age < failurePolicyLimits.minEventAgeSeconds || age > failurePolicyLimits.maxEventAgeSeconds) {
+    throw invalidValue(
+      `${field}.onFailure.maximumEventAgeSeconds`,
+      `${JSON.stringify(age)} is invalid; must be an integer from ${failurePolicyLimits.minEventAgeSeconds} to ${failurePolicyLimits.maxEventAgeSeconds}`,
+    );
+  }
+  const policy: DeliveryFailurePolicy = { maximumRetryAttempts: attempts, maximumEventAgeSeconds: age };
+  if (spec.deadLetterQueue !== undefined) {
+    const queue = nonEmptyString(`${field}.onFailure.deadLetterQueue`, spec.deadLetterQueue);
+    if (queue.endsWith('.fifo')) throw invalidValue(`${field}.onFailure.deadLetterQueue`, 'must be a standard queue, not a FIFO queue');
+    policy.deadLetterQueue = queue;
+  }
+  return { ...target, onFailure: policy };
 }
 
 function checkJson(field: string, value: unknown): void {

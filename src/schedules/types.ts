@@ -18,8 +18,20 @@ export interface ScheduleInput {
    * missed ticks are skipped. Several missed ticks fire once, for the latest. 1-86,400, default 300.
    */
   catchUpWindowSeconds?: number;
-  /** rate(): when periods start counting (EventBridge's StartDate); default: creation. */
+  /**
+   * EventBridge's StartDate: no tick before it (inclusive), and rate() periods count from it; default:
+   * creation.
+   */
   startDate?: Date | number;
+  /** EventBridge's EndDate: no tick after it (inclusive); then the schedule has no next tick. */
+  endDate?: Date | number | null;
+  /**
+   * EventBridge's FlexibleTimeWindow FLEXIBLE: each tick is delivered at a deterministic point within this
+   * many minutes after it (1-1,440; see window.ts). Default (or 0): at the tick.
+   */
+  flexibleWindowMinutes?: number;
+  /** EventBridge's ActionAfterCompletion DELETE: the schedule is deleted once it has no more ticks. */
+  deleteAfterCompletion?: boolean;
 }
 
 export type ScheduleUpdate = Partial<Omit<ScheduleInput, 'name'>>;
@@ -31,6 +43,10 @@ export interface ScheduleView {
   target: ScheduleTarget;
   state: ScheduleState;
   catchUpWindowSeconds: number;
+  startDate: string;
+  endDate: string | null;
+  flexibleWindowMinutes: number;
+  deleteAfterCompletion: boolean;
   /** The next tick, ISO 8601 UTC, or null when there are no more (or the schedule is disabled). */
   nextFireTime: string | null;
   lastFiredTime: string | null;
@@ -58,10 +74,13 @@ export interface TickDelivery {
   target: ScheduleTarget;
   /** The event for a function or queue target, fixed at claim time so a retry delivers the same. */
   event: unknown;
+  /** When it is first due (the tick, or later within a flexible window); a RetryPolicy's event age counts from it. */
+  dueAt?: number;
 }
 
 export const scheduleLimits = {
   defaultCatchUpWindowSeconds: 300,
   maxCatchUpWindowSeconds: 86_400,
   nameLength: 64,
+  maxFlexibleWindowMinutes: 1440,
 } as const;

@@ -30,6 +30,8 @@ export interface NewOutboxEntry {
   key: string;
   topic: OutboxTopic;
   payload: string;
+  /** When it may first be delivered (a flexible time window's spread); default: at once. */
+  dueAt?: number;
 }
 
 export interface OutboxStore {

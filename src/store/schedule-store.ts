@@ -10,6 +10,19 @@ import type { ScheduleTarget } from './targets.js';
 
 export type ScheduleState = 'ENABLED' | 'DISABLED';
 
+/**
+ * EventBridge Scheduler's bounds and spread of a schedule, beyond its expression (all optional).
+ * Stored as JSON; a schedule with none of them stores null.
+ */
+export interface SchedulePolicy {
+  /** EndDate: no tick after this instant (ms). */
+  endAt?: number;
+  /** FlexibleTimeWindow FLEXIBLE: each tick is delivered at a point in [tick, tick + window). */
+  flexibleWindowMs?: number;
+  /** ActionAfterCompletion DELETE: the schedule is deleted once it has no more ticks. */
+  deleteAfterCompletion?: boolean;
+}
+
 export interface StoredSchedule {
   name: string;
   expression: string;
@@ -22,6 +35,8 @@ export interface StoredSchedule {
   anchorAt: number;
   /** The next tick to fire, or null when the expression has no more (a past at()). */
   nextFireAt: number | null;
+  /** EndDate, flexible window, action after completion; null when none. */
+  policy: SchedulePolicy | null;
   /** The latest tick claimed (fired or skipped). */
   lastTickAt: number | null;
   /** The latest tick that fired. */
@@ -42,6 +57,7 @@ export interface ScheduleStore {
     catchUpWindowMs: number;
     anchorAt: number;
     nextFireAt: number | null;
+    policy: SchedulePolicy | null;
     now: number;
   }): Promise<StoredSchedule | undefined>;
   scheduleDelete(p: { name: string }): Promise<boolean>;
@@ -67,3 +83,8 @@ export interface ScheduleStore {
 }
 
 export const scheduleCatalogChannel = 'schedules';
+
+/** The stored form of a policy: JSON, or null for none. */
+export function policyText(policy: SchedulePolicy | null | undefined): string | null {
+  return policy && Object.keys(policy).length > 0 ? JSON.stringify(policy) : null;
+}

@@ -4,11 +4,25 @@
  * a batch started from a registered item source. Stored as plain JSON; schedules/target.ts validates a
  * caller's input into this form.
  */
+/**
+ * What a schedule does when delivering to its target fails (EventBridge Scheduler's Target.RetryPolicy and
+ * Target.DeadLetterConfig). Without it a delivery is tried 3 times (the outbox relay's default).
+ */
+export interface DeliveryFailurePolicy {
+  /** Retries after the first attempt, 0-185. */
+  maximumRetryAttempts: number;
+  /** No retry once the event is this old (from its due time), 60-86,400. */
+  maximumEventAgeSeconds: number;
+  /** A standard queue that receives the event once retries are exhausted; without it the event is dropped. */
+  deadLetterQueue?: string;
+}
+
 export interface FunctionTarget {
   kind: 'function';
   functionName: string;
   /** The event the function receives (a schedule's fixed input). */
   input?: unknown;
+  onFailure?: DeliveryFailurePolicy;
 }
 
 export interface QueueTarget {
@@ -18,6 +32,7 @@ export interface QueueTarget {
   body?: string;
   /** FIFO queues: the message group (default `sluice`). */
   messageGroupId?: string;
+  onFailure?: DeliveryFailurePolicy;
 }
 
 export interface BatchTarget {

@@ -7,6 +7,8 @@ import { definedOnly, pathParam, readBody, readQuery, type NativeContext, type N
 import { scheduleRequests } from './schemas/schedules-batches.js';
 
 const startDateOf = (value: string | number | undefined) => (typeof value === 'string' ? Date.parse(value) : value);
+/** endDate as the service takes it: absent stays absent (an update keeps it), null clears it. */
+const endDateOf = (value: string | number | null | undefined) => (value === undefined ? {} : { endDate: typeof value === 'string' ? Date.parse(value) : value });
 
 function register(app: FastifyInstance, { sluice }: NativeContext): void {
   const { schedules } = sluice;
@@ -17,14 +19,14 @@ function register(app: FastifyInstance, { sluice }: NativeContext): void {
     return { schedule: await schedules.get(name), nextFireTimes: await schedules.nextFireTimes(name, query.next ?? 5) };
   });
   app.post('/schedules', async (request, reply) => {
-    const input = readBody(request, scheduleRequests.create);
+    const { endDate, ...input } = readBody(request, scheduleRequests.create);
     const existed = (await schedules.list(input.name)).some((view) => view.name === input.name);
-    const schedule = await schedules.create(definedOnly({ ...input, target: input.target as never, startDate: startDateOf(input.startDate) }));
+    const schedule = await schedules.create(definedOnly({ ...input, target: input.target as never, startDate: startDateOf(input.startDate), ...endDateOf(endDate) }));
     return reply.code(existed ? 200 : 201).send({ schedule });
   });
   app.patch('/schedules/:name', async (request) => {
-    const input = readBody(request, scheduleRequests.update);
-    const schedule = await schedules.update(pathParam(request, 'name'), definedOnly({ ...input, target: input.target as never, startDate: startDateOf(input.startDate) }));
+    const { endDate, ...input } = readBody(request, scheduleRequests.update);
+    const schedule = await schedules.update(pathParam(request, 'name'), definedOnly({ ...input, target: input.target as never, startDate: startDateOf(input.startDate), ...endDateOf(endDate) }));
     return { schedule };
   });
   app.delete('/schedules/:name', async (request, reply) => {

@@ -11,17 +11,30 @@ export const scheduleNameKey = z
   .string()
   .regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: `a schedule name must be 1-${scheduleLimits.nameLength} letters, digits, '-', '_' or '.'` });
 
+/** A target's failure policy (EventBridge Scheduler's RetryPolicy and DeadLetterConfig). */
+const onFailureSchema = z.strictObject({
+  maximumRetryAttempts: rangedInteger({ min: 0, max: 185, unit: 'retries' }),
+  maximumEventAgeSeconds: rangedInteger({ min: 60, max: 86_400, unit: 'seconds' }),
+  deadLetterQueue: queueNameKey.optional(),
+});
+
 export const scheduleConfigSchema = z.strictObject({
   /** `rate(5 minutes)`, `cron(0 3 * * ? *)`, `at(2026-03-01T09:00:00)`. */
   expression: z.string().min(1).max(256),
   /** IANA time zone for cron() and at(); default UTC. */
   timezone: z.string().optional(),
   target: z.union([
-    z.strictObject({ function: functionNameKey, input: z.unknown().optional() }),
-    z.strictObject({ queue: queueNameKey, body: z.string().optional(), messageGroupId: z.string().optional() }),
+    z.strictObject({ function: functionNameKey, input: z.unknown().optional(), onFailure: onFailureSchema.optional() }),
+    z.strictObject({ queue: queueNameKey, body: z.string().optional(), messageGroupId: z.string().optional(), onFailure: onFailureSchema.optional() }),
   ]),
   enabled: z.boolean().optional(),
   catchUpWindowSeconds: rangedInteger({ min: 1, max: scheduleLimits.maxCatchUpWindowSeconds, unit: 'seconds' }).optional(),
+  /** ISO 8601: no tick after it (rate() and cron()). */
+  endDate: z.string().optional(),
+  /** Each tick is delivered within this many minutes after it. */
+  flexibleWindowMinutes: rangedInteger({ min: 1, max: scheduleLimits.maxFlexibleWindowMinutes, unit: 'minutes' }).optional(),
+  /** Delete the schedule once it has no more ticks. */
+  deleteAfterCompletion: z.boolean().optional(),
 });
 
 export type ScheduleConfig = z.output<typeof scheduleConfigSchema>;

@@ -1,6 +1,7 @@
 /**
  * Applies `schedules:`. Schedules are stored, so one is created once and afterwards updated only when
- * its expression, time zone, target, state or catch-up window differs from the file.
+ * its expression, time zone, target, state, catch-up window, end date, flexible window or action after
+ * completion differs from the file.
  */
 import type { ScheduleTarget } from '../../store/targets.js';
 import type { ScheduleInput, ScheduleView } from '../../schedules/types.js';
@@ -9,12 +10,16 @@ import { atPath, type ConfigSection } from './section.js';
 
 function targetOf(schedule: ScheduleConfig): ScheduleTarget {
   const target = schedule.target;
-  if ('function' in target) return { kind: 'function', functionName: target.function, ...(target.input !== undefined ? { input: target.input } : {}) };
+  const onFailure = target.onFailure
+    ? { onFailure: { maximumRetryAttempts: target.onFailure.maximumRetryAttempts, maximumEventAgeSeconds: target.onFailure.maximumEventAgeSeconds, ...(target.onFailure.deadLetterQueue !== undefined ? { deadLetterQueue: target.onFailure.deadLetterQueue } : {}) } }
+    : {};
+  if ('function' in target) return { kind: 'function', functionName: target.function, ...(target.input !== undefined ? { input: target.input } : {}), ...onFailure };
   return {
     kind: 'queue',
     queue: target.queue,
     ...(target.body !== undefined ? { body: target.body } : {}),
     ...(target.messageGroupId !== undefined ? { messageGroupId: target.messageGroupId } : {}),
+    ...onFailure,
   };
 }
 
@@ -39,6 +44,9 @@ export function scheduleInputOf(name: string, schedule: ScheduleConfig): Schedul
     target: targetOf(schedule),
     state: schedule.enabled === false ? 'DISABLED' : 'ENABLED',
     ...(schedule.catchUpWindowSeconds !== undefined ? { catchUpWindowSeconds: schedule.catchUpWindowSeconds } : {}),
+    ...(schedule.endDate !== undefined ? { endDate: Date.parse(schedule.endDate) } : {}),
+    ...(schedule.flexibleWindowMinutes !== undefined ? { flexibleWindowMinutes: schedule.flexibleWindowMinutes } : {}),
+    ...(schedule.deleteAfterCompletion !== undefined ? { deleteAfterCompletion: schedule.deleteAfterCompletion } : {}),
   };
 }
 
@@ -49,6 +57,9 @@ export function scheduleDiffers(view: ScheduleView, input: ScheduleInput): boole
     view.timezone !== input.timezone ||
     view.state !== input.state ||
     (input.catchUpWindowSeconds !== undefined && view.catchUpWindowSeconds !== input.catchUpWindowSeconds) ||
+    (input.endDate !== undefined && view.endDate !== (input.endDate === null ? null : new Date(input.endDate).toISOString())) ||
+    (input.flexibleWindowMinutes !== undefined && view.flexibleWindowMinutes !== input.flexibleWindowMinutes) ||
+    (input.deleteAfterCompletion !== undefined && view.deleteAfterCompletion !== input.deleteAfterCompletion) ||
     canonical(view.target) !== canonical(input.target)
   );
 }

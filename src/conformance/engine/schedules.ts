@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Sluice } from '../../engine/sluice.js';
 import { settle } from '../../model/clock.js';
 import type { ScheduledEvent } from '../../schedules/types.js';
+import { flexibleDeliveryAt } from '../../schedules/window.js';
 import { expectSluiceError, useEngine, type BackendUnderTest } from './harness.js';
 
 const MINUTE = 60_000;
@@ -278,6 +279,210 @@ export function scheduleConformance(backend: BackendUnderTest): void {
       await t.clock.advance(1_000); // the first retry is due 1 s after the failure
       await drain();
       expect(await bodies('late')).toEqual(['hello']);
+    });
+
+    it('fires no tick before its StartDate, for a cron as for a rate', async () => {
+      await t.sluice.queues.create('ticks');
+      const t0 = t.clock.now();
+      const view = await schedules().create({
+        name: 'later',
+        expression: 'cron(0 * * * ? *)',
+        target: { queue: 'ticks', body: 'tick' },
+        startDate: t0 + 3 * 60 * MINUTE,
+      });
+      expect(view.nextFireTime).toBe(new Date(t0 + 3 * 60 * MINUTE).toISOString());
+      await t.clock.advance(3 * 60 * MINUTE - 1);
+      await drain();
+      expect(await bodies('ticks')).toEqual([]);
+      await t.clock.advance(1);
+      await drain();
+      expect(await bodies('ticks')).toEqual(['tick']);
+    });
+
+    it('fires no tick after its EndDate, then keeps the schedule with no next fire time', async () => {
+      await t.sluice.queues.create('ticks');
+      const t0 = t.clock.now();
+      const view = await schedules().create({
+        name: 'bounded',
+        expression: 'rate(1 hour)',
+        target: { queue: 'ticks', body: 'tick' },
+        endDate: t0 + 2 * 60 * MINUTE,
+      });
+      expect(view.endDate).toBe(new Date(t0 + 2 * 60 * MINUTE).toISOString());
+      expect(await schedules().nextFireTimes('bounded', 5)).toHaveLength(2);
+      await t.clock.advance(5 * 60 * MINUTE);
+      await drain();
+      expect(await bodies('ticks')).toEqual(['tick', 'tick']); // at 1 h and 2 h, none at 3, 4 or 5 h
+      const after = await schedules().get('bounded');
+      expect(after.nextFireTime).toBeNull();
+      expect(after.lastFiredTime).toBe(new Date(t0 + 2 * 60 * MINUTE).toISOString());
+    });
+
+    it('ignores StartDate and EndDate for a one-time at() schedule, as Scheduler does', async () => {
+      await t.sluice.queues.create('ticks');
+      const t0 = t.clock.now();
+      const view = await schedules().create({
+        name: 'one-time',
+        expression: 'at(2026-01-01T02:00:00)',
+        target: { queue: 'ticks', body: 'once' },
+        startDate: t0 + 3 * 60 * MINUTE,
+        endDate: t0 + 4 * 60 * MINUTE,
+      });
+      expect(view.nextFireTime).toBe('2026-01-01T02:00:00.000Z');
+      await t.clock.advance(2 * 60 * MINUTE);
+      await drain();
+      expect(await bodies('ticks')).toEqual(['once']);
+    });
+
+    it('fires each tick up to the EndDate, and deletes the schedule after its last tick when asked', async () => {
+      await t.sluice.queues.create('ticks');
+      const t0 = t.clock.now();
+      await schedules().create({
+        name: 'once-more',
+        expression: 'rate(1 hour)',
+        target: { queue: 'ticks', body: 'tick' },
+        endDate: t0 + 2 * 60 * MINUTE,
+        deleteAfterCompletion: true,
+      });
+      await t.clock.advance(60 * MINUTE);
+      await drain();
+      await t.clock.advance(60 * MINUTE);
+      await drain();
+      expect(await bodies('ticks')).toEqual(['tick', 'tick']);
+      expect(await schedules().list()).toEqual([]);
+    });
+
+    it('retries a failing function by its RetryPolicy, then sends the event to the dead-letter queue', async () => {
+      await t.sluice.queues.create('dlq');
+      let calls = 0;
+      await t.sluice.functions.create({
+        name: 'broken',
+        handler: async () => {
+          calls++;
+          throw new Error('nope');
+        },
+      });
+      await schedules().create({
+        name: 'failing',
+        expression: 'rate(1 hour)',
+        target: { function: 'broken', input: { job: 1 }, onFailure: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 3600, deadLetterQueue: 'dlq' } },
+      });
+      await t.clock.advance(60 * MINUTE);
+      await drain();
+      expect(calls).toBe(1);
+      expect(await bodies('dlq')).toEqual([]);
+      await t.clock.advance(1_000);
+      await drain();
+      await t.clock.advance(2_000);
+      await drain();
+      expect(calls).toBe(3);
+      const [dead] = await t.sluice.queues.receive('dlq', { maxNumberOfMessages: 10 });
+      expect(dead?.body).toBe('{"job":1}');
+      const attribute = (name: string) => dead?.messageAttributes[name]?.stringValue;
+      expect(attribute('EXHAUSTED_RETRY_CONDITION')).toBe('MaximumRetryAttemptsExceeded');
+      expect(attribute('RETRY_ATTEMPTS')).toBe('2');
+      expect(attribute('ERROR_MESSAGE')).toMatch(/nope/);
+      expect(attribute('SCHEDULE_ARN')).toMatch(/:schedule\/default\/failing$/);
+      expect(attribute('TARGET_ARN')).toMatch(/:function:broken$/);
+      await t.clock.advance(60 * MINUTE - 3_000 - 1);
+      await drain();
+      expect(calls).toBe(3);
+    });
+
+    it('stops retrying once the event is older than MaximumEventAgeInSeconds', async () => {
+      await t.sluice.queues.create('dlq');
+      let calls = 0;
+      await t.sluice.functions.create({
+        name: 'broken',
+        handler: async () => {
+          calls++;
+          throw new Error('still down');
+        },
+      });
+      await schedules().create({
+        name: 'aging',
+        expression: 'rate(1 hour)',
+        target: { function: 'broken', onFailure: { maximumRetryAttempts: 185, maximumEventAgeSeconds: 60, deadLetterQueue: 'dlq' } },
+      });
+      await t.clock.advance(60 * MINUTE);
+      await drain();
+      // Backoff 1, 2, 4, 8, 16, 32 s: the retry due at 63 s finds the event older than 60 s.
+      for (const step of [1, 2, 4, 8, 16, 32]) {
+        await t.clock.advance(step * 1000);
+        await drain();
+      }
+      expect(calls).toBe(6);
+      const [dead] = await t.sluice.queues.receive('dlq', { maxNumberOfMessages: 10 });
+      expect(dead?.messageAttributes.EXHAUSTED_RETRY_CONDITION?.stringValue).toBe('MaximumEventAgeExceeded');
+      expect(dead?.messageAttributes.RETRY_ATTEMPTS?.stringValue).toBe('5');
+    });
+
+    it('sends to the dead-letter queue what could not go to a queue that is gone, and drops it without one', async () => {
+      await t.sluice.queues.create('dlq');
+      await schedules().create({
+        name: 'to-nowhere',
+        expression: 'rate(1 hour)',
+        target: { queue: 'gone', body: 'lost?', onFailure: { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60, deadLetterQueue: 'dlq' } },
+      });
+      await schedules().create({
+        name: 'dropped',
+        expression: 'rate(1 hour)',
+        target: { queue: 'gone', body: 'lost', onFailure: { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 } },
+      });
+      await t.clock.advance(60 * MINUTE);
+      await drain();
+      const [dead] = await t.sluice.queues.receive('dlq', { maxNumberOfMessages: 10 });
+      expect(dead?.body).toBe('lost?');
+      expect(dead?.messageAttributes.ERROR_CODE?.stringValue).toMatch(/NonExistentQueue|QueueDoesNotExist/);
+      expect(dead?.messageAttributes.TARGET_ARN?.stringValue).toMatch(/:sqs:.*:gone$/);
+      const entry = await t.sluice.store.outboxGet({ key: `schedule:dropped:${t.clock.now()}` });
+      expect(entry).toMatchObject({ attempts: 1 });
+      expect(entry?.deliveredAt).not.toBeNull();
+      expect(entry?.lastError).toMatch(/MaximumRetryAttemptsExceeded/);
+    });
+
+    it('delivers a tick within its flexible window, at a point derived from the schedule and the tick', async () => {
+      await t.sluice.queues.create('ticks');
+      const t0 = t.clock.now();
+      await schedules().create({ name: 'spread', expression: 'rate(1 hour)', target: { queue: 'ticks' }, flexibleWindowMinutes: 15 });
+      const tick = t0 + 60 * MINUTE;
+      const at = flexibleDeliveryAt('spread', tick, 15 * MINUTE);
+      expect(at).toBeGreaterThan(tick); // this name and tick give a non-zero offset
+      expect(at).toBeLessThan(tick + 15 * MINUTE);
+      await t.clock.advance(at - t0 - 1);
+      await drain();
+      expect(await bodies('ticks')).toEqual([]);
+      await t.clock.advance(1);
+      await drain();
+      const [body] = await bodies('ticks');
+      expect((JSON.parse(body!) as ScheduledEvent).time).toBe(new Date(tick).toISOString());
+      expect((await schedules().get('spread')).flexibleWindowMinutes).toBe(15);
+    });
+
+    it('spreads ticks of schedules sharing one expression, never before the tick', () => {
+      const tick = Date.UTC(2026, 0, 1, 3);
+      const offsets = Array.from({ length: 200 }, (_, i) => flexibleDeliveryAt(`s${i}`, tick, 10 * MINUTE) - tick);
+      expect(Math.min(...offsets)).toBeGreaterThanOrEqual(0);
+      expect(Math.max(...offsets)).toBeLessThan(10 * MINUTE);
+      expect(new Set(offsets).size).toBeGreaterThan(150);
+      expect(flexibleDeliveryAt('s1', tick, 10 * MINUTE)).toBe(flexibleDeliveryAt('s1', tick, 10 * MINUTE));
+      expect(flexibleDeliveryAt('s1', tick, 0)).toBe(tick);
+    });
+
+    it('validates EndDate, the flexible window and the failure policy', async () => {
+      const now = t.clock.now();
+      const target = { function: 'f' };
+      const cases: Array<[Record<string, unknown>, RegExp]> = [
+        [{ startDate: now + MINUTE, endDate: now + MINUTE }, /EndDate/],
+        [{ flexibleWindowMinutes: 1441 }, /MaximumWindowInMinutes/],
+        [{ target: { function: 'f', onFailure: { maximumRetryAttempts: 186, maximumEventAgeSeconds: 60 } } }, /maximumRetryAttempts/],
+        [{ target: { function: 'f', onFailure: { maximumRetryAttempts: 1, maximumEventAgeSeconds: 59 } } }, /maximumEventAgeSeconds/],
+        [{ target: { function: 'f', onFailure: { maximumRetryAttempts: 1, maximumEventAgeSeconds: 60, deadLetterQueue: 'd.fifo' } } }, /FIFO/],
+      ];
+      for (const [extra, field] of cases) {
+        await expectSluiceError(schedules().create({ name: 'x', expression: 'rate(1 hour)', target, ...extra }), 'InvalidParameterValue', field);
+      }
+      expect(await schedules().list()).toEqual([]);
     });
 
     it('validates names, expressions, targets and windows', async () => {

@@ -165,6 +165,7 @@ describePostgres('postgres cluster: tables, streams, schedules, batches and task
           catchUpWindowMs: 60_000,
           anchorAt: now,
           nextFireAt: now + 60_000,
+          policy: null,
           lastTickAt: null,
           lastFiredAt: null,
           createdAt: now,

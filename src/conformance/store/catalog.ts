@@ -117,6 +117,7 @@ export function catalogStoreConformance(backend: BackendUnderTest): void {
         catchUpWindowMs: 60_000,
         anchorAt: 0,
         nextFireAt: 3_600_000,
+        policy: null,
         lastTickAt: null,
         lastFiredAt: null,
         createdAt: 0,
@@ -134,9 +135,10 @@ export function catalogStoreConformance(backend: BackendUnderTest): void {
       expect(missing).toEqual({ written: false, failed: { kind: 'schedule', name: 'nowhere' } });
       expect(heard).toBe(0);
 
-      const update = { name: 'existing', expression: 'rate(2 hours)', timezone: 'UTC', target: { kind: 'queue' as const, queue: 'jobs' }, state: 'ENABLED' as const, catchUpWindowMs: 60_000, anchorAt: 0, nextFireAt: 7_200_000, now: 5 };
+      const update = { name: 'existing', expression: 'rate(2 hours)', timezone: 'UTC', target: { kind: 'queue' as const, queue: 'jobs' }, state: 'ENABLED' as const, catchUpWindowMs: 60_000, anchorAt: 0, nextFireAt: 7_200_000, policy: { endAt: 9_000_000 }, now: 5 };
       expect(await t.store.catalogWrite({ puts: [marker], deletes: [], schedules: { creates: [row('fresh')], updates: [update], deletes: [] } })).toEqual({ written: true });
       expect(await t.store.scheduleGet({ name: 'fresh' })).toMatchObject({ expression: 'rate(1 hour)' });
+      expect((await t.store.scheduleGet({ name: 'existing' }))?.policy).toEqual({ endAt: 9_000_000 });
       expect(await t.store.scheduleGet({ name: 'existing' })).toMatchObject({ expression: 'rate(2 hours)', nextFireAt: 7_200_000, modifiedAt: 5 });
       expect((await t.store.catalogList({ kind: 'applied-schedule' })).map((e) => e.name)).toEqual(['fresh']);
       expect(await t.store.catalogWrite({ puts: [], deletes: [], schedules: { creates: [], updates: [], deletes: ['fresh'] } })).toEqual({ written: true });

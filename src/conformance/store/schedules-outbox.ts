@@ -20,6 +20,7 @@ const schedule = (name: string, overrides: Partial<StoredSchedule> = {}): Stored
   catchUpWindowMs: 5 * minute,
   anchorAt: t0,
   nextFireAt: t0 + minute,
+  policy: null,
   lastTickAt: null,
   lastFiredAt: null,
   createdAt: t0,
@@ -62,6 +63,7 @@ export function scheduleOutboxStoreConformance(backend: BackendUnderTest): void 
         catchUpWindowMs: 0,
         anchorAt: t0 + 1,
         nextFireAt: t0 + 2 * minute,
+        policy: { endAt: t0 + 60 * minute, flexibleWindowMs: 5 * minute, deleteAfterCompletion: true },
         now: t0 + 5,
       });
       expect(updated).toEqual({
@@ -73,6 +75,7 @@ export function scheduleOutboxStoreConformance(backend: BackendUnderTest): void 
         catchUpWindowMs: 0,
         anchorAt: t0 + 1,
         nextFireAt: t0 + 2 * minute,
+        policy: { endAt: t0 + 60 * minute, flexibleWindowMs: 5 * minute, deleteAfterCompletion: true },
         modifiedAt: t0 + 5,
       });
       expect(await t.store.scheduleGet({ name: 'nightly' })).toEqual(updated);
@@ -104,6 +107,22 @@ export function scheduleOutboxStoreConformance(backend: BackendUnderTest): void 
         attempts: 0,
         deliveredAt: null,
       });
+    });
+
+    it('puts a delivery with a later due time (a flexible window) in the outbox, not claimable before it', async () => {
+      await t.store.scheduleCreate({ schedule: schedule('flex') });
+      const dueAt = t0 + minute + 90_000;
+      const claimed = await t.store.scheduleClaimTick({
+        name: 'flex',
+        tick: t0 + minute,
+        nextFireAt: t0 + 2 * minute,
+        now: t0 + minute,
+        delivery: { ...delivery('flex', t0 + minute), dueAt },
+      });
+      expect(claimed).toBe(true);
+      expect(await t.store.outboxGet({ key: `schedule:flex:${t0 + minute}` })).toMatchObject({ dueAt, createdAt: t0 + minute });
+      expect(await t.store.outboxClaim({ now: dueAt - 1, leaseMs: minute, claimToken: 'x', limit: 10 })).toEqual([]);
+      expect((await t.store.outboxClaim({ now: dueAt, leaseMs: minute, claimToken: 'x', limit: 10 })).map((e) => e.key)).toEqual([`schedule:flex:${t0 + minute}`]);
     });
 
     it('claims a tick once however many callers race for it', async () => {

@@ -9,7 +9,7 @@ import type { ScheduleTarget } from '../targets.js';
 import type { Notifier } from '../notifier.js';
 import { outboxChannel } from '../outbox-store.js';
 import type { CatalogScheduleWrites } from '../catalog-store.js';
-import { scheduleCatalogChannel, type ScheduleStore, type StoredSchedule } from '../schedule-store.js';
+import { scheduleCatalogChannel, policyText, type SchedulePolicy, type ScheduleStore, type StoredSchedule } from '../schedule-store.js';
 import { run } from './connection.js';
 
 interface ScheduleRow {
@@ -21,6 +21,7 @@ interface ScheduleRow {
   catch_up_window_ms: number;
   anchor_at: number;
   next_fire_at: number | null;
+  policy: string | null;
   last_tick_at: number | null;
   last_fired_at: number | null;
   created_at: number;
@@ -28,16 +29,16 @@ interface ScheduleRow {
 }
 
 const COLUMNS =
-  'name, expression, timezone, target, state, catch_up_window_ms, anchor_at, next_fire_at, last_tick_at, last_fired_at, created_at, modified_at';
+  'name, expression, timezone, target, state, catch_up_window_ms, anchor_at, next_fire_at, last_tick_at, last_fired_at, created_at, modified_at, policy';
 
 const sql = {
   insert: {
-    text: `INSERT INTO schedules (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+    text: `INSERT INTO schedules (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
            ON CONFLICT (name) DO NOTHING`,
   },
   update: {
     text: `UPDATE schedules SET expression = $2, timezone = $3, target = $4, state = $5, catch_up_window_ms = $6,
-             anchor_at = $7, next_fire_at = $8, modified_at = $9
+             anchor_at = $7, next_fire_at = $8, modified_at = $9, policy = $10
            WHERE name = $1 RETURNING ${COLUMNS}`,
   },
   delete: { text: 'DELETE FROM schedules WHERE name = $1' },
@@ -55,7 +56,7 @@ const sql = {
              ORDER BY next_fire_at LIMIT $2
            ) AS d ON true`,
   },
-  // $2 the tick, $3 the next one; $4-$6 the delivery (all null: the tick is skipped); $7 now.
+  // $2 the tick, $3 the next one; $4-$6 the delivery (all null: the tick is skipped); $7 now; $8 its due time (null: now).
   claim: {
     name: 'sluice_schedule_claim',
     text: `WITH claimed AS (
@@ -66,7 +67,7 @@ const sql = {
            ),
            delivered AS (
              INSERT INTO outbox (key, topic, payload, created_at, due_at)
-             SELECT $4::text, $5::text, $6::text, $7::bigint, $7::bigint FROM claimed WHERE $4::text IS NOT NULL
+             SELECT $4::text, $5::text, $6::text, $7::bigint, COALESCE($8::bigint, $7::bigint) FROM claimed WHERE $4::text IS NOT NULL
              ON CONFLICT (key) DO NOTHING
            )
            SELECT count(*) AS claimed FROM claimed`,
@@ -83,6 +84,7 @@ function toSchedule(row: ScheduleRow): StoredSchedule {
     catchUpWindowMs: row.catch_up_window_ms,
     anchorAt: row.anchor_at,
     nextFireAt: row.next_fire_at,
+    policy: row.policy === null ? null : (JSON.parse(row.policy) as SchedulePolicy),
     lastTickAt: row.last_tick_at,
     lastFiredAt: row.last_fired_at,
     createdAt: row.created_at,
@@ -97,11 +99,11 @@ function toSchedule(row: ScheduleRow): StoredSchedule {
  */
 export async function writeSchedulesIn(client: pg.PoolClient, writes: CatalogScheduleWrites): Promise<string | undefined> {
   for (const s of writes.creates) {
-    const values = [s.name, s.expression, s.timezone, JSON.stringify(s.target), s.state, s.catchUpWindowMs, s.anchorAt, s.nextFireAt, s.lastTickAt, s.lastFiredAt, s.createdAt, s.modifiedAt];
+    const values = [s.name, s.expression, s.timezone, JSON.stringify(s.target), s.state, s.catchUpWindowMs, s.anchorAt, s.nextFireAt, s.lastTickAt, s.lastFiredAt, s.createdAt, s.modifiedAt, policyText(s.policy)];
     if ((await client.query(sql.insert.text, values)).rowCount !== 1) return s.name;
   }
   for (const p of writes.updates) {
-    const values = [p.name, p.expression, p.timezone, JSON.stringify(p.target), p.state, p.catchUpWindowMs, p.anchorAt, p.nextFireAt, p.now];
+    const values = [p.name, p.expression, p.timezone, JSON.stringify(p.target), p.state, p.catchUpWindowMs, p.anchorAt, p.nextFireAt, p.now, policyText(p.policy)];
     if ((await client.query(sql.update.text, values)).rowCount !== 1) return p.name;
   }
   for (const name of writes.deletes) if ((await client.query(sql.delete.text, [name])).rowCount !== 1) return name;
@@ -124,6 +126,7 @@ export function createPostgresScheduleStore(pool: pg.Pool, notifier: Notifier): 
         s.lastFiredAt,
         s.createdAt,
         s.modifiedAt,
+        policyText(s.policy),
       ]);
       const created = result.rowCount === 1;
       if (created) notifier.publish(scheduleCatalogChannel);
@@ -140,6 +143,7 @@ export function createPostgresScheduleStore(pool: pg.Pool, notifier: Notifier): 
         p.anchorAt,
         p.nextFireAt,
         p.now,
+        policyText(p.policy),
       ]);
       if (!row) return undefined;
       notifier.publish(scheduleCatalogChannel);
@@ -175,6 +179,7 @@ export function createPostgresScheduleStore(pool: pg.Pool, notifier: Notifier): 
         d?.topic ?? null,
         d?.payload ?? null,
         p.now,
+        d?.dueAt ?? null,
       ]);
       const claimed = (row?.claimed ?? 0) === 1;
       if (claimed && d) notifier.publish(outboxChannel);

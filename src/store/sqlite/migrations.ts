@@ -459,4 +459,13 @@ export const sqliteMigrations: Migration[] = [
       CREATE INDEX transaction_tokens_by_age ON transaction_tokens (created_at);
     `,
   },
+  {
+    version: 16,
+    name: 'schedule policy',
+    sql: `
+      -- EventBridge Scheduler's EndDate, FlexibleTimeWindow and ActionAfterCompletion (SchedulePolicy in
+      -- store/schedule-store.ts) as JSON; null for a schedule with none of them.
+      ALTER TABLE schedules ADD COLUMN policy TEXT;
+    `,
+  },
 ];

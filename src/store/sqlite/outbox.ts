@@ -36,7 +36,7 @@ export function outboxInserter(db: SqliteDatabase): (entry: NewOutboxEntry, now:
   const insert = db.prepare(
     `INSERT INTO outbox (key, topic, payload, created_at, due_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
   );
-  return (entry, now) => insert.run(entry.key, entry.topic, entry.payload, now, now).changes === 1;
+  return (entry, now) => insert.run(entry.key, entry.topic, entry.payload, now, entry.dueAt ?? now).changes === 1;
 }
 
 export function createSqliteOutboxStore(db: SqliteDatabase): OutboxStore {

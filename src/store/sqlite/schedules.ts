@@ -6,7 +6,7 @@ import type { ScheduleTarget } from '../targets.js';
 import type { Notifier } from '../notifier.js';
 import { outboxChannel } from '../outbox-store.js';
 import type { CatalogScheduleWrites } from '../catalog-store.js';
-import { scheduleCatalogChannel, type ScheduleStore, type StoredSchedule } from '../schedule-store.js';
+import { scheduleCatalogChannel, policyText, type SchedulePolicy, type ScheduleStore, type StoredSchedule } from '../schedule-store.js';
 import type { SqliteDatabase } from './database.js';
 import { outboxInserter } from './outbox.js';
 
@@ -19,6 +19,7 @@ interface ScheduleRow {
   catch_up_window_ms: number;
   anchor_at: number;
   next_fire_at: number | null;
+  policy: string | null;
   last_tick_at: number | null;
   last_fired_at: number | null;
   created_at: number;
@@ -35,6 +36,7 @@ function toSchedule(row: ScheduleRow): StoredSchedule {
     catchUpWindowMs: row.catch_up_window_ms,
     anchorAt: row.anchor_at,
     nextFireAt: row.next_fire_at,
+    policy: row.policy === null ? null : (JSON.parse(row.policy) as SchedulePolicy),
     lastTickAt: row.last_tick_at,
     lastFiredAt: row.last_fired_at,
     createdAt: row.created_at,
@@ -50,21 +52,21 @@ function toSchedule(row: ScheduleRow): StoredSchedule {
 export function sqliteScheduleWriter(db: SqliteDatabase): (writes: CatalogScheduleWrites) => string | undefined {
   const insert = db.prepare(
     `INSERT INTO schedules (name, expression, timezone, target, state, catch_up_window_ms, anchor_at, next_fire_at,
-       last_tick_at, last_fired_at, created_at, modified_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
+       last_tick_at, last_fired_at, created_at, modified_at, policy)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
   );
   const update = db.prepare(
     `UPDATE schedules SET expression = ?, timezone = ?, target = ?, state = ?, catch_up_window_ms = ?, anchor_at = ?,
-       next_fire_at = ?, modified_at = ? WHERE name = ?`,
+       next_fire_at = ?, policy = ?, modified_at = ? WHERE name = ?`,
   );
   const remove = db.prepare('DELETE FROM schedules WHERE name = ?');
   return (writes) => {
     for (const s of writes.creates) {
-      const values = [s.name, s.expression, s.timezone, JSON.stringify(s.target), s.state, s.catchUpWindowMs, s.anchorAt, s.nextFireAt, s.lastTickAt, s.lastFiredAt, s.createdAt, s.modifiedAt];
+      const values = [s.name, s.expression, s.timezone, JSON.stringify(s.target), s.state, s.catchUpWindowMs, s.anchorAt, s.nextFireAt, s.lastTickAt, s.lastFiredAt, s.createdAt, s.modifiedAt, policyText(s.policy)];
       if (insert.run(...values).changes !== 1) return s.name;
     }
     for (const p of writes.updates) {
-      if (update.run(p.expression, p.timezone, JSON.stringify(p.target), p.state, p.catchUpWindowMs, p.anchorAt, p.nextFireAt, p.now, p.name).changes !== 1) return p.name;
+      if (update.run(p.expression, p.timezone, JSON.stringify(p.target), p.state, p.catchUpWindowMs, p.anchorAt, p.nextFireAt, policyText(p.policy), p.now, p.name).changes !== 1) return p.name;
     }
     for (const name of writes.deletes) if (remove.run(name).changes !== 1) return name;
     return undefined;
@@ -76,12 +78,12 @@ export function createSqliteScheduleStore(db: SqliteDatabase, notifier: Notifier
   const sql = {
     insert: db.prepare(
       `INSERT INTO schedules (name, expression, timezone, target, state, catch_up_window_ms, anchor_at, next_fire_at,
-         last_tick_at, last_fired_at, created_at, modified_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
+         last_tick_at, last_fired_at, created_at, modified_at, policy)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
     ),
     update: db.prepare(
       `UPDATE schedules SET expression = ?, timezone = ?, target = ?, state = ?, catch_up_window_ms = ?, anchor_at = ?,
-         next_fire_at = ?, modified_at = ? WHERE name = ?`,
+         next_fire_at = ?, policy = ?, modified_at = ? WHERE name = ?`,
     ),
     delete: db.prepare('DELETE FROM schedules WHERE name = ?'),
     get: db.prepare<[string], ScheduleRow>('SELECT * FROM schedules WHERE name = ?'),
@@ -118,6 +120,7 @@ export function createSqliteScheduleStore(db: SqliteDatabase, notifier: Notifier
         p.catchUpWindowMs,
         p.anchorAt,
         p.nextFireAt,
+        policyText(p.policy),
         p.now,
         p.name,
       ).changes;
@@ -145,6 +148,7 @@ export function createSqliteScheduleStore(db: SqliteDatabase, notifier: Notifier
         s.lastFiredAt,
         s.createdAt,
         s.modifiedAt,
+        policyText(s.policy),
       ).changes;
       if (changes === 1) notifier.publish(scheduleCatalogChannel);
       return changes === 1 ? 'created' : 'exists';

@@ -7,16 +7,19 @@
  * beside it (kind `scheduler-schedule`); groups are catalog entries of kind `schedule-group`.
  *
  * Targets: a Lambda function's ARN (invoked with Input as its event) or an SQS queue's ARN (sent Input as
- * the body, SqsParameters.MessageGroupId for FIFO queues). Fields Sluice cannot honour (EndDate,
- * ActionAfterCompletion DELETE, RetryPolicy, DeadLetterConfig, KmsKeyArn, other target types) are refused
- * by name: a refused request stores nothing.
+ * the body, SqsParameters.MessageGroupId for FIFO queues). StartDate, EndDate, FlexibleTimeWindow and
+ * ActionAfterCompletion map onto the Sluice schedule's bounds and policy; Target.RetryPolicy (default 185
+ * retries, 86,400 s, as Scheduler) and Target.DeadLetterConfig (a standard Sluice queue) onto its target's
+ * failure policy. Fields Sluice cannot honour (KmsKeyArn, other target types and their parameters) are
+ * refused by name: a refused request stores nothing.
  */
+import { SCHEDULER_SCHEDULE_KIND } from '../../../catalog/service.js';
 import { parseArn, type ArnContext } from '../../../model/arn.js';
 import { SluiceError } from '../../../model/errors.js';
 import type { ScheduleService } from '../../../schedules/service.js';
 import type { TargetInput } from '../../../schedules/target.js';
 import type { ScheduleView } from '../../../schedules/types.js';
-import type { ScheduleTarget } from '../../../store/targets.js';
+import type { DeliveryFailurePolicy, ScheduleTarget } from '../../../store/targets.js';
 import type { Store } from '../../../store/store.js';
 
 export interface SchedulerContext {
@@ -28,7 +31,7 @@ export interface SchedulerContext {
 
 type Body = Record<string, unknown>;
 
-const SCHEDULE_KIND = 'scheduler-schedule';
+const SCHEDULE_KIND = SCHEDULER_SCHEDULE_KIND;
 const GROUP_KIND = 'schedule-group';
 const DEFAULT_GROUP = 'default';
 const NAME_FORM = /^[0-9a-zA-Z\-_.@]{1,64}$/;
@@ -44,6 +47,10 @@ interface SchedulerExtras {
   messageGroupId?: string;
   flexibleTimeWindow: { Mode: string; MaximumWindowInMinutes?: number };
   startDate?: number;
+  endDate?: number;
+  actionAfterCompletion?: 'NONE' | 'DELETE';
+  retryPolicy?: { MaximumRetryAttempts: number; MaximumEventAgeInSeconds: number };
+  deadLetterArn?: string;
 }
 
 export const validation = (message: string, field?: string) => new SluiceError('ValidationException', message, field ? { field } : {});
@@ -87,8 +94,55 @@ function refuseUnsupported(body: Body, members: readonly string[], where: string
   }
 }
 
-const scheduleMembers = ['ScheduleExpression', 'ScheduleExpressionTimezone', 'Target', 'FlexibleTimeWindow', 'GroupName', 'State', 'Description', 'StartDate', 'ClientToken', 'ActionAfterCompletion'];
-const targetMembers = ['Arn', 'RoleArn', 'Input', 'SqsParameters'];
+const scheduleMembers = ['ScheduleExpression', 'ScheduleExpressionTimezone', 'Target', 'FlexibleTimeWindow', 'GroupName', 'State', 'Description', 'StartDate', 'EndDate', 'ClientToken', 'ActionAfterCompletion'];
+const targetMembers = ['Arn', 'RoleArn', 'Input', 'SqsParameters', 'RetryPolicy', 'DeadLetterConfig'];
+/** Scheduler's RetryPolicy when none is given (and for a member left out). */
+const DEFAULT_RETRY = { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 } as const;
+const DLQ_ARN_FORM = /^arn:aws(-[a-z]+)?:sqs:[a-z0-9-]+:\d{12}:[a-zA-Z0-9\-_]+$/;
+
+/** Scheduler's (Smithy's) wording of a range refusal. */
+function rangeError(member: string, value: unknown, bound: 'min' | 'max', limit: number, field: string): SluiceError {
+  const rule = bound === 'min' ? `greater than or equal to ${limit}` : `less than or equal to ${limit}`;
+  return validation(`1 validation error detected: Value '${String(value).slice(0, 40)}' at '${member}' failed to satisfy constraint: Member must have value ${rule}`, field);
+}
+
+function integerIn(raw: unknown, min: number, max: number, member: string, field: string): number {
+  if (typeof raw !== 'number' || !Number.isInteger(raw)) throw validation(`${field}: expected an integer`, field);
+  if (raw < min) throw rangeError(member, raw, 'min', min, field);
+  if (raw > max) throw rangeError(member, raw, 'max', max, field);
+  return raw;
+}
+
+/** Target.RetryPolicy and Target.DeadLetterConfig as the target's failure policy. */
+function decodeFailurePolicy(context: SchedulerContext, target: Body): { onFailure: DeliveryFailurePolicy; retry: { MaximumRetryAttempts: number; MaximumEventAgeInSeconds: number }; dlqArn?: string } {
+  const raw = target.RetryPolicy as Body | undefined | null;
+  if (raw !== undefined && raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) throw validation('Target.RetryPolicy: expected an object', 'Target.RetryPolicy');
+  const policy = raw ?? {};
+  const attempts = policy.MaximumRetryAttempts ?? DEFAULT_RETRY.MaximumRetryAttempts;
+  const age = policy.MaximumEventAgeInSeconds ?? DEFAULT_RETRY.MaximumEventAgeInSeconds;
+  const retry = {
+    MaximumRetryAttempts: integerIn(attempts, 0, 185, 'target.retryPolicy.maximumRetryAttempts', 'Target.RetryPolicy.MaximumRetryAttempts'),
+    MaximumEventAgeInSeconds: integerIn(age, 60, 86_400, 'target.retryPolicy.maximumEventAgeInSeconds', 'Target.RetryPolicy.MaximumEventAgeInSeconds'),
+  };
+  const onFailure: DeliveryFailurePolicy = { maximumRetryAttempts: retry.MaximumRetryAttempts, maximumEventAgeSeconds: retry.MaximumEventAgeInSeconds };
+  const dlq = target.DeadLetterConfig as Body | undefined | null;
+  if (dlq === undefined || dlq === null) return { onFailure, retry };
+  if (typeof dlq !== 'object' || Array.isArray(dlq)) throw validation('Target.DeadLetterConfig: expected an object', 'Target.DeadLetterConfig');
+  refuseUnsupported(dlq, ['Arn'], 'Target.DeadLetterConfig.');
+  const arnText = stringMember(dlq, 'Arn', false);
+  if (arnText === undefined) return { onFailure, retry };
+  if (arnText.length > 1600 || !DLQ_ARN_FORM.test(arnText)) {
+    throw validation(
+      `1 validation error detected: Value '${arnText.slice(0, 200)}' at 'target.deadLetterConfig.arn' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:aws(-[a-z]+)?:sqs:[a-z0-9\\-]+:\\d{12}:[a-zA-Z0-9\\-_]+`,
+      'Target.DeadLetterConfig.Arn',
+    );
+  }
+  const arn = parseArn(arnText);
+  if (!arn || arn.region !== context.arn.region || arn.accountId !== context.arn.accountId) {
+    throw validation(`Target.DeadLetterConfig.Arn ${arnText.slice(0, 200)} is not an SQS queue of this node (${context.arn.region}, ${context.arn.accountId})`, 'Target.DeadLetterConfig.Arn');
+  }
+  return { onFailure: { ...onFailure, deadLetterQueue: arn.resource }, retry, dlqArn: arnText };
+}
 
 interface Decoded {
   group: string;
@@ -100,6 +154,9 @@ interface Decoded {
   target: TargetInput;
   extras: SchedulerExtras;
   startDate?: number;
+  endDate?: number;
+  flexibleWindowMinutes: number;
+  deleteAfterCompletion: boolean;
 }
 
 function stringMember(body: Body, key: string, required: boolean): string | undefined {
@@ -112,7 +169,15 @@ function stringMember(body: Body, key: string, required: boolean): string | unde
   return value;
 }
 
-function decodeTarget(context: SchedulerContext, raw: unknown): { target: TargetInput; arn: string; role: string; input?: string; messageGroupId?: string } {
+type DecodedTarget = { target: TargetInput; arn: string; role: string; input?: string; messageGroupId?: string };
+
+function decodeTarget(context: SchedulerContext, raw: unknown): DecodedTarget & ReturnType<typeof decodeFailurePolicy> {
+  const decoded = decodeTargetOnly(context, raw);
+  const failure = decodeFailurePolicy(context, raw as Body);
+  return { ...decoded, ...failure, target: { ...decoded.target, onFailure: failure.onFailure } as TargetInput };
+}
+
+function decodeTargetOnly(context: SchedulerContext, raw: unknown): DecodedTarget {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
     throw validation("1 validation error detected: Value null at 'target' failed to satisfy constraint: Member must not be null", 'Target');
   }
@@ -160,8 +225,10 @@ function decodeSchedule(context: SchedulerContext, nameParam: string, body: Body
   if (description !== undefined && description.length > 512) throw validation('Description must be at most 512 characters', 'Description');
   const state = stringMember(body, 'State', false) ?? 'ENABLED';
   if (state !== 'ENABLED' && state !== 'DISABLED') throw validation(`1 validation error detected: Value '${state.slice(0, 40)}' at 'state' failed to satisfy constraint: Member must satisfy enum value set: [ENABLED, DISABLED]`, 'State');
-  const after = stringMember(body, 'ActionAfterCompletion', false);
-  if (after !== undefined && after !== 'NONE') throw validation(`ActionAfterCompletion ${after.slice(0, 40)} is not supported by Sluice: only NONE`, 'ActionAfterCompletion');
+  const after = stringMember(body, 'ActionAfterCompletion', false) ?? 'NONE';
+  if (after !== 'NONE' && after !== 'DELETE') {
+    throw validation(`1 validation error detected: Value '${after.slice(0, 40)}' at 'actionAfterCompletion' failed to satisfy constraint: Member must satisfy enum value set: [NONE, DELETE]`, 'ActionAfterCompletion');
+  }
   const window = body.FlexibleTimeWindow as Body | undefined;
   if (!window || typeof window !== 'object') throw validation("1 validation error detected: Value null at 'flexibleTimeWindow' failed to satisfy constraint: Member must not be null", 'FlexibleTimeWindow');
   const mode = stringMember(window, 'Mode', true)!;
@@ -171,8 +238,12 @@ function decodeSchedule(context: SchedulerContext, nameParam: string, body: Body
     throw validation('MaximumWindowInMinutes must be an integer from 1 to 1440 with Mode FLEXIBLE', 'FlexibleTimeWindow.MaximumWindowInMinutes');
   }
   if (mode !== 'OFF' && mode !== 'FLEXIBLE') throw validation(`FlexibleTimeWindow.Mode must be OFF or FLEXIBLE`, 'FlexibleTimeWindow.Mode');
-  const start = body.StartDate;
+  const start = body.StartDate ?? undefined;
   if (start !== undefined && typeof start !== 'number') throw validation('StartDate: expected a timestamp', 'StartDate');
+  const end = body.EndDate ?? undefined;
+  if (end !== undefined && typeof end !== 'number') throw validation('EndDate: expected a timestamp', 'EndDate');
+  if (end !== undefined && end * 1000 <= context.now()) throw validation('The EndDate you specify must be in the future.', 'EndDate');
+  if (end !== undefined && start !== undefined && end <= start) throw validation('The EndDate you specify must be after the StartDate.', 'EndDate');
   const target = decodeTarget(context, body.Target);
   return {
     group,
@@ -183,6 +254,9 @@ function decodeSchedule(context: SchedulerContext, nameParam: string, body: Body
     state,
     target: target.target,
     ...(start !== undefined ? { startDate: start * 1000 } : {}),
+    ...(end !== undefined ? { endDate: end * 1000 } : {}),
+    flexibleWindowMinutes: mode === 'FLEXIBLE' ? (maximum as number) : 0,
+    deleteAfterCompletion: after === 'DELETE',
     extras: {
       groupName: group,
       name,
@@ -193,6 +267,10 @@ function decodeSchedule(context: SchedulerContext, nameParam: string, body: Body
       ...(target.messageGroupId !== undefined ? { messageGroupId: target.messageGroupId } : {}),
       flexibleTimeWindow: mode === 'FLEXIBLE' ? { Mode: mode, MaximumWindowInMinutes: maximum as number } : { Mode: 'OFF' },
       ...(start !== undefined ? { startDate: start * 1000 } : {}),
+      ...(end !== undefined ? { endDate: end * 1000 } : {}),
+      actionAfterCompletion: after,
+      retryPolicy: target.retry,
+      ...(target.dlqArn !== undefined ? { deadLetterArn: target.dlqArn } : {}),
     },
   };
 }
@@ -244,6 +322,9 @@ export async function createSchedule(context: SchedulerContext, nameParam: strin
       target: decoded.target,
       state: decoded.state,
       ...(decoded.startDate !== undefined ? { startDate: decoded.startDate } : {}),
+      ...(decoded.endDate !== undefined ? { endDate: decoded.endDate } : {}),
+      flexibleWindowMinutes: decoded.flexibleWindowMinutes,
+      deleteAfterCompletion: decoded.deleteAfterCompletion,
     }),
   );
   await putExtras(context, decoded.sluiceName, decoded.extras);
@@ -260,7 +341,12 @@ export async function updateSchedule(context: SchedulerContext, nameParam: strin
       timezone: decoded.timezone ?? 'UTC',
       target: decoded.target,
       state: decoded.state,
-      ...(decoded.startDate !== undefined ? { startDate: decoded.startDate } : {}),
+      // UpdateSchedule replaces the whole definition: what is left out is cleared. A StartDate left out
+      // is none, so the schedule starts (and a rate() counts) from now, not from a former StartDate.
+      startDate: decoded.startDate ?? context.now(),
+      endDate: decoded.endDate ?? null,
+      flexibleWindowMinutes: decoded.flexibleWindowMinutes,
+      deleteAfterCompletion: decoded.deleteAfterCompletion,
     }),
   );
   await putExtras(context, decoded.sluiceName, decoded.extras);
@@ -296,13 +382,16 @@ export async function getSchedule(context: SchedulerContext, nameParam: string, 
     LastModificationDate: seconds(view.modifiedAt),
     ...(extras?.description !== undefined ? { Description: extras.description } : {}),
     ...(extras?.startDate !== undefined ? { StartDate: extras.startDate / 1000 } : {}),
+    ...(view.endDate !== null ? { EndDate: Date.parse(view.endDate) / 1000 } : {}),
     FlexibleTimeWindow: extras?.flexibleTimeWindow ?? { Mode: 'OFF' },
-    ActionAfterCompletion: 'NONE',
+    ActionAfterCompletion: view.deleteAfterCompletion ? 'DELETE' : 'NONE',
     Target: {
       Arn: extras?.targetArn ?? targetArnOf(context, target),
       RoleArn: extras?.roleArn ?? `arn:aws:iam::${context.arn.accountId}:role/sluice-scheduler`,
       ...(extras?.input !== undefined ? { Input: extras.input } : {}),
       ...(extras?.messageGroupId !== undefined ? { SqsParameters: { MessageGroupId: extras.messageGroupId } } : {}),
+      ...(extras?.retryPolicy !== undefined ? { RetryPolicy: extras.retryPolicy } : {}),
+      ...(extras?.deadLetterArn !== undefined ? { DeadLetterConfig: { Arn: extras.deadLetterArn } } : {}),
     },
   };
 }

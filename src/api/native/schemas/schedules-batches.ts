@@ -8,8 +8,14 @@ const definition = {
   target: z.record(z.string(), z.unknown()),
   state: z.enum(['ENABLED', 'DISABLED']).optional(),
   catchUpWindowSeconds: z.number().int().optional(),
-  /** ISO 8601 or epoch milliseconds: where rate() periods count from. */
+  /** ISO 8601 or epoch milliseconds: no tick before it; where rate() periods count from. */
   startDate: z.union([z.string(), z.number()]).optional(),
+  /** ISO 8601 or epoch milliseconds: no tick after it; null clears it. */
+  endDate: z.union([z.string(), z.number(), z.null()]).optional(),
+  /** Each tick is delivered within this many minutes after it (1-1,440; 0: at the tick). */
+  flexibleWindowMinutes: z.number().int().optional(),
+  /** Delete the schedule once it has no more ticks. */
+  deleteAfterCompletion: z.boolean().optional(),
 };
 
 export const scheduleRequests = {

@@ -1,0 +1,102 @@
+/**
+ * A schedule tick's delivery under its target's failure policy (EventBridge Scheduler's Target.RetryPolicy
+ * and Target.DeadLetterConfig; store/targets.ts DeliveryFailurePolicy).
+ *
+ * - Without a policy, a failure is rethrown as is and the outbox relay applies its own limit (3 attempts).
+ * - With one, the relay's limit steps aside (`RetryDelivery`): the delivery is retried with the relay's
+ *   backoff while retries remain (attempts - 1 < MaximumRetryAttempts) and the event is younger than
+ *   MaximumEventAgeInSeconds, counted from its first due time. Then the event goes to the dead-letter
+ *   queue if there is one (and the entry is done), or is dropped (`AbandonDelivery`, recorded on the
+ *   outbox entry).
+ * - The dead-letter message's body is the event as the target would have received it; its attributes say
+ *   why (ERROR_CODE, ERROR_MESSAGE, EXHAUSTED_RETRY_CONDITION, RETRY_ATTEMPTS, SCHEDULE_ARN, TARGET_ARN).
+ *   An event the dead-letter queue refuses (it is gone) is dropped, with both errors on the outbox entry.
+ */
+import { AbandonDelivery, RetryDelivery } from './outbox-relay.js';
+import { deliverToTarget, type DeliveryDeps } from './deliver.js';
+import type { OutboxEntry } from '../store/outbox-store.js';
+import type { ScheduleTarget } from '../store/targets.js';
+import type { MessageAttributeInput } from '../queues/message-attributes.js';
+import { isSluiceError } from '../model/errors.js';
+
+export type ExhaustedCondition = 'MaximumRetryAttemptsExceeded' | 'MaximumEventAgeExceeded';
+
+export interface PolicyDelivery {
+  deps: DeliveryDeps;
+  target: ScheduleTarget;
+  event: unknown;
+  entry: OutboxEntry;
+  /** When the event was first due: its age counts from here. */
+  firstDueAt: number;
+  now: number;
+  scheduleArn: string;
+  targetArn: string;
+}
+
+/** Which limit a failed attempt has reached, if any. `attempts` counts the attempt that just failed. */
+export function exhaustedCondition(
+  policy: { maximumRetryAttempts: number; maximumEventAgeSeconds: number },
+  attempts: number,
+  ageMs: number,
+): ExhaustedCondition | undefined {
+  if (attempts - 1 >= policy.maximumRetryAttempts) return 'MaximumRetryAttemptsExceeded';
+  if (ageMs >= policy.maximumEventAgeSeconds * 1000) return 'MaximumEventAgeExceeded';
+  return undefined;
+}
+
+export async function deliverWithPolicy(p: PolicyDelivery): Promise<void> {
+  const { target } = p;
+  if (target.kind === 'batch') throw new Error('deliverWithPolicy: batch targets are started, not delivered');
+  const policy = target.onFailure;
+  // A retry that comes due once the event is too old is not attempted: the last failure stands.
+  if (policy && p.entry.attempts > 1 && p.now - p.firstDueAt >= policy.maximumEventAgeSeconds * 1000) {
+    // lastError is the relay's `Name: message` of the previous failure.
+    const [name, ...rest] = (p.entry.lastError ?? 'Error: the previous attempt failed').split(': ');
+    const last = Object.assign(new Error(rest.join(': ')), { name: name ?? 'Error' });
+    const retries = p.entry.attempts - 2;
+    if (!policy.deadLetterQueue) throw new AbandonDelivery(`MaximumEventAgeExceeded: ${p.entry.lastError ?? ''}`, last);
+    await sendDeadLetter(p, policy.deadLetterQueue, 'MaximumEventAgeExceeded', last, retries);
+    return;
+  }
+  try {
+    await deliverToTarget(p.deps, target, p.event, p.entry.key);
+    return;
+  } catch (error) {
+    if (!policy) throw error;
+    const condition = exhaustedCondition(policy, p.entry.attempts, p.now - p.firstDueAt);
+    if (!condition) throw new RetryDelivery(error);
+    if (!policy.deadLetterQueue) throw new AbandonDelivery(`${condition}: ${describe(error)}`, error);
+    await sendDeadLetter(p, policy.deadLetterQueue, condition, error, p.entry.attempts - 1);
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+async function sendDeadLetter(
+  p: PolicyDelivery,
+  queue: string,
+  condition: ExhaustedCondition,
+  error: unknown,
+  retries: number,
+): Promise<void> {
+  const code = isSluiceError(error) ? error.code : error instanceof Error ? error.name : 'Error';
+  const text = (value: string): MessageAttributeInput => ({ dataType: 'String', stringValue: value });
+  try {
+    await p.deps.queues.send(queue, {
+      body: typeof p.event === 'string' ? p.event : JSON.stringify(p.event),
+      messageAttributes: {
+        ERROR_CODE: text(code),
+        ERROR_MESSAGE: text((error instanceof Error ? error.message : String(error)).slice(0, 1024) || code),
+        EXHAUSTED_RETRY_CONDITION: text(condition),
+        RETRY_ATTEMPTS: { dataType: 'Number', stringValue: String(retries) },
+        SCHEDULE_ARN: text(p.scheduleArn),
+        TARGET_ARN: text(p.targetArn),
+      },
+    });
+  } catch (dlqError) {
+    // As Scheduler does when its DLQ cannot be written to: the event is dropped, and the reason kept.
+    throw new AbandonDelivery(`${condition}: ${describe(error)}; the dead-letter queue ${queue} refused it: ${describe(dlqError)}`, dlqError);
+  }
+}
