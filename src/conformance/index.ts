@@ -11,6 +11,8 @@ import { callbackStoreConformance } from './store/callbacks.js';
 import { clusterStoreConformance } from './store/cluster.js';
 import { catalogStoreConformance } from './store/catalog.js';
 import { queueStoreConformance } from './store/queues.js';
+import { deadLetterStoreConformance } from './store/queues-dead-letter.js';
+import { fifoQueueStoreConformance } from './store/queues-fifo.js';
 import { tableStoreConformance } from './store/tables.js';
 import { groupStoreConformance } from './store/groups.js';
 import { scheduleOutboxStoreConformance } from './store/schedules-outbox.js';
@@ -20,6 +22,8 @@ export type { BackendUnderTest } from './backend.js';
 
 export function runConformance(backend: BackendUnderTest): void {
   queueStoreConformance(backend);
+  fifoQueueStoreConformance(backend);
+  deadLetterStoreConformance(backend);
   tableStoreConformance(backend);
   batchStoreConformance(backend);
   groupStoreConformance(backend);

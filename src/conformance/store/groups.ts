@@ -12,22 +12,9 @@ import type { NewMessage, StoredQueue } from '../../store/queue-store.js';
 import type { Store } from '../../store/store.js';
 import type { BackendUnderTest } from '../backend.js';
 import { useStore } from './harness.js';
+import { settingsOf, t0 } from './queue-fixtures.js';
 
-const t0 = 1_700_000_000_000;
-const settings: QueueSettings = {
-  VisibilityTimeout: 30,
-  DelaySeconds: 0,
-  MessageRetentionPeriod: 345_600,
-  MaximumMessageSize: 262_144,
-  ReceiveMessageWaitTimeSeconds: 0,
-  RedrivePolicy: null,
-  RedriveAllowPolicy: null,
-  FifoQueue: false,
-  ContentBasedDeduplication: false,
-  DeduplicationScope: 'queue',
-  FifoThroughputLimit: 'perQueue',
-  SluiceGroupKey: 'MessageGroupId',
-};
+const settings: QueueSettings = settingsOf({ SluiceGroupKey: 'MessageGroupId' });
 const concurrency = (maxConcurrency: number): GroupLimit => ({ maxConcurrency, rate: null });
 
 async function groupedQueue(store: Store, name = 'tenants'): Promise<StoredQueue> {
