@@ -4,13 +4,14 @@
  * ReturnValues, queries and scans with paging, batches, transactions, TTL, tags, and DynamoDB's
  * validation errors.
  */
+import type {
+  DynamoDBClient} from '@aws-sdk/client-dynamodb';
 import {
   ConditionalCheckFailedException,
   CreateTableCommand,
   DeleteTableCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
-  DynamoDBClient,
   GetItemCommand,
   BatchWriteItemCommand,
   QueryCommand as RawQueryCommand,
@@ -26,11 +27,12 @@ import {
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
+import type {
+  DynamoDBDocumentClient} from '@aws-sdk/lib-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
-  DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -39,39 +41,14 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeBackends, tableInput } from './support/dynamodb.js';
-import { startTestNode, TEST_ACCESS_KEY, type SdkError, type TestNode } from './support/in-process-node.js';
-
-async function failure(promise: Promise<unknown>): Promise<SdkError & Record<string, unknown>> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, 'the call should have failed').toBeDefined();
-  return error as SdkError & Record<string, unknown>;
-}
+import { beforeAll, describe, expect, it } from 'vitest';
+import { failure, storeBackends, tableInput, useDynamoDbNode } from './support/dynamodb.js';
 
 describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_backend, openStore) => {
-  let node: TestNode;
+  const sdk = useDynamoDbNode(openStore);
   let ddb: DynamoDBClient;
   let doc: DynamoDBDocumentClient;
-  beforeAll(async () => {
-    const store = await openStore();
-    node = await startTestNode(store ? { store } : {});
-    ddb = new DynamoDBClient({
-      endpoint: node.url,
-      region: 'eu-west-1',
-      credentials: TEST_ACCESS_KEY,
-      maxAttempts: 1,
-    });
-    doc = DynamoDBDocumentClient.from(ddb);
-    await ddb.send(new CreateTableCommand(tableInput('items')));
-  });
-  afterAll(async () => {
-    ddb.destroy();
-    await node.close();
-  });
+  beforeAll(() => ({ ddb, doc } = sdk));
 
   it('creates, describes, lists, updates and deletes tables', async () => {
     const created = await ddb.send(
@@ -162,188 +139,6 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
       ddb.send(new CreateTableCommand({ ...tableInput('bad-schema'), BillingMode: 'PROVISIONED' })),
     );
     expect(provisioned.message).toMatch(/ReadCapacityUnits and WriteCapacityUnits must both be specified/);
-  });
-
-  it('queries and scans global and local secondary indexes, and adds and removes a global one', async () => {
-    await ddb.send(
-      new CreateTableCommand(
-        tableInput('indexed', {
-          AttributeDefinitions: [
-            ...tableInput('x').AttributeDefinitions!,
-            { AttributeName: 'status', AttributeType: 'S' },
-            { AttributeName: 'at', AttributeType: 'N' },
-          ],
-          GlobalSecondaryIndexes: [
-            {
-              IndexName: 'by-status',
-              KeySchema: [
-                { AttributeName: 'status', KeyType: 'HASH' },
-                { AttributeName: 'at', KeyType: 'RANGE' },
-              ],
-              Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['note'] },
-            },
-          ],
-          LocalSecondaryIndexes: [
-            {
-              IndexName: 'by-at',
-              KeySchema: [
-                { AttributeName: 'pk', KeyType: 'HASH' },
-                { AttributeName: 'at', KeyType: 'RANGE' },
-              ],
-              Projection: { ProjectionType: 'KEYS_ONLY' },
-            },
-          ],
-        }),
-      ),
-    );
-    const described = (await ddb.send(new DescribeTableCommand({ TableName: 'indexed' }))).Table!;
-    expect(described.GlobalSecondaryIndexes?.[0]).toMatchObject({
-      IndexName: 'by-status',
-      IndexStatus: 'ACTIVE',
-      Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['note'] },
-    });
-    expect(described.LocalSecondaryIndexes?.[0]).toMatchObject({
-      IndexName: 'by-at',
-      KeySchema: [{ AttributeName: 'pk' }, { AttributeName: 'at' }],
-    });
-    for (const item of [
-      { pk: 'u1', sk: 1, status: 'open', at: 30, note: 'a', extra: 'x' },
-      { pk: 'u1', sk: 2, status: 'done', at: 10 },
-      { pk: 'u2', sk: 1, status: 'open', at: 20, note: 'b' },
-      { pk: 'u3', sk: 1 },
-    ])
-      await doc.send(new PutCommand({ TableName: 'indexed', Item: item }));
-
-    expect((await ddb.send(new DescribeTableCommand({ TableName: 'indexed' }))).Table).toMatchObject({
-      ItemCount: 4,
-    });
-    const open = {
-      TableName: 'indexed',
-      IndexName: 'by-status',
-      KeyConditionExpression: '#s = :s',
-      ExpressionAttributeNames: { '#s': 'status' },
-      ExpressionAttributeValues: { ':s': 'open' },
-    };
-    expect((await doc.send(new QueryCommand(open))).Items).toEqual([
-      { pk: 'u2', sk: 1, status: 'open', at: 20, note: 'b' },
-      { pk: 'u1', sk: 1, status: 'open', at: 30, note: 'a' },
-    ]);
-    const first = await doc.send(new QueryCommand({ ...open, ScanIndexForward: false, Limit: 1 }));
-    expect(first.Items?.map((item) => item.pk)).toEqual(['u1']);
-    expect(first.LastEvaluatedKey).toEqual({ pk: 'u1', sk: 1, status: 'open', at: 30 });
-    const second = await doc.send(
-      new QueryCommand({
-        ...open,
-        ScanIndexForward: false,
-        Limit: 1,
-        ExclusiveStartKey: first.LastEvaluatedKey,
-      }),
-    );
-    expect(second.Items?.map((item) => item.pk)).toEqual(['u2']);
-    const local = await doc.send(
-      new QueryCommand({
-        TableName: 'indexed',
-        IndexName: 'by-at',
-        KeyConditionExpression: 'pk = :p AND #a > :a',
-        ExpressionAttributeNames: { '#a': 'at' },
-        ExpressionAttributeValues: { ':p': 'u1', ':a': 5 },
-      }),
-    );
-    expect(local.Items).toEqual([
-      { pk: 'u1', sk: 2, at: 10 },
-      { pk: 'u1', sk: 1, at: 30 },
-    ]);
-    const whole = await doc.send(
-      new QueryCommand({
-        TableName: 'indexed',
-        IndexName: 'by-at',
-        Select: 'ALL_ATTRIBUTES',
-        KeyConditionExpression: 'pk = :p AND #a > :a',
-        ExpressionAttributeNames: { '#a': 'at' },
-        ExpressionAttributeValues: { ':p': 'u1', ':a': 20 },
-      }),
-    );
-    expect(whole.Items).toEqual([{ pk: 'u1', sk: 1, status: 'open', at: 30, note: 'a', extra: 'x' }]);
-    const notAll = await failure(doc.send(new QueryCommand({ ...open, Select: 'ALL_ATTRIBUTES' })));
-    expect(notAll.message).toMatch(
-      /Select type ALL_ATTRIBUTES is not supported for global secondary index by-status/,
-    );
-    expect(
-      (await doc.send(new ScanCommand({ TableName: 'indexed', IndexName: 'by-status', Select: 'COUNT' })))
-        .Count,
-    ).toBe(3);
-
-    const mismatch = await failure(
-      doc.send(new PutCommand({ TableName: 'indexed', Item: { pk: 'u4', sk: 1, status: 5 } })),
-    );
-    expect(mismatch.message).toMatch(
-      /Type mismatch for Index Key status Expected: S Actual: N IndexName: by-status/,
-    );
-    const consistent = await failure(doc.send(new QueryCommand({ ...open, ConsistentRead: true })));
-    expect(consistent.message).toBe('Consistent reads are not supported on global secondary indexes');
-
-    const adding = await ddb.send(
-      new UpdateTableCommand({
-        TableName: 'indexed',
-        AttributeDefinitions: [{ AttributeName: 'note', AttributeType: 'S' }],
-        GlobalSecondaryIndexUpdates: [
-          {
-            Create: {
-              IndexName: 'by-note',
-              KeySchema: [{ AttributeName: 'note', KeyType: 'HASH' }],
-              Projection: { ProjectionType: 'KEYS_ONLY' },
-            },
-          },
-        ],
-      }),
-    );
-    // Answered at once, as DynamoDB does: the table UPDATING, the index CREATING while it backfills.
-    expect(adding.TableDescription?.TableStatus).toBe('UPDATING');
-    expect(adding.TableDescription?.GlobalSecondaryIndexes?.find((i) => i.IndexName === 'by-note')).toMatchObject({
-      IndexStatus: 'CREATING',
-      Backfilling: true,
-    });
-    // What a client does next: wait for the table to be ACTIVE again.
-    for (;;) {
-      const table = (await ddb.send(new DescribeTableCommand({ TableName: 'indexed' }))).Table;
-      if (table?.TableStatus === 'ACTIVE') {
-        const index = table.GlobalSecondaryIndexes?.find((i) => i.IndexName === 'by-note');
-        expect(index?.IndexStatus).toBe('ACTIVE');
-        // ItemCount and IndexSizeBytes counted from the index's entries.
-        const scanned = await doc.send(new ScanCommand({ TableName: 'indexed', IndexName: 'by-note', Select: 'COUNT' }));
-        expect(scanned.Count).toBeGreaterThan(0);
-        expect(index?.ItemCount).toBe(scanned.Count);
-        expect(index?.IndexSizeBytes).toBeGreaterThan(0);
-        break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    const byNote = await doc.send(
-      new QueryCommand({
-        TableName: 'indexed',
-        IndexName: 'by-note',
-        KeyConditionExpression: 'note = :n',
-        ExpressionAttributeValues: { ':n': 'a' },
-      }),
-    );
-    expect(byNote.Items).toEqual([{ pk: 'u1', sk: 1, note: 'a' }]);
-    await ddb.send(
-      new UpdateTableCommand({
-        TableName: 'indexed',
-        GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: 'by-note' } }],
-      }),
-    );
-    const gone = await failure(
-      doc.send(
-        new QueryCommand({
-          TableName: 'indexed',
-          IndexName: 'by-note',
-          KeyConditionExpression: 'note = :n',
-          ExpressionAttributeValues: { ':n': 'a' },
-        }),
-      ),
-    );
-    expect(gone.message).toBe('The table does not have the specified index: by-note');
   });
 
   it('puts, gets, updates and deletes items with conditions and ReturnValues (DocumentClient)', async () => {

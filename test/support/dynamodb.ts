@@ -1,5 +1,8 @@
-/** Shared inputs of the DynamoDB endpoint tests. */
-import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+/** Shared inputs and set-up of the DynamoDB endpoint tests. */
+import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { startTestNode, TEST_ACCESS_KEY, type SdkError, type TestNode } from './in-process-node.js';
 import type { Store } from '../../src/store/store.js';
 import { openTestStore, postgresSkipped } from '../../src/testkit/postgres.js';
 
@@ -29,4 +32,46 @@ export function tableInput(
     BillingMode: 'PAY_PER_REQUEST',
     ...extra,
   };
+}
+
+/** The error a call fails with; the test fails if the call succeeds. */
+export async function failure(promise: Promise<unknown>): Promise<SdkError & Record<string, unknown>> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error, 'the call should have failed').toBeDefined();
+  return error as SdkError & Record<string, unknown>;
+}
+
+export interface DynamoDbNode {
+  node: TestNode;
+  ddb: DynamoDBClient;
+  doc: DynamoDBDocumentClient;
+}
+
+/**
+ * Call inside a `describe`: a node on the store `openStore` gives, with the SDK's client and
+ * DocumentClient on it and a table `items` (tableInput) created, for the describe's tests; closed after
+ * them. The returned object is filled in by the describe's first beforeAll.
+ */
+export function useDynamoDbNode(openStore: () => Promise<Store | undefined>): DynamoDbNode {
+  const context = {} as DynamoDbNode;
+  beforeAll(async () => {
+    const store = await openStore();
+    context.node = await startTestNode(store ? { store } : {});
+    context.ddb = new DynamoDBClient({
+      endpoint: context.node.url,
+      region: 'eu-west-1',
+      credentials: TEST_ACCESS_KEY,
+      maxAttempts: 1,
+    });
+    context.doc = DynamoDBDocumentClient.from(context.ddb);
+    await context.ddb.send(new CreateTableCommand(tableInput('items')));
+  });
+  afterAll(async () => {
+    context.ddb.destroy();
+    await context.node.close();
+  });
+  return context;
 }
