@@ -42,7 +42,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { failure, storeBackends, tableInput, useDynamoDbNode } from './support/dynamodb.js';
+import { storeBackends, tableInput, useDynamoDbNode } from './support/dynamodb.js';
+import { sdkFailure as failure } from './support/sdk-failure.js';
 
 describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_backend, openStore) => {
   const sdk = useDynamoDbNode(openStore);

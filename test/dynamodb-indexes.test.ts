@@ -6,7 +6,8 @@
 import { CreateTableCommand, DescribeTableCommand, UpdateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { failure, storeBackends, tableInput, useDynamoDbNode } from './support/dynamodb.js';
+import { storeBackends, tableInput, useDynamoDbNode } from './support/dynamodb.js';
+import { sdkFailure as failure } from './support/sdk-failure.js';
 
 describe.each(storeBackends)('secondary indexes through the DynamoDB endpoint on %s', (_backend, openStore) => {
   const sdk = useDynamoDbNode(openStore);

@@ -1,8 +1,8 @@
 /** Shared inputs and set-up of the DynamoDB endpoint tests. */
 import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, expect } from 'vitest';
-import { startTestNode, TEST_ACCESS_KEY, type SdkError, type TestNode } from './in-process-node.js';
+import { afterAll, beforeAll } from 'vitest';
+import { startTestNode, TEST_ACCESS_KEY, type TestNode } from './in-process-node.js';
 import type { Store } from '../../src/store/store.js';
 import { openTestStore, postgresSkipped } from '../../src/testkit/postgres.js';
 
@@ -32,16 +32,6 @@ export function tableInput(
     BillingMode: 'PAY_PER_REQUEST',
     ...extra,
   };
-}
-
-/** The error a call fails with; the test fails if the call succeeds. */
-export async function failure(promise: Promise<unknown>): Promise<SdkError & Record<string, unknown>> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, 'the call should have failed').toBeDefined();
-  return error as SdkError & Record<string, unknown>;
 }
 
 export interface DynamoDbNode {
