@@ -79,7 +79,8 @@ async function drainOrGroups(args: Args): Promise<Record<string, number>> {
       queue: 'work',
       functionName: 'noop',
       batchSize: 1,
-      ...(grouped ? { groupBy: 'MessageGroupId' } : { scalingConfig: { maximumConcurrency: 16 } }),
+      ...(grouped ? { groupBy: 'MessageGroupId' } : {}),
+      scalingConfig: { maximumConcurrency: 16 },
     });
     await finished;
     const drainSeconds = (nowMs() - start) / 1000;

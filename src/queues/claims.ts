@@ -37,6 +37,8 @@ export interface ClaimRequest {
   maxMessages: number;
   visibilitySeconds: number;
   receiptToken: string;
+  /** A grouped queue's claim takes at most this many from groups with a rate limit (GroupClaimParams.pacedMax). */
+  pacedMax?: number;
 }
 
 export class MessageClaims {
@@ -61,7 +63,11 @@ export class MessageClaims {
       deadLetter,
     };
     const outcome = isGrouped(queue)
-      ? await this.deps.store.messageClaimByGroup({ ...params, queueName: queue.name })
+      ? await this.deps.store.messageClaimByGroup({
+          ...params,
+          queueName: queue.name,
+          ...(request.pacedMax !== undefined ? { pacedMax: request.pacedMax } : {}),
+        })
       : await this.deps.store.messageReceive(params);
     if (outcome.deadLettered > 0 && deadLetter && this.deps.events?.active) {
       this.deps.events.emit({

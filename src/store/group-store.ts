@@ -13,6 +13,12 @@ import type { ReceiveOutcome, ReceiveParams } from './queue-store.js';
 export interface GroupClaimParams extends ReceiveParams {
   /** Limits are kept by queue name, so they outlive a queue being deleted and created again. */
   queueName: string;
+  /**
+   * At most this many of the claimed messages come from groups with a rate limit (none: no bound); they
+   * are marked `paced`. A trigger claiming ahead passes what its waiting pollers take at once, and hands
+   * those first (see ClaimRules.pacedRemaining).
+   */
+  pacedMax?: number;
 }
 
 export interface StoredGroupLimit {

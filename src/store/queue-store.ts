@@ -45,6 +45,8 @@ export interface ClaimedMessage {
   firstReceivedAt: number;
   receiveCount: number;
   deadLetterSource: string | null;
+  /** A grouped claim took it from a group with a rate limit (see GroupClaimParams.pacedMax). */
+  paced?: true;
 }
 
 /** A message row as both backends read it, with the store's column names. */

@@ -429,6 +429,7 @@ async function claimPage(
   visited: string[],
   outcome: ReceiveOutcome,
   deadLetter: { current: GroupClaimParams['deadLetter'] },
+  pacing: { remaining: number },
 ): Promise<boolean> {
   const rows = await query<LockedRow>(client, sql.lockReady, [
     p.queueId,
@@ -465,7 +466,9 @@ async function claimPage(
     expiredBefore: p.expiredBefore,
     maxReceiveCount: target?.maxReceiveCount ?? null,
     remaining,
+    pacedRemaining: pacing.remaining,
   });
+  pacing.remaining -= plan.paced.length;
   const u = plan.updates;
   const claimed = await query<ClaimedRow>(
     client,
@@ -493,7 +496,12 @@ async function claimPage(
       fullAt: u.map((x) => x.fullAt),
     }),
   );
-  for (const row of claimed) outcome.messages.push(claimedMessageOf(row));
+  const paced = plan.paced.length > 0 ? new Set(plan.paced) : null;
+  for (const row of claimed) {
+    const message = claimedMessageOf(row);
+    if (paced?.has(row.seq)) message.paced = true;
+    outcome.messages.push(message);
+  }
   outcome.deadLettered += plan.deadLettered.length;
   return true;
 }
@@ -514,9 +522,10 @@ export function createPostgresGroups(pool: pg.Pool, notifier: Notifier): Postgre
           const result: ReceiveOutcome = { messages: [], deadLettered: 0, nextVisibleAt: null };
           const visited: string[] = [];
           const deadLetter = { current: p.deadLetter };
+          const pacing = { remaining: p.pacedMax ?? Infinity };
           for (let page = 0; page < MAX_PAGES_PER_CLAIM; page++) {
             const remaining = p.maxMessages - result.messages.length;
-            if (remaining <= 0 || !(await claimPage(client, p, remaining, visited, result, deadLetter)))
+            if (remaining <= 0 || !(await claimPage(client, p, remaining, visited, result, deadLetter, pacing)))
               break;
           }
           if (result.messages.length === 0) {

@@ -123,6 +123,29 @@ describe('claim plan', () => {
     ]);
   });
 
+  it('takes at most pacedRemaining messages from rate-limited groups, and leaves the others ready in their place', () => {
+    const paced: GroupLimit = { maxConcurrency: null, rate: { limit: 10, intervalMs: 1000, burst: 10 } };
+    const groups = [
+      group('r1', paced, { visible: 3 }),
+      group('f', free, { visible: 4 }),
+      group('r2', paced, { visible: 3 }),
+    ];
+    const plan = planClaim(groups, rules(5, { pacedRemaining: 2 }));
+    const keyOf = new Map(groups.flatMap((g) => g.candidates.map((c) => [c.seq, g.groupKey] as const)));
+    // Pass 1: r1, f, r2 (the bound is then spent); pass 2 and 3: f only.
+    expect(plan.claimed.map((seq) => keyOf.get(seq))).toEqual(['r1', 'f', 'r2', 'f', 'f']);
+    expect(plan.paced.map((seq) => keyOf.get(seq))).toEqual(['r1', 'r2']);
+    // Skipped for pacing is not a refusal by the limit, and the groups stay ready now.
+    expect(plan.updates.map((u) => [u.groupKey, u.refusedBy, u.readyAt <= now])).toEqual([
+      ['r1', null, true],
+      ['f', null, true],
+      ['r2', null, true],
+    ]);
+    const unbounded = planClaim([group('r', paced, { visible: 3 })], rules(3));
+    expect(unbounded.paced).toEqual(unbounded.claimed);
+    expect(unbounded.claimed).toHaveLength(3);
+  });
+
   it('drops expired messages and dead-letters exhausted ones without using capacity', () => {
     const a = group(
       'a',

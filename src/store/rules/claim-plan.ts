@@ -61,6 +61,12 @@ export interface ClaimRules {
   maxReceiveCount: number | null;
   /** Messages still wanted by this claim. */
   remaining: number;
+  /**
+   * How many of them may still come from groups with a rate limit (none: no bound). A trigger claiming
+   * ahead bounds them by the messages its waiting pollers take at once: a message held ahead starts
+   * late, and starts bunched together would exceed the rate its group's claims kept to.
+   */
+  pacedRemaining?: number;
 }
 
 /** Which limit kept a group from giving more messages to a claim that wanted them. */
@@ -92,6 +98,8 @@ export interface GroupUpdate {
 export interface ClaimPlan {
   /** In the order handed out: pass by pass, groups in line order within a pass. */
   claimed: number[];
+  /** Those of `claimed` taken from groups with a rate limit. */
+  paced: number[];
   expired: number[];
   deadLettered: number[];
   /** Only the groups this claim reached; the others keep their place. */
@@ -126,7 +134,7 @@ interface Progress {
 
 /** Decides one page of locked groups, given in line order (ready_at, then turn). */
 export function planClaim(groups: Array<LockedGroup & GroupMessages>, rules: ClaimRules): ClaimPlan {
-  const plan: ClaimPlan = { claimed: [], expired: [], deadLettered: [], updates: [] };
+  const plan: ClaimPlan = { claimed: [], paced: [], expired: [], deadLettered: [], updates: [] };
   const progress: Progress[] = groups.map((group) => {
     const { maxConcurrency, rate } = group.limit;
     const units = rate ? unitsAt(rate, group.bucket, rules.now) : 0;
@@ -144,6 +152,7 @@ export function planClaim(groups: Array<LockedGroup & GroupMessages>, rules: Cla
     };
   });
   let remaining = rules.remaining;
+  let pacedRemaining = rules.pacedRemaining ?? Infinity;
   passes: for (;;) {
     let tookAny = false;
     for (const p of progress) {
@@ -154,9 +163,17 @@ export function planClaim(groups: Array<LockedGroup & GroupMessages>, rules: Cla
         if (p.next < p.group.candidates.length) p.refused = true;
         continue;
       }
+      // Not refused by the group's limit: this claim's caller takes no more paced messages now, and the
+      // group, unserved, keeps its place in line for the next claim.
+      const paced = p.group.limit.rate !== null;
+      if (paced && pacedRemaining <= 0) continue;
       if (takeOne(p, rules, plan)) {
         remaining--;
         tookAny = true;
+        if (paced) {
+          pacedRemaining--;
+          plan.paced.push(plan.claimed[plan.claimed.length - 1]!);
+        }
       }
     }
     if (!tookAny) break;

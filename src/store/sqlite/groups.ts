@@ -293,6 +293,7 @@ export function createSqliteGroupStore(
   }
 
   function apply(p: GroupClaimParams, plan: ClaimPlan, read: Map<number, ClaimedRow>, outcome: ReceiveOutcome): void {
+    const paced = plan.paced.length > 0 ? new Set(plan.paced) : null;
     for (const seq of plan.expired) sql.deleteMessage.run(seq);
     const target = p.deadLetter;
     for (const seq of plan.deadLettered) {
@@ -309,7 +310,9 @@ export function createSqliteGroupStore(
     }
     for (const seq of plan.claimed) {
       sql.claim.run(p.visibleAt, p.now, p.now, p.receiptToken, seq);
-      outcome.messages.push(claimedMessageOf(read.get(seq)!, p.now));
+      const message = claimedMessageOf(read.get(seq)!, p.now);
+      if (paced?.has(seq)) message.paced = true;
+      outcome.messages.push(message);
     }
     for (const u of plan.updates) {
       if (u.remove) sql.groupDelete.run(p.queueId, u.groupKey);
@@ -338,6 +341,7 @@ export function createSqliteGroupStore(
     const fallback = fallbackRow ? limitOfRow(fallbackRow) : null;
     const visited: string[] = [];
     const read = new Map<number, ClaimedRow>();
+    let pacedRemaining = p.pacedMax ?? Infinity;
     for (let page = 0; page < MAX_PAGES_PER_CLAIM; page++) {
       const remaining = p.maxMessages - outcome.messages.length;
       if (remaining <= 0) break;
@@ -359,7 +363,9 @@ export function createSqliteGroupStore(
         expiredBefore: p.expiredBefore,
         maxReceiveCount: p.deadLetter?.maxReceiveCount ?? null,
         remaining,
+        pacedRemaining,
       });
+      pacedRemaining -= plan.paced.length;
       apply(p, plan, read, outcome);
     }
     if (outcome.messages.length === 0) outcome.nextVisibleAt = sql.nextReady.get(p.queueId)?.ready_at ?? null;

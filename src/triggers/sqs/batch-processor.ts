@@ -37,10 +37,11 @@ interface BatchParams {
 }
 
 export async function processBatch(params: BatchParams): Promise<BatchOutcome> {
+  const count = params.batch.messages.length;
   try {
     return await runBatch(params);
   } finally {
-    params.source.settle(params.batch.receiptToken);
+    params.source.settle(params.batch.receiptToken, count);
   }
 }
 

@@ -55,7 +55,11 @@ const turn = () => new Promise((resolve) => setImmediate(resolve));
 describe('ClaimCoalescer', () => {
   it('claims at once for a lone caller, and with one store call for those who asked meanwhile, in claim order', async () => {
     const { coalescer, claims } = fakeQueue(100);
-    const shares = await Promise.all([coalescer.take(queue, 1, 16), coalescer.take(queue, 3, 16), coalescer.take(queue, 2, 16)]);
+    const shares = await Promise.all([
+      coalescer.take(queue, 1, 16),
+      coalescer.take(queue, 3, 16),
+      coalescer.take(queue, 2, 16),
+    ]);
     expect(claims).toEqual([1, 5]);
     expect(shares.map(seqs)).toEqual([[1], [2, 3, 4], [5, 6]]);
     expect(shares[1]!.receiptToken).toBe(shares[2]!.receiptToken);
@@ -70,7 +74,11 @@ describe('ClaimCoalescer', () => {
 
   it('gives what there is and then nothing, with the next visible instant, when the queue runs short', async () => {
     const { coalescer } = fakeQueue(3);
-    const shares = await Promise.all([coalescer.take(queue, 2, 16), coalescer.take(queue, 2, 16), coalescer.take(queue, 2, 16)]);
+    const shares = await Promise.all([
+      coalescer.take(queue, 2, 16),
+      coalescer.take(queue, 2, 16),
+      coalescer.take(queue, 2, 16),
+    ]);
     expect(shares.map(seqs)).toEqual([[1, 2], [3], []]);
     const empty = await Promise.all([coalescer.take(queue, 2, 16), coalescer.take(queue, 2, 16)]);
     expect(empty.map((share) => [seqs(share), share.nextVisibleAt])).toEqual([
@@ -127,6 +135,50 @@ describe('ClaimCoalescer', () => {
     await coalescer.settled();
     expect(handedBack.map((r) => r.seq)).toEqual(Array.from({ length: 4 * AHEAD_BATCHES }, (_, i) => i + 2));
     expect(handedBack.every((r) => r.token === 'token1')).toBe(true);
+  });
+
+  it('asks for no more paced messages than its waiting callers take, and deals those first, never holding one', async () => {
+    const asked: Array<[number, number]> = [];
+    let next = 1;
+    const clock = new ManualClock();
+    const coalescer = new ClaimCoalescer<Q>({
+      // A grouped store: every third message from a group with a rate limit, up to pacedMax of them.
+      claimAll: async (_queue, maxMessages, _token, pacedMax): Promise<ReceiveOutcome> => {
+        asked.push([maxMessages, pacedMax]);
+        const messages: ClaimedMessage[] = [];
+        let paced = 0;
+        while (messages.length < maxMessages) {
+          const m = message(next++);
+          if (m.seq % 3 === 0) {
+            if (paced >= pacedMax) continue;
+            paced++;
+            m.paced = true;
+          }
+          messages.push(m);
+        }
+        return { messages, deadLettered: 0, nextVisibleAt: null };
+      },
+      handBack: async () => undefined,
+      newReceiptToken: () => `t${next}`,
+      clock,
+      onError: () => undefined,
+    });
+    coalescer.noteBatchDuration(1);
+    const first = await coalescer.take(queue, 1, 4);
+    // Alone, it asked for 1 and 4 * AHEAD_BATCHES ahead; at most 1 paced, handed to it.
+    expect(asked[0]).toEqual([1 + 4 * AHEAD_BATCHES, 1]);
+    expect(first.messages.map((m) => m.seq)).toEqual([3]);
+    const later: ClaimedMessage[] = [];
+    for (let i = 0; i < 4 * AHEAD_BATCHES; i++) later.push(...(await coalescer.take(queue, 1, 4)).messages);
+    // What was held had nothing paced; it went out in claim order.
+    expect(later.slice(0, 4).map((m) => [m.seq, m.paced ?? false])).toEqual([
+      [1, false],
+      [2, false],
+      [4, false],
+      [5, false],
+    ]);
+    // Claims made with nobody waiting (ahead only) ask for no paced message at all.
+    expect(asked.slice(1).every(([, pacedMax]) => pacedMax <= 1)).toBe(true);
   });
 
   it('rejects every caller of a claim that fails, and the next turn starts clean', async () => {

@@ -21,8 +21,12 @@
  * from its claim, as for any claimed message: held too long it comes back, never lost.
  *
  * Not for FIFO queues (a message group's claimed messages must stay in one batch, in order). A grouped
- * queue's claims are made together (one plan within the group limits covers them all) but never ahead:
- * its callers pass a capacity of 0, since a held message would hold its group's slot.
+ * queue's claims are made together (one plan within the group limits covers them all) and ahead as well:
+ * a held message holds its group's slot, but only for about AHEAD_HOLD_MS, while every poller is busy
+ * (1,000 groups limited to 1, batch size 1: 102-119 µs of CPU per message without, 73-78 with). Held
+ * messages never come from groups with a rate limit: a claim takes at most as many of those as its
+ * waiting callers take at once (`pacedMax`), and they are dealt first, so each starts at its claim's
+ * instant and starts keep to the rate the claims kept to.
  */
 import type { Clock } from '../../model/clock.js';
 import type { ClaimedMessage, ReceiptRef, ReceiveOutcome } from '../../store/queue-store.js';
@@ -77,7 +81,11 @@ interface QueueState<Q> {
 }
 
 export interface ClaimCoalescerDeps<Q> {
-  claimAll: (queue: Q, maxMessages: number, receiptToken: string) => Promise<ReceiveOutcome>;
+  /**
+   * One claim of up to `maxMessages`, of which at most `pacedMax` may be marked `paced` (grouped queues:
+   * from groups with a rate limit); those must not be held.
+   */
+  claimAll: (queue: Q, maxMessages: number, receiptToken: string, pacedMax: number) => Promise<ReceiveOutcome>;
   /** Makes messages visible again at once. */
   handBack: (queue: Q, receipts: ReceiptRef[]) => Promise<void>;
   newReceiptToken: () => string;
@@ -215,7 +223,7 @@ export class ClaimCoalescer<Q extends ClaimQueue> {
     const claimedAt = this.deps.clock.now();
     let outcome: ReceiveOutcome;
     try {
-      outcome = await this.deps.claimAll(state.queue, size, receiptToken);
+      outcome = await this.deps.claimAll(state.queue, size, receiptToken, wanted);
     } catch (error) {
       state.claiming = false;
       const waiting = state.waiting;
@@ -229,16 +237,17 @@ export class ClaimCoalescer<Q extends ClaimQueue> {
     const waiting = state.waiting;
     state.waiting = [];
     let served = 0;
+    const claimed = outcome.messages.length > wanted ? pacedFirst(outcome.messages) : outcome.messages;
     for (const request of waiting) {
-      const messages = outcome.messages.slice(next, next + request.maxMessages);
+      const messages = claimed.slice(next, next + request.maxMessages);
       if (messages.length === 0) break;
       next += messages.length;
       served++;
       request.resolve({ messages, receiptToken, nextVisibleAt: null });
     }
     const unserved = waiting.slice(served);
-    if (next < outcome.messages.length) {
-      const messages = outcome.messages.slice(next);
+    if (next < claimed.length) {
+      const messages = claimed.slice(next);
       const staleAt = claimedAt + (state.queue.settings.VisibilityTimeout * 1000) / 2;
       state.held.push({ messages, receiptToken, staleAt });
       state.heldCount += messages.length;
@@ -272,4 +281,10 @@ export class ClaimCoalescer<Q extends ClaimQueue> {
     );
     this.handingBack.add(handing);
   }
+}
+
+/** Paced messages before the others, each part in claim order, when some are held: the waiting callers take them at once. */
+function pacedFirst(messages: ClaimedMessage[]): ClaimedMessage[] {
+  if (!messages.some((message) => message.paced)) return messages;
+  return [...messages.filter((message) => message.paced), ...messages.filter((message) => !message.paced)];
 }

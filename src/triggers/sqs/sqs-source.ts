@@ -30,8 +30,11 @@ export interface SqsSourceDeps {
 
 export class SqsSource {
   private abandoned = false;
-  /** Batches still running per grouped claim they share (see `settle`). */
-  private readonly sharesOfClaim = new Map<string, number>();
+  /**
+   * A grouped claim's messages not yet settled or handed back, by receipt token: the claim's group
+   * activity settles when the last of them does, whichever batches (or hand-backs) they went to.
+   */
+  private readonly unsettled = new Map<string, number>();
   /** Acknowledgements under way that no poller waits for (see `ack`). */
   private readonly unawaitedAcks = new Set<Promise<void>>();
   private readonly acks = new AckCoalescer<StoredQueue>((queue, receipts) => this.deleteNow(queue, receipts));
@@ -42,7 +45,8 @@ export class SqsSource {
     readonly queueName: string,
   ) {
     this.claims = new ClaimCoalescer<StoredQueue>({
-      claimAll: (queue, maxMessages, receiptToken) => this.claim(queue, maxMessages, receiptToken),
+      claimAll: (queue, maxMessages, receiptToken, pacedMax) =>
+        this.claim(queue, maxMessages, receiptToken, pacedMax),
       handBack: (queue, receipts) => this.release(queue, receipts),
       newReceiptToken,
       clock: deps.clock,
@@ -70,44 +74,55 @@ export class SqsSource {
 
   /**
    * The first claim of a batch. On a standard queue the first claims of this trigger's batches made
-   * during one turn are one store call (claim-coalescer.ts), and on a plain one fast batches are
-   * claimed a little ahead (`capacity`: pollers times batch size); a grouped queue is never claimed
-   * ahead (a held message would hold its group's slot). A FIFO queue is claimed for each batch alone.
+   * during one turn are one store call, and fast batches are claimed a little ahead (`capacity`:
+   * pollers times batch size; claim-coalescer.ts says how a grouped queue's limits are kept meanwhile).
+   * A FIFO queue is claimed for each batch alone.
    */
   async claimBatch(queue: StoredQueue, maxMessages: number, capacity: number): Promise<ClaimShare> {
-    if (!queue.fifo) {
-      const grouped = isGrouped(queue);
-      const share = await this.claims.take(queue, maxMessages, grouped ? 0 : capacity);
-      // The batches sharing a grouped claim settle its group activity together, when the last one does.
-      if (grouped && share.messages.length > 0)
-        this.sharesOfClaim.set(share.receiptToken, (this.sharesOfClaim.get(share.receiptToken) ?? 0) + 1);
-      return share;
-    }
+    if (!queue.fifo) return this.claims.take(queue, maxMessages, capacity);
     const receiptToken = newReceiptToken();
     const outcome = await this.claim(queue, maxMessages, receiptToken);
     return { messages: outcome.messages, receiptToken, nextVisibleAt: outcome.nextVisibleAt };
   }
 
-  /** Claims more for a batch in hand (a batching window), under that batch's receipt token. */
-  async claim(queue: StoredQueue, maxMessages: number, receiptToken: string): Promise<ReceiveOutcome> {
+  /**
+   * Claims under `receiptToken`: a batch's first claim (through the coalescer), or more for a batch in
+   * hand (a batching window). A grouped queue's claim takes at most `pacedMax` messages from groups with
+   * a rate limit.
+   */
+  async claim(
+    queue: StoredQueue,
+    maxMessages: number,
+    receiptToken: string,
+    pacedMax?: number,
+  ): Promise<ReceiveOutcome> {
     const claims = this.deps.queues.claims;
     const request = { maxMessages, visibilitySeconds: queue.settings.VisibilityTimeout, receiptToken };
     if (!isGrouped(queue)) return claims.claim(queue, request);
-    // What a grouped claim decided per group feeds the group activity metrics until the batch settles.
+    // What a grouped claim decided per group feeds the group activity metrics until its messages settle.
     const expiresAt = this.deps.clock.now() + queue.settings.VisibilityTimeout * 1000;
-    return groupActivityOf(this.deps.store).claim({ queue: queue.name, batchId: receiptToken, expiresAt }, () =>
-      claims.claim(queue, request),
+    const outcome = await groupActivityOf(this.deps.store).claim(
+      { queue: queue.name, batchId: receiptToken, expiresAt },
+      () => claims.claim(queue, pacedMax === undefined ? request : { ...request, pacedMax }),
     );
+    if (outcome.messages.length > 0)
+      this.unsettled.set(receiptToken, (this.unsettled.get(receiptToken) ?? 0) + outcome.messages.length);
+    return outcome;
   }
 
-  /** The batch claimed with `receiptToken` is over (group activity metrics: no longer in flight). */
-  settle(receiptToken: string): void {
-    const shares = this.sharesOfClaim.get(receiptToken);
-    if (shares !== undefined && shares > 1) {
-      this.sharesOfClaim.set(receiptToken, shares - 1);
+  /** A batch of `messages` claimed with `receiptToken` is over (group activity metrics: no longer in flight). */
+  settle(receiptToken: string, messages: number): void {
+    this.settleMessages(receiptToken, messages);
+  }
+
+  private settleMessages(receiptToken: string, messages: number): void {
+    const left = this.unsettled.get(receiptToken);
+    if (left === undefined) return;
+    if (left > messages) {
+      this.unsettled.set(receiptToken, left - messages);
       return;
     }
-    this.sharesOfClaim.delete(receiptToken);
+    this.unsettled.delete(receiptToken);
     groupActivityOf(this.deps.store).settle(receiptToken);
   }
 
@@ -187,6 +202,7 @@ export class SqsSource {
   /** Makes claimed messages visible again at once (a batch cut short by the payload limit). */
   async release(queue: StoredQueue, receipts: ReceiptRef[]): Promise<void> {
     if (receipts.length === 0 || this.abandoned) return;
+    if (this.unsettled.size > 0) for (const receipt of receipts) this.settleMessages(receipt.token, 1);
     await this.deps.queues.claims.release(queue, receipts);
   }
 }
