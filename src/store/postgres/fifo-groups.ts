@@ -29,11 +29,11 @@ const sql = {
              SELECT g.group_id, h.seq,
                     GREATEST(h.visible_at, (
                       SELECT max(r.visible_at) FROM messages r
-                      WHERE r.queue_id = $1 AND r.group_id = g.group_id AND r.receive_count > 0
+                      WHERE r.queue_id = $1 AND r.group_id = g.group_id AND r.group_key IS NULL AND r.receive_count > 0
                     )) AS available_at
              FROM unnest($2::text[]) AS g(group_id)
              LEFT JOIN LATERAL (
-               SELECT seq, visible_at FROM messages WHERE queue_id = $1 AND group_id = g.group_id ORDER BY seq LIMIT 1
+               SELECT seq, visible_at FROM messages WHERE queue_id = $1 AND group_id = g.group_id AND group_key IS NULL ORDER BY seq LIMIT 1
              ) h ON true
            ), emptied AS (
              DELETE FROM fifo_groups f USING heads

@@ -119,7 +119,7 @@ const sql = {
            FROM unnest($2::text[]) WITH ORDINALITY AS g(group_id, ord)
            LEFT JOIN LATERAL (
              SELECT seq, visible_at, sent_at, receive_count FROM messages
-             WHERE queue_id = $1 AND group_id = g.group_id ORDER BY seq LIMIT $3
+             WHERE queue_id = $1 AND group_id = g.group_id AND group_key IS NULL ORDER BY seq LIMIT $3
            ) m ON true
            ORDER BY g.ord, m.seq`,
   },

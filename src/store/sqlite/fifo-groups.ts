@@ -28,7 +28,7 @@ export function createSqliteFifoGroups(db: SqliteDatabase): SqliteFifoGroups {
     // Received messages of a FIFO group are always a prefix of it (a receive takes consecutive messages
     // from the head), at most one receive's worth; 32 rows cover it with room to spare.
     head: db.prepare<[number, string], { seq: number; visible_at: number; receive_count: number }>(
-      'SELECT seq, visible_at, receive_count FROM messages WHERE queue_id = ? AND group_id = ? ORDER BY seq LIMIT 32',
+      'SELECT seq, visible_at, receive_count FROM messages WHERE queue_id = ? AND group_id = ? AND group_key IS NULL ORDER BY seq LIMIT 32',
     ),
     update: db.prepare('UPDATE fifo_groups SET head_seq = ?, available_at = ? WHERE queue_id = ? AND group_id = ?'),
     delete: db.prepare('DELETE FROM fifo_groups WHERE queue_id = ? AND group_id = ?'),
@@ -43,7 +43,7 @@ export function createSqliteFifoGroups(db: SqliteDatabase): SqliteFifoGroups {
       `INSERT INTO fifo_groups (queue_id, group_id, head_seq, available_at)
        SELECT m.queue_id, m.group_id, m.seq, m.visible_at FROM messages m
        WHERE m.queue_id = ? AND m.group_id IS NOT NULL
-         AND m.seq = (SELECT MIN(h.seq) FROM messages h WHERE h.queue_id = m.queue_id AND h.group_id = m.group_id)`,
+         AND m.seq = (SELECT MIN(h.seq) FROM messages h WHERE h.queue_id = m.queue_id AND h.group_id = m.group_id AND h.group_key IS NULL)`,
     ),
   };
   return {

@@ -468,4 +468,15 @@ export const sqliteMigrations: Migration[] = [
       ALTER TABLE schedules ADD COLUMN policy TEXT;
     `,
   },
+  {
+    version: 17,
+    name: 'fifo message index for fifo messages only',
+    sql: `
+      -- As on PostgreSQL: a grouped standard queue keyed by MessageGroupId paid for the FIFO index on
+      -- every send and delete. FIFO messages never have a group_key, and the FIFO statements say so.
+      DROP INDEX messages_by_group;
+      CREATE INDEX messages_by_group ON messages (queue_id, group_id, seq)
+        WHERE group_id IS NOT NULL AND group_key IS NULL;
+    `,
+  },
 ];

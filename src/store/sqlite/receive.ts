@@ -27,7 +27,7 @@ export function createSqliteReceive(
       'SELECT MIN(visible_at) AS next FROM messages WHERE queue_id = ? AND visible_at > ?',
     ),
     groupMessages: db.prepare<[number, string, number], MessageRow>(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE queue_id = ? AND group_id = ? ORDER BY seq LIMIT ?`,
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE queue_id = ? AND group_id = ? AND group_key IS NULL ORDER BY seq LIMIT ?`,
     ),
     claim: db.prepare(
       `UPDATE messages SET visible_at = ?, receive_count = receive_count + 1,
