@@ -224,20 +224,27 @@ const sql = {
            FROM r LEFT JOIN (SELECT DISTINCT seq, group_id, group_key, token FROM deleted) d ON d.seq = r.seq AND d.token = r.token
            ORDER BY r.ord`,
   },
-  // After the delete (a fresh snapshot, groups locked): free a slot, or empty or drop the row.
+  // After the delete (a fresh snapshot, groups locked): free a slot, or empty or drop the row. Whether a
+  // group still has messages is read once per group (`state`), not once per outcome.
   freed: {
     name: 'sluice_group_freed',
-    text: `WITH freed AS (
-             UPDATE queue_groups g SET slot_at = LEAST(g.slot_at, $3::bigint),
-               ready_at = GREATEST(g.next_visible_at, LEAST(g.slot_at, $3::bigint), g.token_at)
-             WHERE g.queue_id = $1 AND g.group_key = ANY(${opaqueArray('$2::text[]')}) AND ${GROUP_BUSY}
+    text: `WITH state AS MATERIALIZED (
+             SELECT g.group_key, ${GROUP_BUSY} AS busy, g.full_at <= $3::bigint AS refilled FROM queue_groups g
+             WHERE g.queue_id = $1 AND g.group_key = ANY(${opaqueArray('$2::text[]')})
            ),
            dropped AS (
-             DELETE FROM queue_groups g
-             WHERE g.queue_id = $1 AND g.group_key = ANY(${opaqueArray('$2::text[]')}) AND NOT ${GROUP_BUSY} AND g.full_at <= $3::bigint
+             DELETE FROM queue_groups g USING state s
+             WHERE g.queue_id = $1 AND g.group_key = ANY(${opaqueArray('$2::text[]')}) AND g.group_key = s.group_key
+               AND NOT s.busy AND s.refilled
            )
-           UPDATE queue_groups g SET next_visible_at = ${NEVER}, slot_at = LEAST(g.slot_at, $3::bigint), ready_at = g.full_at
-           WHERE g.queue_id = $1 AND g.group_key = ANY(${opaqueArray('$2::text[]')}) AND NOT ${GROUP_BUSY} AND g.full_at > $3::bigint`,
+           UPDATE queue_groups g SET
+             next_visible_at = CASE WHEN s.busy THEN g.next_visible_at ELSE ${NEVER} END,
+             slot_at = LEAST(g.slot_at, $3::bigint),
+             ready_at = CASE WHEN s.busy THEN GREATEST(g.next_visible_at, LEAST(g.slot_at, $3::bigint), g.token_at)
+                             ELSE g.full_at END
+           FROM state s
+           WHERE g.queue_id = $1 AND g.group_key = ANY(${opaqueArray('$2::text[]')}) AND g.group_key = s.group_key
+             AND (s.busy OR NOT s.refilled)`,
   },
   // After visibility changes: the changed messages' groups, lowered (upserted: a claim may have just
   // emptied a row while a message it skipped was being released). $2 seqs, $3 now.
