@@ -171,11 +171,14 @@ const sql = {
                        m.first_received_at, m.receive_count, m.dead_letter_source
            ),
            updated AS (
-             UPDATE queue_groups g SET next_visible_at = (${$('nextVisibleAt')}::bigint[])[${KEY_ORD}], slot_at = (${$('slotAt')}::bigint[])[${KEY_ORD}],
-               token_at = (${$('tokenAt')}::bigint[])[${KEY_ORD}], ready_at = (${$('readyAt')}::bigint[])[${KEY_ORD}],
-               tokens = (${$('tokens')}::double precision[])[${KEY_ORD}], refilled_at = (${$('refilledAt')}::bigint[])[${KEY_ORD}],
-               full_at = (${$('fullAt')}::bigint[])[${KEY_ORD}],
-               turn = CASE WHEN (${$('served')}::boolean[])[${KEY_ORD}] THEN nextval('queue_group_turn') ELSE g.turn END
+             -- The row's position in the keys array is looked up once (array_position is a linear scan).
+             UPDATE queue_groups g SET (next_visible_at, slot_at, token_at, ready_at, tokens, refilled_at, full_at, turn) = (
+               SELECT (${$('nextVisibleAt')}::bigint[])[o.i], (${$('slotAt')}::bigint[])[o.i], (${$('tokenAt')}::bigint[])[o.i],
+                 (${$('readyAt')}::bigint[])[o.i], (${$('tokens')}::double precision[])[o.i], (${$('refilledAt')}::bigint[])[o.i],
+                 (${$('fullAt')}::bigint[])[o.i],
+                 CASE WHEN (${$('served')}::boolean[])[o.i] THEN nextval('queue_group_turn') ELSE g.turn END
+               FROM (SELECT ${KEY_ORD} AS i) o
+             )
              WHERE g.queue_id = ${$('queueId')} AND g.group_key = ANY(${opaqueArray(`${$('keys')}::text[]`)}) AND NOT (${$('remove')}::boolean[])[${KEY_ORD}]
            ),
            removed AS (
