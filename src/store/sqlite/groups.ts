@@ -101,9 +101,6 @@ export function createSqliteGroupHooks(db: SqliteDatabase): SqliteGroupHooks {
          next_visible_at = MIN(next_visible_at, excluded.next_visible_at),
          ready_at = MAX(MIN(next_visible_at, excluded.next_visible_at), slot_at, token_at)`,
     ),
-    anyMessage: db.prepare<[number, string], { one: number }>(
-      'SELECT 1 AS one FROM messages WHERE queue_id = ? AND group_key = ? LIMIT 1',
-    ),
     dropIfRefilled: db.prepare(
       'DELETE FROM queue_groups WHERE queue_id = ? AND group_key = ? AND full_at <= ?',
     ),
@@ -111,9 +108,11 @@ export function createSqliteGroupHooks(db: SqliteDatabase): SqliteGroupHooks {
       `UPDATE queue_groups SET next_visible_at = ${NEVER}, slot_at = MIN(slot_at, @now), ready_at = full_at
        WHERE queue_id = @queue AND group_key = @group`,
     ),
-    freed: db.prepare(
+    // Only while the group still has messages (the common case: one statement); else it is emptied.
+    freedBusy: db.prepare(
       `UPDATE queue_groups SET slot_at = MIN(slot_at, @now), ready_at = MAX(next_visible_at, MIN(slot_at, @now), token_at)
-       WHERE queue_id = @queue AND group_key = @group`,
+       WHERE queue_id = @queue AND group_key = @group
+         AND EXISTS (SELECT 1 FROM messages WHERE queue_id = @queue AND group_key = @group)`,
     ),
     moved: db.prepare(
       `UPDATE queue_groups SET next_visible_at = MIN(next_visible_at, @at), slot_at = MIN(slot_at, MAX(@at, @now)),
@@ -125,9 +124,9 @@ export function createSqliteGroupHooks(db: SqliteDatabase): SqliteGroupHooks {
   return {
     enter: (queue, group, at) => void sql.enter.run({ queue, group, at }),
     freed(queue, group, now) {
-      if (sql.anyMessage.get(queue, group)) sql.freed.run({ queue, group, now });
-      else if (sql.dropIfRefilled.run(queue, group, now).changes === 0)
-        sql.emptied.run({ queue, group, now });
+      // No change: the group has no message left (or no row, and then the two below change nothing).
+      if (sql.freedBusy.run({ queue, group, now }).changes > 0) return;
+      if (sql.dropIfRefilled.run(queue, group, now).changes === 0) sql.emptied.run({ queue, group, now });
     },
     moved: (queue, group, at, now) => void sql.moved.run({ queue, group, at, now }),
     clearQueue: (queueId) => void sql.clear.run(queueId),
