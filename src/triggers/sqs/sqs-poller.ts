@@ -17,6 +17,7 @@ import type { QueueService } from '../../queues/service.js';
 import { queueCatalogChannel, queueChannel, type Unsubscribe } from '../../store/notifier.js';
 import type { StoredQueue } from '../../store/queue-store.js';
 import type { Store } from '../../store/store.js';
+import { isGrouped } from '../../limits/grouping.js';
 import { collectBatch, type CollectedBatch } from './batch-collector.js';
 import { processBatch } from './batch-processor.js';
 import { compileFilterCriteria, type RecordMatcher } from '../filter/filter-criteria.js';
@@ -245,7 +246,9 @@ export class SqsPoller {
         }
         if (batch.messages.length === 0) {
           if (generation !== this.generation && this.active) continue; // woken during the claim: look again
-          if (batch.nextVisibleAt !== null && this.source.acknowledging()) {
+          // A grouped queue's delete wakes the queue's channel itself (it frees its group's slot), and an
+          // empty claim there is common (every group busy): that poller stops and a wake-up starts the next.
+          if (batch.nextVisibleAt !== null && this.source.acknowledging() && !isGrouped(batch.queue)) {
             // The next visible message may be one whose delete is still under way (acknowledgements are
             // not awaited): once they are made, look again rather than arm a timer for a deleted message.
             await this.source.settled();
