@@ -129,6 +129,8 @@ export class ExecutionRunner {
   private reading = false;
   private readAgain = false;
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Aborts at stop: tasks waiting for a concurrency slot give up. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: RunnerOptions) {
     this.leaseMs = options.leaseMs ?? 60_000;
@@ -145,6 +147,7 @@ export class ExecutionRunner {
 
   async stop(deadline: number): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     this.unsubscribe?.();
     this.cancelWake?.();
     for (const held of this.held.values()) {
@@ -306,10 +309,13 @@ export class ExecutionRunner {
   private perform(held: Held, effect: TaskEffect): void {
     const { task, frameId } = effect;
     const kind = resourceKind(task.resource);
+    // A Lambda task may wait for its cluster's concurrency grant (resources.ts `runTask`), no longer
+    // than the task may run (the interpreter times the task out then) nor past this node's stop.
+    const deadline = kind?.kind === 'function' || (kind?.kind === 'lambda:invoke' && !kind.wait) ? this.taskDeadline(task.timeoutSeconds) : undefined;
     const work = (async () => {
       let outcome: TaskOutcomeEvent | 'submitted';
       try {
-        const result = await runTask(this.options, task.resource, task.input, task.token);
+        const result = await runTask(this.options, task.resource, task.input, task.token, deadline?.signal);
         outcome = kind?.wait ? 'submitted' : { status: 'SUCCEEDED', output: result };
       } catch (error) {
         if (error instanceof TaskFailure) outcome = { status: 'FAILED', error: error.error, cause: error.causeText };
@@ -320,7 +326,17 @@ export class ExecutionRunner {
       else await this.apply(held, (env) => completeTask(held.def, held.state, frameId, task.attempt, outcome, env));
     })();
     this.inFlight.add(work);
-    void work.finally(() => this.inFlight.delete(work));
+    void work.finally(() => {
+      deadline?.cancel();
+      this.inFlight.delete(work);
+    });
+  }
+
+  /** A signal that aborts when a task of `timeoutSeconds` has timed out, or when this runner stops. */
+  private taskDeadline(timeoutSeconds: number | undefined): { signal: AbortSignal; cancel: () => void } {
+    const timedOut = new AbortController();
+    const cancel = this.options.clock.setTimer((timeoutSeconds ?? MAX_TASK_SECONDS) * 1000, () => timedOut.abort(), { background: true });
+    return { signal: AbortSignal.any([timedOut.signal, this.stopping.signal]), cancel };
   }
 
   // ---------------------------------------------------------------- waking
