@@ -13,6 +13,8 @@ export interface TaskInFlight {
   token?: string;
   /** The message was sent / the function invoked (TaskSubmitted recorded): no resend on resume. */
   submitted?: boolean;
+  /** An activity's task: a worker took it and ActivityStarted is recorded. */
+  started?: true;
   timeoutSeconds?: number;
   heartbeatSeconds?: number;
 }

@@ -114,6 +114,22 @@ export function submitTask(def: Definition, state: ExecutionState, frameId: stri
   return run.step;
 }
 
+/**
+ * A worker took an activity's task (GetActivityTask): ActivityStarted, with the workerName it gave.
+ * Recorded once per attempt, before the attempt's outcome.
+ */
+export function startActivity(def: Definition, state: ExecutionState, frameId: string, attempt: number, workerName: string | null, env: InterpreterEnv): Step {
+  const run = new Run(def, state, env);
+  const frame = state.frames[frameId];
+  if (frame?.phase === 'task' && frame.task?.attempt === attempt && !frame.task.started && isActivity(frame.task.resource)) {
+    frame.task.started = true;
+    run.guard(() => {
+      frame.lastEventId = run.event(frame.lastEventId, 'ActivityStarted', 'activityStartedEventDetails', workerName === null ? {} : { workerName });
+    });
+  }
+  return run.step;
+}
+
 /** StopExecution: ABORTED with the given error and cause. */
 export function abortExecution(def: Definition, state: ExecutionState, failure: { error?: string; cause?: string }, env: InterpreterEnv): Step {
   const run = new Run(def, state, env);

@@ -18,7 +18,7 @@ import type { Store } from '../store/store.js';
 import type { Definition } from './definition.js';
 import type { ExecutionState, TaskInFlight } from './execution-state.js';
 import type { HistoryEvent } from './history.js';
-import { advanceExecution, completeTask, failExecution, nextDueAt, submitTask, type InterpreterEnv, type Step, type TaskEffect, type TaskOutcomeEvent } from './interpreter.js';
+import { advanceExecution, completeTask, failExecution, nextDueAt, startActivity, submitTask, type InterpreterEnv, type Step, type TaskEffect, type TaskOutcomeEvent } from './interpreter.js';
 import type { Json } from './json.js';
 import { resourceKind, runTask, TaskFailure, type TaskRunnerDeps } from './resources.js';
 
@@ -34,6 +34,14 @@ export interface RunnerOptions extends TaskRunnerDeps {
   /** An execution ended (its retention starts); `express`: an Express execution's short one. */
   onFinished?: (at: number, express: boolean) => void;
   onError: (error: unknown) => void;
+}
+
+/** What the tokens an execution waits for say (runner `tokenAnswers`), by frame id. */
+interface TokenAnswers {
+  /** An outcome, or while the token waits its current deadline (null: none). */
+  outcomes: Map<string, TaskOutcomeEvent | number | null>;
+  /** Activity tasks a worker took, not yet recorded: the attempt, and the workerName it gave (or null). */
+  started: Map<string, { attempt: number; workerName: string | null }>;
 }
 
 interface Held {
@@ -414,7 +422,8 @@ export class ExecutionRunner {
     const held: Held = { arn: row.arn, def, state: JSON.parse(row.state) as ExecutionState, version: row.version, chain: Promise.resolve(), lost: false };
     this.held.set(row.arn, held);
     // Tokens: read each awaited task's outcome (timing it out if a deadline passed) before stepping.
-    const answers = await this.tokenAnswers(held.state);
+    const tokens = await this.tokenAnswers(held.state);
+    const answers = tokens.outcomes;
     // Tasks that were in flight on a node that died run again (at-least-once): functions and messages
     // whose TaskSubmitted was not recorded (a token task still waiting for its answer).
     const rerun: TaskEffect[] = [];
@@ -429,15 +438,17 @@ export class ExecutionRunner {
       await this.apply(held, (env) => failExecution(held.def, held.state, { error: 'States.Runtime', cause: 'The node running this synchronous Express execution stopped while a task was in flight; it is not run again (at most once)' }, env));
       return;
     }
-    await this.apply(held, (env) => this.stepWithAnswers(held, answers, env), rerun);
+    await this.apply(held, (env) => this.stepWithAnswers(held, tokens, env), rerun);
   }
 
   /**
    * The state of every task token the execution waits for: its outcome (a token past a deadline is
-   * timed out by the read), or, while it waits, its current deadline.
+   * timed out by the read), or, while it waits, its current deadline; and the activity tasks a worker
+   * took since (by the workerName it gave), for ActivityStarted.
    */
-  private async tokenAnswers(state: ExecutionState): Promise<Map<string, TaskOutcomeEvent | number | null>> {
+  private async tokenAnswers(state: ExecutionState): Promise<TokenAnswers> {
     const answers = new Map<string, TaskOutcomeEvent | number | null>();
+    const started: TokenAnswers['started'] = new Map();
     for (const frame of Object.values(state.frames)) {
       const token = frame.phase === 'task' ? frame.task?.token : undefined;
       if (!token) continue;
@@ -445,17 +456,21 @@ export class ExecutionRunner {
       if (transition.outcome === 'missing') answers.set(frame.id, { status: 'FAILED', error: 'States.Runtime', cause: 'The task token is no longer known' });
       else {
         const cb = transition.callback;
+        if (cb.startedAt !== null && frame.task && !frame.task.started) started.set(frame.id, { attempt: frame.task.attempt, workerName: cb.workerName });
         if (cb.status === 'SUCCEEDED') answers.set(frame.id, { status: 'SUCCEEDED', output: JSON.parse(cb.output ?? 'null') as Json });
         else if (cb.status === 'WAITING') answers.set(frame.id, callbackDeadline(cb));
         else answers.set(frame.id, { status: 'FAILED', error: cb.error ?? '', cause: cb.cause ?? '' });
       }
     }
-    return answers;
+    return { outcomes: answers, started };
   }
 
-  /** Applies token answers (outcomes, or moved deadlines), then moves the execution on. */
-  private stepWithAnswers(held: Held, answers: Map<string, TaskOutcomeEvent | number | null>, env: InterpreterEnv): Step {
+  /** Applies token answers (activity starts, outcomes, or moved deadlines), then moves the execution on. */
+  private stepWithAnswers(held: Held, { outcomes: answers, started }: TokenAnswers, env: InterpreterEnv): Step {
     const step: Step = { events: [], tasks: [] };
+    // A worker's start comes before the outcome it reported.
+    for (const [frameId, { attempt, workerName }] of started)
+      step.events.push(...startActivity(held.def, held.state, frameId, attempt, workerName, env).events);
     for (const [frameId, answer] of answers) {
       const frame = held.state.frames[frameId];
       if (!frame?.task?.token) continue;
