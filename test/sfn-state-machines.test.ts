@@ -162,6 +162,11 @@ function suite(backend: string, openStore: () => Promise<Store | undefined>) {
       const again = await waitFor(() => sfn.send(new DescribeExecutionCommand({ executionArn })), (d) => d.status !== 'RUNNING');
       expect(again).toMatchObject({ status: 'FAILED', error: 'Nope', redriveCount: 1 });
       expect(again.redriveDate).toBeInstanceOf(Date);
+      // The SDK sends a clientToken (its own when none is given): a repeat answers the same redrive.
+      const once = await sfn.send(new RedriveExecutionCommand({ executionArn, clientToken: 'sdk-token' }));
+      const repeat = await sfn.send(new RedriveExecutionCommand({ executionArn, clientToken: 'sdk-token' }));
+      expect(repeat.redriveDate).toEqual(once.redriveDate);
+      expect(await sfn.send(new DescribeExecutionCommand({ executionArn }))).toMatchObject({ redriveCount: 2 });
       const ok = await sfn.send(new CreateStateMachineCommand({ name: 'redrive-ok', definition: passMachine, roleArn: role }));
       const done = await sfn.send(new StartExecutionCommand({ stateMachineArn: ok.stateMachineArn }));
       await waitFor(() => sfn.send(new DescribeExecutionCommand({ executionArn: done.executionArn })), (d) => d.status !== 'RUNNING');

@@ -96,4 +96,6 @@ export interface ExecutionState {
   /** RedriveExecution: how many times, and when last ($$.Execution.RedriveCount, RedriveTime). */
   redriveCount?: number;
   redrivenAt?: number;
+  /** RedriveExecution's clientTokens that redrove it, for 15 minutes each, the last 10 (service.ts). */
+  redriveTokens?: { token: string; at: number }[];
 }

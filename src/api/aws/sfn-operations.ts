@@ -185,9 +185,8 @@ export const sfnHandlers: { [O in SfnOperation]: (deps: SfnDeps, input: Input<O>
       ...(e.redriveStatusReason ? { redriveStatusReason: e.redriveStatusReason } : {}),
     };
   },
-  async RedriveExecution({ stateMachines }, { executionArn }) {
-    // clientToken: accepted; a repeated call is refused as AWS refuses a running execution's redrive.
-    const { redriveDate } = await stateMachines.redriveExecution(executionArn);
+  async RedriveExecution({ stateMachines }, { executionArn, clientToken }) {
+    const { redriveDate } = await stateMachines.redriveExecution(executionArn, clientToken !== undefined ? { clientToken } : {});
     return { redriveDate: seconds(redriveDate) };
   },
   async DescribeStateMachineForExecution({ stateMachines }, { executionArn }) {
