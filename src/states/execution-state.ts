@@ -60,7 +60,7 @@ export interface ExecutionMeta {
   region: string;
   /**
    * A parent execution's `states:startExecution.sync` task waits on this token: the child's end answers
-   * it (runner.ts, `answerParent`).
+   * it, in the child's last transaction (runner.ts, `parentAnswer`).
    */
   parentToken?: string;
   /** `.sync` (output as JSON text) or `.sync:2` (output as JSON). */

@@ -274,16 +274,6 @@ export class ExecutionRunner {
     return held.chain;
   }
 
-  /**
-   * A nested execution that finished when it started (no step ever waited) answers its parent here;
-   * every later end answers inside its last transition (`parentAnswer`).
-   */
-  async answerParent(state: ExecutionState): Promise<void> {
-    const answer = parentAnswer(state);
-    if (!answer) return;
-    await this.options.store.callbackComplete({ id: answer.callbackId, now: this.options.clock.now(), completion: answer.completion }).catch((error: unknown) => this.options.onError(error));
-  }
-
   /** Performs the tasks, re-arms the held execution's timer and lease renewal. */
   private afterCommit(held: Held, tasks: TaskEffect[]): void {
     for (const task of tasks) this.perform(held, task);

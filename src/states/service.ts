@@ -364,6 +364,7 @@ export class StateMachineService implements Service {
     );
     const first = this.runner.firstTransition(state, step);
     const finished = state.status !== 'RUNNING';
+    const answer = finished ? parentAnswer(state) : undefined;
     const result = await this.options.store.executionStart({
       execution: {
         arn: executionArn,
@@ -384,16 +385,15 @@ export class StateMachineService implements Service {
       },
       events: toStoredEvents(step.events, state),
       callbacks: first.callbacks,
+      // A nested execution that ended in its first step answers its parent in the same transaction.
+      ...(answer ? { answer } : {}),
     });
     if (result.outcome === 'exists') {
       const existing = result.execution;
       if (existing.status === 'RUNNING' && existing.input === inputText) return { executionArn: existing.arn, startDate: new Date(existing.startedAt) };
       throw new SluiceError('ExecutionAlreadyExists', `Execution Already Exists: '${existing.arn}'`, { field: 'name' });
     }
-    if (finished) {
-      await this.runner.answerParent(state);
-      this.noteFinished(env.now, express);
-    }
+    if (finished) this.noteFinished(env.now, express);
     this.runner.adopt(executionArn, def, state, 1, step);
     return { executionArn, startDate: new Date(env.now) };
   }
