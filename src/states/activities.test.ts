@@ -55,6 +55,8 @@ function suite(name: string, openBackend: () => Promise<Store>) {
       expect(history[2]?.activityScheduledEventDetails).toMatchObject({ resource: activityArn, input: '{"item":"book"}' });
       // No workerName given: AWS's ActivityStartedEventDetails has none (it is optional).
       expect(history[3]?.activityStartedEventDetails).toEqual({});
+      for (const workerName of ['', 'w'.repeat(81)])
+        await expect(activities.getTask(activityArn, { workerName })).rejects.toMatchObject({ code: 'ValidationException', field: 'workerName' });
     });
 
     it('GetActivityTask answers {} after 60 s without a task; a waiting task is taken at once, oldest first', async () => {

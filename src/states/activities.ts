@@ -89,6 +89,9 @@ export class ActivityService {
    * 60 s (woken by the notifier); `{}` when none came.
    */
   async getTask(arn: string, options: { signal?: AbortSignal; pollMs?: number; workerName?: string } = {}): Promise<{ taskToken?: string; input?: string }> {
+    const { workerName } = options;
+    if (workerName !== undefined && (typeof workerName !== 'string' || workerName.length < 1 || workerName.length > 80))
+      throw new SluiceError('ValidationException', 'workerName: must be 1-80 characters', { field: 'workerName' });
     await this.describe(arn);
     const { clock, store } = this.options;
     const until = clock.now() + (options.pollMs ?? ACTIVITY_POLL_MS);
@@ -105,7 +108,7 @@ export class ActivityService {
           if (!task) break;
           // The token records its worker, and its execution wakes to record ActivityStarted. A task whose
           // execution has moved on (stopped, timed out, ended) is dropped, not handed out.
-          const started = await store.callbackStart({ id: callbackIdOf(task.token), now: clock.now(), workerName: options.workerName ?? null });
+          const started = await store.callbackStart({ id: callbackIdOf(task.token), now: clock.now(), workerName: workerName ?? null });
           if (started.outcome === 'applied') return { taskToken: task.token, input: task.input };
         }
         if (clock.now() >= until) return {};
