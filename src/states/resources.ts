@@ -108,10 +108,10 @@ export class TaskFailure extends Error {
 
 /**
  * Runs a task (or, for `.waitForTaskToken`, hands it to its worker) and returns its result. `deadline`
- * aborts when the task has timed out or its node stops: a Lambda task waits until then for a concurrency
- * slot its cluster may still grant (FunctionService.invoke's `slotWait`).
+ * gives a signal that aborts when the task has timed out or its node stops: a Lambda task refused a
+ * concurrency slot its cluster may still grant waits until then (FunctionService.invoke's `slotWait`).
  */
-export async function runTask(deps: TaskRunnerDeps, resource: string, input: Json, token?: string, deadline?: AbortSignal): Promise<Json> {
+export async function runTask(deps: TaskRunnerDeps, resource: string, input: Json, token?: string, deadline?: () => AbortSignal): Promise<Json> {
   const kind = resourceKind(resource);
   if (!kind) throw new TaskFailure('States.Runtime', `The resource '${resource}' is not supported by Sluice`);
   switch (kind.kind) {
@@ -175,7 +175,7 @@ function functionNameOf(value: string): string {
   return partial ? (partial[1] as string) : value;
 }
 
-async function invokeFunction(deps: TaskRunnerDeps, name: string, event: Json, deadline: AbortSignal | undefined): Promise<Json> {
+async function invokeFunction(deps: TaskRunnerDeps, name: string, event: Json, deadline: (() => AbortSignal) | undefined): Promise<Json> {
   if (!deps.functions.exists(name)) throw new TaskFailure('Lambda.ResourceNotFoundException', `Function not found: ${name}`);
   let response;
   try {

@@ -309,6 +309,7 @@ export class ExecutionRunner {
     const kind = resourceKind(task.resource);
     // A Lambda task may wait for its cluster's concurrency grant (resources.ts `runTask`), no longer
     // than the task may run (the interpreter times the task out then) nor past this node's stop.
+    // The signal is made only if a slot is refused: the common path arms no timer.
     const deadline = kind?.kind === 'function' || (kind?.kind === 'lambda:invoke' && !kind.wait) ? this.taskDeadline(task.timeoutSeconds) : undefined;
     const work = (async () => {
       let outcome: TaskOutcomeEvent | 'submitted';
@@ -330,11 +331,23 @@ export class ExecutionRunner {
     });
   }
 
-  /** A signal that aborts when a task of `timeoutSeconds` has timed out, or when this runner stops. */
-  private taskDeadline(timeoutSeconds: number | undefined): { signal: AbortSignal; cancel: () => void } {
-    const timedOut = new AbortController();
-    const cancel = this.options.clock.setTimer((timeoutSeconds ?? MAX_TASK_SECONDS) * 1000, () => timedOut.abort(), { background: true });
-    return { signal: AbortSignal.any([timedOut.signal, this.stopping.signal]), cancel };
+  /**
+   * A task's deadline: `signal()` makes, on its first call, a signal that aborts when a task of
+   * `timeoutSeconds` (counted from that call) has timed out, or when this runner stops.
+   */
+  private taskDeadline(timeoutSeconds: number | undefined): { signal: () => AbortSignal; cancel: () => void } {
+    let made: AbortSignal | undefined;
+    let cancelTimer: (() => void) | undefined;
+    return {
+      signal: () => {
+        if (made) return made;
+        const timedOut = new AbortController();
+        cancelTimer = this.options.clock.setTimer((timeoutSeconds ?? MAX_TASK_SECONDS) * 1000, () => timedOut.abort(), { background: true });
+        made = AbortSignal.any([timedOut.signal, this.stopping.signal]);
+        return made;
+      },
+      cancel: () => cancelTimer?.(),
+    };
   }
 
   // ---------------------------------------------------------------- waking
