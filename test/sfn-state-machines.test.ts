@@ -162,6 +162,11 @@ function suite(backend: string, openStore: () => Promise<Store | undefined>) {
       const again = await waitFor(() => sfn.send(new DescribeExecutionCommand({ executionArn })), (d) => d.status !== 'RUNNING');
       expect(again).toMatchObject({ status: 'FAILED', error: 'Nope', redriveCount: 1 });
       expect(again.redriveDate).toBeInstanceOf(Date);
+      // The SDK sends a clientToken (its own when none is given): a repeat answers the same redrive.
+      const once = await sfn.send(new RedriveExecutionCommand({ executionArn, clientToken: 'sdk-token' }));
+      const repeat = await sfn.send(new RedriveExecutionCommand({ executionArn, clientToken: 'sdk-token' }));
+      expect(repeat.redriveDate).toEqual(once.redriveDate);
+      expect(await sfn.send(new DescribeExecutionCommand({ executionArn }))).toMatchObject({ redriveCount: 2 });
       const ok = await sfn.send(new CreateStateMachineCommand({ name: 'redrive-ok', definition: passMachine, roleArn: role }));
       const done = await sfn.send(new StartExecutionCommand({ stateMachineArn: ok.stateMachineArn }));
       await waitFor(() => sfn.send(new DescribeExecutionCommand({ executionArn: done.executionArn })), (d) => d.status !== 'RUNNING');
@@ -184,8 +189,28 @@ function suite(backend: string, openStore: () => Promise<Store | undefined>) {
       await sfn.send(new SendTaskSuccessCommand({ taskToken: task.taskToken!, output: '{"done":true}' }));
       const done = await waitFor(() => sfn.send(new DescribeExecutionCommand({ executionArn })), (d) => d.status !== 'RUNNING');
       expect(done).toMatchObject({ status: 'SUCCEEDED', output: '{"done":true}' });
+      const { events } = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
+      expect(events?.map((e) => e.type)).toEqual(['ExecutionStarted', 'TaskStateEntered', 'ActivityScheduled', 'ActivityStarted', 'ActivitySucceeded', 'TaskStateExited', 'ExecutionSucceeded']);
+      expect(events?.[3]).toMatchObject({ id: 4, previousEventId: 3, activityStartedEventDetails: { workerName: 'w1' } });
       await sfn.send(new DeleteActivityCommand({ activityArn }));
       await expect(sfn.send(new DescribeActivityCommand({ activityArn }))).rejects.toBeInstanceOf(ActivityDoesNotExist);
+    });
+
+    it('records ActivityStarted with the workerName when a worker takes the task, before it answers', async () => {
+      const { activityArn } = await sfn.send(new CreateActivityCommand({ name: 'started-worker' }));
+      const definition = JSON.stringify({ StartAt: 'W', States: { W: { Type: 'Task', Resource: activityArn, HeartbeatSeconds: 60, End: true } } });
+      const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name: 'activity-started', definition, roleArn: role }));
+      const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: '{}' }));
+      const types = async () => (await sfn.send(new GetExecutionHistoryCommand({ executionArn }))).events?.map((e) => e.type) ?? [];
+      await waitFor(types, (t) => t.includes('ActivityScheduled'));
+      expect(await types()).not.toContain('ActivityStarted');
+      const task = await sfn.send(new GetActivityTaskCommand({ activityArn, workerName: 'worker-7' }));
+      const history = await waitFor(() => sfn.send(new GetExecutionHistoryCommand({ executionArn })), (h) => h.events?.some((e) => e.type === 'ActivityStarted') === true);
+      expect(history.events?.at(-1)).toMatchObject({ type: 'ActivityStarted', previousEventId: 3, activityStartedEventDetails: { workerName: 'worker-7' } });
+      expect((await sfn.send(new DescribeExecutionCommand({ executionArn }))).status).toBe('RUNNING');
+      await sfn.send(new SendTaskFailureCommand({ taskToken: task.taskToken!, error: 'Broke', cause: 'on purpose' }));
+      await waitFor(() => sfn.send(new DescribeExecutionCommand({ executionArn })), (d) => d.status !== 'RUNNING');
+      expect((await types()).slice(2)).toEqual(['ActivityScheduled', 'ActivityStarted', 'ActivityFailed', 'ExecutionFailed']);
     });
 
     it('a node closing ends a GetActivityTask long poll at once with no task', async () => {

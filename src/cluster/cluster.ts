@@ -72,6 +72,7 @@ export class Cluster implements Service {
       notifier: store.notifier,
       nodeId: settings.nodeId,
       lingerMs: settings.slotLingerMs,
+      settleMs: settings.heartbeatMs,
       holdMs: () => deps.invocationHoldMs(),
       current: () => this.membership.current(),
       onCapacity: deps.onCapacity,

@@ -11,6 +11,10 @@
  *   asks again. A heartbeat also retries while anything waits, should a wake-up be lost.
  * - Spare slots are given back after `slotLingerMs` without use, down to one standing slot per declared
  *   function (so the next call starts without a round trip), and down to none when another node waits.
+ * - A scope is *exhausted* once the store has refused a waiting request for a whole heartbeat (`settleMs`):
+ *   by then every node heard the announcement, gave back its spare slots, and the waiter asked again, so
+ *   what is left is in use. A caller that cannot queue (a state machine's Lambda task) waits for a grant
+ *   until then, and is throttled as Lambda throttles only once the scope is exhausted.
  * - A node whose heartbeat is older than a lease timeout minus a heartbeat takes no slot at all: it may
  *   have been declared dead, and its grants handed to others.
  * Store calls are coalesced: one statement carries every scope that changed, one call at a time.
@@ -25,11 +29,13 @@ export interface SlotGrantsDeps {
   notifier: Notifier;
   nodeId: string;
   lingerMs: number;
+  /** How long the store must refuse a waiting scope before it counts as exhausted: a heartbeat. */
+  settleMs: number;
   /** How long an invocation started here may run: recorded with each grant (see ClusterStore.slotGrant). */
   holdMs(): number;
   /** Whether this node's last heartbeat is recent enough to trust its grants. */
   current(): boolean;
-  /** Grants grew, or the node may take slots again: waiters should retry. */
+  /** Grants grew, the node may take slots again, or a scope was found exhausted: waiters should look again. */
   onCapacity(): void;
   onError(error: unknown): void;
 }
@@ -49,6 +55,10 @@ interface ScopeState {
   /** Give spare slots back at the next sync. */
   trimNow: boolean;
   othersWaiting: boolean;
+  /** When the store first refused a waiting request of this scope, since its last grant or take. */
+  refusedSince: number | undefined;
+  /** Refused for at least `settleMs`: the limit is in use cluster-wide (see the module comment). */
+  exhausted: boolean;
   lastUsedAt: number;
   unsubscribe: Unsubscribe;
 }
@@ -92,9 +102,15 @@ export class SlotGrants implements ConcurrencyGate {
       state.held++;
       state.waiting = false;
       state.announced = false;
+      state.refusedSince = undefined;
+      state.exhausted = false;
       state.lastUsedAt = now;
     }
     return true;
+  }
+
+  exhausted(scopes: readonly SlotScope[]): boolean {
+    return scopes.some((scope) => this.scopes.get(scope.key)?.exhausted === true);
   }
 
   epoch(): number {
@@ -186,6 +202,8 @@ export class SlotGrants implements ConcurrencyGate {
         primed: false,
         trimNow: false,
         othersWaiting: false,
+        refusedSince: undefined,
+        exhausted: false,
         lastUsedAt: 0,
         unsubscribe: this.deps.notifier.subscribe(slotChannel(key), () => this.onNotice(key)),
       };
@@ -264,12 +282,14 @@ export class SlotGrants implements ConcurrencyGate {
     }
     if (changes.length === 0) return;
     this.statements++;
+    const askedAt = performance.now();
     const grants = await this.deps.store.slotGrant({
       nodeId: this.deps.nodeId,
       holdMs: this.deps.holdMs(),
       changes,
     });
     let grew = false;
+    let verdict = false;
     for (const grant of grants) {
       const state = this.scopes.get(grant.scope);
       const change = changes.find((c) => c.scope === grant.scope);
@@ -278,6 +298,7 @@ export class SlotGrants implements ConcurrencyGate {
       state.granted = grant.granted;
       state.othersWaiting = grant.othersWaiting;
       if (grant.granted > previous) grew = true;
+      if (change.waiting) verdict = this.judge(state, grant.granted > state.held, askedAt) || verdict;
       if (change.waiting && grant.granted < change.want && !state.announced) {
         state.announced = true;
         this.announce(grant.scope);
@@ -288,8 +309,27 @@ export class SlotGrants implements ConcurrencyGate {
         this.again = true;
       }
     }
-    if (grew) this.deps.onCapacity();
+    if (grew || verdict) this.deps.onCapacity();
     this.armTrim();
+  }
+
+  /**
+   * Records what the store answered a waiting scope: room for one more clears the refusal; a refusal
+   * standing for `settleMs` marks the scope exhausted. True when the scope just became exhausted.
+   */
+  private judge(state: ScopeState, room: boolean, askedAt: number): boolean {
+    if (room) {
+      state.refusedSince = undefined;
+      state.exhausted = false;
+      return false;
+    }
+    if (state.refusedSince === undefined) {
+      state.refusedSince = askedAt;
+      return false;
+    }
+    if (state.exhausted || askedAt - state.refusedSince < this.deps.settleMs) return false;
+    state.exhausted = true;
+    return true;
   }
 
   private announce(scope: string): void {

@@ -8,7 +8,9 @@
  * In a cluster (cluster/slots.ts) the limits hold across nodes: a gate holds this node's grant in each
  * scope (the function's reservation, or the account's unreserved pool, and a trigger's maximum
  * concurrency) and a slot is taken only within both the local rules and the grants. A refusal by the
- * gate asks the store for more; `capacityChanged` wakes the waiters once it arrives.
+ * gate asks the store for more; `capacityChanged` wakes the waiters once it arrives. A caller that cannot
+ * queue as triggers do (a state machine's Lambda task) waits in `acquire` while the grant may still come,
+ * and is throttled only by the local rules or a scope the gate found exhausted.
  */
 import { invalidValue } from '../model/errors.js';
 
@@ -32,6 +34,8 @@ export interface ConcurrencyGate {
   epoch?(): number;
   /** Whether slots taken in `epoch` are still backed: same generation, and a heartbeat recent enough. */
   trusts?(epoch: number): boolean;
+  /** Whether the cluster has refused these scopes long enough that their limits are in use (a throttle). */
+  exhausted?(scopes: readonly SlotScope[]): boolean;
 }
 
 /** A trigger's own limit (SQS maximumConcurrency), enforced with the function's. */
@@ -179,6 +183,39 @@ export class ConcurrencyPool {
     if (member.reserved === null) this.unreservedRunning++;
     member.running++;
     return true;
+  }
+
+  /**
+   * Takes a slot, waiting while a refusal may still turn into a grant: this node's own rules allow one
+   * more, and the gate has not found the scope exhausted (its grant is on its way, or another node is
+   * giving back spare slots). False, at once, when the limit is in use as Lambda counts it (a throttle),
+   * or when `signal` aborts first (the caller's own deadline).
+   */
+  async acquire(name: string, signal: AbortSignal): Promise<boolean> {
+    for (;;) {
+      if (this.tryAcquire(name)) return true;
+      if (signal.aborted || !this.grantPending(name)) return false;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          cancel();
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        const cancel = this.onRelease(name, done);
+        signal.addEventListener('abort', done);
+      });
+    }
+  }
+
+  /** Whether a refusal of `name` is only the cluster's grant not there yet (see `acquire`). */
+  private grantPending(name: string): boolean {
+    const member = this.members.get(this.owner(name));
+    if (!member || !this.gate) return false;
+    const full =
+      member.reserved !== null
+        ? member.running >= member.reserved
+        : this.unreservedRunning >= this.accountLimit - this.reservedTotal;
+    return !full && this.gate.exhausted?.([this.functionScope(member)]) !== true;
   }
 
   release(name: string, trigger?: TriggerScope): void {

@@ -208,10 +208,21 @@ export class FunctionService implements Service {
     name: string,
     event: unknown = {},
     origin: InvocationOrigin = { via: 'invoke' },
-    options: { withLog?: boolean } = {},
+    options: {
+      withLog?: boolean;
+      /**
+       * In a cluster, wait for a slot the cluster may still grant (ConcurrencyPool.acquire) until the
+       * signal this gives (called only once a slot was refused) aborts, instead of being refused while
+       * the node's grant is on its way. A throttle in Lambda's sense is refused as ever.
+       */
+      slotWait?: () => AbortSignal;
+    } = {},
   ): Promise<InvokeResponse> {
     const entry = this.require(name);
-    if (!this.concurrency.tryAcquire(name)) {
+    const taken =
+      this.concurrency.tryAcquire(name) ||
+      (options.slotWait !== undefined && (await this.concurrency.acquire(name, options.slotWait())));
+    if (!taken) {
       const reason = this.concurrency.throttleReason(name);
       entry.metrics.throttled();
       if (this.events?.active)

@@ -51,8 +51,12 @@ function suite(name: string, openBackend: () => Promise<Store>) {
       await sluice.callbacks.sendTaskSuccess(got!.taskToken!, '{"box":7}');
       expect(await ended(executionArn)).toMatchObject({ status: 'SUCCEEDED', output: JSON.stringify({ item: 'book', packed: { box: 7 } }) });
       const history = (await machines.history(executionArn)).events;
-      expect(history.map((e) => e.type)).toEqual(['ExecutionStarted', 'TaskStateEntered', 'ActivityScheduled', 'ActivitySucceeded', 'TaskStateExited', 'ExecutionSucceeded']);
+      expect(history.map((e) => e.type)).toEqual(['ExecutionStarted', 'TaskStateEntered', 'ActivityScheduled', 'ActivityStarted', 'ActivitySucceeded', 'TaskStateExited', 'ExecutionSucceeded']);
       expect(history[2]?.activityScheduledEventDetails).toMatchObject({ resource: activityArn, input: '{"item":"book"}' });
+      // No workerName given: AWS's ActivityStartedEventDetails has none (it is optional).
+      expect(history[3]?.activityStartedEventDetails).toEqual({});
+      for (const workerName of ['', 'w'.repeat(81)])
+        await expect(activities.getTask(activityArn, { workerName })).rejects.toMatchObject({ code: 'ValidationException', field: 'workerName' });
     });
 
     it('GetActivityTask answers {} after 60 s without a task; a waiting task is taken at once, oldest first', async () => {

@@ -3,7 +3,8 @@
  * GetActivityTask. A Task state naming an activity's ARN puts its input in the activity's tasks with a
  * task token (resources.ts); a worker takes it with GetActivityTask, which long-polls for up to 60 s,
  * woken by the store's notifier when a task is added (never polling), and answers with SendTaskSuccess,
- * SendTaskFailure or SendTaskHeartbeat, as for any task token.
+ * SendTaskFailure or SendTaskHeartbeat, as for any task token. Taking it marks the token started by the
+ * worker's name, and the execution records ActivityStarted (runner.ts).
  */
 import type { ArnContext } from '../model/arn.js';
 import type { Clock } from '../model/clock.js';
@@ -87,7 +88,10 @@ export class ActivityService {
    * GetActivityTask: the oldest task of the activity, or, when none waits, the first one added within
    * 60 s (woken by the notifier); `{}` when none came.
    */
-  async getTask(arn: string, options: { signal?: AbortSignal; pollMs?: number } = {}): Promise<{ taskToken?: string; input?: string }> {
+  async getTask(arn: string, options: { signal?: AbortSignal; pollMs?: number; workerName?: string } = {}): Promise<{ taskToken?: string; input?: string }> {
+    const { workerName } = options;
+    if (workerName !== undefined && (typeof workerName !== 'string' || workerName.length < 1 || workerName.length > 80))
+      throw new SluiceError('ValidationException', 'workerName: must be 1-80 characters', { field: 'workerName' });
     await this.describe(arn);
     const { clock, store } = this.options;
     const until = clock.now() + (options.pollMs ?? ACTIVITY_POLL_MS);
@@ -102,9 +106,10 @@ export class ActivityService {
         for (;;) {
           const task = await store.activityTaskClaim({ activityArn: arn });
           if (!task) break;
-          // A task whose execution has moved on (stopped, timed out, ended) is dropped, not handed out.
-          const callback = await store.callbackGet({ id: callbackIdOf(task.token) });
-          if (callback?.status === 'WAITING') return { taskToken: task.token, input: task.input };
+          // The token records its worker, and its execution wakes to record ActivityStarted. A task whose
+          // execution has moved on (stopped, timed out, ended) is dropped, not handed out.
+          const started = await store.callbackStart({ id: callbackIdOf(task.token), now: clock.now(), workerName: workerName ?? null });
+          if (started.outcome === 'applied') return { taskToken: task.token, input: task.input };
         }
         if (clock.now() >= until) return {};
         wakeAt(until);

@@ -13,6 +13,8 @@ export interface TaskInFlight {
   token?: string;
   /** The message was sent / the function invoked (TaskSubmitted recorded): no resend on resume. */
   submitted?: boolean;
+  /** An activity's task: a worker took it and ActivityStarted is recorded. */
+  started?: true;
   timeoutSeconds?: number;
   heartbeatSeconds?: number;
 }
@@ -58,7 +60,7 @@ export interface ExecutionMeta {
   region: string;
   /**
    * A parent execution's `states:startExecution.sync` task waits on this token: the child's end answers
-   * it (runner.ts, `answerParent`).
+   * it, in the child's last transaction (runner.ts, `parentAnswer`).
    */
   parentToken?: string;
   /** `.sync` (output as JSON text) or `.sync:2` (output as JSON). */
@@ -94,4 +96,6 @@ export interface ExecutionState {
   /** RedriveExecution: how many times, and when last ($$.Execution.RedriveCount, RedriveTime). */
   redriveCount?: number;
   redrivenAt?: number;
+  /** RedriveExecution's clientTokens that redrove it, for 15 minutes each, the last 10 (service.ts). */
+  redriveTokens?: { token: string; at: number }[];
 }

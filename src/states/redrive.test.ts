@@ -111,6 +111,53 @@ function suite(name: string, openBackend: () => Promise<Store>) {
       expect(await ended(executionArn)).toMatchObject({ status: 'SUCCEEDED', output: '"done"' });
     });
 
+    it("a repeated clientToken answers its redrive's date again and redrives nothing, for 15 minutes", async () => {
+      const { machines, clock } = await open();
+      await machines.create({ name: 'bad', definition: { StartAt: 'F', States: { F: { Type: 'Fail', Error: 'E' } } } });
+      const { executionArn } = await machines.startExecution('bad');
+      const redrives = async () => (await machines.history(executionArn, { maxResults: 1000 })).events.filter((e) => e.type === 'ExecutionRedriven').length;
+      const first = await machines.redriveExecution(executionArn, { clientToken: 'T1' });
+      expect(await machines.describeExecution(executionArn)).toMatchObject({ status: 'FAILED', redriveCount: 1 });
+      await clock.advance(1_000);
+      expect(await machines.redriveExecution(executionArn, { clientToken: 'T1' })).toEqual(first);
+      expect(await machines.describeExecution(executionArn)).toMatchObject({ redriveCount: 1 });
+      expect(await redrives()).toBe(1);
+      // Another token is another redrive.
+      const second = await machines.redriveExecution(executionArn, { clientToken: 'T2' });
+      expect(second.redriveDate.getTime()).toBe(first.redriveDate.getTime() + 1_000);
+      expect(await redrives()).toBe(2);
+      // Fifteen minutes after its redrive, T1 is a new request.
+      await clock.advance(15 * 60_000);
+      expect((await machines.redriveExecution(executionArn, { clientToken: 'T1' })).redriveDate.getTime()).toBe(first.redriveDate.getTime() + 1_000 + 15 * 60_000);
+      expect(await machines.describeExecution(executionArn)).toMatchObject({ redriveCount: 3 });
+    });
+
+    it('while the redriven execution runs, its clientToken answers again; another token, or none, is refused', async () => {
+      const { machines } = await open();
+      await machines.create({ name: 'w', definition: { StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 60, End: true } } } });
+      const { executionArn } = await machines.startExecution('w');
+      await machines.stopExecution(executionArn);
+      const first = await machines.redriveExecution(executionArn, { clientToken: 'retry-me' });
+      expect((await machines.describeExecution(executionArn)).status).toBe('RUNNING');
+      expect(await machines.redriveExecution(executionArn, { clientToken: 'retry-me' })).toEqual(first);
+      const refusal = { code: 'ExecutionNotRedrivable', message: expect.stringContaining('Execution is RUNNING') };
+      await expect(machines.redriveExecution(executionArn, { clientToken: 'other' })).rejects.toMatchObject(refusal);
+      await expect(machines.redriveExecution(executionArn)).rejects.toMatchObject(refusal);
+    });
+
+    it('answers again for the last 10 clientTokens only; a clientToken outside 1-64 characters is a ValidationException', async () => {
+      const { machines } = await open();
+      await machines.create({ name: 'bad', definition: { StartAt: 'F', States: { F: { Type: 'Fail', Error: 'E' } } } });
+      const { executionArn } = await machines.startExecution('bad');
+      for (let i = 0; i < 11; i++) await machines.redriveExecution(executionArn, { clientToken: `t${i}` });
+      await machines.redriveExecution(executionArn, { clientToken: 't1' });
+      expect(await machines.describeExecution(executionArn)).toMatchObject({ redriveCount: 11 });
+      await machines.redriveExecution(executionArn, { clientToken: 't0' });
+      expect(await machines.describeExecution(executionArn)).toMatchObject({ redriveCount: 12 });
+      for (const clientToken of ['', 'x'.repeat(65)])
+        await expect(machines.redriveExecution(executionArn, { clientToken })).rejects.toMatchObject({ code: 'ValidationException', field: 'clientToken' });
+    });
+
     it('refuses RUNNING, SUCCEEDED, ended over 14 days ago and history-full executions with ExecutionNotRedrivable', async () => {
       const { machines, clock } = await open();
       await machines.create({ name: 'wait', definition: { StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 100, End: true } } } });

@@ -106,13 +106,17 @@ export class TaskFailure extends Error {
   }
 }
 
-/** Runs a task (or, for `.waitForTaskToken`, hands it to its worker) and returns its result. */
-export async function runTask(deps: TaskRunnerDeps, resource: string, input: Json, token?: string): Promise<Json> {
+/**
+ * Runs a task (or, for `.waitForTaskToken`, hands it to its worker) and returns its result. `deadline`
+ * gives a signal that aborts when the task has timed out or its node stops: a Lambda task refused a
+ * concurrency slot its cluster may still grant waits until then (FunctionService.invoke's `slotWait`).
+ */
+export async function runTask(deps: TaskRunnerDeps, resource: string, input: Json, token?: string, deadline?: () => AbortSignal): Promise<Json> {
   const kind = resourceKind(resource);
   if (!kind) throw new TaskFailure('States.Runtime', `The resource '${resource}' is not supported by Sluice`);
   switch (kind.kind) {
     case 'function':
-      return invokeFunction(deps, kind.functionName, input, false);
+      return invokeFunction(deps, kind.functionName, input, deadline);
     case 'lambda:invoke': {
       if (!isObject(input) || typeof input.FunctionName !== 'string')
         throw new TaskFailure('States.Runtime', "lambda:invoke needs Parameters.FunctionName (a function's name or ARN)");
@@ -122,7 +126,7 @@ export async function runTask(deps: TaskRunnerDeps, resource: string, input: Jso
         await asyncInvoke(deps, name, payload);
         return {};
       }
-      const result = await invokeFunction(deps, name, payload, true);
+      const result = await invokeFunction(deps, name, payload, deadline);
       return {
         ExecutedVersion: '$LATEST',
         Payload: result,
@@ -171,14 +175,14 @@ function functionNameOf(value: string): string {
   return partial ? (partial[1] as string) : value;
 }
 
-async function invokeFunction(deps: TaskRunnerDeps, name: string, event: Json, integration: boolean): Promise<Json> {
+async function invokeFunction(deps: TaskRunnerDeps, name: string, event: Json, deadline: (() => AbortSignal) | undefined): Promise<Json> {
   if (!deps.functions.exists(name)) throw new TaskFailure('Lambda.ResourceNotFoundException', `Function not found: ${name}`);
   let response;
   try {
-    response = await deps.functions.invoke(name, event);
+    response = await deps.functions.invoke(name, event, undefined, deadline ? { slotWait: deadline } : {});
   } catch (error) {
     if (error instanceof SluiceError && error.code === 'TooManyRequestsException') throw new TaskFailure('Lambda.TooManyRequestsException', error.message);
-    throw new TaskFailure(integration ? 'Lambda.ServiceException' : 'Lambda.ServiceException', (error as Error).message);
+    throw new TaskFailure('Lambda.ServiceException', (error as Error).message);
   }
   if (response.functionError) {
     const payload = (response.payload ?? {}) as { errorType?: string; errorMessage?: string };

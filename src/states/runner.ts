@@ -18,7 +18,7 @@ import type { Store } from '../store/store.js';
 import type { Definition } from './definition.js';
 import type { ExecutionState, TaskInFlight } from './execution-state.js';
 import type { HistoryEvent } from './history.js';
-import { advanceExecution, completeTask, failExecution, nextDueAt, submitTask, type InterpreterEnv, type Step, type TaskEffect, type TaskOutcomeEvent } from './interpreter.js';
+import { advanceExecution, completeTask, failExecution, nextDueAt, startActivity, submitTask, type InterpreterEnv, type Step, type TaskEffect, type TaskOutcomeEvent } from './interpreter.js';
 import type { Json } from './json.js';
 import { resourceKind, runTask, TaskFailure, type TaskRunnerDeps } from './resources.js';
 
@@ -34,6 +34,14 @@ export interface RunnerOptions extends TaskRunnerDeps {
   /** An execution ended (its retention starts); `express`: an Express execution's short one. */
   onFinished?: (at: number, express: boolean) => void;
   onError: (error: unknown) => void;
+}
+
+/** What the tokens an execution waits for say (runner `tokenAnswers`), by frame id. */
+interface TokenAnswers {
+  /** An outcome, or while the token waits its current deadline (null: none). */
+  outcomes: Map<string, TaskOutcomeEvent | number | null>;
+  /** Activity tasks a worker took, not yet recorded: the attempt, and the workerName it gave (or null). */
+  started: Map<string, { attempt: number; workerName: string | null }>;
 }
 
 interface Held {
@@ -129,6 +137,8 @@ export class ExecutionRunner {
   private reading = false;
   private readAgain = false;
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Aborts at stop: tasks waiting for a concurrency slot give up. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: RunnerOptions) {
     this.leaseMs = options.leaseMs ?? 60_000;
@@ -145,6 +155,7 @@ export class ExecutionRunner {
 
   async stop(deadline: number): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     this.unsubscribe?.();
     this.cancelWake?.();
     for (const held of this.held.values()) {
@@ -263,16 +274,6 @@ export class ExecutionRunner {
     return held.chain;
   }
 
-  /**
-   * A nested execution that finished when it started (no step ever waited) answers its parent here;
-   * every later end answers inside its last transition (`parentAnswer`).
-   */
-  async answerParent(state: ExecutionState): Promise<void> {
-    const answer = parentAnswer(state);
-    if (!answer) return;
-    await this.options.store.callbackComplete({ id: answer.callbackId, now: this.options.clock.now(), completion: answer.completion }).catch((error: unknown) => this.options.onError(error));
-  }
-
   /** Performs the tasks, re-arms the held execution's timer and lease renewal. */
   private afterCommit(held: Held, tasks: TaskEffect[]): void {
     for (const task of tasks) this.perform(held, task);
@@ -306,10 +307,14 @@ export class ExecutionRunner {
   private perform(held: Held, effect: TaskEffect): void {
     const { task, frameId } = effect;
     const kind = resourceKind(task.resource);
+    // A Lambda task may wait for its cluster's concurrency grant (resources.ts `runTask`), no longer
+    // than the task may run (the interpreter times the task out then) nor past this node's stop.
+    // The signal is made only if a slot is refused: the common path arms no timer.
+    const deadline = kind?.kind === 'function' || (kind?.kind === 'lambda:invoke' && !kind.wait) ? this.taskDeadline(task.timeoutSeconds) : undefined;
     const work = (async () => {
       let outcome: TaskOutcomeEvent | 'submitted';
       try {
-        const result = await runTask(this.options, task.resource, task.input, task.token);
+        const result = await runTask(this.options, task.resource, task.input, task.token, deadline?.signal);
         outcome = kind?.wait ? 'submitted' : { status: 'SUCCEEDED', output: result };
       } catch (error) {
         if (error instanceof TaskFailure) outcome = { status: 'FAILED', error: error.error, cause: error.causeText };
@@ -320,7 +325,29 @@ export class ExecutionRunner {
       else await this.apply(held, (env) => completeTask(held.def, held.state, frameId, task.attempt, outcome, env));
     })();
     this.inFlight.add(work);
-    void work.finally(() => this.inFlight.delete(work));
+    void work.finally(() => {
+      deadline?.cancel();
+      this.inFlight.delete(work);
+    });
+  }
+
+  /**
+   * A task's deadline: `signal()` makes, on its first call, a signal that aborts when a task of
+   * `timeoutSeconds` (counted from that call) has timed out, or when this runner stops.
+   */
+  private taskDeadline(timeoutSeconds: number | undefined): { signal: () => AbortSignal; cancel: () => void } {
+    let made: AbortSignal | undefined;
+    let cancelTimer: (() => void) | undefined;
+    return {
+      signal: () => {
+        if (made) return made;
+        const timedOut = new AbortController();
+        cancelTimer = this.options.clock.setTimer((timeoutSeconds ?? MAX_TASK_SECONDS) * 1000, () => timedOut.abort(), { background: true });
+        made = AbortSignal.any([timedOut.signal, this.stopping.signal]);
+        return made;
+      },
+      cancel: () => cancelTimer?.(),
+    };
   }
 
   // ---------------------------------------------------------------- waking
@@ -398,7 +425,8 @@ export class ExecutionRunner {
     const held: Held = { arn: row.arn, def, state: JSON.parse(row.state) as ExecutionState, version: row.version, chain: Promise.resolve(), lost: false };
     this.held.set(row.arn, held);
     // Tokens: read each awaited task's outcome (timing it out if a deadline passed) before stepping.
-    const answers = await this.tokenAnswers(held.state);
+    const tokens = await this.tokenAnswers(held.state);
+    const answers = tokens.outcomes;
     // Tasks that were in flight on a node that died run again (at-least-once): functions and messages
     // whose TaskSubmitted was not recorded (a token task still waiting for its answer).
     const rerun: TaskEffect[] = [];
@@ -413,15 +441,17 @@ export class ExecutionRunner {
       await this.apply(held, (env) => failExecution(held.def, held.state, { error: 'States.Runtime', cause: 'The node running this synchronous Express execution stopped while a task was in flight; it is not run again (at most once)' }, env));
       return;
     }
-    await this.apply(held, (env) => this.stepWithAnswers(held, answers, env), rerun);
+    await this.apply(held, (env) => this.stepWithAnswers(held, tokens, env), rerun);
   }
 
   /**
    * The state of every task token the execution waits for: its outcome (a token past a deadline is
-   * timed out by the read), or, while it waits, its current deadline.
+   * timed out by the read), or, while it waits, its current deadline; and the activity tasks a worker
+   * took since (by the workerName it gave), for ActivityStarted.
    */
-  private async tokenAnswers(state: ExecutionState): Promise<Map<string, TaskOutcomeEvent | number | null>> {
+  private async tokenAnswers(state: ExecutionState): Promise<TokenAnswers> {
     const answers = new Map<string, TaskOutcomeEvent | number | null>();
+    const started: TokenAnswers['started'] = new Map();
     for (const frame of Object.values(state.frames)) {
       const token = frame.phase === 'task' ? frame.task?.token : undefined;
       if (!token) continue;
@@ -429,17 +459,21 @@ export class ExecutionRunner {
       if (transition.outcome === 'missing') answers.set(frame.id, { status: 'FAILED', error: 'States.Runtime', cause: 'The task token is no longer known' });
       else {
         const cb = transition.callback;
+        if (cb.startedAt !== null && frame.task && !frame.task.started) started.set(frame.id, { attempt: frame.task.attempt, workerName: cb.workerName });
         if (cb.status === 'SUCCEEDED') answers.set(frame.id, { status: 'SUCCEEDED', output: JSON.parse(cb.output ?? 'null') as Json });
         else if (cb.status === 'WAITING') answers.set(frame.id, callbackDeadline(cb));
         else answers.set(frame.id, { status: 'FAILED', error: cb.error ?? '', cause: cb.cause ?? '' });
       }
     }
-    return answers;
+    return { outcomes: answers, started };
   }
 
-  /** Applies token answers (outcomes, or moved deadlines), then moves the execution on. */
-  private stepWithAnswers(held: Held, answers: Map<string, TaskOutcomeEvent | number | null>, env: InterpreterEnv): Step {
+  /** Applies token answers (activity starts, outcomes, or moved deadlines), then moves the execution on. */
+  private stepWithAnswers(held: Held, { outcomes: answers, started }: TokenAnswers, env: InterpreterEnv): Step {
     const step: Step = { events: [], tasks: [] };
+    // A worker's start comes before the outcome it reported.
+    for (const [frameId, { attempt, workerName }] of started)
+      step.events.push(...startActivity(held.def, held.state, frameId, attempt, workerName, env).events);
     for (const [frameId, answer] of answers) {
       const frame = held.state.frames[frameId];
       if (!frame?.task?.token) continue;

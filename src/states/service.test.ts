@@ -162,6 +162,20 @@ describe('state machine executions', () => {
     expect(JSON.parse(output.error.Cause)).toMatchObject({ Status: 'FAILED', Error: 'ChildError' });
   });
 
+  it('a nested execution that ends in its first step answers its parent in the transaction that stores it', async () => {
+    // Nothing answers the parent after that transaction: a node dying right after it loses no answer.
+    t.sluice.store.callbackComplete = async () => {
+      throw new Error('no answer may follow the child insert');
+    };
+    await machines().create({ name: 'quick', definition: { StartAt: 'P', States: { P: { Type: 'Pass', Result: { quick: true }, End: true } } } });
+    await machines().create({
+      name: 'parent',
+      definition: { StartAt: 'Run', States: { Run: { Type: 'Task', Resource: 'arn:aws:states:::states:startExecution.sync:2', Parameters: { StateMachineArn: machines().stateMachineArn('quick') }, OutputPath: '$.Output', End: true } } },
+    });
+    const { executionArn } = await machines().startExecution('parent');
+    expect(await finished(executionArn)).toMatchObject({ status: 'SUCCEEDED', output: JSON.stringify({ quick: true }) });
+  });
+
   it('a Wait state holds no memory and wakes at its due time', async () => {
     await machines().create({ name: 'm', definition: { StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 30, Next: 'P' }, P: { Type: 'Pass', Result: 'done', End: true } } } });
     const { executionArn } = await machines().startExecution('m');

@@ -364,6 +364,7 @@ export class StateMachineService implements Service {
     );
     const first = this.runner.firstTransition(state, step);
     const finished = state.status !== 'RUNNING';
+    const answer = finished ? parentAnswer(state) : undefined;
     const result = await this.options.store.executionStart({
       execution: {
         arn: executionArn,
@@ -384,16 +385,15 @@ export class StateMachineService implements Service {
       },
       events: toStoredEvents(step.events, state),
       callbacks: first.callbacks,
+      // A nested execution that ended in its first step answers its parent in the same transaction.
+      ...(answer ? { answer } : {}),
     });
     if (result.outcome === 'exists') {
       const existing = result.execution;
       if (existing.status === 'RUNNING' && existing.input === inputText) return { executionArn: existing.arn, startDate: new Date(existing.startedAt) };
       throw new SluiceError('ExecutionAlreadyExists', `Execution Already Exists: '${existing.arn}'`, { field: 'name' });
     }
-    if (finished) {
-      await this.runner.answerParent(state);
-      this.noteFinished(env.now, express);
-    }
+    if (finished) this.noteFinished(env.now, express);
     this.runner.adopt(executionArn, def, state, 1, step);
     return { executionArn, startDate: new Date(env.now) };
   }
@@ -461,16 +461,30 @@ export class StateMachineService implements Service {
    * RedriveExecution (STANDARD): a FAILED, TIMED_OUT or ABORTED execution that ended less than 14 days
    * ago runs again from the states that failed or were aborted (interpreter.ts, `redriveExecution`),
    * with the same ARN, input and definition revision. One compare-and-set on the row, as every step.
+   *
+   * `clientToken`, as AWS documents it: a call repeating one of the last 10 tokens that redrove this
+   * execution, within 15 minutes of that redrive, answers that redrive's date and redrives nothing,
+   * whatever the execution's status now. The tokens live in the execution's state, written by the
+   * redrive's own compare-and-set, so a repeat on any node (or racing the first call) sees them.
    */
-  async redriveExecution(arn: string): Promise<{ redriveDate: Date }> {
+  async redriveExecution(arn: string, options: { clientToken?: string } = {}): Promise<{ redriveDate: Date }> {
+    const { clientToken } = options;
+    if (clientToken !== undefined && (typeof clientToken !== 'string' || clientToken.length < 1 || clientToken.length > REDRIVE_TOKEN_MAX_LENGTH))
+      throw new SluiceError('ValidationException', `clientToken: must be 1-${REDRIVE_TOKEN_MAX_LENGTH} characters`, { field: 'clientToken' });
     for (let attempt = 0; attempt < 20; attempt++) {
       const row = await this.execution(arn);
       const state = JSON.parse(row.state) as ExecutionState;
       const env = this.runner.env();
+      const repeated = clientToken === undefined ? undefined : state.redriveTokens?.find((t) => t.token === clientToken && env.now - t.at < REDRIVE_TOKEN_TTL_MS);
+      if (repeated) return { redriveDate: new Date(repeated.at) };
       const reason = notRedrivableReason(row, state, env.now);
       if (reason !== undefined) throw new SluiceError('ExecutionNotRedrivable', `executionArn: ${reason} ('${arn}')`, { field: 'executionArn' });
       const def = await this.definitionOf(row.revisionId);
       const step = redriveExecution(def, state, env);
+      if (clientToken !== undefined) {
+        const kept = (state.redriveTokens ?? []).filter((t) => env.now - t.at < REDRIVE_TOKEN_TTL_MS);
+        state.redriveTokens = [...kept, { token: clientToken, at: env.now }].slice(-REDRIVE_TOKENS_KEPT);
+      }
       const first = this.runner.firstTransition(state, step);
       const finished = state.status !== 'RUNNING';
       const applied = await this.options.store.executionTransition({
@@ -632,6 +646,11 @@ function executionView(row: StoredExecution): ExecutionView {
     ...(row.cause !== null ? { cause: row.cause } : {}),
   };
 }
+
+/** RedriveExecution's clientToken: AWS answers again for the last 10 tokens, for 15 minutes each. */
+const REDRIVE_TOKENS_KEPT = 10;
+const REDRIVE_TOKEN_TTL_MS = 15 * 60_000;
+const REDRIVE_TOKEN_MAX_LENGTH = 64;
 
 /** AWS redrives an execution for 14 days after it ended. */
 export const REDRIVABLE_PERIOD_MS = 14 * 86_400_000;

@@ -28,6 +28,9 @@ export interface StoredCallback {
   cause: string | null;
   /** JSON the creator attached (where the task was sent), for inspection. */
   context: string | null;
+  /** An activity's task: when a worker first took it (GetActivityTask), and the workerName it gave. */
+  startedAt: number | null;
+  workerName: string | null;
 }
 
 export interface NewCallback {
@@ -61,6 +64,13 @@ export interface CallbackStore {
   }): Promise<CallbackTransition>;
   /** SendTaskHeartbeat: WAITING and within its deadlines → the heartbeat interval starts again at `now`. */
   callbackHeartbeat(p: { id: string; now: number }): Promise<CallbackTransition>;
+  /**
+   * A worker took the token's activity task (GetActivityTask): WAITING and within its deadlines → started
+   * at `now` by `workerName` (a second start keeps the first), and the execution waiting for the token
+   * wakes (now, or when its holder releases it) to record ActivityStarted. Publishes the token's channel
+   * and the executions channel.
+   */
+  callbackStart(p: { id: string; now: number; workerName: string | null }): Promise<CallbackTransition>;
   /** A deadline timer fired: WAITING and past a deadline → TIMED_OUT. */
   callbackExpire(p: { id: string; now: number }): Promise<CallbackTransition>;
   /** Deletes finished callbacks settled before `settledBefore` (after that, their tokens are unknown). */

@@ -155,7 +155,17 @@ export interface StateMachineStore {
   stateMachineRevision(p: { id: number }): Promise<StateMachineRevision | undefined>;
 
   /** Inserts an execution and its first events; `exists` with the row when the machine already has one of this name. */
-  executionStart(p: { execution: NewExecution; events: StoredEvent[]; callbacks: NewCallback[] }): Promise<{ outcome: 'created' } | { outcome: 'exists'; execution: StoredExecution }>;
+  /**
+   * Inserts an execution with its first step, only if its name is new. `answer`: a nested execution that
+   * ended in its first step answers its parent's `.sync` task in the same transaction, as a last
+   * transition does (see ExecutionChange.answer).
+   */
+  executionStart(p: {
+    execution: NewExecution;
+    events: StoredEvent[];
+    callbacks: NewCallback[];
+    answer?: { callbackId: string; completion: CallbackCompletion };
+  }): Promise<{ outcome: 'created' } | { outcome: 'exists'; execution: StoredExecution }>;
   executionGet(p: { arn: string }): Promise<StoredExecution | undefined>;
   /** A machine's executions, newest first; `after` is the last one of the previous page. */
   executionList(p: {

@@ -185,9 +185,8 @@ export const sfnHandlers: { [O in SfnOperation]: (deps: SfnDeps, input: Input<O>
       ...(e.redriveStatusReason ? { redriveStatusReason: e.redriveStatusReason } : {}),
     };
   },
-  async RedriveExecution({ stateMachines }, { executionArn }) {
-    // clientToken: accepted; a repeated call is refused as AWS refuses a running execution's redrive.
-    const { redriveDate } = await stateMachines.redriveExecution(executionArn);
+  async RedriveExecution({ stateMachines }, { executionArn, clientToken }) {
+    const { redriveDate } = await stateMachines.redriveExecution(executionArn, clientToken !== undefined ? { clientToken } : {});
     return { redriveDate: seconds(redriveDate) };
   },
   async DescribeStateMachineForExecution({ stateMachines }, { executionArn }) {
@@ -240,9 +239,10 @@ export const sfnHandlers: { [O in SfnOperation]: (deps: SfnDeps, input: Input<O>
     await stateMachines.activities.delete(activityArn);
     return {};
   },
-  async GetActivityTask({ stateMachines, shutdown }, { activityArn }) {
+  async GetActivityTask({ stateMachines, shutdown }, { activityArn, workerName }) {
     // Long poll: up to 60 s for a task, woken when one is added; `{}` when none came or the node closes.
-    return stateMachines.activities.getTask(activityArn, shutdown ? { signal: shutdown } : {}).catch((error: unknown) => {
+    const options = { ...(shutdown ? { signal: shutdown } : {}), ...(workerName !== undefined ? { workerName } : {}) };
+    return stateMachines.activities.getTask(activityArn, options).catch((error: unknown) => {
       if (shutdown?.aborted) return {};
       throw error;
     });

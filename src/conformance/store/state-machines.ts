@@ -171,6 +171,21 @@ export function stateMachineStoreConformance(backend: BackendUnderTest): void {
       expect((await t.store.callbackGet({ id: 'parent-token' }))?.status).toBe('SUCCEEDED');
     });
 
+    it('a child that ends in its first step answers its parent’s token in its insert, waking the parent', async () => {
+      const { machine } = await t.store.stateMachineCreate({ machine: newMachine() });
+      const callback = { id: 'parent-token', createdAt: t0, timeoutAt: t0 + 1_000_000, heartbeatMs: null, context: null };
+      await t.store.executionStart({ execution: execution('parent', machine.revisionId, { leaseUntil: null, dueAt: t0 + 1_000_000 }), events: [], callbacks: [callback] });
+      const answer = { callbackId: 'parent-token', completion: { status: 'SUCCEEDED' as const, output: '{"Status":"SUCCEEDED"}' } };
+      const child = execution('child', machine.revisionId, { status: 'SUCCEEDED', leaseUntil: null, startedAt: t0 + 40, stoppedAt: t0 + 40 });
+      expect(await t.store.executionStart({ execution: child, events: [], callbacks: [], answer })).toEqual({ outcome: 'created' });
+      expect(await t.store.callbackGet({ id: 'parent-token' })).toMatchObject({ status: 'SUCCEEDED', output: '{"Status":"SUCCEEDED"}', settledAt: t0 + 40 });
+      expect(await t.store.executionNextWake()).toBe(t0 + 40);
+      // A start that finds the name taken inserts nothing and answers nothing.
+      await t.store.callbackCreate({ callback: { ...callback, id: 'other-token' } });
+      expect(await t.store.executionStart({ execution: child, events: [], callbacks: [], answer: { ...answer, callbackId: 'other-token' } })).toMatchObject({ outcome: 'exists' });
+      expect((await t.store.callbackGet({ id: 'other-token' }))?.status).toBe('WAITING');
+    });
+
     it('purges finished executions stopped before the cut-off, with their history, never running ones', async () => {
       const { machine } = await t.store.stateMachineCreate({ machine: newMachine() });
       const ended = (name: string, stoppedAt: number) =>

@@ -130,6 +130,14 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
                  ), linked AS (
                    INSERT INTO execution_callbacks (callback_id, execution_arn)
                    SELECT id, $1 FROM unnest($22::text[]) AS id WHERE EXISTS (SELECT 1 FROM inserted)
+                 ), answered AS (
+                   -- A nested execution that ended in its first step answers its parent's .sync task (the parent wakes).
+                   UPDATE callbacks SET status = $30, settled_at = $12, output = $31, error = $32, cause = $33, deadline_at = NULL
+                   WHERE id = $29 AND status = 'WAITING' AND EXISTS (SELECT 1 FROM inserted)
+                   RETURNING id
+                 ), woke AS (
+                   UPDATE executions SET woken = true, wake_at = CASE WHEN lease_until IS NOT NULL THEN wake_at ELSE $12::bigint END
+                   WHERE status = 'RUNNING' AND arn = (SELECT execution_arn FROM execution_callbacks WHERE callback_id IN (SELECT id FROM answered))
                  )
                  SELECT count(*) AS created FROM inserted`,
         },
@@ -138,6 +146,11 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
           e.startedAt, e.stoppedAt, e.leaseUntil, e.dueAt, wake,
           ...eventColumns(p.events),
           ...callbackColumns(p.callbacks),
+          p.answer?.callbackId ?? null,
+          p.answer?.completion.status ?? null,
+          p.answer?.completion.status === 'SUCCEEDED' ? p.answer.completion.output : null,
+          p.answer?.completion.status === 'FAILED' ? p.answer.completion.error : null,
+          p.answer?.completion.status === 'FAILED' ? p.answer.completion.cause : null,
         ],
       );
       if (Number(rows[0]?.created ?? 0) !== 1) {
@@ -146,6 +159,7 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
         throw new Error(`execution ${e.arn}: neither inserted nor found`);
       }
       notifier.publish(executionsChannel);
+      if (p.answer) notifier.publish(callbackChannel(p.answer.callbackId));
       return { outcome: 'created' as const };
     },
     async executionGet({ arn }) {

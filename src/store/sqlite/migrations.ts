@@ -467,6 +467,15 @@ export const sqliteMigrations: Migration[] = [
       -- store/schedule-store.ts) as JSON; null for a schedule with none of them.
       ALTER TABLE schedules ADD COLUMN policy TEXT;
     `,
+  },  {
+    version: 17,
+    name: 'activity starts',
+    sql: `
+      -- A worker took the activity task of this token (GetActivityTask): when, and the workerName it gave.
+      -- The execution records ActivityStarted from them (states/runner.ts).
+      ALTER TABLE callbacks ADD COLUMN started_at INTEGER;
+      ALTER TABLE callbacks ADD COLUMN worker_name TEXT;
+    `,
   },
   {
     version: 17,

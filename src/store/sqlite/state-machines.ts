@@ -10,6 +10,7 @@ import {
   executionChannel,
   executionsChannel,
   EXPRESS_ARN_PATTERN,
+  type ExecutionChange,
   type StateMachineStore,
   type StoredEvent,
   type StoredExecution,
@@ -125,6 +126,14 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
     }
   };
 
+  /** A finished nested execution answers its parent's `.sync` task; the parent wakes. */
+  const answerParent = (answer: NonNullable<ExecutionChange['answer']>, now: number) => {
+    const c = answer.completion;
+    const ok = c.status === 'SUCCEEDED';
+    if (sql.answer.run(c.status, now, ok ? c.output : null, ok ? null : c.error, ok ? null : c.cause, answer.callbackId).changes === 1)
+      sql.wakeWaiter.run(now, answer.callbackId);
+  };
+
   const create = db.transaction((p: Parameters<StateMachineStore['stateMachineCreate']>[0]) => {
     const existing = sql.getMachine.get(p.machine.name);
     if (existing) return { outcome: 'exists' as const, machine: toMachine(existing) };
@@ -161,6 +170,7 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
     sql.insertExecution.run(e.arn, e.stateMachineArn, e.name, e.revisionId, e.status, e.input, e.output, e.error, e.cause, e.state, e.lastEventId, e.startedAt, e.stoppedAt, e.leaseUntil, e.dueAt, wake);
     insertEvents(e.arn, p.events);
     insertCallbacks(e.arn, p.callbacks);
+    if (p.answer) answerParent(p.answer, e.startedAt);
     return { outcome: 'created' as const };
   });
 
@@ -195,12 +205,7 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
       for (const { callback_id: id } of sql.linked.all(p.arn)) sql.settle.run(p.now, id);
       sql.unlinkAll.run(p.arn);
     }
-    if (p.answer) {
-      const c = p.answer.completion;
-      const ok = c.status === 'SUCCEEDED';
-      if (sql.answer.run(c.status, p.now, ok ? c.output : null, ok ? null : c.error, ok ? null : c.cause, p.answer.callbackId).changes === 1)
-        sql.wakeWaiter.run(p.now, p.answer.callbackId);
-    }
+    if (p.answer) answerParent(p.answer, p.now);
     return true;
   });
 
@@ -245,6 +250,7 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
     async executionStart(p) {
       const result = start(p);
       if (result.outcome === 'created') notifier.publish(executionsChannel);
+      if (result.outcome === 'created' && p.answer) notifier.publish(callbackChannel(p.answer.callbackId));
       return result;
     },
     async executionGet({ arn }) {
