@@ -504,7 +504,8 @@ export const postgresMigrations: Migration[] = [
       -- store/schedule-store.ts) as JSON; null for a schedule with none of them.
       ALTER TABLE schedules ADD COLUMN policy text;
     `,
-  },  {
+  },
+  {
     version: 17,
     name: 'activity starts',
     sql: `
@@ -515,7 +516,7 @@ export const postgresMigrations: Migration[] = [
     `,
   },
   {
-    version: 17,
+    version: 18,
     name: 'fifo message indexes for fifo messages only',
     sql: `
       -- The FIFO indexes held every message with a MessageGroupId, so a grouped standard queue keyed by it

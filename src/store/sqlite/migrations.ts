@@ -467,7 +467,8 @@ export const sqliteMigrations: Migration[] = [
       -- store/schedule-store.ts) as JSON; null for a schedule with none of them.
       ALTER TABLE schedules ADD COLUMN policy TEXT;
     `,
-  },  {
+  },
+  {
     version: 17,
     name: 'activity starts',
     sql: `
@@ -478,7 +479,7 @@ export const sqliteMigrations: Migration[] = [
     `,
   },
   {
-    version: 17,
+    version: 18,
     name: 'fifo message index for fifo messages only',
     sql: `
       -- As on PostgreSQL: a grouped standard queue keyed by MessageGroupId paid for the FIFO index on
