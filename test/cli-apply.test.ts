@@ -79,7 +79,7 @@ describe('sluice apply', () => {
     withConcurrency(4);
     const applied = await sluice('--json', 'apply', '--config', file);
     expect(applied.code, applied.stderr).toBe(0);
-    expect(JSON.parse(applied.stdout).functions).toEqual([{ action: 'update', function: 'consume', reservedConcurrency: 4 }]);
+    expect(JSON.parse(applied.stdout).functions).toEqual([{ action: 'update', function: 'consume', reservedConcurrency: 4, changes: { reservedConcurrency: { from: null, to: 4 } } }]);
     expect(node.sluice.functions.get('consume').reservedConcurrency).toBe(4);
     const lambda = new LambdaClient({ endpoint: node.url, region: 'us-east-1', credentials: TEST_ACCESS_KEY, maxAttempts: 1 });
     const refused = await sdkFailure(lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'consume', ReservedConcurrentExecutions: 9 })));

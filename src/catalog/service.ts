@@ -17,7 +17,10 @@ import type { FunctionService } from '../functions/service.js';
 import { catalogChannel, type CatalogAttachment, type CatalogDeleteInput, type CatalogEntry, type CatalogPutInput } from '../store/catalog-store.js';
 import { inspectCodePackage } from '../functions/code-package.js';
 import { CatalogFunctions, FUNCTION_ENTRY_KIND, StalePackage, type StoredFunction } from './catalog-functions.js';
+import { buildDefinition } from '../functions/definition.js';
 import {
+  fieldChanges,
+  FUNCTION_SETTING_FIELDS,
   mutableFields,
   planFunctions,
   planMappings,
@@ -81,6 +84,12 @@ export type { StoredFunction } from './catalog-functions.js';
 export interface FunctionSettings {
   reservedConcurrency: number | null;
   function?: StoredFunction;
+  /** What `sluice apply` declared of the function besides its concurrency (apply-plan.ts FUNCTION_SETTING_FIELDS). */
+  timeout?: number;
+  memorySize?: number;
+  environment?: Record<string, string>;
+  /** An absolute module path (`/srv/app/handlers/orders.js#handler`): a node lacking the function defines it from it. */
+  handler?: string;
   /** The config file `sluice apply` stored these settings from: the API refuses to change them, naming it. */
   managedBy?: string;
 }
@@ -103,6 +112,26 @@ export interface CatalogServiceOptions {
 
 const key = (kind: string, name: string) => `${kind}/${name}`;
 
+/** The settings `sluice apply` declares of a function besides its reserved concurrency, those present only. */
+function appliedFunctionFields(source: Partial<Record<(typeof FUNCTION_SETTING_FIELDS)[number], unknown>>): Omit<DeclaredFunction, 'name' | 'reservedConcurrency'> {
+  const picked: Record<string, unknown> = {};
+  for (const field of FUNCTION_SETTING_FIELDS) if (source[field] !== undefined) picked[field] = source[field];
+  return picked as Omit<DeclaredFunction, 'name' | 'reservedConcurrency'>;
+}
+
+/**
+ * Checks a file's function settings as the function service would take them (Lambda's ranges, string
+ * environment values, a handler module that exists on this node), naming the file's path.
+ */
+function validateAppliedFunction(name: string, fields: Omit<DeclaredFunction, 'name' | 'reservedConcurrency'>): void {
+  try {
+    buildDefinition({ name, ...fields, handler: fields.handler ?? (() => undefined), ...(fields.handler === undefined ? { execution: 'in-process' as const } : {}) });
+  } catch (error) {
+    if (error instanceof SluiceError) throw new SluiceError(error.code, `functions.${name}: ${error.message}`, error.field !== undefined ? { field: error.field } : {});
+    throw error;
+  }
+}
+
 /** A mapping `sluice apply` stored from a file changes only through that file. */
 function refuseApplied(entry: CatalogEntry | undefined, uuid: string, appliedFrom: string | undefined): void {
   const managedBy = entry ? (JSON.parse(entry.definition) as MappingDefinition).managedBy : undefined;
@@ -121,6 +150,8 @@ export class CatalogService implements Service {
   private syncing: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  /** Functions this node defined from the handler `sluice apply` stored (it declared none of that name). */
+  private readonly definedFromApply = new Set<string>();
   /** The functions this node runs from the catalog (created through the API). */
   private readonly catalogFunctions: CatalogFunctions;
 
@@ -269,6 +300,7 @@ export class CatalogService implements Service {
         return {
           name: entry.name,
           reservedConcurrency: settings.reservedConcurrency,
+          ...appliedFunctionFields(settings),
           ...(settings.managedBy !== undefined ? { managedBy: settings.managedBy } : {}),
           createdThroughApi: settings.function !== undefined,
         };
@@ -366,7 +398,10 @@ export class CatalogService implements Service {
           field: 'ReservedConcurrentExecutions',
         });
       }
-      const next: FunctionSettings = { reservedConcurrency: reserved, managedBy: p.source };
+      const declared = (p.functions ?? []).find((candidate) => candidate.name === step.function);
+      const fields = declared ? appliedFunctionFields(declared) : {};
+      validateAppliedFunction(step.function, fields);
+      const next: FunctionSettings = { reservedConcurrency: reserved, ...fields, managedBy: p.source };
       puts.push({ kind: FUNCTION_KIND, name: step.function, definition: JSON.stringify(next), modifiedAt: now, ifRevision: entry?.revision ?? null });
     }
     const scheduleWrites = await this.scheduleWrites(p, schedules, revisions, puts, deletes);
@@ -610,7 +645,12 @@ export class CatalogService implements Service {
       if (!this.applied.delete(id)) continue;
       const [kind, ...rest] = id.split('/');
       if (kind === MAPPING_KIND) await this.deleteLocal(rest.join('/'));
-      else if (kind === FUNCTION_KIND) await this.catalogFunctions.uninstall(rest.join('/'));
+      else if (kind === FUNCTION_KIND) {
+        const name = rest.join('/');
+        await this.catalogFunctions.uninstall(name);
+        // A function this node defined from an applied entry goes with the entry (apply --prune).
+        if (this.definedFromApply.delete(name) && this.options.functions.exists(name)) await this.options.functions.delete(name);
+      }
     }
   }
 
@@ -650,9 +690,18 @@ export class CatalogService implements Service {
       await this.catalogFunctions.install(entry.name, entry.revision, settings.function, settings.reservedConcurrency);
       return;
     }
-    if (!this.options.functions.exists(entry.name)) throw new Error(`the function ${entry.name} is not declared on this node`);
-    if (this.options.functions.get(entry.name).reservedConcurrency === settings.reservedConcurrency) return;
-    await this.options.functions.update(entry.name, { reservedConcurrency: settings.reservedConcurrency });
+    const { functions } = this.options;
+    const fields = { reservedConcurrency: settings.reservedConcurrency, ...appliedFunctionFields(settings) };
+    if (!functions.exists(entry.name)) {
+      // Its code is a module path on every node's disk: a node that does not declare it defines it.
+      if (fields.handler === undefined) throw new Error(`the function ${entry.name} is not declared on this node`);
+      await functions.create({ name: entry.name, ...fields, handler: fields.handler });
+      this.definedFromApply.add(entry.name);
+      return;
+    }
+    const changed = Object.keys(fieldChanges(fields, functions.get(entry.name)));
+    if (changed.length === 0) return;
+    await functions.update(entry.name, Object.fromEntries(changed.map((field) => [field, fields[field as keyof typeof fields]])));
   }
 
   private async createLocal(definition: MappingDefinition): Promise<MappingView> {
