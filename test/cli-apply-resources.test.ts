@@ -91,3 +91,81 @@ describe.each(storeBackends)('sluice apply of functions (%s)', (_backend, openSt
     expect(node.sluice.functions.exists('broken')).toBe(false);
   });
 });
+
+describe.each(storeBackends)('sluice apply of queues (%s)', (_backend, openStore) => {
+  let node: TestNode;
+  let dir: string;
+  let file: string;
+  const sluice = (...args: string[]) => sluiceInProcess(node, ...args);
+  const run = async (...flags: string[]): Promise<ApplyOutput> => {
+    const out = await sluice('--json', 'apply', '--config', file, ...flags);
+    expect(out.code, out.stderr).toBe(0);
+    return JSON.parse(out.stdout) as ApplyOutput;
+  };
+  const steps = (output: ApplyOutput) => (output.queues ?? []).map((step) => `${step.action} ${step.queue}`);
+  const config = (jobs: string, extra = '') =>
+    `queues:\n  jobs: ${jobs}\n  jobs-dlq: {}\n${extra}functions:\n  worker:\n    handler: ./handlers.mjs#echo\ntriggers:\n  - { queue: jobs, function: worker, batchSize: 5 }\n`;
+
+  beforeAll(async () => {
+    const store = await openStore();
+    node = await startTestNode(store ? { store } : {});
+    dir = mkdtempSync(join(tmpdir(), 'sluice-apply-queues-'));
+    copyFileSync(fixture, join(dir, 'handlers.mjs'));
+    file = join(dir, 'sluice.config.yaml');
+  });
+  afterAll(async () => {
+    await node.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates queues with their dead-letter queue, a function and its trigger in one apply; updates with the diff shown; keeps, then prunes', async () => {
+    writeFileSync(file, config('{ visibilityTimeout: 60, deadLetter: { queue: jobs-dlq, maxReceiveCount: 3 }, tags: { team: a } }', '  extra: {}\n'));
+    const created = await run();
+    expect(steps(created)).toEqual(['create jobs', 'create jobs-dlq', 'create extra']);
+    expect(created.queues?.[0]?.changes).toMatchObject({ VisibilityTimeout: { to: 60 }, RedrivePolicy: { to: { maxReceiveCount: 3 } }, tags: { to: { team: 'a' } } });
+    expect(await node.sluice.queues.getAttributes('jobs', ['VisibilityTimeout', 'RedrivePolicy'])).toMatchObject({ VisibilityTimeout: '60', RedrivePolicy: expect.stringContaining('jobs-dlq') });
+    expect(await node.sluice.queues.listTags('jobs')).toEqual({ team: 'a' });
+    expect(node.sluice.triggers.list({ queue: 'jobs' })).toHaveLength(1);
+    expect(steps(await run())).toEqual(['unchanged jobs', 'unchanged jobs-dlq', 'unchanged extra']);
+
+    writeFileSync(file, config('{ visibilityTimeout: 90, deadLetter: { queue: jobs-dlq, maxReceiveCount: 3 }, tags: { team: b } }'));
+    const planned = await sluice('apply', '--config', file, '--dry-run');
+    expect(planned.stdout).toMatch(/update\s+queue jobs\s+VisibilityTimeout: 60 -> 90, tags: \{"team":"a"\} -> \{"team":"b"\}/);
+    expect(planned.stdout).toMatch(/keep\s+queue extra/);
+    expect((await node.sluice.queues.getAttributes('jobs', ['VisibilityTimeout'])).VisibilityTimeout).toBe('60');
+    expect(steps(await run())).toEqual(['update jobs', 'unchanged jobs-dlq', 'keep extra']);
+    expect((await node.sluice.queues.getAttributes('jobs', ['VisibilityTimeout'])).VisibilityTimeout).toBe('90');
+    expect(await node.sluice.queues.listTags('jobs')).toEqual({ team: 'b' });
+
+    await node.sluice.queues.send('extra', { body: 'left behind' });
+    expect(steps(await run('--prune'))).toEqual(['unchanged jobs', 'unchanged jobs-dlq', 'delete extra']);
+    expect(await node.sluice.queues.list()).toEqual(['jobs', 'jobs-dlq']);
+    expect((await node.sluice.store.catalogList({ kind: 'applied-queue' })).map((entry) => entry.name)).toEqual(['jobs', 'jobs-dlq']);
+  });
+
+  it('refuses changes to an applied queue through the SQS API and the library, naming the file', async () => {
+    const sqs = node.sqs();
+    const { SetQueueAttributesCommand, DeleteQueueCommand } = await import('@aws-sdk/client-sqs');
+    const queueUrl = `${node.url}/000000000000/jobs`;
+    const refused = await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: { VisibilityTimeout: '5' } })).catch((error: Error) => error);
+    expect(String((refused as Error).message)).toContain(file);
+    await expect(sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }))).rejects.toThrow(file);
+    await expect(node.sluice.queues.tag('jobs', { x: 'y' })).rejects.toThrow(file);
+    expect((await node.sluice.queues.getAttributes('jobs', ['VisibilityTimeout'])).VisibilityTimeout).toBe('90');
+  });
+
+  it('refuses a queue it did not create and a bad attribute, applying nothing of the file', async () => {
+    await node.sluice.queues.create('manual');
+    writeFileSync(file, config('{ visibilityTimeout: 90, deadLetter: { queue: jobs-dlq, maxReceiveCount: 3 }, tags: { team: b } }', '  manual: {}\n  fresh: {}\n'));
+    const taken = await sluice('apply', '--config', file);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain('queues.manual');
+    expect(taken.stderr).toContain('was not created by sluice apply');
+    expect(await node.sluice.queues.exists('fresh')).toBe(false);
+
+    const bad = await node.native('/v1/apply', { body: { source: file, queues: { fresh: {}, 'jobs.fifo': { deadLetter: { queue: 'jobs-dlq', maxReceiveCount: 3 } } } } });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('queues.jobs.fifo.deadLetter');
+    expect(await node.sluice.queues.exists('fresh')).toBe(false);
+  });
+});

@@ -17,7 +17,7 @@ import type { FunctionService } from '../functions/service.js';
 import { catalogChannel, type CatalogAttachment, type CatalogDeleteInput, type CatalogEntry, type CatalogPutInput } from '../store/catalog-store.js';
 import { inspectCodePackage } from '../functions/code-package.js';
 import { CatalogFunctions, FUNCTION_ENTRY_KIND, StalePackage, type StoredFunction } from './catalog-functions.js';
-import { buildDefinition } from '../functions/definition.js';
+import { buildDefinition, functionLimits } from '../functions/definition.js';
 import {
   fieldChanges,
   FUNCTION_SETTING_FIELDS,
@@ -33,11 +33,14 @@ import {
   type PlanStep,
 } from './apply-plan.js';
 import type { Store } from '../store/store.js';
+import type { StoredQueue } from '../store/queue-store.js';
+import { NAME_REUSE_DELAY_MS } from '../queues/service.js';
+import { APPLIED_QUEUE_KIND, planQueues, queueWrites, type DeclaredQueue, type QueuePlanStep } from './apply-queues.js';
 import type { ScheduleService } from '../schedules/service.js';
 import type { ScheduleInput } from '../schedules/types.js';
 import type { CatalogScheduleWrites } from '../store/catalog-store.js';
 import { scheduleDiffers } from '../config/sections/schedules.js';
-import type { TriggerService } from '../triggers/service.js';
+import type { AssumedResources, TriggerService } from '../triggers/service.js';
 import type { TriggerUpdate, TriggerView } from '../triggers/types.js';
 import type { StreamTriggerService } from '../triggers/stream/stream-service.js';
 import type { StreamTriggerUpdate, StreamTriggerView } from '../triggers/stream/stream-types.js';
@@ -57,6 +60,8 @@ export interface SchedulePlanStep {
 }
 
 export type { DeclaredFunction, DeclaredMapping, FunctionPlanStep, MappingDefinition, PlanStep } from './apply-plan.js';
+export type { DeclaredQueue, QueuePlanStep } from './apply-queues.js';
+export { APPLIED_QUEUE_KIND } from './apply-queues.js';
 
 /** What `sluice apply` sends: the file's mappings and functions' settings, and whether to prune. */
 export interface ApplyRequest {
@@ -64,6 +69,7 @@ export interface ApplyRequest {
   declared: readonly DeclaredMapping[];
   functions?: readonly DeclaredFunction[];
   schedules?: readonly ScheduleInput[];
+  queues?: readonly DeclaredQueue[];
   prune: boolean;
 }
 
@@ -71,8 +77,11 @@ export interface ApplyPlan {
   mappings: PlannedStep[];
   functions: FunctionPlanStep[];
   schedules: SchedulePlanStep[];
+  queues: QueuePlanStep[];
   /** The entries the plan was made from, by `kind/name`: their revisions condition the apply. */
   revisions: Map<string, CatalogEntry>;
+  /** The queues in the store when the plan was made. */
+  storedQueues: StoredQueue[];
 }
 export type { StoredFunction } from './catalog-functions.js';
 
@@ -222,6 +231,16 @@ export class CatalogService implements Service {
     });
   }
 
+  /** Refuses a change to a queue `sluice apply` created from a file, naming the file (the queue service's guard). */
+  async refuseAppliedQueue(name: string): Promise<void> {
+    const mark = await this.entry(APPLIED_QUEUE_KIND, name);
+    if (!mark) return;
+    const { managedBy } = JSON.parse(mark.definition) as { managedBy: string };
+    throw new SluiceError('ResourceConflictException', `The queue ${name} is managed by the config file ${managedBy} (sluice apply); change it there and apply again`, {
+      field: 'QueueName',
+    });
+  }
+
   /** Whether the catalog holds a function created through the Lambda API under this name (read from the store). */
   async heldFunction(name: string): Promise<boolean> {
     const entry = await this.entry(FUNCTION_KIND, name);
@@ -307,7 +326,9 @@ export class CatalogService implements Service {
       }),
     });
     const schedules = await this.planSchedules(p, entries.filter((entry) => entry.kind === APPLIED_SCHEDULE_KIND));
-    return { mappings, functions, schedules, revisions: new Map(entries.map((entry) => [key(entry.kind, entry.name), entry])) };
+    const storedQueues = await this.options.store.queueList({});
+    const queues = planQueues({ ...p, declared: p.queues ?? [], stored: storedQueues, marks: entries.filter((entry) => entry.kind === APPLIED_QUEUE_KIND) });
+    return { mappings, functions, schedules, queues, storedQueues, revisions: new Map(entries.map((entry) => [key(entry.kind, entry.name), entry])) };
   }
 
   /**
@@ -351,15 +372,25 @@ export class CatalogService implements Service {
    * and nothing is written). Every node, this one included, then applies the catalog as it does any
    * change; this one is waited for before answering.
    */
-  async apply(p: ApplyRequest & { newUuid: () => string }): Promise<{ mappings: PlanStep[]; functions: FunctionPlanStep[]; schedules: SchedulePlanStep[] }> {
-    const { mappings, functions, schedules, revisions } = await this.planApply(p);
+  async apply(
+    p: ApplyRequest & { newUuid: () => string },
+  ): Promise<{ mappings: PlanStep[]; functions: FunctionPlanStep[]; schedules: SchedulePlanStep[]; queues: QueuePlanStep[] }> {
+    const { mappings, functions, schedules, queues, storedQueues, revisions } = await this.planApply(p);
     const puts: CatalogPutInput[] = [];
     const deletes: CatalogDeleteInput[] = [];
     const now = this.options.clock.now();
+    const queueRows = queueWrites({ declared: p.queues ?? [], steps: queues, stored: storedQueues, now, nameReuseDelayMs: NAME_REUSE_DELAY_MS });
+    // A new mapping may name a queue this apply creates, or a function a node defines from its applied handler.
+    const assumed: AssumedResources = {
+      queues: new Map(queueRows.creates.map((q) => [q.name, { id: 0, ...q, createdAt: now, modifiedAt: now, purgedAt: null }])),
+      functions: new Map(
+        (p.functions ?? []).filter((fn) => fn.handler !== undefined && !this.options.functions.exists(fn.name)).map((fn) => [fn.name, fn.timeout ?? functionLimits.defaultTimeout]),
+      ),
+    };
     for (const step of mappings) {
       if (step.action === 'create' && step.declared) {
         const definition = { ...step.declared, input: { ...step.declared.input, uuid: p.newUuid() }, managedBy: p.source } as MappingDefinition;
-        await this.validateNewMapping(definition);
+        await this.validateNewMapping(definition, assumed);
         step.uuid = definition.input.uuid;
         puts.push({ kind: MAPPING_KIND, name: step.uuid, definition: JSON.stringify(definition), modifiedAt: now, ifRevision: null });
       } else if (step.action === 'update' && step.declared && step.uuid) {
@@ -405,7 +436,12 @@ export class CatalogService implements Service {
       puts.push({ kind: FUNCTION_KIND, name: step.function, definition: JSON.stringify(next), modifiedAt: now, ifRevision: entry?.revision ?? null });
     }
     const scheduleWrites = await this.scheduleWrites(p, schedules, revisions, puts, deletes);
-    const outcome = await this.options.store.catalogWrite({ puts, deletes, schedules: scheduleWrites });
+    for (const step of queues) {
+      const mark = revisions.get(key(APPLIED_QUEUE_KIND, step.queue));
+      if (step.action === 'create') puts.push({ kind: APPLIED_QUEUE_KIND, name: step.queue, definition: JSON.stringify({ managedBy: p.source }), modifiedAt: now, ifRevision: mark?.revision ?? null });
+      else if (step.action === 'delete' && mark) deletes.push({ kind: APPLIED_QUEUE_KIND, name: step.queue, ifRevision: mark.revision });
+    }
+    const outcome = await this.options.store.catalogWrite({ puts, deletes, schedules: scheduleWrites, queues: queueRows });
     if (!outcome.written) {
       throw new SluiceError(
         'ResourceConflictException',
@@ -414,7 +450,7 @@ export class CatalogService implements Service {
     }
     await this.settled();
     const strip = ({ declared: _declared, ...step }: PlannedStep): PlanStep => step;
-    return { mappings: mappings.map(strip), functions, schedules };
+    return { mappings: mappings.map(strip), functions, schedules, queues };
   }
 
   /** Each schedule step as rows for `catalogWrite` (checked as the schedule service would), and its mark. */
@@ -449,8 +485,8 @@ export class CatalogService implements Service {
   }
 
   /** A new mapping checked as its trigger service would create it, creating nothing. */
-  private async validateNewMapping(definition: MappingDefinition): Promise<void> {
-    if (definition.source === 'queue') await this.options.triggers.validate(definition.input);
+  private async validateNewMapping(definition: MappingDefinition, assumed: AssumedResources = {}): Promise<void> {
+    if (definition.source === 'queue') await this.options.triggers.validate(definition.input, assumed);
     else await this.options.streamTriggers.validate(definition.input);
   }
 

@@ -233,6 +233,8 @@ export class Sluice {
     });
     // A schedule `sluice apply` wrote changes only through its file (the Scheduler API and the CLI refuse).
     this.schedules.guardChanges((name) => this.catalog.refuseAppliedSchedule(name));
+    // So does a queue it created (SetQueueAttributes, tags, DeleteQueue through any API are refused, naming the file).
+    this.queues.guardChanges((name) => this.catalog.refuseAppliedQueue(name));
     // A schedule deleted after its last tick (ActionAfterCompletion DELETE) takes what the catalog kept beside it.
     this.schedules.onCompleted(async (name) => {
       for (const kind of [SCHEDULER_SCHEDULE_KIND, APPLIED_SCHEDULE_KIND]) await this.store.catalogDelete({ kind, name });

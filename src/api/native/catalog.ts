@@ -17,6 +17,8 @@ import { triggerInputOf } from '../../config/sections/triggers.js';
 import { triggersSchema } from '../../config/sections/triggers-schema.js';
 import { schedulesSchema } from '../../config/sections/schedules-schema.js';
 import { scheduleInputOf } from '../../config/sections/schedules.js';
+import { queueAttributesOf } from '../../config/sections/queues.js';
+import { queuesSchema } from '../../config/sections/queues-schema.js';
 import { readBody, type NativeContext, type NativeRouteModule } from './route-module.js';
 
 /** A handler module path as every node will load it: resolved against the config file's directory, as a config does. */
@@ -36,6 +38,7 @@ const applyRequest = z.strictObject({
   streamTriggers: streamTriggersSchema.optional(),
   /** The file's functions' settings that every node applies to its function of that name. */
   schedules: schedulesSchema.optional(),
+  queues: queuesSchema.optional(),
   functions: z
     .record(
       z.string().min(1).max(64),
@@ -67,13 +70,18 @@ function register(app: FastifyInstance, { sluice }: NativeContext): void {
       ...(handler !== undefined ? { handler: absoluteHandler(handler, input.source) } : {}),
     }));
     const schedules = Object.entries(input.schedules ?? {}).map(([name, schedule]) => scheduleInputOf(name, schedule));
-    const params = { source: input.source, declared, functions, schedules, prune: input.prune ?? false };
+    const queues = Object.entries(input.queues ?? {}).map(([name, queue]) => ({
+      name,
+      attributes: queueAttributesOf(name, queue, (queueName) => sluice.queues.arnOf(queueName)),
+      ...(queue.tags !== undefined ? { tags: queue.tags } : {}),
+    }));
+    const params = { source: input.source, declared, functions, schedules, queues, prune: input.prune ?? false };
     if (input.dryRun) {
       const plan = await sluice.catalog.planApply(params);
-      return { plan: plan.mappings.map(({ declared: _declared, ...step }) => step), functions: plan.functions, schedules: plan.schedules, applied: false };
+      return { plan: plan.mappings.map(({ declared: _declared, ...step }) => step), functions: plan.functions, schedules: plan.schedules, queues: plan.queues, applied: false };
     }
     const done = await sluice.catalog.apply({ ...params, newUuid: randomUUID });
-    return { plan: done.mappings, functions: done.functions, schedules: done.schedules, applied: true };
+    return { plan: done.mappings, functions: done.functions, schedules: done.schedules, queues: done.queues, applied: true };
   });
 }
 

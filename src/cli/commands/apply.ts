@@ -58,10 +58,11 @@ export function registerApply(program: Command): void {
             },
           ]),
         );
-        const result = await context.client.post<{ plan: PlanStep[]; functions?: FunctionStep[]; schedules?: Array<{ action: string; schedule: string }>; applied: boolean }>('/v1/apply', {
+        const result = await context.client.post<{ plan: PlanStep[]; functions?: FunctionStep[]; schedules?: Array<{ action: string; schedule: string }>; queues?: Array<{ action: string; queue: string; changes?: FunctionStep['changes'] }>; applied: boolean }>('/v1/apply', {
           source: path,
           functions,
           ...(config.schedules ? { schedules: config.schedules } : {}),
+          ...(config.queues ? { queues: config.queues } : {}),
           ...(config.triggers ? { triggers: config.triggers } : {}),
           ...(config.streamTriggers ? { streamTriggers: config.streamTriggers } : {}),
           prune: Boolean(options.prune),
@@ -69,6 +70,7 @@ export function registerApply(program: Command): void {
         });
         context.print(result, () => {
           const rows = [
+            ...(result.queues ?? []).map((s) => ({ action: s.action, resource: `queue ${s.queue}`, detail: describeChanges(s.changes) })),
             ...result.plan.map((s) => ({ action: s.action, resource: s.mapping, detail: [s.uuid ?? '(new)', describeChanges(s.changes)].filter(Boolean).join(' ') })),
             ...(result.functions ?? []).map((s) => {
               const { reservedConcurrency: _reserved, ...others } = s.changes ?? {};
