@@ -233,6 +233,14 @@ export class Sluice {
     });
     // A schedule `sluice apply` wrote changes only through its file (the Scheduler API and the CLI refuse).
     this.schedules.guardChanges((name) => this.catalog.refuseAppliedSchedule(name));
+    // A schedule made through the Scheduler API has its group (and own name) in the catalog: its ARN says them.
+    this.schedules.resolveArnsWith(async (name) => {
+      const entry = (await this.store.catalogList({ kind: SCHEDULER_SCHEDULE_KIND })).find((candidate) => candidate.name === name);
+      if (!entry) return undefined;
+      const { groupName, name: own } = JSON.parse(entry.definition) as { groupName?: string; name?: string };
+      if (groupName === undefined || own === undefined) return undefined;
+      return `arn:aws:scheduler:${this.arn.region}:${this.arn.accountId}:schedule/${groupName}/${own}`;
+    });
     // So does a queue it created (SetQueueAttributes, tags, DeleteQueue through any API are refused, naming the file).
     this.queues.guardChanges((name) => this.catalog.refuseAppliedQueue(name));
     // A schedule deleted after its last tick (ActionAfterCompletion DELETE) takes what the catalog kept beside it.
