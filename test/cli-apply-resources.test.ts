@@ -169,3 +169,57 @@ describe.each(storeBackends)('sluice apply of queues (%s)', (_backend, openStore
     expect(await node.sluice.queues.exists('fresh')).toBe(false);
   });
 });
+
+describe.each(storeBackends)('sluice apply of tables (%s)', (_backend, openStore) => {
+  let node: TestNode;
+  let dir: string;
+  let file: string;
+  const sluice = (...args: string[]) => sluiceInProcess(node, ...args);
+  const run = async (...flags: string[]) => {
+    const out = await sluice('--json', 'apply', '--config', file, ...flags);
+    expect(out.code, out.stderr).toBe(0);
+    return (JSON.parse(out.stdout) as { tables: Array<{ action: string; table: string; changes?: Record<string, { from?: unknown; to: unknown }> }> }).tables;
+  };
+  const steps = (tables: Awaited<ReturnType<typeof run>>) => tables.map((step) => `${step.action} ${step.table}`);
+  const tasks = (extra: string) => `  tasks:\n    partitionKey: { name: pk, type: S }\n    indexes: { byOwner: { partitionKey: { name: owner, type: S } } }\n${extra}`;
+
+  beforeAll(async () => {
+    const store = await openStore();
+    node = await startTestNode(store ? { store } : {});
+    dir = mkdtempSync(join(tmpdir(), 'sluice-apply-tables-'));
+    file = join(dir, 'sluice.config.yaml');
+  });
+  afterAll(async () => {
+    await node.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates tables with their indexes, changes a stream and TTL with the diff shown, keeps, prunes, and refuses a fixed part', async () => {
+    writeFileSync(file, `tables:\n${tasks('    stream: NEW_IMAGE\n')}  scratch:\n    partitionKey: { name: id, type: S }\n`);
+    const created = await run();
+    expect(steps(created)).toEqual(['create tasks', 'create scratch']);
+    expect(created[0]?.changes).toMatchObject({ partitionKey: { to: { name: 'pk', type: 'S' } }, stream: { to: 'NEW_IMAGE' }, indexes: { to: [expect.objectContaining({ name: 'byOwner' })] } });
+    expect((await node.sluice.tables.describeTable('tasks')).stream?.viewType).toBe('NEW_IMAGE');
+    await node.sluice.tables.putItem({ tableName: 'tasks', item: { pk: 't-1', owner: 'ann' } });
+    expect((await node.sluice.tables.query({ tableName: 'tasks', indexName: 'byOwner', keyConditionExpression: '#o = :o', expressionAttributeNames: { '#o': 'owner' }, expressionAttributeValues: { ':o': 'ann' } })).items).toHaveLength(1);
+    expect(steps(await run())).toEqual(['unchanged tasks', 'unchanged scratch']);
+
+    writeFileSync(file, `tables:\n${tasks('    stream: NEW_AND_OLD_IMAGES\n    ttlAttribute: expiresAt\n')}`);
+    const planned = await sluice('apply', '--config', file, '--dry-run');
+    expect(planned.stdout).toMatch(/update\s+table tasks\s+stream: "NEW_IMAGE" -> "NEW_AND_OLD_IMAGES", ttlAttribute: null -> "expiresAt"/);
+    expect(planned.stdout).toMatch(/keep\s+table scratch/);
+    expect(steps(await run())).toEqual(['update tasks', 'keep scratch']);
+    expect(await node.sluice.tables.describeTable('tasks')).toMatchObject({ stream: { viewType: 'NEW_AND_OLD_IMAGES' }, ttlAttribute: 'expiresAt' });
+    expect(steps(await run('--prune'))).toEqual(['unchanged tasks', 'delete scratch']);
+    expect(await node.sluice.tables.listTables()).toEqual(['tasks']);
+
+    // Changed only through the file; its keys and indexes not at all.
+    await expect(node.sluice.tables.updateTable('tasks', { ttlAttribute: null })).rejects.toThrow(file);
+    await expect(node.sluice.tables.deleteTable('tasks')).rejects.toThrow(file);
+    writeFileSync(file, `tables:\n  tasks:\n    partitionKey: { name: pk, type: S }\n    stream: NEW_AND_OLD_IMAGES\n    ttlAttribute: expiresAt\n  fresh:\n    partitionKey: { name: id, type: S }\n`);
+    const refused = await sluice('apply', '--config', file);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('tables.tasks.indexes');
+    expect(await node.sluice.tables.listTables()).toEqual(['tasks']);
+  });
+});

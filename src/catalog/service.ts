@@ -36,6 +36,9 @@ import type { Store } from '../store/store.js';
 import type { StoredQueue } from '../store/queue-store.js';
 import { NAME_REUSE_DELAY_MS } from '../queues/service.js';
 import { APPLIED_QUEUE_KIND, planQueues, queueWrites, type DeclaredQueue, type QueuePlanStep } from './apply-queues.js';
+import { APPLIED_TABLE_KIND, planTables, tableWrites, type TablePlanStep } from './apply-tables.js';
+import type { StoredTable } from '../store/table-store.js';
+import type { CreateTableInput } from '../tables/definition.js';
 import type { ScheduleService } from '../schedules/service.js';
 import type { ScheduleInput } from '../schedules/types.js';
 import type { CatalogScheduleWrites } from '../store/catalog-store.js';
@@ -62,6 +65,8 @@ export interface SchedulePlanStep {
 export type { DeclaredFunction, DeclaredMapping, FunctionPlanStep, MappingDefinition, PlanStep } from './apply-plan.js';
 export type { DeclaredQueue, QueuePlanStep } from './apply-queues.js';
 export { APPLIED_QUEUE_KIND } from './apply-queues.js';
+export type { TablePlanStep } from './apply-tables.js';
+export { APPLIED_TABLE_KIND } from './apply-tables.js';
 
 /** What `sluice apply` sends: the file's mappings and functions' settings, and whether to prune. */
 export interface ApplyRequest {
@@ -70,6 +75,7 @@ export interface ApplyRequest {
   functions?: readonly DeclaredFunction[];
   schedules?: readonly ScheduleInput[];
   queues?: readonly DeclaredQueue[];
+  tables?: readonly CreateTableInput[];
   prune: boolean;
 }
 
@@ -78,6 +84,8 @@ export interface ApplyPlan {
   functions: FunctionPlanStep[];
   schedules: SchedulePlanStep[];
   queues: QueuePlanStep[];
+  tables: TablePlanStep[];
+  storedTables: StoredTable[];
   /** The entries the plan was made from, by `kind/name`: their revisions condition the apply. */
   revisions: Map<string, CatalogEntry>;
   /** The queues in the store when the plan was made. */
@@ -231,6 +239,16 @@ export class CatalogService implements Service {
     });
   }
 
+  /** Refuses a change to a table `sluice apply` created from a file, naming the file (the table service's guard). */
+  async refuseAppliedTable(name: string): Promise<void> {
+    const mark = await this.entry(APPLIED_TABLE_KIND, name);
+    if (!mark) return;
+    const { managedBy } = JSON.parse(mark.definition) as { managedBy: string };
+    throw new SluiceError('ResourceConflictException', `The table ${name} is managed by the config file ${managedBy} (sluice apply); change it there and apply again`, {
+      field: 'TableName',
+    });
+  }
+
   /** Refuses a change to a queue `sluice apply` created from a file, naming the file (the queue service's guard). */
   async refuseAppliedQueue(name: string): Promise<void> {
     const mark = await this.entry(APPLIED_QUEUE_KIND, name);
@@ -328,7 +346,15 @@ export class CatalogService implements Service {
     const schedules = await this.planSchedules(p, entries.filter((entry) => entry.kind === APPLIED_SCHEDULE_KIND));
     const storedQueues = await this.options.store.queueList({});
     const queues = planQueues({ ...p, declared: p.queues ?? [], stored: storedQueues, marks: entries.filter((entry) => entry.kind === APPLIED_QUEUE_KIND) });
-    return { mappings, functions, schedules, queues, storedQueues, revisions: new Map(entries.map((entry) => [key(entry.kind, entry.name), entry])) };
+    const storedTables = await this.options.store.tableList({});
+    const tables = planTables({
+      ...p,
+      declared: p.tables ?? [],
+      stored: storedTables,
+      marks: entries.filter((entry) => entry.kind === APPLIED_TABLE_KIND),
+      now: this.options.clock.now(),
+    });
+    return { mappings, functions, schedules, queues, storedQueues, tables, storedTables, revisions: new Map(entries.map((entry) => [key(entry.kind, entry.name), entry])) };
   }
 
   /**
@@ -374,8 +400,8 @@ export class CatalogService implements Service {
    */
   async apply(
     p: ApplyRequest & { newUuid: () => string },
-  ): Promise<{ mappings: PlanStep[]; functions: FunctionPlanStep[]; schedules: SchedulePlanStep[]; queues: QueuePlanStep[] }> {
-    const { mappings, functions, schedules, queues, storedQueues, revisions } = await this.planApply(p);
+  ): Promise<{ mappings: PlanStep[]; functions: FunctionPlanStep[]; schedules: SchedulePlanStep[]; queues: QueuePlanStep[]; tables: TablePlanStep[] }> {
+    const { mappings, functions, schedules, queues, storedQueues, tables, storedTables, revisions } = await this.planApply(p);
     const puts: CatalogPutInput[] = [];
     const deletes: CatalogDeleteInput[] = [];
     const now = this.options.clock.now();
@@ -441,7 +467,13 @@ export class CatalogService implements Service {
       if (step.action === 'create') puts.push({ kind: APPLIED_QUEUE_KIND, name: step.queue, definition: JSON.stringify({ managedBy: p.source }), modifiedAt: now, ifRevision: mark?.revision ?? null });
       else if (step.action === 'delete' && mark) deletes.push({ kind: APPLIED_QUEUE_KIND, name: step.queue, ifRevision: mark.revision });
     }
-    const outcome = await this.options.store.catalogWrite({ puts, deletes, schedules: scheduleWrites, queues: queueRows });
+    const tableRows = tableWrites({ declared: p.tables ?? [], steps: tables, stored: storedTables, now });
+    for (const step of tables) {
+      const mark = revisions.get(key(APPLIED_TABLE_KIND, step.table));
+      if (step.action === 'create') puts.push({ kind: APPLIED_TABLE_KIND, name: step.table, definition: JSON.stringify({ managedBy: p.source }), modifiedAt: now, ifRevision: mark?.revision ?? null });
+      else if (step.action === 'delete' && mark) deletes.push({ kind: APPLIED_TABLE_KIND, name: step.table, ifRevision: mark.revision });
+    }
+    const outcome = await this.options.store.catalogWrite({ puts, deletes, schedules: scheduleWrites, queues: queueRows, tables: tableRows });
     if (!outcome.written) {
       throw new SluiceError(
         'ResourceConflictException',
@@ -450,7 +482,7 @@ export class CatalogService implements Service {
     }
     await this.settled();
     const strip = ({ declared: _declared, ...step }: PlannedStep): PlanStep => step;
-    return { mappings: mappings.map(strip), functions, schedules, queues };
+    return { mappings: mappings.map(strip), functions, schedules, queues, tables };
   }
 
   /** Each schedule step as rows for `catalogWrite` (checked as the schedule service would), and its mark. */

@@ -243,6 +243,7 @@ export class Sluice {
     });
     // So does a queue it created (SetQueueAttributes, tags, DeleteQueue through any API are refused, naming the file).
     this.queues.guardChanges((name) => this.catalog.refuseAppliedQueue(name));
+    this.tables.guardChanges((name) => this.catalog.refuseAppliedTable(name));
     // A schedule deleted after its last tick (ActionAfterCompletion DELETE) takes what the catalog kept beside it.
     this.schedules.onCompleted(async (name) => {
       for (const kind of [SCHEDULER_SCHEDULE_KIND, APPLIED_SCHEDULE_KIND]) await this.store.catalogDelete({ kind, name });

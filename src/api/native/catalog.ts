@@ -19,6 +19,8 @@ import { schedulesSchema } from '../../config/sections/schedules-schema.js';
 import { scheduleInputOf } from '../../config/sections/schedules.js';
 import { queueAttributesOf } from '../../config/sections/queues.js';
 import { queuesSchema } from '../../config/sections/queues-schema.js';
+import { tableInputOf } from '../../config/sections/tables.js';
+import { tablesSchema } from '../../config/sections/tables-schema.js';
 import { readBody, type NativeContext, type NativeRouteModule } from './route-module.js';
 
 /** A handler module path as every node will load it: resolved against the config file's directory, as a config does. */
@@ -39,6 +41,7 @@ const applyRequest = z.strictObject({
   /** The file's functions' settings that every node applies to its function of that name. */
   schedules: schedulesSchema.optional(),
   queues: queuesSchema.optional(),
+  tables: tablesSchema.optional(),
   functions: z
     .record(
       z.string().min(1).max(64),
@@ -75,13 +78,14 @@ function register(app: FastifyInstance, { sluice }: NativeContext): void {
       attributes: queueAttributesOf(name, queue, (queueName) => sluice.queues.arnOf(queueName)),
       ...(queue.tags !== undefined ? { tags: queue.tags } : {}),
     }));
-    const params = { source: input.source, declared, functions, schedules, queues, prune: input.prune ?? false };
+    const tables = Object.entries(input.tables ?? {}).map(([name, table]) => tableInputOf(name, table));
+    const params = { source: input.source, declared, functions, schedules, queues, tables, prune: input.prune ?? false };
     if (input.dryRun) {
       const plan = await sluice.catalog.planApply(params);
-      return { plan: plan.mappings.map(({ declared: _declared, ...step }) => step), functions: plan.functions, schedules: plan.schedules, queues: plan.queues, applied: false };
+      return { plan: plan.mappings.map(({ declared: _declared, ...step }) => step), functions: plan.functions, schedules: plan.schedules, queues: plan.queues, tables: plan.tables, applied: false };
     }
     const done = await sluice.catalog.apply({ ...params, newUuid: randomUUID });
-    return { plan: done.mappings, functions: done.functions, schedules: done.schedules, queues: done.queues, applied: true };
+    return { plan: done.mappings, functions: done.functions, schedules: done.schedules, queues: done.queues, tables: done.tables, applied: true };
   });
 }
 

@@ -58,11 +58,12 @@ export function registerApply(program: Command): void {
             },
           ]),
         );
-        const result = await context.client.post<{ plan: PlanStep[]; functions?: FunctionStep[]; schedules?: Array<{ action: string; schedule: string }>; queues?: Array<{ action: string; queue: string; changes?: FunctionStep['changes'] }>; applied: boolean }>('/v1/apply', {
+        const result = await context.client.post<{ plan: PlanStep[]; functions?: FunctionStep[]; schedules?: Array<{ action: string; schedule: string }>; queues?: Array<{ action: string; queue: string; changes?: FunctionStep['changes'] }>; tables?: Array<{ action: string; table: string; changes?: FunctionStep['changes'] }>; applied: boolean }>('/v1/apply', {
           source: path,
           functions,
           ...(config.schedules ? { schedules: config.schedules } : {}),
           ...(config.queues ? { queues: config.queues } : {}),
+          ...(config.tables ? { tables: config.tables } : {}),
           ...(config.triggers ? { triggers: config.triggers } : {}),
           ...(config.streamTriggers ? { streamTriggers: config.streamTriggers } : {}),
           prune: Boolean(options.prune),
@@ -71,6 +72,7 @@ export function registerApply(program: Command): void {
         context.print(result, () => {
           const rows = [
             ...(result.queues ?? []).map((s) => ({ action: s.action, resource: `queue ${s.queue}`, detail: describeChanges(s.changes) })),
+            ...(result.tables ?? []).map((s) => ({ action: s.action, resource: `table ${s.table}`, detail: describeChanges(s.changes) })),
             ...result.plan.map((s) => ({ action: s.action, resource: s.mapping, detail: [s.uuid ?? '(new)', describeChanges(s.changes)].filter(Boolean).join(' ') })),
             ...(result.functions ?? []).map((s) => {
               const { reservedConcurrency: _reserved, ...others } = s.changes ?? {};

@@ -182,6 +182,26 @@ export function catalogStoreConformance(backend: BackendUnderTest): void {
       expect(heard).toBe(2);
     });
 
+    it('writes tables in the same batch: all or nothing, an update only at the definition read', async () => {
+      const definition = { partitionKey: { name: 'pk', type: 'S' as const }, sortKey: null, stream: null, ttlAttribute: null, shardCount: 2 };
+      await t.store.tableCreate({ name: 'existing', definition, now: 0 });
+      const marker = { ...entry('fresh', { managedBy: 'file' }), kind: 'applied-table', ifRevision: null };
+      const refused = await t.store.catalogWrite({ puts: [marker], deletes: [], tables: { creates: [{ name: 'fresh', definition }, { name: 'existing', definition }], updates: [], deletes: [], now: 5 } });
+      expect(refused).toEqual({ written: false, failed: { kind: 'table', name: 'existing' } });
+      expect(await t.store.tableGet({ name: 'fresh' })).toBeUndefined();
+      expect(await t.store.catalogList({ kind: 'applied-table' })).toEqual([]);
+      const withTtl = { ...definition, ttlAttribute: 'exp' };
+      const stale = { name: 'existing', definition: withTtl, expected: { ...definition, ttlAttribute: 'other' } };
+      expect(await t.store.catalogWrite({ puts: [], deletes: [], tables: { creates: [], updates: [stale], deletes: [], now: 5 } })).toEqual({ written: false, failed: { kind: 'table', name: 'existing' } });
+
+      const update = { name: 'existing', definition: withTtl, expected: definition };
+      expect(await t.store.catalogWrite({ puts: [marker], deletes: [], tables: { creates: [{ name: 'fresh', definition }], updates: [update], deletes: [], now: 5 } })).toEqual({ written: true });
+      expect((await t.store.tableGet({ name: 'existing' }))?.definition.ttlAttribute).toBe('exp');
+      expect((await t.store.tableGet({ name: 'fresh' }))?.definition.shardCount).toBe(2);
+      expect(await t.store.catalogWrite({ puts: [], deletes: [], tables: { creates: [], updates: [], deletes: ['fresh'], now: 7 } })).toEqual({ written: true });
+      expect(await t.store.tableGet({ name: 'fresh' })).toBeUndefined();
+    });
+
     it('publishes on the catalog channel at every write and delete, not on a refused one', async () => {
       let heard = 0;
       const unsubscribe = t.store.notifier.subscribe(catalogChannel, () => heard++);
