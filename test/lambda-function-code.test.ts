@@ -134,6 +134,23 @@ describe.each(storeBackends)('functions created through the Lambda API on %s', (
     expect(node.sluice.functions.get('configured').timeout).toBe(30);
   });
 
+  it('reports a RevisionId that changes at every update, and refuses an update at a stale one with PreconditionFailedException', async () => {
+    const created = await lambda.send(new CreateFunctionCommand(createInput('revised', v1)));
+    expect(created.RevisionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect((await lambda.send(new GetFunctionCommand({ FunctionName: 'revised' }))).Configuration?.RevisionId).toBe(created.RevisionId);
+    const updated = await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'revised', Timeout: 9, RevisionId: created.RevisionId }));
+    expect(updated.RevisionId).not.toBe(created.RevisionId);
+    const stale = await failure(lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'revised', Timeout: 12, RevisionId: created.RevisionId })));
+    expect(stale.name).toBe('PreconditionFailedException');
+    expect(stale.$metadata.httpStatusCode).toBe(412);
+    const staleCode = await failure(lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'revised', ZipFile: v2, RevisionId: created.RevisionId })));
+    expect(staleCode.name).toBe('PreconditionFailedException');
+    expect(node.sluice.functions.get('revised').timeout).toBe(9);
+    expect(await invoke('revised')).toMatchObject({ version: 1 });
+    const recoded = await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'revised', ZipFile: v2, RevisionId: updated.RevisionId }));
+    expect(recoded.RevisionId).not.toBe(updated.RevisionId);
+  });
+
   it('deletes a function with its code package', async () => {
     await lambda.send(new CreateFunctionCommand(createInput('doomed', v1)));
     const deleted = await lambda.send(new DeleteFunctionCommand({ FunctionName: 'doomed' }));

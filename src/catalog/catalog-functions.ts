@@ -57,6 +57,11 @@ export class CatalogFunctions {
     return this.installed.get(name)?.stored;
   }
 
+  /** The catalog revision of the definition this node runs (undefined for a function defined otherwise). */
+  revision(name: string): number | undefined {
+    return this.installed.get(name)?.revision;
+  }
+
   defines(name: string): boolean {
     return this.installed.has(name);
   }

@@ -10,6 +10,7 @@
  * conflict is reported). A mapping whose function is missing on a node waits there, quietly (listed by
  * `conflicts()`), until the function is declared (functions' changes wake the catalog up), then runs.
  */
+import { createHash } from 'node:crypto';
 import type { Clock } from '../model/clock.js';
 import { SluiceError } from '../model/errors.js';
 import type { Service } from '../model/service.js';
@@ -128,6 +129,12 @@ export interface CatalogServiceOptions {
 }
 
 const key = (kind: string, name: string) => `${kind}/${name}`;
+
+/** A UUID-shaped RevisionId derived from a function's name and catalog revision (every node computes the same). */
+export function revisionIdOf(name: string, revision: number): string {
+  const hex = createHash('sha256').update(`${name}\u0000${revision}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
 
 /** The settings `sluice apply` declares of a function besides its reserved concurrency, those present only. */
 function appliedFunctionFields(source: Partial<Record<(typeof FUNCTION_SETTING_FIELDS)[number], unknown>>): Omit<DeclaredFunction, 'name' | 'reservedConcurrency'> {
@@ -576,6 +583,12 @@ export class CatalogService implements Service {
     return this.catalogFunctions.stored(name);
   }
 
+  /** Lambda's RevisionId of a function this node runs from the catalog: the same on every node, new at every write. */
+  functionRevisionId(name: string): string | undefined {
+    const revision = this.catalogFunctions.revision(name);
+    return revision === undefined ? undefined : revisionIdOf(name, revision);
+  }
+
   /**
    * Stores a new function with its code package (validated by the caller) for every node, then
    * installs it here; a name taken on this node or in the catalog is refused with nothing stored.
@@ -595,8 +608,16 @@ export class CatalogService implements Service {
    * Changes a function created through the API (its settings, and its code when `zip` is given) at the
    * revision read: a concurrent change makes this one fail as Lambda's does while an update is under way.
    */
-  async updateFunction(name: string, change: (stored: StoredFunction) => StoredFunction, zip?: CatalogAttachment): Promise<StoredFunction> {
+  async updateFunction(name: string, change: (stored: StoredFunction) => StoredFunction, zip?: CatalogAttachment, expectedRevisionId?: string): Promise<StoredFunction> {
     const { entry, settings } = await this.requireCatalogFunction(name);
+    // Lambda's optimistic lock: a RevisionId given must be the function's latest, read from the store.
+    if (expectedRevisionId !== undefined && expectedRevisionId !== revisionIdOf(name, entry.revision)) {
+      throw new SluiceError(
+        'PreconditionFailedException',
+        'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id',
+        { field: 'RevisionId' },
+      );
+    }
     const next = change(settings.function!);
     const updated: FunctionSettings = { ...settings, function: next };
     const outcome = await this.put(FUNCTION_KIND, name, updated, entry.revision, zip);

@@ -4,6 +4,7 @@
  * DeleteFunctionConcurrency and GetAccountSettings. Each is a function of the decoded request; the
  * endpoint (endpoint.ts) does the HTTP plumbing and the signature.
  */
+import { revisionIdOf } from '../../../catalog/service.js';
 import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import type { CatalogService } from '../../../catalog/service.js';
@@ -65,6 +66,10 @@ export function functionConfiguration(context: LambdaContext, view: FunctionView
         CodeSha256: stored.codeSha256,
       }
     : {};
+  // A program's or config's function has no catalog revision: its id follows its local definition.
+  const revisionId =
+    context.catalog.functionRevisionId(view.name) ??
+    revisionIdOf(view.name, context.functions.lastModified(view.name) + createHash('sha256').update(JSON.stringify(view)).digest().readUInt32BE(0));
   return {
     FunctionName: view.name,
     FunctionArn: view.arn,
@@ -87,6 +92,7 @@ export function functionConfiguration(context: LambdaContext, view: FunctionView
     Architectures: [process.arch === 'arm64' ? 'arm64' : 'x86_64'],
     EphemeralStorage: { Size: 512 },
     LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${view.name}` },
+    RevisionId: revisionId,
     ...code,
   };
 }
