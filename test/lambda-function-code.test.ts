@@ -243,3 +243,39 @@ describe.each(storeBackends)('functions created through the Lambda API on %s', (
     expect((await node.sluice.store.catalogAttachment({ kind: 'function', name: 'kept' }))?.content).toEqual(v1);
   });
 });
+
+describe.each(storeBackends)('the code cache on %s', (_backend, openStore) => {
+  let node: TestNode;
+  let lambda: LambdaClient;
+  let cacheDir: string;
+  beforeAll(async () => {
+    cacheDir = mkdtempSync(join(tmpdir(), 'sluice-code-prune-'));
+    const store = await openStore();
+    node = await startTestNode({ codeCacheDir: cacheDir, codeCacheRetentionMs: 0, ...(store ? { store } : {}) });
+    lambda = new LambdaClient({ endpoint: node.url, region: 'us-east-1', credentials: TEST_ACCESS_KEY, maxAttempts: 1 });
+  });
+  afterAll(async () => {
+    lambda.destroy();
+    await node.close();
+    rmSync(cacheDir, { recursive: true, force: true });
+  });
+  const hex = (zip: Buffer) => createHash('sha256').update(zip).digest('hex');
+  /** The cache's entries once the prunes planned (after the retention, 0 here) have run. */
+  const entries = async () => {
+    await node.sluice.catalog.codeCacheSettled();
+    return readdirSync(cacheDir).sort();
+  };
+
+  it('drops a package no function uses any more, keeps one another function still uses', async () => {
+    await lambda.send(new CreateFunctionCommand(createInput('first', v1)));
+    await lambda.send(new CreateFunctionCommand(createInput('twin', v1)));
+    expect(await entries()).toEqual([hex(v1)]);
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'first', ZipFile: v2 }));
+    // v1 is still twin's.
+    expect(await entries()).toEqual([hex(v1), hex(v2)].sort());
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'twin' }));
+    expect(await entries()).toEqual([hex(v2)]);
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'first' }));
+    expect(await entries()).toEqual([]);
+  });
+});

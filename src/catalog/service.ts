@@ -124,6 +124,8 @@ export interface CatalogServiceOptions {
   onConflict: (message: string) => void;
   /** Where this node extracts functions' code packages (functions/code-package.ts). */
   codeCacheDir: string;
+  /** How long an unused package this node extracted stays in the cache (catalog-functions.ts); default 15 minutes. */
+  codeCacheRetentionMs?: number;
   /** `sluice apply` writes a file's schedules in the same transaction as its catalog entries. */
   schedules: ScheduleService;
 }
@@ -180,7 +182,13 @@ export class CatalogService implements Service {
   private readonly catalogFunctions: CatalogFunctions;
 
   constructor(private readonly options: CatalogServiceOptions) {
-    this.catalogFunctions = new CatalogFunctions({ store: options.store, functions: options.functions, cacheDir: options.codeCacheDir });
+    this.catalogFunctions = new CatalogFunctions({
+      store: options.store,
+      functions: options.functions,
+      cacheDir: options.codeCacheDir,
+      retentionMs: options.codeCacheRetentionMs ?? 15 * 60_000,
+      clock: options.clock,
+    });
   }
 
   async start(): Promise<void> {
@@ -198,6 +206,7 @@ export class CatalogService implements Service {
     this.unsubscribe?.();
     this.unsubscribeFunctions?.();
     await this.syncing?.catch(() => undefined);
+    this.catalogFunctions.stop();
   }
 
   // ---------------------------------------------------------------- precedence with config files
@@ -581,6 +590,11 @@ export class CatalogService implements Service {
   /** The catalog's definition of a function this node runs from the catalog (undefined for others). */
   storedFunction(name: string): StoredFunction | undefined {
     return this.catalogFunctions.stored(name);
+  }
+
+  /** Resolves once the code cache's planned prunes have run (tests). */
+  codeCacheSettled(): Promise<void> {
+    return this.catalogFunctions.prunesSettled();
   }
 
   /** Lambda's RevisionId of a function this node runs from the catalog: the same on every node, new at every write. */

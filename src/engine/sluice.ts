@@ -74,6 +74,11 @@ export interface SluiceOptions {
    * directory per package's SHA-256. Default `sluice-code-<uid>` in the system's temporary directory.
    */
   codeCacheDir?: string;
+  /**
+   * How long an extracted package this node used stays in the cache once no function of the catalog
+   * uses it (executions under way may still load its files). Default 15 minutes, Lambda's longest timeout.
+   */
+  codeCacheRetentionMs?: number;
 }
 
 export class Sluice {
@@ -229,6 +234,7 @@ export class Sluice {
       streamTriggers: this.streamTriggers,
       onConflict: (message) => onError(new Error(message)),
       codeCacheDir: options.codeCacheDir ?? defaultCodeCacheDir(),
+      ...(options.codeCacheRetentionMs !== undefined ? { codeCacheRetentionMs: options.codeCacheRetentionMs } : {}),
       schedules: this.schedules,
     });
     // A schedule `sluice apply` wrote changes only through its file (the Scheduler API and the CLI refuse).
