@@ -151,6 +151,21 @@ describe.each(storeBackends)('functions created through the Lambda API on %s', (
     expect(recoded.RevisionId).not.toBe(updated.RevisionId);
   });
 
+  it('gives GetFunction a Code.Location on the node that serves the zip, signed, for that package only', async () => {
+    await lambda.send(new CreateFunctionCommand(createInput('located', v1)));
+    const location = (await lambda.send(new GetFunctionCommand({ FunctionName: 'located' }))).Code?.Location;
+    expect(location).toMatch(new RegExp(`^${node.url}/_sluice/lambda-code/located\\?`));
+    const downloaded = await fetch(location!);
+    expect(downloaded.status).toBe(200);
+    expect(downloaded.headers.get('content-type')).toBe('application/zip');
+    expect(Buffer.from(await downloaded.arrayBuffer())).toEqual(v1);
+    const tampered = location!.replace(/signature=([0-9a-f])/, (_, c: string) => `signature=${c === '0' ? '1' : '0'}`);
+    expect((await fetch(tampered)).status).toBe(403);
+    expect((await fetch(location!.replace('/located?', '/zipped?'))).status).toBe(403);
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'located', ZipFile: v2 }));
+    expect((await fetch(location!)).status).toBe(404);
+  });
+
   it('deletes a function with its code package', async () => {
     await lambda.send(new CreateFunctionCommand(createInput('doomed', v1)));
     const deleted = await lambda.send(new DeleteFunctionCommand({ FunctionName: 'doomed' }));

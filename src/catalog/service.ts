@@ -657,6 +657,11 @@ export class CatalogService implements Service {
     await this.catalogFunctions.uninstall(name);
   }
 
+  /** The code package (zip) a function created through the API has in the store now. */
+  async codePackage(name: string): Promise<CatalogAttachment | undefined> {
+    return this.options.store.catalogAttachment({ kind: FUNCTION_KIND, name });
+  }
+
   /** The files of the code package a function created through the API has in the store now, and its digest. */
   async packageFiles(name: string): Promise<{ sha256Hex: string; files: string[] }> {
     const attachment = await this.options.store.catalogAttachment({ kind: FUNCTION_KIND, name });

@@ -182,11 +182,20 @@ export function listFunctions(context: LambdaContext, query: { marker?: string; 
   );
 }
 
-export function getFunction(context: LambdaContext, raw: string, qualifier: string | undefined, requestId: string): LambdaResponse {
+export function getFunction(
+  context: LambdaContext,
+  raw: string,
+  qualifier: string | undefined,
+  requestId: string,
+  /** Signs Code.Location for a function created with a zip (code-location.ts); `base` is this node's URL. */
+  location?: (name: string, sha256Hex: string) => string,
+): LambdaResponse {
   const view = context.functions.get(requireFunction(context, raw, qualifier));
+  const stored = context.catalog.storedFunction(view.name);
   return lambdaJson(
     {
       Configuration: functionConfiguration(context, view),
+      ...(stored && location ? { Code: { RepositoryType: 'S3', Location: location(view.name, stored.packageSha256) } } : {}),
       ...(view.reservedConcurrency !== null ? { Concurrency: { ReservedConcurrentExecutions: view.reservedConcurrency } } : {}),
       Tags: {},
     },
