@@ -187,6 +187,7 @@ describe.each(storeBackends)('sluice apply of tables (%s)', (_backend, openStore
     const store = await openStore();
     node = await startTestNode(store ? { store } : {});
     dir = mkdtempSync(join(tmpdir(), 'sluice-apply-tables-'));
+    copyFileSync(fixture, join(dir, 'handlers.mjs'));
     file = join(dir, 'sluice.config.yaml');
   });
   afterAll(async () => {
@@ -221,5 +222,18 @@ describe.each(storeBackends)('sluice apply of tables (%s)', (_backend, openStore
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('tables.tasks.indexes');
     expect(await node.sluice.tables.listTables()).toEqual(['tasks']);
+  });
+
+  it('creates a table, a function from its handler and a stream trigger between them in one apply', async () => {
+    writeFileSync(
+      file,
+      `tables:\n  events:\n    partitionKey: { name: pk, type: S }\n    stream: NEW_IMAGE\n` +
+        `functions:\n  onEvent:\n    handler: ./handlers.mjs#echo\n` +
+        `streamTriggers:\n  - { table: events, function: onEvent, batchSize: 10 }\n`,
+    );
+    const out = await sluice('--json', 'apply', '--config', file);
+    expect(out.code, out.stderr).toBe(0);
+    expect(node.sluice.functions.exists('onEvent')).toBe(true);
+    expect(node.sluice.streamTriggers.list().map((view) => [view.eventSourceArn.split('/')[1], view.functionName])).toEqual([['events', 'onEvent']]);
   });
 });

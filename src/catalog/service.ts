@@ -46,7 +46,7 @@ import type { CatalogScheduleWrites } from '../store/catalog-store.js';
 import { scheduleDiffers } from '../config/sections/schedules.js';
 import type { AssumedResources, TriggerService } from '../triggers/service.js';
 import type { TriggerUpdate, TriggerView } from '../triggers/types.js';
-import type { StreamTriggerService } from '../triggers/stream/stream-service.js';
+import type { AssumedStreamResources, StreamTriggerService } from '../triggers/stream/stream-service.js';
 import type { StreamTriggerUpdate, StreamTriggerView } from '../triggers/stream/stream-types.js';
 
 /** Catalog kinds: an event source mapping is named by its UUID, a function's settings by the function. */
@@ -422,8 +422,10 @@ export class CatalogService implements Service {
     const deletes: CatalogDeleteInput[] = [];
     const now = this.options.clock.now();
     const queueRows = queueWrites({ declared: p.queues ?? [], steps: queues, stored: storedQueues, now, nameReuseDelayMs: NAME_REUSE_DELAY_MS });
-    // A new mapping may name a queue this apply creates, or a function a node defines from its applied handler.
-    const assumed: AssumedResources = {
+    const tableRows = tableWrites({ declared: p.tables ?? [], steps: tables, stored: storedTables, now });
+    // A new mapping may name a queue or table this apply creates, or a function a node defines from its applied handler.
+    const assumed: AssumedResources & AssumedStreamResources = {
+      tables: new Map(tableRows.creates.map((t) => [t.name, t.definition])),
       queues: new Map(queueRows.creates.map((q) => [q.name, { id: 0, ...q, createdAt: now, modifiedAt: now, purgedAt: null }])),
       functions: new Map(
         (p.functions ?? []).filter((fn) => fn.handler !== undefined && !this.options.functions.exists(fn.name)).map((fn) => [fn.name, fn.timeout ?? functionLimits.defaultTimeout]),
@@ -483,7 +485,6 @@ export class CatalogService implements Service {
       if (step.action === 'create') puts.push({ kind: APPLIED_QUEUE_KIND, name: step.queue, definition: JSON.stringify({ managedBy: p.source }), modifiedAt: now, ifRevision: mark?.revision ?? null });
       else if (step.action === 'delete' && mark) deletes.push({ kind: APPLIED_QUEUE_KIND, name: step.queue, ifRevision: mark.revision });
     }
-    const tableRows = tableWrites({ declared: p.tables ?? [], steps: tables, stored: storedTables, now });
     for (const step of tables) {
       const mark = revisions.get(key(APPLIED_TABLE_KIND, step.table));
       if (step.action === 'create') puts.push({ kind: APPLIED_TABLE_KIND, name: step.table, definition: JSON.stringify({ managedBy: p.source }), modifiedAt: now, ifRevision: mark?.revision ?? null });
@@ -533,9 +534,9 @@ export class CatalogService implements Service {
   }
 
   /** A new mapping checked as its trigger service would create it, creating nothing. */
-  private async validateNewMapping(definition: MappingDefinition, assumed: AssumedResources = {}): Promise<void> {
+  private async validateNewMapping(definition: MappingDefinition, assumed: AssumedResources & AssumedStreamResources = {}): Promise<void> {
     if (definition.source === 'queue') await this.options.triggers.validate(definition.input, assumed);
-    else await this.options.streamTriggers.validate(definition.input);
+    else await this.options.streamTriggers.validate(definition.input, assumed);
   }
 
   /** A mapping's new definition checked as a whole, as a new one would be (its own trigger aside). */
