@@ -30,8 +30,6 @@ describe('sluice apply', () => {
     dir = mkdtempSync(join(tmpdir(), 'sluice-apply-'));
     file = join(dir, 'sluice.config.yaml');
     await node.sluice.functions.create({ name: 'consume', handler: async () => undefined });
-    await node.sluice.queues.create('jobs');
-    await node.sluice.queues.create('other');
   });
   afterAll(async () => {
     await node.close();
@@ -44,7 +42,9 @@ describe('sluice apply', () => {
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/create\s+jobs -> consume\s+\(new\)/);
     expect(dry.stdout).toMatch(/create\s+function consume\s+reserved concurrency none/);
-    expect(dry.stdout).toContain('3 change(s) planned (--dry-run: nothing applied)');
+    expect(dry.stdout).toMatch(/create\s+queue jobs/);
+    expect(dry.stdout).toContain('5 change(s) planned (--dry-run: nothing applied)');
+    expect(await node.sluice.queues.list()).toEqual([]);
     expect(await catalogMappings()).toEqual([]);
 
     const applied = await sluice('--json', 'apply', '--config', file);
@@ -79,7 +79,7 @@ describe('sluice apply', () => {
     withConcurrency(4);
     const applied = await sluice('--json', 'apply', '--config', file);
     expect(applied.code, applied.stderr).toBe(0);
-    expect(JSON.parse(applied.stdout).functions).toEqual([{ action: 'update', function: 'consume', reservedConcurrency: 4 }]);
+    expect(JSON.parse(applied.stdout).functions).toEqual([{ action: 'update', function: 'consume', reservedConcurrency: 4, changes: { reservedConcurrency: { from: null, to: 4 } } }]);
     expect(node.sluice.functions.get('consume').reservedConcurrency).toBe(4);
     const lambda = new LambdaClient({ endpoint: node.url, region: 'us-east-1', credentials: TEST_ACCESS_KEY, maxAttempts: 1 });
     const refused = await sdkFailure(lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'consume', ReservedConcurrentExecutions: 9 })));
@@ -91,7 +91,6 @@ describe('sluice apply', () => {
   });
 
   it('applies a file atomically: a bad function setting stores none of its new mappings', async () => {
-    await node.sluice.queues.create('third');
     writeFileSync(
       file,
       `queues:\n  jobs: {}\n  third: {}\nfunctions:\n  consume:\n    handler: ${JSON.stringify(handler)}\n    reservedConcurrency: 5000\ntriggers:\n  - { queue: jobs, function: consume, batchSize: 7 }\n  - { queue: third, function: consume }\n`,
@@ -101,6 +100,7 @@ describe('sluice apply', () => {
     expect(refused.stderr).toContain('reservedConcurrency');
     expect((await catalogMappings()).map((m) => m.input.queue)).toEqual(['jobs']);
     expect(node.sluice.triggers.list({ queue: 'third' })).toEqual([]);
+    expect(await node.sluice.queues.exists('third')).toBe(false);
     expect(node.sluice.functions.get('consume').reservedConcurrency).toBe(4);
   });
 
@@ -133,7 +133,6 @@ describe('sluice apply', () => {
     await expect(node.sluice.schedules.delete('hourly')).rejects.toThrow(file);
 
     // All or nothing: a bad schedule stores neither it nor the file's new mapping.
-    await node.sluice.queues.create('fourth');
     withSchedules('  hourly: { expression: "rate(2 hours)", target: { queue: jobs } }\n  broken: { expression: "rate(0 hours)", target: { queue: jobs } }\n', '  - { queue: fourth, function: consume }\n');
     const refused = await sluice('apply', '--config', file);
     expect(refused.code).toBe(1);

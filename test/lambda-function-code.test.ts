@@ -134,6 +134,38 @@ describe.each(storeBackends)('functions created through the Lambda API on %s', (
     expect(node.sluice.functions.get('configured').timeout).toBe(30);
   });
 
+  it('reports a RevisionId that changes at every update, and refuses an update at a stale one with PreconditionFailedException', async () => {
+    const created = await lambda.send(new CreateFunctionCommand(createInput('revised', v1)));
+    expect(created.RevisionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect((await lambda.send(new GetFunctionCommand({ FunctionName: 'revised' }))).Configuration?.RevisionId).toBe(created.RevisionId);
+    const updated = await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'revised', Timeout: 9, RevisionId: created.RevisionId }));
+    expect(updated.RevisionId).not.toBe(created.RevisionId);
+    const stale = await failure(lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'revised', Timeout: 12, RevisionId: created.RevisionId })));
+    expect(stale.name).toBe('PreconditionFailedException');
+    expect(stale.$metadata.httpStatusCode).toBe(412);
+    const staleCode = await failure(lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'revised', ZipFile: v2, RevisionId: created.RevisionId })));
+    expect(staleCode.name).toBe('PreconditionFailedException');
+    expect(node.sluice.functions.get('revised').timeout).toBe(9);
+    expect(await invoke('revised')).toMatchObject({ version: 1 });
+    const recoded = await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'revised', ZipFile: v2, RevisionId: updated.RevisionId }));
+    expect(recoded.RevisionId).not.toBe(updated.RevisionId);
+  });
+
+  it('gives GetFunction a Code.Location on the node that serves the zip, signed, for that package only', async () => {
+    await lambda.send(new CreateFunctionCommand(createInput('located', v1)));
+    const location = (await lambda.send(new GetFunctionCommand({ FunctionName: 'located' }))).Code?.Location;
+    expect(location).toMatch(new RegExp(`^${node.url}/_sluice/lambda-code/located\\?`));
+    const downloaded = await fetch(location!);
+    expect(downloaded.status).toBe(200);
+    expect(downloaded.headers.get('content-type')).toBe('application/zip');
+    expect(Buffer.from(await downloaded.arrayBuffer())).toEqual(v1);
+    const tampered = location!.replace(/signature=([0-9a-f])/, (_, c: string) => `signature=${c === '0' ? '1' : '0'}`);
+    expect((await fetch(tampered)).status).toBe(403);
+    expect((await fetch(location!.replace('/located?', '/zipped?'))).status).toBe(403);
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'located', ZipFile: v2 }));
+    expect((await fetch(location!)).status).toBe(404);
+  });
+
   it('deletes a function with its code package', async () => {
     await lambda.send(new CreateFunctionCommand(createInput('doomed', v1)));
     const deleted = await lambda.send(new DeleteFunctionCommand({ FunctionName: 'doomed' }));
@@ -224,5 +256,41 @@ describe.each(storeBackends)('functions created through the Lambda API on %s', (
     expect(refused.name).toBe('RequestEntityTooLargeException');
     expect(refused.message).toBe('Request must be smaller than 69905067 bytes for the UpdateFunctionCode operation');
     expect((await node.sluice.store.catalogAttachment({ kind: 'function', name: 'kept' }))?.content).toEqual(v1);
+  });
+});
+
+describe.each(storeBackends)('the code cache on %s', (_backend, openStore) => {
+  let node: TestNode;
+  let lambda: LambdaClient;
+  let cacheDir: string;
+  beforeAll(async () => {
+    cacheDir = mkdtempSync(join(tmpdir(), 'sluice-code-prune-'));
+    const store = await openStore();
+    node = await startTestNode({ codeCacheDir: cacheDir, codeCacheRetentionMs: 0, ...(store ? { store } : {}) });
+    lambda = new LambdaClient({ endpoint: node.url, region: 'us-east-1', credentials: TEST_ACCESS_KEY, maxAttempts: 1 });
+  });
+  afterAll(async () => {
+    lambda.destroy();
+    await node.close();
+    rmSync(cacheDir, { recursive: true, force: true });
+  });
+  const hex = (zip: Buffer) => createHash('sha256').update(zip).digest('hex');
+  /** The cache's entries once the prunes planned (after the retention, 0 here) have run. */
+  const entries = async () => {
+    await node.sluice.catalog.codeCacheSettled();
+    return readdirSync(cacheDir).sort();
+  };
+
+  it('drops a package no function uses any more, keeps one another function still uses', async () => {
+    await lambda.send(new CreateFunctionCommand(createInput('first', v1)));
+    await lambda.send(new CreateFunctionCommand(createInput('twin', v1)));
+    expect(await entries()).toEqual([hex(v1)]);
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'first', ZipFile: v2 }));
+    // v1 is still twin's.
+    expect(await entries()).toEqual([hex(v1), hex(v2)].sort());
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'twin' }));
+    expect(await entries()).toEqual([hex(v2)]);
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'first' }));
+    expect(await entries()).toEqual([]);
   });
 });

@@ -166,6 +166,7 @@ describe.each(storeBackends)('the EventBridge Scheduler API with the AWS SDK on 
   });
 
   it('retries a failing target by its RetryPolicy, dead-letters the event, then deletes the completed one-time schedule', async () => {
+    await scheduler.send(new CreateScheduleGroupCommand({ Name: 'nightly-jobs' }));
     let calls = 0;
     await node.sluice.functions.create({
       name: 'flaky',
@@ -179,6 +180,7 @@ describe.each(storeBackends)('the EventBridge Scheduler API with the AWS SDK on 
       new CreateScheduleCommand(
         input({
           Name: 'once',
+          GroupName: 'nightly-jobs',
           ScheduleExpression: `at(${at})`,
           ActionAfterCompletion: 'DELETE',
           Target: { Arn: node.sluice.functions.arnOf('flaky'), RoleArn: ROLE, Input: '{"n":1}', RetryPolicy: { MaximumRetryAttempts: 1, MaximumEventAgeInSeconds: 60 }, DeadLetterConfig: { Arn: node.sluice.queues.arnOf('dead') } },
@@ -192,7 +194,13 @@ describe.each(storeBackends)('the EventBridge Scheduler API with the AWS SDK on 
     expect(dead[0]?.body).toBe('{"n":1}');
     expect(dead[0]?.messageAttributes.EXHAUSTED_RETRY_CONDITION?.stringValue).toBe('MaximumRetryAttemptsExceeded');
     expect(dead[0]?.messageAttributes.ERROR_MESSAGE?.stringValue).toMatch(/flaky is down/);
-    expect((await failure(scheduler.send(new GetScheduleCommand({ Name: 'once' })))).name).toBe('ResourceNotFoundException');
+    // SCHEDULE_ARN names the schedule's own group, not `default`.
+    expect(dead[0]?.messageAttributes.SCHEDULE_ARN?.stringValue).toBe('arn:aws:scheduler:us-east-1:000000000000:schedule/nightly-jobs/once');
+    expect(dead[0]?.messageAttributes.EXECUTION_ID?.stringValue).toMatch(/^[0-9a-f-]{36}$/);
+    // The schedule goes once its last invocation has its outcome: right after the dead-letter message is sent.
+    const gone = Date.now() + 5_000;
+    while ((await node.sluice.schedules.list()).some((view) => view.name === 'nightly-jobs.once') && Date.now() < gone) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await failure(scheduler.send(new GetScheduleCommand({ Name: 'once', GroupName: 'nightly-jobs' })))).name).toBe('ResourceNotFoundException');
   }, 20_000);
 
   it('refuses bad input with ValidationException and stores nothing', async () => {

@@ -1,6 +1,6 @@
 /** `sluice apply`'s plan as a pure function of the stored and the declared mappings. */
 import { describe, expect, it } from 'vitest';
-import { planMappings, type DeclaredMapping, type MappingDefinition } from './apply-plan.js';
+import { planFunctions, planMappings, type DeclaredFunction, type DeclaredMapping, type MappingDefinition } from './apply-plan.js';
 
 const FILE = '/srv/sluice.config.ts';
 const queueMapping = (queue: string, extra: object = {}): DeclaredMapping => ({ source: 'queue', input: { queue, functionName: 'work', ...extra } });
@@ -34,5 +34,38 @@ describe('the apply plan', () => {
     const storedMappings = [stored('u-old', queueMapping('old'), FILE), stored('u-api', queueMapping('api')), stored('u-other', queueMapping('other'), '/elsewhere.yaml')];
     expect(actions(planMappings({ source: FILE, prune: false, declared: [], stored: storedMappings }))).toEqual(['keep old -> work u-old']);
     expect(actions(planMappings({ source: FILE, prune: true, declared: [], stored: storedMappings }))).toEqual(['delete old -> work u-old']);
+  });
+});
+
+describe('the apply plan for functions', () => {
+  const settings = (name: string, fields: Partial<DeclaredFunction> = {}): DeclaredFunction => ({ name, reservedConcurrency: null, ...fields });
+
+  it('shows each changed field of a function with its old and new value, and compares only what the file declares', () => {
+    const plan = planFunctions({
+      source: FILE,
+      prune: false,
+      declared: [settings('a', { timeout: 30, environment: { B: '2', A: '1' } }), settings('b', { memorySize: 512 }), settings('c', { timeout: 5 })],
+      stored: [
+        { ...settings('a', { timeout: 10, environment: { A: '1', B: '2' }, memorySize: 256 }), managedBy: FILE, createdThroughApi: false },
+        { ...settings('b', { memorySize: 512, timeout: 7 }), managedBy: FILE, createdThroughApi: false },
+      ],
+    });
+    expect(plan).toEqual([
+      { action: 'update', function: 'a', reservedConcurrency: null, changes: { timeout: { from: 10, to: 30 } } },
+      { action: 'unchanged', function: 'b', reservedConcurrency: null },
+      { action: 'create', function: 'c', reservedConcurrency: null, changes: { reservedConcurrency: { to: null }, timeout: { to: 5 } } },
+    ]);
+  });
+
+  it('keeps, or with prune deletes, the settings this file applied and no longer declares', () => {
+    const stored = [{ ...settings('old', { timeout: 9 }), managedBy: FILE, createdThroughApi: false }, { ...settings('other'), managedBy: '/x.yaml', createdThroughApi: false }];
+    expect(planFunctions({ source: FILE, prune: true, declared: [], stored })).toEqual([{ action: 'delete', function: 'old' }]);
+  });
+});
+
+describe('the apply plan shows a mapping’s diff', () => {
+  it('names each declared field that changed', () => {
+    const plan = planMappings({ source: FILE, prune: false, declared: [queueMapping('b', { batchSize: 6 })], stored: [stored('u-b', queueMapping('b', { batchSize: 5 }), FILE)] });
+    expect(plan[0]?.changes).toEqual({ batchSize: { from: 5, to: 6 } });
   });
 });

@@ -26,6 +26,8 @@ export interface PlanStep {
   /** `queue -> function` or `table -> function`. */
   mapping: string;
   uuid?: string;
+  /** For an update: each declared field that differs from the catalog's mapping, as `field: {from, to}`. */
+  changes?: Record<string, FieldChange>;
 }
 
 export type PlannedStep = PlanStep & { declared?: DeclaredMapping };
@@ -77,11 +79,9 @@ export function planMappings(p: {
       continue;
     }
     matched.add(found.uuid);
-    const storedInput = found.definition.input as unknown as Record<string, unknown>;
-    const same =
-      found.definition.managedBy === p.source &&
-      Object.entries(declared.input).every(([field, value]) => canonical(storedInput[field]) === canonical(value));
-    steps.push({ action: same ? 'unchanged' : 'update', mapping, uuid: found.uuid, declared });
+    const changes = fieldChanges(declared.input, found.definition.input);
+    const same = found.definition.managedBy === p.source && Object.keys(changes).length === 0;
+    steps.push({ action: same ? 'unchanged' : 'update', mapping, uuid: found.uuid, declared, ...(same ? {} : { changes }) });
   }
   for (const { uuid, definition } of p.stored) {
     if (matched.has(uuid) || definition.managedBy !== p.source) continue;
@@ -90,25 +90,53 @@ export function planMappings(p: {
   return steps;
 }
 
-/** A function's settings a config file declares, for `sluice apply`: its reserved concurrency. */
+/**
+ * A function's settings a config file declares, for `sluice apply`: its reserved concurrency, and those
+ * of its timeout, memory, environment and handler (its code: a module path on every node's disk,
+ * absolute once the node has resolved it against the file's directory) that the file gives.
+ */
 export interface DeclaredFunction {
   name: string;
   reservedConcurrency: number | null;
+  timeout?: number;
+  memorySize?: number;
+  environment?: Record<string, string>;
+  handler?: string;
 }
 
+/** The fields of a function's settings `sluice apply` compares, besides reserved concurrency. */
+export const FUNCTION_SETTING_FIELDS = ['timeout', 'memorySize', 'environment', 'handler'] as const;
+
 /** A function's settings as the catalog holds them for `sluice apply` (FunctionSettings' fields it compares). */
-export interface StoredFunctionSettings {
-  name: string;
-  reservedConcurrency: number | null;
+export interface StoredFunctionSettings extends DeclaredFunction {
   managedBy?: string;
   /** Created through the Lambda API: not a file's to change. */
   createdThroughApi: boolean;
+}
+
+/** One field a plan step changes: what the catalog holds (absent: nothing yet) and what the file declares. */
+export interface FieldChange {
+  from?: unknown;
+  to: unknown;
 }
 
 export interface FunctionPlanStep {
   action: PlanStep['action'];
   function: string;
   reservedConcurrency?: number | null;
+  /** For a create or an update: each field that differs from the catalog, as `field: {from, to}`. */
+  changes?: Record<string, FieldChange>;
+}
+
+/** The fields of `declared` whose value differs from `stored`'s (absent fields of `declared` are not compared). */
+export function fieldChanges(declared: object, stored: object | undefined): Record<string, FieldChange> {
+  const changes: Record<string, FieldChange> = {};
+  for (const [field, to] of Object.entries(declared)) {
+    if (to === undefined) continue;
+    const from = stored ? (stored as Record<string, unknown>)[field] : undefined;
+    if (canonical(from) !== canonical(to)) changes[field] = from === undefined ? { to } : { from, to };
+  }
+  return changes;
 }
 
 /**
@@ -125,8 +153,15 @@ export function planFunctions(p: {
   const steps: FunctionPlanStep[] = [];
   for (const declared of p.declared) {
     const found = p.stored.find((stored) => stored.name === declared.name);
-    const action = !found ? 'create' : found.managedBy === p.source && found.reservedConcurrency === declared.reservedConcurrency ? 'unchanged' : 'update';
-    steps.push({ action, function: declared.name, reservedConcurrency: declared.reservedConcurrency });
+    const { name: _name, ...fields } = declared;
+    const changes = fieldChanges(fields, found);
+    const same = found !== undefined && found.managedBy === p.source && Object.keys(changes).length === 0;
+    steps.push({
+      action: !found ? 'create' : same ? 'unchanged' : 'update',
+      function: declared.name,
+      reservedConcurrency: declared.reservedConcurrency,
+      ...(same ? {} : { changes }),
+    });
   }
   for (const stored of p.stored) {
     if (stored.managedBy !== p.source || p.declared.some((declared) => declared.name === stored.name)) continue;

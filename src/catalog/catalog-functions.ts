@@ -6,6 +6,8 @@
  * from there. A function a node defines otherwise (its program, its config file) is never replaced.
  */
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import type { Clock } from '../model/clock.js';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { extractCodePackage, parseHandlerName } from '../functions/code-package.js';
@@ -49,12 +51,73 @@ export class CatalogFunctions {
       functions: FunctionService;
       /** The node-local package cache. */
       cacheDir: string;
+      /** How long a package this node used stays once no catalog function uses it. */
+      retentionMs: number;
+      clock: Clock;
     },
   ) {}
+
+  /** Packages this node extracted or loaded, by hex SHA-256: the only cache entries it ever prunes. */
+  private readonly used = new Set<string>();
+  /** Each planned prune's cancel, by package. */
+  private readonly pruneTimers = new Map<string, () => void>();
+  /** Prunes planned or running. */
+  private pruning = 0;
+
+  /** Cancels the pending prunes (the node is stopping; the next start finds the entries and may reuse them). */
+  stop(): void {
+    for (const cancel of this.pruneTimers.values()) cancel();
+    this.pruning -= this.pruneTimers.size;
+    this.pruneTimers.clear();
+  }
+
+  /** Resolves once no prune is planned or running (tests, with a short retention). */
+  async prunesSettled(): Promise<void> {
+    while (this.pruning > 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  /**
+   * Plans the removal of packages this node used that its functions no longer use, after the retention
+   * (an execution under way may still load a file of its package). Only packages this node itself used
+   * are candidates: the cache directory may be shared with nodes of another store on the same machine.
+   */
+  private schedulePrune(): void {
+    const inUse = new Set([...this.installed.values()].map(({ stored }) => stored.packageSha256));
+    for (const sha of this.used) {
+      if (inUse.has(sha) || this.pruneTimers.has(sha)) continue;
+      this.pruning++;
+      const cancel = this.options.clock.setTimer(
+        this.options.retentionMs,
+        () => {
+          this.pruneTimers.delete(sha);
+          void this.pruneIfUnused(sha)
+            .catch(() => undefined)
+            .finally(() => this.pruning--);
+        },
+        { background: true },
+      );
+      this.pruneTimers.set(sha, cancel);
+    }
+  }
+
+  /** Deletes a package's directory if no function of the catalog (read from the store now) nor of this node uses it. */
+  private async pruneIfUnused(sha: string): Promise<void> {
+    if ([...this.installed.values()].some(({ stored }) => stored.packageSha256 === sha)) return;
+    for (const entry of await this.options.store.catalogList({ kind: FUNCTION_ENTRY_KIND })) {
+      if ((JSON.parse(entry.definition) as { function?: StoredFunction }).function?.packageSha256 === sha) return;
+    }
+    if (!this.used.delete(sha)) return;
+    await rm(join(this.options.cacheDir, sha), { recursive: true, force: true });
+  }
 
   /** The catalog's definition of a function this node runs from the catalog. */
   stored(name: string): StoredFunction | undefined {
     return this.installed.get(name)?.stored;
+  }
+
+  /** The catalog revision of the definition this node runs (undefined for a function defined otherwise). */
+  revision(name: string): number | undefined {
+    return this.installed.get(name)?.revision;
   }
 
   defines(name: string): boolean {
@@ -105,6 +168,8 @@ export class CatalogFunctions {
     if (previous) await functions.update(name, settings);
     else await functions.create({ name, ...settings });
     this.installed.set(name, { revision, stored });
+    this.used.add(stored.packageSha256);
+    if (previous && previous.stored.packageSha256 !== stored.packageSha256) this.schedulePrune();
   }
 
   /** Removes a function this node ran from the catalog (nothing for one defined otherwise). */
@@ -112,6 +177,7 @@ export class CatalogFunctions {
     await this.queue.get(name)?.catch(() => undefined);
     if (!this.installed.delete(name)) return;
     if (this.options.functions.exists(name)) await this.options.functions.delete(name);
+    this.schedulePrune();
   }
 
   /** The extracted package, from the cache or fetched from the store and extracted. */

@@ -10,6 +10,7 @@
  * conflict is reported). A mapping whose function is missing on a node waits there, quietly (listed by
  * `conflicts()`), until the function is declared (functions' changes wake the catalog up), then runs.
  */
+import { createHash } from 'node:crypto';
 import type { Clock } from '../model/clock.js';
 import { SluiceError } from '../model/errors.js';
 import type { Service } from '../model/service.js';
@@ -17,7 +18,10 @@ import type { FunctionService } from '../functions/service.js';
 import { catalogChannel, type CatalogAttachment, type CatalogDeleteInput, type CatalogEntry, type CatalogPutInput } from '../store/catalog-store.js';
 import { inspectCodePackage } from '../functions/code-package.js';
 import { CatalogFunctions, FUNCTION_ENTRY_KIND, StalePackage, type StoredFunction } from './catalog-functions.js';
+import { buildDefinition, functionLimits } from '../functions/definition.js';
 import {
+  fieldChanges,
+  FUNCTION_SETTING_FIELDS,
   mutableFields,
   planFunctions,
   planMappings,
@@ -30,13 +34,19 @@ import {
   type PlanStep,
 } from './apply-plan.js';
 import type { Store } from '../store/store.js';
+import type { StoredQueue } from '../store/queue-store.js';
+import { NAME_REUSE_DELAY_MS } from '../queues/service.js';
+import { APPLIED_QUEUE_KIND, planQueues, queueWrites, type DeclaredQueue, type QueuePlanStep } from './apply-queues.js';
+import { APPLIED_TABLE_KIND, planTables, tableWrites, type TablePlanStep } from './apply-tables.js';
+import type { StoredTable } from '../store/table-store.js';
+import type { CreateTableInput } from '../tables/definition.js';
 import type { ScheduleService } from '../schedules/service.js';
 import type { ScheduleInput } from '../schedules/types.js';
 import type { CatalogScheduleWrites } from '../store/catalog-store.js';
 import { scheduleDiffers } from '../config/sections/schedules.js';
-import type { TriggerService } from '../triggers/service.js';
+import type { AssumedResources, TriggerService } from '../triggers/service.js';
 import type { TriggerUpdate, TriggerView } from '../triggers/types.js';
-import type { StreamTriggerService } from '../triggers/stream/stream-service.js';
+import type { AssumedStreamResources, StreamTriggerService } from '../triggers/stream/stream-service.js';
 import type { StreamTriggerUpdate, StreamTriggerView } from '../triggers/stream/stream-types.js';
 
 /** Catalog kinds: an event source mapping is named by its UUID, a function's settings by the function. */
@@ -54,6 +64,10 @@ export interface SchedulePlanStep {
 }
 
 export type { DeclaredFunction, DeclaredMapping, FunctionPlanStep, MappingDefinition, PlanStep } from './apply-plan.js';
+export type { DeclaredQueue, QueuePlanStep } from './apply-queues.js';
+export { APPLIED_QUEUE_KIND } from './apply-queues.js';
+export type { TablePlanStep } from './apply-tables.js';
+export { APPLIED_TABLE_KIND } from './apply-tables.js';
 
 /** What `sluice apply` sends: the file's mappings and functions' settings, and whether to prune. */
 export interface ApplyRequest {
@@ -61,6 +75,8 @@ export interface ApplyRequest {
   declared: readonly DeclaredMapping[];
   functions?: readonly DeclaredFunction[];
   schedules?: readonly ScheduleInput[];
+  queues?: readonly DeclaredQueue[];
+  tables?: readonly CreateTableInput[];
   prune: boolean;
 }
 
@@ -68,8 +84,13 @@ export interface ApplyPlan {
   mappings: PlannedStep[];
   functions: FunctionPlanStep[];
   schedules: SchedulePlanStep[];
+  queues: QueuePlanStep[];
+  tables: TablePlanStep[];
+  storedTables: StoredTable[];
   /** The entries the plan was made from, by `kind/name`: their revisions condition the apply. */
   revisions: Map<string, CatalogEntry>;
+  /** The queues in the store when the plan was made. */
+  storedQueues: StoredQueue[];
 }
 export type { StoredFunction } from './catalog-functions.js';
 
@@ -81,6 +102,12 @@ export type { StoredFunction } from './catalog-functions.js';
 export interface FunctionSettings {
   reservedConcurrency: number | null;
   function?: StoredFunction;
+  /** What `sluice apply` declared of the function besides its concurrency (apply-plan.ts FUNCTION_SETTING_FIELDS). */
+  timeout?: number;
+  memorySize?: number;
+  environment?: Record<string, string>;
+  /** An absolute module path (`/srv/app/handlers/orders.js#handler`): a node lacking the function defines it from it. */
+  handler?: string;
   /** The config file `sluice apply` stored these settings from: the API refuses to change them, naming it. */
   managedBy?: string;
 }
@@ -97,11 +124,39 @@ export interface CatalogServiceOptions {
   onConflict: (message: string) => void;
   /** Where this node extracts functions' code packages (functions/code-package.ts). */
   codeCacheDir: string;
+  /** How long an unused package this node extracted stays in the cache (catalog-functions.ts); default 15 minutes. */
+  codeCacheRetentionMs?: number;
   /** `sluice apply` writes a file's schedules in the same transaction as its catalog entries. */
   schedules: ScheduleService;
 }
 
 const key = (kind: string, name: string) => `${kind}/${name}`;
+
+/** A UUID-shaped RevisionId derived from a function's name and catalog revision (every node computes the same). */
+export function revisionIdOf(name: string, revision: number): string {
+  const hex = createHash('sha256').update(`${name}\u0000${revision}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The settings `sluice apply` declares of a function besides its reserved concurrency, those present only. */
+function appliedFunctionFields(source: Partial<Record<(typeof FUNCTION_SETTING_FIELDS)[number], unknown>>): Omit<DeclaredFunction, 'name' | 'reservedConcurrency'> {
+  const picked: Record<string, unknown> = {};
+  for (const field of FUNCTION_SETTING_FIELDS) if (source[field] !== undefined) picked[field] = source[field];
+  return picked as Omit<DeclaredFunction, 'name' | 'reservedConcurrency'>;
+}
+
+/**
+ * Checks a file's function settings as the function service would take them (Lambda's ranges, string
+ * environment values, a handler module that exists on this node), naming the file's path.
+ */
+function validateAppliedFunction(name: string, fields: Omit<DeclaredFunction, 'name' | 'reservedConcurrency'>): void {
+  try {
+    buildDefinition({ name, ...fields, handler: fields.handler ?? (() => undefined), ...(fields.handler === undefined ? { execution: 'in-process' as const } : {}) });
+  } catch (error) {
+    if (error instanceof SluiceError) throw new SluiceError(error.code, `functions.${name}: ${error.message}`, error.field !== undefined ? { field: error.field } : {});
+    throw error;
+  }
+}
 
 /** A mapping `sluice apply` stored from a file changes only through that file. */
 function refuseApplied(entry: CatalogEntry | undefined, uuid: string, appliedFrom: string | undefined): void {
@@ -121,11 +176,19 @@ export class CatalogService implements Service {
   private syncing: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  /** Functions this node defined from the handler `sluice apply` stored (it declared none of that name). */
+  private readonly definedFromApply = new Set<string>();
   /** The functions this node runs from the catalog (created through the API). */
   private readonly catalogFunctions: CatalogFunctions;
 
   constructor(private readonly options: CatalogServiceOptions) {
-    this.catalogFunctions = new CatalogFunctions({ store: options.store, functions: options.functions, cacheDir: options.codeCacheDir });
+    this.catalogFunctions = new CatalogFunctions({
+      store: options.store,
+      functions: options.functions,
+      cacheDir: options.codeCacheDir,
+      retentionMs: options.codeCacheRetentionMs ?? 15 * 60_000,
+      clock: options.clock,
+    });
   }
 
   async start(): Promise<void> {
@@ -143,6 +206,7 @@ export class CatalogService implements Service {
     this.unsubscribe?.();
     this.unsubscribeFunctions?.();
     await this.syncing?.catch(() => undefined);
+    this.catalogFunctions.stop();
   }
 
   // ---------------------------------------------------------------- precedence with config files
@@ -188,6 +252,26 @@ export class CatalogService implements Service {
     const { managedBy } = JSON.parse(mark.definition) as { managedBy: string };
     throw new SluiceError('ResourceConflictException', `The schedule ${name} is managed by the config file ${managedBy} (sluice apply); change it there and apply again`, {
       field: 'Name',
+    });
+  }
+
+  /** Refuses a change to a table `sluice apply` created from a file, naming the file (the table service's guard). */
+  async refuseAppliedTable(name: string): Promise<void> {
+    const mark = await this.entry(APPLIED_TABLE_KIND, name);
+    if (!mark) return;
+    const { managedBy } = JSON.parse(mark.definition) as { managedBy: string };
+    throw new SluiceError('ResourceConflictException', `The table ${name} is managed by the config file ${managedBy} (sluice apply); change it there and apply again`, {
+      field: 'TableName',
+    });
+  }
+
+  /** Refuses a change to a queue `sluice apply` created from a file, naming the file (the queue service's guard). */
+  async refuseAppliedQueue(name: string): Promise<void> {
+    const mark = await this.entry(APPLIED_QUEUE_KIND, name);
+    if (!mark) return;
+    const { managedBy } = JSON.parse(mark.definition) as { managedBy: string };
+    throw new SluiceError('ResourceConflictException', `The queue ${name} is managed by the config file ${managedBy} (sluice apply); change it there and apply again`, {
+      field: 'QueueName',
     });
   }
 
@@ -269,13 +353,24 @@ export class CatalogService implements Service {
         return {
           name: entry.name,
           reservedConcurrency: settings.reservedConcurrency,
+          ...appliedFunctionFields(settings),
           ...(settings.managedBy !== undefined ? { managedBy: settings.managedBy } : {}),
           createdThroughApi: settings.function !== undefined,
         };
       }),
     });
     const schedules = await this.planSchedules(p, entries.filter((entry) => entry.kind === APPLIED_SCHEDULE_KIND));
-    return { mappings, functions, schedules, revisions: new Map(entries.map((entry) => [key(entry.kind, entry.name), entry])) };
+    const storedQueues = await this.options.store.queueList({});
+    const queues = planQueues({ ...p, declared: p.queues ?? [], stored: storedQueues, marks: entries.filter((entry) => entry.kind === APPLIED_QUEUE_KIND) });
+    const storedTables = await this.options.store.tableList({});
+    const tables = planTables({
+      ...p,
+      declared: p.tables ?? [],
+      stored: storedTables,
+      marks: entries.filter((entry) => entry.kind === APPLIED_TABLE_KIND),
+      now: this.options.clock.now(),
+    });
+    return { mappings, functions, schedules, queues, storedQueues, tables, storedTables, revisions: new Map(entries.map((entry) => [key(entry.kind, entry.name), entry])) };
   }
 
   /**
@@ -319,15 +414,27 @@ export class CatalogService implements Service {
    * and nothing is written). Every node, this one included, then applies the catalog as it does any
    * change; this one is waited for before answering.
    */
-  async apply(p: ApplyRequest & { newUuid: () => string }): Promise<{ mappings: PlanStep[]; functions: FunctionPlanStep[]; schedules: SchedulePlanStep[] }> {
-    const { mappings, functions, schedules, revisions } = await this.planApply(p);
+  async apply(
+    p: ApplyRequest & { newUuid: () => string },
+  ): Promise<{ mappings: PlanStep[]; functions: FunctionPlanStep[]; schedules: SchedulePlanStep[]; queues: QueuePlanStep[]; tables: TablePlanStep[] }> {
+    const { mappings, functions, schedules, queues, storedQueues, tables, storedTables, revisions } = await this.planApply(p);
     const puts: CatalogPutInput[] = [];
     const deletes: CatalogDeleteInput[] = [];
     const now = this.options.clock.now();
+    const queueRows = queueWrites({ declared: p.queues ?? [], steps: queues, stored: storedQueues, now, nameReuseDelayMs: NAME_REUSE_DELAY_MS });
+    const tableRows = tableWrites({ declared: p.tables ?? [], steps: tables, stored: storedTables, now });
+    // A new mapping may name a queue or table this apply creates, or a function a node defines from its applied handler.
+    const assumed: AssumedResources & AssumedStreamResources = {
+      tables: new Map(tableRows.creates.map((t) => [t.name, t.definition])),
+      queues: new Map(queueRows.creates.map((q) => [q.name, { id: 0, ...q, createdAt: now, modifiedAt: now, purgedAt: null }])),
+      functions: new Map(
+        (p.functions ?? []).filter((fn) => fn.handler !== undefined && !this.options.functions.exists(fn.name)).map((fn) => [fn.name, fn.timeout ?? functionLimits.defaultTimeout]),
+      ),
+    };
     for (const step of mappings) {
       if (step.action === 'create' && step.declared) {
         const definition = { ...step.declared, input: { ...step.declared.input, uuid: p.newUuid() }, managedBy: p.source } as MappingDefinition;
-        await this.validateNewMapping(definition);
+        await this.validateNewMapping(definition, assumed);
         step.uuid = definition.input.uuid;
         puts.push({ kind: MAPPING_KIND, name: step.uuid, definition: JSON.stringify(definition), modifiedAt: now, ifRevision: null });
       } else if (step.action === 'update' && step.declared && step.uuid) {
@@ -366,11 +473,24 @@ export class CatalogService implements Service {
           field: 'ReservedConcurrentExecutions',
         });
       }
-      const next: FunctionSettings = { reservedConcurrency: reserved, managedBy: p.source };
+      const declared = (p.functions ?? []).find((candidate) => candidate.name === step.function);
+      const fields = declared ? appliedFunctionFields(declared) : {};
+      validateAppliedFunction(step.function, fields);
+      const next: FunctionSettings = { reservedConcurrency: reserved, ...fields, managedBy: p.source };
       puts.push({ kind: FUNCTION_KIND, name: step.function, definition: JSON.stringify(next), modifiedAt: now, ifRevision: entry?.revision ?? null });
     }
     const scheduleWrites = await this.scheduleWrites(p, schedules, revisions, puts, deletes);
-    const outcome = await this.options.store.catalogWrite({ puts, deletes, schedules: scheduleWrites });
+    for (const step of queues) {
+      const mark = revisions.get(key(APPLIED_QUEUE_KIND, step.queue));
+      if (step.action === 'create') puts.push({ kind: APPLIED_QUEUE_KIND, name: step.queue, definition: JSON.stringify({ managedBy: p.source }), modifiedAt: now, ifRevision: mark?.revision ?? null });
+      else if (step.action === 'delete' && mark) deletes.push({ kind: APPLIED_QUEUE_KIND, name: step.queue, ifRevision: mark.revision });
+    }
+    for (const step of tables) {
+      const mark = revisions.get(key(APPLIED_TABLE_KIND, step.table));
+      if (step.action === 'create') puts.push({ kind: APPLIED_TABLE_KIND, name: step.table, definition: JSON.stringify({ managedBy: p.source }), modifiedAt: now, ifRevision: mark?.revision ?? null });
+      else if (step.action === 'delete' && mark) deletes.push({ kind: APPLIED_TABLE_KIND, name: step.table, ifRevision: mark.revision });
+    }
+    const outcome = await this.options.store.catalogWrite({ puts, deletes, schedules: scheduleWrites, queues: queueRows, tables: tableRows });
     if (!outcome.written) {
       throw new SluiceError(
         'ResourceConflictException',
@@ -379,7 +499,7 @@ export class CatalogService implements Service {
     }
     await this.settled();
     const strip = ({ declared: _declared, ...step }: PlannedStep): PlanStep => step;
-    return { mappings: mappings.map(strip), functions, schedules };
+    return { mappings: mappings.map(strip), functions, schedules, queues, tables };
   }
 
   /** Each schedule step as rows for `catalogWrite` (checked as the schedule service would), and its mark. */
@@ -414,9 +534,9 @@ export class CatalogService implements Service {
   }
 
   /** A new mapping checked as its trigger service would create it, creating nothing. */
-  private async validateNewMapping(definition: MappingDefinition): Promise<void> {
-    if (definition.source === 'queue') await this.options.triggers.validate(definition.input);
-    else await this.options.streamTriggers.validate(definition.input);
+  private async validateNewMapping(definition: MappingDefinition, assumed: AssumedResources & AssumedStreamResources = {}): Promise<void> {
+    if (definition.source === 'queue') await this.options.triggers.validate(definition.input, assumed);
+    else await this.options.streamTriggers.validate(definition.input, assumed);
   }
 
   /** A mapping's new definition checked as a whole, as a new one would be (its own trigger aside). */
@@ -473,6 +593,17 @@ export class CatalogService implements Service {
     return this.catalogFunctions.stored(name);
   }
 
+  /** Resolves once the code cache's planned prunes have run (tests). */
+  codeCacheSettled(): Promise<void> {
+    return this.catalogFunctions.prunesSettled();
+  }
+
+  /** Lambda's RevisionId of a function this node runs from the catalog: the same on every node, new at every write. */
+  functionRevisionId(name: string): string | undefined {
+    const revision = this.catalogFunctions.revision(name);
+    return revision === undefined ? undefined : revisionIdOf(name, revision);
+  }
+
   /**
    * Stores a new function with its code package (validated by the caller) for every node, then
    * installs it here; a name taken on this node or in the catalog is refused with nothing stored.
@@ -492,8 +623,16 @@ export class CatalogService implements Service {
    * Changes a function created through the API (its settings, and its code when `zip` is given) at the
    * revision read: a concurrent change makes this one fail as Lambda's does while an update is under way.
    */
-  async updateFunction(name: string, change: (stored: StoredFunction) => StoredFunction, zip?: CatalogAttachment): Promise<StoredFunction> {
+  async updateFunction(name: string, change: (stored: StoredFunction) => StoredFunction, zip?: CatalogAttachment, expectedRevisionId?: string): Promise<StoredFunction> {
     const { entry, settings } = await this.requireCatalogFunction(name);
+    // Lambda's optimistic lock: a RevisionId given must be the function's latest, read from the store.
+    if (expectedRevisionId !== undefined && expectedRevisionId !== revisionIdOf(name, entry.revision)) {
+      throw new SluiceError(
+        'PreconditionFailedException',
+        'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id',
+        { field: 'RevisionId' },
+      );
+    }
     const next = change(settings.function!);
     const updated: FunctionSettings = { ...settings, function: next };
     const outcome = await this.put(FUNCTION_KIND, name, updated, entry.revision, zip);
@@ -517,6 +656,11 @@ export class CatalogService implements Service {
     this.applied.delete(key(FUNCTION_KIND, name));
     this.pending.delete(key(FUNCTION_KIND, name));
     await this.catalogFunctions.uninstall(name);
+  }
+
+  /** The code package (zip) a function created through the API has in the store now. */
+  async codePackage(name: string): Promise<CatalogAttachment | undefined> {
+    return this.options.store.catalogAttachment({ kind: FUNCTION_KIND, name });
   }
 
   /** The files of the code package a function created through the API has in the store now, and its digest. */
@@ -610,7 +754,12 @@ export class CatalogService implements Service {
       if (!this.applied.delete(id)) continue;
       const [kind, ...rest] = id.split('/');
       if (kind === MAPPING_KIND) await this.deleteLocal(rest.join('/'));
-      else if (kind === FUNCTION_KIND) await this.catalogFunctions.uninstall(rest.join('/'));
+      else if (kind === FUNCTION_KIND) {
+        const name = rest.join('/');
+        await this.catalogFunctions.uninstall(name);
+        // A function this node defined from an applied entry goes with the entry (apply --prune).
+        if (this.definedFromApply.delete(name) && this.options.functions.exists(name)) await this.options.functions.delete(name);
+      }
     }
   }
 
@@ -650,9 +799,18 @@ export class CatalogService implements Service {
       await this.catalogFunctions.install(entry.name, entry.revision, settings.function, settings.reservedConcurrency);
       return;
     }
-    if (!this.options.functions.exists(entry.name)) throw new Error(`the function ${entry.name} is not declared on this node`);
-    if (this.options.functions.get(entry.name).reservedConcurrency === settings.reservedConcurrency) return;
-    await this.options.functions.update(entry.name, { reservedConcurrency: settings.reservedConcurrency });
+    const { functions } = this.options;
+    const fields = { reservedConcurrency: settings.reservedConcurrency, ...appliedFunctionFields(settings) };
+    if (!functions.exists(entry.name)) {
+      // Its code is a module path on every node's disk: a node that does not declare it defines it.
+      if (fields.handler === undefined) throw new Error(`the function ${entry.name} is not declared on this node`);
+      await functions.create({ name: entry.name, ...fields, handler: fields.handler });
+      this.definedFromApply.add(entry.name);
+      return;
+    }
+    const changed = Object.keys(fieldChanges(fields, functions.get(entry.name)));
+    if (changed.length === 0) return;
+    await functions.update(entry.name, Object.fromEntries(changed.map((field) => [field, fields[field as keyof typeof fields]])));
   }
 
   private async createLocal(definition: MappingDefinition): Promise<MappingView> {

@@ -74,6 +74,11 @@ export interface SluiceOptions {
    * directory per package's SHA-256. Default `sluice-code-<uid>` in the system's temporary directory.
    */
   codeCacheDir?: string;
+  /**
+   * How long an extracted package this node used stays in the cache once no function of the catalog
+   * uses it (executions under way may still load its files). Default 15 minutes, Lambda's longest timeout.
+   */
+  codeCacheRetentionMs?: number;
 }
 
 export class Sluice {
@@ -229,10 +234,22 @@ export class Sluice {
       streamTriggers: this.streamTriggers,
       onConflict: (message) => onError(new Error(message)),
       codeCacheDir: options.codeCacheDir ?? defaultCodeCacheDir(),
+      ...(options.codeCacheRetentionMs !== undefined ? { codeCacheRetentionMs: options.codeCacheRetentionMs } : {}),
       schedules: this.schedules,
     });
     // A schedule `sluice apply` wrote changes only through its file (the Scheduler API and the CLI refuse).
     this.schedules.guardChanges((name) => this.catalog.refuseAppliedSchedule(name));
+    // A schedule made through the Scheduler API has its group (and own name) in the catalog: its ARN says them.
+    this.schedules.resolveArnsWith(async (name) => {
+      const entry = (await this.store.catalogList({ kind: SCHEDULER_SCHEDULE_KIND })).find((candidate) => candidate.name === name);
+      if (!entry) return undefined;
+      const { groupName, name: own } = JSON.parse(entry.definition) as { groupName?: string; name?: string };
+      if (groupName === undefined || own === undefined) return undefined;
+      return `arn:aws:scheduler:${this.arn.region}:${this.arn.accountId}:schedule/${groupName}/${own}`;
+    });
+    // So does a queue it created (SetQueueAttributes, tags, DeleteQueue through any API are refused, naming the file).
+    this.queues.guardChanges((name) => this.catalog.refuseAppliedQueue(name));
+    this.tables.guardChanges((name) => this.catalog.refuseAppliedTable(name));
     // A schedule deleted after its last tick (ActionAfterCompletion DELETE) takes what the catalog kept beside it.
     this.schedules.onCompleted(async (name) => {
       for (const kind of [SCHEDULER_SCHEDULE_KIND, APPLIED_SCHEDULE_KIND]) await this.store.catalogDelete({ kind, name });

@@ -31,6 +31,8 @@ describe('an invocation whose process was paused past its deadline', () => {
       memorySize: 128,
       timeoutSeconds: 3,
       clock,
+      region: 'us-east-1',
+      environment: {},
       handler: async () => {
         clock.jump(20_000); // the process slept 20 s inside the handler
         return 'done';
@@ -52,6 +54,8 @@ describe('an invocation whose process was paused past its deadline', () => {
       memorySize: 128,
       timeoutSeconds: 3,
       clock,
+      region: 'us-east-1',
+      environment: {},
       handler: async () => 'done',
     });
     expect(await runner.run({ requestId: 'r2', event: {}, timeoutMs: 3_000 })).toEqual({

@@ -10,6 +10,7 @@ import { functionIdentity, InvocationContext, type FunctionIdentity } from './co
 import { errorPayload, timeoutPayload } from './error-payload.js';
 import { HandlerLoadError, importHandler } from './module-loader.js';
 import { captureOutput } from './output-capture.js';
+import { lambdaEnvironment, overlayOf, withEnvironment, type EnvironmentOverlay } from './invocation-env.js';
 import type { Execution, FunctionHandler, ModuleHandler } from './types.js';
 
 export interface Invocation {
@@ -32,6 +33,8 @@ export class InProcessRunner implements HandlerRunner {
   private handler: FunctionHandler<never, unknown> | undefined;
   private readonly identity: FunctionIdentity;
   private readonly now: () => number;
+  /** What `process.env` shows this function's invocations (invocation-env.ts); its writes stay here. */
+  private readonly environment: EnvironmentOverlay;
 
   constructor(
     private readonly params: {
@@ -41,6 +44,8 @@ export class InProcessRunner implements HandlerRunner {
       timeoutSeconds: number;
       handler: FunctionHandler<never, unknown> | ModuleHandler;
       clock: Clock;
+      region: string;
+      environment: Readonly<Record<string, string>>;
     },
   ) {
     if (typeof params.handler === 'function') this.handler = params.handler;
@@ -53,6 +58,17 @@ export class InProcessRunner implements HandlerRunner {
     });
     const clock = params.clock;
     this.now = () => clock.now();
+    this.environment = overlayOf(
+      lambdaEnvironment({
+        name: params.name,
+        memorySize: params.memorySize,
+        region: params.region,
+        logGroupName: this.identity.logGroupName,
+        logStreamName: this.identity.logStreamName,
+        handlerText: typeof params.handler === 'function' ? '(in-process value)' : params.handler.text,
+        environment: params.environment,
+      }),
+    );
   }
 
   async run(invocation: Invocation): Promise<Execution> {
@@ -67,7 +83,7 @@ export class InProcessRunner implements HandlerRunner {
       this.now,
       invocation.fencingToken,
     );
-    const call = () => callHandler(handler, invocation.event, context);
+    const call = () => withEnvironment(this.environment, () => callHandler(handler, invocation.event, context));
     // Started below, inside the promise: the handler runs once the timer is armed.
     let captured: ReturnType<typeof captureOutput<unknown>> | undefined;
     const withLog = (execution: Execution): Execution => (captured ? { ...execution, log: captured.output() } : execution);
@@ -105,7 +121,8 @@ export class InProcessRunner implements HandlerRunner {
   /** Loads a module handler once; a failed load is reported to this invocation and tried again next time. */
   private async load(): Promise<FunctionHandler<never, unknown> | Execution> {
     try {
-      this.handler = await importHandler(this.params.handler as ModuleHandler);
+      // Module-level code (a logger reading its service name, a cold-start flag) sees the function's environment.
+      this.handler = await withEnvironment(this.environment, () => importHandler(this.params.handler as ModuleHandler));
       return this.handler;
     } catch (error) {
       return {

@@ -370,7 +370,7 @@ export class FunctionService implements Service {
         environment: definition.environment,
       });
     }
-    return new InProcessRunner({ ...common, handler: definition.handler });
+    return new InProcessRunner({ ...common, handler: definition.handler, region: this.arnContext.region, environment: definition.environment });
   }
 
   private async deliver(arn: string, record: DestinationRecord): Promise<void> {

@@ -3,6 +3,7 @@
  * never holds more threads than the function's peak concurrency (callers take a concurrency slot before
  * running); a sandbox that timed out or crashed is dropped and replaced on the next demand.
  */
+import { lambdaEnvironment } from './invocation-env.js';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../model/clock.js';
 import { functionIdentity } from './context.js';
@@ -88,19 +89,16 @@ export class WorkerPool implements HandlerRunner {
       clock: params.clock,
       environment: {
         ...(process.env as Record<string, string>),
-        ...params.environment,
         // Lambda's reserved variables win over the function's own, as in Lambda.
-        AWS_LAMBDA_FUNCTION_NAME: params.name,
-        AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(params.memorySize),
-        // Every sandbox starts on demand (no provisioned concurrency or SnapStart); Powertools reads it.
-        AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
-        AWS_EXECUTION_ENV: `AWS_Lambda_nodejs${process.versions.node.split('.')[0]}.x`,
-        AWS_LAMBDA_LOG_GROUP_NAME: identity.logGroupName,
-        AWS_LAMBDA_LOG_STREAM_NAME: identity.logStreamName,
-        AWS_REGION: params.region,
-        AWS_DEFAULT_REGION: params.region,
-        _HANDLER: params.handler.text,
+        ...lambdaEnvironment({
+          name: params.name,
+          memorySize: params.memorySize,
+          region: params.region,
+          logGroupName: identity.logGroupName,
+          logStreamName: identity.logStreamName,
+          handlerText: params.handler.text,
+          environment: params.environment,
+        }),
       },
     });
     this.all.add(sandbox);

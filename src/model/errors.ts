@@ -59,6 +59,7 @@ export const errorCatalog = {
   // Generic
   ResourceInUseException: { status: 409, sender: true, description: 'The resource is in use or already exists.' },
   ResourceConflictException: { status: 409, sender: true, description: 'The resource exists with a different definition.' },
+  PreconditionFailedException: { status: 412, sender: true, description: 'The RevisionId given does not match the function\'s latest RevisionId (Lambda).' },
   ConditionalCheckFailedException: { status: 400, sender: true, description: 'A write condition was not met.' },
   TransactionCanceledException: { status: 400, sender: true, description: 'A transactional write was cancelled.' },
   IdempotentParameterMismatchException: { status: 400, sender: true, description: 'A ClientRequestToken was used again, within 10 minutes, for a different request.' },

@@ -79,6 +79,8 @@ export class QueueService implements Service {
   private readonly retention: RetentionSweeper;
   private readonly moves: MoveTaskRunner;
   private readonly receiver: QueueReceiver;
+  /** Refuses a change to a queue someone else manages (the engine sets it: `sluice apply`'s queues). */
+  private guard: ((name: string) => Promise<void>) | undefined;
 
   constructor(options: QueueServiceOptions) {
     this.store = options.store;
@@ -141,6 +143,11 @@ export class QueueService implements Service {
   }
 
   // ---------------------------------------------------------------- queue lifecycle
+
+  /** Sets the check that changes of attributes or tags, and deletes, pass first (catalog/service.ts `refuseAppliedQueue`). */
+  guardChanges(guard: (name: string) => Promise<void>): void {
+    this.guard = guard;
+  }
 
   async create(
     name: string,
@@ -205,6 +212,7 @@ export class QueueService implements Service {
 
   async delete(name: string): Promise<void> {
     const queue = await this.require(name);
+    await this.guard?.(name);
     await this.store.queueDelete({ name, now: this.clock.now() });
     this.cache.delete(name);
     this.retention.forget(queue.id);
@@ -263,6 +271,7 @@ export class QueueService implements Service {
 
   async setAttributes(name: string, attributes: QueueAttributesInput): Promise<void> {
     const queue = await this.require(name);
+    await this.guard?.(name);
     const settings = applyQueueAttributes(queue.settings, attributes, false);
     if (
       settings.RedrivePolicy &&
@@ -331,6 +340,7 @@ export class QueueService implements Service {
 
   async tag(name: string, tags: Record<string, string>): Promise<void> {
     const queue = await this.require(name);
+    await this.guard?.(name);
     const merged = validateTags({ ...queue.tags, ...validateTags(tags, 'Tags') }, 'Tags');
     const updated = await this.store.queueUpdate({ name, tags: merged, now: this.clock.now() });
     if (updated) this.cache.set(name, updated);
@@ -338,6 +348,7 @@ export class QueueService implements Service {
 
   async untag(name: string, keys: string[]): Promise<void> {
     const queue = await this.require(name);
+    await this.guard?.(name);
     const tags = { ...queue.tags };
     for (const key of keys) delete tags[key];
     const updated = await this.store.queueUpdate({ name, tags, now: this.clock.now() });

@@ -9,9 +9,13 @@
  *   queue if there is one (and the entry is done), or is dropped (`AbandonDelivery`, recorded on the
  *   outbox entry).
  * - The dead-letter message's body is the event as the target would have received it; its attributes say
- *   why (ERROR_CODE, ERROR_MESSAGE, EXHAUSTED_RETRY_CONDITION, RETRY_ATTEMPTS, SCHEDULE_ARN, TARGET_ARN).
+ *   why, as Scheduler's dead-letter events do (String attributes ERROR_CODE, ERROR_MESSAGE, EXECUTION_ID,
+ *   RETRY_ATTEMPTS, SCHEDULE_ARN with the schedule's group, TARGET_ARN; plus EXHAUSTED_RETRY_CONDITION,
+ *   which EventBridge rules' dead-letter messages carry). EXECUTION_ID names the scheduled invocation: a
+ *   UUID derived from the outbox key (`schedule:<name>:<tick>`), so every retry and every node agree.
  *   An event the dead-letter queue refuses (it is gone) is dropped, with both errors on the outbox entry.
  */
+import { createHash } from 'node:crypto';
 import { AbandonDelivery, RetryDelivery } from './outbox-relay.js';
 import { deliverToTarget, type DeliveryDeps } from './deliver.js';
 import type { OutboxEntry } from '../store/outbox-store.js';
@@ -70,6 +74,13 @@ export async function deliverWithPolicy(p: PolicyDelivery): Promise<void> {
   }
 }
 
+/** A UUID (version-4 shape) derived from the invocation's outbox key: the same for every attempt. */
+export function executionId(key: string): string {
+  const hex = createHash('sha256').update(key).digest('hex');
+  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
@@ -89,8 +100,9 @@ async function sendDeadLetter(
       messageAttributes: {
         ERROR_CODE: text(code),
         ERROR_MESSAGE: text((error instanceof Error ? error.message : String(error)).slice(0, 1024) || code),
+        EXECUTION_ID: text(executionId(p.entry.key)),
         EXHAUSTED_RETRY_CONDITION: text(condition),
-        RETRY_ATTEMPTS: { dataType: 'Number', stringValue: String(retries) },
+        RETRY_ATTEMPTS: text(String(retries)),
         SCHEDULE_ARN: text(p.scheduleArn),
         TARGET_ARN: text(p.targetArn),
       },

@@ -23,6 +23,9 @@ import type { Service } from '../model/service.js';
 
 export type OutboxHandler = (entry: OutboxEntry) => Promise<void>;
 
+/** Attempts of an entry whose handler applies no limit of its own (`maxAttempts` by default). */
+export const DEFAULT_MAX_ATTEMPTS = 3;
+
 /** Thrown by a handler that applies its own retry limit: retry with backoff, whatever `maxAttempts` says. */
 export class RetryDelivery extends Error {
   constructor(readonly reason: unknown) {
@@ -65,7 +68,7 @@ export class OutboxRelay implements Service {
 
   constructor(private readonly options: OutboxRelayOptions) {
     this.leaseMs = options.leaseMs ?? 5 * 60_000;
-    this.maxAttempts = options.maxAttempts ?? 3;
+    this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   }
 
   /** Delivers whatever is due (left by a crash, say) and follows the outbox channel. */

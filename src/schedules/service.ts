@@ -24,6 +24,7 @@ import { type BatchTarget } from '../store/targets.js';
 import { firstTickAfter, planTick } from './ticks.js';
 import { boundedExpression, flexibleDeliveryAt, type TickBounds } from './window.js';
 import { deliverWithPolicy } from './delivery-failure.js';
+import { AbandonDelivery, DEFAULT_MAX_ATTEMPTS, RetryDelivery } from './outbox-relay.js';
 import {
   scheduleLimits,
   type ScheduleInput,
@@ -58,6 +59,7 @@ export class ScheduleService implements Service {
   private started = false;
   /** Refuses a change to a schedule someone else manages (the engine sets it: `sluice apply`'s schedules). */
   private guard: ((name: string) => Promise<void>) | undefined;
+  private arnResolver: ((name: string) => Promise<string | undefined>) | undefined;
 
   constructor(private readonly options: ScheduleServiceOptions) {}
 
@@ -66,6 +68,14 @@ export class ScheduleService implements Service {
 
   onCompleted(listener: (name: string) => Promise<void>): void {
     this.completed = listener;
+  }
+
+  /**
+   * Sets how a schedule's ARN is found for its dead-letter messages (the engine reads the Scheduler API's
+   * group from the catalog); without one, or when it knows none, the schedule is in group `default`.
+   */
+  resolveArnsWith(resolver: (name: string) => Promise<string | undefined>): void {
+    this.arnResolver = resolver;
   }
 
   /** Sets the check every update and delete passes first (catalog/service.ts `refuseAppliedSchedule`). */
@@ -194,8 +204,23 @@ export class ScheduleService implements Service {
         scheduledTime: tick.scheduledTime,
         deliveryKey: entry.key,
       });
+      if (tick.last) await this.completeSchedule(tick.schedule);
       return;
     }
+    try {
+      await this.deliverTick(entry, tick);
+    } catch (error) {
+      // The last invocation is complete when it has its final outcome: given up (dropped or dead-lettered
+      // without a policy's own retries left), not when it will be retried.
+      const final = error instanceof AbandonDelivery || (!(error instanceof RetryDelivery) && !tick.target.onFailure && entry.attempts >= DEFAULT_MAX_ATTEMPTS);
+      if (tick.last && final) await this.completeSchedule(tick.schedule);
+      throw error;
+    }
+    if (tick.last) await this.completeSchedule(tick.schedule);
+  }
+
+  private async deliverTick(entry: OutboxEntry, tick: TickDelivery): Promise<void> {
+    if (tick.target.kind === 'batch') return;
     await deliverWithPolicy({
       deps: this.options,
       target: tick.target,
@@ -203,7 +228,7 @@ export class ScheduleService implements Service {
       entry,
       firstDueAt: tick.dueAt ?? tick.scheduledTime,
       now: this.options.clock.now(),
-      scheduleArn: this.scheduleArn(tick.schedule),
+      scheduleArn: (await this.arnResolver?.(tick.schedule)) ?? this.scheduleArn(tick.schedule),
       targetArn: this.targetArn(tick.target),
     });
   }
@@ -267,6 +292,7 @@ export class ScheduleService implements Service {
       target: schedule.target,
       event: this.eventFor(schedule, plan.scheduledTime),
       dueAt,
+      ...(plan.next === null && schedule.policy?.deleteAfterCompletion ? { last: true } : {}),
     };
     const claimed = await this.options.store.scheduleClaimTick({
       name: schedule.name,
@@ -282,16 +308,22 @@ export class ScheduleService implements Service {
         : null,
       now,
     });
-    // ActionAfterCompletion DELETE: the last tick is claimed (its delivery is in the outbox), so the
-    // schedule goes, unless it was changed since it was read.
-    if (claimed && plan.next === null && schedule.policy?.deleteAfterCompletion) {
-      const current = await this.options.store.scheduleGet({ name: schedule.name });
-      if (current && current.nextFireAt === null && current.modifiedAt === schedule.modifiedAt) {
-        if (await this.options.store.scheduleDelete({ name: schedule.name })) await this.completed?.(schedule.name);
-        this.expressions.delete(schedule.name);
-      }
-    }
+    // ActionAfterCompletion DELETE with no last invocation to wait for (its last ticks were skipped by
+    // the catch-up policy): the schedule goes now. One with a last invocation goes when that completes.
+    if (claimed && plan.next === null && !plan.fire && schedule.policy?.deleteAfterCompletion) await this.completeSchedule(schedule.name, schedule.modifiedAt);
     return plan.next;
+  }
+
+  /**
+   * ActionAfterCompletion DELETE: deletes a schedule that has no tick left, unless it was changed
+   * meanwhile (given new ticks, its policy dropped, or, with `modifiedAt`, changed at all since read).
+   */
+  private async completeSchedule(name: string, modifiedAt?: number): Promise<void> {
+    const current = await this.options.store.scheduleGet({ name });
+    if (!current || current.nextFireAt !== null || !current.policy?.deleteAfterCompletion) return;
+    if (modifiedAt !== undefined && current.modifiedAt !== modifiedAt) return;
+    if (await this.options.store.scheduleDelete({ name })) await this.completed?.(name);
+    this.expressions.delete(name);
   }
 
   private targetArn(target: TickDelivery['target']): string {

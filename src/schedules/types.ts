@@ -76,6 +76,8 @@ export interface TickDelivery {
   event: unknown;
   /** When it is first due (the tick, or later within a flexible window); a RetryPolicy's event age counts from it. */
   dueAt?: number;
+  /** The schedule's last invocation, of a schedule deleted after completion (ActionAfterCompletion DELETE): once it has an outcome, the schedule goes. */
+  last?: boolean;
 }
 
 export const scheduleLimits = {

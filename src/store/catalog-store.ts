@@ -12,6 +12,8 @@
  * bytes it names.
  */
 
+import type { QueueSettings } from './queue-settings.js';
+import type { TableDefinition } from './table-definition.js';
 import type { ScheduleStore, StoredSchedule } from './schedule-store.js';
 
 export const catalogChannel = 'catalog';
@@ -73,6 +75,42 @@ export interface CatalogScheduleWrites {
   deletes: string[];
 }
 
+/**
+ * Queue rows `catalogWrite` writes in its transaction (`sluice apply`): a create fails its condition when
+ * the name exists or was deleted less than `nameReuseDelayMs` ago (SQS's rule), an update or a delete
+ * when it does not exist (the failure names kind `queue`). A delete removes the queue's messages, as
+ * DeleteQueue does.
+ */
+export interface CatalogQueueWrites {
+  creates: Array<{ name: string; fifo: boolean; settings: QueueSettings; tags: Record<string, string> }>;
+  updates: Array<{ name: string; settings: QueueSettings; tags: Record<string, string> }>;
+  deletes: string[];
+  now: number;
+  nameReuseDelayMs: number;
+}
+
+/**
+ * Table rows `catalogWrite` writes in its transaction (`sluice apply`): a create fails its condition when
+ * the name exists; an update (a compare-and-set on the definition read, `expected`, with no index change)
+ * or a delete (with the table's items, stream and checkpoints) when it does not (the failure names kind
+ * `table`).
+ */
+export interface CatalogTableWrites {
+  creates: Array<{ name: string; definition: TableDefinition }>;
+  updates: Array<{ name: string; definition: TableDefinition; expected: TableDefinition }>;
+  deletes: string[];
+  now: number;
+}
+
+export function hasTableWrites(writes: CatalogTableWrites | undefined): boolean {
+  return writes !== undefined && writes.creates.length + writes.updates.length + writes.deletes.length > 0;
+}
+
+/** Whether a batch changes any queue (its writers then publish the queues' channel). */
+export function hasQueueWrites(writes: CatalogQueueWrites | undefined): boolean {
+  return writes !== undefined && writes.creates.length + writes.updates.length + writes.deletes.length > 0;
+}
+
 export type CatalogPutOutcome = { written: true; entry: CatalogEntry } | { written: false; current: CatalogEntry | null };
 
 export interface CatalogStore {
@@ -98,7 +136,7 @@ export interface CatalogStore {
    * catalogPut and catalogDelete): all are made, or none when one condition fails (that entry is
    * named). One wake-up on the catalog channel for the whole batch. `sluice apply` uses it.
    */
-  catalogWrite(p: { puts: CatalogPutInput[]; deletes: CatalogDeleteInput[]; schedules?: CatalogScheduleWrites }): Promise<CatalogWriteOutcome>;
+  catalogWrite(p: { puts: CatalogPutInput[]; deletes: CatalogDeleteInput[]; schedules?: CatalogScheduleWrites; queues?: CatalogQueueWrites; tables?: CatalogTableWrites }): Promise<CatalogWriteOutcome>;
   /** The entry's attachment, if it has one. */
   catalogAttachment(p: { kind: string; name: string }): Promise<CatalogAttachment | undefined>;
 }

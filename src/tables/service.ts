@@ -86,6 +86,9 @@ export class TableService implements Service {
   private readonly backfills = new Map<string, Promise<StoredTable | undefined>>();
   private stopping = false;
 
+  /** Refuses a change to a table someone else manages (the engine sets it: `sluice apply`'s tables). */
+  private guard: ((name: string) => Promise<void>) | undefined;
+
   constructor(options: TableServiceOptions) {
     this.store = options.store;
     this.clock = options.clock;
@@ -126,6 +129,11 @@ export class TableService implements Service {
    * Creates a table; creating it again with the same definition returns it (config files re-apply),
    * unless `ifExists: 'fail'` asks for DynamoDB's ResourceInUseException whatever the definition.
    */
+  /** Sets the check that UpdateTable and DeleteTable pass first (catalog/service.ts `refuseAppliedTable`). */
+  guardChanges(guard: (name: string) => Promise<void>): void {
+    this.guard = guard;
+  }
+
   async createTable(
     input: CreateTableInput,
     options: { ifExists?: 'return' | 'fail' } = {},
@@ -192,6 +200,7 @@ export class TableService implements Service {
     options: { waitForIndex?: boolean } = {},
   ): Promise<TableDescription> {
     validateTableName(name);
+    await this.guard?.(name);
     this.cache.delete(name);
     let updated: StoredTable | undefined;
     do {
@@ -273,6 +282,7 @@ export class TableService implements Service {
 
   async deleteTable(name: string): Promise<TableDescription> {
     validateTableName(name);
+    await this.guard?.(name);
     const deleted = await this.store.tableDelete({ name });
     this.cache.delete(name);
     if (!deleted) throw tableNotFound(name);

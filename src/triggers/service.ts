@@ -27,6 +27,12 @@ export interface TriggerServiceOptions {
   events?: EngineEvents | undefined;
 }
 
+/** Resources a trigger may name before they exist (see `validate`): queues by name, functions by name with their timeout (s). */
+export interface AssumedResources {
+  queues?: ReadonlyMap<string, StoredQueue>;
+  functions?: ReadonlyMap<string, number>;
+}
+
 export class TriggerService implements Service {
   private readonly pollers = new Map<string, SqsPoller>();
   private readonly unsubscribeFunctions: () => void;
@@ -50,13 +56,20 @@ export class TriggerService implements Service {
   }
 
   /** Checks a new trigger as `create` would, creating nothing (`sluice apply` checks a whole file first). */
-  async validate(input: TriggerInput): Promise<void> {
-    await this.configForNew(input);
+  /**
+   * Checks a new trigger as `create` would, creating nothing. `assumed`: queues and functions (with their
+   * timeout) that do not exist yet but will when the trigger does (`sluice apply` creates them in the
+   * same transaction).
+   */
+  async validate(input: TriggerInput, assumed: AssumedResources = {}): Promise<void> {
+    await this.configForNew(input, assumed);
   }
 
-  private async configForNew(input: TriggerInput) {
-    const queue = await this.requireQueue(input?.queue);
-    const functionName = this.requireFunction(input.functionName);
+  private async configForNew(input: TriggerInput, assumed: AssumedResources = {}) {
+    const assumedQueue = typeof input?.queue === 'string' ? assumed.queues?.get(queueNameOf(input.queue) ?? '') : undefined;
+    const queue = assumedQueue ?? (await this.requireQueue(input?.queue));
+    const assumedTimeout = typeof input?.functionName === 'string' ? assumed.functions?.get(input.functionName) : undefined;
+    const functionName = assumedTimeout !== undefined ? input.functionName : this.requireFunction(input.functionName);
     for (const poller of this.pollers.values()) {
       const existing = poller.configuration;
       if (existing.queueName === queue.name && existing.functionName === functionName) {
@@ -71,7 +84,7 @@ export class TriggerService implements Service {
       uuid: triggerUuid(input.uuid, this.pollers),
       queue,
       input: { ...input, functionName },
-      functionTimeoutSeconds: this.options.functions.definition(functionName)?.timeoutSeconds ?? 0,
+      functionTimeoutSeconds: assumedTimeout ?? this.options.functions.definition(functionName)?.timeoutSeconds ?? 0,
       now: this.options.clock.now(),
     });
   }

@@ -40,12 +40,15 @@ export async function startTestNode(
     clock?: Clock;
     /** Where the node extracts API-created functions' code (default the system's). */
     codeCacheDir?: string;
+    /** How long unused packages stay in that cache (default the engine's). */
+    codeCacheRetentionMs?: number;
   } = {},
 ): Promise<TestNode> {
   const sluice = await Sluice.open({
     store: options.store ?? 'sqlite::memory:',
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.codeCacheDir ? { codeCacheDir: options.codeCacheDir } : {}),
+    ...(options.codeCacheRetentionMs !== undefined ? { codeCacheRetentionMs: options.codeCacheRetentionMs } : {}),
   });
   const auth = buildAuthSettings({
     env: {},
@@ -53,7 +56,7 @@ export async function startTestNode(
     configTokens: [TEST_TOKEN],
     insecureDev: options.insecureDev ?? false,
   });
-  const { insecureDev: _insecureDev, store: _store, clock: _clock, codeCacheDir: _codeCacheDir, ...apiOptions } = options;
+  const { insecureDev: _insecureDev, store: _store, clock: _clock, codeCacheDir: _codeCacheDir, codeCacheRetentionMs: _retention, ...apiOptions } = options;
   const api = await buildHttpApi({ sluice, auth, logger: false, ...apiOptions });
   const url = await api.listen({ host: '127.0.0.1', port: 0 });
   const clients: SQSClient[] = [];

@@ -15,12 +15,21 @@ interface PlanStep {
   action: string;
   mapping: string;
   uuid?: string;
+  changes?: Record<string, { from?: unknown; to: unknown }>;
 }
 
 interface FunctionStep {
   action: string;
   function: string;
   reservedConcurrency?: number | null;
+  changes?: Record<string, { from?: unknown; to: unknown }>;
+}
+
+/** A step's diff as `field: old -> new` (a field the catalog lacked shows only its new value). */
+function describeChanges(changes: Record<string, { from?: unknown; to: unknown }> | undefined): string {
+  return Object.entries(changes ?? {})
+    .map(([field, { from, to }]) => `${field}: ${from !== undefined ? `${JSON.stringify(from)} -> ` : ''}${JSON.stringify(to)}`)
+    .join(', ');
 }
 
 export function registerApply(program: Command): void {
@@ -36,11 +45,25 @@ export function registerApply(program: Command): void {
         const file = options.config ? resolve(options.config) : findConfigFile(process.cwd());
         if (!file) throw new Error('no config file here; give one with --config');
         const { config, path } = await loadConfigFile(file);
-        const functions = Object.fromEntries(Object.entries(config.functions ?? {}).map(([name, fn]) => [name, { reservedConcurrency: fn.reservedConcurrency ?? null }]));
-        const result = await context.client.post<{ plan: PlanStep[]; functions?: FunctionStep[]; schedules?: Array<{ action: string; schedule: string }>; applied: boolean }>('/v1/apply', {
+        const functions = Object.fromEntries(
+          Object.entries(config.functions ?? {}).map(([name, fn]) => [
+            name,
+            {
+              reservedConcurrency: fn.reservedConcurrency ?? null,
+              ...(fn.timeout !== undefined ? { timeout: fn.timeout } : {}),
+              ...(fn.memorySize !== undefined ? { memorySize: fn.memorySize } : {}),
+              ...(fn.environment !== undefined ? { environment: fn.environment } : {}),
+              // A handler given as a value (a TypeScript config) is code only that program has: not sent.
+              ...(typeof fn.handler === 'string' ? { handler: fn.handler } : {}),
+            },
+          ]),
+        );
+        const result = await context.client.post<{ plan: PlanStep[]; functions?: FunctionStep[]; schedules?: Array<{ action: string; schedule: string }>; queues?: Array<{ action: string; queue: string; changes?: FunctionStep['changes'] }>; tables?: Array<{ action: string; table: string; changes?: FunctionStep['changes'] }>; applied: boolean }>('/v1/apply', {
           source: path,
           functions,
           ...(config.schedules ? { schedules: config.schedules } : {}),
+          ...(config.queues ? { queues: config.queues } : {}),
+          ...(config.tables ? { tables: config.tables } : {}),
           ...(config.triggers ? { triggers: config.triggers } : {}),
           ...(config.streamTriggers ? { streamTriggers: config.streamTriggers } : {}),
           prune: Boolean(options.prune),
@@ -48,18 +71,21 @@ export function registerApply(program: Command): void {
         });
         context.print(result, () => {
           const rows = [
-            ...result.plan.map((s) => ({ action: s.action, resource: s.mapping, detail: s.uuid ?? '(new)' })),
-            ...(result.functions ?? []).map((s) => ({
-              action: s.action,
-              resource: `function ${s.function}`,
-              detail: s.action === 'delete' || s.action === 'keep' ? '' : `reserved concurrency ${s.reservedConcurrency ?? 'none'}`,
-            })),
+            ...(result.queues ?? []).map((s) => ({ action: s.action, resource: `queue ${s.queue}`, detail: describeChanges(s.changes) })),
+            ...(result.tables ?? []).map((s) => ({ action: s.action, resource: `table ${s.table}`, detail: describeChanges(s.changes) })),
+            ...result.plan.map((s) => ({ action: s.action, resource: s.mapping, detail: [s.uuid ?? '(new)', describeChanges(s.changes)].filter(Boolean).join(' ') })),
+            ...(result.functions ?? []).map((s) => {
+              const { reservedConcurrency: _reserved, ...others } = s.changes ?? {};
+              const detail = s.action === 'delete' || s.action === 'keep' ? '' : [`reserved concurrency ${s.reservedConcurrency ?? 'none'}`, describeChanges(others)].filter(Boolean).join('; ');
+              return { action: s.action, resource: `function ${s.function}`, detail };
+            }),
             ...(result.schedules ?? []).map((s) => ({ action: s.action, resource: `schedule ${s.schedule}`, detail: '' })),
           ];
           const table = formatTable(rows, [
             { header: 'action', value: (s) => s.action },
             { header: 'resource', value: (s) => s.resource },
-            { header: 'uuid / settings', value: (s) => s.detail },
+            // The diff is the point of a plan: never cut.
+            { header: 'uuid / changes', value: (s) => s.detail, max: 4000 },
           ]);
           const changes = rows.filter((s) => s.action !== 'unchanged' && s.action !== 'keep').length;
           return `${table}\n${result.applied ? `applied ${changes} change(s)` : `${changes} change(s) planned (--dry-run: nothing applied)`}`;

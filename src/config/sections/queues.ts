@@ -95,6 +95,11 @@ export const queuesSection: ConfigSection = {
     const extra = (await queues.list()).filter((name) => !(name in declared));
     // Sources before their dead-letter queues, the reverse of creation.
     for (const name of extra.reverse()) {
+      // A queue `sluice apply` created is its file's: a node's config does not prune it.
+      if (await context.sluice.catalog.refuseAppliedQueue(name).then(() => false, () => true)) {
+        context.changes.push({ kind: 'queue', name, action: 'kept (managed by sluice apply)' });
+        continue;
+      }
       if (options.delete) await queues.delete(name);
       context.changes.push({ kind: 'queue', name, action: options.delete ? 'deleted' : 'kept (not in config)' });
     }

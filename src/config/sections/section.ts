@@ -12,7 +12,7 @@ export type ResourceKind = 'queue' | 'table' | 'function' | 'trigger' | 'stream 
 export interface ConfigChange {
   kind: ResourceKind;
   name: string;
-  action: 'created' | 'updated' | 'unchanged' | 'deleted' | 'kept (not in config)';
+  action: 'created' | 'updated' | 'unchanged' | 'deleted' | 'kept (not in config)' | 'kept (managed by sluice apply)';
 }
 
 export interface ApplyContext {

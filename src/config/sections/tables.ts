@@ -6,6 +6,7 @@
 import { SluiceError } from '../../model/errors.js';
 import type { IndexDefinition } from '../../store/table-definition.js';
 import type { TableDescription } from '../../tables/types.js';
+import type { CreateTableInput } from '../../tables/definition.js';
 import { atPath, type ApplyContext, type ConfigSection } from './section.js';
 import type { IndexConfig, TableConfig } from './tables-schema.js';
 
@@ -81,18 +82,23 @@ function checkFixedParts(name: string, table: TableConfig, current: TableDescrip
   void name;
 }
 
+/** The table a config entry declares, as CreateTable's input (`sluice apply` sends the same). */
+export function tableInputOf(name: string, table: TableConfig): CreateTableInput {
+  return {
+    name,
+    partitionKey: table.partitionKey,
+    ...(table.sortKey ? { sortKey: table.sortKey } : {}),
+    ...(table.stream ? { stream: { viewType: table.stream } } : {}),
+    ...(table.ttlAttribute ? { ttlAttribute: table.ttlAttribute } : {}),
+    ...(table.streamShardCount !== undefined ? { streamShardCount: table.streamShardCount } : {}),
+    ...(table.indexes ? { indexes: indexesOf(table) } : {}),
+  };
+}
+
 async function applyTable(context: ApplyContext, name: string, table: TableConfig, existing: ReadonlySet<string>): Promise<void> {
   const tables = context.sluice.tables;
   if (!existing.has(name)) {
-    await tables.createTable({
-      name,
-      partitionKey: table.partitionKey,
-      ...(table.sortKey ? { sortKey: table.sortKey } : {}),
-      ...(table.stream ? { stream: { viewType: table.stream } } : {}),
-      ...(table.ttlAttribute ? { ttlAttribute: table.ttlAttribute } : {}),
-      ...(table.streamShardCount !== undefined ? { streamShardCount: table.streamShardCount } : {}),
-      ...(table.indexes ? { indexes: indexesOf(table) } : {}),
-    });
+    await tables.createTable(tableInputOf(name, table));
     context.changes.push({ kind: 'table', name, action: 'created' });
     return;
   }
@@ -122,6 +128,11 @@ export const tablesSection: ConfigSection = {
     const declared = context.config.tables ?? {};
     for (const name of await context.sluice.tables.listTables()) {
       if (name in declared) continue;
+      // A table `sluice apply` created is its file's: a node's config does not prune it.
+      if (await context.sluice.catalog.refuseAppliedTable(name).then(() => false, () => true)) {
+        context.changes.push({ kind: 'table', name, action: 'kept (managed by sluice apply)' });
+        continue;
+      }
       if (options.delete) await context.sluice.tables.deleteTable(name);
       context.changes.push({ kind: 'table', name, action: options.delete ? 'deleted' : 'kept (not in config)' });
     }

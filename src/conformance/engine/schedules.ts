@@ -352,6 +352,37 @@ export function scheduleConformance(backend: BackendUnderTest): void {
       expect(await schedules().list()).toEqual([]);
     });
 
+    it('deletes a schedule after completion only once its last invocation has its outcome, retries included', async () => {
+      const t0 = t.clock.now();
+      let calls = 0;
+      await t.sluice.functions.create({
+        name: 'recovering',
+        handler: async () => {
+          calls++;
+          if (calls < 3) throw new Error('not yet');
+        },
+      });
+      await schedules().create({
+        name: 'once-more',
+        expression: `at(${new Date(t0 + 60 * MINUTE).toISOString().slice(0, 19)})`,
+        target: { function: 'recovering', onFailure: { maximumRetryAttempts: 5, maximumEventAgeSeconds: 3600 } },
+        deleteAfterCompletion: true,
+      });
+      await t.clock.advance(60 * MINUTE);
+      await drain();
+      expect(calls).toBe(1);
+      // The last tick is claimed and failed once: its invocation is under way, so the schedule stays.
+      expect((await schedules().list()).map((view) => view.name)).toEqual(['once-more']);
+      await t.clock.advance(1_000);
+      await drain();
+      expect(calls).toBe(2);
+      expect((await schedules().list()).map((view) => view.name)).toEqual(['once-more']);
+      await t.clock.advance(2_000);
+      await drain();
+      expect(calls).toBe(3);
+      expect(await schedules().list()).toEqual([]);
+    });
+
     it('retries a failing function by its RetryPolicy, then sends the event to the dead-letter queue', async () => {
       await t.sluice.queues.create('dlq');
       let calls = 0;
@@ -384,6 +415,9 @@ export function scheduleConformance(backend: BackendUnderTest): void {
       expect(attribute('ERROR_MESSAGE')).toMatch(/nope/);
       expect(attribute('SCHEDULE_ARN')).toMatch(/:schedule\/default\/failing$/);
       expect(attribute('TARGET_ARN')).toMatch(/:function:broken$/);
+      // EXECUTION_ID names the invocation: a UUID, the same for every attempt of it.
+      expect(attribute('EXECUTION_ID')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(dead?.messageAttributes.RETRY_ATTEMPTS?.dataType).toBe('String');
       await t.clock.advance(60 * MINUTE - 3_000 - 1);
       await drain();
       expect(calls).toBe(3);

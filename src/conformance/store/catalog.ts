@@ -5,6 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { catalogChannel } from '../../store/catalog-store.js';
 import { scheduleCatalogChannel, type StoredSchedule } from '../../store/schedule-store.js';
+import { queueCatalogChannel } from '../../store/notifier.js';
+import { settingsOf } from './queue-fixtures.js';
 import type { BackendUnderTest } from '../backend.js';
 import { useStore } from './harness.js';
 
@@ -145,6 +147,59 @@ export function catalogStoreConformance(backend: BackendUnderTest): void {
       expect(await t.store.scheduleGet({ name: 'fresh' })).toBeUndefined();
       unsubscribe();
       expect(heard).toBe(2);
+    });
+
+    it('writes queues in the same batch: all or nothing, each under its condition, with SQS\'s name-reuse delay', async () => {
+      const settings = settingsOf();
+      const common = { now: 10_000, nameReuseDelayMs: 60_000 };
+      await t.store.queueCreate({ name: 'existing', fifo: false, settings, tags: {}, now: 0, nameReuseDelayMs: 60_000 });
+      let heard = 0;
+      const unsubscribe = t.store.notifier.subscribe(queueCatalogChannel, () => heard++);
+      const marker = { ...entry('fresh', { managedBy: 'file' }), kind: 'applied-queue', ifRevision: null };
+      const fresh = { name: 'fresh', fifo: false, settings, tags: { team: 'a' } };
+      const refused = await t.store.catalogWrite({ puts: [marker], deletes: [], queues: { creates: [fresh, { ...fresh, name: 'existing' }], updates: [], deletes: [], ...common } });
+      expect(refused).toEqual({ written: false, failed: { kind: 'queue', name: 'existing' } });
+      expect(await t.store.queueGet({ name: 'fresh' })).toBeUndefined();
+      expect(await t.store.catalogList({ kind: 'applied-queue' })).toEqual([]);
+      expect(await t.store.catalogWrite({ puts: [], deletes: [], queues: { creates: [], updates: [{ ...fresh, name: 'nowhere' }], deletes: [], ...common } })).toEqual({
+        written: false,
+        failed: { kind: 'queue', name: 'nowhere' },
+      });
+      expect(heard).toBe(0);
+
+      const changed = { name: 'existing', settings: { ...settings, VisibilityTimeout: 99 }, tags: { v: '2' } };
+      expect(await t.store.catalogWrite({ puts: [marker], deletes: [], queues: { creates: [fresh], updates: [changed], deletes: [], ...common } })).toEqual({ written: true });
+      expect(await t.store.queueGet({ name: 'fresh' })).toMatchObject({ tags: { team: 'a' }, createdAt: 10_000 });
+      expect(await t.store.queueGet({ name: 'existing' })).toMatchObject({ settings: { VisibilityTimeout: 99 }, tags: { v: '2' }, modifiedAt: 10_000 });
+      expect(await t.store.catalogWrite({ puts: [], deletes: [], queues: { creates: [], updates: [], deletes: ['fresh'], ...common } })).toEqual({ written: true });
+      expect(await t.store.queueGet({ name: 'fresh' })).toBeUndefined();
+      // A name deleted less than the reuse delay ago cannot be created again, as CreateQueue's QueueDeletedRecently.
+      expect(await t.store.catalogWrite({ puts: [], deletes: [], queues: { creates: [fresh], updates: [], deletes: [], now: 20_000, nameReuseDelayMs: 60_000 } })).toEqual({
+        written: false,
+        failed: { kind: 'queue', name: 'fresh' },
+      });
+      unsubscribe();
+      expect(heard).toBe(2);
+    });
+
+    it('writes tables in the same batch: all or nothing, an update only at the definition read', async () => {
+      const definition = { partitionKey: { name: 'pk', type: 'S' as const }, sortKey: null, stream: null, ttlAttribute: null, shardCount: 2 };
+      await t.store.tableCreate({ name: 'existing', definition, now: 0 });
+      const marker = { ...entry('fresh', { managedBy: 'file' }), kind: 'applied-table', ifRevision: null };
+      const refused = await t.store.catalogWrite({ puts: [marker], deletes: [], tables: { creates: [{ name: 'fresh', definition }, { name: 'existing', definition }], updates: [], deletes: [], now: 5 } });
+      expect(refused).toEqual({ written: false, failed: { kind: 'table', name: 'existing' } });
+      expect(await t.store.tableGet({ name: 'fresh' })).toBeUndefined();
+      expect(await t.store.catalogList({ kind: 'applied-table' })).toEqual([]);
+      const withTtl = { ...definition, ttlAttribute: 'exp' };
+      const stale = { name: 'existing', definition: withTtl, expected: { ...definition, ttlAttribute: 'other' } };
+      expect(await t.store.catalogWrite({ puts: [], deletes: [], tables: { creates: [], updates: [stale], deletes: [], now: 5 } })).toEqual({ written: false, failed: { kind: 'table', name: 'existing' } });
+
+      const update = { name: 'existing', definition: withTtl, expected: definition };
+      expect(await t.store.catalogWrite({ puts: [marker], deletes: [], tables: { creates: [{ name: 'fresh', definition }], updates: [update], deletes: [], now: 5 } })).toEqual({ written: true });
+      expect((await t.store.tableGet({ name: 'existing' }))?.definition.ttlAttribute).toBe('exp');
+      expect((await t.store.tableGet({ name: 'fresh' }))?.definition.shardCount).toBe(2);
+      expect(await t.store.catalogWrite({ puts: [], deletes: [], tables: { creates: [], updates: [], deletes: ['fresh'], now: 7 } })).toEqual({ written: true });
+      expect(await t.store.tableGet({ name: 'fresh' })).toBeUndefined();
     });
 
     it('publishes on the catalog channel at every write and delete, not on a refused one', async () => {

@@ -7,7 +7,11 @@
  * attachment left is the last writer's.
  */
 import type pg from 'pg';
-import { catalogChannel, catalogEntryOf, hasScheduleWrites, type CatalogPutOutcome, type CatalogRow, type CatalogStore } from '../catalog-store.js';
+import { catalogChannel, catalogEntryOf, hasQueueWrites, hasScheduleWrites, hasTableWrites, type CatalogPutOutcome, type CatalogRow, type CatalogStore } from '../catalog-store.js';
+import { queueCatalogChannel } from '../notifier.js';
+import { writeQueuesIn } from './queues.js';
+import { writeTablesIn } from './tables.js';
+import { tableCatalogChannel } from '../table-store.js';
 import { scheduleCatalogChannel } from '../schedule-store.js';
 import { writeSchedulesIn } from './schedules.js';
 import type { Notifier } from '../notifier.js';
@@ -95,6 +99,10 @@ export function createPostgresCatalogStore(pool: pg.Pool, notifier: Notifier): C
         }
         const schedule = p.schedules ? await writeSchedulesIn(client, p.schedules) : undefined;
         if (schedule !== undefined) throw new ConditionFailed({ kind: 'schedule', name: schedule });
+        const queue = p.queues ? await writeQueuesIn(client, p.queues) : undefined;
+        if (queue !== undefined) throw new ConditionFailed({ kind: 'queue', name: queue });
+        const table = p.tables ? await writeTablesIn(client, p.tables) : undefined;
+        if (table !== undefined) throw new ConditionFailed({ kind: 'table', name: table });
         return undefined;
       }).catch((error: unknown) => {
         if (error instanceof ConditionFailed) return error.failed;
@@ -103,6 +111,8 @@ export function createPostgresCatalogStore(pool: pg.Pool, notifier: Notifier): C
       if (failedAt) return { written: false, failed: failedAt };
       if (p.puts.length + p.deletes.length > 0) notifier.publish(catalogChannel);
       if (hasScheduleWrites(p.schedules)) notifier.publish(scheduleCatalogChannel);
+      if (hasQueueWrites(p.queues)) notifier.publish(queueCatalogChannel);
+      if (hasTableWrites(p.tables)) notifier.publish(tableCatalogChannel);
       return { written: true };
     },
     async catalogPut(p) {

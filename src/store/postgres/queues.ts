@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type { QueueSettings } from '../queue-settings.js';
 import { queueCatalogChannel, queueChannel, type Notifier } from '../notifier.js';
 import type { QueueCounts, QueueStore, StoredQueue } from '../queue-store.js';
+import type { CatalogQueueWrites } from '../catalog-store.js';
 import { query, run, transaction } from './connection.js';
 
 interface QueueRow {
@@ -92,6 +93,30 @@ type QueueCatalog = Pick<
   | 'queuePurge'
   | 'queueCounts'
 >;
+
+/**
+ * The queue writes of `catalogWrite` (`sluice apply`), on the client of its transaction: the name of the
+ * first queue whose condition fails (a create of an existing or recently deleted name, an update or a
+ * delete of a missing one), or undefined when all were made. The SQL is the queue catalog's own.
+ */
+export async function writeQueuesIn(client: pg.PoolClient, writes: CatalogQueueWrites): Promise<string | undefined> {
+  for (const q of writes.creates) {
+    const [tomb] = await query<{ deleted_at: number }>(client, sql.tombstone, [q.name]);
+    if (tomb && writes.now - tomb.deleted_at < writes.nameReuseDelayMs) return q.name;
+    const [created] = await query<QueueRow>(client, sql.insert, [q.name, q.fifo, JSON.stringify(q.settings), JSON.stringify(q.tags), writes.now]);
+    if (!created) return q.name;
+  }
+  for (const q of writes.updates) {
+    const [updated] = await query<QueueRow>(client, sql.update, [q.name, JSON.stringify(q.settings), JSON.stringify(q.tags), writes.now]);
+    if (!updated) return q.name;
+  }
+  for (const name of writes.deletes) {
+    const [queue] = await query<QueueRow>(client, sql.lockByName, [name]);
+    if (!queue) return name;
+    await query(client, sql.deleteQueue, [queue.id, name, writes.now]);
+  }
+  return undefined;
+}
 
 export function createPostgresQueueCatalog(pool: pg.Pool, notifier: Notifier): QueueCatalog {
   async function create(p: Parameters<QueueStore['queueCreate']>[0]) {

@@ -8,6 +8,7 @@
  * budget, so a page of large items never transfers the items past its end, and a fetch never reads
  * more than its row cap. Pages of small items take a second fetch sized from the first (see `pageOf`).
  */
+import type { CatalogTableWrites } from '../catalog-store.js';
 import type pg from 'pg';
 import type { TableDefinition } from '../table-definition.js';
 import type { EncodedKey } from '../table-definition.js';
@@ -324,4 +325,25 @@ export function createPostgresTableStore(
       return { keys, nextExpiresAt: keys.length > 0 ? null : (rows[0]?.next_expires_at ?? null) };
     },
   };
+}
+
+/**
+ * `catalogWrite`'s table rows (`sluice apply`), on the client of its transaction: the name of the first
+ * table whose condition fails, or undefined when all were made. The table store's own SQL.
+ */
+export async function writeTablesIn(client: pg.PoolClient, writes: CatalogTableWrites): Promise<string | undefined> {
+  for (const t of writes.creates) {
+    const [created] = await query<TableRow>(client, sql.create, [t.name, JSON.stringify(t.definition), writes.now, t.definition.shardCount]);
+    if (!created) return t.name;
+  }
+  for (const t of writes.updates) {
+    const [updated] = await query<TableRow>(client, sql.update, [t.name, JSON.stringify(t.definition), writes.now, JSON.stringify(t.expected)]);
+    if (!updated) return t.name;
+  }
+  for (const name of writes.deletes) {
+    const [deleted] = await query<TableRow>(client, sql.deleteTable, [name]);
+    if (!deleted) return name;
+    await query(client, sql.deleteContents, [deleted.id]);
+  }
+  return undefined;
 }

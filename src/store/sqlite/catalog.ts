@@ -1,5 +1,8 @@
 /** The catalog on SQLite: each write reads the entry and decides inside one synchronous transaction. */
-import { catalogChannel, catalogEntryOf, hasScheduleWrites, type CatalogRow, type CatalogStore } from '../catalog-store.js';
+import { catalogChannel, catalogEntryOf, hasQueueWrites, hasScheduleWrites, hasTableWrites, type CatalogQueueWrites, type CatalogRow, type CatalogStore } from '../catalog-store.js';
+import { queueCatalogChannel } from '../notifier.js';
+import { tableCatalogChannel } from '../table-store.js';
+import { sqliteTableRowWrites } from './tables.js';
 import { scheduleCatalogChannel } from '../schedule-store.js';
 import { sqliteScheduleWriter } from './schedules.js';
 import type { Notifier } from '../notifier.js';
@@ -7,7 +10,8 @@ import type { SqliteDatabase } from './database.js';
 
 const toEntry = catalogEntryOf;
 
-export function createSqliteCatalogStore(db: SqliteDatabase, notifier: Notifier): CatalogStore {
+/** `writeQueues`: the queue store's row writes (queues.ts `sqliteQueueRowWrites`), run inside a batch. */
+export function createSqliteCatalogStore(db: SqliteDatabase, notifier: Notifier, writeQueues: (writes: CatalogQueueWrites) => string | undefined): CatalogStore {
   const sql = {
     get: db.prepare<[string, string], CatalogRow>('SELECT * FROM catalog_entries WHERE kind = ? AND name = ?'),
     upsert: db.prepare<[string, string, string, number, number]>(
@@ -50,11 +54,16 @@ export function createSqliteCatalogStore(db: SqliteDatabase, notifier: Notifier)
     }
   }
   const writeSchedules = sqliteScheduleWriter(db);
+  const writeTables = sqliteTableRowWrites(db);
   const writeBatch = db.transaction((p: Parameters<CatalogStore['catalogWrite']>[0]) => {
     for (const op of p.puts) if (!put(op).written) throw new ConditionFailed({ kind: op.kind, name: op.name });
     for (const op of p.deletes) if (!remove(op)) throw new ConditionFailed({ kind: op.kind, name: op.name });
     const schedule = p.schedules ? writeSchedules(p.schedules) : undefined;
     if (schedule !== undefined) throw new ConditionFailed({ kind: 'schedule', name: schedule });
+    const queue = p.queues ? writeQueues(p.queues) : undefined;
+    if (queue !== undefined) throw new ConditionFailed({ kind: 'queue', name: queue });
+    const table = p.tables ? writeTables(p.tables) : undefined;
+    if (table !== undefined) throw new ConditionFailed({ kind: 'table', name: table });
   });
 
   return {
@@ -67,6 +76,8 @@ export function createSqliteCatalogStore(db: SqliteDatabase, notifier: Notifier)
       }
       if (p.puts.length + p.deletes.length > 0) notifier.publish(catalogChannel);
       if (hasScheduleWrites(p.schedules)) notifier.publish(scheduleCatalogChannel);
+      if (hasQueueWrites(p.queues)) notifier.publish(queueCatalogChannel);
+      if (hasTableWrites(p.tables)) notifier.publish(tableCatalogChannel);
       return { written: true };
     },
     async catalogPut(p) {

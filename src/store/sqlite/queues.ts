@@ -7,6 +7,7 @@ import type { QueueSettings } from '../queue-settings.js';
 import type { Notifier } from '../notifier.js';
 import { queueCatalogChannel, queueChannel } from '../notifier.js';
 import type { QueueCounts, QueueStore, StoredQueue } from '../queue-store.js';
+import type { CatalogQueueWrites } from '../catalog-store.js';
 import type { SqliteDatabase } from './database.js';
 import type { SqliteFifoGroups } from './fifo-groups.js';
 import type { SqliteGroupHooks } from './groups.js';
@@ -72,21 +73,8 @@ function createSqliteQueueCatalog(
     queueList: db.prepare<[string], QueueRow>(
       "SELECT * FROM queues WHERE name LIKE ? ESCAPE '\\' ORDER BY name",
     ),
-    queueInsert: db.prepare(
-      `INSERT INTO queues (name, fifo, settings, tags, created_at, modified_at) VALUES (?, ?, ?, ?, ?, ?)`,
-    ),
-    queueUpdate: db.prepare('UPDATE queues SET settings = ?, tags = ?, modified_at = ? WHERE name = ?'),
-    queueDelete: db.prepare('DELETE FROM queues WHERE id = ?'),
-    tombstone: db.prepare<[string], { deleted_at: number }>(
-      'SELECT deleted_at FROM queue_tombstones WHERE name = ?',
-    ),
-    tombstoneUpsert: db.prepare(
-      'INSERT INTO queue_tombstones (name, deleted_at) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET deleted_at = excluded.deleted_at',
-    ),
     setPurged: db.prepare('UPDATE queues SET purged_at = ? WHERE id = ?'),
     deleteQueueMessages: db.prepare('DELETE FROM messages WHERE queue_id = ?'),
-    deleteQueueDedup: db.prepare('DELETE FROM deduplication WHERE queue_id = ?'),
-    deleteQueueMoveTasks: db.prepare('DELETE FROM move_tasks WHERE source_queue_id = ?'),
     counts: db.prepare<[number, number, number, number, number], QueueCounts>(
       `SELECT
          COALESCE(SUM(visible_at <= ?), 0) AS visible,
@@ -95,47 +83,9 @@ function createSqliteQueueCatalog(
          MIN(sent_at) AS oldestSentAt
        FROM messages WHERE queue_id = ? AND sent_at >= ?`,
     ),
-    deleteQueueAttempts: db.prepare('DELETE FROM receive_attempts WHERE queue_id = ?'),
   };
 
-  const createQueue = db.transaction((p: Parameters<QueueStore['queueCreate']>[0]) => {
-    const existing = sql.queueByName.get(p.name);
-    if (existing) return { outcome: 'exists' as const, queue: toQueue(existing) };
-    const tomb = sql.tombstone.get(p.name);
-    if (tomb && p.now - tomb.deleted_at < p.nameReuseDelayMs) return { outcome: 'deletedRecently' as const };
-    sql.queueInsert.run(
-      p.name,
-      p.fifo ? 1 : 0,
-      JSON.stringify(p.settings),
-      JSON.stringify(p.tags),
-      p.now,
-      p.now,
-    );
-    return { outcome: 'created' as const, queue: toQueue(sql.queueByName.get(p.name)!) };
-  });
-
-  const updateQueue = db.transaction((p: Parameters<QueueStore['queueUpdate']>[0]) => {
-    const existing = sql.queueByName.get(p.name);
-    if (!existing) return undefined;
-    const settings = p.settings ? JSON.stringify(p.settings) : existing.settings;
-    const tags = p.tags ? JSON.stringify(p.tags) : existing.tags;
-    sql.queueUpdate.run(settings, tags, p.now, p.name);
-    return toQueue(sql.queueByName.get(p.name)!);
-  });
-
-  const deleteQueue = db.transaction((p: { name: string; now: number }) => {
-    const existing = sql.queueByName.get(p.name);
-    if (!existing) return false;
-    sql.deleteQueueMessages.run(existing.id);
-    fifoGroups.clearQueue(existing.id);
-    groups.clearQueue(existing.id);
-    sql.deleteQueueDedup.run(existing.id);
-    sql.deleteQueueMoveTasks.run(existing.id);
-    sql.deleteQueueAttempts.run(existing.id);
-    sql.queueDelete.run(existing.id);
-    sql.tombstoneUpsert.run(p.name, p.now);
-    return true;
-  });
+  const { createQueue, updateQueue, deleteQueue } = sqliteQueueRowWrites(db, groups, fifoGroups);
 
   const purge = db.transaction((p: { queueId: number; now: number; minIntervalMs: number }) => {
     const queue = sql.queueById.get(p.queueId);
@@ -189,4 +139,76 @@ function createSqliteQueueCatalog(
       return row ?? { visible: 0, inFlight: 0, delayed: 0, oldestSentAt: null };
     },
   };
+}
+
+/**
+ * A queue's row writes (create, change, delete with everything it owns), each one synchronous
+ * transaction, shared by the queue catalog and `catalogWrite` (`sluice apply`, where they nest as
+ * savepoints of its transaction).
+ */
+export interface SqliteQueueRowWrites {
+  createQueue(p: Parameters<QueueStore['queueCreate']>[0]): { outcome: 'created' | 'exists'; queue: StoredQueue } | { outcome: 'deletedRecently' };
+  updateQueue(p: Parameters<QueueStore['queueUpdate']>[0]): StoredQueue | undefined;
+  deleteQueue(p: { name: string; now: number }): boolean;
+  /** `catalogWrite`'s queue writes: the name of the first whose condition fails, or undefined when all were made. */
+  writeAll(writes: CatalogQueueWrites): string | undefined;
+}
+
+export function sqliteQueueRowWrites(db: SqliteDatabase, groups: SqliteGroupHooks, fifoGroups: SqliteFifoGroups): SqliteQueueRowWrites {
+  const sql = {
+    queueByName: db.prepare<[string], QueueRow>('SELECT * FROM queues WHERE name = ?'),
+    queueInsert: db.prepare(`INSERT INTO queues (name, fifo, settings, tags, created_at, modified_at) VALUES (?, ?, ?, ?, ?, ?)`),
+    queueUpdate: db.prepare('UPDATE queues SET settings = ?, tags = ?, modified_at = ? WHERE name = ?'),
+    queueDelete: db.prepare('DELETE FROM queues WHERE id = ?'),
+    tombstone: db.prepare<[string], { deleted_at: number }>('SELECT deleted_at FROM queue_tombstones WHERE name = ?'),
+    tombstoneUpsert: db.prepare(
+      'INSERT INTO queue_tombstones (name, deleted_at) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET deleted_at = excluded.deleted_at',
+    ),
+    deleteQueueMessages: db.prepare('DELETE FROM messages WHERE queue_id = ?'),
+    deleteQueueDedup: db.prepare('DELETE FROM deduplication WHERE queue_id = ?'),
+    deleteQueueMoveTasks: db.prepare('DELETE FROM move_tasks WHERE source_queue_id = ?'),
+    deleteQueueAttempts: db.prepare('DELETE FROM receive_attempts WHERE queue_id = ?'),
+  };
+
+  const createQueue = db.transaction((p: Parameters<QueueStore['queueCreate']>[0]) => {
+    const existing = sql.queueByName.get(p.name);
+    if (existing) return { outcome: 'exists' as const, queue: toQueue(existing) };
+    const tomb = sql.tombstone.get(p.name);
+    if (tomb && p.now - tomb.deleted_at < p.nameReuseDelayMs) return { outcome: 'deletedRecently' as const };
+    sql.queueInsert.run(p.name, p.fifo ? 1 : 0, JSON.stringify(p.settings), JSON.stringify(p.tags), p.now, p.now);
+    return { outcome: 'created' as const, queue: toQueue(sql.queueByName.get(p.name)!) };
+  });
+
+  const updateQueue = db.transaction((p: Parameters<QueueStore['queueUpdate']>[0]) => {
+    const existing = sql.queueByName.get(p.name);
+    if (!existing) return undefined;
+    const settings = p.settings ? JSON.stringify(p.settings) : existing.settings;
+    const tags = p.tags ? JSON.stringify(p.tags) : existing.tags;
+    sql.queueUpdate.run(settings, tags, p.now, p.name);
+    return toQueue(sql.queueByName.get(p.name)!);
+  });
+
+  const deleteQueue = db.transaction((p: { name: string; now: number }) => {
+    const existing = sql.queueByName.get(p.name);
+    if (!existing) return false;
+    sql.deleteQueueMessages.run(existing.id);
+    fifoGroups.clearQueue(existing.id);
+    groups.clearQueue(existing.id);
+    sql.deleteQueueDedup.run(existing.id);
+    sql.deleteQueueMoveTasks.run(existing.id);
+    sql.deleteQueueAttempts.run(existing.id);
+    sql.queueDelete.run(existing.id);
+    sql.tombstoneUpsert.run(p.name, p.now);
+    return true;
+  });
+
+  const writeAll = (writes: CatalogQueueWrites): string | undefined => {
+    const common = { now: writes.now, nameReuseDelayMs: writes.nameReuseDelayMs };
+    for (const q of writes.creates) if (createQueue({ ...q, ...common }).outcome !== 'created') return q.name;
+    for (const q of writes.updates) if (!updateQueue({ ...q, now: writes.now })) return q.name;
+    for (const name of writes.deletes) if (!deleteQueue({ name, now: writes.now })) return name;
+    return undefined;
+  };
+
+  return { createQueue, updateQueue, deleteQueue, writeAll };
 }

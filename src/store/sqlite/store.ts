@@ -13,7 +13,7 @@ import { FileSizeKeeper } from './file-size.js';
 import { OtherProcessWatch } from './other-processes.js';
 import { createSqliteOutboxStore } from './outbox.js';
 import { createSqliteFifoGroups } from './fifo-groups.js';
-import { createSqliteQueueStore } from './queues.js';
+import { createSqliteQueueStore, sqliteQueueRowWrites } from './queues.js';
 import { createSqliteScheduleStore } from './schedules.js';
 import { createSqliteActivityStore } from './activities.js';
 import { createSqliteStateMachineStore } from './state-machines.js';
@@ -55,9 +55,10 @@ export function createSqliteStore(options: SqliteOpenOptions): Store {
             process.emitWarning(`sluice: commits of other processes to ${options.path} will not wake this one: ${String(error)}`),
         });
   const groupHooks = createSqliteGroupHooks(db);
+  const fifoGroups = createSqliteFifoGroups(db);
   let closed = false;
   const operations = {
-    ...createSqliteQueueStore(db, notifier, groupHooks, createSqliteFifoGroups(db)),
+    ...createSqliteQueueStore(db, notifier, groupHooks, fifoGroups),
     ...createSqliteGroupStore(db, notifier, groupHooks),
     ...createSqliteCallbackStore(db, notifier),
     ...createSqliteScheduleStore(db, notifier),
@@ -68,7 +69,7 @@ export function createSqliteStore(options: SqliteOpenOptions): Store {
     ...createSqliteTableStore(db, notifier),
     ...createSqliteStreamStore(db),
     ...createSqliteClusterStore(db, notifier),
-    ...createSqliteCatalogStore(db, notifier),
+    ...createSqliteCatalogStore(db, notifier, sqliteQueueRowWrites(db, groupHooks, fifoGroups).writeAll),
   };
   return {
     kind: 'sqlite',

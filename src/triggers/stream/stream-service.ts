@@ -20,6 +20,13 @@ import type {
   StreamTriggerView,
 } from './stream-types.js';
 import { msUntil, type Service } from '../../model/service.js';
+import type { TableDefinition } from '../../store/table-definition.js';
+
+/** Resources a stream trigger may name before they exist (see `validate`). */
+export interface AssumedStreamResources {
+  tables?: ReadonlyMap<string, TableDefinition>;
+  functions?: ReadonlyMap<string, number>;
+}
 import type { EngineEvents } from '../../observability/events.js';
 
 export interface StreamTriggerServiceOptions {
@@ -56,11 +63,25 @@ export class StreamTriggerService implements Service {
   }
 
   /** Checks a new stream trigger as `create` would, creating nothing (`sluice apply` checks a whole file first). */
-  async validate(input: StreamTriggerInput): Promise<void> {
-    await this.configForNew(input);
+  /**
+   * Checks a new trigger as `create` would, creating nothing. `assumed`: tables (by name, with their
+   * definition) and functions that do not exist yet but will when the trigger does (`sluice apply`
+   * creates them in the same transaction).
+   */
+  async validate(input: StreamTriggerInput, assumed: AssumedStreamResources = {}): Promise<void> {
+    const table = typeof input?.stream === 'string' ? assumed.tables?.get(input.stream) : undefined;
+    if (!table) {
+      await this.configForNew(input, assumed);
+      return;
+    }
+    if (!table.stream) {
+      throw new SluiceError('ResourceNotFoundException', `Requested resource not found: Stream: ${input.stream} not found (the table declares no stream)`, { field: 'StreamArn' });
+    }
+    if (!assumed.functions?.has(input.functionName)) this.requireFunction(input.functionName);
+    buildStreamTriggerConfig({ uuid: triggerUuid(input.uuid, this.triggers), tableName: input.stream, input, now: this.options.clock.now() });
   }
 
-  private async configForNew(input: StreamTriggerInput) {
+  private async configForNew(input: StreamTriggerInput, assumed: AssumedStreamResources = {}) {
     if (typeof input?.stream !== 'string') {
       throw new SluiceError(
         'InvalidParameterValue',
@@ -69,7 +90,7 @@ export class StreamTriggerService implements Service {
       );
     }
     const resolved = await this.options.streams.resolve(input.stream);
-    this.requireFunction(input.functionName);
+    if (!assumed.functions?.has(input.functionName)) this.requireFunction(input.functionName);
     for (const trigger of this.triggers.values()) {
       const existing = trigger.configuration;
       if (existing.tableName === resolved.table.name && existing.functionName === input.functionName) {

@@ -25,6 +25,7 @@ import {
 import { createFunction, deleteFunction, updateFunctionCode, updateFunctionConfiguration } from './function-code.js';
 import { eventSourceMappingRoutes, type MappingContext } from './event-source-mappings.js';
 import { lambdaErrorResponse } from './wire.js';
+import { CodeLocations, registerCodeDownload } from './code-location.js';
 
 export const LAMBDA_SIGNING_NAME = 'lambda';
 
@@ -64,7 +65,7 @@ function codeRoutes(scope: FastifyInstance, context: LambdaContext): void {
   );
 }
 
-function functionRoutes(scope: FastifyInstance, context: LambdaContext): void {
+function functionRoutes(scope: FastifyInstance, context: LambdaContext, locations: CodeLocations): void {
   codeRoutes(scope, context);
   scope.post('/2015-03-31/functions/:name/invocations', async (request, reply) =>
     send(
@@ -84,9 +85,11 @@ function functionRoutes(scope: FastifyInstance, context: LambdaContext): void {
     const limit = queryValue(request.query, 'MaxItems');
     return send(reply, listFunctions(context, { ...(marker !== undefined ? { marker } : {}), ...(limit !== undefined ? { maxItems: limit } : {}) }, request.id));
   });
-  scope.get('/2015-03-31/functions/:name', async (request, reply) =>
-    send(reply, getFunction(context, param(request, 'name'), queryValue(request.query, 'Qualifier'), request.id)),
-  );
+  scope.get('/2015-03-31/functions/:name', async (request, reply) => {
+    // The Location is on the node that answers, as the client reached it.
+    const base = `${request.protocol}://${header(request, 'host') ?? request.hostname}`;
+    return send(reply, getFunction(context, param(request, 'name'), queryValue(request.query, 'Qualifier'), request.id, (name, sha) => locations.url(base, name, sha)));
+  });
   scope.get('/2015-03-31/functions/:name/configuration', async (request, reply) =>
     send(reply, getFunctionConfiguration(context, param(request, 'name'), queryValue(request.query, 'Qualifier'), request.id)),
   );
@@ -101,12 +104,14 @@ function functionRoutes(scope: FastifyInstance, context: LambdaContext): void {
 
 export async function registerLambdaEndpoint(app: FastifyInstance, options: LambdaEndpointOptions): Promise<void> {
   const { context, auth } = options;
+  const locations = new CodeLocations(() => Date.now());
+  registerCodeDownload(app, { locations, catalog: context.catalog });
   await registerRestJsonService(app, {
     signingName: LAMBDA_SIGNING_NAME,
     auth,
     renderError: (error, requestId) => lambdaErrorResponse(error, requestId),
     routes: (scope) => {
-      functionRoutes(scope, context);
+      functionRoutes(scope, context, locations);
       eventSourceMappingRoutes(scope, context, { send, jsonBody, param });
     },
   });

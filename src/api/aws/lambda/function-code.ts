@@ -157,6 +157,7 @@ export async function updateFunctionCode(context: LambdaContext, raw: string, in
       return { ...stored, codeSha256: inspected.codeSha256, codeSize: inspected.codeSize, packageSha256: inspected.sha256Hex, lastModified: Date.now() };
     },
     attachmentOf(zip, inspected),
+    revisionIdOfInput(input),
   );
   return configurationResponse(context, name, requestId);
 }
@@ -182,8 +183,14 @@ export async function updateFunctionConfiguration(context: LambdaContext, raw: s
       requireHandlerFile(held.files, handler);
     }
     return { ...stored, ...changes, lastModified: Date.now() };
-  });
+  }, undefined, revisionIdOfInput(input));
   return configurationResponse(context, name, requestId);
+}
+
+/** The RevisionId precondition of an update, if the request gives one. */
+function revisionIdOfInput(input: Record<string, unknown>): string | undefined {
+  if (input.RevisionId === undefined || input.RevisionId === null) return undefined;
+  return stringMember('revisionId', input.RevisionId, 128);
 }
 
 export async function deleteFunction(context: LambdaContext, raw: string, qualifier: string | undefined, requestId: string): Promise<LambdaResponse> {

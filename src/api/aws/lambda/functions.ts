@@ -4,6 +4,7 @@
  * DeleteFunctionConcurrency and GetAccountSettings. Each is a function of the decoded request; the
  * endpoint (endpoint.ts) does the HTTP plumbing and the signature.
  */
+import { revisionIdOf } from '../../../catalog/service.js';
 import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import type { CatalogService } from '../../../catalog/service.js';
@@ -65,6 +66,10 @@ export function functionConfiguration(context: LambdaContext, view: FunctionView
         CodeSha256: stored.codeSha256,
       }
     : {};
+  // A program's or config's function has no catalog revision: its id follows its local definition.
+  const revisionId =
+    context.catalog.functionRevisionId(view.name) ??
+    revisionIdOf(view.name, context.functions.lastModified(view.name) + createHash('sha256').update(JSON.stringify(view)).digest().readUInt32BE(0));
   return {
     FunctionName: view.name,
     FunctionArn: view.arn,
@@ -87,6 +92,7 @@ export function functionConfiguration(context: LambdaContext, view: FunctionView
     Architectures: [process.arch === 'arm64' ? 'arm64' : 'x86_64'],
     EphemeralStorage: { Size: 512 },
     LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${view.name}` },
+    RevisionId: revisionId,
     ...code,
   };
 }
@@ -176,11 +182,20 @@ export function listFunctions(context: LambdaContext, query: { marker?: string; 
   );
 }
 
-export function getFunction(context: LambdaContext, raw: string, qualifier: string | undefined, requestId: string): LambdaResponse {
+export function getFunction(
+  context: LambdaContext,
+  raw: string,
+  qualifier: string | undefined,
+  requestId: string,
+  /** Signs Code.Location for a function created with a zip (code-location.ts); `base` is this node's URL. */
+  location?: (name: string, sha256Hex: string) => string,
+): LambdaResponse {
   const view = context.functions.get(requireFunction(context, raw, qualifier));
+  const stored = context.catalog.storedFunction(view.name);
   return lambdaJson(
     {
       Configuration: functionConfiguration(context, view),
+      ...(stored && location ? { Code: { RepositoryType: 'S3', Location: location(view.name, stored.packageSha256) } } : {}),
       ...(view.reservedConcurrency !== null ? { Concurrency: { ReservedConcurrentExecutions: view.reservedConcurrency } } : {}),
       Tags: {},
     },

@@ -1,0 +1,239 @@
+/**
+ * `sluice apply` beyond mappings and schedules, on SQLite and PostgreSQL: a function's timeout, memory,
+ * environment and code (its handler module path, resolved against the file's directory) stored in the
+ * catalog and applied by the node (which defines the function when it declares none of that name); the
+ * plan shows each changed field with its old and new value; --prune removes what the file applied.
+ */
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeBackends } from './support/dynamodb.js';
+import { sluiceInProcess } from './support/cli-in-process.js';
+import { startTestNode, type TestNode } from './support/in-process-node.js';
+
+const fixture = fileURLToPath(new URL('./fixtures/lambda-handlers.mjs', import.meta.url));
+
+interface ApplyOutput {
+  functions: Array<{ action: string; function: string; changes?: Record<string, { from?: unknown; to: unknown }> }>;
+  queues?: Array<{ action: string; queue: string; changes?: Record<string, { from?: unknown; to: unknown }> }>;
+}
+
+describe.each(storeBackends)('sluice apply of functions (%s)', (_backend, openStore) => {
+  let node: TestNode;
+  let dir: string;
+  let file: string;
+  const sluice = (...args: string[]) => sluiceInProcess(node, ...args);
+  const run = async (...flags: string[]): Promise<ApplyOutput> => {
+    const out = await sluice('--json', 'apply', '--config', file, ...flags);
+    expect(out.code, out.stderr).toBe(0);
+    return JSON.parse(out.stdout) as ApplyOutput;
+  };
+
+  beforeAll(async () => {
+    const store = await openStore();
+    node = await startTestNode(store ? { store } : {});
+    dir = mkdtempSync(join(tmpdir(), 'sluice-apply-fn-'));
+    copyFileSync(fixture, join(dir, 'handlers.mjs'));
+    file = join(dir, 'sluice.config.yaml');
+  });
+  afterAll(async () => {
+    await node.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('defines a function from its handler, updates its timeout, memory and environment with the diff shown, then prunes it', async () => {
+    writeFileSync(file, 'functions:\n  report:\n    handler: ./handlers.mjs#environment\n    timeout: 10\n    environment: { OWN_SETTING: one }\n');
+    const created = await run();
+    expect(created.functions).toEqual([
+      {
+        action: 'create',
+        function: 'report',
+        reservedConcurrency: null,
+        changes: { reservedConcurrency: { to: null }, timeout: { to: 10 }, environment: { to: { OWN_SETTING: 'one' } }, handler: { to: `${join(dir, 'handlers.mjs')}#environment` } },
+      },
+    ]);
+    const defined = node.sluice.functions.get('report');
+    expect([defined.timeout, defined.memorySize, defined.environment]).toEqual([10, 128, { OWN_SETTING: 'one' }]);
+    expect((await node.sluice.functions.invoke('report', {})).payload).toMatchObject({ OWN_SETTING: 'one', AWS_LAMBDA_FUNCTION_NAME: 'report' });
+    expect((await run()).functions.map((step) => step.action)).toEqual(['unchanged']);
+
+    writeFileSync(file, 'functions:\n  report:\n    handler: ./handlers.mjs#environment\n    timeout: 30\n    memorySize: 512\n    environment: { OWN_SETTING: two }\n');
+    const planned = await sluice('apply', '--config', file, '--dry-run');
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(planned.stdout).toMatch(/update\s+function report\s+reserved concurrency none; timeout: 10 -> 30, memorySize: 512, environment: \{"OWN_SETTING":"one"\} -> \{"OWN_SETTING":"two"\}/);
+    expect(node.sluice.functions.get('report').timeout).toBe(10);
+    const updated = await run();
+    expect(updated.functions[0]?.changes).toEqual({ timeout: { from: 10, to: 30 }, memorySize: { to: 512 }, environment: { from: { OWN_SETTING: 'one' }, to: { OWN_SETTING: 'two' } } });
+    expect(node.sluice.functions.get('report')).toMatchObject({ timeout: 30, memorySize: 512 });
+    expect((await node.sluice.functions.invoke('report', {})).payload).toMatchObject({ OWN_SETTING: 'two', AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512' });
+
+    writeFileSync(file, 'functions: {}\n');
+    expect((await run()).functions).toEqual([{ action: 'keep', function: 'report' }]);
+    expect(node.sluice.functions.exists('report')).toBe(true);
+    expect((await run('--prune')).functions).toEqual([{ action: 'delete', function: 'report' }]);
+    expect(node.sluice.functions.exists('report')).toBe(false);
+    expect(await node.sluice.store.catalogList({ kind: 'function' })).toEqual([]);
+  });
+
+  it('refuses a bad setting or a missing handler module, naming the path, and stores nothing', async () => {
+    writeFileSync(file, 'functions:\n  broken:\n    handler: ./missing.mjs#handler\n');
+    const missing = await sluice('apply', '--config', file);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('functions.broken');
+    expect(missing.stderr).toContain('missing.mjs');
+    // The CLI's schema checks the file's own ranges; the node checks what reaches it over the API.
+    const refused = await node.native('/v1/apply', { body: { source: file, functions: { broken: { handler: './handlers.mjs#echo', timeout: 901 } } } });
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(refused.body)).toContain('functions.broken');
+    expect(await node.sluice.store.catalogList({ kind: 'function' })).toEqual([]);
+    expect(node.sluice.functions.exists('broken')).toBe(false);
+  });
+});
+
+describe.each(storeBackends)('sluice apply of queues (%s)', (_backend, openStore) => {
+  let node: TestNode;
+  let dir: string;
+  let file: string;
+  const sluice = (...args: string[]) => sluiceInProcess(node, ...args);
+  const run = async (...flags: string[]): Promise<ApplyOutput> => {
+    const out = await sluice('--json', 'apply', '--config', file, ...flags);
+    expect(out.code, out.stderr).toBe(0);
+    return JSON.parse(out.stdout) as ApplyOutput;
+  };
+  const steps = (output: ApplyOutput) => (output.queues ?? []).map((step) => `${step.action} ${step.queue}`);
+  const config = (jobs: string, extra = '') =>
+    `queues:\n  jobs: ${jobs}\n  jobs-dlq: {}\n${extra}functions:\n  worker:\n    handler: ./handlers.mjs#echo\ntriggers:\n  - { queue: jobs, function: worker, batchSize: 5 }\n`;
+
+  beforeAll(async () => {
+    const store = await openStore();
+    node = await startTestNode(store ? { store } : {});
+    dir = mkdtempSync(join(tmpdir(), 'sluice-apply-queues-'));
+    copyFileSync(fixture, join(dir, 'handlers.mjs'));
+    file = join(dir, 'sluice.config.yaml');
+  });
+  afterAll(async () => {
+    await node.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates queues with their dead-letter queue, a function and its trigger in one apply; updates with the diff shown; keeps, then prunes', async () => {
+    writeFileSync(file, config('{ visibilityTimeout: 60, deadLetter: { queue: jobs-dlq, maxReceiveCount: 3 }, tags: { team: a } }', '  extra: {}\n'));
+    const created = await run();
+    expect(steps(created)).toEqual(['create jobs', 'create jobs-dlq', 'create extra']);
+    expect(created.queues?.[0]?.changes).toMatchObject({ VisibilityTimeout: { to: 60 }, RedrivePolicy: { to: { maxReceiveCount: 3 } }, tags: { to: { team: 'a' } } });
+    expect(await node.sluice.queues.getAttributes('jobs', ['VisibilityTimeout', 'RedrivePolicy'])).toMatchObject({ VisibilityTimeout: '60', RedrivePolicy: expect.stringContaining('jobs-dlq') });
+    expect(await node.sluice.queues.listTags('jobs')).toEqual({ team: 'a' });
+    expect(node.sluice.triggers.list({ queue: 'jobs' })).toHaveLength(1);
+    expect(steps(await run())).toEqual(['unchanged jobs', 'unchanged jobs-dlq', 'unchanged extra']);
+
+    writeFileSync(file, config('{ visibilityTimeout: 90, deadLetter: { queue: jobs-dlq, maxReceiveCount: 3 }, tags: { team: b } }'));
+    const planned = await sluice('apply', '--config', file, '--dry-run');
+    expect(planned.stdout).toMatch(/update\s+queue jobs\s+VisibilityTimeout: 60 -> 90, tags: \{"team":"a"\} -> \{"team":"b"\}/);
+    expect(planned.stdout).toMatch(/keep\s+queue extra/);
+    expect((await node.sluice.queues.getAttributes('jobs', ['VisibilityTimeout'])).VisibilityTimeout).toBe('60');
+    expect(steps(await run())).toEqual(['update jobs', 'unchanged jobs-dlq', 'keep extra']);
+    expect((await node.sluice.queues.getAttributes('jobs', ['VisibilityTimeout'])).VisibilityTimeout).toBe('90');
+    expect(await node.sluice.queues.listTags('jobs')).toEqual({ team: 'b' });
+
+    await node.sluice.queues.send('extra', { body: 'left behind' });
+    expect(steps(await run('--prune'))).toEqual(['unchanged jobs', 'unchanged jobs-dlq', 'delete extra']);
+    expect(await node.sluice.queues.list()).toEqual(['jobs', 'jobs-dlq']);
+    expect((await node.sluice.store.catalogList({ kind: 'applied-queue' })).map((entry) => entry.name)).toEqual(['jobs', 'jobs-dlq']);
+  });
+
+  it('refuses changes to an applied queue through the SQS API and the library, naming the file', async () => {
+    const sqs = node.sqs();
+    const { SetQueueAttributesCommand, DeleteQueueCommand } = await import('@aws-sdk/client-sqs');
+    const queueUrl = `${node.url}/000000000000/jobs`;
+    const refused = await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: { VisibilityTimeout: '5' } })).catch((error: Error) => error);
+    expect(String((refused as Error).message)).toContain(file);
+    await expect(sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }))).rejects.toThrow(file);
+    await expect(node.sluice.queues.tag('jobs', { x: 'y' })).rejects.toThrow(file);
+    expect((await node.sluice.queues.getAttributes('jobs', ['VisibilityTimeout'])).VisibilityTimeout).toBe('90');
+  });
+
+  it('refuses a queue it did not create and a bad attribute, applying nothing of the file', async () => {
+    await node.sluice.queues.create('manual');
+    writeFileSync(file, config('{ visibilityTimeout: 90, deadLetter: { queue: jobs-dlq, maxReceiveCount: 3 }, tags: { team: b } }', '  manual: {}\n  fresh: {}\n'));
+    const taken = await sluice('apply', '--config', file);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain('queues.manual');
+    expect(taken.stderr).toContain('was not created by sluice apply');
+    expect(await node.sluice.queues.exists('fresh')).toBe(false);
+
+    const bad = await node.native('/v1/apply', { body: { source: file, queues: { fresh: {}, 'jobs.fifo': { deadLetter: { queue: 'jobs-dlq', maxReceiveCount: 3 } } } } });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('queues.jobs.fifo.deadLetter');
+    expect(await node.sluice.queues.exists('fresh')).toBe(false);
+  });
+});
+
+describe.each(storeBackends)('sluice apply of tables (%s)', (_backend, openStore) => {
+  let node: TestNode;
+  let dir: string;
+  let file: string;
+  const sluice = (...args: string[]) => sluiceInProcess(node, ...args);
+  const run = async (...flags: string[]) => {
+    const out = await sluice('--json', 'apply', '--config', file, ...flags);
+    expect(out.code, out.stderr).toBe(0);
+    return (JSON.parse(out.stdout) as { tables: Array<{ action: string; table: string; changes?: Record<string, { from?: unknown; to: unknown }> }> }).tables;
+  };
+  const steps = (tables: Awaited<ReturnType<typeof run>>) => tables.map((step) => `${step.action} ${step.table}`);
+  const tasks = (extra: string) => `  tasks:\n    partitionKey: { name: pk, type: S }\n    indexes: { byOwner: { partitionKey: { name: owner, type: S } } }\n${extra}`;
+
+  beforeAll(async () => {
+    const store = await openStore();
+    node = await startTestNode(store ? { store } : {});
+    dir = mkdtempSync(join(tmpdir(), 'sluice-apply-tables-'));
+    copyFileSync(fixture, join(dir, 'handlers.mjs'));
+    file = join(dir, 'sluice.config.yaml');
+  });
+  afterAll(async () => {
+    await node.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates tables with their indexes, changes a stream and TTL with the diff shown, keeps, prunes, and refuses a fixed part', async () => {
+    writeFileSync(file, `tables:\n${tasks('    stream: NEW_IMAGE\n')}  scratch:\n    partitionKey: { name: id, type: S }\n`);
+    const created = await run();
+    expect(steps(created)).toEqual(['create tasks', 'create scratch']);
+    expect(created[0]?.changes).toMatchObject({ partitionKey: { to: { name: 'pk', type: 'S' } }, stream: { to: 'NEW_IMAGE' }, indexes: { to: [expect.objectContaining({ name: 'byOwner' })] } });
+    expect((await node.sluice.tables.describeTable('tasks')).stream?.viewType).toBe('NEW_IMAGE');
+    await node.sluice.tables.putItem({ tableName: 'tasks', item: { pk: 't-1', owner: 'ann' } });
+    expect((await node.sluice.tables.query({ tableName: 'tasks', indexName: 'byOwner', keyConditionExpression: '#o = :o', expressionAttributeNames: { '#o': 'owner' }, expressionAttributeValues: { ':o': 'ann' } })).items).toHaveLength(1);
+    expect(steps(await run())).toEqual(['unchanged tasks', 'unchanged scratch']);
+
+    writeFileSync(file, `tables:\n${tasks('    stream: NEW_AND_OLD_IMAGES\n    ttlAttribute: expiresAt\n')}`);
+    const planned = await sluice('apply', '--config', file, '--dry-run');
+    expect(planned.stdout).toMatch(/update\s+table tasks\s+stream: "NEW_IMAGE" -> "NEW_AND_OLD_IMAGES", ttlAttribute: null -> "expiresAt"/);
+    expect(planned.stdout).toMatch(/keep\s+table scratch/);
+    expect(steps(await run())).toEqual(['update tasks', 'keep scratch']);
+    expect(await node.sluice.tables.describeTable('tasks')).toMatchObject({ stream: { viewType: 'NEW_AND_OLD_IMAGES' }, ttlAttribute: 'expiresAt' });
+    expect(steps(await run('--prune'))).toEqual(['unchanged tasks', 'delete scratch']);
+    expect(await node.sluice.tables.listTables()).toEqual(['tasks']);
+
+    // Changed only through the file; its keys and indexes not at all.
+    await expect(node.sluice.tables.updateTable('tasks', { ttlAttribute: null })).rejects.toThrow(file);
+    await expect(node.sluice.tables.deleteTable('tasks')).rejects.toThrow(file);
+    writeFileSync(file, `tables:\n  tasks:\n    partitionKey: { name: pk, type: S }\n    stream: NEW_AND_OLD_IMAGES\n    ttlAttribute: expiresAt\n  fresh:\n    partitionKey: { name: id, type: S }\n`);
+    const refused = await sluice('apply', '--config', file);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('tables.tasks.indexes');
+    expect(await node.sluice.tables.listTables()).toEqual(['tasks']);
+  });
+
+  it('creates a table, a function from its handler and a stream trigger between them in one apply', async () => {
+    writeFileSync(
+      file,
+      `tables:\n  events:\n    partitionKey: { name: pk, type: S }\n    stream: NEW_IMAGE\n` +
+        `functions:\n  onEvent:\n    handler: ./handlers.mjs#echo\n` +
+        `streamTriggers:\n  - { table: events, function: onEvent, batchSize: 10 }\n`,
+    );
+    const out = await sluice('--json', 'apply', '--config', file);
+    expect(out.code, out.stderr).toBe(0);
+    expect(node.sluice.functions.exists('onEvent')).toBe(true);
+    expect(node.sluice.streamTriggers.list().map((view) => [view.eventSourceArn.split('/')[1], view.functionName])).toEqual([['events', 'onEvent']]);
+  });
+});
