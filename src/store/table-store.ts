@@ -190,6 +190,45 @@ export interface StreamCheckpoint {
   state: string | null;
 }
 
+/**
+ * The lease on one index backfill (table index_backfills): the node running it renews it while it works
+ * and saves how far it got; once it expires (the node died or froze), any node takes it over and resumes
+ * after `after`. Items before `after` were indexed by committed batches and writes since keep their own
+ * entries, so resuming there leaves the index complete. Instants are the callers' clocks (as executions').
+ */
+export interface BackfillLease {
+  tableId: number;
+  index: string;
+  owner: string | null;
+  /** Grows by one at every acquisition: a renewal by a former owner changes nothing. */
+  token: number;
+  leaseUntil: number;
+  /** The last item key a committed batch indexed, or null: resume after it. */
+  after: EncodedKey | null;
+}
+
+/** An index_backfills row as both backends read it. */
+export interface BackfillLeaseRow {
+  table_id: number;
+  index_name: string;
+  owner: string | null;
+  token: number;
+  lease_until: number;
+  after_pk: Buffer | null;
+  after_sk: Buffer | null;
+}
+
+export function backfillLeaseOf(row: BackfillLeaseRow): BackfillLease {
+  return {
+    tableId: Number(row.table_id),
+    index: row.index_name,
+    owner: row.owner,
+    token: Number(row.token),
+    leaseUntil: Number(row.lease_until),
+    after: row.after_pk && row.after_sk ? { pk: row.after_pk, sk: row.after_sk } : null,
+  };
+}
+
 export interface TableStore {
   tableCreate(p: {
     name: string;
@@ -214,6 +253,12 @@ export interface TableStore {
     indexesChanged?: boolean;
     dropIndexes?: string[];
     expected?: TableDefinition;
+    /**
+     * Who runs the backfills this update starts (see BackfillLease): the update keeps one lease row per
+     * index left backfilling in the new definition, created with this owner and expiry when missing (free
+     * and expired without it), and deletes the rows of indexes no longer backfilling, in its transaction.
+     */
+    backfillOwner?: { owner: string; leaseUntil: number };
   }): Promise<StoredTable | undefined>;
   /** Deletes the table with its items, stream records and the checkpoints of its consumers. */
   tableDelete(p: { name: string }): Promise<StoredTable | undefined>;
@@ -293,6 +338,30 @@ export interface TableStore {
     limit: number;
     entriesOf(item: string): IndexEntry[];
   }): Promise<EncodedKey | null>;
+  /** Every index backfill lease (one per index still backfilling): what a node watching for dead owners reads. */
+  backfillList(): Promise<BackfillLease[]>;
+  /**
+   * Takes the lease of an index backfill when it is free, expired at `now`, or already this owner's: the
+   * token grows by one and it runs until `leaseUntil`. Creates the row when missing (a backfill from before
+   * leases were kept). Returns the lease with the progress saved so far, or undefined when another owner
+   * holds it.
+   */
+  backfillAcquire(p: { tableId: number; index: string; owner: string; now: number; leaseUntil: number }): Promise<BackfillLease | undefined>;
+  /**
+   * Renews the lease and saves the progress while (owner, token) still hold it; with `release`, frees it
+   * instead (expired at once, so any node takes it over). False when the lease was taken over or ended.
+   */
+  backfillRenew(p: {
+    tableId: number;
+    index: string;
+    owner: string;
+    token: number;
+    leaseUntil: number;
+    after: EncodedKey | null;
+    release?: boolean;
+  }): Promise<boolean>;
+  /** Deletes the lease of a finished backfill, whoever holds it. */
+  backfillEnd(p: { tableId: number; index: string }): Promise<void>;
   /** Keys of items whose TTL is due, and the next expiry after `now` once none is due. */
   itemExpiredKeys(p: {
     tableId: number;
@@ -328,3 +397,5 @@ export interface TableStore {
 /** Wake-up channels: a write publishes on each shard it appended to; the catalog on definition changes. */
 export const streamChannel = (tableId: number, shard: number): string => `stream:${tableId}:${shard}`;
 export const tableCatalogChannel = 'tables';
+/** Published when an index backfill lease is created, freed or ended: watching nodes read the leases again. */
+export const indexBackfillChannel = 'tables:backfills';

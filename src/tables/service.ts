@@ -35,7 +35,8 @@ import {
   type PlannedRequest,
 } from './requests.js';
 import { checkAllAttributes, queryIndex, readableIndex, scanIndex } from './indexes.js';
-import { backfillIndex } from './index-backfill.js';
+import { fillIndex, markIndexReady } from './index-backfill.js';
+import { IndexBackfills } from './backfill-leases.js';
 import { requestTokenOf, tokenMismatch } from './request-tokens.js';
 import type { RequestToken } from '../store/table-store.js';
 import { TtlSweeper } from './ttl.js';
@@ -62,6 +63,8 @@ export interface TableServiceOptions {
   store: Store;
   clock: Clock;
   arn: ArnContext;
+  /** How long an index backfill's lease lasts unrenewed before another node takes it over (default 30 s). */
+  backfillLeaseMs?: number;
   onBackgroundError?: (error: unknown) => void;
 }
 
@@ -82,9 +85,8 @@ export class TableService implements Service {
   private readonly ttl: TtlSweeper;
   private readonly trimmer: StreamTrimmer;
   private readonly onError: (error: unknown) => void;
-  /** Index backfills running on this node, by `tableId/index`. */
-  private readonly backfills = new Map<string, Promise<StoredTable | undefined>>();
-  private stopping = false;
+  /** Index backfills: run here under leases, and taken over from nodes that went away. */
+  private readonly backfills: IndexBackfills;
 
   constructor(options: TableServiceOptions) {
     this.store = options.store;
@@ -97,11 +99,19 @@ export class TableService implements Service {
     this.unsubscribeCatalog = this.store.notifier.subscribe(tableCatalogChannel, () => this.cache.clear());
     this.ttl = new TtlSweeper(this.store, this.clock, (id) => this.store.tableGetById({ id }), onError);
     this.trimmer = new StreamTrimmer(this.store, this.clock, onError);
+    this.backfills = new IndexBackfills({
+      store: this.store,
+      clock: this.clock,
+      ...(options.backfillLeaseMs !== undefined ? { leaseMs: options.backfillLeaseMs } : {}),
+      onFinished: () => this.cache.clear(),
+      onError,
+    });
   }
 
   /**
-   * Deletes what expired while no node ran, trims old stream records, and arms both timers; finishes
-   * index backfills that a stopped node left, and indexes tables created before index entries were kept.
+   * Deletes what expired while no node ran, trims old stream records, and arms both timers; indexes
+   * tables created before index entries were kept, finishes index backfills whose lease is free or
+   * expired (a node stopped or died), then watches the leases held elsewhere to take them over.
    */
   async start(): Promise<void> {
     for (const listed of await this.store.tableList({})) {
@@ -109,12 +119,15 @@ export class TableService implements Service {
       await this.ttl.sweep(table.id);
       await this.trimmer.trim(table.id);
     }
+    this.backfills.watch();
   }
 
-  /** Stops following the catalog and the TTL and trim timers; ends this node's backfills after their batch. */
+  /**
+   * Stops following the catalog and the TTL and trim timers; ends this node's backfills after their
+   * batch and frees their leases, so a running node takes them over at once.
+   */
   async stop(): Promise<void> {
-    this.stopping = true;
-    await this.indexBackfillsSettled();
+    await this.backfills.stop();
     this.unsubscribeCatalog();
     this.ttl.stop();
     this.trimmer.stop();
@@ -180,9 +193,9 @@ export class TableService implements Service {
   /**
    * Enables, changes or disables the stream, sets or clears the TTL attribute, adds or removes a global
    * secondary index. As DynamoDB does, an added index is answered at once as CREATING (Backfilling) and
-   * the table's items are indexed in the background on this node (reads of it are refused until then;
-   * a node that stops mid-way leaves it to the next node that starts); `waitForIndex` returns only once
-   * it is ACTIVE. A removed index's entries are deleted with it. The change is a compare-and-set on the
+   * the table's items are indexed in the background on this node, under a lease (reads of it are refused
+   * until then; a node that stops or dies mid-way leaves it to another node, see backfill-leases.ts);
+   * `waitForIndex` returns once it is ACTIVE, or once this node gave the backfill up (it stopped). A removed index's entries are deleted with it. The change is a compare-and-set on the
    * stored definition, retried from the new one when another update committed first, so concurrent
    * updates never overwrite each other.
    */
@@ -205,14 +218,15 @@ export class TableService implements Service {
         now,
         indexesChanged: changesIndexes(update),
         ...(update.deleteIndex !== undefined ? { dropIndexes: [update.deleteIndex] } : {}),
+        ...(update.createIndex !== undefined ? { backfillOwner: this.backfills.ownerOfNew() } : {}),
         expected: table.definition,
       });
     } while (!updated);
     this.cache.set(name, updated);
     if (update.createIndex !== undefined) {
-      const backfill = this.backfillInBackground(updated, update.createIndex.name);
+      const backfill = this.backfills.run(updated.id, update.createIndex.name);
       if (options.waitForIndex) {
-        updated = await backfill;
+        updated = (await backfill) ?? (await this.store.tableGet({ name }));
         if (!updated) throw tableNotFound(name);
       }
     }
@@ -222,36 +236,13 @@ export class TableService implements Service {
 
   /** Resolves once every index backfill this node runs has ended (tests, and a caller about to stop). */
   async indexBackfillsSettled(): Promise<void> {
-    while (this.backfills.size > 0) await Promise.allSettled([...this.backfills.values()]);
-  }
-
-  /**
-   * Runs an index's backfill on this node without holding the caller; at most one per index. A failure
-   * goes to onBackgroundError and leaves the index CREATING, to be run again when a node starts.
-   */
-  private backfillInBackground(table: StoredTable, indexName: string): Promise<StoredTable | undefined> {
-    const key = `${table.id}/${indexName}`;
-    const running = this.backfills.get(key);
-    if (running) return running;
-    const run = backfillIndex(this.store, table, indexName, () => this.clock.now(), () => this.stopping)
-      .then(
-        (done) => {
-          this.cache.delete(table.name);
-          return done;
-        },
-        (error: unknown) => {
-          this.onError(error);
-          return undefined;
-        },
-      )
-      .finally(() => this.backfills.delete(key));
-    this.backfills.set(key, run);
-    return run;
+    await this.backfills.settled();
   }
 
   /**
    * A table's indexes as they must be before it serves reads: a table from before index entries were
-   * kept (index_version 0) has each index backfilled; an index left backfilling is backfilled again.
+   * kept (index_version 0) has each index backfilled here, before the node serves; an index left
+   * backfilling whose lease is free or expired is finished here too (one a live node holds is its own).
    */
   private async resumeBackfills(table: StoredTable): Promise<StoredTable> {
     const indexes = table.definition.indexes ?? [];
@@ -262,10 +253,16 @@ export class TableService implements Service {
         ...(indexes.length > 0 ? { indexes: indexes.map((index) => ({ ...index, backfilling: true })) } : {}),
       };
       current = await this.store.tableUpdate({ name: table.name, definition, now: this.clock.now(), indexesChanged: true });
+      // No lease: no other node could serve this table's indexes before this upgrade either.
+      for (const index of current?.definition.indexes ?? []) {
+        if (!current) break;
+        await fillIndex(this.store, current, index.name);
+        current = await markIndexReady(this.store, current.id, index.name, () => this.clock.now());
+      }
     }
     for (const index of current?.definition.indexes ?? []) {
       if (!current || !index.backfilling) continue;
-      current = await backfillIndex(this.store, current, index.name, () => this.clock.now());
+      current = (await this.backfills.run(current.id, index.name)) ?? current;
     }
     this.cache.delete(table.name);
     return current ?? table;

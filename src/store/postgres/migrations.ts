@@ -505,6 +505,25 @@ export const postgresMigrations: Migration[] = [
       ALTER TABLE schedules ADD COLUMN policy text;
     `,
   },
+  {
+    version: 17,
+    name: 'index backfill leases',
+    sql: `
+      -- One row per secondary index still backfilling (store/table-store.ts BackfillLease): the node
+      -- running the backfill renews lease_until and saves its progress (the last item key indexed); a
+      -- node takes over a lease that expired and resumes after that key.
+      CREATE TABLE index_backfills (
+        table_id bigint NOT NULL,
+        index_name text COLLATE "C" NOT NULL,
+        owner text,
+        token integer NOT NULL,
+        lease_until bigint NOT NULL,
+        after_pk bytea,
+        after_sk bytea,
+        PRIMARY KEY (table_id, index_name)
+      );
+    `,
+  },
 ];
 
 /** Namespace of the migration lock; the second key is derived from the schema name. */

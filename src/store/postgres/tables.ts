@@ -13,6 +13,7 @@ import type { TableDefinition } from '../table-definition.js';
 import type { EncodedKey } from '../table-definition.js';
 import type { Notifier } from '../notifier.js';
 import {
+  indexBackfillChannel,
   streamChannel,
   tableCatalogChannel,
   type ItemRow,
@@ -20,6 +21,7 @@ import {
   type TableStore,
 } from '../table-store.js';
 import { query, run, transaction, type Statement } from './connection.js';
+import { dropTableBackfills, syncBackfills } from './index-backfills.js';
 
 interface TableRow {
   id: number;
@@ -249,22 +251,26 @@ export function createPostgresTableStore(
     },
     async tableUpdate(p) {
       const values = [p.name, JSON.stringify(p.definition), p.now, p.expected ? JSON.stringify(p.expected) : null];
-      const [row] = p.indexesChanged
-        ? await transaction(pool, async (client) => {
-            await query(client, sql.lockForIndexes, [p.name]);
-            const rows = await query<TableRow>(client, sql.updateIndexes, values);
-            if (rows[0] && p.dropIndexes?.length) await query(client, sql.dropIndexEntries, [rows[0].id, p.dropIndexes]);
-            return rows;
-          })
-        : await run<TableRow>(pool, sql.update, values);
-      if (!row) return undefined;
+      const updated = await transaction(pool, async (client) => {
+        if (p.indexesChanged) await query(client, sql.lockForIndexes, [p.name]);
+        const [row] = await query<TableRow>(client, p.indexesChanged ? sql.updateIndexes : sql.update, values);
+        if (!row) return undefined;
+        if (p.indexesChanged && p.dropIndexes?.length) await query(client, sql.dropIndexEntries, [row.id, p.dropIndexes]);
+        const leasesChanged = await syncBackfills(client, row.id, p.definition, p.backfillOwner);
+        return { row, leasesChanged };
+      });
+      if (!updated) return undefined;
       notifier.publish(tableCatalogChannel);
-      return toTable(row);
+      if (updated.leasesChanged) notifier.publish(indexBackfillChannel);
+      return toTable(updated.row);
     },
     async tableDelete(p) {
       const row = await transaction(pool, async (client) => {
         const [deleted] = await query<TableRow>(client, sql.deleteTable, [p.name]);
-        if (deleted) await query(client, sql.deleteContents, [deleted.id]);
+        if (deleted) {
+          await query(client, sql.deleteContents, [deleted.id]);
+          await query(client, { text: dropTableBackfills }, [deleted.id]);
+        }
         return deleted;
       });
       if (!row) return undefined;

@@ -468,4 +468,23 @@ export const sqliteMigrations: Migration[] = [
       ALTER TABLE schedules ADD COLUMN policy TEXT;
     `,
   },
+  {
+    version: 17,
+    name: 'index backfill leases',
+    sql: `
+      -- One row per secondary index still backfilling (store/table-store.ts BackfillLease): the node
+      -- running the backfill renews lease_until and saves its progress (the last item key indexed); a
+      -- node takes over a lease that expired and resumes after that key.
+      CREATE TABLE index_backfills (
+        table_id INTEGER NOT NULL,
+        index_name TEXT NOT NULL,
+        owner TEXT,
+        token INTEGER NOT NULL,
+        lease_until INTEGER NOT NULL,
+        after_pk BLOB,
+        after_sk BLOB,
+        PRIMARY KEY (table_id, index_name)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -7,6 +7,7 @@ import type { TableDefinition } from '../table-definition.js';
 import type { EncodedKey } from '../table-definition.js';
 import type { Notifier } from '../notifier.js';
 import {
+  indexBackfillChannel,
   streamChannel,
   tableCatalogChannel,
   type ItemPage,
@@ -18,6 +19,7 @@ import type { Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from './database.js';
 import { createSqliteIndexItems } from './index-items.js';
 import { createSqliteItemWrites } from './item-writes.js';
+import { createSqliteIndexBackfills } from './index-backfills.js';
 
 interface TableRow {
   id: number;
@@ -99,8 +101,13 @@ export function createSqliteTableStore(
   | 'indexScan'
   | 'indexBackfill'
   | 'indexStats'
+  | 'backfillList'
+  | 'backfillAcquire'
+  | 'backfillRenew'
+  | 'backfillEnd'
 > {
   const indexItems = createSqliteIndexItems(db);
+  const backfills = createSqliteIndexBackfills(db, notifier);
   const { itemWrite } = createSqliteItemWrites(db, notifier, indexItems);
   const sql = {
     tableByName: db.prepare<[string], TableRow>('SELECT * FROM tables WHERE name = ?'),
@@ -164,7 +171,8 @@ export function createSqliteTableStore(
     if (changed.changes === 0) return undefined;
     const table = toTable(sql.tableByName.get(p.name)!);
     for (const index of p.dropIndexes ?? []) indexItems.dropIndex(table.id, index);
-    return table;
+    const leasesChanged = backfills.sync(table.id, p.definition, p.backfillOwner);
+    return { table, leasesChanged };
   });
 
   const deleteTable = db.transaction((p: { name: string }) => {
@@ -172,6 +180,7 @@ export function createSqliteTableStore(
     if (!existing) return undefined;
     sql.deleteItems.run(existing.id);
     indexItems.dropTable(existing.id);
+    backfills.dropTable(existing.id);
     sql.deleteRecords.run(existing.id);
     sql.deleteShards.run(existing.id);
     sql.deleteCheckpoints.run(existing.id);
@@ -210,9 +219,11 @@ export function createSqliteTableStore(
       return sql.tableList.all(`${escapeLike(p.prefix ?? '')}%`).map(toTable);
     },
     async tableUpdate(p) {
-      const table = updateTable(p);
-      if (table) notifier.publish(tableCatalogChannel);
-      return table;
+      const updated = updateTable(p);
+      if (!updated) return undefined;
+      notifier.publish(tableCatalogChannel);
+      if (updated.leasesChanged) notifier.publish(indexBackfillChannel);
+      return updated.table;
     },
     async tableDelete(p) {
       const table = deleteTable(p);
@@ -254,5 +265,6 @@ export function createSqliteTableStore(
     },
     itemWrite,
     ...indexItems.store,
+    ...backfills.store,
   };
 }
