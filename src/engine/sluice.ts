@@ -73,6 +73,12 @@ export interface SluiceOptions {
    * by up to this much; the taker resumes after the last batch saved. Default 30,000.
    */
   indexBackfillLeaseMs?: number;
+  /**
+   * The item collection limit of tables with local secondary indexes, in bytes: a write that would grow
+   * the items of one partition key plus their local index entries past it gets
+   * ItemCollectionSizeLimitExceededException. Default DynamoDB's 10 GB; tests set a small one.
+   */
+  itemCollectionLimitBytes?: number;
   /** The event channel to report on (a node subscribes its logger before the engine starts); default a new one. */
   events?: EngineEvents;
   /**
@@ -150,6 +156,7 @@ export class Sluice {
       clock: this.clock,
       arn: this.arn,
       ...(backfillLeaseMs !== undefined ? { backfillLeaseMs } : {}),
+      ...(options.itemCollectionLimitBytes !== undefined ? { itemCollectionLimitBytes: collectionLimitOption(options.itemCollectionLimitBytes) } : {}),
       ...(onBackgroundError ? { onBackgroundError } : {}),
     });
     this.streams = new StreamService({ store, tables: this.tables, arn: this.arn });
@@ -327,6 +334,13 @@ function retentionSecondsOption(value: number | null | undefined, field: string)
 /** The execution lease option in ms: 1,000 to 3,600,000, or undefined (the runner's default). */
 function executionLeaseOption(value: number | undefined): number | undefined {
   return leaseOption(value, 'executionLeaseMs', 1_000);
+}
+
+/** The item collection limit option: a positive whole number of bytes. */
+function collectionLimitOption(value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new SluiceError('InvalidParameterValue', `itemCollectionLimitBytes: ${JSON.stringify(value)} is invalid; must be a positive integer`, { field: 'itemCollectionLimitBytes' });
+  return value;
 }
 
 /** A lease duration option in ms: `min` to 3,600,000, or undefined (the service's default). */

@@ -86,8 +86,10 @@ export type ItemDecision =
       expiresAt: number | null;
       record: StreamRecordDraft | null;
       index?: IndexChanges;
+      /** How much the write grows (or, negative, shrinks) its item collection; see ItemWrite.collectionLimit. */
+      collectionDelta?: number;
     }
-  | { kind: 'delete'; record: StreamRecordDraft | null; index?: IndexChanges }
+  | { kind: 'delete'; record: StreamRecordDraft | null; index?: IndexChanges; collectionDelta?: number }
   /** Nothing to write: a passed condition check, or a delete of a missing item. */
   | { kind: 'none' }
   /** The write's condition failed (`ConditionalCheckFailed`); the whole call writes nothing. */
@@ -102,6 +104,13 @@ export interface ItemWrite {
   indexVersion: number;
   /** Called inside the transaction with the stored item text, or undefined when there is none. */
   decide(current: string | undefined): ItemDecision;
+  /**
+   * For a table with local secondary indexes: the most bytes an item collection (the items of one
+   * partition key and their local index entries) may hold. The store keeps each collection's size
+   * (table item_collections) and refuses, writing nothing, a write whose decision grows its collection
+   * past this (`collectionTooLarge`); a write that shrinks it or leaves it as it is always goes through.
+   */
+  collectionLimit?: number;
 }
 
 export type ItemWriteOutcome =
@@ -111,6 +120,13 @@ export type ItemWriteOutcome =
   | { outcome: 'tableGone'; tableId: number }
   /** The table's indexes changed since the write's definition was read: nothing was written. */
   | { outcome: 'tableChanged'; tableId: number }
+  /**
+   * Another call with the same request token is being applied right now (on another node): nothing was
+   * written; the caller answers TransactionInProgressException, as DynamoDB does.
+   */
+  | { outcome: 'tokenInProgress' }
+  /** The write at `index` would grow its item collection past its `collectionLimit`: nothing was written. */
+  | { outcome: 'collectionTooLarge'; index: number }
   /** The request token was used by an identical request that committed since `notBefore`: nothing written. */
   | { outcome: 'replayed' }
   /** The request token was used by a different request since `notBefore`: nothing written. */
@@ -362,6 +378,8 @@ export interface TableStore {
   }): Promise<boolean>;
   /** Deletes the lease of a finished backfill, whoever holds it. */
   backfillEnd(p: { tableId: number; index: string }): Promise<void>;
+  /** The kept size of an item collection of a table with local indexes (0 when none is kept). */
+  itemCollectionBytes(p: { tableId: number; pk: Buffer }): Promise<number>;
   /** Keys of items whose TTL is due, and the next expiry after `now` once none is due. */
   itemExpiredKeys(p: {
     tableId: number;

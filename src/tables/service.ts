@@ -21,7 +21,7 @@ import {
   type CreateTableInput,
   type UpdateTableInput,
 } from './definition.js';
-import { ConditionalCheckFailed, TransactionCanceled } from './errors.js';
+import { ConditionalCheckFailed, itemCollectionTooLarge, TransactionCanceled } from './errors.js';
 import { compileExpressions, type ExpressionAttributeNames, type Item } from './expressions/index.js';
 import { decodeItem } from './item-codec.js';
 import { encodeKey, keyIdentity, validateKey } from './keys.js';
@@ -37,7 +37,7 @@ import {
 import { checkAllAttributes, queryIndex, readableIndex, scanIndex } from './indexes.js';
 import { fillIndex, markIndexReady } from './index-backfill.js';
 import { IndexBackfills } from './backfill-leases.js';
-import { requestTokenOf, tokenMismatch } from './request-tokens.js';
+import { requestTokenOf, tokenMismatch, transactionInProgress } from './request-tokens.js';
 import type { RequestToken } from '../store/table-store.js';
 import { TtlSweeper } from './ttl.js';
 import type {
@@ -56,7 +56,7 @@ import type {
   TransactWriteAction,
   UpdateItemInput,
 } from './types.js';
-import { expiresAtOf, toItemWrite, type WriteResult } from './writes.js';
+import { expiresAtOf, ITEM_COLLECTION_LIMIT_BYTES, toItemWrite, type WriteResult } from './writes.js';
 import type { Service } from '../model/service.js';
 
 export interface TableServiceOptions {
@@ -65,6 +65,8 @@ export interface TableServiceOptions {
   arn: ArnContext;
   /** How long an index backfill's lease lasts unrenewed before another node takes it over (default 30 s). */
   backfillLeaseMs?: number;
+  /** The item collection limit of tables with local secondary indexes, in bytes (DynamoDB's 10 GB by default). */
+  itemCollectionLimitBytes?: number;
   onBackgroundError?: (error: unknown) => void;
 }
 
@@ -87,11 +89,15 @@ export class TableService implements Service {
   private readonly onError: (error: unknown) => void;
   /** Index backfills: run here under leases, and taken over from nodes that went away. */
   private readonly backfills: IndexBackfills;
+  private readonly collectionLimit: number;
+  /** ClientRequestTokens of TransactWriteItems calls being applied on this node. */
+  private readonly tokensInFlight = new Set<string>();
 
   constructor(options: TableServiceOptions) {
     this.store = options.store;
     this.clock = options.clock;
     this.arnContext = options.arn;
+    this.collectionLimit = options.itemCollectionLimitBytes ?? ITEM_COLLECTION_LIMIT_BYTES;
     const onError =
       options.onBackgroundError ?? ((error) => console.error('[sluice] table background task failed', error));
     this.onError = onError;
@@ -435,7 +441,8 @@ export class TableService implements Service {
       );
     }
     checkDistinct(planned, 'Provided list of item keys contains duplicates');
-    await this.writeAll(planned);
+    // Not a transaction: a collection over its limit fails the call with DynamoDB's exception itself.
+    await this.writeAll(planned, false, undefined, false);
     return { unprocessedItems: [] };
   }
 
@@ -552,10 +559,16 @@ export class TableService implements Service {
     options: { clientRequestToken?: string } = {},
   ): Promise<void> {
     const token = options.clientRequestToken;
-    return this.applyTransaction(
-      actions,
-      token === undefined ? undefined : requestTokenOf(token, actions, this.clock.now()),
-    );
+    if (token === undefined) return this.applyTransaction(actions);
+    // A repeat while the first call with this token is still being applied here is refused, as DynamoDB
+    // does (the store does the same across nodes).
+    if (this.tokensInFlight.has(token)) throw transactionInProgress();
+    this.tokensInFlight.add(token);
+    try {
+      await this.applyTransaction(actions, requestTokenOf(token, actions, this.clock.now()));
+    } finally {
+      this.tokensInFlight.delete(token);
+    }
   }
 
   private async applyTransaction(actions: TransactWriteAction[], requestToken?: RequestToken): Promise<void> {
@@ -589,9 +602,10 @@ export class TableService implements Service {
     requests: PlannedRequest[],
     single = false,
     requestToken?: RequestToken,
+    transaction = !single,
   ): Promise<WriteResult[]> {
     const now = this.clock.now();
-    let writes = requests.map((request) => toItemWrite(request.plan, now));
+    let writes = requests.map((request) => toItemWrite(request.plan, now, this.collectionLimit));
     const write = () => this.store.itemWrite({ writes: writes.map((w) => w.write), now, ...(requestToken ? { requestToken } : {}) });
     let outcome = await write();
     // A table's indexes changed since its definition was cached: decide again with the stored one.
@@ -602,16 +616,27 @@ export class TableService implements Service {
       const fresh = await this.require(stale.name);
       if (fresh.id !== changedId) throw tableNotFound(stale.name);
       for (const request of requests) if (request.plan.table.id === changedId) request.plan.table = fresh;
-      writes = requests.map((request) => toItemWrite(request.plan, now));
+      writes = requests.map((request) => toItemWrite(request.plan, now, this.collectionLimit));
       outcome = await write();
     }
     // The same request, applied before with this token: done, nothing applied again.
     if (outcome.outcome === 'replayed') return writes.map((w) => w.result);
     if (outcome.outcome === 'tokenMismatch') throw tokenMismatch();
+    if (outcome.outcome === 'tokenInProgress') throw transactionInProgress();
     if (outcome.outcome === 'tableGone') {
       const gone = requests.find((r) => r.plan.table.id === outcome.tableId)!.plan.table.name;
       this.cache.delete(gone);
       throw tableNotFound(gone);
+    }
+    if (outcome.outcome === 'collectionTooLarge') {
+      if (!transaction) throw itemCollectionTooLarge(this.collectionLimit);
+      throw new TransactionCanceled(
+        requests.map((_, index) =>
+          index === outcome.index
+            ? { code: 'ItemCollectionSizeLimitExceeded' as const, message: itemCollectionTooLarge(this.collectionLimit).message }
+            : { code: 'None' as const },
+        ),
+      );
     }
     if (outcome.outcome === 'cancelled') {
       if (single) {

@@ -524,6 +524,34 @@ export const postgresMigrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 18,
+    name: 'item collection sizes',
+    sql: `
+      -- The size of each item collection of a table with local secondary indexes (the items of one
+      -- partition key plus their local index entries), kept by item writes in their transaction, so the
+      -- 10 GB item collection limit is checked in O(1) (store/table-store.ts ItemWrite.collectionLimit).
+      CREATE TABLE item_collections (
+        table_id bigint NOT NULL,
+        pk bytea NOT NULL,
+        bytes bigint NOT NULL,
+        PRIMARY KEY (table_id, pk)
+      );
+      INSERT INTO item_collections (table_id, pk, bytes)
+      SELECT c.table_id, c.pk, sum(c.size) FROM (
+        SELECT table_id, pk, size FROM items
+        UNION ALL
+        SELECT x.table_id, x.pk, x.size FROM index_items x JOIN tables t ON t.id = x.table_id
+        WHERE x.index_name IN (
+          SELECT i ->> 'name' FROM jsonb_array_elements(coalesce(t.definition::jsonb -> 'indexes', '[]'::jsonb)) AS i WHERE i ->> 'kind' = 'local'
+        )
+      ) AS c
+      WHERE c.table_id IN (
+        SELECT t.id FROM tables t, jsonb_array_elements(coalesce(t.definition::jsonb -> 'indexes', '[]'::jsonb)) AS i WHERE i ->> 'kind' = 'local'
+      )
+      GROUP BY c.table_id, c.pk;
+    `,
+  },
 ];
 
 /** Namespace of the migration lock; the second key is derived from the schema name. */

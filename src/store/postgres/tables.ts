@@ -82,7 +82,8 @@ const sql = {
     text: `WITH items_gone AS (DELETE FROM items WHERE table_id = $1),
                 index_gone AS (DELETE FROM index_items WHERE table_id = $1),
                 records_gone AS (DELETE FROM stream_records WHERE table_id = $1),
-                shards_gone AS (DELETE FROM stream_shards WHERE table_id = $1)
+                shards_gone AS (DELETE FROM stream_shards WHERE table_id = $1),
+                collections_gone AS (DELETE FROM item_collections WHERE table_id = $1)
            DELETE FROM stream_checkpoints WHERE table_id = $1`,
   },
   // One statement: one snapshot of every key asked, in the order asked.
@@ -101,6 +102,7 @@ const sql = {
     name: 'sluice_item_get',
     text: 'SELECT pk, sk, item, size FROM items WHERE table_id = $1 AND pk = $2 AND sk = $3',
   },
+  collectionBytes: { name: 'sluice_item_collection_bytes', text: 'SELECT bytes FROM item_collections WHERE table_id = $1 AND pk = $2' },
   // Due keys (oldest expiry first) and the next expiry after now, in one snapshot; always one row or more.
   expired: {
     text: `SELECT e.pk, e.sk, n.next_expires_at
@@ -219,6 +221,7 @@ export function createPostgresTableStore(
   | 'itemQuery'
   | 'itemScan'
   | 'itemExpiredKeys'
+  | 'itemCollectionBytes'
 > {
   return {
     async tableCreate(p) {
@@ -318,6 +321,10 @@ export function createPostgresTableStore(
         p.limit,
         p.maxBytes,
       );
+    },
+    async itemCollectionBytes(p) {
+      const [row] = await run<{ bytes: number }>(pool, sql.collectionBytes, [p.tableId, p.pk]);
+      return row?.bytes ?? 0;
     },
     async itemExpiredKeys(p) {
       const rows = await run<{ pk: Buffer | null; sk: Buffer | null; next_expires_at: number | null }>(

@@ -105,6 +105,7 @@ export function createSqliteTableStore(
   | 'backfillAcquire'
   | 'backfillRenew'
   | 'backfillEnd'
+  | 'itemCollectionBytes'
 > {
   const indexItems = createSqliteIndexItems(db);
   const backfills = createSqliteIndexBackfills(db, notifier);
@@ -132,6 +133,8 @@ export function createSqliteTableStore(
     deleteShards: db.prepare('DELETE FROM stream_shards WHERE table_id = ?'),
     deleteRecords: db.prepare('DELETE FROM stream_records WHERE table_id = ?'),
     deleteCheckpoints: db.prepare('DELETE FROM stream_checkpoints WHERE table_id = ?'),
+    deleteCollections: db.prepare('DELETE FROM item_collections WHERE table_id = ?'),
+    collectionBytes: db.prepare<[number, Buffer], { bytes: number }>('SELECT bytes FROM item_collections WHERE table_id = ? AND pk = ?'),
     itemGet: db.prepare<[number, Buffer, Buffer], ItemRow>(
       'SELECT pk, sk, item, size FROM items WHERE table_id = ? AND pk = ? AND sk = ?',
     ),
@@ -184,6 +187,7 @@ export function createSqliteTableStore(
     sql.deleteRecords.run(existing.id);
     sql.deleteShards.run(existing.id);
     sql.deleteCheckpoints.run(existing.id);
+    sql.deleteCollections.run(existing.id);
     sql.tableDelete.run(existing.id);
     return toTable(existing);
   });
@@ -264,6 +268,9 @@ export function createSqliteTableStore(
       return expiredKeys(p);
     },
     itemWrite,
+    async itemCollectionBytes(p) {
+      return sql.collectionBytes.get(p.tableId, p.pk)?.bytes ?? 0;
+    },
     ...indexItems.store,
     ...backfills.store,
   };
