@@ -34,6 +34,12 @@ export interface StoredTable {
   indexVersion: number;
 }
 
+/** An item read by its key: its text (tables/item-codec.ts) and its DynamoDB size. */
+export interface StoredItem {
+  item: string;
+  size: number;
+}
+
 /** An item as stored: its encoded key, its text (tables/item-codec.ts) and its DynamoDB size. */
 export interface ItemRow {
   pk: Buffer;
@@ -279,7 +285,11 @@ export interface TableStore {
   /** Deletes the table with its items, stream records and the checkpoints of its consumers. */
   tableDelete(p: { name: string }): Promise<StoredTable | undefined>;
 
-  itemGet(p: { tableId: number; key: EncodedKey }): Promise<ItemRow | undefined>;
+  /**
+   * One item by its key. Without the key's blobs (the caller has them): on GetItem's path, reading them
+   * back cost two buffers per call, about 4 µs of a 140 µs request on SQLite.
+   */
+  itemGet(p: { tableId: number; key: EncodedKey }): Promise<StoredItem | undefined>;
   /**
    * Several items read as one snapshot (one transaction or statement), in the order asked; undefined for
    * a key with no item. TransactGetItems and BatchGetItem.

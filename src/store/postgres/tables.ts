@@ -17,6 +17,7 @@ import {
   streamChannel,
   tableCatalogChannel,
   type ItemRow,
+  type StoredItem,
   type StoredTable,
   type TableStore,
 } from '../table-store.js';
@@ -100,7 +101,7 @@ const sql = {
   },
   itemGet: {
     name: 'sluice_item_get',
-    text: 'SELECT pk, sk, item, size FROM items WHERE table_id = $1 AND pk = $2 AND sk = $3',
+    text: 'SELECT item, size FROM items WHERE table_id = $1 AND pk = $2 AND sk = $3',
   },
   collectionBytes: { name: 'sluice_item_collection_bytes', text: 'SELECT bytes FROM item_collections WHERE table_id = $1 AND pk = $2' },
   // Due keys (oldest expiry first) and the next expiry after now, in one snapshot; always one row or more.
@@ -285,7 +286,7 @@ export function createPostgresTableStore(
       return table;
     },
     async itemGet(p) {
-      const [row] = await run<ItemRow>(pool, sql.itemGet, [p.tableId, p.key.pk, p.key.sk]);
+      const [row] = await run<StoredItem>(pool, sql.itemGet, [p.tableId, p.key.pk, p.key.sk]);
       return row;
     },
     async itemGetMany(p) {

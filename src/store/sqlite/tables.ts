@@ -12,6 +12,7 @@ import {
   tableCatalogChannel,
   type ItemPage,
   type ItemRow,
+  type StoredItem,
   type StoredTable,
   type TableStore,
 } from '../table-store.js';
@@ -135,7 +136,8 @@ export function createSqliteTableStore(
     deleteCheckpoints: db.prepare('DELETE FROM stream_checkpoints WHERE table_id = ?'),
     deleteCollections: db.prepare('DELETE FROM item_collections WHERE table_id = ?'),
     collectionBytes: db.prepare<[number, Buffer], { bytes: number }>('SELECT bytes FROM item_collections WHERE table_id = ? AND pk = ?'),
-    itemGet: db.prepare<[number, Buffer, Buffer], ItemRow>(
+    itemGet: db.prepare<[number, Buffer, Buffer], StoredItem>('SELECT item, size FROM items WHERE table_id = ? AND pk = ? AND sk = ?'),
+    itemRow: db.prepare<[number, Buffer, Buffer], ItemRow>(
       'SELECT pk, sk, item, size FROM items WHERE table_id = ? AND pk = ? AND sk = ?',
     ),
     itemStats: db.prepare<[number], { count: number; bytes: number | null }>(
@@ -193,7 +195,7 @@ export function createSqliteTableStore(
   });
 
   const getMany = db.transaction((p: Parameters<TableStore['itemGetMany']>[0]) =>
-    p.keys.map(({ tableId, key }) => sql.itemGet.get(tableId, key.pk, key.sk)),
+    p.keys.map(({ tableId, key }) => sql.itemRow.get(tableId, key.pk, key.sk)),
   );
   const expiredKeys = db.transaction((p: Parameters<TableStore['itemExpiredKeys']>[0]) => {
     const keys: EncodedKey[] = sql.expired
