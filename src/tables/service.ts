@@ -41,6 +41,7 @@ import { requestTokenOf, tokenMismatch, transactionInProgress } from './request-
 import type { RequestToken } from '../store/table-store.js';
 import { TtlSweeper } from './ttl.js';
 import type {
+  CollectionMetricsInput,
   BatchGetOutput,
   BatchGetRequest,
   BatchWriteOutput,
@@ -68,6 +69,12 @@ export interface TableServiceOptions {
   /** The item collection limit of tables with local secondary indexes, in bytes (DynamoDB's 10 GB by default). */
   itemCollectionLimitBytes?: number;
   onBackgroundError?: (error: unknown) => void;
+}
+
+/** The sort key part of an item (to encode its key), or nothing for a table without a sort key. */
+function keySortPart(table: StoredTable, item: Item): Item {
+  const sortKey = table.definition.sortKey;
+  return sortKey ? ({ [sortKey.name]: item[sortKey.name] } as Item) : {};
 }
 
 function tableNotFound(name: string): SluiceError {
@@ -303,15 +310,31 @@ export class TableService implements Service {
   // ---------------------------------------------------------------- single items
 
   async putItem(input: PutItemInput): Promise<ItemOutput> {
-    return this.writeOne(planPut(await this.require(input.tableName), input));
+    const table = await this.require(input.tableName);
+    return this.withCollectionMetrics(await this.writeOne(planPut(table, input)), table, input.item, input);
   }
 
   async updateItem(input: UpdateItemInput): Promise<ItemOutput> {
-    return this.writeOne(planUpdate(await this.require(input.tableName), input));
+    const table = await this.require(input.tableName);
+    return this.withCollectionMetrics(await this.writeOne(planUpdate(table, input)), table, input.key, input);
   }
 
   async deleteItem(input: DeleteItemInput): Promise<ItemOutput> {
-    return this.writeOne(planDelete(await this.require(input.tableName), input));
+    const table = await this.require(input.tableName);
+    return this.withCollectionMetrics(await this.writeOne(planDelete(table, input)), table, input.key, input);
+  }
+
+  /**
+   * ReturnItemCollectionMetrics SIZE: for a table with local secondary indexes, the collection's kept
+   * size, read after the write (an estimate, as DynamoDB's is), as a range of whole GB around it.
+   */
+  private async withCollectionMetrics(output: ItemOutput, table: StoredTable, item: Item, input: CollectionMetricsInput): Promise<ItemOutput> {
+    if (input.returnItemCollectionMetrics !== 'SIZE' || !table.definition.indexes?.some((index) => index.kind === 'local')) return output;
+    const partitionKey = table.definition.partitionKey.name;
+    const itemCollectionKey = { [partitionKey]: item[partitionKey] } as Item;
+    const bytes = await this.store.itemCollectionBytes({ tableId: table.id, pk: encodeKey(table.definition, { ...itemCollectionKey, ...keySortPart(table, item) }).pk });
+    const gb = Math.floor(bytes / 2 ** 30);
+    return { ...output, itemCollectionMetrics: { itemCollectionKey, sizeEstimateRangeGB: [gb, gb + 1] } };
   }
 
   async getItem(input: GetItemInput): Promise<{ item?: Item }> {
