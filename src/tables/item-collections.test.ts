@@ -4,7 +4,7 @@
  * limit. A write that would grow a collection past it gets ItemCollectionSizeLimitExceededException
  * (in a transaction: TransactionCanceledException with the reason ItemCollectionSizeLimitExceeded) and
  * writes nothing; writes that shrink a collection, other collections, and tables without local indexes
- * are not limited. The kept sizes are exact, and migration 18 computes them for existing tables. On
+ * are not limited. The kept sizes are exact, and migration 19 computes them for existing tables. On
  * SQLite and PostgreSQL.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -135,10 +135,10 @@ describe('item collection size limit (SQLite)', () => {
   });
 });
 
-/** Takes a store back to before migration 18 (no kept sizes), so that opening it runs the migration again. */
-const BEFORE_18 = 'DROP TABLE item_collections; DELETE FROM schema_migrations WHERE version = 18;';
+/** Takes a store back to before migration 19 (no kept sizes), so that opening it runs the migration again. */
+const BEFORE_19 = 'DROP TABLE item_collections; DELETE FROM schema_migrations WHERE version = 19;';
 
-describe('item collection sizes of existing tables (migration 18, SQLite)', () => {
+describe('item collection sizes of existing tables (migration 19, SQLite)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-collections-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -148,7 +148,7 @@ describe('item collection sizes of existing tables (migration 18, SQLite)', () =
     await limits(first);
     await first.close();
     const db = new Database(path);
-    db.exec(BEFORE_18);
+    db.exec(BEFORE_19);
     db.close();
     const store = await openStore(`sqlite:${path}`);
     const { kept, actual } = await keptSizes(store);
@@ -171,8 +171,8 @@ describePostgres('item collection size limit (PostgreSQL)', () => {
     await sluice.close();
   });
 
-  it('computes the sizes of existing tables when migration 18 runs', async () => {
-    await withAdminClient(async (client) => client.query(`SET search_path TO ${quoteIdentifier(schema)}; ${BEFORE_18}`));
+  it('computes the sizes of existing tables when migration 19 runs', async () => {
+    await withAdminClient(async (client) => client.query(`SET search_path TO ${quoteIdentifier(schema)}; ${BEFORE_19}`));
     const store = await openTestStore({ schema, dropSchemaOnClose: false });
     const { kept, actual } = await keptSizes(store);
     expect(kept.size).toBe(3);

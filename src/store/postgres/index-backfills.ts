@@ -1,5 +1,5 @@
 /**
- * Index backfill leases on PostgreSQL (table index_backfills, migration 17; see BackfillLease in
+ * Index backfill leases on PostgreSQL (table index_backfills, migration 18; see BackfillLease in
  * table-store.ts), the same operations as SQLite's. The table update keeps the rows in step with the
  * definition (`syncBackfills`, inside its transaction); the backfill worker takes, renews, frees and ends
  * them. Two nodes taking the same expired lease meet on its row: the upsert's condition is re-checked on

@@ -1,5 +1,5 @@
 /**
- * Index backfill leases on SQLite (table index_backfills, migration 17; see BackfillLease in
+ * Index backfill leases on SQLite (table index_backfills, migration 18; see BackfillLease in
  * table-store.ts). The table update keeps the rows in step with the definition (`sync`, inside its
  * transaction); the backfill worker takes, renews, frees and ends them.
  */

@@ -469,7 +469,8 @@ export const sqliteMigrations: Migration[] = [
     `,
   },
   {
-    version: 17,
+    // 17 is main's (FIFO message indexes), added while this branch was open.
+    version: 18,
     name: 'index backfill leases',
     sql: `
       -- One row per secondary index still backfilling (store/table-store.ts BackfillLease): the node
@@ -488,7 +489,7 @@ export const sqliteMigrations: Migration[] = [
     `,
   },
   {
-    version: 18,
+    version: 19,
     name: 'item collection sizes',
     sql: `
       -- The size of each item collection of a table with local secondary indexes (the items of one
