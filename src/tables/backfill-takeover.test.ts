@@ -131,10 +131,49 @@ async function takeOver(storeA: Store, storeB: Store, shared: boolean): Promise<
   expect(errors).toEqual([]);
 }
 
+/**
+ * A node that stops gracefully mid-backfill frees the lease with its progress; the running node hears it
+ * at once (the store's notifier, LISTEN/NOTIFY on PostgreSQL) and finishes well before the lease would
+ * have expired.
+ */
+async function handOver(storeA: Store, storeB: Store, shared: boolean): Promise<void> {
+  const leaseMs = 20_000;
+  const b = await Sluice.open({ store: storeB, indexBackfillLeaseMs: leaseMs });
+  const aStore = shared ? new Proxy(storeA, { get: (t, p, r) => (p === 'close' ? async () => undefined : (Reflect.get(t, p, r) as unknown)) }) : storeA;
+  const a = await Sluice.open({ store: aStore, indexBackfillLeaseMs: leaseMs });
+  await fill(b);
+  // A's batches wait until it is stopping: exactly one runs, then it frees the lease.
+  const original = storeA.indexBackfill;
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const held = async (p: Parameters<Store['indexBackfill']>[0]) => {
+    await gate;
+    return original.call(storeA, p);
+  };
+  (a.store as { indexBackfill: Store['indexBackfill'] }).indexBackfill = held;
+  try {
+    await a.tables.updateTable('late', { createIndex: byStatus });
+    const stopping = a.close();
+    release();
+    await stopping;
+  } finally {
+    (a.store as { indexBackfill: Store['indexBackfill'] }).indexBackfill = original;
+  }
+  const tookMs = await waitUntilActive(b, leaseMs / 2);
+  expect(tookMs).toBeLessThan(leaseMs / 2);
+  expect(await openCount(b)).toBe(ITEMS - Math.ceil(ITEMS / 3));
+  await b.close();
+}
+
 describe('index backfill takeover (SQLite)', () => {
   it('a running node finishes the backfill of a node that froze mid-way, after its lease expired', async () => {
     const store = await openStore('sqlite::memory:');
     await takeOver(store, store, true);
+  });
+
+  it('a running node finishes at once the backfill of a node that stopped gracefully (the lease freed)', async () => {
+    const store = await openStore('sqlite::memory:');
+    await handOver(store, store, true);
   });
 });
 
@@ -146,5 +185,16 @@ describePostgres('index backfill takeover (PostgreSQL)', () => {
     const storeA = await openTestStore({ schema, dropSchemaOnClose: false });
     const storeB = await openTestStore({ schema, dropSchemaOnClose: false });
     await takeOver(storeA, storeB, false);
+  });
+
+  it('a node on another store finishes at once the backfill of a node that stopped gracefully (the lease freed)', async () => {
+    const handOverSchema = freshSchemaName();
+    try {
+      const storeA = await openTestStore({ schema: handOverSchema, dropSchemaOnClose: false });
+      const storeB = await openTestStore({ schema: handOverSchema, dropSchemaOnClose: false });
+      await handOver(storeA, storeB, false);
+    } finally {
+      await dropSchema(handOverSchema);
+    }
   });
 });
