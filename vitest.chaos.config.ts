@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
-    include: ['test/cluster-chaos.test.ts', 'test/cluster-pause.test.ts', 'test/cluster-idle.test.ts', 'test/states-node-kill.test.ts'],
+    include: ['test/cluster-chaos.test.ts', 'test/cluster-pause.test.ts', 'test/cluster-idle.test.ts', 'test/states-node-kill.test.ts', 'test/backfill-node-kill.test.ts'],
     testTimeout: 300_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -41,9 +41,10 @@ describe('validating a config', () => {
       },
       functions: { work: { handler: './work.ts', timeout: 901 } },
       triggers: [{ queue: 'orders', function: 'work', batchSize: 20_000 }],
-      node: { taskTokenRetentionSeconds: 0, executionLeaseMs: 500 },
+      node: { taskTokenRetentionSeconds: 0, executionLeaseMs: 500, indexBackfillLeaseMs: 50 },
     });
     expect(message).toContain('node.executionLeaseMs: must be an integer from 1000 to 3600000 ms (got 500)');
+    expect(message).toContain('node.indexBackfillLeaseMs: must be an integer from 100 to 3600000 ms (got 50)');
     expect(message).toContain('node.taskTokenRetentionSeconds: must be an integer from 1 to 31536000 seconds (got 0)');
     expect(message).toContain('queues.orders.visibilityTimeout: must be an integer from 0 to 43200 seconds (got 50000)');
     expect(message).toContain('queues.orders.deadLetter.maxReceiveCount: must be an integer from 1 to 1000 receives (got 0)');

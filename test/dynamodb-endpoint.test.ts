@@ -397,6 +397,18 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
     expect(
       (await doc.send(new GetCommand({ TableName: 'items', Key: { pk: 't', sk: 2 } }))).Item?.balance,
     ).toBe(20);
+    // Sent twice at once: a repeat that arrives while the first is applied gets
+    // TransactionInProgressException (on PostgreSQL, where the first waits on the database); one that
+    // arrives after it committed succeeds without applying (SQLite applies a call within one event).
+    const busy = { TransactItems: [update(2)], ClientRequestToken: 'transfer-0002' };
+    const both = await Promise.allSettled([doc.send(new TransactWriteCommand(busy)), doc.send(new TransactWriteCommand(busy))]);
+    const names = both.map((o) => (o.status === 'fulfilled' ? 'ok' : (o.reason as Error).name)).sort();
+    expect(names[1]).toBe('ok');
+    expect(['TransactionInProgressException', 'ok']).toContain(names[0]);
+    await doc.send(new TransactWriteCommand(busy));
+    expect(
+      (await doc.send(new GetCommand({ TableName: 'items', Key: { pk: 't', sk: 2 } }))).Item?.balance,
+    ).toBe(40);
     await doc.send(
       new UpdateCommand({
         TableName: 'items',

@@ -4,7 +4,7 @@
  * added (backfilled in the background) and removed.
  */
 import { CreateTableCommand, DescribeTableCommand, UpdateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { storeBackends, tableInput, useDynamoDbNode } from './support/dynamodb.js';
 import { sdkFailure as failure } from './support/sdk-failure.js';
@@ -68,6 +68,12 @@ describe.each(storeBackends)('secondary indexes through the DynamoDB endpoint on
     expect((await ddb.send(new DescribeTableCommand({ TableName: 'indexed' }))).Table).toMatchObject({
       ItemCount: 4,
     });
+    // A table with a local index reports its item collection when asked (the whole GB range it falls in).
+    const metrics = await doc.send(
+      new PutCommand({ TableName: 'indexed', Item: { pk: 'u3', sk: 2 }, ReturnItemCollectionMetrics: 'SIZE' }),
+    );
+    expect(metrics.ItemCollectionMetrics).toEqual({ ItemCollectionKey: { pk: 'u3' }, SizeEstimateRangeGB: [0, 1] });
+    await doc.send(new DeleteCommand({ TableName: 'indexed', Key: { pk: 'u3', sk: 2 } }));
     const open = {
       TableName: 'indexed',
       IndexName: 'by-status',

@@ -111,6 +111,7 @@ function openEngine(
       ? { executionRetentionSeconds: config.node.executionRetentionSeconds }
       : {}),
     ...(config?.node?.executionLeaseMs !== undefined ? { executionLeaseMs: config.node.executionLeaseMs } : {}),
+    ...(config?.node?.indexBackfillLeaseMs !== undefined ? { indexBackfillLeaseMs: config.node.indexBackfillLeaseMs } : {}),
     onBackgroundError: (error) => logger.error({ err: error }, `background task failed: ${describeError(error)}`),
     events,
   });

@@ -47,6 +47,8 @@ export const nodeSettingsSchema = z.strictObject({
   executionRetentionSeconds: rangedInteger({ min: 1, max: 31_536_000, unit: 'seconds' }).nullable().optional(),
   /** How long a node holds an execution with a task in flight before another node may resume it (default 60,000). */
   executionLeaseMs: rangedInteger({ min: 1_000, max: 3_600_000, unit: 'ms' }).optional(),
+  /** How long a node holds a secondary index backfill before another node may take it over (default 30,000). */
+  indexBackfillLeaseMs: rangedInteger({ min: 100, max: 3_600_000, unit: 'ms' }).optional(),
 });
 
 export const authSchema = z.strictObject({

@@ -14,6 +14,7 @@ import { queueStoreConformance } from './store/queues.js';
 import { deadLetterStoreConformance } from './store/queues-dead-letter.js';
 import { fifoQueueStoreConformance } from './store/queues-fifo.js';
 import { tableStoreConformance } from './store/tables.js';
+import { indexBackfillStoreConformance } from './store/index-backfills.js';
 import { groupStoreConformance } from './store/groups.js';
 import { scheduleOutboxStoreConformance } from './store/schedules-outbox.js';
 import { stateMachineStoreConformance } from './store/state-machines.js';
@@ -25,6 +26,7 @@ export function runConformance(backend: BackendUnderTest): void {
   fifoQueueStoreConformance(backend);
   deadLetterStoreConformance(backend);
   tableStoreConformance(backend);
+  indexBackfillStoreConformance(backend);
   batchStoreConformance(backend);
   groupStoreConformance(backend);
   clusterStoreConformance(backend);

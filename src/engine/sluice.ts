@@ -67,6 +67,18 @@ export interface SluiceOptions {
    * delays its executions by up to this much. Default 60,000.
    */
   executionLeaseMs?: number;
+  /**
+   * How long a node holds a secondary index backfill before another node may take it over, in ms (100 to
+   * 3,600,000); the holder renews it every third of that. A node that dies mid-backfill delays the index
+   * by up to this much; the taker resumes after the last batch saved. Default 30,000.
+   */
+  indexBackfillLeaseMs?: number;
+  /**
+   * The item collection limit of tables with local secondary indexes, in bytes: a write that would grow
+   * the items of one partition key plus their local index entries past it gets
+   * ItemCollectionSizeLimitExceededException. Default DynamoDB's 10 GB; tests set a small one.
+   */
+  itemCollectionLimitBytes?: number;
   /** The event channel to report on (a node subscribes its logger before the engine starts); default a new one. */
   events?: EngineEvents;
   /**
@@ -143,7 +155,15 @@ export class Sluice {
       ...(onBackgroundError ? { onBackgroundError } : {}),
       ...(options.queueInFlightLimits ? { inFlightLimits: options.queueInFlightLimits } : {}),
     });
-    this.tables = new TableService({ store, clock: this.clock, arn: this.arn, ...(onBackgroundError ? { onBackgroundError } : {}) });
+    const backfillLeaseMs = leaseOption(options.indexBackfillLeaseMs, 'indexBackfillLeaseMs', 100);
+    this.tables = new TableService({
+      store,
+      clock: this.clock,
+      arn: this.arn,
+      ...(backfillLeaseMs !== undefined ? { backfillLeaseMs } : {}),
+      ...(options.itemCollectionLimitBytes !== undefined ? { itemCollectionLimitBytes: collectionLimitOption(options.itemCollectionLimitBytes) } : {}),
+      ...(onBackgroundError ? { onBackgroundError } : {}),
+    });
     this.streams = new StreamService({ store, tables: this.tables, arn: this.arn });
     this.groupLimits = new GroupLimitService({
       store,
@@ -279,6 +299,7 @@ export class Sluice {
     taskTokenRetention(options.taskTokenRetentionSeconds);
     retentionSecondsOption(options.executionRetentionSeconds, 'executionRetentionSeconds');
     executionLeaseOption(options.executionLeaseMs);
+    leaseOption(options.indexBackfillLeaseMs, 'indexBackfillLeaseMs', 100);
     const given = typeof options.store === 'object';
     const store =
       typeof options.store === 'object'
@@ -329,9 +350,21 @@ function retentionSecondsOption(value: number | null | undefined, field: string)
 
 /** The execution lease option in ms: 1,000 to 3,600,000, or undefined (the runner's default). */
 function executionLeaseOption(value: number | undefined): number | undefined {
+  return leaseOption(value, 'executionLeaseMs', 1_000);
+}
+
+/** The item collection limit option: a positive whole number of bytes. */
+function collectionLimitOption(value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new SluiceError('InvalidParameterValue', `itemCollectionLimitBytes: ${JSON.stringify(value)} is invalid; must be a positive integer`, { field: 'itemCollectionLimitBytes' });
+  return value;
+}
+
+/** A lease duration option in ms: `min` to 3,600,000, or undefined (the service's default). */
+function leaseOption(value: number | undefined, field: string, min: number): number | undefined {
   if (value === undefined) return value;
-  if (!Number.isInteger(value) || value < 1_000 || value > 3_600_000)
-    throw new SluiceError('InvalidParameterValue', `executionLeaseMs: ${JSON.stringify(value)} is invalid; must be an integer from 1000 to 3600000`, { field: 'executionLeaseMs' });
+  if (!Number.isInteger(value) || value < min || value > 3_600_000)
+    throw new SluiceError('InvalidParameterValue', `${field}: ${JSON.stringify(value)} is invalid; must be an integer from ${min} to 3600000`, { field });
   return value;
 }
 

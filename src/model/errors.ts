@@ -64,6 +64,7 @@ export const errorCatalog = {
   TransactionCanceledException: { status: 400, sender: true, description: 'A transactional write was cancelled.' },
   IdempotentParameterMismatchException: { status: 400, sender: true, description: 'A ClientRequestToken was used again, within 10 minutes, for a different request.' },
   LimitExceededException: { status: 400, sender: true, description: 'A per-table limit on operations in progress was reached (DynamoDB: one online index created or deleted at a time per table).' },
+  ItemCollectionSizeLimitExceededException: { status: 400, sender: true, description: 'A write would grow an item collection (the items of one partition key and their local secondary index entries, in a table with local secondary indexes) past 10 GB.' },
   TransactionInProgressException: { status: 400, sender: true, description: 'A transaction with the same ClientRequestToken is still being applied.' },
   // DynamoDB Streams
   ExpiredIteratorException: { status: 400, sender: true, description: 'The shard iterator is older than 15 minutes.' },

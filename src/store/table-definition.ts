@@ -57,6 +57,11 @@ export interface EncodedKey {
   sk: Buffer;
 }
 
+/** The names of the definition's indexes still backfilling (each has a lease row, see BackfillLease). */
+export function backfillingIndexes(definition: TableDefinition): string[] {
+  return (definition.indexes ?? []).filter((index) => index.backfilling).map((index) => index.name);
+}
+
 /** Whether a stored definition (its JSON text) still declares the index: a backfill batch checks it. */
 export function hasIndex(definitionText: string, index: string): boolean {
   const definition = JSON.parse(definitionText) as TableDefinition;

@@ -248,7 +248,12 @@ export function applyTableUpdate(
     next.ttlAttribute = update.ttlAttribute === null ? null : validateTtlAttribute(update.ttlAttribute);
   }
   if (update.capacity !== undefined) next.capacity = validateCapacity(update.capacity);
-  if ((update.createIndex !== undefined || update.deleteIndex !== undefined) && current.indexes?.some((index) => index.backfilling)) {
+  const creating = current.indexes?.find((index) => index.backfilling);
+  // Deleting the index being created, while it backfills, is allowed (GlobalSecondaryIndexDescription:
+  // "You can delete an index that is being created during the Backfilling phase"); Sluice's CREATING is
+  // all backfilling, so it always is.
+  const cancelsCreation = creating !== undefined && update.createIndex === undefined && update.deleteIndex === creating.name;
+  if ((update.createIndex !== undefined || update.deleteIndex !== undefined) && creating && !cancelsCreation) {
     // DynamoDB builds one online index per table at a time, and answers any other index change with this.
     throw new SluiceError(
       'LimitExceededException',

@@ -17,9 +17,18 @@ export class ConditionalCheckFailed extends SluiceError {
 
 export interface CancellationReason {
   /** 'None' for an action that would have succeeded; otherwise why the transaction was cancelled. */
-  code: 'None' | 'ConditionalCheckFailed';
+  code: 'None' | 'ConditionalCheckFailed' | 'ItemCollectionSizeLimitExceeded';
   message?: string;
   item?: Item;
+}
+
+/** DynamoDB's ItemCollectionSizeLimitExceededException (its documented message, with the limit in force). */
+export function itemCollectionTooLarge(limitBytes: number): SluiceError {
+  const limit = limitBytes === 10 * 1024 * 1024 * 1024 ? '10 gigabytes' : `${limitBytes} bytes`;
+  return new SluiceError(
+    'ItemCollectionSizeLimitExceededException',
+    `Item collection size limit exceeded: the total size of an item collection has exceeded the maximum limit of ${limit}`,
+  );
 }
 
 export class TransactionCanceled extends SluiceError {

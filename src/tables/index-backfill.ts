@@ -4,11 +4,11 @@
  * themselves (the index is in their definition from the moment it is added), and the store makes a
  * batch and a concurrent write of the same item meet in one order (see TableStore.indexBackfill), so
  * the index ends complete. It stays `backfilling` (reads refused) until then. The backfill is
- * idempotent: a node that starts and finds an index still backfilling (its backfiller stopped) runs it
- * again from the start.
+ * idempotent and resumable: started again after the last committed batch, it still ends complete
+ * (backfill-leases.ts runs it under a lease and resumes it there when its node is gone).
  */
 import type { StoredTable, TableStore } from '../store/table-store.js';
-import type { TableDefinition } from '../store/table-definition.js';
+import type { EncodedKey, TableDefinition } from '../store/table-definition.js';
 import { decodeItem } from './item-codec.js';
 import { indexEntryOf } from './indexes.js';
 
@@ -17,24 +17,30 @@ const BATCH = 500;
 
 export type BackfillStore = Pick<TableStore, 'indexBackfill' | 'tableGetById' | 'tableUpdate'>;
 
-/** Writes the entries of every item of the table in the index. */
+/**
+ * Writes the entries of every item of the table after `from` in the index; `progress` hears the last key
+ * of each committed batch. True when it reached the end (or the index or table went away), false when
+ * `stopped` ended it first.
+ */
 export async function fillIndex(
   store: BackfillStore,
   table: StoredTable,
   indexName: string,
-  stopped: () => boolean = () => false,
-): Promise<void> {
+  options: { from?: EncodedKey | null; progress?: (after: EncodedKey) => void; stopped?: () => boolean } = {},
+): Promise<boolean> {
   const index = table.definition.indexes?.find((candidate) => candidate.name === indexName);
-  if (!index) return;
+  if (!index) return true;
   const entriesOf = (text: string) => {
     const entry = indexEntryOf(table.definition, index, decodeItem(text));
     return entry ? [entry] : [];
   };
-  let after = null;
-  do {
+  let after = options.from ?? null;
+  for (;;) {
     after = await store.indexBackfill({ tableId: table.id, index: indexName, after, limit: BATCH, entriesOf });
-    // A node that stops leaves the index backfilling; the next node to start runs it again.
-  } while (after && !stopped());
+    if (!after) return true;
+    options.progress?.(after);
+    if (options.stopped?.()) return false;
+  }
 }
 
 /** The definition with the index marked as complete. */
@@ -51,22 +57,19 @@ function withIndexReady(definition: TableDefinition, indexName: string): TableDe
 }
 
 /**
- * Backfills an index, then marks it ready; returns the table as stored after that, or undefined when
- * the table went away meanwhile. Marking it ready is a compare-and-set on the definition it was read
- * from: an UpdateTable that commits in between (a stream or TTL change) is kept, and the mark is
- * computed again from the definition that update stored.
+ * Marks a filled index ready; returns the table as stored after that, or undefined when the table went
+ * away. A compare-and-set on the definition it was read from: an UpdateTable that commits in between (a
+ * stream or TTL change) is kept, and the mark is computed again from the definition that update stored.
  */
-export async function backfillIndex(
+export async function markIndexReady(
   store: BackfillStore,
-  table: StoredTable,
+  tableId: number,
   indexName: string,
   now: () => number,
-  stopped: () => boolean = () => false,
 ): Promise<StoredTable | undefined> {
-  await fillIndex(store, table, indexName, stopped);
   for (;;) {
-    const current = await store.tableGetById({ id: table.id });
-    if (stopped() || !current?.definition.indexes?.some((index) => index.name === indexName && index.backfilling)) return current;
+    const current = await store.tableGetById({ id: tableId });
+    if (!current?.definition.indexes?.some((index) => index.name === indexName && index.backfilling)) return current;
     const marked = await store.tableUpdate({
       name: current.name,
       definition: withIndexReady(current.definition, indexName),

@@ -4,9 +4,11 @@
  * (IdempotentParameterMismatchException). The token is kept in the store and taken in the transaction
  * that applies the actions (TableStore.itemWrite's requestToken), so a retry reaching any node of a
  * cluster, or this one after a restart, is recognized. A transaction that fails leaves no token behind,
- * so a retry applies it. A repeat that arrives while the first is still being applied waits for it
- * (the store serializes them) and then succeeds without applying, where DynamoDB may answer
- * TransactionInProgressException.
+ * so a retry applies it. A repeat that arrives while the first is still being applied gets
+ * TransactionInProgressException, as DynamoDB answers ("The transaction with the given request token is
+ * already in progress"): on the same node the table service sees the first in flight; across nodes the
+ * PostgreSQL store holds a lock on the token for the first one's transaction. The client retries, and
+ * its retry after the first committed succeeds without applying again.
  */
 import { createHash } from 'node:crypto';
 import { SluiceError } from '../model/errors.js';
@@ -41,4 +43,10 @@ export function tokenMismatch(): SluiceError {
     'The request uses the same client token as a previous, but non-identical request.',
     { field: 'ClientRequestToken' },
   );
+}
+
+export function transactionInProgress(): SluiceError {
+  return new SluiceError('TransactionInProgressException', 'The transaction with the given request token is already in progress.', {
+    field: 'ClientRequestToken',
+  });
 }

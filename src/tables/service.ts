@@ -21,7 +21,7 @@ import {
   type CreateTableInput,
   type UpdateTableInput,
 } from './definition.js';
-import { ConditionalCheckFailed, TransactionCanceled } from './errors.js';
+import { ConditionalCheckFailed, itemCollectionTooLarge, TransactionCanceled } from './errors.js';
 import { compileExpressions, type ExpressionAttributeNames, type Item } from './expressions/index.js';
 import { decodeItem } from './item-codec.js';
 import { encodeKey, keyIdentity, validateKey } from './keys.js';
@@ -35,11 +35,13 @@ import {
   type PlannedRequest,
 } from './requests.js';
 import { checkAllAttributes, queryIndex, readableIndex, scanIndex } from './indexes.js';
-import { backfillIndex } from './index-backfill.js';
-import { requestTokenOf, tokenMismatch } from './request-tokens.js';
+import { fillIndex, markIndexReady } from './index-backfill.js';
+import { IndexBackfills } from './backfill-leases.js';
+import { requestTokenOf, tokenMismatch, transactionInProgress } from './request-tokens.js';
 import type { RequestToken } from '../store/table-store.js';
 import { TtlSweeper } from './ttl.js';
 import type {
+  CollectionMetricsInput,
   BatchGetOutput,
   BatchGetRequest,
   BatchWriteOutput,
@@ -55,14 +57,24 @@ import type {
   TransactWriteAction,
   UpdateItemInput,
 } from './types.js';
-import { expiresAtOf, toItemWrite, type WriteResult } from './writes.js';
+import { expiresAtOf, ITEM_COLLECTION_LIMIT_BYTES, toItemWrite, type WriteResult } from './writes.js';
 import type { Service } from '../model/service.js';
 
 export interface TableServiceOptions {
   store: Store;
   clock: Clock;
   arn: ArnContext;
+  /** How long an index backfill's lease lasts unrenewed before another node takes it over (default 30 s). */
+  backfillLeaseMs?: number;
+  /** The item collection limit of tables with local secondary indexes, in bytes (DynamoDB's 10 GB by default). */
+  itemCollectionLimitBytes?: number;
   onBackgroundError?: (error: unknown) => void;
+}
+
+/** The sort key part of an item (to encode its key), or nothing for a table without a sort key. */
+function keySortPart(table: StoredTable, item: Item): Item {
+  const sortKey = table.definition.sortKey;
+  return sortKey ? ({ [sortKey.name]: item[sortKey.name] } as Item) : {};
 }
 
 function tableNotFound(name: string): SluiceError {
@@ -82,9 +94,11 @@ export class TableService implements Service {
   private readonly ttl: TtlSweeper;
   private readonly trimmer: StreamTrimmer;
   private readonly onError: (error: unknown) => void;
-  /** Index backfills running on this node, by `tableId/index`. */
-  private readonly backfills = new Map<string, Promise<StoredTable | undefined>>();
-  private stopping = false;
+  /** Index backfills: run here under leases, and taken over from nodes that went away. */
+  private readonly backfills: IndexBackfills;
+  private readonly collectionLimit: number;
+  /** ClientRequestTokens of TransactWriteItems calls being applied on this node. */
+  private readonly tokensInFlight = new Set<string>();
 
   /** Refuses a change to a table someone else manages (the engine sets it: `sluice apply`'s tables). */
   private guard: ((name: string) => Promise<void>) | undefined;
@@ -93,6 +107,7 @@ export class TableService implements Service {
     this.store = options.store;
     this.clock = options.clock;
     this.arnContext = options.arn;
+    this.collectionLimit = options.itemCollectionLimitBytes ?? ITEM_COLLECTION_LIMIT_BYTES;
     const onError =
       options.onBackgroundError ?? ((error) => console.error('[sluice] table background task failed', error));
     this.onError = onError;
@@ -100,11 +115,19 @@ export class TableService implements Service {
     this.unsubscribeCatalog = this.store.notifier.subscribe(tableCatalogChannel, () => this.cache.clear());
     this.ttl = new TtlSweeper(this.store, this.clock, (id) => this.store.tableGetById({ id }), onError);
     this.trimmer = new StreamTrimmer(this.store, this.clock, onError);
+    this.backfills = new IndexBackfills({
+      store: this.store,
+      clock: this.clock,
+      ...(options.backfillLeaseMs !== undefined ? { leaseMs: options.backfillLeaseMs } : {}),
+      onFinished: () => this.cache.clear(),
+      onError,
+    });
   }
 
   /**
-   * Deletes what expired while no node ran, trims old stream records, and arms both timers; finishes
-   * index backfills that a stopped node left, and indexes tables created before index entries were kept.
+   * Deletes what expired while no node ran, trims old stream records, and arms both timers; indexes
+   * tables created before index entries were kept, finishes index backfills whose lease is free or
+   * expired (a node stopped or died), then watches the leases held elsewhere to take them over.
    */
   async start(): Promise<void> {
     for (const listed of await this.store.tableList({})) {
@@ -112,12 +135,15 @@ export class TableService implements Service {
       await this.ttl.sweep(table.id);
       await this.trimmer.trim(table.id);
     }
+    this.backfills.watch();
   }
 
-  /** Stops following the catalog and the TTL and trim timers; ends this node's backfills after their batch. */
+  /**
+   * Stops following the catalog and the TTL and trim timers; ends this node's backfills after their
+   * batch and frees their leases, so a running node takes them over at once.
+   */
   async stop(): Promise<void> {
-    this.stopping = true;
-    await this.indexBackfillsSettled();
+    await this.backfills.stop();
     this.unsubscribeCatalog();
     this.ttl.stop();
     this.trimmer.stop();
@@ -188,9 +214,9 @@ export class TableService implements Service {
   /**
    * Enables, changes or disables the stream, sets or clears the TTL attribute, adds or removes a global
    * secondary index. As DynamoDB does, an added index is answered at once as CREATING (Backfilling) and
-   * the table's items are indexed in the background on this node (reads of it are refused until then;
-   * a node that stops mid-way leaves it to the next node that starts); `waitForIndex` returns only once
-   * it is ACTIVE. A removed index's entries are deleted with it. The change is a compare-and-set on the
+   * the table's items are indexed in the background on this node, under a lease (reads of it are refused
+   * until then; a node that stops or dies mid-way leaves it to another node, see backfill-leases.ts);
+   * `waitForIndex` returns once it is ACTIVE, or once this node gave the backfill up (it stopped). A removed index's entries are deleted with it. The change is a compare-and-set on the
    * stored definition, retried from the new one when another update committed first, so concurrent
    * updates never overwrite each other.
    */
@@ -214,14 +240,15 @@ export class TableService implements Service {
         now,
         indexesChanged: changesIndexes(update),
         ...(update.deleteIndex !== undefined ? { dropIndexes: [update.deleteIndex] } : {}),
+        ...(update.createIndex !== undefined ? { backfillOwner: this.backfills.ownerOfNew() } : {}),
         expected: table.definition,
       });
     } while (!updated);
     this.cache.set(name, updated);
     if (update.createIndex !== undefined) {
-      const backfill = this.backfillInBackground(updated, update.createIndex.name);
+      const backfill = this.backfills.run(updated.id, update.createIndex.name);
       if (options.waitForIndex) {
-        updated = await backfill;
+        updated = (await backfill) ?? (await this.store.tableGet({ name }));
         if (!updated) throw tableNotFound(name);
       }
     }
@@ -231,36 +258,13 @@ export class TableService implements Service {
 
   /** Resolves once every index backfill this node runs has ended (tests, and a caller about to stop). */
   async indexBackfillsSettled(): Promise<void> {
-    while (this.backfills.size > 0) await Promise.allSettled([...this.backfills.values()]);
-  }
-
-  /**
-   * Runs an index's backfill on this node without holding the caller; at most one per index. A failure
-   * goes to onBackgroundError and leaves the index CREATING, to be run again when a node starts.
-   */
-  private backfillInBackground(table: StoredTable, indexName: string): Promise<StoredTable | undefined> {
-    const key = `${table.id}/${indexName}`;
-    const running = this.backfills.get(key);
-    if (running) return running;
-    const run = backfillIndex(this.store, table, indexName, () => this.clock.now(), () => this.stopping)
-      .then(
-        (done) => {
-          this.cache.delete(table.name);
-          return done;
-        },
-        (error: unknown) => {
-          this.onError(error);
-          return undefined;
-        },
-      )
-      .finally(() => this.backfills.delete(key));
-    this.backfills.set(key, run);
-    return run;
+    await this.backfills.settled();
   }
 
   /**
    * A table's indexes as they must be before it serves reads: a table from before index entries were
-   * kept (index_version 0) has each index backfilled; an index left backfilling is backfilled again.
+   * kept (index_version 0) has each index backfilled here, before the node serves; an index left
+   * backfilling whose lease is free or expired is finished here too (one a live node holds is its own).
    */
   private async resumeBackfills(table: StoredTable): Promise<StoredTable> {
     const indexes = table.definition.indexes ?? [];
@@ -271,10 +275,16 @@ export class TableService implements Service {
         ...(indexes.length > 0 ? { indexes: indexes.map((index) => ({ ...index, backfilling: true })) } : {}),
       };
       current = await this.store.tableUpdate({ name: table.name, definition, now: this.clock.now(), indexesChanged: true });
+      // No lease: no other node could serve this table's indexes before this upgrade either.
+      for (const index of current?.definition.indexes ?? []) {
+        if (!current) break;
+        await fillIndex(this.store, current, index.name);
+        current = await markIndexReady(this.store, current.id, index.name, () => this.clock.now());
+      }
     }
     for (const index of current?.definition.indexes ?? []) {
       if (!current || !index.backfilling) continue;
-      current = await backfillIndex(this.store, current, index.name, () => this.clock.now());
+      current = (await this.backfills.run(current.id, index.name)) ?? current;
     }
     this.cache.delete(table.name);
     return current ?? table;
@@ -310,15 +320,31 @@ export class TableService implements Service {
   // ---------------------------------------------------------------- single items
 
   async putItem(input: PutItemInput): Promise<ItemOutput> {
-    return this.writeOne(planPut(await this.require(input.tableName), input));
+    const table = await this.require(input.tableName);
+    return this.withCollectionMetrics(await this.writeOne(planPut(table, input)), table, input.item, input);
   }
 
   async updateItem(input: UpdateItemInput): Promise<ItemOutput> {
-    return this.writeOne(planUpdate(await this.require(input.tableName), input));
+    const table = await this.require(input.tableName);
+    return this.withCollectionMetrics(await this.writeOne(planUpdate(table, input)), table, input.key, input);
   }
 
   async deleteItem(input: DeleteItemInput): Promise<ItemOutput> {
-    return this.writeOne(planDelete(await this.require(input.tableName), input));
+    const table = await this.require(input.tableName);
+    return this.withCollectionMetrics(await this.writeOne(planDelete(table, input)), table, input.key, input);
+  }
+
+  /**
+   * ReturnItemCollectionMetrics SIZE: for a table with local secondary indexes, the collection's kept
+   * size, read after the write (an estimate, as DynamoDB's is), as a range of whole GB around it.
+   */
+  private async withCollectionMetrics(output: ItemOutput, table: StoredTable, item: Item, input: CollectionMetricsInput): Promise<ItemOutput> {
+    if (input.returnItemCollectionMetrics !== 'SIZE' || !table.definition.indexes?.some((index) => index.kind === 'local')) return output;
+    const partitionKey = table.definition.partitionKey.name;
+    const itemCollectionKey = { [partitionKey]: item[partitionKey] } as Item;
+    const bytes = await this.store.itemCollectionBytes({ tableId: table.id, pk: encodeKey(table.definition, { ...itemCollectionKey, ...keySortPart(table, item) }).pk });
+    const gb = Math.floor(bytes / 2 ** 30);
+    return { ...output, itemCollectionMetrics: { itemCollectionKey, sizeEstimateRangeGB: [gb, gb + 1] } };
   }
 
   async getItem(input: GetItemInput): Promise<{ item?: Item }> {
@@ -448,7 +474,8 @@ export class TableService implements Service {
       );
     }
     checkDistinct(planned, 'Provided list of item keys contains duplicates');
-    await this.writeAll(planned);
+    // Not a transaction: a collection over its limit fails the call with DynamoDB's exception itself.
+    await this.writeAll(planned, false, undefined, false);
     return { unprocessedItems: [] };
   }
 
@@ -565,10 +592,16 @@ export class TableService implements Service {
     options: { clientRequestToken?: string } = {},
   ): Promise<void> {
     const token = options.clientRequestToken;
-    return this.applyTransaction(
-      actions,
-      token === undefined ? undefined : requestTokenOf(token, actions, this.clock.now()),
-    );
+    if (token === undefined) return this.applyTransaction(actions);
+    // A repeat while the first call with this token is still being applied here is refused, as DynamoDB
+    // does (the store does the same across nodes).
+    if (this.tokensInFlight.has(token)) throw transactionInProgress();
+    this.tokensInFlight.add(token);
+    try {
+      await this.applyTransaction(actions, requestTokenOf(token, actions, this.clock.now()));
+    } finally {
+      this.tokensInFlight.delete(token);
+    }
   }
 
   private async applyTransaction(actions: TransactWriteAction[], requestToken?: RequestToken): Promise<void> {
@@ -602,9 +635,10 @@ export class TableService implements Service {
     requests: PlannedRequest[],
     single = false,
     requestToken?: RequestToken,
+    transaction = !single,
   ): Promise<WriteResult[]> {
     const now = this.clock.now();
-    let writes = requests.map((request) => toItemWrite(request.plan, now));
+    let writes = requests.map((request) => toItemWrite(request.plan, now, this.collectionLimit));
     const write = () => this.store.itemWrite({ writes: writes.map((w) => w.write), now, ...(requestToken ? { requestToken } : {}) });
     let outcome = await write();
     // A table's indexes changed since its definition was cached: decide again with the stored one.
@@ -615,16 +649,27 @@ export class TableService implements Service {
       const fresh = await this.require(stale.name);
       if (fresh.id !== changedId) throw tableNotFound(stale.name);
       for (const request of requests) if (request.plan.table.id === changedId) request.plan.table = fresh;
-      writes = requests.map((request) => toItemWrite(request.plan, now));
+      writes = requests.map((request) => toItemWrite(request.plan, now, this.collectionLimit));
       outcome = await write();
     }
     // The same request, applied before with this token: done, nothing applied again.
     if (outcome.outcome === 'replayed') return writes.map((w) => w.result);
     if (outcome.outcome === 'tokenMismatch') throw tokenMismatch();
+    if (outcome.outcome === 'tokenInProgress') throw transactionInProgress();
     if (outcome.outcome === 'tableGone') {
       const gone = requests.find((r) => r.plan.table.id === outcome.tableId)!.plan.table.name;
       this.cache.delete(gone);
       throw tableNotFound(gone);
+    }
+    if (outcome.outcome === 'collectionTooLarge') {
+      if (!transaction) throw itemCollectionTooLarge(this.collectionLimit);
+      throw new TransactionCanceled(
+        requests.map((_, index) =>
+          index === outcome.index
+            ? { code: 'ItemCollectionSizeLimitExceeded' as const, message: itemCollectionTooLarge(this.collectionLimit).message }
+            : { code: 'None' as const },
+        ),
+      );
     }
     if (outcome.outcome === 'cancelled') {
       if (single) {

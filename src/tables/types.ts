@@ -17,7 +17,12 @@ export interface ConditionInput extends ExpressionInput {
   returnValuesOnConditionCheckFailure?: 'NONE' | 'ALL_OLD';
 }
 
-export interface PutItemInput extends ConditionInput {
+/** 'SIZE': a write to a table with local secondary indexes reports its item collection's size. */
+export interface CollectionMetricsInput {
+  returnItemCollectionMetrics?: 'NONE' | 'SIZE';
+}
+
+export interface PutItemInput extends ConditionInput, CollectionMetricsInput {
   tableName: string;
   item: Item;
   returnValues?: 'NONE' | 'ALL_OLD';
@@ -30,13 +35,13 @@ export interface GetItemInput {
   expressionAttributeNames?: ExpressionAttributeNames;
 }
 
-export interface DeleteItemInput extends ConditionInput {
+export interface DeleteItemInput extends ConditionInput, CollectionMetricsInput {
   tableName: string;
   key: Item;
   returnValues?: 'NONE' | 'ALL_OLD';
 }
 
-export interface UpdateItemInput extends ConditionInput {
+export interface UpdateItemInput extends ConditionInput, CollectionMetricsInput {
   tableName: string;
   key: Item;
   /** Absent: the item is created from its key when missing, and left as it is otherwise. */
@@ -54,6 +59,11 @@ export interface ConditionCheckInput extends ConditionInput {
 export interface ItemOutput {
   /** The item before or after the write, as `returnValues` asked; absent for NONE or no item. */
   attributes?: Item;
+  /**
+   * With returnItemCollectionMetrics 'SIZE', on a table with local secondary indexes: the collection's
+   * partition key and its size as DynamoDB reports it, a range in GB around the kept size.
+   */
+  itemCollectionMetrics?: { itemCollectionKey: Item; sizeEstimateRangeGB: [number, number] };
 }
 
 export interface QueryInput extends ExpressionInput {

@@ -4,7 +4,7 @@
  * and which stream record describes the change. Put, update, delete, condition checks and TTL
  * deletions are all a `PlannedWrite`: a condition and a change from the current item to the next.
  */
-import { checkIndexKeys, indexChanges } from './indexes.js';
+import { checkIndexKeys, indexChanges, indexEntryOf } from './indexes.js';
 import type { ItemDecision, ItemWrite, StoredTable } from '../store/table-store.js';
 import { draftRecord } from '../streams/record.js';
 import { shardOf } from '../streams/shards.js';
@@ -63,6 +63,30 @@ export function checkItemSize(item: Item): number {
   return size;
 }
 
+/**
+ * DynamoDB's item collection limit: the items of one partition key plus their entries in the table's
+ * local secondary indexes, in a table that has any, hold at most 10 GB.
+ */
+export const ITEM_COLLECTION_LIMIT_BYTES = 10 * 1024 * 1024 * 1024;
+
+const hasLocalIndexes = (table: StoredTable) => table.definition.indexes?.some((index) => index.kind === 'local') ?? false;
+
+/** What an item counts in its item collection: its size and the sizes of its local index entries. */
+function collectionBytes(table: StoredTable, item: Item | undefined): number {
+  if (!item) return 0;
+  let bytes = itemSize(item);
+  for (const index of table.definition.indexes ?? []) {
+    if (index.kind === 'local') bytes += indexEntryOf(table.definition, index, item)?.size ?? 0;
+  }
+  return bytes;
+}
+
+/** The write's change to its item collection, as a `collectionDelta` field, for tables with local indexes. */
+function withCollectionDelta(plan: PlannedWrite, before: Item | undefined, after: Item | undefined) {
+  if (!hasLocalIndexes(plan.table)) return {};
+  return { collectionDelta: collectionBytes(plan.table, after) - collectionBytes(plan.table, before) };
+}
+
 function decide(
   plan: PlannedWrite,
   result: WriteResult,
@@ -94,7 +118,7 @@ function decide(
           byService: plan.byService ?? false,
         })
       : null;
-    return { kind: 'delete', record, ...withIndexChanges(plan, current, undefined) };
+    return { kind: 'delete', record, ...withIndexChanges(plan, current, undefined), ...withCollectionDelta(plan, current, undefined) };
   }
   result.new = next;
   // DynamoDB writes no stream record for a write that changes nothing; neither does Sluice.
@@ -119,6 +143,7 @@ function decide(
     expiresAt: expiresAtOf(plan.table, next, now),
     record,
     ...withIndexChanges(plan, current, next),
+    ...withCollectionDelta(plan, current, next),
   };
 }
 
@@ -128,8 +153,16 @@ function withIndexChanges(plan: PlannedWrite, before: Item | undefined, after: I
   return index ? { index } : {};
 }
 
-/** The store's form of a planned write; `result` is filled in when the store decides. */
-export function toItemWrite(plan: PlannedWrite, now: number): { write: ItemWrite; result: WriteResult } {
+/**
+ * The store's form of a planned write; `result` is filled in when the store decides. A write to a table
+ * with local secondary indexes carries the item collection limit (`collectionLimit`, DynamoDB's 10 GB
+ * unless given: tests set a small one).
+ */
+export function toItemWrite(
+  plan: PlannedWrite,
+  now: number,
+  collectionLimit = ITEM_COLLECTION_LIMIT_BYTES,
+): { write: ItemWrite; result: WriteResult } {
   const key = plan.key;
   const result: WriteResult = { old: undefined, new: undefined, failed: false };
   const write: ItemWrite = {
@@ -138,6 +171,7 @@ export function toItemWrite(plan: PlannedWrite, now: number): { write: ItemWrite
     key,
     shard: plan.table.definition.stream ? shardOf(key.pk, plan.table.definition.shardCount) : null,
     decide: (stored) => decide(plan, result, stored, now),
+    ...(hasLocalIndexes(plan.table) ? { collectionLimit } : {}),
   };
   return { write, result };
 }

@@ -308,7 +308,20 @@ function mismatchMessage(canonical: string, stringToSign: string, sessionToken: 
   return text;
 }
 
+/**
+ * The last date parsed: calls signed within the same second carry the same X-Amz-Date, and parsing it
+ * again was about 2% of a GetItem's CPU on the DynamoDB benchmark.
+ */
+let lastAmzDate: { text: string; ms: number | undefined } = { text: '', ms: undefined };
+
 function parseAmzDate(text: string): number | undefined {
+  if (text === lastAmzDate.text) return lastAmzDate.ms;
+  const ms = parseAmzDateText(text);
+  lastAmzDate = { text, ms };
+  return ms;
+}
+
+function parseAmzDateText(text: string): number | undefined {
   const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text);
   if (match === null) return undefined;
   const [year, month, day, hour, minute, second] = match.slice(1).map(Number) as [

@@ -13,6 +13,26 @@ export function tableRequestTokenConformance(backend: BackendUnderTest): void {
   describe(`table request tokens [${backend.name}]`, () => {
     const t = useEngine(backend);
 
+    it('answers TransactionInProgressException to a repeat made while the first call with the token is being applied', async () => {
+      const tables = t.sluice.tables;
+      await tables.createTable({ name: 'accounts', partitionKey: { name: 'id', type: 'S' } });
+      const add: TransactWriteAction[] = [
+        { update: { tableName: 'accounts', key: { id: 'a' }, updateExpression: 'ADD balance :x', expressionAttributeValues: { ':x': 5 } } },
+      ];
+      const [first, repeat] = await Promise.allSettled([
+        tables.transactWriteItems(add, { clientRequestToken: 'tok-busy' }),
+        tables.transactWriteItems(add, { clientRequestToken: 'tok-busy' }),
+      ]);
+      expect(first.status).toBe('fulfilled');
+      expect(repeat.status).toBe('rejected');
+      const reason = (repeat as PromiseRejectedResult).reason as { code: string; message: string };
+      expect(reason.code).toBe('TransactionInProgressException');
+      expect(reason.message).toBe('The transaction with the given request token is already in progress.');
+      // Retried once the first is done: succeeds, applying nothing again.
+      await tables.transactWriteItems(add, { clientRequestToken: 'tok-busy' });
+      expect((await tables.getItem({ tableName: 'accounts', key: { id: 'a' } })).item?.balance).toBe(5);
+    });
+
     it('recognizes a repeated token from another service on the store, refuses a different request, forgets it after 10 minutes', async () => {
       const first = t.sluice.tables;
       await first.createTable({ name: 'accounts', partitionKey: { name: 'id', type: 'S' } });

@@ -41,6 +41,22 @@ import {
   type TableStore,
 } from '../table-store.js';
 import { query, transaction, type Queryable, type Statement } from './connection.js';
+import { collectionChanges, exceedsLimit } from '../rules/item-collections.js';
+
+/** Thrown inside the transaction to roll it back: the write at `index` grows a collection past its limit. */
+class CollectionTooLarge extends Error {
+  constructor(readonly index: number) {
+    super('item collection size limit exceeded');
+  }
+}
+
+// A collection's size, changed by a write of a table with local indexes; the row stays locked until the
+// write commits, so writers of one collection queue here and each checks the size the previous left.
+const addToCollection: Statement = {
+  name: 'sluice_item_collection_add',
+  text: `INSERT INTO item_collections (table_id, pk, bytes) VALUES ($1, $2, $3)
+         ON CONFLICT (table_id, pk) DO UPDATE SET bytes = item_collections.bytes + excluded.bytes RETURNING bytes`,
+};
 
 const readItems: Statement = {
   name: 'sluice_item_write_read',
@@ -78,6 +94,15 @@ const tokenChanges = (b: number) => `
            RETURNING 1
          ),
          tok_forgotten AS (DELETE FROM transaction_tokens WHERE created_at < $${b + 2}::bigint AND token <> $${b}),`;
+
+// A call carrying a request token holds this lock (namespace, the token's hash) for its transaction:
+// a call with the same token meanwhile, on any node, fails to take it and answers "in progress" instead
+// of waiting on the first one's uncommitted token row. (Two different tokens with the same 32-bit hash
+// applied at the same instant would see each other as in progress: a rare, retryable refusal.)
+const lockToken: Statement = {
+  name: 'sluice_item_write_token_lock',
+  text: 'SELECT pg_try_advisory_xact_lock(20932, hashtext($1)) AS taken',
+};
 
 const readToken: Statement = {
   name: 'sluice_item_write_token',
@@ -365,6 +390,10 @@ export function createPostgresItemWrites(pool: pg.Pool, notifier: Notifier): Pic
       /** Steps 1 and 2 on `db`; the records numbered, or the final outcome when nothing is written. */
       const attempt = async (db: Queryable, read: Statement): Promise<ItemWriteOutcome> => {
         const token = p.requestToken;
+        if (token) {
+          const [lock] = await query<{ taken: boolean }>(db, lockToken, [token.token]);
+          if (!lock?.taken) return { outcome: 'tokenInProgress' };
+        }
         const decided = await readAndDecide(db, read, p.writes, token);
         if (decided.outcome === 'done') return decided.result;
         const { decisions, versions } = decided;
@@ -376,12 +405,19 @@ export function createPostgresItemWrites(pool: pg.Pool, notifier: Notifier): Pic
           : indexes
             ? applyWritesAndIndexes
             : applyWrites;
+        // Only inside the transaction (writes of tables with local indexes take it from the start).
+        for (const change of collectionChanges(p.writes, decisions)) {
+          const [row] = await query<{ bytes: string }>(db, addToCollection, [change.tableId, change.pk, change.delta]);
+          if (exceedsLimit(change, Number(row?.bytes ?? 0))) throw new CollectionTooLarge(change.index);
+        }
         const values = applyValues(p.writes, decisions, versions, p.now);
         if (token) values.push(token.token, token.fingerprint, token.notBefore);
         const [row] = await query<{ bases: Array<[number, number, number]> | null }>(db, statement, values);
         return { outcome: 'written', records: numberRecords(p.writes, decisions, row?.bases ?? null) };
       };
-      for (let n = hot.has(keys) ? 2 : 1; ; n++) {
+      // In a transaction from the start: collection sizes are locked until commit, and so is a request token.
+      const locked = p.requestToken !== undefined || p.writes.some((w) => w.collectionLimit !== undefined);
+      for (let n = locked || hot.has(keys) ? 2 : 1; ; n++) {
         try {
           const outcome =
             n === 1
@@ -393,6 +429,7 @@ export function createPostgresItemWrites(pool: pg.Pool, notifier: Notifier): Pic
           }
           return outcome;
         } catch (error) {
+          if (error instanceof CollectionTooLarge) return { outcome: 'collectionTooLarge', index: error.index };
           if (!isConflict(error)) throw error;
           hot.add(keys);
           if (n >= MAX_ATTEMPTS) {

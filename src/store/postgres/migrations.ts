@@ -532,6 +532,53 @@ export const postgresMigrations: Migration[] = [
         WHERE group_id IS NOT NULL AND group_key IS NULL AND receive_count > 0;
     `,
   },
+  {
+    version: 19,
+    name: 'index backfill leases',
+    sql: `
+      -- One row per secondary index still backfilling (store/table-store.ts BackfillLease): the node
+      -- running the backfill renews lease_until and saves its progress (the last item key indexed); a
+      -- node takes over a lease that expired and resumes after that key.
+      CREATE TABLE index_backfills (
+        table_id bigint NOT NULL,
+        index_name text COLLATE "C" NOT NULL,
+        owner text,
+        token integer NOT NULL,
+        lease_until bigint NOT NULL,
+        after_pk bytea,
+        after_sk bytea,
+        PRIMARY KEY (table_id, index_name)
+      );
+    `,
+  },
+  {
+    version: 20,
+    name: 'item collection sizes',
+    sql: `
+      -- The size of each item collection of a table with local secondary indexes (the items of one
+      -- partition key plus their local index entries), kept by item writes in their transaction, so the
+      -- 10 GB item collection limit is checked in O(1) (store/table-store.ts ItemWrite.collectionLimit).
+      CREATE TABLE item_collections (
+        table_id bigint NOT NULL,
+        pk bytea NOT NULL,
+        bytes bigint NOT NULL,
+        PRIMARY KEY (table_id, pk)
+      );
+      INSERT INTO item_collections (table_id, pk, bytes)
+      SELECT c.table_id, c.pk, sum(c.size) FROM (
+        SELECT table_id, pk, size FROM items
+        UNION ALL
+        SELECT x.table_id, x.pk, x.size FROM index_items x JOIN tables t ON t.id = x.table_id
+        WHERE x.index_name IN (
+          SELECT i ->> 'name' FROM jsonb_array_elements(coalesce(t.definition::jsonb -> 'indexes', '[]'::jsonb)) AS i WHERE i ->> 'kind' = 'local'
+        )
+      ) AS c
+      WHERE c.table_id IN (
+        SELECT t.id FROM tables t, jsonb_array_elements(coalesce(t.definition::jsonb -> 'indexes', '[]'::jsonb)) AS i WHERE i ->> 'kind' = 'local'
+      )
+      GROUP BY c.table_id, c.pk;
+    `,
+  },
 ];
 
 /** Namespace of the migration lock; the second key is derived from the schema name. */

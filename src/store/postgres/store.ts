@@ -23,6 +23,7 @@ import { createPostgresCallbackStore } from './callbacks.js';
 import { createPostgresCatalogStore } from './catalog.js';
 import { createPostgresItemWrites } from './item-writes.js';
 import { createPostgresIndexItems } from './index-items.js';
+import { createPostgresIndexBackfills } from './index-backfills.js';
 import { PostgresNotifier } from './notifier.js';
 import { createPostgresOutboxStore } from './outbox.js';
 import { createPostgresQueueCatalog } from './queues.js';
@@ -112,6 +113,7 @@ function assemble(pool: pg.Pool, notifier: PostgresNotifier, options: PostgresSt
     ...createPostgresTableStore(pool, notifier),
     ...createPostgresItemWrites(pool, notifier),
     ...createPostgresIndexItems(pool),
+    ...createPostgresIndexBackfills(pool, notifier),
     ...createPostgresStreamStore(pool),
     ...createPostgresCallbackStore(pool, notifier),
     ...createPostgresScheduleStore(pool, notifier),

@@ -14,13 +14,16 @@ import type { TableDefinition } from '../table-definition.js';
 import type { EncodedKey } from '../table-definition.js';
 import type { Notifier } from '../notifier.js';
 import {
+  indexBackfillChannel,
   streamChannel,
   tableCatalogChannel,
   type ItemRow,
+  type StoredItem,
   type StoredTable,
   type TableStore,
 } from '../table-store.js';
 import { query, run, transaction, type Statement } from './connection.js';
+import { dropTableBackfills, syncBackfills } from './index-backfills.js';
 
 interface TableRow {
   id: number;
@@ -81,7 +84,8 @@ const sql = {
     text: `WITH items_gone AS (DELETE FROM items WHERE table_id = $1),
                 index_gone AS (DELETE FROM index_items WHERE table_id = $1),
                 records_gone AS (DELETE FROM stream_records WHERE table_id = $1),
-                shards_gone AS (DELETE FROM stream_shards WHERE table_id = $1)
+                shards_gone AS (DELETE FROM stream_shards WHERE table_id = $1),
+                collections_gone AS (DELETE FROM item_collections WHERE table_id = $1)
            DELETE FROM stream_checkpoints WHERE table_id = $1`,
   },
   // One statement: one snapshot of every key asked, in the order asked.
@@ -98,8 +102,9 @@ const sql = {
   },
   itemGet: {
     name: 'sluice_item_get',
-    text: 'SELECT pk, sk, item, size FROM items WHERE table_id = $1 AND pk = $2 AND sk = $3',
+    text: 'SELECT item, size FROM items WHERE table_id = $1 AND pk = $2 AND sk = $3',
   },
+  collectionBytes: { name: 'sluice_item_collection_bytes', text: 'SELECT bytes FROM item_collections WHERE table_id = $1 AND pk = $2' },
   // Due keys (oldest expiry first) and the next expiry after now, in one snapshot; always one row or more.
   expired: {
     text: `SELECT e.pk, e.sk, n.next_expires_at
@@ -218,6 +223,7 @@ export function createPostgresTableStore(
   | 'itemQuery'
   | 'itemScan'
   | 'itemExpiredKeys'
+  | 'itemCollectionBytes'
 > {
   return {
     async tableCreate(p) {
@@ -250,22 +256,26 @@ export function createPostgresTableStore(
     },
     async tableUpdate(p) {
       const values = [p.name, JSON.stringify(p.definition), p.now, p.expected ? JSON.stringify(p.expected) : null];
-      const [row] = p.indexesChanged
-        ? await transaction(pool, async (client) => {
-            await query(client, sql.lockForIndexes, [p.name]);
-            const rows = await query<TableRow>(client, sql.updateIndexes, values);
-            if (rows[0] && p.dropIndexes?.length) await query(client, sql.dropIndexEntries, [rows[0].id, p.dropIndexes]);
-            return rows;
-          })
-        : await run<TableRow>(pool, sql.update, values);
-      if (!row) return undefined;
+      const updated = await transaction(pool, async (client) => {
+        if (p.indexesChanged) await query(client, sql.lockForIndexes, [p.name]);
+        const [row] = await query<TableRow>(client, p.indexesChanged ? sql.updateIndexes : sql.update, values);
+        if (!row) return undefined;
+        if (p.indexesChanged && p.dropIndexes?.length) await query(client, sql.dropIndexEntries, [row.id, p.dropIndexes]);
+        const leasesChanged = await syncBackfills(client, row.id, p.definition, p.backfillOwner);
+        return { row, leasesChanged };
+      });
+      if (!updated) return undefined;
       notifier.publish(tableCatalogChannel);
-      return toTable(row);
+      if (updated.leasesChanged) notifier.publish(indexBackfillChannel);
+      return toTable(updated.row);
     },
     async tableDelete(p) {
       const row = await transaction(pool, async (client) => {
         const [deleted] = await query<TableRow>(client, sql.deleteTable, [p.name]);
-        if (deleted) await query(client, sql.deleteContents, [deleted.id]);
+        if (deleted) {
+          await query(client, sql.deleteContents, [deleted.id]);
+          await query(client, { text: dropTableBackfills }, [deleted.id]);
+        }
         return deleted;
       });
       if (!row) return undefined;
@@ -277,7 +287,7 @@ export function createPostgresTableStore(
       return table;
     },
     async itemGet(p) {
-      const [row] = await run<ItemRow>(pool, sql.itemGet, [p.tableId, p.key.pk, p.key.sk]);
+      const [row] = await run<StoredItem>(pool, sql.itemGet, [p.tableId, p.key.pk, p.key.sk]);
       return row;
     },
     async itemGetMany(p) {
@@ -313,6 +323,10 @@ export function createPostgresTableStore(
         p.limit,
         p.maxBytes,
       );
+    },
+    async itemCollectionBytes(p) {
+      const [row] = await run<{ bytes: number }>(pool, sql.collectionBytes, [p.tableId, p.pk]);
+      return row?.bytes ?? 0;
     },
     async itemExpiredKeys(p) {
       const rows = await run<{ pk: Buffer | null; sk: Buffer | null; next_expires_at: number | null }>(

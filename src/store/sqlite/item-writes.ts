@@ -13,6 +13,14 @@ import {
 } from '../table-store.js';
 import type { SqliteDatabase } from './database.js';
 import type { SqliteIndexItems } from './index-items.js';
+import { collectionChanges, exceedsLimit } from '../rules/item-collections.js';
+
+/** Thrown inside the transaction to roll it back: the write at `index` grows a collection past its limit. */
+class CollectionTooLarge extends Error {
+  constructor(readonly index: number) {
+    super('item collection size limit exceeded');
+  }
+}
 
 export function createSqliteItemWrites(
   db: SqliteDatabase,
@@ -42,6 +50,10 @@ export function createSqliteItemWrites(
        ON CONFLICT (token) DO UPDATE SET fingerprint = excluded.fingerprint, created_at = excluded.created_at`,
     ),
     tokensForget: db.prepare('DELETE FROM transaction_tokens WHERE created_at < ?'),
+    collectionAdd: db.prepare<[number, Buffer, number], { bytes: number }>(
+      `INSERT INTO item_collections (table_id, pk, bytes) VALUES (?, ?, ?)
+       ON CONFLICT (table_id, pk) DO UPDATE SET bytes = bytes + excluded.bytes RETURNING bytes`,
+    ),
     recordInsert: db.prepare(
       `INSERT INTO stream_records (table_id, shard, seq, pk, created_at, event_name, body, by_service)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -66,6 +78,10 @@ export function createSqliteItemWrites(
       reasons.push(decision.kind === 'fail' ? decision.reason : null);
     }
     if (reasons.some((reason) => reason !== null)) return { outcome: 'cancelled', reasons };
+    for (const change of collectionChanges(p.writes, decisions)) {
+      const { bytes } = sql.collectionAdd.get(change.tableId, change.pk, change.delta)!;
+      if (exceedsLimit(change, bytes)) throw new CollectionTooLarge(change.index);
+    }
     const records: Array<{ tableId: number; shard: number; seq: number }> = [];
     p.writes.forEach((w: ItemWrite, index) => {
       const decision = decisions[index] as ItemDecision;
@@ -98,7 +114,13 @@ export function createSqliteItemWrites(
 
   return {
     async itemWrite(p) {
-      const outcome = write(p);
+      let outcome: ItemWriteOutcome;
+      try {
+        outcome = write(p);
+      } catch (error) {
+        if (!(error instanceof CollectionTooLarge)) throw error;
+        return { outcome: 'collectionTooLarge', index: error.index };
+      }
       if (outcome.outcome === 'written' && outcome.records.length > 0) {
         const channels = new Set(outcome.records.map((r) => streamChannel(r.tableId, r.shard)));
         for (const channel of channels) notifier.publish(channel);

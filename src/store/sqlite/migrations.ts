@@ -489,4 +489,51 @@ export const sqliteMigrations: Migration[] = [
         WHERE group_id IS NOT NULL AND group_key IS NULL;
     `,
   },
+  {
+    version: 19,
+    name: 'index backfill leases',
+    sql: `
+      -- One row per secondary index still backfilling (store/table-store.ts BackfillLease): the node
+      -- running the backfill renews lease_until and saves its progress (the last item key indexed); a
+      -- node takes over a lease that expired and resumes after that key.
+      CREATE TABLE index_backfills (
+        table_id INTEGER NOT NULL,
+        index_name TEXT NOT NULL,
+        owner TEXT,
+        token INTEGER NOT NULL,
+        lease_until INTEGER NOT NULL,
+        after_pk BLOB,
+        after_sk BLOB,
+        PRIMARY KEY (table_id, index_name)
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 20,
+    name: 'item collection sizes',
+    sql: `
+      -- The size of each item collection of a table with local secondary indexes (the items of one
+      -- partition key plus their local index entries), kept by item writes in their transaction, so the
+      -- 10 GB item collection limit is checked in O(1) (store/table-store.ts ItemWrite.collectionLimit).
+      CREATE TABLE item_collections (
+        table_id INTEGER NOT NULL,
+        pk BLOB NOT NULL,
+        bytes INTEGER NOT NULL,
+        PRIMARY KEY (table_id, pk)
+      ) WITHOUT ROWID;
+      INSERT INTO item_collections (table_id, pk, bytes)
+      SELECT c.table_id, c.pk, sum(c.size) FROM (
+        SELECT table_id, pk, size FROM items
+        UNION ALL
+        SELECT x.table_id, x.pk, x.size FROM index_items x JOIN tables t ON t.id = x.table_id
+        WHERE x.index_name IN (
+          SELECT json_extract(value, '$.name') FROM json_each(t.definition, '$.indexes') WHERE json_extract(value, '$.kind') = 'local'
+        )
+      ) AS c
+      WHERE c.table_id IN (
+        SELECT t.id FROM tables t, json_each(t.definition, '$.indexes') WHERE json_extract(value, '$.kind') = 'local'
+      )
+      GROUP BY c.table_id, c.pk;
+    `,
+  },
 ];

@@ -7,10 +7,12 @@ import type { TableDefinition } from '../table-definition.js';
 import type { EncodedKey } from '../table-definition.js';
 import type { Notifier } from '../notifier.js';
 import {
+  indexBackfillChannel,
   streamChannel,
   tableCatalogChannel,
   type ItemPage,
   type ItemRow,
+  type StoredItem,
   type StoredTable,
   type TableStore,
 } from '../table-store.js';
@@ -19,6 +21,7 @@ import type { SqliteDatabase } from './database.js';
 import type { CatalogTableWrites } from '../catalog-store.js';
 import { createSqliteIndexItems } from './index-items.js';
 import { createSqliteItemWrites } from './item-writes.js';
+import { createSqliteIndexBackfills } from './index-backfills.js';
 
 interface TableRow {
   id: number;
@@ -100,8 +103,14 @@ export function createSqliteTableStore(
   | 'indexScan'
   | 'indexBackfill'
   | 'indexStats'
+  | 'backfillList'
+  | 'backfillAcquire'
+  | 'backfillRenew'
+  | 'backfillEnd'
+  | 'itemCollectionBytes'
 > {
   const indexItems = createSqliteIndexItems(db);
+  const backfills = createSqliteIndexBackfills(db, notifier);
   const { itemWrite } = createSqliteItemWrites(db, notifier, indexItems);
   const sql = {
     tableByName: db.prepare<[string], TableRow>('SELECT * FROM tables WHERE name = ?'),
@@ -126,7 +135,10 @@ export function createSqliteTableStore(
     deleteShards: db.prepare('DELETE FROM stream_shards WHERE table_id = ?'),
     deleteRecords: db.prepare('DELETE FROM stream_records WHERE table_id = ?'),
     deleteCheckpoints: db.prepare('DELETE FROM stream_checkpoints WHERE table_id = ?'),
-    itemGet: db.prepare<[number, Buffer, Buffer], ItemRow>(
+    deleteCollections: db.prepare('DELETE FROM item_collections WHERE table_id = ?'),
+    collectionBytes: db.prepare<[number, Buffer], { bytes: number }>('SELECT bytes FROM item_collections WHERE table_id = ? AND pk = ?'),
+    itemGet: db.prepare<[number, Buffer, Buffer], StoredItem>('SELECT item, size FROM items WHERE table_id = ? AND pk = ? AND sk = ?'),
+    itemRow: db.prepare<[number, Buffer, Buffer], ItemRow>(
       'SELECT pk, sk, item, size FROM items WHERE table_id = ? AND pk = ? AND sk = ?',
     ),
     itemStats: db.prepare<[number], { count: number; bytes: number | null }>(
@@ -165,7 +177,8 @@ export function createSqliteTableStore(
     if (changed.changes === 0) return undefined;
     const table = toTable(sql.tableByName.get(p.name)!);
     for (const index of p.dropIndexes ?? []) indexItems.dropIndex(table.id, index);
-    return table;
+    const leasesChanged = backfills.sync(table.id, p.definition, p.backfillOwner);
+    return { table, leasesChanged };
   });
 
   const deleteTable = db.transaction((p: { name: string }) => {
@@ -173,15 +186,17 @@ export function createSqliteTableStore(
     if (!existing) return undefined;
     sql.deleteItems.run(existing.id);
     indexItems.dropTable(existing.id);
+    backfills.dropTable(existing.id);
     sql.deleteRecords.run(existing.id);
     sql.deleteShards.run(existing.id);
     sql.deleteCheckpoints.run(existing.id);
+    sql.deleteCollections.run(existing.id);
     sql.tableDelete.run(existing.id);
     return toTable(existing);
   });
 
   const getMany = db.transaction((p: Parameters<TableStore['itemGetMany']>[0]) =>
-    p.keys.map(({ tableId, key }) => sql.itemGet.get(tableId, key.pk, key.sk)),
+    p.keys.map(({ tableId, key }) => sql.itemRow.get(tableId, key.pk, key.sk)),
   );
   const expiredKeys = db.transaction((p: Parameters<TableStore['itemExpiredKeys']>[0]) => {
     const keys: EncodedKey[] = sql.expired
@@ -211,9 +226,11 @@ export function createSqliteTableStore(
       return sql.tableList.all(`${escapeLike(p.prefix ?? '')}%`).map(toTable);
     },
     async tableUpdate(p) {
-      const table = updateTable(p);
-      if (table) notifier.publish(tableCatalogChannel);
-      return table;
+      const updated = updateTable(p);
+      if (!updated) return undefined;
+      notifier.publish(tableCatalogChannel);
+      if (updated.leasesChanged) notifier.publish(indexBackfillChannel);
+      return updated.table;
     },
     async tableDelete(p) {
       const table = deleteTable(p);
@@ -254,7 +271,11 @@ export function createSqliteTableStore(
       return expiredKeys(p);
     },
     itemWrite,
+    async itemCollectionBytes(p) {
+      return sql.collectionBytes.get(p.tableId, p.pk)?.bytes ?? 0;
+    },
     ...indexItems.store,
+    ...backfills.store,
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import type { Item } from '../../../tables/expressions/index.js';
 import type {
+  ItemOutput,
   BatchGetRequest,
   BatchWriteRequest,
   ConditionInput,
@@ -308,14 +309,31 @@ async function transactGetItems(input: WireInput, context: DynamoDbContext): Pro
   return { Responses: items.map((item) => (item ? { Item: encodeItem(item) } : {})) };
 }
 
+/** ReturnItemCollectionMetrics: NONE (the default) or SIZE. */
+function collectionMetricsInput(input: WireInput): { returnItemCollectionMetrics?: 'NONE' | 'SIZE' } {
+  const metrics = input.oneOf('ReturnItemCollectionMetrics', ['NONE', 'SIZE'] as const);
+  return metrics ? { returnItemCollectionMetrics: metrics } : {};
+}
+
+/** The response with ItemCollectionMetrics when the write reported them. */
+function withCollectionMetrics(response: object, output: ItemOutput): object {
+  const metrics = output.itemCollectionMetrics;
+  if (!metrics) return response;
+  return {
+    ...response,
+    ItemCollectionMetrics: { ItemCollectionKey: encodeItem(metrics.itemCollectionKey), SizeEstimateRangeGB: metrics.sizeEstimateRangeGB },
+  };
+}
+
 export const itemOperations = {
   PutItem: async (input: WireInput, context: DynamoDbContext) => {
     const returnValues = input.oneOf('ReturnValues', ['NONE', 'ALL_OLD'] as const);
     const output = await context.tables.putItem({
       ...putInput(input),
       ...(returnValues ? { returnValues } : {}),
+      ...collectionMetricsInput(input),
     });
-    return attributes(output.attributes);
+    return withCollectionMetrics(attributes(output.attributes), output);
   },
   GetItem: async (input: WireInput, context: DynamoDbContext) => {
     const { item } = await context.tables.getItem(getInput(input));
@@ -332,16 +350,18 @@ export const itemOperations = {
     const output = await context.tables.updateItem({
       ...updateInput(input),
       ...(returnValues ? { returnValues } : {}),
+      ...collectionMetricsInput(input),
     });
-    return attributes(output.attributes);
+    return withCollectionMetrics(attributes(output.attributes), output);
   },
   DeleteItem: async (input: WireInput, context: DynamoDbContext) => {
     const returnValues = input.oneOf('ReturnValues', ['NONE', 'ALL_OLD'] as const);
     const output = await context.tables.deleteItem({
       ...deleteInput(input),
       ...(returnValues ? { returnValues } : {}),
+      ...collectionMetricsInput(input),
     });
-    return attributes(output.attributes);
+    return withCollectionMetrics(attributes(output.attributes), output);
   },
   Query: query,
   Scan: scan,
