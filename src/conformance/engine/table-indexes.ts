@@ -437,6 +437,8 @@ export function tableIndexConformance(backend: BackendUnderTest): void {
         definition: { ...table.definition, indexes: [{ ...byStatus({ type: 'ALL' }), backfilling: true }] },
         now: 1,
         indexesChanged: true,
+        // Held by a live node elsewhere: this engine must not take the backfill over and finish it.
+        backfillOwner: { owner: 'another-node', leaseUntil: Number.MAX_SAFE_INTEGER },
       });
       await tables().updateTable('tasks', { ttlAttribute: 'ttl' }); // re-reads the stored definition
       await expectSluiceError(queryStatus('open'), 'ValidationException', /^Cannot read from backfilling global secondary index$/);
