@@ -43,6 +43,11 @@ export function createSqliteMessages(
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     deleteMessage: db.prepare('DELETE FROM messages WHERE seq = ?'),
+    // A plain standard queue's delete needs nothing read back: one statement when the receipt is current
+    // (W1: one statement of the three a message cost). Any other outcome takes the path below.
+    deleteCurrent: db.prepare(
+      'DELETE FROM messages WHERE seq = ? AND queue_id = ? AND receipt_token = ? AND group_key IS NULL',
+    ),
     // A delete reads the receipt, then deletes by key: a DELETE ... RETURNING costs about twice as much
     // (SQLite buffers what it returns), measured 10.4 against 8.2 microseconds per message.
     receiptOf: db.prepare<
@@ -112,7 +117,9 @@ export function createSqliteMessages(
 
   const deleteMessages = db.transaction((p: Parameters<QueueStore['messageDelete']>[0]): DeleteOutcome[] => {
     const freed = new Set<string>();
+    const plain = !p.fifo && !p.grouped;
     const outcomes = p.receipts.map((receipt): DeleteOutcome => {
+      if (plain && sql.deleteCurrent.run(receipt.seq, p.queueId, receipt.token).changes > 0) return 'deleted';
       const row = sql.receiptOf.get(receipt.seq, p.queueId);
       if (!row) return 'gone';
       if (row.receipt_token !== receipt.token) return 'staleReceipt';
