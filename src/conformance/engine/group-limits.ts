@@ -6,7 +6,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ReceivedMessage } from '../../queues/types.js';
-import { groupPropertyRuns, groupScenario, runGroupScenario } from './group-limits-property.js';
+import {
+  groupPropertyRuns,
+  groupScenario,
+  groupScenarioWith,
+  runGroupScenario,
+} from './group-limits-property.js';
 import { expectSluiceError, useEngine, type BackendUnderTest } from './harness.js';
 
 export function groupLimitConformance(backend: BackendUnderTest): void {
@@ -29,6 +34,15 @@ export function groupLimitConformance(backend: BackendUnderTest): void {
     it('never exceeds a group concurrency or rate, and starves no group, whatever the workload (property)', async () => {
       await fc.assert(
         fc.asyncProperty(groupScenario, (scenario) => runGroupScenario([() => backend.open()], scenario)),
+        { numRuns: groupPropertyRuns(backend.name) },
+      );
+    }, 300_000);
+
+    it('keeps every group concurrency and rate with fast handlers, whose trigger claims ahead (property)', async () => {
+      await fc.assert(
+        fc.asyncProperty(groupScenarioWith({ min: 1, max: 30 }), (scenario) =>
+          runGroupScenario([() => backend.open()], scenario),
+        ),
         { numRuns: groupPropertyRuns(backend.name) },
       );
     }, 300_000);
