@@ -56,6 +56,28 @@ export interface StateMachineRevision {
   createdAt: number;
 }
 
+/** A published version: a numbered, immutable snapshot of one revision (PublishStateMachineVersion). */
+export interface StoredVersion {
+  version: number;
+  revisionId: number;
+  description: string;
+  createdAt: number;
+}
+
+/** One of an alias's one or two routes: a version of its machine and the share of executions it gets. */
+export interface AliasRoute {
+  version: number;
+  weight: number;
+}
+
+export interface StoredAlias {
+  name: string;
+  description: string;
+  routing: AliasRoute[];
+  createdAt: number;
+  updatedAt: number;
+}
+
 export interface StoredEvent {
   id: number;
   previousEventId: number;
@@ -153,6 +175,44 @@ export interface StateMachineStore {
   }): Promise<StoredStateMachine | undefined>;
   stateMachineDelete(p: { name: string }): Promise<boolean>;
   stateMachineRevision(p: { id: number }): Promise<StateMachineRevision | undefined>;
+
+  /**
+   * Publishes the machine's current revision as its next version (numbers never reused), under the
+   * machine's lock: `exists` with the version already published for that revision (AWS's idempotency);
+   * `conflict` when `expectedRevisionId` is not the current revision; `quota` at `limit` versions.
+   */
+  stateMachineVersionPublish(p: {
+    name: string;
+    expectedRevisionId?: number;
+    description: string;
+    limit: number;
+    now: number;
+  }): Promise<{ outcome: 'published' | 'exists'; version: StoredVersion } | { outcome: 'missing' | 'conflict' | 'quota' }>;
+  stateMachineVersionGet(p: { name: string; version: number }): Promise<StoredVersion | undefined>;
+  /** Newest first; `before`: the last version of the previous page. */
+  stateMachineVersionList(p: { name: string; before?: number; limit: number }): Promise<StoredVersion[]>;
+  /** `aliased` (nothing deleted) while an alias routes to it. */
+  stateMachineVersionDelete(p: { name: string; version: number }): Promise<'deleted' | 'missing' | 'aliased'>;
+  /**
+   * Creates an alias whose routes name existing versions, under the machine's lock: `exists` with the
+   * alias already of that name (the caller compares); `quota` at `limit` aliases.
+   */
+  stateMachineAliasCreate(p: {
+    name: string;
+    alias: StoredAlias;
+    limit: number;
+  }): Promise<{ outcome: 'created' | 'exists'; alias: StoredAlias } | { outcome: 'missing' | 'missingVersion' | 'quota' }>;
+  stateMachineAliasGet(p: { name: string; alias: string }): Promise<StoredAlias | undefined>;
+  /** By name, after `after` (exclusive). */
+  stateMachineAliasList(p: { name: string; after?: string; limit: number }): Promise<StoredAlias[]>;
+  stateMachineAliasUpdate(p: {
+    name: string;
+    alias: string;
+    description?: string;
+    routing?: AliasRoute[];
+    now: number;
+  }): Promise<{ outcome: 'updated'; alias: StoredAlias } | { outcome: 'missing' | 'missingVersion' }>;
+  stateMachineAliasDelete(p: { name: string; alias: string }): Promise<boolean>;
 
   /** Inserts an execution and its first events; `exists` with the row when the machine already has one of this name. */
   /**

@@ -17,6 +17,7 @@ import {
 } from '../state-machine-store.js';
 import { toEvent, toExecution, toMachine, toSummary, wakeAt } from '../state-machine-rows.js';
 import { run, transaction } from './connection.js';
+import { createPostgresVersionCalls } from './state-machine-versions.js';
 
 type Row = Record<string, unknown>;
 
@@ -93,8 +94,17 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
       });
     },
     async stateMachineDelete({ name }) {
-      return ((await pool.query('DELETE FROM state_machines WHERE name = $1', [name])).rowCount ?? 0) === 1;
+      // Its versions and aliases go with it, in one statement.
+      const { rows } = await pool.query<{ deleted: boolean }>(
+        `WITH versions AS (DELETE FROM state_machine_versions WHERE machine_name = $1),
+              aliases AS (DELETE FROM state_machine_aliases WHERE machine_name = $1),
+              machine AS (DELETE FROM state_machines WHERE name = $1 RETURNING 1)
+         SELECT EXISTS (SELECT 1 FROM machine) AS deleted`,
+        [name],
+      );
+      return rows[0]?.deleted === true;
     },
+    ...createPostgresVersionCalls(pool),
     async stateMachineRevision({ id }) {
       const { rows } = await pool.query<Row>('SELECT id, state_machine_arn, definition, role_arn, created_at FROM state_machine_revisions WHERE id = $1', [id]);
       const row = rows[0];

@@ -16,6 +16,7 @@ import {
   type StoredExecution,
 } from '../state-machine-store.js';
 import type { SqliteDatabase } from './database.js';
+import { createSqliteVersionCalls } from './state-machine-versions.js';
 import { toEvent, toExecution, toMachine, toSummary, wakeAt, type EventRow, type ExecutionRow, type MachineRow } from '../state-machine-rows.js';
 
 const MACHINE = `SELECT m.name, m.arn, m.type, m.revision_id, r.definition, r.role_arn, m.description, m.tags, m.managed_by,
@@ -162,6 +163,12 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
     return toMachine(sql.getMachine.get(p.name)!);
   });
 
+  const versionCalls = createSqliteVersionCalls(db);
+  const removeMachine = db.transaction((name: string) => {
+    versionCalls.deleteVersionsAndAliases(name);
+    return sql.deleteMachine.run(name).changes === 1;
+  });
+
   const start = db.transaction((p: Parameters<StateMachineStore['executionStart']>[0]) => {
     const e = p.execution;
     const existing = sql.byName.get(e.stateMachineArn, e.name);
@@ -241,8 +248,9 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
       return update(p);
     },
     async stateMachineDelete({ name }) {
-      return sql.deleteMachine.run(name).changes === 1;
+      return removeMachine(name);
     },
+    ...versionCalls,
     async stateMachineRevision({ id }) {
       const row = sql.revision.get(id);
       return row ? { id: Number(row.id), stateMachineArn: row.state_machine_arn, definition: row.definition, roleArn: row.role_arn, createdAt: Number(row.created_at) } : undefined;
