@@ -17,6 +17,7 @@ import { tableStoreConformance } from './store/tables.js';
 import { groupStoreConformance } from './store/groups.js';
 import { scheduleOutboxStoreConformance } from './store/schedules-outbox.js';
 import { stateMachineStoreConformance } from './store/state-machines.js';
+import { stateMachineVersionConformance } from './store/state-machine-versions.js';
 
 export type { BackendUnderTest } from './backend.js';
 
@@ -32,4 +33,5 @@ export function runConformance(backend: BackendUnderTest): void {
   catalogStoreConformance(backend);
   scheduleOutboxStoreConformance(backend);
   stateMachineStoreConformance(backend);
+  stateMachineVersionConformance(backend);
 }

@@ -94,15 +94,16 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
       });
     },
     async stateMachineDelete({ name }) {
-      // Its versions and aliases go with it, in one statement.
-      const { rows } = await pool.query<{ deleted: boolean }>(
-        `WITH versions AS (DELETE FROM state_machine_versions WHERE machine_name = $1),
-              aliases AS (DELETE FROM state_machine_aliases WHERE machine_name = $1),
-              machine AS (DELETE FROM state_machines WHERE name = $1 RETURNING 1)
-         SELECT EXISTS (SELECT 1 FROM machine) AS deleted`,
-        [name],
-      );
-      return rows[0]?.deleted === true;
+      // Its versions and aliases go with it. The machine's row is locked first, as a publish locks it: a
+      // publish committed meanwhile is seen and deleted, not left behind for a machine of the same name.
+      return transaction(pool, async (client) => {
+        const { rowCount } = await client.query('SELECT 1 FROM state_machines WHERE name = $1 FOR UPDATE', [name]);
+        if (rowCount !== 1) return false;
+        await client.query('DELETE FROM state_machine_versions WHERE machine_name = $1', [name]);
+        await client.query('DELETE FROM state_machine_aliases WHERE machine_name = $1', [name]);
+        await client.query('DELETE FROM state_machines WHERE name = $1', [name]);
+        return true;
+      });
     },
     ...createPostgresVersionCalls(pool),
     async stateMachineRevision({ id }) {
