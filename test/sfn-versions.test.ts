@@ -14,6 +14,7 @@ import {
   DescribeExecutionCommand,
   DescribeStateMachineAliasCommand,
   DescribeStateMachineCommand,
+  ListExecutionsCommand,
   ListStateMachineAliasesCommand,
   ListStateMachineVersionsCommand,
   PublishStateMachineVersionCommand,
@@ -69,6 +70,11 @@ describe.each(storeBackends)('state machine versions and aliases with the AWS SD
     });
     const latest = await outputOf(arn);
     expect({ output: latest.output, version: latest.stateMachineVersionArn }).toEqual({ output: '"two"', version: undefined });
+    // ListExecutions on a version's ARN lists the executions that ran it; on the machine's, all of them.
+    const onVersion = await sfn.send(new ListExecutionsCommand({ stateMachineArn: `${arn}:1` }));
+    expect(onVersion.executions?.map((e) => ({ arn: e.executionArn, version: e.stateMachineVersionArn }))).toEqual([{ arn: onV1.executionArn, version: `${arn}:1` }]);
+    expect((await sfn.send(new ListExecutionsCommand({ stateMachineArn: arn }))).executions).toHaveLength(2);
+    expect((await sfn.send(new ListExecutionsCommand({ stateMachineArn: `${arn}:2` }))).executions).toEqual([]);
   });
 
   it('refuses a stale revisionId with ConflictException, lists newest first by page, and never reuses a number', async () => {
@@ -129,8 +135,14 @@ describe.each(storeBackends)('state machine versions and aliases with the AWS SD
     });
     expect(described.updateDate!.getTime()).toBeGreaterThanOrEqual(described.creationDate!.getTime());
     const outputs = new Set<string>();
-    for (let i = 0; i < 30 && outputs.size < 2; i++) outputs.add((await outputOf(`${arn}:live`)).output!);
+    let aliasRuns = 1;
+    for (let i = 0; i < 30 && outputs.size < 2; i++, aliasRuns++) outputs.add((await outputOf(`${arn}:live`)).output!);
     expect([...outputs].sort()).toEqual(['"v1"', '"v2"']);
+    const listed = (await sfn.send(new ListExecutionsCommand({ stateMachineArn: `${arn}:live` }))).executions ?? [];
+    expect({ count: listed.length, aliases: [...new Set(listed.map((e) => e.stateMachineAliasArn))] }).toEqual({ count: aliasRuns, aliases: [`${arn}:live`] });
+    const onV2 = (await sfn.send(new ListExecutionsCommand({ stateMachineArn: v2! }))).executions ?? [];
+    expect(onV2.length).toBeGreaterThan(0);
+    expect(new Set(onV2.map((e) => e.stateMachineVersionArn))).toEqual(new Set([v2]));
 
     // A version an alias routes to cannot be deleted; once the alias is gone, it can.
     const routed = await sdkFailure(sfn.send(new DeleteStateMachineVersionCommand({ stateMachineVersionArn: v2! })));

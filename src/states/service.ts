@@ -106,6 +106,8 @@ export interface ExecutionView {
 export interface ExecutionListItem {
   executionArn: string;
   stateMachineArn: string;
+  stateMachineVersionArn?: string;
+  stateMachineAliasArn?: string;
   name: string;
   status: StoredExecutionStatus;
   startDate: Date;
@@ -432,6 +434,7 @@ export class StateMachineService implements Service {
         stateMachineArn: machine.arn,
         name: runId,
         revisionId,
+        ...(qualified ? { versionArn: qualified.versionArn, aliasArn: qualified.aliasArn ?? null } : {}),
         input: inputText,
         state: JSON.stringify(state),
         status: state.status,
@@ -595,7 +598,12 @@ export class StateMachineService implements Service {
     nameOrArn: string,
     options: { statusFilter?: StoredExecutionStatus; redriveFilter?: 'REDRIVEN' | 'NOT_REDRIVEN'; maxResults?: number; nextToken?: string } = {},
   ): Promise<{ executions: ExecutionListItem[]; nextToken?: string }> {
-    const machine = await this.machine(nameOrArn);
+    // A version's ARN lists the executions that ran it (started on it or through an alias); an alias's,
+    // those started through it.
+    const target = nameOrArn.startsWith('arn:') ? parseMachineArn(nameOrArn, 'stateMachineArn') : { name: nameOrArn };
+    const machine = await this.machine(target.name);
+    if (target.version !== undefined) await this.versions.version(machine.name, target.version);
+    if (target.alias !== undefined) await this.versions.describeAlias(nameOrArn);
     if (machine.type === 'EXPRESS')
       throw new SluiceError('StateMachineTypeNotSupported', `stateMachineArn: ListExecutions is not supported for EXPRESS state machines ('${machine.arn}'); their executions are not recorded`, { field: 'stateMachineArn' });
     const limit = pageSize(options.maxResults);
@@ -604,6 +612,8 @@ export class StateMachineService implements Service {
       stateMachineArn: machine.arn,
       ...(options.statusFilter ? { status: options.statusFilter } : {}),
       ...(options.redriveFilter ? { redriven: options.redriveFilter === 'REDRIVEN' } : {}),
+      ...(target.version !== undefined ? { versionArn: nameOrArn } : {}),
+      ...(target.alias !== undefined ? { aliasArn: nameOrArn } : {}),
       ...(after ? { after } : {}),
       limit: limit + 1,
     });
@@ -613,6 +623,8 @@ export class StateMachineService implements Service {
       executions: page.map((r) => ({
         executionArn: r.arn,
         stateMachineArn: r.stateMachineArn,
+        ...(r.versionArn !== null ? { stateMachineVersionArn: r.versionArn } : {}),
+        ...(r.aliasArn !== null ? { stateMachineAliasArn: r.aliasArn } : {}),
         name: r.name,
         status: r.status,
         startDate: new Date(r.startedAt),

@@ -23,6 +23,8 @@ export interface ExecutionRow {
   state_machine_arn: string;
   name: string;
   revision_id: number;
+  version_arn?: string | null;
+  alias_arn?: string | null;
   status: StoredExecution['status'];
   input: string;
   output: string | null;
@@ -68,6 +70,8 @@ export function toSummary(row: Omit<ExecutionRow, 'input' | 'output' | 'error' |
     startedAt: Number(row.started_at),
     stoppedAt: row.stopped_at === null ? null : Number(row.stopped_at),
     revisionId: Number(row.revision_id),
+    versionArn: row.version_arn ?? null,
+    aliasArn: row.alias_arn ?? null,
   };
 }
 

@@ -95,6 +95,9 @@ export interface ExecutionSummary {
   startedAt: number;
   stoppedAt: number | null;
   revisionId: number;
+  /** Started on a version's ARN, or through an alias (then also the version it routed to). */
+  versionArn: string | null;
+  aliasArn: string | null;
 }
 
 export interface StoredExecution extends ExecutionSummary {
@@ -113,6 +116,9 @@ export interface NewExecution {
   stateMachineArn: string;
   name: string;
   revisionId: number;
+  /** Started on a version's or alias's ARN. */
+  versionArn?: string | null;
+  aliasArn?: string | null;
   input: string;
   state: string;
   status: StoredExecutionStatus;
@@ -233,6 +239,9 @@ export interface StateMachineStore {
     status?: StoredExecutionStatus;
     /** true: only executions redriven at least once; false: only those never redriven. */
     redriven?: boolean;
+    /** Only those started on this version's ARN (directly or through an alias), or through this alias. */
+    versionArn?: string;
+    aliasArn?: string;
     after?: { startedAt: number; arn: string };
     limit: number;
   }): Promise<ExecutionSummary[]>;

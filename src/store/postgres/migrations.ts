@@ -547,6 +547,9 @@ export const postgresMigrations: Migration[] = [
         created_at bigint NOT NULL,
         PRIMARY KEY (machine_name, version)
       );
+      -- An execution started on a version's or alias's ARN (ListExecutions filters by them).
+      ALTER TABLE executions ADD COLUMN version_arn text;
+      ALTER TABLE executions ADD COLUMN alias_arn text;
       -- Aliases: a name routing StartExecution to one or two versions by weight (routing: JSON
       -- [{"version": n, "weight": w}]).
       CREATE TABLE state_machine_aliases (

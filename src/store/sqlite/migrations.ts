@@ -504,6 +504,9 @@ export const sqliteMigrations: Migration[] = [
         created_at INTEGER NOT NULL,
         PRIMARY KEY (machine_name, version)
       );
+      -- An execution started on a version's or alias's ARN (ListExecutions filters by them).
+      ALTER TABLE executions ADD COLUMN version_arn TEXT;
+      ALTER TABLE executions ADD COLUMN alias_arn TEXT;
       -- Aliases: a name routing StartExecution to one or two versions by weight (routing: JSON
       -- [{"version": n, "weight": w}]).
       CREATE TABLE state_machine_aliases (
