@@ -83,7 +83,8 @@ describe.each(storeBackends)('state machine versions and aliases with the AWS SD
     await sfn.send(new PublishStateMachineVersionCommand({ stateMachineArn: arn, revisionId: first, description: 'a' }));
     await sfn.send(new UpdateStateMachineCommand({ stateMachineArn: arn, definition: returning('b') }));
     const stale = await sdkFailure(sfn.send(new PublishStateMachineVersionCommand({ stateMachineArn: arn, revisionId: first })));
-    expect(stale.name).toBe('ConflictException');
+    // The status codes are those of the service model the SDK carries.
+    expect({ name: stale.name, status: stale.$metadata.httpStatusCode }).toEqual({ name: 'ConflictException', status: 409 });
     await sfn.send(new PublishStateMachineVersionCommand({ stateMachineArn: arn }));
     const page1 = await sfn.send(new ListStateMachineVersionsCommand({ stateMachineArn: arn, maxResults: 1 }));
     expect(page1.stateMachineVersions?.map((v) => v.stateMachineVersionArn)).toEqual([`${arn}:2`]);
@@ -150,7 +151,7 @@ describe.each(storeBackends)('state machine versions and aliases with the AWS SD
     expect((await sfn.send(new ListStateMachineAliasesCommand({ stateMachineArn: arn }))).stateMachineAliases?.map((a) => a.stateMachineAliasArn)).toEqual([`${arn}:live`]);
     await sfn.send(new DeleteStateMachineAliasCommand({ stateMachineAliasArn: `${arn}:live` }));
     const noAlias = await sdkFailure(sfn.send(new DescribeStateMachineAliasCommand({ stateMachineAliasArn: `${arn}:live` })));
-    expect(noAlias.name).toBe('ResourceNotFound');
+    expect({ name: noAlias.name, status: noAlias.$metadata.httpStatusCode }).toEqual({ name: 'ResourceNotFound', status: 404 });
     const startGone = await sdkFailure(sfn.send(new StartExecutionCommand({ stateMachineArn: `${arn}:live` })));
     expect(startGone.name).toBe('StateMachineDoesNotExist');
     await sfn.send(new DeleteStateMachineVersionCommand({ stateMachineVersionArn: v2! }));
