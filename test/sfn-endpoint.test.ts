@@ -99,7 +99,7 @@ describe('Step Functions callbacks over HTTP (@aws-sdk/client-sfn)', () => {
 describe('handleStepFunctionsRequest', () => {
   it('answers an unknown operation and a malformed body in the JSON protocol', async () => {
     const callbacks = {} as never;
-    const unknown = await handleStepFunctionsRequest(callbacks, 'AWSStepFunctions.CreateStateMachineAlias', '{}');
+    const unknown = await handleStepFunctionsRequest(callbacks, 'AWSStepFunctions.StartMapRun', '{}');
     expect(unknown.status).toBe(400);
     expect(JSON.parse(unknown.body)).toMatchObject({ __type: 'com.amazonaws.sfn#UnknownOperationException' });
     const missing = await handleStepFunctionsRequest(

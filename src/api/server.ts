@@ -257,7 +257,7 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   });
   // Lambda's REST API (its own paths, signed for `lambda`), in a scope with Lambda's error shape.
   const { functions, triggers, streamTriggers, catalog } = options.sluice;
-  await registerLambdaEndpoint(app, { context: { functions, triggers, streamTriggers, catalog, arn }, auth: options.auth });
+  await registerLambdaEndpoint(app, { context: { functions, triggers, streamTriggers, catalog, arn }, auth: options.auth, shutdown: shutdown.signal });
   // EventBridge Scheduler's REST API (`/schedules`, `/schedule-groups`, signed for `scheduler`).
   const { schedules, store } = options.sluice;
   await registerSchedulerEndpoint(app, { context: { schedules, store, arn, now: () => clock.now() }, auth: options.auth });

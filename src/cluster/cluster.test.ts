@@ -13,7 +13,10 @@ import type { LeaseHolder } from './leases.js';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const timing = { heartbeatMs: 100, leaseMs: 400, slotLingerMs: 100 };
 
-/** A synchronous invoke right after a function is declared may be throttled while the node asks for its slot. */
+/**
+ * Retries a synchronous invoke the cluster throttles: once a node found a scope exhausted, it refuses at
+ * once until a grant with room arrives (a slot given back elsewhere reaches it within a heartbeat).
+ */
 async function invokeEventually(sluice: Sluice, name: string): Promise<void> {
   await until(async () => {
     try {

@@ -18,6 +18,7 @@ import { indexBackfillStoreConformance } from './store/index-backfills.js';
 import { groupStoreConformance } from './store/groups.js';
 import { scheduleOutboxStoreConformance } from './store/schedules-outbox.js';
 import { stateMachineStoreConformance } from './store/state-machines.js';
+import { stateMachineVersionConformance } from './store/state-machine-versions.js';
 
 export type { BackendUnderTest } from './backend.js';
 
@@ -34,4 +35,5 @@ export function runConformance(backend: BackendUnderTest): void {
   catalogStoreConformance(backend);
   scheduleOutboxStoreConformance(backend);
   stateMachineStoreConformance(backend);
+  stateMachineVersionConformance(backend);
 }

@@ -9,8 +9,8 @@
  * scope (the function's reservation, or the account's unreserved pool, and a trigger's maximum
  * concurrency) and a slot is taken only within both the local rules and the grants. A refusal by the
  * gate asks the store for more; `capacityChanged` wakes the waiters once it arrives. A caller that cannot
- * queue as triggers do (a state machine's Lambda task) waits in `acquire` while the grant may still come,
- * and is throttled only by the local rules or a scope the gate found exhausted.
+ * queue as triggers do (a synchronous invoke, a state machine's Lambda task) waits in `acquire` while the
+ * grant may still come, and is throttled only by the local rules or a scope the gate found exhausted.
  */
 import { invalidValue } from '../model/errors.js';
 
@@ -189,20 +189,25 @@ export class ConcurrencyPool {
    * Takes a slot, waiting while a refusal may still turn into a grant: this node's own rules allow one
    * more, and the gate has not found the scope exhausted (its grant is on its way, or another node is
    * giving back spare slots). False, at once, when the limit is in use as Lambda counts it (a throttle),
-   * or when `signal` aborts first (the caller's own deadline).
+   * or when the caller's deadline aborts first. `deadline` is called only when a wait begins, so a slot
+   * free at once (or a single node's throttle) arms no timer.
    */
-  async acquire(name: string, signal: AbortSignal): Promise<boolean> {
+  async acquire(name: string, deadline: () => AbortSignal): Promise<boolean> {
+    let signal: AbortSignal | undefined;
     for (;;) {
       if (this.tryAcquire(name)) return true;
-      if (signal.aborted || !this.grantPending(name)) return false;
+      if (signal?.aborted || !this.grantPending(name)) return false;
+      signal ??= deadline();
+      if (signal.aborted) return false;
+      const waitOn = signal;
       await new Promise<void>((resolve) => {
         const done = () => {
           cancel();
-          signal.removeEventListener('abort', done);
+          waitOn.removeEventListener('abort', done);
           resolve();
         };
         const cancel = this.onRelease(name, done);
-        signal.addEventListener('abort', done);
+        waitOn.addEventListener('abort', done);
       });
     }
   }

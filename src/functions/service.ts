@@ -69,6 +69,8 @@ export class FunctionService implements Service {
   private readonly entries = new Map<string, FunctionEntry>();
   private readonly listeners = new Set<(change: FunctionChange) => void>();
   private stopped = false;
+  /** Aborts at stop: synchronous invokes waiting for a cluster grant give up (`invoke`). */
+  private readonly stopping = new AbortController();
   private readonly asyncInvoker: AsyncInvoker;
   /** The engine's event channel, for features that report on their functions' behalf (batch items). */
   readonly events: EngineEvents | undefined;
@@ -203,7 +205,12 @@ export class FunctionService implements Service {
 
   // ---------------------------------------------------------------- invocation
 
-  /** RequestResponse: waits for the handler; a function error comes back as Lambda's error payload. */
+  /**
+   * RequestResponse: waits for the handler; a function error comes back as Lambda's error payload. In a
+   * cluster a call refused only because this node's share of the limit has not been granted yet waits
+   * for the grant (ConcurrencyPool.acquire), so that refusal never reaches the caller; a limit in use
+   * cluster-wide is refused with TooManyRequestsException as Lambda refuses it (docs/design/cluster.md).
+   */
   async invoke(
     name: string,
     event: unknown = {},
@@ -211,17 +218,30 @@ export class FunctionService implements Service {
     options: {
       withLog?: boolean;
       /**
-       * In a cluster, wait for a slot the cluster may still grant (ConcurrencyPool.acquire) until the
-       * signal this gives (called only once a slot was refused) aborts, instead of being refused while
-       * the node's grant is on its way. A throttle in Lambda's sense is refused as ever.
+       * How long a refused call may wait for a slot the cluster may still grant: a signal this gives,
+       * called only once a slot was refused. Default: the function's timeout counted from the refusal,
+       * the caller's `signal`, or this service stopping, whichever comes first.
        */
       slotWait?: () => AbortSignal;
+      /** Aborts when the caller has gone (an HTTP client): read only once a slot was refused. */
+      signal?: () => AbortSignal;
     } = {},
   ): Promise<InvokeResponse> {
     const entry = this.require(name);
-    const taken =
-      this.concurrency.tryAcquire(name) ||
-      (options.slotWait !== undefined && (await this.concurrency.acquire(name, options.slotWait())));
+    let endWait: (() => void) | undefined;
+    let taken: boolean;
+    try {
+      taken =
+        this.concurrency.tryAcquire(name) ||
+        (await this.concurrency.acquire(name, () => {
+          if (options.slotWait) return options.slotWait();
+          const wait = this.slotWaitDeadline(entry.definition.timeoutSeconds, options.signal);
+          endWait = wait.cancel;
+          return wait.signal;
+        }));
+    } finally {
+      endWait?.();
+    }
     if (!taken) {
       const reason = this.concurrency.throttleReason(name);
       entry.metrics.throttled();
@@ -348,11 +368,26 @@ export class FunctionService implements Service {
   async stop(deadline: number): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.stopping.abort();
     await this.asyncInvoker.stop(msUntil(deadline));
     await Promise.all([...this.entries.values()].map((entry) => entry.runner.close({ force: true })));
   }
 
   // ---------------------------------------------------------------- internals
+
+  /**
+   * The default bound on a synchronous invoke's wait for a cluster grant: no longer than the function
+   * may run (the caller already waits that long for an answer), nor past the caller going away or this
+   * service stopping. The wait normally ends far sooner: with the grant, or once the gate finds the
+   * scope exhausted (a heartbeat); the timeout bounds it when the store does not answer at all.
+   */
+  private slotWaitDeadline(timeoutSeconds: number, caller: (() => AbortSignal) | undefined): { signal: AbortSignal; cancel: () => void } {
+    const timedOut = new AbortController();
+    const cancel = this.clock.setTimer(timeoutSeconds * 1000, () => timedOut.abort(), { background: true });
+    const signals = [timedOut.signal, this.stopping.signal];
+    if (caller) signals.push(caller());
+    return { signal: AbortSignal.any(signals), cancel };
+  }
 
   private runnerFor(definition: FunctionDefinition): HandlerRunner {
     const common = {

@@ -55,6 +55,9 @@ export const errorCatalog = {
   ExecutionDoesNotExist: { status: 400, sender: true, description: 'The execution does not exist.' },
   ActivityDoesNotExist: { status: 400, sender: true, description: 'The activity does not exist.' },
   ExecutionNotRedrivable: { status: 400, sender: true, description: 'The execution cannot be redriven: it is running or succeeded, ended more than 14 days ago, ran for over a year, or its history is full.' },
+  ConflictException: { status: 409, sender: true, description: 'The request conflicts with the resource: a revision that is no longer current, a version an alias routes to, or an alias of that name with another configuration (Step Functions).' },
+  ResourceNotFound: { status: 404, sender: true, description: 'The state machine alias or version does not exist (Step Functions).' },
+  ServiceQuotaExceededException: { status: 402, sender: true, description: 'A quota is reached: 1,000 versions or 100 aliases per state machine (Step Functions).' },
   ExecutionAlreadyExists: { status: 400, sender: true, description: 'An execution of this name exists with a different input, or has finished more than 90 days ago.' },
   // Generic
   ResourceInUseException: { status: 409, sender: true, description: 'The resource is in use or already exists.' },

@@ -72,6 +72,9 @@ export interface ExecutionMeta {
   express?: true;
   /** Started by StartSyncExecution: run at most once (a node that dies with it in flight ends it). */
   atMostOnce?: true;
+  /** Started on a version's ARN, or on an alias's (then the version it routed to): DescribeExecution shows them. */
+  versionArn?: string;
+  aliasArn?: string;
 }
 
 export interface ExecutionState {

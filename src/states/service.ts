@@ -24,6 +24,7 @@ import { FinishedTaskRetention } from '../callbacks/finished-retention.js';
 import { executionColumns, ExecutionRunner, parentAnswer, toStoredEvents } from './runner.js';
 import { stateMachineDiagnostics } from './validate.js';
 import { ActivityService } from './activities.js';
+import { parseMachineArn, StateMachineVersions } from './versions.js';
 
 export interface StateMachineServiceOptions {
   store: Store;
@@ -59,6 +60,9 @@ export interface StateMachineInput {
   tags?: Record<string, string>;
   /** The config file that declares it (set by the config loader). */
   managedBy?: string | null;
+  /** Publish the new machine's first revision as version 1 (CreateStateMachine's `publish`). */
+  publish?: boolean;
+  versionDescription?: string;
 }
 
 export interface StateMachineView {
@@ -74,6 +78,8 @@ export interface StateMachineView {
   revisionId: string;
   tags: Record<string, string>;
   managedBy: string | null;
+  /** Created or updated with `publish: true`: the version published. */
+  stateMachineVersionArn?: string;
 }
 
 export interface ExecutionView {
@@ -84,6 +90,9 @@ export interface ExecutionView {
   redriveStatus?: 'REDRIVABLE' | 'NOT_REDRIVABLE';
   redriveStatusReason?: string;
   stateMachineArn: string;
+  /** Started on a version's ARN, or through an alias (then the version it routed to too). */
+  stateMachineVersionArn?: string;
+  stateMachineAliasArn?: string;
   name: string;
   status: StoredExecutionStatus;
   startDate: Date;
@@ -97,6 +106,8 @@ export interface ExecutionView {
 export interface ExecutionListItem {
   executionArn: string;
   stateMachineArn: string;
+  stateMachineVersionArn?: string;
+  stateMachineAliasArn?: string;
   name: string;
   status: StoredExecutionStatus;
   startDate: Date;
@@ -120,6 +131,8 @@ export class StateMachineService implements Service {
   readonly runner: ExecutionRunner;
   /** Activities: their catalog and the tasks workers poll for. */
   readonly activities: ActivityService;
+  /** Versions and aliases (PublishStateMachineVersion, CreateStateMachineAlias, ...). */
+  readonly versions: StateMachineVersions;
   private readonly definitions = new Map<number, Definition>();
   /** Purges finished executions after their retention; a timer is armed only when one finishes (none: kept). */
   private readonly retention: FinishedTaskRetention | undefined;
@@ -145,6 +158,12 @@ export class StateMachineService implements Service {
       onError: options.onError,
     });
     this.activities = new ActivityService({ store: options.store, clock: options.clock, arn: options.arn });
+    this.versions = new StateMachineVersions({
+      store: options.store,
+      clock: options.clock,
+      machineArn: (name) => this.stateMachineArn(name),
+      machine: (nameOrArn) => this.machine(nameOrArn),
+    });
     this.runner = new ExecutionRunner({
       enqueueActivityTask: (arn, task) => this.activities.enqueue(arn, task),
       store: options.store,
@@ -186,6 +205,11 @@ export class StateMachineService implements Service {
     const m = /^arn:aws:states:[^:]*:[^:]*:stateMachine:([^:]+)$/.exec(nameOrArn);
     if (!m) throw new SluiceError('InvalidArn', `${field}: '${nameOrArn}' is not a state machine ARN`, { field });
     return m[1] as string;
+  }
+
+  /** The machine's name in a name, a machine ARN, or a version's or alias's ARN. */
+  private unqualifiedName(nameOrArn: string): string {
+    return nameOrArn.startsWith('arn:') ? parseMachineArn(nameOrArn, 'stateMachineArn').name : nameOrArn;
   }
 
   private checkExecutionArn(arn: string, field = 'executionArn'): void {
@@ -263,7 +287,12 @@ export class StateMachineService implements Service {
       if (m.definition !== text || m.roleArn !== roleArn || m.type !== type)
         throw new SluiceError('StateMachineAlreadyExists', `name: a state machine named '${name}' already exists with a different definition, role or type`, { field: 'name' });
     }
-    return view(result.machine);
+    if (!input.publish) return view(result.machine);
+    const published = await this.versions.publish(result.machine.arn, {
+      revisionId: String(result.machine.revisionId),
+      ...(input.versionDescription !== undefined ? { description: input.versionDescription } : {}),
+    });
+    return { ...view(result.machine), stateMachineVersionArn: published.stateMachineVersionArn };
   }
 
   private checkRole(roleArn: string | undefined): string {
@@ -279,13 +308,34 @@ export class StateMachineService implements Service {
     return machine;
   }
 
+  /** DescribeStateMachine; on a version's ARN, that version's definition, role and description. */
   async describe(nameOrArn: string): Promise<StateMachineView> {
-    return view(await this.machine(nameOrArn));
+    const target = nameOrArn.startsWith('arn:') ? parseMachineArn(nameOrArn, 'stateMachineArn') : { name: nameOrArn };
+    if (target.alias !== undefined)
+      throw new SluiceError('InvalidArn', `stateMachineArn: Invalid Arn: '${nameOrArn}' is an alias ARN; use DescribeStateMachineAlias`, { field: 'stateMachineArn' });
+    const machine = await this.machine(target.name);
+    if (target.version === undefined) return view(machine);
+    const version = await this.versions.version(machine.name, target.version);
+    const revision = await this.options.store.stateMachineRevision({ id: version.revisionId });
+    if (!revision) throw new SluiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${nameOrArn}'`, { field: 'stateMachineArn' });
+    return {
+      ...view(machine),
+      stateMachineArn: this.versions.versionArn(machine.name, version.version),
+      definition: revision.definition,
+      roleArn: revision.roleArn,
+      description: version.description,
+      creationDate: new Date(version.createdAt),
+      updateDate: new Date(version.createdAt),
+      revisionId: String(version.revisionId),
+    };
   }
 
-  async update(nameOrArn: string, changes: { definition?: string | object; roleArn?: string; description?: string; managedBy?: string | null }): Promise<{ updateDate: Date; revisionId: string; stateMachineArn: string }> {
+  async update(
+    nameOrArn: string,
+    changes: { definition?: string | object; roleArn?: string; description?: string; managedBy?: string | null; publish?: boolean; versionDescription?: string },
+  ): Promise<{ updateDate: Date; revisionId: string; stateMachineArn: string; stateMachineVersionArn?: string }> {
     const { name, type } = await this.machine(nameOrArn);
-    if (changes.definition === undefined && changes.roleArn === undefined && changes.description === undefined && changes.managedBy === undefined)
+    if (changes.definition === undefined && changes.roleArn === undefined && changes.description === undefined && changes.managedBy === undefined && !changes.publish)
       throw new SluiceError('MissingParameter', 'definition or roleArn: UpdateStateMachine needs at least one change', { field: 'definition' });
     const text = changes.definition === undefined ? undefined : this.parse(changes.definition, type).text;
     const updated = await this.options.store.stateMachineUpdate({
@@ -297,7 +347,14 @@ export class StateMachineService implements Service {
       now: this.options.clock.now(),
     });
     if (!updated) throw new SluiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${this.stateMachineArn(name)}'`, { field: 'stateMachineArn' });
-    return { updateDate: new Date(updated.updatedAt), revisionId: String(updated.revisionId), stateMachineArn: updated.arn };
+    const result = { updateDate: new Date(updated.updatedAt), revisionId: String(updated.revisionId), stateMachineArn: updated.arn };
+    if (!changes.publish) return result;
+    // The revision this update made (or kept): a concurrent update since makes it a ConflictException.
+    const published = await this.versions.publish(updated.arn, {
+      revisionId: result.revisionId,
+      ...(changes.versionDescription !== undefined ? { description: changes.versionDescription } : {}),
+    });
+    return { ...result, stateMachineVersionArn: published.stateMachineVersionArn };
   }
 
   /** Deletes the machine; executions that are running continue with the definition they started with. */
@@ -335,11 +392,15 @@ export class StateMachineService implements Service {
     nameOrArn: string,
     options: { name?: string; input?: string | Json; parent?: { token: string; sync: 'sync' | 'sync:2' }; sync?: boolean } = {},
   ): Promise<{ executionArn: string; startDate: Date }> {
-    const machine = await this.machine(nameOrArn);
+    // A version's or alias's ARN runs that version (for an alias, the one it routes this execution to).
+    const target = nameOrArn.startsWith('arn:') ? parseMachineArn(nameOrArn, 'stateMachineArn') : { name: nameOrArn };
+    const machine = await this.machine(target.name);
+    const qualified = target.version !== undefined || target.alias !== undefined ? await this.versions.resolve(target) : undefined;
+    const revisionId = qualified ? qualified.version.revisionId : machine.revisionId;
     const name = options.name === undefined ? randomUUID() : this.checkName(options.name, 'name');
     const inputText = inputTextOf(options.input);
     const input = JSON.parse(inputText) as Json;
-    const def = await this.definitionOf(machine.revisionId);
+    const def = await this.definitionOf(revisionId);
     const express = machine.type === 'EXPRESS';
     const { region, accountId } = this.options.arn;
     // An Express execution's ARN names its type and ends with a unique id: names may repeat.
@@ -358,6 +419,8 @@ export class StateMachineService implements Service {
         ...(options.parent ? { parentToken: options.parent.token, parentSync: options.parent.sync } : {}),
         ...(express ? { express: true as const } : {}),
         ...(express && options.sync ? { atMostOnce: true as const } : {}),
+        ...(qualified ? { versionArn: qualified.versionArn } : {}),
+        ...(qualified?.aliasArn !== undefined ? { aliasArn: qualified.aliasArn } : {}),
       },
       input,
       env,
@@ -370,7 +433,8 @@ export class StateMachineService implements Service {
         arn: executionArn,
         stateMachineArn: machine.arn,
         name: runId,
-        revisionId: machine.revisionId,
+        revisionId,
+        ...(qualified ? { versionArn: qualified.versionArn, aliasArn: qualified.aliasArn ?? null } : {}),
         input: inputText,
         state: JSON.stringify(state),
         status: state.status,
@@ -404,10 +468,10 @@ export class StateMachineService implements Service {
    * execution fails rather than running the task again.
    */
   async startSyncExecution(nameOrArn: string, options: { name?: string; input?: string | Json } = {}): Promise<ExecutionView & { billingDetails?: unknown }> {
-    const machine = await this.machine(nameOrArn);
+    const machine = await this.machine(this.unqualifiedName(nameOrArn));
     if (machine.type !== 'EXPRESS')
       throw new SluiceError('StateMachineTypeNotSupported', `stateMachineArn: StartSyncExecution is not available for STANDARD state machines ('${machine.arn}'); create the machine with type EXPRESS`, { field: 'stateMachineArn' });
-    const { executionArn } = await this.startExecution(machine.arn, { ...options, sync: true });
+    const { executionArn } = await this.startExecution(nameOrArn.startsWith('arn:') ? nameOrArn : machine.arn, { ...options, sync: true });
     return this.waitForExecution(executionArn);
   }
 
@@ -416,9 +480,10 @@ export class StateMachineService implements Service {
    * machine; for a STANDARD one, StartExecution then a wait on its end.
    */
   async startAndWait(nameOrArn: string, options: { name?: string; input?: string | Json } = {}): Promise<ExecutionView> {
-    const machine = await this.machine(nameOrArn);
-    if (machine.type === 'EXPRESS') return this.startSyncExecution(machine.arn, options);
-    const { executionArn } = await this.startExecution(machine.arn, options);
+    const machine = await this.machine(this.unqualifiedName(nameOrArn));
+    const arn = nameOrArn.startsWith('arn:') ? nameOrArn : machine.arn;
+    if (machine.type === 'EXPRESS') return this.startSyncExecution(arn, options);
+    const { executionArn } = await this.startExecution(arn, options);
     return this.waitForExecution(executionArn);
   }
 
@@ -450,6 +515,8 @@ export class StateMachineService implements Service {
     const reason = notRedrivableReason(row, state, this.options.clock.now());
     return {
       ...executionView(row),
+      ...(state.meta.versionArn !== undefined ? { stateMachineVersionArn: state.meta.versionArn } : {}),
+      ...(state.meta.aliasArn !== undefined ? { stateMachineAliasArn: state.meta.aliasArn } : {}),
       redriveCount: state.redriveCount ?? 0,
       ...(state.redrivenAt !== undefined ? { redriveDate: new Date(state.redrivenAt) } : {}),
       redriveStatus: reason === undefined ? 'REDRIVABLE' : 'NOT_REDRIVABLE',
@@ -531,7 +598,12 @@ export class StateMachineService implements Service {
     nameOrArn: string,
     options: { statusFilter?: StoredExecutionStatus; redriveFilter?: 'REDRIVEN' | 'NOT_REDRIVEN'; maxResults?: number; nextToken?: string } = {},
   ): Promise<{ executions: ExecutionListItem[]; nextToken?: string }> {
-    const machine = await this.machine(nameOrArn);
+    // A version's ARN lists the executions that ran it (started on it or through an alias); an alias's,
+    // those started through it.
+    const target = nameOrArn.startsWith('arn:') ? parseMachineArn(nameOrArn, 'stateMachineArn') : { name: nameOrArn };
+    const machine = await this.machine(target.name);
+    if (target.version !== undefined) await this.versions.version(machine.name, target.version);
+    if (target.alias !== undefined) await this.versions.describeAlias(nameOrArn);
     if (machine.type === 'EXPRESS')
       throw new SluiceError('StateMachineTypeNotSupported', `stateMachineArn: ListExecutions is not supported for EXPRESS state machines ('${machine.arn}'); their executions are not recorded`, { field: 'stateMachineArn' });
     const limit = pageSize(options.maxResults);
@@ -540,6 +612,8 @@ export class StateMachineService implements Service {
       stateMachineArn: machine.arn,
       ...(options.statusFilter ? { status: options.statusFilter } : {}),
       ...(options.redriveFilter ? { redriven: options.redriveFilter === 'REDRIVEN' } : {}),
+      ...(target.version !== undefined ? { versionArn: nameOrArn } : {}),
+      ...(target.alias !== undefined ? { aliasArn: nameOrArn } : {}),
       ...(after ? { after } : {}),
       limit: limit + 1,
     });
@@ -549,6 +623,8 @@ export class StateMachineService implements Service {
       executions: page.map((r) => ({
         executionArn: r.arn,
         stateMachineArn: r.stateMachineArn,
+        ...(r.versionArn !== null ? { stateMachineVersionArn: r.versionArn } : {}),
+        ...(r.aliasArn !== null ? { stateMachineAliasArn: r.aliasArn } : {}),
         name: r.name,
         status: r.status,
         startDate: new Date(r.startedAt),

@@ -2,7 +2,7 @@
  * Row mapping for the state-machine tables and the wake rule, shared by both backends (each backend
  * writes only its SQL): PostgreSQL's bigint columns arrive as numbers or strings, hence Number().
  */
-import type { ExecutionSummary, StoredEvent, StoredExecution, StoredStateMachine } from './state-machine-store.js';
+import type { AliasRoute, ExecutionSummary, StoredAlias, StoredEvent, StoredExecution, StoredStateMachine, StoredVersion } from './state-machine-store.js';
 
 export interface MachineRow {
   name: string;
@@ -23,6 +23,8 @@ export interface ExecutionRow {
   state_machine_arn: string;
   name: string;
   revision_id: number;
+  version_arn?: string | null;
+  alias_arn?: string | null;
   status: StoredExecution['status'];
   input: string;
   output: string | null;
@@ -68,6 +70,8 @@ export function toSummary(row: Omit<ExecutionRow, 'input' | 'output' | 'error' |
     startedAt: Number(row.started_at),
     stoppedAt: row.stopped_at === null ? null : Number(row.stopped_at),
     revisionId: Number(row.revision_id),
+    versionArn: row.version_arn ?? null,
+    aliasArn: row.alias_arn ?? null,
   };
 }
 
@@ -94,3 +98,37 @@ export function wakeAt(p: { leaseUntil: number | null; dueAt: number | null; wok
   return p.woken ? p.now : p.dueAt;
 }
 
+
+export interface VersionRow {
+  version: number;
+  revision_id: number;
+  description: string;
+  created_at: number;
+}
+
+export interface AliasRow {
+  name: string;
+  description: string;
+  routing: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export function toVersion(row: VersionRow): StoredVersion {
+  return { version: Number(row.version), revisionId: Number(row.revision_id), description: row.description, createdAt: Number(row.created_at) };
+}
+
+export function toAlias(row: AliasRow): StoredAlias {
+  return {
+    name: row.name,
+    description: row.description,
+    routing: JSON.parse(row.routing) as AliasRoute[],
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+/** Whether any alias (routing JSON) routes to `version`. */
+export function routesTo(routings: string[], version: number): boolean {
+  return routings.some((routing) => (JSON.parse(routing) as AliasRoute[]).some((route) => route.version === version));
+}

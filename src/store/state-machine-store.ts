@@ -56,6 +56,28 @@ export interface StateMachineRevision {
   createdAt: number;
 }
 
+/** A published version: a numbered, immutable snapshot of one revision (PublishStateMachineVersion). */
+export interface StoredVersion {
+  version: number;
+  revisionId: number;
+  description: string;
+  createdAt: number;
+}
+
+/** One of an alias's one or two routes: a version of its machine and the share of executions it gets. */
+export interface AliasRoute {
+  version: number;
+  weight: number;
+}
+
+export interface StoredAlias {
+  name: string;
+  description: string;
+  routing: AliasRoute[];
+  createdAt: number;
+  updatedAt: number;
+}
+
 export interface StoredEvent {
   id: number;
   previousEventId: number;
@@ -73,6 +95,9 @@ export interface ExecutionSummary {
   startedAt: number;
   stoppedAt: number | null;
   revisionId: number;
+  /** Started on a version's ARN, or through an alias (then also the version it routed to). */
+  versionArn: string | null;
+  aliasArn: string | null;
 }
 
 export interface StoredExecution extends ExecutionSummary {
@@ -91,6 +116,9 @@ export interface NewExecution {
   stateMachineArn: string;
   name: string;
   revisionId: number;
+  /** Started on a version's or alias's ARN. */
+  versionArn?: string | null;
+  aliasArn?: string | null;
   input: string;
   state: string;
   status: StoredExecutionStatus;
@@ -154,6 +182,44 @@ export interface StateMachineStore {
   stateMachineDelete(p: { name: string }): Promise<boolean>;
   stateMachineRevision(p: { id: number }): Promise<StateMachineRevision | undefined>;
 
+  /**
+   * Publishes the machine's current revision as its next version (numbers never reused), under the
+   * machine's lock: `exists` with the version already published for that revision (AWS's idempotency);
+   * `conflict` when `expectedRevisionId` is not the current revision; `quota` at `limit` versions.
+   */
+  stateMachineVersionPublish(p: {
+    name: string;
+    expectedRevisionId?: number;
+    description: string;
+    limit: number;
+    now: number;
+  }): Promise<{ outcome: 'published' | 'exists'; version: StoredVersion } | { outcome: 'missing' | 'conflict' | 'quota' }>;
+  stateMachineVersionGet(p: { name: string; version: number }): Promise<StoredVersion | undefined>;
+  /** Newest first; `before`: the last version of the previous page. */
+  stateMachineVersionList(p: { name: string; before?: number; limit: number }): Promise<StoredVersion[]>;
+  /** `aliased` (nothing deleted) while an alias routes to it. */
+  stateMachineVersionDelete(p: { name: string; version: number }): Promise<'deleted' | 'missing' | 'aliased'>;
+  /**
+   * Creates an alias whose routes name existing versions, under the machine's lock: `exists` with the
+   * alias already of that name (the caller compares); `quota` at `limit` aliases.
+   */
+  stateMachineAliasCreate(p: {
+    name: string;
+    alias: StoredAlias;
+    limit: number;
+  }): Promise<{ outcome: 'created' | 'exists'; alias: StoredAlias } | { outcome: 'missing' | 'missingVersion' | 'quota' }>;
+  stateMachineAliasGet(p: { name: string; alias: string }): Promise<StoredAlias | undefined>;
+  /** By name, after `after` (exclusive). */
+  stateMachineAliasList(p: { name: string; after?: string; limit: number }): Promise<StoredAlias[]>;
+  stateMachineAliasUpdate(p: {
+    name: string;
+    alias: string;
+    description?: string;
+    routing?: AliasRoute[];
+    now: number;
+  }): Promise<{ outcome: 'updated'; alias: StoredAlias } | { outcome: 'missing' | 'missingVersion' }>;
+  stateMachineAliasDelete(p: { name: string; alias: string }): Promise<boolean>;
+
   /** Inserts an execution and its first events; `exists` with the row when the machine already has one of this name. */
   /**
    * Inserts an execution with its first step, only if its name is new. `answer`: a nested execution that
@@ -173,6 +239,9 @@ export interface StateMachineStore {
     status?: StoredExecutionStatus;
     /** true: only executions redriven at least once; false: only those never redriven. */
     redriven?: boolean;
+    /** Only those started on this version's ARN (directly or through an alias), or through this alias. */
+    versionArn?: string;
+    aliasArn?: string;
     after?: { startedAt: number; arn: string };
     limit: number;
   }): Promise<ExecutionSummary[]>;

@@ -5,6 +5,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { buildAuthSettings } from '../../src/api/auth/credentials.js';
 import { buildHttpApi, type HttpApi, type HttpApiOptions } from '../../src/api/server.js';
 import { Sluice } from '../../src/engine/sluice.js';
+import type { ClusterOptions } from '../../src/cluster/settings.js';
 import type { Clock } from '../../src/model/clock.js';
 import type { Store } from '../../src/store/store.js';
 
@@ -42,6 +43,8 @@ export async function startTestNode(
     codeCacheDir?: string;
     /** How long unused packages stay in that cache (default the engine's). */
     codeCacheRetentionMs?: number;
+    /** Run as a node of a cluster on the given (PostgreSQL) store. */
+    cluster?: ClusterOptions;
   } = {},
 ): Promise<TestNode> {
   const sluice = await Sluice.open({
@@ -49,6 +52,7 @@ export async function startTestNode(
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.codeCacheDir ? { codeCacheDir: options.codeCacheDir } : {}),
     ...(options.codeCacheRetentionMs !== undefined ? { codeCacheRetentionMs: options.codeCacheRetentionMs } : {}),
+    ...(options.cluster ? { cluster: options.cluster } : {}),
   });
   const auth = buildAuthSettings({
     env: {},
@@ -56,7 +60,7 @@ export async function startTestNode(
     configTokens: [TEST_TOKEN],
     insecureDev: options.insecureDev ?? false,
   });
-  const { insecureDev: _insecureDev, store: _store, clock: _clock, codeCacheDir: _codeCacheDir, codeCacheRetentionMs: _retention, ...apiOptions } = options;
+  const { insecureDev: _insecureDev, store: _store, clock: _clock, codeCacheDir: _codeCacheDir, codeCacheRetentionMs: _retention, cluster: _cluster, ...apiOptions } = options;
   const api = await buildHttpApi({ sluice, auth, logger: false, ...apiOptions });
   const url = await api.listen({ host: '127.0.0.1', port: 0 });
   const clients: SQSClient[] = [];

@@ -17,25 +17,27 @@ const tags = z.array(z.object({ key: z.string().min(1).max(128), value: z.string
 const taskToken = z.string().min(1).max(2048);
 const status = z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE']);
 
-/** Members the SDK may send that Sluice accepts and ignores (logging, tracing, versions, encryption). */
+/** Members the SDK may send that Sluice accepts and ignores (logging, tracing, encryption). */
 const ignored = {
   loggingConfiguration: z.unknown().optional(),
   tracingConfiguration: z.unknown().optional(),
   encryptionConfiguration: z.unknown().optional(),
-  publish: z.boolean().optional(),
-  versionDescription: z.string().optional(),
 };
+/** `publish: true` on create and update publishes the resulting revision as a version. */
+const publishing = { publish: z.boolean().optional(), versionDescription: z.string().max(256).optional() };
+const description = z.string().max(256).optional();
+const routingConfiguration = z.array(z.object({ stateMachineVersionArn: arn, weight: z.number().int().min(0).max(100) }).strict()).min(1).max(2);
 
 export const sfnSchemas = {
   SendTaskSuccess: z.object({ taskToken, output: z.string().max(262_144) }).strict(),
   SendTaskFailure: z.object({ taskToken, error: z.string().optional(), cause: z.string().optional() }).strict(),
   SendTaskHeartbeat: z.object({ taskToken }).strict(),
   CreateStateMachine: z
-    .object({ name, definition: z.string().min(1).max(1_048_576), roleArn: arn, type: z.enum(['STANDARD', 'EXPRESS']).optional(), tags: tags.optional(), ...ignored })
+    .object({ name, definition: z.string().min(1).max(1_048_576), roleArn: arn, type: z.enum(['STANDARD', 'EXPRESS']).optional(), tags: tags.optional(), ...ignored, ...publishing })
     .strict(),
   DescribeStateMachine: z.object({ stateMachineArn: arn, includedData: z.string().optional() }).strict(),
   UpdateStateMachine: z
-    .object({ stateMachineArn: arn, definition: z.string().min(1).max(1_048_576).optional(), roleArn: arn.optional(), ...ignored })
+    .object({ stateMachineArn: arn, definition: z.string().min(1).max(1_048_576).optional(), roleArn: arn.optional(), ...ignored, ...publishing })
     .strict(),
   DeleteStateMachine: z.object({ stateMachineArn: arn }).strict(),
   ListStateMachines: z.object({ maxResults, nextToken }).strict(),
@@ -56,6 +58,14 @@ export const sfnSchemas = {
   GetExecutionHistory: z
     .object({ executionArn: arn, maxResults, reverseOrder: z.boolean().optional(), nextToken, includeExecutionData: z.boolean().optional() })
     .strict(),
+  PublishStateMachineVersion: z.object({ stateMachineArn: arn, revisionId: z.string().optional(), description }).strict(),
+  ListStateMachineVersions: z.object({ stateMachineArn: arn, maxResults, nextToken }).strict(),
+  DeleteStateMachineVersion: z.object({ stateMachineVersionArn: arn }).strict(),
+  CreateStateMachineAlias: z.object({ name, description, routingConfiguration }).strict(),
+  DescribeStateMachineAlias: z.object({ stateMachineAliasArn: arn }).strict(),
+  UpdateStateMachineAlias: z.object({ stateMachineAliasArn: arn, description, routingConfiguration: routingConfiguration.optional() }).strict(),
+  DeleteStateMachineAlias: z.object({ stateMachineAliasArn: arn }).strict(),
+  ListStateMachineAliases: z.object({ stateMachineArn: arn, maxResults, nextToken }).strict(),
   CreateActivity: z.object({ name, tags: tags.optional(), encryptionConfiguration: z.unknown().optional() }).strict(),
   DescribeActivity: z.object({ activityArn: arn }).strict(),
   ListActivities: z.object({ maxResults, nextToken }).strict(),
@@ -100,6 +110,8 @@ function describeExecution(e: ExecutionView) {
   return {
     executionArn: e.executionArn,
     stateMachineArn: e.stateMachineArn,
+    ...(e.stateMachineVersionArn !== undefined ? { stateMachineVersionArn: e.stateMachineVersionArn } : {}),
+    ...(e.stateMachineAliasArn !== undefined ? { stateMachineAliasArn: e.stateMachineAliasArn } : {}),
     name: e.name,
     status: e.status,
     startDate: seconds(e.startDate),
@@ -137,8 +149,16 @@ export const sfnHandlers: { [O in SfnOperation]: (deps: SfnDeps, input: Input<O>
     return {};
   },
   async CreateStateMachine({ stateMachines }, input) {
-    const m = await stateMachines.create({ name: input.name, definition: input.definition, roleArn: input.roleArn, ...(input.type ? { type: input.type } : {}), tags: tagMap(input.tags) });
-    return { stateMachineArn: m.stateMachineArn, creationDate: seconds(m.creationDate) };
+    const m = await stateMachines.create({
+      name: input.name,
+      definition: input.definition,
+      roleArn: input.roleArn,
+      ...(input.type ? { type: input.type } : {}),
+      tags: tagMap(input.tags),
+      ...(input.publish ? { publish: true } : {}),
+      ...(input.versionDescription !== undefined ? { versionDescription: input.versionDescription } : {}),
+    });
+    return { stateMachineArn: m.stateMachineArn, creationDate: seconds(m.creationDate), ...(m.stateMachineVersionArn ? { stateMachineVersionArn: m.stateMachineVersionArn } : {}) };
   },
   async DescribeStateMachine({ stateMachines }, { stateMachineArn }) {
     return describeMachine(await stateMachines.describe(stateMachineArn));
@@ -147,8 +167,14 @@ export const sfnHandlers: { [O in SfnOperation]: (deps: SfnDeps, input: Input<O>
     const updated = await stateMachines.update(input.stateMachineArn, {
       ...(input.definition !== undefined ? { definition: input.definition } : {}),
       ...(input.roleArn !== undefined ? { roleArn: input.roleArn } : {}),
+      ...(input.publish ? { publish: true } : {}),
+      ...(input.versionDescription !== undefined ? { versionDescription: input.versionDescription } : {}),
     });
-    return { updateDate: seconds(updated.updateDate), revisionId: updated.revisionId };
+    return {
+      updateDate: seconds(updated.updateDate),
+      revisionId: updated.revisionId,
+      ...(updated.stateMachineVersionArn ? { stateMachineVersionArn: updated.stateMachineVersionArn } : {}),
+    };
   },
   async DeleteStateMachine({ stateMachines }, { stateMachineArn }) {
     await stateMachines.delete(stateMachineArn);
@@ -219,6 +245,61 @@ export const sfnHandlers: { [O in SfnOperation]: (deps: SfnDeps, input: Input<O>
       ...(input.includeExecutionData !== undefined ? { includeExecutionData: input.includeExecutionData } : {}),
     });
     return { events: page.events.map(encodeEvent), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+  },
+  async PublishStateMachineVersion({ stateMachines }, input) {
+    const v = await stateMachines.versions.publish(input.stateMachineArn, {
+      ...(input.revisionId !== undefined ? { revisionId: input.revisionId } : {}),
+      ...(input.description !== undefined ? { description: input.description } : {}),
+    });
+    return { stateMachineVersionArn: v.stateMachineVersionArn, creationDate: seconds(v.creationDate) };
+  },
+  async ListStateMachineVersions({ stateMachines }, input) {
+    const page = await stateMachines.versions.list(input.stateMachineArn, { ...(input.maxResults !== undefined ? { maxResults: input.maxResults } : {}), ...(input.nextToken ? { nextToken: input.nextToken } : {}) });
+    return {
+      stateMachineVersions: page.stateMachineVersions.map((v) => ({ stateMachineVersionArn: v.stateMachineVersionArn, creationDate: seconds(v.creationDate) })),
+      ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+    };
+  },
+  async DeleteStateMachineVersion({ stateMachines }, input) {
+    await stateMachines.versions.delete(input.stateMachineVersionArn);
+    return {};
+  },
+  async CreateStateMachineAlias({ stateMachines }, input) {
+    const a = await stateMachines.versions.createAlias({
+      name: input.name,
+      routingConfiguration: input.routingConfiguration,
+      ...(input.description !== undefined ? { description: input.description } : {}),
+    });
+    return { stateMachineAliasArn: a.stateMachineAliasArn, creationDate: seconds(a.creationDate) };
+  },
+  async DescribeStateMachineAlias({ stateMachines }, input) {
+    const a = await stateMachines.versions.describeAlias(input.stateMachineAliasArn);
+    return {
+      stateMachineAliasArn: a.stateMachineAliasArn,
+      name: a.name,
+      ...(a.description ? { description: a.description } : {}),
+      routingConfiguration: a.routingConfiguration,
+      creationDate: seconds(a.creationDate),
+      updateDate: seconds(a.updateDate),
+    };
+  },
+  async UpdateStateMachineAlias({ stateMachines }, input) {
+    const { updateDate } = await stateMachines.versions.updateAlias(input.stateMachineAliasArn, {
+      ...(input.description !== undefined ? { description: input.description } : {}),
+      ...(input.routingConfiguration !== undefined ? { routingConfiguration: input.routingConfiguration } : {}),
+    });
+    return { updateDate: seconds(updateDate) };
+  },
+  async DeleteStateMachineAlias({ stateMachines }, input) {
+    await stateMachines.versions.deleteAlias(input.stateMachineAliasArn);
+    return {};
+  },
+  async ListStateMachineAliases({ stateMachines }, input) {
+    const page = await stateMachines.versions.listAliases(input.stateMachineArn, { ...(input.maxResults !== undefined ? { maxResults: input.maxResults } : {}), ...(input.nextToken ? { nextToken: input.nextToken } : {}) });
+    return {
+      stateMachineAliases: page.stateMachineAliases.map((a) => ({ stateMachineAliasArn: a.stateMachineAliasArn, creationDate: seconds(a.creationDate) })),
+      ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+    };
   },
   async CreateActivity({ stateMachines }, input) {
     const a = await stateMachines.activities.create({ name: input.name, tags: tagMap(input.tags) });

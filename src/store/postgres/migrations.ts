@@ -579,6 +579,37 @@ export const postgresMigrations: Migration[] = [
       GROUP BY c.table_id, c.pk;
     `,
   },
+  {
+    version: 21,
+    name: 'state machine versions and aliases',
+    sql: `
+      -- Versions: numbered snapshots of a revision (PublishStateMachineVersion). Numbers are never reused,
+      -- so the machine keeps the last one given (a deleted highest version is not given again).
+      ALTER TABLE state_machines ADD COLUMN last_version integer NOT NULL DEFAULT 0;
+      CREATE TABLE state_machine_versions (
+        machine_name text NOT NULL,
+        version integer NOT NULL,
+        revision_id bigint NOT NULL,
+        description text NOT NULL,
+        created_at bigint NOT NULL,
+        PRIMARY KEY (machine_name, version)
+      );
+      -- An execution started on a version's or alias's ARN (ListExecutions filters by them).
+      ALTER TABLE executions ADD COLUMN version_arn text;
+      ALTER TABLE executions ADD COLUMN alias_arn text;
+      -- Aliases: a name routing StartExecution to one or two versions by weight (routing: JSON
+      -- [{"version": n, "weight": w}]).
+      CREATE TABLE state_machine_aliases (
+        machine_name text NOT NULL,
+        name text NOT NULL,
+        description text NOT NULL,
+        routing text NOT NULL,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL,
+        PRIMARY KEY (machine_name, name)
+      );
+    `,
+  },
 ];
 
 /** Namespace of the migration lock; the second key is derived from the schema name. */

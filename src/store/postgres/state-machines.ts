@@ -17,12 +17,13 @@ import {
 } from '../state-machine-store.js';
 import { toEvent, toExecution, toMachine, toSummary, wakeAt } from '../state-machine-rows.js';
 import { run, transaction } from './connection.js';
+import { createPostgresVersionCalls } from './state-machine-versions.js';
 
 type Row = Record<string, unknown>;
 
 const MACHINE = `SELECT m.name, m.arn, m.type, m.revision_id, r.definition, r.role_arn, m.description, m.tags, m.managed_by,
   m.created_at, m.updated_at FROM state_machines m JOIN state_machine_revisions r ON r.id = m.revision_id`;
-const SUMMARY = 'arn, state_machine_arn, name, revision_id, status, started_at, stopped_at';
+const SUMMARY = 'arn, state_machine_arn, name, revision_id, status, started_at, stopped_at, version_arn, alias_arn';
 const EXECUTION = `${SUMMARY}, input, output, error, cause, state, version, last_event_id`;
 
 /** A step's events as the arrays `unnest` reads (id, previous id, type, timestamp, details). */
@@ -93,8 +94,18 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
       });
     },
     async stateMachineDelete({ name }) {
-      return ((await pool.query('DELETE FROM state_machines WHERE name = $1', [name])).rowCount ?? 0) === 1;
+      // Its versions and aliases go with it. The machine's row is locked first, as a publish locks it: a
+      // publish committed meanwhile is seen and deleted, not left behind for a machine of the same name.
+      return transaction(pool, async (client) => {
+        const { rowCount } = await client.query('SELECT 1 FROM state_machines WHERE name = $1 FOR UPDATE', [name]);
+        if (rowCount !== 1) return false;
+        await client.query('DELETE FROM state_machine_versions WHERE machine_name = $1', [name]);
+        await client.query('DELETE FROM state_machine_aliases WHERE machine_name = $1', [name]);
+        await client.query('DELETE FROM state_machines WHERE name = $1', [name]);
+        return true;
+      });
     },
+    ...createPostgresVersionCalls(pool),
     async stateMachineRevision({ id }) {
       const { rows } = await pool.query<Row>('SELECT id, state_machine_arn, definition, role_arn, created_at FROM state_machine_revisions WHERE id = $1', [id]);
       const row = rows[0];
@@ -113,8 +124,8 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
           name: 'sluice_execution_start',
           text: `WITH inserted AS (
                    INSERT INTO executions (arn, state_machine_arn, name, revision_id, status, input, output, error, cause, state, version,
-                     last_event_id, started_at, stopped_at, lease_until, due_at, woken, wake_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $14, $15, false, $16)
+                     last_event_id, started_at, stopped_at, lease_until, due_at, woken, wake_at, version_arn, alias_arn)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $14, $15, false, $16, $34, $35)
                    ON CONFLICT (state_machine_arn, name) DO NOTHING
                    RETURNING arn
                  ), events AS (
@@ -151,6 +162,8 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
           p.answer?.completion.status === 'SUCCEEDED' ? p.answer.completion.output : null,
           p.answer?.completion.status === 'FAILED' ? p.answer.completion.error : null,
           p.answer?.completion.status === 'FAILED' ? p.answer.completion.cause : null,
+          e.versionArn ?? null,
+          e.aliasArn ?? null,
         ],
       );
       if (Number(rows[0]?.created ?? 0) !== 1) {
@@ -171,8 +184,9 @@ export function createPostgresStateMachineStore(pool: pg.Pool, notifier: Notifie
       const { rows } = await pool.query<Row>(
         `SELECT ${SUMMARY} FROM executions WHERE state_machine_arn = $1 AND ($2::text IS NULL OR status = $2)
            AND ($6::boolean IS NULL OR (redrive_count > 0) = $6)
+           AND ($7::text IS NULL OR version_arn = $7) AND ($8::text IS NULL OR alias_arn = $8)
            AND (started_at, arn) < ($3::bigint, $4::text) ORDER BY started_at DESC, arn DESC LIMIT $5`,
-        [p.stateMachineArn, p.status ?? null, after.startedAt, after.arn, p.limit, p.redriven ?? null],
+        [p.stateMachineArn, p.status ?? null, after.startedAt, after.arn, p.limit, p.redriven ?? null, p.versionArn ?? null, p.aliasArn ?? null],
       );
       return rows.map((row) => toSummary(row as never));
     },

@@ -536,4 +536,35 @@ export const sqliteMigrations: Migration[] = [
       GROUP BY c.table_id, c.pk;
     `,
   },
+  {
+    version: 21,
+    name: 'state machine versions and aliases',
+    sql: `
+      -- Versions: numbered snapshots of a revision (PublishStateMachineVersion). Numbers are never reused,
+      -- so the machine keeps the last one given (a deleted highest version is not given again).
+      ALTER TABLE state_machines ADD COLUMN last_version INTEGER NOT NULL DEFAULT 0;
+      CREATE TABLE state_machine_versions (
+        machine_name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        revision_id INTEGER NOT NULL,
+        description TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (machine_name, version)
+      );
+      -- An execution started on a version's or alias's ARN (ListExecutions filters by them).
+      ALTER TABLE executions ADD COLUMN version_arn TEXT;
+      ALTER TABLE executions ADD COLUMN alias_arn TEXT;
+      -- Aliases: a name routing StartExecution to one or two versions by weight (routing: JSON
+      -- [{"version": n, "weight": w}]).
+      CREATE TABLE state_machine_aliases (
+        machine_name TEXT NOT NULL,
+        name TEXT NOT NULL,
+        description TEXT NOT NULL,
+        routing TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (machine_name, name)
+      );
+    `,
+  },
 ];

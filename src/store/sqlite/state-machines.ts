@@ -16,11 +16,12 @@ import {
   type StoredExecution,
 } from '../state-machine-store.js';
 import type { SqliteDatabase } from './database.js';
+import { createSqliteVersionCalls } from './state-machine-versions.js';
 import { toEvent, toExecution, toMachine, toSummary, wakeAt, type EventRow, type ExecutionRow, type MachineRow } from '../state-machine-rows.js';
 
 const MACHINE = `SELECT m.name, m.arn, m.type, m.revision_id, r.definition, r.role_arn, m.description, m.tags, m.managed_by,
   m.created_at, m.updated_at FROM state_machines m JOIN state_machine_revisions r ON r.id = m.revision_id`;
-const SUMMARY = 'arn, state_machine_arn, name, revision_id, status, started_at, stopped_at';
+const SUMMARY = 'arn, state_machine_arn, name, revision_id, status, started_at, stopped_at, version_arn, alias_arn';
 
 export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Notifier): StateMachineStore {
   const sql = {
@@ -42,19 +43,22 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
     ),
     insertExecution: db.prepare(
       `INSERT INTO executions (arn, state_machine_arn, name, revision_id, status, input, output, error, cause, state, version,
-         last_event_id, started_at, stopped_at, lease_until, due_at, woken, wake_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, 0, ?)`,
+         last_event_id, started_at, stopped_at, lease_until, due_at, woken, wake_at, version_arn, alias_arn)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, 0, ?, ?, ?)`,
     ),
     byName: db.prepare<[string, string], ExecutionRow>('SELECT * FROM executions WHERE state_machine_arn = ? AND name = ?'),
     getExecution: db.prepare<[string], ExecutionRow & { woken: number; lease_until: number | null }>('SELECT * FROM executions WHERE arn = ?'),
-    // The redrive filter: NULL (any), 1 (redriven) or 0 (never redriven).
-    list: db.prepare<[string, number | null, number | null, number, string, number], ExecutionRow>(
+    // The redrive filter: NULL (any), 1 (redriven) or 0 (never redriven); the version and alias filters:
+    // NULL (any) or the ARN. Each filter's value is bound twice.
+    list: db.prepare<[string, number | null, number | null, string | null, string | null, string | null, string | null, number, string, number], ExecutionRow>(
       `SELECT ${SUMMARY} FROM executions WHERE state_machine_arn = ? AND (? IS NULL OR (redrive_count > 0) = ?)
+         AND (? IS NULL OR version_arn = ?) AND (? IS NULL OR alias_arn = ?)
          AND (started_at, arn) < (?, ?)
        ORDER BY started_at DESC, arn DESC LIMIT ?`,
     ),
-    listByStatus: db.prepare<[string, string, number | null, number | null, number, string, number], ExecutionRow>(
+    listByStatus: db.prepare<[string, string, number | null, number | null, string | null, string | null, string | null, string | null, number, string, number], ExecutionRow>(
       `SELECT ${SUMMARY} FROM executions WHERE state_machine_arn = ? AND status = ? AND (? IS NULL OR (redrive_count > 0) = ?)
+         AND (? IS NULL OR version_arn = ?) AND (? IS NULL OR alias_arn = ?)
          AND (started_at, arn) < (?, ?)
        ORDER BY started_at DESC, arn DESC LIMIT ?`,
     ),
@@ -162,12 +166,18 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
     return toMachine(sql.getMachine.get(p.name)!);
   });
 
+  const versionCalls = createSqliteVersionCalls(db);
+  const removeMachine = db.transaction((name: string) => {
+    versionCalls.deleteVersionsAndAliases(name);
+    return sql.deleteMachine.run(name).changes === 1;
+  });
+
   const start = db.transaction((p: Parameters<StateMachineStore['executionStart']>[0]) => {
     const e = p.execution;
     const existing = sql.byName.get(e.stateMachineArn, e.name);
     if (existing) return { outcome: 'exists' as const, execution: toExecution(existing) };
     const wake = e.status === 'RUNNING' ? wakeAt({ leaseUntil: e.leaseUntil, dueAt: e.dueAt, woken: false, now: e.startedAt }) : null;
-    sql.insertExecution.run(e.arn, e.stateMachineArn, e.name, e.revisionId, e.status, e.input, e.output, e.error, e.cause, e.state, e.lastEventId, e.startedAt, e.stoppedAt, e.leaseUntil, e.dueAt, wake);
+    sql.insertExecution.run(e.arn, e.stateMachineArn, e.name, e.revisionId, e.status, e.input, e.output, e.error, e.cause, e.state, e.lastEventId, e.startedAt, e.stoppedAt, e.leaseUntil, e.dueAt, wake, e.versionArn ?? null, e.aliasArn ?? null);
     insertEvents(e.arn, p.events);
     insertCallbacks(e.arn, p.callbacks);
     if (p.answer) answerParent(p.answer, e.startedAt);
@@ -241,8 +251,9 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
       return update(p);
     },
     async stateMachineDelete({ name }) {
-      return sql.deleteMachine.run(name).changes === 1;
+      return removeMachine(name);
     },
+    ...versionCalls,
     async stateMachineRevision({ id }) {
       const row = sql.revision.get(id);
       return row ? { id: Number(row.id), stateMachineArn: row.state_machine_arn, definition: row.definition, roleArn: row.role_arn, createdAt: Number(row.created_at) } : undefined;
@@ -261,9 +272,11 @@ export function createSqliteStateMachineStore(db: SqliteDatabase, notifier: Noti
       // The first page starts after the greatest possible key.
       const after = p.after ?? { startedAt: Number.MAX_SAFE_INTEGER, arn: '' };
       const redriven = p.redriven === undefined ? null : p.redriven ? 1 : 0;
+      const version = p.versionArn ?? null;
+      const alias = p.aliasArn ?? null;
       const rows = p.status
-        ? sql.listByStatus.all(p.stateMachineArn, p.status, redriven, redriven, after.startedAt, after.arn, p.limit)
-        : sql.list.all(p.stateMachineArn, redriven, redriven, after.startedAt, after.arn, p.limit);
+        ? sql.listByStatus.all(p.stateMachineArn, p.status, redriven, redriven, version, version, alias, alias, after.startedAt, after.arn, p.limit)
+        : sql.list.all(p.stateMachineArn, redriven, redriven, version, version, alias, alias, after.startedAt, after.arn, p.limit);
       return rows.map(toSummary);
     },
     async executionTransition(p) {

@@ -25,6 +25,7 @@ import {
 import { createFunction, deleteFunction, updateFunctionCode, updateFunctionConfiguration } from './function-code.js';
 import { eventSourceMappingRoutes, type MappingContext } from './event-source-mappings.js';
 import { lambdaErrorResponse } from './wire.js';
+import { requestSignal } from '../../request-signal.js';
 import { CodeLocations, registerCodeDownload } from './code-location.js';
 
 export const LAMBDA_SIGNING_NAME = 'lambda';
@@ -32,6 +33,8 @@ export const LAMBDA_SIGNING_NAME = 'lambda';
 export interface LambdaEndpointOptions {
   context: LambdaContext & MappingContext;
   auth: AuthSettings;
+  /** The node begins shutting down: a synchronous invoke still waiting for a cluster grant gives up. */
+  shutdown?: AbortSignal;
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {
@@ -65,21 +68,28 @@ function codeRoutes(scope: FastifyInstance, context: LambdaContext): void {
   );
 }
 
-function functionRoutes(scope: FastifyInstance, context: LambdaContext, locations: CodeLocations): void {
+function functionRoutes(scope: FastifyInstance, context: LambdaContext, locations: CodeLocations, shutdown: AbortSignal): void {
   codeRoutes(scope, context);
-  scope.post('/2015-03-31/functions/:name/invocations', async (request, reply) =>
-    send(
-      reply,
-      await invoke(context, {
-        functionName: param(request, 'name'),
-        qualifier: queryValue(request.query, 'Qualifier'),
-        invocationType: header(request, 'x-amz-invocation-type'),
-        logType: header(request, 'x-amz-log-type'),
-        body: bodyOf(request),
-        requestId: request.id,
-      }),
-    ),
-  );
+  scope.post('/2015-03-31/functions/:name/invocations', async (request, reply) => {
+    // Armed only if the invoke waits for a cluster grant (FunctionService.invoke).
+    const requestScope = requestSignal(reply, shutdown);
+    try {
+      return send(
+        reply,
+        await invoke(context, {
+          functionName: param(request, 'name'),
+          qualifier: queryValue(request.query, 'Qualifier'),
+          invocationType: header(request, 'x-amz-invocation-type'),
+          logType: header(request, 'x-amz-log-type'),
+          body: bodyOf(request),
+          requestId: request.id,
+          signal: () => requestScope.signal,
+        }),
+      );
+    } finally {
+      requestScope.release();
+    }
+  });
   scope.get('/2015-03-31/functions', async (request, reply) => {
     const marker = queryValue(request.query, 'Marker');
     const limit = queryValue(request.query, 'MaxItems');
@@ -111,7 +121,7 @@ export async function registerLambdaEndpoint(app: FastifyInstance, options: Lamb
     auth,
     renderError: (error, requestId) => lambdaErrorResponse(error, requestId),
     routes: (scope) => {
-      functionRoutes(scope, context, locations);
+      functionRoutes(scope, context, locations, options.shutdown ?? new AbortController().signal);
       eventSourceMappingRoutes(scope, context, { send, jsonBody, param });
     },
   });

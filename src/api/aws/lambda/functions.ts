@@ -127,6 +127,8 @@ export interface InvokeRequest {
   logType: string | undefined;
   body: Buffer;
   requestId: string;
+  /** Aborts when the client goes away or the node shuts down: a call waiting for a cluster grant gives up. */
+  signal?: () => AbortSignal;
 }
 
 export async function invoke(context: LambdaContext, request: InvokeRequest): Promise<LambdaResponse> {
@@ -149,7 +151,7 @@ export async function invoke(context: LambdaContext, request: InvokeRequest): Pr
   }
   let response: InvokeResponse;
   try {
-    response = await context.functions.invoke(name, event, { via: 'invoke' }, { withLog: logType === 'Tail' });
+    response = await context.functions.invoke(name, event, { via: 'invoke' }, { withLog: logType === 'Tail', ...(request.signal ? { signal: request.signal } : {}) });
   } catch (error) {
     if (error instanceof SluiceError && error.code === 'TooManyRequestsException') {
       const reserved = context.functions.get(name).reservedConcurrency !== null;
