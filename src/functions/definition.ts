@@ -23,7 +23,17 @@ export const functionLimits = {
   defaultAccountConcurrency: 1000,
 } as const;
 
-const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/**
+ * A name, or a name qualified by a published version (`orders:3`): a version published through the
+ * Lambda API runs on each node as its own function under the qualified name (catalog/catalog-versions.ts).
+ */
+const NAME = /^[A-Za-z0-9_-]{1,64}(:[1-9][0-9]{0,9})?$/;
+
+/** A function's name and version: `orders:3` is version 3 of `orders`; a plain name is `$LATEST`. */
+export function functionNameParts(name: string): { name: string; version: string } {
+  const colon = name.indexOf(':');
+  return colon === -1 ? { name, version: '$LATEST' } : { name: name.slice(0, colon), version: name.slice(colon + 1) };
+}
 const TYPESCRIPT = /\.(ts|mts|cts|tsx)$/;
 
 function integerIn(field: string, value: unknown, min: number, max: number, unit: string): number {

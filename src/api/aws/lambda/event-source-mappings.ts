@@ -85,12 +85,19 @@ function sourceOf(arnText: string | undefined, context: MappingContext): Source 
   );
 }
 
+/**
+ * The function a mapping invokes: a name (or `$LATEST`), or a published version, which every node runs
+ * as the function `<name>:<N>` (catalog/catalog-versions.ts). An alias is not taken yet: its version can
+ * change while the trigger runs.
+ */
 function functionNameOf(raw: string, context: MappingContext): string {
   const reference = functionReference(raw, context.arn, 'functionName', 140);
-  if (reference.foreign || !context.functions.exists(reference.name) || (reference.qualifier !== undefined && reference.qualifier !== '$LATEST')) {
+  const version = reference.qualifier === undefined || reference.qualifier === '$LATEST' ? undefined : reference.qualifier;
+  const local = version === undefined ? reference.name : `${reference.name}:${version}`;
+  if (reference.foreign || !context.functions.exists(reference.name) || !context.functions.exists(local) || (version !== undefined && !/^[0-9]+$/.test(version))) {
     throw functionNotFound(context.arn, reference.name, reference.qualifier);
   }
-  return reference.name;
+  return local;
 }
 
 function scaling(body: Body): TriggerInput['scalingConfig'] | undefined {
@@ -255,7 +262,9 @@ export function listEventSourceMappings(
   query: { eventSourceArn?: string; functionName?: string; marker?: string; maxItems?: string },
   requestId: string,
 ): LambdaResponse {
-  const functionName = query.functionName === undefined ? undefined : functionReference(query.functionName, context.arn, 'functionName', 140).name;
+  const reference = query.functionName === undefined ? undefined : functionReference(query.functionName, context.arn, 'functionName', 140);
+  // A version's mappings run the function `<name>:<N>`.
+  const functionName = reference === undefined ? undefined : reference.qualifier === undefined || reference.qualifier === '$LATEST' ? reference.name : `${reference.name}:${reference.qualifier}`;
   const all = [
     ...context.triggers.list().map((view) => ({ uuid: view.uuid, arn: view.eventSourceArn, fn: view.functionName, body: () => queueMapping(view, context) })),
     ...context.streamTriggers.list().map((view) => ({ uuid: view.uuid, arn: view.eventSourceArn, fn: view.functionName, body: () => streamMapping(view, context) })),
