@@ -10,6 +10,8 @@ import {
   CreateFunctionCommand,
   DeleteAliasCommand,
   DeleteEventSourceMappingCommand,
+  DeleteFunctionConcurrencyCommand,
+  PutFunctionConcurrencyCommand,
   DeleteFunctionCommand,
   GetAliasCommand,
   GetFunctionCommand,
@@ -197,6 +199,16 @@ describe.each(storeBackends)('Lambda versions and aliases on %s', (_backend, ope
     expect(left).toEqual([]);
     expect(node.sluice.functions.exists('pruned:1')).toBe(false);
     expect(node.sluice.functions.exists('pruned:3')).toBe(false);
+  });
+
+  it('counts a version’s invocations against the function’s reserved concurrency', async () => {
+    await create('reserved', 'r');
+    await lambda.send(new PublishVersionCommand({ FunctionName: 'reserved' }));
+    await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'reserved', ReservedConcurrentExecutions: 0 }));
+    const throttled = await failure(invoke('reserved', '1'));
+    expect(throttled.name).toBe('TooManyRequestsException');
+    await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'reserved' }));
+    expect((await invoke('reserved', '1')).executed).toBe('1');
   });
 
   it('runs an event source mapping on a version’s ARN with that version', async () => {

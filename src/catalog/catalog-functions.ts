@@ -173,7 +173,13 @@ export class CatalogFunctions {
       reservedConcurrency,
     };
     if (previous) await functions.update(name, settings);
-    else await functions.create({ name, ...settings });
+    else {
+      await functions.create({ name, ...settings });
+      // A published version (`name:N`) draws the function's slots: Lambda's reserved concurrency covers
+      // every version and alias of a function.
+      const colon = name.indexOf(':');
+      if (colon !== -1) functions.concurrency.shareSlots(name, name.slice(0, colon));
+    }
     this.installed.set(name, { revision, stored });
     this.used.add(stored.packageSha256);
     if (previous && previous.stored.packageSha256 !== stored.packageSha256) this.schedulePrune();
