@@ -10,7 +10,7 @@
  * conflict is reported). A mapping whose function is missing on a node waits there, quietly (listed by
  * `conflicts()`), until the function is declared (functions' changes wake the catalog up), then runs.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../model/clock.js';
 import { SluiceError } from '../model/errors.js';
 import type { Service } from '../model/service.js';
@@ -53,6 +53,8 @@ import type { StreamTriggerUpdate, StreamTriggerView } from '../triggers/stream/
 
 /** Catalog kinds: an event source mapping is named by its UUID, a function's settings by the function. */
 export const MAPPING_KIND = 'event-source-mapping';
+/** Secrets every node shares (sharedSecret). */
+export const SECRET_KIND = 'secret';
 export const FUNCTION_KIND = FUNCTION_ENTRY_KIND;
 /** The mark of a schedule `sluice apply` wrote, named by the schedule: `{managedBy}` (the schedule is in the schedule store). */
 export const APPLIED_SCHEDULE_KIND = 'applied-schedule';
@@ -610,6 +612,21 @@ export class CatalogService implements Service {
   /** The catalog's definition of a function this node runs from the catalog (undefined for others). */
   storedFunction(name: string): StoredFunction | undefined {
     return this.catalogFunctions.stored(name);
+  }
+
+  /**
+   * A random 32-byte secret named `name`, the same on every node: read from the catalog, or made by the
+   * first node that asks (only if absent, so two nodes racing end with one). GetFunction's Code.Location
+   * signs with it, so any node serves a URL another gave.
+   */
+  async sharedSecret(name: string): Promise<Buffer> {
+    const read = (entry: CatalogEntry) => Buffer.from((JSON.parse(entry.definition) as { key: string }).key, 'base64');
+    const existing = await this.entry(SECRET_KIND, name);
+    if (existing) return read(existing);
+    const outcome = await this.put(SECRET_KIND, name, { key: randomBytes(32).toString('base64') }, null);
+    if (outcome.written) return read(outcome.entry);
+    if (!outcome.current) throw new Error(`the secret ${name} could not be stored`);
+    return read(outcome.current);
   }
 
   /** Resolves once the code cache's planned prunes have run (tests). */

@@ -89,6 +89,7 @@ function functionRoutes(scope: FastifyInstance, context: LambdaContext, location
   scope.get('/2015-03-31/functions/:name', async (request, reply) => {
     // The Location is on the node that answers, as the client reached it.
     const base = `${request.protocol}://${header(request, 'host') ?? request.hostname}`;
+    await locations.ready();
     return send(reply, await getFunction(context, param(request, 'name'), queryValue(request.query, 'Qualifier'), request.id, (name, sha) => locations.url(base, name, sha)));
   });
   scope.get('/2015-03-31/functions/:name/configuration', async (request, reply) =>
@@ -129,7 +130,7 @@ function versionRoutes(scope: FastifyInstance, context: LambdaContext): void {
 
 export async function registerLambdaEndpoint(app: FastifyInstance, options: LambdaEndpointOptions): Promise<void> {
   const { context, auth } = options;
-  const locations = new CodeLocations(() => Date.now());
+  const locations = new CodeLocations(() => Date.now(), () => context.catalog.sharedSecret('code-location'));
   registerCodeDownload(app, { locations, catalog: context.catalog });
   await registerRestJsonService(app, {
     signingName: LAMBDA_SIGNING_NAME,
