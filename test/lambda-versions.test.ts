@@ -120,7 +120,7 @@ describe.each(storeBackends)('Lambda versions and aliases on %s', (_backend, ope
 
     const alias = await lambda.send(new CreateAliasCommand({ FunctionName: 'aliased', Name: 'live', FunctionVersion: '1', Description: 'production' }));
     expect(alias).toMatchObject({ AliasArn: 'arn:aws:lambda:us-east-1:000000000000:function:aliased:live', Name: 'live', FunctionVersion: '1', Description: 'production' });
-    expect(await invoke('aliased', 'live')).toMatchObject({ body: { tag: 'one', version: '1' }, executed: '1' });
+    expect(await invoke('aliased', 'live')).toMatchObject({ body: { tag: 'one', version: '1', arn: 'arn:aws:lambda:us-east-1:000000000000:function:aliased:live' }, executed: '1' });
     expect((await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'aliased:live' })))).toMatchObject({
       Version: '1',
       FunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:aliased:live',

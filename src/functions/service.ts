@@ -39,6 +39,8 @@ export interface ExecutionContext {
   fencingToken?: number;
   /** Keep the handler's output for LogType Tail (see Invocation.captureLog). */
   captureLog?: boolean;
+  /** The ARN the caller invoked when not the function's own: an alias's (context.invokedFunctionArn). */
+  invokedFunctionArn?: string;
 }
 
 export interface FunctionServiceOptions {
@@ -216,6 +218,8 @@ export class FunctionService implements Service {
        * the node's grant is on its way. A throttle in Lambda's sense is refused as ever.
        */
       slotWait?: () => AbortSignal;
+      /** The ARN the caller invoked, when not the function's own (an alias's). */
+      invokedFunctionArn?: string;
     } = {},
   ): Promise<InvokeResponse> {
     const entry = this.require(name);
@@ -235,7 +239,11 @@ export class FunctionService implements Service {
     const requestId = randomUUID();
     const started = performance.now();
     try {
-      execution = await this.execute(name, event, requestId, { origin, ...(options.withLog ? { captureLog: true } : {}) });
+      execution = await this.execute(name, event, requestId, {
+        origin,
+        ...(options.withLog ? { captureLog: true } : {}),
+        ...(options.invokedFunctionArn !== undefined ? { invokedFunctionArn: options.invokedFunctionArn } : {}),
+      });
     } finally {
       this.concurrency.release(name);
     }
@@ -289,6 +297,7 @@ export class FunctionService implements Service {
         timeoutMs: definition.timeoutSeconds * 1000,
         ...(context.fencingToken !== undefined ? { fencingToken: context.fencingToken } : {}),
         ...(context.captureLog ? { captureLog: true } : {}),
+        ...(context.invokedFunctionArn !== undefined ? { invokedFunctionArn: context.invokedFunctionArn } : {}),
       });
     } catch (error) {
       execution = {

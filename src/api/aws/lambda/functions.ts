@@ -125,7 +125,7 @@ function logTail(name: string, version: string, context: LambdaContext, log: Non
  * The local function an invocation runs and the version it is: `$LATEST`, a published version (run as
  * `<name>:<N>` on every node), or the version an alias picks by its weights.
  */
-function invocationTarget(context: LambdaContext, raw: string, qualifier: string | undefined): { name: string; version: string } {
+function invocationTarget(context: LambdaContext, raw: string, qualifier: string | undefined): { name: string; version: string; invokedArn?: string } {
   const reference = functionReference(raw, context.arn);
   if (qualifier !== undefined && reference.qualifier !== undefined && qualifier !== reference.qualifier) {
     throw new SluiceError('InvalidParameterValue', 'The derived qualifier from the function name does not match the specified qualifier.', { field: 'Qualifier' });
@@ -133,7 +133,9 @@ function invocationTarget(context: LambdaContext, raw: string, qualifier: string
   const wanted = qualifier ?? reference.qualifier;
   const target = reference.foreign ? undefined : context.catalog.versions.resolve(reference.name, wanted);
   if (!target) throw functionNotFound(context.arn, reference.name, wanted);
-  return { name: target.local, version: target.version };
+  // Through an alias, the handler's context.invokedFunctionArn is the alias's ARN, as in Lambda.
+  const viaAlias = wanted !== undefined && wanted !== '$LATEST' && !/^[0-9]+$/.test(wanted);
+  return { name: target.local, version: target.version, ...(viaAlias ? { invokedArn: context.functions.arnOf(`${reference.name}:${wanted}`) } : {}) };
 }
 
 export interface InvokeRequest {
@@ -152,7 +154,7 @@ export async function invoke(context: LambdaContext, request: InvokeRequest): Pr
   }
   const logType = request.logType ?? 'None';
   if (!['None', 'Tail'].includes(logType)) throw constraintError('logType', logType, 'Member must satisfy enum value set: [None, Tail]');
-  const { name, version } = invocationTarget(context, request.functionName, request.qualifier);
+  const { name, version, invokedArn } = invocationTarget(context, request.functionName, request.qualifier);
   const event = parsePayload(request.body);
   const headers = { 'x-amzn-requestid': request.requestId };
   if (type === 'DryRun') return { status: 204, headers, body: '' };
@@ -165,7 +167,7 @@ export async function invoke(context: LambdaContext, request: InvokeRequest): Pr
   }
   let response: InvokeResponse;
   try {
-    response = await context.functions.invoke(name, event, { via: 'invoke' }, { withLog: logType === 'Tail' });
+    response = await context.functions.invoke(name, event, { via: 'invoke' }, { withLog: logType === 'Tail', ...(invokedArn !== undefined ? { invokedFunctionArn: invokedArn } : {}) });
   } catch (error) {
     if (error instanceof SluiceError && error.code === 'TooManyRequestsException') {
       const reserved = context.functions.get(name).reservedConcurrency !== null;
