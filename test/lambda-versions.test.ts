@@ -174,6 +174,11 @@ describe.each(storeBackends)('Lambda versions and aliases on %s', (_backend, ope
     const numeric = await failure(lambda.send(new CreateAliasCommand({ FunctionName: 'strict', Name: '12', FunctionVersion: '1' })));
     expect(numeric.name).toBe('ValidationException');
 
+    const onVersion = await failure(lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'strict:1', Timeout: 9 })));
+    expect(onVersion.name).toBe('InvalidParameterValueException');
+    expect(onVersion.message).toBe('Current operation does not support versions other than $LATEST. Please set the version to $LATEST or do not set a version in your request.');
+    expect((await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'strict', Qualifier: '1' }))).Timeout).toBe(3);
+
     const referenced = await failure(lambda.send(new DeleteFunctionCommand({ FunctionName: 'strict', Qualifier: '1' })));
     expect(referenced.name).toBe('ResourceConflictException');
     expect(referenced.message).toBe('Unable to delete version because the following aliases reference it: [live]');

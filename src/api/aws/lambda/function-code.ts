@@ -9,7 +9,7 @@ import { SluiceError } from '../../../model/errors.js';
 import type { StoredFunction } from '../../../catalog/service.js';
 import { decodeZipFile, inspectCodePackage, requireHandlerFile, type CodePackage } from '../../../functions/code-package.js';
 import { functionLimits } from '../../../functions/definition.js';
-import { functionConfiguration, requireFunction, type LambdaContext } from './functions.js';
+import { functionConfiguration, requireFunction, requireLatest, type LambdaContext } from './functions.js';
 import { constraintError, functionReference, lambdaJson, type LambdaResponse } from './wire.js';
 import { versionConfiguration } from './versions.js';
 
@@ -150,7 +150,7 @@ async function publishedResponse(context: LambdaContext, name: string, requestId
 }
 
 export async function updateFunctionCode(context: LambdaContext, raw: string, input: Record<string, unknown>, requestId: string): Promise<LambdaResponse> {
-  const name = requireFunction(context, raw);
+  const name = requireLatest(context, raw);
   refusePackageType(input);
   const zip = zipOf(input, 'UpdateFunctionCode');
   const inspected = inspectCodePackage(zip, 'UpdateFunctionCode');
@@ -169,7 +169,7 @@ export async function updateFunctionCode(context: LambdaContext, raw: string, in
 }
 
 export async function updateFunctionConfiguration(context: LambdaContext, raw: string, input: Record<string, unknown>, requestId: string): Promise<LambdaResponse> {
-  const name = requireFunction(context, raw);
+  const name = requireLatest(context, raw);
   const changes: Partial<StoredFunction> = {};
   if (input.Runtime !== undefined) changes.runtime = runtimeOf(input.Runtime);
   if (input.Role !== undefined) changes.role = stringMember('role', input.Role, 2048, ROLE_PATTERN);

@@ -52,6 +52,22 @@ export function requireFunction(context: LambdaContext, raw: string, qualifier?:
   return reference.name;
 }
 
+/**
+ * The function an operation on `$LATEST` only names (UpdateFunctionCode, UpdateFunctionConfiguration,
+ * PublishVersion): a version or an alias in the name is refused with Lambda's message.
+ */
+export function requireLatest(context: LambdaContext, raw: string): string {
+  const reference = functionReference(raw, context.arn);
+  if (reference.qualifier !== undefined && reference.qualifier !== '$LATEST') {
+    throw new SluiceError(
+      'InvalidParameterValue',
+      'Current operation does not support versions other than $LATEST. Please set the version to $LATEST or do not set a version in your request.',
+      { field: 'FunctionName' },
+    );
+  }
+  return requireFunction(context, raw);
+}
+
 export function functionConfiguration(context: LambdaContext, view: FunctionView): Record<string, unknown> {
   // A function created through the API reports what was stored for it; one defined by a program or a
   // config file has no package, and reports its module path as the handler.

@@ -8,7 +8,7 @@ import type { VersionDefinition } from '../../../catalog/catalog-versions.js';
 import { ALIAS_NAME } from '../../../catalog/catalog-versions.js';
 import { revisionIdOf } from '../../../catalog/service.js';
 import { SluiceError } from '../../../model/errors.js';
-import { functionConfiguration, requireFunction, type LambdaContext } from './functions.js';
+import { functionConfiguration, requireFunction, requireLatest, type LambdaContext } from './functions.js';
 import { constraintError, functionReference, lambdaJson, lambdaTimestamp, maxItems, page, type LambdaResponse } from './wire.js';
 
 function optionalString(input: Record<string, unknown>, key: string, member: string, max: number): string | undefined {
@@ -49,7 +49,7 @@ export function versionConfiguration(context: LambdaContext, definition: Version
 }
 
 export async function publishVersion(context: LambdaContext, raw: string, input: Record<string, unknown>, requestId: string): Promise<LambdaResponse> {
-  const name = baseFunction(context, raw);
+  const name = requireLatest(context, raw);
   const codeSha256 = optionalString(input, 'CodeSha256', 'codeSha256', 1024);
   const description = optionalString(input, 'Description', 'description', 256);
   const revisionId = optionalString(input, 'RevisionId', 'revisionId', 128);
