@@ -206,6 +206,14 @@ describe.each(storeBackends)('Lambda versions and aliases on %s', (_backend, ope
     expect(node.sluice.functions.exists('pruned:3')).toBe(false);
   });
 
+  it('lists $LATEST alone for a function the program defines, and refuses to publish it', async () => {
+    await node.sluice.functions.create({ name: 'programmed', handler: async () => 'ok' });
+    expect((await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'programmed' }))).Versions?.map((v) => v.Version)).toEqual(['$LATEST']);
+    expect((await lambda.send(new ListAliasesCommand({ FunctionName: 'programmed' }))).Aliases).toEqual([]);
+    const refused = await failure(lambda.send(new PublishVersionCommand({ FunctionName: 'programmed' })));
+    expect(refused.name).toBe('ResourceConflictException');
+  });
+
   it('counts a version’s invocations against the function’s reserved concurrency', async () => {
     await create('reserved', 'r');
     await lambda.send(new PublishVersionCommand({ FunctionName: 'reserved' }));

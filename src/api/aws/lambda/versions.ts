@@ -63,7 +63,8 @@ export async function publishVersion(context: LambdaContext, raw: string, input:
 
 export async function listVersionsByFunction(context: LambdaContext, raw: string, query: { marker?: string; maxItems?: string }, requestId: string): Promise<LambdaResponse> {
   const name = baseFunction(context, raw);
-  const versions = await context.catalog.versions.list(name);
+  // A function a node's program or config defines has `$LATEST` only.
+  const versions = context.catalog.storedFunction(name) ? await context.catalog.versions.list(name) : [];
   // $LATEST first, then the versions by number; the marker is the key of the last one returned.
   const all = [
     { key: '0000000000', body: () => functionConfiguration(context, context.functions.get(name)) },
@@ -151,6 +152,7 @@ export async function listAliases(
   requestId: string,
 ): Promise<LambdaResponse> {
   const name = baseFunction(context, raw);
+  if (!context.catalog.storedFunction(name)) return lambdaJson({ Aliases: [] }, requestId);
   const aliases = await context.catalog.versions.listAliases(name, query.functionVersion === undefined ? undefined : functionVersionOf(query.functionVersion));
   const { items, nextMarker } = page(aliases, (alias) => alias.name, query.marker, maxItems(query.maxItems, 50));
   return lambdaJson({ Aliases: items.map((alias) => aliasConfiguration(context, alias)), ...(nextMarker ? { NextMarker: nextMarker } : {}) }, requestId);
