@@ -214,6 +214,10 @@ describe.each(storeBackends)('Lambda versions and aliases on %s', (_backend, ope
     expect(refused.name).toBe('ResourceConflictException');
   });
 
+  it('keeps the qualified names of versions for the catalog: a program cannot define one', async () => {
+    await expect(node.sluice.functions.create({ name: 'orders:3', handler: async () => 'no' })).rejects.toThrow(/must be 1-64 letters/);
+  });
+
   it('counts a version’s invocations against the function’s reserved concurrency', async () => {
     await create('reserved', 'r');
     await lambda.send(new PublishVersionCommand({ FunctionName: 'reserved' }));

@@ -174,7 +174,7 @@ export class CatalogFunctions {
     };
     if (previous) await functions.update(name, settings);
     else {
-      await functions.create({ name, ...settings });
+      await functions.create({ name, ...settings, ...(name.includes(':') ? { publishedVersion: true } : {}) });
       // A published version (`name:N`) draws the function's slots: Lambda's reserved concurrency covers
       // every version and alias of a function.
       const colon = name.indexOf(':');

@@ -119,7 +119,7 @@ export class FunctionService implements Service {
   // ---------------------------------------------------------------- definitions
 
   async create(input: FunctionInput): Promise<FunctionView> {
-    const name = validateFunctionName(input?.name);
+    const name = validateFunctionName(input?.name, 'FunctionName', input?.publishedVersion === true);
     if (this.entries.has(name)) {
       throw new SluiceError(
         'ResourceConflictException',
