@@ -9,7 +9,7 @@ import { randomInt } from 'node:crypto';
 import type { Clock } from '../model/clock.js';
 import { SluiceError } from '../model/errors.js';
 import type { FunctionService } from '../functions/service.js';
-import type { CatalogDeleteInput, CatalogEntry } from '../store/catalog-store.js';
+import type { CatalogDeleteInput, CatalogEntry, CatalogPutInput } from '../store/catalog-store.js';
 import type { Store } from '../store/store.js';
 import type { CatalogFunctions, StoredFunction } from './catalog-functions.js';
 import {
@@ -142,9 +142,12 @@ export class FunctionVersions {
         field: 'Qualifier',
       });
     }
-    // The alias check and the delete are two statements: an alias created between them is refused by
-    // that create's own check of the version, which reads the store after this delete.
-    if (!(await this.options.store.catalogDelete({ kind: VERSION_KIND, name: entry.name, ifRevision: entry.revision }))) throw this.notFound(name, version);
+    // At the revision read: an alias written meanwhile rewrote the entry (checkAlias), so this delete
+    // fails and the check runs again on what is stored now.
+    if (!(await this.options.store.catalogDelete({ kind: VERSION_KIND, name: entry.name, ifRevision: entry.revision }))) {
+      await this.deleteVersion(name, version);
+      return;
+    }
     await this.options.catalogFunctions.uninstall(entry.name);
   }
 
@@ -156,30 +159,45 @@ export class FunctionVersions {
 
   // ---------------------------------------------------------------- aliases
 
-  private async versionExists(name: string, version: string): Promise<boolean> {
-    if (version === '$LATEST') return true;
-    return (await readEntry(this.options.store, VERSION_KIND, `${name}:${version}`)) !== undefined;
+  /**
+   * Checks an alias's versions and returns the puts that rewrite their entries unchanged at the
+   * revisions read: written with the alias in one batch, they make the alias and a concurrent
+   * DeleteFunction of one of its versions exclude each other (one of the two fails its condition).
+   */
+  private async checkAlias(name: string, functionVersion: string, weights: Record<string, number>): Promise<CatalogPutInput[]> {
+    const versions = versionEntriesOf(await this.options.store.catalogList({ kind: VERSION_KIND }), name);
+    const byNumber = new Map(versions.map(({ entry, definition }) => [String(definition.version), entry]));
+    if (functionVersion !== '$LATEST' && !byNumber.has(functionVersion)) throw this.notFound(name, functionVersion);
+    validateRouting({ functionVersion, weights, versionExists: (version) => byNumber.has(version), notFound: (version) => this.notFound(name, version) });
+    const now = this.options.clock.now();
+    return [functionVersion, ...Object.keys(weights)]
+      .map((version) => byNumber.get(version))
+      .filter((entry) => entry !== undefined)
+      .map((entry) => ({ kind: entry.kind, name: entry.name, definition: entry.definition, modifiedAt: now, ifRevision: entry.revision }));
   }
 
-  private async checkAlias(name: string, functionVersion: string, weights: Record<string, number>): Promise<void> {
-    if (!(await this.versionExists(name, functionVersion))) throw this.notFound(name, functionVersion);
-    const known = new Set(versionEntriesOf(await this.options.store.catalogList({ kind: VERSION_KIND }), name).map(({ definition }) => String(definition.version)));
-    validateRouting({ functionVersion, weights, versionExists: (version) => known.has(version), notFound: (version) => this.notFound(name, version) });
+  /** Writes an alias with its versions' guards; a version deleted meanwhile is not found. */
+  private async writeAlias(name: string, definition: AliasDefinition, guards: CatalogPutInput[], ifRevision: number | null): Promise<AliasView> {
+    const outcome = await this.options.store.catalogWrite({
+      puts: [...guards, { kind: ALIAS_KIND, name: `${name}:${definition.name}`, definition: JSON.stringify(definition), modifiedAt: this.options.clock.now(), ifRevision }],
+      deletes: [],
+    });
+    if (!outcome.written) {
+      if (outcome.failed.kind === VERSION_KIND) throw this.notFound(name, outcome.failed.name.slice(name.length + 1));
+      if (ifRevision === null) throw new SluiceError('ResourceConflictException', `Alias already exists: ${this.arn(name, definition.name)}`, { field: 'Name' });
+      throw inProgress(this.arn(name, definition.name));
+    }
+    const revision = (ifRevision ?? 0) + 1;
+    return this.applyAlias({ kind: ALIAS_KIND, name: `${name}:${definition.name}`, definition: JSON.stringify(definition), revision, modifiedAt: this.options.clock.now() });
   }
 
   async createAlias(name: string, alias: Omit<AliasDefinition, 'function'>): Promise<AliasView> {
     await this.options.requireFunction(name);
-    await this.checkAlias(name, alias.functionVersion, alias.weights);
-    const definition: AliasDefinition = { function: name, ...alias };
-    const outcome = await this.options.store.catalogPut({
-      kind: ALIAS_KIND,
-      name: `${name}:${alias.name}`,
-      definition: JSON.stringify(definition),
-      modifiedAt: this.options.clock.now(),
-      ifRevision: null,
-    });
-    if (!outcome.written) throw new SluiceError('ResourceConflictException', `Alias already exists: ${this.arn(name, alias.name)}`, { field: 'Name' });
-    return this.applyAlias(outcome.entry);
+    if (await readEntry(this.options.store, ALIAS_KIND, `${name}:${alias.name}`)) {
+      throw new SluiceError('ResourceConflictException', `Alias already exists: ${this.arn(name, alias.name)}`, { field: 'Name' });
+    }
+    const guards = await this.checkAlias(name, alias.functionVersion, alias.weights);
+    return this.writeAlias(name, { function: name, ...alias }, guards, null);
   }
 
   async getAlias(name: string, alias: string): Promise<AliasView> {
@@ -205,10 +223,8 @@ export class FunctionVersions {
       ...(changes.description !== undefined ? { description: changes.description } : {}),
       ...(changes.weights !== undefined ? { weights: changes.weights } : {}),
     };
-    await this.checkAlias(name, next.functionVersion, next.weights);
-    const outcome = await this.options.store.catalogPut({ kind: ALIAS_KIND, name: `${name}:${alias}`, definition: JSON.stringify(next), modifiedAt: this.options.clock.now(), ifRevision: revision });
-    if (!outcome.written) throw inProgress(this.arn(name, alias));
-    return this.applyAlias(outcome.entry);
+    const guards = await this.checkAlias(name, next.functionVersion, next.weights);
+    return this.writeAlias(name, next, guards, revision);
   }
 
   async deleteAlias(name: string, alias: string): Promise<void> {

@@ -44,7 +44,8 @@ export function versionConfiguration(context: LambdaContext, definition: Version
     Environment: { Variables: { ...stored.environment } },
     LastModified: lambdaTimestamp(stored.lastModified),
     Version: String(definition.version),
-    RevisionId: revisionIdOf(`${name}:${definition.version}`, revision),
+    // A version never changes: its entry's revision grows only as aliases guard it (version-service.ts).
+    RevisionId: revisionIdOf(`${name}:${definition.version}`, 1),
   };
 }
 
