@@ -26,7 +26,7 @@ import {
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -244,6 +244,31 @@ describe.each(storeBackends)('Lambda versions and aliases on %s', (_backend, ope
     await node.sluice.queues.send('versioned-input', { body: 'hello' });
     await expect.poll(() => node.sluice.functions.metrics('consumer:1').invocations, { timeout: 5000 }).toBeGreaterThanOrEqual(1);
     expect(node.sluice.functions.metrics('consumer').invocations).toBe(0);
+    await lambda.send(new DeleteEventSourceMappingCommand({ UUID: mapping.UUID! }));
+  });
+
+  it('runs an event source mapping on an alias’s ARN with the version the alias names at each invocation', async () => {
+    const out = join(cacheDir, 'routed.log');
+    const recorder = (tag: string) =>
+      zipOf({ 'index.js': `exports.handler = async (event, context) => { require('node:fs').appendFileSync(process.env.OUT, ${JSON.stringify(tag)} + ' ' + context.functionVersion + ' ' + context.invokedFunctionArn + '\\n'); return {}; };` });
+    await lambda.send(new CreateFunctionCommand({ FunctionName: 'routed', Runtime: 'nodejs20.x', Role: ROLE, Handler: 'index.handler', Code: { ZipFile: recorder('one') }, Environment: { Variables: { OUT: out } } }));
+    await lambda.send(new PublishVersionCommand({ FunctionName: 'routed' }));
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'routed', ZipFile: recorder('two') }));
+    await lambda.send(new PublishVersionCommand({ FunctionName: 'routed' }));
+    await lambda.send(new CreateAliasCommand({ FunctionName: 'routed', Name: 'live', FunctionVersion: '1' }));
+    await node.sluice.queues.create('aliased-input');
+    const mapping = await lambda.send(
+      new CreateEventSourceMappingCommand({ FunctionName: 'routed:live', EventSourceArn: node.sluice.queues.arnOf('aliased-input'), BatchSize: 1 }),
+    );
+    expect(mapping.FunctionArn).toBe('arn:aws:lambda:us-east-1:000000000000:function:routed:live');
+    const lines = () => (existsSync(out) ? readFileSync(out, 'utf8').trim().split('\n') : []);
+    await node.sluice.queues.send('aliased-input', { body: 'first' });
+    await expect.poll(lines, { timeout: 5000 }).toEqual(['one 1 arn:aws:lambda:us-east-1:000000000000:function:routed:live']);
+    await lambda.send(new UpdateAliasCommand({ FunctionName: 'routed', Name: 'live', FunctionVersion: '2' }));
+    await node.sluice.queues.send('aliased-input', { body: 'second' });
+    await expect.poll(() => lines().length, { timeout: 5000 }).toBe(2);
+    expect(lines()[1]).toBe('two 2 arn:aws:lambda:us-east-1:000000000000:function:routed:live');
+    expect(node.sluice.functions.metrics('routed:live').invocations).toBe(2);
     await lambda.send(new DeleteEventSourceMappingCommand({ UUID: mapping.UUID! }));
   });
 });

@@ -231,7 +231,7 @@ export class FunctionVersions {
     await this.options.requireFunction(name);
     // Lambda answers 204 for an alias that does not exist.
     await this.options.store.catalogDelete({ kind: ALIAS_KIND, name: `${name}:${alias}` });
-    this.aliases.delete(`${name}:${alias}`);
+    await this.remove(ALIAS_KIND, `${name}:${alias}`);
   }
 
   async listAliases(name: string, functionVersion?: string): Promise<AliasView[]> {
@@ -277,14 +277,25 @@ export class FunctionVersions {
 
   /** Removes a version or alias entry gone from the catalog. */
   async remove(kind: string, name: string): Promise<void> {
-    if (kind === ALIAS_KIND) this.aliases.delete(name);
-    else await this.options.catalogFunctions.uninstall(name);
+    if (kind === ALIAS_KIND) {
+      this.aliases.delete(name);
+      if (this.options.functions.exists(name)) await this.options.functions.delete(name);
+    } else await this.options.catalogFunctions.uninstall(name);
   }
 
   private applyAlias(entry: CatalogEntry): AliasView {
     const view: AliasView = { ...(JSON.parse(entry.definition) as AliasDefinition), revision: entry.revision };
     const current = this.aliases.get(entry.name);
     if (!current || current.revision <= entry.revision) this.aliases.set(entry.name, view);
+    // The alias as a function of its own, for event source mappings on its ARN: it routes at each
+    // invocation by the alias as this node knows it then.
+    const functions = this.options.functions;
+    if (functions.exists(view.function)) {
+      functions.defineAlias(entry.name, view.function, () => {
+        const alias = this.aliases.get(entry.name);
+        return alias ? localNameOf(alias.function, pickAliasVersion(alias, randomInt(1_000_000) / 1_000_000)) : undefined;
+      });
+    }
     this.options.applied(ALIAS_KIND, entry.name, entry.revision);
     return view;
   }

@@ -153,6 +153,39 @@ export class FunctionService implements Service {
     return this.view(definition);
   }
 
+  /**
+   * Defines (or re-routes) `<name>:<alias>`: a function that runs, at each invocation, the local function
+   * `route` picks (a version of `base`, by the alias's weights), with the alias's ARN as
+   * context.invokedFunctionArn and that version's timeout. Event source mappings on an alias's ARN
+   * invoke it (catalog/version-service.ts). Its concurrency slots are `base`'s, as Lambda's.
+   */
+  defineAlias(aliasName: string, base: string, route: () => string | undefined): void {
+    const arn = this.arnOf(aliasName);
+    const runner: HandlerRunner = {
+      run: async (invocation) => {
+        const target = route();
+        const entry = target === undefined ? undefined : this.entries.get(target);
+        if (!entry) {
+          return { ok: false, timedOut: false, error: { errorType: 'ResourceNotFoundException', errorMessage: `Function not found: ${arn}`, trace: [] } };
+        }
+        return entry.runner.run({ ...invocation, timeoutMs: entry.definition.timeoutSeconds * 1000, invokedFunctionArn: arn });
+      },
+      close: async () => undefined,
+    };
+    const existing = this.entries.get(aliasName);
+    if (existing) {
+      existing.runner = runner;
+      existing.modifiedAt = this.clock.now();
+      this.emit({ name: aliasName, change: 'updated' });
+      return;
+    }
+    const definition = { ...this.require(base).definition, name: aliasName, reservedConcurrency: null };
+    this.concurrency.setReservation(aliasName, null);
+    this.concurrency.shareSlots(aliasName, base);
+    this.entries.set(aliasName, { definition, modifiedAt: this.clock.now(), runner, metrics: new FunctionMetrics() });
+    this.emit({ name: aliasName, change: 'created' });
+  }
+
   async delete(name: string): Promise<void> {
     const entry = this.require(name);
     this.entries.delete(name);

@@ -86,15 +86,16 @@ function sourceOf(arnText: string | undefined, context: MappingContext): Source 
 }
 
 /**
- * The function a mapping invokes: a name (or `$LATEST`), or a published version, which every node runs
- * as the function `<name>:<N>` (catalog/catalog-versions.ts). An alias is not taken yet: its version can
- * change while the trigger runs.
+ * The function a mapping invokes: a name (or `$LATEST`), a published version, which every node runs as
+ * the function `<name>:<N>`, or an alias, `<name>:<alias>`, which picks a version at each invocation
+ * (catalog/catalog-versions.ts).
  */
 function functionNameOf(raw: string, context: MappingContext): string {
   const reference = functionReference(raw, context.arn, 'functionName', 140);
   const version = reference.qualifier === undefined || reference.qualifier === '$LATEST' ? undefined : reference.qualifier;
   const local = version === undefined ? reference.name : `${reference.name}:${version}`;
-  if (reference.foreign || !context.functions.exists(reference.name) || !context.functions.exists(local) || (version !== undefined && !/^[0-9]+$/.test(version))) {
+  // A version runs as `<name>:<N>`, an alias as `<name>:<alias>` routing to its versions.
+  if (reference.foreign || !context.functions.exists(reference.name) || !context.functions.exists(local)) {
     throw functionNotFound(context.arn, reference.name, reference.qualifier);
   }
   return local;
