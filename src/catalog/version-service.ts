@@ -269,6 +269,10 @@ export class FunctionVersions {
   /** Applies a version or alias entry read from the catalog. */
   async apply(entry: CatalogEntry): Promise<void> {
     if (entry.kind === ALIAS_KIND) {
+      // Its function is defined here once the function is: the entry waits (and is tried again at the
+      // next wake-up) until then.
+      const base = (JSON.parse(entry.definition) as AliasDefinition).function;
+      if (!this.options.functions.exists(base)) throw new Error(`the function ${base} is not installed on this node yet`);
       this.applyAlias(entry);
       return;
     }
