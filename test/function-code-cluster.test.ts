@@ -5,7 +5,7 @@
  * code on A; a node whose config declares a function of that name is refused, naming it and the file;
  * deleted through A, it is gone from B.
  */
-import { CreateFunctionCommand, DeleteFunctionCommand, InvokeCommand, LambdaClient, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
+import { CreateFunctionCommand, DeleteFunctionCommand, GetFunctionCommand, InvokeCommand, LambdaClient, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,5 +79,22 @@ describePostgres('functions created through the Lambda API across nodes', () => 
 
     await lambdaA.send(new DeleteFunctionCommand({ FunctionName: 'shared' }));
     await expect.poll(() => b.sluice.functions.exists('shared'), { timeout: 1000, interval: 10 }).toBe(false);
+  });
+
+  it('serves on node B the Code.Location node A gave (the signing key is in the store), and refuses a forged one', async () => {
+    const zip = version(7);
+    await lambdaA.send(new CreateFunctionCommand({ FunctionName: 'located', Runtime: 'nodejs22.x', Role: 'arn:aws:iam::000000000000:role/r', Handler: 'app/main.run', Code: { ZipFile: zip } }));
+    const location = new URL((await lambdaA.send(new GetFunctionCommand({ FunctionName: 'located' }))).Code!.Location!);
+    expect(location.origin).toBe(new URL(a.url).origin);
+    const onB = new URL(location.pathname + location.search, b.url);
+    const served = await fetch(onB);
+    expect(served.status).toBe(200);
+    expect(Buffer.from(await served.arrayBuffer())).toEqual(zip);
+    // B's own Location is signed with the same key: A serves it too.
+    const fromB = new URL((await lambdaB.send(new GetFunctionCommand({ FunctionName: 'located' }))).Code!.Location!);
+    expect((await fetch(new URL(fromB.pathname + fromB.search, a.url))).status).toBe(200);
+    onB.searchParams.set('signature', '0'.repeat(64));
+    expect((await fetch(onB)).status).toBe(403);
+    await lambdaA.send(new DeleteFunctionCommand({ FunctionName: 'located' }));
   });
 });

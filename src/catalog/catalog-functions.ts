@@ -42,6 +42,8 @@ export class StalePackage extends Error {}
 export class CatalogFunctions {
   /** The functions this node runs from the catalog, as installed, with the catalog revision. */
   private readonly installed = new Map<string, { revision: number; stored: StoredFunction }>();
+  /** Where each installed function's package is attached, when not its own `function` entry (a published version's). */
+  private readonly attachmentKinds = new Map<string, string>();
   /** Each function's install under way (see install). */
   private readonly queue = new Map<string, Promise<void>>();
 
@@ -106,6 +108,10 @@ export class CatalogFunctions {
     for (const entry of await this.options.store.catalogList({ kind: FUNCTION_ENTRY_KIND })) {
       if ((JSON.parse(entry.definition) as { function?: StoredFunction }).function?.packageSha256 === sha) return;
     }
+    // A published version keeps the package it was published with.
+    for (const entry of await this.options.store.catalogList({ kind: 'function-version' })) {
+      if ((JSON.parse(entry.definition) as { stored?: StoredFunction }).stored?.packageSha256 === sha) return;
+    }
     if (!this.used.delete(sha)) return;
     await rm(join(this.options.cacheDir, sha), { recursive: true, force: true });
   }
@@ -130,7 +136,8 @@ export class CatalogFunctions {
    * hears its own write on the catalog channel too), and an older revision than the one installed is
    * ignored.
    */
-  install(name: string, revision: number, stored: StoredFunction, reservedConcurrency: number | null): Promise<void> {
+  install(name: string, revision: number, stored: StoredFunction, reservedConcurrency: number | null, attachmentKind = FUNCTION_ENTRY_KIND): Promise<void> {
+    if (attachmentKind !== FUNCTION_ENTRY_KIND) this.attachmentKinds.set(name, attachmentKind);
     const previous = this.queue.get(name) ?? Promise.resolve();
     const next = previous.catch(() => undefined).then(() => this.installNow(name, revision, stored, reservedConcurrency));
     this.queue.set(name, next);
@@ -166,7 +173,13 @@ export class CatalogFunctions {
       reservedConcurrency,
     };
     if (previous) await functions.update(name, settings);
-    else await functions.create({ name, ...settings });
+    else {
+      await functions.create({ name, ...settings, ...(name.includes(':') ? { publishedVersion: true } : {}) });
+      // A published version (`name:N`) draws the function's slots: Lambda's reserved concurrency covers
+      // every version and alias of a function.
+      const colon = name.indexOf(':');
+      if (colon !== -1) functions.concurrency.shareSlots(name, name.slice(0, colon));
+    }
     this.installed.set(name, { revision, stored });
     this.used.add(stored.packageSha256);
     if (previous && previous.stored.packageSha256 !== stored.packageSha256) this.schedulePrune();
@@ -176,6 +189,7 @@ export class CatalogFunctions {
   async uninstall(name: string): Promise<void> {
     await this.queue.get(name)?.catch(() => undefined);
     if (!this.installed.delete(name)) return;
+    this.attachmentKinds.delete(name);
     if (this.options.functions.exists(name)) await this.options.functions.delete(name);
     this.schedulePrune();
   }
@@ -184,7 +198,7 @@ export class CatalogFunctions {
   private async packageDirectory(name: string, stored: StoredFunction): Promise<string> {
     const directory = join(this.options.cacheDir, stored.packageSha256);
     if (existsSync(join(directory, '.sluice-complete'))) return directory;
-    const attachment = await this.options.store.catalogAttachment({ kind: FUNCTION_ENTRY_KIND, name });
+    const attachment = await this.options.store.catalogAttachment({ kind: this.attachmentKinds.get(name) ?? FUNCTION_ENTRY_KIND, name });
     if (!attachment || attachment.sha256 !== stored.packageSha256) {
       throw new StalePackage(`the code package ${stored.codeSha256} of ${name} is no longer in the store (a newer one replaced it)`);
     }

@@ -10,7 +10,7 @@
  * conflict is reported). A mapping whose function is missing on a node waits there, quietly (listed by
  * `conflicts()`), until the function is declared (functions' changes wake the catalog up), then runs.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../model/clock.js';
 import { SluiceError } from '../model/errors.js';
 import type { Service } from '../model/service.js';
@@ -18,6 +18,8 @@ import type { FunctionService } from '../functions/service.js';
 import { catalogChannel, type CatalogAttachment, type CatalogDeleteInput, type CatalogEntry, type CatalogPutInput } from '../store/catalog-store.js';
 import { inspectCodePackage } from '../functions/code-package.js';
 import { CatalogFunctions, FUNCTION_ENTRY_KIND, StalePackage, type StoredFunction } from './catalog-functions.js';
+import { ALIAS_KIND, VERSION_KIND } from './catalog-versions.js';
+import { FunctionVersions } from './version-service.js';
 import { buildDefinition, functionLimits } from '../functions/definition.js';
 import {
   fieldChanges,
@@ -51,6 +53,8 @@ import type { StreamTriggerUpdate, StreamTriggerView } from '../triggers/stream/
 
 /** Catalog kinds: an event source mapping is named by its UUID, a function's settings by the function. */
 export const MAPPING_KIND = 'event-source-mapping';
+/** Secrets every node shares (sharedSecret). */
+export const SECRET_KIND = 'secret';
 export const FUNCTION_KIND = FUNCTION_ENTRY_KIND;
 /** The mark of a schedule `sluice apply` wrote, named by the schedule: `{managedBy}` (the schedule is in the schedule store). */
 export const APPLIED_SCHEDULE_KIND = 'applied-schedule';
@@ -110,6 +114,8 @@ export interface FunctionSettings {
   handler?: string;
   /** The config file `sluice apply` stored these settings from: the API refuses to change them, naming it. */
   managedBy?: string;
+  /** The highest version number PublishVersion gave (catalog-versions.ts): numbers are never reused. */
+  lastVersion?: number;
 }
 
 export type MappingView = { source: 'queue'; view: TriggerView } | { source: 'stream'; view: StreamTriggerView };
@@ -180,6 +186,8 @@ export class CatalogService implements Service {
   private readonly definedFromApply = new Set<string>();
   /** The functions this node runs from the catalog (created through the API). */
   private readonly catalogFunctions: CatalogFunctions;
+  /** Published versions and aliases of the functions created through the API. */
+  readonly versions: FunctionVersions;
 
   constructor(private readonly options: CatalogServiceOptions) {
     this.catalogFunctions = new CatalogFunctions({
@@ -188,6 +196,19 @@ export class CatalogService implements Service {
       cacheDir: options.codeCacheDir,
       retentionMs: options.codeCacheRetentionMs ?? 15 * 60_000,
       clock: options.clock,
+    });
+    this.versions = new FunctionVersions({
+      store: options.store,
+      clock: options.clock,
+      functions: options.functions,
+      catalogFunctions: this.catalogFunctions,
+      requireFunction: (name) => this.requireCatalogFunction(name),
+      revisionId: revisionIdOf,
+      applied: (kind, name, revision) => {
+        const id = key(kind, name);
+        if ((this.applied.get(id) ?? 0) < revision) this.applied.set(id, revision);
+        this.pending.delete(id);
+      },
     });
   }
 
@@ -593,6 +614,21 @@ export class CatalogService implements Service {
     return this.catalogFunctions.stored(name);
   }
 
+  /**
+   * A random 32-byte secret named `name`, the same on every node: read from the catalog, or made by the
+   * first node that asks (only if absent, so two nodes racing end with one). GetFunction's Code.Location
+   * signs with it, so any node serves a URL another gave.
+   */
+  async sharedSecret(name: string): Promise<Buffer> {
+    const read = (entry: CatalogEntry) => Buffer.from((JSON.parse(entry.definition) as { key: string }).key, 'base64');
+    const existing = await this.entry(SECRET_KIND, name);
+    if (existing) return read(existing);
+    const outcome = await this.put(SECRET_KIND, name, { key: randomBytes(32).toString('base64') }, null);
+    if (outcome.written) return read(outcome.entry);
+    if (!outcome.current) throw new Error(`the secret ${name} could not be stored`);
+    return read(outcome.current);
+  }
+
   /** Resolves once the code cache's planned prunes have run (tests). */
   codeCacheSettled(): Promise<void> {
     return this.catalogFunctions.prunesSettled();
@@ -648,7 +684,10 @@ export class CatalogService implements Service {
   /** Deletes a function created through the API, with its code package, on every node. */
   async deleteFunction(name: string): Promise<void> {
     const { entry } = await this.requireCatalogFunction(name);
-    if (!(await this.options.store.catalogDelete({ kind: FUNCTION_KIND, name, ifRevision: entry.revision }))) {
+    // Its versions and aliases go with it, in the same transaction.
+    const others = await this.versions.deletesOf(name);
+    const outcome = await this.options.store.catalogWrite({ puts: [], deletes: [{ kind: FUNCTION_KIND, name, ifRevision: entry.revision }, ...others] });
+    if (!outcome.written) {
       throw new SluiceError('ResourceConflictException', `The operation cannot be performed at this time. An update is in progress for resource: ${this.options.functions.arnOf(name)}`, {
         field: 'FunctionName',
       });
@@ -656,11 +695,17 @@ export class CatalogService implements Service {
     this.applied.delete(key(FUNCTION_KIND, name));
     this.pending.delete(key(FUNCTION_KIND, name));
     await this.catalogFunctions.uninstall(name);
+    for (const other of others) {
+      this.applied.delete(key(other.kind, other.name));
+      this.pending.delete(key(other.kind, other.name));
+      await this.versions.remove(other.kind, other.name);
+    }
   }
 
-  /** The code package (zip) a function created through the API has in the store now. */
+  /** The code package (zip) a function created through the API (or one of its versions) has in the store now. */
   async codePackage(name: string): Promise<CatalogAttachment | undefined> {
-    return this.options.store.catalogAttachment({ kind: FUNCTION_KIND, name });
+    // `name:N` is a published version, whose entry keeps its own copy.
+    return this.options.store.catalogAttachment({ kind: name.includes(':') ? VERSION_KIND : FUNCTION_KIND, name });
   }
 
   /** The files of the code package a function created through the API has in the store now, and its digest. */
@@ -734,6 +779,7 @@ export class CatalogService implements Service {
       try {
         if (entry.kind === MAPPING_KIND) await this.applyMapping(entry);
         else if (entry.kind === FUNCTION_KIND) await this.applyFunction(entry);
+        else if (entry.kind === VERSION_KIND || entry.kind === ALIAS_KIND) await this.versions.apply(entry);
         else continue;
         this.applied.set(id, entry.revision);
         this.pending.delete(id);
@@ -754,6 +800,7 @@ export class CatalogService implements Service {
       if (!this.applied.delete(id)) continue;
       const [kind, ...rest] = id.split('/');
       if (kind === MAPPING_KIND) await this.deleteLocal(rest.join('/'));
+      else if (kind === VERSION_KIND || kind === ALIAS_KIND) await this.versions.remove(kind, rest.join('/'));
       else if (kind === FUNCTION_KIND) {
         const name = rest.join('/');
         await this.catalogFunctions.uninstall(name);
@@ -767,6 +814,7 @@ export class CatalogService implements Service {
   private pendingMayResolve(entry: CatalogEntry): boolean {
     // A function created through the API is tried again at every wake-up (its package may have come).
     if (entry.kind === FUNCTION_KIND && (JSON.parse(entry.definition) as FunctionSettings).function) return true;
+    if (entry.kind === VERSION_KIND || entry.kind === ALIAS_KIND) return true;
     if (entry.kind !== MAPPING_KIND) return this.options.functions.exists(entry.name);
     const definition = JSON.parse(entry.definition) as MappingDefinition;
     return this.options.functions.exists(definition.input.functionName);

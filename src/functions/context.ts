@@ -3,10 +3,13 @@
  * a sandbox (names, ARN, log stream) is built once; an invocation adds only its request id and deadline.
  */
 import type { Context } from 'aws-lambda';
+import { functionNameParts } from './definition.js';
 
 /** The per-sandbox part of the context. */
 export interface FunctionIdentity {
   functionName: string;
+  /** `$LATEST`, or the published version a qualified function (`orders:3`) runs. */
+  functionVersion: string;
   invokedFunctionArn: string;
   memoryLimitInMB: string;
   logGroupName: string;
@@ -21,12 +24,14 @@ export function functionIdentity(params: {
   sandboxId: string;
 }): FunctionIdentity {
   const day = new Date(params.startedAt).toISOString().slice(0, 10).replaceAll('-', '/');
+  const { name, version } = functionNameParts(params.name);
   return {
-    functionName: params.name,
+    functionName: name,
+    functionVersion: version,
     invokedFunctionArn: params.arn,
     memoryLimitInMB: String(params.memorySize),
-    logGroupName: `/aws/lambda/${params.name}`,
-    logStreamName: `${day}/[$LATEST]${params.sandboxId}`,
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: `${day}/[${version}]${params.sandboxId}`,
   };
 }
 
@@ -35,7 +40,7 @@ export type Settle = (error: unknown, result?: unknown) => void;
 
 export class InvocationContext implements Context {
   callbackWaitsForEmptyEventLoop = true;
-  readonly functionVersion = '$LATEST';
+  readonly functionVersion: string;
   readonly functionName: string;
   readonly invokedFunctionArn: string;
   readonly memoryLimitInMB: string;
@@ -61,6 +66,7 @@ export class InvocationContext implements Context {
   ) {
     this.fencingToken = fencingToken;
     this.functionName = identity.functionName;
+    this.functionVersion = identity.functionVersion;
     this.invokedFunctionArn = identity.invokedFunctionArn;
     this.memoryLimitInMB = identity.memoryLimitInMB;
     this.logGroupName = identity.logGroupName;

@@ -23,7 +23,18 @@ export const functionLimits = {
   defaultAccountConcurrency: 1000,
 } as const;
 
+/**
+ * A name; a published version (`orders:3`, FunctionInput.publishedVersion) runs on each node as its own
+ * function under the qualified name (catalog/catalog-versions.ts), which nothing else may take.
+ */
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const VERSION_NAME = /^[A-Za-z0-9_-]{1,64}:[1-9][0-9]{0,9}$/;
+
+/** A function's name and version: `orders:3` is version 3 of `orders`; a plain name is `$LATEST`. */
+export function functionNameParts(name: string): { name: string; version: string } {
+  const colon = name.indexOf(':');
+  return colon === -1 ? { name, version: '$LATEST' } : { name: name.slice(0, colon), version: name.slice(colon + 1) };
+}
 const TYPESCRIPT = /\.(ts|mts|cts|tsx)$/;
 
 function integerIn(field: string, value: unknown, min: number, max: number, unit: string): number {
@@ -36,8 +47,8 @@ function integerIn(field: string, value: unknown, min: number, max: number, unit
   return value;
 }
 
-export function validateFunctionName(name: unknown, field = 'FunctionName'): string {
-  if (typeof name !== 'string' || !NAME.test(name)) {
+export function validateFunctionName(name: unknown, field = 'FunctionName', publishedVersion = false): string {
+  if (typeof name !== 'string' || !(publishedVersion ? VERSION_NAME : NAME).test(name)) {
     throw invalidValue(field, `${JSON.stringify(name)} is invalid; must be 1-64 letters, digits, '-' or '_'`);
   }
   return name;
@@ -90,7 +101,8 @@ export function buildDefinition(
   input: FunctionInput | (FunctionUpdate & { name: string }),
   previous?: FunctionDefinition,
 ): FunctionDefinition {
-  const name = validateFunctionName(input.name);
+  // A published version keeps its qualified name through updates.
+  const name = validateFunctionName(input.name, 'FunctionName', ('publishedVersion' in input && input.publishedVersion === true) || (previous !== undefined && previous.name === input.name && input.name.includes(':')));
   let handler = previous?.handler;
   if (input.handler !== undefined) {
     if (typeof input.handler === 'function') handler = input.handler;

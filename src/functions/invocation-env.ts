@@ -16,6 +16,7 @@
  * environment natively (a C++ addon's getenv, a child process started without `env`), sees the node's.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { functionNameParts } from './definition.js';
 
 export interface LambdaEnvironmentParams {
   name: string;
@@ -33,8 +34,8 @@ export interface LambdaEnvironmentParams {
 export function lambdaEnvironment(p: LambdaEnvironmentParams): Record<string, string> {
   return {
     ...p.environment,
-    AWS_LAMBDA_FUNCTION_NAME: p.name,
-    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_NAME: functionNameParts(p.name).name,
+    AWS_LAMBDA_FUNCTION_VERSION: functionNameParts(p.name).version,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(p.memorySize),
     // Every sandbox starts on demand (no provisioned concurrency or SnapStart); Powertools reads it.
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',

@@ -21,6 +21,8 @@ export interface Invocation {
   fencingToken?: number;
   /** Keep what the handler writes (LogType Tail): a worker always does; in-process, only when asked. */
   captureLog?: boolean;
+  /** context.invokedFunctionArn when the caller named another ARN than the function's (an alias). */
+  invokedFunctionArn?: string;
 }
 
 export interface HandlerRunner {
@@ -77,7 +79,7 @@ export class InProcessRunner implements HandlerRunner {
     const { clock, timeoutSeconds } = this.params;
     const deadline = clock.now() + invocation.timeoutMs;
     const context = new InvocationContext(
-      this.identity,
+      invocation.invokedFunctionArn === undefined ? this.identity : { ...this.identity, invokedFunctionArn: invocation.invokedFunctionArn },
       invocation.requestId,
       deadline,
       this.now,

@@ -39,6 +39,8 @@ export interface ExecutionContext {
   fencingToken?: number;
   /** Keep the handler's output for LogType Tail (see Invocation.captureLog). */
   captureLog?: boolean;
+  /** The ARN the caller invoked when not the function's own: an alias's (context.invokedFunctionArn). */
+  invokedFunctionArn?: string;
 }
 
 export interface FunctionServiceOptions {
@@ -119,7 +121,7 @@ export class FunctionService implements Service {
   // ---------------------------------------------------------------- definitions
 
   async create(input: FunctionInput): Promise<FunctionView> {
-    const name = validateFunctionName(input?.name);
+    const name = validateFunctionName(input?.name, 'FunctionName', input?.publishedVersion === true);
     if (this.entries.has(name)) {
       throw new SluiceError(
         'ResourceConflictException',
@@ -151,6 +153,39 @@ export class FunctionService implements Service {
     void previous.close();
     this.emit({ name, change: 'updated' });
     return this.view(definition);
+  }
+
+  /**
+   * Defines (or re-routes) `<name>:<alias>`: a function that runs, at each invocation, the local function
+   * `route` picks (a version of `base`, by the alias's weights), with the alias's ARN as
+   * context.invokedFunctionArn and that version's timeout. Event source mappings on an alias's ARN
+   * invoke it (catalog/version-service.ts). Its concurrency slots are `base`'s, as Lambda's.
+   */
+  defineAlias(aliasName: string, base: string, route: () => string | undefined): void {
+    const arn = this.arnOf(aliasName);
+    const runner: HandlerRunner = {
+      run: async (invocation) => {
+        const target = route();
+        const entry = target === undefined ? undefined : this.entries.get(target);
+        if (!entry) {
+          return { ok: false, timedOut: false, error: { errorType: 'ResourceNotFoundException', errorMessage: `Function not found: ${arn}`, trace: [] } };
+        }
+        return entry.runner.run({ ...invocation, timeoutMs: entry.definition.timeoutSeconds * 1000, invokedFunctionArn: arn });
+      },
+      close: async () => undefined,
+    };
+    const existing = this.entries.get(aliasName);
+    if (existing) {
+      existing.runner = runner;
+      existing.modifiedAt = this.clock.now();
+      this.emit({ name: aliasName, change: 'updated' });
+      return;
+    }
+    const definition = { ...this.require(base).definition, name: aliasName, reservedConcurrency: null };
+    this.concurrency.setReservation(aliasName, null);
+    this.concurrency.shareSlots(aliasName, base);
+    this.entries.set(aliasName, { definition, modifiedAt: this.clock.now(), runner, metrics: new FunctionMetrics() });
+    this.emit({ name: aliasName, change: 'created' });
   }
 
   async delete(name: string): Promise<void> {
@@ -225,6 +260,8 @@ export class FunctionService implements Service {
       slotWait?: () => AbortSignal;
       /** Aborts when the caller has gone (an HTTP client): read only once a slot was refused. */
       signal?: () => AbortSignal;
+      /** The ARN the caller invoked, when not the function's own (an alias's). */
+      invokedFunctionArn?: string;
     } = {},
   ): Promise<InvokeResponse> {
     const entry = this.require(name);
@@ -255,7 +292,11 @@ export class FunctionService implements Service {
     const requestId = randomUUID();
     const started = performance.now();
     try {
-      execution = await this.execute(name, event, requestId, { origin, ...(options.withLog ? { captureLog: true } : {}) });
+      execution = await this.execute(name, event, requestId, {
+        origin,
+        ...(options.withLog ? { captureLog: true } : {}),
+        ...(options.invokedFunctionArn !== undefined ? { invokedFunctionArn: options.invokedFunctionArn } : {}),
+      });
     } finally {
       this.concurrency.release(name);
     }
@@ -309,6 +350,7 @@ export class FunctionService implements Service {
         timeoutMs: definition.timeoutSeconds * 1000,
         ...(context.fencingToken !== undefined ? { fencingToken: context.fencingToken } : {}),
         ...(context.captureLog ? { captureLog: true } : {}),
+        ...(context.invokedFunctionArn !== undefined ? { invokedFunctionArn: context.invokedFunctionArn } : {}),
       });
     } catch (error) {
       execution = {

@@ -41,6 +41,8 @@ export interface AsyncInvokeConfigInput {
 export interface FunctionInput {
   /** 1-64 letters, digits, `-` and `_`. */
   name: string;
+  /** Internal: the catalog defines a published version as the function `name:N` (catalog/catalog-versions.ts). */
+  publishedVersion?: boolean;
   /**
    * The handler itself, or a module path with an optional export name: `./handlers/orders.ts#handler`
    * (TypeScript or JavaScript; the export defaults to `handler`). Relative paths start at `baseDir`.

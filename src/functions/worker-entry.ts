@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   const run = handler;
   port.on('message', (request: InvokeRequest) => {
     const context = new InvocationContext(
-      setup.identity,
+      request.invokedFunctionArn === undefined ? setup.identity : { ...setup.identity, invokedFunctionArn: request.invokedFunctionArn },
       request.requestId,
       Date.now() + request.remainingMs,
       Date.now,

@@ -53,6 +53,7 @@ export class WorkerPool implements HandlerRunner {
         event: invocation.event,
         remainingMs: invocation.timeoutMs,
         ...(invocation.fencingToken !== undefined ? { fencingToken: invocation.fencingToken } : {}),
+        ...(invocation.invokedFunctionArn !== undefined ? { invokedFunctionArn: invocation.invokedFunctionArn } : {}),
       },
       { clock: this.params.clock, timeoutSeconds: this.params.timeoutSeconds },
     );

@@ -13,6 +13,8 @@ export interface InvokeRequest {
   /** The worker cannot see the engine's clock, so it gets the time left and keeps its own deadline. */
   remainingMs: number;
   fencingToken?: number;
+  /** The alias ARN an invocation came through (context.invokedFunctionArn). */
+  invokedFunctionArn?: string;
 }
 
 export type WorkerReply =

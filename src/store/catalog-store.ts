@@ -47,13 +47,14 @@ export interface CatalogAttachment {
   content: Buffer;
 }
 
-/** One write of `catalogWrite` (no attachment: a batch carries settings only). */
+/** One write of `catalogWrite`; an attachment is written with its entry (PublishVersion's copy of the zip). */
 export interface CatalogPutInput {
   kind: string;
   name: string;
   definition: string;
   modifiedAt: number;
   ifRevision?: number | null;
+  attachment?: CatalogAttachment;
 }
 
 /** One delete of `catalogWrite`; an absent entry fails its condition. */

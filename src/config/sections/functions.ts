@@ -65,6 +65,8 @@ export const functionsSection: ConfigSection = {
       if (fn.name in declared) continue;
       // Functions created through the Lambda API belong to the cluster catalog, not to this file.
       if (context.sluice.catalog.storedFunction(fn.name)) continue;
+      // Versions (`name:N`) and aliases (`name:alias`) of those are the catalog's too.
+      if (fn.name.includes(':')) continue;
       if (options.delete) await context.sluice.functions.delete(fn.name);
       context.changes.push({ kind: 'function', name: fn.name, action: options.delete ? 'deleted' : 'kept (not in config)' });
     }

@@ -109,6 +109,29 @@ export function catalogStoreConformance(backend: BackendUnderTest): void {
       expect(heard).toBe(1);
     });
 
+    it('writes an attachment in a batch with its entry, and none when another condition of the batch fails', async () => {
+      const zip = { sha256: 'd'.repeat(64), content: Buffer.from('zip') };
+      await t.store.catalogPut({ ...entry('f', { lastVersion: 0 }), kind: 'function' });
+      const refused = await t.store.catalogWrite({
+        puts: [
+          { ...entry('f:1', { v: 1 }), kind: 'function-version', ifRevision: null, attachment: zip },
+          { ...entry('f', { lastVersion: 1 }), kind: 'function', ifRevision: 5 },
+        ],
+        deletes: [],
+      });
+      expect(refused).toEqual({ written: false, failed: { kind: 'function', name: 'f' } });
+      expect(await t.store.catalogAttachment({ kind: 'function-version', name: 'f:1' })).toBeUndefined();
+      const done = await t.store.catalogWrite({
+        puts: [
+          { ...entry('f', { lastVersion: 1 }), kind: 'function', ifRevision: 1 },
+          { ...entry('f:1', { v: 1 }), kind: 'function-version', ifRevision: null, attachment: zip },
+        ],
+        deletes: [],
+      });
+      expect(done).toEqual({ written: true });
+      expect(await t.store.catalogAttachment({ kind: 'function-version', name: 'f:1' })).toEqual(zip);
+    });
+
     it('writes schedules in the same batch: all or nothing, each under its condition', async () => {
       const row = (name: string, expression = 'rate(1 hour)'): StoredSchedule => ({
         name,

@@ -1,12 +1,13 @@
 /**
  * GetFunction's `Code.Location`: where the function's zip can be downloaded. Lambda answers a presigned
  * S3 URL valid for 10 minutes; a node answers a URL of its own, `/_sluice/lambda-code/<name>`, signed
- * with an HMAC key that lives in this process (so the URL works on the node that gave it, while it runs,
- * until it expires) and bound to the package's SHA-256: a URL given before UpdateFunctionCode serves
- * nothing afterwards. The download route is outside the SigV4 scope, as a presigned URL needs no
+ * with an HMAC key kept in the store (catalog `secret` entry, made by the first node that needs it), so
+ * any node of the cluster serves a URL another gave, until it expires, and bound to the package's
+ * SHA-256: a URL given before UpdateFunctionCode serves nothing afterwards. The key is read at the first
+ * GetFunction or download, not at start: an idle node reads nothing. The download route is outside the SigV4 scope, as a presigned URL needs no
  * credentials beyond itself; the zip comes from the store (the catalog entry's attachment).
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { CatalogService } from '../../../catalog/service.js';
 
@@ -15,9 +16,21 @@ const VALID_SECONDS = 600;
 const PATH = '/_sluice/lambda-code';
 
 export class CodeLocations {
-  private readonly key = randomBytes(32);
+  private key: Buffer | undefined;
+  private loading: Promise<Buffer> | undefined;
 
-  constructor(private readonly nowMs: () => number) {}
+  /** `loadKey`: the cluster's signing key (CatalogService.sharedSecret). */
+  constructor(
+    private readonly nowMs: () => number,
+    private readonly loadKey: () => Promise<Buffer>,
+  ) {}
+
+  /** Reads the cluster's key once; url() and valid() need it. */
+  async ready(): Promise<void> {
+    if (this.key) return;
+    this.loading ??= this.loadKey().finally(() => (this.loading = undefined));
+    this.key = await this.loading;
+  }
 
   /** A signed download URL for the package `sha256Hex` of function `name`, on the node at `base`. */
   url(base: string, name: string, sha256Hex: string): string {
@@ -35,6 +48,7 @@ export class CodeLocations {
   }
 
   private sign(name: string, sha256Hex: string, expires: number): string {
+    if (!this.key) throw new Error('CodeLocations: ready() was not awaited');
     return createHmac('sha256', this.key).update(`${name}\n${sha256Hex}\n${expires}`).digest('hex');
   }
 }
@@ -45,6 +59,7 @@ export function registerCodeDownload(app: FastifyInstance, params: { locations: 
     const name = (request.params as { name: string }).name;
     const query = request.query as Record<string, string | undefined>;
     const sha = query.sha256 ?? '';
+    await params.locations.ready();
     if (!params.locations.valid(name, sha, Number(query.expires), query.signature ?? '')) {
       return reply.code(403).type('text/plain').send('Request has expired or its signature does not match');
     }

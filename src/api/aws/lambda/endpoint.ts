@@ -26,6 +26,7 @@ import { createFunction, deleteFunction, updateFunctionCode, updateFunctionConfi
 import { eventSourceMappingRoutes, type MappingContext } from './event-source-mappings.js';
 import { lambdaErrorResponse } from './wire.js';
 import { requestSignal } from '../../request-signal.js';
+import { createAlias, deleteAlias, getAlias, listAliases, listVersionsByFunction, publishVersion, updateAlias } from './versions.js';
 import { CodeLocations, registerCodeDownload } from './code-location.js';
 
 export const LAMBDA_SIGNING_NAME = 'lambda';
@@ -98,10 +99,11 @@ function functionRoutes(scope: FastifyInstance, context: LambdaContext, location
   scope.get('/2015-03-31/functions/:name', async (request, reply) => {
     // The Location is on the node that answers, as the client reached it.
     const base = `${request.protocol}://${header(request, 'host') ?? request.hostname}`;
-    return send(reply, getFunction(context, param(request, 'name'), queryValue(request.query, 'Qualifier'), request.id, (name, sha) => locations.url(base, name, sha)));
+    await locations.ready();
+    return send(reply, await getFunction(context, param(request, 'name'), queryValue(request.query, 'Qualifier'), request.id, (name, sha) => locations.url(base, name, sha)));
   });
   scope.get('/2015-03-31/functions/:name/configuration', async (request, reply) =>
-    send(reply, getFunctionConfiguration(context, param(request, 'name'), queryValue(request.query, 'Qualifier'), request.id)),
+    send(reply, await getFunctionConfiguration(context, param(request, 'name'), queryValue(request.query, 'Qualifier'), request.id)),
   );
   scope.put('/2017-10-31/functions/:name/concurrency', async (request, reply) =>
     send(reply, await putFunctionConcurrency(context, param(request, 'name'), jsonBody(request), request.id)),
@@ -109,12 +111,36 @@ function functionRoutes(scope: FastifyInstance, context: LambdaContext, location
   scope.delete('/2017-10-31/functions/:name/concurrency', async (request, reply) =>
     send(reply, await deleteFunctionConcurrency(context, param(request, 'name'), request.id)),
   );
+  versionRoutes(scope, context);
   scope.get('/2016-08-19/account-settings', async (request, reply) => send(reply, getAccountSettings(context, request.id)));
+}
+
+/** PublishVersion, ListVersionsByFunction and the alias operations (versions.ts). */
+function versionRoutes(scope: FastifyInstance, context: LambdaContext): void {
+  const listQuery = (request: FastifyRequest, extra: Record<string, string> = {}) => {
+    const query: Record<string, string> = {};
+    for (const [key, member] of Object.entries({ Marker: 'marker', MaxItems: 'maxItems', ...extra })) {
+      const value = queryValue(request.query, key);
+      if (value !== undefined) query[member] = value;
+    }
+    return query;
+  };
+  scope.post('/2015-03-31/functions/:name/versions', async (request, reply) => send(reply, await publishVersion(context, param(request, 'name'), jsonBody(request), request.id)));
+  scope.get('/2015-03-31/functions/:name/versions', async (request, reply) => send(reply, await listVersionsByFunction(context, param(request, 'name'), listQuery(request), request.id)));
+  scope.post('/2015-03-31/functions/:name/aliases', async (request, reply) => send(reply, await createAlias(context, param(request, 'name'), jsonBody(request), request.id)));
+  scope.get('/2015-03-31/functions/:name/aliases', async (request, reply) =>
+    send(reply, await listAliases(context, param(request, 'name'), listQuery(request, { FunctionVersion: 'functionVersion' }), request.id)),
+  );
+  scope.get('/2015-03-31/functions/:name/aliases/:alias', async (request, reply) => send(reply, await getAlias(context, param(request, 'name'), param(request, 'alias'), request.id)));
+  scope.put('/2015-03-31/functions/:name/aliases/:alias', async (request, reply) =>
+    send(reply, await updateAlias(context, param(request, 'name'), param(request, 'alias'), jsonBody(request), request.id)),
+  );
+  scope.delete('/2015-03-31/functions/:name/aliases/:alias', async (request, reply) => send(reply, await deleteAlias(context, param(request, 'name'), param(request, 'alias'), request.id)));
 }
 
 export async function registerLambdaEndpoint(app: FastifyInstance, options: LambdaEndpointOptions): Promise<void> {
   const { context, auth } = options;
-  const locations = new CodeLocations(() => Date.now());
+  const locations = new CodeLocations(() => Date.now(), () => context.catalog.sharedSecret('code-location'));
   registerCodeDownload(app, { locations, catalog: context.catalog });
   await registerRestJsonService(app, {
     signingName: LAMBDA_SIGNING_NAME,

@@ -85,12 +85,20 @@ function sourceOf(arnText: string | undefined, context: MappingContext): Source 
   );
 }
 
+/**
+ * The function a mapping invokes: a name (or `$LATEST`), a published version, which every node runs as
+ * the function `<name>:<N>`, or an alias, `<name>:<alias>`, which picks a version at each invocation
+ * (catalog/catalog-versions.ts).
+ */
 function functionNameOf(raw: string, context: MappingContext): string {
   const reference = functionReference(raw, context.arn, 'functionName', 140);
-  if (reference.foreign || !context.functions.exists(reference.name) || (reference.qualifier !== undefined && reference.qualifier !== '$LATEST')) {
+  const version = reference.qualifier === undefined || reference.qualifier === '$LATEST' ? undefined : reference.qualifier;
+  const local = version === undefined ? reference.name : `${reference.name}:${version}`;
+  // A version runs as `<name>:<N>`, an alias as `<name>:<alias>` routing to its versions.
+  if (reference.foreign || !context.functions.exists(reference.name) || !context.functions.exists(local)) {
     throw functionNotFound(context.arn, reference.name, reference.qualifier);
   }
-  return reference.name;
+  return local;
 }
 
 function scaling(body: Body): TriggerInput['scalingConfig'] | undefined {
@@ -255,7 +263,9 @@ export function listEventSourceMappings(
   query: { eventSourceArn?: string; functionName?: string; marker?: string; maxItems?: string },
   requestId: string,
 ): LambdaResponse {
-  const functionName = query.functionName === undefined ? undefined : functionReference(query.functionName, context.arn, 'functionName', 140).name;
+  const reference = query.functionName === undefined ? undefined : functionReference(query.functionName, context.arn, 'functionName', 140);
+  // A version's mappings run the function `<name>:<N>`.
+  const functionName = reference === undefined ? undefined : reference.qualifier === undefined || reference.qualifier === '$LATEST' ? reference.name : `${reference.name}:${reference.qualifier}`;
   const all = [
     ...context.triggers.list().map((view) => ({ uuid: view.uuid, arn: view.eventSourceArn, fn: view.functionName, body: () => queueMapping(view, context) })),
     ...context.streamTriggers.list().map((view) => ({ uuid: view.uuid, arn: view.eventSourceArn, fn: view.functionName, body: () => streamMapping(view, context) })),

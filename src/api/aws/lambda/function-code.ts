@@ -9,8 +9,9 @@ import { SluiceError } from '../../../model/errors.js';
 import type { StoredFunction } from '../../../catalog/service.js';
 import { decodeZipFile, inspectCodePackage, requireHandlerFile, type CodePackage } from '../../../functions/code-package.js';
 import { functionLimits } from '../../../functions/definition.js';
-import { functionConfiguration, requireFunction, type LambdaContext } from './functions.js';
+import { functionConfiguration, requireFunction, requireLatest, type LambdaContext } from './functions.js';
 import { constraintError, functionReference, lambdaJson, type LambdaResponse } from './wire.js';
+import { versionConfiguration } from './versions.js';
 
 /** The runtimes Sluice runs (on the node's own Node.js): Lambda's supported Node.js runtimes. */
 export const NODE_RUNTIMES = ['nodejs18.x', 'nodejs20.x', 'nodejs22.x', 'nodejs24.x'] as const;
@@ -93,10 +94,7 @@ function zipOf(code: Record<string, unknown>, operation: 'CreateFunction' | 'Upd
   return decodeZipFile(code.ZipFile, operation);
 }
 
-function refuseVersions(input: Record<string, unknown>): void {
-  if (input.Publish === true) {
-    throw new SluiceError('InvalidParameterValue', 'Publish: Sluice runs $LATEST only and publishes no versions', { field: 'Publish' });
-  }
+function refusePackageType(input: Record<string, unknown>): void {
   if (input.PackageType !== undefined && input.PackageType !== 'Zip') {
     throw new SluiceError('InvalidParameterValue', `PackageType: Sluice runs Zip packages only, not ${String(input.PackageType).slice(0, 20)}`, { field: 'PackageType' });
   }
@@ -115,7 +113,7 @@ export async function createFunction(context: LambdaContext, input: Record<strin
   if (reference.foreign || reference.qualifier !== undefined || !/^[a-zA-Z0-9-_]+$/.test(reference.name)) {
     throw constraintError('functionName', input.FunctionName, 'Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)');
   }
-  refuseVersions(input);
+  refusePackageType(input);
   const role = stringMember('role', input.Role, 2048, ROLE_PATTERN);
   const runtime = runtimeOf(input.Runtime);
   const handler = stringMember('handler', input.Handler, 128, HANDLER_PATTERN);
@@ -141,12 +139,19 @@ export async function createFunction(context: LambdaContext, input: Record<strin
     lastModified: Date.now(),
   };
   await context.catalog.createFunction(reference.name, stored, attachmentOf(zip, inspected));
+  if (input.Publish === true) return publishedResponse(context, reference.name, requestId, 201);
   return configurationResponse(context, reference.name, requestId, 201);
 }
 
+/** `Publish: true` (CreateFunction, UpdateFunctionCode): publishes a version and answers its configuration. */
+async function publishedResponse(context: LambdaContext, name: string, requestId: string, status = 200): Promise<LambdaResponse> {
+  const published = await context.catalog.versions.publish(name, {});
+  return lambdaJson(versionConfiguration(context, published.definition, published.revision), requestId, status);
+}
+
 export async function updateFunctionCode(context: LambdaContext, raw: string, input: Record<string, unknown>, requestId: string): Promise<LambdaResponse> {
-  const name = requireFunction(context, raw);
-  refuseVersions(input);
+  const name = requireLatest(context, raw);
+  refusePackageType(input);
   const zip = zipOf(input, 'UpdateFunctionCode');
   const inspected = inspectCodePackage(zip, 'UpdateFunctionCode');
   await context.catalog.updateFunction(
@@ -159,11 +164,12 @@ export async function updateFunctionCode(context: LambdaContext, raw: string, in
     attachmentOf(zip, inspected),
     revisionIdOfInput(input),
   );
+  if (input.Publish === true) return publishedResponse(context, name, requestId);
   return configurationResponse(context, name, requestId);
 }
 
 export async function updateFunctionConfiguration(context: LambdaContext, raw: string, input: Record<string, unknown>, requestId: string): Promise<LambdaResponse> {
-  const name = requireFunction(context, raw);
+  const name = requireLatest(context, raw);
   const changes: Partial<StoredFunction> = {};
   if (input.Runtime !== undefined) changes.runtime = runtimeOf(input.Runtime);
   if (input.Role !== undefined) changes.role = stringMember('role', input.Role, 2048, ROLE_PATTERN);
@@ -194,7 +200,14 @@ function revisionIdOfInput(input: Record<string, unknown>): string | undefined {
 }
 
 export async function deleteFunction(context: LambdaContext, raw: string, qualifier: string | undefined, requestId: string): Promise<LambdaResponse> {
-  const name = requireFunction(context, raw, qualifier);
-  await context.catalog.deleteFunction(name);
+  const reference = functionReference(raw, context.arn);
+  if (qualifier !== undefined && reference.qualifier !== undefined && qualifier !== reference.qualifier) {
+    throw new SluiceError('InvalidParameterValue', 'The derived qualifier from the function name does not match the specified qualifier.', { field: 'Qualifier' });
+  }
+  const wanted = qualifier ?? reference.qualifier;
+  const name = requireFunction(context, reference.name);
+  // With a qualifier, only that version goes (never $LATEST, nor a version an alias routes to).
+  if (wanted !== undefined) await context.catalog.versions.deleteVersion(name, wanted);
+  else await context.catalog.deleteFunction(name);
   return { status: 204, headers: { 'x-amzn-requestid': requestId }, body: '' };
 }

@@ -11,6 +11,7 @@ import type { CatalogService } from '../../../catalog/service.js';
 import type { ArnContext } from '../../../model/arn.js';
 import { SluiceError } from '../../../model/errors.js';
 import type { FunctionService } from '../../../functions/service.js';
+import { qualifiedConfiguration } from './versions.js';
 import type { FunctionView, InvokeResponse } from '../../../functions/types.js';
 import {
   constraintError,
@@ -38,7 +39,7 @@ const LOG_TAIL_BYTES = 4096;
 
 const runtime = `nodejs${process.versions.node.split('.')[0]}.x`;
 
-/** The existing function a FunctionName names (only `$LATEST` exists in Sluice: no versions or aliases). */
+/** The existing function a FunctionName names, at `$LATEST` (versions.ts reads versions and aliases). */
 export function requireFunction(context: LambdaContext, raw: string, qualifier?: string): string {
   const reference = functionReference(raw, context.arn);
   const wanted = qualifier ?? reference.qualifier;
@@ -49,6 +50,22 @@ export function requireFunction(context: LambdaContext, raw: string, qualifier?:
     throw functionNotFound(context.arn, reference.name, wanted);
   }
   return reference.name;
+}
+
+/**
+ * The function an operation on `$LATEST` only names (UpdateFunctionCode, UpdateFunctionConfiguration,
+ * PublishVersion): a version or an alias in the name is refused with Lambda's message.
+ */
+export function requireLatest(context: LambdaContext, raw: string): string {
+  const reference = functionReference(raw, context.arn);
+  if (reference.qualifier !== undefined && reference.qualifier !== '$LATEST') {
+    throw new SluiceError(
+      'InvalidParameterValue',
+      'Current operation does not support versions other than $LATEST. Please set the version to $LATEST or do not set a version in your request.',
+      { field: 'FunctionName' },
+    );
+  }
+  return requireFunction(context, raw);
 }
 
 export function functionConfiguration(context: LambdaContext, view: FunctionView): Record<string, unknown> {
@@ -109,15 +126,32 @@ function parsePayload(body: Buffer): unknown {
 }
 
 /** Lambda's text log of one execution: START, the handler's output, END and REPORT, its last 4 KB base64. */
-function logTail(name: string, context: LambdaContext, log: NonNullable<InvokeResponse['log']>): string {
+function logTail(name: string, version: string, context: LambdaContext, log: NonNullable<InvokeResponse['log']>): string {
   const memory = context.functions.get(name).memorySize;
   const duration = log.durationMs.toFixed(2);
   const text =
-    `START RequestId: ${log.requestId} Version: $LATEST\n${log.text}${log.text === '' || log.text.endsWith('\n') ? '' : '\n'}` +
+    `START RequestId: ${log.requestId} Version: ${version}\n${log.text}${log.text === '' || log.text.endsWith('\n') ? '' : '\n'}` +
     `END RequestId: ${log.requestId}\n` +
     `REPORT RequestId: ${log.requestId}\tDuration: ${duration} ms\tBilled Duration: ${Math.max(1, Math.ceil(log.durationMs))} ms\tMemory Size: ${memory} MB\t\n`;
   const bytes = Buffer.from(text, 'utf8');
   return bytes.subarray(Math.max(0, bytes.length - LOG_TAIL_BYTES)).toString('base64');
+}
+
+/**
+ * The local function an invocation runs and the version it is: `$LATEST`, a published version (run as
+ * `<name>:<N>` on every node), or the version an alias picks by its weights.
+ */
+function invocationTarget(context: LambdaContext, raw: string, qualifier: string | undefined): { name: string; version: string; invokedArn?: string } {
+  const reference = functionReference(raw, context.arn);
+  if (qualifier !== undefined && reference.qualifier !== undefined && qualifier !== reference.qualifier) {
+    throw new SluiceError('InvalidParameterValue', 'The derived qualifier from the function name does not match the specified qualifier.', { field: 'Qualifier' });
+  }
+  const wanted = qualifier ?? reference.qualifier;
+  const target = reference.foreign ? undefined : context.catalog.versions.resolve(reference.name, wanted);
+  if (!target) throw functionNotFound(context.arn, reference.name, wanted);
+  // Through an alias, the handler's context.invokedFunctionArn is the alias's ARN, as in Lambda.
+  const viaAlias = wanted !== undefined && wanted !== '$LATEST' && !/^[0-9]+$/.test(wanted);
+  return { name: target.local, version: target.version, ...(viaAlias ? { invokedArn: context.functions.arnOf(`${reference.name}:${wanted}`) } : {}) };
 }
 
 export interface InvokeRequest {
@@ -138,7 +172,7 @@ export async function invoke(context: LambdaContext, request: InvokeRequest): Pr
   }
   const logType = request.logType ?? 'None';
   if (!['None', 'Tail'].includes(logType)) throw constraintError('logType', logType, 'Member must satisfy enum value set: [None, Tail]');
-  const name = requireFunction(context, request.functionName, request.qualifier);
+  const { name, version, invokedArn } = invocationTarget(context, request.functionName, request.qualifier);
   const event = parsePayload(request.body);
   const headers = { 'x-amzn-requestid': request.requestId };
   if (type === 'DryRun') return { status: 204, headers, body: '' };
@@ -151,7 +185,7 @@ export async function invoke(context: LambdaContext, request: InvokeRequest): Pr
   }
   let response: InvokeResponse;
   try {
-    response = await context.functions.invoke(name, event, { via: 'invoke' }, { withLog: logType === 'Tail', ...(request.signal ? { signal: request.signal } : {}) });
+    response = await context.functions.invoke(name, event, { via: 'invoke' }, { withLog: logType === 'Tail', ...(request.signal ? { signal: request.signal } : {}), ...(invokedArn !== undefined ? { invokedFunctionArn: invokedArn } : {}) });
   } catch (error) {
     if (error instanceof SluiceError && error.code === 'TooManyRequestsException') {
       const reserved = context.functions.get(name).reservedConcurrency !== null;
@@ -167,16 +201,16 @@ export async function invoke(context: LambdaContext, request: InvokeRequest): Pr
     headers: {
       'content-type': 'application/json',
       'x-amzn-requestid': response.log?.requestId ?? request.requestId,
-      'x-amz-executed-version': '$LATEST',
+      'x-amz-executed-version': version,
       ...(response.functionError ? { 'x-amz-function-error': response.functionError } : {}),
-      ...(response.log ? { 'x-amz-log-result': logTail(name, context, response.log) } : {}),
+      ...(response.log ? { 'x-amz-log-result': logTail(name, version, context, response.log) } : {}),
     },
     body: JSON.stringify(response.payload ?? null),
   };
 }
 
 export function listFunctions(context: LambdaContext, query: { marker?: string; maxItems?: string }, requestId: string): LambdaResponse {
-  const all = context.functions.list().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const all = unqualified(context).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const { items, nextMarker } = page(all, (view) => view.name, query.marker, maxItems(query.maxItems, 50));
   return lambdaJson(
     { Functions: items.map((view) => functionConfiguration(context, view)), ...(nextMarker ? { NextMarker: nextMarker } : {}) },
@@ -184,20 +218,27 @@ export function listFunctions(context: LambdaContext, query: { marker?: string; 
   );
 }
 
-export function getFunction(
+/** The functions at `$LATEST`: a published version runs as a function of its own, `<name>:<N>`. */
+function unqualified(context: LambdaContext): FunctionView[] {
+  return context.functions.list().filter((view) => !view.name.includes(':'));
+}
+
+export async function getFunction(
   context: LambdaContext,
   raw: string,
   qualifier: string | undefined,
   requestId: string,
   /** Signs Code.Location for a function created with a zip (code-location.ts); `base` is this node's URL. */
   location?: (name: string, sha256Hex: string) => string,
-): LambdaResponse {
-  const view = context.functions.get(requireFunction(context, raw, qualifier));
+): Promise<LambdaResponse> {
+  const qualified = await qualifiedConfiguration(context, raw, qualifier);
+  const view = context.functions.get(qualified.name);
   const stored = context.catalog.storedFunction(view.name);
+  const code = qualified.code ?? (stored ? { name: view.name, sha256Hex: stored.packageSha256 } : undefined);
   return lambdaJson(
     {
-      Configuration: functionConfiguration(context, view),
-      ...(stored && location ? { Code: { RepositoryType: 'S3', Location: location(view.name, stored.packageSha256) } } : {}),
+      Configuration: qualified.configuration ?? functionConfiguration(context, view),
+      ...(code && location ? { Code: { RepositoryType: 'S3', Location: location(code.name, code.sha256Hex) } } : {}),
       ...(view.reservedConcurrency !== null ? { Concurrency: { ReservedConcurrentExecutions: view.reservedConcurrency } } : {}),
       Tags: {},
     },
@@ -205,8 +246,9 @@ export function getFunction(
   );
 }
 
-export function getFunctionConfiguration(context: LambdaContext, raw: string, qualifier: string | undefined, requestId: string): LambdaResponse {
-  return lambdaJson(functionConfiguration(context, context.functions.get(requireFunction(context, raw, qualifier))), requestId);
+export async function getFunctionConfiguration(context: LambdaContext, raw: string, qualifier: string | undefined, requestId: string): Promise<LambdaResponse> {
+  const qualified = await qualifiedConfiguration(context, raw, qualifier);
+  return lambdaJson(qualified.configuration ?? functionConfiguration(context, context.functions.get(qualified.name)), requestId);
 }
 
 export async function putFunctionConcurrency(context: LambdaContext, raw: string, input: Record<string, unknown>, requestId: string): Promise<LambdaResponse> {
@@ -241,7 +283,7 @@ export async function deleteFunctionConcurrency(context: LambdaContext, raw: str
 }
 
 export function getAccountSettings(context: LambdaContext, requestId: string): LambdaResponse {
-  const views = context.functions.list();
+  const views = unqualified(context);
   const limit = context.functions.concurrency.accountLimit;
   const reserved = views.reduce((sum, view) => sum + (view.reservedConcurrency ?? 0), 0);
   return lambdaJson(
