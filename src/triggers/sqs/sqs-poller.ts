@@ -220,6 +220,7 @@ export class SqsPoller {
         // batches, each then held for its window. A full batch hands over to a new poller (spawn below).
         if (this.config.maximumBatchingWindowInSeconds > 0 && this.gathering > 0) return;
         const generation = this.generation;
+        const acksEnded = this.source.acksEnded();
         let batch: CollectedBatch;
         // Gathering from before the first await: a second wake-up in the same turn (two NOTIFYs read
         // together) must not start a second poller that would hold the other message in a window of its own.
@@ -248,9 +249,11 @@ export class SqsPoller {
           if (generation !== this.generation && this.active) continue; // woken during the claim: look again
           // A grouped queue's delete wakes the queue's channel itself (it frees its group's slot), and an
           // empty claim there is common (every group busy): that poller stops and a wake-up starts the next.
-          if (batch.nextVisibleAt !== null && this.source.acknowledging() && !isGrouped(batch.queue)) {
-            // The next visible message may be one whose delete is still under way (acknowledgements are
-            // not awaited): once they are made, look again rather than arm a timer for a deleted message.
+          const deleting = this.source.acknowledging() || this.source.acksEnded() !== acksEnded;
+          if (batch.nextVisibleAt !== null && deleting && !isGrouped(batch.queue)) {
+            // The next visible message may be one whose delete is still under way, or ended while the claim
+            // ran (acknowledgements are not awaited): once they are made, look again rather than arm a
+            // timer for a deleted message (an idle trigger would query once more at its visibility timeout).
             await this.source.settled();
             continue;
           }

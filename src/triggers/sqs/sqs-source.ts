@@ -37,6 +37,8 @@ export class SqsSource {
   private readonly unsettled = new Map<string, number>();
   /** Acknowledgements under way that no poller waits for (see `ack`). */
   private readonly unawaitedAcks = new Set<Promise<void>>();
+  /** Counts acknowledgements that no poller waited for and that have ended (see `acksEnded`). */
+  private acksEndedCount = 0;
   private readonly acks = new AckCoalescer<StoredQueue>((queue, receipts) => this.deleteNow(queue, receipts));
   private readonly claims: ClaimCoalescer<StoredQueue>;
 
@@ -147,9 +149,11 @@ export class SqsSource {
     const tracked: Promise<void> = deleting.then(
       () => {
         this.unawaitedAcks.delete(tracked);
+        this.acksEndedCount++;
       },
       (error: unknown) => {
         this.unawaitedAcks.delete(tracked);
+        this.acksEndedCount++;
         this.deps.onError?.(error);
       },
     );
@@ -164,6 +168,15 @@ export class SqsSource {
   /** Messages claimed ahead go back to the queue (the trigger pauses). */
   handBackHeld(): void {
     if (!this.abandoned) this.claims.handBackAll();
+  }
+
+  /**
+   * How many acknowledgements that no poller waited for have ended so far: a claim that ran while one
+   * ended may have seen its messages still in flight (on PostgreSQL a claim's snapshot can predate the
+   * delete's commit), so its "next visible" instant may be a deleted message's.
+   */
+  acksEnded(): number {
+    return this.acksEndedCount;
   }
 
   /** Whether acknowledgements that no poller waits for are under way. */
