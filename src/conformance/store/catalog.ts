@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { catalogChannel } from '../../store/catalog-store.js';
 import { scheduleCatalogChannel, type StoredSchedule } from '../../store/schedule-store.js';
-import { queueCatalogChannel } from '../../store/notifier.js';
+import { queueCatalogChannel, queueChannel } from '../../store/notifier.js';
 import { settingsOf } from './queue-fixtures.js';
 import type { BackendUnderTest } from '../backend.js';
 import { useStore } from './harness.js';
@@ -194,8 +194,14 @@ export function catalogStoreConformance(backend: BackendUnderTest): void {
       expect(await t.store.catalogWrite({ puts: [marker], deletes: [], queues: { creates: [fresh], updates: [changed], deletes: [], ...common } })).toEqual({ written: true });
       expect(await t.store.queueGet({ name: 'fresh' })).toMatchObject({ tags: { team: 'a' }, createdAt: 10_000 });
       expect(await t.store.queueGet({ name: 'existing' })).toMatchObject({ settings: { VisibilityTimeout: 99 }, tags: { v: '2' }, modifiedAt: 10_000 });
+      // A deleted queue's own channel is woken too (its long polls and triggers), as by DeleteQueue.
+      const freshId = (await t.store.queueGet({ name: 'fresh' }))!.id;
+      let woken = 0;
+      const unsubscribeQueue = t.store.notifier.subscribe(queueChannel(freshId), () => woken++);
       expect(await t.store.catalogWrite({ puts: [], deletes: [], queues: { creates: [], updates: [], deletes: ['fresh'], ...common } })).toEqual({ written: true });
       expect(await t.store.queueGet({ name: 'fresh' })).toBeUndefined();
+      unsubscribeQueue();
+      expect(woken).toBe(1);
       // A name deleted less than the reuse delay ago cannot be created again, as CreateQueue's QueueDeletedRecently.
       expect(await t.store.catalogWrite({ puts: [], deletes: [], queues: { creates: [fresh], updates: [], deletes: [], now: 20_000, nameReuseDelayMs: 60_000 } })).toEqual({
         written: false,

@@ -8,7 +8,7 @@
  */
 import type pg from 'pg';
 import { catalogChannel, catalogEntryOf, hasQueueWrites, hasScheduleWrites, hasTableWrites, type CatalogPutOutcome, type CatalogRow, type CatalogStore } from '../catalog-store.js';
-import { queueCatalogChannel } from '../notifier.js';
+import { queueCatalogChannel, queueChannel } from '../notifier.js';
 import { writeQueuesIn } from './queues.js';
 import { writeTablesIn } from './tables.js';
 import { tableCatalogChannel } from '../table-store.js';
@@ -88,7 +88,15 @@ export function createPostgresCatalogStore(pool: pg.Pool, notifier: Notifier): C
     transaction(pool, (client) => work(async (statement, values) => (await client.query({ ...statement, values })).rows, client));
   return {
     async catalogWrite(p) {
+      // The queues it deletes (read inside the transaction): their long polls and triggers are woken after
+      // the commit, as by DeleteQueue.
+      let deletedQueueIds: number[] = [];
       const failedAt = await inTransaction(async (query, client) => {
+        const deletes = p.queues?.deletes ?? [];
+        if (deletes.length > 0) {
+          const rows = await query<{ id: number | string }>({ text: 'SELECT id FROM queues WHERE name = ANY($1::text[])' }, [deletes]);
+          deletedQueueIds = rows.map((row) => Number(row.id));
+        }
         for (const op of p.puts) {
           if (!(await putWith(query, op)).written) throw new ConditionFailed({ kind: op.kind, name: op.name });
         }
@@ -112,6 +120,7 @@ export function createPostgresCatalogStore(pool: pg.Pool, notifier: Notifier): C
       if (p.puts.length + p.deletes.length > 0) notifier.publish(catalogChannel);
       if (hasScheduleWrites(p.schedules)) notifier.publish(scheduleCatalogChannel);
       if (hasQueueWrites(p.queues)) notifier.publish(queueCatalogChannel);
+      for (const id of deletedQueueIds) notifier.publish(queueChannel(id));
       if (hasTableWrites(p.tables)) notifier.publish(tableCatalogChannel);
       return { written: true };
     },

@@ -1,6 +1,6 @@
 /** The catalog on SQLite: each write reads the entry and decides inside one synchronous transaction. */
 import { catalogChannel, catalogEntryOf, hasQueueWrites, hasScheduleWrites, hasTableWrites, type CatalogQueueWrites, type CatalogRow, type CatalogStore } from '../catalog-store.js';
-import { queueCatalogChannel } from '../notifier.js';
+import { queueCatalogChannel, queueChannel } from '../notifier.js';
 import { tableCatalogChannel } from '../table-store.js';
 import { sqliteTableRowWrites } from './tables.js';
 import { scheduleCatalogChannel } from '../schedule-store.js';
@@ -20,6 +20,7 @@ export function createSqliteCatalogStore(db: SqliteDatabase, notifier: Notifier,
     ),
     delete: db.prepare<[string, string]>('DELETE FROM catalog_entries WHERE kind = ? AND name = ?'),
     listAll: db.prepare<[], CatalogRow>('SELECT * FROM catalog_entries ORDER BY kind, name'),
+    queueId: db.prepare<[string], { id: number }>('SELECT id FROM queues WHERE name = ?'),
     listKind: db.prepare<[string], CatalogRow>('SELECT * FROM catalog_entries WHERE kind = ? ORDER BY name'),
     putAttachment: db.prepare<[string, string, string, Buffer]>(
       `INSERT INTO catalog_attachments (kind, name, sha256, content) VALUES (?, ?, ?, ?)
@@ -68,6 +69,8 @@ export function createSqliteCatalogStore(db: SqliteDatabase, notifier: Notifier,
 
   return {
     async catalogWrite(p) {
+      // The queues it deletes: their long polls and triggers are woken, as by DeleteQueue.
+      const deletedQueueIds = (p.queues?.deletes ?? []).flatMap((name) => sql.queueId.get(name)?.id ?? []);
       try {
         writeBatch(p);
       } catch (error) {
@@ -77,6 +80,7 @@ export function createSqliteCatalogStore(db: SqliteDatabase, notifier: Notifier,
       if (p.puts.length + p.deletes.length > 0) notifier.publish(catalogChannel);
       if (hasScheduleWrites(p.schedules)) notifier.publish(scheduleCatalogChannel);
       if (hasQueueWrites(p.queues)) notifier.publish(queueCatalogChannel);
+      for (const id of deletedQueueIds) notifier.publish(queueChannel(id));
       if (hasTableWrites(p.tables)) notifier.publish(tableCatalogChannel);
       return { written: true };
     },
