@@ -15,57 +15,25 @@ import type { Clock } from '../model/clock.js';
 import { SluiceError } from '../model/errors.js';
 import type { Service } from '../model/service.js';
 import type { FunctionService } from '../functions/service.js';
-import { catalogChannel, type CatalogAttachment, type CatalogDeleteInput, type CatalogEntry, type CatalogPutInput } from '../store/catalog-store.js';
+import { catalogChannel, type CatalogAttachment, type CatalogEntry } from '../store/catalog-store.js';
 import { inspectCodePackage } from '../functions/code-package.js';
-import { CatalogFunctions, FUNCTION_ENTRY_KIND, StalePackage, type StoredFunction } from './catalog-functions.js';
+import { CatalogFunctions, StalePackage, type StoredFunction } from './catalog-functions.js';
 import { ALIAS_KIND, VERSION_KIND } from './catalog-versions.js';
+import { CatalogApply, type ApplyPlan, type ApplyRequest } from './catalog-apply.js';
+import { APPLIED_SCHEDULE_KIND, FUNCTION_KIND, MAPPING_KIND, SECRET_KIND, appliedFunctionFields, catalogKey, refuseApplied } from './catalog-entries.js';
 import { FunctionVersions } from './version-service.js';
-import { buildDefinition, functionLimits } from '../functions/definition.js';
-import {
-  fieldChanges,
-  FUNCTION_SETTING_FIELDS,
-  mutableFields,
-  planFunctions,
-  planMappings,
-  tableOfStream,
-  type DeclaredFunction,
-  type DeclaredMapping,
-  type FunctionPlanStep,
-  type MappingDefinition,
-  type PlannedStep,
-  type PlanStep,
-} from './apply-plan.js';
+import { fieldChanges, tableOfStream, type MappingDefinition } from './apply-plan.js';
 import type { Store } from '../store/store.js';
-import type { StoredQueue } from '../store/queue-store.js';
-import { NAME_REUSE_DELAY_MS } from '../queues/service.js';
-import { APPLIED_QUEUE_KIND, planQueues, queueWrites, type DeclaredQueue, type QueuePlanStep } from './apply-queues.js';
-import { APPLIED_TABLE_KIND, planTables, tableWrites, type TablePlanStep } from './apply-tables.js';
-import type { StoredTable } from '../store/table-store.js';
-import type { CreateTableInput } from '../tables/definition.js';
+import { APPLIED_QUEUE_KIND } from './apply-queues.js';
+import { APPLIED_TABLE_KIND } from './apply-tables.js';
 import type { ScheduleService } from '../schedules/service.js';
-import type { ScheduleInput } from '../schedules/types.js';
-import type { CatalogScheduleWrites } from '../store/catalog-store.js';
-import { scheduleDiffers } from '../config/sections/schedules.js';
 import type { AssumedResources, TriggerService } from '../triggers/service.js';
 import type { TriggerUpdate, TriggerView } from '../triggers/types.js';
 import type { AssumedStreamResources, StreamTriggerService } from '../triggers/stream/stream-service.js';
 import type { StreamTriggerUpdate, StreamTriggerView } from '../triggers/stream/stream-types.js';
 
-/** Catalog kinds: an event source mapping is named by its UUID, a function's settings by the function. */
-export const MAPPING_KIND = 'event-source-mapping';
-/** Secrets every node shares (sharedSecret). */
-export const SECRET_KIND = 'secret';
-export const FUNCTION_KIND = FUNCTION_ENTRY_KIND;
-/** The mark of a schedule `sluice apply` wrote, named by the schedule: `{managedBy}` (the schedule is in the schedule store). */
-export const APPLIED_SCHEDULE_KIND = 'applied-schedule';
-/** What the EventBridge Scheduler API keeps beside a schedule (group, role, raw input), named by the schedule. */
-export const SCHEDULER_SCHEDULE_KIND = 'scheduler-schedule';
-
-/** A step of `sluice apply`'s plan for a schedule. */
-export interface SchedulePlanStep {
-  action: PlanStep['action'];
-  schedule: string;
-}
+export { APPLIED_SCHEDULE_KIND, FUNCTION_KIND, MAPPING_KIND, SCHEDULER_SCHEDULE_KIND, SECRET_KIND } from './catalog-entries.js';
+export type { ApplyPlan, ApplyRequest, SchedulePlanStep } from './catalog-apply.js';
 
 export type { DeclaredFunction, DeclaredMapping, FunctionPlanStep, MappingDefinition, PlanStep } from './apply-plan.js';
 export type { DeclaredQueue, QueuePlanStep } from './apply-queues.js';
@@ -73,29 +41,6 @@ export { APPLIED_QUEUE_KIND } from './apply-queues.js';
 export type { TablePlanStep } from './apply-tables.js';
 export { APPLIED_TABLE_KIND } from './apply-tables.js';
 
-/** What `sluice apply` sends: the file's mappings and functions' settings, and whether to prune. */
-export interface ApplyRequest {
-  source: string;
-  declared: readonly DeclaredMapping[];
-  functions?: readonly DeclaredFunction[];
-  schedules?: readonly ScheduleInput[];
-  queues?: readonly DeclaredQueue[];
-  tables?: readonly CreateTableInput[];
-  prune: boolean;
-}
-
-export interface ApplyPlan {
-  mappings: PlannedStep[];
-  functions: FunctionPlanStep[];
-  schedules: SchedulePlanStep[];
-  queues: QueuePlanStep[];
-  tables: TablePlanStep[];
-  storedTables: StoredTable[];
-  /** The entries the plan was made from, by `kind/name`: their revisions condition the apply. */
-  revisions: Map<string, CatalogEntry>;
-  /** The queues in the store when the plan was made. */
-  storedQueues: StoredQueue[];
-}
 export type { StoredFunction } from './catalog-functions.js';
 
 /**
@@ -136,39 +81,10 @@ export interface CatalogServiceOptions {
   schedules: ScheduleService;
 }
 
-const key = (kind: string, name: string) => `${kind}/${name}`;
-
 /** A UUID-shaped RevisionId derived from a function's name and catalog revision (every node computes the same). */
 export function revisionIdOf(name: string, revision: number): string {
   const hex = createHash('sha256').update(`${name}\u0000${revision}`).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}
-
-/** The settings `sluice apply` declares of a function besides its reserved concurrency, those present only. */
-function appliedFunctionFields(source: Partial<Record<(typeof FUNCTION_SETTING_FIELDS)[number], unknown>>): Omit<DeclaredFunction, 'name' | 'reservedConcurrency'> {
-  const picked: Record<string, unknown> = {};
-  for (const field of FUNCTION_SETTING_FIELDS) if (source[field] !== undefined) picked[field] = source[field];
-  return picked as Omit<DeclaredFunction, 'name' | 'reservedConcurrency'>;
-}
-
-/**
- * Checks a file's function settings as the function service would take them (Lambda's ranges, string
- * environment values, a handler module that exists on this node), naming the file's path.
- */
-function validateAppliedFunction(name: string, fields: Omit<DeclaredFunction, 'name' | 'reservedConcurrency'>): void {
-  try {
-    buildDefinition({ name, ...fields, handler: fields.handler ?? (() => undefined), ...(fields.handler === undefined ? { execution: 'in-process' as const } : {}) });
-  } catch (error) {
-    if (error instanceof SluiceError) throw new SluiceError(error.code, `functions.${name}: ${error.message}`, error.field !== undefined ? { field: error.field } : {});
-    throw error;
-  }
-}
-
-/** A mapping `sluice apply` stored from a file changes only through that file. */
-function refuseApplied(entry: CatalogEntry | undefined, uuid: string, appliedFrom: string | undefined): void {
-  const managedBy = entry ? (JSON.parse(entry.definition) as MappingDefinition).managedBy : undefined;
-  if (managedBy === undefined || managedBy === appliedFrom) return;
-  throw new SluiceError('ResourceConflictException', `The event source mapping ${uuid} is managed by the config file ${managedBy} (sluice apply); change it there and apply again`, { field: 'UUID' });
 }
 
 export class CatalogService implements Service {
@@ -188,8 +104,16 @@ export class CatalogService implements Service {
   private readonly catalogFunctions: CatalogFunctions;
   /** Published versions and aliases of the functions created through the API. */
   readonly versions: FunctionVersions;
+  /** `sluice apply`'s plan and its application. */
+  private readonly applier: CatalogApply;
 
   constructor(private readonly options: CatalogServiceOptions) {
+    this.applier = new CatalogApply(options, {
+      refuseManaged: (kind, name) => this.refuseManaged(kind, name),
+      validateNewMapping: (definition, assumed) => this.validateNewMapping(definition, assumed),
+      validateChangedMapping: (definition) => this.validateChangedMapping(definition),
+      settled: () => this.settled(),
+    });
     this.catalogFunctions = new CatalogFunctions({
       store: options.store,
       functions: options.functions,
@@ -205,7 +129,7 @@ export class CatalogService implements Service {
       requireFunction: (name) => this.requireCatalogFunction(name),
       revisionId: revisionIdOf,
       applied: (kind, name, revision) => {
-        const id = key(kind, name);
+        const id = catalogKey(kind, name);
         if ((this.applied.get(id) ?? 0) < revision) this.applied.set(id, revision);
         this.pending.delete(id);
       },
@@ -234,12 +158,12 @@ export class CatalogService implements Service {
 
   /** Marks a resource as declared by a config file: the API will not change it. */
   manage(kind: typeof MAPPING_KIND | typeof FUNCTION_KIND, name: string, source: string): void {
-    this.managed.set(key(kind, name), source);
+    this.managed.set(catalogKey(kind, name), source);
   }
 
   /** The config file managing a resource, if one does. */
   managedBy(kind: typeof MAPPING_KIND | typeof FUNCTION_KIND, name: string): string | undefined {
-    return this.managed.get(key(kind, name));
+    return this.managed.get(catalogKey(kind, name));
   }
 
   /** The catalog entries this node does not run, and why (a conflict with its config, a missing function). */
@@ -304,7 +228,7 @@ export class CatalogService implements Service {
 
   /** Whether this node runs the mapping because the catalog holds it (a config's prune leaves it alone). */
   holds(uuid: string): boolean {
-    return this.applied.has(key(MAPPING_KIND, uuid));
+    return this.applied.has(catalogKey(MAPPING_KIND, uuid));
   }
 
   // ---------------------------------------------------------------- changes through the API
@@ -321,7 +245,7 @@ export class CatalogService implements Service {
       await this.deleteLocal(name);
       throw new SluiceError('ResourceConflictException', `UUID: the event source mapping ${name} already exists`, { field: 'UUID' });
     }
-    this.applied.set(key(MAPPING_KIND, name), outcome.entry.revision);
+    this.applied.set(catalogKey(MAPPING_KIND, name), outcome.entry.revision);
     return created;
   }
 
@@ -340,7 +264,7 @@ export class CatalogService implements Service {
       const previous = JSON.parse(entry.definition) as MappingDefinition;
       const merged = { ...previous, input: { ...previous.input, ...changes }, ...(appliedFrom !== undefined ? { managedBy: appliedFrom } : {}) } as MappingDefinition;
       const outcome = await this.put(MAPPING_KIND, uuid, merged, undefined);
-      if (outcome.written) this.applied.set(key(MAPPING_KIND, uuid), outcome.entry.revision);
+      if (outcome.written) this.applied.set(catalogKey(MAPPING_KIND, uuid), outcome.entry.revision);
     }
     return updated;
   }
@@ -350,208 +274,19 @@ export class CatalogService implements Service {
     refuseApplied(await this.entry(MAPPING_KIND, uuid), uuid, appliedFrom);
     const local = this.localMapping(uuid);
     await this.options.store.catalogDelete({ kind: MAPPING_KIND, name: uuid });
-    this.applied.delete(key(MAPPING_KIND, uuid));
+    this.applied.delete(catalogKey(MAPPING_KIND, uuid));
     await this.deleteLocal(uuid);
     return local;
   }
 
-  /** `sluice apply`'s plan against the catalog as stored now (apply-plan.ts), with the entries it read. */
-  async planApply(p: ApplyRequest): Promise<ApplyPlan> {
-    const entries = await this.options.store.catalogList({});
-    const mappingEntries = entries.filter((entry) => entry.kind === MAPPING_KIND);
-    const functionEntries = entries.filter((entry) => entry.kind === FUNCTION_KIND);
-    const mappings = planMappings({
-      ...p,
-      declared: p.declared,
-      stored: mappingEntries.map((entry) => ({ uuid: entry.name, definition: JSON.parse(entry.definition) as MappingDefinition })),
-    });
-    const functions = planFunctions({
-      source: p.source,
-      prune: p.prune,
-      declared: p.functions ?? [],
-      stored: functionEntries.map((entry) => {
-        const settings = JSON.parse(entry.definition) as FunctionSettings;
-        return {
-          name: entry.name,
-          reservedConcurrency: settings.reservedConcurrency,
-          ...appliedFunctionFields(settings),
-          ...(settings.managedBy !== undefined ? { managedBy: settings.managedBy } : {}),
-          createdThroughApi: settings.function !== undefined,
-        };
-      }),
-    });
-    const schedules = await this.planSchedules(p, entries.filter((entry) => entry.kind === APPLIED_SCHEDULE_KIND));
-    const storedQueues = await this.options.store.queueList({});
-    const queues = planQueues({ ...p, declared: p.queues ?? [], stored: storedQueues, marks: entries.filter((entry) => entry.kind === APPLIED_QUEUE_KIND) });
-    const storedTables = await this.options.store.tableList({});
-    const tables = planTables({
-      ...p,
-      declared: p.tables ?? [],
-      stored: storedTables,
-      marks: entries.filter((entry) => entry.kind === APPLIED_TABLE_KIND),
-      now: this.options.clock.now(),
-    });
-    return { mappings, functions, schedules, queues, storedQueues, tables, storedTables, revisions: new Map(entries.map((entry) => [key(entry.kind, entry.name), entry])) };
+  /** `sluice apply`'s plan against the catalog as stored now (catalog-apply.ts), with the entries it read. */
+  planApply(p: ApplyRequest): Promise<ApplyPlan> {
+    return this.applier.plan(p);
   }
 
-  /**
-   * The file's schedules against the schedule store and the marks of what files applied: create what is
-   * missing, update what this file applied and now differs, keep or (prune) delete what it applied and no
-   * longer declares. A schedule that exists without this file's mark (a node's config, the Scheduler
-   * API, another file) is refused: apply does not take over what it did not create.
-   */
-  private async planSchedules(p: ApplyRequest, marks: CatalogEntry[]): Promise<SchedulePlanStep[]> {
-    const managedBy = new Map(marks.map((entry) => [entry.name, (JSON.parse(entry.definition) as { managedBy: string }).managedBy]));
-    const stored = new Map((await this.options.schedules.list()).map((view) => [view.name, view]));
-    const steps: SchedulePlanStep[] = [];
-    for (const input of p.schedules ?? []) {
-      const current = stored.get(input.name);
-      if (!current) {
-        steps.push({ action: 'create', schedule: input.name });
-        continue;
-      }
-      if (managedBy.get(input.name) !== p.source) {
-        const owner = managedBy.get(input.name);
-        throw new SluiceError(
-          'ResourceConflictException',
-          `schedules.${input.name}: the schedule exists and ${owner ? `is managed by the config file ${owner}` : 'was not created by sluice apply from this file (a node config or the API made it)'}; delete it or rename it in ${p.source}`,
-          { field: 'Name' },
-        );
-      }
-      steps.push({ action: scheduleDiffers(current, input) ? 'update' : 'unchanged', schedule: input.name });
-    }
-    for (const [name, source] of managedBy) {
-      if (source !== p.source || (p.schedules ?? []).some((input) => input.name === name)) continue;
-      steps.push({ action: p.prune ? 'delete' : 'keep', schedule: name });
-    }
-    return steps;
-  }
-
-  /**
-   * Carries out `sluice apply`'s plan atomically: every step is checked first on this node (each mapping
-   * as its trigger service would create or change it, each function's settings against this node's
-   * config and the API-created functions), then all of them are written in one store transaction, each
-   * entry at the revision the plan read (a change made meanwhile through the API fails the whole apply,
-   * and nothing is written). Every node, this one included, then applies the catalog as it does any
-   * change; this one is waited for before answering.
-   */
-  async apply(
-    p: ApplyRequest & { newUuid: () => string },
-  ): Promise<{ mappings: PlanStep[]; functions: FunctionPlanStep[]; schedules: SchedulePlanStep[]; queues: QueuePlanStep[]; tables: TablePlanStep[] }> {
-    const { mappings, functions, schedules, queues, storedQueues, tables, storedTables, revisions } = await this.planApply(p);
-    const puts: CatalogPutInput[] = [];
-    const deletes: CatalogDeleteInput[] = [];
-    const now = this.options.clock.now();
-    const queueRows = queueWrites({ declared: p.queues ?? [], steps: queues, stored: storedQueues, now, nameReuseDelayMs: NAME_REUSE_DELAY_MS });
-    const tableRows = tableWrites({ declared: p.tables ?? [], steps: tables, stored: storedTables, now });
-    // A new mapping may name a queue or table this apply creates, or a function a node defines from its applied handler.
-    const assumed: AssumedResources & AssumedStreamResources = {
-      tables: new Map(tableRows.creates.map((t) => [t.name, t.definition])),
-      queues: new Map(queueRows.creates.map((q) => [q.name, { id: 0, ...q, createdAt: now, modifiedAt: now, purgedAt: null }])),
-      functions: new Map(
-        (p.functions ?? []).filter((fn) => fn.handler !== undefined && !this.options.functions.exists(fn.name)).map((fn) => [fn.name, fn.timeout ?? functionLimits.defaultTimeout]),
-      ),
-    };
-    for (const step of mappings) {
-      if (step.action === 'create' && step.declared) {
-        const definition = { ...step.declared, input: { ...step.declared.input, uuid: p.newUuid() }, managedBy: p.source } as MappingDefinition;
-        await this.validateNewMapping(definition, assumed);
-        step.uuid = definition.input.uuid;
-        puts.push({ kind: MAPPING_KIND, name: step.uuid, definition: JSON.stringify(definition), modifiedAt: now, ifRevision: null });
-      } else if (step.action === 'update' && step.declared && step.uuid) {
-        const entry = revisions.get(key(MAPPING_KIND, step.uuid))!;
-        this.refuseManaged(MAPPING_KIND, step.uuid);
-        refuseApplied(entry, step.uuid, p.source);
-        const previous = JSON.parse(entry.definition) as MappingDefinition;
-        const merged = { ...previous, input: { ...previous.input, ...mutableFields(step.declared) }, managedBy: p.source } as MappingDefinition;
-        await this.validateChangedMapping(merged);
-        puts.push({ kind: MAPPING_KIND, name: step.uuid, definition: JSON.stringify(merged), modifiedAt: now, ifRevision: entry.revision });
-      } else if (step.action === 'delete' && step.uuid) {
-        this.refuseManaged(MAPPING_KIND, step.uuid);
-        deletes.push({ kind: MAPPING_KIND, name: step.uuid, ifRevision: revisions.get(key(MAPPING_KIND, step.uuid))!.revision });
-      }
-    }
-    for (const step of functions) {
-      if (step.action === 'unchanged' || step.action === 'keep') continue;
-      const entry = revisions.get(key(FUNCTION_KIND, step.function));
-      const settings = entry ? (JSON.parse(entry.definition) as FunctionSettings) : undefined;
-      this.refuseManaged(FUNCTION_KIND, step.function);
-      if (settings?.function) {
-        throw new SluiceError('ResourceConflictException', `functions.${step.function}: the function was created through the Lambda API; change its settings there, not in ${p.source}`, {
-          field: 'FunctionName',
-        });
-      }
-      if (settings?.managedBy !== undefined && settings.managedBy !== p.source) {
-        throw new SluiceError('ResourceConflictException', `functions.${step.function}: its settings are managed by the config file ${settings.managedBy} (sluice apply)`, { field: 'FunctionName' });
-      }
-      if (step.action === 'delete') {
-        deletes.push({ kind: FUNCTION_KIND, name: step.function, ifRevision: entry!.revision });
-        continue;
-      }
-      const reserved = step.reservedConcurrency ?? null;
-      if (reserved !== null && (!Number.isInteger(reserved) || reserved < 0 || reserved > this.options.functions.concurrency.accountLimit)) {
-        throw new SluiceError('InvalidParameterValue', `functions.${step.function}.reservedConcurrency: ${reserved} is invalid; must be an integer from 0 to ${this.options.functions.concurrency.accountLimit}`, {
-          field: 'ReservedConcurrentExecutions',
-        });
-      }
-      const declared = (p.functions ?? []).find((candidate) => candidate.name === step.function);
-      const fields = declared ? appliedFunctionFields(declared) : {};
-      validateAppliedFunction(step.function, fields);
-      const next: FunctionSettings = { reservedConcurrency: reserved, ...fields, managedBy: p.source };
-      puts.push({ kind: FUNCTION_KIND, name: step.function, definition: JSON.stringify(next), modifiedAt: now, ifRevision: entry?.revision ?? null });
-    }
-    const scheduleWrites = await this.scheduleWrites(p, schedules, revisions, puts, deletes);
-    for (const step of queues) {
-      const mark = revisions.get(key(APPLIED_QUEUE_KIND, step.queue));
-      if (step.action === 'create') puts.push({ kind: APPLIED_QUEUE_KIND, name: step.queue, definition: JSON.stringify({ managedBy: p.source }), modifiedAt: now, ifRevision: mark?.revision ?? null });
-      else if (step.action === 'delete' && mark) deletes.push({ kind: APPLIED_QUEUE_KIND, name: step.queue, ifRevision: mark.revision });
-    }
-    for (const step of tables) {
-      const mark = revisions.get(key(APPLIED_TABLE_KIND, step.table));
-      if (step.action === 'create') puts.push({ kind: APPLIED_TABLE_KIND, name: step.table, definition: JSON.stringify({ managedBy: p.source }), modifiedAt: now, ifRevision: mark?.revision ?? null });
-      else if (step.action === 'delete' && mark) deletes.push({ kind: APPLIED_TABLE_KIND, name: step.table, ifRevision: mark.revision });
-    }
-    const outcome = await this.options.store.catalogWrite({ puts, deletes, schedules: scheduleWrites, queues: queueRows, tables: tableRows });
-    if (!outcome.written) {
-      throw new SluiceError(
-        'ResourceConflictException',
-        `${outcome.failed.kind} ${outcome.failed.name} changed in the catalog while ${p.source} was being applied; nothing was applied. Run sluice apply again`,
-      );
-    }
-    await this.settled();
-    const strip = ({ declared: _declared, ...step }: PlannedStep): PlanStep => step;
-    return { mappings: mappings.map(strip), functions, schedules, queues, tables };
-  }
-
-  /** Each schedule step as rows for `catalogWrite` (checked as the schedule service would), and its mark. */
-  private async scheduleWrites(
-    p: ApplyRequest,
-    steps: SchedulePlanStep[],
-    revisions: Map<string, CatalogEntry>,
-    puts: CatalogPutInput[],
-    deletes: CatalogDeleteInput[],
-  ): Promise<CatalogScheduleWrites> {
-    const writes: CatalogScheduleWrites = { creates: [], updates: [], deletes: [] };
-    const now = this.options.clock.now();
-    for (const step of steps) {
-      const mark = revisions.get(key(APPLIED_SCHEDULE_KIND, step.schedule));
-      const input = (p.schedules ?? []).find((candidate) => candidate.name === step.schedule);
-      if (step.action === 'create' && input) {
-        writes.creates.push(this.options.schedules.prepareCreate(input));
-        puts.push({ kind: APPLIED_SCHEDULE_KIND, name: step.schedule, definition: JSON.stringify({ managedBy: p.source }), modifiedAt: now, ifRevision: mark?.revision ?? null });
-      } else if (step.action === 'update' && input) {
-        const current = await this.options.store.scheduleGet({ name: step.schedule });
-        if (!current) {
-          throw new SluiceError('ResourceConflictException', `schedule ${step.schedule} was deleted while ${p.source} was being applied; nothing was applied. Run sluice apply again`);
-        }
-        const { name: _name, ...changes } = input;
-        writes.updates.push(this.options.schedules.prepareUpdate(current, changes));
-      } else if (step.action === 'delete') {
-        if (await this.options.store.scheduleGet({ name: step.schedule })) writes.deletes.push(step.schedule);
-        deletes.push({ kind: APPLIED_SCHEDULE_KIND, name: step.schedule, ...(mark ? { ifRevision: mark.revision } : {}) });
-      }
-    }
-    return writes;
+  /** Carries out `sluice apply`'s plan atomically (catalog-apply.ts); this node has applied it on return. */
+  apply(p: ApplyRequest & { newUuid: () => string }): ReturnType<CatalogApply['apply']> {
+    return this.applier.apply(p);
   }
 
   /** A new mapping checked as its trigger service would create it, creating nothing. */
@@ -601,7 +336,7 @@ export class CatalogService implements Service {
       const settings: FunctionSettings = { ...previous, reservedConcurrency };
       const outcome = await this.put(FUNCTION_KIND, name, settings, entry?.revision ?? null);
       if (outcome.written) {
-        this.applied.set(key(FUNCTION_KIND, name), outcome.entry.revision);
+        this.applied.set(catalogKey(FUNCTION_KIND, name), outcome.entry.revision);
         return;
       }
     }
@@ -692,12 +427,12 @@ export class CatalogService implements Service {
         field: 'FunctionName',
       });
     }
-    this.applied.delete(key(FUNCTION_KIND, name));
-    this.pending.delete(key(FUNCTION_KIND, name));
+    this.applied.delete(catalogKey(FUNCTION_KIND, name));
+    this.pending.delete(catalogKey(FUNCTION_KIND, name));
     await this.catalogFunctions.uninstall(name);
     for (const other of others) {
-      this.applied.delete(key(other.kind, other.name));
-      this.pending.delete(key(other.kind, other.name));
+      this.applied.delete(catalogKey(other.kind, other.name));
+      this.pending.delete(catalogKey(other.kind, other.name));
       await this.versions.remove(other.kind, other.name);
     }
   }
@@ -734,8 +469,8 @@ export class CatalogService implements Service {
   /** Installs a stored function on this node at once (the others hear the catalog channel). */
   private async installHere(name: string, revision: number, settings: FunctionSettings): Promise<void> {
     await this.catalogFunctions.install(name, revision, settings.function!, settings.reservedConcurrency);
-    this.applied.set(key(FUNCTION_KIND, name), revision);
-    this.pending.delete(key(FUNCTION_KIND, name));
+    this.applied.set(catalogKey(FUNCTION_KIND, name), revision);
+    this.pending.delete(catalogKey(FUNCTION_KIND, name));
   }
 
   /** The mapping this node runs under `uuid` (a queue or a stream trigger). */
@@ -772,7 +507,7 @@ export class CatalogService implements Service {
     const present = new Set<string>();
     for (const entry of entries) {
       if (this.stopped) return;
-      const id = key(entry.kind, entry.name);
+      const id = catalogKey(entry.kind, entry.name);
       present.add(id);
       if ((this.applied.get(id) ?? 0) >= entry.revision) continue;
       if (this.pending.get(id)?.revision === entry.revision && !this.pendingMayResolve(entry)) continue;
