@@ -16,7 +16,7 @@ import { applyConfig } from '../src/config/apply.js';
 import { validateConfig } from '../src/config/schema.js';
 import { Sluice } from '../src/engine/sluice.js';
 import { describePostgres, openTestStore } from '../src/testkit/postgres.js';
-import { useLambdaNodePair } from './support/lambda-node-pair.js';
+import { useLambdaNodePair } from './support/lambda-nodes.js';
 import { sdkFailure } from './support/sdk-failure.js';
 import { zipOf } from '../src/testkit/zip.js';
 

@@ -14,21 +14,18 @@ import {
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
   InvokeCommand,
-  LambdaClient,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
   type CreateFunctionCommandInput,
 } from '@aws-sdk/client-lambda';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { applyConfig } from '../src/config/apply.js';
 import { validateConfig } from '../src/config/schema.js';
 import { storeBackends } from './support/dynamodb.js';
-import { startTestNode, TEST_ACCESS_KEY, type TestNode } from './support/in-process-node.js';
+import { useLambdaNode } from './support/lambda-nodes.js';
 import { sdkFailure as failure } from './support/sdk-failure.js';
 import { zipClaiming, zipOf } from '../src/testkit/zip.js';
 
@@ -52,33 +49,20 @@ function createInput(name: string, zip: Buffer, extra: Partial<CreateFunctionCom
 }
 
 describe.each(storeBackends)('functions created through the Lambda API on %s', (_backend, openStore) => {
-  let node: TestNode;
-  let lambda: LambdaClient;
-  let cacheDir: string;
-  beforeAll(async () => {
-    cacheDir = mkdtempSync(join(tmpdir(), 'sluice-code-test-'));
-    const store = await openStore();
-    node = await startTestNode({ codeCacheDir: cacheDir, ...(store ? { store } : {}) });
-    lambda = new LambdaClient({ endpoint: node.url, region: 'us-east-1', credentials: TEST_ACCESS_KEY, maxAttempts: 1 });
-  });
-  afterAll(async () => {
-    lambda.destroy();
-    await node.close();
-    rmSync(cacheDir, { recursive: true, force: true });
-  });
+  const ctx = useLambdaNode(openStore, 'sluice-code-test');
 
   const invoke = async (name: string, event: unknown = {}) =>
-    decode((await lambda.send(new InvokeCommand({ FunctionName: name, Payload: Buffer.from(JSON.stringify(event)) }))).Payload);
+    decode((await ctx.lambda.send(new InvokeCommand({ FunctionName: name, Payload: Buffer.from(JSON.stringify(event)) }))).Payload);
 
   /** Nothing of the function in the store: no catalog entry, no code package. */
   async function expectNothingStored(name: string): Promise<void> {
-    expect((await node.sluice.store.catalogList({ kind: 'function' })).map((entry) => entry.name)).not.toContain(name);
-    expect(await node.sluice.store.catalogAttachment({ kind: 'function', name })).toBeUndefined();
-    expect(node.sluice.functions.exists(name)).toBe(false);
+    expect((await ctx.node.sluice.store.catalogList({ kind: 'function' })).map((entry) => entry.name)).not.toContain(name);
+    expect(await ctx.node.sluice.store.catalogAttachment({ kind: 'function', name })).toBeUndefined();
+    expect(ctx.node.sluice.functions.exists(name)).toBe(false);
   }
 
   it('creates a function from a zip, invokes it, updates its code and runs the new code', async () => {
-    const created = await lambda.send(new CreateFunctionCommand(createInput('zipped', v1, { Environment: { Variables: { GREETING: 'hello' } } })));
+    const created = await ctx.lambda.send(new CreateFunctionCommand(createInput('zipped', v1, { Environment: { Variables: { GREETING: 'hello' } } })));
     expect(created.$metadata.httpStatusCode).toBe(201);
     expect(created).toMatchObject({
       FunctionName: 'zipped',
@@ -94,23 +78,23 @@ describe.each(storeBackends)('functions created through the Lambda API on %s', (
     });
     expect(await invoke('zipped', { a: 1 })).toEqual({ version: 1, event: { a: 1 }, greeting: 'hello' });
     // The package is extracted once into the node's cache, under its SHA-256.
-    expect(readdirSync(cacheDir)).toEqual([createHash('sha256').update(v1).digest('hex')]);
+    expect(readdirSync(ctx.cacheDir)).toEqual([createHash('sha256').update(v1).digest('hex')]);
 
-    const updated = await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'zipped', ZipFile: v2 }));
+    const updated = await ctx.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'zipped', ZipFile: v2 }));
     expect(updated.CodeSha256).toBe(createHash('sha256').update(v2).digest('base64'));
     expect(updated.CodeSize).toBe(v2.length);
     expect(await invoke('zipped', { n: 21 })).toEqual({ version: 2, doubled: 42 });
 
-    const settings = await lambda.send(new GetAccountSettingsCommand({}));
+    const settings = await ctx.lambda.send(new GetAccountSettingsCommand({}));
     expect(settings.AccountUsage?.TotalCodeSize).toBe(v2.length);
-    const got = await lambda.send(new GetFunctionCommand({ FunctionName: 'zipped' }));
+    const got = await ctx.lambda.send(new GetFunctionCommand({ FunctionName: 'zipped' }));
     expect(got.Configuration).toMatchObject({ CodeSha256: updated.CodeSha256, CodeSize: v2.length, Handler: 'index.handler', Runtime: 'nodejs20.x' });
-    expect((await node.sluice.store.catalogAttachment({ kind: 'function', name: 'zipped' }))?.content).toEqual(v2);
+    expect((await ctx.node.sluice.store.catalogAttachment({ kind: 'function', name: 'zipped' }))?.content).toEqual(v2);
   });
 
   it('changes the timeout, memory, environment and handler with UpdateFunctionConfiguration', async () => {
-    await lambda.send(new CreateFunctionCommand(createInput('configured', v1)));
-    const out = await lambda.send(
+    await ctx.lambda.send(new CreateFunctionCommand(createInput('configured', v1)));
+    const out = await ctx.lambda.send(
       new UpdateFunctionConfigurationCommand({
         FunctionName: 'configured',
         Timeout: 30,
@@ -121,40 +105,40 @@ describe.each(storeBackends)('functions created through the Lambda API on %s', (
       }),
     );
     expect(out).toMatchObject({ Timeout: 30, MemorySize: 512, Handler: 'index.other', Description: 'the other export', Environment: { Variables: { GREETING: 'changed' } } });
-    expect(await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'configured' }))).toMatchObject({ Timeout: 30, MemorySize: 512, Handler: 'index.other' });
-    expect(node.sluice.functions.get('configured')).toMatchObject({ timeout: 30, memorySize: 512, environment: { GREETING: 'changed' } });
+    expect(await ctx.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'configured' }))).toMatchObject({ Timeout: 30, MemorySize: 512, Handler: 'index.other' });
+    expect(ctx.node.sluice.functions.get('configured')).toMatchObject({ timeout: 30, memorySize: 512, environment: { GREETING: 'changed' } });
     expect(await invoke('configured')).toEqual({ other: true, greeting: 'changed' });
 
-    const missing = await failure(lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'configured', Handler: 'absent.handler' })));
+    const missing = await failure(ctx.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'configured', Handler: 'absent.handler' })));
     expect(missing.name).toBe('InvalidParameterValueException');
     expect(missing.message).toContain('absent.js');
-    const timeout = await failure(lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'configured', Timeout: 901 })));
+    const timeout = await failure(ctx.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'configured', Timeout: 901 })));
     expect(timeout.name).toBe('ValidationException');
     expect(timeout.message).toContain("at 'timeout' failed to satisfy constraint: Member must have value less than or equal to 900");
-    expect(node.sluice.functions.get('configured').timeout).toBe(30);
+    expect(ctx.node.sluice.functions.get('configured').timeout).toBe(30);
   });
 
   it('reports a RevisionId that changes at every update, and refuses an update at a stale one with PreconditionFailedException', async () => {
-    const created = await lambda.send(new CreateFunctionCommand(createInput('revised', v1)));
+    const created = await ctx.lambda.send(new CreateFunctionCommand(createInput('revised', v1)));
     expect(created.RevisionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-    expect((await lambda.send(new GetFunctionCommand({ FunctionName: 'revised' }))).Configuration?.RevisionId).toBe(created.RevisionId);
-    const updated = await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'revised', Timeout: 9, RevisionId: created.RevisionId }));
+    expect((await ctx.lambda.send(new GetFunctionCommand({ FunctionName: 'revised' }))).Configuration?.RevisionId).toBe(created.RevisionId);
+    const updated = await ctx.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'revised', Timeout: 9, RevisionId: created.RevisionId }));
     expect(updated.RevisionId).not.toBe(created.RevisionId);
-    const stale = await failure(lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'revised', Timeout: 12, RevisionId: created.RevisionId })));
+    const stale = await failure(ctx.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'revised', Timeout: 12, RevisionId: created.RevisionId })));
     expect(stale.name).toBe('PreconditionFailedException');
     expect(stale.$metadata.httpStatusCode).toBe(412);
-    const staleCode = await failure(lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'revised', ZipFile: v2, RevisionId: created.RevisionId })));
+    const staleCode = await failure(ctx.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'revised', ZipFile: v2, RevisionId: created.RevisionId })));
     expect(staleCode.name).toBe('PreconditionFailedException');
-    expect(node.sluice.functions.get('revised').timeout).toBe(9);
+    expect(ctx.node.sluice.functions.get('revised').timeout).toBe(9);
     expect(await invoke('revised')).toMatchObject({ version: 1 });
-    const recoded = await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'revised', ZipFile: v2, RevisionId: updated.RevisionId }));
+    const recoded = await ctx.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'revised', ZipFile: v2, RevisionId: updated.RevisionId }));
     expect(recoded.RevisionId).not.toBe(updated.RevisionId);
   });
 
   it('gives GetFunction a Code.Location on the node that serves the zip, signed, for that package only', async () => {
-    await lambda.send(new CreateFunctionCommand(createInput('located', v1)));
-    const location = (await lambda.send(new GetFunctionCommand({ FunctionName: 'located' }))).Code?.Location;
-    expect(location).toMatch(new RegExp(`^${node.url}/_sluice/lambda-code/located\\?`));
+    await ctx.lambda.send(new CreateFunctionCommand(createInput('located', v1)));
+    const location = (await ctx.lambda.send(new GetFunctionCommand({ FunctionName: 'located' }))).Code?.Location;
+    expect(location).toMatch(new RegExp(`^${ctx.node.url}/_sluice/lambda-code/located\\?`));
     const downloaded = await fetch(location!);
     expect(downloaded.status).toBe(200);
     expect(downloaded.headers.get('content-type')).toBe('application/zip');
@@ -162,31 +146,31 @@ describe.each(storeBackends)('functions created through the Lambda API on %s', (
     const tampered = location!.replace(/signature=([0-9a-f])/, (_, c: string) => `signature=${c === '0' ? '1' : '0'}`);
     expect((await fetch(tampered)).status).toBe(403);
     expect((await fetch(location!.replace('/located?', '/zipped?'))).status).toBe(403);
-    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'located', ZipFile: v2 }));
+    await ctx.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'located', ZipFile: v2 }));
     expect((await fetch(location!)).status).toBe(404);
   });
 
   it('deletes a function with its code package', async () => {
-    await lambda.send(new CreateFunctionCommand(createInput('doomed', v1)));
-    const deleted = await lambda.send(new DeleteFunctionCommand({ FunctionName: 'doomed' }));
+    await ctx.lambda.send(new CreateFunctionCommand(createInput('doomed', v1)));
+    const deleted = await ctx.lambda.send(new DeleteFunctionCommand({ FunctionName: 'doomed' }));
     expect(deleted.$metadata.httpStatusCode).toBe(204);
     await expectNothingStored('doomed');
-    const gone = await failure(lambda.send(new GetFunctionCommand({ FunctionName: 'doomed' })));
+    const gone = await failure(ctx.lambda.send(new GetFunctionCommand({ FunctionName: 'doomed' })));
     expect(gone.name).toBe('ResourceNotFoundException');
   });
 
   it('refuses a name already taken, and changes to functions the program defines', async () => {
-    await lambda.send(new CreateFunctionCommand(createInput('taken', v1)));
-    const again = await failure(lambda.send(new CreateFunctionCommand(createInput('taken', v2))));
+    await ctx.lambda.send(new CreateFunctionCommand(createInput('taken', v1)));
+    const again = await failure(ctx.lambda.send(new CreateFunctionCommand(createInput('taken', v2))));
     expect(again.name).toBe('ResourceConflictException');
     expect(again.message).toBe('Function already exist: taken');
-    expect((await node.sluice.store.catalogAttachment({ kind: 'function', name: 'taken' }))?.content).toEqual(v1);
+    expect((await ctx.node.sluice.store.catalogAttachment({ kind: 'function', name: 'taken' }))?.content).toEqual(v1);
 
-    await node.sluice.functions.create({ name: 'programmed', handler: async () => 'mine' });
+    await ctx.node.sluice.functions.create({ name: 'programmed', handler: async () => 'mine' });
     for (const attempt of [
-      () => lambda.send(new CreateFunctionCommand(createInput('programmed', v1))),
-      () => lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'programmed', ZipFile: v1 })),
-      () => lambda.send(new DeleteFunctionCommand({ FunctionName: 'programmed' })),
+      () => ctx.lambda.send(new CreateFunctionCommand(createInput('programmed', v1))),
+      () => ctx.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'programmed', ZipFile: v1 })),
+      () => ctx.lambda.send(new DeleteFunctionCommand({ FunctionName: 'programmed' })),
     ]) {
       expect((await failure(attempt())).name).toBe('ResourceConflictException');
     }
@@ -212,85 +196,72 @@ describe.each(storeBackends)('functions created through the Lambda API on %s', (
     ];
     for (const [extra, name, message] of cases) {
       const input = createInput('refused', v1, extra);
-      const refused = await failure(lambda.send(new CreateFunctionCommand(input)));
+      const refused = await failure(ctx.lambda.send(new CreateFunctionCommand(input)));
       expect(refused.name, JSON.stringify(extra).slice(0, 100)).toBe(name);
       expect(refused.message).toContain(message);
       await expectNothingStored(input.FunctionName!);
     }
-    await lambda.send(new CreateFunctionCommand(createInput('kept', v1)));
-    const bad = await failure(lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'kept', ZipFile: Buffer.from('PK not really') })));
+    await ctx.lambda.send(new CreateFunctionCommand(createInput('kept', v1)));
+    const bad = await failure(ctx.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'kept', ZipFile: Buffer.from('PK not really') })));
     expect(bad.name).toBe('InvalidParameterValueException');
-    const noHandler = await failure(lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'kept', ZipFile: zipOf({ 'main.js': '' }) })));
+    const noHandler = await failure(ctx.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'kept', ZipFile: zipOf({ 'main.js': '' }) })));
     expect(noHandler.message).toContain('none of index.js');
-    expect((await node.sluice.store.catalogAttachment({ kind: 'function', name: 'kept' }))?.content).toEqual(v1);
+    expect((await ctx.node.sluice.store.catalogAttachment({ kind: 'function', name: 'kept' }))?.content).toEqual(v1);
     expect(await invoke('kept')).toMatchObject({ version: 1 });
   });
 
   it('sets the concurrency of an API-created function on a config-started node; refuses a config-declared one, naming the file; a prune keeps it', async () => {
     const handler = `${fileURLToPath(new URL('./fixtures/lambda-handlers.mjs', import.meta.url))}#echo`;
     const config = validateConfig({ functions: { declared: { handler } } }, 'test');
-    await applyConfig({ sluice: node.sluice, config, baseDir: '.', prune: false, source: '/etc/sluice/node.yaml' });
-    await lambda.send(new CreateFunctionCommand(createInput('from-api', v1)));
+    await applyConfig({ sluice: ctx.node.sluice, config, baseDir: '.', prune: false, source: '/etc/sluice/ctx.node.yaml' });
+    await ctx.lambda.send(new CreateFunctionCommand(createInput('from-api', v1)));
 
-    expect(await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'from-api', ReservedConcurrentExecutions: 5 }))).toMatchObject({ ReservedConcurrentExecutions: 5 });
-    expect((await lambda.send(new GetFunctionCommand({ FunctionName: 'from-api' }))).Concurrency).toEqual({ ReservedConcurrentExecutions: 5 });
-    expect(node.sluice.functions.get('from-api').reservedConcurrency).toBe(5);
+    expect(await ctx.lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'from-api', ReservedConcurrentExecutions: 5 }))).toMatchObject({ ReservedConcurrentExecutions: 5 });
+    expect((await ctx.lambda.send(new GetFunctionCommand({ FunctionName: 'from-api' }))).Concurrency).toEqual({ ReservedConcurrentExecutions: 5 });
+    expect(ctx.node.sluice.functions.get('from-api').reservedConcurrency).toBe(5);
     // The definition stored with the function is kept beside its concurrency.
-    const [entry] = (await node.sluice.store.catalogList({ kind: 'function' })).filter((candidate) => candidate.name === 'from-api');
+    const [entry] = (await ctx.node.sluice.store.catalogList({ kind: 'function' })).filter((candidate) => candidate.name === 'from-api');
     expect(JSON.parse(entry!.definition)).toMatchObject({ reservedConcurrency: 5, function: { handler: 'index.handler' } });
     expect(await invoke('from-api')).toMatchObject({ version: 1 });
-    await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'from-api' }));
-    expect(node.sluice.functions.get('from-api').reservedConcurrency).toBeNull();
+    await ctx.lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'from-api' }));
+    expect(ctx.node.sluice.functions.get('from-api').reservedConcurrency).toBeNull();
 
-    const refused = await failure(lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'declared', ReservedConcurrentExecutions: 2 })));
+    const refused = await failure(ctx.lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'declared', ReservedConcurrentExecutions: 2 })));
     expect(refused.name).toBe('ResourceConflictException');
-    expect(refused.message).toContain('/etc/sluice/node.yaml');
-    expect(node.sluice.functions.get('declared').reservedConcurrency).toBeNull();
+    expect(refused.message).toContain('/etc/sluice/ctx.node.yaml');
+    expect(ctx.node.sluice.functions.get('declared').reservedConcurrency).toBeNull();
 
-    await applyConfig({ sluice: node.sluice, config, baseDir: '.', prune: true, source: '/etc/sluice/node.yaml' });
-    expect(node.sluice.functions.exists('from-api')).toBe(true);
+    await applyConfig({ sluice: ctx.node.sluice, config, baseDir: '.', prune: true, source: '/etc/sluice/ctx.node.yaml' });
+    expect(ctx.node.sluice.functions.exists('from-api')).toBe(true);
   });
 
   it('refuses a zip over the 50 MB of a direct upload as Lambda does', { timeout: 60_000 }, async () => {
-    const refused = await failure(lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'kept', ZipFile: Buffer.alloc(52_428_801) })));
+    const refused = await failure(ctx.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'kept', ZipFile: Buffer.alloc(52_428_801) })));
     expect(refused.name).toBe('RequestEntityTooLargeException');
     expect(refused.message).toBe('Request must be smaller than 69905067 bytes for the UpdateFunctionCode operation');
-    expect((await node.sluice.store.catalogAttachment({ kind: 'function', name: 'kept' }))?.content).toEqual(v1);
+    expect((await ctx.node.sluice.store.catalogAttachment({ kind: 'function', name: 'kept' }))?.content).toEqual(v1);
   });
 });
 
 describe.each(storeBackends)('the code cache on %s', (_backend, openStore) => {
-  let node: TestNode;
-  let lambda: LambdaClient;
-  let cacheDir: string;
-  beforeAll(async () => {
-    cacheDir = mkdtempSync(join(tmpdir(), 'sluice-code-prune-'));
-    const store = await openStore();
-    node = await startTestNode({ codeCacheDir: cacheDir, codeCacheRetentionMs: 0, ...(store ? { store } : {}) });
-    lambda = new LambdaClient({ endpoint: node.url, region: 'us-east-1', credentials: TEST_ACCESS_KEY, maxAttempts: 1 });
-  });
-  afterAll(async () => {
-    lambda.destroy();
-    await node.close();
-    rmSync(cacheDir, { recursive: true, force: true });
-  });
+  const ctx = useLambdaNode(openStore, 'sluice-code-prune', { codeCacheRetentionMs: 0 });
   const hex = (zip: Buffer) => createHash('sha256').update(zip).digest('hex');
   /** The cache's entries once the prunes planned (after the retention, 0 here) have run. */
   const entries = async () => {
-    await node.sluice.catalog.codeCacheSettled();
-    return readdirSync(cacheDir).sort();
+    await ctx.node.sluice.catalog.codeCacheSettled();
+    return readdirSync(ctx.cacheDir).sort();
   };
 
   it('drops a package no function uses any more, keeps one another function still uses', async () => {
-    await lambda.send(new CreateFunctionCommand(createInput('first', v1)));
-    await lambda.send(new CreateFunctionCommand(createInput('twin', v1)));
+    await ctx.lambda.send(new CreateFunctionCommand(createInput('first', v1)));
+    await ctx.lambda.send(new CreateFunctionCommand(createInput('twin', v1)));
     expect(await entries()).toEqual([hex(v1)]);
-    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'first', ZipFile: v2 }));
+    await ctx.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'first', ZipFile: v2 }));
     // v1 is still twin's.
     expect(await entries()).toEqual([hex(v1), hex(v2)].sort());
-    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'twin' }));
+    await ctx.lambda.send(new DeleteFunctionCommand({ FunctionName: 'twin' }));
     expect(await entries()).toEqual([hex(v2)]);
-    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'first' }));
+    await ctx.lambda.send(new DeleteFunctionCommand({ FunctionName: 'first' }));
     expect(await entries()).toEqual([]);
   });
 });

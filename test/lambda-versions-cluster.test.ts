@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { expect, it } from 'vitest';
 import { describePostgres } from '../src/testkit/postgres.js';
-import { useLambdaNodePair } from './support/lambda-node-pair.js';
+import { useLambdaNodePair } from './support/lambda-nodes.js';
 import { zipOf } from '../src/testkit/zip.js';
 
 const decode = (payload: Uint8Array | undefined) => JSON.parse(Buffer.from(payload ?? []).toString('utf8')) as Record<string, unknown>;

@@ -17,7 +17,6 @@ import {
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
   InvokeCommand,
-  LambdaClient,
   ListAliasesCommand,
   ListFunctionsCommand,
   ListVersionsByFunctionCommand,
@@ -26,12 +25,11 @@ import {
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { storeBackends } from './support/dynamodb.js';
-import { startTestNode, TEST_ACCESS_KEY, type TestNode } from './support/in-process-node.js';
+import { useLambdaNode } from './support/lambda-nodes.js';
 import { sdkFailure as failure } from './support/sdk-failure.js';
 import { zipOf } from '../src/testkit/zip.js';
 
@@ -44,40 +42,27 @@ const codeOf = (tag: string) =>
   });
 
 describe.each(storeBackends)('Lambda versions and aliases on %s', (_backend, openStore) => {
-  let node: TestNode;
-  let lambda: LambdaClient;
-  let cacheDir: string;
-  beforeAll(async () => {
-    cacheDir = mkdtempSync(join(tmpdir(), 'sluice-versions-test-'));
-    const store = await openStore();
-    node = await startTestNode({ codeCacheDir: cacheDir, ...(store ? { store } : {}) });
-    lambda = new LambdaClient({ endpoint: node.url, region: 'us-east-1', credentials: TEST_ACCESS_KEY, maxAttempts: 1 });
-  });
-  afterAll(async () => {
-    lambda.destroy();
-    await node.close();
-    rmSync(cacheDir, { recursive: true, force: true });
-  });
+  const ctx = useLambdaNode(openStore, 'sluice-versions-test');
 
   const invoke = async (name: string, qualifier?: string) => {
-    const response = await lambda.send(new InvokeCommand({ FunctionName: name, ...(qualifier ? { Qualifier: qualifier } : {}), Payload: Buffer.from('{}') }));
+    const response = await ctx.lambda.send(new InvokeCommand({ FunctionName: name, ...(qualifier ? { Qualifier: qualifier } : {}), Payload: Buffer.from('{}') }));
     return { body: decode(response.Payload) as Record<string, unknown>, executed: response.ExecutedVersion };
   };
   const create = (name: string, tag: string) =>
-    lambda.send(new CreateFunctionCommand({ FunctionName: name, Runtime: 'nodejs20.x', Role: ROLE, Handler: 'index.handler', Code: { ZipFile: codeOf(tag) }, Environment: { Variables: { GREETING: 'one' } } }));
+    ctx.lambda.send(new CreateFunctionCommand({ FunctionName: name, Runtime: 'nodejs20.x', Role: ROLE, Handler: 'index.handler', Code: { ZipFile: codeOf(tag) }, Environment: { Variables: { GREETING: 'one' } } }));
 
   it('publishes immutable versions: a version keeps its code and settings after $LATEST changes', async () => {
     await create('versioned', 'first');
-    const v1 = await lambda.send(new PublishVersionCommand({ FunctionName: 'versioned', Description: 'first release' }));
+    const v1 = await ctx.lambda.send(new PublishVersionCommand({ FunctionName: 'versioned', Description: 'first release' }));
     expect(v1.$metadata.httpStatusCode).toBe(201);
     expect(v1).toMatchObject({ Version: '1', Description: 'first release', FunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:versioned:1' });
     // Nothing changed since: Lambda returns the last version rather than publishing another.
-    expect((await lambda.send(new PublishVersionCommand({ FunctionName: 'versioned' }))).Version).toBe('1');
+    expect((await ctx.lambda.send(new PublishVersionCommand({ FunctionName: 'versioned' }))).Version).toBe('1');
 
     const second = codeOf('second');
-    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'versioned', ZipFile: second }));
-    await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'versioned', Environment: { Variables: { GREETING: 'two' } } }));
-    const v2 = await lambda.send(new PublishVersionCommand({ FunctionName: 'versioned' }));
+    await ctx.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'versioned', ZipFile: second }));
+    await ctx.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'versioned', Environment: { Variables: { GREETING: 'two' } } }));
+    const v2 = await ctx.lambda.send(new PublishVersionCommand({ FunctionName: 'versioned' }));
     expect(v2.Version).toBe('2');
 
     expect(await invoke('versioned', '1')).toEqual({
@@ -87,46 +72,46 @@ describe.each(storeBackends)('Lambda versions and aliases on %s', (_backend, ope
     expect((await invoke('versioned:2')).body).toMatchObject({ tag: 'second', version: '2', greeting: 'two' });
     expect(await invoke('versioned')).toMatchObject({ body: { tag: 'second', version: '$LATEST', env: '$LATEST' }, executed: '$LATEST' });
 
-    const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'versioned', Qualifier: '1' }));
+    const config = await ctx.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'versioned', Qualifier: '1' }));
     expect(config).toMatchObject({ Version: '1', Environment: { Variables: { GREETING: 'one' } }, CodeSha256: v1.CodeSha256 });
-    const got = await lambda.send(new GetFunctionCommand({ FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:versioned:2' }));
+    const got = await ctx.lambda.send(new GetFunctionCommand({ FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:versioned:2' }));
     expect(got.Configuration).toMatchObject({ Version: '2', CodeSha256: v2.CodeSha256 });
     const zip = await fetch(got.Code!.Location!);
     expect(Buffer.from(await zip.arrayBuffer())).toEqual(second);
 
-    const listed = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'versioned' }));
+    const listed = await ctx.lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'versioned' }));
     expect(listed.Versions?.map((version) => version.Version)).toEqual(['$LATEST', '1', '2']);
     // ListFunctions lists each function once, at $LATEST.
-    expect((await lambda.send(new ListFunctionsCommand({}))).Functions?.filter((fn) => fn.FunctionName === 'versioned').map((fn) => fn.Version)).toEqual(['$LATEST']);
+    expect((await ctx.lambda.send(new ListFunctionsCommand({}))).Functions?.filter((fn) => fn.FunctionName === 'versioned').map((fn) => fn.Version)).toEqual(['$LATEST']);
   });
 
   it('checks PublishVersion’s CodeSha256 and RevisionId', async () => {
     const created = await create('guarded', 'a');
-    const wrongSha = await failure(lambda.send(new PublishVersionCommand({ FunctionName: 'guarded', CodeSha256: 'bm90IHRoZSBzaGE=' })));
+    const wrongSha = await failure(ctx.lambda.send(new PublishVersionCommand({ FunctionName: 'guarded', CodeSha256: 'bm90IHRoZSBzaGE=' })));
     expect(wrongSha.name).toBe('InvalidParameterValueException');
     expect(wrongSha.message).toBe(`CodeSHA256 (bm90IHRoZSBzaGE=) is different from current CodeSHA256 in $LATEST (${created.CodeSha256}). Please try again with the CodeSHA256 in $LATEST.`);
-    const stale = await failure(lambda.send(new PublishVersionCommand({ FunctionName: 'guarded', RevisionId: '00000000-0000-0000-0000-000000000000' })));
+    const stale = await failure(ctx.lambda.send(new PublishVersionCommand({ FunctionName: 'guarded', RevisionId: '00000000-0000-0000-0000-000000000000' })));
     expect(stale.name).toBe('PreconditionFailedException');
-    expect((await node.sluice.store.catalogList({ kind: 'function-version' })).filter((entry) => entry.name.startsWith('guarded:'))).toEqual([]);
-    const published = await lambda.send(new PublishVersionCommand({ FunctionName: 'guarded', CodeSha256: created.CodeSha256, RevisionId: created.RevisionId }));
+    expect((await ctx.node.sluice.store.catalogList({ kind: 'function-version' })).filter((entry) => entry.name.startsWith('guarded:'))).toEqual([]);
+    const published = await ctx.lambda.send(new PublishVersionCommand({ FunctionName: 'guarded', CodeSha256: created.CodeSha256, RevisionId: created.RevisionId }));
     expect(published.Version).toBe('1');
   });
 
   it('routes an alias to its version, and by weight to a second one', async () => {
     await create('aliased', 'one');
-    await lambda.send(new PublishVersionCommand({ FunctionName: 'aliased' }));
-    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'aliased', ZipFile: codeOf('two') }));
-    await lambda.send(new PublishVersionCommand({ FunctionName: 'aliased' }));
+    await ctx.lambda.send(new PublishVersionCommand({ FunctionName: 'aliased' }));
+    await ctx.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'aliased', ZipFile: codeOf('two') }));
+    await ctx.lambda.send(new PublishVersionCommand({ FunctionName: 'aliased' }));
 
-    const alias = await lambda.send(new CreateAliasCommand({ FunctionName: 'aliased', Name: 'live', FunctionVersion: '1', Description: 'production' }));
+    const alias = await ctx.lambda.send(new CreateAliasCommand({ FunctionName: 'aliased', Name: 'live', FunctionVersion: '1', Description: 'production' }));
     expect(alias).toMatchObject({ AliasArn: 'arn:aws:lambda:us-east-1:000000000000:function:aliased:live', Name: 'live', FunctionVersion: '1', Description: 'production' });
     expect(await invoke('aliased', 'live')).toMatchObject({ body: { tag: 'one', version: '1', arn: 'arn:aws:lambda:us-east-1:000000000000:function:aliased:live' }, executed: '1' });
-    expect((await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'aliased:live' })))).toMatchObject({
+    expect((await ctx.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'aliased:live' })))).toMatchObject({
       Version: '1',
       FunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:aliased:live',
     });
 
-    const shifted = await lambda.send(new UpdateAliasCommand({ FunctionName: 'aliased', Name: 'live', RoutingConfig: { AdditionalVersionWeights: { '2': 0.5 } }, RevisionId: alias.RevisionId }));
+    const shifted = await ctx.lambda.send(new UpdateAliasCommand({ FunctionName: 'aliased', Name: 'live', RoutingConfig: { AdditionalVersionWeights: { '2': 0.5 } }, RevisionId: alias.RevisionId }));
     expect(shifted.RoutingConfig?.AdditionalVersionWeights).toEqual({ '2': 0.5 });
     expect(shifted.RevisionId).not.toBe(alias.RevisionId);
     const executed = new Map<string, number>();
@@ -138,137 +123,137 @@ describe.each(storeBackends)('Lambda versions and aliases on %s', (_backend, ope
     expect(executed.get('1')).toBeGreaterThanOrEqual(10);
     expect(executed.get('2')).toBeGreaterThanOrEqual(10);
 
-    const staleAlias = await failure(lambda.send(new UpdateAliasCommand({ FunctionName: 'aliased', Name: 'live', FunctionVersion: '2', RevisionId: alias.RevisionId })));
+    const staleAlias = await failure(ctx.lambda.send(new UpdateAliasCommand({ FunctionName: 'aliased', Name: 'live', FunctionVersion: '2', RevisionId: alias.RevisionId })));
     expect(staleAlias.name).toBe('PreconditionFailedException');
-    await lambda.send(new UpdateAliasCommand({ FunctionName: 'aliased', Name: 'live', FunctionVersion: '2', RoutingConfig: { AdditionalVersionWeights: {} } }));
+    await ctx.lambda.send(new UpdateAliasCommand({ FunctionName: 'aliased', Name: 'live', FunctionVersion: '2', RoutingConfig: { AdditionalVersionWeights: {} } }));
     expect(await invoke('aliased', 'live')).toMatchObject({ executed: '2' });
-    expect((await lambda.send(new GetAliasCommand({ FunctionName: 'aliased', Name: 'live' }))).FunctionVersion).toBe('2');
+    expect((await ctx.lambda.send(new GetAliasCommand({ FunctionName: 'aliased', Name: 'live' }))).FunctionVersion).toBe('2');
 
-    await lambda.send(new CreateAliasCommand({ FunctionName: 'aliased', Name: 'old', FunctionVersion: '1' }));
-    expect((await lambda.send(new ListAliasesCommand({ FunctionName: 'aliased' }))).Aliases?.map((a) => a.Name)).toEqual(['live', 'old']);
-    expect((await lambda.send(new ListAliasesCommand({ FunctionName: 'aliased', FunctionVersion: '1' }))).Aliases?.map((a) => a.Name)).toEqual(['old']);
-    await lambda.send(new DeleteAliasCommand({ FunctionName: 'aliased', Name: 'old' }));
-    expect((await lambda.send(new ListAliasesCommand({ FunctionName: 'aliased' }))).Aliases?.map((a) => a.Name)).toEqual(['live']);
+    await ctx.lambda.send(new CreateAliasCommand({ FunctionName: 'aliased', Name: 'old', FunctionVersion: '1' }));
+    expect((await ctx.lambda.send(new ListAliasesCommand({ FunctionName: 'aliased' }))).Aliases?.map((a) => a.Name)).toEqual(['live', 'old']);
+    expect((await ctx.lambda.send(new ListAliasesCommand({ FunctionName: 'aliased', FunctionVersion: '1' }))).Aliases?.map((a) => a.Name)).toEqual(['old']);
+    await ctx.lambda.send(new DeleteAliasCommand({ FunctionName: 'aliased', Name: 'old' }));
+    expect((await ctx.lambda.send(new ListAliasesCommand({ FunctionName: 'aliased' }))).Aliases?.map((a) => a.Name)).toEqual(['live']);
   });
 
   it('refuses unknown versions and aliases, and bad aliases, with Lambda’s errors', async () => {
     await create('strict', 'x');
-    await lambda.send(new PublishVersionCommand({ FunctionName: 'strict' }));
+    await ctx.lambda.send(new PublishVersionCommand({ FunctionName: 'strict' }));
     const unknownVersion = await failure(invoke('strict', '7'));
     expect(unknownVersion.name).toBe('ResourceNotFoundException');
     expect(unknownVersion.message).toBe('Function not found: arn:aws:lambda:us-east-1:000000000000:function:strict:7');
-    expect((await failure(lambda.send(new GetFunctionCommand({ FunctionName: 'strict', Qualifier: '7' })))).name).toBe('ResourceNotFoundException');
-    const unknownAlias = await failure(lambda.send(new GetAliasCommand({ FunctionName: 'strict', Name: 'nope' })));
+    expect((await failure(ctx.lambda.send(new GetFunctionCommand({ FunctionName: 'strict', Qualifier: '7' })))).name).toBe('ResourceNotFoundException');
+    const unknownAlias = await failure(ctx.lambda.send(new GetAliasCommand({ FunctionName: 'strict', Name: 'nope' })));
     expect(unknownAlias.name).toBe('ResourceNotFoundException');
     expect(unknownAlias.message).toBe('Cannot find alias arn: arn:aws:lambda:us-east-1:000000000000:function:strict:nope');
 
-    await lambda.send(new CreateAliasCommand({ FunctionName: 'strict', Name: 'live', FunctionVersion: '1' }));
-    const twice = await failure(lambda.send(new CreateAliasCommand({ FunctionName: 'strict', Name: 'live', FunctionVersion: '1' })));
+    await ctx.lambda.send(new CreateAliasCommand({ FunctionName: 'strict', Name: 'live', FunctionVersion: '1' }));
+    const twice = await failure(ctx.lambda.send(new CreateAliasCommand({ FunctionName: 'strict', Name: 'live', FunctionVersion: '1' })));
     expect(twice.name).toBe('ResourceConflictException');
     expect(twice.message).toBe('Alias already exists: arn:aws:lambda:us-east-1:000000000000:function:strict:live');
-    const toMissing = await failure(lambda.send(new CreateAliasCommand({ FunctionName: 'strict', Name: 'beta', FunctionVersion: '9' })));
+    const toMissing = await failure(ctx.lambda.send(new CreateAliasCommand({ FunctionName: 'strict', Name: 'beta', FunctionVersion: '9' })));
     expect(toMissing.name).toBe('ResourceNotFoundException');
-    const sameTwice = await failure(lambda.send(new CreateAliasCommand({ FunctionName: 'strict', Name: 'canary', FunctionVersion: '1', RoutingConfig: { AdditionalVersionWeights: { '1': 0.1 } } })));
+    const sameTwice = await failure(ctx.lambda.send(new CreateAliasCommand({ FunctionName: 'strict', Name: 'canary', FunctionVersion: '1', RoutingConfig: { AdditionalVersionWeights: { '1': 0.1 } } })));
     expect(sameTwice.name).toBe('InvalidParameterValueException');
     expect(sameTwice.message).toBe('Invalid function version 1. Function version 1 is already included in routing configuration.');
-    const numeric = await failure(lambda.send(new CreateAliasCommand({ FunctionName: 'strict', Name: '12', FunctionVersion: '1' })));
+    const numeric = await failure(ctx.lambda.send(new CreateAliasCommand({ FunctionName: 'strict', Name: '12', FunctionVersion: '1' })));
     expect(numeric.name).toBe('ValidationException');
 
-    const onVersion = await failure(lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'strict:1', Timeout: 9 })));
+    const onVersion = await failure(ctx.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'strict:1', Timeout: 9 })));
     expect(onVersion.name).toBe('InvalidParameterValueException');
     expect(onVersion.message).toBe('Current operation does not support versions other than $LATEST. Please set the version to $LATEST or do not set a version in your request.');
-    expect((await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'strict', Qualifier: '1' }))).Timeout).toBe(3);
+    expect((await ctx.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'strict', Qualifier: '1' }))).Timeout).toBe(3);
 
-    const referenced = await failure(lambda.send(new DeleteFunctionCommand({ FunctionName: 'strict', Qualifier: '1' })));
+    const referenced = await failure(ctx.lambda.send(new DeleteFunctionCommand({ FunctionName: 'strict', Qualifier: '1' })));
     expect(referenced.name).toBe('ResourceConflictException');
     expect(referenced.message).toBe('Unable to delete version because the following aliases reference it: [live]');
-    const latest = await failure(lambda.send(new DeleteFunctionCommand({ FunctionName: 'strict', Qualifier: '$LATEST' })));
+    const latest = await failure(ctx.lambda.send(new DeleteFunctionCommand({ FunctionName: 'strict', Qualifier: '$LATEST' })));
     expect(latest.name).toBe('InvalidParameterValueException');
-    expect((await node.sluice.store.catalogList({ kind: 'function-alias' })).filter((entry) => entry.name.startsWith('strict:')).map((entry) => entry.name)).toEqual(['strict:live']);
+    expect((await ctx.node.sluice.store.catalogList({ kind: 'function-alias' })).filter((entry) => entry.name.startsWith('strict:')).map((entry) => entry.name)).toEqual(['strict:live']);
   });
 
   it('deletes one version with a Qualifier, and everything with the function; numbers are not reused', async () => {
     await create('pruned', 'a');
-    await lambda.send(new PublishVersionCommand({ FunctionName: 'pruned' }));
-    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'pruned', ZipFile: codeOf('b') }));
-    await lambda.send(new PublishVersionCommand({ FunctionName: 'pruned' }));
-    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'pruned', Qualifier: '2' }));
+    await ctx.lambda.send(new PublishVersionCommand({ FunctionName: 'pruned' }));
+    await ctx.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'pruned', ZipFile: codeOf('b') }));
+    await ctx.lambda.send(new PublishVersionCommand({ FunctionName: 'pruned' }));
+    await ctx.lambda.send(new DeleteFunctionCommand({ FunctionName: 'pruned', Qualifier: '2' }));
     expect((await failure(invoke('pruned', '2'))).name).toBe('ResourceNotFoundException');
     expect((await invoke('pruned', '1')).body).toMatchObject({ tag: 'a' });
-    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'pruned', ZipFile: codeOf('c') }));
-    expect((await lambda.send(new PublishVersionCommand({ FunctionName: 'pruned' }))).Version).toBe('3');
-    await lambda.send(new CreateAliasCommand({ FunctionName: 'pruned', Name: 'live', FunctionVersion: '3' }));
+    await ctx.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'pruned', ZipFile: codeOf('c') }));
+    expect((await ctx.lambda.send(new PublishVersionCommand({ FunctionName: 'pruned' }))).Version).toBe('3');
+    await ctx.lambda.send(new CreateAliasCommand({ FunctionName: 'pruned', Name: 'live', FunctionVersion: '3' }));
 
-    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'pruned' }));
-    const left = (await node.sluice.store.catalogList({})).filter((entry) => entry.name === 'pruned' || entry.name.startsWith('pruned:'));
+    await ctx.lambda.send(new DeleteFunctionCommand({ FunctionName: 'pruned' }));
+    const left = (await ctx.node.sluice.store.catalogList({})).filter((entry) => entry.name === 'pruned' || entry.name.startsWith('pruned:'));
     expect(left).toEqual([]);
-    expect(node.sluice.functions.exists('pruned:1')).toBe(false);
-    expect(node.sluice.functions.exists('pruned:3')).toBe(false);
+    expect(ctx.node.sluice.functions.exists('pruned:1')).toBe(false);
+    expect(ctx.node.sluice.functions.exists('pruned:3')).toBe(false);
   });
 
   it('lists $LATEST alone for a function the program defines, and refuses to publish it', async () => {
-    await node.sluice.functions.create({ name: 'programmed', handler: async () => 'ok' });
-    expect((await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'programmed' }))).Versions?.map((v) => v.Version)).toEqual(['$LATEST']);
-    expect((await lambda.send(new ListAliasesCommand({ FunctionName: 'programmed' }))).Aliases).toEqual([]);
-    const refused = await failure(lambda.send(new PublishVersionCommand({ FunctionName: 'programmed' })));
+    await ctx.node.sluice.functions.create({ name: 'programmed', handler: async () => 'ok' });
+    expect((await ctx.lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'programmed' }))).Versions?.map((v) => v.Version)).toEqual(['$LATEST']);
+    expect((await ctx.lambda.send(new ListAliasesCommand({ FunctionName: 'programmed' }))).Aliases).toEqual([]);
+    const refused = await failure(ctx.lambda.send(new PublishVersionCommand({ FunctionName: 'programmed' })));
     expect(refused.name).toBe('ResourceConflictException');
   });
 
   it('keeps the qualified names of versions for the catalog: a program cannot define one', async () => {
-    await expect(node.sluice.functions.create({ name: 'orders:3', handler: async () => 'no' })).rejects.toThrow(/must be 1-64 letters/);
+    await expect(ctx.node.sluice.functions.create({ name: 'orders:3', handler: async () => 'no' })).rejects.toThrow(/must be 1-64 letters/);
   });
 
   it('counts a version’s invocations against the function’s reserved concurrency', async () => {
     await create('reserved', 'r');
-    await lambda.send(new PublishVersionCommand({ FunctionName: 'reserved' }));
-    await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'reserved', ReservedConcurrentExecutions: 0 }));
+    await ctx.lambda.send(new PublishVersionCommand({ FunctionName: 'reserved' }));
+    await ctx.lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'reserved', ReservedConcurrentExecutions: 0 }));
     const throttled = await failure(invoke('reserved', '1'));
     expect(throttled.name).toBe('TooManyRequestsException');
-    await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'reserved' }));
+    await ctx.lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'reserved' }));
     expect((await invoke('reserved', '1')).executed).toBe('1');
   });
 
   it('runs an event source mapping on a version’s ARN with that version', async () => {
     await create('consumer', 'old');
-    await lambda.send(new PublishVersionCommand({ FunctionName: 'consumer' }));
-    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'consumer', ZipFile: codeOf('new') }));
-    await node.sluice.queues.create('versioned-input');
-    const mapping = await lambda.send(
+    await ctx.lambda.send(new PublishVersionCommand({ FunctionName: 'consumer' }));
+    await ctx.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'consumer', ZipFile: codeOf('new') }));
+    await ctx.node.sluice.queues.create('versioned-input');
+    const mapping = await ctx.lambda.send(
       new CreateEventSourceMappingCommand({
         FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:consumer:1',
-        EventSourceArn: node.sluice.queues.arnOf('versioned-input'),
+        EventSourceArn: ctx.node.sluice.queues.arnOf('versioned-input'),
         BatchSize: 1,
       }),
     );
     expect(mapping.FunctionArn).toBe('arn:aws:lambda:us-east-1:000000000000:function:consumer:1');
-    await node.sluice.queues.send('versioned-input', { body: 'hello' });
-    await expect.poll(() => node.sluice.functions.metrics('consumer:1').invocations, { timeout: 5000 }).toBeGreaterThanOrEqual(1);
-    expect(node.sluice.functions.metrics('consumer').invocations).toBe(0);
-    await lambda.send(new DeleteEventSourceMappingCommand({ UUID: mapping.UUID! }));
+    await ctx.node.sluice.queues.send('versioned-input', { body: 'hello' });
+    await expect.poll(() => ctx.node.sluice.functions.metrics('consumer:1').invocations, { timeout: 5000 }).toBeGreaterThanOrEqual(1);
+    expect(ctx.node.sluice.functions.metrics('consumer').invocations).toBe(0);
+    await ctx.lambda.send(new DeleteEventSourceMappingCommand({ UUID: mapping.UUID! }));
   });
 
   it('runs an event source mapping on an alias’s ARN with the version the alias names at each invocation', async () => {
-    const out = join(cacheDir, 'routed.log');
+    const out = join(ctx.cacheDir, 'routed.log');
     const recorder = (tag: string) =>
       zipOf({ 'index.js': `exports.handler = async (event, context) => { require('node:fs').appendFileSync(process.env.OUT, ${JSON.stringify(tag)} + ' ' + context.functionVersion + ' ' + context.invokedFunctionArn + '\\n'); return {}; };` });
-    await lambda.send(new CreateFunctionCommand({ FunctionName: 'routed', Runtime: 'nodejs20.x', Role: ROLE, Handler: 'index.handler', Code: { ZipFile: recorder('one') }, Environment: { Variables: { OUT: out } } }));
-    await lambda.send(new PublishVersionCommand({ FunctionName: 'routed' }));
-    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'routed', ZipFile: recorder('two') }));
-    await lambda.send(new PublishVersionCommand({ FunctionName: 'routed' }));
-    await lambda.send(new CreateAliasCommand({ FunctionName: 'routed', Name: 'live', FunctionVersion: '1' }));
-    await node.sluice.queues.create('aliased-input');
-    const mapping = await lambda.send(
-      new CreateEventSourceMappingCommand({ FunctionName: 'routed:live', EventSourceArn: node.sluice.queues.arnOf('aliased-input'), BatchSize: 1 }),
+    await ctx.lambda.send(new CreateFunctionCommand({ FunctionName: 'routed', Runtime: 'nodejs20.x', Role: ROLE, Handler: 'index.handler', Code: { ZipFile: recorder('one') }, Environment: { Variables: { OUT: out } } }));
+    await ctx.lambda.send(new PublishVersionCommand({ FunctionName: 'routed' }));
+    await ctx.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'routed', ZipFile: recorder('two') }));
+    await ctx.lambda.send(new PublishVersionCommand({ FunctionName: 'routed' }));
+    await ctx.lambda.send(new CreateAliasCommand({ FunctionName: 'routed', Name: 'live', FunctionVersion: '1' }));
+    await ctx.node.sluice.queues.create('aliased-input');
+    const mapping = await ctx.lambda.send(
+      new CreateEventSourceMappingCommand({ FunctionName: 'routed:live', EventSourceArn: ctx.node.sluice.queues.arnOf('aliased-input'), BatchSize: 1 }),
     );
     expect(mapping.FunctionArn).toBe('arn:aws:lambda:us-east-1:000000000000:function:routed:live');
     const lines = () => (existsSync(out) ? readFileSync(out, 'utf8').trim().split('\n') : []);
-    await node.sluice.queues.send('aliased-input', { body: 'first' });
+    await ctx.node.sluice.queues.send('aliased-input', { body: 'first' });
     await expect.poll(lines, { timeout: 5000 }).toEqual(['one 1 arn:aws:lambda:us-east-1:000000000000:function:routed:live']);
-    await lambda.send(new UpdateAliasCommand({ FunctionName: 'routed', Name: 'live', FunctionVersion: '2' }));
-    await node.sluice.queues.send('aliased-input', { body: 'second' });
+    await ctx.lambda.send(new UpdateAliasCommand({ FunctionName: 'routed', Name: 'live', FunctionVersion: '2' }));
+    await ctx.node.sluice.queues.send('aliased-input', { body: 'second' });
     await expect.poll(() => lines().length, { timeout: 5000 }).toBe(2);
     expect(lines()[1]).toBe('two 2 arn:aws:lambda:us-east-1:000000000000:function:routed:live');
-    expect(node.sluice.functions.metrics('routed:live').invocations).toBe(2);
-    await lambda.send(new DeleteEventSourceMappingCommand({ UUID: mapping.UUID! }));
+    expect(ctx.node.sluice.functions.metrics('routed:live').invocations).toBe(2);
+    await ctx.lambda.send(new DeleteEventSourceMappingCommand({ UUID: mapping.UUID! }));
   });
 });

@@ -1,12 +1,13 @@
 /**
- * Two in-process nodes sharing one fresh PostgreSQL schema, each with its own code cache and a Lambda
- * client: the set-up of the cluster tests of functions created through the Lambda API.
+ * In-process nodes with a code cache of their own and a Lambda client: the set-up of the tests of
+ * functions created through the Lambda API, on one node or on two sharing a fresh PostgreSQL schema.
  */
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
+import type { Store } from '../../src/store/store.js';
 import { dropSchema, freshSchemaName, openTestStore } from '../../src/testkit/postgres.js';
 import { startTestNode, TEST_ACCESS_KEY, type TestNode } from './in-process-node.js';
 
@@ -45,4 +46,31 @@ export function useLambdaNodePair(cachePrefix: string): LambdaNodePair {
     for (const dir of Object.values(pair.caches)) rmSync(dir, { recursive: true, force: true });
   });
   return pair;
+}
+
+export interface LambdaNode {
+  node: TestNode;
+  lambda: LambdaClient;
+  cacheDir: string;
+}
+
+/** One node on the store `openStore` gives (none: the default SQLite), started before the suite's tests and stopped after. */
+export function useLambdaNode(
+  openStore: () => Promise<Store | undefined>,
+  cachePrefix: string,
+  options: { codeCacheRetentionMs?: number } = {},
+): LambdaNode {
+  const context = {} as LambdaNode;
+  beforeAll(async () => {
+    context.cacheDir = mkdtempSync(join(tmpdir(), `${cachePrefix}-`));
+    const store = await openStore();
+    context.node = await startTestNode({ codeCacheDir: context.cacheDir, ...options, ...(store ? { store } : {}) });
+    context.lambda = new LambdaClient({ endpoint: context.node.url, region: 'us-east-1', credentials: TEST_ACCESS_KEY, maxAttempts: 1 });
+  });
+  afterAll(async () => {
+    context.lambda.destroy();
+    await context.node.close();
+    rmSync(context.cacheDir, { recursive: true, force: true });
+  });
+  return context;
 }
