@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { collectMetrics, toPrometheus } from '../api/native/metrics.js';
 import { gate, openTestEngine } from '../testkit/engine.js';
-import { observeClaimPlans, planClaim, readBound, type ClaimPlan } from '../store/rules/claim-plan.js';
+import { planClaim, readBound, type ClaimPlan } from '../store/rules/claim-plan.js';
 import { GroupActivity, type GroupActivityCounts } from './group-activity.js';
 import type { GroupLimit } from '../store/group-limit.js';
 
@@ -58,21 +58,13 @@ describe('what a claim plan reports per group', () => {
     expect(blocked.updates[0]).toMatchObject({ taken: 0, refusedBy: 'concurrency' });
   });
 
-  it('reads one message more per group only for an observed claim', async () => {
+  it('reads one message more per group only for an observed claim, and tells the observer its plan', () => {
     const limit = { maxConcurrency: 1, rate: null };
-    expect(readBound(limit, 10)).toBe(1);
+    expect(readBound(limit, 10, false)).toBe(1);
+    expect(readBound(limit, 10, true)).toBe(2);
     const plans: ClaimPlan[] = [];
-    const bound = await observeClaimPlans(
-      (plan) => plans.push(plan),
-      async () => {
-        await Promise.resolve();
-        planClaim([group('g', limit, 2)], rules(10));
-        return readBound(limit, 10);
-      },
-    );
-    expect(bound).toBe(2);
-    expect(plans).toHaveLength(1);
-    expect(readBound(limit, 10)).toBe(1);
+    const plan = planClaim([group('g', limit, 2)], { ...rules(10), observer: (made) => plans.push(made) });
+    expect(plans).toEqual([plan]);
   });
 });
 
@@ -81,8 +73,8 @@ describe('the activity tracker', () => {
     const activity = new GroupActivity({ windowMs: 1000, topGroups: 2, maxTrackedGroups: 100 });
     // A claim as a trigger makes it: planClaim inside the tracker's observed context.
     const run = (at: number, batchId: string, groups: Array<ReturnType<typeof group>>, remaining = 10) =>
-      activity.claim({ queue: 'q', batchId, expiresAt: at + 30_000 }, async () =>
-        planClaim(groups, { ...rules(remaining), now: at }),
+      activity.claim({ queue: 'q', batchId, expiresAt: at + 30_000 }, async (observer) =>
+        planClaim(groups, { ...rules(remaining), now: at, observer }),
       );
     await run(now, 'b1', [
       group('a', { maxConcurrency: 1, rate: null }, 3),
@@ -115,8 +107,8 @@ describe('the activity tracker', () => {
   it('keeps at most about maxTrackedGroups entries, dropping the least recently busy', async () => {
     const activity = new GroupActivity({ windowMs: 60_000, topGroups: 5, maxTrackedGroups: 100 });
     for (let i = 0; i < 1000; i++) {
-      await activity.claim({ queue: 'q', batchId: `b${i}`, expiresAt: now + 30_000 }, async () =>
-        planClaim([group(`g${i}`, { maxConcurrency: null, rate: null }, 1)], { ...rules(1), now: now + i }),
+      await activity.claim({ queue: 'q', batchId: `b${i}`, expiresAt: now + 30_000 }, async (observer) =>
+        planClaim([group(`g${i}`, { maxConcurrency: null, rate: null }, 1)], { ...rules(1), now: now + i, observer }),
       );
       activity.settle(`b${i}`);
     }

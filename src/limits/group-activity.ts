@@ -13,7 +13,7 @@
  *   at most `topGroups` per queue, busiest first: the series a scrape exposes are bounded whatever the
  *   number of groups. Per-queue totals count every group, including those not listed or forgotten.
  */
-import { observeClaimPlans } from '../store/rules/claim-plan.js';
+import type { PlanObserver } from '../store/rules/claim-plan.js';
 
 export interface GroupActivityOptions {
   /** Length of the activity window: a group is listed while it had events in this window or the one before. */
@@ -102,15 +102,16 @@ export class GroupActivity {
   /**
    * Runs a trigger's claim of a grouped queue, recording what its plans decided for each group. The
    * messages handed out stay counted in flight until `settle(batchId)` (or until `expiresAt`, when their
-   * visibility timeout ends: a batch that never settles cannot inflate the gauge for longer).
+   * visibility timeout ends: a batch that never settles cannot inflate the gauge for longer). `run`
+   * makes the claim with the observer it is given (GroupClaimParams.onPlan).
    */
   async claim<T>(
     params: { queue: string; batchId: string; expiresAt: number },
-    run: () => Promise<T>,
+    run: (onPlan: PlanObserver) => Promise<T>,
   ): Promise<T> {
     const queue = this.queueEntry(params.queue);
     let tally = this.pending.get(params.batchId);
-    return observeClaimPlans((plan, now) => {
+    return run((plan, now) => {
       for (const update of plan.updates) {
         if (update.taken === 0 && update.refusedBy === null) continue;
         const entry = this.entry(queue, update.groupKey, now);
@@ -141,7 +142,7 @@ export class GroupActivity {
         }
         this.touch(entry, now, update.taken + (update.refusedBy === null ? 0 : 1));
       }
-    }, run);
+    });
   }
 
   /** The batch claimed under `batchId` has finished: its messages are no longer under invocation. */

@@ -18,6 +18,7 @@ import type {
   VisibilityOutcome,
 } from '../store/queue-store.js';
 import type { Store } from '../store/store.js';
+import type { PlanObserver } from '../store/rules/claim-plan.js';
 import type { EngineEvents } from '../observability/events.js';
 
 /** SQS's maximum: a message may stay invisible at most 12 hours after it was received. */
@@ -39,6 +40,8 @@ export interface ClaimRequest {
   receiptToken: string;
   /** A grouped queue's claim takes at most this many from groups with a rate limit (GroupClaimParams.pacedMax). */
   pacedMax?: number;
+  /** A grouped queue's claim tells this each plan it makes (GroupClaimParams.onPlan). */
+  onPlan?: PlanObserver;
 }
 
 export class MessageClaims {
@@ -67,6 +70,7 @@ export class MessageClaims {
           ...params,
           queueName: queue.name,
           ...(request.pacedMax !== undefined ? { pacedMax: request.pacedMax } : {}),
+          ...(request.onPlan !== undefined ? { onPlan: request.onPlan } : {}),
         })
       : await this.deps.store.messageReceive(params);
     if (outcome.deadLettered > 0 && deadLetter && this.deps.events?.active) {

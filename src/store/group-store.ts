@@ -9,6 +9,7 @@
  */
 import type { GroupLimit } from './group-limit.js';
 import type { ReceiveOutcome, ReceiveParams } from './queue-store.js';
+import type { PlanObserver } from './rules/claim-plan.js';
 
 export interface GroupClaimParams extends ReceiveParams {
   /** Limits are kept by queue name, so they outlive a queue being deleted and created again. */
@@ -19,6 +20,8 @@ export interface GroupClaimParams extends ReceiveParams {
    * those first (see ClaimRules.pacedRemaining).
    */
   pacedMax?: number;
+  /** Told each plan the claim makes, per page of groups (the group activity metrics; claim-plan.ts). */
+  onPlan?: PlanObserver | undefined;
 }
 
 export interface StoredGroupLimit {

@@ -400,7 +400,7 @@ async function readGroups(
   locked: LockedGroup[],
   remaining: number,
 ): Promise<Array<LockedGroup & GroupMessages>> {
-  const bounds = locked.map((g) => readBound(g.limit, remaining));
+  const bounds = locked.map((g) => readBound(g.limit, remaining, p.onPlan !== undefined));
   const rows = await query<ReadRow>(client, sql.readGroups, [
     p.queueId,
     locked.map((g) => g.groupKey),
@@ -477,6 +477,7 @@ async function claimPage(
     maxReceiveCount: target?.maxReceiveCount ?? null,
     remaining,
     pacedRemaining: pacing.remaining,
+    observer: p.onPlan,
   });
   pacing.remaining -= plan.paced.length;
   const u = plan.updates;

@@ -189,8 +189,8 @@ describe('claim plan', () => {
   });
 
   it('reads no more messages of a group than it could be given', () => {
-    expect(readBound({ maxConcurrency: 2, rate: null }, 10)).toBe(2);
-    expect(readBound({ maxConcurrency: null, rate: { limit: 5, intervalMs: 1, burst: 3 } }, 10)).toBe(3);
-    expect(readBound(free, 7)).toBe(7);
+    expect(readBound({ maxConcurrency: 2, rate: null }, 10, false)).toBe(2);
+    expect(readBound({ maxConcurrency: null, rate: { limit: 5, intervalMs: 1, burst: 3 } }, 10, false)).toBe(3);
+    expect(readBound(free, 7, false)).toBe(7);
   });
 });

@@ -281,7 +281,7 @@ export function createSqliteGroupStore(
     remaining: number,
     read: Map<number, ClaimedRow>,
   ): GroupMessages {
-    const bound = readBound(group.limit, remaining);
+    const bound = readBound(group.limit, remaining, p.onPlan !== undefined);
     const rows = candidates.limitedTo(bound).all(p.queueId, group.groupKey, p.now);
     for (const row of rows) read.set(row.seq, row);
     return {
@@ -363,6 +363,7 @@ export function createSqliteGroupStore(
         maxReceiveCount: p.deadLetter?.maxReceiveCount ?? null,
         remaining,
         pacedRemaining,
+        observer: p.onPlan,
       });
       pacedRemaining -= plan.paced.length;
       apply(p, plan, read, outcome);

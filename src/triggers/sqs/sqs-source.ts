@@ -105,7 +105,7 @@ export class SqsSource {
     const expiresAt = this.deps.clock.now() + queue.settings.VisibilityTimeout * 1000;
     const outcome = await groupActivityOf(this.deps.store).claim(
       { queue: queue.name, batchId: receiptToken, expiresAt },
-      () => claims.claim(queue, pacedMax === undefined ? request : { ...request, pacedMax }),
+      (onPlan) => claims.claim(queue, { ...request, onPlan, ...(pacedMax === undefined ? {} : { pacedMax }) }),
     );
     if (outcome.messages.length > 0)
       this.unsettled.set(receiptToken, (this.unsettled.get(receiptToken) ?? 0) + outcome.messages.length);
