@@ -25,6 +25,14 @@ import { TriggerMetrics } from './metrics.js';
 import { SqsSource } from './sqs-source.js';
 import type { RecordSource } from './sqs-record.js';
 import type { TriggerConfig, TriggerView } from '../types.js';
+import { TurnBudget } from '../../model/next-turn.js';
+
+/**
+ * How long a trigger's pollers may keep the event loop from turning (next-turn.ts): timers and requests
+ * wait at most about this long during a drain that needs no I/O, and the deletes of the batches handled
+ * meanwhile go out together.
+ */
+const TURN_BUDGET_MS = 5;
 
 export interface PollerDeps {
   store: Store;
@@ -210,6 +218,7 @@ export class SqsPoller {
   private async poll(functionName: string, slotEpoch: number): Promise<void> {
     const concurrency = this.deps.functions.concurrency;
     let stale = false;
+    const turns = new TurnBudget(TURN_BUDGET_MS);
     try {
       for (;;) {
         if (!this.active || functionName !== this.config.functionName || this.running > this.limit()) return;
@@ -270,6 +279,10 @@ export class SqsPoller {
         }
         if (batch.full) this.spawn();
         await this.run(functionName, batch);
+        // A batch claimed, handled and acknowledged without I/O (embedded store, fast handler) must not
+        // keep the event loop from turning until the backlog is gone (next-turn.ts).
+        const due = turns.due();
+        if (due) await due;
       }
     } catch (error) {
       this.deps.onError(error);
