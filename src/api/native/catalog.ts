@@ -56,6 +56,8 @@ const applyRequest = z.strictObject({
     )
     .optional(),
   prune: z.boolean().optional(),
+  /** Take over the queues, tables and schedules the file declares that exist and no file manages. */
+  adopt: z.boolean().optional(),
   dryRun: z.boolean().optional(),
 });
 
@@ -79,7 +81,7 @@ function register(app: FastifyInstance, { sluice }: NativeContext): void {
       ...(queue.tags !== undefined ? { tags: queue.tags } : {}),
     }));
     const tables = Object.entries(input.tables ?? {}).map(([name, table]) => tableInputOf(name, table));
-    const params = { source: input.source, declared, functions, schedules, queues, tables, prune: input.prune ?? false };
+    const params = { source: input.source, declared, functions, schedules, queues, tables, prune: input.prune ?? false, adopt: input.adopt ?? false };
     if (input.dryRun) {
       const plan = await sluice.catalog.planApply(params);
       return { plan: plan.mappings.map(({ declared: _declared, ...step }) => step), functions: plan.functions, schedules: plan.schedules, queues: plan.queues, tables: plan.tables, applied: false };
