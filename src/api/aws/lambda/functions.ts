@@ -218,9 +218,9 @@ export function listFunctions(context: LambdaContext, query: { marker?: string; 
   );
 }
 
-/** The functions at `$LATEST`: a published version runs as a function of its own, `<name>:<N>`. */
+/** The functions at `$LATEST` (the function service lists each once, its versions and aliases nested). */
 function unqualified(context: LambdaContext): FunctionView[] {
-  return context.functions.list().filter((view) => !view.name.includes(':'));
+  return context.functions.list();
 }
 
 export async function getFunction(
