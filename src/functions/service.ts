@@ -96,8 +96,8 @@ export class FunctionService implements Service {
       pool: this.concurrency,
       definition: (name) => this.entries.get(name)?.definition,
       functionArn: (name) => this.arnOf(name),
-      execute: (name, event, requestId, attempt) =>
-        this.execute(name, event, requestId, { origin: { via: 'async', attempt } }),
+      execute: (name, event, requestId, attempt, invokedFunctionArn) =>
+        this.execute(name, event, requestId, { origin: { via: 'async', attempt }, ...(invokedFunctionArn !== undefined ? { invokedFunctionArn } : {}) }),
       throttled: (name) => this.noteThrottle(name, 'async'),
       retrying: (name, requestId, attempt, delayMs) => {
         if (!this.events?.active) return;
@@ -332,10 +332,14 @@ export class FunctionService implements Service {
       : { statusCode: 200, executedVersion: '$LATEST', payload: execution.error, functionError: 'Unhandled', ...log };
   }
 
-  /** Event: accepted at once (202); runs when a slot is free, with retries and destinations. */
-  async invokeAsync(name: string, event: unknown = {}): Promise<AsyncInvokeResponse> {
+  /**
+   * Event: accepted at once (202); runs when a slot is free, with retries and destinations.
+   * `invokedFunctionArn`: the ARN the caller invoked when not the function's own (an alias's), which
+   * every attempt's handler sees as context.invokedFunctionArn.
+   */
+  async invokeAsync(name: string, event: unknown = {}, options: { invokedFunctionArn?: string } = {}): Promise<AsyncInvokeResponse> {
     this.require(name);
-    return { statusCode: 202, requestId: this.asyncInvoker.accept(name, event) };
+    return { statusCode: 202, requestId: this.asyncInvoker.accept(name, event, options.invokedFunctionArn) };
   }
 
   /**
