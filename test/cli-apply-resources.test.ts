@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeBackends } from './support/dynamodb.js';
+import { applyConfig } from '../src/config/apply.js';
+import { loadConfigFile } from '../src/config/load.js';
 import { sluiceInProcess } from './support/cli-in-process.js';
 import { startTestNode, type TestNode } from './support/in-process-node.js';
 
@@ -313,6 +315,14 @@ describe.each(storeBackends)('sluice apply --adopt (%s)', (_backend, openStore) 
     await expect(node.sluice.tables.deleteTable('ledger')).rejects.toThrow(file);
     await expect(node.sluice.schedules.delete('tick')).rejects.toThrow(file);
     expect(await run()).toEqual(['unchanged queue legacy', 'unchanged table ledger', 'unchanged schedule tick']);
+    // The same file given to a node at start (sluice start --config) applies cleanly: nothing to change, nothing refused.
+    const { config, path } = await loadConfigFile(file);
+    const changes = await applyConfig({ sluice: node.sluice, config, baseDir: dir, prune: false, source: path });
+    expect(changes.map((change) => `${change.kind} ${change.name} ${change.action}`)).toEqual(['queue legacy unchanged', 'table ledger unchanged', 'schedule tick unchanged']);
+    // A node config that differs from the file is refused at start, naming the file that manages the queue.
+    const differing = { ...config, queues: { legacy: { visibilityTimeout: 50 } } };
+    await expect(applyConfig({ sluice: node.sluice, config: differing, baseDir: dir, prune: false, source: join(dir, 'node.yaml') })).rejects.toThrow(file);
+    expect((await node.sluice.queues.getAttributes('legacy', ['VisibilityTimeout'])).VisibilityTimeout).toBe('45');
   });
 
   it("does not adopt another file's resources nor a table whose keys differ", async () => {
