@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeBackends } from './support/dynamodb.js';
+import { applyConfig } from '../src/config/apply.js';
+import { loadConfigFile } from '../src/config/load.js';
 import { sluiceInProcess } from './support/cli-in-process.js';
 import { startTestNode, type TestNode } from './support/in-process-node.js';
 
@@ -235,5 +237,106 @@ describe.each(storeBackends)('sluice apply of tables (%s)', (_backend, openStore
     expect(out.code, out.stderr).toBe(0);
     expect(node.sluice.functions.exists('onEvent')).toBe(true);
     expect(node.sluice.streamTriggers.list().map((view) => [view.eventSourceArn.split('/')[1], view.functionName])).toEqual([['events', 'onEvent']]);
+  });
+});
+
+describe.each(storeBackends)('sluice apply --adopt (%s)', (_backend, openStore) => {
+  let node: TestNode;
+  let dir: string;
+  let file: string;
+  const sluice = (...args: string[]) => sluiceInProcess(node, ...args);
+  interface AdoptOutput {
+    queues: Array<{ action: string; queue: string }>;
+    tables: Array<{ action: string; table: string }>;
+    schedules: Array<{ action: string; schedule: string; changed?: boolean }>;
+  }
+  const run = async (...flags: string[]) => {
+    const out = await sluice('--json', 'apply', '--config', file, ...flags);
+    expect(out.code, out.stderr).toBe(0);
+    const parsed = JSON.parse(out.stdout) as AdoptOutput;
+    return [...parsed.queues.map((s) => `${s.action} queue ${s.queue}`), ...parsed.tables.map((s) => `${s.action} table ${s.table}`), ...parsed.schedules.map((s) => `${s.action} schedule ${s.schedule}`)];
+  };
+  const declared = {
+    queues: 'queues:\n  legacy: { visibilityTimeout: 45 }\n',
+    tables: 'tables:\n  ledger:\n    partitionKey: { name: pk, type: S }\n    stream: NEW_IMAGE\n',
+    schedules: 'schedules:\n  tick: { expression: "rate(10 minutes)", target: { queue: legacy } }\n',
+  };
+
+  beforeAll(async () => {
+    const store = await openStore();
+    node = await startTestNode(store ? { store } : {});
+    dir = mkdtempSync(join(tmpdir(), 'sluice-apply-adopt-'));
+    file = join(dir, 'sluice.config.yaml');
+    // What a node's config (sluice start) or a program made: no file manages these.
+    await node.sluice.queues.create('legacy', { VisibilityTimeout: 30 }, { tags: { team: 'a' } });
+    await node.sluice.tables.createTable({ name: 'ledger', partitionKey: { name: 'pk', type: 'S' } });
+    await node.sluice.schedules.create({ name: 'tick', expression: 'rate(5 minutes)', target: { kind: 'queue', queue: 'legacy' } });
+  });
+  afterAll(async () => {
+    await node.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses existing resources without --adopt, naming the option, and changes nothing', async () => {
+    for (const [section, text] of Object.entries(declared)) {
+      // A schedule's target queue must be in the file; schedules are planned before queues.
+      writeFileSync(file, section === 'schedules' ? declared.queues + text : text);
+      const refused = await sluice('apply', '--config', file);
+      expect(refused.code, section).toBe(1);
+      expect(refused.stderr).toContain(`${section}.`);
+      expect(refused.stderr).toContain('sluice apply --adopt');
+    }
+    expect((await node.sluice.queues.getAttributes('legacy', ['VisibilityTimeout'])).VisibilityTimeout).toBe('30');
+    expect((await node.sluice.tables.describeTable('ledger')).stream).toBeUndefined();
+    expect((await node.sluice.schedules.get('tick')).expression).toBe('rate(5 minutes)');
+  });
+
+  it('plans "adopt" with the diff, then takes the queue, table and schedule over: updated to the file, changed only through it', async () => {
+    writeFileSync(file, declared.queues + declared.tables + declared.schedules);
+    const planned = await sluice('apply', '--config', file, '--adopt', '--dry-run');
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(planned.stdout).toMatch(/adopt\s+queue legacy\s+VisibilityTimeout: 30 -> 45/);
+    expect(planned.stdout).toMatch(/adopt\s+table ledger\s+stream: null -> "NEW_IMAGE"/);
+    expect(planned.stdout).toMatch(/adopt\s+schedule tick\s+updated to the file/);
+    expect((await node.sluice.queues.getAttributes('legacy', ['VisibilityTimeout'])).VisibilityTimeout).toBe('30');
+    expect(await node.sluice.store.catalogList({ kind: 'applied-queue' })).toEqual([]);
+
+    expect(await run('--adopt')).toEqual(['adopt queue legacy', 'adopt table ledger', 'adopt schedule tick']);
+    expect((await node.sluice.queues.getAttributes('legacy', ['VisibilityTimeout'])).VisibilityTimeout).toBe('45');
+    // The file gives no tags: the queue keeps its own.
+    expect(await node.sluice.queues.listTags('legacy')).toEqual({ team: 'a' });
+    expect((await node.sluice.tables.describeTable('ledger')).stream?.viewType).toBe('NEW_IMAGE');
+    expect((await node.sluice.schedules.get('tick')).expression).toBe('rate(10 minutes)');
+    for (const kind of ['applied-queue', 'applied-table', 'applied-schedule']) {
+      expect((await node.sluice.store.catalogList({ kind })).map((entry) => [entry.name, JSON.parse(entry.definition)]), kind).toHaveLength(1);
+    }
+    // Now the file's, as if it had created them: the APIs refuse changes naming it, and a plain apply finds nothing to do.
+    await expect(node.sluice.queues.setAttributes('legacy', { VisibilityTimeout: 5 })).rejects.toThrow(file);
+    await expect(node.sluice.tables.deleteTable('ledger')).rejects.toThrow(file);
+    await expect(node.sluice.schedules.delete('tick')).rejects.toThrow(file);
+    expect(await run()).toEqual(['unchanged queue legacy', 'unchanged table ledger', 'unchanged schedule tick']);
+    // The same file given to a node at start (sluice start --config) applies cleanly: nothing to change, nothing refused.
+    const { config, path } = await loadConfigFile(file);
+    const changes = await applyConfig({ sluice: node.sluice, config, baseDir: dir, prune: false, source: path });
+    expect(changes.map((change) => `${change.kind} ${change.name} ${change.action}`)).toEqual(['queue legacy unchanged', 'table ledger unchanged', 'schedule tick unchanged']);
+    // A node config that differs from the file is refused at start, naming the file that manages the queue.
+    const differing = { ...config, queues: { legacy: { visibilityTimeout: 50 } } };
+    await expect(applyConfig({ sluice: node.sluice, config: differing, baseDir: dir, prune: false, source: join(dir, 'node.yaml') })).rejects.toThrow(file);
+    expect((await node.sluice.queues.getAttributes('legacy', ['VisibilityTimeout'])).VisibilityTimeout).toBe('45');
+  });
+
+  it("does not adopt another file's resources nor a table whose keys differ", async () => {
+    const other = join(dir, 'other.yaml');
+    writeFileSync(other, declared.queues);
+    const taken = await sluice('apply', '--config', other, '--adopt');
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain(`is managed by the config file ${file}`);
+
+    await node.sluice.tables.createTable({ name: 'keyed', partitionKey: { name: 'id', type: 'S' } });
+    writeFileSync(other, 'tables:\n  keyed:\n    partitionKey: { name: pk, type: S }\n');
+    const keyed = await sluice('apply', '--config', other, '--adopt');
+    expect(keyed.code).toBe(1);
+    expect(keyed.stderr).toContain('tables.keyed.partitionKey');
+    expect((await node.sluice.store.catalogList({ kind: 'applied-table' })).map((entry) => entry.name)).toEqual(['ledger']);
   });
 });

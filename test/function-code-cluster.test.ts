@@ -77,4 +77,18 @@ describePostgres('functions created through the Lambda API across nodes', () => 
     expect((await fetch(onB)).status).toBe(403);
     await nodes.lambdaA.send(new DeleteFunctionCommand({ FunctionName: 'located' }));
   });
+
+  // Last: it leaves node B deaf to the catalog's wake-ups.
+  it('answers on node B for a function created through node A before B has heard of it (read-your-writes)', async () => {
+    // As a wake-up that comes late (a loaded node, a slow LISTEN connection): B hears none from now on.
+    (nodes.b.sluice.catalog as unknown as { unsubscribe: () => void }).unsubscribe();
+    await nodes.lambdaA.send(new CreateFunctionCommand({ FunctionName: 'fresh', Runtime: 'nodejs22.x', Role: 'arn:aws:iam::000000000000:role/r', Handler: 'app/main.run', Code: { ZipFile: version(9) } }));
+    expect(nodes.b.sluice.functions.exists('fresh')).toBe(false);
+    const got = await nodes.lambdaB.send(new GetFunctionCommand({ FunctionName: 'fresh' }));
+    expect(got.Configuration?.FunctionName).toBe('fresh');
+    await nodes.lambdaA.send(new UpdateFunctionCodeCommand({ FunctionName: 'fresh', ZipFile: version(10), Publish: true }));
+    expect(decode((await nodes.lambdaB.send(new InvokeCommand({ FunctionName: 'fresh', Qualifier: '1', Payload: Buffer.from('{}') }))).Payload)).toMatchObject({ version: 10 });
+    // A name that does not exist is still refused, after one look at the store.
+    expect((await sdkFailure(nodes.lambdaB.send(new GetFunctionCommand({ FunctionName: 'never-made' })))).name).toBe('ResourceNotFoundException');
+  });
 });

@@ -14,6 +14,7 @@ import {
   PutFunctionConcurrencyCommand,
   DeleteFunctionCommand,
   GetAliasCommand,
+  GetEventSourceMappingCommand,
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
   InvokeCommand,
@@ -254,6 +255,47 @@ describe.each(storeBackends)('Lambda versions and aliases on %s', (_backend, ope
     await expect.poll(() => lines().length, { timeout: 5000 }).toBe(2);
     expect(lines()[1]).toBe('two 2 arn:aws:lambda:us-east-1:000000000000:function:routed:live');
     expect(ctx.node.sluice.functions.metrics('routed:live').invocations).toBe(2);
+    await ctx.lambda.send(new DeleteEventSourceMappingCommand({ UUID: mapping.UUID! }));
+  });
+
+  it('gives an asynchronous invocation through an alias the alias’s ARN as invokedFunctionArn', async () => {
+    const out = join(ctx.cacheDir, 'async-alias.log');
+    const recorder = zipOf({ 'index.js': `exports.handler = async (event, context) => { require('node:fs').appendFileSync(process.env.OUT, context.functionVersion + ' ' + context.invokedFunctionArn + '\\n'); return {}; };` });
+    await ctx.lambda.send(new CreateFunctionCommand({ FunctionName: 'eventful', Runtime: 'nodejs20.x', Role: ROLE, Handler: 'index.handler', Code: { ZipFile: recorder }, Environment: { Variables: { OUT: out } } }));
+    await ctx.lambda.send(new PublishVersionCommand({ FunctionName: 'eventful' }));
+    await ctx.lambda.send(new CreateAliasCommand({ FunctionName: 'eventful', Name: 'live', FunctionVersion: '1' }));
+    const lines = () => (existsSync(out) ? readFileSync(out, 'utf8').trim().split('\n') : []);
+    for (const [qualifier, name] of [['live', 'eventful'], [undefined, 'eventful:1'], [undefined, 'eventful']] as const) {
+      const accepted = await ctx.lambda.send(new InvokeCommand({ FunctionName: name, ...(qualifier ? { Qualifier: qualifier } : {}), InvocationType: 'Event', Payload: Buffer.from('{}') }));
+      expect(accepted.StatusCode).toBe(202);
+    }
+    await expect.poll(() => lines().length, { timeout: 5000 }).toBe(3);
+    expect(lines().sort()).toEqual(
+      [
+        '1 arn:aws:lambda:us-east-1:000000000000:function:eventful:live',
+        '1 arn:aws:lambda:us-east-1:000000000000:function:eventful:1',
+        '$LATEST arn:aws:lambda:us-east-1:000000000000:function:eventful',
+      ].sort(),
+    );
+  });
+
+  it('deletes a version an event source mapping uses, as Lambda does: the mapping stays, reports the missing function and leaves its messages queued', async () => {
+    // Lambda refuses to delete a version an alias names (tested above), not one a mapping names: its
+    // DeleteFunction page sends mappings to DeleteEventSourceMapping.
+    await create('pinned', 'one');
+    await ctx.lambda.send(new PublishVersionCommand({ FunctionName: 'pinned' }));
+    await ctx.node.sluice.queues.create('pinned-input');
+    const mapping = await ctx.lambda.send(
+      new CreateEventSourceMappingCommand({ FunctionName: 'pinned:1', EventSourceArn: ctx.node.sluice.queues.arnOf('pinned-input'), BatchSize: 1 }),
+    );
+    await ctx.lambda.send(new DeleteFunctionCommand({ FunctionName: 'pinned', Qualifier: '1' }));
+    await expect.poll(() => ctx.node.sluice.functions.exists('pinned:1')).toBe(false);
+    const kept = await ctx.lambda.send(new GetEventSourceMappingCommand({ UUID: mapping.UUID! }));
+    expect(kept.FunctionArn).toBe('arn:aws:lambda:us-east-1:000000000000:function:pinned:1');
+    await ctx.node.sluice.queues.send('pinned-input', { body: 'waits' });
+    await expect.poll(async () => (await ctx.lambda.send(new GetEventSourceMappingCommand({ UUID: mapping.UUID! }))).StateTransitionReason, { timeout: 5000 }).toContain('pinned:1 does not exist');
+    expect((await ctx.node.sluice.queues.counts('pinned-input')).visible).toBe(1);
+    expect(ctx.node.sluice.functions.metrics('pinned').invocations).toBe(0);
     await ctx.lambda.send(new DeleteEventSourceMappingCommand({ UUID: mapping.UUID! }));
   });
 });

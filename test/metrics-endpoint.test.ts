@@ -68,18 +68,18 @@ describe('GET /metrics', () => {
     const { text } = await scrape(node.url);
     expect(text).toContain('# TYPE sluice_handler_duration_seconds histogram');
     expect(text).toMatch(
-      /sluice_handler_duration_seconds_count\{function="work",via="queue-trigger",outcome="success"\} 1/,
+      /sluice_handler_duration_seconds_count\{function="work",version="\$LATEST",via="queue-trigger",outcome="success"\} 1/,
     );
     expect(text).toMatch(
-      /sluice_handler_duration_seconds_count\{function="work",via="queue-trigger",outcome="error"\} 1/,
+      /sluice_handler_duration_seconds_count\{function="work",version="\$LATEST",via="queue-trigger",outcome="error"\} 1/,
     );
     expect(text).toMatch(
-      /sluice_handler_duration_seconds_count\{function="work",via="invoke",outcome="success"\} 1/,
+      /sluice_handler_duration_seconds_count\{function="work",version="\$LATEST",via="invoke",outcome="success"\} 1/,
     );
     expect(text).toContain('# TYPE sluice_send_to_start_seconds histogram');
-    expect(text).toMatch(/sluice_send_to_start_seconds_count\{queue="jobs",function="work"\} 2/);
-    expect(text).toMatch(/sluice_invocations_total\{function="work",via="queue-trigger",outcome="error"\} 1/);
-    expect(text).toMatch(/sluice_retries_total\{function="work",via="queue-trigger"\} 1/);
+    expect(text).toMatch(/sluice_send_to_start_seconds_count\{queue="jobs",function="work",version="\$LATEST"\} 2/);
+    expect(text).toMatch(/sluice_invocations_total\{function="work",version="\$LATEST",via="queue-trigger",outcome="error"\} 1/);
+    expect(text).toMatch(/sluice_retries_total\{function="work",version="\$LATEST",via="queue-trigger"\} 1/);
     // The gauges read at scrape time are there too.
     expect(text).toMatch(/sluice_queue_messages\{queue="jobs",state="in_flight"\} 1/);
   });

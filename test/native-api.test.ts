@@ -184,6 +184,6 @@ describe('functions, triggers and metrics over the native API', () => {
     expect(response.headers.get('content-type')).toContain('text/plain');
     const text = await response.text();
     expect(text).toContain('# TYPE sluice_queue_messages gauge');
-    expect(text).toMatch(/sluice_function_invocations_total\{function="double"\} \d+/);
+    expect(text).toMatch(/sluice_function_invocations_total\{function="double",version="\$LATEST"\} \d+/);
   });
 });

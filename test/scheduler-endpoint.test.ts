@@ -192,7 +192,7 @@ describe.each(storeBackends)('the EventBridge Scheduler API with the AWS SDK on 
     while (dead.length === 0 && Date.now() < deadline) dead = await node.sluice.queues.receive('dead', { waitTimeSeconds: 1 });
     expect(calls).toBe(2);
     expect(dead[0]?.body).toBe('{"n":1}');
-    expect(dead[0]?.messageAttributes.EXHAUSTED_RETRY_CONDITION?.stringValue).toBe('MaximumRetryAttemptsExceeded');
+    expect(dead[0]?.messageAttributes.EXHAUSTED_RETRY_CONDITION?.stringValue).toBe('MaximumRetryAttempts');
     expect(dead[0]?.messageAttributes.ERROR_MESSAGE?.stringValue).toMatch(/flaky is down/);
     // SCHEDULE_ARN names the schedule's own group, not `default`.
     expect(dead[0]?.messageAttributes.SCHEDULE_ARN?.stringValue).toBe('arn:aws:scheduler:us-east-1:000000000000:schedule/nightly-jobs/once');

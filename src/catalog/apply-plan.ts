@@ -5,6 +5,7 @@
  * declares. Mappings are matched by source and function; only the fields the file declares are
  * compared, so a field it stopped declaring keeps its last value rather than being planned forever.
  */
+import { SluiceError } from '../model/errors.js';
 import type { TriggerInput, TriggerUpdate } from '../triggers/types.js';
 import type { StreamTriggerInput, StreamTriggerUpdate } from '../triggers/stream/stream-types.js';
 
@@ -22,7 +23,8 @@ export type DeclaredMapping =
   | { source: 'stream'; input: StreamTriggerInput };
 
 export interface PlanStep {
-  action: 'create' | 'update' | 'unchanged' | 'delete' | 'keep';
+  /** `adopt` (queues, tables, schedules with `--adopt`): an existing resource no file manages becomes this file's, updated to it. */
+  action: 'create' | 'update' | 'unchanged' | 'delete' | 'keep' | 'adopt';
   /** `queue -> function` or `table -> function`. */
   mapping: string;
   uuid?: string;
@@ -112,6 +114,25 @@ export interface StoredFunctionSettings extends DeclaredFunction {
   managedBy?: string;
   /** Created through the Lambda API: not a file's to change. */
   createdThroughApi: boolean;
+}
+
+/**
+ * Refuses an existing queue, table or schedule this file does not manage. Another file's stays refused
+ * even with `--adopt` (two files would fight over it); one no file manages (a node's config, an API or a
+ * program made it) is refused unless the apply adopts, and the message names the option.
+ */
+export function refuseUnadopted(p: { kind: 'queue' | 'table' | 'schedule'; name: string; owner: string | undefined; source: string; made: string; field: string }): never {
+  const path = `${p.kind}s.${p.name}`;
+  if (p.owner !== undefined) {
+    throw new SluiceError('ResourceConflictException', `${path}: the ${p.kind} exists and is managed by the config file ${p.owner}; remove it there (sluice apply --prune) first, or rename it in ${p.source}`, {
+      field: p.field,
+    });
+  }
+  throw new SluiceError(
+    'ResourceConflictException',
+    `${path}: the ${p.kind} exists and was not created by sluice apply from this file (${p.made} made it); run sluice apply --adopt to manage it from ${p.source}, or delete it or rename it in the file`,
+    { field: p.field },
+  );
 }
 
 /** One field a plan step changes: what the catalog holds (absent: nothing yet) and what the file declares. */

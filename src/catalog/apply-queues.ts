@@ -3,8 +3,9 @@
  * store and the marks of what files applied, and the rows `catalogWrite` writes in the apply's one
  * transaction. As for schedules, apply creates a queue and marks it (`applied-queue`, `{managedBy}`),
  * then only that file changes or (with --prune) deletes it; a queue that exists without this file's mark
- * (made by a node's config, the SQS API, a program or another file) is refused, naming it: apply never
- * takes over what it did not create. Every change through the SQS API, the native API or the library to
+ * (made by a node's config, the SQS API, a program or another file) is refused, naming it, unless the
+ * apply adopts (`sluice apply --adopt`): then one no file manages is updated to the file and marked as
+ * the file's, as if the file had created it. Every change through the SQS API, the native API or the library to
  * an applied queue's attributes or tags, or its deletion, is refused naming the file (the queue
  * service's guard, `refuseAppliedQueue`).
  */
@@ -15,7 +16,7 @@ import { SluiceError } from '../model/errors.js';
 import type { CatalogEntry, CatalogQueueWrites } from '../store/catalog-store.js';
 import type { QueueSettings } from '../store/queue-settings.js';
 import type { StoredQueue } from '../store/queue-store.js';
-import { fieldChanges, type FieldChange, type PlanStep } from './apply-plan.js';
+import { fieldChanges, refuseUnadopted, type FieldChange, type PlanStep } from './apply-plan.js';
 
 export const APPLIED_QUEUE_KIND = 'applied-queue';
 
@@ -50,9 +51,10 @@ const managedByOf = (marks: readonly CatalogEntry[]) => new Map(marks.map((entry
 /**
  * Create what is missing, update what this file applied and now differs (every attribute compared, since
  * a left-out attribute means SQS's default; tags only when the file gives them), keep or (prune) delete
- * what it applied and no longer declares; refuse a queue it did not create.
+ * what it applied and no longer declares; refuse a queue it did not create, unless `adopt` (then
+ * the queue is updated to the file and becomes the file's).
  */
-export function planQueues(p: { source: string; prune: boolean; declared: readonly DeclaredQueue[]; stored: readonly StoredQueue[]; marks: readonly CatalogEntry[] }): QueuePlanStep[] {
+export function planQueues(p: { source: string; prune: boolean; adopt?: boolean; declared: readonly DeclaredQueue[]; stored: readonly StoredQueue[]; marks: readonly CatalogEntry[] }): QueuePlanStep[] {
   const managedBy = managedByOf(p.marks);
   const steps: QueuePlanStep[] = [];
   for (const declared of p.declared) {
@@ -65,14 +67,13 @@ export function planQueues(p: { source: string; prune: boolean; declared: readon
       continue;
     }
     const owner = managedBy.get(declared.name);
-    if (owner !== p.source) {
-      throw new SluiceError(
-        'ResourceConflictException',
-        `queues.${declared.name}: the queue exists and ${owner ? `is managed by the config file ${owner}` : 'was not created by sluice apply from this file (a node config, the SQS API or a program made it)'}; delete it or rename it in ${p.source}`,
-        { field: 'QueueName' },
-      );
-    }
+    const adopting = owner === undefined && p.adopt === true;
+    if (owner !== p.source && !adopting) refuseUnadopted({ kind: 'queue', name: declared.name, owner, source: p.source, made: 'a node config, the SQS API or a program', field: 'QueueName' });
     const changes = fieldChanges({ ...desired.settings, ...(declared.tags ? { tags: desired.tags } : {}) }, { ...current.settings, tags: current.tags });
+    if (adopting) {
+      steps.push({ action: 'adopt', queue: declared.name, ...(Object.keys(changes).length > 0 ? { changes } : {}) });
+      continue;
+    }
     steps.push(Object.keys(changes).length === 0 ? { action: 'unchanged', queue: declared.name } : { action: 'update', queue: declared.name, changes });
   }
   for (const [name, source] of managedBy) {
@@ -105,7 +106,7 @@ export function queueWrites(p: {
       writes.deletes.push(step.queue);
       continue;
     }
-    if (step.action !== 'create' && step.action !== 'update') continue;
+    if (step.action !== 'create' && step.action !== 'update' && !(step.action === 'adopt' && step.changes)) continue;
     const declared = p.declared.find((candidate) => candidate.name === step.queue)!;
     const desired = desiredQueue(declared);
     const dlqArn = desired.settings.RedrivePolicy?.deadLetterTargetArn;

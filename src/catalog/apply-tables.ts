@@ -4,8 +4,9 @@
  * that file changes its stream and TTL attribute or (with --prune) deletes it, with its items. A table's
  * keys and shard count never change; its indexes are only created with it (adding one needs a backfill,
  * which is not one transaction: UpdateTable or a node's config does it), so a file that changes any of
- * them is refused, naming the field. A table that exists without this file's mark is refused: apply never
- * takes over what it did not create. The table service's guard refuses UpdateTable and DeleteTable on an
+ * them is refused, naming the field. A table that exists without this file's mark is refused unless the
+ * apply adopts (`--adopt`) and no other file manages it: then its keys, shard count and indexes must
+ * match the file, its stream and TTL are updated to it, and it is marked as the file's. The table service's guard refuses UpdateTable and DeleteTable on an
  * applied table through every API, naming the file (`refuseAppliedTable`).
  */
 import { SluiceError } from '../model/errors.js';
@@ -13,7 +14,7 @@ import type { CatalogEntry, CatalogTableWrites } from '../store/catalog-store.js
 import type { StoredTable } from '../store/table-store.js';
 import type { TableDefinition } from '../store/table-definition.js';
 import { applyTableUpdate, buildTableDefinition, type CreateTableInput } from '../tables/definition.js';
-import { fieldChanges, type FieldChange, type PlanStep } from './apply-plan.js';
+import { fieldChanges, refuseUnadopted, type FieldChange, type PlanStep } from './apply-plan.js';
 
 export const APPLIED_TABLE_KIND = 'applied-table';
 
@@ -52,6 +53,7 @@ function fixed(definition: TableDefinition) {
 export function planTables(p: {
   source: string;
   prune: boolean;
+  adopt?: boolean;
   declared: readonly CreateTableInput[];
   stored: readonly StoredTable[];
   marks: readonly CatalogEntry[];
@@ -70,13 +72,8 @@ export function planTables(p: {
       continue;
     }
     const owner = managedBy.get(declared.name);
-    if (owner !== p.source) {
-      throw new SluiceError(
-        'ResourceConflictException',
-        `tables.${declared.name}: the table exists and ${owner ? `is managed by the config file ${owner}` : 'was not created by sluice apply from this file (a node config, the DynamoDB API or a program made it)'}; delete it or rename it in ${p.source}`,
-        { field: 'TableName' },
-      );
-    }
+    const adopting = owner === undefined && p.adopt === true;
+    if (owner !== p.source && !adopting) refuseUnadopted({ kind: 'table', name: declared.name, owner, source: p.source, made: 'a node config, the DynamoDB API or a program', field: 'TableName' });
     const refused = Object.keys(fieldChanges(fixed(desired), fixed(current.definition)));
     if (refused.length > 0) {
       const field = refused[0]!;
@@ -87,6 +84,10 @@ export function planTables(p: {
       );
     }
     const changes = fieldChanges(mutable(desired), mutable(current.definition));
+    if (adopting) {
+      steps.push({ action: 'adopt', table: declared.name, ...(Object.keys(changes).length > 0 ? { changes } : {}) });
+      continue;
+    }
     steps.push(Object.keys(changes).length === 0 ? { action: 'unchanged', table: declared.name } : { action: 'update', table: declared.name, changes });
   }
   for (const [name, source] of managedBy) {
@@ -101,7 +102,7 @@ export function tableWrites(p: { declared: readonly CreateTableInput[]; steps: r
   const writes: CatalogTableWrites = { creates: [], updates: [], deletes: [], now: p.now };
   for (const step of p.steps) {
     if (step.action === 'delete') writes.deletes.push(step.table);
-    if (step.action !== 'create' && step.action !== 'update') continue;
+    if (step.action !== 'create' && step.action !== 'update' && !(step.action === 'adopt' && step.changes)) continue;
     const declared = p.declared.find((candidate) => candidate.name === step.table)!;
     if (step.action === 'create') {
       writes.creates.push({ name: step.table, definition: definitionOf(declared, p.now) });

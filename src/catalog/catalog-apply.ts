@@ -23,6 +23,7 @@ import type { AssumedStreamResources } from '../triggers/stream/stream-service.j
 import {
   mutableFields,
   planFunctions,
+  refuseUnadopted,
   planMappings,
   type DeclaredFunction,
   type DeclaredMapping,
@@ -40,6 +41,8 @@ import type { FunctionSettings } from './service.js';
 export interface SchedulePlanStep {
   action: PlanStep['action'];
   schedule: string;
+  /** For an adopt: the schedule differs from the file and is updated to it. */
+  changed?: true;
 }
 
 /** What `sluice apply` sends: the file's mappings and functions' settings, and whether to prune. */
@@ -51,6 +54,12 @@ export interface ApplyRequest {
   queues?: readonly DeclaredQueue[];
   tables?: readonly CreateTableInput[];
   prune: boolean;
+  /**
+   * `sluice apply --adopt`: a queue, table or schedule the file declares that exists and no file manages
+   * (a node's config, an API or a program made it) becomes this file's (plan action `adopt`), updated to
+   * the file. Without it such a resource is refused, naming the option.
+   */
+  adopt?: boolean;
 }
 
 export interface ApplyPlan {
@@ -145,7 +154,7 @@ export class CatalogApply {
    * The file's schedules against the schedule store and the marks of what files applied: create what is
    * missing, update what this file applied and now differs, keep or (prune) delete what it applied and no
    * longer declares. A schedule that exists without this file's mark (a node's config, the Scheduler
-   * API, another file) is refused: apply does not take over what it did not create.
+   * API, another file) is refused, unless the apply adopts and no other file manages it.
    */
   private async planSchedules(p: ApplyRequest, marks: CatalogEntry[]): Promise<SchedulePlanStep[]> {
     const managedBy = new Map(marks.map((entry) => [entry.name, (JSON.parse(entry.definition) as { managedBy: string }).managedBy]));
@@ -157,14 +166,12 @@ export class CatalogApply {
         steps.push({ action: 'create', schedule: input.name });
         continue;
       }
-      if (managedBy.get(input.name) !== p.source) {
-        const owner = managedBy.get(input.name);
-        throw new SluiceError(
-          'ResourceConflictException',
-          `schedules.${input.name}: the schedule exists and ${owner ? `is managed by the config file ${owner}` : 'was not created by sluice apply from this file (a node config or the API made it)'}; delete it or rename it in ${p.source}`,
-          { field: 'Name' },
-        );
+      const owner = managedBy.get(input.name);
+      if (owner === undefined && p.adopt === true) {
+        steps.push({ action: 'adopt', schedule: input.name, ...(scheduleDiffers(current, input) ? { changed: true as const } : {}) });
+        continue;
       }
+      if (owner !== p.source) refuseUnadopted({ kind: 'schedule', name: input.name, owner, source: p.source, made: 'a node config or the API', field: 'Name' });
       steps.push({ action: scheduleDiffers(current, input) ? 'update' : 'unchanged', schedule: input.name });
     }
     for (const [name, source] of managedBy) {
@@ -250,12 +257,12 @@ export class CatalogApply {
     const scheduleWrites = await this.scheduleWrites(p, schedules, revisions, puts, deletes);
     for (const step of queues) {
       const mark = revisions.get(catalogKey(APPLIED_QUEUE_KIND, step.queue));
-      if (step.action === 'create') puts.push({ kind: APPLIED_QUEUE_KIND, name: step.queue, definition: JSON.stringify({ managedBy: p.source }), modifiedAt: now, ifRevision: mark?.revision ?? null });
+      if (step.action === 'create' || step.action === 'adopt') puts.push({ kind: APPLIED_QUEUE_KIND, name: step.queue, definition: JSON.stringify({ managedBy: p.source }), modifiedAt: now, ifRevision: mark?.revision ?? null });
       else if (step.action === 'delete' && mark) deletes.push({ kind: APPLIED_QUEUE_KIND, name: step.queue, ifRevision: mark.revision });
     }
     for (const step of tables) {
       const mark = revisions.get(catalogKey(APPLIED_TABLE_KIND, step.table));
-      if (step.action === 'create') puts.push({ kind: APPLIED_TABLE_KIND, name: step.table, definition: JSON.stringify({ managedBy: p.source }), modifiedAt: now, ifRevision: mark?.revision ?? null });
+      if (step.action === 'create' || step.action === 'adopt') puts.push({ kind: APPLIED_TABLE_KIND, name: step.table, definition: JSON.stringify({ managedBy: p.source }), modifiedAt: now, ifRevision: mark?.revision ?? null });
       else if (step.action === 'delete' && mark) deletes.push({ kind: APPLIED_TABLE_KIND, name: step.table, ifRevision: mark.revision });
     }
     const outcome = await this.deps.store.catalogWrite({ puts, deletes, schedules: scheduleWrites, queues: queueRows, tables: tableRows });
@@ -286,13 +293,17 @@ export class CatalogApply {
       if (step.action === 'create' && input) {
         writes.creates.push(this.deps.schedules.prepareCreate(input));
         puts.push({ kind: APPLIED_SCHEDULE_KIND, name: step.schedule, definition: JSON.stringify({ managedBy: p.source }), modifiedAt: now, ifRevision: mark?.revision ?? null });
-      } else if (step.action === 'update' && input) {
+      } else if ((step.action === 'update' || (step.action === 'adopt' && step.changed)) && input) {
         const current = await this.deps.store.scheduleGet({ name: step.schedule });
         if (!current) {
           throw new SluiceError('ResourceConflictException', `schedule ${step.schedule} was deleted while ${p.source} was being applied; nothing was applied. Run sluice apply again`);
         }
         const { name: _name, ...changes } = input;
         writes.updates.push(this.deps.schedules.prepareUpdate(current, changes));
+      }
+      if (step.action === 'adopt') {
+        // Marked as the file's in the same transaction; the mark must still be absent then.
+        puts.push({ kind: APPLIED_SCHEDULE_KIND, name: step.schedule, definition: JSON.stringify({ managedBy: p.source }), modifiedAt: now, ifRevision: null });
       } else if (step.action === 'delete') {
         if (await this.deps.store.scheduleGet({ name: step.schedule })) writes.deletes.push(step.schedule);
         deletes.push({ kind: APPLIED_SCHEDULE_KIND, name: step.schedule, ...(mark ? { ifRevision: mark.revision } : {}) });

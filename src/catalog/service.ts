@@ -311,6 +311,15 @@ export class CatalogService implements Service {
     } else await this.options.streamTriggers.validate(definition.input);
   }
 
+  /**
+   * Resolves once this node has applied the catalog as stored now: what another node wrote before this
+   * call (a function, a version, a mapping) is then live here, whether or not its wake-up has arrived.
+   * The Lambda API calls it before answering that something does not exist (lambda/catch-up.ts).
+   */
+  catchUp(): Promise<void> {
+    return this.settled();
+  }
+
   /** Resolves once this node has applied the catalog as stored now. */
   private async settled(): Promise<void> {
     this.requestSync();

@@ -269,8 +269,9 @@ export function registerConsoleApi(
         inFlight: snapshot.queues.reduce((s, q) => s + q.inFlight, 0),
         oldestAgeSeconds: Math.max(0, ...snapshot.queues.map((q) => q.oldestAgeSeconds)),
         functions: snapshot.functions.length,
-        invocations: snapshot.functions.reduce((s, f) => s + f.invocations, 0),
-        errors: snapshot.functions.reduce((s, f) => s + f.errors, 0),
+        // With each function's versions and aliases, which are nested under it with their own figures.
+        invocations: snapshot.functions.reduce((s, f) => s + f.invocations + (f.versions ?? []).reduce((t, v) => t + v.invocations, 0), 0),
+        errors: snapshot.functions.reduce((s, f) => s + f.errors + (f.versions ?? []).reduce((t, v) => t + v.errors, 0), 0),
         triggers: snapshot.triggers.length + sluice.streamTriggers.list().length,
       },
       failures: live.recentFailures().slice(0, 10),

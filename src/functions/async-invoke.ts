@@ -20,6 +20,8 @@ interface PendingEvent {
   requestId: string;
   functionName: string;
   event: unknown;
+  /** The ARN the caller invoked when not the function's own (an alias's): the handler's context.invokedFunctionArn. */
+  invokedFunctionArn: string | undefined;
   acceptedAt: number;
   invokeCount: number;
   lastExecution: Execution | undefined;
@@ -32,7 +34,7 @@ export interface AsyncInvokerParams {
   definition: (name: string) => FunctionDefinition | undefined;
   functionArn: (name: string) => string;
   /** Runs the handler; the caller already holds a concurrency slot. */
-  execute: (name: string, event: unknown, requestId: string, attempt: number) => Promise<Execution>;
+  execute: (name: string, event: unknown, requestId: string, attempt: number, invokedFunctionArn: string | undefined) => Promise<Execution>;
   throttled: (name: string) => void;
   /** A failed event will run again after `delayMs` (logged at info). */
   retrying?: (name: string, requestId: string, attempt: number, delayMs: number) => void;
@@ -50,11 +52,12 @@ export class AsyncInvoker {
 
   constructor(private readonly params: AsyncInvokerParams) {}
 
-  accept(functionName: string, event: unknown): string {
+  accept(functionName: string, event: unknown, invokedFunctionArn?: string): string {
     const pending: PendingEvent = {
       requestId: randomUUID(),
       functionName,
       event,
+      invokedFunctionArn,
       acceptedAt: this.params.clock.now(),
       invokeCount: 0,
       lastExecution: undefined,
@@ -112,6 +115,7 @@ export class AsyncInvoker {
         pending.event,
         pending.requestId,
         pending.invokeCount,
+        pending.invokedFunctionArn,
       );
     } finally {
       this.params.pool.release(pending.functionName);

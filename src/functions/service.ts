@@ -15,6 +15,7 @@ import { ConcurrencyPool } from './concurrency.js';
 import { buildDefinition, functionLimits, isModuleHandler, validateFunctionName } from './definition.js';
 import { destinationOf, type DestinationRecord } from './destination.js';
 import { FunctionMetrics } from './metrics.js';
+import { isVersionNumber, sortQualifiers, splitQualifier } from './qualifier.js';
 import { InProcessRunner, type HandlerRunner } from './runner.js';
 import type {
   AsyncInvokeResponse,
@@ -95,8 +96,8 @@ export class FunctionService implements Service {
       pool: this.concurrency,
       definition: (name) => this.entries.get(name)?.definition,
       functionArn: (name) => this.arnOf(name),
-      execute: (name, event, requestId, attempt) =>
-        this.execute(name, event, requestId, { origin: { via: 'async', attempt } }),
+      execute: (name, event, requestId, attempt, invokedFunctionArn) =>
+        this.execute(name, event, requestId, { origin: { via: 'async', attempt }, ...(invokedFunctionArn !== undefined ? { invokedFunctionArn } : {}) }),
       throttled: (name) => this.noteThrottle(name, 'async'),
       retrying: (name, requestId, attempt, delayMs) => {
         if (!this.events?.active) return;
@@ -196,16 +197,39 @@ export class FunctionService implements Service {
     this.emit({ name, change: 'deleted' });
   }
 
+  /** A function's settings; for a function itself (not `name:N` or `name:alias`), its versions and aliases on this node. */
   get(name: string): FunctionView {
-    return this.view(this.require(name).definition);
+    const view = this.view(this.require(name).definition);
+    return name.includes(':') ? view : { ...view, ...this.qualifiersOf([...this.entries.keys()].filter((key) => key.startsWith(`${name}:`))) };
   }
 
   exists(name: string): boolean {
     return this.entries.has(name);
   }
 
-  list(): FunctionView[] {
-    return [...this.entries.values()].map((entry) => this.view(entry.definition));
+  /**
+   * Every function once. Its published versions and aliases, which run as functions of their own
+   * (`name:N`, `name:alias`), are not listed beside it but named in its `versions` and `aliases`; pass
+   * `{ qualified: true }` for every one of those as its own entry (what runs: `get` takes their names).
+   */
+  list(options: { qualified?: boolean } = {}): FunctionView[] {
+    if (options.qualified) return [...this.entries.values()].map((entry) => this.view(entry.definition));
+    const qualified = new Map<string, string[]>();
+    for (const name of this.entries.keys()) {
+      const { function: base } = splitQualifier(name);
+      if (base !== name) qualified.set(base, [...(qualified.get(base) ?? []), name]);
+    }
+    return [...this.entries.values()]
+      .filter((entry) => !entry.definition.name.includes(':'))
+      .map((entry) => ({ ...this.view(entry.definition), ...this.qualifiersOf(qualified.get(entry.definition.name) ?? []) }));
+  }
+
+  /** `versions` and `aliases` of a function from the names of its qualified functions, each present only when not empty. */
+  private qualifiersOf(names: readonly string[]): Pick<FunctionView, 'versions' | 'aliases'> {
+    const qualifiers = names.map((name) => splitQualifier(name).version);
+    const versions = sortQualifiers(qualifiers.filter(isVersionNumber));
+    const aliases = sortQualifiers(qualifiers.filter((qualifier) => !isVersionNumber(qualifier)));
+    return { ...(versions.length > 0 ? { versions } : {}), ...(aliases.length > 0 ? { aliases } : {}) };
   }
 
   /** The longest timeout of the functions defined here, in ms (0 without functions). */
@@ -308,10 +332,14 @@ export class FunctionService implements Service {
       : { statusCode: 200, executedVersion: '$LATEST', payload: execution.error, functionError: 'Unhandled', ...log };
   }
 
-  /** Event: accepted at once (202); runs when a slot is free, with retries and destinations. */
-  async invokeAsync(name: string, event: unknown = {}): Promise<AsyncInvokeResponse> {
+  /**
+   * Event: accepted at once (202); runs when a slot is free, with retries and destinations.
+   * `invokedFunctionArn`: the ARN the caller invoked when not the function's own (an alias's), which
+   * every attempt's handler sees as context.invokedFunctionArn.
+   */
+  async invokeAsync(name: string, event: unknown = {}, options: { invokedFunctionArn?: string } = {}): Promise<AsyncInvokeResponse> {
     this.require(name);
-    return { statusCode: 202, requestId: this.asyncInvoker.accept(name, event) };
+    return { statusCode: 202, requestId: this.asyncInvoker.accept(name, event, options.invokedFunctionArn) };
   }
 
   /**

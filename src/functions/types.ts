@@ -137,6 +137,10 @@ export interface FunctionView {
   environment: Record<string, string>;
   execution: 'worker' | 'in-process';
   async: FunctionDefinition['async'];
+  /** A function's published version numbers on this node (each runs as `name:N`), when it has any. */
+  versions?: string[];
+  /** Its aliases' names on this node (each runs as `name:alias`), when it has any. */
+  aliases?: string[];
 }
 
 export interface FunctionMetricsView {

@@ -6,7 +6,17 @@
  * concurrency are read at scrape time (api/native/metrics.ts) and appended to this text.
  */
 import { Counter, Histogram, Registry } from 'prom-client';
+import { splitQualifier } from '../functions/qualifier.js';
 import type { EngineEvent, EngineEvents } from './events.js';
+
+/**
+ * A function's labels: its name, and `version` ($LATEST, a version number or an alias's name), so that
+ * a version (run as `name:N`) is a series of its function, not a function of its own.
+ */
+function functionLabels(name: string): { function: string; version: string } {
+  const { function: base, version } = splitQualifier(name);
+  return { function: base, version };
+}
 
 const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
@@ -16,31 +26,31 @@ export class EngineMetrics {
   private readonly duration = new Histogram({
     name: 'sluice_handler_duration_seconds',
     help: 'Time a handler took, by function, who invoked it (via) and outcome.',
-    labelNames: ['function', 'via', 'outcome'],
+    labelNames: ['function', 'version', 'via', 'outcome'],
     buckets: DURATION_BUCKETS,
     registers: [this.registry],
   });
   private readonly latency = new Histogram({
     name: 'sluice_send_to_start_seconds',
     help: 'Time a message waited from its send to the start of the invocation that received it (queue triggers).',
-    labelNames: ['queue', 'function'],
+    labelNames: ['queue', 'function', 'version'],
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
   private readonly invocations = this.counter(
     'sluice_invocations_total',
-    'Handler executions by function, via and outcome (success, error, timeout).',
-    ['function', 'via', 'outcome'],
+    'Handler executions by function, version, via and outcome (success, error, timeout).',
+    ['function', 'version', 'via', 'outcome'],
   );
   private readonly throttles = this.counter(
     'sluice_throttles_total',
     'Invocations refused or deferred by a concurrency limit.',
-    ['function', 'via'],
+    ['function', 'version', 'via'],
   );
   private readonly retries = this.counter(
     'sluice_retries_total',
     'Records handed back for another attempt (or given up) after a failed invocation.',
-    ['function', 'via'],
+    ['function', 'version', 'via'],
   );
   private readonly sent = this.counter(
     'sluice_messages_sent_total',
@@ -50,7 +60,7 @@ export class EngineMetrics {
   private readonly itemFailures = this.counter(
     'sluice_batch_item_failures_total',
     'Batch items a processor failed alone (processBatchItems), by function.',
-    ['function'],
+    ['function', 'version'],
   );
   private readonly deadLettered = this.counter(
     'sluice_dead_lettered_messages_total',
@@ -89,23 +99,23 @@ export class EngineMetrics {
     switch (event.type) {
       case 'invocation': {
         const outcome = event.ok ? 'success' : event.timedOut ? 'timeout' : 'error';
-        const labels = { function: event.function, via: event.origin.via, outcome };
+        const labels = { ...functionLabels(event.function), via: event.origin.via, outcome };
         this.invocations.inc(labels);
         this.duration.observe(labels, event.durationMs / 1000);
         if (event.waitedMs && event.origin.via === 'queue-trigger') {
-          const queueLabels = { queue: event.origin.queue, function: event.function };
+          const queueLabels = { queue: event.origin.queue, ...functionLabels(event.function) };
           for (const waited of event.waitedMs) this.latency.observe(queueLabels, waited / 1000);
         }
         return;
       }
       case 'throttle':
-        this.throttles.inc({ function: event.function, via: event.via });
+        this.throttles.inc({ ...functionLabels(event.function), via: event.via });
         return;
       case 'retry':
-        this.retries.inc({ function: event.function, via: event.origin.via }, event.records);
+        this.retries.inc({ ...functionLabels(event.function), via: event.origin.via }, event.records);
         return;
       case 'item-failure':
-        this.itemFailures.inc({ function: event.function });
+        this.itemFailures.inc(functionLabels(event.function));
         return;
       case 'sent':
         this.sent.inc({ queue: event.queue }, event.messages);

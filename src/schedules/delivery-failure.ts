@@ -10,8 +10,9 @@
  *   outbox entry).
  * - The dead-letter message's body is the event as the target would have received it; its attributes say
  *   why, as Scheduler's dead-letter events do (String attributes ERROR_CODE, ERROR_MESSAGE, EXECUTION_ID,
- *   RETRY_ATTEMPTS, SCHEDULE_ARN with the schedule's group, TARGET_ARN; plus EXHAUSTED_RETRY_CONDITION,
- *   which EventBridge rules' dead-letter messages carry). EXECUTION_ID names the scheduled invocation: a
+ *   EXHAUSTED_RETRY_CONDITION (`MaximumRetryAttempts` or `MaximumEventAgeInSeconds`, the RetryPolicy
+ *   member whose limit was reached), IS_PAYLOAD_TRUNCATED, RETRY_ATTEMPTS, SCHEDULED_TIME, SCHEDULE_ARN
+ *   with the schedule's group, TARGET_ARN). EXECUTION_ID names the scheduled invocation: a
  *   UUID derived from the outbox key (`schedule:<name>:<tick>`), so every retry and every node agree.
  *   An event the dead-letter queue refuses (it is gone) is dropped, with both errors on the outbox entry.
  */
@@ -23,7 +24,8 @@ import type { ScheduleTarget } from '../store/targets.js';
 import type { MessageAttributeInput } from '../queues/message-attributes.js';
 import { isSluiceError } from '../model/errors.js';
 
-export type ExhaustedCondition = 'MaximumRetryAttemptsExceeded' | 'MaximumEventAgeExceeded';
+/** EXHAUSTED_RETRY_CONDITION's values: the RetryPolicy member whose limit was reached. */
+export type ExhaustedCondition = 'MaximumRetryAttempts' | 'MaximumEventAgeInSeconds';
 
 export interface PolicyDelivery {
   deps: DeliveryDeps;
@@ -32,6 +34,8 @@ export interface PolicyDelivery {
   entry: OutboxEntry;
   /** When the event was first due: its age counts from here. */
   firstDueAt: number;
+  /** The tick's time by the schedule (before any flexible window): SCHEDULED_TIME. */
+  scheduledTime: number;
   now: number;
   scheduleArn: string;
   targetArn: string;
@@ -43,8 +47,8 @@ export function exhaustedCondition(
   attempts: number,
   ageMs: number,
 ): ExhaustedCondition | undefined {
-  if (attempts - 1 >= policy.maximumRetryAttempts) return 'MaximumRetryAttemptsExceeded';
-  if (ageMs >= policy.maximumEventAgeSeconds * 1000) return 'MaximumEventAgeExceeded';
+  if (attempts - 1 >= policy.maximumRetryAttempts) return 'MaximumRetryAttempts';
+  if (ageMs >= policy.maximumEventAgeSeconds * 1000) return 'MaximumEventAgeInSeconds';
   return undefined;
 }
 
@@ -58,8 +62,8 @@ export async function deliverWithPolicy(p: PolicyDelivery): Promise<void> {
     const [name, ...rest] = (p.entry.lastError ?? 'Error: the previous attempt failed').split(': ');
     const last = Object.assign(new Error(rest.join(': ')), { name: name ?? 'Error' });
     const retries = p.entry.attempts - 2;
-    if (!policy.deadLetterQueue) throw new AbandonDelivery(`MaximumEventAgeExceeded: ${p.entry.lastError ?? ''}`, last);
-    await sendDeadLetter(p, policy.deadLetterQueue, 'MaximumEventAgeExceeded', last, retries);
+    if (!policy.deadLetterQueue) throw new AbandonDelivery(`MaximumEventAgeInSeconds: ${p.entry.lastError ?? ''}`, last);
+    await sendDeadLetter(p, policy.deadLetterQueue, 'MaximumEventAgeInSeconds', last, retries);
     return;
   }
   try {
@@ -102,7 +106,11 @@ async function sendDeadLetter(
         ERROR_MESSAGE: text((error instanceof Error ? error.message : String(error)).slice(0, 1024) || code),
         EXECUTION_ID: text(executionId(p.entry.key)),
         EXHAUSTED_RETRY_CONDITION: text(condition),
+        // The whole event is sent or the send fails (the entry keeps why): never truncated.
+        IS_PAYLOAD_TRUNCATED: text('false'),
         RETRY_ATTEMPTS: text(String(retries)),
+        // The invocation's scheduled time, as <aws.scheduler.scheduled-time> gives it (whole seconds, UTC).
+        SCHEDULED_TIME: text(new Date(Math.floor(p.scheduledTime / 1000) * 1000).toISOString().replace('.000Z', 'Z')),
         SCHEDULE_ARN: text(p.scheduleArn),
         TARGET_ARN: text(p.targetArn),
       },

@@ -227,6 +227,7 @@ export class ScheduleService implements Service {
       event: tick.event,
       entry,
       firstDueAt: tick.dueAt ?? tick.scheduledTime,
+      scheduledTime: tick.scheduledTime,
       now: this.options.clock.now(),
       scheduleArn: (await this.arnResolver?.(tick.schedule)) ?? this.scheduleArn(tick.schedule),
       targetArn: this.targetArn(tick.target),

@@ -1,10 +1,11 @@
 /**
  * /v1/apply: `sluice apply` stores a config file's event source mappings (its `triggers` and
- * `streamTriggers`), its functions' settings (reserved concurrency, timeout, memory, environment, handler) and its schedules in the store, so every
- * node runs them, managed by that file: the plan first (create, update, unchanged, and with `prune`
- * what the file applied before and no longer declares), then, unless `dryRun`, the whole plan checked
- * by the node that receives the request and written in one store transaction (catalog/service.ts
- * `apply`), schedules included. Function code, queues and tables are not applied here.
+ * `streamTriggers`), its functions' settings (reserved concurrency, timeout, memory, environment,
+ * handler), its queues, tables and schedules in the store, so every node runs them, managed by that
+ * file: the plan first (create, update, unchanged, with `adopt` the existing resources no file manages,
+ * and with `prune` what the file applied before and no longer declares), then, unless `dryRun`, the
+ * whole plan checked by the node that receives the request and written in one store transaction
+ * (catalog/catalog-apply.ts). A function's zip is not applied here (the Lambda API stores it).
  */
 import { randomUUID } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -56,6 +57,8 @@ const applyRequest = z.strictObject({
     )
     .optional(),
   prune: z.boolean().optional(),
+  /** Take over the queues, tables and schedules the file declares that exist and no file manages. */
+  adopt: z.boolean().optional(),
   dryRun: z.boolean().optional(),
 });
 
@@ -79,7 +82,7 @@ function register(app: FastifyInstance, { sluice }: NativeContext): void {
       ...(queue.tags !== undefined ? { tags: queue.tags } : {}),
     }));
     const tables = Object.entries(input.tables ?? {}).map(([name, table]) => tableInputOf(name, table));
-    const params = { source: input.source, declared, functions, schedules, queues, tables, prune: input.prune ?? false };
+    const params = { source: input.source, declared, functions, schedules, queues, tables, prune: input.prune ?? false, adopt: input.adopt ?? false };
     if (input.dryRun) {
       const plan = await sluice.catalog.planApply(params);
       return { plan: plan.mappings.map(({ declared: _declared, ...step }) => step), functions: plan.functions, schedules: plan.schedules, queues: plan.queues, tables: plan.tables, applied: false };

@@ -8,6 +8,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { z } from 'zod';
 import type { Sluice } from '../../engine/sluice.js';
 import type { EngineMetrics } from '../../observability/metrics.js';
+import { LATEST } from '../../functions/qualifier.js';
 import { readQuery, type NativeContext, type NativeRouteModule } from './route-module.js';
 import type { metricsResponse } from './schemas/functions.js';
 
@@ -15,7 +16,11 @@ type MetricsSnapshot = z.infer<typeof metricsResponse>;
 
 export async function collectMetrics(sluice: Sluice): Promise<MetricsSnapshot> {
   const queues = await Promise.all((await sluice.queues.list()).map(async (name) => ({ name, ...(await sluice.queues.counts(name)) })));
-  const functions = sluice.functions.list().map((fn) => ({ name: fn.name, ...sluice.functions.metrics(fn.name) }));
+  // A function's own figures are its $LATEST's; each version or alias it has (run as `name:N` or `name:alias`) is nested with its own.
+  const functions = sluice.functions.list().map((fn) => {
+    const versions = [...(fn.versions ?? []), ...(fn.aliases ?? [])].map((qualifier) => ({ version: qualifier, ...sluice.functions.metrics(`${fn.name}:${qualifier}`) }));
+    return { name: fn.name, ...sluice.functions.metrics(fn.name), ...(versions.length > 0 ? { versions } : {}) };
+  });
   const triggers = sluice.triggers.list().map((trigger) => ({
     uuid: trigger.uuid,
     queue: trigger.queue,
@@ -44,15 +49,20 @@ export async function toPrometheus(snapshot: MetricsSnapshot): Promise<{ content
     messages.set({ queue: queue.name, state: 'delayed' }, queue.delayed);
     oldest.set({ queue: queue.name }, queue.oldestAgeSeconds);
   }
-  const fnLabels = ['function'];
+  // `version`: $LATEST, a version number, or an alias's name (Lambda's qualifier), so a function's versions stay one function.
+  const fnLabels = ['function', 'version'];
   const invocations = counter(registry, 'sluice_function_invocations_total', 'Executions of a function.', fnLabels);
   const errors = counter(registry, 'sluice_function_errors_total', 'Executions that failed.', fnLabels);
   const timeouts = counter(registry, 'sluice_function_timeouts_total', 'Executions that timed out.', fnLabels);
   const throttles = counter(registry, 'sluice_function_throttles_total', 'Invocations refused by a concurrency limit.', fnLabels);
   const concurrent = gauge(registry, 'sluice_function_concurrent_executions', 'Executions under way.', fnLabels);
-  const duration = gauge(registry, 'sluice_function_duration_milliseconds', 'Execution time over recent executions.', ['function', 'quantile']);
-  for (const fn of snapshot.functions) {
-    const labels = { function: fn.name };
+  const duration = gauge(registry, 'sluice_function_duration_milliseconds', 'Execution time over recent executions.', ['function', 'version', 'quantile']);
+  const qualified = snapshot.functions.flatMap(({ versions, ...fn }) => [
+    { ...fn, version: LATEST },
+    ...(versions ?? []).map(({ version, ...metrics }) => ({ ...metrics, name: fn.name, version })),
+  ]);
+  for (const fn of qualified) {
+    const labels = { function: fn.name, version: fn.version };
     invocations.inc(labels, fn.invocations);
     errors.inc(labels, fn.errors);
     timeouts.inc(labels, fn.timeouts);

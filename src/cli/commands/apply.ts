@@ -3,7 +3,8 @@
  * (`triggers`, `streamTriggers`), its functions' settings (reserved concurrency) and its schedules in
  * the store through a node, all in one store transaction, so every node runs them, managed by the file
  * (the Lambda API refuses to change them). It prints the plan, then carries it out unless --dry-run;
- * --prune deletes what the file applied before and no longer declares.
+ * --prune deletes what the file applied before and no longer declares; --adopt takes over the queues,
+ * tables and schedules it declares that exist but no file manages (plan action `adopt`).
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -38,9 +39,10 @@ export function registerApply(program: Command): void {
     .description("Store the config file's triggers, stream triggers, functions' settings and schedules for the cluster, atomically (plan, then apply).")
     .option('-c, --config <file>', 'the config file (default: the one in the current directory)')
     .option('--prune', 'delete the mappings this file applied before and no longer declares')
+    .option('--adopt', 'take over the queues, tables and schedules the file declares that exist but no file manages (made by a node config, an API or a program): update them to the file and manage them from it')
     .option('--dry-run', 'print the plan only')
     .action(
-      action(async (options: { config?: string; prune?: boolean; dryRun?: boolean }, command: Command) => {
+      action(async (options: { config?: string; prune?: boolean; adopt?: boolean; dryRun?: boolean }, command: Command) => {
         const context = commandContext(command);
         const file = options.config ? resolve(options.config) : findConfigFile(process.cwd());
         if (!file) throw new Error('no config file here; give one with --config');
@@ -58,7 +60,7 @@ export function registerApply(program: Command): void {
             },
           ]),
         );
-        const result = await context.client.post<{ plan: PlanStep[]; functions?: FunctionStep[]; schedules?: Array<{ action: string; schedule: string }>; queues?: Array<{ action: string; queue: string; changes?: FunctionStep['changes'] }>; tables?: Array<{ action: string; table: string; changes?: FunctionStep['changes'] }>; applied: boolean }>('/v1/apply', {
+        const result = await context.client.post<{ plan: PlanStep[]; functions?: FunctionStep[]; schedules?: Array<{ action: string; schedule: string; changed?: boolean }>; queues?: Array<{ action: string; queue: string; changes?: FunctionStep['changes'] }>; tables?: Array<{ action: string; table: string; changes?: FunctionStep['changes'] }>; applied: boolean }>('/v1/apply', {
           source: path,
           functions,
           ...(config.schedules ? { schedules: config.schedules } : {}),
@@ -67,6 +69,7 @@ export function registerApply(program: Command): void {
           ...(config.triggers ? { triggers: config.triggers } : {}),
           ...(config.streamTriggers ? { streamTriggers: config.streamTriggers } : {}),
           prune: Boolean(options.prune),
+          ...(options.adopt ? { adopt: true } : {}),
           dryRun: Boolean(options.dryRun),
         });
         context.print(result, () => {
@@ -79,7 +82,7 @@ export function registerApply(program: Command): void {
               const detail = s.action === 'delete' || s.action === 'keep' ? '' : [`reserved concurrency ${s.reservedConcurrency ?? 'none'}`, describeChanges(others)].filter(Boolean).join('; ');
               return { action: s.action, resource: `function ${s.function}`, detail };
             }),
-            ...(result.schedules ?? []).map((s) => ({ action: s.action, resource: `schedule ${s.schedule}`, detail: '' })),
+            ...(result.schedules ?? []).map((s) => ({ action: s.action, resource: `schedule ${s.schedule}`, detail: s.changed ? 'updated to the file' : '' })),
           ];
           const table = formatTable(rows, [
             { header: 'action', value: (s) => s.action },

@@ -15,6 +15,8 @@ interface FunctionView {
   memorySize: number;
   reservedConcurrency: number | null;
   execution: string;
+  versions?: string[];
+  aliases?: string[];
 }
 interface TriggerView {
   uuid: string;
@@ -76,6 +78,8 @@ export function registerFunctions(program: Command): void {
             { header: 'memory (MB)', value: (f) => f.memorySize },
             { header: 'reserved', value: (f) => f.reservedConcurrency ?? '-' },
             { header: 'execution', value: (f) => f.execution },
+            // Versions and aliases run as `name:N` and `name:alias`: invoke or show them by that name.
+            { header: 'versions / aliases', value: (f) => [(f.versions ?? []).join(', '), (f.aliases ?? []).join(', ')].filter(Boolean).join('; ') || '-' },
           ]),
         );
       }),

@@ -399,6 +399,7 @@ export function scheduleConformance(backend: BackendUnderTest): void {
         target: { function: 'broken', input: { job: 1 }, onFailure: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 3600, deadLetterQueue: 'dlq' } },
       });
       await t.clock.advance(60 * MINUTE);
+      const scheduledAt = t.clock.now();
       await drain();
       expect(calls).toBe(1);
       expect(await bodies('dlq')).toEqual([]);
@@ -410,7 +411,10 @@ export function scheduleConformance(backend: BackendUnderTest): void {
       const [dead] = await t.sluice.queues.receive('dlq', { maxNumberOfMessages: 10 });
       expect(dead?.body).toBe('{"job":1}');
       const attribute = (name: string) => dead?.messageAttributes[name]?.stringValue;
-      expect(attribute('EXHAUSTED_RETRY_CONDITION')).toBe('MaximumRetryAttemptsExceeded');
+      expect(attribute('EXHAUSTED_RETRY_CONDITION')).toBe('MaximumRetryAttempts');
+      expect(attribute('IS_PAYLOAD_TRUNCATED')).toBe('false');
+      // The invocation's scheduled time (the tick), not the time of the last attempt.
+      expect(attribute('SCHEDULED_TIME')).toBe(new Date(scheduledAt).toISOString().replace('.000Z', 'Z'));
       expect(attribute('RETRY_ATTEMPTS')).toBe('2');
       expect(attribute('ERROR_MESSAGE')).toMatch(/nope/);
       expect(attribute('SCHEDULE_ARN')).toMatch(/:schedule\/default\/failing$/);
@@ -447,7 +451,7 @@ export function scheduleConformance(backend: BackendUnderTest): void {
       }
       expect(calls).toBe(6);
       const [dead] = await t.sluice.queues.receive('dlq', { maxNumberOfMessages: 10 });
-      expect(dead?.messageAttributes.EXHAUSTED_RETRY_CONDITION?.stringValue).toBe('MaximumEventAgeExceeded');
+      expect(dead?.messageAttributes.EXHAUSTED_RETRY_CONDITION?.stringValue).toBe('MaximumEventAgeInSeconds');
       expect(dead?.messageAttributes.RETRY_ATTEMPTS?.stringValue).toBe('5');
     });
 
@@ -472,7 +476,7 @@ export function scheduleConformance(backend: BackendUnderTest): void {
       const entry = await t.sluice.store.outboxGet({ key: `schedule:dropped:${t.clock.now()}` });
       expect(entry).toMatchObject({ attempts: 1 });
       expect(entry?.deliveredAt).not.toBeNull();
-      expect(entry?.lastError).toMatch(/MaximumRetryAttemptsExceeded/);
+      expect(entry?.lastError).toMatch(/MaximumRetryAttempts/);
     });
 
     it('delivers a tick within its flexible window, at a point derived from the schedule and the tick', async () => {

@@ -42,6 +42,20 @@ function describeOrigin(f) {
   return o.caller ?? o.via;
 }
 
+/** A version's or alias's own figures, under its function (it runs as `name:N` or `name:alias`). */
+function VersionRow(v) {
+  return html`<tr class="muted" data-testid="function-version">
+    <td>↳ ${/^[0-9]+$/.test(v.version) ? `version ${v.version}` : `alias ${v.version}`}</td>
+    <td class="num">${fmtNumber(v.invocations)}</td>
+    <td class="num ${v.errors ? 'bad' : ''}">${fmtNumber(v.errors)}</td>
+    <td class="num">${fmtNumber(v.throttles)}</td>
+    <td class="num">${fmtMs(v.durationP50Ms)}</td>
+    <td class="num">${fmtMs(v.durationP99Ms)}</td>
+    <td class="num">${fmtNumber(v.concurrentExecutions)}</td>
+    <td></td>
+  </tr>`;
+}
+
 export function Functions() {
   const { data, reload } = useData('/functions');
   const failures = useData('/failures');
@@ -80,7 +94,8 @@ export function Functions() {
               ${fn.reservedConcurrency ?? fmtNumber(fn.concurrencyLimit)}${fn.reservedConcurrency === null ? ' (account)' : ' (reserved)'}
             </td>
             <td>${fn.timeout} s</td>
-          </tr>`;
+          </tr>
+          ${(m.versions ?? []).map((v) => VersionRow(v))}`;
         })}
       </tbody>
     </table>

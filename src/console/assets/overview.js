@@ -42,8 +42,10 @@ export function Overview() {
   const oldest = snapshot
     ? Math.max(0, ...queues.map((q) => q.oldestAgeSeconds))
     : data?.totals.oldestAgeSeconds;
-  const invocations = snapshot ? functions.reduce((s, f) => s + f.invocations, 0) : data?.totals.invocations;
-  const errors = snapshot ? functions.reduce((s, f) => s + f.errors, 0) : data?.totals.errors;
+  // A function's versions and aliases are nested under it, each with its own figures.
+  const sum = (field) => functions.reduce((s, f) => s + f[field] + (f.versions ?? []).reduce((t, v) => t + v[field], 0), 0);
+  const invocations = snapshot ? sum('invocations') : data?.totals.invocations;
+  const errors = snapshot ? sum('errors') : data?.totals.errors;
   const history = latest.history ?? data?.history;
   return html` <section>
     <h1>Overview</h1>

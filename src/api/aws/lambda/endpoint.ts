@@ -28,6 +28,7 @@ import { lambdaErrorResponse } from './wire.js';
 import { requestSignal } from '../../request-signal.js';
 import { createAlias, deleteAlias, getAlias, listAliases, listVersionsByFunction, publishVersion, updateAlias } from './versions.js';
 import { CodeLocations, registerCodeDownload } from './code-location.js';
+import { afterCatchUp } from './catch-up.js';
 
 export const LAMBDA_SIGNING_NAME = 'lambda';
 
@@ -59,13 +60,13 @@ function codeUpload(operation: 'CreateFunction' | 'UpdateFunctionCode') {
 function codeRoutes(scope: FastifyInstance, context: LambdaContext): void {
   scope.post('/2015-03-31/functions', codeUpload('CreateFunction'), async (request, reply) => send(reply, await createFunction(context, jsonBody(request), request.id)));
   scope.put('/2015-03-31/functions/:name/code', codeUpload('UpdateFunctionCode'), async (request, reply) =>
-    send(reply, await updateFunctionCode(context, param(request, 'name'), jsonBody(request), request.id)),
+    send(reply, await afterCatchUp(context.catalog, () => updateFunctionCode(context, param(request, 'name'), jsonBody(request), request.id))),
   );
   scope.put('/2015-03-31/functions/:name/configuration', async (request, reply) =>
-    send(reply, await updateFunctionConfiguration(context, param(request, 'name'), jsonBody(request), request.id)),
+    send(reply, await afterCatchUp(context.catalog, () => updateFunctionConfiguration(context, param(request, 'name'), jsonBody(request), request.id))),
   );
   scope.delete('/2015-03-31/functions/:name', async (request, reply) =>
-    send(reply, await deleteFunction(context, param(request, 'name'), queryValue(request.query, 'Qualifier'), request.id)),
+    send(reply, await afterCatchUp(context.catalog, () => deleteFunction(context, param(request, 'name'), queryValue(request.query, 'Qualifier'), request.id))),
   );
 }
 
@@ -77,7 +78,7 @@ function functionRoutes(scope: FastifyInstance, context: LambdaContext, location
     try {
       return send(
         reply,
-        await invoke(context, {
+        await afterCatchUp(context.catalog, () => invoke(context, {
           functionName: param(request, 'name'),
           qualifier: queryValue(request.query, 'Qualifier'),
           invocationType: header(request, 'x-amz-invocation-type'),
@@ -85,7 +86,7 @@ function functionRoutes(scope: FastifyInstance, context: LambdaContext, location
           body: bodyOf(request),
           requestId: request.id,
           signal: () => requestScope.signal,
-        }),
+        })),
       );
     } finally {
       requestScope.release();
@@ -100,16 +101,16 @@ function functionRoutes(scope: FastifyInstance, context: LambdaContext, location
     // The Location is on the node that answers, as the client reached it.
     const base = `${request.protocol}://${header(request, 'host') ?? request.hostname}`;
     await locations.ready();
-    return send(reply, await getFunction(context, param(request, 'name'), queryValue(request.query, 'Qualifier'), request.id, (name, sha) => locations.url(base, name, sha)));
+    return send(reply, await afterCatchUp(context.catalog, () => getFunction(context, param(request, 'name'), queryValue(request.query, 'Qualifier'), request.id, (name, sha) => locations.url(base, name, sha))));
   });
   scope.get('/2015-03-31/functions/:name/configuration', async (request, reply) =>
-    send(reply, await getFunctionConfiguration(context, param(request, 'name'), queryValue(request.query, 'Qualifier'), request.id)),
+    send(reply, await afterCatchUp(context.catalog, () => getFunctionConfiguration(context, param(request, 'name'), queryValue(request.query, 'Qualifier'), request.id))),
   );
   scope.put('/2017-10-31/functions/:name/concurrency', async (request, reply) =>
-    send(reply, await putFunctionConcurrency(context, param(request, 'name'), jsonBody(request), request.id)),
+    send(reply, await afterCatchUp(context.catalog, () => putFunctionConcurrency(context, param(request, 'name'), jsonBody(request), request.id))),
   );
   scope.delete('/2017-10-31/functions/:name/concurrency', async (request, reply) =>
-    send(reply, await deleteFunctionConcurrency(context, param(request, 'name'), request.id)),
+    send(reply, await afterCatchUp(context.catalog, () => deleteFunctionConcurrency(context, param(request, 'name'), request.id))),
   );
   versionRoutes(scope, context);
   scope.get('/2016-08-19/account-settings', async (request, reply) => send(reply, getAccountSettings(context, request.id)));
@@ -125,17 +126,17 @@ function versionRoutes(scope: FastifyInstance, context: LambdaContext): void {
     }
     return query;
   };
-  scope.post('/2015-03-31/functions/:name/versions', async (request, reply) => send(reply, await publishVersion(context, param(request, 'name'), jsonBody(request), request.id)));
-  scope.get('/2015-03-31/functions/:name/versions', async (request, reply) => send(reply, await listVersionsByFunction(context, param(request, 'name'), listQuery(request), request.id)));
-  scope.post('/2015-03-31/functions/:name/aliases', async (request, reply) => send(reply, await createAlias(context, param(request, 'name'), jsonBody(request), request.id)));
+  scope.post('/2015-03-31/functions/:name/versions', async (request, reply) => send(reply, await afterCatchUp(context.catalog, () => publishVersion(context, param(request, 'name'), jsonBody(request), request.id))));
+  scope.get('/2015-03-31/functions/:name/versions', async (request, reply) => send(reply, await afterCatchUp(context.catalog, () => listVersionsByFunction(context, param(request, 'name'), listQuery(request), request.id))));
+  scope.post('/2015-03-31/functions/:name/aliases', async (request, reply) => send(reply, await afterCatchUp(context.catalog, () => createAlias(context, param(request, 'name'), jsonBody(request), request.id))));
   scope.get('/2015-03-31/functions/:name/aliases', async (request, reply) =>
-    send(reply, await listAliases(context, param(request, 'name'), listQuery(request, { FunctionVersion: 'functionVersion' }), request.id)),
+    send(reply, await afterCatchUp(context.catalog, () => listAliases(context, param(request, 'name'), listQuery(request, { FunctionVersion: 'functionVersion' }), request.id))),
   );
-  scope.get('/2015-03-31/functions/:name/aliases/:alias', async (request, reply) => send(reply, await getAlias(context, param(request, 'name'), param(request, 'alias'), request.id)));
+  scope.get('/2015-03-31/functions/:name/aliases/:alias', async (request, reply) => send(reply, await afterCatchUp(context.catalog, () => getAlias(context, param(request, 'name'), param(request, 'alias'), request.id))));
   scope.put('/2015-03-31/functions/:name/aliases/:alias', async (request, reply) =>
-    send(reply, await updateAlias(context, param(request, 'name'), param(request, 'alias'), jsonBody(request), request.id)),
+    send(reply, await afterCatchUp(context.catalog, () => updateAlias(context, param(request, 'name'), param(request, 'alias'), jsonBody(request), request.id))),
   );
-  scope.delete('/2015-03-31/functions/:name/aliases/:alias', async (request, reply) => send(reply, await deleteAlias(context, param(request, 'name'), param(request, 'alias'), request.id)));
+  scope.delete('/2015-03-31/functions/:name/aliases/:alias', async (request, reply) => send(reply, await afterCatchUp(context.catalog, () => deleteAlias(context, param(request, 'name'), param(request, 'alias'), request.id))));
 }
 
 export async function registerLambdaEndpoint(app: FastifyInstance, options: LambdaEndpointOptions): Promise<void> {

@@ -17,6 +17,7 @@ import type { StreamTriggerService } from '../../../triggers/stream/stream-servi
 import type { StreamTriggerInput, StreamTriggerUpdate, StreamTriggerView } from '../../../triggers/stream/stream-types.js';
 import { functionNotFound, functionReference, lambdaJson, maxItems, page, queryValue, type LambdaResponse } from './wire.js';
 import { definedMembers } from '../../../model/defined.js';
+import { afterCatchUp } from './catch-up.js';
 
 export interface MappingContext {
   functions: FunctionService;
@@ -285,7 +286,7 @@ interface RouteTools {
 export function eventSourceMappingRoutes(scope: FastifyInstance, context: MappingContext, tools: RouteTools): void {
   const { send, jsonBody, param } = tools;
   scope.post('/2015-03-31/event-source-mappings', async (request, reply) =>
-    send(reply, await createEventSourceMapping(context, jsonBody(request), request.id)),
+    send(reply, await afterCatchUp(context.catalog, () => createEventSourceMapping(context, jsonBody(request), request.id))),
   );
   scope.get('/2015-03-31/event-source-mappings', async (request, reply) => {
     const query = Object.fromEntries(
@@ -303,12 +304,12 @@ export function eventSourceMappingRoutes(scope: FastifyInstance, context: Mappin
     return send(reply, listEventSourceMappings(context, query, request.id));
   });
   scope.get('/2015-03-31/event-source-mappings/:uuid', async (request, reply) =>
-    send(reply, getEventSourceMapping(context, param(request, 'uuid'), request.id)),
+    send(reply, await afterCatchUp(context.catalog, () => getEventSourceMapping(context, param(request, 'uuid'), request.id))),
   );
   scope.put('/2015-03-31/event-source-mappings/:uuid', async (request, reply) =>
-    send(reply, await updateEventSourceMapping(context, param(request, 'uuid'), jsonBody(request), request.id)),
+    send(reply, await afterCatchUp(context.catalog, () => updateEventSourceMapping(context, param(request, 'uuid'), jsonBody(request), request.id))),
   );
   scope.delete('/2015-03-31/event-source-mappings/:uuid', async (request, reply) =>
-    send(reply, await deleteEventSourceMapping(context, param(request, 'uuid'), request.id)),
+    send(reply, await afterCatchUp(context.catalog, () => deleteEventSourceMapping(context, param(request, 'uuid'), request.id))),
   );
 }

@@ -180,7 +180,8 @@ export async function invoke(context: LambdaContext, request: InvokeRequest): Pr
     if (request.body.length > EVENT_PAYLOAD_LIMIT) {
       throw new SluiceError('RequestEntityTooLarge', `Request must be smaller than ${EVENT_PAYLOAD_LIMIT} bytes for the InvokeAsync operation`);
     }
-    const accepted = await context.functions.invokeAsync(name, event);
+    // The version is picked now (by the alias's weights); each attempt's handler sees the alias's ARN, as in Lambda.
+    const accepted = await context.functions.invokeAsync(name, event, invokedArn !== undefined ? { invokedFunctionArn: invokedArn } : {});
     return { status: 202, headers: { 'x-amzn-requestid': accepted.requestId }, body: '' };
   }
   let response: InvokeResponse;
@@ -218,9 +219,9 @@ export function listFunctions(context: LambdaContext, query: { marker?: string; 
   );
 }
 
-/** The functions at `$LATEST`: a published version runs as a function of its own, `<name>:<N>`. */
+/** The functions at `$LATEST` (the function service lists each once, its versions and aliases nested). */
 function unqualified(context: LambdaContext): FunctionView[] {
-  return context.functions.list().filter((view) => !view.name.includes(':'));
+  return context.functions.list();
 }
 
 export async function getFunction(

@@ -41,6 +41,10 @@ export const functionView = z.object({
   memorySize: z.number(),
   reservedConcurrency: z.number().nullable(),
   execution: z.enum(['worker', 'in-process']),
+  /** Published version numbers (each invocable as `name:N`), when the function has any. */
+  versions: z.array(z.string()).optional(),
+  /** Alias names (each invocable as `name:alias`), when the function has any. */
+  aliases: z.array(z.string()).optional(),
 });
 
 export const triggerView = z.object({
@@ -84,7 +88,8 @@ export const triggerResponses = {
 
 export const metricsResponse = z.object({
   queues: z.array(z.object({ name: z.string(), visible: z.number(), inFlight: z.number(), delayed: z.number(), oldestAgeSeconds: z.number() })),
-  functions: z.array(functionMetrics.extend({ name: z.string() })),
+  /** Each function once, with its $LATEST's figures; its versions and aliases nested, each with its own (`version`: the number or the alias's name). */
+  functions: z.array(functionMetrics.extend({ name: z.string(), versions: z.array(functionMetrics.extend({ version: z.string() })).optional() })),
   triggers: z.array(triggerMetrics.extend({ uuid: z.string(), queue: z.string(), functionName: z.string(), state: z.string() })),
   /** Grouped queues with trigger activity on this node: totals and the busiest recent groups. */
   groups: z.array(queueGroupActivityView),
