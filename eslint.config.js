@@ -35,7 +35,7 @@ function storeImportsOnlyDownward() {
 }
 
 export default tseslint.config(
-  { ignores: ['dist/**', '.bench-build/**', 'node_modules/**', 'coverage/**', '*.db*'] },
+  { ignores: ['dist/**', '.bench-build/**', '.bench-node*/**', 'node_modules/**', 'coverage/**', '*.db*'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
