@@ -330,6 +330,7 @@ export class Sluice {
     if (this.closed) return;
     this.closed = true;
     const deadline = Date.now() + (options.graceMs ?? 10_000);
+    for (const service of this.services) service.quiesce?.();
     for (const service of [...this.services].reverse()) await service.stop(deadline);
     await this.store.close();
   }

@@ -11,6 +11,12 @@
 export interface Service {
   start(): Promise<void>;
   stop(deadline: number): Promise<void>;
+  /**
+   * Stops taking new work at once, synchronously, before any service's `stop` runs: the engine closes
+   * its services one after another, and a trigger still claiming while an earlier one stopped would
+   * start work after `close()` was called. Optional; `stop` must still do it.
+   */
+  quiesce?(): void;
 }
 
 /** Real-time milliseconds left until `deadline`, never negative. */

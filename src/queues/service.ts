@@ -638,6 +638,11 @@ export class QueueService implements Service {
     return this.require(name);
   }
 
+  /** The definition `definition` would give without reading the store, if it is cached (a poller's every round). */
+  cachedDefinition(name: string): StoredQueue | undefined {
+    return this.cache.get(name);
+  }
+
   private async storeSend(queue: StoredQueue, prepared: PreparedMessage[], now: number) {
     const outcomes = await this.store.messageSend({
       queueId: queue.id,

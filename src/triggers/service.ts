@@ -160,6 +160,11 @@ export class TriggerService implements Service {
    * Stops every trigger: no new claims, then waits until `deadline` (real time) for batches under way.
    * A batch still running after that is abandoned; its messages come back through the visibility timeout.
    */
+  /** No new batches from here on (the engine is closing); `stop` then waits for those under way. */
+  quiesce(): void {
+    for (const item of this.pollers.values()) item.pause();
+  }
+
   async stop(deadline: number): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;

@@ -57,16 +57,19 @@ export async function collectBatch(params: {
       for (const message of more.messages) messages.push(message);
     }
   }
-  await cutAtPayloadLimit({ source, queue, messages, receiptToken });
+  // A promise only when something is cut (rare): the common round of a poller costs none here.
+  const releasing = cutAtPayloadLimit({ source, queue, messages, receiptToken });
+  if (releasing) await releasing;
   return { queue, messages, receiptToken, nextVisibleAt: null, full: messages.length >= batchSize };
 }
 
-async function cutAtPayloadLimit(params: {
+/** Cuts `messages` at the payload limit; the release of what was cut, if anything was. */
+function cutAtPayloadLimit(params: {
   source: SqsSource;
   queue: StoredQueue;
   messages: ClaimedMessage[];
   receiptToken: string;
-}): Promise<void> {
+}): Promise<void> | undefined {
   const { messages } = params;
   let bytes = 0;
   for (let i = 0; i < messages.length; i++) {
@@ -75,11 +78,11 @@ async function cutAtPayloadLimit(params: {
     bytes += message.body.length + (message.messageAttributes?.length ?? 0);
     if (bytes > triggerLimits.maxBatchBytes && i > 0) {
       const cut = messages.splice(i);
-      await params.source.release(
+      return params.source.release(
         params.queue,
         cut.map((m) => ({ seq: m.seq, token: params.receiptToken })),
       );
-      return;
     }
   }
+  return undefined;
 }

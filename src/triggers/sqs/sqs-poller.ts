@@ -235,7 +235,7 @@ export class SqsPoller {
         // together) must not start a second poller that would hold the other message in a window of its own.
         this.gathering++;
         try {
-          const queue = await this.source.resolve();
+          const queue = this.source.cached() ?? (await this.source.resolve());
           if (!queue || queue.id !== this.queueId) {
             if (this.active) this.attach().catch(this.deps.onError);
             return;

@@ -35,8 +35,17 @@ export class SqsSource {
    * activity settles when the last of them does, whichever batches (or hand-backs) they went to.
    */
   private readonly unsettled = new Map<string, number>();
-  /** Acknowledgements under way that no poller waits for (see `ack`). */
-  private readonly unawaitedAcks = new Set<Promise<void>>();
+  /** Acknowledgements under way that no poller waits for (see `ack`), and who waits for none to be left. */
+  private unawaitedAcks = 0;
+  private ackWaiters: Array<() => void> = [];
+  /** Told when an acknowledgement no poller waits for ends (one object for all: no allocation per batch). */
+  private readonly unawaitedAckEnded = {
+    resolve: () => this.unawaitedAckDone(),
+    reject: (error: unknown) => {
+      this.unawaitedAckDone();
+      this.deps.onError?.(error);
+    },
+  };
   /** Counts acknowledgements that no poller waited for and that have ended (see `acksEnded`). */
   private acksEndedCount = 0;
   private readonly acks = new AckCoalescer<StoredQueue>((queue, receipts) => this.deleteNow(queue, receipts));
@@ -62,6 +71,11 @@ export class SqsSource {
    */
   abandon(): void {
     this.abandoned = true;
+  }
+
+  /** The queue's definition if the queue service has it cached: no promise on a poller's every round. */
+  cached(): StoredQueue | undefined {
+    return this.deps.queues.cachedDefinition(this.queueName);
   }
 
   /** The queue's definition (cached by the queue service), or undefined when it does not exist. */
@@ -142,22 +156,21 @@ export class SqsSource {
    * PostgreSQL most of its throughput there (1,000 groups, 16 pollers: 3.2k msg/s awaited, 4.0-5.4k
    * not). A FIFO queue's poller waits: its batch must end before the group's next message is claimed.
    */
-  async ack(queue: StoredQueue, receipts: ReceiptRef[]): Promise<void> {
-    if (receipts.length === 0 || this.abandoned) return;
-    const deleting = this.acks.ack(queue, receipts);
-    if (queue.fifo) return deleting;
-    const tracked: Promise<void> = deleting.then(
-      () => {
-        this.unawaitedAcks.delete(tracked);
-        this.acksEndedCount++;
-      },
-      (error: unknown) => {
-        this.unawaitedAcks.delete(tracked);
-        this.acksEndedCount++;
-        this.deps.onError?.(error);
-      },
-    );
-    this.unawaitedAcks.add(tracked);
+  ack(queue: StoredQueue, receipts: ReceiptRef[]): Promise<void> | undefined {
+    if (receipts.length === 0 || this.abandoned) return undefined;
+    if (queue.fifo) return this.acks.ack(queue, receipts);
+    this.unawaitedAcks++;
+    this.acks.enqueue(queue, receipts, this.unawaitedAckEnded);
+    return undefined;
+  }
+
+  private unawaitedAckDone(): void {
+    this.unawaitedAcks--;
+    this.acksEndedCount++;
+    if (this.unawaitedAcks > 0 || this.ackWaiters.length === 0) return;
+    const waiters = this.ackWaiters;
+    this.ackWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** A batch took `ms` from its claim to its acknowledgement. */
@@ -181,12 +194,12 @@ export class SqsSource {
 
   /** Whether acknowledgements that no poller waits for are under way. */
   acknowledging(): boolean {
-    return this.unawaitedAcks.size > 0;
+    return this.unawaitedAcks > 0;
   }
 
   /** Resolves once every acknowledgement and hand-back started so far has been made (or has failed). */
   async settled(): Promise<void> {
-    while (this.unawaitedAcks.size > 0) await Promise.allSettled([...this.unawaitedAcks]);
+    if (this.unawaitedAcks > 0) await new Promise<void>((resolve) => this.ackWaiters.push(resolve));
     await this.claims.settled();
   }
 

@@ -163,6 +163,11 @@ export class StreamTriggerService implements Service {
   async start(): Promise<void> {}
 
   /** Stops every trigger: no new batches, then waits until `deadline` (real time) for those under way. */
+  /** No new batches from here on (the engine is closing); `stop` then waits for those under way. */
+  quiesce(): void {
+    for (const item of this.triggers.values()) item.pause();
+  }
+
   async stop(deadline: number): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
