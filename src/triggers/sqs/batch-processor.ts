@@ -69,7 +69,8 @@ async function runBatch(params: BatchParams): Promise<BatchOutcome> {
     waitedMs.push(Math.max(0, params.now - message.sentAt));
   }
   if (records.length === 0) {
-    await params.source.ack(batch.queue, done);
+    const acking = params.source.ack(batch.queue, done);
+    if (acking) await acking;
     return { invoked: false, verdict: { kind: 'success' } };
   }
 
@@ -109,7 +110,8 @@ async function runBatch(params: BatchParams): Promise<BatchOutcome> {
       done.push({ seq: messages[delivered[r]!]!.seq, token: receiptToken });
     }
   }
-  await params.source.ack(batch.queue, done);
+  const acking = params.source.ack(batch.queue, done);
+  if (acking) await acking;
   return { invoked: true, verdict };
 }
 
