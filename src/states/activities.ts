@@ -4,7 +4,7 @@
  * task token (resources.ts); a worker takes it with GetActivityTask, which long-polls for up to 60 s,
  * woken by the store's notifier when a task is added (never polling), and answers with SendTaskSuccess,
  * SendTaskFailure or SendTaskHeartbeat, as for any task token. Taking it marks the token started by the
- * worker's name, and the execution records ActivityStarted (runner.ts).
+ * worker's name in the same store transaction, and the execution records ActivityStarted (runner.ts).
  */
 import type { ArnContext } from '../model/arn.js';
 import type { Clock } from '../model/clock.js';
@@ -12,7 +12,6 @@ import { SluiceError } from '../model/errors.js';
 import { activityChannel, type StoredActivity } from '../store/activity-store.js';
 import type { Store } from '../store/store.js';
 import { waitOnChannel } from '../callbacks/channel-wait.js';
-import { callbackIdOf } from '../callbacks/token.js';
 import { TaskFailure } from './resources.js';
 
 /** AWS holds a GetActivityTask open for up to 60 seconds. */
@@ -103,14 +102,10 @@ export class ActivityService {
       clock,
       signal,
       check: async (wakeAt) => {
-        for (;;) {
-          const task = await store.activityTaskClaim({ activityArn: arn });
-          if (!task) break;
-          // The token records its worker, and its execution wakes to record ActivityStarted. A task whose
-          // execution has moved on (stopped, timed out, ended) is dropped, not handed out.
-          const started = await store.callbackStart({ id: callbackIdOf(task.token), now: clock.now(), workerName: workerName ?? null });
-          if (started.outcome === 'applied') return { taskToken: task.token, input: task.input };
-        }
+        // One write takes the task, records its worker on the token and wakes its execution to record
+        // ActivityStarted; tasks whose execution has moved on (stopped, timed out, ended) are dropped.
+        const task = await store.activityTaskClaim({ activityArn: arn, now: clock.now(), workerName: workerName ?? null });
+        if (task) return { taskToken: task.token, input: task.input };
         if (clock.now() >= until) return {};
         wakeAt(until);
         return undefined;

@@ -2,8 +2,9 @@
  * Step Functions activities: a named queue of tasks that workers poll (GetActivityTask). A Task state
  * whose Resource is an activity ARN enqueues its effective input with a task token (the execution waits
  * on that token's callback, as for `.waitForTaskToken`); a worker claims the oldest task of the activity,
- * and answers with SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat. A claim deletes the task: if
- * the worker dies, the task's heartbeat or timeout fails it, as on AWS.
+ * and answers with SendTaskSuccess, SendTaskFailure or SendTaskHeartbeat. A claim deletes the task and
+ * records the token's start in one transaction: if the worker dies, the task's heartbeat or timeout
+ * fails it, as on AWS.
  */
 export interface StoredActivity {
   name: string;
@@ -27,8 +28,15 @@ export interface ActivityStore {
   activityDelete(p: { name: string }): Promise<boolean>;
   /** Adds a task for workers; publishes `activityChannel(activityArn)`. */
   activityTaskEnqueue(p: { activityArn: string; task: ActivityTask; now: number }): Promise<void>;
-  /** Takes the oldest task of the activity (it is deleted), or undefined when none waits. */
-  activityTaskClaim(p: { activityArn: string }): Promise<ActivityTask | undefined>;
+  /**
+   * GetActivityTask's claim: takes the oldest task of the activity (it is deleted) and, in the same
+   * transaction, marks its token started at `now` by `workerName` (a token's first start is kept) and
+   * wakes the execution waiting on it, which records ActivityStarted. A task is therefore never handed
+   * out without its start recorded, whatever node dies when. A task whose token is missing, finished
+   * or past its deadline is dropped on the way (its execution times it out or has moved on). Undefined
+   * when no task waits.
+   */
+  activityTaskClaim(p: { activityArn: string; now: number; workerName: string | null }): Promise<ActivityTask | undefined>;
 }
 
 /** Published when a task is added to an activity (GetActivityTask long polls wait on it). */
