@@ -129,9 +129,15 @@ function encodeEvent(e: HistoryEventView) {
 }
 
 /** Tags are kept on state machines; other ARNs are ResourceNotFound, as AWS answers. */
+/**
+ * The machine a tag call names. AWS documents tags on state machines and activities only, so a version's
+ * or alias's ARN is refused, with ResourceNotFound, the name Step Functions' model gives these calls.
+ */
 function machineOfResource(resourceArn: string): string {
+  if (/^arn:aws:states:[^:]*:[^:]*:stateMachine:[^:]+:[^:]+$/.test(resourceArn))
+    throw new SluiceError('ResourceNotFound', `Resource not found: '${resourceArn}' is a state machine version or alias, which take no tags; tag the state machine`, { field: 'resourceArn' });
   if (!/^arn:aws:states:[^:]*:[^:]*:stateMachine:[^:]+$/.test(resourceArn))
-    throw new SluiceError('ResourceNotFoundException', `resourceArn: '${resourceArn}' is not a state machine of this node`, { field: 'resourceArn' });
+    throw new SluiceError('ResourceNotFound', `Resource not found: '${resourceArn}' is not a state machine of this node`, { field: 'resourceArn' });
   return resourceArn;
 }
 
