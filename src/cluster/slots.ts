@@ -12,10 +12,11 @@
  * - Spare slots are given back after `slotLingerMs` without use, down to one standing slot per declared
  *   function (so the next call starts without a round trip), and down to none when another node waits.
  * - A scope is *exhausted* when the store says a refusal is final (ClusterStore's SlotGrant.final): every
- *   other live node with slots in the scope has written its grant since this node began waiting, with
- *   none spare. A node that hears a wait announced answers it at once, giving back spare slots or, with
- *   none, writing its grant as it is (an acknowledgement), then says so on `slotAckChannel`, and the
- *   waiter asks again. So a limit genuinely in use throttles within a few store round trips, while a node
+ *   other live node with slots in the scope was told, at its last write, that someone waits, and had none
+ *   spare. A node told so gives back every slot it frees at once, so nothing will come before a release.
+ *   A node that hears a wait announced answers it at once: it gives back spare slots or, with none spare
+ *   and a row that does not say so yet, writes its grant as it is (an acknowledgement); then it says so
+ *   on `slotAckChannel`, and the waiter asks again. So a limit genuinely in use throttles within a few store round trips, while a node
  *   not granted yet, or slots another node holds spare, still mean a wait. Should a notice be lost, a
  *   refusal standing for a whole heartbeat (`settleMs`) counts as exhausted too: by then every node heard
  *   the announcement, gave back its spare slots, and the waiter asked again. A caller that cannot queue (a
@@ -62,6 +63,8 @@ interface ScopeState {
   trimNow: boolean;
   /** Another node announced a wait and this one has nothing spare: write the grant as it is, to say so. */
   ackNow: boolean;
+  /** What this node's row in the store says since its last write: held, granted, told that someone waits. */
+  stored: { held: number; granted: number; told: boolean } | undefined;
   othersWaiting: boolean;
   /** When the store first refused a waiting request of this scope, since its last grant or take. */
   refusedSince: number | undefined;
@@ -216,6 +219,7 @@ export class SlotGrants implements ConcurrencyGate {
         primed: false,
         trimNow: false,
         ackNow: false,
+        stored: undefined,
         othersWaiting: false,
         refusedSince: undefined,
         exhausted: false,
@@ -237,8 +241,14 @@ export class SlotGrants implements ConcurrencyGate {
     // none spare, the grant is written as it is, so the waiter learns at once that nothing will come.
     state.othersWaiting = true;
     if (state.granted > state.held) state.trimNow = true;
-    else if (state.granted > 0 && !state.waiting) state.ackNow = true;
+    else if (state.granted > 0 && !state.waiting && !this.settled(state)) state.ackNow = true;
     if (state.trimNow || state.ackNow || state.waiting) this.schedule();
+  }
+
+  /** The store's row already says all this node's slots are in use and that it knows someone waits. */
+  private settled(state: ScopeState): boolean {
+    const stored = state.stored;
+    return stored !== undefined && stored.told && stored.granted === state.granted && stored.held === state.held && state.held >= state.granted;
   }
 
   /** Another node answered a wait: a waiter here asks again (the store may now give a final answer). */
@@ -324,6 +334,7 @@ export class SlotGrants implements ConcurrencyGate {
       const previous = before.get(grant.scope) ?? 0;
       state.granted = grant.granted;
       state.othersWaiting = grant.othersWaiting;
+      state.stored = { held: change.held, granted: grant.granted, told: grant.othersWaiting };
       if (grant.granted > previous) grew = true;
       if (change.waiting) verdict = this.judge(state, grant.granted > state.held, grant.final, askedAt) || verdict;
       if (change.waiting && grant.granted < change.want && !state.announced) {

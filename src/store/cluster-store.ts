@@ -84,9 +84,9 @@ export interface SlotGrant {
   othersWaiting: boolean;
   /**
    * A waiting request refused (no room beyond `held`) when no wait can help: every other live node with
-   * slots in the scope has written its grant since this node began waiting, and had none spare (granted
-   * above held). Each of those was told someone waits, so it gives back any slot it frees from then on:
-   * what is left is in use, and the caller is throttled at once, as Lambda throttles.
+   * slots in the scope was told, at its last write, that another node waits (this answer's
+   * `othersWaiting`), and had none spare (granted above held) then. A node told so gives back every slot
+   * it frees at once: what is left is in use, and the caller is throttled at once, as Lambda throttles.
    */
   final: boolean;
 }

@@ -207,15 +207,15 @@ export function clusterStoreConformance(backend: BackendUnderTest): void {
       ]);
     });
 
-    it('calls a refusal final only once every other live holder has written since the wait began, none spare', async () => {
+    it('calls a refusal final only once every other live holder was told someone waits, with none spare', async () => {
       await store.nodeRegister({ nodeId: 'a' });
       await store.nodeRegister({ nodeId: 'b' });
       const grant = (nodeId: string, want: number, held: number, waiting = false) =>
         store.slotGrant({ nodeId, holdMs: 0, changes: [{ scope: 'fn', limit: 1, want, waiting, held }] });
-      // a holds the only slot, and said so before b began waiting: that may be stale, so not final yet.
+      // a holds the only slot, and wrote so before b began waiting: it was not told anyone waits, so not final yet.
       expect(await grant('a', 1, 1)).toEqual([{ scope: 'fn', granted: 1, othersWaiting: false, final: false }]);
       expect(await grant('b', 1, 0, true)).toEqual([{ scope: 'fn', granted: 0, othersWaiting: false, final: false }]);
-      // a answers the wait with its slot still in use: b's next refusal is final.
+      // a answers the wait with its slot still in use (and is told b waits): b's next refusal is final.
       expect(await grant('a', 1, 1)).toEqual([{ scope: 'fn', granted: 1, othersWaiting: true, final: false }]);
       expect(await grant('b', 1, 0, true)).toEqual([{ scope: 'fn', granted: 0, othersWaiting: false, final: true }]);
       // A holder with a spare slot is not final: it gives that slot back.

@@ -261,17 +261,15 @@ export const slotHoldMigrationSql = `
 
 /**
  * Migration 22: a refusal that is final at once. Each grant row records what its node held when it last
- * wrote it (`held`) and when, as a per-scope sequence number (`synced_seq`: every write in a scope, under
- * the scope's lock, takes the next one); a row that begins waiting records that number (`waiting_seq`).
- * A refusal is final (`o_final`) when every other live node with slots in the scope has written its row
- * since this node began waiting (so its answer told it someone waits, and it gives back any slot it frees
- * from then on) and had none spare when it did: no wait can free a slot before a release. See
- * cluster/slots.ts.
+ * wrote it (`held`) and whether the store then told it another node waits (`told_waiting`, the
+ * `othersWaiting` of that answer). A node told so gives back at once every slot it frees, until an answer
+ * says nobody waits (which rewrites its row). A waiting request's refusal is final (`o_final`) when every
+ * other live node with slots in the scope was told someone waits and had none spare: no wait can free a
+ * slot before a release. See cluster/slots.ts.
  */
 export const slotVerdictMigrationSql = `
   ALTER TABLE concurrency_slots ADD COLUMN held integer NOT NULL DEFAULT 0;
-  ALTER TABLE concurrency_slots ADD COLUMN synced_seq bigint NOT NULL DEFAULT 0;
-  ALTER TABLE concurrency_slots ADD COLUMN waiting_seq bigint;
+  ALTER TABLE concurrency_slots ADD COLUMN told_waiting boolean NOT NULL DEFAULT false;
   DROP FUNCTION slot_grant(text, bigint, text[], integer[], integer[], boolean[]);
   CREATE FUNCTION slot_grant(p_node text, p_hold bigint, p_scopes text[], p_limits integer[], p_wants integer[], p_waiting boolean[], p_helds integer[])
   RETURNS TABLE (o_scope text, o_granted integer, o_others_waiting boolean, o_final boolean)
@@ -282,35 +280,24 @@ export const slotVerdictMigrationSql = `
     v_used bigint;
     v_others_waiting boolean;
     v_grant integer;
-    v_seq bigint;
-    v_since bigint;
     v_unsettled boolean;
   BEGIN
     UPDATE nodes n SET hold_ms = p_hold WHERE n.id = p_node AND n.status = 'alive';
     v_alive := FOUND;
     FOR i IN SELECT s.ord FROM unnest(p_scopes) WITH ORDINALITY AS s(name, ord) ORDER BY s.name LOOP
       PERFORM pg_advisory_xact_lock(hashtext('sluice.slots ' || current_schema()), hashtext(p_scopes[i]));
-      SELECT coalesce(sum(s.granted), 0), coalesce(bool_or(s.wanted > s.granted AND n.status = 'alive'), false)
-        INTO v_used, v_others_waiting
+      SELECT coalesce(sum(s.granted), 0), coalesce(bool_or(s.wanted > s.granted AND n.status = 'alive'), false),
+             coalesce(bool_or(n.status = 'alive' AND s.granted > 0 AND (s.held < s.granted OR NOT s.told_waiting)), false)
+        INTO v_used, v_others_waiting, v_unsettled
         FROM concurrency_slots s JOIN nodes n ON n.id = s.node_id
         WHERE s.scope = p_scopes[i] AND s.node_id <> p_node AND n.status <> 'stopped';
       v_grant := CASE WHEN v_alive THEN least(p_wants[i], greatest(0, p_limits[i] - v_used))::integer ELSE 0 END;
-      SELECT coalesce(max(s.synced_seq), 0) + 1 INTO v_seq FROM concurrency_slots s WHERE s.scope = p_scopes[i];
-      -- When this node began waiting: kept while its row stays waiting, this write's number otherwise.
-      SELECT CASE WHEN s.wanted > s.granted THEN s.waiting_seq END INTO v_since
-        FROM concurrency_slots s WHERE s.scope = p_scopes[i] AND s.node_id = p_node;
-      v_since := coalesce(v_since, v_seq);
-      SELECT EXISTS (
-          SELECT 1 FROM concurrency_slots s JOIN nodes n ON n.id = s.node_id
-          WHERE s.scope = p_scopes[i] AND s.node_id <> p_node AND n.status = 'alive' AND s.granted > 0
-            AND (s.synced_seq <= v_since OR s.held < s.granted)
-        ) INTO v_unsettled;
       IF v_alive THEN
-        INSERT INTO concurrency_slots AS cs (scope, node_id, granted, wanted, held, synced_seq, waiting_seq)
+        INSERT INTO concurrency_slots AS cs (scope, node_id, granted, wanted, held, told_waiting)
         VALUES (p_scopes[i], p_node, v_grant, CASE WHEN p_waiting[i] THEN greatest(p_wants[i], v_grant) ELSE v_grant END,
-                p_helds[i], v_seq, CASE WHEN p_waiting[i] AND p_wants[i] > v_grant THEN v_since END)
+                p_helds[i], v_others_waiting)
         ON CONFLICT (scope, node_id) DO UPDATE SET granted = excluded.granted, wanted = excluded.wanted,
-          held = excluded.held, synced_seq = excluded.synced_seq, waiting_seq = excluded.waiting_seq;
+          held = excluded.held, told_waiting = excluded.told_waiting;
       END IF;
       o_scope := p_scopes[i];
       o_granted := v_grant;

@@ -115,25 +115,18 @@ export function createSqliteClusterStore(db: SqliteDatabase, notifier: Notifier)
        ON CONFLICT (consumer, shard) DO UPDATE SET table_id = excluded.table_id, seq = excluded.seq,
          state = excluded.state, updated_at = excluded.updated_at`,
     ),
-    others: db.prepare<[string, string], { used: number; waiting: number }>(
-      `SELECT COALESCE(SUM(s.granted), 0) AS used, COALESCE(MAX(s.wanted > s.granted AND n.status = 'alive'), 0) AS waiting
+    // unsettled: another live node with slots that had some spare, or was not told anyone waits, when it
+    // last wrote its grant (migration 22).
+    others: db.prepare<[string, string], { used: number; waiting: number; unsettled: number }>(
+      `SELECT COALESCE(SUM(s.granted), 0) AS used, COALESCE(MAX(s.wanted > s.granted AND n.status = 'alive'), 0) AS waiting,
+         COALESCE(MAX(n.status = 'alive' AND s.granted > 0 AND (s.held < s.granted OR NOT s.told_waiting)), 0) AS unsettled
        FROM concurrency_slots s JOIN nodes n ON n.id = s.node_id
        WHERE s.scope = ? AND s.node_id <> ? AND n.status <> 'stopped'`,
     ),
     grant: db.prepare(
-      `INSERT INTO concurrency_slots (scope, node_id, granted, wanted, held, synced_seq, waiting_seq) VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO concurrency_slots (scope, node_id, granted, wanted, held, told_waiting) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (scope, node_id) DO UPDATE SET granted = excluded.granted, wanted = excluded.wanted,
-         held = excluded.held, synced_seq = excluded.synced_seq, waiting_seq = excluded.waiting_seq`,
-    ),
-    nextSeq: db.prepare<[string], { seq: number }>('SELECT COALESCE(MAX(synced_seq), 0) + 1 AS seq FROM concurrency_slots WHERE scope = ?'),
-    /** When this node began waiting, while its row still waits. */
-    waitingSince: db.prepare<[string, string], { since: number | null }>(
-      'SELECT CASE WHEN wanted > granted THEN waiting_seq END AS since FROM concurrency_slots WHERE scope = ? AND node_id = ?',
-    ),
-    /** Another live node with slots that has not written since `since`, or had some spare when it did. */
-    unsettled: db.prepare<[string, string, number], { one: number }>(
-      `SELECT 1 AS one FROM concurrency_slots s JOIN nodes n ON n.id = s.node_id
-       WHERE s.scope = ? AND s.node_id <> ? AND n.status = 'alive' AND s.granted > 0 AND (s.synced_seq <= ? OR s.held < s.granted) LIMIT 1`,
+         held = excluded.held, told_waiting = excluded.told_waiting`,
     ),
     slots: db.prepare<[string], { node_id: string; granted: number; wanted: number }>(
       'SELECT node_id, granted, wanted FROM concurrency_slots WHERE scope = ? ORDER BY node_id',
@@ -214,10 +207,6 @@ export function createSqliteClusterStore(db: SqliteDatabase, notifier: Notifier)
       .map((change) => {
         const others = sql.others.get(change.scope, p.nodeId)!;
         const granted = alive ? Math.min(change.want, Math.max(0, change.limit - others.used)) : 0;
-        // The verdict of migration 22, as PostgreSQL's slot_grant gives it.
-        const seq = sql.nextSeq.get(change.scope)!.seq;
-        const since = sql.waitingSince.get(change.scope, p.nodeId)?.since ?? seq;
-        const unsettled = sql.unsettled.get(change.scope, p.nodeId, since) !== undefined;
         if (alive)
           sql.grant.run(
             change.scope,
@@ -225,10 +214,10 @@ export function createSqliteClusterStore(db: SqliteDatabase, notifier: Notifier)
             granted,
             change.waiting ? Math.max(change.want, granted) : granted,
             change.held,
-            seq,
-            change.waiting && change.want > granted ? since : null,
+            others.waiting,
           );
-        const final = alive && change.waiting && granted <= change.held && !unsettled;
+        // The verdict of migration 22, as PostgreSQL's slot_grant gives it.
+        const final = alive && change.waiting && granted <= change.held && others.unsettled === 0;
         return { scope: change.scope, granted, othersWaiting: others.waiting === 1, final };
       });
   });

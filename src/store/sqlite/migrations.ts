@@ -571,12 +571,11 @@ export const sqliteMigrations: Migration[] = [
     version: 22,
     name: 'final slot refusals',
     sql: `
-      -- What a node held when it last wrote its grant, and when (a per-scope sequence number), and when
-      -- it began waiting: a refusal is final once every other live node with slots has written since,
-      -- with none spare (store/postgres/cluster.ts, slotVerdictMigrationSql; cluster/slots.ts).
+      -- What a node held when it last wrote its grant, and whether it was then told another node waits:
+      -- a refusal is final once every other live node with slots was told so, with none spare
+      -- (store/postgres/cluster.ts, slotVerdictMigrationSql; cluster/slots.ts).
       ALTER TABLE concurrency_slots ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
-      ALTER TABLE concurrency_slots ADD COLUMN synced_seq INTEGER NOT NULL DEFAULT 0;
-      ALTER TABLE concurrency_slots ADD COLUMN waiting_seq INTEGER;
+      ALTER TABLE concurrency_slots ADD COLUMN told_waiting INTEGER NOT NULL DEFAULT 0;
     `,
   },
 ];
