@@ -40,9 +40,9 @@ export class ActivityService {
     return `arn:aws:states:${this.options.arn.region}:${this.options.arn.accountId}:activity:${name}`;
   }
 
-  private nameOf(arn: string): string {
+  private nameOf(arn: string, field = 'activityArn'): string {
     const m = /^arn:aws:states:[^:]*:[^:]*:activity:([^:]+)$/.exec(arn);
-    if (!m) throw new SluiceError('InvalidArn', `activityArn: '${arn}' is not an activity ARN`, { field: 'activityArn' });
+    if (!m) throw new SluiceError('InvalidArn', `${field}: '${arn}' is not an activity ARN`, { field });
     return m[1] as string;
   }
 
@@ -76,6 +76,13 @@ export class ActivityService {
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return { activities: page.map(view), ...(rows.length > limit && last ? { nextToken: Buffer.from(JSON.stringify({ after: last.name })).toString('base64url') } : {}) };
+  }
+
+  /** TagResource / UntagResource on an activity's ARN (ResourceNotFound when it does not exist). */
+  async tag(arn: string, changes: { set?: Record<string, string>; remove?: string[] }): Promise<ActivityView> {
+    const found = await this.options.store.activityTag({ name: this.nameOf(arn, 'resourceArn'), set: changes.set ?? {}, remove: changes.remove ?? [] });
+    if (!found || found.arn !== arn) throw new SluiceError('ResourceNotFound', `Resource not found: '${arn}'`, { field: 'resourceArn' });
+    return view(found);
   }
 
   /** DeleteActivity: the tasks no worker has taken go with it (their executions time out). */

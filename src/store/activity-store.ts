@@ -24,6 +24,11 @@ export interface ActivityStore {
   activityGet(p: { name: string }): Promise<StoredActivity | undefined>;
   /** By name, after `after` (exclusive), at most `limit`. */
   activityList(p: { after?: string; limit: number }): Promise<StoredActivity[]>;
+  /**
+   * TagResource and UntagResource on an activity: sets `set` and removes `remove` in one transaction (so
+   * concurrent calls lose no tag); the activity as it is now, or undefined when it does not exist.
+   */
+  activityTag(p: { name: string; set: Record<string, string>; remove: string[] }): Promise<StoredActivity | undefined>;
   /** Deletes the activity and the tasks no worker has claimed; false when it did not exist. */
   activityDelete(p: { name: string }): Promise<boolean>;
   /** Adds a task for workers; publishes `activityChannel(activityArn)`. */

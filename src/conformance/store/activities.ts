@@ -2,7 +2,7 @@
  * ActivityStore on its own: GetActivityTask's claim takes the oldest task and records its token's start
  * (worker name, instant) and wakes the waiting execution in the same transaction, so no node can die
  * between handing a task out and recording that it was taken. Tasks whose token no longer waits are
- * dropped, never handed out.
+ * dropped, never handed out. Tags (TagResource on an activity) change in one write.
  */
 import { describe, expect, it } from 'vitest';
 import { callbackIdOf, newTaskToken } from '../../callbacks/token.js';
@@ -57,6 +57,14 @@ export function activityStoreConformance(backend: BackendUnderTest): void {
       expect(await t.store.callbackGet({ id: callbackIdOf(finished) })).toMatchObject({ status: 'SUCCEEDED', startedAt: null });
       expect(await t.store.activityTaskClaim({ activityArn, now: t0 + 100, workerName: 'w' })).toBeUndefined();
       expect(await t.store.activityTaskClaim({ activityArn: `${activityArn}-other`, now: t0 + 100, workerName: 'w' })).toBeUndefined();
+    });
+
+    it('sets and removes tags in one write, and finds no activity that is not there', async () => {
+      await t.store.activityCreate({ activity: { name: 'work', arn: activityArn, tags: { team: 'a', env: 'dev' }, createdAt: t0 } });
+      const tagged = await t.store.activityTag({ name: 'work', set: { env: 'prod', owner: 'x' }, remove: ['team'] });
+      expect(tagged?.tags).toEqual({ env: 'prod', owner: 'x' });
+      expect((await t.store.activityGet({ name: 'work' }))?.tags).toEqual({ env: 'prod', owner: 'x' });
+      expect(await t.store.activityTag({ name: 'missing', set: { a: 'b' }, remove: [] })).toBeUndefined();
     });
 
     it('wakes the released execution waiting on the token at once, to record ActivityStarted', async () => {

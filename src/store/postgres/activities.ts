@@ -63,6 +63,15 @@ export function createPostgresActivityStore(pool: pg.Pool, notifier: Notifier): 
       const rows = await run<ActivityRow>(pool, { text: 'SELECT * FROM activities WHERE name > $1 ORDER BY name LIMIT $2' }, [after ?? '', limit]);
       return rows.map(toActivity);
     },
+    async activityTag(p) {
+      // One statement: merge, then remove, on the row as it is when the update locks it.
+      const rows = await run<ActivityRow>(
+        pool,
+        { text: 'UPDATE activities SET tags = ((tags::jsonb || $2::jsonb) - $3::text[])::text WHERE name = $1 RETURNING *' },
+        [p.name, JSON.stringify(p.set), p.remove],
+      );
+      return rows[0] ? toActivity(rows[0]) : undefined;
+    },
     async activityDelete({ name }) {
       return transaction(pool, async (client) => {
         const { rows } = await client.query<{ arn: string }>('DELETE FROM activities WHERE name = $1 RETURNING arn', [name]);

@@ -20,6 +20,7 @@ export function createSqliteActivityStore(db: SqliteDatabase, notifier: Notifier
     get: db.prepare<[string], ActivityRow>('SELECT * FROM activities WHERE name = ?'),
     list: db.prepare<[string, number], ActivityRow>('SELECT * FROM activities WHERE name > ? ORDER BY name LIMIT ?'),
     remove: db.prepare('DELETE FROM activities WHERE name = ?'),
+    setTags: db.prepare('UPDATE activities SET tags = ? WHERE name = ?'),
     removeTasks: db.prepare('DELETE FROM activity_tasks WHERE activity_arn = ?'),
     enqueue: db.prepare('INSERT INTO activity_tasks (activity_arn, token, input, created_at) VALUES (?, ?, ?, ?)'),
     claim: db.prepare<[string], { token: string; input: string }>(
@@ -51,6 +52,14 @@ export function createSqliteActivityStore(db: SqliteDatabase, notifier: Notifier
     const created = sql.insert.run(a.name, a.arn, JSON.stringify(a.tags), a.createdAt).changes === 1;
     return { outcome: created ? ('created' as const) : ('exists' as const), activity: toActivity(sql.get.get(a.name)!) };
   });
+  const tag = db.transaction((p: { name: string; set: Record<string, string>; remove: string[] }) => {
+    const row = sql.get.get(p.name);
+    if (!row) return undefined;
+    const tags = { ...(JSON.parse(row.tags) as Record<string, string>), ...p.set };
+    for (const key of p.remove) delete tags[key];
+    sql.setTags.run(JSON.stringify(tags), p.name);
+    return toActivity({ ...row, tags: JSON.stringify(tags) });
+  });
   const remove = db.transaction((name: string) => {
     const row = sql.get.get(name);
     if (!row) return false;
@@ -68,6 +77,9 @@ export function createSqliteActivityStore(db: SqliteDatabase, notifier: Notifier
     },
     async activityList({ after, limit }) {
       return sql.list.all(after ?? '', limit).map(toActivity);
+    },
+    async activityTag(p) {
+      return tag(p);
     },
     async activityDelete({ name }) {
       return remove(name);
