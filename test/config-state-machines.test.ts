@@ -43,6 +43,50 @@ describe('stateMachines in the config', () => {
     expect((await sluice.stateMachines.list()).stateMachines.map((m) => m.name)).toEqual(['a', 'byApi']);
   });
 
+  it('publishes a version of each new definition and keeps declared aliases on it', async () => {
+    const config = (value: number): SluiceConfigInput => ({
+      stateMachines: {
+        orders: {
+          definition: { ...pass, States: { P: { Type: 'Pass', Result: value, End: true } } },
+          publish: true,
+          aliases: { live: { version: 'latest' }, pinned: { version: 1, description: 'first' } },
+        },
+      },
+    });
+    expect(actions(await apply(config(1)))).toEqual([
+      'state machine orders created',
+      'state machine version orders:1 created',
+      'state machine alias orders:live created',
+      'state machine alias orders:pinned created',
+    ]);
+    expect(actions(await apply(config(1)))).toEqual([
+      'state machine orders unchanged',
+      'state machine version orders:1 unchanged',
+      'state machine alias orders:live unchanged',
+      'state machine alias orders:pinned unchanged',
+    ]);
+    expect(actions(await apply(config(2)))).toEqual([
+      'state machine orders updated',
+      'state machine version orders:2 created',
+      'state machine alias orders:live updated',
+      'state machine alias orders:pinned unchanged',
+    ]);
+    const machines = sluice.stateMachines;
+    const run = async (qualifier: string) => {
+      const { executionArn } = await machines.startExecution(`${machines.stateMachineArn('orders')}:${qualifier}`);
+      return (await machines.waitForExecution(executionArn)).output;
+    };
+    expect([await run('live'), await run('pinned')]).toEqual(['2', '1']);
+    // A split between two versions.
+    const split = config(2);
+    split.stateMachines!.orders!.aliases = { live: { routing: [{ version: 1, weight: 50 }, { version: 'latest', weight: 50 }] } };
+    expect(actions(await apply(split)).at(-1)).toBe('state machine alias orders:live updated');
+    expect((await machines.versions.describeAlias(`${machines.stateMachineArn('orders')}:live`)).routingConfiguration.map((r) => r.weight)).toEqual([50, 50]);
+    // 'latest' needs publish; an alias needs exactly one of version and routing.
+    expect(() => validateConfig({ stateMachines: { x: { definition: pass, aliases: { a: { version: 'latest' } } } } }, 'test')).toThrow(/needs publish: true/);
+    expect(() => validateConfig({ stateMachines: { x: { definition: pass, aliases: { a: {} } } } }, 'test')).toThrow(/exactly one of version and routing/);
+  });
+
   it('refuses an invalid definition before anything is applied, naming its config path and location', async () => {
     const error = (await apply({
       queues: { q: {} },

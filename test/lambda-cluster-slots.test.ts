@@ -92,7 +92,7 @@ describePostgres('synchronous Lambda invokes on the nodes of a cluster', () => {
       status: 429,
       reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
     });
-    // Refused once the cluster refused it for a heartbeat (100 ms): not held for the function's timeout.
+    // Refused once the store calls the refusal final (the holder answered the wait): not held for the function's timeout.
     expect(tookMs).toBeLessThan(2_000);
     const library = await other.sluice.functions.invoke('single').catch((error: unknown) => error);
     expect(isSluiceError(library, 'TooManyRequestsException')).toBe(true);

@@ -33,6 +33,7 @@ import {
   StateMachineDoesNotExist,
   StopExecutionCommand,
   TagResourceCommand,
+  UntagResourceCommand,
   UpdateStateMachineCommand,
   ValidateStateMachineDefinitionCommand,
   type HistoryEvent,
@@ -194,6 +195,16 @@ function suite(backend: string, openStore: () => Promise<Store | undefined>) {
       expect(events?.[3]).toMatchObject({ id: 4, previousEventId: 3, activityStartedEventDetails: { workerName: 'w1' } });
       await sfn.send(new DeleteActivityCommand({ activityArn }));
       await expect(sfn.send(new DescribeActivityCommand({ activityArn }))).rejects.toBeInstanceOf(ActivityDoesNotExist);
+    });
+
+    it('tags activities as state machines: TagResource, UntagResource, ListTagsForResource on an activity ARN', async () => {
+      const { activityArn } = await sfn.send(new CreateActivityCommand({ name: 'tagged-worker', tags: [{ key: 'team', value: 'a' }] }));
+      await sfn.send(new TagResourceCommand({ resourceArn: activityArn, tags: [{ key: 'env', value: 'prod' }] }));
+      await sfn.send(new UntagResourceCommand({ resourceArn: activityArn, tagKeys: ['team'] }));
+      expect((await sfn.send(new ListTagsForResourceCommand({ resourceArn: activityArn }))).tags).toEqual([{ key: 'env', value: 'prod' }]);
+      const missing = `${activityArn!}-gone`;
+      await expect(sfn.send(new TagResourceCommand({ resourceArn: missing, tags: [{ key: 'a', value: 'b' }] }))).rejects.toMatchObject({ name: 'ResourceNotFound' });
+      await expect(sfn.send(new ListTagsForResourceCommand({ resourceArn: missing }))).rejects.toMatchObject({ name: 'ResourceNotFound' });
     });
 
     it('records ActivityStarted with the workerName when a worker takes the task, before it answers', async () => {

@@ -15,11 +15,13 @@ import {
   DescribeStateMachineAliasCommand,
   DescribeStateMachineCommand,
   ListExecutionsCommand,
+  ListTagsForResourceCommand,
   ListStateMachineAliasesCommand,
   ListStateMachineVersionsCommand,
   PublishStateMachineVersionCommand,
   SFNClient,
   StartExecutionCommand,
+  TagResourceCommand,
   UpdateStateMachineAliasCommand,
   UpdateStateMachineCommand,
 } from '@aws-sdk/client-sfn';
@@ -193,5 +195,19 @@ describe.each(storeBackends)('state machine versions and aliases with the AWS SD
     expect((await sfn.send(new ListStateMachineVersionsCommand({ stateMachineArn: arn }))).stateMachineVersions).toEqual([]);
     expect((await sfn.send(new ListStateMachineAliasesCommand({ stateMachineArn: arn }))).stateMachineAliases).toEqual([]);
     expect(other).toBeDefined();
+  });
+
+  it('takes no tags on a version or an alias (AWS tags state machines and activities), only on the machine', async () => {
+    const { stateMachineArn: arn, stateMachineVersionArn: v1 } = await sfn.send(
+      new CreateStateMachineCommand({ name: 'tagged', definition: returning('t'), roleArn: role, publish: true }),
+    );
+    await sfn.send(new CreateStateMachineAliasCommand({ name: 'live', routingConfiguration: [{ stateMachineVersionArn: v1!, weight: 100 }] }));
+    for (const resourceArn of [v1!, `${arn}:live`]) {
+      const refused = await sdkFailure(sfn.send(new TagResourceCommand({ resourceArn, tags: [{ key: 'env', value: 'prod' }] })));
+      expect({ resourceArn, name: refused.name }).toEqual({ resourceArn, name: 'ResourceNotFound' });
+      expect((await sdkFailure(sfn.send(new ListTagsForResourceCommand({ resourceArn })))).name).toBe('ResourceNotFound');
+    }
+    await sfn.send(new TagResourceCommand({ resourceArn: arn, tags: [{ key: 'env', value: 'prod' }] }));
+    expect((await sfn.send(new ListTagsForResourceCommand({ resourceArn: arn }))).tags).toEqual([{ key: 'env', value: 'prod' }]);
   });
 });

@@ -4,8 +4,9 @@
  * for a task. A string that is not of this form is malformed (InvalidToken); a well-formed token the
  * store does not know is TaskDoesNotExist.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { SluiceError } from '../model/errors.js';
+import { callbackIdOfToken } from '../store/rules/callback-id.js';
 
 const TOKEN_FORM = /^SLT1[A-Za-z0-9_-]{43}$/;
 
@@ -24,5 +25,5 @@ export function callbackIdOf(token: unknown, field = 'taskToken'): string {
       field,
     });
   }
-  return createHash('sha256').update(token).digest('hex');
+  return callbackIdOfToken(token);
 }

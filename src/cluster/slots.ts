@@ -11,10 +11,17 @@
  *   asks again. A heartbeat also retries while anything waits, should a wake-up be lost.
  * - Spare slots are given back after `slotLingerMs` without use, down to one standing slot per declared
  *   function (so the next call starts without a round trip), and down to none when another node waits.
- * - A scope is *exhausted* once the store has refused a waiting request for a whole heartbeat (`settleMs`):
- *   by then every node heard the announcement, gave back its spare slots, and the waiter asked again, so
- *   what is left is in use. A caller that cannot queue (a state machine's Lambda task) waits for a grant
- *   until then, and is throttled as Lambda throttles only once the scope is exhausted.
+ * - A scope is *exhausted* when the store says a refusal is final (ClusterStore's SlotGrant.final): every
+ *   other live node with slots in the scope was told, at its last write, that someone waits, and had none
+ *   spare. A node told so gives back every slot it frees at once, so nothing will come before a release.
+ *   A node that hears a wait announced answers it at once: it gives back spare slots or, with none spare
+ *   and a row that does not say so yet, writes its grant as it is (an acknowledgement); then it says so
+ *   on `slotAckChannel`, and the waiter asks again. So a limit genuinely in use throttles within a few store round trips, while a node
+ *   not granted yet, or slots another node holds spare, still mean a wait. Should a notice be lost, a
+ *   refusal standing for a whole heartbeat (`settleMs`) counts as exhausted too: by then every node heard
+ *   the announcement, gave back its spare slots, and the waiter asked again. A caller that cannot queue (a
+ *   state machine's Lambda task) waits for a grant until then, and is throttled as Lambda throttles only
+ *   once the scope is exhausted.
  * - A node whose heartbeat is older than a lease timeout minus a heartbeat takes no slot at all: it may
  *   have been declared dead, and its grants handed to others.
  * Store calls are coalesced: one statement carries every scope that changed, one call at a time.
@@ -54,6 +61,10 @@ interface ScopeState {
   primed: boolean;
   /** Give spare slots back at the next sync. */
   trimNow: boolean;
+  /** Another node announced a wait and this one has nothing spare: write the grant as it is, to say so. */
+  ackNow: boolean;
+  /** What this node's row in the store says since its last write: held, granted, told that someone waits. */
+  stored: { held: number; granted: number; told: boolean } | undefined;
   othersWaiting: boolean;
   /** When the store first refused a waiting request of this scope, since its last grant or take. */
   refusedSince: number | undefined;
@@ -61,9 +72,12 @@ interface ScopeState {
   exhausted: boolean;
   lastUsedAt: number;
   unsubscribe: Unsubscribe;
+  unsubscribeAck: Unsubscribe;
 }
 
 export const slotChannel = (scope: string): string => `${clusterChannels.slots}:${scope}`;
+/** A node answered a wait announced on slotChannel (it gave back what it could, or had nothing spare). */
+export const slotAckChannel = (scope: string): string => `${clusterChannels.slots}:ack:${scope}`;
 
 export class SlotGrants implements ConcurrencyGate {
   private readonly scopes = new Map<string, ScopeState>();
@@ -183,7 +197,10 @@ export class SlotGrants implements ConcurrencyGate {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.trimTimer);
-    for (const state of this.scopes.values()) state.unsubscribe();
+    for (const state of this.scopes.values()) {
+      state.unsubscribe();
+      state.unsubscribeAck();
+    }
     while (this.syncing) await this.syncing;
   }
 
@@ -201,11 +218,14 @@ export class SlotGrants implements ConcurrencyGate {
         standing: false,
         primed: false,
         trimNow: false,
+        ackNow: false,
+        stored: undefined,
         othersWaiting: false,
         refusedSince: undefined,
         exhausted: false,
         lastUsedAt: 0,
         unsubscribe: this.deps.notifier.subscribe(slotChannel(key), () => this.onNotice(key)),
+        unsubscribeAck: this.deps.notifier.subscribe(slotAckChannel(key), () => this.onAck(key)),
       };
       this.scopes.set(key, state);
     }
@@ -217,10 +237,25 @@ export class SlotGrants implements ConcurrencyGate {
   private onNotice(key: string): void {
     const state = this.scopes.get(key);
     if (!state || this.announcing || this.stopped) return;
-    // Someone may be waiting: spare slots go back now, slots in use as soon as they are given back.
+    // Someone may be waiting: spare slots go back now, slots in use as soon as they are given back. With
+    // none spare, the grant is written as it is, so the waiter learns at once that nothing will come.
     state.othersWaiting = true;
     if (state.granted > state.held) state.trimNow = true;
-    if (state.trimNow || state.waiting) this.schedule();
+    else if (state.granted > 0 && !state.waiting && !this.settled(state)) state.ackNow = true;
+    if (state.trimNow || state.ackNow || state.waiting) this.schedule();
+  }
+
+  /** The store's row already says all this node's slots are in use and that it knows someone waits. */
+  private settled(state: ScopeState): boolean {
+    const stored = state.stored;
+    return stored !== undefined && stored.told && stored.granted === state.granted && stored.held === state.held && state.held >= state.granted;
+  }
+
+  /** Another node answered a wait: a waiter here asks again (the store may now give a final answer). */
+  private onAck(key: string): void {
+    const state = this.scopes.get(key);
+    if (!state || this.announcing || this.stopped) return;
+    if (state.waiting) this.schedule();
   }
 
   private schedule(): void {
@@ -263,6 +298,7 @@ export class SlotGrants implements ConcurrencyGate {
       return want < state.granted ? want : undefined;
     }
     if (state.standing && !state.primed && state.granted === 0 && state.limit > 0) return 1;
+    if (state.ackNow) return state.granted;
     return undefined;
   }
 
@@ -272,13 +308,14 @@ export class SlotGrants implements ConcurrencyGate {
     for (const state of this.scopes.values()) {
       const want = this.wantOf(state);
       state.trimNow = false;
+      state.ackNow = false;
       if (want === undefined) continue;
       if (state.standing && !state.waiting) state.primed = true;
       before.set(state.key, state.granted);
       // A shrink takes effect here at once (no take can use what is being given back); a growth only
       // when the store has granted it.
       if (want < state.granted) state.granted = want;
-      changes.push({ scope: state.key, limit: state.limit, want, waiting: state.waiting });
+      changes.push({ scope: state.key, limit: state.limit, want, waiting: state.waiting, held: state.held });
     }
     if (changes.length === 0) return;
     this.statements++;
@@ -297,13 +334,15 @@ export class SlotGrants implements ConcurrencyGate {
       const previous = before.get(grant.scope) ?? 0;
       state.granted = grant.granted;
       state.othersWaiting = grant.othersWaiting;
+      state.stored = { held: change.held, granted: grant.granted, told: grant.othersWaiting };
       if (grant.granted > previous) grew = true;
-      if (change.waiting) verdict = this.judge(state, grant.granted > state.held, askedAt) || verdict;
+      if (change.waiting) verdict = this.judge(state, grant.granted > state.held, grant.final, askedAt) || verdict;
       if (change.waiting && grant.granted < change.want && !state.announced) {
         state.announced = true;
         this.announce(grant.scope);
       }
       if (!change.waiting && grant.granted < previous && grant.othersWaiting) this.announce(grant.scope);
+      else if (!change.waiting && grant.othersWaiting) this.announce(grant.scope, slotAckChannel);
       if (grant.othersWaiting && state.granted > state.held) {
         state.trimNow = true;
         this.again = true;
@@ -314,28 +353,27 @@ export class SlotGrants implements ConcurrencyGate {
   }
 
   /**
-   * Records what the store answered a waiting scope: room for one more clears the refusal; a refusal
-   * standing for `settleMs` marks the scope exhausted. True when the scope just became exhausted.
+   * Records what the store answered a waiting scope: room for one more clears the refusal; a final
+   * refusal, or one standing for `settleMs`, marks the scope exhausted. True when the scope just became
+   * exhausted.
    */
-  private judge(state: ScopeState, room: boolean, askedAt: number): boolean {
+  private judge(state: ScopeState, room: boolean, final: boolean, askedAt: number): boolean {
     if (room) {
       state.refusedSince = undefined;
       state.exhausted = false;
       return false;
     }
-    if (state.refusedSince === undefined) {
-      state.refusedSince = askedAt;
-      return false;
-    }
-    if (state.exhausted || askedAt - state.refusedSince < this.deps.settleMs) return false;
+    state.refusedSince ??= askedAt;
+    if (state.exhausted) return false;
+    if (!final && askedAt - state.refusedSince < this.deps.settleMs) return false;
     state.exhausted = true;
     return true;
   }
 
-  private announce(scope: string): void {
+  private announce(scope: string, channel: (scope: string) => string = slotChannel): void {
     this.announcing = true;
     try {
-      this.deps.notifier.publish(slotChannel(scope));
+      this.deps.notifier.publish(channel(scope));
     } finally {
       this.announcing = false;
     }

@@ -6,6 +6,7 @@
  * is the engine suite's (engine/), which runs on both backends too.
  */
 import type { BackendUnderTest } from './backend.js';
+import { activityStoreConformance } from './store/activities.js';
 import { batchStoreConformance } from './store/batches.js';
 import { callbackStoreConformance } from './store/callbacks.js';
 import { clusterStoreConformance } from './store/cluster.js';
@@ -32,6 +33,7 @@ export function runConformance(backend: BackendUnderTest): void {
   groupStoreConformance(backend);
   clusterStoreConformance(backend);
   callbackStoreConformance(backend);
+  activityStoreConformance(backend);
   catalogStoreConformance(backend);
   scheduleOutboxStoreConformance(backend);
   stateMachineStoreConformance(backend);

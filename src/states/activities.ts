@@ -4,7 +4,7 @@
  * task token (resources.ts); a worker takes it with GetActivityTask, which long-polls for up to 60 s,
  * woken by the store's notifier when a task is added (never polling), and answers with SendTaskSuccess,
  * SendTaskFailure or SendTaskHeartbeat, as for any task token. Taking it marks the token started by the
- * worker's name, and the execution records ActivityStarted (runner.ts).
+ * worker's name in the same store transaction, and the execution records ActivityStarted (runner.ts).
  */
 import type { ArnContext } from '../model/arn.js';
 import type { Clock } from '../model/clock.js';
@@ -12,7 +12,6 @@ import { SluiceError } from '../model/errors.js';
 import { activityChannel, type StoredActivity } from '../store/activity-store.js';
 import type { Store } from '../store/store.js';
 import { waitOnChannel } from '../callbacks/channel-wait.js';
-import { callbackIdOf } from '../callbacks/token.js';
 import { TaskFailure } from './resources.js';
 
 /** AWS holds a GetActivityTask open for up to 60 seconds. */
@@ -41,9 +40,9 @@ export class ActivityService {
     return `arn:aws:states:${this.options.arn.region}:${this.options.arn.accountId}:activity:${name}`;
   }
 
-  private nameOf(arn: string): string {
+  private nameOf(arn: string, field = 'activityArn'): string {
     const m = /^arn:aws:states:[^:]*:[^:]*:activity:([^:]+)$/.exec(arn);
-    if (!m) throw new SluiceError('InvalidArn', `activityArn: '${arn}' is not an activity ARN`, { field: 'activityArn' });
+    if (!m) throw new SluiceError('InvalidArn', `${field}: '${arn}' is not an activity ARN`, { field });
     return m[1] as string;
   }
 
@@ -79,6 +78,13 @@ export class ActivityService {
     return { activities: page.map(view), ...(rows.length > limit && last ? { nextToken: Buffer.from(JSON.stringify({ after: last.name })).toString('base64url') } : {}) };
   }
 
+  /** TagResource / UntagResource on an activity's ARN (ResourceNotFound when it does not exist). */
+  async tag(arn: string, changes: { set?: Record<string, string>; remove?: string[] }): Promise<ActivityView> {
+    const found = await this.options.store.activityTag({ name: this.nameOf(arn, 'resourceArn'), set: changes.set ?? {}, remove: changes.remove ?? [] });
+    if (!found || found.arn !== arn) throw new SluiceError('ResourceNotFound', `Resource not found: '${arn}'`, { field: 'resourceArn' });
+    return view(found);
+  }
+
   /** DeleteActivity: the tasks no worker has taken go with it (their executions time out). */
   async delete(arn: string): Promise<void> {
     await this.options.store.activityDelete({ name: this.nameOf(arn) });
@@ -103,14 +109,10 @@ export class ActivityService {
       clock,
       signal,
       check: async (wakeAt) => {
-        for (;;) {
-          const task = await store.activityTaskClaim({ activityArn: arn });
-          if (!task) break;
-          // The token records its worker, and its execution wakes to record ActivityStarted. A task whose
-          // execution has moved on (stopped, timed out, ended) is dropped, not handed out.
-          const started = await store.callbackStart({ id: callbackIdOf(task.token), now: clock.now(), workerName: workerName ?? null });
-          if (started.outcome === 'applied') return { taskToken: task.token, input: task.input };
-        }
+        // One write takes the task, records its worker on the token and wakes its execution to record
+        // ActivityStarted; tasks whose execution has moved on (stopped, timed out, ended) are dropped.
+        const task = await store.activityTaskClaim({ activityArn: arn, now: clock.now(), workerName: workerName ?? null });
+        if (task) return { taskToken: task.token, input: task.input };
         if (clock.now() >= until) return {};
         wakeAt(until);
         return undefined;

@@ -32,8 +32,8 @@ describePostgres('Lambda tasks on the nodes of a cluster', () => {
   let schema: string;
   let nodes: Sluice[];
 
-  async function node(id: string): Promise<Sluice> {
-    const sluice = await Sluice.open({ store: await openTestStore({ schema }), cluster: { nodeId: id, ...timing } });
+  async function node(id: string, settings: typeof timing = timing): Promise<Sluice> {
+    const sluice = await Sluice.open({ store: await openTestStore({ schema }), cluster: { nodeId: id, ...settings } });
     nodes.push(sluice);
     return sluice;
   }
@@ -87,10 +87,56 @@ describePostgres('Lambda tasks on the nodes of a cluster', () => {
     const tookMs = Date.now() - started;
     console.log(`[lambda-slots] throttle after ${tookMs} ms`);
     expect({ status: done.status, error: done.error }).toEqual({ status: 'FAILED', error: 'Lambda.TooManyRequestsException' });
-    // The cluster refused it for a heartbeat (100 ms) before the task gave up: not at once, not for long.
+    // Refused once the holder answered the wait and the store called the refusal final: not held for long.
     expect(tookMs).toBeLessThan(2_000);
     running.open();
     await invocation;
+  });
+
+  // With the default heartbeat (3 s) a refusal used to count as a throttle only once it had stood for a
+  // whole heartbeat. Now the store says when it is final: the other node answered the wait with its slot
+  // in use. The spare slot and the fresh node still wait, and get their slot.
+  describe('with the default 3 s heartbeat', () => {
+    const slow = { heartbeatMs: 3_000, leaseMs: 10_000, slotLingerMs: 1_000 };
+
+    it('is throttled well within a heartbeat while another node runs the only slot', async () => {
+      const running = gate();
+      const { holder, other } = await singleSlot([await node('a', slow), await node('b', slow)], () => running.promise);
+      const invocation = holder.functions.invoke('single');
+      await other.stateMachines.create({ name: 'one', definition: oneTask('single') });
+      const started = Date.now();
+      const { executionArn } = await other.stateMachines.startExecution('one');
+      const done = await finished(other, executionArn);
+      const tookMs = Date.now() - started;
+      console.log(`[lambda-slots] throttle after ${tookMs} ms with a 3 s heartbeat`);
+      expect({ status: done.status, error: done.error }).toEqual({ status: 'FAILED', error: 'Lambda.TooManyRequestsException' });
+      expect(tookMs).toBeLessThan(1_000);
+      running.open();
+      await invocation;
+    });
+
+    it('still takes the slot another node holds spare', async () => {
+      const { other } = await singleSlot([await node('a', slow), await node('b', slow)], async () => 'done');
+      await other.stateMachines.create({ name: 'one', definition: oneTask('single') });
+      const started = Date.now();
+      const { executionArn } = await other.stateMachines.startExecution('one');
+      const done = await finished(other, executionArn);
+      console.log(`[lambda-slots] spare slot taken after ${Date.now() - started} ms with a 3 s heartbeat`);
+      expect({ status: done.status, error: done.error, output: done.output }).toEqual({ status: 'SUCCEEDED', error: undefined, output: '"done"' });
+    });
+
+    it("still waits for a fresh node's grants: a Map of 12 tasks succeeds", async () => {
+      const a = await node('a', slow);
+      await node('b', slow);
+      await a.functions.create({ name: 'work', handler: async () => sleep(20) });
+      await a.stateMachines.create({
+        name: 'fan',
+        definition: { StartAt: 'M', States: { M: { Type: 'Map', ItemProcessor: oneTask('work'), End: true } } },
+      });
+      const { executionArn } = await a.stateMachines.startExecution('fan', { input: Array.from({ length: 12 }, (_, i) => i) });
+      const done = await finished(a, executionArn);
+      expect({ status: done.status, error: done.error }).toEqual({ status: 'SUCCEEDED', error: undefined });
+    });
   });
 
   it('is throttled at once by a reserved concurrency of 0', async () => {

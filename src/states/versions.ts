@@ -153,6 +153,26 @@ export class StateMachineVersions {
     }
   }
 
+  /**
+   * Sets an alias to exactly this description and routing, creating it when missing: the native API's
+   * PUT and the config file's `aliases:`, which declare an alias rather than create it once. Versions are
+   * numbers of `machine`. Says what it did, so `sluice start` can report it.
+   */
+  async putAlias(machine: string, alias: string, input: { description?: string; routing: AliasRoute[] }): Promise<{ alias: AliasView; action: 'created' | 'updated' | 'unchanged' }> {
+    const name = (await this.deps.machine(machine)).name;
+    const description = input.description ?? '';
+    const routingConfiguration = input.routing.map((r) => ({ stateMachineVersionArn: this.versionArn(name, r.version), weight: r.weight }));
+    const arn = this.aliasArn(name, alias);
+    const current = await this.deps.store.stateMachineAliasGet({ name, alias });
+    if (!current) {
+      await this.createAlias({ name: alias, description, routingConfiguration });
+      return { alias: await this.describeAlias(arn), action: 'created' };
+    }
+    if (current.description === description && sameRouting(current.routing, input.routing)) return { alias: this.aliasView(name, current), action: 'unchanged' };
+    await this.updateAlias(arn, { description, routingConfiguration });
+    return { alias: await this.describeAlias(arn), action: 'updated' };
+  }
+
   async describeAlias(aliasArn: string): Promise<AliasView> {
     const { name, alias } = this.aliasOf(aliasArn);
     const found = await this.deps.store.stateMachineAliasGet({ name, alias });

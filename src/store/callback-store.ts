@@ -64,13 +64,6 @@ export interface CallbackStore {
   }): Promise<CallbackTransition>;
   /** SendTaskHeartbeat: WAITING and within its deadlines → the heartbeat interval starts again at `now`. */
   callbackHeartbeat(p: { id: string; now: number }): Promise<CallbackTransition>;
-  /**
-   * A worker took the token's activity task (GetActivityTask): WAITING and within its deadlines → started
-   * at `now` by `workerName` (a second start keeps the first), and the execution waiting for the token
-   * wakes (now, or when its holder releases it) to record ActivityStarted. Publishes the token's channel
-   * and the executions channel.
-   */
-  callbackStart(p: { id: string; now: number; workerName: string | null }): Promise<CallbackTransition>;
   /** A deadline timer fired: WAITING and past a deadline → TIMED_OUT. */
   callbackExpire(p: { id: string; now: number }): Promise<CallbackTransition>;
   /** Deletes finished callbacks settled before `settledBefore` (after that, their tokens are unknown). */

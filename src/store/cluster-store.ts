@@ -73,6 +73,8 @@ export interface SlotChange {
   want: number;
   /** Whether this node has callers waiting for slots in this scope (others then give back spare ones). */
   waiting: boolean;
+  /** How many of its slots this node has in use now (the store tells waiters whether any are spare). */
+  held: number;
 }
 
 export interface SlotGrant {
@@ -80,6 +82,13 @@ export interface SlotGrant {
   granted: number;
   /** Another live node is waiting for slots in this scope. */
   othersWaiting: boolean;
+  /**
+   * A waiting request refused (no room beyond `held`) when no wait can help: every other live node with
+   * slots in the scope was told, at its last write, that another node waits (this answer's
+   * `othersWaiting`), and had none spare (granted above held) then. A node told so gives back every slot
+   * it frees at once: what is left is in use, and the caller is throttled at once, as Lambda throttles.
+   */
+  final: boolean;
 }
 
 export interface ClusterStore {

@@ -129,9 +129,18 @@ function encodeEvent(e: HistoryEventView) {
 }
 
 /** Tags are kept on state machines; other ARNs are ResourceNotFound, as AWS answers. */
+/** Tag calls name a state machine or an activity (AWS tags both). */
+const isActivityArn = (arn: string) => /^arn:aws:states:[^:]*:[^:]*:activity:[^:]+$/.test(arn);
+
+/**
+ * The machine a tag call names. AWS documents tags on state machines and activities only, so a version's
+ * or alias's ARN is refused, with ResourceNotFound, the name Step Functions' model gives these calls.
+ */
 function machineOfResource(resourceArn: string): string {
+  if (/^arn:aws:states:[^:]*:[^:]*:stateMachine:[^:]+:[^:]+$/.test(resourceArn))
+    throw new SluiceError('ResourceNotFound', `Resource not found: '${resourceArn}' is a state machine version or alias, which take no tags; tag the state machine`, { field: 'resourceArn' });
   if (!/^arn:aws:states:[^:]*:[^:]*:stateMachine:[^:]+$/.test(resourceArn))
-    throw new SluiceError('ResourceNotFoundException', `resourceArn: '${resourceArn}' is not a state machine of this node`, { field: 'resourceArn' });
+    throw new SluiceError('ResourceNotFound', `Resource not found: '${resourceArn}' is not a state machine of this node`, { field: 'resourceArn' });
   return resourceArn;
 }
 
@@ -329,14 +338,24 @@ export const sfnHandlers: { [O in SfnOperation]: (deps: SfnDeps, input: Input<O>
     });
   },
   async TagResource({ stateMachines }, input) {
-    await stateMachines.tag(machineOfResource(input.resourceArn), tagMap(input.tags));
+    if (isActivityArn(input.resourceArn)) await stateMachines.activities.tag(input.resourceArn, { set: tagMap(input.tags) });
+    else await stateMachines.tag(machineOfResource(input.resourceArn), tagMap(input.tags));
     return {};
   },
   async UntagResource({ stateMachines }, input) {
-    await stateMachines.untag(machineOfResource(input.resourceArn), input.tagKeys);
+    if (isActivityArn(input.resourceArn)) await stateMachines.activities.tag(input.resourceArn, { remove: input.tagKeys });
+    else await stateMachines.untag(machineOfResource(input.resourceArn), input.tagKeys);
     return {};
   },
   async ListTagsForResource({ stateMachines }, input) {
+    if (isActivityArn(input.resourceArn)) {
+      const activity = await stateMachines.activities.describe(input.resourceArn).catch((error: unknown) => {
+        if (error instanceof SluiceError && error.code === 'ActivityDoesNotExist')
+          throw new SluiceError('ResourceNotFound', `Resource not found: '${input.resourceArn}'`, { field: 'resourceArn' });
+        throw error;
+      });
+      return { tags: tagList(activity.tags) };
+    }
     const machine = await stateMachines.describe(machineOfResource(input.resourceArn));
     return { tags: tagList(machine.tags) };
   },

@@ -12,6 +12,7 @@ import type { NativeRouteModule } from './route-module.js';
 import { scheduleRoutes } from './schedules.js';
 import { tableRoutes } from './tables.js';
 import { stateMachineRoutes } from './state-machines.js';
+import { stateMachineVersionRoutes } from './state-machine-versions.js';
 import { taskRoutes } from './tasks.js';
 
 export const nativeRouteModules: readonly NativeRouteModule[] = [
@@ -21,6 +22,7 @@ export const nativeRouteModules: readonly NativeRouteModule[] = [
   metricsRoutes,
   tableRoutes,
   stateMachineRoutes,
+  stateMachineVersionRoutes,
   scheduleRoutes,
   batchRoutes,
   taskRoutes,

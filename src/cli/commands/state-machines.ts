@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { segment } from '../http-client.js';
 import { action, commandContext, integerOption } from '../context.js';
 import { formatPairs, formatTable } from '../table.js';
+import { registerStateMachineVersions } from './state-machine-versions.js';
 
 interface MachineView {
   name: string;
@@ -102,11 +103,12 @@ export function registerStateMachines(program: Command): void {
         context.print(result, () => `${formatPairs(rest)}\n\n${JSON.stringify(JSON.parse(definition), null, 2)}`);
       }),
     );
+  registerStateMachineVersions(machines);
 
   const executions = program.command('executions').description('Executions of state machines.');
   executions
     .command('start <stateMachine> [input]')
-    .description('Start an execution with a JSON input (--wait: until it ends, printing its output).')
+    .description('Start an execution with a JSON input (--wait: until it ends, printing its output); <name>:<version> or <name>:<alias> runs that version.')
     .option('-f, --file <path>', 'read the JSON input from a file ("-" for stdin)')
     .option('--input <json>', 'the JSON input (or give it as the second argument)')
     .option('--name <name>', 'the execution name (default a UUID); starting the same name and input again is idempotent')

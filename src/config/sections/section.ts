@@ -7,7 +7,7 @@ import type { Sluice } from '../../engine/sluice.js';
 import { SluiceError } from '../../model/errors.js';
 import type { SluiceConfig } from '../schema.js';
 
-export type ResourceKind = 'queue' | 'table' | 'function' | 'trigger' | 'stream trigger' | 'schedule' | 'group limits' | 'state machine';
+export type ResourceKind = 'queue' | 'table' | 'function' | 'trigger' | 'stream trigger' | 'schedule' | 'group limits' | 'state machine' | 'state machine version' | 'state machine alias';
 
 export interface ConfigChange {
   kind: ResourceKind;

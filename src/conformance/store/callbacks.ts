@@ -83,21 +83,6 @@ export function callbackStoreConformance(backend: BackendUnderTest): void {
       });
     });
 
-    it("records a worker's start on a WAITING callback once, and none on a finished or late one", async () => {
-      await t.store.callbackCreate({ callback: callback('a', { timeoutAt: created + 1_000 }) });
-      expect(await t.store.callbackGet({ id: 'a' })).toMatchObject({ startedAt: null, workerName: null });
-      const first = await t.store.callbackStart({ id: 'a', now: created + 10, workerName: 'w1' });
-      expect(first).toMatchObject({ outcome: 'applied', callback: { status: 'WAITING', startedAt: created + 10, workerName: 'w1' } });
-      // A second worker given the same token (a task enqueued again after a node died) keeps the first start.
-      const second = await t.store.callbackStart({ id: 'a', now: created + 20, workerName: 'w2' });
-      expect(second).toMatchObject({ outcome: 'applied', callback: { startedAt: created + 10, workerName: 'w1' } });
-      await t.store.callbackComplete({ id: 'a', now: created + 30, completion: success });
-      expect(await t.store.callbackStart({ id: 'a', now: created + 40, workerName: 'w3' })).toMatchObject({ outcome: 'finished', callback: { workerName: 'w1' } });
-      await t.store.callbackCreate({ callback: callback('late', { timeoutAt: created + 100 }) });
-      expect(await t.store.callbackStart({ id: 'late', now: created + 100, workerName: null })).toMatchObject({ outcome: 'finished', callback: { status: 'TIMED_OUT', startedAt: null } });
-      expect(await t.store.callbackStart({ id: 'missing', now: created, workerName: null })).toEqual({ outcome: 'missing' });
-    });
-
     it('purges finished callbacks settled before the cut-off, never waiting ones', async () => {
       for (const id of ['a', 'b', 'c']) await t.store.callbackCreate({ callback: callback(id) });
       await t.store.callbackComplete({ id: 'a', now: created + 10, completion: success });

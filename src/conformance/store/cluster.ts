@@ -53,7 +53,7 @@ export function clusterStoreConformance(backend: BackendUnderTest): void {
       await store.slotGrant({
         nodeId: 'a',
         holdMs: 0,
-        changes: [{ scope: 'fn', limit: 2, want: 2, waiting: false }],
+        changes: [{ scope: 'fn', limit: 2, want: 2, waiting: false, held: 0 }],
       });
       await sleep(250);
       const outcome = await beat(store, 'b', [], 200);
@@ -74,7 +74,7 @@ export function clusterStoreConformance(backend: BackendUnderTest): void {
       await store.slotGrant({
         nodeId: 'a',
         holdMs: 600,
-        changes: [{ scope: 'fn', limit: 3, want: 2, waiting: false }],
+        changes: [{ scope: 'fn', limit: 3, want: 2, waiting: false, held: 0 }],
       });
       await sleep(250);
       expect((await beat(store, 'b', [], 200)).reaped).toEqual(['a']);
@@ -82,7 +82,7 @@ export function clusterStoreConformance(backend: BackendUnderTest): void {
         store.slotGrant({
           nodeId: 'b',
           holdMs: 0,
-          changes: [{ scope: 'fn', limit: 3, want: 3, waiting: true }],
+          changes: [{ scope: 'fn', limit: 3, want: 3, waiting: true, held: 0 }],
         });
       expect((await ask())[0]!.granted).toBe(1);
       await sleep(100);
@@ -100,7 +100,7 @@ export function clusterStoreConformance(backend: BackendUnderTest): void {
       await store.slotGrant({
         nodeId: 'a',
         holdMs: 60_000,
-        changes: [{ scope: 'fn', limit: 3, want: 2, waiting: false }],
+        changes: [{ scope: 'fn', limit: 3, want: 2, waiting: false, held: 0 }],
       });
       await sleep(250);
       expect((await beat(store, 'b', [], 200)).reaped).toEqual(['a']);
@@ -195,16 +195,51 @@ export function clusterStoreConformance(backend: BackendUnderTest): void {
       await store.nodeRegister({ nodeId: 'a' });
       await store.nodeRegister({ nodeId: 'b' });
       const grant = (nodeId: string, want: number, waiting = false) =>
-        store.slotGrant({ nodeId, holdMs: 0, changes: [{ scope: 'fn', limit: 3, want, waiting }] });
-      expect(await grant('a', 2)).toEqual([{ scope: 'fn', granted: 2, othersWaiting: false }]);
-      expect(await grant('b', 2, true)).toEqual([{ scope: 'fn', granted: 1, othersWaiting: false }]);
-      expect(await grant('a', 2)).toEqual([{ scope: 'fn', granted: 2, othersWaiting: true }]);
-      expect(await grant('a', 0)).toEqual([{ scope: 'fn', granted: 0, othersWaiting: true }]);
-      expect(await grant('b', 3)).toEqual([{ scope: 'fn', granted: 3, othersWaiting: false }]);
+        store.slotGrant({ nodeId, holdMs: 0, changes: [{ scope: 'fn', limit: 3, want, waiting, held: 0 }] });
+      expect(await grant('a', 2)).toEqual([{ scope: 'fn', granted: 2, othersWaiting: false, final: false }]);
+      expect(await grant('b', 2, true)).toEqual([{ scope: 'fn', granted: 1, othersWaiting: false, final: false }]);
+      expect(await grant('a', 2)).toEqual([{ scope: 'fn', granted: 2, othersWaiting: true, final: false }]);
+      expect(await grant('a', 0)).toEqual([{ scope: 'fn', granted: 0, othersWaiting: true, final: false }]);
+      expect(await grant('b', 3)).toEqual([{ scope: 'fn', granted: 3, othersWaiting: false, final: false }]);
       expect(await store.slotList({ scope: 'fn' })).toEqual([
         { nodeId: 'a', granted: 0, wanted: 0 },
         { nodeId: 'b', granted: 3, wanted: 3 },
       ]);
+    });
+
+    it('calls a refusal final only once every other live holder was told someone waits, with none spare', async () => {
+      await store.nodeRegister({ nodeId: 'a' });
+      await store.nodeRegister({ nodeId: 'b' });
+      const grant = (nodeId: string, want: number, held: number, waiting = false) =>
+        store.slotGrant({ nodeId, holdMs: 0, changes: [{ scope: 'fn', limit: 1, want, waiting, held }] });
+      // a holds the only slot, and wrote so before b began waiting: it was not told anyone waits, so not final yet.
+      expect(await grant('a', 1, 1)).toEqual([{ scope: 'fn', granted: 1, othersWaiting: false, final: false }]);
+      expect(await grant('b', 1, 0, true)).toEqual([{ scope: 'fn', granted: 0, othersWaiting: false, final: false }]);
+      // a answers the wait with its slot still in use (and is told b waits): b's next refusal is final.
+      expect(await grant('a', 1, 1)).toEqual([{ scope: 'fn', granted: 1, othersWaiting: true, final: false }]);
+      expect(await grant('b', 1, 0, true)).toEqual([{ scope: 'fn', granted: 0, othersWaiting: false, final: true }]);
+      // A holder with a spare slot is not final: it gives that slot back.
+      expect(await grant('a', 1, 0)).toEqual([{ scope: 'fn', granted: 1, othersWaiting: true, final: false }]);
+      expect((await grant('b', 1, 0, true))[0]).toMatchObject({ granted: 0, final: false });
+      expect(await grant('a', 0, 0)).toEqual([{ scope: 'fn', granted: 0, othersWaiting: true, final: false }]);
+      expect((await grant('b', 1, 0, true))[0]).toMatchObject({ granted: 1, final: false });
+    });
+
+    it('calls a refusal final at once when the asking node itself holds every slot, or the rest is a dead node\'s', async () => {
+      await store.nodeRegister({ nodeId: 'a' });
+      await store.nodeRegister({ nodeId: 'b' });
+      await beat(store, 'a', [], 200, 60_000);
+      const grant = (nodeId: string, want: number, held: number, waiting = false) =>
+        store.slotGrant({ nodeId, holdMs: 60_000, changes: [{ scope: 'fn', limit: 2, want, waiting, held }] });
+      expect((await grant('b', 1, 0))[0]).toMatchObject({ granted: 1 });
+      expect((await grant('b', 2, 1, true))[0]).toMatchObject({ granted: 2, final: false });
+      expect((await grant('b', 3, 2, true))[0]).toMatchObject({ granted: 2, final: true });
+      expect((await grant('b', 1, 1))[0]).toMatchObject({ granted: 1 });
+      // a takes the other slot, then falls silent and is declared dead: its slot stays counted for its hold.
+      expect((await grant('a', 1, 0))[0]).toMatchObject({ granted: 1 });
+      await sleep(250);
+      expect((await beat(store, 'b', [], 200)).reaped).toEqual(['a']);
+      expect((await grant('b', 2, 1, true))[0]).toMatchObject({ granted: 1, final: true });
     });
 
     it('grants nothing to a node that is not alive, and a leaving node gives everything back', async () => {
@@ -212,16 +247,16 @@ export function clusterStoreConformance(backend: BackendUnderTest): void {
         await store.slotGrant({
           nodeId: 'ghost',
           holdMs: 0,
-          changes: [{ scope: 'fn', limit: 3, want: 1, waiting: false }],
+          changes: [{ scope: 'fn', limit: 3, want: 1, waiting: false, held: 0 }],
         }),
-      ).toEqual([{ scope: 'fn', granted: 0, othersWaiting: false }]);
+      ).toEqual([{ scope: 'fn', granted: 0, othersWaiting: false, final: false }]);
       await store.nodeRegister({ nodeId: 'a' });
       await store.leaseDeclare({ group: 'g', resources: ['g#0'] });
       await acquire(store, 'a', 'g', 1);
       await store.slotGrant({
         nodeId: 'a',
         holdMs: 0,
-        changes: [{ scope: 'fn', limit: 3, want: 3, waiting: false }],
+        changes: [{ scope: 'fn', limit: 3, want: 3, waiting: false, held: 0 }],
       });
       await store.nodeLeave({ nodeId: 'a' });
       expect(await store.slotList({ scope: 'fn' })).toEqual([]);
@@ -238,8 +273,8 @@ export function clusterStoreConformance(backend: BackendUnderTest): void {
             nodeId,
             holdMs: 0,
             changes: [
-              { scope: 'x', limit: 7, want, waiting: true },
-              { scope: 'y', limit: 5, want, waiting: false },
+              { scope: 'x', limit: 7, want, waiting: true, held: 0 },
+              { scope: 'y', limit: 5, want, waiting: false, held: 0 },
             ],
           }),
         ),

@@ -62,20 +62,6 @@ const sql = {
     text: `UPDATE callbacks SET heartbeat_at = $3, deadline_at = $4
            WHERE id = $1 AND status = 'WAITING' AND heartbeat_at IS NOT DISTINCT FROM $2::bigint RETURNING ${COLUMNS}`,
   },
-  // $2: the heartbeat_at the decision read. The first start is kept; the waiting execution wakes.
-  start: {
-    name: 'sluice_callback_start',
-    text: `WITH started AS (
-             UPDATE callbacks SET worker_name = CASE WHEN started_at IS NULL THEN $4 ELSE worker_name END,
-               started_at = COALESCE(started_at, $3::bigint)
-             WHERE id = $1 AND status = 'WAITING' AND heartbeat_at IS NOT DISTINCT FROM $2::bigint RETURNING ${COLUMNS}
-           ), woke AS (
-             UPDATE executions SET woken = true, wake_at = CASE WHEN lease_until IS NOT NULL THEN wake_at ELSE $3::bigint END
-             WHERE status = 'RUNNING' AND arn = (SELECT execution_arn FROM execution_callbacks WHERE callback_id = $1)
-               AND EXISTS (SELECT 1 FROM started)
-           )
-           SELECT * FROM started`,
-  },
   purge: {
     text: `DELETE FROM callbacks WHERE id IN (
              SELECT id FROM callbacks WHERE settled_at IS NOT NULL AND settled_at < $1 LIMIT $2)`,
@@ -203,19 +189,6 @@ export function createPostgresCallbackStore(pool: pg.Pool, notifier: Notifier): 
         );
       });
       // 'finished' may also be a change: a WAITING row found past its deadline was timed out just now.
-      return announce(p.id, result, result.outcome !== 'missing');
-    },
-    async callbackStart(p) {
-      const result = await transition(p.id, (row) => {
-        if (row.status !== 'WAITING') return { done: finished(row) };
-        return (
-          timeOut(row, p.now, finished) ?? {
-            write: async () => (await run<CallbackRow>(pool, sql.start, [row.id, row.heartbeat_at, p.now, p.workerName]))[0],
-            then: applied,
-          }
-        );
-      });
-      if (result.outcome === 'applied') notifier.publish(executionsChannel);
       return announce(p.id, result, result.outcome !== 'missing');
     },
     async callbackHeartbeat(p) {

@@ -150,7 +150,7 @@ const sql = {
   },
   grant: {
     name: 'sluice_cluster_slot_grant',
-    text: 'SELECT o_scope AS scope, o_granted AS granted, o_others_waiting AS others_waiting FROM slot_grant($1, $6::bigint, $2::text[], $3::integer[], $4::integer[], $5::boolean[])',
+    text: 'SELECT o_scope AS scope, o_granted AS granted, o_others_waiting AS others_waiting, o_final AS final FROM slot_grant($1, $6::bigint, $2::text[], $3::integer[], $4::integer[], $5::boolean[], $7::integer[])',
   },
   slots: {
     text: 'SELECT node_id, granted, wanted FROM concurrency_slots WHERE scope = $1 ORDER BY node_id',
@@ -253,6 +253,56 @@ export const slotHoldMigrationSql = `
       o_scope := p_scopes[i];
       o_granted := v_grant;
       o_others_waiting := v_others_waiting;
+      RETURN NEXT;
+    END LOOP;
+  END
+  $fn$;
+`;
+
+/**
+ * Migration 22: a refusal that is final at once. Each grant row records what its node held when it last
+ * wrote it (`held`) and whether the store then told it another node waits (`told_waiting`, the
+ * `othersWaiting` of that answer). A node told so gives back at once every slot it frees, until an answer
+ * says nobody waits (which rewrites its row). A waiting request's refusal is final (`o_final`) when every
+ * other live node with slots in the scope was told someone waits and had none spare: no wait can free a
+ * slot before a release. See cluster/slots.ts.
+ */
+export const slotVerdictMigrationSql = `
+  ALTER TABLE concurrency_slots ADD COLUMN held integer NOT NULL DEFAULT 0;
+  ALTER TABLE concurrency_slots ADD COLUMN told_waiting boolean NOT NULL DEFAULT false;
+  DROP FUNCTION slot_grant(text, bigint, text[], integer[], integer[], boolean[]);
+  CREATE FUNCTION slot_grant(p_node text, p_hold bigint, p_scopes text[], p_limits integer[], p_wants integer[], p_waiting boolean[], p_helds integer[])
+  RETURNS TABLE (o_scope text, o_granted integer, o_others_waiting boolean, o_final boolean)
+  LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
+  DECLARE
+    i integer;
+    v_alive boolean;
+    v_used bigint;
+    v_others_waiting boolean;
+    v_grant integer;
+    v_unsettled boolean;
+  BEGIN
+    UPDATE nodes n SET hold_ms = p_hold WHERE n.id = p_node AND n.status = 'alive';
+    v_alive := FOUND;
+    FOR i IN SELECT s.ord FROM unnest(p_scopes) WITH ORDINALITY AS s(name, ord) ORDER BY s.name LOOP
+      PERFORM pg_advisory_xact_lock(hashtext('sluice.slots ' || current_schema()), hashtext(p_scopes[i]));
+      SELECT coalesce(sum(s.granted), 0), coalesce(bool_or(s.wanted > s.granted AND n.status = 'alive'), false),
+             coalesce(bool_or(n.status = 'alive' AND s.granted > 0 AND (s.held < s.granted OR NOT s.told_waiting)), false)
+        INTO v_used, v_others_waiting, v_unsettled
+        FROM concurrency_slots s JOIN nodes n ON n.id = s.node_id
+        WHERE s.scope = p_scopes[i] AND s.node_id <> p_node AND n.status <> 'stopped';
+      v_grant := CASE WHEN v_alive THEN least(p_wants[i], greatest(0, p_limits[i] - v_used))::integer ELSE 0 END;
+      IF v_alive THEN
+        INSERT INTO concurrency_slots AS cs (scope, node_id, granted, wanted, held, told_waiting)
+        VALUES (p_scopes[i], p_node, v_grant, CASE WHEN p_waiting[i] THEN greatest(p_wants[i], v_grant) ELSE v_grant END,
+                p_helds[i], v_others_waiting)
+        ON CONFLICT (scope, node_id) DO UPDATE SET granted = excluded.granted, wanted = excluded.wanted,
+          held = excluded.held, told_waiting = excluded.told_waiting;
+      END IF;
+      o_scope := p_scopes[i];
+      o_granted := v_grant;
+      o_others_waiting := v_others_waiting;
+      o_final := v_alive AND p_waiting[i] AND v_grant <= p_helds[i] AND NOT v_unsettled;
       RETURN NEXT;
     END LOOP;
   END
@@ -386,18 +436,20 @@ export function createPostgresClusterStore(pool: pg.Pool, notifier: Notifier): C
     },
     async slotGrant(p) {
       if (p.changes.length === 0) return [];
-      const rows = await run<{ scope: string; granted: number; others_waiting: boolean }>(pool, sql.grant, [
+      const rows = await run<{ scope: string; granted: number; others_waiting: boolean; final: boolean }>(pool, sql.grant, [
         p.nodeId,
         p.changes.map((c) => c.scope),
         p.changes.map((c) => c.limit),
         p.changes.map((c) => c.want),
         p.changes.map((c) => c.waiting),
         p.holdMs,
+        p.changes.map((c) => c.held),
       ]);
       return rows.map((row) => ({
         scope: row.scope,
         granted: row.granted,
         othersWaiting: row.others_waiting,
+        final: row.final,
       }));
     },
     async slotList(p) {

@@ -9,7 +9,7 @@
  * the unique indexes serve `LIKE 'prefix%'`.
  */
 import type pg from 'pg';
-import { clusterMigrationSql, slotHoldMigrationSql } from './cluster.js';
+import { clusterMigrationSql, slotHoldMigrationSql, slotVerdictMigrationSql } from './cluster.js';
 import { quoteIdentifier } from './connection.js';
 
 export interface Migration {
@@ -609,6 +609,11 @@ export const postgresMigrations: Migration[] = [
         PRIMARY KEY (machine_name, name)
       );
     `,
+  },
+  {
+    version: 22,
+    name: 'final slot refusals',
+    sql: slotVerdictMigrationSql,
   },
 ];
 

@@ -61,10 +61,6 @@ export function createSqliteCallbackStore(db: SqliteDatabase, notifier: Notifier
     heartbeat: db.prepare(
       `UPDATE callbacks SET heartbeat_at = ?, deadline_at = ? WHERE id = ? AND status = 'WAITING'`,
     ),
-    start: db.prepare(
-      `UPDATE callbacks SET worker_name = CASE WHEN started_at IS NULL THEN ? ELSE worker_name END,
-         started_at = COALESCE(started_at, ?) WHERE id = ? AND status = 'WAITING'`,
-    ),
     purge: db.prepare(
       `DELETE FROM callbacks WHERE id IN (
          SELECT id FROM callbacks WHERE settled_at IS NOT NULL AND settled_at < ? LIMIT ?)`,
@@ -119,15 +115,6 @@ export function createSqliteCallbackStore(db: SqliteDatabase, notifier: Notifier
     return { outcome: 'applied', callback: toCallback(sql.get.get(p.id)!) };
   });
 
-  const start = db.transaction((p: { id: string; now: number; workerName: string | null }): CallbackTransition => {
-    const found = current(p.id, p.now);
-    if (!found) return { outcome: 'missing' };
-    if (found.row.status !== 'WAITING') return { outcome: 'finished', callback: toCallback(found.row) };
-    sql.start.run(p.workerName, p.now, p.id);
-    sql.wakeExecution.run(p.now, p.id);
-    return { outcome: 'applied', callback: toCallback(sql.get.get(p.id)!) };
-  });
-
   const expire = db.transaction((p: { id: string; now: number }): CallbackTransition => {
     const found = current(p.id, p.now);
     if (!found) return { outcome: 'missing' };
@@ -167,11 +154,6 @@ export function createSqliteCallbackStore(db: SqliteDatabase, notifier: Notifier
     },
     async callbackHeartbeat(p) {
       const result = heartbeat(p);
-      return announce(p.id, result, result.outcome !== 'missing');
-    },
-    async callbackStart(p) {
-      const result = start(p);
-      if (result.outcome === 'applied') notifier.publish(executionsChannel);
       return announce(p.id, result, result.outcome !== 'missing');
     },
     async callbackExpire(p) {

@@ -115,14 +115,18 @@ export function createSqliteClusterStore(db: SqliteDatabase, notifier: Notifier)
        ON CONFLICT (consumer, shard) DO UPDATE SET table_id = excluded.table_id, seq = excluded.seq,
          state = excluded.state, updated_at = excluded.updated_at`,
     ),
-    others: db.prepare<[string, string], { used: number; waiting: number }>(
-      `SELECT COALESCE(SUM(s.granted), 0) AS used, COALESCE(MAX(s.wanted > s.granted AND n.status = 'alive'), 0) AS waiting
+    // unsettled: another live node with slots that had some spare, or was not told anyone waits, when it
+    // last wrote its grant (migration 22).
+    others: db.prepare<[string, string], { used: number; waiting: number; unsettled: number }>(
+      `SELECT COALESCE(SUM(s.granted), 0) AS used, COALESCE(MAX(s.wanted > s.granted AND n.status = 'alive'), 0) AS waiting,
+         COALESCE(MAX(n.status = 'alive' AND s.granted > 0 AND (s.held < s.granted OR NOT s.told_waiting)), 0) AS unsettled
        FROM concurrency_slots s JOIN nodes n ON n.id = s.node_id
        WHERE s.scope = ? AND s.node_id <> ? AND n.status <> 'stopped'`,
     ),
     grant: db.prepare(
-      `INSERT INTO concurrency_slots (scope, node_id, granted, wanted) VALUES (?, ?, ?, ?)
-       ON CONFLICT (scope, node_id) DO UPDATE SET granted = excluded.granted, wanted = excluded.wanted`,
+      `INSERT INTO concurrency_slots (scope, node_id, granted, wanted, held, told_waiting) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (scope, node_id) DO UPDATE SET granted = excluded.granted, wanted = excluded.wanted,
+         held = excluded.held, told_waiting = excluded.told_waiting`,
     ),
     slots: db.prepare<[string], { node_id: string; granted: number; wanted: number }>(
       'SELECT node_id, granted, wanted FROM concurrency_slots WHERE scope = ? ORDER BY node_id',
@@ -209,8 +213,12 @@ export function createSqliteClusterStore(db: SqliteDatabase, notifier: Notifier)
             p.nodeId,
             granted,
             change.waiting ? Math.max(change.want, granted) : granted,
+            change.held,
+            others.waiting,
           );
-        return { scope: change.scope, granted, othersWaiting: others.waiting === 1 };
+        // The verdict of migration 22, as PostgreSQL's slot_grant gives it.
+        const final = alive && change.waiting && granted <= change.held && others.unsettled === 0;
+        return { scope: change.scope, granted, othersWaiting: others.waiting === 1, final };
       });
   });
 

@@ -567,4 +567,15 @@ export const sqliteMigrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 22,
+    name: 'final slot refusals',
+    sql: `
+      -- What a node held when it last wrote its grant, and whether it was then told another node waits:
+      -- a refusal is final once every other live node with slots was told so, with none spare
+      -- (store/postgres/cluster.ts, slotVerdictMigrationSql; cluster/slots.ts).
+      ALTER TABLE concurrency_slots ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE concurrency_slots ADD COLUMN told_waiting INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
