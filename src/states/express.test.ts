@@ -157,10 +157,12 @@ function suite(backend: Backend) {
       await advanceUntil(clock, () => done);
       const result = await pending;
       expect(result).toMatchObject({ status: 'TIMED_OUT', error: 'States.Timeout' });
-      // Ended at five minutes (the Wait asked for ten), by the execution's own dates.
+      // Ended at five minutes (the Wait asked for ten), by the execution's own dates. The stop date is
+      // when a node handled the timeout: the manual clock moves a second per step while PostgreSQL's
+      // round trips take real time, so under load it lands some steps late (310 s seen once).
       const ran = result.stopDate!.getTime() - result.startDate.getTime();
       expect(ran).toBeGreaterThanOrEqual(300_000);
-      expect(ran).toBeLessThan(310_000);
+      expect(ran).toBeLessThan(360_000);
       expect(clock.now() - started).toBeGreaterThanOrEqual(300_000);
     });
 
