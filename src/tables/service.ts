@@ -35,7 +35,6 @@ import {
   type PlannedRequest,
 } from './requests.js';
 import { checkAllAttributes, queryIndex, readableIndex, scanIndex } from './indexes.js';
-import { fillIndex, markIndexReady } from './index-backfill.js';
 import { IndexBackfills } from './backfill-leases.js';
 import { requestTokenOf, tokenMismatch, transactionInProgress } from './request-tokens.js';
 import type { RequestToken } from '../store/table-store.js';
@@ -278,17 +277,21 @@ export class TableService implements Service {
     const indexes = table.definition.indexes ?? [];
     let current: StoredTable | undefined = table;
     if (table.indexVersion === 0) {
+      // The upgrade is an index added, for every index at once: marked backfilling, its lease taken by
+      // this node in the same update, then filled under the lease below. A node that stops, dies or
+      // freezes part-way leaves the rest to another node, which resumes after the last batch saved
+      // (it used to be filled here without a lease, and a node dying part-way left it to the next start).
       const definition = {
         ...table.definition,
         ...(indexes.length > 0 ? { indexes: indexes.map((index) => ({ ...index, backfilling: true })) } : {}),
       };
-      current = await this.store.tableUpdate({ name: table.name, definition, now: this.clock.now(), indexesChanged: true });
-      // No lease: no other node could serve this table's indexes before this upgrade either.
-      for (const index of current?.definition.indexes ?? []) {
-        if (!current) break;
-        await fillIndex(this.store, current, index.name);
-        current = await markIndexReady(this.store, current.id, index.name, () => this.clock.now());
-      }
+      current = await this.store.tableUpdate({
+        name: table.name,
+        definition,
+        now: this.clock.now(),
+        indexesChanged: true,
+        ...(indexes.length > 0 ? { backfillOwner: this.backfills.ownerOfNew() } : {}),
+      });
     }
     for (const index of current?.definition.indexes ?? []) {
       if (!current || !index.backfilling) continue;
