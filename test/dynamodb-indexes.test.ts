@@ -4,7 +4,7 @@
  * added (backfilled in the background) and removed.
  */
 import { CreateTableCommand, DescribeTableCommand, UpdateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { storeBackends, tableInput, useDynamoDbNode } from './support/dynamodb.js';
 import { sdkFailure as failure } from './support/sdk-failure.js';
@@ -74,6 +74,22 @@ describe.each(storeBackends)('secondary indexes through the DynamoDB endpoint on
     );
     expect(metrics.ItemCollectionMetrics).toEqual({ ItemCollectionKey: { pk: 'u3' }, SizeEstimateRangeGB: [0, 1] });
     await doc.send(new DeleteCommand({ TableName: 'indexed', Key: { pk: 'u3', sk: 2 } }));
+    // BatchWriteItem and TransactWriteItems: a list per table, one entry per collection written.
+    const batch = await doc.send(
+      new BatchWriteCommand({
+        RequestItems: { indexed: [{ PutRequest: { Item: { pk: 'u4', sk: 1 } } }] },
+        ReturnItemCollectionMetrics: 'SIZE',
+      }),
+    );
+    expect(batch.ItemCollectionMetrics).toEqual({ indexed: [{ ItemCollectionKey: { pk: 'u4' }, SizeEstimateRangeGB: [0, 1] }] });
+    const transaction = await doc.send(
+      new TransactWriteCommand({
+        TransactItems: [{ Delete: { TableName: 'indexed', Key: { pk: 'u4', sk: 1 } } }],
+        ReturnItemCollectionMetrics: 'SIZE',
+      }),
+    );
+    expect(transaction.ItemCollectionMetrics).toEqual({ indexed: [{ ItemCollectionKey: { pk: 'u4' }, SizeEstimateRangeGB: [0, 1] }] });
+    expect((await doc.send(new TransactWriteCommand({ TransactItems: [{ Delete: { TableName: 'indexed', Key: { pk: 'u4', sk: 1 } } }] }))).ItemCollectionMetrics).toBeUndefined();
     const open = {
       TableName: 'indexed',
       IndexName: 'by-status',

@@ -112,6 +112,7 @@ function openEngine(
       : {}),
     ...(config?.node?.executionLeaseMs !== undefined ? { executionLeaseMs: config.node.executionLeaseMs } : {}),
     ...(config?.node?.indexBackfillLeaseMs !== undefined ? { indexBackfillLeaseMs: config.node.indexBackfillLeaseMs } : {}),
+    ...(config?.node?.itemCollectionLimitBytes !== undefined ? { itemCollectionLimitBytes: config.node.itemCollectionLimitBytes } : {}),
     onBackgroundError: (error) => logger.error({ err: error }, `background task failed: ${describeError(error)}`),
     events,
   });

@@ -49,6 +49,11 @@ export const nodeSettingsSchema = z.strictObject({
   executionLeaseMs: rangedInteger({ min: 1_000, max: 3_600_000, unit: 'ms' }).optional(),
   /** How long a node holds a secondary index backfill before another node may take it over (default 30,000). */
   indexBackfillLeaseMs: rangedInteger({ min: 100, max: 3_600_000, unit: 'ms' }).optional(),
+  /**
+   * The item collection limit of tables with local secondary indexes (default DynamoDB's 10 GB): a smaller
+   * one lets an application's tests reach ItemCollectionSizeLimitExceededException through the wire.
+   */
+  itemCollectionLimitBytes: rangedInteger({ min: 1, max: 10 * 2 ** 30, unit: 'bytes' }).optional(),
 });
 
 export const authSchema = z.strictObject({

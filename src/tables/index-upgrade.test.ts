@@ -12,6 +12,8 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Sluice } from '../engine/sluice.js';
+import { openStore } from '../store/open.js';
+import type { BackfillLease } from '../store/table-store.js';
 import { parsePostgresUrl, quoteIdentifier } from '../store/postgres/connection.js';
 import { describePostgres, dropSchema, freshSchemaName, openTestStore, testPostgresUrl } from '../testkit/postgres.js';
 
@@ -96,6 +98,30 @@ describe('index backfill of tables from before index entries (SQLite)', () => {
     const second = await Sluice.open({ store: `sqlite:${path}` });
     expect(await openCount(second)).toBe(expected);
     expect((await second.tables.require('tasks')).indexVersion).toBeGreaterThan(0);
+    await second.close();
+  });
+
+  it('backfills them under the backfill lease, as an added index is, so another node could take it over', async () => {
+    const path = join(dir, 'leased.db');
+    const first = await Sluice.open({ store: `sqlite:${path}` });
+    await fill(first);
+    await first.close();
+    const db = new Database(path);
+    db.exec(TO_VERSION_0);
+    db.close();
+    const store = await openStore(`sqlite:${path}`);
+    const original = store.indexBackfill;
+    const leasesDuringFill: BackfillLease[][] = [];
+    store.indexBackfill = async (p) => {
+      leasesDuringFill.push(await store.backfillList());
+      return original.call(store, p);
+    };
+    const second = await Sluice.open({ store });
+    expect(await openCount(second)).toBe(10);
+    expect(leasesDuringFill[0]).toEqual([
+      expect.objectContaining({ index: 'by-status', owner: expect.any(String), leaseUntil: expect.any(Number) }),
+    ]);
+    expect(await store.backfillList()).toEqual([]); // ended with the backfill
     await second.close();
   });
 

@@ -111,9 +111,44 @@ async function limits(sluice: Sluice): Promise<void> {
   expect(reported.itemCollectionMetrics).toEqual({ itemCollectionKey: { forum: 'Lambda' }, sizeEstimateRangeGB: [0, 1] });
   const plain = await sluice.tables.putItem({ tableName: 'plain', item: { forum: 'Lambda', subject: 'b' }, returnItemCollectionMetrics: 'SIZE' });
   expect(plain.itemCollectionMetrics).toBeUndefined();
-  // BatchWriteItem: the exception itself.
-  const batch = sluice.tables.batchWriteItem([{ tableName: 'threads', put: { forum: 'EC2', subject: 'late', lastPost: 'p', note } }]);
+  // BatchWriteItem: the exception itself, for the whole call; its other writes are not made either.
+  const batch = sluice.tables.batchWriteItem([
+    { tableName: 'threads', put: { forum: 'Lambda', subject: 'with-late', lastPost: 'p' } },
+    { tableName: 'threads', put: { forum: 'EC2', subject: 'late', lastPost: 'p', note } },
+  ]);
   expect((await code(batch)).code).toBe('ItemCollectionSizeLimitExceededException');
+  expect((await sluice.tables.getItem({ tableName: 'threads', key: { forum: 'Lambda', subject: 'with-late' } })).item).toBeUndefined();
+  // BatchWriteItem and TransactWriteItems with SIZE: each collection written, once, under its table's
+  // name; none for tables without local indexes, nor for a condition check; nothing unless asked.
+  const batched = await sluice.tables.batchWriteItem(
+    [
+      { tableName: 'threads', put: { forum: 'Lambda', subject: 'c', lastPost: 'p' } },
+      { tableName: 'threads', delete: { forum: 'Lambda', subject: 'b' } },
+      { tableName: 'threads', put: { forum: 'RDS', subject: 'a', lastPost: 'p' } },
+      { tableName: 'plain', put: { forum: 'Lambda', subject: 'c' } },
+    ],
+    { returnItemCollectionMetrics: 'SIZE' },
+  );
+  expect(batched).toEqual({
+    unprocessedItems: [],
+    itemCollectionMetrics: {
+      threads: [
+        { itemCollectionKey: { forum: 'Lambda' }, sizeEstimateRangeGB: [0, 1] },
+        { itemCollectionKey: { forum: 'RDS' }, sizeEstimateRangeGB: [0, 1] },
+      ],
+    },
+  });
+  expect(await sluice.tables.batchWriteItem([{ tableName: 'threads', put: { forum: 'RDS', subject: 'b', lastPost: 'p' } }])).toEqual({ unprocessedItems: [] });
+  const transacted = await sluice.tables.transactWriteItems(
+    [
+      { update: { tableName: 'threads', key: { forum: 'SQS', subject: 'a' }, updateExpression: 'SET lastPost = :p', expressionAttributeValues: { ':p': 'p' } } },
+      { conditionCheck: { tableName: 'threads', key: { forum: 'RDS', subject: 'a' }, conditionExpression: 'attribute_exists(forum)' } },
+      { put: { tableName: 'plain', item: { forum: 'SQS', subject: 'a' } } },
+    ],
+    { returnItemCollectionMetrics: 'SIZE' },
+  );
+  expect(transacted).toEqual({ itemCollectionMetrics: { threads: [{ itemCollectionKey: { forum: 'SQS' }, sizeEstimateRangeGB: [0, 1] }] } });
+  expect(await sluice.tables.transactWriteItems([{ put: { tableName: 'plain', item: { forum: 'SQS', subject: 'b' } } }], { returnItemCollectionMetrics: 'SIZE' })).toEqual({});
 }
 
 async function keptSizes(store: Store): Promise<{ kept: Map<string, number>; actual: Map<string, number> }> {
@@ -152,7 +187,7 @@ describe('item collection sizes of existing tables (migration 20, SQLite)', () =
     db.close();
     const store = await openStore(`sqlite:${path}`);
     const { kept, actual } = await keptSizes(store);
-    expect(kept.size).toBe(3);
+    expect(kept.size).toBe(5); // S3, EC2, Lambda, RDS, SQS
     expect(kept).toEqual(actual);
     await store.close();
   });
@@ -175,7 +210,7 @@ describePostgres('item collection size limit (PostgreSQL)', () => {
     await withAdminClient(async (client) => client.query(`SET search_path TO ${quoteIdentifier(schema)}; ${BEFORE_20}`));
     const store = await openTestStore({ schema, dropSchemaOnClose: false });
     const { kept, actual } = await keptSizes(store);
-    expect(kept.size).toBe(3);
+    expect(kept.size).toBe(5); // S3, EC2, Lambda, RDS, SQS
     expect(kept).toEqual(actual);
     await store.close();
   });

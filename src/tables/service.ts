@@ -35,13 +35,15 @@ import {
   type PlannedRequest,
 } from './requests.js';
 import { checkAllAttributes, queryIndex, readableIndex, scanIndex } from './indexes.js';
-import { fillIndex, markIndexReady } from './index-backfill.js';
 import { IndexBackfills } from './backfill-leases.js';
 import { requestTokenOf, tokenMismatch, transactionInProgress } from './request-tokens.js';
 import type { RequestToken } from '../store/table-store.js';
 import { TtlSweeper } from './ttl.js';
 import type {
+  CollectionMetricsByTable,
   CollectionMetricsInput,
+  ItemCollectionMetrics,
+  TransactWriteOutput,
   BatchGetOutput,
   BatchGetRequest,
   BatchWriteOutput,
@@ -69,6 +71,11 @@ export interface TableServiceOptions {
   /** The item collection limit of tables with local secondary indexes, in bytes (DynamoDB's 10 GB by default). */
   itemCollectionLimitBytes?: number;
   onBackgroundError?: (error: unknown) => void;
+}
+
+/** Only such tables have item collections with a size limit, and metrics to report (as DynamoDB). */
+function hasLocalIndexes(table: StoredTable): boolean {
+  return table.definition.indexes?.some((index) => index.kind === 'local') ?? false;
 }
 
 /** The sort key part of an item (to encode its key), or nothing for a table without a sort key. */
@@ -270,17 +277,21 @@ export class TableService implements Service {
     const indexes = table.definition.indexes ?? [];
     let current: StoredTable | undefined = table;
     if (table.indexVersion === 0) {
+      // The upgrade is an index added, for every index at once: marked backfilling, its lease taken by
+      // this node in the same update, then filled under the lease below. A node that stops, dies or
+      // freezes part-way leaves the rest to another node, which resumes after the last batch saved
+      // (it used to be filled here without a lease, and a node dying part-way left it to the next start).
       const definition = {
         ...table.definition,
         ...(indexes.length > 0 ? { indexes: indexes.map((index) => ({ ...index, backfilling: true })) } : {}),
       };
-      current = await this.store.tableUpdate({ name: table.name, definition, now: this.clock.now(), indexesChanged: true });
-      // No lease: no other node could serve this table's indexes before this upgrade either.
-      for (const index of current?.definition.indexes ?? []) {
-        if (!current) break;
-        await fillIndex(this.store, current, index.name);
-        current = await markIndexReady(this.store, current.id, index.name, () => this.clock.now());
-      }
+      current = await this.store.tableUpdate({
+        name: table.name,
+        definition,
+        now: this.clock.now(),
+        indexesChanged: true,
+        ...(indexes.length > 0 ? { backfillOwner: this.backfills.ownerOfNew() } : {}),
+      });
     }
     for (const index of current?.definition.indexes ?? []) {
       if (!current || !index.backfilling) continue;
@@ -339,12 +350,44 @@ export class TableService implements Service {
    * size, read after the write (an estimate, as DynamoDB's is), as a range of whole GB around it.
    */
   private async withCollectionMetrics(output: ItemOutput, table: StoredTable, item: Item, input: CollectionMetricsInput): Promise<ItemOutput> {
-    if (input.returnItemCollectionMetrics !== 'SIZE' || !table.definition.indexes?.some((index) => index.kind === 'local')) return output;
+    if (input.returnItemCollectionMetrics !== 'SIZE' || !hasLocalIndexes(table)) return output;
+    return { ...output, itemCollectionMetrics: (await this.collectionMetrics(table, item)).metrics };
+  }
+
+  /** The collection of `item` (any item or key of it), read now. */
+  private async collectionMetrics(table: StoredTable, item: Item): Promise<{ pk: Buffer; metrics: ItemCollectionMetrics }> {
     const partitionKey = table.definition.partitionKey.name;
     const itemCollectionKey = { [partitionKey]: item[partitionKey] } as Item;
-    const bytes = await this.store.itemCollectionBytes({ tableId: table.id, pk: encodeKey(table.definition, { ...itemCollectionKey, ...keySortPart(table, item) }).pk });
+    const pk = encodeKey(table.definition, { ...itemCollectionKey, ...keySortPart(table, item) }).pk;
+    const bytes = await this.store.itemCollectionBytes({ tableId: table.id, pk });
     const gb = Math.floor(bytes / 2 ** 30);
-    return { ...output, itemCollectionMetrics: { itemCollectionKey, sizeEstimateRangeGB: [gb, gb + 1] } };
+    return { pk, metrics: { itemCollectionKey, sizeEstimateRangeGB: [gb, gb + 1] } };
+  }
+
+  /**
+   * ReturnItemCollectionMetrics SIZE on a call of several writes (BatchWriteItem, TransactWriteItems): each
+   * collection written in a table with local secondary indexes once, read after the writes, under the
+   * table name as the call gave it. Condition checks write nothing and report nothing.
+   */
+  private async collectionMetricsOfWrites(
+    writes: Array<{ tableName: string; table: StoredTable; item: Item }>,
+    input: CollectionMetricsInput,
+  ): Promise<CollectionMetricsByTable | undefined> {
+    if (input.returnItemCollectionMetrics !== 'SIZE') return undefined;
+    // A Map, not an object: `__proto__` is a valid table name.
+    const byTable = new Map<string, ItemCollectionMetrics[]>();
+    const seen = new Set<string>();
+    for (const { tableName, table, item } of writes) {
+      if (!hasLocalIndexes(table)) continue;
+      const { pk, metrics } = await this.collectionMetrics(table, item);
+      const identity = `${table.id}|${pk.toString('base64')}`;
+      if (seen.has(identity)) continue;
+      seen.add(identity);
+      const list = byTable.get(tableName) ?? [];
+      list.push(metrics);
+      byTable.set(tableName, list);
+    }
+    return byTable.size > 0 ? Object.fromEntries(byTable) : undefined;
   }
 
   async getItem(input: GetItemInput): Promise<{ item?: Item }> {
@@ -462,7 +505,7 @@ export class TableService implements Service {
   // ---------------------------------------------------------------- several items
 
   /** Up to 25 puts and deletes, each applied (no conditions); DynamoDB's BatchWriteItem. */
-  async batchWriteItem(requests: BatchWriteRequest[]): Promise<BatchWriteOutput> {
+  async batchWriteItem(requests: BatchWriteRequest[], options: CollectionMetricsInput = {}): Promise<BatchWriteOutput> {
     checkCount('RequestItems', requests, tableLimits.maxBatchWrite);
     const planned: PlannedRequest[] = [];
     for (const request of requests) {
@@ -474,9 +517,20 @@ export class TableService implements Service {
       );
     }
     checkDistinct(planned, 'Provided list of item keys contains duplicates');
-    // Not a transaction: a collection over its limit fails the call with DynamoDB's exception itself.
+    // Not a transaction, but a collection over its limit fails the whole call with DynamoDB's exception
+    // and writes nothing: AWS documents the exception as BatchWriteItem's own error (UnprocessedItems is
+    // for throughput and internal failures only), and says nothing of the other writes; a client that
+    // gets an error cannot tell what was written, so none is.
     await this.writeAll(planned, false, undefined, false);
-    return { unprocessedItems: [] };
+    const itemCollectionMetrics = await this.collectionMetricsOfWrites(
+      requests.map((request, index) => ({
+        tableName: request.tableName,
+        table: planned[index]!.plan.table,
+        item: 'put' in request ? request.put : request.delete,
+      })),
+      options,
+    );
+    return { unprocessedItems: [], ...(itemCollectionMetrics ? { itemCollectionMetrics } : {}) };
   }
 
   /**
@@ -589,22 +643,35 @@ export class TableService implements Service {
    */
   async transactWriteItems(
     actions: TransactWriteAction[],
-    options: { clientRequestToken?: string } = {},
-  ): Promise<void> {
+    options: { clientRequestToken?: string } & CollectionMetricsInput = {},
+  ): Promise<TransactWriteOutput> {
     const token = options.clientRequestToken;
-    if (token === undefined) return this.applyTransaction(actions);
-    // A repeat while the first call with this token is still being applied here is refused, as DynamoDB
-    // does (the store does the same across nodes).
-    if (this.tokensInFlight.has(token)) throw transactionInProgress();
-    this.tokensInFlight.add(token);
-    try {
-      await this.applyTransaction(actions, requestTokenOf(token, actions, this.clock.now()));
-    } finally {
-      this.tokensInFlight.delete(token);
+    let planned: PlannedRequest[];
+    if (token === undefined) planned = await this.applyTransaction(actions);
+    else {
+      // A repeat while the first call with this token is still being applied here is refused, as DynamoDB
+      // does (the store does the same across nodes).
+      if (this.tokensInFlight.has(token)) throw transactionInProgress();
+      this.tokensInFlight.add(token);
+      try {
+        planned = await this.applyTransaction(actions, requestTokenOf(token, actions, this.clock.now()));
+      } finally {
+        this.tokensInFlight.delete(token);
+      }
     }
+    const writes = actions.flatMap((action, index) => {
+      const table = planned[index]!.plan.table;
+      if ('put' in action) return [{ tableName: action.put.tableName, table, item: action.put.item }];
+      if ('update' in action) return [{ tableName: action.update.tableName, table, item: action.update.key }];
+      if ('delete' in action) return [{ tableName: action.delete.tableName, table, item: action.delete.key }];
+      return [];
+    });
+    const itemCollectionMetrics = await this.collectionMetricsOfWrites(writes, options);
+    return itemCollectionMetrics ? { itemCollectionMetrics } : {};
   }
 
-  private async applyTransaction(actions: TransactWriteAction[], requestToken?: RequestToken): Promise<void> {
+  /** Applies the transaction; returns its planned writes (with the table definitions they were applied with). */
+  private async applyTransaction(actions: TransactWriteAction[], requestToken?: RequestToken): Promise<PlannedRequest[]> {
     checkCount('TransactItems', actions, tableLimits.maxTransactItems);
     const planned: PlannedRequest[] = [];
     for (const action of actions) {
@@ -620,6 +687,7 @@ export class TableService implements Service {
     }
     checkDistinct(planned, 'Transaction request cannot include multiple operations on one item');
     await this.writeAll(planned, false, requestToken);
+    return planned;
   }
 
   // ---------------------------------------------------------------- internals

@@ -63,8 +63,21 @@ export interface ItemOutput {
    * With returnItemCollectionMetrics 'SIZE', on a table with local secondary indexes: the collection's
    * partition key and its size as DynamoDB reports it, a range in GB around the kept size.
    */
-  itemCollectionMetrics?: { itemCollectionKey: Item; sizeEstimateRangeGB: [number, number] };
+  itemCollectionMetrics?: ItemCollectionMetrics;
 }
+
+/** DynamoDB's ItemCollectionMetrics: a collection's partition key and its size, a range in GB around the kept size. */
+export interface ItemCollectionMetrics {
+  itemCollectionKey: Item;
+  sizeEstimateRangeGB: [number, number];
+}
+
+/**
+ * The collections a BatchWriteItem or TransactWriteItems call wrote, with returnItemCollectionMetrics
+ * 'SIZE': one entry per collection of a table with local secondary indexes, under the table's name as the
+ * call named it. Absent when nothing qualifies.
+ */
+export type CollectionMetricsByTable = Record<string, ItemCollectionMetrics[]>;
 
 export interface QueryInput extends ExpressionInput {
   tableName: string;
@@ -127,6 +140,11 @@ export type BatchWriteRequest = { tableName: string; put: Item } | { tableName: 
 export interface BatchWriteOutput {
   /** Always empty: an embedded store has no throughput to exceed. Kept for DynamoDB's shape. */
   unprocessedItems: BatchWriteRequest[];
+  itemCollectionMetrics?: CollectionMetricsByTable;
+}
+
+export interface TransactWriteOutput {
+  itemCollectionMetrics?: CollectionMetricsByTable;
 }
 
 export type TransactWriteAction =

@@ -188,6 +188,41 @@ describe('verifySigV4 with the Authorization header', () => {
   });
 });
 
+describe('verifySigV4 with claims parsed before (the Authorization header remembered up to its signature)', () => {
+  it('checks each signature in full: same header up to the signature, another body or signature', async () => {
+    const first = await signed(JSON_POST);
+    const second = await signed({ ...JSON_POST, body: '{"other":"body"}' });
+    expect(verify(first).ok).toBe(true);
+    expect(verify(second).ok).toBe(true);
+    // The first's signature on the second's body: the cached claim must not carry a signature over.
+    const swapped = { ...second, headers: { ...second.headers, authorization: first.headers.authorization } };
+    expect(failureCode(verify(swapped))).toBe('SignatureDoesNotMatch');
+    expect(verify(first).ok).toBe(true);
+  });
+
+  it('reads a signature glued to another component as that component, not as a signature', async () => {
+    const request = await signed(JSON_POST);
+    const authorization = request.headers.authorization as string;
+    const signature = authorization.slice(-64);
+    // `SignedHeaders=...Signature=<hex>`: no comma before it, so no Signature component at all.
+    const glued = authorization.replace(/, Signature=[0-9a-f]{64}$/, `Signature=${signature}`);
+    const result = verify({ ...request, headers: { ...request.headers, authorization: glued } });
+    expect(failureCode(result)).toBe('IncompleteSignature');
+    expect(result.ok ? '' : result.error.message).toContain("requires 'Signature'");
+    expect(verify(request).ok).toBe(true);
+  });
+
+  it('refuses a repeated Signature component every time, cached or not', async () => {
+    const request = await signed(JSON_POST);
+    const authorization = request.headers.authorization as string;
+    const repeated = `${authorization.replace(/Signature=[0-9a-f]{64}$/, `Signature=${'1'.repeat(64)}`)}, Signature=${authorization.slice(-64)}`;
+    for (let i = 0; i < 2; i++) {
+      const result = verify({ ...request, headers: { ...request.headers, authorization: repeated } });
+      expect(result.ok ? '' : result.error.message).toMatch(/repeated component 'Signature'/);
+    }
+  });
+});
+
 describe('verifySigV4 failures', () => {
   it('answers MissingAuthenticationToken when there is no auth at all', async () => {
     const request = await signed(JSON_POST);

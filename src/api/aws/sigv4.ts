@@ -24,6 +24,7 @@
  *
  * `precheckSigV4` runs every check the headers decide, so a server can refuse before reading a body.
  */
+import * as crypto from 'node:crypto';
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 import { SluiceError } from '../../model/errors.js';
@@ -283,8 +284,11 @@ function signatureOf(stringToSign: string, secret: string, claim: SignatureClaim
   return hmac(key, stringToSign).toString('hex');
 }
 
+/** crypto.hash (Node 20.12+, 21.7+): one call instead of a Hash object, about half the cost for a request's sizes. */
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string | Buffer, encoding: 'hex') => string }).hash;
+
 function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
+  return oneShotHash !== undefined ? oneShotHash('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex');
 }
 
 function constantTimeEqual(expectedHex: string, provided: string): boolean {

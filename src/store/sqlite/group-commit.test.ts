@@ -81,6 +81,49 @@ describe('group commit of the SQLite store', () => {
     expect(turnEnded).toBe(false);
   });
 
+  it('groups a write that arrives in a later callback of the turn with the ones after it (concurrent HTTP requests)', async () => {
+    const store = open();
+    const queueId = await createQueue(store, 'q');
+    const committed = observer();
+    await nextTurn();
+    // Two callbacks of one turn, as two sockets' requests are: each starts after the previous one's
+    // result has been delivered, so only the turn tells that they arrived together.
+    const seen: number[] = [];
+    const settled = await new Promise<Array<Promise<number>>>((resolve) => {
+      const calls: Array<Promise<number>> = [];
+      setTimeout(() => {
+        calls.push(send(store, queueId, 'a').then(() => committed()));
+        seen.push(committed()); // the first of the turn: its own transaction, committed at once
+      }, 0);
+      setTimeout(() => {
+        calls.push(send(store, queueId, 'b').then(() => committed()));
+        calls.push(send(store, queueId, 'c').then(() => committed()));
+        seen.push(committed()); // a later callback: grouped, not committed yet
+        resolve(calls);
+      }, 0);
+    });
+    expect(seen).toEqual([1, 1]);
+    expect(await Promise.all(settled)).toEqual([1, 3, 3]);
+  });
+
+  it('never opens a transaction for reads, and settles a read made inside a group only once it committed', async () => {
+    const store = open();
+    const queueId = await createQueue(store, 'q');
+    const committed = observer();
+    await nextTurn();
+    await send(store, queueId, 'a');
+    const reads = [store.tableGet({ name: 't' }), store.tableGet({ name: 'none' }), store.tableGet({ name: 't' })];
+    expect(committed()).toBe(1);
+    await Promise.all(reads);
+    await nextTurn();
+    // A write group is open: a read joins it and its caller hears of it only after the COMMIT.
+    void send(store, queueId, 'b');
+    const grouped = send(store, queueId, 'c');
+    const readInGroup = store.tableGet({ name: 't' }).then(() => committed());
+    await grouped;
+    expect(await readInGroup).toBe(3);
+  });
+
   it('keeps each operation atomic: one that fails rolls back alone', async () => {
     const store = open();
     const queueId = await createQueue(store, 'q');
@@ -140,6 +183,19 @@ describe('GroupCommit', () => {
     expect(statements).toEqual([]); // the next call ran on its own: no group was opened for it
   });
 
+
+  it('runs reads on their own even in a burst: a transaction that writes nothing buys nothing', async () => {
+    const statements: string[] = [];
+    const db = { inTransaction: false, exec: (sql: string) => void statements.push(sql) } as unknown as SqliteDatabase;
+    const groupCommit = new GroupCommit();
+    groupCommit.attach(db);
+    const reads = [1, 2, 3].map((n) => groupCommit.run(async () => n, true));
+    await expect(Promise.all(reads)).resolves.toEqual([1, 2, 3]);
+    expect(statements).toEqual([]);
+    // Writes in the same burst still group.
+    await Promise.all([groupCommit.run(async () => 'w1'), groupCommit.run(async () => 'w2')]);
+    expect(statements).toEqual(['BEGIN IMMEDIATE', 'COMMIT']);
+  });
 
   it('rejects every operation of a group whose COMMIT fails, and rolls the group back', async () => {
     const statements: string[] = [];

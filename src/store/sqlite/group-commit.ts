@@ -1,11 +1,22 @@
 /**
  * Group commit for the embedded store. Each store operation is still atomic (its `db.transaction`
  * becomes a savepoint) and still durable before its promise settles, but operations started together
- * (while another one's result is on its way to its caller) share one SQLite transaction, committed at
- * the end of the event-loop turn (setImmediate). An operation started alone runs in a transaction of its
- * own and settles at once, so a caller making one call at a time waits for nothing. A trigger's pollers, concurrent HTTP requests and their acknowledgements arrive in
- * bursts; on a profile of a trigger draining a queue, BEGIN and COMMIT were a quarter of the time, most
+ * share one SQLite transaction, committed at the end of the event-loop turn (setImmediate). An operation
+ * started alone runs in a transaction of its own and settles at once, so a caller making one call at a
+ * time waits for nothing. A trigger's pollers, concurrent HTTP requests and their acknowledgements arrive
+ * in bursts; on a profile of a trigger draining a queue, BEGIN and COMMIT were a quarter of the time, most
  * of it writing the same index pages to the WAL once per operation.
+ *
+ * "Together" is either of:
+ * - started while another operation's result is on its way to its caller (callers resumed by one event);
+ * - a write started in a later callback of the same turn as a write that ran alone: concurrent HTTP
+ *   requests each arrive in a callback of their own, after the previous one's result was delivered, so
+ *   the first rule alone left each of them a transaction of its own (half of the PutItem benchmark's
+ *   store operations). A caller that goes on from one result to its next call within the same
+ *   microtask run (an `await` loop) is not "later": it still runs alone and waits for nothing.
+ *
+ * Read-only operations never open a group (a transaction that writes nothing buys nothing); they join
+ * one that is open, so they never report writes that are not committed yet.
  *
  * What a caller sees does not change: an operation's promise resolves only after the COMMIT that made its
  * writes durable, and rejects if that COMMIT fails (everything in the group is rolled back then). Inside
@@ -28,6 +39,21 @@ export class GroupCommit {
   private db: SqliteDatabase | undefined;
   /** Operations run on their own whose result has not reached its caller yet. */
   private delivering = 0;
+  /** A write ran alone in this event-loop turn (cleared by a setImmediate). */
+  private aloneThisTurn = false;
+  /**
+   * A result was delivered in the microtask run under way (cleared by a nextTick, which runs only once
+   * that run is over): a call made now is its caller going on, not a request that arrived separately.
+   */
+  private justDelivered = false;
+  private readonly endTurn = () => void (this.aloneThisTurn = false);
+  private readonly endDelivery = () => void (this.justDelivered = false);
+  private readonly delivered = () => {
+    this.delivering--;
+    if (this.justDelivered) return;
+    this.justDelivered = true;
+    process.nextTick(this.endDelivery);
+  };
 
   /** The connection to group; until then (while it opens and migrates) operations run on their own. */
   attach(db: SqliteDatabase): void {
@@ -38,26 +64,37 @@ export class GroupCommit {
    * Runs one store operation: on its own when nothing else is under way, else inside the current
    * group, settling once the group has committed.
    */
-  run<T>(operation: () => Promise<T>): Promise<T> {
+  run<T>(operation: () => Promise<T>, readOnly = false): Promise<T> {
     if (!this.enabled || !this.db) return operation();
-    // A caller making one call at a time sees each result before it makes the next call (our reaction
-    // below runs before the caller's), so its operations always find `delivering` at 0 and never wait.
-    // Callers that are ready together (pollers resumed by one event) start theirs while the first result
-    // is still being delivered: that is a burst, and it is grouped.
-    if (!this.open && this.delivering === 0) {
+    if (!this.open && (readOnly || this.startsAlone())) {
       this.delivering++;
       let result: Promise<T>;
       try {
         result = operation();
       } catch (error) {
-        this.delivering--;
+        // Its caller gets the failure now, as it would a result.
+        this.delivered();
         return Promise.reject(error);
       }
-      const delivered = () => void this.delivering--;
-      result.then(delivered, delivered);
+      result.then(this.delivered, this.delivered);
       return result;
     }
     return this.runGrouped(this.db, operation);
+  }
+
+  /** Whether a write with no group open runs in a transaction of its own (see the rules above). */
+  private startsAlone(): boolean {
+    // A caller making one call at a time sees each result before it makes the next call (our reaction
+    // runs before the caller's), so its operations always find `delivering` at 0 and `justDelivered` set.
+    // Callers that are ready together (pollers resumed by one event) start theirs while the first result
+    // is still being delivered: that is a burst, and it is grouped.
+    if (this.delivering !== 0) return false;
+    if (this.aloneThisTurn && !this.justDelivered) return false;
+    if (!this.aloneThisTurn) {
+      this.aloneThisTurn = true;
+      setImmediate(this.endTurn);
+    }
+    return true;
   }
 
   private async runGrouped<T>(db: SqliteDatabase, operation: () => Promise<T>): Promise<T> {

@@ -108,15 +108,34 @@ function joinSharedFiles(path: string, groupCommit: GroupCommit): () => void {
   };
 }
 
+/**
+ * Operations that only read (a single SELECT or a few): they never open a group of their own (see
+ * group-commit.ts). Leaving one out only costs it a transaction under load; listing a write here would let
+ * it run outside a group, so only plain reads belong.
+ */
+const READ_ONLY_OPERATIONS: ReadonlySet<string> = new Set([
+  'itemGet',
+  'itemGetMany',
+  'itemQuery',
+  'itemScan',
+  'indexQuery',
+  'indexScan',
+  'tableGet',
+  'tableGetById',
+  'streamRead',
+  'streamShards',
+]);
+
 /** Every operation of the store runs through the group commit (see group-commit.ts), and is noted as activity. */
 function withGroupCommit<T extends object>(operations: T, groupCommit: GroupCommit, onOperation: () => void): T {
   const wrapped: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(operations)) {
+    const readOnly = READ_ONLY_OPERATIONS.has(name);
     wrapped[name] =
       typeof value === 'function'
         ? (...args: unknown[]) => {
             onOperation();
-            return groupCommit.run(() => (value as (...a: unknown[]) => Promise<unknown>)(...args));
+            return groupCommit.run(() => (value as (...a: unknown[]) => Promise<unknown>)(...args), readOnly);
           }
         : value;
   }

@@ -115,11 +115,25 @@ export class ShardConsumer {
     while (this.saving) await this.saving;
   }
 
-  /** A write appended to the shard, or a slot or the function came back: look for work. */
+  /**
+   * A write appended to the shard, or a slot or the function came back: look for work, at the end of
+   * this event-loop turn. Concurrent writers (HTTP requests, each in a callback of its own) each publish
+   * the shard's channel; reading at once read one or two records per write and ran a batch for each (on
+   * the PutItem benchmark, a read per 1.8 writes). Reading once the turn's callbacks have run takes them
+   * together, a few microseconds later.
+   */
   wake(): void {
     this.wanted = true;
-    void this.fill();
+    if (this.fillScheduled) return;
+    this.fillScheduled = true;
+    setImmediate(this.scheduledFill);
   }
+
+  private fillScheduled = false;
+  private readonly scheduledFill = () => {
+    this.fillScheduled = false;
+    void this.fill();
+  };
 
   /** Re-checks every lane (a slot was freed, the configuration or the function changed). */
   poke(): void {

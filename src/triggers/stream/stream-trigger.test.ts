@@ -497,6 +497,25 @@ describe('stream trigger cost and recovery', () => {
     await t.until(() => seen.length === 2);
   });
 
+  it('reads the records of writes made in separate callbacks of one turn together, as one batch', async () => {
+    const batches: string[][] = [];
+    await streamFunction((event) => void batches.push(event.Records.map(keyOf)));
+    await trigger({ batchSize: 100 });
+    await new Promise((resolve) => setImmediate(resolve));
+    // Eight writers in eight callbacks of one timers phase, as concurrent HTTP requests arrive.
+    const written = await new Promise<Array<Promise<unknown>>>((resolve) => {
+      const calls: Array<Promise<unknown>> = [];
+      for (let i = 0; i < 8; i++)
+        setTimeout(() => {
+          calls.push(put('k', String(i)));
+          if (calls.length === 8) resolve(calls);
+        }, 0);
+    });
+    await Promise.all(written);
+    await t.until(() => batches.flat().length === 8);
+    expect(batches).toEqual([['0', '1', '2', '3', '4', '5', '6', '7'].map((sk) => `k/${sk}`)]);
+  });
+
   it('resumes after the last success when the engine restarts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-stream-'));
     const url = `sqlite:${join(dir, 'db.sqlite')}`;

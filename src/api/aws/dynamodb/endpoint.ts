@@ -105,7 +105,7 @@ export async function handleDynamoDbRequest(
     }
     if (!isUtf8(body))
       throw new SluiceError('SerializationException', 'The request body is not valid UTF-8.');
-    const input = parseJsonObject(body, { allowEmpty: true });
+    const input = parseJsonObject(body, { allowEmpty: true, utf8Checked: true });
     const output = await table[parsed.operation]!(new WireInput(input), context);
     return awsJsonResponse(service, output, requestId);
   } catch (error) {

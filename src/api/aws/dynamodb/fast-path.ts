@@ -60,7 +60,9 @@ export function dynamoDbFastPath(options: DynamoDbFastPathOptions): (request: In
         : handleDynamoDbRequest(options.context, target, body, requestId);
       void answer.then(
         (result) => {
-          response.writeHead(result.status, { ...result.headers, 'content-length': Buffer.byteLength(result.body) });
+          // The headers are this response's own object: no copy.
+          result.headers['content-length'] = String(Buffer.byteLength(result.body));
+          response.writeHead(result.status, result.headers);
           response.end(result.body);
         },
         () => response.destroy(),

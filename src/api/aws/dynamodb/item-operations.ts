@@ -6,6 +6,8 @@
  */
 import type { Item } from '../../../tables/expressions/index.js';
 import type {
+  CollectionMetricsByTable,
+  ItemCollectionMetrics,
   ItemOutput,
   BatchGetRequest,
   BatchWriteRequest,
@@ -221,8 +223,8 @@ async function batchWriteItem(input: WireInput, context: DynamoDbContext): Promi
       `1 validation error detected: Value at 'requestItems' failed to satisfy constraint: Member must have length less than or equal to 25 (${requests.length} requests)`,
       'RequestItems',
     );
-  await context.tables.batchWriteItem(requests);
-  return { UnprocessedItems: {} };
+  const output = await context.tables.batchWriteItem(requests, collectionMetricsInput(input));
+  return { UnprocessedItems: {}, ...collectionMetricsByTable(output.itemCollectionMetrics) };
 }
 
 async function batchGetItem(input: WireInput, context: DynamoDbContext): Promise<object> {
@@ -295,11 +297,11 @@ function transactAction(entry: WireInput): TransactWriteAction {
 async function transactWriteItems(input: WireInput, context: DynamoDbContext): Promise<object> {
   const entries = input.objects('TransactItems', { required: true, min: 1, max: 100 })!;
   const clientRequestToken = input.string('ClientRequestToken', { min: 1, max: 36 });
-  await context.tables.transactWriteItems(
-    entries.map(transactAction),
-    clientRequestToken !== undefined ? { clientRequestToken } : {},
-  );
-  return {};
+  const output = await context.tables.transactWriteItems(entries.map(transactAction), {
+    ...(clientRequestToken !== undefined ? { clientRequestToken } : {}),
+    ...collectionMetricsInput(input),
+  });
+  return collectionMetricsByTable(output.itemCollectionMetrics);
 }
 
 async function transactGetItems(input: WireInput, context: DynamoDbContext): Promise<object> {
@@ -315,13 +317,24 @@ function collectionMetricsInput(input: WireInput): { returnItemCollectionMetrics
   return metrics ? { returnItemCollectionMetrics: metrics } : {};
 }
 
+function collectionMetricsWire(metrics: ItemCollectionMetrics): object {
+  return { ItemCollectionKey: encodeItem(metrics.itemCollectionKey), SizeEstimateRangeGB: metrics.sizeEstimateRangeGB };
+}
+
 /** The response with ItemCollectionMetrics when the write reported them. */
 function withCollectionMetrics(response: object, output: ItemOutput): object {
   const metrics = output.itemCollectionMetrics;
   if (!metrics) return response;
+  return { ...response, ItemCollectionMetrics: collectionMetricsWire(metrics) };
+}
+
+/** BatchWriteItem's and TransactWriteItems' ItemCollectionMetrics: a list per table name, when any. */
+function collectionMetricsByTable(byTable: CollectionMetricsByTable | undefined): object {
+  if (!byTable) return {};
   return {
-    ...response,
-    ItemCollectionMetrics: { ItemCollectionKey: encodeItem(metrics.itemCollectionKey), SizeEstimateRangeGB: metrics.sizeEstimateRangeGB },
+    ItemCollectionMetrics: Object.fromEntries(
+      Object.entries(byTable).map(([tableName, list]) => [tableName, list.map(collectionMetricsWire)]),
+    ),
   };
 }
 
