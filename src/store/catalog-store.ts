@@ -98,13 +98,24 @@ export interface CatalogQueueWrites {
  */
 export interface CatalogTableWrites {
   creates: Array<{ name: string; definition: TableDefinition }>;
-  updates: Array<{ name: string; definition: TableDefinition; expected: TableDefinition }>;
+  /**
+   * Compare-and-set updates. With `indexesChanged` (`sluice apply` adding or removing a global index), as
+   * TableStore.tableUpdate: item writes in progress are waited for, `indexVersion` is bumped, the entries
+   * of `dropIndexes` deleted, and the backfill lease rows kept in step with the definition (an added
+   * index's row written free, for any node's watcher to take).
+   */
+  updates: Array<{ name: string; definition: TableDefinition; expected: TableDefinition; indexesChanged?: boolean; dropIndexes?: string[] }>;
   deletes: string[];
   now: number;
 }
 
 export function hasTableWrites(writes: CatalogTableWrites | undefined): boolean {
   return writes !== undefined && writes.creates.length + writes.updates.length + writes.deletes.length > 0;
+}
+
+/** Whether a batch may change index backfill leases (its writers then publish their channel). */
+export function hasBackfillWrites(writes: CatalogTableWrites | undefined): boolean {
+  return writes !== undefined && (writes.deletes.length > 0 || writes.updates.some((update) => update.indexesChanged === true));
 }
 
 /** Whether a batch changes any queue (its writers then publish the queues' channel). */

@@ -7,11 +7,11 @@
  * attachment left is the last writer's.
  */
 import type pg from 'pg';
-import { catalogChannel, catalogEntryOf, hasQueueWrites, hasScheduleWrites, hasTableWrites, type CatalogPutOutcome, type CatalogRow, type CatalogStore } from '../catalog-store.js';
+import { catalogChannel, catalogEntryOf, hasQueueWrites, hasScheduleWrites, hasTableWrites, hasBackfillWrites, type CatalogPutOutcome, type CatalogRow, type CatalogStore } from '../catalog-store.js';
 import { queueCatalogChannel, queueChannel } from '../notifier.js';
 import { writeQueuesIn } from './queues.js';
 import { writeTablesIn } from './tables.js';
-import { tableCatalogChannel } from '../table-store.js';
+import { indexBackfillChannel, tableCatalogChannel } from '../table-store.js';
 import { scheduleCatalogChannel } from '../schedule-store.js';
 import { writeSchedulesIn } from './schedules.js';
 import type { Notifier } from '../notifier.js';
@@ -122,6 +122,8 @@ export function createPostgresCatalogStore(pool: pg.Pool, notifier: Notifier): C
       if (hasQueueWrites(p.queues)) notifier.publish(queueCatalogChannel);
       for (const id of deletedQueueIds) notifier.publish(queueChannel(id));
       if (hasTableWrites(p.tables)) notifier.publish(tableCatalogChannel);
+      // An index added or removed, or a table deleted, may have created or ended a backfill lease.
+      if (hasBackfillWrites(p.tables)) notifier.publish(indexBackfillChannel);
       return { written: true };
     },
     async catalogPut(p) {

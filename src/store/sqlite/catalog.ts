@@ -1,7 +1,7 @@
 /** The catalog on SQLite: each write reads the entry and decides inside one synchronous transaction. */
-import { catalogChannel, catalogEntryOf, hasQueueWrites, hasScheduleWrites, hasTableWrites, type CatalogQueueWrites, type CatalogRow, type CatalogStore } from '../catalog-store.js';
+import { catalogChannel, catalogEntryOf, hasQueueWrites, hasScheduleWrites, hasTableWrites, hasBackfillWrites, type CatalogQueueWrites, type CatalogRow, type CatalogStore } from '../catalog-store.js';
 import { queueCatalogChannel, queueChannel } from '../notifier.js';
-import { tableCatalogChannel } from '../table-store.js';
+import { indexBackfillChannel, tableCatalogChannel } from '../table-store.js';
 import { sqliteTableRowWrites } from './tables.js';
 import { scheduleCatalogChannel } from '../schedule-store.js';
 import { sqliteScheduleWriter } from './schedules.js';
@@ -55,7 +55,7 @@ export function createSqliteCatalogStore(db: SqliteDatabase, notifier: Notifier,
     }
   }
   const writeSchedules = sqliteScheduleWriter(db);
-  const writeTables = sqliteTableRowWrites(db);
+  const writeTables = sqliteTableRowWrites(db, notifier);
   const writeBatch = db.transaction((p: Parameters<CatalogStore['catalogWrite']>[0]) => {
     for (const op of p.puts) if (!put(op).written) throw new ConditionFailed({ kind: op.kind, name: op.name });
     for (const op of p.deletes) if (!remove(op)) throw new ConditionFailed({ kind: op.kind, name: op.name });
@@ -82,6 +82,8 @@ export function createSqliteCatalogStore(db: SqliteDatabase, notifier: Notifier,
       if (hasQueueWrites(p.queues)) notifier.publish(queueCatalogChannel);
       for (const id of deletedQueueIds) notifier.publish(queueChannel(id));
       if (hasTableWrites(p.tables)) notifier.publish(tableCatalogChannel);
+      // An index added or removed, or a table deleted, may have created or ended a backfill lease.
+      if (hasBackfillWrites(p.tables)) notifier.publish(indexBackfillChannel);
       return { written: true };
     },
     async catalogPut(p) {
