@@ -9,7 +9,12 @@
  * zip CreateFunction uploads), kept beside it (migration 12) with their SHA-256. The attachment is
  * written in the same transaction as the entry (a refused write stores neither), stays until a later
  * write replaces it, and is deleted with the entry; so every node that reads an entry can fetch the
- * bytes it names.
+ * bytes it names. The bytes are content-addressed (migration 24): kept once per SHA-256 however many
+ * entries attach them (a Lambda function and each version published from unchanged code), and removed
+ * in the transaction that removes or replaces their last reference. A write attaching bytes and the
+ * removal of their last other reference may run at once: whichever commits second finds what the first
+ * did (on PostgreSQL both take the blob's row lock before deciding), so bytes an entry names are never
+ * removed.
  */
 
 import type { QueueSettings } from './queue-settings.js';
@@ -151,6 +156,8 @@ export interface CatalogStore {
   catalogWrite(p: { puts: CatalogPutInput[]; deletes: CatalogDeleteInput[]; schedules?: CatalogScheduleWrites; queues?: CatalogQueueWrites; tables?: CatalogTableWrites }): Promise<CatalogWriteOutcome>;
   /** The entry's attachment, if it has one. */
   catalogAttachment(p: { kind: string; name: string }): Promise<CatalogAttachment | undefined>;
+  /** How many entries have an attachment, and the distinct bytes kept for them (tests, diagnostics). */
+  catalogAttachmentStats(): Promise<{ references: number; blobs: number; bytes: number }>;
 }
 
 /** Whether a batch changes any schedule (its writers then publish the schedules' channel). */
