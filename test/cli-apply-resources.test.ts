@@ -410,4 +410,25 @@ describe.each(storeBackends)('sluice apply --adopt (%s)', (_backend, openStore) 
     expect(keyed.stderr).toContain('tables.keyed.partitionKey');
     expect((await node.sluice.store.catalogList({ kind: 'applied-table' })).map((entry) => entry.name)).toEqual(['ledger']);
   });
+
+  it('adopts a table whose global indexes differ from the file: the plan shows them, the apply adds and removes them', async () => {
+    await node.sluice.tables.createTable({
+      name: 'indexed',
+      partitionKey: { name: 'id', type: 'S' },
+      indexes: [{ name: 'byOld', kind: 'global', partitionKey: { name: 'old', type: 'S' }, sortKey: null, projection: { type: 'ALL' } }],
+    });
+    await node.sluice.tables.putItem({ tableName: 'indexed', item: { id: 'i-1', owner: 'ann', old: 'x' } });
+    const own = join(dir, 'indexed.yaml');
+    writeFileSync(own, 'tables:\n  indexed:\n    partitionKey: { name: id, type: S }\n    indexes: { byOwner: { partitionKey: { name: owner, type: S } } }\n');
+    const planned = await sluice('apply', '--config', own, '--adopt', '--dry-run');
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(planned.stdout).toMatch(/adopt\s+table indexed\s+\+ index byOwner, - index byOld/);
+    const adopted = await sluice('apply', '--config', own, '--adopt');
+    expect(adopted.code, adopted.stderr).toBe(0);
+    await expect
+      .poll(async () => (await node.sluice.tables.describeTable('indexed')).indexes?.map((index) => `${index.name}${index.backfilling ? ' CREATING' : ''}`), { timeout: 5000, interval: 20 })
+      .toEqual(['byOwner']);
+    const found = await node.sluice.tables.query({ tableName: 'indexed', indexName: 'byOwner', keyConditionExpression: '#o = :o', expressionAttributeNames: { '#o': 'owner' }, expressionAttributeValues: { ':o': 'ann' } });
+    expect(found.items).toHaveLength(1);
+  });
 });
