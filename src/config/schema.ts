@@ -49,6 +49,8 @@ export const nodeSettingsSchema = z.strictObject({
   executionLeaseMs: rangedInteger({ min: 1_000, max: 3_600_000, unit: 'ms' }).optional(),
   /** How long a node holds a secondary index backfill before another node may take it over (default 30,000). */
   indexBackfillLeaseMs: rangedInteger({ min: 100, max: 3_600_000, unit: 'ms' }).optional(),
+  /** The age at which the key signing GetFunction's Code.Location URLs is rotated (default 30 days). */
+  codeLocationKeyMaxAgeDays: rangedInteger({ min: 1, max: 3650, unit: 'days' }).optional(),
 });
 
 export const authSchema = z.strictObject({
