@@ -52,14 +52,18 @@ export interface CatalogAttachment {
   content: Buffer;
 }
 
-/** One write of `catalogWrite`; an attachment is written with its entry (PublishVersion's copy of the zip). */
+/**
+ * One write of `catalogWrite`; an attachment is written with its entry. In a batch it may name bytes
+ * the store already keeps by their digest alone (PublishVersion attaches `$LATEST`'s zip so, without
+ * reading it): the batch then fails, naming kind `attachment` and the digest, if they are not kept.
+ */
 export interface CatalogPutInput {
   kind: string;
   name: string;
   definition: string;
   modifiedAt: number;
   ifRevision?: number | null;
-  attachment?: CatalogAttachment;
+  attachment?: CatalogAttachment | { sha256: string; content?: undefined };
 }
 
 /** One delete of `catalogWrite`; an absent entry fails its condition. */

@@ -104,6 +104,19 @@ export function catalogStoreConformance(backend: BackendUnderTest): void {
       expect(await stats()).toEqual({ references: 0, blobs: 0, bytes: 0 });
     });
 
+    it('attaches bytes the store keeps by their digest alone, in a batch; fails the batch, naming them, when they are not kept', async () => {
+      const zip = { sha256: 'e'.repeat(64), content: Buffer.from('kept zip') };
+      await t.store.catalogPut({ ...entry('f', {}), kind: 'function', attachment: zip });
+      const byDigest = { ...entry('f:1', {}), kind: 'function-version', ifRevision: null, attachment: { sha256: zip.sha256 } };
+      expect(await t.store.catalogWrite({ puts: [byDigest], deletes: [] })).toEqual({ written: true });
+      expect(await t.store.catalogAttachment({ kind: 'function-version', name: 'f:1' })).toEqual(zip);
+      expect(await t.store.catalogAttachmentStats()).toEqual({ references: 2, blobs: 1, bytes: zip.content.length });
+      const missing = { ...entry('f:2', {}), kind: 'function-version', ifRevision: null, attachment: { sha256: 'f'.repeat(64) } };
+      expect(await t.store.catalogWrite({ puts: [{ ...entry('f', { lastVersion: 2 }), kind: 'function' }, missing], deletes: [] })).toEqual({ written: false, failed: { kind: 'attachment', name: 'f'.repeat(64) } });
+      expect((await t.store.catalogList({ kind: 'function-version' })).map((e) => e.name)).toEqual(['f:1']);
+      expect((await t.store.catalogList({ kind: 'function' }))[0]?.definition).toBe('{}');
+    });
+
     it('never removes bytes an entry attaches while their last other reference is removed at the same time', async () => {
       // A version published from the function's code while the function (its last other user) is deleted.
       for (let round = 0; round < 40; round++) {
@@ -116,6 +129,17 @@ export function catalogStoreConformance(backend: BackendUnderTest): void {
         // Compared with equals: a deep equality of 64 KB costs vitest about half a second.
         expect((await t.store.catalogAttachment({ kind: 'function-version', name: `f${round}:1` }))?.content.equals(zip.content), `round ${round}`).toBe(true);
         await t.store.catalogDelete({ kind: 'function-version', name: `f${round}:1` });
+        // The same race with the version attaching the bytes by digest alone: it is written with them, or
+        // refused naming them (they were gone first); never written without them.
+        await t.store.catalogPut({ ...entry(`g${round}`, {}), kind: 'function', attachment: zip });
+        const [published] = await Promise.all([
+          t.store.catalogWrite({ puts: [{ ...entry(`g${round}:1`, {}), kind: 'function-version', ifRevision: null, attachment: { sha256: zip.sha256 } }], deletes: [] }),
+          t.store.catalogDelete({ kind: 'function', name: `g${round}` }),
+        ]);
+        const kept = await t.store.catalogAttachment({ kind: 'function-version', name: `g${round}:1` });
+        if (published.written) expect(kept?.content.equals(zip.content), `round ${round} by digest`).toBe(true);
+        else expect([published.failed, kept, await t.store.catalogList({ kind: 'function-version' })]).toEqual([{ kind: 'attachment', name: zip.sha256 }, undefined, []]);
+        if (published.written) await t.store.catalogDelete({ kind: 'function-version', name: `g${round}:1` });
       }
       expect(await t.store.catalogAttachmentStats()).toEqual({ references: 0, blobs: 0, bytes: 0 });
     });

@@ -16,7 +16,7 @@
  * the end of the transaction, so two releasing transactions lock them in one order.
  */
 import type pg from 'pg';
-import { catalogChannel, catalogEntryOf, hasQueueWrites, hasScheduleWrites, hasTableWrites, hasBackfillWrites, type CatalogAttachment, type CatalogPutOutcome, type CatalogRow, type CatalogStore } from '../catalog-store.js';
+import { catalogChannel, catalogEntryOf, hasQueueWrites, hasScheduleWrites, hasTableWrites, hasBackfillWrites, type CatalogPutInput, type CatalogPutOutcome, type CatalogRow, type CatalogStore } from '../catalog-store.js';
 import { queueCatalogChannel, queueChannel } from '../notifier.js';
 import { writeQueuesIn } from './queues.js';
 import { writeTablesIn } from './tables.js';
@@ -69,6 +69,8 @@ const sql = {
            ON CONFLICT (kind, name) DO UPDATE SET sha256 = EXCLUDED.sha256`,
   },
   lockBlob: { name: 'sluice_catalog_lock_blob', text: 'SELECT 1 FROM catalog_blobs WHERE sha256 = $1 FOR UPDATE' },
+  // Bytes attached by digest alone: kept, and kept until this transaction ends (a remover's FOR UPDATE waits).
+  shareBlob: { name: 'sluice_catalog_share_blob', text: 'SELECT 1 FROM catalog_blobs WHERE sha256 = $1 FOR SHARE' },
   dropBlobIfUnused: {
     name: 'sluice_catalog_drop_blob',
     text: 'DELETE FROM catalog_blobs WHERE sha256 = $1 AND NOT EXISTS (SELECT 1 FROM catalog_attachments WHERE sha256 = $1)',
@@ -96,10 +98,14 @@ async function releaseBlobs(query: Query, released: Released): Promise<void> {
   }
 }
 
-/** Points the entry at the bytes, kept once per digest; the bytes it pointed at are released. */
-async function attach(query: Query, p: { kind: string; name: string; attachment: CatalogAttachment }, released: Released): Promise<void> {
+/**
+ * Points the entry at the bytes, kept once per digest (given by digest alone, they must be kept, or the
+ * batch fails naming them); the bytes it pointed at are released.
+ */
+async function attach(query: Query, p: { kind: string; name: string; attachment: NonNullable<CatalogPutInput['attachment']> }, released: Released): Promise<void> {
   const [previous] = await query<{ sha256: string }>(sql.referenceOf, [p.kind, p.name]);
-  await query(sql.putBlob, [p.attachment.sha256, p.attachment.content]);
+  if (p.attachment.content) await query(sql.putBlob, [p.attachment.sha256, p.attachment.content]);
+  else if ((await query(sql.shareBlob, [p.attachment.sha256])).length === 0) throw new ConditionFailed({ kind: 'attachment', name: p.attachment.sha256 });
   await query(sql.putReference, [p.kind, p.name, p.attachment.sha256]);
   released.delete(p.attachment.sha256);
   if (previous && previous.sha256 !== p.attachment.sha256) released.add(previous.sha256);
@@ -119,7 +125,7 @@ class ConditionFailed extends Error {
 type Query = <R extends pg.QueryResultRow>(statement: Statement, values: unknown[]) => Promise<R[]>;
 
 /** The entry's write (the statement its `ifRevision` calls for), then the attachment's when it was written. */
-async function putWith(query: Query, p: Parameters<CatalogStore['catalogPut']>[0], released: Released = new Set()): Promise<CatalogPutOutcome> {
+async function putWith(query: Query, p: CatalogPutInput, released: Released = new Set()): Promise<CatalogPutOutcome> {
   const values = [p.kind, p.name, p.definition, p.modifiedAt];
   const rows =
     p.ifRevision === undefined

@@ -4,7 +4,7 @@
  * migration 24); the transaction that drops a blob's last reference drops the blob. Transactions on one
  * database run one at a time, so a reference written and the last one removed never interleave.
  */
-import { catalogChannel, catalogEntryOf, hasQueueWrites, hasScheduleWrites, hasTableWrites, hasBackfillWrites, type CatalogAttachment, type CatalogQueueWrites, type CatalogRow, type CatalogStore } from '../catalog-store.js';
+import { catalogChannel, catalogEntryOf, hasQueueWrites, hasScheduleWrites, hasTableWrites, hasBackfillWrites, type CatalogPutInput, type CatalogQueueWrites, type CatalogRow, type CatalogStore } from '../catalog-store.js';
 import { queueCatalogChannel, queueChannel } from '../notifier.js';
 import { indexBackfillChannel, tableCatalogChannel } from '../table-store.js';
 import { sqliteTableRowWrites } from './tables.js';
@@ -33,6 +33,7 @@ export function createSqliteCatalogStore(db: SqliteDatabase, notifier: Notifier,
        ON CONFLICT (kind, name) DO UPDATE SET sha256 = excluded.sha256`,
     ),
     putBlob: db.prepare<[string, Buffer]>('INSERT INTO catalog_blobs (sha256, content) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING'),
+    blobKept: db.prepare<[string], { kept: number }>('SELECT 1 AS kept FROM catalog_blobs WHERE sha256 = ?'),
     dropBlobIfUnused: db.prepare<[string, string]>('DELETE FROM catalog_blobs WHERE sha256 = ? AND NOT EXISTS (SELECT 1 FROM catalog_attachments WHERE sha256 = ?)'),
     getAttachment: db.prepare<[string, string], { sha256: string; content: Buffer }>(
       'SELECT a.sha256, b.content FROM catalog_attachments a JOIN catalog_blobs b ON b.sha256 = a.sha256 WHERE a.kind = ? AND a.name = ?',
@@ -42,12 +43,17 @@ export function createSqliteCatalogStore(db: SqliteDatabase, notifier: Notifier,
     referenceCount: db.prepare<[], { references: number }>('SELECT count(*) AS "references" FROM catalog_attachments'),
   };
 
-  /** Points the entry at the bytes (stored once per digest); the bytes it pointed at go when now unused. */
-  function attach(kind: string, name: string, attachment: CatalogAttachment): void {
+  /**
+   * Points the entry at the bytes (stored once per digest; given by digest alone, they must be kept:
+   * false when not); the bytes it pointed at go when now unused.
+   */
+  function attach(kind: string, name: string, attachment: NonNullable<CatalogPutInput['attachment']>): boolean {
     const previous = sql.referenceOf.get(kind, name)?.sha256;
-    sql.putBlob.run(attachment.sha256, attachment.content);
+    if (attachment.content) sql.putBlob.run(attachment.sha256, attachment.content);
+    else if (!sql.blobKept.get(attachment.sha256)) return false;
     sql.putReference.run(kind, name, attachment.sha256);
     if (previous !== undefined && previous !== attachment.sha256) sql.dropBlobIfUnused.run(previous, previous);
+    return true;
   }
 
   function detach(kind: string, name: string): void {
@@ -55,13 +61,13 @@ export function createSqliteCatalogStore(db: SqliteDatabase, notifier: Notifier,
     if (removed !== undefined) sql.dropBlobIfUnused.run(removed, removed);
   }
 
-  const put = db.transaction((p: Parameters<CatalogStore['catalogPut']>[0]) => {
+  const put = db.transaction((p: CatalogPutInput) => {
     const current = sql.get.get(p.kind, p.name);
     const expected = p.ifRevision === undefined ? (current?.revision ?? null) : p.ifRevision;
     if ((current?.revision ?? null) !== expected) return { written: false as const, current: current ? toEntry(current) : null };
     const revision = (current?.revision ?? 0) + 1;
     sql.upsert.run(p.kind, p.name, p.definition, revision, p.modifiedAt);
-    if (p.attachment) attach(p.kind, p.name, p.attachment);
+    if (p.attachment && !attach(p.kind, p.name, p.attachment)) throw new ConditionFailed({ kind: 'attachment', name: p.attachment.sha256 });
     return { written: true as const, entry: { kind: p.kind, name: p.name, definition: p.definition, revision, modifiedAt: p.modifiedAt } };
   });
 
