@@ -8,7 +8,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { storeBackends } from './support/dynamodb.js';
 import { applyConfig } from '../src/config/apply.js';
 import { loadConfigFile } from '../src/config/load.js';
@@ -216,14 +216,85 @@ describe.each(storeBackends)('sluice apply of tables (%s)', (_backend, openStore
     expect(steps(await run('--prune'))).toEqual(['unchanged tasks', 'delete scratch']);
     expect(await node.sluice.tables.listTables()).toEqual(['tasks']);
 
-    // Changed only through the file; its keys and indexes not at all.
+    // Changed only through the file; its keys and its indexes' key schemas and projections not at all.
     await expect(node.sluice.tables.updateTable('tasks', { ttlAttribute: null })).rejects.toThrow(file);
     await expect(node.sluice.tables.deleteTable('tasks')).rejects.toThrow(file);
-    writeFileSync(file, `tables:\n  tasks:\n    partitionKey: { name: pk, type: S }\n    stream: NEW_AND_OLD_IMAGES\n    ttlAttribute: expiresAt\n  fresh:\n    partitionKey: { name: id, type: S }\n`);
+    const fresh = '  fresh:\n    partitionKey: { name: id, type: S }\n';
+    writeFileSync(file, `tables:\n  tasks:\n    partitionKey: { name: pk, type: S }\n    indexes: { byOwner: { partitionKey: { name: owner, type: S }, projection: KEYS_ONLY } }\n${fresh}`);
     const refused = await sluice('apply', '--config', file);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('tables.tasks.indexes');
+    expect(refused.stderr).toContain("tables.tasks.indexes.byOwner: cannot change an existing index's key schema or projection");
+    writeFileSync(file, `tables:\n  tasks:\n    partitionKey: { name: id, type: S }\n    indexes: { byOwner: { partitionKey: { name: owner, type: S } } }\n${fresh}`);
+    const rekeyed = await sluice('apply', '--config', file);
+    expect(rekeyed.code).toBe(1);
+    expect(rekeyed.stderr).toContain('tables.tasks.partitionKey: cannot change on an existing table');
     expect(await node.sluice.tables.listTables()).toEqual(['tasks']);
+  });
+
+  it('adds a global index (CREATING, backfilled by the node, then ACTIVE), removes one, one creation at a time', async () => {
+    const orders = (indexes: string) => `tables:\n  orders:\n    partitionKey: { name: id, type: S }\n${indexes ? `    indexes: { ${indexes} }\n` : ''}`;
+    const byStatus = 'byStatus: { partitionKey: { name: status, type: S } }';
+    const byCustomer = 'byCustomer: { partitionKey: { name: customer, type: S }, projection: KEYS_ONLY }';
+    const byDay = 'byDay: { partitionKey: { name: day, type: S } }';
+    const queryIndex = (indexName: string, attribute: string, value: string) =>
+      node.sluice.tables.query({ tableName: 'orders', indexName, keyConditionExpression: '#a = :v', expressionAttributeNames: { '#a': attribute }, expressionAttributeValues: { ':v': value } });
+    const active = async (indexName: string) => {
+      for (let i = 0; i < 250; i++) {
+        const index = (await node.sluice.tables.describeTable('orders')).indexes?.find((candidate) => candidate.name === indexName);
+        if (index && !index.backfilling) return;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      throw new Error(`${indexName} never became ACTIVE`);
+    };
+    const shared = file;
+    // A file of its own: the previous test's file still manages its tables.
+    file = join(dir, 'orders.yaml');
+    onTestFinished(() => {
+      file = shared;
+    });
+    writeFileSync(file, orders(''));
+    expect(steps(await run())).toEqual(['create orders']);
+    for (let i = 0; i < 30; i++) await node.sluice.tables.putItem({ tableName: 'orders', item: { id: `o-${i}`, status: i % 3 === 0 ? 'open' : 'done', customer: `c-${i % 5}` } });
+
+    writeFileSync(file, orders(byStatus));
+    const planned = await sluice('apply', '--config', file, '--dry-run');
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(planned.stdout).toMatch(/update\s+table orders\s+\+ index byStatus/);
+    expect((await node.sluice.tables.describeTable('orders')).indexes).toBeUndefined();
+    const added = await run();
+    expect(added).toEqual([{ action: 'update', table: 'orders', indexes: { add: ['byStatus'] } }]);
+    // The store's lease row is free: this node's backfill watcher takes it and fills the index from the items.
+    await active('byStatus');
+    expect((await queryIndex('byStatus', 'status', 'open')).items).toHaveLength(10);
+    await node.sluice.tables.putItem({ tableName: 'orders', item: { id: 'o-new', status: 'open', customer: 'c-9' } });
+    expect((await queryIndex('byStatus', 'status', 'open')).items).toHaveLength(11);
+    expect(steps(await run())).toEqual(['unchanged orders']);
+
+    // Two creations at once: DynamoDB's limit, named; nothing applied.
+    writeFileSync(file, orders(`${byStatus}, ${byCustomer}, ${byDay}`));
+    const two = await sluice('apply', '--config', file);
+    expect(two.code).toBe(1);
+    expect(two.stderr).toContain('tables.orders.indexes: Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table');
+    expect((await node.sluice.tables.describeTable('orders')).indexes?.map((index) => index.name)).toEqual(['byStatus']);
+
+    // One removed and one added in the same apply.
+    writeFileSync(file, orders(byCustomer));
+    const swapped = await sluice('apply', '--config', file, '--dry-run');
+    expect(swapped.stdout).toMatch(/update\s+table orders\s+\+ index byCustomer, - index byStatus/);
+    expect(await run()).toEqual([{ action: 'update', table: 'orders', indexes: { add: ['byCustomer'], remove: ['byStatus'] } }]);
+    await active('byCustomer');
+    expect((await queryIndex('byCustomer', 'customer', 'c-1')).items).toHaveLength(6);
+    await expect(queryIndex('byStatus', 'status', 'open')).rejects.toThrow(/byStatus/);
+    expect(await node.sluice.store.backfillList()).toEqual([]);
+    const { id: ordersId } = (await node.sluice.store.tableGet({ name: 'orders' }))!;
+    expect((await node.sluice.store.indexStats({ tableId: ordersId })).map((row) => row.index)).toEqual(['byCustomer']);
+
+    writeFileSync(file, orders(''));
+    expect(await run()).toEqual([{ action: 'update', table: 'orders', indexes: { remove: ['byCustomer'] } }]);
+    expect((await node.sluice.tables.describeTable('orders')).indexes).toBeUndefined();
+    // The removed indexes' entries went with them.
+    const { id } = (await node.sluice.store.tableGet({ name: 'orders' }))!;
+    expect(await node.sluice.store.indexStats({ tableId: id })).toEqual([]);
   });
 
   it('creates a table, a function from its handler and a stream trigger between them in one apply', async () => {
@@ -338,5 +409,26 @@ describe.each(storeBackends)('sluice apply --adopt (%s)', (_backend, openStore) 
     expect(keyed.code).toBe(1);
     expect(keyed.stderr).toContain('tables.keyed.partitionKey');
     expect((await node.sluice.store.catalogList({ kind: 'applied-table' })).map((entry) => entry.name)).toEqual(['ledger']);
+  });
+
+  it('adopts a table whose global indexes differ from the file: the plan shows them, the apply adds and removes them', async () => {
+    await node.sluice.tables.createTable({
+      name: 'indexed',
+      partitionKey: { name: 'id', type: 'S' },
+      indexes: [{ name: 'byOld', kind: 'global', partitionKey: { name: 'old', type: 'S' }, sortKey: null, projection: { type: 'ALL' } }],
+    });
+    await node.sluice.tables.putItem({ tableName: 'indexed', item: { id: 'i-1', owner: 'ann', old: 'x' } });
+    const own = join(dir, 'indexed.yaml');
+    writeFileSync(own, 'tables:\n  indexed:\n    partitionKey: { name: id, type: S }\n    indexes: { byOwner: { partitionKey: { name: owner, type: S } } }\n');
+    const planned = await sluice('apply', '--config', own, '--adopt', '--dry-run');
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(planned.stdout).toMatch(/adopt\s+table indexed\s+\+ index byOwner, - index byOld/);
+    const adopted = await sluice('apply', '--config', own, '--adopt');
+    expect(adopted.code, adopted.stderr).toBe(0);
+    await expect
+      .poll(async () => (await node.sluice.tables.describeTable('indexed')).indexes?.map((index) => `${index.name}${index.backfilling ? ' CREATING' : ''}`), { timeout: 5000, interval: 20 })
+      .toEqual(['byOwner']);
+    const found = await node.sluice.tables.query({ tableName: 'indexed', indexName: 'byOwner', keyConditionExpression: '#o = :o', expressionAttributeNames: { '#o': 'owner' }, expressionAttributeValues: { ':o': 'ann' } });
+    expect(found.items).toHaveLength(1);
   });
 });

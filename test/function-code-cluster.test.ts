@@ -7,6 +7,7 @@
  */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateFunctionCommand, DeleteFunctionCommand, GetFunctionCommand, InvokeCommand, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import { Sluice } from '../src/engine/sluice.js';
 import { describePostgres, openTestStore } from '../src/testkit/postgres.js';
 import { useLambdaNodePair } from './support/lambda-nodes.js';
 import { sdkFailure } from './support/sdk-failure.js';
+import { sluiceInProcess } from './support/cli-in-process.js';
 import { zipOf } from '../src/testkit/zip.js';
 
 const decode = (payload: Uint8Array | undefined) => JSON.parse(Buffer.from(payload ?? []).toString('utf8')) as unknown;
@@ -76,6 +78,36 @@ describePostgres('functions created through the Lambda API across nodes', () => 
     onB.searchParams.set('signature', '0'.repeat(64));
     expect((await fetch(onB)).status).toBe(403);
     await nodes.lambdaA.send(new DeleteFunctionCommand({ FunctionName: 'located' }));
+  });
+
+  it('rotates the signing key through node B (sluice functions rotate-code-key): URLs given before stay valid on both nodes, new ones use the new key', async () => {
+    const zip = version(8);
+    await nodes.lambdaA.send(new CreateFunctionCommand({ FunctionName: 'rotated', Runtime: 'nodejs22.x', Role: 'arn:aws:iam::000000000000:role/r', Handler: 'app/main.run', Code: { ZipFile: zip } }));
+    const location = async () => new URL((await nodes.lambdaA.send(new GetFunctionCommand({ FunctionName: 'rotated' }))).Code!.Location!);
+    const on = (url: URL, node: { url: string }) => fetch(new URL(url.pathname + url.search, node.url));
+    const before = await location();
+    const keyBefore = await nodes.a.sluice.catalog.sharedSecret('code-location');
+    const rotated = await sluiceInProcess(nodes.b, 'functions', 'rotate-code-key');
+    expect(rotated.code, rotated.stderr).toBe(0);
+    expect(rotated.stdout).toMatch(/rotated at .*; 1 retired key\(s\) still accepted/);
+    expect((await nodes.a.sluice.catalog.sharedSecret('code-location')).equals(keyBefore)).toBe(false);
+    // Signed with the retired key before the rotation: served by both nodes until it expires.
+    for (const node of [nodes.a, nodes.b]) {
+      const served = await on(before, node);
+      expect(served.status).toBe(200);
+      expect(Buffer.from(await served.arrayBuffer())).toEqual(zip);
+    }
+    // Node A signs with the new key at once (it reads the key at each GetFunction).
+    const after = await location();
+    expect(after.searchParams.get('signature')).not.toBe(before.searchParams.get('signature'));
+    expect((await on(after, nodes.b)).status).toBe(200);
+    // The retired key cannot sign a URL that outlives its retirement by more than a URL's 10 minutes.
+    const forged = new URL(before);
+    const expires = Math.floor(Date.now() / 1000) + 3600;
+    forged.searchParams.set('expires', String(expires));
+    forged.searchParams.set('signature', createHmac('sha256', keyBefore).update(`rotated\n${forged.searchParams.get('sha256')}\n${expires}`).digest('hex'));
+    expect((await on(forged, nodes.b)).status).toBe(403);
+    await nodes.lambdaA.send(new DeleteFunctionCommand({ FunctionName: 'rotated' }));
   });
 
   // Last: it leaves node B deaf to the catalog's wake-ups.

@@ -192,6 +192,34 @@ describe.each(storeBackends)('Lambda versions and aliases on %s', (_backend, ope
     expect(ctx.node.sluice.functions.exists('pruned:3')).toBe(false);
   });
 
+  it('keeps one copy of a zip however many versions publish it; removes it with the last function or version using it', async () => {
+    const stats = () => ctx.node.sluice.store.catalogAttachmentStats();
+    const before = await stats();
+    const grown = async () => {
+      const now = await stats();
+      return { references: now.references - before.references, blobs: now.blobs - before.blobs };
+    };
+    const code = codeOf('stored-once');
+    await ctx.lambda.send(new CreateFunctionCommand({ FunctionName: 'shared', Runtime: 'nodejs20.x', Role: ROLE, Handler: 'index.handler', Code: { ZipFile: code } }));
+    await ctx.lambda.send(new PublishVersionCommand({ FunctionName: 'shared' }));
+    await ctx.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'shared', Environment: { Variables: { GREETING: 'two' } } }));
+    await ctx.lambda.send(new PublishVersionCommand({ FunctionName: 'shared' }));
+    await ctx.lambda.send(new CreateAliasCommand({ FunctionName: 'shared', Name: 'live', FunctionVersion: '2' }));
+    // $LATEST, versions 1 and 2: three references to one zip.
+    expect(await grown()).toEqual({ references: 3, blobs: 1 });
+    expect((await stats()).bytes - before.bytes).toBe(code.length);
+    await ctx.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'shared', ZipFile: codeOf('stored-twice') }));
+    expect(await grown()).toEqual({ references: 3, blobs: 2 });
+    await ctx.lambda.send(new DeleteFunctionCommand({ FunctionName: 'shared', Qualifier: '1' }));
+    expect(await grown()).toEqual({ references: 2, blobs: 2 });
+    expect((await invoke('shared', 'live')).body).toMatchObject({ tag: 'stored-once', version: '2' });
+    await ctx.lambda.send(new DeleteAliasCommand({ FunctionName: 'shared', Name: 'live' }));
+    await ctx.lambda.send(new DeleteFunctionCommand({ FunctionName: 'shared', Qualifier: '2' }));
+    expect(await grown()).toEqual({ references: 1, blobs: 1 });
+    await ctx.lambda.send(new DeleteFunctionCommand({ FunctionName: 'shared' }));
+    expect(await stats()).toEqual(before);
+  });
+
   it('lists $LATEST alone for a function the program defines, and refuses to publish it', async () => {
     await ctx.node.sluice.functions.create({ name: 'programmed', handler: async () => 'ok' });
     expect((await ctx.lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'programmed' }))).Versions?.map((v) => v.Version)).toEqual(['$LATEST']);

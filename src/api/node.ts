@@ -169,6 +169,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       metrics,
       ...(config?.node?.metrics?.auth ? { metricsAuth: config.node.metrics.auth } : {}),
       ...(config?.node?.console?.enabled === false ? { console: false } : {}),
+      ...(config?.node?.codeLocationKeyMaxAgeDays !== undefined ? { codeKeyMaxAgeMs: config.node.codeLocationKeyMaxAgeDays * 24 * 3600_000 } : {}),
     });
     const url = await api.listen({ host: options.host ?? config?.node?.host ?? DEFAULT_HOST, port: options.port ?? config?.node?.port ?? DEFAULT_PORT });
     logger.info(

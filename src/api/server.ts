@@ -67,6 +67,8 @@ export interface HttpApiOptions {
   console?: boolean;
   /** How often an open console page gets a fresh snapshot (default 2 s). */
   consoleIntervalMs?: number;
+  /** The age at which the Code.Location signing key is rotated before use (default 30 days). */
+  codeKeyMaxAgeMs?: number;
 }
 
 export interface HttpApi {
@@ -257,7 +259,12 @@ export async function buildHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   });
   // Lambda's REST API (its own paths, signed for `lambda`), in a scope with Lambda's error shape.
   const { functions, triggers, streamTriggers, catalog } = options.sluice;
-  await registerLambdaEndpoint(app, { context: { functions, triggers, streamTriggers, catalog, arn }, auth: options.auth, shutdown: shutdown.signal });
+  await registerLambdaEndpoint(app, {
+    context: { functions, triggers, streamTriggers, catalog, arn },
+    auth: options.auth,
+    shutdown: shutdown.signal,
+    ...(options.codeKeyMaxAgeMs !== undefined ? { codeKeyMaxAgeMs: options.codeKeyMaxAgeMs } : {}),
+  });
   // EventBridge Scheduler's REST API (`/schedules`, `/schedule-groups`, signed for `scheduler`).
   const { schedules, store } = options.sluice;
   await registerSchedulerEndpoint(app, { context: { schedules, store, arn, now: () => clock.now() }, auth: options.auth });

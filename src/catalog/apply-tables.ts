@@ -1,18 +1,24 @@
 /**
  * `sluice apply` for a config file's tables (docs/design/catalog.md), as for its queues: apply creates a
  * table (keys, stream, TTL, shard count, indexes) and marks it (`applied-table`, `{managedBy}`); then only
- * that file changes its stream and TTL attribute or (with --prune) deletes it, with its items. A table's
- * keys and shard count never change; its indexes are only created with it (adding one needs a backfill,
- * which is not one transaction: UpdateTable or a node's config does it), so a file that changes any of
- * them is refused, naming the field. A table that exists without this file's mark is refused unless the
- * apply adopts (`--adopt`) and no other file manages it: then its keys, shard count and indexes must
- * match the file, its stream and TTL are updated to it, and it is marked as the file's. The table service's guard refuses UpdateTable and DeleteTable on an
- * applied table through every API, naming the file (`refuseAppliedTable`).
+ * that file changes its stream and TTL attribute, adds and removes its global secondary indexes, or (with
+ * --prune) deletes it, with its items. Index changes take UpdateTable's path (applyTableUpdate's
+ * createIndex / deleteIndex, and the table store's index update inside the apply's transaction): a
+ * removed index's entries go with it; an added one is CREATING, its lease row written free, so that a
+ * node's backfill watcher (backfill-leases.ts, any node) takes it at once and makes it ACTIVE. As on
+ * DynamoDB, one index per table is created at a time. A table's keys and shard count never change, nor
+ * its local indexes, nor an existing index's key schema or projection (DynamoDB cannot change them
+ * either: delete it and add it again), so a file that changes any of them is refused, naming the field.
+ * A table that exists without this file's mark is refused unless the apply adopts (`--adopt`) and no
+ * other file manages it: then its keys and shard count must match the file, its stream, TTL and global
+ * indexes are updated to it, and it is marked as the file's. The table service's guard refuses
+ * UpdateTable and DeleteTable on an applied table through every API, naming the file
+ * (`refuseAppliedTable`).
  */
 import { SluiceError } from '../model/errors.js';
 import type { CatalogEntry, CatalogTableWrites } from '../store/catalog-store.js';
 import type { StoredTable } from '../store/table-store.js';
-import type { TableDefinition } from '../store/table-definition.js';
+import type { IndexDefinition, TableDefinition } from '../store/table-definition.js';
 import { applyTableUpdate, buildTableDefinition, type CreateTableInput } from '../tables/definition.js';
 import { fieldChanges, refuseUnadopted, type FieldChange, type PlanStep } from './apply-plan.js';
 
@@ -23,6 +29,8 @@ export interface TablePlanStep {
   table: string;
   /** For a create or an update: the stream view type and TTL attribute (and for a create its keys and indexes). */
   changes?: Record<string, FieldChange>;
+  /** For an update or an adopt: the global secondary indexes added (CREATING, then ACTIVE) and removed, by name. */
+  indexes?: { add?: string[]; remove?: string[] };
 }
 
 const named = (name: string, error: unknown): unknown =>
@@ -46,9 +54,71 @@ function fixed(definition: TableDefinition) {
     partitionKey: definition.partitionKey,
     sortKey: definition.sortKey,
     shardCount: definition.shardCount,
-    indexes: (definition.indexes ?? []).map(({ backfilling: _backfilling, ...index }) => index),
   };
 }
+
+const declaredIndex = ({ backfilling: _backfilling, ...index }: IndexDefinition): IndexDefinition => index;
+
+/**
+ * The global indexes the file adds and removes on an existing table. A local index cannot be added or
+ * removed, and no index's key schema or projection can change (DynamoDB's UpdateTable cannot either):
+ * those are refused, naming the index.
+ */
+function indexChanges(name: string, desired: TableDefinition, current: TableDefinition): { add: IndexDefinition[]; remove: string[] } {
+  const wanted = new Map((desired.indexes ?? []).map((index) => [index.name, index]));
+  const existing = new Map((current.indexes ?? []).map((index) => [index.name, declaredIndex(index)]));
+  const refuse = (index: string, why: string): never => {
+    throw new SluiceError('InvalidParameterValue', `tables.${name}.indexes.${index}: ${why}`, { field: `tables.${name}.indexes.${index}` });
+  };
+  const add: IndexDefinition[] = [];
+  const remove: string[] = [];
+  for (const [indexName, index] of wanted) {
+    const found = existing.get(indexName);
+    if (!found) {
+      if (index.kind === 'local') refuse(indexName, 'a local secondary index can only be created with its table');
+      add.push(index);
+    } else if (Object.keys(fieldChanges({ index: found }, { index })).length > 0) {
+      refuse(
+        indexName,
+        "cannot change an existing index's key schema or projection (DynamoDB cannot either); remove the index from the file and apply, then add it back with the new definition",
+      );
+    }
+  }
+  for (const [indexName, index] of existing) {
+    if (wanted.has(indexName)) continue;
+    if (index.kind === 'local') refuse(indexName, 'a local secondary index cannot be removed from its table');
+    remove.push(indexName);
+  }
+  return { add, remove };
+}
+
+/**
+ * The definition the file gives an existing table, reached as UpdateTable would: the stream and TTL, then
+ * each removed index, then each added one (CREATING). A second index created on the same table, or one
+ * while another is still CREATING, is refused with DynamoDB's LimitExceededException, named.
+ */
+function updatedDefinition(declared: CreateTableInput, current: TableDefinition, changes: { add: IndexDefinition[]; remove: string[] }, now: number): TableDefinition {
+  try {
+    let next = applyTableUpdate(current, { stream: declared.stream ?? null, ttlAttribute: declared.ttlAttribute ?? null }, now);
+    for (const index of changes.remove) next = applyTableUpdate(next, { deleteIndex: index }, now);
+    for (const index of changes.add) next = applyTableUpdate(next, { createIndex: index }, now);
+    return next;
+  } catch (error) {
+    if (error instanceof SluiceError && error.code === 'LimitExceededException') {
+      throw new SluiceError(
+        error.code,
+        `tables.${declared.name}.indexes: ${error.message} (sluice apply adds one index to a table at a time: apply again once the index being created is ACTIVE)`,
+        { field: `tables.${declared.name}.indexes` },
+      );
+    }
+    throw named(declared.name, error);
+  }
+}
+
+const indexStep = (changes: { add: IndexDefinition[]; remove: string[] }): Pick<TablePlanStep, 'indexes'> =>
+  changes.add.length + changes.remove.length === 0
+    ? {}
+    : { indexes: { ...(changes.add.length > 0 ? { add: changes.add.map((index) => index.name) } : {}), ...(changes.remove.length > 0 ? { remove: changes.remove } : {}) } };
 
 export function planTables(p: {
   source: string;
@@ -65,7 +135,7 @@ export function planTables(p: {
     const desired = definitionOf(declared, p.now);
     const current = p.stored.find((table) => table.name === declared.name);
     if (!current) {
-      const shown = Object.entries(fieldChanges({ ...fixed(desired), ...mutable(desired) }, undefined)).filter(
+      const shown = Object.entries(fieldChanges({ ...fixed(desired), indexes: (desired.indexes ?? []).map(declaredIndex), ...mutable(desired) }, undefined)).filter(
         ([, { to }]) => to !== null && !(Array.isArray(to) && to.length === 0),
       );
       steps.push({ action: 'create', table: declared.name, changes: Object.fromEntries(shown) });
@@ -79,16 +149,20 @@ export function planTables(p: {
       const field = refused[0]!;
       throw new SluiceError(
         'InvalidParameterValue',
-        `tables.${declared.name}.${field}: cannot change on an existing table (sluice apply changes only its stream and TTL attribute; keys and shard count are fixed, indexes change through UpdateTable)`,
+        `tables.${declared.name}.${field}: cannot change on an existing table (sluice apply changes its stream, TTL attribute and global secondary indexes; keys and shard count are fixed)`,
         { field: `tables.${declared.name}.${field}` },
       );
     }
     const changes = fieldChanges(mutable(desired), mutable(current.definition));
+    const indexes = indexChanges(declared.name, desired, current.definition);
+    // Checked now, so that a dry run shows what the apply would refuse.
+    updatedDefinition(declared, current.definition, indexes, p.now);
+    const changed = { ...(Object.keys(changes).length > 0 ? { changes } : {}), ...indexStep(indexes) };
     if (adopting) {
-      steps.push({ action: 'adopt', table: declared.name, ...(Object.keys(changes).length > 0 ? { changes } : {}) });
+      steps.push({ action: 'adopt', table: declared.name, ...changed });
       continue;
     }
-    steps.push(Object.keys(changes).length === 0 ? { action: 'unchanged', table: declared.name } : { action: 'update', table: declared.name, changes });
+    steps.push(Object.keys(changed).length === 0 ? { action: 'unchanged', table: declared.name } : { action: 'update', table: declared.name, ...changed });
   }
   for (const [name, source] of managedBy) {
     if (source !== p.source || p.declared.some((declared) => declared.name === name)) continue;
@@ -102,19 +176,18 @@ export function tableWrites(p: { declared: readonly CreateTableInput[]; steps: r
   const writes: CatalogTableWrites = { creates: [], updates: [], deletes: [], now: p.now };
   for (const step of p.steps) {
     if (step.action === 'delete') writes.deletes.push(step.table);
-    if (step.action !== 'create' && step.action !== 'update' && !(step.action === 'adopt' && step.changes)) continue;
+    if (step.action !== 'create' && step.action !== 'update' && !(step.action === 'adopt' && (step.changes || step.indexes))) continue;
     const declared = p.declared.find((candidate) => candidate.name === step.table)!;
     if (step.action === 'create') {
       writes.creates.push({ name: step.table, definition: definitionOf(declared, p.now) });
       continue;
     }
     const current = p.stored.find((table) => table.name === step.table)!;
-    try {
-      const definition = applyTableUpdate(current.definition, { stream: declared.stream ?? null, ttlAttribute: declared.ttlAttribute ?? null }, p.now);
-      writes.updates.push({ name: step.table, definition, expected: current.definition });
-    } catch (error) {
-      throw named(step.table, error);
-    }
+    const indexes = indexChanges(step.table, definitionOf(declared, p.now), current.definition);
+    const definition = updatedDefinition(declared, current.definition, indexes, p.now);
+    const indexesChanged = indexes.add.length + indexes.remove.length > 0;
+    // No lease owner: the added index's lease row is written free, for whichever node's watcher takes it first.
+    writes.updates.push({ name: step.table, definition, expected: current.definition, ...(indexesChanged ? { indexesChanged, dropIndexes: indexes.remove } : {}) });
   }
   return writes;
 }

@@ -76,4 +76,21 @@ describe('the catalog service', () => {
     await expect.poll(() => sluice.triggers.list().map((t) => t.uuid)).toEqual([uuid]);
     expect(sluice.catalog.conflicts()).toEqual([]);
   });
+
+  it('rotates a shared key once it is older than maxAgeMs, keeping the old one as retired; nodes racing rotate it once', async () => {
+    const { sluice } = await engine();
+    const first = await sluice.catalog.signingKeys('code-location');
+    expect(first.previous).toEqual([]);
+    expect((await sluice.catalog.signingKeys('code-location', { maxAgeMs: 3_600_000 })).current.equals(first.current)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const rotated = await sluice.catalog.signingKeys('code-location', { maxAgeMs: 1 });
+    expect(rotated.current.equals(first.current)).toBe(false);
+    expect(rotated.previous.map((retired) => retired.key)).toEqual([first.current]);
+    expect((await sluice.catalog.sharedSecret('code-location')).equals(rotated.current)).toBe(true);
+    // Two nodes that read the same entry and both find it too old: one rotation, both sign with its key.
+    const [entry] = await sluice.store.catalogList({ kind: 'secret' });
+    const [a, b] = [await sluice.catalog.rotateSecret('code-location', entry), await sluice.catalog.rotateSecret('code-location', entry)];
+    expect(a.current.equals(b.current)).toBe(true);
+    expect((await sluice.store.catalogList({ kind: 'secret' }))[0]?.revision).toBe(entry!.revision + 1);
+  });
 });

@@ -10,7 +10,7 @@
  * conflict is reported). A mapping whose function is missing on a node waits there, quietly (listed by
  * `conflicts()`), until the function is declared (functions' changes wake the catalog up), then runs.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Clock } from '../model/clock.js';
 import { SluiceError } from '../model/errors.js';
 import type { Service } from '../model/service.js';
@@ -22,6 +22,7 @@ import { ALIAS_KIND, VERSION_KIND } from './catalog-versions.js';
 import { CatalogApply, type ApplyPlan, type ApplyRequest } from './catalog-apply.js';
 import { APPLIED_SCHEDULE_KIND, FUNCTION_KIND, MAPPING_KIND, SECRET_KIND, appliedFunctionFields, catalogKey, refuseApplied } from './catalog-entries.js';
 import { FunctionVersions } from './version-service.js';
+import { newSecret, rotatedSecret, signingKeysOf, type SecretDefinition, type SigningKeys } from './signing-keys.js';
 import { fieldChanges, tableOfStream, type MappingDefinition } from './apply-plan.js';
 import type { Store } from '../store/store.js';
 import { APPLIED_QUEUE_KIND } from './apply-queues.js';
@@ -364,13 +365,45 @@ export class CatalogService implements Service {
    * signs with it, so any node serves a URL another gave.
    */
   async sharedSecret(name: string): Promise<Buffer> {
-    const read = (entry: CatalogEntry) => Buffer.from((JSON.parse(entry.definition) as { key: string }).key, 'base64');
+    return (await this.signingKeys(name)).current;
+  }
+
+  /**
+   * The shared secret `name` with the keys it replaced (catalog/signing-keys.ts), read from the store at
+   * each call (a rotation through any node is seen at once). Made when absent, as sharedSecret; with
+   * `maxAgeMs`, rotated first when its key is older (the rotation is conditional on the revision read,
+   * so nodes racing rotate it once).
+   */
+  async signingKeys(name: string, options: { maxAgeMs?: number } = {}): Promise<SigningKeys> {
+    const read = (entry: CatalogEntry) => signingKeysOf(JSON.parse(entry.definition) as SecretDefinition, entry.modifiedAt);
     const existing = await this.entry(SECRET_KIND, name);
-    if (existing) return read(existing);
-    const outcome = await this.put(SECRET_KIND, name, { key: randomBytes(32).toString('base64') }, null);
+    if (existing) {
+      const keys = read(existing);
+      if (options.maxAgeMs === undefined || this.options.clock.now() - keys.createdAt < options.maxAgeMs) return keys;
+      return this.rotateSecret(name, existing);
+    }
+    const outcome = await this.put(SECRET_KIND, name, newSecret(this.options.clock.now()), null);
     if (outcome.written) return read(outcome.entry);
     if (!outcome.current) throw new Error(`the secret ${name} could not be stored`);
     return read(outcome.current);
+  }
+
+  /**
+   * Replaces the secret's key with a new one; the old key is kept as retired, so what it signed stays
+   * valid until it expires (`sluice functions rotate-code-key`). `from`: rotate only that revision (a
+   * node rotating an expired key: if another rotated first, its key is taken).
+   */
+  async rotateSecret(name: string, from?: CatalogEntry): Promise<SigningKeys> {
+    const read = (entry: CatalogEntry) => signingKeysOf(JSON.parse(entry.definition) as SecretDefinition, entry.modifiedAt);
+    const now = this.options.clock.now();
+    for (;;) {
+      const current = from ?? (await this.entry(SECRET_KIND, name));
+      const next = current ? rotatedSecret(JSON.parse(current.definition) as SecretDefinition, now) : newSecret(now);
+      const outcome = await this.put(SECRET_KIND, name, next, current?.revision ?? null);
+      if (outcome.written) return read(outcome.entry);
+      if (from && outcome.current) return read(outcome.current);
+      // An explicit rotation raced with another write: rotate what is there now.
+    }
   }
 
   /** Resolves once the code cache's planned prunes have run (tests). */

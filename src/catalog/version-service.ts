@@ -93,8 +93,6 @@ export class FunctionVersions {
     const versions = versionEntriesOf(await this.options.store.catalogList({ kind: VERSION_KIND }), name);
     const last = versions.at(-1);
     if (last && sameSnapshot(last.definition.stored, stored)) return { definition: last.definition, revision: last.entry.revision };
-    const zip = await this.options.store.catalogAttachment({ kind: 'function', name });
-    if (!zip || zip.sha256 !== stored.packageSha256) throw inProgress(this.arn(name));
     // Never reuse a number, even of a deleted version: the function's entry counts them.
     const version = Math.max(settings.lastVersion ?? 0, last?.definition.version ?? 0) + 1;
     const definition: VersionDefinition = { function: name, version, stored, description: p.description ?? stored.description };
@@ -102,7 +100,9 @@ export class FunctionVersions {
     const outcome = await this.options.store.catalogWrite({
       puts: [
         { kind: 'function', name, definition: JSON.stringify({ ...settings, lastVersion: version }), modifiedAt: now, ifRevision: entry.revision },
-        { kind: VERSION_KIND, name: `${name}:${version}`, definition: JSON.stringify(definition), modifiedAt: now, ifRevision: null, attachment: zip },
+        // The zip by its digest: the store keeps it once, for $LATEST and every version (and the function's
+        // entry, written in the same batch at the revision read, still names it).
+        { kind: VERSION_KIND, name: `${name}:${version}`, definition: JSON.stringify(definition), modifiedAt: now, ifRevision: null, attachment: { sha256: stored.packageSha256 } },
       ],
       deletes: [],
     });

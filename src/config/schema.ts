@@ -54,6 +54,8 @@ export const nodeSettingsSchema = z.strictObject({
    * one lets an application's tests reach ItemCollectionSizeLimitExceededException through the wire.
    */
   itemCollectionLimitBytes: rangedInteger({ min: 1, max: 10 * 2 ** 30, unit: 'bytes' }).optional(),
+  /** The age at which the key signing GetFunction's Code.Location URLs is rotated (default 30 days). */
+  codeLocationKeyMaxAgeDays: rangedInteger({ min: 1, max: 3650, unit: 'days' }).optional(),
 });
 
 export const authSchema = z.strictObject({

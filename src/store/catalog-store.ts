@@ -9,7 +9,12 @@
  * zip CreateFunction uploads), kept beside it (migration 12) with their SHA-256. The attachment is
  * written in the same transaction as the entry (a refused write stores neither), stays until a later
  * write replaces it, and is deleted with the entry; so every node that reads an entry can fetch the
- * bytes it names.
+ * bytes it names. The bytes are content-addressed (migration 24): kept once per SHA-256 however many
+ * entries attach them (a Lambda function and each version published from unchanged code), and removed
+ * in the transaction that removes or replaces their last reference. A write attaching bytes and the
+ * removal of their last other reference may run at once: whichever commits second finds what the first
+ * did (on PostgreSQL both take the blob's row lock before deciding), so bytes an entry names are never
+ * removed.
  */
 
 import type { QueueSettings } from './queue-settings.js';
@@ -47,14 +52,18 @@ export interface CatalogAttachment {
   content: Buffer;
 }
 
-/** One write of `catalogWrite`; an attachment is written with its entry (PublishVersion's copy of the zip). */
+/**
+ * One write of `catalogWrite`; an attachment is written with its entry. In a batch it may name bytes
+ * the store already keeps by their digest alone (PublishVersion attaches `$LATEST`'s zip so, without
+ * reading it): the batch then fails, naming kind `attachment` and the digest, if they are not kept.
+ */
 export interface CatalogPutInput {
   kind: string;
   name: string;
   definition: string;
   modifiedAt: number;
   ifRevision?: number | null;
-  attachment?: CatalogAttachment;
+  attachment?: CatalogAttachment | { sha256: string; content?: undefined };
 }
 
 /** One delete of `catalogWrite`; an absent entry fails its condition. */
@@ -98,13 +107,24 @@ export interface CatalogQueueWrites {
  */
 export interface CatalogTableWrites {
   creates: Array<{ name: string; definition: TableDefinition }>;
-  updates: Array<{ name: string; definition: TableDefinition; expected: TableDefinition }>;
+  /**
+   * Compare-and-set updates. With `indexesChanged` (`sluice apply` adding or removing a global index), as
+   * TableStore.tableUpdate: item writes in progress are waited for, `indexVersion` is bumped, the entries
+   * of `dropIndexes` deleted, and the backfill lease rows kept in step with the definition (an added
+   * index's row written free, for any node's watcher to take).
+   */
+  updates: Array<{ name: string; definition: TableDefinition; expected: TableDefinition; indexesChanged?: boolean; dropIndexes?: string[] }>;
   deletes: string[];
   now: number;
 }
 
 export function hasTableWrites(writes: CatalogTableWrites | undefined): boolean {
   return writes !== undefined && writes.creates.length + writes.updates.length + writes.deletes.length > 0;
+}
+
+/** Whether a batch may change index backfill leases (its writers then publish their channel). */
+export function hasBackfillWrites(writes: CatalogTableWrites | undefined): boolean {
+  return writes !== undefined && (writes.deletes.length > 0 || writes.updates.some((update) => update.indexesChanged === true));
 }
 
 /** Whether a batch changes any queue (its writers then publish the queues' channel). */
@@ -140,6 +160,8 @@ export interface CatalogStore {
   catalogWrite(p: { puts: CatalogPutInput[]; deletes: CatalogDeleteInput[]; schedules?: CatalogScheduleWrites; queues?: CatalogQueueWrites; tables?: CatalogTableWrites }): Promise<CatalogWriteOutcome>;
   /** The entry's attachment, if it has one. */
   catalogAttachment(p: { kind: string; name: string }): Promise<CatalogAttachment | undefined>;
+  /** How many entries have an attachment, and the distinct bytes kept for them (tests, diagnostics). */
+  catalogAttachmentStats(): Promise<{ references: number; blobs: number; bytes: number }>;
 }
 
 /** Whether a batch changes any schedule (its writers then publish the schedules' channel). */

@@ -33,7 +33,7 @@ export interface TestNode {
 
 export async function startTestNode(
   options: Partial<
-    Pick<HttpApiOptions, 'maxRequestBytes' | 'publicUrl' | 'connections' | 'capLogIntervalMs' | 'logger' | 'metricsAuth' | 'consoleIntervalMs' | 'console'>
+    Pick<HttpApiOptions, 'maxRequestBytes' | 'publicUrl' | 'connections' | 'capLogIntervalMs' | 'logger' | 'metricsAuth' | 'consoleIntervalMs' | 'console' | 'codeKeyMaxAgeMs'>
   > & {
     insecureDev?: boolean;
     /** Default: a fresh in-memory SQLite store. */

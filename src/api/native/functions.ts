@@ -2,9 +2,11 @@
  * /v1/functions and /v1/triggers: list and inspect functions, invoke one (synchronously, or as an
  * event), list triggers and change them at run time (enable, disable, batch size, concurrency).
  * Definitions come from the config file or the library; they are not created over HTTP, since a
- * handler is code on the node's disk.
+ * handler is code on the node's disk. POST /v1/code-location-key/rotate rotates the key GetFunction's
+ * Code.Location URLs are signed with (URLs signed before stay valid until they expire).
  */
 import type { FastifyInstance } from 'fastify';
+import { CODE_KEY_SECRET } from '../../catalog/signing-keys.js';
 import { pathParam, readBody, readQuery, type NativeContext, type NativeRouteModule } from './route-module.js';
 import { functionRequests, triggerRequests } from './schemas/functions.js';
 
@@ -12,6 +14,10 @@ function register(app: FastifyInstance, { sluice }: NativeContext): void {
   const { functions, triggers } = sluice;
 
   app.get('/functions', async () => ({ functions: functions.list() }));
+  app.post('/code-location-key/rotate', async () => {
+    const keys = await sluice.catalog.rotateSecret(CODE_KEY_SECRET);
+    return { rotatedAt: keys.createdAt, retiredKeys: keys.previous.length };
+  });
   app.get('/functions/:name', async (request) => {
     const name = pathParam(request, 'name');
     return { function: functions.get(name), metrics: functions.metrics(name) };

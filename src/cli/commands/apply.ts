@@ -60,7 +60,7 @@ export function registerApply(program: Command): void {
             },
           ]),
         );
-        const result = await context.client.post<{ plan: PlanStep[]; functions?: FunctionStep[]; schedules?: Array<{ action: string; schedule: string; changed?: boolean }>; queues?: Array<{ action: string; queue: string; changes?: FunctionStep['changes'] }>; tables?: Array<{ action: string; table: string; changes?: FunctionStep['changes'] }>; applied: boolean }>('/v1/apply', {
+        const result = await context.client.post<{ plan: PlanStep[]; functions?: FunctionStep[]; schedules?: Array<{ action: string; schedule: string; changed?: boolean }>; queues?: Array<{ action: string; queue: string; changes?: FunctionStep['changes'] }>; tables?: Array<{ action: string; table: string; changes?: FunctionStep['changes']; indexes?: { add?: string[]; remove?: string[] } }>; applied: boolean }>('/v1/apply', {
           source: path,
           functions,
           ...(config.schedules ? { schedules: config.schedules } : {}),
@@ -75,7 +75,11 @@ export function registerApply(program: Command): void {
         context.print(result, () => {
           const rows = [
             ...(result.queues ?? []).map((s) => ({ action: s.action, resource: `queue ${s.queue}`, detail: describeChanges(s.changes) })),
-            ...(result.tables ?? []).map((s) => ({ action: s.action, resource: `table ${s.table}`, detail: describeChanges(s.changes) })),
+            ...(result.tables ?? []).map((s) => ({
+              action: s.action,
+              resource: `table ${s.table}`,
+              detail: [describeChanges(s.changes), ...(s.indexes?.add ?? []).map((name) => `+ index ${name}`), ...(s.indexes?.remove ?? []).map((name) => `- index ${name}`)].filter(Boolean).join(', '),
+            })),
             ...result.plan.map((s) => ({ action: s.action, resource: s.mapping, detail: [s.uuid ?? '(new)', describeChanges(s.changes)].filter(Boolean).join(' ') })),
             ...(result.functions ?? []).map((s) => {
               const { reservedConcurrency: _reserved, ...others } = s.changes ?? {};

@@ -85,6 +85,16 @@ export function registerFunctions(program: Command): void {
       }),
     );
   functions
+    .command('rotate-code-key')
+    .description("Rotate the cluster's key for GetFunction's Code.Location URLs; URLs given before stay valid until they expire (10 minutes).")
+    .action(
+      action(async (_options: unknown, command: Command) => {
+        const context = commandContext(command);
+        const result = await context.client.post<{ rotatedAt: number; retiredKeys: number }>('/v1/code-location-key/rotate', {});
+        context.print(result, () => `rotated at ${new Date(result.rotatedAt).toISOString()}; ${result.retiredKeys} retired key(s) still accepted for the URLs they signed`);
+      }),
+    );
+  functions
     .command('show <name>')
     .description("A function's settings and metrics.")
     .action(

@@ -74,6 +74,76 @@ export function catalogStoreConformance(backend: BackendUnderTest): void {
       expect(await t.store.catalogAttachment({ kind: 'function', name: 'f' })).toBeUndefined();
     });
 
+    it('keeps the bytes of attachments once per digest, shared by entries, and removes them with their last reference', async () => {
+      const zip = (text: string) => ({ sha256: Buffer.from(text).toString('hex').padEnd(64, '0'), content: Buffer.from(text) });
+      const stats = () => t.store.catalogAttachmentStats();
+      await t.store.catalogPut({ ...entry('f', { v: 1 }), kind: 'function', attachment: zip('one') });
+      // PublishVersion of unchanged code: the version's entry attaches the same bytes.
+      await t.store.catalogWrite({ puts: [{ ...entry('f:1', {}), kind: 'function-version', ifRevision: null, attachment: zip('one') }], deletes: [] });
+      await t.store.catalogPut({ ...entry('f:2', {}), kind: 'function-version', attachment: zip('one') });
+      await t.store.catalogPut({ ...entry('g', {}), kind: 'function', attachment: zip('other') });
+      expect(await stats()).toEqual({ references: 4, blobs: 2, bytes: 'one'.length + 'other'.length });
+      // New code for f: its old bytes stay for the versions.
+      await t.store.catalogPut({ ...entry('f', { v: 2 }), kind: 'function', attachment: zip('two') });
+      expect(await stats()).toEqual({ references: 4, blobs: 3, bytes: 'one'.length + 'two'.length + 'other'.length });
+      expect(await t.store.catalogDelete({ kind: 'function-version', name: 'f:1' })).toBe(true);
+      expect(await t.store.catalogAttachment({ kind: 'function-version', name: 'f:2' })).toEqual(zip('one'));
+      expect((await stats()).blobs).toBe(3);
+      // The last version of the old code goes in a batch: so do its bytes.
+      expect(await t.store.catalogWrite({ puts: [], deletes: [{ kind: 'function-version', name: 'f:2' }] })).toEqual({ written: true });
+      expect(await stats()).toEqual({ references: 2, blobs: 2, bytes: 'two'.length + 'other'.length });
+      // A refused batch removes nothing.
+      expect(await t.store.catalogWrite({ puts: [{ ...entry('h', {}), ifRevision: 9 }], deletes: [{ kind: 'function', name: 'g' }] })).toMatchObject({ written: false });
+      expect(await t.store.catalogAttachment({ kind: 'function', name: 'g' })).toEqual(zip('other'));
+      // g takes f's code, then both go.
+      await t.store.catalogPut({ ...entry('g', {}), kind: 'function', attachment: zip('two') });
+      expect(await stats()).toEqual({ references: 2, blobs: 1, bytes: 'two'.length });
+      await t.store.catalogDelete({ kind: 'function', name: 'f' });
+      expect(await t.store.catalogAttachment({ kind: 'function', name: 'g' })).toEqual(zip('two'));
+      await t.store.catalogDelete({ kind: 'function', name: 'g' });
+      expect(await stats()).toEqual({ references: 0, blobs: 0, bytes: 0 });
+    });
+
+    it('attaches bytes the store keeps by their digest alone, in a batch; fails the batch, naming them, when they are not kept', async () => {
+      const zip = { sha256: 'e'.repeat(64), content: Buffer.from('kept zip') };
+      await t.store.catalogPut({ ...entry('f', {}), kind: 'function', attachment: zip });
+      const byDigest = { ...entry('f:1', {}), kind: 'function-version', ifRevision: null, attachment: { sha256: zip.sha256 } };
+      expect(await t.store.catalogWrite({ puts: [byDigest], deletes: [] })).toEqual({ written: true });
+      expect(await t.store.catalogAttachment({ kind: 'function-version', name: 'f:1' })).toEqual(zip);
+      expect(await t.store.catalogAttachmentStats()).toEqual({ references: 2, blobs: 1, bytes: zip.content.length });
+      const missing = { ...entry('f:2', {}), kind: 'function-version', ifRevision: null, attachment: { sha256: 'f'.repeat(64) } };
+      expect(await t.store.catalogWrite({ puts: [{ ...entry('f', { lastVersion: 2 }), kind: 'function' }, missing], deletes: [] })).toEqual({ written: false, failed: { kind: 'attachment', name: 'f'.repeat(64) } });
+      expect((await t.store.catalogList({ kind: 'function-version' })).map((e) => e.name)).toEqual(['f:1']);
+      expect((await t.store.catalogList({ kind: 'function' }))[0]?.definition).toBe('{}');
+    });
+
+    it('never removes bytes an entry attaches while their last other reference is removed at the same time', async () => {
+      // A version published from the function's code while the function (its last other user) is deleted.
+      for (let round = 0; round < 40; round++) {
+        const zip = { sha256: round.toString(16).padStart(64, '0'), content: Buffer.alloc(64 * 1024, round) };
+        await t.store.catalogPut({ ...entry(`f${round}`, {}), kind: 'function', attachment: zip });
+        await Promise.all([
+          t.store.catalogWrite({ puts: [{ ...entry(`f${round}:1`, {}), kind: 'function-version', ifRevision: null, attachment: zip }], deletes: [] }),
+          t.store.catalogDelete({ kind: 'function', name: `f${round}` }),
+        ]);
+        // Compared with equals: a deep equality of 64 KB costs vitest about half a second.
+        expect((await t.store.catalogAttachment({ kind: 'function-version', name: `f${round}:1` }))?.content.equals(zip.content), `round ${round}`).toBe(true);
+        await t.store.catalogDelete({ kind: 'function-version', name: `f${round}:1` });
+        // The same race with the version attaching the bytes by digest alone: it is written with them, or
+        // refused naming them (they were gone first); never written without them.
+        await t.store.catalogPut({ ...entry(`g${round}`, {}), kind: 'function', attachment: zip });
+        const [published] = await Promise.all([
+          t.store.catalogWrite({ puts: [{ ...entry(`g${round}:1`, {}), kind: 'function-version', ifRevision: null, attachment: { sha256: zip.sha256 } }], deletes: [] }),
+          t.store.catalogDelete({ kind: 'function', name: `g${round}` }),
+        ]);
+        const kept = await t.store.catalogAttachment({ kind: 'function-version', name: `g${round}:1` });
+        if (published.written) expect(kept?.content.equals(zip.content), `round ${round} by digest`).toBe(true);
+        else expect([published.failed, kept, await t.store.catalogList({ kind: 'function-version' })]).toEqual([{ kind: 'attachment', name: zip.sha256 }, undefined, []]);
+        if (published.written) await t.store.catalogDelete({ kind: 'function-version', name: `g${round}:1` });
+      }
+      expect(await t.store.catalogAttachmentStats()).toEqual({ references: 0, blobs: 0, bytes: 0 });
+    });
+
     it('stores no attachment with a refused write', async () => {
       await t.store.catalogPut({ ...entry('f', { v: 1 }), kind: 'function', attachment: { sha256: 'a'.repeat(64), content: Buffer.from([1, 2, 3]) } });
       const refused = await t.store.catalogPut({ ...entry('f', { v: 2 }), kind: 'function', ifRevision: null, attachment: { sha256: 'b'.repeat(64), content: Buffer.from([4]) } });

@@ -2,7 +2,8 @@
  * Index backfill leases (TableStore.backfill*): a table update keeps one lease per backfilling index
  * (created with the updater as owner, deleted once the index is ready or dropped, or the table deleted);
  * a lease is taken when free, expired or already the taker's, with a token that fences a former owner's
- * renewals; a renewal saves the progress, a release frees the lease keeping it.
+ * renewals; a renewal saves the progress, a release frees the lease keeping it. `catalogWrite`'s table
+ * updates (`sluice apply`) change indexes the same way, with the added index's lease written free.
  */
 import { describe, expect, it, vi } from 'vitest';
 import type { IndexDefinition, TableDefinition } from '../../store/table-definition.js';
@@ -80,6 +81,32 @@ export function indexBackfillStoreConformance(backend: BackendUnderTest): void {
       unsubscribe();
       expect(await t.store.backfillAcquire({ ...at, owner: 'node-c', now: t0 + 1600, leaseUntil: t0 + 2600 })).toMatchObject({ owner: 'node-c', token: 3, after });
       await t.store.backfillEnd(at);
+      expect(await t.store.backfillList()).toEqual([]);
+    });
+
+    it("catalogWrite changes indexes as tableUpdate does: version bumped, a dropped index's entries deleted, a free lease for an added one", async () => {
+      const { table } = await t.store.tableCreate({ name: 'tasks', definition: definitionOf([index('by-status')]), now: t0 });
+      await t.store.itemWrite({
+        now: t0,
+        writes: [{ tableId: table.id, key: { pk: Buffer.from('t-1'), sk: Buffer.alloc(0) }, shard: null, indexVersion: table.indexVersion, decide: () => ({ kind: 'put', item: '{}', size: 2, expiresAt: null, record: null }) }],
+      });
+      await t.store.indexBackfill({ tableId: table.id, index: 'by-status', after: null, limit: 10, entriesOf: (item) => [{ index: 'by-status', ipk: Buffer.from('open'), isk: Buffer.alloc(0), item, size: 2 }] });
+      expect((await t.store.indexStats({ tableId: table.id })).map((row) => row.index)).toEqual(['by-status']);
+      const heard = vi.fn();
+      const unsubscribe = t.store.notifier.subscribe(indexBackfillChannel, heard);
+      const next = definitionOf([{ ...index('by-owner', true), partitionKey: { name: 'owner', type: 'S' } }]);
+      const update = { name: 'tasks', definition: next, expected: table.definition, indexesChanged: true, dropIndexes: ['by-status'] };
+      expect(await t.store.catalogWrite({ puts: [], deletes: [], tables: { creates: [], updates: [update], deletes: [], now: t0 + 1 } })).toEqual({ written: true });
+      await vi.waitFor(() => expect(heard).toHaveBeenCalled());
+      unsubscribe();
+      const updated = await t.store.tableGet({ name: 'tasks' });
+      expect(updated?.indexVersion).toBe(table.indexVersion + 1);
+      expect(updated?.definition).toEqual(next);
+      expect(await t.store.indexStats({ tableId: table.id })).toEqual([]);
+      // Free: whichever node's watcher reads it first takes it.
+      expect(await t.store.backfillList()).toEqual([{ tableId: table.id, index: 'by-owner', owner: null, token: 0, leaseUntil: 0, after: null }]);
+      // A table deleted by the batch (--prune) takes its leases with it.
+      expect(await t.store.catalogWrite({ puts: [], deletes: [], tables: { creates: [], updates: [], deletes: ['tasks'], now: t0 + 2 } })).toEqual({ written: true });
       expect(await t.store.backfillList()).toEqual([]);
     });
 

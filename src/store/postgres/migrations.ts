@@ -615,6 +615,23 @@ export const postgresMigrations: Migration[] = [
     name: 'final slot refusals',
     sql: slotVerdictMigrationSql,
   },
+  {
+    version: 24,
+    name: 'content-addressed catalog attachments',
+    sql: `
+      -- An attachment's bytes are kept once per SHA-256 (store/catalog-store.ts): a Lambda version
+      -- published from unchanged code shares its zip with $LATEST and the other versions. catalog_attachments
+      -- keeps each entry's reference; a blob goes in the transaction that removes its last reference.
+      CREATE TABLE catalog_blobs (
+        sha256 text COLLATE "C" PRIMARY KEY,
+        content bytea NOT NULL
+      );
+      INSERT INTO catalog_blobs (sha256, content)
+        SELECT DISTINCT ON (sha256) sha256, content FROM catalog_attachments ORDER BY sha256;
+      ALTER TABLE catalog_attachments DROP COLUMN content;
+      CREATE INDEX catalog_attachments_by_sha256 ON catalog_attachments (sha256);
+    `,
+  },
 ];
 
 /** Namespace of the migration lock; the second key is derived from the schema name. */

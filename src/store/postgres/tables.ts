@@ -351,13 +351,19 @@ export async function writeTablesIn(client: pg.PoolClient, writes: CatalogTableW
     if (!created) return t.name;
   }
   for (const t of writes.updates) {
-    const [updated] = await query<TableRow>(client, sql.update, [t.name, JSON.stringify(t.definition), writes.now, JSON.stringify(t.expected)]);
+    // An index change first waits for item writes in progress, as tableUpdate's does.
+    if (t.indexesChanged) await query(client, sql.lockForIndexes, [t.name]);
+    const [updated] = await query<TableRow>(client, t.indexesChanged ? sql.updateIndexes : sql.update, [t.name, JSON.stringify(t.definition), writes.now, JSON.stringify(t.expected)]);
     if (!updated) return t.name;
+    if (!t.indexesChanged) continue;
+    if (t.dropIndexes?.length) await query(client, sql.dropIndexEntries, [updated.id, t.dropIndexes]);
+    await syncBackfills(client, updated.id, t.definition, undefined);
   }
   for (const name of writes.deletes) {
     const [deleted] = await query<TableRow>(client, sql.deleteTable, [name]);
     if (!deleted) return name;
     await query(client, sql.deleteContents, [deleted.id]);
+    await query(client, { text: dropTableBackfills }, [deleted.id]);
   }
   return undefined;
 }

@@ -578,4 +578,21 @@ export const sqliteMigrations: Migration[] = [
       ALTER TABLE concurrency_slots ADD COLUMN told_waiting INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 24,
+    name: 'content-addressed catalog attachments',
+    sql: `
+      -- An attachment's bytes are kept once per SHA-256 (store/catalog-store.ts): a Lambda version
+      -- published from unchanged code shares its zip with $LATEST and the other versions. catalog_attachments
+      -- keeps each entry's reference; a blob goes in the transaction that removes its last reference.
+      -- A rowid table: its rows are large, which WITHOUT ROWID suits badly.
+      CREATE TABLE catalog_blobs (
+        sha256 TEXT PRIMARY KEY,
+        content BLOB NOT NULL
+      );
+      INSERT OR IGNORE INTO catalog_blobs (sha256, content) SELECT sha256, content FROM catalog_attachments;
+      ALTER TABLE catalog_attachments DROP COLUMN content;
+      CREATE INDEX catalog_attachments_by_sha256 ON catalog_attachments (sha256);
+    `,
+  },
 ];

@@ -282,19 +282,21 @@ export function createSqliteTableStore(
 /**
  * `catalogWrite`'s table rows (`sluice apply`), inside its transaction: the name of the first table whose
  * condition fails, or undefined when all were made. The same statements as the table store's create,
- * compare-and-set update and delete (no index change: apply does not backfill).
+ * compare-and-set update (with its index change) and delete.
  */
-export function sqliteTableRowWrites(db: SqliteDatabase): (writes: CatalogTableWrites) => string | undefined {
+export function sqliteTableRowWrites(db: SqliteDatabase, notifier: Notifier): (writes: CatalogTableWrites) => string | undefined {
   const indexItems = createSqliteIndexItems(db);
+  const backfills = createSqliteIndexBackfills(db, notifier);
   const sql = {
     byName: db.prepare<[string], TableRow>('SELECT * FROM tables WHERE name = ?'),
     insert: db.prepare('INSERT INTO tables (name, definition, created_at, modified_at, index_version) VALUES (?, ?, ?, ?, 1)'),
     shardInsert: db.prepare('INSERT INTO stream_shards (table_id, shard, last_seq) VALUES (?, ?, 0)'),
-    updateIf: db.prepare('UPDATE tables SET definition = ?, modified_at = ? WHERE name = ? AND definition = ?'),
+    updateIf: db.prepare('UPDATE tables SET definition = ?, modified_at = ?, index_version = index_version + ? WHERE name = ? AND definition = ?'),
     deleteItems: db.prepare('DELETE FROM items WHERE table_id = ?'),
     deleteRecords: db.prepare('DELETE FROM stream_records WHERE table_id = ?'),
     deleteShards: db.prepare('DELETE FROM stream_shards WHERE table_id = ?'),
     deleteCheckpoints: db.prepare('DELETE FROM stream_checkpoints WHERE table_id = ?'),
+    deleteCollections: db.prepare('DELETE FROM item_collections WHERE table_id = ?'),
     deleteTable: db.prepare('DELETE FROM tables WHERE id = ?'),
   };
   return (writes) => {
@@ -304,16 +306,22 @@ export function sqliteTableRowWrites(db: SqliteDatabase): (writes: CatalogTableW
       for (let shard = 0; shard < t.definition.shardCount; shard++) sql.shardInsert.run(id, shard);
     }
     for (const t of writes.updates) {
-      if (sql.updateIf.run(JSON.stringify(t.definition), writes.now, t.name, JSON.stringify(t.expected)).changes !== 1) return t.name;
+      if (sql.updateIf.run(JSON.stringify(t.definition), writes.now, t.indexesChanged ? 1 : 0, t.name, JSON.stringify(t.expected)).changes !== 1) return t.name;
+      if (!t.indexesChanged) continue;
+      const { id } = sql.byName.get(t.name)!;
+      for (const index of t.dropIndexes ?? []) indexItems.dropIndex(id, index);
+      backfills.sync(id, t.definition, undefined);
     }
     for (const name of writes.deletes) {
       const existing = sql.byName.get(name);
       if (!existing) return name;
       sql.deleteItems.run(existing.id);
       indexItems.dropTable(existing.id);
+      backfills.dropTable(existing.id);
       sql.deleteRecords.run(existing.id);
       sql.deleteShards.run(existing.id);
       sql.deleteCheckpoints.run(existing.id);
+      sql.deleteCollections.run(existing.id);
       sql.deleteTable.run(existing.id);
     }
     return undefined;

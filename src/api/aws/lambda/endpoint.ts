@@ -27,7 +27,7 @@ import { eventSourceMappingRoutes, type MappingContext } from './event-source-ma
 import { lambdaErrorResponse } from './wire.js';
 import { requestSignal } from '../../request-signal.js';
 import { createAlias, deleteAlias, getAlias, listAliases, listVersionsByFunction, publishVersion, updateAlias } from './versions.js';
-import { CodeLocations, registerCodeDownload } from './code-location.js';
+import { CODE_KEY_MAX_AGE_MS, CODE_KEY_SECRET, CodeLocations, registerCodeDownload } from './code-location.js';
 import { afterCatchUp } from './catch-up.js';
 
 export const LAMBDA_SIGNING_NAME = 'lambda';
@@ -37,6 +37,8 @@ export interface LambdaEndpointOptions {
   auth: AuthSettings;
   /** The node begins shutting down: a synchronous invoke still waiting for a cluster grant gives up. */
   shutdown?: AbortSignal;
+  /** The age at which the Code.Location signing key is rotated before use (default 30 days). */
+  codeKeyMaxAgeMs?: number;
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {
@@ -141,7 +143,8 @@ function versionRoutes(scope: FastifyInstance, context: LambdaContext): void {
 
 export async function registerLambdaEndpoint(app: FastifyInstance, options: LambdaEndpointOptions): Promise<void> {
   const { context, auth } = options;
-  const locations = new CodeLocations(() => Date.now(), () => context.catalog.sharedSecret('code-location'));
+  const maxAgeMs = options.codeKeyMaxAgeMs ?? CODE_KEY_MAX_AGE_MS;
+  const locations = new CodeLocations(() => Date.now(), () => context.catalog.signingKeys(CODE_KEY_SECRET, { maxAgeMs }));
   registerCodeDownload(app, { locations, catalog: context.catalog });
   await registerRestJsonService(app, {
     signingName: LAMBDA_SIGNING_NAME,
