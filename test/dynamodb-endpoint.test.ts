@@ -44,6 +44,7 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import { storeBackends, tableInput, useDynamoDbNode } from './support/dynamodb.js';
 import { sdkFailure as failure } from './support/sdk-failure.js';
+import { signedFetch } from './support/signed-fetch.js';
 
 describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_backend, openStore) => {
   const sdk = useDynamoDbNode(openStore);
@@ -303,7 +304,7 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
   });
 
   it('writes and reads in batches', async () => {
-    await doc.send(
+    const written = await doc.send(
       new BatchWriteCommand({
         RequestItems: {
           items: [
@@ -313,6 +314,8 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
         },
       }),
     );
+    // Every write is made: nothing is left for the caller to retry.
+    expect(written.UnprocessedItems).toEqual({});
     const read = await doc.send(
       new BatchGetCommand({
         RequestItems: {
@@ -472,6 +475,27 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
       }),
     );
     await ddb.send(new UntagResourceCommand({ ResourceArn: arn, TagKeys: ['env'] }));
+    expect((await ddb.send(new ListTagsOfResourceCommand({ ResourceArn: arn }))).Tags).toEqual([
+      { Key: 'team', Value: 'core' },
+    ]);
+    // A tag key that is not a string of 1 to 128 characters is refused, not skipped: the call removes
+    // nothing and says why.
+    const untag = (TagKeys: unknown[]) =>
+      signedFetch({
+        url: sdk.node.url,
+        service: 'dynamodb',
+        headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.UntagResource' },
+        body: JSON.stringify({ ResourceArn: arn, TagKeys }),
+      });
+    const notString = await untag(['team', 7]);
+    expect(notString.status).toBe(400);
+    expect(JSON.parse(notString.text)).toMatchObject({ __type: expect.stringMatching(/#SerializationException$/) });
+    const empty = await untag(['team', '']);
+    expect(empty.status).toBe(400);
+    expect(JSON.parse(empty.text)).toMatchObject({
+      __type: expect.stringMatching(/#ValidationException$/),
+      message: expect.stringMatching(/Member must have length greater than or equal to 1/),
+    });
     expect((await ddb.send(new ListTagsOfResourceCommand({ ResourceArn: arn }))).Tags).toEqual([
       { Key: 'team', Value: 'core' },
     ]);

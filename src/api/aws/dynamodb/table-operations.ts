@@ -410,10 +410,12 @@ async function tagResource(input: WireInput, context: DynamoDbContext): Promise<
 
 async function untagResource(input: WireInput, context: DynamoDbContext): Promise<object> {
   const name = tableOfArn(input.string('ResourceArn', { required: true, min: 1, max: 1283 }));
-  const keys = input.list('TagKeys', { required: true, min: 1 })!;
+  // Each key is a string of 1 to 128 characters, as in DynamoDB's model; another JSON type was once
+  // skipped silently, so the call succeeded without removing what it named.
+  const keys = input.strings('TagKeys', { required: true, min: 1, each: { min: 1, max: 128 } })!;
   const current = await context.tables.describeTable(name);
   const tags = { ...current.tags };
-  for (const key of keys) if (typeof key === 'string') delete tags[key];
+  for (const key of keys) delete tags[key];
   await context.tables.updateTable(name, { tags });
   return {};
 }

@@ -152,6 +152,26 @@ export class WireInput {
     return value;
   }
 
+  /**
+   * The members of a list that must each be a string (`TagKeys`): another JSON type is a
+   * SerializationException, a length outside `each` a ValidationException naming the member's index.
+   */
+  strings(
+    name: string,
+    options: { required?: boolean; min?: number; max?: number; each?: { min?: number; max?: number } } = {},
+  ): string[] | undefined {
+    const { each, ...listOptions } = options;
+    return this.list(name, listOptions)?.map((entry, i) => {
+      const at = `${this.path(name)}[${i}]`;
+      if (typeof entry !== 'string') throw wrongType(at, 'a string');
+      if (each?.min !== undefined && entry.length < each.min)
+        throw constraint(at, entry, `Member must have length greater than or equal to ${each.min}`);
+      if (each?.max !== undefined && entry.length > each.max)
+        throw constraint(at, entry, `Member must have length less than or equal to ${each.max}`);
+      return entry;
+    });
+  }
+
   /** The members of a list that must each be an object. */
   objects(
     name: string,
