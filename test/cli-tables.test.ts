@@ -1,10 +1,11 @@
 /**
  * Tables from outside a node without the AWS SDK: the native API's /v1/tables routes, the `sluice tables`
  * commands over them (as tables and with --json), and the AWS CLI's `aws dynamodb` / `aws
- * dynamodbstreams` against the DynamoDB endpoint (when this machine has the AWS CLI).
+ * dynamodbstreams` against the DynamoDB endpoint on SQLite and PostgreSQL (when this machine has the AWS CLI).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasAwsCli, runAws } from './support/aws-cli.js';
+import { storeBackends } from './support/dynamodb.js';
 import { sluiceInProcess } from './support/cli-in-process.js';
 import { startTestNode, TEST_ACCESS_KEY, type TestNode } from './support/in-process-node.js';
 
@@ -115,10 +116,17 @@ describe('sluice tables', () => {
   });
 });
 
-const aws = (service: string, ...args: string[]) =>
-  runAws({ url: node.url, credentials: TEST_ACCESS_KEY }, service, ...args);
+// The AWS CLI against a node of its own on each store (the issue's proof asks for SQLite and PostgreSQL).
+describe.runIf(hasAwsCli).each(storeBackends)('the AWS CLI on %s', (_backend, openStore) => {
+  let cliNode: TestNode;
+  beforeAll(async () => {
+    const store = await openStore();
+    cliNode = await startTestNode(store ? { store } : {});
+  });
+  afterAll(() => cliNode.close());
+  const aws = (service: string, ...args: string[]) =>
+    runAws({ url: cliNode.url, credentials: TEST_ACCESS_KEY }, service, ...args);
 
-describe.runIf(hasAwsCli)('the AWS CLI', () => {
   it('creates a table, writes and reads items, and reads the stream', { timeout: 60_000 }, async () => {
     const created = await aws(
       'dynamodb',
