@@ -225,6 +225,68 @@ describe.each(storeBackends)('the DynamoDB endpoint with the AWS SDK on %s', (_b
     ).toBeUndefined();
   });
 
+  it('returns the old item of a failed UpdateItem or DeleteItem condition when asked, and UPDATED_OLD / UPDATED_NEW', async () => {
+    await doc.send(new PutCommand({ TableName: 'items', Item: { pk: 'rv', sk: 1, n: 1, keep: 'k' } }));
+    const update = (ReturnValues: 'UPDATED_OLD' | 'UPDATED_NEW') =>
+      doc.send(
+        new UpdateCommand({
+          TableName: 'items',
+          Key: { pk: 'rv', sk: 1 },
+          UpdateExpression: 'SET n = n + :one',
+          ExpressionAttributeValues: { ':one': 1 },
+          ReturnValues,
+        }),
+      );
+    expect((await update('UPDATED_OLD')).Attributes).toEqual({ n: 1 });
+    expect((await update('UPDATED_NEW')).Attributes).toEqual({ n: 3 });
+
+    const condition = { ConditionExpression: 'n = :zero', ExpressionAttributeValues: { ':zero': 0 } };
+    const updateRefused = await failure(
+      doc.send(
+        new UpdateCommand({
+          TableName: 'items',
+          Key: { pk: 'rv', sk: 1 },
+          UpdateExpression: 'SET keep = :zero',
+          ...condition,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+    );
+    expect(updateRefused).toBeInstanceOf(ConditionalCheckFailedException);
+    expect((updateRefused as unknown as ConditionalCheckFailedException).Item).toEqual({
+      pk: { S: 'rv' },
+      sk: { N: '1' },
+      n: { N: '3' },
+      keep: { S: 'k' },
+    });
+    const deleteRefused = await failure(
+      doc.send(
+        new DeleteCommand({
+          TableName: 'items',
+          Key: { pk: 'rv', sk: 1 },
+          ...condition,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+    );
+    expect(deleteRefused).toBeInstanceOf(ConditionalCheckFailedException);
+    expect((deleteRefused as unknown as ConditionalCheckFailedException).Item).toMatchObject({ n: { N: '3' } });
+    // Not asked (NONE, the default): no item with the failure.
+    const silent = await failure(
+      doc.send(new DeleteCommand({ TableName: 'items', Key: { pk: 'rv', sk: 1 }, ...condition })),
+    );
+    expect(silent).toBeInstanceOf(ConditionalCheckFailedException);
+    expect((silent as unknown as ConditionalCheckFailedException).Item).toBeUndefined();
+    // Neither refusal changed the item.
+    expect((await doc.send(new GetCommand({ TableName: 'items', Key: { pk: 'rv', sk: 1 } }))).Item).toEqual({
+      pk: 'rv',
+      sk: 1,
+      n: 3,
+      keep: 'k',
+    });
+    await doc.send(new DeleteCommand({ TableName: 'items', Key: { pk: 'rv', sk: 1 } }));
+  });
+
   it('queries a partition in both directions, pages with Limit and LastEvaluatedKey, filters and counts', async () => {
     for (let sk = 1; sk <= 7; sk++)
       await doc.send(new PutCommand({ TableName: 'items', Item: { pk: 'q', sk, even: sk % 2 === 0 } }));
