@@ -467,10 +467,17 @@ describe('fuzzed DynamoDB and DynamoDB Streams bodies', () => {
     const statuses = new Map<string, number>();
     const snapshot = async () => {
       const tables = await node.sluice.tables.listTables();
+      // A stream record is a write too: each shard's last sequence number moves with any record.
+      const streamPositions = async (name: string) => {
+        const described = await node.sluice.streams.describeStream(name).catch(() => undefined);
+        if (!described) return null;
+        return Promise.all(described.shards.map((s) => node.sluice.streams.shardPosition(name, s.shardId)));
+      };
       const pages = await Promise.all(
         tables.map(async (name) => [
           await node.sluice.tables.describeTable(name),
           (await node.sluice.tables.scan({ tableName: name })).items,
+          await streamPositions(name),
         ]),
       );
       return JSON.stringify(pages, (_key, value: unknown) =>
@@ -497,7 +504,7 @@ describe('fuzzed DynamoDB and DynamoDB Streams bodies', () => {
             __type: expect.stringMatching(/#\w+$/),
             message: expect.any(String),
           });
-          // A refused request wrote nothing.
+          // A refused request wrote nothing: no table, item, setting or stream record.
           expect(await snapshot()).toEqual(before);
         },
       ),
