@@ -341,6 +341,30 @@ describe('shard iterators on a manual clock', () => {
     ).ShardIterator!;
     expect((await c.streams.send(new GetRecordsCommand({ ShardIterator: horizon }))).Records).toEqual([]);
   });
+
+  it('refuse, with TrimmedDataAccessException, a GetRecords whose unexpired iterator points at records trimmed since', async () => {
+    const arn = await streamOf(c.ddb, 'trimming');
+    await c.doc.send(new PutCommand({ TableName: 'trimming', Item: { pk: 'k', sk: 1 } }));
+    const [{ shardId, record }] = (await readShards(c.streams, arn)) as [
+      { shardId: string; record: _Record },
+    ];
+    // Five minutes before the record is 24 hours old, an iterator at it is valid.
+    await clock.advance(24 * 3600_000 - 5 * 60_000);
+    const iterator = (
+      await c.streams.send(
+        new GetShardIteratorCommand({
+          StreamArn: arn,
+          ShardId: shardId,
+          ShardIteratorType: 'AT_SEQUENCE_NUMBER',
+          SequenceNumber: record.dynamodb!.SequenceNumber!,
+        }),
+      )
+    ).ShardIterator!;
+    // Ten minutes on, the iterator has not expired (15 minutes) but its record was trimmed.
+    await clock.advance(10 * 60_000);
+    const read = await c.streams.send(new GetRecordsCommand({ ShardIterator: iterator })).catch((e: unknown) => e);
+    expect(read).toBeInstanceOf(TrimmedDataAccessException);
+  });
 });
 
 describe('fuzzed DynamoDB and DynamoDB Streams bodies', () => {
