@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { runToEnd as run, type Handler } from '../testkit/state-machine-run.js';
-import { retryDelayMs } from './interpreter.js';
+import { runToEnd as run, testExecutionMeta, type Handler } from '../testkit/state-machine-run.js';
+import { parseDefinition, validateDefinition } from './definition.js';
+import { retryDelayMs, startExecution } from './interpreter.js';
 import type { Json } from './json.js';
 
 const ok = (output: Json): Handler => () => ({ status: 'SUCCEEDED', output });
@@ -189,6 +190,24 @@ describe('state types', () => {
     expect(tolerated.state.output).toEqual([1, { Error: 'Odd', Cause: '' }, 3, { Error: 'Odd', Cause: '' }]);
     const exceeded = run(def(1), [1, 2, 3, 4], { [F]: handler });
     expect(exceeded.state.failure?.error).toBe('States.ExceedToleratedFailureThreshold');
+  });
+
+  it('MaxConcurrencyPath reads the iteration limit from the input: that many items start at once', () => {
+    const def = (extra: object) =>
+      parseDefinition(JSON.stringify({ StartAt: 'M', States: { M: { Type: 'Map', ItemsPath: '$.items', ...extra, ItemProcessor: { StartAt: 'T', States: { T: { Type: 'Task', Resource: F, End: true } } }, End: true } } }));
+    const env = { now: 0, newToken: () => 't', random: () => 0.5 };
+    const started = (extra: object, input: Json) => startExecution(def(extra), testExecutionMeta, input, env);
+    expect(started({ MaxConcurrencyPath: '$.limit' }, { items: [1, 2, 3, 4, 5], limit: 2 }).step.tasks).toHaveLength(2);
+    expect(started({ MaxConcurrencyPath: '$.limit' }, { items: [1, 2, 3], limit: 0 }).step.tasks).toHaveLength(3);
+    expect(started({ MaxConcurrency: 1 }, { items: [1, 2, 3] }).step.tasks).toHaveLength(1);
+    const bad = started({ MaxConcurrencyPath: '$.limit' }, { items: [1], limit: 'two' });
+    expect(bad.state.failure?.error).toBe('States.Runtime');
+    // The limit holds for every iteration, not only the first ones: the run ends with every result.
+    const r = run({ StartAt: 'M', States: { M: { Type: 'Map', ItemsPath: '$.items', MaxConcurrencyPath: '$.limit', ItemProcessor: { StartAt: 'T', States: { T: { Type: 'Task', Resource: F, End: true } } }, End: true } } }, { items: [1, 2, 3, 4, 5], limit: 2 });
+    expect(r.state.output).toEqual([1, 2, 3, 4, 5]);
+    expect(validateDefinition(JSON.stringify({ StartAt: 'M', States: { M: { Type: 'Map', MaxConcurrency: 1, MaxConcurrencyPath: '$.n', ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, End: true } } })).map((d) => d.message)).toContain(
+      'MaxConcurrency and MaxConcurrencyPath are exclusive',
+    );
   });
 
   it('an empty Map outputs []', () => {
