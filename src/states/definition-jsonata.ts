@@ -100,8 +100,7 @@ export function checkJsonataState(checker: Checker, s: JsonObject, type: string,
     case 'Map':
       if (s.ItemProcessor === undefined) return checker.error('SCHEMA_VALIDATION_FAILED', 'A Map state needs ItemProcessor', `${at}/ItemProcessor`);
       checker.machine(s.ItemProcessor, `${at}/ItemProcessor`, false, 'JSONata');
-      if (s.MaxConcurrency !== undefined && !(Number.isInteger(s.MaxConcurrency) && (s.MaxConcurrency as number) >= 0))
-        checker.error('SCHEMA_VALIDATION_FAILED', 'MaxConcurrency must be a non-negative integer', `${at}/MaxConcurrency`);
+      numberOrExpression(checker, s.MaxConcurrency, `${at}/MaxConcurrency`, 0);
       return;
     default:
       return;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { runToEnd as run } from '../testkit/state-machine-run.js';
-import { validateDefinition } from './definition.js';
+import { runToEnd as run, testExecutionMeta } from '../testkit/state-machine-run.js';
+import { parseDefinition, validateDefinition } from './definition.js';
+import { startExecution } from './interpreter.js';
 
 const F = 'arn:aws:lambda:us-east-1:000000000000:function:f';
 const jsonata = (states: object, startAt = Object.keys(states)[0]) => ({ QueryLanguage: 'JSONata', StartAt: startAt, States: states });
@@ -76,6 +77,19 @@ describe('JSONata states', () => {
       { orders: [1, 2, 3] },
     );
     expect(r.state.output).toBe(63);
+  });
+
+  it('Map MaxConcurrency may be an expression: that many items start at once', () => {
+    const machine = (limit: unknown) =>
+      jsonata({ M: { Type: 'Map', Items: '{% $states.input.items %}', MaxConcurrency: limit, ItemProcessor: { StartAt: 'T', States: { T: { Type: 'Task', Resource: F, End: true } } }, End: true } });
+    expect(validateDefinition(JSON.stringify(machine('{% $states.input.limit %}')))).toEqual([]);
+    const def = parseDefinition(JSON.stringify(machine('{% $states.input.limit %}')));
+    const env = { now: 0, newToken: () => 't', random: () => 0.5 };
+    expect(startExecution(def, testExecutionMeta, { items: [1, 2, 3, 4, 5], limit: 2 }, env).step.tasks).toHaveLength(2);
+    expect(startExecution(def, testExecutionMeta, { items: [1, 2, 3], limit: 0 }, env).step.tasks).toHaveLength(3);
+    expect(startExecution(def, testExecutionMeta, { items: [1], limit: -1 }, env).state.failure?.error).toBe('States.QueryEvaluationError');
+    expect(run(machine('{% $states.input.limit %}'), { items: [1, 2, 3, 4, 5], limit: 2 }).state.output).toEqual([1, 2, 3, 4, 5]);
+    expect(validateDefinition(JSON.stringify(machine('two'))).map((d) => d.location)).toEqual(['/States/M/MaxConcurrency']);
   });
 
   it('Parallel Arguments feed the branches; Output reads $states.result', () => {
