@@ -291,6 +291,30 @@ describe('Retry and Catch', () => {
     expect(r.types).toContain('LambdaFunctionTimedOut');
   });
 
+  it('TimeoutSecondsPath and HeartbeatSecondsPath read the deadlines from the state input', () => {
+    const r = run({ StartAt: 'T', States: { T: { Type: 'Task', Resource: F, TimeoutSecondsPath: '$.limit', End: true } } }, { limit: 7 }, { [F]: () => 'hang' });
+    expect(r.state.failure?.error).toBe('States.Timeout');
+    expect(r.elapsed).toBe(7000);
+    const token = parseDefinition(
+      JSON.stringify({ StartAt: 'T', States: { T: { Type: 'Task', Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken', TimeoutSecondsPath: '$.t', HeartbeatSecondsPath: '$.h', Parameters: { QueueUrl: 'q', 'MessageBody.$': '$$.Task.Token' }, End: true } } }),
+    );
+    const started = startExecution(token, testExecutionMeta, { t: 60, h: 10 }, { now: 0, newToken: () => 'tok', random: () => 0.5 });
+    expect(started.step.tasks[0]?.task).toMatchObject({ timeoutSeconds: 60, heartbeatSeconds: 10, token: 'tok' });
+    const bad = run({ StartAt: 'T', States: { T: { Type: 'Task', Resource: F, TimeoutSecondsPath: '$.limit', End: true } } }, { limit: 'soon' });
+    expect(bad.state.failure?.error).toBe('States.Runtime');
+  });
+
+  it('ToleratedFailurePercentage: failed items up to the percentage are tolerated, then States.ExceedToleratedFailureThreshold', () => {
+    const def = (percent: number) => ({
+      StartAt: 'M',
+      States: { M: { Type: 'Map', ToleratedFailurePercentage: percent, ItemProcessor: { StartAt: 'T', States: { T: { Type: 'Task', Resource: F, End: true } } }, End: true } },
+    });
+    const handler: Handler = (input) => ((input as number) <= 1 ? { status: 'FAILED', error: 'Low', cause: '' } : { status: 'SUCCEEDED', output: input });
+    // One failed item of four is 25%.
+    expect(run(def(25), [1, 2, 3, 4], { [F]: handler }).state.status).toBe('SUCCEEDED');
+    expect(run(def(20), [1, 2, 3, 4], { [F]: handler }).state.failure?.error).toBe('States.ExceedToleratedFailureThreshold');
+  });
+
   it('States.ALL does not catch States.Runtime (a Parameters path that selects nothing)', () => {
     const r = run(
       { StartAt: 'T', States: { T: { Type: 'Task', Resource: F, Parameters: { 'x.$': '$.missing' }, Catch: [{ ErrorEquals: ['States.ALL'], Next: 'C' }], End: true }, C: { Type: 'Succeed' } } },
