@@ -93,6 +93,23 @@ describe('state types', () => {
     expect(r.types).toEqual(['ExecutionStarted', 'TaskStateEntered', 'LambdaFunctionScheduled', 'LambdaFunctionStarted', 'LambdaFunctionSucceeded', 'TaskStateExited', 'ExecutionSucceeded']);
   });
 
+  it('the context object: Execution, State (RetryCount counts retries), StateMachine, as AWS documents it', () => {
+    const r = run(
+      { StartAt: 'T', States: { T: { Type: 'Task', Resource: F, Parameters: { 'ctx.$': '$$' }, Retry: [{ ErrorEquals: ['Flaky'], IntervalSeconds: 2 }], End: true } } },
+      { in: 1 },
+      { [F]: (_input, attempt) => (attempt === 1 ? { status: 'FAILED', error: 'Flaky', cause: '' } : { status: 'SUCCEEDED', output: 'ok' }) },
+    );
+    expect(r.state.status).toBe('SUCCEEDED');
+    const [first, second] = r.calls.map((c) => (c.input as { ctx: Json }).ctx);
+    const start = new Date(Date.UTC(2026, 0, 1)).toISOString();
+    expect(first).toEqual({
+      Execution: { Id: testExecutionMeta.executionArn, Input: { in: 1 }, Name: 'e', RoleArn: testExecutionMeta.roleArn, StartTime: start, RedriveCount: 0 },
+      State: { EnteredTime: start, Name: 'T', RetryCount: 0 },
+      StateMachine: { Id: testExecutionMeta.stateMachineArn, Name: 'm' },
+    });
+    expect(second).toMatchObject({ State: { Name: 'T', RetryCount: 1 } });
+  });
+
   it('a waitForTaskToken task gets $$.Task.Token in its Parameters', () => {
     const r = run(
       { StartAt: 'T', States: { T: { Type: 'Task', Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken', Parameters: { QueueUrl: 'q', MessageBody: { 'token.$': '$$.Task.Token' } }, End: true } } },
