@@ -41,8 +41,22 @@ describe('state types', () => {
     };
     expect(run(def, { n: 11, kind: 'y' }).state.output).toBe('big');
     expect(run(def, { n: 11, kind: 'x', limit: 20 }).state.output).toBe('small');
-    expect(run(def, { n: 'nan', name: 'log-2026.txt' }).state.output).toBe('log');
-    expect(run(def, { n: 'nan', name: 'x' }).state.output).toBe('other');
+    expect(run(def, { n: 'nan', limit: 20, name: 'log-2026.txt' }).state.output).toBe('log');
+    expect(run(def, { n: 'nan', limit: 20, name: 'x' }).state.output).toBe('other');
+  });
+
+  it('a Choice rule whose Variable or ...Path operand selects nothing fails the state with States.Runtime; IsPresent tests for it', () => {
+    const def = (rule: object) => ({
+      StartAt: 'C',
+      States: { C: { Type: 'Choice', Choices: [{ ...rule, Next: 'Yes' }], Default: 'No' }, Yes: { Type: 'Pass', Result: 'yes', End: true }, No: { Type: 'Pass', Result: 'no', End: true } },
+    });
+    const missing = run(def({ Variable: '$.missing', StringEquals: 'x' }), {});
+    expect(missing.state.failure).toEqual({ error: 'States.Runtime', cause: "Invalid path '$.missing': The choice state's condition path references an invalid value." });
+    expect(run(def({ Variable: '$.n', NumericEqualsPath: '$.other' }), { n: 1 }).state.failure?.error).toBe('States.Runtime');
+    // A value of the wrong type is a mismatch, not an error; IsPresent and a Not around it are how to test presence.
+    expect(run(def({ Variable: '$.n', StringEquals: 'x' }), { n: 1 }).state.output).toBe('no');
+    expect(run(def({ Variable: '$.missing', IsPresent: false }), {}).state.output).toBe('yes');
+    expect(run(def({ And: [{ Variable: '$.a', IsPresent: true }, { Variable: '$.a', StringEquals: 'x' }] }), {}).state.output).toBe('no');
   });
 
   it('Choice with no match and no Default fails with States.NoChoiceMatched', () => {
