@@ -377,6 +377,9 @@ describe('state machine executions', () => {
     const again = await machines().startExecution('m', { name: 'run-1', input: '{"a":1}' });
     expect(again).toEqual(first);
     await expect(machines().startExecution('m', { name: 'run-1', input: '{"a":2}' })).rejects.toMatchObject({ code: 'ExecutionAlreadyExists' });
+    // Once the execution is closed, the same name and input are ExecutionAlreadyExists too (AWS's StartExecution page).
+    await machines().stopExecution(first.executionArn);
+    await expect(machines().startExecution('m', { name: 'run-1', input: '{"a":1}' })).rejects.toMatchObject({ code: 'ExecutionAlreadyExists' });
   });
 
   it('StopExecution aborts a running execution', async () => {
