@@ -92,6 +92,38 @@ describe('JSONata states', () => {
     expect(validateDefinition(JSON.stringify(machine('two'))).map((d) => d.location)).toEqual(['/States/M/MaxConcurrency']);
   });
 
+  it('the functions Step Functions adds to JSONata: $partition, $range, $hash, $random, $uuid, $parse', () => {
+    const r = run(
+      jsonata({
+        P: {
+          Type: 'Pass',
+          Output: {
+            partition: '{% $partition([1, 2, 3, 4, 5, 6, 7, 8, 9], 4) %}',
+            range: '{% $range(0, 10, 2) %}',
+            hash: "{% $hash('input data', 'SHA-1') %}",
+            seeded: '{% $random(7) = $random(7) %}',
+            random: '{% $random() >= 0 and $random() < 1 %}',
+            uuid: '{% $uuid() %}',
+            parse: '{% $parse($states.input.text).foo %}',
+          },
+          End: true,
+        },
+      }),
+      { text: '{"foo": "bar"}' },
+    );
+    expect(r.state.output).toEqual({
+      partition: [[1, 2, 3, 4], [5, 6, 7, 8], [9]],
+      range: [0, 2, 4, 6, 8, 10],
+      hash: 'aaff4a450a104cd177d28d18d74485e8cae074b7',
+      seeded: true,
+      random: true,
+      uuid: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
+      parse: 'bar',
+    });
+    const bad = run(jsonata({ P: { Type: 'Pass', Output: "{% $hash('x', 'CRC32') %}", End: true } }), {});
+    expect(bad.state.failure?.error).toBe('States.QueryEvaluationError');
+  });
+
   it('Parallel Arguments feed the branches; Output reads $states.result', () => {
     const r = run(
       jsonata({
