@@ -45,6 +45,12 @@ describe('state machine executions', () => {
     expect(done).toMatchObject({ status: 'SUCCEEDED', output: JSON.stringify({ who: 'Ann', r: { msg: 'hello Ann' } }) });
     expect(await types(executionArn)).toEqual(['ExecutionStarted', 'TaskStateEntered', 'LambdaFunctionScheduled', 'LambdaFunctionStarted', 'LambdaFunctionSucceeded', 'TaskStateExited', 'ExecutionSucceeded']);
     expect(machines().runner.heldCount).toBe(0);
+    // includeExecutionData: false leaves the input and output out of every event (GetExecutionHistory).
+    const full = (await machines().history(executionArn)).events;
+    expect(full[0]).toMatchObject({ executionStartedEventDetails: { input: JSON.stringify({ who: 'Ann' }) } });
+    const bare = (await machines().history(executionArn, { includeExecutionData: false })).events;
+    expect(bare.map((e) => e.type)).toEqual(full.map((e) => e.type));
+    expect(JSON.stringify(bare)).not.toMatch(/"(input|output)":/);
   });
 
   it('lambda:invoke wraps the result in Payload and passes Parameters.Payload as the event', async () => {
