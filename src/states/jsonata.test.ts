@@ -162,6 +162,16 @@ describe('JSONata states', () => {
     expect(r.state.failure?.error).toBe('States.QueryEvaluationError');
   });
 
+  it('an expression that returns nothing (undefined) fails the state, naming the field as AWS does', () => {
+    const r = run(jsonata({ P: { Type: 'Pass', Output: { v: { w: ['{% $states.input.absent %}'] } }, End: true } }), {});
+    expect(r.state.failure).toEqual({
+      error: 'States.QueryEvaluationError',
+      cause: "The JSONata expression '$states.input.absent' specified for the field 'Output/v/w[0]' returned nothing (undefined).",
+    });
+    // null is a value: it is written as null.
+    expect(run(jsonata({ P: { Type: 'Pass', Output: { v: '{% $states.input.n %}' }, End: true } }), { n: null }).state.output).toEqual({ v: null });
+  });
+
   it('validation refuses JSONPath fields in JSONata states and expressions that do not compile', () => {
     const diagnostics = validateDefinition(
       JSON.stringify(jsonata({ P: { Type: 'Pass', ResultPath: '$.x', Output: '{% $states.input. %}', End: true } })),

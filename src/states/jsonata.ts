@@ -92,16 +92,24 @@ export function evaluateTemplate(template: Json, scope: JsonataScope, field: str
   if (typeof template === 'string') {
     const match = EXPRESSION.exec(template);
     if (!match) return template;
+    let value: unknown;
     try {
-      return plain(compile(match[1] as string).evaluate(null, { ...stepFunctionsFunctions(scope), ...scope.variables, states: scope.states }));
+      value = compile(match[1] as string).evaluate(null, { ...stepFunctionsFunctions(scope), ...scope.variables, states: scope.states });
     } catch (error) {
       throw new StatesError(StatesErrors.QueryEvaluationError, `${field}: the JSONata expression ${template} failed: ${(error as Error).message}`);
     }
+    // JSON has no undefined: AWS fails the state rather than writing null (its words, its field naming).
+    if (value === undefined)
+      throw new StatesError(
+        StatesErrors.QueryEvaluationError,
+        `The JSONata expression '${(match[1] as string).trim()}' specified for the field '${field}' returned nothing (undefined).`,
+      );
+    return plain(value);
   }
   if (Array.isArray(template)) return template.map((item, i) => evaluateTemplate(item, scope, `${field}[${i}]`));
   if (isObject(template)) {
     const out: JsonObject = {};
-    for (const [key, value] of Object.entries(template)) out[key] = evaluateTemplate(value, scope, `${field}.${key}`);
+    for (const [key, value] of Object.entries(template)) out[key] = evaluateTemplate(value, scope, `${field}/${key}`);
     return out;
   }
   return template;
