@@ -19,6 +19,7 @@ import {
   ExecutionDoesNotExist,
   ExecutionNotRedrivable,
   GetExecutionHistoryCommand,
+  InvalidArn,
   InvalidDefinition,
   InvalidName,
   ListExecutionsCommand,
@@ -30,6 +31,7 @@ import {
   SFNClient,
   StartExecutionCommand,
   StartSyncExecutionCommand,
+  StateMachineAlreadyExists,
   StateMachineDoesNotExist,
   StopExecutionCommand,
   TagResourceCommand,
@@ -101,6 +103,17 @@ function suite(backend: string, openStore: () => Promise<Store | undefined>) {
       expect(validated.result).toBe('FAIL');
       expect(validated.diagnostics?.[0]).toMatchObject({ severity: 'ERROR', code: 'MISSING_TRANSITION_TARGET', location: '/States/A/Next' });
       expect((await sfn.send(new ValidateStateMachineDefinitionCommand({ definition: passMachine }))).result).toBe('OK');
+      // Creating the same machine again answers it; another definition under its name is StateMachineAlreadyExists.
+      const first = await sfn.send(new CreateStateMachineCommand({ name: 'twice', definition: passMachine, roleArn: role }));
+      const again = await sfn.send(new CreateStateMachineCommand({ name: 'twice', definition: passMachine, roleArn: role }));
+      expect(again.stateMachineArn).toBe(first.stateMachineArn);
+      const other = JSON.stringify({ StartAt: 'Q', States: { Q: { Type: 'Pass', End: true } } });
+      await expect(sfn.send(new CreateStateMachineCommand({ name: 'twice', definition: other, roleArn: role }))).rejects.toBeInstanceOf(StateMachineAlreadyExists);
+      // A bare name is a name to the library, not to the API: AWS answers InvalidArn.
+      await expect(sfn.send(new DescribeStateMachineCommand({ stateMachineArn: 'twice' }))).rejects.toBeInstanceOf(InvalidArn);
+      await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: 'twice' }))).rejects.toMatchObject({ name: 'InvalidArn', message: "Invalid Arn: 'Invalid ARN prefix: twice'" });
+      await expect(sfn.send(new DescribeStateMachineCommand({ stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:nope' }))).rejects.toBeInstanceOf(StateMachineDoesNotExist);
+      await sfn.send(new DeleteStateMachineCommand({ stateMachineArn: first.stateMachineArn }));
     });
 
     it('runs executions: start (idempotent by name), describe, list, history, stop', async () => {

@@ -31,6 +31,14 @@ export function map(run: Run, frame: Frame, state: MapState): void {
   const input = applySelectPath('InputPath', state.InputPath, frame.input, env);
   const items = applySelectPath('ItemsPath', state.ItemsPath ?? '$', input, env);
   if (!Array.isArray(items)) throw new StatesError(StatesErrors.Runtime, `Map state '${frame.state}': ItemsPath must select an array`);
+  delete frame.maxConcurrency;
+  if (state.MaxConcurrencyPath !== undefined) {
+    // Read once, when the state starts: the limit holds for every iteration, as MaxConcurrency does.
+    const limit = applySelectPath('MaxConcurrencyPath', state.MaxConcurrencyPath, input, env);
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0)
+      throw new StatesError(StatesErrors.Runtime, `Map state '${frame.state}': ${state.MaxConcurrencyPath} does not reference a non-negative integer`);
+    frame.maxConcurrency = limit;
+  }
   startMap(run, frame, state, input, items);
 }
 
@@ -49,7 +57,8 @@ export function startMap(run: Run, frame: Frame, state: MapState, input: Json, i
 
 function startItems(run: Run, frame: Frame, state: MapState): void {
   const items = frame.items as Json[];
-  const limit = state.MaxConcurrency && state.MaxConcurrency > 0 ? state.MaxConcurrency : Number.POSITIVE_INFINITY;
+  const max = frame.maxConcurrency ?? state.MaxConcurrency;
+  const limit = max && max > 0 ? max : Number.POSITIVE_INFINITY;
   const children = frame.children as string[];
   while ((frame.nextItem as number) < items.length && children.length < limit) {
     const index = frame.nextItem as number;
@@ -76,6 +85,7 @@ function finishChildren(run: Run, frame: Frame): void {
   delete frame.results;
   delete frame.children;
   delete frame.items;
+  delete frame.maxConcurrency;
   delete frame.effective;
   try {
     const output = run.jsonata(frame)

@@ -2,7 +2,10 @@
  * Choice rules: the first top-level rule that matches gives the next state. Comparisons follow the
  * States Language: a value of the wrong type never matches; `...Path` operators compare with another
  * value of the input; timestamps compare as instants; StringMatches takes `*` wildcards (`\*` literal).
+ * A Variable or `...Path` operand that selects nothing fails the state with States.Runtime, as AWS fails
+ * it ("The choice state's condition path references an invalid value"); IsPresent tests for that.
  */
+import { StatesError, StatesErrors } from './errors.js';
 import { isObject, type Json, type JsonObject } from './json.js';
 import { evaluatePath } from './jsonpath.js';
 
@@ -18,11 +21,14 @@ export function evaluateRule(rule: JsonObject, input: Json, context: Json, varia
   const variable = evaluatePath(rule.Variable as string, input, context, variables);
   for (const [op, raw] of Object.entries(rule)) {
     if (op === 'Variable' || op === 'Next' || op === 'Comment' || op === 'Assign') continue;
+    // A path that selects nothing is an error, not a mismatch (only IsPresent asks whether it does).
+    if (variable === undefined && op !== 'IsPresent') throw invalidPath(rule.Variable as string);
     let expected: Json | undefined = raw;
     let name = op;
     if (op.endsWith('Path')) {
       name = op.slice(0, -4);
       expected = evaluatePath(raw as string, input, context, variables);
+      if (expected === undefined) throw invalidPath(raw as string);
     }
     return compare(name, variable, expected);
   }
@@ -101,4 +107,8 @@ function wildcard(pattern: string): RegExp {
 
 function escape(c: string): string {
   return c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+function invalidPath(path: string): StatesError {
+  return new StatesError(StatesErrors.Runtime, `Invalid path '${path}': The choice state's condition path references an invalid value.`);
 }

@@ -100,8 +100,10 @@ export function checkJsonataState(checker: Checker, s: JsonObject, type: string,
     case 'Map':
       if (s.ItemProcessor === undefined) return checker.error('SCHEMA_VALIDATION_FAILED', 'A Map state needs ItemProcessor', `${at}/ItemProcessor`);
       checker.machine(s.ItemProcessor, `${at}/ItemProcessor`, false, 'JSONata');
-      if (s.MaxConcurrency !== undefined && !(Number.isInteger(s.MaxConcurrency) && (s.MaxConcurrency as number) >= 0))
-        checker.error('SCHEMA_VALIDATION_FAILED', 'MaxConcurrency must be a non-negative integer', `${at}/MaxConcurrency`);
+      // As in JSONPath states (definition.ts): a Distributed Map would otherwise run inline, unannounced.
+      if (isObject(s.ItemProcessor) && isObject(s.ItemProcessor.ProcessorConfig) && s.ItemProcessor.ProcessorConfig.Mode === 'DISTRIBUTED')
+        checker.error('SCHEMA_VALIDATION_FAILED', 'Distributed Map is not supported by Sluice (INLINE only)', `${at}/ItemProcessor/ProcessorConfig/Mode`);
+      numberOrExpression(checker, s.MaxConcurrency, `${at}/MaxConcurrency`, 0);
       return;
     default:
       return;

@@ -34,6 +34,18 @@ describe('definition validation', () => {
       '/States/P/Branches[0]/States/X/Next',
     ],
     ['HeartbeatSeconds not below TimeoutSeconds', { StartAt: 'A', States: { A: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:0:function:f', TimeoutSeconds: 5, HeartbeatSeconds: 5, End: true } } }, 'SCHEMA_VALIDATION_FAILED', '/States/A/HeartbeatSeconds'],
+    [
+      'a Distributed Map (INLINE only)',
+      { StartAt: 'M', States: { M: { Type: 'Map', ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, End: true } } },
+      'SCHEMA_VALIDATION_FAILED',
+      '/States/M/ItemProcessor/ProcessorConfig/Mode',
+    ],
+    [
+      'a Distributed Map in JSONata',
+      { QueryLanguage: 'JSONata', StartAt: 'M', States: { M: { Type: 'Map', ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, End: true } } },
+      'SCHEMA_VALIDATION_FAILED',
+      '/States/M/ItemProcessor/ProcessorConfig/Mode',
+    ],
     ['an unknown query language', { QueryLanguage: 'XPath', StartAt: 'A', States: { A: { Type: 'Pass', End: true } } }, 'SCHEMA_VALIDATION_FAILED', '/QueryLanguage'],
   ])('reports %s with its location', (_name, definition, code, location) => {
     const text = typeof definition === 'string' ? definition : JSON.stringify(definition);

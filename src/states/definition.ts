@@ -69,6 +69,8 @@ export interface MapState extends Common {
   ItemsPath?: string;
   ItemSelector?: Json;
   MaxConcurrency?: number;
+  /** A reference path to the iteration limit in the input after InputPath (as ItemsPath reads it). */
+  MaxConcurrencyPath?: string;
   ToleratedFailurePercentage?: number;
   ToleratedFailureCount?: number;
   ResultSelector?: Json;
@@ -246,6 +248,8 @@ export class Checker {
         this.path(s.ItemsPath, `${at}/ItemsPath`, true, false);
         if (s.MaxConcurrency !== undefined && !(Number.isInteger(s.MaxConcurrency) && (s.MaxConcurrency as number) >= 0))
           this.error('SCHEMA_VALIDATION_FAILED', 'MaxConcurrency must be a non-negative integer', `${at}/MaxConcurrency`);
+        if (s.MaxConcurrency !== undefined && s.MaxConcurrencyPath !== undefined) this.error('SCHEMA_VALIDATION_FAILED', 'MaxConcurrency and MaxConcurrencyPath are exclusive', at);
+        this.path(s.MaxConcurrencyPath, `${at}/MaxConcurrencyPath`, true, false);
         if (s.ToleratedFailurePercentage !== undefined && !(typeof s.ToleratedFailurePercentage === 'number' && s.ToleratedFailurePercentage >= 0 && s.ToleratedFailurePercentage <= 100))
           this.error('SCHEMA_VALIDATION_FAILED', 'ToleratedFailurePercentage must be from 0 to 100', `${at}/ToleratedFailurePercentage`);
         if (s.ToleratedFailureCount !== undefined && !(Number.isInteger(s.ToleratedFailureCount) && (s.ToleratedFailureCount as number) >= 0))

@@ -75,6 +75,14 @@ export function enterJsonata(run: Run, frame: Frame, state: State): void {
     case 'Map': {
       const items = fields.Items !== undefined ? evaluateTemplate(fields.Items, scope, 'Items') : frame.input;
       if (!Array.isArray(items)) throw new StatesError(StatesErrors.QueryEvaluationError, `Map state '${frame.state}': Items must be an array`);
+      delete frame.maxConcurrency;
+      if (isJsonataExpression(fields.MaxConcurrency)) {
+        // Evaluated once, when the state starts; the limit then holds for every iteration.
+        const limit = evaluateTemplate(fields.MaxConcurrency, scope, 'MaxConcurrency');
+        if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0)
+          throw new StatesError(StatesErrors.QueryEvaluationError, `Map state '${frame.state}': MaxConcurrency must evaluate to a non-negative integer`);
+        frame.maxConcurrency = limit;
+      }
       return startMap(run, frame, state, frame.input, items);
     }
   }

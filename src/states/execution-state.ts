@@ -45,6 +45,8 @@ export interface Frame {
   items?: Json[];
   nextItem?: number;
   failures?: number;
+  /** Map: the iteration limit MaxConcurrencyPath selected when the state started (0: no limit). */
+  maxConcurrency?: number;
   /** JSONata variables (Assign) visible in this frame; a branch or iteration starts with its parent's. */
   vars?: JsonObject;
   /** Parallel / Map effective input (for children and for ResultPath). */

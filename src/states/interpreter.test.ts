@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { runToEnd as run, type Handler } from '../testkit/state-machine-run.js';
-import { retryDelayMs } from './interpreter.js';
+import { runToEnd as run, testExecutionMeta, type Handler } from '../testkit/state-machine-run.js';
+import { parseDefinition, validateDefinition } from './definition.js';
+import { retryDelayMs, startExecution } from './interpreter.js';
 import type { Json } from './json.js';
 
 const ok = (output: Json): Handler => () => ({ status: 'SUCCEEDED', output });
@@ -40,8 +41,22 @@ describe('state types', () => {
     };
     expect(run(def, { n: 11, kind: 'y' }).state.output).toBe('big');
     expect(run(def, { n: 11, kind: 'x', limit: 20 }).state.output).toBe('small');
-    expect(run(def, { n: 'nan', name: 'log-2026.txt' }).state.output).toBe('log');
-    expect(run(def, { n: 'nan', name: 'x' }).state.output).toBe('other');
+    expect(run(def, { n: 'nan', limit: 20, name: 'log-2026.txt' }).state.output).toBe('log');
+    expect(run(def, { n: 'nan', limit: 20, name: 'x' }).state.output).toBe('other');
+  });
+
+  it('a Choice rule whose Variable or ...Path operand selects nothing fails the state with States.Runtime; IsPresent tests for it', () => {
+    const def = (rule: object) => ({
+      StartAt: 'C',
+      States: { C: { Type: 'Choice', Choices: [{ ...rule, Next: 'Yes' }], Default: 'No' }, Yes: { Type: 'Pass', Result: 'yes', End: true }, No: { Type: 'Pass', Result: 'no', End: true } },
+    });
+    const missing = run(def({ Variable: '$.missing', StringEquals: 'x' }), {});
+    expect(missing.state.failure).toEqual({ error: 'States.Runtime', cause: "Invalid path '$.missing': The choice state's condition path references an invalid value." });
+    expect(run(def({ Variable: '$.n', NumericEqualsPath: '$.other' }), { n: 1 }).state.failure?.error).toBe('States.Runtime');
+    // A value of the wrong type is a mismatch, not an error; IsPresent and a Not around it are how to test presence.
+    expect(run(def({ Variable: '$.n', StringEquals: 'x' }), { n: 1 }).state.output).toBe('no');
+    expect(run(def({ Variable: '$.missing', IsPresent: false }), {}).state.output).toBe('yes');
+    expect(run(def({ And: [{ Variable: '$.a', IsPresent: true }, { Variable: '$.a', StringEquals: 'x' }] }), {}).state.output).toBe('no');
   });
 
   it('Choice with no match and no Default fails with States.NoChoiceMatched', () => {
@@ -90,6 +105,23 @@ describe('state types', () => {
     );
     expect(r.state.output).toEqual({ name: 'Ann', result: { greeting: 'hello Ann' } });
     expect(r.types).toEqual(['ExecutionStarted', 'TaskStateEntered', 'LambdaFunctionScheduled', 'LambdaFunctionStarted', 'LambdaFunctionSucceeded', 'TaskStateExited', 'ExecutionSucceeded']);
+  });
+
+  it('the context object: Execution, State (RetryCount counts retries), StateMachine, as AWS documents it', () => {
+    const r = run(
+      { StartAt: 'T', States: { T: { Type: 'Task', Resource: F, Parameters: { 'ctx.$': '$$' }, Retry: [{ ErrorEquals: ['Flaky'], IntervalSeconds: 2 }], End: true } } },
+      { in: 1 },
+      { [F]: (_input, attempt) => (attempt === 1 ? { status: 'FAILED', error: 'Flaky', cause: '' } : { status: 'SUCCEEDED', output: 'ok' }) },
+    );
+    expect(r.state.status).toBe('SUCCEEDED');
+    const [first, second] = r.calls.map((c) => (c.input as { ctx: Json }).ctx);
+    const start = new Date(Date.UTC(2026, 0, 1)).toISOString();
+    expect(first).toEqual({
+      Execution: { Id: testExecutionMeta.executionArn, Input: { in: 1 }, Name: 'e', RoleArn: testExecutionMeta.roleArn, StartTime: start, RedriveCount: 0 },
+      State: { EnteredTime: start, Name: 'T', RetryCount: 0 },
+      StateMachine: { Id: testExecutionMeta.stateMachineArn, Name: 'm' },
+    });
+    expect(second).toMatchObject({ State: { Name: 'T', RetryCount: 1 } });
   });
 
   it('a waitForTaskToken task gets $$.Task.Token in its Parameters', () => {
@@ -191,6 +223,24 @@ describe('state types', () => {
     expect(exceeded.state.failure?.error).toBe('States.ExceedToleratedFailureThreshold');
   });
 
+  it('MaxConcurrencyPath reads the iteration limit from the input: that many items start at once', () => {
+    const def = (extra: object) =>
+      parseDefinition(JSON.stringify({ StartAt: 'M', States: { M: { Type: 'Map', ItemsPath: '$.items', ...extra, ItemProcessor: { StartAt: 'T', States: { T: { Type: 'Task', Resource: F, End: true } } }, End: true } } }));
+    const env = { now: 0, newToken: () => 't', random: () => 0.5 };
+    const started = (extra: object, input: Json) => startExecution(def(extra), testExecutionMeta, input, env);
+    expect(started({ MaxConcurrencyPath: '$.limit' }, { items: [1, 2, 3, 4, 5], limit: 2 }).step.tasks).toHaveLength(2);
+    expect(started({ MaxConcurrencyPath: '$.limit' }, { items: [1, 2, 3], limit: 0 }).step.tasks).toHaveLength(3);
+    expect(started({ MaxConcurrency: 1 }, { items: [1, 2, 3] }).step.tasks).toHaveLength(1);
+    const bad = started({ MaxConcurrencyPath: '$.limit' }, { items: [1], limit: 'two' });
+    expect(bad.state.failure?.error).toBe('States.Runtime');
+    // The limit holds for every iteration, not only the first ones: the run ends with every result.
+    const r = run({ StartAt: 'M', States: { M: { Type: 'Map', ItemsPath: '$.items', MaxConcurrencyPath: '$.limit', ItemProcessor: { StartAt: 'T', States: { T: { Type: 'Task', Resource: F, End: true } } }, End: true } } }, { items: [1, 2, 3, 4, 5], limit: 2 });
+    expect(r.state.output).toEqual([1, 2, 3, 4, 5]);
+    expect(validateDefinition(JSON.stringify({ StartAt: 'M', States: { M: { Type: 'Map', MaxConcurrency: 1, MaxConcurrencyPath: '$.n', ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, End: true } } })).map((d) => d.message)).toContain(
+      'MaxConcurrency and MaxConcurrencyPath are exclusive',
+    );
+  });
+
   it('an empty Map outputs []', () => {
     const r = run({ StartAt: 'M', States: { M: { Type: 'Map', ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }, End: true } } }, []);
     expect(r.state.output).toEqual([]);
@@ -270,6 +320,30 @@ describe('Retry and Catch', () => {
     expect(r.state.output).toBe('late');
     expect(r.elapsed).toBe(5000);
     expect(r.types).toContain('LambdaFunctionTimedOut');
+  });
+
+  it('TimeoutSecondsPath and HeartbeatSecondsPath read the deadlines from the state input', () => {
+    const r = run({ StartAt: 'T', States: { T: { Type: 'Task', Resource: F, TimeoutSecondsPath: '$.limit', End: true } } }, { limit: 7 }, { [F]: () => 'hang' });
+    expect(r.state.failure?.error).toBe('States.Timeout');
+    expect(r.elapsed).toBe(7000);
+    const token = parseDefinition(
+      JSON.stringify({ StartAt: 'T', States: { T: { Type: 'Task', Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken', TimeoutSecondsPath: '$.t', HeartbeatSecondsPath: '$.h', Parameters: { QueueUrl: 'q', 'MessageBody.$': '$$.Task.Token' }, End: true } } }),
+    );
+    const started = startExecution(token, testExecutionMeta, { t: 60, h: 10 }, { now: 0, newToken: () => 'tok', random: () => 0.5 });
+    expect(started.step.tasks[0]?.task).toMatchObject({ timeoutSeconds: 60, heartbeatSeconds: 10, token: 'tok' });
+    const bad = run({ StartAt: 'T', States: { T: { Type: 'Task', Resource: F, TimeoutSecondsPath: '$.limit', End: true } } }, { limit: 'soon' });
+    expect(bad.state.failure?.error).toBe('States.Runtime');
+  });
+
+  it('ToleratedFailurePercentage: failed items up to the percentage are tolerated, then States.ExceedToleratedFailureThreshold', () => {
+    const def = (percent: number) => ({
+      StartAt: 'M',
+      States: { M: { Type: 'Map', ToleratedFailurePercentage: percent, ItemProcessor: { StartAt: 'T', States: { T: { Type: 'Task', Resource: F, End: true } } }, End: true } },
+    });
+    const handler: Handler = (input) => ((input as number) <= 1 ? { status: 'FAILED', error: 'Low', cause: '' } : { status: 'SUCCEEDED', output: input });
+    // One failed item of four is 25%.
+    expect(run(def(25), [1, 2, 3, 4], { [F]: handler }).state.status).toBe('SUCCEEDED');
+    expect(run(def(20), [1, 2, 3, 4], { [F]: handler }).state.failure?.error).toBe('States.ExceedToleratedFailureThreshold');
   });
 
   it('States.ALL does not catch States.Runtime (a Parameters path that selects nothing)', () => {

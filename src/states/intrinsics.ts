@@ -168,6 +168,11 @@ export function evaluateIntrinsic(text: string, env: IntrinsicEnv): Json {
   return evaluate(call, env);
 }
 
+/** One intrinsic applied to evaluated arguments: the JSONata functions AWS adds ($partition, ...) reuse them. */
+export function applyIntrinsic(name: string, args: Json[], env: Pick<IntrinsicEnv, 'uuid' | 'random'> = {}): Json {
+  return apply(name, args, { input: null, context: null, ...env });
+}
+
 function evaluate(arg: Arg, env: IntrinsicEnv): Json {
   if (arg.kind === 'literal') return arg.value;
   if (arg.kind === 'path') {
@@ -342,7 +347,7 @@ function apply(name: string, args: Json[], env: IntrinsicEnv): Json {
 }
 
 /** A deterministic number in [0, 1) from a seed (mulberry32). */
-function seeded(seed: number): number {
+export function seeded(seed: number): number {
   let t = (seed + 0x6d2b79f5) | 0;
   t = Math.imul(t ^ (t >>> 15), t | 1);
   t ^= t + Math.imul(t ^ (t >>> 7), t | 61);

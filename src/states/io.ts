@@ -18,7 +18,7 @@ export interface PathEnv {
 }
 
 /** InputPath / OutputPath: undefined keeps the value, null gives `{}`, a path selects. */
-export function applySelectPath(field: 'InputPath' | 'OutputPath' | 'ItemsPath', path: string | null | undefined, value: Json, env: PathEnv): Json {
+export function applySelectPath(field: 'InputPath' | 'OutputPath' | 'ItemsPath' | 'MaxConcurrencyPath', path: string | null | undefined, value: Json, env: PathEnv): Json {
   if (path === undefined) return value;
   if (path === null) return {};
   const selected = evaluatePath(path, value, env.context, env.variables);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { runToEnd as run } from '../testkit/state-machine-run.js';
-import { validateDefinition } from './definition.js';
+import { runToEnd as run, testExecutionMeta } from '../testkit/state-machine-run.js';
+import { parseDefinition, validateDefinition } from './definition.js';
+import { startExecution } from './interpreter.js';
 
 const F = 'arn:aws:lambda:us-east-1:000000000000:function:f';
 const jsonata = (states: object, startAt = Object.keys(states)[0]) => ({ QueryLanguage: 'JSONata', StartAt: startAt, States: states });
@@ -78,6 +79,51 @@ describe('JSONata states', () => {
     expect(r.state.output).toBe(63);
   });
 
+  it('Map MaxConcurrency may be an expression: that many items start at once', () => {
+    const machine = (limit: unknown) =>
+      jsonata({ M: { Type: 'Map', Items: '{% $states.input.items %}', MaxConcurrency: limit, ItemProcessor: { StartAt: 'T', States: { T: { Type: 'Task', Resource: F, End: true } } }, End: true } });
+    expect(validateDefinition(JSON.stringify(machine('{% $states.input.limit %}')))).toEqual([]);
+    const def = parseDefinition(JSON.stringify(machine('{% $states.input.limit %}')));
+    const env = { now: 0, newToken: () => 't', random: () => 0.5 };
+    expect(startExecution(def, testExecutionMeta, { items: [1, 2, 3, 4, 5], limit: 2 }, env).step.tasks).toHaveLength(2);
+    expect(startExecution(def, testExecutionMeta, { items: [1, 2, 3], limit: 0 }, env).step.tasks).toHaveLength(3);
+    expect(startExecution(def, testExecutionMeta, { items: [1], limit: -1 }, env).state.failure?.error).toBe('States.QueryEvaluationError');
+    expect(run(machine('{% $states.input.limit %}'), { items: [1, 2, 3, 4, 5], limit: 2 }).state.output).toEqual([1, 2, 3, 4, 5]);
+    expect(validateDefinition(JSON.stringify(machine('two'))).map((d) => d.location)).toEqual(['/States/M/MaxConcurrency']);
+  });
+
+  it('the functions Step Functions adds to JSONata: $partition, $range, $hash, $random, $uuid, $parse', () => {
+    const r = run(
+      jsonata({
+        P: {
+          Type: 'Pass',
+          Output: {
+            partition: '{% $partition([1, 2, 3, 4, 5, 6, 7, 8, 9], 4) %}',
+            range: '{% $range(0, 10, 2) %}',
+            hash: "{% $hash('input data', 'SHA-1') %}",
+            seeded: '{% $random(7) = $random(7) %}',
+            random: '{% $random() >= 0 and $random() < 1 %}',
+            uuid: '{% $uuid() %}',
+            parse: '{% $parse($states.input.text).foo %}',
+          },
+          End: true,
+        },
+      }),
+      { text: '{"foo": "bar"}' },
+    );
+    expect(r.state.output).toEqual({
+      partition: [[1, 2, 3, 4], [5, 6, 7, 8], [9]],
+      range: [0, 2, 4, 6, 8, 10],
+      hash: 'aaff4a450a104cd177d28d18d74485e8cae074b7',
+      seeded: true,
+      random: true,
+      uuid: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
+      parse: 'bar',
+    });
+    const bad = run(jsonata({ P: { Type: 'Pass', Output: "{% $hash('x', 'CRC32') %}", End: true } }), {});
+    expect(bad.state.failure?.error).toBe('States.QueryEvaluationError');
+  });
+
   it('Parallel Arguments feed the branches; Output reads $states.result', () => {
     const r = run(
       jsonata({
@@ -114,6 +160,16 @@ describe('JSONata states', () => {
   it('an expression that fails to evaluate fails the state with States.QueryEvaluationError', () => {
     const r = run(jsonata({ P: { Type: 'Pass', Output: '{% $number("x") %}', End: true } }), {});
     expect(r.state.failure?.error).toBe('States.QueryEvaluationError');
+  });
+
+  it('an expression that returns nothing (undefined) fails the state, naming the field as AWS does', () => {
+    const r = run(jsonata({ P: { Type: 'Pass', Output: { v: { w: ['{% $states.input.absent %}'] } }, End: true } }), {});
+    expect(r.state.failure).toEqual({
+      error: 'States.QueryEvaluationError',
+      cause: "The JSONata expression '$states.input.absent' specified for the field 'Output/v/w[0]' returned nothing (undefined).",
+    });
+    // null is a value: it is written as null.
+    expect(run(jsonata({ P: { Type: 'Pass', Output: { v: '{% $states.input.n %}' }, End: true } }), { n: null }).state.output).toEqual({ v: null });
   });
 
   it('validation refuses JSONPath fields in JSONata states and expressions that do not compile', () => {

@@ -11,6 +11,7 @@
  */
 import jsonata from 'jsonata';
 import { StatesError, StatesErrors } from './errors.js';
+import { applyIntrinsic, seeded } from './intrinsics.js';
 import { isObject, type Json, type JsonObject } from './json.js';
 
 const EXPRESSION = /^\{%([\s\S]*)%\}$/;
@@ -45,6 +46,39 @@ export function jsonataSyntaxError(value: string): string | undefined {
 export interface JsonataScope {
   states: JsonObject;
   variables: JsonObject;
+  /** For $uuid() and $random() without a seed (tests pass deterministic ones). */
+  uuid?: (() => string) | undefined;
+  random?: (() => number) | undefined;
+}
+
+/**
+ * The functions Step Functions adds to JSONata, each the JSONata form of an intrinsic: $partition,
+ * $range (inclusive end), $hash (MD5, SHA-1, SHA-256, SHA-384, SHA-512), $random([seed]) in [0, 1),
+ * $uuid() (v4) and $parse (JSON text to a value). A bad argument fails the expression
+ * (States.QueryEvaluationError).
+ */
+function stepFunctionsFunctions(scope: JsonataScope): Record<string, (...args: unknown[]) => unknown> {
+  const env = { uuid: scope.uuid, random: scope.random };
+  const call = (name: string) => (...args: unknown[]) => applyIntrinsic(name, args.map((a) => (a === undefined ? null : plain(a))), definedOnly(env));
+  return {
+    partition: call('States.ArrayPartition'),
+    range: call('States.ArrayRange'),
+    hash: call('States.Hash'),
+    uuid: call('States.UUID'),
+    random: (seed?: unknown) => {
+      if (seed === undefined) return (scope.random ?? Math.random)();
+      if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new Error(`$random: the seed ${JSON.stringify(seed)} is not an integer`);
+      return seeded(seed);
+    },
+    parse: (text: unknown) => {
+      if (typeof text !== 'string') throw new Error(`$parse: ${JSON.stringify(text)} is not a string`);
+      return JSON.parse(text) as unknown;
+    },
+  };
+}
+
+function definedOnly<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
 }
 
 /** JSONata's results carry sequence flags and may be undefined; a state sees plain JSON. */
@@ -58,16 +92,24 @@ export function evaluateTemplate(template: Json, scope: JsonataScope, field: str
   if (typeof template === 'string') {
     const match = EXPRESSION.exec(template);
     if (!match) return template;
+    let value: unknown;
     try {
-      return plain(compile(match[1] as string).evaluate(null, { ...scope.variables, states: scope.states }));
+      value = compile(match[1] as string).evaluate(null, { ...stepFunctionsFunctions(scope), ...scope.variables, states: scope.states });
     } catch (error) {
       throw new StatesError(StatesErrors.QueryEvaluationError, `${field}: the JSONata expression ${template} failed: ${(error as Error).message}`);
     }
+    // JSON has no undefined: AWS fails the state rather than writing null (its words, its field naming).
+    if (value === undefined)
+      throw new StatesError(
+        StatesErrors.QueryEvaluationError,
+        `The JSONata expression '${(match[1] as string).trim()}' specified for the field '${field}' returned nothing (undefined).`,
+      );
+    return plain(value);
   }
   if (Array.isArray(template)) return template.map((item, i) => evaluateTemplate(item, scope, `${field}[${i}]`));
   if (isObject(template)) {
     const out: JsonObject = {};
-    for (const [key, value] of Object.entries(template)) out[key] = evaluateTemplate(value, scope, `${field}.${key}`);
+    for (const [key, value] of Object.entries(template)) out[key] = evaluateTemplate(value, scope, `${field}/${key}`);
     return out;
   }
   return template;

@@ -96,6 +96,7 @@ function dropChildren(run: Run, frame: Frame): void {
   delete frame.children;
   delete frame.results;
   delete frame.items;
+  delete frame.maxConcurrency;
 }
 
 /** The frame failed for good: the execution fails, or the parent's state does. */

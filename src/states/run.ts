@@ -98,7 +98,7 @@ export class Run {
   }
 
   scope(frame: Frame, states: JsonObject = {}, context: JsonObject = {}): JsonataScope {
-    return { states: { input: frame.input, context: this.context(frame, context), ...states }, variables: frame.vars ?? {} };
+    return { states: { input: frame.input, context: this.context(frame, context), ...states }, variables: frame.vars ?? {}, uuid: this.env.uuid, random: this.env.random };
   }
 
   /** Output and Assign of a JSONata state (or catcher, or choice rule), both from the same scope. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +45,12 @@ describe('state machine executions', () => {
     expect(done).toMatchObject({ status: 'SUCCEEDED', output: JSON.stringify({ who: 'Ann', r: { msg: 'hello Ann' } }) });
     expect(await types(executionArn)).toEqual(['ExecutionStarted', 'TaskStateEntered', 'LambdaFunctionScheduled', 'LambdaFunctionStarted', 'LambdaFunctionSucceeded', 'TaskStateExited', 'ExecutionSucceeded']);
     expect(machines().runner.heldCount).toBe(0);
+    // includeExecutionData: false leaves the input and output out of every event (GetExecutionHistory).
+    const full = (await machines().history(executionArn)).events;
+    expect(full[0]).toMatchObject({ executionStartedEventDetails: { input: JSON.stringify({ who: 'Ann' }) } });
+    const bare = (await machines().history(executionArn, { includeExecutionData: false })).events;
+    expect(bare.map((e) => e.type)).toEqual(full.map((e) => e.type));
+    expect(JSON.stringify(bare)).not.toMatch(/"(input|output)":/);
   });
 
   it('lambda:invoke wraps the result in Payload and passes Parameters.Payload as the event', async () => {
@@ -219,6 +226,61 @@ describe('state machine executions', () => {
     await expect(t.sluice.callbacks.sendTaskSuccess(body.MyTaskToken, {})).rejects.toMatchObject({ code: 'TaskTimedOut' });
   });
 
+  it('sqs:sendMessage (request-response) answers with the message id; lambda:invoke.waitForTaskToken and startExecution.waitForTaskToken wait for the token', async () => {
+    await t.sluice.queues.create('plain');
+    // The function answers the token it is given: asynchronously invoked, its own result is not the task's.
+    await t.sluice.functions.create({
+      name: 'approver',
+      handler: async (event: { token: string; n: number }) => {
+        await t.sluice.callbacks.sendTaskSuccess(event.token, { approved: event.n });
+        return 'ignored';
+      },
+    });
+    await machines().create({
+      name: 'child',
+      definition: { StartAt: 'Answer', States: { Answer: { Type: 'Task', Resource: fn('approver'), Parameters: { 'token.$': '$.TaskToken', n: 2 }, End: true } } },
+    });
+    await machines().create({
+      name: 'm',
+      definition: {
+        StartAt: 'Send',
+        States: {
+          Send: { Type: 'Task', Resource: 'arn:aws:states:::sqs:sendMessage', Parameters: { QueueUrl: 'plain', 'MessageBody.$': '$' }, ResultPath: '$.sent', Next: 'Invoke' },
+          Invoke: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+            Parameters: { FunctionName: fn('approver'), Payload: { 'token.$': '$$.Task.Token', n: 1 } },
+            ResultPath: '$.invoked',
+            Next: 'Nested',
+          },
+          Nested: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::states:startExecution.waitForTaskToken',
+            Parameters: { StateMachineArn: machines().stateMachineArn('child'), Input: { 'TaskToken.$': '$$.Task.Token' } },
+            ResultPath: '$.nested',
+            End: true,
+          },
+        },
+      },
+    });
+    const { executionArn } = await machines().startExecution('m', { input: { id: 9 } });
+    const done = await finished(executionArn);
+    expect(done.status).toBe('SUCCEEDED');
+    const output = JSON.parse(done.output ?? '') as { sent: { MessageId: string; MD5OfMessageBody: string }; invoked: unknown; nested: unknown };
+    expect(output.invoked).toEqual({ approved: 1 });
+    expect(output.nested).toEqual({ approved: 2 });
+    const [message] = await t.sluice.queues.receive('plain');
+    expect(message?.body).toBe('{"id":9}');
+    expect(output.sent).toMatchObject({ MessageId: message?.messageId, MD5OfMessageBody: createHash('md5').update('{"id":9}').digest('hex') });
+    expect(await types(executionArn)).toEqual([
+      'ExecutionStarted',
+      'TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskSucceeded', 'TaskStateExited',
+      'TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskSubmitted', 'TaskSucceeded', 'TaskStateExited',
+      'TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskSubmitted', 'TaskSucceeded', 'TaskStateExited',
+      'ExecutionSucceeded',
+    ]);
+  });
+
   it('a token task without a heartbeat fails with States.HeartbeatTimeout, which Catch handles', async () => {
     await t.sluice.queues.create('work');
     await machines().create({
@@ -321,6 +383,9 @@ describe('state machine executions', () => {
     const again = await machines().startExecution('m', { name: 'run-1', input: '{"a":1}' });
     expect(again).toEqual(first);
     await expect(machines().startExecution('m', { name: 'run-1', input: '{"a":2}' })).rejects.toMatchObject({ code: 'ExecutionAlreadyExists' });
+    // Once the execution is closed, the same name and input are ExecutionAlreadyExists too (AWS's StartExecution page).
+    await machines().stopExecution(first.executionArn);
+    await expect(machines().startExecution('m', { name: 'run-1', input: '{"a":1}' })).rejects.toMatchObject({ code: 'ExecutionAlreadyExists' });
   });
 
   it('StopExecution aborts a running execution', async () => {

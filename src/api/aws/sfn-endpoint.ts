@@ -58,13 +58,19 @@ export async function handleStepFunctionsRequest(
 
 /** Step Functions reports every malformed input as ValidationException, naming the member. */
 function validate(operation: SfnOperation, input: Record<string, unknown>): unknown {
+  let parsed: unknown;
   try {
-    return parseInput(sfnSchemas[operation], input);
+    parsed = parseInput(sfnSchemas[operation], input);
   } catch (error) {
     if (error instanceof SluiceError)
       throw new SluiceError('ValidationException', error.message, error.field ? { field: error.field } : {});
     throw error;
   }
+  // The library takes a machine's name where an ARN goes; the API does not: AWS answers InvalidArn.
+  for (const [member, value] of Object.entries(parsed as Record<string, unknown>))
+    if (member.endsWith('Arn') && typeof value === 'string' && !value.startsWith('arn:'))
+      throw new SluiceError('InvalidArn', `Invalid Arn: 'Invalid ARN prefix: ${value}'`, { field: member });
+  return parsed;
 }
 
 export interface StepFunctionsEndpointOptions {
