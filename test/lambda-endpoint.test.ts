@@ -123,6 +123,22 @@ describe.each(storeBackends)('the Lambda API with the AWS SDK on %s', (_backend,
     const refused = await failure(lambda.send(new InvokeCommand({ FunctionName: 'inline', InvocationType: 'Event', Payload: big })));
     expect(refused.name).toBe('RequestTooLargeException');
     expect(refused.$metadata.httpStatusCode).toBe(413);
+    expect(refused.message).toBe(`${big.length} byte payload is too large for the Event invocation type (limit 1048576 bytes)`);
+  });
+
+  it('fails an invocation whose result is over Lambda’s 6 MB response limit with Function.ResponseSizeTooLarge', async () => {
+    // A JSON string of n characters is n + 2 bytes: the first is exactly at the limit, the second one byte over.
+    await node.sluice.functions.create({ name: 'sized', handler: async (event: { n: number }) => 'x'.repeat(event.n) });
+    const atLimit = await lambda.send(new InvokeCommand({ FunctionName: 'sized', Payload: Buffer.from(JSON.stringify({ n: 6_291_554 })) }));
+    expect(atLimit.FunctionError).toBeUndefined();
+    expect(atLimit.Payload?.length).toBe(6_291_556);
+    const over = await lambda.send(new InvokeCommand({ FunctionName: 'sized', Payload: Buffer.from(JSON.stringify({ n: 6_291_555 })) }));
+    expect(over.StatusCode).toBe(200);
+    expect(over.FunctionError).toBe('Unhandled');
+    expect(decode(over.Payload)).toEqual({
+      errorMessage: 'Response payload size exceeded maximum allowed payload size (6291556 bytes).',
+      errorType: 'Function.ResponseSizeTooLarge',
+    });
   });
 
   it('answers a DryRun with 204 without running the handler', async () => {

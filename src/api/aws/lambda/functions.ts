@@ -34,6 +34,11 @@ export interface LambdaContext {
 
 /** Lambda's limit on an asynchronous invocation's payload (1 MB since 2025; a synchronous one is the node's body limit). */
 export const EVENT_PAYLOAD_LIMIT = 1_048_576;
+/**
+ * Lambda's limit on a synchronous invocation's response: a larger result fails the invocation with
+ * `Function.ResponseSizeTooLarge` (200, X-Amz-Function-Error Unhandled) instead of being returned.
+ */
+export const RESPONSE_PAYLOAD_LIMIT = 6_291_556;
 /** LogType Tail returns the last 4 KB of the execution log. */
 const LOG_TAIL_BYTES = 4096;
 
@@ -178,7 +183,7 @@ export async function invoke(context: LambdaContext, request: InvokeRequest): Pr
   if (type === 'DryRun') return { status: 204, headers, body: '' };
   if (type === 'Event') {
     if (request.body.length > EVENT_PAYLOAD_LIMIT) {
-      throw new SluiceError('RequestEntityTooLarge', `Request must be smaller than ${EVENT_PAYLOAD_LIMIT} bytes for the InvokeAsync operation`);
+      throw new SluiceError('RequestEntityTooLarge', `${request.body.length} byte payload is too large for the Event invocation type (limit ${EVENT_PAYLOAD_LIMIT} bytes)`);
     }
     // The version is picked now (by the alias's weights); each attempt's handler sees the alias's ARN, as in Lambda.
     const accepted = await context.functions.invokeAsync(name, event, invokedArn !== undefined ? { invokedFunctionArn: invokedArn } : {});
@@ -197,16 +202,30 @@ export async function invoke(context: LambdaContext, request: InvokeRequest): Pr
     }
     throw error;
   }
+  const { body, functionError } = responseBody(response);
   return {
     status: 200,
     headers: {
       'content-type': 'application/json',
       'x-amzn-requestid': response.log?.requestId ?? request.requestId,
       'x-amz-executed-version': version,
-      ...(response.functionError ? { 'x-amz-function-error': response.functionError } : {}),
+      ...(functionError ? { 'x-amz-function-error': functionError } : {}),
       ...(response.log ? { 'x-amz-log-result': logTail(name, version, context, response.log) } : {}),
     },
-    body: JSON.stringify(response.payload ?? null),
+    body,
+  };
+}
+
+/** The response's JSON, or Lambda's error for a result over its 6 MB response limit. */
+function responseBody(response: InvokeResponse): { body: string; functionError: string | undefined } {
+  const body = JSON.stringify(response.payload ?? null);
+  if (Buffer.byteLength(body, 'utf8') <= RESPONSE_PAYLOAD_LIMIT) return { body, functionError: response.functionError };
+  return {
+    body: JSON.stringify({
+      errorMessage: `Response payload size exceeded maximum allowed payload size (${RESPONSE_PAYLOAD_LIMIT} bytes).`,
+      errorType: 'Function.ResponseSizeTooLarge',
+    }),
+    functionError: 'Unhandled',
   };
 }
 
