@@ -139,6 +139,28 @@ describe.each(storeBackends)('event source mappings through the Lambda API on %s
     expect(node.sluice.streamTriggers.list()).toEqual([]);
   });
 
+  it('refuses a second mapping from a source to the same function in Lambda’s words, naming the first one’s UUID, and stores nothing', async () => {
+    const queueMapping = await lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'consume', EventSourceArn: queueArn }));
+    const queueTwice = await failure(lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'consume', EventSourceArn: queueArn, BatchSize: 3 })));
+    expect(queueTwice.name).toBe('ResourceConflictException');
+    expect(queueTwice.$metadata.httpStatusCode).toBe(409);
+    expect(queueTwice.message).toBe(
+      `An event source mapping with SQS arn (" ${queueArn} ") and function (" consume ") already exists. Please update or delete the existing mapping with UUID ${queueMapping.UUID}`,
+    );
+    const streamMapping = await lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'changes', EventSourceArn: streamArn, StartingPosition: 'LATEST' }));
+    const streamTwice = await failure(lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'changes', EventSourceArn: streamArn, StartingPosition: 'TRIM_HORIZON' })));
+    expect(streamTwice.name).toBe('ResourceConflictException');
+    expect(streamTwice.$metadata.httpStatusCode).toBe(409);
+    expect(streamTwice.message).toBe(
+      `The event source arn (" ${streamArn} ") and function (" changes ") provided mapping already exists. Please update or delete the existing mapping with UUID ${streamMapping.UUID}`,
+    );
+    expect(node.sluice.triggers.list().map((view) => view.uuid)).toEqual([queueMapping.UUID]);
+    expect(node.sluice.streamTriggers.list().map((view) => view.uuid)).toEqual([streamMapping.UUID]);
+    expect((await lambda.send(new ListEventSourceMappingsCommand({}))).EventSourceMappings).toHaveLength(2);
+    await lambda.send(new DeleteEventSourceMappingCommand({ UUID: queueMapping.UUID }));
+    await lambda.send(new DeleteEventSourceMappingCommand({ UUID: streamMapping.UUID }));
+  });
+
   it('refuses bad input in Lambda’s words and stores nothing', async () => {
     const cases: Array<[Record<string, unknown>, string, RegExp]> = [
       [{ FunctionName: 'consume', EventSourceArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/x' }, 'InvalidParameterValueException', /Unrecognized event source/],

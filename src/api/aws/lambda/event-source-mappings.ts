@@ -212,6 +212,25 @@ function render(found: MappingView, context: MappingContext, state?: string): Bo
   return found.source === 'queue' ? queueMapping(found.view, context, state) : streamMapping(found.view, context, state);
 }
 
+/**
+ * A second mapping from one source to one function is refused by the trigger services; Lambda words
+ * that refusal differently for a queue and a stream, naming the existing mapping's UUID (clients such
+ * as deploy tools read it to update that mapping instead).
+ */
+function duplicateInLambdaWords(error: unknown, context: MappingContext, sourceArn: string, functionName: string, kind: Source['kind']): unknown {
+  if (!(error instanceof SluiceError) || error.code !== 'ResourceConflictException') return error;
+  const views: Array<TriggerView | StreamTriggerView> = kind === 'queue' ? context.triggers.list() : context.streamTriggers.list();
+  const existing = views.find((view) => view.eventSourceArn === sourceArn && view.functionName === functionName);
+  if (!existing) return error;
+  return new SluiceError(
+    'ResourceConflictException',
+    kind === 'queue'
+      ? `An event source mapping with SQS arn (" ${sourceArn} ") and function (" ${functionName} ") already exists. Please update or delete the existing mapping with UUID ${existing.uuid}`
+      : `The event source arn (" ${sourceArn} ") and function (" ${functionName} ") provided mapping already exists. Please update or delete the existing mapping with UUID ${existing.uuid}`,
+    { field: 'EventSourceArn' },
+  );
+}
+
 export async function createEventSourceMapping(context: MappingContext, body: Body, requestId: string): Promise<LambdaResponse> {
   const source = sourceOf(string(body, 'EventSourceArn'), context);
   const rawName = string(body, 'FunctionName');
@@ -221,7 +240,10 @@ export async function createEventSourceMapping(context: MappingContext, body: Bo
     const fields = queueFields(body);
     const functionName = functionNameOf(rawName, context);
     const input = { ...fields, queue: source.queue, functionName, uuid: randomUUID() } as TriggerInput & { uuid: string };
-    return lambdaJson(render(await context.catalog.createMapping({ source: 'queue', input }), context), requestId, 202);
+    const created = await context.catalog.createMapping({ source: 'queue', input }).catch((error: unknown) => {
+      throw duplicateInLambdaWords(error, context, source.queue, functionName, 'queue');
+    });
+    return lambdaJson(render(created, context), requestId, 202);
   }
   refuseOthers(body, streamMembers, 'DynamoDB Streams');
   const fields = streamFields(body);
@@ -235,7 +257,10 @@ export async function createEventSourceMapping(context: MappingContext, body: Bo
   }
   const functionName = functionNameOf(rawName, context);
   const input = { ...fields, stream: source.stream, functionName, startingPosition, uuid: randomUUID() } as StreamTriggerInput & { uuid: string };
-  return lambdaJson(render(await context.catalog.createMapping({ source: 'stream', input }), context), requestId, 202);
+  const created = await context.catalog.createMapping({ source: 'stream', input }).catch((error: unknown) => {
+    throw duplicateInLambdaWords(error, context, source.stream, functionName, 'stream');
+  });
+  return lambdaJson(render(created, context), requestId, 202);
 }
 
 export function getEventSourceMapping(context: MappingContext, uuid: string, requestId: string): LambdaResponse {
