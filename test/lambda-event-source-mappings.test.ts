@@ -169,6 +169,7 @@ describe.each(storeBackends)('event source mappings through the Lambda API on %s
       [{ FunctionName: 'consume', EventSourceArn: queueArn, StartingPosition: 'LATEST' }, 'InvalidParameterValueException', /Unsupported StartingPosition parameter/],
       [{ FunctionName: 'consume', EventSourceArn: queueArn, Topics: ['t'] }, 'InvalidParameterValueException', /Unsupported Topics parameter/],
       [{ FunctionName: 'consume', EventSourceArn: queueArn, BatchSize: 20_000 }, 'InvalidParameterValueException', /BatchSize/],
+      [{ FunctionName: 'consume', EventSourceArn: queueArn, BatchSize: 20 }, 'InvalidParameterValueException', /^Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10$/],
       [{ FunctionName: 'consume', EventSourceArn: queueArn, ScalingConfig: { MaximumConcurrency: 1 } }, 'InvalidParameterValueException', /MaximumConcurrency/],
       [{ FunctionName: 'changes', EventSourceArn: streamArn }, 'InvalidParameterValueException', /StartingPosition is required/],
       [{ FunctionName: 'changes', EventSourceArn: streamArn, StartingPosition: 'LATEST', ScalingConfig: { MaximumConcurrency: 2 } }, 'InvalidParameterValueException', /Unsupported ScalingConfig/],
@@ -182,6 +183,13 @@ describe.each(storeBackends)('event source mappings through the Lambda API on %s
     }
     expect(node.sluice.triggers.list()).toEqual([]);
     expect(node.sluice.streamTriggers.list()).toEqual([]);
+    const small = await lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'consume', EventSourceArn: queueArn, BatchSize: 5 }));
+    const unbatched = await failure(lambda.send(new UpdateEventSourceMappingCommand({ UUID: small.UUID, BatchSize: 50, Enabled: false })));
+    expect(unbatched.name).toBe('InvalidParameterValueException');
+    expect(unbatched.message).toBe('Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10');
+    expect(await lambda.send(new GetEventSourceMappingCommand({ UUID: small.UUID }))).toMatchObject({ BatchSize: 5, MaximumBatchingWindowInSeconds: 0, State: 'Enabled' });
+    expect(await lambda.send(new UpdateEventSourceMappingCommand({ UUID: small.UUID, BatchSize: 50, MaximumBatchingWindowInSeconds: 1 }))).toMatchObject({ BatchSize: 50, MaximumBatchingWindowInSeconds: 1 });
+    await lambda.send(new DeleteEventSourceMappingCommand({ UUID: small.UUID }));
     const missing = await failure(lambda.send(new UpdateEventSourceMappingCommand({ UUID: '4a3e1c52-0000-4000-8000-000000000000', Enabled: false })));
     expect(missing.name).toBe('ResourceNotFoundException');
     expect(missing.message).toBe('The resource you requested does not exist.');

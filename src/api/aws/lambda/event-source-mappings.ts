@@ -213,6 +213,20 @@ function render(found: MappingView, context: MappingContext, state?: string): Bo
 }
 
 /**
+ * A standard queue's mapping with more than 10 messages a batch needs a batching window. The trigger
+ * service refuses it too (naming the field, for the library); Lambda's clients get Lambda's sentence.
+ * Group limits (GroupBy, set only outside this API) take no window, and FIFO queues have their own limit.
+ */
+function requireWindowAbove10(queueArn: string, fields: TriggerUpdate, current?: TriggerView): void {
+  if (queueArn.endsWith('.fifo') || (current?.groupBy ?? null) !== null) return;
+  const batchSize = fields.batchSize ?? current?.batchSize ?? 10;
+  const window = fields.maximumBatchingWindowInSeconds ?? current?.maximumBatchingWindowInSeconds ?? 0;
+  if (typeof batchSize === 'number' && batchSize > 10 && batchSize <= 10_000 && window === 0) {
+    throw invalid('Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10', 'MaximumBatchingWindowInSeconds');
+  }
+}
+
+/**
  * A second mapping from one source to one function is refused by the trigger services; Lambda words
  * that refusal differently for a queue and a stream, naming the existing mapping's UUID (clients such
  * as deploy tools read it to update that mapping instead).
@@ -239,6 +253,7 @@ export async function createEventSourceMapping(context: MappingContext, body: Bo
     refuseOthers(body, queueMembers, 'SQS');
     const fields = queueFields(body);
     const functionName = functionNameOf(rawName, context);
+    requireWindowAbove10(source.queue, fields);
     const input = { ...fields, queue: source.queue, functionName, uuid: randomUUID() } as TriggerInput & { uuid: string };
     const created = await context.catalog.createMapping({ source: 'queue', input }).catch((error: unknown) => {
       throw duplicateInLambdaWords(error, context, source.queue, functionName, 'queue');
@@ -277,6 +292,7 @@ export async function updateEventSourceMapping(context: MappingContext, uuid: st
     refuseOthers(body, streamMembers.filter((key) => !['EventSourceArn', 'StartingPosition', 'StartingPositionTimestamp'].includes(key)), 'DynamoDB Streams');
   }
   const fields = found.source === 'queue' ? queueFields(body) : streamFields(body);
+  if (found.source === 'queue') requireWindowAbove10(found.view.eventSourceArn, fields, found.view);
   return lambdaJson(render(await context.catalog.updateMapping(uuid, { ...fields, ...named }), context), requestId, 202);
 }
 
