@@ -126,6 +126,19 @@ describe.each(storeBackends)('the Lambda API with the AWS SDK on %s', (_backend,
     expect(refused.message).toBe(`${big.length} byte payload is too large for the Event invocation type (limit 1048576 bytes)`);
   });
 
+  it('takes a synchronous payload up to Lambda’s 6 MB over the node’s 4 MiB body limit, and refuses a larger one in Lambda’s words', async () => {
+    await node.sluice.functions.create({ name: 'measure', handler: async (event: string) => event.length });
+    // A JSON string of n characters is n + 2 bytes.
+    const fits = await lambda.send(new InvokeCommand({ FunctionName: 'measure', Payload: Buffer.from(JSON.stringify('x'.repeat(6_291_454))) }));
+    expect(fits.FunctionError).toBeUndefined();
+    expect(decode(fits.Payload)).toBe(6_291_454);
+    const refused = await failure(lambda.send(new InvokeCommand({ FunctionName: 'measure', Payload: Buffer.from(JSON.stringify('x'.repeat(6_291_455))) })));
+    expect(refused.name).toBe('RequestTooLargeException');
+    expect(refused.$metadata.httpStatusCode).toBe(413);
+    expect(refused.message).toBe('6291457 byte payload is too large for the RequestResponse invocation type (limit 6291456 bytes)');
+    expect(node.sluice.functions.metrics('measure').invocations).toBe(1);
+  });
+
   it('fails an invocation whose result is over Lambda’s 6 MB response limit with Function.ResponseSizeTooLarge', async () => {
     // A JSON string of n characters is n + 2 bytes: the first is exactly at the limit, the second one byte over.
     await node.sluice.functions.create({ name: 'sized', handler: async (event: { n: number }) => 'x'.repeat(event.n) });

@@ -32,7 +32,9 @@ export interface LambdaContext {
   catalog: CatalogService;
 }
 
-/** Lambda's limit on an asynchronous invocation's payload (1 MB since 2025; a synchronous one is the node's body limit). */
+/** Lambda's limit on a synchronous invocation's payload (the request body of Invoke). */
+export const INVOKE_PAYLOAD_LIMIT = 6_291_456;
+/** Lambda's limit on an asynchronous invocation's payload (1 MB since 2025). */
 export const EVENT_PAYLOAD_LIMIT = 1_048_576;
 /**
  * Lambda's limit on a synchronous invocation's response: a larger result fails the invocation with
