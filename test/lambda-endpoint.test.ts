@@ -79,9 +79,21 @@ describe.each(storeBackends)('the Lambda API with the AWS SDK on %s', (_backend,
     expect(log).toContain('echo got {"b":2}');
     expect(log).toMatch(/END RequestId: \S+\nREPORT RequestId: \S+\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 256 MB\t\n$/);
     const failed = await lambda.send(new InvokeCommand({ FunctionName: 'fail', LogType: 'Tail' }));
-    expect(Buffer.from(failed.LogResult ?? '', 'base64').toString('utf8')).toContain('about to fail');
+    const failedLog = Buffer.from(failed.LogResult ?? '', 'base64').toString('utf8');
+    expect(failedLog).toContain('about to fail');
+    // As the Node.js runtime logs an unhandled error: its type, message and stack as JSON, before END.
+    expect(failedLog).toMatch(/\n\d{4}-\d\d-\d\dT[\d:.]+Z\t\S+\tERROR\tInvoke Error \t\{"errorType":"TypeError","errorMessage":"it broke","stack":\["TypeError: it broke",[^\n]*\]\}\nEND RequestId/);
     const plain = await lambda.send(new InvokeCommand({ FunctionName: 'echo' }));
     expect(plain.LogResult).toBeUndefined();
+  });
+
+  it('says in the log tail that an invocation timed out, as Lambda does', async () => {
+    await node.sluice.functions.create({ name: 'stuck', timeout: 1, handler: () => new Promise(() => undefined) });
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'stuck', LogType: 'Tail' }));
+    expect(out.FunctionError).toBe('Unhandled');
+    const log = Buffer.from(out.LogResult ?? '', 'base64').toString('utf8');
+    expect(log).toMatch(/\n\d{4}-\d\d-\d\dT[\d:.]+Z \S+ Task timed out after 1\.00 seconds\nEND RequestId: \S+\nREPORT RequestId: /);
+    expect(log).toMatch(/\tMemory Size: 128 MB\tStatus: timeout\n$/);
   });
 
   it('returns the log tail of an in-process function too, each invocation with its own lines', async () => {

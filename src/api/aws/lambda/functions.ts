@@ -12,7 +12,7 @@ import type { ArnContext } from '../../../model/arn.js';
 import { SluiceError } from '../../../model/errors.js';
 import type { FunctionService } from '../../../functions/service.js';
 import { qualifiedConfiguration } from './versions.js';
-import type { FunctionView, InvokeResponse } from '../../../functions/types.js';
+import type { FunctionView, InvokeResponse, LambdaErrorPayload } from '../../../functions/types.js';
 import {
   constraintError,
   functionNotFound,
@@ -132,14 +132,29 @@ function parsePayload(body: Buffer): unknown {
   }
 }
 
+/**
+ * The lines Lambda adds to an execution's log when it fails, so a tail shows why: the Node.js runtime's
+ * `ERROR Invoke Error` line with the error as JSON, or Lambda's `Task timed out after N.NN seconds`.
+ */
+function failureLines(response: InvokeResponse, requestId: string): { lines: string; timedOut: boolean } {
+  if (!response.functionError) return { lines: '', timedOut: false };
+  const error = (response.payload ?? {}) as Partial<LambdaErrorPayload>;
+  const at = new Date().toISOString();
+  const timeout = error.errorType === 'Sandbox.Timedout' ? /Task timed out after [\d.]+ seconds/.exec(error.errorMessage ?? '') : null;
+  if (timeout) return { lines: `${at} ${requestId} ${timeout[0]}\n`, timedOut: true };
+  const json = JSON.stringify({ errorType: error.errorType, errorMessage: error.errorMessage, stack: error.trace ?? [] });
+  return { lines: `${at}\t${requestId}\tERROR\tInvoke Error \t${json}\n`, timedOut: false };
+}
+
 /** Lambda's text log of one execution: START, the handler's output, END and REPORT, its last 4 KB base64. */
-function logTail(name: string, version: string, context: LambdaContext, log: NonNullable<InvokeResponse['log']>): string {
+function logTail(name: string, version: string, context: LambdaContext, response: InvokeResponse, log: NonNullable<InvokeResponse['log']>): string {
   const memory = context.functions.get(name).memorySize;
   const duration = log.durationMs.toFixed(2);
+  const failure = failureLines(response, log.requestId);
   const text =
-    `START RequestId: ${log.requestId} Version: ${version}\n${log.text}${log.text === '' || log.text.endsWith('\n') ? '' : '\n'}` +
+    `START RequestId: ${log.requestId} Version: ${version}\n${log.text}${log.text === '' || log.text.endsWith('\n') ? '' : '\n'}${failure.lines}` +
     `END RequestId: ${log.requestId}\n` +
-    `REPORT RequestId: ${log.requestId}\tDuration: ${duration} ms\tBilled Duration: ${Math.max(1, Math.ceil(log.durationMs))} ms\tMemory Size: ${memory} MB\t\n`;
+    `REPORT RequestId: ${log.requestId}\tDuration: ${duration} ms\tBilled Duration: ${Math.max(1, Math.ceil(log.durationMs))} ms\tMemory Size: ${memory} MB\t${failure.timedOut ? 'Status: timeout' : ''}\n`;
   const bytes = Buffer.from(text, 'utf8');
   return bytes.subarray(Math.max(0, bytes.length - LOG_TAIL_BYTES)).toString('base64');
 }
@@ -212,7 +227,7 @@ export async function invoke(context: LambdaContext, request: InvokeRequest): Pr
       'x-amzn-requestid': response.log?.requestId ?? request.requestId,
       'x-amz-executed-version': version,
       ...(functionError ? { 'x-amz-function-error': functionError } : {}),
-      ...(response.log ? { 'x-amz-log-result': logTail(name, version, context, response.log) } : {}),
+      ...(response.log ? { 'x-amz-log-result': logTail(name, version, context, response, response.log) } : {}),
     },
     body,
   };
