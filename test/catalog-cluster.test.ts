@@ -14,6 +14,7 @@ import {
   PutFunctionConcurrencyCommand,
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
+import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SQSEvent } from 'aws-lambda';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -150,6 +151,30 @@ describePostgres('the catalog across nodes', () => {
     } finally {
       await lambdaC.close();
       await c.close();
+    }
+  });
+
+  it('fires on node B, within a second of its time, a schedule created through node A’s Scheduler API while B was running', async () => {
+    // Node A stops firing schedules: only B can, and B must have heard of the new one (no polling).
+    await a.sluice.schedules.stop();
+    await a.sluice.outbox.stop();
+    await a.sluice.queues.create('fired');
+    const scheduler = new SchedulerClient({ endpoint: a.url, region: 'us-east-1', credentials: TEST_ACCESS_KEY, maxAttempts: 1 });
+    try {
+      const due = new Date(Math.ceil((Date.now() + 2_000) / 1000) * 1000);
+      await scheduler.send(
+        new CreateScheduleCommand({
+          Name: 'soon',
+          ScheduleExpression: `at(${due.toISOString().slice(0, 19)})`,
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          Target: { Arn: a.sluice.queues.arnOf('fired'), RoleArn: 'arn:aws:iam::000000000000:role/s', Input: 'fired' },
+        }),
+      );
+      const [message] = await b.sluice.queues.receive('fired', { waitTimeSeconds: 10 });
+      expect(message?.body).toBe('fired');
+      expect(Date.now() - due.getTime()).toBeLessThan(1000);
+    } finally {
+      scheduler.destroy();
     }
   });
 });
