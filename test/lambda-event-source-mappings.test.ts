@@ -168,12 +168,17 @@ describe.each(storeBackends)('event source mappings through the Lambda API on %s
       [{ FunctionName: 'nobody', EventSourceArn: queueArn }, 'ResourceNotFoundException', /^Function not found: arn:aws:lambda:us-east-1:000000000000:function:nobody$/],
       [{ FunctionName: 'consume', EventSourceArn: queueArn, StartingPosition: 'LATEST' }, 'InvalidParameterValueException', /Unsupported StartingPosition parameter/],
       [{ FunctionName: 'consume', EventSourceArn: queueArn, Topics: ['t'] }, 'InvalidParameterValueException', /Unsupported Topics parameter/],
-      [{ FunctionName: 'consume', EventSourceArn: queueArn, BatchSize: 20_000 }, 'InvalidParameterValueException', /BatchSize/],
+      [{ FunctionName: 'consume', EventSourceArn: queueArn, BatchSize: 20_000 }, 'ValidationException', /^1 validation error detected: Value '20000' at 'batchSize' failed to satisfy constraint: Member must have value less than or equal to 10000$/],
+      [{ FunctionName: 'consume', EventSourceArn: queueArn, BatchSize: 0 }, 'ValidationException', /^1 validation error detected: Value '0' at 'batchSize' failed to satisfy constraint: Member must have value greater than or equal to 1$/],
+      [{ FunctionName: 'consume', EventSourceArn: queueArn, MaximumBatchingWindowInSeconds: 301 }, 'ValidationException', /Value '301' at 'maximumBatchingWindowInSeconds' failed to satisfy constraint: Member must have value less than or equal to 300$/],
       [{ FunctionName: 'consume', EventSourceArn: queueArn, BatchSize: 20 }, 'InvalidParameterValueException', /^Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10$/],
-      [{ FunctionName: 'consume', EventSourceArn: queueArn, ScalingConfig: { MaximumConcurrency: 1 } }, 'InvalidParameterValueException', /MaximumConcurrency/],
+      [{ FunctionName: 'consume', EventSourceArn: queueArn, ScalingConfig: { MaximumConcurrency: 1 } }, 'ValidationException', /Value '1' at 'scalingConfig.maximumConcurrency' failed to satisfy constraint: Member must have value greater than or equal to 2$/],
       [{ FunctionName: 'changes', EventSourceArn: streamArn }, 'InvalidParameterValueException', /StartingPosition is required/],
       [{ FunctionName: 'changes', EventSourceArn: streamArn, StartingPosition: 'LATEST', ScalingConfig: { MaximumConcurrency: 2 } }, 'InvalidParameterValueException', /Unsupported ScalingConfig/],
-      [{ FunctionName: 'changes', EventSourceArn: streamArn, StartingPosition: 'LATEST', ParallelizationFactor: 11 }, 'InvalidParameterValueException', /ParallelizationFactor/],
+      [{ FunctionName: 'changes', EventSourceArn: streamArn, StartingPosition: 'LATEST', ParallelizationFactor: 11 }, 'ValidationException', /Value '11' at 'parallelizationFactor' failed to satisfy constraint: Member must have value less than or equal to 10$/],
+      [{ FunctionName: 'changes', EventSourceArn: streamArn, StartingPosition: 'LATEST', MaximumRetryAttempts: -2 }, 'ValidationException', /Value '-2' at 'maximumRetryAttempts' failed to satisfy constraint: Member must have value greater than or equal to -1$/],
+      [{ FunctionName: 'changes', EventSourceArn: streamArn, StartingPosition: 'LATEST', TumblingWindowInSeconds: 901 }, 'ValidationException', /Value '901' at 'tumblingWindowInSeconds' failed to satisfy constraint: Member must have value less than or equal to 900$/],
+      [{ FunctionName: 'changes', EventSourceArn: streamArn, StartingPosition: 'LATEST', MaximumRecordAgeInSeconds: 30 }, 'InvalidParameterValueException', /MaximumRecordAgeInSeconds/],
       [{ FunctionName: 'changes', EventSourceArn: streamArn, StartingPosition: 'LATEST', FunctionResponseTypes: ['Everything'] }, 'ValidationException', /functionResponseTypes/],
     ];
     for (const [input, name, message] of cases) {
@@ -184,6 +189,9 @@ describe.each(storeBackends)('event source mappings through the Lambda API on %s
     expect(node.sluice.triggers.list()).toEqual([]);
     expect(node.sluice.streamTriggers.list()).toEqual([]);
     const small = await lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'consume', EventSourceArn: queueArn, BatchSize: 5 }));
+    const outOfModel = await failure(lambda.send(new UpdateEventSourceMappingCommand({ UUID: small.UUID, Enabled: false, BatchSize: 10_001 })));
+    expect(outOfModel.name).toBe('ValidationException');
+    expect(outOfModel.message).toBe("1 validation error detected: Value '10001' at 'batchSize' failed to satisfy constraint: Member must have value less than or equal to 10000");
     const unbatched = await failure(lambda.send(new UpdateEventSourceMappingCommand({ UUID: small.UUID, BatchSize: 50, Enabled: false })));
     expect(unbatched.name).toBe('InvalidParameterValueException');
     expect(unbatched.message).toBe('Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10');

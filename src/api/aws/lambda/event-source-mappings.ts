@@ -15,7 +15,7 @@ import type { TriggerService } from '../../../triggers/service.js';
 import type { TriggerInput, TriggerUpdate, TriggerView } from '../../../triggers/types.js';
 import type { StreamTriggerService } from '../../../triggers/stream/stream-service.js';
 import type { StreamTriggerInput, StreamTriggerUpdate, StreamTriggerView } from '../../../triggers/stream/stream-types.js';
-import { functionNotFound, functionReference, lambdaJson, maxItems, page, queryValue, type LambdaResponse } from './wire.js';
+import { constraintError, functionNotFound, functionReference, lambdaJson, maxItems, page, queryValue, type LambdaResponse } from './wire.js';
 import { definedMembers } from '../../../model/defined.js';
 import { afterCatchUp } from './catch-up.js';
 
@@ -143,6 +143,31 @@ function responseTypes(body: Body): TriggerInput['functionResponseTypes'] | unde
   return value as TriggerInput['functionResponseTypes'];
 }
 
+/**
+ * The ranges Lambda's API model gives these members: a value outside one is refused before the service
+ * sees it, with the model's ValidationException (the service's own rules, such as a record age of 1-59
+ * seconds, come after, as InvalidParameterValueException).
+ */
+const modelRanges: Array<[path: string[], wire: string, min: number, max: number]> = [
+  [['BatchSize'], 'batchSize', 1, 10_000],
+  [['MaximumBatchingWindowInSeconds'], 'maximumBatchingWindowInSeconds', 0, 300],
+  [['ParallelizationFactor'], 'parallelizationFactor', 1, 10],
+  [['MaximumRetryAttempts'], 'maximumRetryAttempts', -1, 10_000],
+  [['MaximumRecordAgeInSeconds'], 'maximumRecordAgeInSeconds', -1, 604_800],
+  [['TumblingWindowInSeconds'], 'tumblingWindowInSeconds', 0, 900],
+  [['ScalingConfig', 'MaximumConcurrency'], 'scalingConfig.maximumConcurrency', 2, 1000],
+];
+
+function checkModelRanges(body: Body): void {
+  for (const [path, wire, min, max] of modelRanges) {
+    let value: unknown = body;
+    for (const key of path) value = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Body)[key] : undefined;
+    if (typeof value !== 'number' || !Number.isInteger(value)) continue;
+    if (value < min) throw constraintError(wire, value, `Member must have value greater than or equal to ${min}`);
+    if (value > max) throw constraintError(wire, value, `Member must have value less than or equal to ${max}`);
+  }
+}
+
 /** The fields queue and stream mappings share. */
 function sharedFields(body: Body) {
   return {
@@ -246,6 +271,7 @@ function duplicateInLambdaWords(error: unknown, context: MappingContext, sourceA
 }
 
 export async function createEventSourceMapping(context: MappingContext, body: Body, requestId: string): Promise<LambdaResponse> {
+  checkModelRanges(body);
   const source = sourceOf(string(body, 'EventSourceArn'), context);
   const rawName = string(body, 'FunctionName');
   if (rawName === undefined) throw invalid('FunctionName: the request must contain this parameter', 'FunctionName');
@@ -283,6 +309,7 @@ export function getEventSourceMapping(context: MappingContext, uuid: string, req
 }
 
 export async function updateEventSourceMapping(context: MappingContext, uuid: string, body: Body, requestId: string): Promise<LambdaResponse> {
+  checkModelRanges(body);
   const found = context.catalog.localMapping(uuid);
   const functionName = body.FunctionName === undefined || body.FunctionName === null ? undefined : functionNameOf(string(body, 'FunctionName')!, context);
   const named = functionName === undefined ? {} : { functionName };
