@@ -20,6 +20,7 @@ describe.runIf(hasAwsCli)('the AWS CLI against the Lambda and Scheduler APIs', (
     dir = mkdtempSync(join(tmpdir(), 'sluice-aws-cli-'));
     node = await startTestNode({ codeCacheDir: join(dir, 'code') });
     await node.sluice.functions.create({ name: 'greet', handler: async (event: { name?: string }) => ({ hello: event.name ?? 'nobody' }) });
+    await node.sluice.functions.create({ name: 'broken', handler: async () => { throw new RangeError('out of range'); } });
     await node.sluice.queues.create('jobs');
   });
   afterAll(async () => {
@@ -36,10 +37,22 @@ describe.runIf(hasAwsCli)('the AWS CLI against the Lambda and Scheduler APIs', (
     expect(Buffer.from(answer.LogResult, 'base64').toString('utf8')).toMatch(/^START RequestId: /);
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual({ hello: 'ada' });
     const listed = await aws('lambda', 'list-functions');
-    expect((JSON.parse(listed.stdout) as { Functions: Array<{ FunctionName: string }> }).Functions.map((f) => f.FunctionName)).toEqual(['greet']);
+    expect((JSON.parse(listed.stdout) as { Functions: Array<{ FunctionName: string }> }).Functions.map((f) => f.FunctionName)).toEqual(['broken', 'greet']);
     const missing = await aws('lambda', 'get-function', '--function-name', 'nobody');
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain('ResourceNotFoundException');
+  });
+
+  it('reports a failed handler with FunctionError Unhandled and its error payload, and answers a DryRun with 204', async () => {
+    const out = join(dir, 'failed.json');
+    const failed = await aws('lambda', 'invoke', '--function-name', 'broken', out);
+    expect(failed.code, failed.stderr).toBe(0);
+    expect(JSON.parse(failed.stdout)).toMatchObject({ StatusCode: 200, FunctionError: 'Unhandled', ExecutedVersion: '$LATEST' });
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ errorType: 'RangeError', errorMessage: 'out of range' });
+    const dry = await aws('lambda', 'invoke', '--function-name', 'broken', '--invocation-type', 'DryRun', join(dir, 'dry.json'));
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ StatusCode: 204 });
+    expect(node.sluice.functions.metrics('broken').invocations).toBe(1);
   });
 
   it('creates a function from a zip file, invokes it, updates its code and deletes it', async () => {
@@ -75,6 +88,14 @@ describe.runIf(hasAwsCli)('the AWS CLI against the Lambda and Scheduler APIs', (
     const { UUID } = JSON.parse(created.stdout) as { UUID: string };
     const listed = JSON.parse((await aws('lambda', 'list-event-source-mappings', '--function-name', 'greet')).stdout) as { EventSourceMappings: Array<{ UUID: string; BatchSize: number }> };
     expect(listed.EventSourceMappings).toMatchObject([{ UUID, BatchSize: 5 }]);
+    const disabled = await aws('lambda', 'update-event-source-mapping', '--uuid', UUID, '--no-enabled', '--batch-size', '7');
+    expect(disabled.code, disabled.stderr).toBe(0);
+    expect(JSON.parse(disabled.stdout)).toMatchObject({ UUID, State: 'Disabled', BatchSize: 7 });
+    expect(JSON.parse((await aws('lambda', 'get-event-source-mapping', '--uuid', UUID)).stdout)).toMatchObject({ State: 'Disabled', BatchSize: 7 });
+    const twice = await aws('lambda', 'create-event-source-mapping', '--function-name', 'greet', '--event-source-arn', node.sluice.queues.arnOf('jobs'));
+    expect(twice.code).not.toBe(0);
+    expect(twice.stderr).toContain('ResourceConflictException');
+    expect(twice.stderr).toContain(`Please update or delete the existing mapping with UUID ${UUID}`);
     expect((await aws('lambda', 'delete-event-source-mapping', '--uuid', UUID)).code).toBe(0);
     const put = await aws('lambda', 'put-function-concurrency', '--function-name', 'greet', '--reserved-concurrent-executions', '4');
     expect(JSON.parse(put.stdout)).toEqual({ ReservedConcurrentExecutions: 4 });
@@ -93,5 +114,23 @@ describe.runIf(hasAwsCli)('the AWS CLI against the Lambda and Scheduler APIs', (
     expect((await aws('scheduler', 'delete-schedule', '--name', 'hourly')).code).toBe(0);
     const gone = await aws('scheduler', 'get-schedule', '--name', 'hourly');
     expect(gone.stderr).toContain('ResourceNotFoundException');
+  });
+
+  it('keeps schedules in a schedule group, lists them by group and deletes the group with them', async () => {
+    const target = JSON.stringify({ Arn: node.sluice.queues.arnOf('jobs'), RoleArn: 'arn:aws:iam::000000000000:role/s', Input: 'tick' });
+    const group = await aws('scheduler', 'create-schedule-group', '--name', 'reports');
+    expect(group.code, group.stderr).toBe(0);
+    expect(JSON.parse(group.stdout)).toEqual({ ScheduleGroupArn: 'arn:aws:scheduler:us-east-1:000000000000:schedule-group/reports' });
+    const created = await aws('scheduler', 'create-schedule', '--name', 'weekly', '--group-name', 'reports', '--schedule-expression', 'rate(7 days)', '--flexible-time-window', 'Mode=OFF', '--target', target);
+    expect(created.code, created.stderr).toBe(0);
+    expect(JSON.parse(created.stdout)).toEqual({ ScheduleArn: 'arn:aws:scheduler:us-east-1:000000000000:schedule/reports/weekly' });
+    const groups = JSON.parse((await aws('scheduler', 'list-schedule-groups')).stdout) as { ScheduleGroups: Array<{ Name: string; State: string }> };
+    expect(groups.ScheduleGroups.map((g) => g.Name).sort()).toEqual(['default', 'reports']);
+    const inGroup = JSON.parse((await aws('scheduler', 'list-schedules', '--group-name', 'reports')).stdout) as { Schedules: Array<{ Name: string; GroupName: string }> };
+    expect(inGroup.Schedules).toMatchObject([{ Name: 'weekly', GroupName: 'reports' }]);
+    expect((JSON.parse((await aws('scheduler', 'list-schedules', '--group-name', 'default')).stdout) as { Schedules: unknown[] }).Schedules).toEqual([]);
+    expect((await aws('scheduler', 'delete-schedule-group', '--name', 'reports')).code).toBe(0);
+    expect((await aws('scheduler', 'get-schedule', '--name', 'weekly', '--group-name', 'reports')).stderr).toContain('ResourceNotFoundException');
+    expect(await node.sluice.schedules.list()).toEqual([]);
   });
 });

@@ -7,11 +7,14 @@
  */
 import {
   CreateEventSourceMappingCommand,
+  CreateFunctionCommand,
   DeleteEventSourceMappingCommand,
+  DeleteFunctionCommand,
   LambdaClient,
   PutFunctionConcurrencyCommand,
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
+import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SQSEvent } from 'aws-lambda';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -21,6 +24,7 @@ import { Sluice } from '../src/engine/sluice.js';
 import { describePostgres, dropSchema, freshSchemaName, openTestStore } from '../src/testkit/postgres.js';
 import { startTestNode, TEST_ACCESS_KEY, type TestNode } from './support/in-process-node.js';
 import { sdkFailure } from './support/sdk-failure.js';
+import { zipOf } from '../src/testkit/zip.js';
 
 describePostgres('the catalog across nodes', () => {
   const schema = freshSchemaName();
@@ -103,6 +107,34 @@ describePostgres('the catalog across nodes', () => {
     await lambdaA.send(new DeleteEventSourceMappingCommand({ UUID: created.UUID }));
   });
 
+  it('refuses a restarted node’s config that declares a function created through the Lambda API, or a stream trigger the catalog holds, naming each and the file', async () => {
+    await lambdaA.send(
+      new CreateFunctionCommand({ FunctionName: 'zipped', Runtime: 'nodejs22.x', Role: 'arn:aws:iam::000000000000:role/r', Handler: 'index.handler', Code: { ZipFile: zipOf({ 'index.js': 'exports.handler = async () => 1;' }) } }),
+    );
+    await a.sluice.tables.createTable({ name: 'orders', partitionKey: { name: 'pk', type: 'S' }, stream: { viewType: 'KEYS_ONLY' } });
+    const streamArn = (await a.sluice.tables.describeTable('orders')).stream!.streamArn;
+    const mapping = await lambdaA.send(new CreateEventSourceMappingCommand({ FunctionName: 'consume', EventSourceArn: streamArn, StartingPosition: 'LATEST' }));
+    const c = await Sluice.open({ store: await openTestStore({ schema }) });
+    try {
+      const handler = `${fileURLToPath(new URL('./fixtures/lambda-handlers.mjs', import.meta.url))}#echo`;
+      const declaringFunction = validateConfig({ functions: { zipped: { handler } } }, 'test');
+      const fn = await sdkFailure(applyConfig({ sluice: c, config: declaringFunction, baseDir: '.', prune: false, source: '/etc/sluice/node-c.yaml' }));
+      expect(fn.message).toContain('the function zipped was created through the Lambda API and is in the cluster catalog; /etc/sluice/node-c.yaml cannot declare it too');
+      expect(fn.message).toContain('aws lambda delete-function --function-name zipped');
+      const declaringStream = validateConfig(
+        { tables: { orders: { partitionKey: { name: 'pk', type: 'S' }, stream: 'KEYS_ONLY' } }, functions: { consume: { handler } }, streamTriggers: [{ table: 'orders', function: 'consume', startingPosition: 'LATEST' }] },
+        'test',
+      );
+      const stream = await sdkFailure(applyConfig({ sluice: c, config: declaringStream, baseDir: '.', prune: false, source: '/etc/sluice/node-c.yaml' }));
+      expect(stream.message).toContain(`is also the event source mapping ${mapping.UUID} in the cluster catalog`);
+      expect(stream.message).toContain('/etc/sluice/node-c.yaml');
+    } finally {
+      await c.close();
+    }
+    await lambdaA.send(new DeleteEventSourceMappingCommand({ UUID: mapping.UUID }));
+    await lambdaA.send(new DeleteFunctionCommand({ FunctionName: 'zipped' }));
+  });
+
   it('refuses through the API a change to what a config file declares, naming the file', async () => {
     const c = await Sluice.open({ store: await openTestStore({ schema }) });
     const lambdaC = await startApiOn(c);
@@ -119,6 +151,30 @@ describePostgres('the catalog across nodes', () => {
     } finally {
       await lambdaC.close();
       await c.close();
+    }
+  });
+
+  it('fires on node B, within a second of its time, a schedule created through node A’s Scheduler API while B was running', async () => {
+    // Node A stops firing schedules: only B can, and B must have heard of the new one (no polling).
+    await a.sluice.schedules.stop();
+    await a.sluice.outbox.stop();
+    await a.sluice.queues.create('fired');
+    const scheduler = new SchedulerClient({ endpoint: a.url, region: 'us-east-1', credentials: TEST_ACCESS_KEY, maxAttempts: 1 });
+    try {
+      const due = new Date(Math.ceil((Date.now() + 2_000) / 1000) * 1000);
+      await scheduler.send(
+        new CreateScheduleCommand({
+          Name: 'soon',
+          ScheduleExpression: `at(${due.toISOString().slice(0, 19)})`,
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          Target: { Arn: a.sluice.queues.arnOf('fired'), RoleArn: 'arn:aws:iam::000000000000:role/s', Input: 'fired' },
+        }),
+      );
+      const [message] = await b.sluice.queues.receive('fired', { waitTimeSeconds: 10 });
+      expect(message?.body).toBe('fired');
+      expect(Date.now() - due.getTime()).toBeLessThan(1000);
+    } finally {
+      scheduler.destroy();
     }
   });
 });

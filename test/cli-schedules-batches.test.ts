@@ -2,13 +2,15 @@
  * Schedules and batches from outside a node: the native /v1/schedules and /v1/batches routes, and the
  * `sluice schedules` and `sluice batches` commands over them (tables and --json).
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processBatchItems } from '../src/batches/items.js';
 import { sluiceInProcess } from './support/cli-in-process.js';
-import { startTestNode, type TestNode } from './support/in-process-node.js';
+import { startTestNode, TEST_TOKEN, type TestNode } from './support/in-process-node.js';
 
 let node: TestNode;
 let dir: string;
@@ -118,6 +120,42 @@ describe('batches over the native API and the CLI', () => {
     const cancelled = await sluice('batches', 'cancel', 'b2');
     expect(cancelled.stdout).toMatch(/^cancelled b2: CANCELLED/);
     await node.sluice.functions.update('picky', { reservedConcurrency: null });
+  });
+
+  it('creates a batch from JSON lines on stdin (--file -), in the sluice process as a shell runs it', async () => {
+    const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--endpoint', node.url, '--token', TEST_TOKEN, '--json', 'batches', 'create', 'picky', '--file', '-', '--id', 'from-stdin'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdin.end('10\n12\n\n14\n');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(stdout).batch).toMatchObject({ id: 'from-stdin', processor: 'picky', total: 3 });
+    expect(await node.sluice.batches.wait('from-stdin')).toMatchObject({ status: 'COMPLETED', succeeded: 3, failed: 0 });
+  }, 30_000);
+
+  it('draws a progress bar while it follows a batch when stderr is a terminal', async () => {
+    const file = join(dir, 'slow.jsonl');
+    writeFileSync(file, [20, 22, 24, 26].map((n) => JSON.stringify(n)).join('\n'));
+    await node.sluice.functions.update('picky', { reservedConcurrency: 0 });
+    // Released once the bar has been drawn at least once, so the test sees a frame with nothing done.
+    const release = setTimeout(() => void node.sluice.functions.update('picky', { reservedConcurrency: null }), 300);
+    const wasTTY = process.stderr.isTTY;
+    process.stderr.isTTY = true;
+    try {
+      const created = await sluice('batches', 'create', 'picky', '--file', file, '--id', 'b-bar', '--items-per-message', '1', '--follow', '--interval', '50');
+      expect(created.code).toBe(0);
+      expect(created.stderr).toMatch(/\rb-bar \[\.{30}\] 0\/4 \(\d+\/s\)/);
+      expect(created.stderr.endsWith('\r\u001b[Kb-bar: COMPLETED, 4 succeeded, 0 failed, 0 cancelled of 4\n')).toBe(true);
+    } finally {
+      process.stderr.isTTY = wasTTY;
+      clearTimeout(release);
+      await node.sluice.functions.update('picky', { reservedConcurrency: null });
+    }
   });
 
   it('refuses a batch for a missing processor, a missing file and a line that is not JSON', async () => {

@@ -79,9 +79,21 @@ describe.each(storeBackends)('the Lambda API with the AWS SDK on %s', (_backend,
     expect(log).toContain('echo got {"b":2}');
     expect(log).toMatch(/END RequestId: \S+\nREPORT RequestId: \S+\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 256 MB\t\n$/);
     const failed = await lambda.send(new InvokeCommand({ FunctionName: 'fail', LogType: 'Tail' }));
-    expect(Buffer.from(failed.LogResult ?? '', 'base64').toString('utf8')).toContain('about to fail');
+    const failedLog = Buffer.from(failed.LogResult ?? '', 'base64').toString('utf8');
+    expect(failedLog).toContain('about to fail');
+    // As the Node.js runtime logs an unhandled error: its type, message and stack as JSON, before END.
+    expect(failedLog).toMatch(/\n\d{4}-\d\d-\d\dT[\d:.]+Z\t\S+\tERROR\tInvoke Error \t\{"errorType":"TypeError","errorMessage":"it broke","stack":\["TypeError: it broke",[^\n]*\]\}\nEND RequestId/);
     const plain = await lambda.send(new InvokeCommand({ FunctionName: 'echo' }));
     expect(plain.LogResult).toBeUndefined();
+  });
+
+  it('says in the log tail that an invocation timed out, as Lambda does', async () => {
+    await node.sluice.functions.create({ name: 'stuck', timeout: 1, handler: () => new Promise(() => undefined) });
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'stuck', LogType: 'Tail' }));
+    expect(out.FunctionError).toBe('Unhandled');
+    const log = Buffer.from(out.LogResult ?? '', 'base64').toString('utf8');
+    expect(log).toMatch(/\n\d{4}-\d\d-\d\dT[\d:.]+Z \S+ Task timed out after 1\.00 seconds\nEND RequestId: \S+\nREPORT RequestId: /);
+    expect(log).toMatch(/\tMemory Size: 128 MB\tStatus: timeout\n$/);
   });
 
   it('returns the log tail of an in-process function too, each invocation with its own lines', async () => {
@@ -123,6 +135,35 @@ describe.each(storeBackends)('the Lambda API with the AWS SDK on %s', (_backend,
     const refused = await failure(lambda.send(new InvokeCommand({ FunctionName: 'inline', InvocationType: 'Event', Payload: big })));
     expect(refused.name).toBe('RequestTooLargeException');
     expect(refused.$metadata.httpStatusCode).toBe(413);
+    expect(refused.message).toBe(`${big.length} byte payload is too large for the Event invocation type (limit 1048576 bytes)`);
+  });
+
+  it('takes a synchronous payload up to Lambda’s 6 MB over the node’s 4 MiB body limit, and refuses a larger one in Lambda’s words', async () => {
+    await node.sluice.functions.create({ name: 'measure', handler: async (event: string) => event.length });
+    // A JSON string of n characters is n + 2 bytes.
+    const fits = await lambda.send(new InvokeCommand({ FunctionName: 'measure', Payload: Buffer.from(JSON.stringify('x'.repeat(6_291_454))) }));
+    expect(fits.FunctionError).toBeUndefined();
+    expect(decode(fits.Payload)).toBe(6_291_454);
+    const refused = await failure(lambda.send(new InvokeCommand({ FunctionName: 'measure', Payload: Buffer.from(JSON.stringify('x'.repeat(6_291_455))) })));
+    expect(refused.name).toBe('RequestTooLargeException');
+    expect(refused.$metadata.httpStatusCode).toBe(413);
+    expect(refused.message).toBe('6291457 byte payload is too large for the RequestResponse invocation type (limit 6291456 bytes)');
+    expect(node.sluice.functions.metrics('measure').invocations).toBe(1);
+  });
+
+  it('fails an invocation whose result is over Lambda’s 6 MB response limit with Function.ResponseSizeTooLarge', async () => {
+    // A JSON string of n characters is n + 2 bytes: the first is exactly at the limit, the second one byte over.
+    await node.sluice.functions.create({ name: 'sized', handler: async (event: { n: number }) => 'x'.repeat(event.n) });
+    const atLimit = await lambda.send(new InvokeCommand({ FunctionName: 'sized', Payload: Buffer.from(JSON.stringify({ n: 6_291_554 })) }));
+    expect(atLimit.FunctionError).toBeUndefined();
+    expect(atLimit.Payload?.length).toBe(6_291_556);
+    const over = await lambda.send(new InvokeCommand({ FunctionName: 'sized', Payload: Buffer.from(JSON.stringify({ n: 6_291_555 })) }));
+    expect(over.StatusCode).toBe(200);
+    expect(over.FunctionError).toBe('Unhandled');
+    expect(decode(over.Payload)).toEqual({
+      errorMessage: 'Response payload size exceeded maximum allowed payload size (6291556 bytes).',
+      errorType: 'Function.ResponseSizeTooLarge',
+    });
   });
 
   it('answers a DryRun with 204 without running the handler', async () => {

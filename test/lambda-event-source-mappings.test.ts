@@ -139,6 +139,28 @@ describe.each(storeBackends)('event source mappings through the Lambda API on %s
     expect(node.sluice.streamTriggers.list()).toEqual([]);
   });
 
+  it('refuses a second mapping from a source to the same function in Lambda’s words, naming the first one’s UUID, and stores nothing', async () => {
+    const queueMapping = await lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'consume', EventSourceArn: queueArn }));
+    const queueTwice = await failure(lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'consume', EventSourceArn: queueArn, BatchSize: 3 })));
+    expect(queueTwice.name).toBe('ResourceConflictException');
+    expect(queueTwice.$metadata.httpStatusCode).toBe(409);
+    expect(queueTwice.message).toBe(
+      `An event source mapping with SQS arn (" ${queueArn} ") and function (" consume ") already exists. Please update or delete the existing mapping with UUID ${queueMapping.UUID}`,
+    );
+    const streamMapping = await lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'changes', EventSourceArn: streamArn, StartingPosition: 'LATEST' }));
+    const streamTwice = await failure(lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'changes', EventSourceArn: streamArn, StartingPosition: 'TRIM_HORIZON' })));
+    expect(streamTwice.name).toBe('ResourceConflictException');
+    expect(streamTwice.$metadata.httpStatusCode).toBe(409);
+    expect(streamTwice.message).toBe(
+      `The event source arn (" ${streamArn} ") and function (" changes ") provided mapping already exists. Please update or delete the existing mapping with UUID ${streamMapping.UUID}`,
+    );
+    expect(node.sluice.triggers.list().map((view) => view.uuid)).toEqual([queueMapping.UUID]);
+    expect(node.sluice.streamTriggers.list().map((view) => view.uuid)).toEqual([streamMapping.UUID]);
+    expect((await lambda.send(new ListEventSourceMappingsCommand({}))).EventSourceMappings).toHaveLength(2);
+    await lambda.send(new DeleteEventSourceMappingCommand({ UUID: queueMapping.UUID }));
+    await lambda.send(new DeleteEventSourceMappingCommand({ UUID: streamMapping.UUID }));
+  });
+
   it('refuses bad input in Lambda’s words and stores nothing', async () => {
     const cases: Array<[Record<string, unknown>, string, RegExp]> = [
       [{ FunctionName: 'consume', EventSourceArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/x' }, 'InvalidParameterValueException', /Unrecognized event source/],
@@ -146,11 +168,17 @@ describe.each(storeBackends)('event source mappings through the Lambda API on %s
       [{ FunctionName: 'nobody', EventSourceArn: queueArn }, 'ResourceNotFoundException', /^Function not found: arn:aws:lambda:us-east-1:000000000000:function:nobody$/],
       [{ FunctionName: 'consume', EventSourceArn: queueArn, StartingPosition: 'LATEST' }, 'InvalidParameterValueException', /Unsupported StartingPosition parameter/],
       [{ FunctionName: 'consume', EventSourceArn: queueArn, Topics: ['t'] }, 'InvalidParameterValueException', /Unsupported Topics parameter/],
-      [{ FunctionName: 'consume', EventSourceArn: queueArn, BatchSize: 20_000 }, 'InvalidParameterValueException', /BatchSize/],
-      [{ FunctionName: 'consume', EventSourceArn: queueArn, ScalingConfig: { MaximumConcurrency: 1 } }, 'InvalidParameterValueException', /MaximumConcurrency/],
+      [{ FunctionName: 'consume', EventSourceArn: queueArn, BatchSize: 20_000 }, 'ValidationException', /^1 validation error detected: Value '20000' at 'batchSize' failed to satisfy constraint: Member must have value less than or equal to 10000$/],
+      [{ FunctionName: 'consume', EventSourceArn: queueArn, BatchSize: 0 }, 'ValidationException', /^1 validation error detected: Value '0' at 'batchSize' failed to satisfy constraint: Member must have value greater than or equal to 1$/],
+      [{ FunctionName: 'consume', EventSourceArn: queueArn, MaximumBatchingWindowInSeconds: 301 }, 'ValidationException', /Value '301' at 'maximumBatchingWindowInSeconds' failed to satisfy constraint: Member must have value less than or equal to 300$/],
+      [{ FunctionName: 'consume', EventSourceArn: queueArn, BatchSize: 20 }, 'InvalidParameterValueException', /^Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10$/],
+      [{ FunctionName: 'consume', EventSourceArn: queueArn, ScalingConfig: { MaximumConcurrency: 1 } }, 'ValidationException', /Value '1' at 'scalingConfig.maximumConcurrency' failed to satisfy constraint: Member must have value greater than or equal to 2$/],
       [{ FunctionName: 'changes', EventSourceArn: streamArn }, 'InvalidParameterValueException', /StartingPosition is required/],
       [{ FunctionName: 'changes', EventSourceArn: streamArn, StartingPosition: 'LATEST', ScalingConfig: { MaximumConcurrency: 2 } }, 'InvalidParameterValueException', /Unsupported ScalingConfig/],
-      [{ FunctionName: 'changes', EventSourceArn: streamArn, StartingPosition: 'LATEST', ParallelizationFactor: 11 }, 'InvalidParameterValueException', /ParallelizationFactor/],
+      [{ FunctionName: 'changes', EventSourceArn: streamArn, StartingPosition: 'LATEST', ParallelizationFactor: 11 }, 'ValidationException', /Value '11' at 'parallelizationFactor' failed to satisfy constraint: Member must have value less than or equal to 10$/],
+      [{ FunctionName: 'changes', EventSourceArn: streamArn, StartingPosition: 'LATEST', MaximumRetryAttempts: -2 }, 'ValidationException', /Value '-2' at 'maximumRetryAttempts' failed to satisfy constraint: Member must have value greater than or equal to -1$/],
+      [{ FunctionName: 'changes', EventSourceArn: streamArn, StartingPosition: 'LATEST', TumblingWindowInSeconds: 901 }, 'ValidationException', /Value '901' at 'tumblingWindowInSeconds' failed to satisfy constraint: Member must have value less than or equal to 900$/],
+      [{ FunctionName: 'changes', EventSourceArn: streamArn, StartingPosition: 'LATEST', MaximumRecordAgeInSeconds: 30 }, 'InvalidParameterValueException', /MaximumRecordAgeInSeconds/],
       [{ FunctionName: 'changes', EventSourceArn: streamArn, StartingPosition: 'LATEST', FunctionResponseTypes: ['Everything'] }, 'ValidationException', /functionResponseTypes/],
     ];
     for (const [input, name, message] of cases) {
@@ -160,6 +188,16 @@ describe.each(storeBackends)('event source mappings through the Lambda API on %s
     }
     expect(node.sluice.triggers.list()).toEqual([]);
     expect(node.sluice.streamTriggers.list()).toEqual([]);
+    const small = await lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'consume', EventSourceArn: queueArn, BatchSize: 5 }));
+    const outOfModel = await failure(lambda.send(new UpdateEventSourceMappingCommand({ UUID: small.UUID, Enabled: false, BatchSize: 10_001 })));
+    expect(outOfModel.name).toBe('ValidationException');
+    expect(outOfModel.message).toBe("1 validation error detected: Value '10001' at 'batchSize' failed to satisfy constraint: Member must have value less than or equal to 10000");
+    const unbatched = await failure(lambda.send(new UpdateEventSourceMappingCommand({ UUID: small.UUID, BatchSize: 50, Enabled: false })));
+    expect(unbatched.name).toBe('InvalidParameterValueException');
+    expect(unbatched.message).toBe('Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10');
+    expect(await lambda.send(new GetEventSourceMappingCommand({ UUID: small.UUID }))).toMatchObject({ BatchSize: 5, MaximumBatchingWindowInSeconds: 0, State: 'Enabled' });
+    expect(await lambda.send(new UpdateEventSourceMappingCommand({ UUID: small.UUID, BatchSize: 50, MaximumBatchingWindowInSeconds: 1 }))).toMatchObject({ BatchSize: 50, MaximumBatchingWindowInSeconds: 1 });
+    await lambda.send(new DeleteEventSourceMappingCommand({ UUID: small.UUID }));
     const missing = await failure(lambda.send(new UpdateEventSourceMappingCommand({ UUID: '4a3e1c52-0000-4000-8000-000000000000', Enabled: false })));
     expect(missing.name).toBe('ResourceNotFoundException');
     expect(missing.message).toBe('The resource you requested does not exist.');

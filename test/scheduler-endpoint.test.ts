@@ -17,6 +17,8 @@ import {
   type CreateScheduleCommandInput,
 } from '@aws-sdk/client-scheduler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyConfig } from '../src/config/apply.js';
+import { validateConfig } from '../src/config/schema.js';
 import { storeBackends } from './support/dynamodb.js';
 import { startTestNode, TEST_ACCESS_KEY, type TestNode } from './support/in-process-node.js';
 import { sdkFailure as failure } from './support/sdk-failure.js';
@@ -235,5 +237,52 @@ describe.each(storeBackends)('the EventBridge Scheduler API with the AWS SDK on 
     await scheduler.send(new DeleteScheduleCommand({ Name: 'nightly' }));
     expect(await node.sluice.schedules.list()).toEqual([]);
     expect((await failure(scheduler.send(new DeleteScheduleCommand({ Name: 'nightly' })))).name).toBe('ResourceNotFoundException');
+  });
+});
+
+describe.each(storeBackends)('schedules a node’s config file declares, through the Scheduler and native APIs on %s', (_backend, openStore) => {
+  let node: TestNode;
+  let scheduler: SchedulerClient;
+  const FILE = '/etc/sluice/node-a.yaml';
+  const declaring = (expression: string) =>
+    validateConfig({ queues: { ticks: {} }, schedules: { nightly: { expression, target: { queue: 'ticks', body: 'tick' } } } }, 'test');
+  beforeAll(async () => {
+    const store = await openStore();
+    node = await startTestNode(store ? { store } : {});
+    scheduler = new SchedulerClient({ endpoint: node.url, region: 'us-east-1', credentials: TEST_ACCESS_KEY, maxAttempts: 1 });
+    await applyConfig({ sluice: node.sluice, config: declaring('rate(5 minutes)'), baseDir: '.', prune: false, source: FILE });
+  });
+  afterAll(async () => {
+    scheduler.destroy();
+    await node.close();
+  });
+
+  it('refuses to change or delete them through any API, naming the file, and leaves them as the file says', async () => {
+    const target = { Arn: node.sluice.queues.arnOf('ticks'), RoleArn: ROLE, Input: 'other' };
+    const updated = await failure(
+      scheduler.send(new UpdateScheduleCommand({ Name: 'nightly', ScheduleExpression: 'rate(9 minutes)', FlexibleTimeWindow: { Mode: 'OFF' }, Target: target })),
+    );
+    expect(updated.name).toBe('ConflictException');
+    expect(updated.$metadata.httpStatusCode).toBe(409);
+    expect(updated.message).toBe(`The schedule nightly is declared by the config file ${FILE}; change it there and restart the node`);
+    const deleted = await failure(scheduler.send(new DeleteScheduleCommand({ Name: 'nightly' })));
+    expect(deleted.name).toBe('ConflictException');
+    expect(deleted.message).toContain(FILE);
+    const patched = await node.native('/v1/schedules/nightly', { method: 'PATCH', body: { expression: 'rate(7 minutes)' } });
+    expect(patched.status).toBe(409);
+    expect(JSON.stringify(patched.body)).toContain(FILE);
+    const removed = await node.native('/v1/schedules/nightly', { method: 'DELETE' });
+    expect(removed.status).toBe(409);
+    await expect(node.sluice.schedules.delete('nightly')).rejects.toThrow(FILE);
+    expect(await node.sluice.schedules.get('nightly')).toMatchObject({ expression: 'rate(5 minutes)', target: { kind: 'queue', queue: 'ticks', body: 'tick' } });
+    expect(await node.sluice.store.catalogList({ kind: 'scheduler-schedule' })).toEqual([]);
+  });
+
+  it('still takes the file’s own changes, and frees a schedule the file no longer declares', async () => {
+    await applyConfig({ sluice: node.sluice, config: declaring('rate(6 minutes)'), baseDir: '.', prune: false, source: FILE });
+    expect((await node.sluice.schedules.get('nightly')).expression).toBe('rate(6 minutes)');
+    await applyConfig({ sluice: node.sluice, config: validateConfig({ queues: { ticks: {} } }, 'test'), baseDir: '.', prune: false, source: FILE });
+    await scheduler.send(new DeleteScheduleCommand({ Name: 'nightly' }));
+    expect(await node.sluice.schedules.list()).toEqual([]);
   });
 });

@@ -94,6 +94,8 @@ export class CatalogService implements Service {
   /** Entries this node could not apply yet, and why (reported once per revision). */
   private readonly pending = new Map<string, { revision: number; reason: string }>();
   private readonly managed = new Map<string, string>();
+  /** Schedules this node's config file declares, by name: the file (stored rows, guarded here by the file). */
+  private readonly configSchedules = new Map<string, string>();
   private unsubscribe: (() => void) | undefined;
   private unsubscribeFunctions: (() => void) | undefined;
   private syncing: Promise<void> | undefined;
@@ -162,6 +164,16 @@ export class CatalogService implements Service {
     this.managed.set(catalogKey(kind, name), source);
   }
 
+  /**
+   * Marks the schedules a config file declares as managed by it: changes through any API or the library
+   * are then refused, naming the file, as for its triggers. `names` replaces the file's previous set; an
+   * empty set lifts the marks while the file itself applies them (config/sections/schedules.ts).
+   */
+  manageSchedules(source: string, names: readonly string[]): void {
+    for (const [name, file] of this.configSchedules) if (file === source) this.configSchedules.delete(name);
+    for (const name of names) this.configSchedules.set(name, source);
+  }
+
   /** The config file managing a resource, if one does. */
   managedBy(kind: typeof MAPPING_KIND | typeof FUNCTION_KIND, name: string): string | undefined {
     return this.managed.get(catalogKey(kind, name));
@@ -194,6 +206,12 @@ export class CatalogService implements Service {
   /** Refuses a change to a schedule `sluice apply` wrote from a file, naming the file (the schedule service's guard). */
   async refuseAppliedSchedule(name: string): Promise<void> {
     const mark = await this.entry(APPLIED_SCHEDULE_KIND, name);
+    const declaredBy = this.configSchedules.get(name);
+    if (!mark && declaredBy !== undefined) {
+      throw new SluiceError('ResourceConflictException', `The schedule ${name} is declared by the config file ${declaredBy}; change it there and restart the node`, {
+        field: 'Name',
+      });
+    }
     if (!mark) return;
     const { managedBy } = JSON.parse(mark.definition) as { managedBy: string };
     throw new SluiceError('ResourceConflictException', `The schedule ${name} is managed by the config file ${managedBy} (sluice apply); change it there and apply again`, {

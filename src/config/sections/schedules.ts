@@ -6,7 +6,7 @@
 import type { ScheduleTarget } from '../../store/targets.js';
 import type { ScheduleInput, ScheduleView } from '../../schedules/types.js';
 import type { ScheduleConfig } from './schedules-schema.js';
-import { atPath, type ConfigSection } from './section.js';
+import { atPath, type ApplyContext, type ConfigSection } from './section.js';
 
 function targetOf(schedule: ScheduleConfig): ScheduleTarget {
   const target = schedule.target;
@@ -67,23 +67,13 @@ export function scheduleDiffers(view: ScheduleView, input: ScheduleInput): boole
 export const schedulesSection: ConfigSection = {
   name: 'schedules',
   async apply(context) {
-    const schedules = context.sluice.schedules;
-    const existing = new Map((await schedules.list()).map((view) => [view.name, view]));
-    for (const [name, schedule] of Object.entries(context.config.schedules ?? {})) {
-      await atPath(`schedules.${name}`, async () => {
-        const input = scheduleInputOf(name, schedule);
-        const current = existing.get(name);
-        if (!current) {
-          await schedules.create(input);
-          context.changes.push({ kind: 'schedule', name, action: 'created' });
-        } else if (scheduleDiffers(current, input)) {
-          const { name: _name, ...changes } = input;
-          await schedules.update(name, changes);
-          context.changes.push({ kind: 'schedule', name, action: 'updated' });
-        } else {
-          context.changes.push({ kind: 'schedule', name, action: 'unchanged' });
-        }
-      });
+    const declared = Object.keys(context.config.schedules ?? {});
+    // The file's own changes pass; once applied, its schedules are the file's (the API refuses them, naming it).
+    context.sluice.catalog.manageSchedules(context.source, []);
+    try {
+      await applySchedules(context);
+    } finally {
+      context.sluice.catalog.manageSchedules(context.source, declared);
     }
   },
   async prune(context, options) {
@@ -95,3 +85,24 @@ export const schedulesSection: ConfigSection = {
     }
   },
 };
+
+async function applySchedules(context: ApplyContext): Promise<void> {
+  const schedules = context.sluice.schedules;
+  const existing = new Map((await schedules.list()).map((view) => [view.name, view]));
+  for (const [name, schedule] of Object.entries(context.config.schedules ?? {})) {
+    await atPath(`schedules.${name}`, async () => {
+      const input = scheduleInputOf(name, schedule);
+      const current = existing.get(name);
+      if (!current) {
+        await schedules.create(input);
+        context.changes.push({ kind: 'schedule', name, action: 'created' });
+      } else if (scheduleDiffers(current, input)) {
+        const { name: _name, ...changes } = input;
+        await schedules.update(name, changes);
+        context.changes.push({ kind: 'schedule', name, action: 'updated' });
+      } else {
+        context.changes.push({ kind: 'schedule', name, action: 'unchanged' });
+      }
+    });
+  }
+}

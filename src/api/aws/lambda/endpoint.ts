@@ -10,6 +10,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { codePackageLimits, tooLargeZip } from '../../../functions/code-package.js';
 import { toSluiceError } from '../../errors.js';
+import { SluiceError } from '../../../model/errors.js';
 import type { AuthSettings } from '../../auth/credentials.js';
 import { bodyOf, jsonBody, pathParam as param, queryValue, registerRestJsonService, sendRestJson as send } from '../rest-json.js';
 import {
@@ -17,6 +18,7 @@ import {
   getAccountSettings,
   getFunction,
   getFunctionConfiguration,
+  INVOKE_PAYLOAD_LIMIT,
   invoke,
   listFunctions,
   putFunctionConcurrency,
@@ -72,9 +74,27 @@ function codeRoutes(scope: FastifyInstance, context: LambdaContext): void {
   );
 }
 
+/**
+ * Invoke takes Lambda's synchronous payload limit (6 MB) rather than the node's body limit, as the code
+ * uploads take theirs, and refuses a larger payload in Lambda's words (an Event payload's 1 MB is
+ * checked in functions.ts). The signature is checked before the body is read (http-auth-before-body).
+ */
+const invokeUpload = {
+  bodyLimit: INVOKE_PAYLOAD_LIMIT,
+  errorHandler: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error.code !== 'FST_ERR_CTP_BODY_TOO_LARGE') return send(reply, lambdaErrorResponse(toSluiceError(error), request.id));
+    const length = Number(header(request, 'content-length'));
+    const type = header(request, 'x-amz-invocation-type') ?? 'RequestResponse';
+    const message = Number.isSafeInteger(length)
+      ? `${length} byte payload is too large for the ${type.slice(0, 20)} invocation type (limit ${INVOKE_PAYLOAD_LIMIT} bytes)`
+      : `Request must be smaller than ${INVOKE_PAYLOAD_LIMIT} bytes for the Invoke operation`;
+    return send(reply, lambdaErrorResponse(new SluiceError('RequestEntityTooLarge', message), request.id));
+  },
+};
+
 function functionRoutes(scope: FastifyInstance, context: LambdaContext, locations: CodeLocations, shutdown: AbortSignal): void {
   codeRoutes(scope, context);
-  scope.post('/2015-03-31/functions/:name/invocations', async (request, reply) => {
+  scope.post('/2015-03-31/functions/:name/invocations', invokeUpload, async (request, reply) => {
     // Armed only if the invoke waits for a cluster grant (FunctionService.invoke).
     const requestScope = requestSignal(reply, shutdown);
     try {

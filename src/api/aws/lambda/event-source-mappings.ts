@@ -15,7 +15,7 @@ import type { TriggerService } from '../../../triggers/service.js';
 import type { TriggerInput, TriggerUpdate, TriggerView } from '../../../triggers/types.js';
 import type { StreamTriggerService } from '../../../triggers/stream/stream-service.js';
 import type { StreamTriggerInput, StreamTriggerUpdate, StreamTriggerView } from '../../../triggers/stream/stream-types.js';
-import { functionNotFound, functionReference, lambdaJson, maxItems, page, queryValue, type LambdaResponse } from './wire.js';
+import { constraintError, functionNotFound, functionReference, lambdaJson, maxItems, page, queryValue, type LambdaResponse } from './wire.js';
 import { definedMembers } from '../../../model/defined.js';
 import { afterCatchUp } from './catch-up.js';
 
@@ -143,6 +143,31 @@ function responseTypes(body: Body): TriggerInput['functionResponseTypes'] | unde
   return value as TriggerInput['functionResponseTypes'];
 }
 
+/**
+ * The ranges Lambda's API model gives these members: a value outside one is refused before the service
+ * sees it, with the model's ValidationException (the service's own rules, such as a record age of 1-59
+ * seconds, come after, as InvalidParameterValueException).
+ */
+const modelRanges: Array<[path: string[], wire: string, min: number, max: number]> = [
+  [['BatchSize'], 'batchSize', 1, 10_000],
+  [['MaximumBatchingWindowInSeconds'], 'maximumBatchingWindowInSeconds', 0, 300],
+  [['ParallelizationFactor'], 'parallelizationFactor', 1, 10],
+  [['MaximumRetryAttempts'], 'maximumRetryAttempts', -1, 10_000],
+  [['MaximumRecordAgeInSeconds'], 'maximumRecordAgeInSeconds', -1, 604_800],
+  [['TumblingWindowInSeconds'], 'tumblingWindowInSeconds', 0, 900],
+  [['ScalingConfig', 'MaximumConcurrency'], 'scalingConfig.maximumConcurrency', 2, 1000],
+];
+
+function checkModelRanges(body: Body): void {
+  for (const [path, wire, min, max] of modelRanges) {
+    let value: unknown = body;
+    for (const key of path) value = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Body)[key] : undefined;
+    if (typeof value !== 'number' || !Number.isInteger(value)) continue;
+    if (value < min) throw constraintError(wire, value, `Member must have value greater than or equal to ${min}`);
+    if (value > max) throw constraintError(wire, value, `Member must have value less than or equal to ${max}`);
+  }
+}
+
 /** The fields queue and stream mappings share. */
 function sharedFields(body: Body) {
   return {
@@ -212,7 +237,41 @@ function render(found: MappingView, context: MappingContext, state?: string): Bo
   return found.source === 'queue' ? queueMapping(found.view, context, state) : streamMapping(found.view, context, state);
 }
 
+/**
+ * A standard queue's mapping with more than 10 messages a batch needs a batching window. The trigger
+ * service refuses it too (naming the field, for the library); Lambda's clients get Lambda's sentence.
+ * Group limits (GroupBy, set only outside this API) take no window, and FIFO queues have their own limit.
+ */
+function requireWindowAbove10(queueArn: string, fields: TriggerUpdate, current?: TriggerView): void {
+  if (queueArn.endsWith('.fifo') || (current?.groupBy ?? null) !== null) return;
+  const batchSize = fields.batchSize ?? current?.batchSize ?? 10;
+  const window = fields.maximumBatchingWindowInSeconds ?? current?.maximumBatchingWindowInSeconds ?? 0;
+  if (typeof batchSize === 'number' && batchSize > 10 && batchSize <= 10_000 && window === 0) {
+    throw invalid('Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10', 'MaximumBatchingWindowInSeconds');
+  }
+}
+
+/**
+ * A second mapping from one source to one function is refused by the trigger services; Lambda words
+ * that refusal differently for a queue and a stream, naming the existing mapping's UUID (clients such
+ * as deploy tools read it to update that mapping instead).
+ */
+function duplicateInLambdaWords(error: unknown, context: MappingContext, sourceArn: string, functionName: string, kind: Source['kind']): unknown {
+  if (!(error instanceof SluiceError) || error.code !== 'ResourceConflictException') return error;
+  const views: Array<TriggerView | StreamTriggerView> = kind === 'queue' ? context.triggers.list() : context.streamTriggers.list();
+  const existing = views.find((view) => view.eventSourceArn === sourceArn && view.functionName === functionName);
+  if (!existing) return error;
+  return new SluiceError(
+    'ResourceConflictException',
+    kind === 'queue'
+      ? `An event source mapping with SQS arn (" ${sourceArn} ") and function (" ${functionName} ") already exists. Please update or delete the existing mapping with UUID ${existing.uuid}`
+      : `The event source arn (" ${sourceArn} ") and function (" ${functionName} ") provided mapping already exists. Please update or delete the existing mapping with UUID ${existing.uuid}`,
+    { field: 'EventSourceArn' },
+  );
+}
+
 export async function createEventSourceMapping(context: MappingContext, body: Body, requestId: string): Promise<LambdaResponse> {
+  checkModelRanges(body);
   const source = sourceOf(string(body, 'EventSourceArn'), context);
   const rawName = string(body, 'FunctionName');
   if (rawName === undefined) throw invalid('FunctionName: the request must contain this parameter', 'FunctionName');
@@ -220,8 +279,12 @@ export async function createEventSourceMapping(context: MappingContext, body: Bo
     refuseOthers(body, queueMembers, 'SQS');
     const fields = queueFields(body);
     const functionName = functionNameOf(rawName, context);
+    requireWindowAbove10(source.queue, fields);
     const input = { ...fields, queue: source.queue, functionName, uuid: randomUUID() } as TriggerInput & { uuid: string };
-    return lambdaJson(render(await context.catalog.createMapping({ source: 'queue', input }), context), requestId, 202);
+    const created = await context.catalog.createMapping({ source: 'queue', input }).catch((error: unknown) => {
+      throw duplicateInLambdaWords(error, context, source.queue, functionName, 'queue');
+    });
+    return lambdaJson(render(created, context), requestId, 202);
   }
   refuseOthers(body, streamMembers, 'DynamoDB Streams');
   const fields = streamFields(body);
@@ -235,7 +298,10 @@ export async function createEventSourceMapping(context: MappingContext, body: Bo
   }
   const functionName = functionNameOf(rawName, context);
   const input = { ...fields, stream: source.stream, functionName, startingPosition, uuid: randomUUID() } as StreamTriggerInput & { uuid: string };
-  return lambdaJson(render(await context.catalog.createMapping({ source: 'stream', input }), context), requestId, 202);
+  const created = await context.catalog.createMapping({ source: 'stream', input }).catch((error: unknown) => {
+    throw duplicateInLambdaWords(error, context, source.stream, functionName, 'stream');
+  });
+  return lambdaJson(render(created, context), requestId, 202);
 }
 
 export function getEventSourceMapping(context: MappingContext, uuid: string, requestId: string): LambdaResponse {
@@ -243,6 +309,7 @@ export function getEventSourceMapping(context: MappingContext, uuid: string, req
 }
 
 export async function updateEventSourceMapping(context: MappingContext, uuid: string, body: Body, requestId: string): Promise<LambdaResponse> {
+  checkModelRanges(body);
   const found = context.catalog.localMapping(uuid);
   const functionName = body.FunctionName === undefined || body.FunctionName === null ? undefined : functionNameOf(string(body, 'FunctionName')!, context);
   const named = functionName === undefined ? {} : { functionName };
@@ -252,6 +319,7 @@ export async function updateEventSourceMapping(context: MappingContext, uuid: st
     refuseOthers(body, streamMembers.filter((key) => !['EventSourceArn', 'StartingPosition', 'StartingPositionTimestamp'].includes(key)), 'DynamoDB Streams');
   }
   const fields = found.source === 'queue' ? queueFields(body) : streamFields(body);
+  if (found.source === 'queue') requireWindowAbove10(found.view.eventSourceArn, fields, found.view);
   return lambdaJson(render(await context.catalog.updateMapping(uuid, { ...fields, ...named }), context), requestId, 202);
 }
 

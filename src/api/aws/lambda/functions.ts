@@ -12,7 +12,7 @@ import type { ArnContext } from '../../../model/arn.js';
 import { SluiceError } from '../../../model/errors.js';
 import type { FunctionService } from '../../../functions/service.js';
 import { qualifiedConfiguration } from './versions.js';
-import type { FunctionView, InvokeResponse } from '../../../functions/types.js';
+import type { FunctionView, InvokeResponse, LambdaErrorPayload } from '../../../functions/types.js';
 import {
   constraintError,
   functionNotFound,
@@ -32,8 +32,15 @@ export interface LambdaContext {
   catalog: CatalogService;
 }
 
-/** Lambda's limit on an asynchronous invocation's payload (1 MB since 2025; a synchronous one is the node's body limit). */
+/** Lambda's limit on a synchronous invocation's payload (the request body of Invoke). */
+export const INVOKE_PAYLOAD_LIMIT = 6_291_456;
+/** Lambda's limit on an asynchronous invocation's payload (1 MB since 2025). */
 export const EVENT_PAYLOAD_LIMIT = 1_048_576;
+/**
+ * Lambda's limit on a synchronous invocation's response: a larger result fails the invocation with
+ * `Function.ResponseSizeTooLarge` (200, X-Amz-Function-Error Unhandled) instead of being returned.
+ */
+export const RESPONSE_PAYLOAD_LIMIT = 6_291_556;
 /** LogType Tail returns the last 4 KB of the execution log. */
 const LOG_TAIL_BYTES = 4096;
 
@@ -125,14 +132,29 @@ function parsePayload(body: Buffer): unknown {
   }
 }
 
+/**
+ * The lines Lambda adds to an execution's log when it fails, so a tail shows why: the Node.js runtime's
+ * `ERROR Invoke Error` line with the error as JSON, or Lambda's `Task timed out after N.NN seconds`.
+ */
+function failureLines(response: InvokeResponse, requestId: string): { lines: string; timedOut: boolean } {
+  if (!response.functionError) return { lines: '', timedOut: false };
+  const error = (response.payload ?? {}) as Partial<LambdaErrorPayload>;
+  const at = new Date().toISOString();
+  const timeout = error.errorType === 'Sandbox.Timedout' ? /Task timed out after [\d.]+ seconds/.exec(error.errorMessage ?? '') : null;
+  if (timeout) return { lines: `${at} ${requestId} ${timeout[0]}\n`, timedOut: true };
+  const json = JSON.stringify({ errorType: error.errorType, errorMessage: error.errorMessage, stack: error.trace ?? [] });
+  return { lines: `${at}\t${requestId}\tERROR\tInvoke Error \t${json}\n`, timedOut: false };
+}
+
 /** Lambda's text log of one execution: START, the handler's output, END and REPORT, its last 4 KB base64. */
-function logTail(name: string, version: string, context: LambdaContext, log: NonNullable<InvokeResponse['log']>): string {
+function logTail(name: string, version: string, context: LambdaContext, response: InvokeResponse, log: NonNullable<InvokeResponse['log']>): string {
   const memory = context.functions.get(name).memorySize;
   const duration = log.durationMs.toFixed(2);
+  const failure = failureLines(response, log.requestId);
   const text =
-    `START RequestId: ${log.requestId} Version: ${version}\n${log.text}${log.text === '' || log.text.endsWith('\n') ? '' : '\n'}` +
+    `START RequestId: ${log.requestId} Version: ${version}\n${log.text}${log.text === '' || log.text.endsWith('\n') ? '' : '\n'}${failure.lines}` +
     `END RequestId: ${log.requestId}\n` +
-    `REPORT RequestId: ${log.requestId}\tDuration: ${duration} ms\tBilled Duration: ${Math.max(1, Math.ceil(log.durationMs))} ms\tMemory Size: ${memory} MB\t\n`;
+    `REPORT RequestId: ${log.requestId}\tDuration: ${duration} ms\tBilled Duration: ${Math.max(1, Math.ceil(log.durationMs))} ms\tMemory Size: ${memory} MB\t${failure.timedOut ? 'Status: timeout' : ''}\n`;
   const bytes = Buffer.from(text, 'utf8');
   return bytes.subarray(Math.max(0, bytes.length - LOG_TAIL_BYTES)).toString('base64');
 }
@@ -178,7 +200,7 @@ export async function invoke(context: LambdaContext, request: InvokeRequest): Pr
   if (type === 'DryRun') return { status: 204, headers, body: '' };
   if (type === 'Event') {
     if (request.body.length > EVENT_PAYLOAD_LIMIT) {
-      throw new SluiceError('RequestEntityTooLarge', `Request must be smaller than ${EVENT_PAYLOAD_LIMIT} bytes for the InvokeAsync operation`);
+      throw new SluiceError('RequestEntityTooLarge', `${request.body.length} byte payload is too large for the Event invocation type (limit ${EVENT_PAYLOAD_LIMIT} bytes)`);
     }
     // The version is picked now (by the alias's weights); each attempt's handler sees the alias's ARN, as in Lambda.
     const accepted = await context.functions.invokeAsync(name, event, invokedArn !== undefined ? { invokedFunctionArn: invokedArn } : {});
@@ -197,16 +219,30 @@ export async function invoke(context: LambdaContext, request: InvokeRequest): Pr
     }
     throw error;
   }
+  const { body, functionError } = responseBody(response);
   return {
     status: 200,
     headers: {
       'content-type': 'application/json',
       'x-amzn-requestid': response.log?.requestId ?? request.requestId,
       'x-amz-executed-version': version,
-      ...(response.functionError ? { 'x-amz-function-error': response.functionError } : {}),
-      ...(response.log ? { 'x-amz-log-result': logTail(name, version, context, response.log) } : {}),
+      ...(functionError ? { 'x-amz-function-error': functionError } : {}),
+      ...(response.log ? { 'x-amz-log-result': logTail(name, version, context, response, response.log) } : {}),
     },
-    body: JSON.stringify(response.payload ?? null),
+    body,
+  };
+}
+
+/** The response's JSON, or Lambda's error for a result over its 6 MB response limit. */
+function responseBody(response: InvokeResponse): { body: string; functionError: string | undefined } {
+  const body = JSON.stringify(response.payload ?? null);
+  if (Buffer.byteLength(body, 'utf8') <= RESPONSE_PAYLOAD_LIMIT) return { body, functionError: response.functionError };
+  return {
+    body: JSON.stringify({
+      errorMessage: `Response payload size exceeded maximum allowed payload size (${RESPONSE_PAYLOAD_LIMIT} bytes).`,
+      errorType: 'Function.ResponseSizeTooLarge',
+    }),
+    functionError: 'Unhandled',
   };
 }
 
