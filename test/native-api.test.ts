@@ -3,6 +3,7 @@
  * the docs describe, bearer-token authentication, and validation errors naming the field.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAPPING_KIND } from '../src/catalog/catalog-entries.js';
 import { errorBody } from '../src/api/native/schemas/common.js';
 import { functionResponses, metricsResponse, triggerResponses } from '../src/api/native/schemas/functions.js';
 import { queueResponses } from '../src/api/native/schemas/queues.js';
@@ -175,6 +176,23 @@ describe('functions, triggers and metrics over the native API', () => {
     );
     expect(enabled.trigger).toMatchObject({ state: 'Enabled', batchSize: 5 });
     triggerResponses.detail.parse((await node.native(`/v1/triggers/${created.uuid}`)).body);
+  });
+
+  it('refuses to change a trigger a config file declares unless asked for this node only', async () => {
+    await node.native('/v1/queues', { body: { name: 'native-declared' } });
+    await node.sluice.functions.create({ name: 'declared-sink', handler: async () => undefined });
+    const created = await node.sluice.triggers.create({ queue: 'native-declared', functionName: 'declared-sink' });
+    // What config/sections/triggers.ts does for each trigger the node's config file declares.
+    node.sluice.catalog.manage(MAPPING_KIND, created.uuid, 'sluice.config.ts');
+    const refused = await node.native(`/v1/triggers/${created.uuid}`, { method: 'PATCH', body: { enabled: false } });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: 'ResourceConflictException', field: 'thisNodeOnly' });
+    expect(refused.body.error.message).toContain('sluice.config.ts');
+    expect(node.sluice.triggers.get(created.uuid).state).toBe('Enabled');
+    const paused = triggerResponses.updated.parse(
+      (await node.native(`/v1/triggers/${created.uuid}`, { method: 'PATCH', body: { enabled: false, thisNodeOnly: true } })).body,
+    );
+    expect(paused.trigger.state).toBe('Disabled');
   });
 
   it('reports metrics as JSON and in Prometheus format', async () => {

@@ -6,7 +6,9 @@
  * Code.Location URLs are signed with (URLs signed before stay valid until they expire).
  */
 import type { FastifyInstance } from 'fastify';
+import { MAPPING_KIND } from '../../catalog/catalog-entries.js';
 import { CODE_KEY_SECRET } from '../../catalog/signing-keys.js';
+import { SluiceError } from '../../model/errors.js';
 import { pathParam, readBody, readQuery, type NativeContext, type NativeRouteModule } from './route-module.js';
 import { functionRequests, triggerRequests } from './schemas/functions.js';
 
@@ -45,9 +47,20 @@ function register(app: FastifyInstance, { sluice }: NativeContext): void {
   app.patch('/triggers/:uuid', async (request) => {
     const input = readBody(request, triggerRequests.update);
     const uuid = pathParam(request, 'uuid');
+    // A config file's trigger runs on every node that loads the file: changing it here alone would leave
+    // the nodes disagreeing, so it is refused, naming the file, unless asked for this node only.
+    const manager = sluice.catalog.managedBy(MAPPING_KIND, uuid);
+    if (manager !== undefined && input.thisNodeOnly !== true)
+      throw new SluiceError(
+        'ResourceConflictException',
+        `The trigger ${uuid} is declared by the config file ${manager}, which every node loading it applies; change it there, or pass thisNodeOnly (sluice triggers ${input.enabled === false ? 'disable' : 'enable'} --this-node) to change it on this node until its restart`,
+        { field: 'thisNodeOnly' },
+      );
     // A mapping of the cluster catalog changes on every node; any other trigger on this node only.
     const update = (changes: Parameters<typeof triggers.update>[1]) =>
-      sluice.catalog.holds(uuid) ? sluice.catalog.updateMapping(uuid, changes).then((found) => found.view) : triggers.update(uuid, changes);
+      sluice.catalog.holds(uuid) && manager === undefined
+        ? sluice.catalog.updateMapping(uuid, changes).then((found) => found.view)
+        : triggers.update(uuid, changes);
     const trigger = await update({
       ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
       ...(input.batchSize !== undefined ? { batchSize: input.batchSize } : {}),

@@ -140,11 +140,13 @@ export function registerFunctions(program: Command): void {
     triggers
       .command(`${verb} <trigger>`)
       .description(`${enabled ? 'Resume' : 'Pause'} a trigger (by uuid, uuid prefix, or queue:function).`)
+      .option('--this-node', "a trigger a config file declares: change it on this node only, until the node's restart (without it, refused)")
       .action(
-        action(async (reference: string, _options: unknown, command: Command) => {
+        action(async (reference: string, options: { thisNode?: boolean }, command: Command) => {
           const context = commandContext(command);
           const trigger = await findTrigger(context, reference);
-          const result = await context.client.request<{ trigger: TriggerView }>('PATCH', `/v1/triggers/${segment(trigger.uuid)}`, { enabled });
+          const body = { enabled, ...(options.thisNode ? { thisNodeOnly: true } : {}) };
+          const result = await context.client.request<{ trigger: TriggerView }>('PATCH', `/v1/triggers/${segment(trigger.uuid)}`, body);
           context.print(result, () => triggerTable([result.trigger]));
         }),
       );

@@ -19,6 +19,12 @@ export const triggerRequests = {
     maximumBatchingWindowInSeconds: z.number().int().optional(),
     /** null removes the limit. */
     maximumConcurrency: z.number().int().nullable().optional(),
+    /**
+     * A trigger a node's config file declares is managed by that file, on every node that loads it: the
+     * API refuses to change it unless asked to change it on this node only, until its restart (an
+     * operator's pause).
+     */
+    thisNodeOnly: z.boolean().optional(),
   }),
 } as const;
 
