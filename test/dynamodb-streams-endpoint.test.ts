@@ -367,10 +367,11 @@ describe('shard iterators on a manual clock', () => {
   });
 });
 
-describe('fuzzed DynamoDB and DynamoDB Streams bodies', () => {
+describe.each(storeBackends)('fuzzed DynamoDB and DynamoDB Streams bodies on %s', (_backend, openStore) => {
   let node: TestNode;
   beforeAll(async () => {
-    node = await startTestNode();
+    const store = await openStore();
+    node = await startTestNode(store ? { store } : {});
     const c = clients(node);
     await streamOf(c.ddb, 'fuzz');
     await c.doc.send(new PutCommand({ TableName: 'fuzz', Item: { pk: 'seed', sk: 1 } }));
