@@ -245,6 +245,9 @@ describe.each(storeBackends)('the Lambda API with the AWS SDK on %s', (_backend,
     expect((await lambda.send(new GetFunctionCommand({ FunctionName: 'echo' }))).Concurrency).toEqual({ ReservedConcurrentExecutions: 10 });
     const tooMany = await failure(lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'fail', ReservedConcurrentExecutions: 995 })));
     expect(tooMany.name).toBe('InvalidParameterValueException');
+    expect(tooMany.message).toBe(
+      "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [0].",
+    );
     expect(node.sluice.functions.get('fail').reservedConcurrency).toBeNull();
     await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'echo' }));
     expect(node.sluice.functions.get('echo').reservedConcurrency).toBeNull();

@@ -303,9 +303,12 @@ export async function putFunctionConcurrency(context: LambdaContext, raw: string
     context.functions.concurrency.accountLimit -
     context.functions.list().reduce((sum, view) => sum + (view.name === name ? 0 : (view.reservedConcurrency ?? 0)), 0);
   if (value > unreservedOthers) {
+    // Lambda's words, as its users see them when a reservation leaves too little unreserved (public
+    // reports, e.g. "... below its minimum value of [50]."). Lambda keeps 100 (or a new account's 10 or
+    // 50) unreserved; a Sluice node lets every slot be reserved, so its minimum is 0.
     throw new SluiceError(
       'InvalidParameterValue',
-      `Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [0]: at most ${unreservedOthers} can be reserved for ${name}.`,
+      `Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [0].`,
       { field: 'ReservedConcurrentExecutions' },
     );
   }
