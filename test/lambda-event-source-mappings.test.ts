@@ -36,6 +36,7 @@ describe.each(storeBackends)('event source mappings through the Lambda API on %s
     });
     await sluice.queues.create('jobs');
     await sluice.queues.create('failures');
+    await sluice.queues.create('ordered.fifo', { FifoQueue: 'true' });
     queueArn = sluice.queues.arnOf('jobs');
     const table = await sluice.tables.createTable({ name: 'orders', partitionKey: { name: 'pk', type: 'S' }, stream: { viewType: 'KEYS_ONLY' } });
     streamArn = table.stream!.streamArn;
@@ -162,6 +163,7 @@ describe.each(storeBackends)('event source mappings through the Lambda API on %s
   });
 
   it('refuses bad input in Lambda’s words and stores nothing', async () => {
+    const fifoArn = () => node.sluice.queues.arnOf('ordered.fifo');
     const cases: Array<[Record<string, unknown>, string, RegExp]> = [
       [{ FunctionName: 'consume', EventSourceArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/x' }, 'InvalidParameterValueException', /Unrecognized event source/],
       [{ FunctionName: 'consume', EventSourceArn: queueArn.replace('us-east-1', 'eu-west-1') }, 'InvalidParameterValueException', /Unrecognized event source/],
@@ -172,6 +174,8 @@ describe.each(storeBackends)('event source mappings through the Lambda API on %s
       [{ FunctionName: 'consume', EventSourceArn: queueArn, BatchSize: 0 }, 'ValidationException', /^1 validation error detected: Value '0' at 'batchSize' failed to satisfy constraint: Member must have value greater than or equal to 1$/],
       [{ FunctionName: 'consume', EventSourceArn: queueArn, MaximumBatchingWindowInSeconds: 301 }, 'ValidationException', /Value '301' at 'maximumBatchingWindowInSeconds' failed to satisfy constraint: Member must have value less than or equal to 300$/],
       [{ FunctionName: 'consume', EventSourceArn: queueArn, BatchSize: 20 }, 'InvalidParameterValueException', /^Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10$/],
+      [{ FunctionName: 'consume', EventSourceArn: fifoArn(), BatchSize: 11 }, 'InvalidParameterValueException', /^Maximum batch size must be between 1 and 10 inclusive$/],
+      [{ FunctionName: 'consume', EventSourceArn: fifoArn(), MaximumBatchingWindowInSeconds: 5 }, 'InvalidParameterValueException', /^Batching window is not supported for FIFO queues$/],
       [{ FunctionName: 'consume', EventSourceArn: queueArn, ScalingConfig: { MaximumConcurrency: 1 } }, 'ValidationException', /Value '1' at 'scalingConfig.maximumConcurrency' failed to satisfy constraint: Member must have value greater than or equal to 2$/],
       [{ FunctionName: 'changes', EventSourceArn: streamArn }, 'InvalidParameterValueException', /StartingPosition is required/],
       [{ FunctionName: 'changes', EventSourceArn: streamArn, StartingPosition: 'LATEST', ScalingConfig: { MaximumConcurrency: 2 } }, 'InvalidParameterValueException', /Unsupported ScalingConfig/],

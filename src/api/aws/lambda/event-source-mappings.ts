@@ -252,6 +252,24 @@ function requireWindowAbove10(queueArn: string, fields: TriggerUpdate, current?:
 }
 
 /**
+ * A FIFO queue's mapping takes at most 10 messages a batch and no batching window. The trigger service
+ * refuses both too (naming the field); Lambda's clients get Lambda's sentences, as public reports quote
+ * them: "Maximum batch size must be between 1 and 10 inclusive" (the SQS limit before standard queues
+ * went to 10,000, still FIFO's) and "Batching window is not supported for FIFO queues".
+ */
+function requireFifoLimits(queueArn: string, fields: TriggerUpdate, current?: TriggerView): void {
+  if (!queueArn.endsWith('.fifo')) return;
+  const batchSize = fields.batchSize ?? current?.batchSize ?? 10;
+  if (typeof batchSize === 'number' && batchSize > 10 && batchSize <= 10_000) {
+    throw invalid('Maximum batch size must be between 1 and 10 inclusive', 'BatchSize');
+  }
+  const window = fields.maximumBatchingWindowInSeconds ?? current?.maximumBatchingWindowInSeconds ?? 0;
+  if (typeof window === 'number' && window > 0 && window <= 300) {
+    throw invalid('Batching window is not supported for FIFO queues', 'MaximumBatchingWindowInSeconds');
+  }
+}
+
+/**
  * A second mapping from one source to one function is refused by the trigger services; Lambda words
  * that refusal differently for a queue and a stream, naming the existing mapping's UUID (clients such
  * as deploy tools read it to update that mapping instead).
@@ -280,6 +298,7 @@ export async function createEventSourceMapping(context: MappingContext, body: Bo
     const fields = queueFields(body);
     const functionName = functionNameOf(rawName, context);
     requireWindowAbove10(source.queue, fields);
+    requireFifoLimits(source.queue, fields);
     const input = { ...fields, queue: source.queue, functionName, uuid: randomUUID() } as TriggerInput & { uuid: string };
     const created = await context.catalog.createMapping({ source: 'queue', input }).catch((error: unknown) => {
       throw duplicateInLambdaWords(error, context, source.queue, functionName, 'queue');
@@ -319,7 +338,10 @@ export async function updateEventSourceMapping(context: MappingContext, uuid: st
     refuseOthers(body, streamMembers.filter((key) => !['EventSourceArn', 'StartingPosition', 'StartingPositionTimestamp'].includes(key)), 'DynamoDB Streams');
   }
   const fields = found.source === 'queue' ? queueFields(body) : streamFields(body);
-  if (found.source === 'queue') requireWindowAbove10(found.view.eventSourceArn, fields, found.view);
+  if (found.source === 'queue') {
+    requireWindowAbove10(found.view.eventSourceArn, fields, found.view);
+    requireFifoLimits(found.view.eventSourceArn, fields, found.view);
+  }
   return lambdaJson(render(await context.catalog.updateMapping(uuid, { ...fields, ...named }), context), requestId, 202);
 }
 
